@@ -1,0 +1,28 @@
+/*
+ * json.h — the JSON form of each entity, shared by `--json` output and, later, the
+ * server's API. Times are ISO 8601 UTC strings with milliseconds (null when unset);
+ * enumerations are their names; text is valid UTF-8 (invalid bytes become U+FFFD).
+ * Each returns a new cJSON object the caller owns.
+ */
+#ifndef VIGIL_JSON_H
+#define VIGIL_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/model.h"
+#include "vigil/query.h"
+
+cJSON *vg_case_json(const vg_case *c);
+cJSON *vg_alert_json(const vg_alert *a);
+cJSON *vg_artifact_json(const vg_artifact *a);
+cJSON *vg_task_json(const vg_task *t);
+cJSON *vg_note_json(const vg_note *n);
+cJSON *vg_event_json(const vg_event *e);
+cJSON *vg_hit_json(const vg_hit *h);
+
+/* "2026-11-03T14:02:11.123Z" into out (at least 25 bytes); "" for 0. */
+void vg_iso8601(int64_t ms, char *out, size_t outsz);
+
+#endif

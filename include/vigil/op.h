@@ -1,0 +1,94 @@
+/*
+ * op.h — ops, and the one door through which every write passes (DESIGN.md rule 2).
+ *
+ * An op is a small fact ("case.set severity=high on 01J..."). vg_apply validates it,
+ * merges it into the entity tables, leaves the timeline event a person would expect
+ * and appends it to the hash-chained op log, all in one SQLite transaction. The TUI,
+ * the CLI, the copilot, importers and sync all write this way; nothing else writes
+ * the entity tables.
+ *
+ * A new local op has hlc == 0: vg_apply stamps its id, clock, origin and actor, and
+ * checks it against the current state (the case must exist, a close needs a
+ * resolution, ...). An op that arrives already stamped (sync, or a generator that
+ * writes history such as the demo) is merged: creates and adds are idempotent by
+ * id, sets are last-writer-wins per field by (hlc, origin), removals are tombstones.
+ * Stamped ops must arrive in causal order (a case's create before its notes), which
+ * the sync protocol guarantees.
+ *
+ * Op kinds and payloads (JSON objects; target is the entity id):
+ *   case.create    {ref?, title, severity?, description?, status?, tlp?, pap?,
+ *                   assignee?, tags?[], techniques?[]}          target: new case id
+ *   case.set       {field, value, resolution? (status=closed), old?}
+ *   note.add       {case, body}                                 target: new note id
+ *   artifact.add   {case, type, value, is_ioc?, tlp?, source?, seen?}  target: new id
+ *   artifact.remove{case, type, value}                          target: artifact id
+ *   task.add       {case, phase, title, description?, assignee?, status?, playbook?}
+ *   task.set       {case, field, value, title?, old?}           target: task id
+ *   event.add      {case, occurred_at, kind?, summary, source?, technique?, tactic?}
+ *   event.set      {case, field: "starred", value}              target: event id
+ *   alert.add      {source, source_ref?, rule?, title, severity?, event_time,
+ *                   first_seen?, last_seen?, count?, case?, entities?{},
+ *                   techniques?[], raw?{}}                       target: new alert id
+ *   alert.set      {field: status|case, value, case?}           target: alert id
+ * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
+ * timeline text of an op depends on the op alone, identically on every replica.
+ */
+#ifndef VIGIL_OP_H
+#define VIGIL_OP_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+#include "vigil/ws.h"
+
+typedef struct vg_op {
+    vg_id id;
+    uint64_t hlc;        /* 0: a new local op, stamped by vg_apply */
+    vg_id origin;        /* replica that made it */
+    char *actor;         /* owned; NULL until stamped */
+    char *tenant;        /* owned; NULL means "" */
+    char kind[24];
+    vg_id target;
+    cJSON *payload;      /* owned; an object */
+    int64_t seq;         /* set by vg_apply: its place in this replica's log */
+} vg_op;
+
+/* A new unstamped op with an empty payload object. target may be NULL (a fresh
+ * ULID is made, as for creates). The caller frees it with vg_op_free. */
+vg_op *vg_op_new(const char *kind, const char *target);
+void vg_op_free(vg_op *op);
+
+/* Apply one op (see the top of this file). Inside a batch it joins the batch's
+ * transaction; otherwise it commits on its own. On failure nothing is written
+ * and err says which field is wrong. An op already in the log (same id) is a
+ * no-op that succeeds. */
+VG_WUR vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err);
+
+/* A batch applies many ops in one transaction (imports, the demo). An op that
+ * fails validation inside a batch writes nothing of its own; the caller decides
+ * whether to go on or roll the whole batch back. */
+VG_WUR vg_rc vg_batch_begin(vg_ws *ws, vg_err *err);
+VG_WUR vg_rc vg_batch_commit(vg_ws *ws, vg_err *err);
+void vg_batch_rollback(vg_ws *ws);
+
+/* Constructors for the common ops, so frontends do not spell payloads by hand.
+ * Each returns a new unstamped op the caller applies and frees. */
+vg_op *vg_op_case_create(const char *title, const char *severity, const char *description);
+vg_op *vg_op_case_set(const char *case_id, const char *field, const char *value);
+vg_op *vg_op_case_close(const char *case_id, const char *resolution);
+vg_op *vg_op_note_add(const char *case_id, const char *body);
+vg_op *vg_op_artifact_add(const char *case_id, const char *type, const char *value);
+vg_op *vg_op_artifact_remove(const char *case_id, const char *type, const char *value);
+vg_op *vg_op_task_add(const char *case_id, const char *phase, const char *title);
+vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *field,
+                      const char *value);
+vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
+                       const char *summary);
+
+/* The fields "case set" accepts, for messages: "title, description, ...". */
+extern const char *const VG_CASE_FIELDS;
+extern const char *const VG_TASK_FIELDS;
+
+#endif

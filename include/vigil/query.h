@@ -1,0 +1,106 @@
+/*
+ * query.h — reading a workspace.
+ *
+ * Listings are windowed: a filter, a limit and a keyset cursor (the sort key of the
+ * last row seen), so the cost of a page does not depend on how many rows precede
+ * it and a million cases cost what one screen costs. Results are arrays of the
+ * structs in model.h, owned by the caller (the matching _free functions).
+ */
+#ifndef VIGIL_QUERY_H
+#define VIGIL_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/model.h"
+#include "vigil/ws.h"
+
+/* The queue order: most severe first, then newest, then id. A cursor is the key of
+ * the last row of the previous page. */
+typedef struct vg_case_cursor {
+    int severity;
+    int64_t created_at;
+    vg_id id;
+} vg_case_cursor;
+
+typedef struct vg_case_filter {
+    unsigned status_mask;   /* bit i = VG_STATUS index i; 0 = any */
+    unsigned severity_mask; /* bit i = VG_SEVERITY index i; 0 = any */
+    const char *assignee;   /* exact; "" = unassigned; NULL = any */
+    const char *tag;        /* NULL = any */
+    const char *text;       /* full-text words over title and description; NULL = any */
+    int limit;              /* 1..10000 */
+    const vg_case_cursor *after; /* NULL = first page */
+} vg_case_filter;
+
+#define VG_STATUS_OPEN_MASK 0x0fu /* every status but closed */
+
+typedef struct vg_case_list {
+    vg_case *items;
+    size_t n;
+    bool more; /* another page follows */
+} vg_case_list;
+
+VG_WUR vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_err *err);
+void vg_case_list_free(vg_case_list *l);
+/* Encode/decode a cursor as text ("3.1730000000000.01J...") for the CLI. */
+void vg_case_cursor_format(const vg_case *last, char *out, size_t outsz);
+VG_WUR vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err);
+
+/* Resolve what an analyst typed ("#142", "142", or a unique id prefix) to a case id.
+ * Unknown is VG_ENOTFOUND, more than one match VG_EAMBIGUOUS, each with a message
+ * that names the candidates. */
+VG_WUR vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err);
+VG_WUR vg_rc vg_case_get(vg_ws *ws, const char *id, vg_case *out, vg_err *err);
+
+/* The children of a case. Each fills *items (caller frees with the _free below). */
+VG_WUR vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items,
+                               size_t *n, vg_err *err);
+VG_WUR vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items,
+                                  size_t *n, vg_err *err);
+VG_WUR vg_rc vg_tasks_of_case(vg_ws *ws, const char *case_id, vg_task **items, size_t *n,
+                              vg_err *err);
+VG_WUR vg_rc vg_notes_of_case(vg_ws *ws, const char *case_id, vg_note **items, size_t *n,
+                              vg_err *err);
+
+typedef enum { VG_BY_OCCURRED, VG_BY_RECORDED } vg_timeline_order;
+/* Events of a case in the given order, oldest first, at most limit (0 = all). */
+VG_WUR vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int limit,
+                         vg_event **items, size_t *n, vg_err *err);
+
+void vg_alerts_free(vg_alert *a, size_t n);
+void vg_artifacts_free(vg_artifact *a, size_t n);
+void vg_tasks_free(vg_task *t, size_t n);
+void vg_notes_free(vg_note *t, size_t n);
+void vg_events_free(vg_event *e, size_t n);
+
+/* Resolve a task within a case by id prefix or by its number in the case's task
+ * list (1-based, in phase then order), and an artifact by id prefix or value. */
+VG_WUR vg_rc vg_task_resolve(vg_ws *ws, const char *case_id, const char *what, vg_task *out,
+                             vg_err *err);
+VG_WUR vg_rc vg_artifact_resolve(vg_ws *ws, const char *case_id, const char *what,
+                                 vg_artifact *out, vg_err *err);
+
+/* Full-text search across cases, notes, alerts and artifacts. */
+typedef struct vg_hit {
+    char kind[12];  /* case, note, alert, artifact */
+    vg_id id;
+    vg_id case_id;  /* "" for an alert in the inbox */
+    int64_t case_ref;
+    char *snippet;  /* matched text with [brackets] around the terms */
+    double rank;
+} vg_hit;
+
+VG_WUR vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t *n,
+                       vg_err *err);
+void vg_hits_free(vg_hit *h, size_t n);
+
+/* Counts for headers and summaries. */
+typedef struct vg_counts {
+    int64_t cases, open, new_, critical_open, alerts, inbox, ops;
+} vg_counts;
+VG_WUR vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * ws.h — a workspace: one SQLite file holding a team's or an analyst's cases.
+ *
+ * Opening checks that the file is a vigil workspace (SQLite's application_id) of a
+ * schema this vigil understands before anything is written to it; a foreign file,
+ * or one written by a newer vigil, is refused and left untouched. An older schema
+ * is migrated in one transaction.
+ */
+#ifndef VIGIL_WS_H
+#define VIGIL_WS_H
+
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+
+typedef struct vg_ws vg_ws;
+
+/* The schema version this vigil writes (PRAGMA user_version). */
+#define VG_SCHEMA_VERSION 2
+
+enum {
+    VG_OPEN_CREATE = 1 << 0,   /* create the file if it does not exist */
+    VG_OPEN_READONLY = 1 << 1, /* never write (no migration either) */
+};
+
+/* Open the workspace at path. On success *out is a workspace the caller closes
+ * with vg_ws_close. A missing file without VG_OPEN_CREATE is VG_ENOTFOUND. */
+VG_WUR vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err);
+void vg_ws_close(vg_ws *ws);
+
+const char *vg_ws_path(const vg_ws *ws);
+/* This workspace's replica id (a ULID made when it was created). */
+const char *vg_ws_replica(const vg_ws *ws);
+/* Who writes (the actor stamped on new ops) and for which tenant. The strings are
+ * copied. The default actor is "unknown"; the default tenant is "". */
+void vg_ws_set_actor(vg_ws *ws, const char *actor);
+const char *vg_ws_actor(const vg_ws *ws);
+void vg_ws_set_tenant(vg_ws *ws, const char *tenant);
+
+/* A SHA-like digest (BLAKE2b-256, hex) of the entity state: two replicas that have
+ * applied the same ops, in any causal order, have the same digest. */
+VG_WUR vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err);
+
+/* Has another connection committed since the last call? (PRAGMA data_version) */
+VG_WUR vg_rc vg_ws_changed(vg_ws *ws, int *changed, vg_err *err);
+
+/* Recompute the op log's hash chain. On a break, *bad_seq is the first op whose
+ * hash does not match and the result is VG_ECORRUPT with a message naming it;
+ * *count is the number of ops checked. Also runs SQLite's quick_check. */
+VG_WUR vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * cli.h — what the CLI's command files share: the invocation context, the command
+ * table (one entry per subcommand: name, usage, summary, handler — the same table
+ * drives dispatch and `vigil help`), and output helpers that make data safe.
+ */
+#ifndef VIGIL_CLI_H
+#define VIGIL_CLI_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/op.h"
+#include "vigil/ws.h"
+
+/* Exit codes (vigil(1)). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli {
+    char *db_path;    /* the workspace file */
+    char *actor;      /* who writes */
+    int text_flags;   /* VG_TEXT_ASCII when the terminal is not UTF-8 */
+    int width;        /* terminal columns when stdout is a terminal, else 0 */
+    const char *name; /* the running command's name, for messages */
+    vg_ws *ws;
+} cli;
+
+typedef struct command {
+    const char *name;    /* "case show" */
+    const char *usage;   /* "REF [--json]" */
+    const char *summary; /* one line */
+    const char *help;    /* more lines for `vigil help NAME`, or NULL */
+    int (*run)(cli *c, int argc, char **argv); /* argv[0] is the first argument */
+} command;
+
+extern const command cli_commands[];
+extern const int cli_ncommands;
+
+/* Open the workspace (creating it only with VG_OPEN_CREATE). Prints the error and
+ * returns the exit code on failure, EXIT_OK on success. */
+int cli_open(cli *c, int flags);
+/* Print "vigil: NAME: message" (made safe) and return EXIT_FAIL. */
+int cli_fail(cli *c, const vg_err *err);
+/* Print "vigil: NAME: formatted" and the usage line; return EXIT_USAGE. */
+int cli_usage(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print a formatted error (the arguments are made safe by the caller); EXIT_FAIL. */
+int cli_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options: parse argv into flags; positionals are gathered in order. An option
+ * spec is "name" (a flag) or "name=" (takes a value). Returns EXIT_OK or prints
+ * a usage error. */
+typedef struct opt {
+    const char *spec;
+    const char *value; /* set when given: the value, or "" for a flag */
+} opt;
+int cli_parse(cli *c, int argc, char **argv, opt *opts, int nopts, char **pos, int maxpos,
+              int *npos);
+const char *opt_get(const opt *opts, int nopts, const char *name);
+
+/* Output. Every string that came from data goes through out_safe/out_text. */
+void out_safe(cli *c, const char *s);           /* one line, made safe */
+void out_text(cli *c, const char *s, int indent); /* multi-line, made safe, indented */
+void out_fit(cli *c, const char *s, int cols, bool pad); /* safe, cut to cols */
+void out_json(cJSON *v);                        /* print and free */
+void fmt_time(int64_t ms, char *out, size_t outsz); /* local "2026-11-03 14:02" */
+void fmt_age(int64_t ms, char *out, size_t outsz);  /* "3d", "5h", "12m" */
+
+/* Resolve REF to a case id, printing the error; EXIT_OK or EXIT_FAIL. */
+int cli_case(cli *c, const char *ref, char id[27]);
+/* Apply an op (taking ownership), printing the error on failure. */
+int cli_apply(cli *c, vg_op *op);
+
+/* Handlers (cmd_case.c, cmd_misc.c). */
+int cmd_cases(cli *c, int argc, char **argv);
+int cmd_case_show(cli *c, int argc, char **argv);
+int cmd_case_new(cli *c, int argc, char **argv);
+int cmd_case_set(cli *c, int argc, char **argv);
+int cmd_case_close(cli *c, int argc, char **argv);
+int cmd_case_reopen(cli *c, int argc, char **argv);
+int cmd_note(cli *c, int argc, char **argv);
+int cmd_artifact_add(cli *c, int argc, char **argv);
+int cmd_artifact_ls(cli *c, int argc, char **argv);
+int cmd_artifact_rm(cli *c, int argc, char **argv);
+int cmd_task_add(cli *c, int argc, char **argv);
+int cmd_task_set(cli *c, int argc, char **argv);
+int cmd_timeline(cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,648 @@
+/*
+ * cmd_case.c — the case subcommands: the queue, one case, and writing to a case
+ * (fields, status, notes, artifacts, tasks) and reading its timeline. Every write
+ * is an op through vg_apply; every listing has --json.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "vigil/buf.h"
+#include "vigil/json.h"
+#include "vigil/op.h"
+#include "vigil/query.h"
+#include "vigil/text.h"
+
+#define MAX_NOTE (1 << 20)
+
+/* "new,in_progress", "open", "high+" -> a bit mask over e; -1 and a message when a
+ * name is not in e. */
+static int parse_mask(cli *c, const vg_enum *e, const char *list, unsigned *mask)
+{
+    char *copy = vg_xstrdup(list), *save = NULL;
+    *mask = 0;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        size_t l = strlen(w);
+        bool plus = l > 1 && w[l - 1] == '+';
+        if (plus)
+            w[l - 1] = '\0';
+        if (e == &VG_STATUS && strcasecmp(w, "open") == 0) {
+            *mask |= VG_STATUS_OPEN_MASK;
+            continue;
+        }
+        int i = vg_enum_parse(e, w);
+        if (i < 0) {
+            char names[256];
+            vg_enum_list(e, names, sizeof names);
+            int rc = cli_usage(c, "%s: '%s' is not one of %s%s", e->field, w, names,
+                               e == &VG_STATUS ? ", open" : e == &VG_SEVERITY ? " (high+ = high and up)" : "");
+            free(copy);
+            return rc;
+        }
+        *mask |= plus ? ~0u << i & ((1u << e->n) - 1) : 1u << i;
+    }
+    free(copy);
+    return EXIT_OK;
+}
+
+static void print_case_row(cli *c, const vg_case *k, int title_cols)
+{
+    char ref[24], age[16];
+    snprintf(ref, sizeof ref, "#%lld", (long long)k->ref);
+    fmt_age(k->created_at, age, sizeof age);
+    printf("%-6s %-8s %-11s ", ref, vg_enum_name(&VG_SEVERITY, k->severity),
+           vg_enum_name(&VG_STATUS, k->status));
+    out_fit(c, *k->assignee ? k->assignee : "-", 10, true);
+    printf(" %4s %6lld  ", age, (long long)k->alert_count);
+    out_fit(c, k->title, title_cols, false);
+    putchar('\n');
+}
+
+int cmd_cases(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"status=", NULL}, {"severity=", NULL}, {"assignee=", NULL}, {"tag=", NULL}, {"text=", NULL},
+               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}};
+    int n = (int)(sizeof o / sizeof *o), npos, rc;
+    char *pos[1];
+    if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
+        return rc;
+    vg_case_filter f = {.limit = 50};
+    vg_case_cursor cur;
+    vg_err err = {0};
+    const char *v;
+    if ((v = opt_get(o, n, "status")) && (rc = parse_mask(c, &VG_STATUS, v, &f.status_mask)))
+        return rc;
+    if ((v = opt_get(o, n, "severity")) && (rc = parse_mask(c, &VG_SEVERITY, v, &f.severity_mask)))
+        return rc;
+    if ((v = opt_get(o, n, "limit"))) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (*end || l < 1 || l > 10000)
+            return cli_usage(c, "--limit: '%s' is not a number from 1 to 10000", v);
+        f.limit = (int)l;
+    }
+    f.assignee = opt_get(o, n, "assignee");
+    if (f.assignee && strcmp(f.assignee, "me") == 0)
+        f.assignee = c->actor;
+    else if (f.assignee && strcmp(f.assignee, "none") == 0)
+        f.assignee = "";
+    f.tag = opt_get(o, n, "tag");
+    f.text = opt_get(o, n, "text");
+    if ((v = opt_get(o, n, "after"))) {
+        if (vg_case_cursor_parse(v, &cur, &err) != VG_OK)
+            return cli_usage(c, "--after: %s", err.msg);
+        f.after = &cur;
+    }
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_case_list l;
+    if (vg_cases_list(c->ws, &f, &l, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (opt_get(o, n, "json")) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < l.n; i++) {
+            cJSON *j = vg_case_json(&l.items[i]);
+            char cs[80];
+            vg_case_cursor_format(&l.items[i], cs, sizeof cs);
+            cJSON_AddStringToObject(j, "cursor", cs);
+            cJSON_AddItemToArray(arr, j);
+        }
+        out_json(arr);
+    } else {
+        int title_cols = c->width > 60 ? c->width - 53 : 0;
+        printf("%-6s %-8s %-11s %-10s %4s %6s  %s\n", "REF", "SEV", "STATUS", "ASSIGNEE", "AGE",
+               "ALERTS", "TITLE");
+        for (size_t i = 0; i < l.n; i++)
+            print_case_row(c, &l.items[i], title_cols);
+        if (l.n == 0)
+            fputs("(no cases match)\n", stdout);
+        if (l.more && c->width) {
+            char cs[80];
+            vg_case_cursor_format(&l.items[l.n - 1], cs, sizeof cs);
+            printf("... more: vigil cases --after %s\n", cs);
+        }
+    }
+    vg_case_list_free(&l);
+    return EXIT_OK;
+}
+
+/* Open the workspace and resolve the case named by the first positional. */
+static int open_case(cli *c, const char *ref, vg_id id)
+{
+    int rc = cli_open(c, 0);
+    return rc ? rc : cli_case(c, ref, id);
+}
+
+static const char *progress_bar(int done, int total, char *out, size_t outsz, bool ascii)
+{
+    int width = 10, fill = total ? done * width / total : 0;
+    size_t len = 0;
+    for (int i = 0; i < width && len + 4 < outsz; i++) {
+        const char *ch = i < fill ? (ascii ? "#" : "█") : (ascii ? "." : "░");
+        size_t l = strlen(ch);
+        memcpy(out + len, ch, l);
+        len += l;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static void show_tasks(cli *c, vg_task *t, size_t n)
+{
+    int done = 0;
+    for (size_t i = 0; i < n; i++)
+        done += t[i].status == 2 || t[i].status == 3;
+    char bar[64];
+    printf("\nTasks %d/%zu %s\n", done, n,
+           progress_bar(done, (int)n, bar, sizeof bar, c->text_flags & VG_TEXT_ASCII));
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || t[i].phase != t[i - 1].phase) {
+            int pd = 0, pt = 0;
+            for (size_t k = i; k < n && t[k].phase == t[i].phase; k++, pt++)
+                pd += t[k].status == 2 || t[k].status == 3;
+            printf("  %s %d/%d\n", vg_enum_name(&VG_PHASE, t[i].phase), pd, pt);
+        }
+        static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
+        printf("    %2zu %s ", i + 1, box[t[i].status & 3]);
+        out_safe(c, t[i].title);
+        if (*t[i].assignee) {
+            fputs("  @", stdout);
+            out_safe(c, t[i].assignee);
+        }
+        putchar('\n');
+    }
+}
+
+int cmd_case_show(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which case? (REF)");
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_err err = {0};
+    vg_case k;
+    vg_alert *al = NULL;
+    vg_artifact *ar = NULL;
+    vg_task *tk = NULL;
+    vg_note *nt = NULL;
+    size_t nal = 0, nar = 0, ntk = 0, nnt = 0;
+    if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (vg_alerts_of_case(c->ws, id, 0, &al, &nal, &err) ||
+        vg_artifacts_of_case(c->ws, id, &ar, &nar, &err) ||
+        vg_tasks_of_case(c->ws, id, &tk, &ntk, &err) ||
+        vg_notes_of_case(c->ws, id, &nt, &nnt, &err)) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    if (opt_get(o, 1, "json")) {
+        cJSON *j = vg_case_json(&k), *a;
+        cJSON_AddItemToObject(j, "alerts", a = cJSON_CreateArray());
+        for (size_t i = 0; i < nal; i++)
+            cJSON_AddItemToArray(a, vg_alert_json(&al[i]));
+        cJSON_AddItemToObject(j, "artifacts", a = cJSON_CreateArray());
+        for (size_t i = 0; i < nar; i++)
+            cJSON_AddItemToArray(a, vg_artifact_json(&ar[i]));
+        cJSON_AddItemToObject(j, "tasks", a = cJSON_CreateArray());
+        for (size_t i = 0; i < ntk; i++)
+            cJSON_AddItemToArray(a, vg_task_json(&tk[i]));
+        cJSON_AddItemToObject(j, "notes", a = cJSON_CreateArray());
+        for (size_t i = 0; i < nnt; i++)
+            cJSON_AddItemToArray(a, vg_note_json(&nt[i]));
+        out_json(j);
+        goto out;
+    }
+    char t1[32], t2[32], t3[32];
+    printf("#%lld  ", (long long)k.ref);
+    out_safe(c, k.title);
+    printf("\n  id          %s\n", k.id);
+    printf("  severity    %s\n  status      %s", vg_enum_name(&VG_SEVERITY, k.severity),
+           vg_enum_name(&VG_STATUS, k.status));
+    if (k.resolution >= 0)
+        printf(" (%s)", vg_enum_name(&VG_RESOLUTION, k.resolution));
+    printf("\n  assignee    ");
+    out_safe(c, *k.assignee ? k.assignee : "-");
+    printf("\n  tlp / pap   %s / %s\n  tags        ", vg_enum_name(&VG_TLP, k.tlp),
+           vg_enum_name(&VG_PAP, k.pap));
+    out_safe(c, k.tags);
+    printf("\n  techniques  ");
+    out_safe(c, k.techniques);
+    fmt_time(k.created_at, t1, sizeof t1);
+    fmt_time(k.updated_at, t2, sizeof t2);
+    printf("\n  created     %s by ", t1);
+    out_safe(c, k.created_by);
+    printf("\n  updated     %s\n", t2);
+    fmt_time(k.acknowledged_at, t1, sizeof t1);
+    fmt_time(k.closed_at, t3, sizeof t3);
+    printf("  acknowledged %s   closed %s\n", t1, t3);
+    if (*k.description) {
+        putchar('\n');
+        out_text(c, k.description, 2);
+    }
+    printf("\nAlerts %zu\n", nal);
+    for (size_t i = nal > 5 ? nal - 5 : 0; i < nal; i++) {
+        fmt_time(al[i].event_time, t1, sizeof t1);
+        printf("  %s %-8s x%-4lld ", t1, vg_enum_name(&VG_SEVERITY, al[i].severity),
+               (long long)al[i].count);
+        out_fit(c, al[i].title, c->width > 45 ? c->width - 40 : 0, false);
+        putchar('\n');
+    }
+    if (nal > 5)
+        printf("  (%zu earlier)\n", nal - 5);
+    printf("\nArtifacts %zu\n", nar);
+    for (size_t i = 0; i < nar; i++) {
+        printf("  %.8s %-10s ", ar[i].id, vg_enum_name(&VG_ARTIFACT_TYPE, ar[i].type));
+        out_safe(c, ar[i].value);
+        if (ar[i].is_ioc)
+            fputs("  IOC", stdout);
+        if (ar[i].other_cases)
+            printf("  (also on %lld other case%s)", (long long)ar[i].other_cases,
+                   ar[i].other_cases > 1 ? "s" : "");
+        putchar('\n');
+    }
+    show_tasks(c, tk, ntk);
+    printf("\nNotes %zu\n", nnt);
+    for (size_t i = 0; i < nnt; i++) {
+        fmt_time(nt[i].created_at, t1, sizeof t1);
+        printf("  %s ", t1);
+        out_safe(c, nt[i].author);
+        printf(":\n");
+        out_text(c, nt[i].body, 4);
+    }
+out:
+    vg_case_clear(&k);
+    vg_alerts_free(al, nal);
+    vg_artifacts_free(ar, nar);
+    vg_tasks_free(tk, ntk);
+    vg_notes_free(nt, nnt);
+    return rc;
+}
+
+int cmd_case_new(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"title=", NULL}, {"severity=", NULL}, {"description=", NULL}, {"assignee=", NULL}, {"tags=", NULL}, {"json", NULL}};
+    int n = (int)(sizeof o / sizeof *o), npos, rc;
+    char *pos[1];
+    if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
+        return rc;
+    const char *title = opt_get(o, n, "title");
+    if (!title)
+        return cli_usage(c, "a case needs a --title");
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_op *op = vg_op_case_create(title, opt_get(o, n, "severity"), opt_get(o, n, "description"));
+    if (opt_get(o, n, "assignee"))
+        cJSON_AddStringToObject(op->payload, "assignee", opt_get(o, n, "assignee"));
+    if (opt_get(o, n, "tags"))
+        cJSON_AddStringToObject(op->payload, "tags", opt_get(o, n, "tags"));
+    vg_id id;
+    memcpy(id, op->target, sizeof id);
+    if ((rc = cli_apply(c, op)))
+        return rc;
+    vg_case k;
+    vg_err err = {0};
+    if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (opt_get(o, n, "json"))
+        out_json(vg_case_json(&k));
+    else
+        printf("created case #%lld %s\n", (long long)k.ref, k.id);
+    vg_case_clear(&k);
+    return EXIT_OK;
+}
+
+/* Apply ops in one batch: all or nothing. Takes ownership of ops. */
+static int apply_all(cli *c, vg_op **ops, int n)
+{
+    vg_err err = {0};
+    int rc = EXIT_OK;
+    if (vg_batch_begin(c->ws, &err) != VG_OK)
+        rc = cli_fail(c, &err);
+    for (int i = 0; i < n && rc == EXIT_OK; i++)
+        if (vg_apply(c->ws, ops[i], &err) != VG_OK)
+            rc = cli_fail(c, &err);
+    if (rc == EXIT_OK && vg_batch_commit(c->ws, &err) != VG_OK)
+        rc = cli_fail(c, &err);
+    if (rc != EXIT_OK)
+        vg_batch_rollback(c->ws);
+    for (int i = 0; i < n; i++)
+        vg_op_free(ops[i]);
+    return rc;
+}
+
+int cmd_case_set(cli *c, int argc, char **argv)
+{
+    char *pos[32];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 32, &npos)))
+        return rc;
+    if (npos < 2)
+        return cli_usage(c, "give a case and at least one field=value");
+    const char *resolution = NULL;
+    for (int i = 1; i < npos; i++) {
+        if (!strchr(pos[i], '=') || pos[i][0] == '=')
+            return cli_usage(c, "'%s' is not field=value (fields: %s)", pos[i], VG_CASE_FIELDS);
+        if (strncmp(pos[i], "resolution=", 11) == 0)
+            resolution = pos[i] + 11;
+    }
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_op *ops[32];
+    int nops = 0;
+    for (int i = 1; i < npos; i++) {
+        char *eq = strchr(pos[i], '=');
+        *eq = '\0';
+        if (strcmp(pos[i], "resolution") == 0)
+            continue;
+        ops[nops] = vg_op_case_set(id, pos[i], eq + 1);
+        if (strcmp(pos[i], "status") == 0 && resolution)
+            cJSON_AddStringToObject(ops[nops]->payload, "resolution", resolution);
+        nops++;
+    }
+    if (nops == 0)
+        return cli_usage(c, "resolution= goes with status=closed");
+    return apply_all(c, ops, nops);
+}
+
+int cmd_case_close(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"resolution=", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which case? (REF)");
+    const char *r = opt_get(o, 1, "resolution");
+    if (!r) {
+        char names[256];
+        vg_enum_list(&VG_RESOLUTION, names, sizeof names);
+        return cli_usage(c, "closing a case needs --resolution (one of %s)", names);
+    }
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    return cli_apply(c, vg_op_case_close(id, r));
+}
+
+int cmd_case_reopen(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which case? (REF)");
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_case k;
+    vg_err err = {0};
+    if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
+        return cli_fail(c, &err);
+    int status = k.status;
+    int64_t ref = k.ref;
+    vg_case_clear(&k);
+    if (status != VG_ST_CLOSED)
+        return cli_error(c, "case #%lld is not closed", (long long)ref);
+    return cli_apply(c, vg_op_case_set(id, "status", "in_progress"));
+}
+
+int cmd_note(cli *c, int argc, char **argv)
+{
+    char *pos[256];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 256, &npos)))
+        return rc;
+    if (npos < 2)
+        return cli_usage(c, "give a case and the note text (or - to read it from stdin)");
+    vg_buf body;
+    vg_buf_init(&body, MAX_NOTE);
+    vg_err err = {0};
+    if (npos == 2 && strcmp(pos[1], "-") == 0) {
+        if (vg_buf_read_file(&body, stdin, "note (stdin)", &err) != VG_OK) {
+            vg_buf_free(&body);
+            return cli_fail(c, &err);
+        }
+    } else {
+        for (int i = 1; i < npos; i++)
+            if ((i > 1 && vg_buf_adds(&body, " ")) || vg_buf_adds(&body, pos[i])) {
+                vg_buf_free(&body);
+                return cli_error(c, "note: longer than %d bytes", MAX_NOTE);
+            }
+    }
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id))) {
+        vg_buf_free(&body);
+        return rc;
+    }
+    rc = cli_apply(c, vg_op_note_add(id, vg_buf_str(&body)));
+    vg_buf_free(&body);
+    return rc;
+}
+
+int cmd_artifact_add(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"ioc", NULL}, {"tlp=", NULL}};
+    char *pos[3];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 3, &npos)))
+        return rc;
+    if (npos != 3)
+        return cli_usage(c, "give a case, a type and a value");
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_op *op = vg_op_artifact_add(id, pos[1], pos[2]);
+    if (opt_get(o, 2, "ioc"))
+        cJSON_AddTrueToObject(op->payload, "is_ioc");
+    if (opt_get(o, 2, "tlp"))
+        cJSON_AddStringToObject(op->payload, "tlp", opt_get(o, 2, "tlp"));
+    return cli_apply(c, op);
+}
+
+int cmd_artifact_ls(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which case? (REF)");
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_artifact *a = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_artifacts_of_case(c->ws, id, &a, &n, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (opt_get(o, 1, "json")) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, vg_artifact_json(&a[i]));
+        out_json(arr);
+    } else {
+        printf("%-8s %-10s %-3s %-12s %5s %5s  %s\n", "ID", "TYPE", "IOC", "TLP", "SEEN",
+               "CASES", "VALUE");
+        for (size_t i = 0; i < n; i++) {
+            printf("%.8s %-10s %-3s %-12s %5lld %5lld  ", a[i].id,
+                   vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type), a[i].is_ioc ? "yes" : "-",
+                   vg_enum_name(&VG_TLP, a[i].tlp), (long long)a[i].sightings,
+                   (long long)a[i].other_cases + 1);
+            out_safe(c, a[i].value);
+            putchar('\n');
+        }
+    }
+    vg_artifacts_free(a, n);
+    return EXIT_OK;
+}
+
+int cmd_artifact_rm(cli *c, int argc, char **argv)
+{
+    char *pos[2];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 2, &npos)))
+        return rc;
+    if (npos != 2)
+        return cli_usage(c, "give a case and an artifact (id prefix or value)");
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_artifact a;
+    vg_err err = {0};
+    if (vg_artifact_resolve(c->ws, id, pos[1], &a, &err) != VG_OK)
+        return cli_fail(c, &err);
+    rc = cli_apply(c, vg_op_artifact_remove(id, vg_enum_name(&VG_ARTIFACT_TYPE, a.type), a.value));
+    vg_artifact_clear(&a);
+    return rc;
+}
+
+int cmd_task_add(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"phase=", NULL}, {"description=", NULL}, {"assignee=", NULL}};
+    char *pos[64];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 3, pos, 64, &npos)))
+        return rc;
+    if (npos < 2)
+        return cli_usage(c, "give a case and the task title");
+    const char *phase = opt_get(o, 3, "phase");
+    if (!phase) {
+        char names[256];
+        vg_enum_list(&VG_PHASE, names, sizeof names);
+        return cli_usage(c, "a task needs a --phase (one of %s)", names);
+    }
+    vg_buf title;
+    vg_buf_init(&title, 4096);
+    for (int i = 1; i < npos; i++)
+        if ((i > 1 && vg_buf_adds(&title, " ")) || vg_buf_adds(&title, pos[i])) {
+            vg_buf_free(&title);
+            return cli_usage(c, "title: too long");
+        }
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id))) {
+        vg_buf_free(&title);
+        return rc;
+    }
+    vg_op *op = vg_op_task_add(id, phase, vg_buf_str(&title));
+    vg_buf_free(&title);
+    if (opt_get(o, 3, "description"))
+        cJSON_AddStringToObject(op->payload, "description", opt_get(o, 3, "description"));
+    if (opt_get(o, 3, "assignee"))
+        cJSON_AddStringToObject(op->payload, "assignee", opt_get(o, 3, "assignee"));
+    return cli_apply(c, op);
+}
+
+int cmd_task_set(cli *c, int argc, char **argv)
+{
+    char *pos[16];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 16, &npos)))
+        return rc;
+    if (npos < 3)
+        return cli_usage(c, "give a case, a task (its number or id prefix) and field=value");
+    for (int i = 2; i < npos; i++)
+        if (!strchr(pos[i], '=') || pos[i][0] == '=')
+            return cli_usage(c, "'%s' is not field=value (fields: %s)", pos[i], VG_TASK_FIELDS);
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_task t;
+    vg_err err = {0};
+    if (vg_task_resolve(c->ws, id, pos[1], &t, &err) != VG_OK)
+        return cli_fail(c, &err);
+    vg_op *ops[16];
+    int nops = 0;
+    for (int i = 2; i < npos; i++) {
+        char *eq = strchr(pos[i], '=');
+        *eq = '\0';
+        ops[nops++] = vg_op_task_set(id, t.id, pos[i], eq + 1);
+    }
+    vg_task_clear(&t);
+    return apply_all(c, ops, nops);
+}
+
+int cmd_timeline(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"by=", NULL}, {"limit=", NULL}, {"json", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 3, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which case? (REF)");
+    const char *by = opt_get(o, 3, "by");
+    vg_timeline_order order = VG_BY_OCCURRED;
+    if (by && strcmp(by, "recorded") == 0)
+        order = VG_BY_RECORDED;
+    else if (by && strcmp(by, "occurred") != 0)
+        return cli_usage(c, "--by: '%s' is not one of occurred, recorded", by);
+    int limit = 0;
+    const char *ls = opt_get(o, 3, "limit");
+    if (ls) {
+        char *end;
+        long l = strtol(ls, &end, 10);
+        if (*end || l < 1 || l > 1000000)
+            return cli_usage(c, "--limit: '%s' is not a number from 1 to 1000000", ls);
+        limit = (int)l;
+    }
+    vg_id id;
+    if ((rc = open_case(c, pos[0], id)))
+        return rc;
+    vg_event *e = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_timeline(c->ws, id, order, limit, &e, &n, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (opt_get(o, 3, "json")) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, vg_event_json(&e[i]));
+        out_json(arr);
+    } else {
+        printf("%-16s  %-16s  %-8s %s\n", order == VG_BY_OCCURRED ? "OCCURRED" : "RECORDED",
+               order == VG_BY_OCCURRED ? "RECORDED" : "OCCURRED", "KIND", "SUMMARY");
+        for (size_t i = 0; i < n; i++) {
+            char a[32], b[32];
+            fmt_time(order == VG_BY_OCCURRED ? e[i].occurred_at : e[i].recorded_at, a, sizeof a);
+            fmt_time(order == VG_BY_OCCURRED ? e[i].recorded_at : e[i].occurred_at, b, sizeof b);
+            printf("%-16s  %-16s  %-8s %s", a, b, vg_enum_name(&VG_EVENT_KIND, e[i].kind),
+                   e[i].starred ? "* " : "");
+            out_fit(c, e[i].summary, c->width > 55 ? c->width - 45 : 0, false);
+            putchar('\n');
+        }
+    }
+    vg_events_free(e, n);
+    return EXIT_OK;
+}

@@ -1,0 +1,266 @@
+/*
+ * cmd_misc.c — workspace-wide subcommands (init, demo, search, audit, paths,
+ * version, help) and the command table that drives dispatch and help.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "paths.h"
+#include "vg_config.h"
+#include "vigil/demo.h"
+#include "vigil/json.h"
+#include "vigil/query.h"
+
+static int cmd_init(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
+        return rc;
+    struct stat sb;
+    if (stat(c->db_path, &sb) == 0 && sb.st_size > 0) {
+        if ((rc = cli_open(c, 0)))
+            return rc;
+        return cli_error(c, "%s already holds a workspace", c->db_path);
+    }
+    if ((rc = cli_open(c, VG_OPEN_CREATE)))
+        return rc;
+    printf("created workspace %s\n", c->db_path);
+    return EXIT_OK;
+}
+
+static int parse_count(cli *c, const char *name, const char *v, int64_t lo, int64_t hi,
+                       int64_t *out)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*end || end == v || n < lo || n > hi)
+        return cli_usage(c, "--%s: '%s' is not a number from %" PRId64 " to %" PRId64, name, v,
+                         lo, hi);
+    *out = n;
+    return EXIT_OK;
+}
+
+static void demo_progress(void *ud, int64_t ops, int64_t alerts)
+{
+    (void)ud;
+    printf("committed %" PRId64 " ops %" PRId64 " alerts\n", ops, alerts);
+    fflush(stdout);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_demo(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"seed=", NULL}, {"cases=", NULL}, {"alerts=", NULL}, {"progress", NULL}};
+    char *pos[1];
+    int n = 4, npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
+        return rc;
+    vg_demo_opts d = {.seed = 1, .cases = 48, .alerts = 600};
+    int64_t seed = 1;
+    const char *v;
+    if ((v = opt_get(o, n, "seed")) && (rc = parse_count(c, "seed", v, 0, INT64_MAX, &seed)))
+        return rc;
+    if ((v = opt_get(o, n, "cases")) && (rc = parse_count(c, "cases", v, 40, 1000000, &d.cases)))
+        return rc;
+    if ((v = opt_get(o, n, "alerts")) &&
+        (rc = parse_count(c, "alerts", v, 0, 10000000, &d.alerts)))
+        return rc;
+    d.seed = (uint64_t)seed;
+    /* SOURCE_DATE_EPOCH pins "now" so that a demo can be rebuilt byte for byte. */
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    d.now_ms = sde && *sde ? strtoll(sde, NULL, 10) * 1000 : vg_now_ms();
+    if (opt_get(o, n, "progress"))
+        d.progress = demo_progress;
+    if ((rc = cli_open(c, VG_OPEN_CREATE)))
+        return rc;
+    vg_demo_stats s;
+    vg_err err = {0};
+    double t0 = mono_s();
+    if (vg_demo_build(c->ws, &d, &s, &err) != VG_OK) {
+        if (err.rc == VG_EEXIST)
+            return cli_error(c, "%s already holds cases; name a new file with --db", c->db_path);
+        return cli_fail(c, &err);
+    }
+    double dt = mono_s() - t0;
+    printf("demo workspace %s: %" PRId64 " cases, %" PRId64 " alerts, %" PRId64 " artifacts, %"
+           PRId64 " tasks, %" PRId64 " notes, %" PRId64 " ops in %.2f s (%.0f alerts/s)\n",
+           c->db_path, s.cases, s.alerts, s.artifacts, s.tasks, s.notes, s.ops, dt,
+           dt > 0 ? (double)s.alerts / dt : 0.0);
+    return EXIT_OK;
+}
+
+static int cmd_search(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}, {"limit=", NULL}};
+    char *pos[64];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 64, &npos)))
+        return rc;
+    if (npos < 1)
+        return cli_usage(c, "search for what?");
+    int64_t limit = 20;
+    const char *v = opt_get(o, 2, "limit");
+    if (v && (rc = parse_count(c, "limit", v, 1, 10000, &limit)))
+        return rc;
+    char q[4096] = "";
+    for (int i = 0; i < npos; i++) {
+        size_t l = strlen(q);
+        if (snprintf(q + l, sizeof q - l, "%s%s", i ? " " : "", pos[i]) >= (int)(sizeof q - l))
+            return cli_usage(c, "query longer than %zu bytes", sizeof q - 1);
+    }
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_hit *h = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_search(c->ws, q, (int)limit, &h, &n, &err) != VG_OK) {
+        vg_hits_free(h, n);
+        return cli_fail(c, &err);
+    }
+    if (opt_get(o, 2, "json")) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, vg_hit_json(&h[i]));
+        out_json(arr);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            char ref[24] = "inbox";
+            if (h[i].case_id[0])
+                snprintf(ref, sizeof ref, "#%" PRId64, h[i].case_ref);
+            printf("%-7s %-8s %.10s  ", ref, h[i].kind, h[i].id);
+            out_fit(c, h[i].snippet, c->width > 40 ? c->width - 30 : 0, false);
+            putchar('\n');
+        }
+        if (n == 0)
+            fputs("(nothing found)\n", stdout);
+    }
+    vg_hits_free(h, n);
+    return EXIT_OK;
+}
+
+static int cmd_audit_verify(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
+        return rc;
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    int64_t count = 0, bad = 0;
+    vg_err err = {0};
+    if (vg_audit_verify(c->ws, &count, &bad, &err) != VG_OK)
+        return cli_fail(c, &err);
+    printf("ok: %" PRId64 " ops, hash chain intact, database check passed\n", count);
+    return EXIT_OK;
+}
+
+static int cmd_paths(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
+        return rc;
+    char *p[5] = {paths_config(), paths_secrets(), vg_xstrdup(c->db_path), paths_state(),
+                  paths_data()};
+    static const char *const names[5] = {"config", "secrets", "workspace", "logs", "data"};
+    for (int i = 0; i < 5; i++) {
+        printf("%-10s ", names[i]);
+        out_safe(c, p[i]);
+        putchar('\n');
+        free(p[i]);
+    }
+    return EXIT_OK;
+}
+
+static int cmd_version(cli *c, int argc, char **argv)
+{
+    (void)c;
+    (void)argc;
+    (void)argv;
+    printf("vigil %s (schema %d, SQLite %s)\n", VG_VERSION, VG_SCHEMA_VERSION, sqlite3_libversion());
+    return EXIT_OK;
+}
+
+static int cmd_help(cli *c, int argc, char **argv)
+{
+    if (argc == 0) {
+        fputs("usage: vigil [--db PATH] [--as NAME] [--ascii] SUBCOMMAND [ARGS]\n\n", stdout);
+        for (int i = 0; i < cli_ncommands; i++)
+            printf("  %-16s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        fputs("\n`vigil help SUBCOMMAND` for its options; man vigil for everything.\n", stdout);
+        return EXIT_OK;
+    }
+    char want[128];
+    snprintf(want, sizeof want, "%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+    int shown = 0;
+    for (int i = 0; i < cli_ncommands; i++) {
+        const command *k = &cli_commands[i];
+        size_t wl = strlen(argv[0]);
+        bool match = strcmp(k->name, want) == 0 ||
+                     (argc == 1 && strncmp(k->name, argv[0], wl) == 0 && k->name[wl] == ' ');
+        if (!match)
+            continue;
+        printf("%svigil %s %s\n  %s\n", shown++ ? "\n" : "", k->name, k->usage, k->summary);
+        if (k->help)
+            printf("%s", k->help);
+    }
+    if (!shown)
+        return cli_usage(c, "no subcommand '%s'", want);
+    return EXIT_OK;
+}
+
+const command cli_commands[] = {
+    {"init", "", "create an empty workspace at --db (or the default path)", NULL, cmd_init},
+    {"demo", "[--seed N] [--cases N] [--alerts N] [--progress]",
+     "write a demo workspace: a SOC's month of cases, alerts and work",
+     "  Defaults: --seed 1 --cases 48 --alerts 600. The workspace must hold no cases.\n"
+     "  SOURCE_DATE_EPOCH, when set, is the end of the simulated month.\n", cmd_demo},
+    {"cases", "[--status S] [--severity S] [--assignee U] [--tag T] [--text T] [--limit N] "
+              "[--after CURSOR] [--json]",
+     "list cases, most severe and newest first",
+     "  --status and --severity take comma lists; --status open means every status but\n"
+     "  closed; --severity high+ means high and critical; --assignee me|none|NAME.\n"
+     "  Pages: each --json case carries a cursor; --after CURSOR starts after it.\n", cmd_cases},
+    {"case show", "REF [--json]", "a case with its alerts, artifacts, tasks and notes", NULL,
+     cmd_case_show},
+    {"case new", "--title T [--severity S] [--description D] [--assignee U] [--tags A,B] [--json]",
+     "open a case", NULL, cmd_case_new},
+    {"case set", "REF field=value...", "change fields of a case (all or nothing)",
+     "  Fields: title, description, severity, status, tlp, pap, assignee, tags, techniques.\n"
+     "  status=closed needs resolution=R in the same command.\n", cmd_case_set},
+    {"case close", "REF --resolution R", "close a case", NULL, cmd_case_close},
+    {"case reopen", "REF", "reopen a closed case (status in_progress)", NULL, cmd_case_reopen},
+    {"note", "REF TEXT...|-", "add a note to a case (- reads it from stdin)", NULL, cmd_note},
+    {"artifact add", "REF TYPE VALUE [--ioc] [--tlp T]", "add an observable to a case", NULL,
+     cmd_artifact_add},
+    {"artifact ls", "REF [--json]", "list a case's artifacts", NULL, cmd_artifact_ls},
+    {"artifact rm", "REF ID|VALUE", "remove an artifact from a case", NULL, cmd_artifact_rm},
+    {"task add", "REF --phase P [--description D] [--assignee U] TITLE...", "add a task",
+     NULL, cmd_task_add},
+    {"task set", "REF TASK field=value...", "change a task (TASK: its number or id prefix)",
+     "  Fields: status (todo, in_progress, done, skipped), title, description, assignee, phase.\n",
+     cmd_task_set},
+    {"timeline", "REF [--by occurred|recorded] [--limit N] [--json]",
+     "a case's timeline, by when things happened or when they were recorded", NULL, cmd_timeline},
+    {"search", "QUERY... [--limit N] [--json]",
+     "full-text search over cases, notes, alerts and artifacts", NULL, cmd_search},
+    {"audit verify", "", "check the op log's hash chain and the database", NULL,
+     cmd_audit_verify},
+    {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
+    {"version", "", "print the version", NULL, cmd_version},
+    {"help", "[SUBCOMMAND]", "this list, or one subcommand's help", NULL, cmd_help},
+};
+const int cli_ncommands = (int)(sizeof cli_commands / sizeof cli_commands[0]);

@@ -1,0 +1,248 @@
+/*
+ * main.c — `vigil [--db PATH] [--as NAME] [--ascii] SUBCOMMAND ...`
+ *
+ * Resolves where the workspace is and who is writing (--as, then the config file's
+ * [user] name, then the login name), sets up safe output for this terminal, and
+ * dispatches through the command table. Until the TUI exists, `vigil` with no
+ * subcommand prints the case queue.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "paths.h"
+#include "vigil/op.h"
+#include "vigil/query.h"
+#include "vigil/text.h"
+
+int cli_fail(cli *c, const vg_err *err)
+{
+    char safe[1024];
+    vg_text_safe(err->msg, strlen(err->msg), c->text_flags, safe, sizeof safe);
+    fprintf(stderr, "vigil: %s: %s\n", c->name, safe);
+    return EXIT_FAIL;
+}
+
+int cli_error(cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vigil: %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_FAIL;
+}
+
+int cli_usage(cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[512], safe[1024];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vg_text_safe(msg, strlen(msg), c->text_flags, safe, sizeof safe);
+    fprintf(stderr, "vigil: %s: %s\n", c->name, safe);
+    for (int i = 0; i < cli_ncommands; i++)
+        if (strcmp(cli_commands[i].name, c->name) == 0)
+            fprintf(stderr, "usage: vigil %s %s\n", cli_commands[i].name, cli_commands[i].usage);
+    return EXIT_USAGE;
+}
+
+int cli_open(cli *c, int flags)
+{
+    vg_err err = {0};
+    if ((flags & VG_OPEN_CREATE) && paths_ensure_parent(c->db_path, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (vg_ws_open(c->db_path, flags, &c->ws, &err) != VG_OK) {
+        if (err.rc == VG_ENOTFOUND)
+            return cli_error(c, "no workspace at %s (create one with `vigil init` or `vigil demo`,"
+                                " or name one with --db)", c->db_path);
+        return cli_fail(c, &err);
+    }
+    vg_ws_set_actor(c->ws, c->actor);
+    return EXIT_OK;
+}
+
+int cli_case(cli *c, const char *ref, char id[27])
+{
+    vg_err err = {0};
+    if (vg_case_resolve(c->ws, ref, id, &err) != VG_OK)
+        return cli_fail(c, &err);
+    return EXIT_OK;
+}
+
+int cli_apply(cli *c, vg_op *op)
+{
+    vg_err err = {0};
+    vg_rc rc = vg_apply(c->ws, op, &err);
+    vg_op_free(op);
+    return rc == VG_OK ? EXIT_OK : cli_fail(c, &err);
+}
+
+/* The config file's [user] name and [workspace] path (the rest is the TUI's). */
+typedef struct config {
+    char *user;
+    char *db;
+} config;
+
+static int config_entry(void *ud, const char *section, const char *name, const char *value)
+{
+    config *cf = ud;
+    char **slot = NULL;
+    if (strcmp(section, "user") == 0 && strcmp(name, "name") == 0)
+        slot = &cf->user;
+    else if (strcmp(section, "workspace") == 0 && strcmp(name, "path") == 0)
+        slot = &cf->db;
+    if (slot) {
+        free(*slot);
+        *slot = vg_xstrdup(value);
+    }
+    return 1;
+}
+
+static int read_config(config *cf)
+{
+    char *path = paths_config();
+    FILE *f = fopen(path, "r");
+    int rc = 0;
+    if (f) {
+        int line = ini_parse_file(f, config_entry, cf);
+        fclose(f);
+        if (line != 0) {
+            fprintf(stderr, "vigil: config: %s:%d: not a valid INI line\n", path, line);
+            rc = -1;
+        }
+    } else if (errno != ENOENT) {
+        fprintf(stderr, "vigil: config: %s: %s\n", path, strerror(errno));
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
+static char *login_name(void)
+{
+    struct passwd *pw = getpwuid(getuid());
+    if (pw && pw->pw_name && *pw->pw_name)
+        return vg_xstrdup(pw->pw_name);
+    const char *u = getenv("USER");
+    return vg_xstrdup(u && *u ? u : "unknown");
+}
+
+static void usage_all(FILE *f)
+{
+    fputs("usage: vigil [--db PATH] [--as NAME] [--ascii] SUBCOMMAND [ARGS]\n\n", f);
+    for (int i = 0; i < cli_ncommands; i++)
+        fprintf(f, "  %-16s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    fputs("\n`vigil help SUBCOMMAND` for its options; man vigil for everything.\n", f);
+}
+
+/* Find the command named by argv (one or two words). */
+static const command *find_command(int argc, char **argv, int *used)
+{
+    for (int i = 0; i < cli_ncommands; i++) {
+        const char *n = cli_commands[i].name, *sp = strchr(n, ' ');
+        if (sp) {
+            size_t l = (size_t)(sp - n);
+            if (argc >= 2 && strlen(argv[0]) == l && strncmp(argv[0], n, l) == 0 &&
+                strcmp(argv[1], sp + 1) == 0) {
+                *used = 2;
+                return &cli_commands[i];
+            }
+        } else if (strcmp(argv[0], n) == 0) {
+            *used = 1;
+            return &cli_commands[i];
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    cli c = {0};
+    config cf = {0};
+    const char *db = NULL, *as = NULL;
+    bool ascii = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else if (strncmp(argv[i], "--db=", 5) == 0)
+            db = argv[i] + 5;
+        else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
+            as = argv[++i];
+        else if (strncmp(argv[i], "--as=", 5) == 0)
+            as = argv[i] + 5;
+        else if (strcmp(argv[i], "--ascii") == 0)
+            ascii = true;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage_all(stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            argv[i] = "version";
+            break;
+        } else {
+            fprintf(stderr, "vigil: unknown option '%s'\n", argv[i]);
+            usage_all(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (read_config(&cf) != 0)
+        return EXIT_FAIL;
+
+    const char *cs = nl_langinfo(CODESET);
+    bool utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    c.text_flags = (ascii || !utf8) ? VG_TEXT_ASCII : 0;
+    struct winsize wsz;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &wsz) == 0 && wsz.ws_col > 0)
+        c.width = wsz.ws_col;
+    const char *env_db = getenv("VIGIL_DB");
+    c.db_path = db ? vg_xstrdup(db)
+                   : env_db && *env_db ? vg_xstrdup(env_db)
+                   : cf.db ? vg_xstrdup(cf.db) : paths_workspace();
+    c.actor = as ? vg_xstrdup(as) : cf.user ? vg_xstrdup(cf.user) : login_name();
+    free(cf.user);
+    free(cf.db);
+
+    char *queue[] = {"cases"};
+    int nargs = argc - i;
+    char **args = argv + i;
+    if (nargs == 0) {
+        args = queue;
+        nargs = 1;
+    }
+    int used = 0, rc;
+    const command *cmd = find_command(nargs, args, &used);
+    if (!cmd) {
+        char safe[256];
+        vg_text_safe(args[0], strlen(args[0]), VG_TEXT_ASCII, safe, sizeof safe);
+        fprintf(stderr, "vigil: unknown subcommand '%s%s%s'\n", safe, nargs > 1 ? " " : "",
+                nargs > 1 ? "..." : "");
+        usage_all(stderr);
+        rc = EXIT_USAGE;
+    } else {
+        c.name = cmd->name;
+        rc = cmd->run(&c, nargs - used, args + used);
+    }
+    vg_ws_close(c.ws);
+    free(c.db_path);
+    free(c.actor);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            fprintf(stderr, "vigil: writing output: %s\n", strerror(errno));
+        return EXIT_FAIL;
+    }
+    return rc;
+}

@@ -1,0 +1,18 @@
+/*
+ * paths.h — where vigil keeps things (XDG base directories; `vigil paths`).
+ * Each returns a fresh string the caller frees.
+ */
+#ifndef VIGIL_PATHS_H
+#define VIGIL_PATHS_H
+
+#include "vigil/err.h"
+
+char *paths_config(void);    /* $XDG_CONFIG_HOME/vigil/config */
+char *paths_secrets(void);   /* $XDG_CONFIG_HOME/vigil/secrets (must be mode 0600) */
+char *paths_workspace(void); /* $XDG_DATA_HOME/vigil/vigil.db */
+char *paths_state(void);     /* $XDG_STATE_HOME/vigil (logs) */
+char *paths_data(void);      /* the installed data directory */
+/* mkdir -p the directory that will hold path (mode 0700 for new directories). */
+VG_WUR vg_rc paths_ensure_parent(const char *path, vg_err *err);
+
+#endif

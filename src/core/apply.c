@@ -1,0 +1,1260 @@
+/*
+ * apply.c — the one door for writes (DESIGN.md rule 2; contract in op.h).
+ *
+ * vg_apply runs, in one transaction: stamp (a new local op gets id, clock, origin
+ * and actor) -> validate the payload against the vocabularies and the current state
+ * -> merge into the entity tables -> leave the timeline event a person expects ->
+ * append to the hash-chained op log. Each op kind is one handler in the table at the
+ * bottom; a handler validates everything before its first write, so a rejected op
+ * leaves nothing behind even inside a batch.
+ *
+ * Merge rules, which make replicas converge whatever order concurrent ops arrive in:
+ * creates and adds are idempotent by id (and an op already in the log is skipped);
+ * sets are last-writer-wins per field by (hlc, origin), with the winning clock kept
+ * in the clocks table; artifacts are keyed by (case, type, value) and merge
+ * commutatively (sightings add up, first/last seen widen, the IOC flag and the
+ * stricter TLP win, the smaller id names the row), with presence as a LWW register
+ * so a removal is a tombstone. Derived times are order-free too: closed_at is the
+ * clock of the winning close, acknowledged_at the earliest move out of `new`.
+ */
+#include "internal.h"
+#include "oplog.h"
+#include "vigil/ioc.h"
+#include "vigil/model.h"
+#include "vigil/op.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TITLE 1024
+#define MAX_TEXT (1 << 20) /* descriptions, notes */
+#define MAX_VALUE 8192     /* artifact values, summaries, names */
+
+const char *const ws_stmt_sql[ST__COUNT] = {
+    [ST_OP_INSERT] = "INSERT INTO ops(id, hlc, origin, actor, tenant, kind, target, payload,"
+                     " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_OP_EXISTS] = "SELECT 1 FROM ops WHERE id = ?",
+    [ST_CLOCK_GET] = "SELECT hlc, origin FROM clocks WHERE entity = ? AND field = ?",
+    [ST_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(entity, field, hlc, origin) VALUES (?, ?, ?, ?)",
+    [ST_CASE_INSERT] = "INSERT OR IGNORE INTO cases(id, ref, title, description, severity, status,"
+                       " tlp, pap, assignee, tags, techniques, created_by, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_CASE_EXISTS] = "SELECT ref FROM cases WHERE id = ?",
+    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = max(updated_at, ?2) WHERE id = ?1",
+    [ST_CASE_NEXT_REF] = "SELECT coalesce(max(ref), 0) + 1 FROM cases",
+    [ST_CASE_FIELD] = "SELECT title, description, severity, status, tlp, pap, assignee, tags,"
+                      " techniques, resolution FROM cases WHERE id = ?",
+    [ST_EVENT_INSERT] = "INSERT OR IGNORE INTO events(id, case_id, occurred_at, recorded_at, kind,"
+                        " summary, source, actor, technique, tactic)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_NOTE_INSERT] = "INSERT OR IGNORE INTO notes(id, case_id, author, body, created_at)"
+                       " VALUES (?, ?, ?, ?, ?)",
+    [ST_ART_FIND] = "SELECT id, removed, clock_hlc, clock_origin FROM artifacts"
+                    " WHERE case_id = ? AND type = ? AND value = ?",
+    [ST_ART_INSERT] = "INSERT INTO artifacts(id, case_id, type, value, is_ioc, tlp, source,"
+                      " first_seen, last_seen, clock_hlc, clock_origin)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_ART_MERGE] = "UPDATE artifacts SET id = min(id, ?2), is_ioc = max(is_ioc, ?3),"
+                     " tlp = CASE WHEN instr(',CLEAR,GREEN,AMBER,AMBER+STRICT,RED,', ',' || ?4 || ',')"
+                     "  > instr(',CLEAR,GREEN,AMBER,AMBER+STRICT,RED,', ',' || tlp || ',')"
+                     "  THEN ?4 ELSE tlp END,"
+                     " first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?5),"
+                     " sightings = sightings + 1 WHERE case_id = ?1 AND type = ?6 AND value = ?7",
+    [ST_ART_PRESENCE] = "UPDATE artifacts SET removed = ?4, clock_hlc = ?5, clock_origin = ?6"
+                        " WHERE case_id = ?1 AND type = ?2 AND value = ?3",
+    [ST_TASK_INSERT] = "INSERT OR IGNORE INTO tasks(id, case_id, phase, title, description, status,"
+                       " assignee, ord, playbook_id, created_at, done_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_TASK_GET] = "SELECT title, phase, status, assignee, description FROM tasks"
+                    " WHERE id = ? AND case_id = ?",
+    [ST_TASK_NEXT_ORD] = "SELECT coalesce(max(ord), 0) + 1 FROM tasks WHERE case_id = ?",
+    [ST_ALERT_INSERT] = "INSERT OR IGNORE INTO alerts(id, source, source_ref, rule, title, severity,"
+                        " event_time, first_seen, last_seen, count, status, case_id, entities,"
+                        " techniques, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
+};
+
+/* What a handler works with. */
+typedef struct ctx {
+    vg_ws *ws;
+    vg_op *op;
+    bool local;    /* a new op from this replica: checked against the current state */
+    int64_t ms;    /* the op's time (its clock's milliseconds) */
+    char *text;    /* the payload as stored, made once when the payload is final */
+    vg_err *err;
+} ctx;
+
+/* ---- payload access and validation ------------------------------------------ */
+
+static const char *pstr(const ctx *c, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool pnum(const ctx *c, const char *key, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, key);
+    if (!cJSON_IsNumber(v))
+        return false;
+    *out = (int64_t)v->valuedouble;
+    return true;
+}
+
+static bool pbool(const ctx *c, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, key);
+    return cJSON_IsTrue(v) || (cJSON_IsNumber(v) && v->valuedouble != 0);
+}
+
+static void pset_str(ctx *c, const char *key, const char *value)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(c->op->payload, key);
+    cJSON_AddStringToObject(c->op->payload, key, value);
+}
+
+static void pset_num(ctx *c, const char *key, int64_t value)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(c->op->payload, key);
+    cJSON_AddNumberToObject(c->op->payload, key, (double)value);
+}
+
+/* A required or optional text value v, named label in messages, with a size cap. */
+static vg_rc check_text(ctx *c, const cJSON *v, const char *label, bool required, size_t cap,
+                        const char **out)
+{
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return vg_fail(c->err, VG_EINVAL, "%s: required", label);
+        return VG_OK;
+    }
+    if (!cJSON_IsString(v))
+        return vg_fail(c->err, VG_EINVAL, "%s: must be text", label);
+    size_t n = strlen(v->valuestring);
+    if (required && strspn(v->valuestring, " \t\r\n") == n)
+        return vg_fail(c->err, VG_EINVAL, "%s: must not be empty", label);
+    if (n > cap)
+        return vg_fail(c->err, VG_EINVAL, "%s: longer than %zu bytes", label, cap);
+    *out = v->valuestring;
+    return VG_OK;
+}
+
+static vg_rc need_text(ctx *c, const char *key, bool required, size_t cap, const char **out)
+{
+    return check_text(c, cJSON_GetObjectItemCaseSensitive(c->op->payload, key), key, required,
+                      cap, out);
+}
+
+/* An enumerated field: its index, or def when absent and not required. */
+static vg_rc need_enum(ctx *c, const char *key, const vg_enum *e, int def, int *out)
+{
+    const char *s = pstr(c, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, key);
+    char list[256];
+    if (!v || cJSON_IsNull(v)) {
+        vg_enum_list(e, list, sizeof list);
+        if (def < 0)
+            return vg_fail(c->err, VG_EINVAL, "%s: required: one of %s", e->field, list);
+        *out = def;
+        return VG_OK;
+    }
+    int i = vg_enum_parse(e, s);
+    if (i < 0) {
+        vg_enum_list(e, list, sizeof list);
+        return vg_fail(c->err, VG_EINVAL, "%s: '%s' is not one of %s", e->field,
+                       s ? s : "(not text)", list);
+    }
+    *out = i;
+    return VG_OK;
+}
+
+/* Tags and techniques: a JSON array of strings, or "a, b" text; stored as a JSON
+ * array of unique trimmed strings. Returns a fresh string. */
+static vg_rc need_list(ctx *c, const char *key, const cJSON *v, char **out)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (v && cJSON_IsString(v)) {
+        const char *p = v->valuestring;
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            const char *s = p, *e = p + n;
+            while (s < e && (*s == ' ' || *s == '\t'))
+                s++;
+            while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if (e > s) {
+                char *item = vg_xstrndup(s, (size_t)(e - s));
+                cJSON_AddItemToArray(arr, cJSON_CreateString(item));
+                free(item);
+            }
+            p += n + (p[n] == ',');
+        }
+    } else if (v && cJSON_IsArray(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v) {
+            if (!cJSON_IsString(it)) {
+                cJSON_Delete(arr);
+                return vg_fail(c->err, VG_EINVAL, "%s: every item must be text", key);
+            }
+            cJSON_AddItemToArray(arr, cJSON_CreateString(it->valuestring));
+        }
+    } else if (v && !cJSON_IsNull(v)) {
+        cJSON_Delete(arr);
+        return vg_fail(c->err, VG_EINVAL, "%s: must be a list", key);
+    }
+    /* Drop duplicates, keeping the first; check sizes. */
+    int n = cJSON_GetArraySize(arr);
+    for (int i = n - 1; i >= 0; i--) {
+        const char *s = cJSON_GetArrayItem(arr, i)->valuestring;
+        if (strlen(s) > 128) {
+            cJSON_Delete(arr);
+            return vg_fail(c->err, VG_EINVAL, "%s: item longer than 128 bytes", key);
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(cJSON_GetArrayItem(arr, j)->valuestring, s) == 0) {
+                cJSON_DeleteItemFromArray(arr, i);
+                break;
+            }
+    }
+    if (cJSON_GetArraySize(arr) > 64) {
+        cJSON_Delete(arr);
+        return vg_fail(c->err, VG_EINVAL, "%s: more than 64 items", key);
+    }
+    *out = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    if (!*out)
+        *out = vg_xstrdup("[]");
+    return VG_OK;
+}
+
+/* The payload as stored and hashed: made once, after the handler's last amendment. */
+static const char *payload_text(ctx *c)
+{
+    if (!c->text) {
+        c->text = cJSON_PrintUnformatted(c->op->payload);
+        if (!c->text)
+            c->text = vg_xstrdup("{}");
+    }
+    return c->text;
+}
+
+/* ---- small write helpers ------------------------------------------------------ */
+
+static vg_rc step_done(ctx *c, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? VG_OK : ws_dberr(c->ws, c->err, what);
+}
+
+/* The case's ref, or VG_ENOTFOUND. */
+static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_CASE_EXISTS, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *ref = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW)
+        return VG_OK;
+    if (s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "looking up a case");
+    return vg_fail(c->err, VG_ENOTFOUND, "case %s: no such case", case_id);
+}
+
+/* The `case` field of a child op: required, and the case must exist. */
+static vg_rc need_case(ctx *c, const char **case_id)
+{
+    int64_t ref;
+    vg_rc rc = need_text(c, "case", true, VG_ID_LEN, case_id);
+    return rc ? rc : case_ref(c, *case_id, &ref);
+}
+
+static vg_rc touch(ctx *c, const char *case_id)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_CASE_TOUCH, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, c->ms);
+    return step_done(c, st, "updating a case");
+}
+
+/* Timeline event for this op (id = op id, recorded at the op's time). */
+static vg_rc emit(ctx *c, const char *case_id, int64_t occurred, const char *kind,
+                  const char *summary, const char *source, const char *technique)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_EVENT_INSERT, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, occurred);
+    sqlite3_bind_int64(st, 4, c->ms);
+    sqlite3_bind_text(st, 5, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, summary, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, source ? source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, c->op->actor, -1, SQLITE_STATIC);
+    if (technique)
+        sqlite3_bind_text(st, 9, technique, -1, SQLITE_STATIC);
+    return step_done(c, st, "adding a timeline event");
+}
+
+/* Last-writer-wins: does this op's clock beat the one stored for (entity, field)?
+ * If so the new clock is stored. */
+static vg_rc lww(ctx *c, const char *entity, const char *field, bool *wins)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_CLOCK_GET, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+    *wins = true;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        uint64_t h = (uint64_t)sqlite3_column_int64(st, 0);
+        const char *o = (const char *)sqlite3_column_text(st, 1);
+        *wins = c->op->hlc > h || (c->op->hlc == h && strcmp(c->op->origin, o ? o : "") > 0);
+    }
+    sqlite3_reset(st);
+    if (!*wins)
+        return VG_OK;
+    if ((rc = ws_stmt(c->ws, ST_CLOCK_PUT, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->op->hlc);
+    sqlite3_bind_text(st, 4, c->op->origin, -1, SQLITE_STATIC);
+    return step_done(c, st, "recording a field clock");
+}
+
+/* Shorten s for a one-line timeline summary: first line, at most n bytes, cut at a
+ * UTF-8 boundary. */
+static void first_line(const char *s, char *out, size_t n)
+{
+    size_t len = strcspn(s, "\r\n");
+    if (len >= n) {
+        len = n - 4;
+        while (len && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+        memcpy(out, s, len);
+        memcpy(out + len, "...", 4);
+        return;
+    }
+    memcpy(out, s, len);
+    out[len] = '\0';
+}
+
+/* ---- handlers ------------------------------------------------------------------ */
+
+static vg_rc h_case_create(ctx *c)
+{
+    const char *title, *desc, *assignee;
+    int sev, tlp, pap;
+    char *tags = NULL, *techs = NULL;
+    vg_rc rc;
+    if ((rc = need_text(c, "title", true, MAX_TITLE, &title)) ||
+        (rc = need_text(c, "description", false, MAX_TEXT, &desc)) ||
+        (rc = need_text(c, "assignee", false, MAX_VALUE, &assignee)) ||
+        (rc = need_enum(c, "severity", &VG_SEVERITY, VG_SEV_MEDIUM, &sev)) ||
+        (rc = need_enum(c, "tlp", &VG_TLP, 2, &tlp)) ||
+        (rc = need_enum(c, "pap", &VG_PAP, 2, &pap)))
+        return rc;
+    if ((rc = need_list(c, "tags", cJSON_GetObjectItemCaseSensitive(c->op->payload, "tags"), &tags)))
+        return rc;
+    if ((rc = need_list(c, "techniques",
+                        cJSON_GetObjectItemCaseSensitive(c->op->payload, "techniques"), &techs))) {
+        free(tags);
+        return rc;
+    }
+    int64_t ref = 0;
+    if (!pnum(c, "ref", &ref) || ref <= 0) {
+        sqlite3_stmt *st;
+        if ((rc = ws_stmt(c->ws, ST_CASE_NEXT_REF, &st, c->err)))
+            goto out;
+        ref = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+        sqlite3_reset(st);
+        pset_num(c, "ref", ref);
+        title = pstr(c, "title"); /* the payload moved; re-read borrowed strings */
+        desc = pstr(c, "description");
+        assignee = pstr(c, "assignee");
+    }
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_CASE_INSERT, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, ref);
+    sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, desc ? desc : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, sev);
+    sqlite3_bind_text(st, 6, VG_TLP.names[tlp], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, VG_PAP.names[pap], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, assignee ? assignee : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, tags, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, techs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, c->op->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, c->ms);
+    sqlite3_bind_int64(st, 13, c->ms);
+    if ((rc = step_done(c, st, "creating a case")))
+        goto out;
+    char summary[160];
+    snprintf(summary, sizeof summary, "case #%lld opened by %s (severity %s)", (long long)ref,
+             c->op->actor, VG_SEVERITY.names[sev]);
+    rc = emit(c, c->op->target, c->ms, "status", summary, NULL, NULL);
+out:
+    free(tags);
+    free(techs);
+    return rc;
+}
+
+/* The fields `case.set` accepts, with their vocabulary (NULL = free text). */
+static const struct case_field {
+    const char *name;
+    const vg_enum *vocab;
+    size_t cap;
+    int col; /* column in ST_CASE_FIELD */
+} case_fields[] = {
+    {"title", NULL, MAX_TITLE, 0},         {"description", NULL, MAX_TEXT, 1},
+    {"severity", &VG_SEVERITY, 0, 2},      {"status", &VG_STATUS, 0, 3},
+    {"tlp", &VG_TLP, 0, 4},                {"pap", &VG_PAP, 0, 5},
+    {"assignee", NULL, MAX_VALUE, 6},      {"tags", NULL, 0, 7},
+    {"techniques", NULL, 0, 8},
+};
+const char *const VG_CASE_FIELDS =
+    "title, description, severity, status, tlp, pap, assignee, tags, techniques";
+
+static vg_rc h_case_set(ctx *c)
+{
+    const char *field = pstr(c, "field");
+    const struct case_field *f = NULL;
+    for (size_t i = 0; field && i < sizeof case_fields / sizeof *case_fields; i++)
+        if (strcmp(case_fields[i].name, field) == 0)
+            f = &case_fields[i];
+    if (!f)
+        return vg_fail(c->err, VG_EINVAL, "'%s' is not a case field; fields are %s",
+                       field ? field : "(none)", VG_CASE_FIELDS);
+
+    /* Normalise the value to what is stored. */
+    char *value = NULL;
+    int idx = -1, res = -1;
+    vg_rc rc;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, "value");
+    if (f->vocab) {
+        if ((rc = need_enum(c, "value", f->vocab, -1, &idx)))
+            return rc;
+        value = vg_xstrdup(f->vocab->names[idx]);
+    } else if (f->cap == 0) {
+        if ((rc = need_list(c, f->name, v, &value)))
+            return rc;
+    } else {
+        const char *s;
+        bool required = strcmp(f->name, "title") == 0;
+        if ((rc = check_text(c, v, f->name, required, f->cap, &s)))
+            return rc;
+        value = vg_xstrdup(s ? s : "");
+    }
+    if (idx >= 0 && f->vocab == &VG_STATUS) {
+        const char *r = pstr(c, "resolution");
+        if (idx == VG_ST_CLOSED) {
+            char list[256];
+            vg_enum_list(&VG_RESOLUTION, list, sizeof list);
+            if (!r) {
+                free(value);
+                return vg_fail(c->err, VG_EINVAL, "closing a case needs a resolution: one of %s",
+                               list);
+            }
+            if ((res = vg_enum_parse(&VG_RESOLUTION, r)) < 0) {
+                free(value);
+                return vg_fail(c->err, VG_EINVAL, "resolution: '%s' is not one of %s", r, list);
+            }
+            pset_str(c, "resolution", VG_RESOLUTION.names[res]);
+        } else if (r) {
+            free(value);
+            return vg_fail(c->err, VG_EINVAL, "resolution: only a closed case has one");
+        }
+    }
+
+    /* The current value: local ops must name an existing case, and record "old". */
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_CASE_FIELD, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s != SQLITE_ROW) {
+        sqlite3_reset(st);
+        rc = s == SQLITE_DONE ? vg_fail(c->err, VG_ENOTFOUND, "case %s: no such case",
+                                        c->op->target)
+                              : ws_dberr(c->ws, c->err, "reading a case");
+        goto out;
+    }
+    char *old = f->col == 2 ? vg_xstrdup(VG_SEVERITY.names[sqlite3_column_int(st, 2) % 5])
+                            : col_dup(st, f->col);
+    char *old_res = col_dup(st, 9);
+    sqlite3_reset(st);
+    if (c->local) {
+        bool same = strcmp(old, value) == 0 &&
+                    (res < 0 || strcmp(old_res, VG_RESOLUTION.names[res]) == 0);
+        if (same) {
+            free(old);
+            free(old_res);
+            c->op->seq = 0;
+            rc = VG_OK;
+            c->op->kind[0] = '\0'; /* tells vg_apply that nothing changed */
+            goto out;
+        }
+        pset_str(c, "old", old);
+    }
+    free(old_res);
+    /* Replace the payload value with its stored form (lists as arrays). */
+    cJSON_DeleteItemFromObjectCaseSensitive(c->op->payload, "value");
+    if (f->cap == 0 && !f->vocab)
+        cJSON_AddItemToObject(c->op->payload, "value", cJSON_Parse(value));
+    else
+        cJSON_AddStringToObject(c->op->payload, "value", value);
+
+    bool wins;
+    if ((rc = lww(c, c->op->target, f->name, &wins)))
+        goto out_old;
+    if (wins) {
+        static const char *const upd[] = {
+            "UPDATE cases SET title = ?2 WHERE id = ?1",
+            "UPDATE cases SET description = ?2 WHERE id = ?1",
+            "UPDATE cases SET severity = ?3 WHERE id = ?1",
+            "UPDATE cases SET status = ?2, resolution = ?4,"
+            " closed_at = CASE WHEN ?2 = 'closed' THEN ?5 END WHERE id = ?1",
+            "UPDATE cases SET tlp = ?2 WHERE id = ?1",
+            "UPDATE cases SET pap = ?2 WHERE id = ?1",
+            "UPDATE cases SET assignee = ?2 WHERE id = ?1",
+            "UPDATE cases SET tags = ?2 WHERE id = ?1",
+            "UPDATE cases SET techniques = ?2 WHERE id = ?1",
+        };
+        sqlite3_stmt *u = NULL;
+        if (sqlite3_prepare_v2(c->ws->db, upd[f->col], -1, &u, NULL) != SQLITE_OK) {
+            rc = ws_dberr(c->ws, c->err, "updating a case");
+            goto out_old;
+        }
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 2, value, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(u) >= 3)
+            sqlite3_bind_int(u, 3, idx);
+        if (sqlite3_bind_parameter_count(u) >= 4) {
+            if (res >= 0)
+                sqlite3_bind_text(u, 4, VG_RESOLUTION.names[res], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(u, 5, c->ms);
+        }
+        int r = sqlite3_step(u);
+        sqlite3_finalize(u);
+        if (r != SQLITE_DONE) {
+            rc = ws_dberr(c->ws, c->err, "updating a case");
+            goto out_old;
+        }
+    }
+    /* acknowledged_at is the earliest move out of `new`, whichever op wins. */
+    if (f->vocab == &VG_STATUS && idx != VG_ST_NEW) {
+        sqlite3_stmt *u = NULL;
+        if (sqlite3_prepare_v2(c->ws->db,
+                               "UPDATE cases SET acknowledged_at ="
+                               " min(coalesce(acknowledged_at, ?2), ?2) WHERE id = ?1",
+                               -1, &u, NULL) != SQLITE_OK) {
+            rc = ws_dberr(c->ws, c->err, "updating a case");
+            goto out_old;
+        }
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 2, c->ms);
+        int r = sqlite3_step(u);
+        sqlite3_finalize(u);
+        if (r != SQLITE_DONE) {
+            rc = ws_dberr(c->ws, c->err, "updating a case");
+            goto out_old;
+        }
+    }
+
+    /* "status new → in_progress by alice" */
+    char summary[400], vshort[120], oshort[120];
+    const char *o = pstr(c, "old");
+    first_line(f->cap == MAX_TEXT ? "(edited)" : value, vshort, sizeof vshort);
+    first_line(o ? (f->cap == MAX_TEXT ? "" : o) : "", oshort, sizeof oshort);
+    /* "severity high → critical", or "assignee → alice" when there was none */
+    bool had = o && *oshort;
+    snprintf(summary, sizeof summary, "%s %s%s%s%s%s%s by %s", f->name, oshort,
+             had ? " → " : o ? "→ " : "", vshort, res >= 0 ? " (" : "",
+             res >= 0 ? VG_RESOLUTION.names[res] : "", res >= 0 ? ")" : "", c->op->actor);
+    if ((rc = emit(c, c->op->target, c->ms, "status", summary, NULL, NULL)))
+        goto out_old;
+    rc = touch(c, c->op->target);
+out_old:
+    free(old);
+out:
+    free(value);
+    return rc;
+}
+
+static vg_rc h_note_add(ctx *c)
+{
+    const char *case_id, *body;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) || (rc = need_text(c, "body", true, MAX_TEXT, &body)))
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_NOTE_INSERT, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->op->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, c->ms);
+    if ((rc = step_done(c, st, "adding a note")))
+        return rc;
+    char line[100], summary[160];
+    first_line(body + strspn(body, " \t\r\n"), line, sizeof line);
+    snprintf(summary, sizeof summary, "note by %s: %s", c->op->actor, line);
+    if ((rc = emit(c, case_id, c->ms, "note", summary, NULL, NULL)))
+        return rc;
+    return touch(c, case_id);
+}
+
+/* Validate and normalise (case, type, value) of an artifact op; *norm is fresh. */
+static vg_rc need_artifact(ctx *c, const char **case_id, int *type, char **norm)
+{
+    const char *value;
+    vg_rc rc;
+    if ((rc = need_case(c, case_id)) ||
+        (rc = need_enum(c, "type", &VG_ARTIFACT_TYPE, -1, type)) ||
+        (rc = need_text(c, "value", true, MAX_VALUE, &value)))
+        return rc;
+    *norm = vg_ioc_normalise(*type, value);
+    if (!**norm) {
+        free(*norm);
+        return vg_fail(c->err, VG_EINVAL, "value: must not be empty");
+    }
+    return VG_OK;
+}
+
+static vg_rc h_artifact_add(ctx *c)
+{
+    const char *case_id;
+    int type, tlp, src;
+    char *value = NULL;
+    vg_rc rc;
+    if ((rc = need_artifact(c, &case_id, &type, &value)))
+        return rc;
+    if ((rc = need_enum(c, "tlp", &VG_TLP, 2, &tlp)) ||
+        (rc = need_enum(c, "source", &VG_ARTIFACT_SOURCE, 0, &src)))
+        goto out;
+    pset_str(c, "value", value);
+    case_id = pstr(c, "case");
+    int64_t seen = c->ms;
+    pnum(c, "seen", &seen);
+    const char *tname = VG_ARTIFACT_TYPE.names[type];
+
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_ART_FIND, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    bool exists = sqlite3_step(st) == SQLITE_ROW, was_removed = false, wins = true;
+    if (exists) {
+        was_removed = sqlite3_column_int(st, 1);
+        uint64_t h = (uint64_t)sqlite3_column_int64(st, 2);
+        const char *o = (const char *)sqlite3_column_text(st, 3);
+        wins = c->op->hlc > h || (c->op->hlc == h && strcmp(c->op->origin, o ? o : "") > 0);
+    }
+    sqlite3_reset(st);
+    if (!exists) {
+        if ((rc = ws_stmt(c->ws, ST_ART_INSERT, &st, c->err)))
+            goto out;
+        sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, pbool(c, "is_ioc"));
+        sqlite3_bind_text(st, 6, VG_TLP.names[tlp], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, VG_ARTIFACT_SOURCE.names[src], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, seen);
+        sqlite3_bind_int64(st, 9, seen);
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)c->op->hlc);
+        sqlite3_bind_text(st, 11, c->op->origin, -1, SQLITE_STATIC);
+        if ((rc = step_done(c, st, "adding an artifact")))
+            goto out;
+    } else {
+        if ((rc = ws_stmt(c->ws, ST_ART_MERGE, &st, c->err)))
+            goto out;
+        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, pbool(c, "is_ioc"));
+        sqlite3_bind_text(st, 4, VG_TLP.names[tlp], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, seen);
+        sqlite3_bind_text(st, 6, tname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, value, -1, SQLITE_STATIC);
+        if ((rc = step_done(c, st, "merging an artifact")))
+            goto out;
+        if (wins) {
+            if ((rc = ws_stmt(c->ws, ST_ART_PRESENCE, &st, c->err)))
+                goto out;
+            sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, 0);
+            sqlite3_bind_int64(st, 5, (sqlite3_int64)c->op->hlc);
+            sqlite3_bind_text(st, 6, c->op->origin, -1, SQLITE_STATIC);
+            if ((rc = step_done(c, st, "adding an artifact")))
+                goto out;
+        }
+    }
+    char summary[200], vshort[120];
+    first_line(value, vshort, sizeof vshort);
+    snprintf(summary, sizeof summary, "artifact %s: %s %s%s", exists && !was_removed ? "seen again" : "added",
+             tname, vshort, pbool(c, "is_ioc") ? " (IOC)" : "");
+    if ((rc = emit(c, case_id, seen, "artifact", summary, NULL, NULL)))
+        goto out;
+    rc = touch(c, case_id);
+out:
+    free(value);
+    return rc;
+}
+
+static vg_rc h_artifact_remove(ctx *c)
+{
+    const char *case_id;
+    int type;
+    char *value = NULL;
+    vg_rc rc;
+    if ((rc = need_artifact(c, &case_id, &type, &value)))
+        return rc;
+    const char *tname = VG_ARTIFACT_TYPE.names[type];
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_ART_FIND, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    bool exists = sqlite3_step(st) == SQLITE_ROW, wins = false, removed = false;
+    if (exists) {
+        removed = sqlite3_column_int(st, 1);
+        uint64_t h = (uint64_t)sqlite3_column_int64(st, 2);
+        const char *o = (const char *)sqlite3_column_text(st, 3);
+        wins = c->op->hlc > h || (c->op->hlc == h && strcmp(c->op->origin, o ? o : "") > 0);
+    }
+    sqlite3_reset(st);
+    if (!exists || (c->local && removed)) {
+        rc = vg_fail(c->err, VG_ENOTFOUND, "artifact %s %s is not on this case", tname, value);
+        goto out;
+    }
+    if (wins) {
+        if ((rc = ws_stmt(c->ws, ST_ART_PRESENCE, &st, c->err)))
+            goto out;
+        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, 1);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)c->op->hlc);
+        sqlite3_bind_text(st, 6, c->op->origin, -1, SQLITE_STATIC);
+        if ((rc = step_done(c, st, "removing an artifact")))
+            goto out;
+    }
+    char summary[200], vshort[120];
+    first_line(value, vshort, sizeof vshort);
+    snprintf(summary, sizeof summary, "artifact removed: %s %s by %s", tname, vshort,
+             c->op->actor);
+    if ((rc = emit(c, case_id, c->ms, "artifact", summary, NULL, NULL)))
+        goto out;
+    rc = touch(c, case_id);
+out:
+    free(value);
+    return rc;
+}
+
+static vg_rc h_task_add(ctx *c)
+{
+    const char *case_id, *title, *desc, *assignee, *playbook;
+    int phase, status;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) ||
+        (rc = need_enum(c, "phase", &VG_PHASE, -1, &phase)) ||
+        (rc = need_text(c, "title", true, MAX_TITLE, &title)) ||
+        (rc = need_text(c, "description", false, MAX_TEXT, &desc)) ||
+        (rc = need_text(c, "assignee", false, MAX_VALUE, &assignee)) ||
+        (rc = need_text(c, "playbook", false, MAX_VALUE, &playbook)) ||
+        (rc = need_enum(c, "status", &VG_TASK_STATUS, 0, &status)))
+        return rc;
+    int64_t ord;
+    sqlite3_stmt *st;
+    if (!pnum(c, "order", &ord)) {
+        if ((rc = ws_stmt(c->ws, ST_TASK_NEXT_ORD, &st, c->err)))
+            return rc;
+        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+        ord = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+        sqlite3_reset(st);
+        pset_num(c, "order", ord);
+        case_id = pstr(c, "case");
+        title = pstr(c, "title");
+        desc = pstr(c, "description");
+        assignee = pstr(c, "assignee");
+        playbook = pstr(c, "playbook");
+    }
+    if ((rc = ws_stmt(c->ws, ST_TASK_INSERT, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, VG_PHASE.names[phase], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, desc ? desc : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, VG_TASK_STATUS.names[status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, assignee ? assignee : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, ord);
+    if (playbook)
+        sqlite3_bind_text(st, 9, playbook, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, c->ms);
+    if (status == 2)
+        sqlite3_bind_int64(st, 11, c->ms);
+    if ((rc = step_done(c, st, "adding a task")))
+        return rc;
+    char summary[200], tshort[120];
+    first_line(title, tshort, sizeof tshort);
+    snprintf(summary, sizeof summary, "task added [%s]: %s", VG_PHASE.names[phase], tshort);
+    if ((rc = emit(c, case_id, c->ms, "task", summary, NULL, NULL)))
+        return rc;
+    return touch(c, case_id);
+}
+
+const char *const VG_TASK_FIELDS = "status, title, description, assignee, phase";
+
+static vg_rc h_task_set(ctx *c)
+{
+    static const struct { const char *name; const vg_enum *vocab; size_t cap; int col; } tf[] = {
+        {"status", &VG_TASK_STATUS, 0, 2}, {"title", NULL, MAX_TITLE, 0},
+        {"description", NULL, MAX_TEXT, 4}, {"assignee", NULL, MAX_VALUE, 3},
+        {"phase", &VG_PHASE, 0, 1},
+    };
+    const char *case_id, *field = pstr(c, "field");
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)))
+        return rc;
+    int fi = -1;
+    for (int i = 0; field && i < (int)(sizeof tf / sizeof *tf); i++)
+        if (strcmp(tf[i].name, field) == 0)
+            fi = i;
+    if (fi < 0)
+        return vg_fail(c->err, VG_EINVAL, "'%s' is not a task field; fields are %s",
+                       field ? field : "(none)", VG_TASK_FIELDS);
+    const char *value;
+    int idx = -1;
+    if (tf[fi].vocab) {
+        if ((rc = need_enum(c, "value", tf[fi].vocab, -1, &idx)))
+            return rc;
+        value = tf[fi].vocab->names[idx];
+    } else if ((rc = need_text(c, "value", fi == 1, tf[fi].cap, &value))) {
+        return rc;
+    }
+    if (!value)
+        value = "";
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_TASK_GET, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return vg_fail(c->err, VG_ENOTFOUND, "task %s is not on this case", c->op->target);
+    }
+    char *title = col_dup(st, 0), *old = col_dup(st, tf[fi].col);
+    sqlite3_reset(st);
+    char *val = vg_xstrdup(value);
+    if (c->local) {
+        if (strcmp(old, val) == 0) {
+            c->op->kind[0] = '\0';
+            goto out;
+        }
+        pset_str(c, "title", title);
+        pset_str(c, "old", old);
+        pset_str(c, "value", val);
+    }
+    bool wins;
+    if ((rc = lww(c, c->op->target, tf[fi].name, &wins)))
+        goto out;
+    if (wins) {
+        static const char *const upd[] = {
+            "UPDATE tasks SET status = ?2, done_at = CASE WHEN ?2 = 'done' THEN ?3 END WHERE id = ?1",
+            "UPDATE tasks SET title = ?2 WHERE id = ?1",
+            "UPDATE tasks SET description = ?2 WHERE id = ?1",
+            "UPDATE tasks SET assignee = ?2 WHERE id = ?1",
+            "UPDATE tasks SET phase = ?2 WHERE id = ?1",
+        };
+        sqlite3_stmt *u = NULL;
+        if (sqlite3_prepare_v2(c->ws->db, upd[fi], -1, &u, NULL) != SQLITE_OK) {
+            rc = ws_dberr(c->ws, c->err, "updating a task");
+            goto out;
+        }
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 2, val, -1, SQLITE_STATIC);
+        if (fi == 0)
+            sqlite3_bind_int64(u, 3, c->ms);
+        int r = sqlite3_step(u);
+        sqlite3_finalize(u);
+        if (r != SQLITE_DONE) {
+            rc = ws_dberr(c->ws, c->err, "updating a task");
+            goto out;
+        }
+    }
+    char summary[400], tshort[120], vshort[120];
+    const char *ptitle = pstr(c, "title"), *pold = pstr(c, "old");
+    first_line(ptitle ? ptitle : title, tshort, sizeof tshort);
+    first_line(tf[fi].cap == MAX_TEXT ? "(edited)" : val, vshort, sizeof vshort);
+    snprintf(summary, sizeof summary, "task '%s' %s %s%s%s by %s", tshort, tf[fi].name,
+             pold && tf[fi].cap != MAX_TEXT ? pold : "", pold ? " → " : "", vshort,
+             c->op->actor);
+    if ((rc = emit(c, case_id, c->ms, "task", summary, NULL, NULL)))
+        goto out;
+    rc = touch(c, case_id);
+out:
+    free(title);
+    free(old);
+    free(val);
+    return rc;
+}
+
+static vg_rc h_event_add(ctx *c)
+{
+    const char *case_id, *summary, *source, *technique, *tactic;
+    int kind;
+    int64_t occurred;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) ||
+        (rc = need_text(c, "summary", true, MAX_VALUE, &summary)) ||
+        (rc = need_text(c, "source", false, MAX_VALUE, &source)) ||
+        (rc = need_text(c, "technique", false, 32, &technique)) ||
+        (rc = need_text(c, "tactic", false, 64, &tactic)) ||
+        (rc = need_enum(c, "kind", &VG_EVENT_KIND, 6, &kind)))
+        return rc;
+    if (!pnum(c, "occurred_at", &occurred) || occurred < 0)
+        return vg_fail(c->err, VG_EINVAL, "occurred_at: required (milliseconds since the epoch)");
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_EVENT_INSERT, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, occurred);
+    sqlite3_bind_int64(st, 4, c->ms);
+    sqlite3_bind_text(st, 5, VG_EVENT_KIND.names[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, source ? source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, c->op->actor, -1, SQLITE_STATIC);
+    if (technique)
+        sqlite3_bind_text(st, 9, technique, -1, SQLITE_STATIC);
+    if (tactic)
+        sqlite3_bind_text(st, 10, tactic, -1, SQLITE_STATIC);
+    if ((rc = step_done(c, st, "adding a timeline event")))
+        return rc;
+    return touch(c, case_id);
+}
+
+static vg_rc h_event_set(ctx *c)
+{
+    const char *case_id, *field = pstr(c, "field");
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)))
+        return rc;
+    if (!field || strcmp(field, "starred") != 0)
+        return vg_fail(c->err, VG_EINVAL, "'%s' is not an event field; fields are starred",
+                       field ? field : "(none)");
+    bool wins;
+    if ((rc = lww(c, c->op->target, "starred", &wins)))
+        return rc;
+    if (wins) {
+        sqlite3_stmt *u = NULL;
+        if (sqlite3_prepare_v2(c->ws->db, "UPDATE events SET starred = ?2 WHERE id = ?1 AND case_id = ?3",
+                               -1, &u, NULL) != SQLITE_OK)
+            return ws_dberr(c->ws, c->err, "updating an event");
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_int(u, 2, pbool(c, "value"));
+        sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
+        int r = sqlite3_step(u);
+        bool found = sqlite3_changes(c->ws->db) > 0;
+        sqlite3_finalize(u);
+        if (r != SQLITE_DONE)
+            return ws_dberr(c->ws, c->err, "updating an event");
+        if (!found && c->local)
+            return vg_fail(c->err, VG_ENOTFOUND, "event %s is not on this case", c->op->target);
+    }
+    return touch(c, case_id);
+}
+
+static vg_rc h_alert_add(ctx *c)
+{
+    const char *source, *source_ref, *rule, *title, *case_id = NULL;
+    int sev;
+    int64_t t, first, last, count = 1, ref;
+    vg_rc rc;
+    if ((rc = need_text(c, "source", true, 64, &source)) ||
+        (rc = need_text(c, "source_ref", false, MAX_VALUE, &source_ref)) ||
+        (rc = need_text(c, "rule", false, MAX_VALUE, &rule)) ||
+        (rc = need_text(c, "title", true, MAX_TITLE, &title)) ||
+        (rc = need_enum(c, "severity", &VG_SEVERITY, VG_SEV_MEDIUM, &sev)) ||
+        (rc = need_text(c, "case", false, VG_ID_LEN, &case_id)))
+        return rc;
+    if (!pnum(c, "event_time", &t) || t < 0)
+        return vg_fail(c->err, VG_EINVAL, "event_time: required (milliseconds since the epoch)");
+    if (!pnum(c, "first_seen", &first))
+        first = t;
+    if (!pnum(c, "last_seen", &last))
+        last = t;
+    pnum(c, "count", &count);
+    if (count < 1)
+        return vg_fail(c->err, VG_EINVAL, "count: must be at least 1");
+    if (case_id && (rc = case_ref(c, case_id, &ref)))
+        return rc;
+    const cJSON *ent = cJSON_GetObjectItemCaseSensitive(c->op->payload, "entities");
+    const cJSON *tech = cJSON_GetObjectItemCaseSensitive(c->op->payload, "techniques");
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(c->op->payload, "raw");
+    if (ent && !cJSON_IsObject(ent))
+        return vg_fail(c->err, VG_EINVAL, "entities: must be an object");
+    if (raw && !cJSON_IsObject(raw))
+        return vg_fail(c->err, VG_EINVAL, "raw: must be an object");
+    char *techs = NULL;
+    if ((rc = need_list(c, "techniques", tech, &techs)))
+        return rc;
+    char *ents = ent ? cJSON_PrintUnformatted(ent) : NULL;
+    char *raws = raw ? cJSON_PrintUnformatted(raw) : NULL;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_ALERT_INSERT, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+    if (source_ref)
+        sqlite3_bind_text(st, 3, source_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, rule ? rule : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, sev);
+    sqlite3_bind_int64(st, 7, t);
+    sqlite3_bind_int64(st, 8, first);
+    sqlite3_bind_int64(st, 9, last);
+    sqlite3_bind_int64(st, 10, count);
+    sqlite3_bind_text(st, 11, case_id ? "linked" : "new", -1, SQLITE_STATIC);
+    if (case_id)
+        sqlite3_bind_text(st, 12, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, ents ? ents : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, techs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, raws ? raws : "{}", -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT) {
+        rc = vg_fail(c->err, VG_EEXIST, "source_ref: an alert from %s with ref %s exists already",
+                     source, source_ref ? source_ref : "");
+        goto out;
+    }
+    if (s != SQLITE_DONE) {
+        rc = ws_dberr(c->ws, c->err, "adding an alert");
+        goto out;
+    }
+    if (case_id) {
+        char summary[200], tshort[140];
+        first_line(title, tshort, sizeof tshort);
+        snprintf(summary, sizeof summary, "alert: %s", tshort);
+        const cJSON *t0 = cJSON_GetArrayItem(tech, 0);
+        if ((rc = emit(c, case_id, t, "alert", summary, source,
+                       cJSON_IsString(t0) ? t0->valuestring : NULL)))
+            goto out;
+        rc = touch(c, case_id);
+    }
+out:
+    free(techs);
+    free(ents);
+    free(raws);
+    return rc;
+}
+
+static vg_rc h_alert_set(ctx *c)
+{
+    int status;
+    const char *case_id = NULL;
+    int64_t ref;
+    vg_rc rc;
+    const char *field = pstr(c, "field");
+    if (!field || strcmp(field, "status") != 0)
+        return vg_fail(c->err, VG_EINVAL, "'%s' is not an alert field; fields are status",
+                       field ? field : "(none)");
+    if ((rc = need_enum(c, "value", &VG_ALERT_STATUS, -1, &status)) ||
+        (rc = need_text(c, "case", status == 1, VG_ID_LEN, &case_id)))
+        return rc;
+    if (status != 1)
+        case_id = NULL;
+    if (case_id && (rc = case_ref(c, case_id, &ref)))
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_ALERT_GET, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return vg_fail(c->err, VG_ENOTFOUND, "alert %s: no such alert", c->op->target);
+    }
+    char *title = col_dup(st, 0);
+    sqlite3_reset(st);
+    bool wins;
+    if ((rc = lww(c, c->op->target, "status", &wins)))
+        goto out;
+    if (wins) {
+        sqlite3_stmt *u = NULL;
+        if (sqlite3_prepare_v2(c->ws->db, "UPDATE alerts SET status = ?2, case_id = ?3 WHERE id = ?1",
+                               -1, &u, NULL) != SQLITE_OK) {
+            rc = ws_dberr(c->ws, c->err, "updating an alert");
+            goto out;
+        }
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 2, VG_ALERT_STATUS.names[status], -1, SQLITE_STATIC);
+        if (case_id)
+            sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
+        int r = sqlite3_step(u);
+        sqlite3_finalize(u);
+        if (r != SQLITE_DONE) {
+            rc = ws_dberr(c->ws, c->err, "updating an alert");
+            goto out;
+        }
+    }
+    if (case_id) {
+        char summary[200], tshort[140];
+        first_line(title, tshort, sizeof tshort);
+        snprintf(summary, sizeof summary, "alert linked by %s: %s", c->op->actor, tshort);
+        if ((rc = emit(c, case_id, c->ms, "alert", summary, NULL, NULL)))
+            goto out;
+        rc = touch(c, case_id);
+    }
+out:
+    free(title);
+    return rc;
+}
+
+static const struct handler {
+    const char *kind;
+    vg_rc (*fn)(ctx *c);
+} handlers[] = {
+    {"case.create", h_case_create},         {"case.set", h_case_set},
+    {"note.add", h_note_add},               {"artifact.add", h_artifact_add},
+    {"artifact.remove", h_artifact_remove}, {"task.add", h_task_add},
+    {"task.set", h_task_set},               {"event.add", h_event_add},
+    {"event.set", h_event_set},             {"alert.add", h_alert_add},
+    {"alert.set", h_alert_set},
+};
+
+/* ---- the door -------------------------------------------------------------------- */
+
+static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
+{
+    const struct handler *h = NULL;
+    for (size_t i = 0; i < sizeof handlers / sizeof *handlers; i++)
+        if (strcmp(handlers[i].kind, op->kind) == 0)
+            h = &handlers[i];
+    if (!h)
+        return vg_fail(err, VG_EINVAL, "unknown op kind '%s'", op->kind);
+    if (!cJSON_IsObject(op->payload))
+        return vg_fail(err, VG_EINVAL, "%s: payload must be an object", op->kind);
+    if (!vg_ulid_valid(op->target))
+        return vg_fail(err, VG_EINVAL, "%s: target '%s' is not an id", op->kind, op->target);
+
+    ctx c = {.ws = ws, .op = op, .local = op->hlc == 0, .err = err};
+    if (c.local) {
+        int64_t now = vg_now_ms();
+        ws->hlc = vg_hlc_next(ws->hlc, now);
+        op->hlc = ws->hlc;
+        if (!op->id[0])
+            vg_ulid(VG_HLC_MS(op->hlc), op->id);
+        memcpy(op->origin, ws->replica, sizeof op->origin);
+        free(op->actor);
+        op->actor = vg_xstrdup(ws->actor);
+        free(op->tenant);
+        op->tenant = vg_xstrdup(ws->tenant);
+    } else {
+        if (!vg_ulid_valid(op->id) || !vg_ulid_valid(op->origin) || !op->actor)
+            return vg_fail(err, VG_EINVAL, "%s: a stamped op needs an id, origin and actor",
+                           op->kind);
+        sqlite3_stmt *st;
+        vg_rc rc = ws_stmt(ws, ST_OP_EXISTS, &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(st, 1, op->id, -1, SQLITE_STATIC);
+        bool seen = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (seen)
+            return VG_OK;
+        ws->hlc = vg_hlc_recv(ws->hlc, op->hlc, vg_now_ms());
+    }
+    c.ms = VG_HLC_MS(op->hlc);
+    char kind[sizeof op->kind];
+    memcpy(kind, op->kind, sizeof kind);
+    vg_rc rc = h->fn(&c);
+    if (rc == VG_OK && op->kind[0] == '\0') {
+        /* A local set to the value it already has: nothing to write. */
+        memcpy(op->kind, kind, sizeof kind);
+        op->seq = 0;
+    } else if (rc == VG_OK) {
+        rc = oplog_append(ws, op, payload_text(&c), err);
+    }
+    if (rc != VG_OK && c.local)
+        op->hlc = 0; /* still a new op: it may be fixed and applied again */
+    cJSON_free(c.text);
+    return rc;
+}
+
+/* Roll back whatever transaction is open. It can fail only when SQLite has already
+ * rolled back on its own (after an I/O error), which leaves the same state. */
+static void rollback(vg_ws *ws)
+{
+    sqlite3_exec(ws->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
+{
+    if (ws->in_batch)
+        return vg_fail(err, VG_EINVAL, "a batch is already open");
+    vg_rc rc = ws_exec(ws, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    if ((rc = oplog_load_head(ws, err))) {
+        rollback(ws);
+        return rc;
+    }
+    ws->in_batch = 1;
+    return VG_OK;
+}
+
+vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
+{
+    if (!ws->in_batch)
+        return vg_fail(err, VG_EINVAL, "no batch is open");
+    vg_rc rc = ws_exec(ws, "COMMIT", err);
+    if (rc)
+        rollback(ws);
+    ws->in_batch = 0;
+    return rc;
+}
+
+void vg_batch_rollback(vg_ws *ws)
+{
+    if (!ws->in_batch)
+        return;
+    rollback(ws);
+    ws->in_batch = 0;
+}
+
+vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err)
+{
+    if (ws->in_batch)
+        return apply_in_tx(ws, op, err);
+    vg_rc rc = vg_batch_begin(ws, err);
+    if (rc)
+        return rc;
+    if ((rc = apply_in_tx(ws, op, err)) != VG_OK) {
+        vg_batch_rollback(ws);
+        return rc;
+    }
+    return vg_batch_commit(ws, err);
+}

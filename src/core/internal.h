@@ -1,0 +1,60 @@
+/*
+ * internal.h — what the core's modules share and nothing outside the core sees:
+ * the workspace struct, its statement cache and the schema steps.
+ */
+#ifndef VIGIL_INTERNAL_H
+#define VIGIL_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+#include "vigil/ws.h"
+
+#define VG_APPLICATION_ID 0x5647494c /* "VGIL" */
+
+/* Statements prepared once per workspace and reused (sqlite3_reset between uses). */
+enum {
+    ST_OP_INSERT, ST_OP_EXISTS,
+    ST_CLOCK_GET, ST_CLOCK_PUT,
+    ST_CASE_INSERT, ST_CASE_EXISTS, ST_CASE_TOUCH, ST_CASE_NEXT_REF, ST_CASE_FIELD,
+    ST_EVENT_INSERT,
+    ST_NOTE_INSERT,
+    ST_ART_FIND, ST_ART_INSERT, ST_ART_MERGE, ST_ART_PRESENCE,
+    ST_TASK_INSERT, ST_TASK_GET, ST_TASK_NEXT_ORD,
+    ST_ALERT_INSERT, ST_ALERT_GET,
+    ST__COUNT
+};
+
+struct vg_ws {
+    sqlite3 *db;
+    char *path;
+    vg_id replica;
+    char *actor;
+    char *tenant;
+    uint64_t hlc;                /* last clock value issued or seen */
+    unsigned char last_hash[32]; /* hash of the newest op in the log */
+    int in_batch;
+    int64_t data_version;
+    sqlite3_stmt *stmt[ST__COUNT];
+};
+
+/* The statement for id, prepared on first use and reset; never NULL on success. */
+VG_WUR vg_rc ws_stmt(vg_ws *ws, int id, sqlite3_stmt **out, vg_err *err);
+/* Run SQL with no results and no parameters (schema, pragmas, transactions). */
+VG_WUR vg_rc ws_exec(vg_ws *ws, const char *sql, vg_err *err);
+/* A VG_EDB error carrying SQLite's message, prefixed by what was being done. */
+vg_rc ws_dberr(vg_ws *ws, vg_err *err, const char *what);
+
+/* Schema steps: steps[i] takes user_version i to i+1. */
+extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];
+/* Apply steps from the database's version up to `target` (tests build old versions). */
+VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
+
+/* Text column helper: a fresh copy, "" for NULL. */
+char *col_dup(sqlite3_stmt *st, int col);
+/* Copy an id column into out ("" for NULL). */
+void col_id(sqlite3_stmt *st, int col, vg_id out);
+
+#endif

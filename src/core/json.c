@@ -1,0 +1,200 @@
+/*
+ * json.c — entities as JSON (see json.h). Every string passes vg_utf8_repair so the
+ * output is valid JSON even when the data holds invalid UTF-8 (alert fields often
+ * do); control characters are escaped by cJSON itself.
+ */
+#include "vigil/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "vigil/text.h"
+
+void vg_iso8601(int64_t ms, char *out, size_t outsz)
+{
+    if (ms == 0) {
+        snprintf(out, outsz, "%s", "");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static void add_str(cJSON *o, const char *key, const char *s)
+{
+    char *r = vg_utf8_repair(s ? s : "");
+    cJSON_AddStringToObject(o, key, r);
+    free(r);
+}
+
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+    char buf[32];
+    if (ms == 0) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    vg_iso8601(ms, buf, sizeof buf);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+/* A stored JSON text (tags, entities, raw) as a JSON value; fallback when broken. */
+static void add_raw(cJSON *o, const char *key, const char *json, const char *fallback)
+{
+    cJSON *v = cJSON_Parse(json ? json : "");
+    cJSON_AddItemToObject(o, key, v ? v : cJSON_Parse(fallback));
+}
+
+static void add_enum(cJSON *o, const char *key, const vg_enum *e, int i)
+{
+    if (i < 0)
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddStringToObject(o, key, vg_enum_name(e, i));
+}
+
+cJSON *vg_case_json(const vg_case *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", c->id);
+    cJSON_AddNumberToObject(o, "ref", (double)c->ref);
+    add_str(o, "title", c->title);
+    add_str(o, "description", c->description);
+    add_enum(o, "severity", &VG_SEVERITY, c->severity);
+    add_enum(o, "status", &VG_STATUS, c->status);
+    add_enum(o, "resolution", &VG_RESOLUTION, c->resolution);
+    add_enum(o, "tlp", &VG_TLP, c->tlp);
+    add_enum(o, "pap", &VG_PAP, c->pap);
+    if (c->assignee && *c->assignee)
+        add_str(o, "assignee", c->assignee);
+    else
+        cJSON_AddNullToObject(o, "assignee");
+    add_raw(o, "tags", c->tags, "[]");
+    add_raw(o, "techniques", c->techniques, "[]");
+    add_str(o, "created_by", c->created_by);
+    add_time(o, "created_at", c->created_at);
+    add_time(o, "updated_at", c->updated_at);
+    add_time(o, "acknowledged_at", c->acknowledged_at);
+    add_time(o, "closed_at", c->closed_at);
+    cJSON_AddNumberToObject(o, "alerts", (double)c->alert_count);
+    return o;
+}
+
+cJSON *vg_alert_json(const vg_alert *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", a->id);
+    add_str(o, "source", a->source);
+    add_str(o, "source_ref", a->source_ref);
+    add_str(o, "rule", a->rule);
+    add_str(o, "title", a->title);
+    add_enum(o, "severity", &VG_SEVERITY, a->severity);
+    add_enum(o, "status", &VG_ALERT_STATUS, a->status);
+    add_time(o, "event_time", a->event_time);
+    add_time(o, "first_seen", a->first_seen);
+    add_time(o, "last_seen", a->last_seen);
+    cJSON_AddNumberToObject(o, "count", (double)a->count);
+    if (a->case_id[0])
+        cJSON_AddStringToObject(o, "case_id", a->case_id);
+    else
+        cJSON_AddNullToObject(o, "case_id");
+    add_raw(o, "entities", a->entities, "{}");
+    add_raw(o, "techniques", a->techniques, "[]");
+    add_raw(o, "raw", a->raw, "{}");
+    return o;
+}
+
+cJSON *vg_artifact_json(const vg_artifact *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", a->id);
+    cJSON_AddStringToObject(o, "case_id", a->case_id);
+    add_enum(o, "type", &VG_ARTIFACT_TYPE, a->type);
+    add_str(o, "value", a->value);
+    cJSON_AddBoolToObject(o, "is_ioc", a->is_ioc);
+    add_enum(o, "tlp", &VG_TLP, a->tlp);
+    add_enum(o, "source", &VG_ARTIFACT_SOURCE, a->source);
+    add_time(o, "first_seen", a->first_seen);
+    add_time(o, "last_seen", a->last_seen);
+    cJSON_AddNumberToObject(o, "sightings", (double)a->sightings);
+    cJSON_AddNumberToObject(o, "other_cases", (double)a->other_cases);
+    return o;
+}
+
+cJSON *vg_task_json(const vg_task *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", t->id);
+    cJSON_AddStringToObject(o, "case_id", t->case_id);
+    add_enum(o, "phase", &VG_PHASE, t->phase);
+    add_str(o, "title", t->title);
+    add_str(o, "description", t->description);
+    add_enum(o, "status", &VG_TASK_STATUS, t->status);
+    if (t->assignee && *t->assignee)
+        add_str(o, "assignee", t->assignee);
+    else
+        cJSON_AddNullToObject(o, "assignee");
+    cJSON_AddNumberToObject(o, "order", (double)t->ord);
+    if (t->playbook_id && *t->playbook_id)
+        add_str(o, "playbook", t->playbook_id);
+    else
+        cJSON_AddNullToObject(o, "playbook");
+    add_time(o, "created_at", t->created_at);
+    add_time(o, "done_at", t->done_at);
+    return o;
+}
+
+cJSON *vg_note_json(const vg_note *n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", n->id);
+    cJSON_AddStringToObject(o, "case_id", n->case_id);
+    add_str(o, "author", n->author);
+    add_str(o, "body", n->body);
+    add_time(o, "created_at", n->created_at);
+    return o;
+}
+
+cJSON *vg_event_json(const vg_event *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", e->id);
+    cJSON_AddStringToObject(o, "case_id", e->case_id);
+    add_time(o, "occurred_at", e->occurred_at);
+    add_time(o, "recorded_at", e->recorded_at);
+    add_enum(o, "kind", &VG_EVENT_KIND, e->kind);
+    add_str(o, "summary", e->summary);
+    add_str(o, "source", e->source);
+    add_str(o, "actor", e->actor);
+    if (e->technique && *e->technique)
+        add_str(o, "technique", e->technique);
+    else
+        cJSON_AddNullToObject(o, "technique");
+    if (e->tactic && *e->tactic)
+        add_str(o, "tactic", e->tactic);
+    else
+        cJSON_AddNullToObject(o, "tactic");
+    cJSON_AddBoolToObject(o, "starred", e->starred);
+    return o;
+}
+
+cJSON *vg_hit_json(const vg_hit *h)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", h->kind);
+    cJSON_AddStringToObject(o, "id", h->id);
+    if (h->case_id[0]) {
+        cJSON_AddStringToObject(o, "case_id", h->case_id);
+        cJSON_AddNumberToObject(o, "case_ref", (double)h->case_ref);
+    } else {
+        cJSON_AddNullToObject(o, "case_id");
+        cJSON_AddNullToObject(o, "case_ref");
+    }
+    add_str(o, "snippet", h->snippet);
+    cJSON_AddNumberToObject(o, "rank", h->rank);
+    return o;
+}

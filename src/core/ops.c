@@ -1,0 +1,130 @@
+/*
+ * ops.c — making ops: the struct's life cycle and constructors for the common
+ * kinds, so that frontends name what they want instead of spelling payloads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/op.h"
+
+/* cJSON allocates through vigil's wrappers, so it never returns NULL for lack of
+ * memory: out of memory aborts in one place (err.c) for the whole program. */
+static void *json_malloc(size_t n) { return vg_xmalloc(n); }
+__attribute__((constructor)) static void json_hooks(void)
+{
+    cJSON_Hooks hooks = {json_malloc, free};
+    cJSON_InitHooks(&hooks);
+}
+
+vg_op *vg_op_new(const char *kind, const char *target)
+{
+    vg_op *op = vg_xcalloc(1, sizeof *op);
+    size_t n = strlen(kind);
+    if (n >= sizeof op->kind)
+        n = sizeof op->kind - 1;
+    memcpy(op->kind, kind, n);
+    if (target) {
+        size_t t = strlen(target);
+        if (t > VG_ID_LEN)
+            t = VG_ID_LEN;
+        memcpy(op->target, target, t);
+    } else {
+        vg_ulid(vg_now_ms(), op->target);
+    }
+    op->payload = cJSON_CreateObject();
+    return op;
+}
+
+void vg_op_free(vg_op *op)
+{
+    if (!op)
+        return;
+    cJSON_Delete(op->payload);
+    free(op->actor);
+    free(op->tenant);
+    free(op);
+}
+
+static vg_op *child(const char *kind, const char *target, const char *case_id)
+{
+    vg_op *op = vg_op_new(kind, target);
+    cJSON_AddStringToObject(op->payload, "case", case_id);
+    return op;
+}
+
+vg_op *vg_op_case_create(const char *title, const char *severity, const char *description)
+{
+    vg_op *op = vg_op_new("case.create", NULL);
+    cJSON_AddStringToObject(op->payload, "title", title);
+    if (severity)
+        cJSON_AddStringToObject(op->payload, "severity", severity);
+    if (description)
+        cJSON_AddStringToObject(op->payload, "description", description);
+    return op;
+}
+
+vg_op *vg_op_case_set(const char *case_id, const char *field, const char *value)
+{
+    vg_op *op = vg_op_new("case.set", case_id);
+    cJSON_AddStringToObject(op->payload, "field", field);
+    cJSON_AddStringToObject(op->payload, "value", value);
+    return op;
+}
+
+vg_op *vg_op_case_close(const char *case_id, const char *resolution)
+{
+    vg_op *op = vg_op_case_set(case_id, "status", "closed");
+    if (resolution)
+        cJSON_AddStringToObject(op->payload, "resolution", resolution);
+    return op;
+}
+
+vg_op *vg_op_note_add(const char *case_id, const char *body)
+{
+    vg_op *op = child("note.add", NULL, case_id);
+    cJSON_AddStringToObject(op->payload, "body", body);
+    return op;
+}
+
+vg_op *vg_op_artifact_add(const char *case_id, const char *type, const char *value)
+{
+    vg_op *op = child("artifact.add", NULL, case_id);
+    cJSON_AddStringToObject(op->payload, "type", type);
+    cJSON_AddStringToObject(op->payload, "value", value);
+    return op;
+}
+
+vg_op *vg_op_artifact_remove(const char *case_id, const char *type, const char *value)
+{
+    vg_op *op = vg_op_artifact_add(case_id, type, value);
+    memcpy(op->kind, "artifact.remove", sizeof "artifact.remove");
+    return op;
+}
+
+vg_op *vg_op_task_add(const char *case_id, const char *phase, const char *title)
+{
+    vg_op *op = child("task.add", NULL, case_id);
+    cJSON_AddStringToObject(op->payload, "phase", phase);
+    cJSON_AddStringToObject(op->payload, "title", title);
+    return op;
+}
+
+vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *field,
+                      const char *value)
+{
+    vg_op *op = child("task.set", task_id, case_id);
+    cJSON_AddStringToObject(op->payload, "field", field);
+    cJSON_AddStringToObject(op->payload, "value", value);
+    return op;
+}
+
+vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
+                       const char *summary)
+{
+    vg_op *op = child("event.add", NULL, case_id);
+    cJSON_AddNumberToObject(op->payload, "occurred_at", (double)occurred_at);
+    if (kind)
+        cJSON_AddStringToObject(op->payload, "kind", kind);
+    cJSON_AddStringToObject(op->payload, "summary", summary);
+    return op;
+}

@@ -1,0 +1,625 @@
+/*
+ * query.c — reading a workspace (contract in query.h).
+ *
+ * The case queue is the hot path: every listing is one indexed range scan in queue
+ * order (severity desc, created desc, id desc) with a keyset cursor, never OFFSET,
+ * so page 10,000 costs what page 1 costs. Filters are bound parameters; the few
+ * SQL fragments chosen by filter presence are constant strings, never data.
+ */
+#include "internal.h"
+#include "vigil/buf.h"
+#include "vigil/query.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static vg_rc prep(vg_ws *ws, const char *sql, sqlite3_stmt **st, vg_err *err)
+{
+    if (sqlite3_prepare_v2(ws->db, sql, -1, st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "querying the workspace");
+    return VG_OK;
+}
+
+#define CASE_COLS                                                                          \
+    "c.id, c.ref, c.title, c.description, c.severity, c.status, c.resolution, c.tlp, c.pap," \
+    " c.assignee, c.tags, c.techniques, c.created_by, c.created_at, c.updated_at,"          \
+    " c.acknowledged_at, c.closed_at"
+
+static void read_case(sqlite3_stmt *st, vg_case *c)
+{
+    memset(c, 0, sizeof *c);
+    col_id(st, 0, c->id);
+    c->ref = sqlite3_column_int64(st, 1);
+    c->title = col_dup(st, 2);
+    c->description = col_dup(st, 3);
+    c->severity = sqlite3_column_int(st, 4);
+    c->status = vg_enum_parse(&VG_STATUS, (const char *)sqlite3_column_text(st, 5));
+    c->resolution = vg_enum_parse(&VG_RESOLUTION, (const char *)sqlite3_column_text(st, 6));
+    c->tlp = vg_enum_parse(&VG_TLP, (const char *)sqlite3_column_text(st, 7));
+    c->pap = vg_enum_parse(&VG_PAP, (const char *)sqlite3_column_text(st, 8));
+    c->assignee = col_dup(st, 9);
+    c->tags = col_dup(st, 10);
+    c->techniques = col_dup(st, 11);
+    c->created_by = col_dup(st, 12);
+    c->created_at = sqlite3_column_int64(st, 13);
+    c->updated_at = sqlite3_column_int64(st, 14);
+    c->acknowledged_at = sqlite3_column_int64(st, 15);
+    c->closed_at = sqlite3_column_int64(st, 16);
+}
+
+/* Turn what an analyst typed into an FTS5 query: each word a quoted string (so
+ * punctuation and FTS operators in the input are plain text), all required. */
+static char *fts_query(const char *text)
+{
+    vg_buf b;
+    vg_buf_init(&b, 1 << 16);
+    const char *p = text;
+    while (*p) {
+        p += strspn(p, " \t\r\n");
+        size_t n = strcspn(p, " \t\r\n");
+        if (!n)
+            break;
+        if (b.len && vg_buf_adds(&b, " AND "))
+            break;
+        if (vg_buf_adds(&b, "\""))
+            break;
+        for (size_t i = 0; i < n; i++)
+            if ((p[i] == '"' && vg_buf_adds(&b, "\"\"")) ||
+                (p[i] != '"' && vg_buf_add(&b, p + i, 1)))
+                break;
+        if (vg_buf_adds(&b, "\""))
+            break;
+        p += n;
+    }
+    return vg_buf_take(&b);
+}
+
+vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int limit = f->limit > 0 ? f->limit : 50;
+    if (limit > 10000)
+        return vg_fail(err, VG_EINVAL, "limit: at most 10000");
+
+    /* One severity at a time, best first: for each status in the mask the index
+     * (status, severity, created_at, id) then yields rows already in order. The
+     * general form below covers every mask with one statement; SQLite's planner
+     * uses cases_queue for the status IN list and cases_order otherwise. */
+    vg_buf sql;
+    vg_buf_init(&sql, 4096);
+    vg_rc rc = vg_buf_adds(&sql, "SELECT " CASE_COLS ", (SELECT count(*) FROM alerts a"
+                                 " WHERE a.case_id = c.id) FROM cases c WHERE 1");
+    /* One status: the (status, severity, created_at, id) index yields rows in queue
+     * order. Several: walk the queue-order index and filter (the unary + keeps the
+     * planner off the status index, which would need a sort of every match). */
+    static const char *const status_frag[2][5] = {
+        {" AND c.status IN (?20", ", ?21", ", ?22", ", ?23", ", ?24"},
+        {" AND +c.status IN (?20", ", ?21", ", ?22", ", ?23", ", ?24"},
+    };
+    int several = __builtin_popcount(f->status_mask) > 1, nstatus = 0;
+    for (int i = 0; i < VG_STATUS.n; i++)
+        if (f->status_mask & (1u << i))
+            rc = rc ? rc : vg_buf_adds(&sql, status_frag[several][nstatus++]);
+    if (nstatus)
+        rc = rc ? rc : vg_buf_adds(&sql, ")");
+    if (f->severity_mask)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND (?2 >> c.severity) & 1");
+    if (f->assignee)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND c.assignee = ?3");
+    if (f->tag)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND EXISTS (SELECT 1 FROM json_each(c.tags)"
+                                         " WHERE value = ?4)");
+    if (f->text && *f->text)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND c.rowid IN (SELECT rowid / 8 FROM fts"
+                                         " WHERE fts MATCH ?5 AND rowid % 8 = 1)");
+    if (f->after)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND (c.severity, c.created_at, c.id) < (?8, ?9, ?10)");
+    rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY c.severity DESC, c.created_at DESC, c.id DESC"
+                                     " LIMIT ?6");
+    if (rc) {
+        vg_buf_free(&sql);
+        return vg_fail(err, VG_EINVAL, "query too long");
+    }
+
+    sqlite3_stmt *st = NULL;
+    rc = prep(ws, vg_buf_str(&sql), &st, err);
+    vg_buf_free(&sql);
+    if (rc)
+        return rc;
+    char *q = f->text && *f->text ? fts_query(f->text) : NULL;
+    for (int i = 0, k = 0; i < VG_STATUS.n; i++)
+        if (f->status_mask & (1u << i))
+            sqlite3_bind_text(st, 20 + k++, VG_STATUS.names[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)f->severity_mask);
+    if (f->assignee)
+        sqlite3_bind_text(st, 3, f->assignee, -1, SQLITE_STATIC);
+    if (f->tag)
+        sqlite3_bind_text(st, 4, f->tag, -1, SQLITE_STATIC);
+    if (q)
+        sqlite3_bind_text(st, 5, q, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, limit + 1);
+    if (f->after) {
+        sqlite3_bind_int(st, 8, f->after->severity);
+        sqlite3_bind_int64(st, 9, f->after->created_at);
+        sqlite3_bind_text(st, 10, f->after->id, -1, SQLITE_STATIC);
+    }
+    size_t cap = 16;
+    out->items = vg_xcalloc(cap, sizeof *out->items);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == (size_t)limit) {
+            out->more = true;
+            break;
+        }
+        if (out->n == cap) {
+            cap *= 2;
+            out->items = vg_xrealloc(out->items, cap * sizeof *out->items);
+        }
+        read_case(st, &out->items[out->n]);
+        out->items[out->n].alert_count = sqlite3_column_int64(st, 17);
+        out->n++;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = ws_dberr(ws, err, "listing cases");
+    sqlite3_finalize(st);
+    free(q);
+    if (rc)
+        vg_case_list_free(out);
+    return rc;
+}
+
+void vg_case_list_free(vg_case_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        vg_case_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void vg_case_cursor_format(const vg_case *last, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%d.%" PRId64 ".%s", last->severity, last->created_at, last->id);
+}
+
+vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err)
+{
+    char id[VG_ID_LEN + 2] = "";
+    long long created;
+    int sev, used = 0;
+    if (sscanf(s, "%d.%lld.%27[0-9A-Z]%n", &sev, &created, id, &used) != 3 ||
+        s[used] != '\0' || sev < 0 || sev > 4 || !vg_ulid_valid(id))
+        return vg_fail(err, VG_EINVAL, "cursor '%s' is not one vigil printed", s);
+    out->severity = sev;
+    out->created_at = created;
+    memcpy(out->id, id, sizeof out->id);
+    return VG_OK;
+}
+
+/* "#142" or "142" -> 142; 0 when s is not a ref. */
+static int64_t parse_ref(const char *s)
+{
+    if (*s == '#')
+        s++;
+    if (!*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    return strtoll(s, NULL, 10);
+}
+
+vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc;
+    int64_t n = parse_ref(ref);
+    char upper[VG_ID_LEN + 1];
+    if (n > 0) {
+        rc = prep(ws, "SELECT id, ref FROM cases WHERE ref = ? ORDER BY id LIMIT 4", &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, n);
+    } else {
+        size_t len = strlen(ref);
+        if (len == 0 || len > VG_ID_LEN)
+            return vg_fail(err, VG_ENOTFOUND, "'%s' is not a case reference (#ref or id prefix)",
+                           ref);
+        for (size_t i = 0; i <= len; i++)
+            upper[i] = (char)(ref[i] >= 'a' && ref[i] <= 'z' ? ref[i] - 32 : ref[i]);
+        rc = prep(ws, "SELECT id, ref FROM cases WHERE id >= ?1 AND id < ?1 || '~'"
+                      " ORDER BY id LIMIT 4", &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(st, 1, upper, -1, SQLITE_STATIC);
+    }
+    vg_id found[4];
+    int64_t refs[4];
+    int count = 0, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW && count < 4) {
+        col_id(st, 0, found[count]);
+        refs[count++] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (count == 0)
+        return vg_fail(err, VG_ENOTFOUND, "no case matches '%s'", ref);
+    if (count > 1) {
+        char list[256] = "";
+        for (int i = 0; i < count && i < 3; i++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s#%lld (%s)", i ? ", " : "",
+                     (long long)refs[i], found[i]);
+        }
+        return vg_fail(err, VG_EAMBIGUOUS, "'%s' matches more than one case: %s%s; use more of the id",
+                       ref, list, count > 3 ? ", ..." : "");
+    }
+    memcpy(out, found[0], sizeof(vg_id));
+    return VG_OK;
+}
+
+vg_rc vg_case_get(vg_ws *ws, const char *id, vg_case *out, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT " CASE_COLS ", (SELECT count(*) FROM alerts a WHERE"
+                        " a.case_id = c.id) FROM cases c WHERE c.id = ?", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        read_case(st, out);
+        out->alert_count = sqlite3_column_int64(st, 17);
+    } else {
+        rc = vg_fail(err, VG_ENOTFOUND, "case %s: no such case", id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Run a prepared child query, growing an array of `size`-byte structs that `fill`
+ * reads each row into. */
+static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqlite3_stmt *, void *),
+                     void **items, size_t *n, vg_err *err)
+{
+    size_t cap = 16;
+    char *arr = vg_xcalloc(cap, size);
+    int s;
+    *n = 0;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap *= 2;
+            arr = vg_xrealloc(arr, cap * size);
+        }
+        memset(arr + *n * size, 0, size);
+        fill(st, arr + *n * size);
+        ++*n;
+    }
+    sqlite3_finalize(st);
+    *items = arr;
+    if (s != SQLITE_DONE)
+        return ws_dberr(ws, err, "querying the workspace");
+    return VG_OK;
+}
+
+static void fill_alert(sqlite3_stmt *st, void *p)
+{
+    vg_alert *a = p;
+    col_id(st, 0, a->id);
+    a->source = col_dup(st, 1);
+    a->source_ref = col_dup(st, 2);
+    a->rule = col_dup(st, 3);
+    a->title = col_dup(st, 4);
+    a->severity = sqlite3_column_int(st, 5);
+    a->event_time = sqlite3_column_int64(st, 6);
+    a->first_seen = sqlite3_column_int64(st, 7);
+    a->last_seen = sqlite3_column_int64(st, 8);
+    a->count = sqlite3_column_int64(st, 9);
+    a->status = vg_enum_parse(&VG_ALERT_STATUS, (const char *)sqlite3_column_text(st, 10));
+    col_id(st, 11, a->case_id);
+    a->entities = col_dup(st, 12);
+    a->techniques = col_dup(st, 13);
+    a->raw = col_dup(st, 14);
+}
+
+vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items, size_t *n,
+                        vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT id, source, source_ref, rule, title, severity, event_time,"
+                        " first_seen, last_seen, count, status, case_id, entities, techniques, raw"
+                        " FROM alerts WHERE case_id = ? ORDER BY event_time, id LIMIT ?", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+    return collect(ws, st, sizeof **items, fill_alert, (void **)items, n, err);
+}
+
+#define ART_COLS                                                                            \
+    "a.id, a.case_id, a.type, a.value, a.is_ioc, a.tlp, a.source, a.first_seen, a.last_seen," \
+    " a.sightings, (SELECT count(DISTINCT b.case_id) FROM artifacts b WHERE b.type = a.type"  \
+    " AND b.value = a.value AND b.case_id <> a.case_id AND b.removed = 0)"
+
+static void fill_artifact(sqlite3_stmt *st, void *p)
+{
+    vg_artifact *a = p;
+    col_id(st, 0, a->id);
+    col_id(st, 1, a->case_id);
+    a->type = vg_enum_parse(&VG_ARTIFACT_TYPE, (const char *)sqlite3_column_text(st, 2));
+    a->value = col_dup(st, 3);
+    a->is_ioc = sqlite3_column_int(st, 4);
+    a->tlp = vg_enum_parse(&VG_TLP, (const char *)sqlite3_column_text(st, 5));
+    a->source = vg_enum_parse(&VG_ARTIFACT_SOURCE, (const char *)sqlite3_column_text(st, 6));
+    a->first_seen = sqlite3_column_int64(st, 7);
+    a->last_seen = sqlite3_column_int64(st, 8);
+    a->sightings = sqlite3_column_int64(st, 9);
+    a->other_cases = sqlite3_column_int64(st, 10);
+}
+
+vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items, size_t *n,
+                           vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT " ART_COLS " FROM artifacts a WHERE a.case_id = ? AND a.removed = 0"
+                        " ORDER BY a.type, a.value", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    return collect(ws, st, sizeof **items, fill_artifact, (void **)items, n, err);
+}
+
+#define TASK_ORDER                                                                   \
+    " ORDER BY CASE phase WHEN 'identification' THEN 0 WHEN 'containment' THEN 1"    \
+    " WHEN 'eradication' THEN 2 WHEN 'recovery' THEN 3 ELSE 4 END, ord, id"
+
+static void fill_task(sqlite3_stmt *st, void *p)
+{
+    vg_task *t = p;
+    col_id(st, 0, t->id);
+    col_id(st, 1, t->case_id);
+    t->phase = vg_enum_parse(&VG_PHASE, (const char *)sqlite3_column_text(st, 2));
+    t->title = col_dup(st, 3);
+    t->description = col_dup(st, 4);
+    t->status = vg_enum_parse(&VG_TASK_STATUS, (const char *)sqlite3_column_text(st, 5));
+    t->assignee = col_dup(st, 6);
+    t->ord = sqlite3_column_int64(st, 7);
+    t->playbook_id = col_dup(st, 8);
+    t->created_at = sqlite3_column_int64(st, 9);
+    t->done_at = sqlite3_column_int64(st, 10);
+}
+
+vg_rc vg_tasks_of_case(vg_ws *ws, const char *case_id, vg_task **items, size_t *n, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT id, case_id, phase, title, description, status, assignee, ord,"
+                        " playbook_id, created_at, done_at FROM tasks WHERE case_id = ?" TASK_ORDER,
+                    &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    return collect(ws, st, sizeof **items, fill_task, (void **)items, n, err);
+}
+
+static void fill_note(sqlite3_stmt *st, void *p)
+{
+    vg_note *nt = p;
+    col_id(st, 0, nt->id);
+    col_id(st, 1, nt->case_id);
+    nt->author = col_dup(st, 2);
+    nt->body = col_dup(st, 3);
+    nt->created_at = sqlite3_column_int64(st, 4);
+}
+
+vg_rc vg_notes_of_case(vg_ws *ws, const char *case_id, vg_note **items, size_t *n, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT id, case_id, author, body, created_at FROM notes WHERE case_id = ?"
+                        " ORDER BY created_at, id", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    return collect(ws, st, sizeof **items, fill_note, (void **)items, n, err);
+}
+
+static void fill_event(sqlite3_stmt *st, void *p)
+{
+    vg_event *e = p;
+    col_id(st, 0, e->id);
+    col_id(st, 1, e->case_id);
+    e->occurred_at = sqlite3_column_int64(st, 2);
+    e->recorded_at = sqlite3_column_int64(st, 3);
+    e->kind = vg_enum_parse(&VG_EVENT_KIND, (const char *)sqlite3_column_text(st, 4));
+    e->summary = col_dup(st, 5);
+    e->source = col_dup(st, 6);
+    e->actor = col_dup(st, 7);
+    e->technique = col_dup(st, 8);
+    e->tactic = col_dup(st, 9);
+    e->starred = sqlite3_column_int(st, 10);
+}
+
+vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int limit,
+                  vg_event **items, size_t *n, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, order == VG_BY_RECORDED
+                            ? "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source,"
+                              " actor, technique, tactic, starred FROM events WHERE case_id = ?"
+                              " ORDER BY recorded_at, id LIMIT ?"
+                            : "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source,"
+                              " actor, technique, tactic, starred FROM events WHERE case_id = ?"
+                              " ORDER BY occurred_at, id LIMIT ?",
+                    &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+    return collect(ws, st, sizeof **items, fill_event, (void **)items, n, err);
+}
+
+#define FREE_ARRAY(fn, type, clear)                  \
+    void fn(type *a, size_t n)                       \
+    {                                                \
+        for (size_t i = 0; a && i < n; i++)          \
+            clear(&a[i]);                            \
+        free(a);                                     \
+    }
+FREE_ARRAY(vg_alerts_free, vg_alert, vg_alert_clear)
+FREE_ARRAY(vg_artifacts_free, vg_artifact, vg_artifact_clear)
+FREE_ARRAY(vg_tasks_free, vg_task, vg_task_clear)
+FREE_ARRAY(vg_notes_free, vg_note, vg_note_clear)
+FREE_ARRAY(vg_events_free, vg_event, vg_event_clear)
+
+vg_rc vg_task_resolve(vg_ws *ws, const char *case_id, const char *what, vg_task *out, vg_err *err)
+{
+    vg_task *tasks = NULL;
+    size_t n = 0, hits = 0, pick = 0;
+    vg_rc rc = vg_tasks_of_case(ws, case_id, &tasks, &n, err);
+    if (rc)
+        return rc;
+    int64_t num = parse_ref(what);
+    size_t wl = strlen(what);
+    for (size_t i = 0; i < n; i++) {
+        bool match = (num > 0 && wl < 6) ? (int64_t)i + 1 == num
+                                         : wl > 0 && strncasecmp(tasks[i].id, what, wl) == 0;
+        if (match) {
+            hits++;
+            pick = i;
+        }
+    }
+    if (hits == 1) {
+        *out = tasks[pick];
+        memset(&tasks[pick], 0, sizeof tasks[pick]);
+    } else if (hits == 0) {
+        rc = vg_fail(err, VG_ENOTFOUND, "no task '%s' on this case (it has %zu; use the number"
+                                        " shown by `vigil case show` or an id prefix)", what, n);
+    } else {
+        rc = vg_fail(err, VG_EAMBIGUOUS, "'%s' matches %zu tasks; use more of the id", what, hits);
+    }
+    vg_tasks_free(tasks, n);
+    return rc;
+}
+
+vg_rc vg_artifact_resolve(vg_ws *ws, const char *case_id, const char *what, vg_artifact *out,
+                          vg_err *err)
+{
+    vg_artifact *arts = NULL;
+    size_t n = 0, hits = 0, pick = 0;
+    vg_rc rc = vg_artifacts_of_case(ws, case_id, &arts, &n, err);
+    if (rc)
+        return rc;
+    size_t wl = strlen(what);
+    for (size_t i = 0; i < n && hits == 0; i++)
+        if (strcmp(arts[i].value, what) == 0) {
+            hits = 1;
+            pick = i;
+        }
+    for (size_t i = 0; i < n && !(hits == 1 && strcmp(arts[pick].value, what) == 0); i++)
+        if (wl > 0 && strncasecmp(arts[i].id, what, wl) == 0) {
+            hits++;
+            pick = i;
+        }
+    if (hits == 1) {
+        *out = arts[pick];
+        memset(&arts[pick], 0, sizeof arts[pick]);
+    } else if (hits == 0) {
+        rc = vg_fail(err, VG_ENOTFOUND, "no artifact '%s' on this case", what);
+    } else {
+        rc = vg_fail(err, VG_EAMBIGUOUS, "'%s' matches %zu artifacts; use more of the id", what,
+                     hits);
+    }
+    vg_artifacts_free(arts, n);
+    return rc;
+}
+
+vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t *n, vg_err *err)
+{
+    *items = NULL;
+    *n = 0;
+    char *q = fts_query(query);
+    if (!*q) {
+        free(q);
+        return vg_fail(err, VG_EINVAL, "search: nothing to search for");
+    }
+    /* Map each hit back to its entity by rowid / 8 and the kind code rowid % 8. */
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws,
+        "WITH hits AS (SELECT rowid AS r, snippet(fts, 0, '[', ']', '...', 12) AS snip,"
+        "  bm25(fts) AS rank FROM fts WHERE fts MATCH ?1 ORDER BY rank LIMIT ?2)"
+        " SELECT CASE h.r % 8 WHEN 1 THEN 'case' WHEN 2 THEN 'note' WHEN 3 THEN 'alert'"
+        "  ELSE 'artifact' END,"
+        "  coalesce(c.id, n.id, a.id, t.id),"
+        "  coalesce(c.id, n.case_id, a.case_id, t.case_id, ''),"
+        "  coalesce(c.ref, (SELECT ref FROM cases x WHERE x.id ="
+        "   coalesce(n.case_id, a.case_id, t.case_id)), 0),"
+        "  h.snip, h.rank"
+        " FROM hits h"
+        " LEFT JOIN cases c ON h.r % 8 = 1 AND c.rowid = h.r / 8"
+        " LEFT JOIN notes n ON h.r % 8 = 2 AND n.rowid = h.r / 8"
+        " LEFT JOIN alerts a ON h.r % 8 = 3 AND a.rowid = h.r / 8"
+        " LEFT JOIN artifacts t ON h.r % 8 = 4 AND t.rowid = h.r / 8"
+        " ORDER BY h.rank", &st, err);
+    if (rc) {
+        free(q);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : 20);
+    size_t cap = 16;
+    vg_hit *arr = vg_xcalloc(cap, sizeof *arr);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap *= 2;
+            arr = vg_xrealloc(arr, cap * sizeof *arr);
+        }
+        vg_hit *h = &arr[(*n)++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->kind, sizeof h->kind, "%s", (const char *)sqlite3_column_text(st, 0));
+        col_id(st, 1, h->id);
+        col_id(st, 2, h->case_id);
+        h->case_ref = sqlite3_column_int64(st, 3);
+        h->snippet = col_dup(st, 4);
+        h->rank = sqlite3_column_double(st, 5);
+    }
+    if (s != SQLITE_DONE)
+        rc = ws_dberr(ws, err, "searching");
+    sqlite3_finalize(st);
+    free(q);
+    *items = arr;
+    return rc;
+}
+
+void vg_hits_free(vg_hit *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++)
+        free(h[i].snippet);
+    free(h);
+}
+
+vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws,
+        "SELECT (SELECT count(*) FROM cases),"
+        " (SELECT count(*) FROM cases WHERE status <> 'closed'),"
+        " (SELECT count(*) FROM cases WHERE status = 'new'),"
+        " (SELECT count(*) FROM cases WHERE status <> 'closed' AND severity = 4),"
+        " (SELECT count(*) FROM alerts),"
+        " (SELECT count(*) FROM alerts WHERE status = 'new'),"
+        " (SELECT coalesce(max(seq), 0) FROM ops)", &st, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->cases = sqlite3_column_int64(st, 0);
+        out->open = sqlite3_column_int64(st, 1);
+        out->new_ = sqlite3_column_int64(st, 2);
+        out->critical_open = sqlite3_column_int64(st, 3);
+        out->alerts = sqlite3_column_int64(st, 4);
+        out->inbox = sqlite3_column_int64(st, 5);
+        out->ops = sqlite3_column_int64(st, 6);
+    } else {
+        rc = ws_dberr(ws, err, "counting");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

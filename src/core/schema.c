@@ -1,0 +1,166 @@
+/*
+ * schema.c — the workspace schema, as ordered migration steps.
+ *
+ * Step i takes PRAGMA user_version from i to i+1. A released step is never edited:
+ * a change is a new step at the end, and tests/unit/test_store.c proves that a
+ * workspace built from empty and one migrated from every earlier version end with
+ * the same schema. Times are integer milliseconds since the epoch (UTC); severity
+ * is its rank 0 (info) .. 4 (critical) so the queue order is an index scan; other
+ * vocabularies are stored as their names so the file reads well in sqlite3.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
+    /* 1: entities, the op log and the field clocks */
+    "PRAGMA application_id = 1447512396;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+
+    "CREATE TABLE cases("
+    " id TEXT PRIMARY KEY, ref INTEGER NOT NULL, title TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " severity INTEGER NOT NULL CHECK(severity BETWEEN 0 AND 4),"
+    " status TEXT NOT NULL CHECK(status IN ('new','in_progress','on_hold','contained','closed')),"
+    " resolution TEXT CHECK(resolution IN ('true_positive','false_positive','benign','duplicate',"
+    "  'indeterminate')),"
+    " tlp TEXT NOT NULL DEFAULT 'AMBER', pap TEXT NOT NULL DEFAULT 'AMBER',"
+    " assignee TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]',"
+    " techniques TEXT NOT NULL DEFAULT '[]', created_by TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " acknowledged_at INTEGER, closed_at INTEGER);"
+    "CREATE INDEX cases_ref ON cases(ref);"
+    "CREATE INDEX cases_queue ON cases(status, severity, created_at, id);"
+    "CREATE INDEX cases_order ON cases(severity, created_at, id);"
+    "CREATE INDEX cases_assignee ON cases(assignee, status);"
+
+    "CREATE TABLE alerts("
+    " id TEXT PRIMARY KEY, source TEXT NOT NULL, source_ref TEXT, rule TEXT NOT NULL DEFAULT '',"
+    " title TEXT NOT NULL, severity INTEGER NOT NULL CHECK(severity BETWEEN 0 AND 4),"
+    " event_time INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " count INTEGER NOT NULL DEFAULT 1,"
+    " status TEXT NOT NULL CHECK(status IN ('new','linked','dismissed')),"
+    " case_id TEXT REFERENCES cases(id), entities TEXT NOT NULL DEFAULT '{}',"
+    " techniques TEXT NOT NULL DEFAULT '[]', raw TEXT NOT NULL DEFAULT '{}');"
+    "CREATE INDEX alerts_case ON alerts(case_id, event_time);"
+    "CREATE INDEX alerts_inbox ON alerts(status, event_time);"
+    "CREATE UNIQUE INDEX alerts_source_ref ON alerts(source, source_ref)"
+    " WHERE source_ref IS NOT NULL;"
+
+    "CREATE TABLE artifacts("
+    " id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), type TEXT NOT NULL,"
+    " value TEXT NOT NULL, is_ioc INTEGER NOT NULL DEFAULT 0, tlp TEXT NOT NULL DEFAULT 'AMBER',"
+    " source TEXT NOT NULL DEFAULT 'manual', first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL, sightings INTEGER NOT NULL DEFAULT 1,"
+    " removed INTEGER NOT NULL DEFAULT 0, clock_hlc INTEGER NOT NULL,"
+    " clock_origin TEXT NOT NULL, UNIQUE(case_id, type, value));"
+    "CREATE INDEX artifacts_value ON artifacts(type, value);"
+
+    "CREATE TABLE tasks("
+    " id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
+    " phase TEXT NOT NULL CHECK(phase IN ('identification','containment','eradication',"
+    "  'recovery','lessons_learned')),"
+    " title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+    " status TEXT NOT NULL CHECK(status IN ('todo','in_progress','done','skipped')),"
+    " assignee TEXT NOT NULL DEFAULT '', ord INTEGER NOT NULL, playbook_id TEXT,"
+    " created_at INTEGER NOT NULL, done_at INTEGER);"
+    "CREATE INDEX tasks_case ON tasks(case_id, ord);"
+
+    "CREATE TABLE notes("
+    " id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), author TEXT NOT NULL,"
+    " body TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX notes_case ON notes(case_id, created_at);"
+
+    "CREATE TABLE events("
+    " id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
+    " occurred_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK(kind IN ('alert','note','status','artifact','task','copilot',"
+    "  'manual')),"
+    " summary TEXT NOT NULL, source TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL DEFAULT '',"
+    " technique TEXT, tactic TEXT, starred INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX events_occurred ON events(case_id, occurred_at, id);"
+    "CREATE INDEX events_recorded ON events(case_id, recorded_at, id);"
+
+    "CREATE TABLE playbooks("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL DEFAULT '1',"
+    " category TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
+    " techniques TEXT NOT NULL DEFAULT '[]', tasks TEXT NOT NULL DEFAULT '[]',"
+    " origin TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);"
+
+    "CREATE TABLE ledger("
+    " id INTEGER PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
+    " session_id TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK(kind IN ('prompt','response','proposal','decision','error')),"
+    " model TEXT NOT NULL DEFAULT '', content TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, UNIQUE(session_id, seq));"
+    "CREATE INDEX ledger_case ON ledger(case_id, session_id, seq);"
+
+    "CREATE TABLE ops("
+    " seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, hlc INTEGER NOT NULL,"
+    " origin TEXT NOT NULL, actor TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '',"
+    " kind TEXT NOT NULL, target TEXT NOT NULL, payload TEXT NOT NULL,"
+    " prev_hash BLOB NOT NULL, hash BLOB NOT NULL);"
+
+    /* Last-writer-wins state: the clock of the op that last set each field. */
+    "CREATE TABLE clocks(entity TEXT NOT NULL, field TEXT NOT NULL, hlc INTEGER NOT NULL,"
+    " origin TEXT NOT NULL, PRIMARY KEY(entity, field)) WITHOUT ROWID;",
+
+    /* 2: full-text search over what analysts look for. One FTS5 table; its rowid is
+     * the entity's rowid * 8 + a kind code (1 case, 2 note, 3 alert, 4 artifact), so
+     * triggers can delete by rowid without a scan. */
+    "CREATE VIRTUAL TABLE fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER cases_fts_i AFTER INSERT ON cases BEGIN"
+    " INSERT INTO fts(rowid, body) VALUES (new.rowid * 8 + 1, new.title || ' ' || new.description);"
+    " END;"
+    "CREATE TRIGGER cases_fts_u AFTER UPDATE OF title, description ON cases BEGIN"
+    " DELETE FROM fts WHERE rowid = old.rowid * 8 + 1;"
+    " INSERT INTO fts(rowid, body) VALUES (new.rowid * 8 + 1, new.title || ' ' || new.description);"
+    " END;"
+    "CREATE TRIGGER notes_fts_i AFTER INSERT ON notes BEGIN"
+    " INSERT INTO fts(rowid, body) VALUES (new.rowid * 8 + 2, new.body);"
+    " END;"
+    "CREATE TRIGGER alerts_fts_i AFTER INSERT ON alerts BEGIN"
+    " INSERT INTO fts(rowid, body) VALUES (new.rowid * 8 + 3, new.title || ' ' || new.rule);"
+    " END;"
+    "CREATE TRIGGER artifacts_fts_i AFTER INSERT ON artifacts BEGIN"
+    " INSERT INTO fts(rowid, body) VALUES (new.rowid * 8 + 4, new.value);"
+    " END;"
+    "CREATE TRIGGER artifacts_fts_u AFTER UPDATE OF removed ON artifacts BEGIN"
+    " DELETE FROM fts WHERE rowid = old.rowid * 8 + 4;"
+    " INSERT INTO fts(rowid, body) SELECT new.rowid * 8 + 4, new.value WHERE new.removed = 0;"
+    " END;",
+};
+
+vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return vg_fail(err, VG_EDB, "reading schema version: %s", sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version >= target)
+        return VG_OK;
+
+    char *msg = NULL;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    for (int v = version; v < target; v++) {
+        char pragma[64];
+        if (sqlite3_exec(db, vg_schema_steps[v], NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    return VG_OK;
+fail:
+    vg_fail(err, VG_EDB, "migrating schema from version %d: %s", version,
+            msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return VG_EDB;
+}
