@@ -69,9 +69,16 @@ const char *const ws_stmt_sql[ST__COUNT] = {
     [ST_TASK_GET] = "SELECT title, phase, status, assignee, description FROM tasks"
                     " WHERE id = ? AND case_id = ?",
     [ST_TASK_NEXT_ORD] = "SELECT coalesce(max(ord), 0) + 1 FROM tasks WHERE case_id = ?",
-    [ST_ALERT_INSERT] = "INSERT OR IGNORE INTO alerts(id, source, source_ref, rule, title, severity,"
+    /* A repeat of (source, source_ref) is the same alert seen again: counts add up
+     * and the seen window widens (commutative, so replicas agree). */
+    [ST_ALERT_INSERT] = "INSERT INTO alerts(id, source, source_ref, rule, title, severity,"
                         " event_time, first_seen, last_seen, count, status, case_id, entities,"
-                        " techniques, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " techniques, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
+                        " id = min(id, excluded.id), count = count + excluded.count,"
+                        " first_seen = min(first_seen, excluded.first_seen),"
+                        " last_seen = max(last_seen, excluded.last_seen)"
+                        " RETURNING count",
     [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
 };
 
@@ -710,9 +717,13 @@ static vg_rc h_artifact_add(ctx *c)
                 goto out;
         }
     }
+    /* Whether it was already there is the author's view, carried in the op, so the
+     * timeline reads the same on every replica. */
+    if (c->local && exists && !was_removed)
+        cJSON_AddTrueToObject(c->op->payload, "again");
     char summary[200], vshort[120];
     first_line(value, vshort, sizeof vshort);
-    snprintf(summary, sizeof summary, "artifact %s: %s %s%s", exists && !was_removed ? "seen again" : "added",
+    snprintf(summary, sizeof summary, "artifact %s: %s %s%s", pbool(c, "again") ? "seen again" : "added",
              tname, vshort, pbool(c, "is_ioc") ? " (IOC)" : "");
     if ((rc = emit(c, case_id, seen, "artifact", summary, NULL, NULL)))
         goto out;
@@ -1045,16 +1056,16 @@ static vg_rc h_alert_add(ctx *c)
     sqlite3_bind_text(st, 14, techs, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, raws ? raws : "{}", -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
+    bool repeat = s == SQLITE_ROW && sqlite3_column_int64(st, 0) != count;
+    if (s == SQLITE_ROW)
+        s = sqlite3_step(st);
     sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT) {
-        rc = vg_fail(c->err, VG_EEXIST, "source_ref: an alert from %s with ref %s exists already",
-                     source, source_ref ? source_ref : "");
-        goto out;
-    }
     if (s != SQLITE_DONE) {
         rc = ws_dberr(c->ws, c->err, "adding an alert");
         goto out;
     }
+    if (repeat) /* counted on the alert already there; its timeline has it */
+        goto out;
     if (case_id) {
         char summary[200], tshort[140];
         first_line(title, tshort, sizeof tshort);

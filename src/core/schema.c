@@ -128,7 +128,12 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "CREATE TRIGGER artifacts_fts_u AFTER UPDATE OF removed ON artifacts BEGIN"
     " DELETE FROM fts WHERE rowid = old.rowid * 8 + 4;"
     " INSERT INTO fts(rowid, body) SELECT new.rowid * 8 + 4, new.value WHERE new.removed = 0;"
-    " END;",
+    " END;"
+    /* Index what a version-1 workspace already holds. */
+    "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 1, title || ' ' || description FROM cases;"
+    "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 2, body FROM notes;"
+    "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 3, title || ' ' || rule FROM alerts;"
+    "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 4, value FROM artifacts WHERE removed = 0;",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

@@ -1,0 +1,102 @@
+/*
+ * helpers.h — what the unit tests share: cmocka, a temporary directory per test
+ * and workspaces in it, and small assertions over the SQLite file.
+ */
+#ifndef VIGIL_TEST_HELPERS_H
+#define VIGIL_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "vigil/op.h"
+#include "vigil/query.h"
+#include "vigil/ws.h"
+
+/* A fresh directory under $TMPDIR; removed with everything in it by rm_tree. */
+static inline char *tmp_dir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *t = malloc(4096);
+    snprintf(t, 4096, "%s/vigil-test-XXXXXX", base && *base ? base : "/tmp");
+    assert_non_null(mkdtemp(t));
+    return t;
+}
+
+static inline void rm_tree(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+static inline char *path_in(const char *dir, const char *name)
+{
+    char *p = malloc(4096);
+    snprintf(p, 4096, "%s/%s", dir, name);
+    return p;
+}
+
+static inline vg_ws *open_ws(const char *path, const char *actor)
+{
+    vg_ws *ws = NULL;
+    vg_err err = {0};
+    vg_rc rc = vg_ws_open(path, VG_OPEN_CREATE, &ws, &err);
+    if (rc != VG_OK)
+        fail_msg("open %s: %s", path, err.msg);
+    vg_ws_set_actor(ws, actor);
+    return ws;
+}
+
+/* Apply an op that must succeed; returns its seq and frees it. */
+static inline int64_t must_apply(vg_ws *ws, vg_op *op)
+{
+    vg_err err = {0};
+    if (vg_apply(ws, op, &err) != VG_OK)
+        fail_msg("%s: %s", op->kind, err.msg);
+    int64_t seq = op->seq;
+    vg_op_free(op);
+    return seq;
+}
+
+/* Apply an op that must fail with rc; returns the message in msg (static). */
+static inline const char *must_fail(vg_ws *ws, vg_op *op, vg_rc want)
+{
+    static vg_err err;
+    memset(&err, 0, sizeof err);
+    vg_rc rc = vg_apply(ws, op, &err);
+    vg_op_free(op);
+    if (rc != want)
+        fail_msg("wanted rc %d, got %d (%s)", want, rc, err.msg);
+    return err.msg;
+}
+
+/* One integer from SQL on the workspace's own connection. */
+static inline int64_t sql_int(vg_ws *ws, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(ws->db));
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Create a case; returns its id in out. */
+static inline void new_case(vg_ws *ws, const char *title, const char *sev, vg_id out)
+{
+    vg_op *op = vg_op_case_create(title, sev, NULL);
+    memcpy(out, op->target, sizeof(vg_id));
+    must_apply(ws, op);
+}
+
+#endif

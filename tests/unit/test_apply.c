@@ -1,0 +1,397 @@
+/*
+ * test_apply.c — the one write door: validation (with nothing written on error),
+ * merge rules, status times, timeline events, batches and the op log's hash chain.
+ */
+#include "helpers.h"
+
+typedef struct fx {
+    char *dir, *path;
+    vg_ws *ws;
+    vg_id case_id;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tmp_dir();
+    f->path = path_in(f->dir, "ws.db");
+    f->ws = open_ws(f->path, "alice");
+    new_case(f->ws, "Phishing: invoice lure", "medium", f->case_id);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    vg_ws_close(f->ws);
+    free(f->path);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t ops(fx *f) { return sql_int(f->ws, "SELECT count(*) FROM ops"); }
+
+static char *case_str(fx *f, const char *col)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT coalesce(%s, '') FROM cases WHERE id = ?", col);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->ws->db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, f->case_id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *s = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return s;
+}
+
+static int64_t case_int(fx *f, const char *col)
+{
+    char *s = case_str(f, col);
+    int64_t v = strtoll(s, NULL, 10);
+    free(s);
+    return v;
+}
+
+static void assert_case_str(fx *f, const char *col, const char *want)
+{
+    char *s = case_str(f, col);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* The newest event's summary on the fixture case. */
+static char *last_event(fx *f)
+{
+    vg_event *e;
+    size_t n;
+    vg_err err = {0};
+    assert_int_equal(vg_timeline(f->ws, f->case_id, VG_BY_RECORDED, 0, &e, &n, &err), VG_OK);
+    assert_true(n > 0);
+    char *s = strdup(e[n - 1].summary);
+    vg_events_free(e, n);
+    return s;
+}
+
+static void test_create_defaults_and_refs(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(case_int(f, "ref"), 1);
+    assert_case_str(f, "status", "new");
+    assert_int_equal(case_int(f, "severity"), VG_SEV_MEDIUM);
+    assert_case_str(f, "created_by", "alice");
+    assert_int_equal(case_int(f, "created_at"), case_int(f, "updated_at"));
+    vg_id second;
+    new_case(f->ws, "Second", NULL, second);
+    assert_int_equal(sql_int(f->ws, "SELECT max(ref) FROM cases"), 2);
+    char *ev = last_event(f);
+    assert_string_equal(ev, "case #1 opened by alice (severity medium)");
+    free(ev);
+}
+
+static void test_set_records_old_value_and_event(void **state)
+{
+    fx *f = *state;
+    int64_t before = case_int(f, "updated_at");
+    must_apply(f->ws, vg_op_case_set(f->case_id, "severity", "high"));
+    assert_int_equal(case_int(f, "severity"), VG_SEV_HIGH);
+    assert_true(case_int(f, "updated_at") >= before);
+    char *ev = last_event(f);
+    assert_string_equal(ev, "severity medium → high by alice");
+    free(ev);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
+                                    " AND json_extract(payload, '$.old') = 'medium'"), 1);
+}
+
+static void test_bad_values_write_nothing(void **state)
+{
+    fx *f = *state;
+    int64_t n = ops(f), events = sql_int(f->ws, "SELECT count(*) FROM events");
+    const char *m = must_fail(f->ws, vg_op_case_set(f->case_id, "severity", "hgh"), VG_EINVAL);
+    assert_string_equal(m, "severity: 'hgh' is not one of info, low, medium, high, critical");
+    m = must_fail(f->ws, vg_op_case_set(f->case_id, "colour", "red"), VG_EINVAL);
+    assert_non_null(strstr(m, "'colour' is not a case field; fields are title, description"));
+    m = must_fail(f->ws, vg_op_case_set(f->case_id, "title", "   "), VG_EINVAL);
+    assert_string_equal(m, "title: must not be empty");
+    vg_op *op = vg_op_case_create("x", NULL, NULL);
+    cJSON_ReplaceItemInObject(op->payload, "title", cJSON_CreateNumber(5));
+    m = must_fail(f->ws, op, VG_EINVAL);
+    assert_string_equal(m, "title: must be text");
+    m = must_fail(f->ws, vg_op_note_add("01JZZZZZZZZZZZZZZZZZZZZZZZ", "hello"), VG_ENOTFOUND);
+    assert_non_null(strstr(m, "no such case"));
+    m = must_fail(f->ws, vg_op_artifact_add(f->case_id, "ipaddr", "1.2.3.4"), VG_EINVAL);
+    assert_non_null(strstr(m, "type: 'ipaddr' is not one of ip, domain, url"));
+    m = must_fail(f->ws, vg_op_task_add(f->case_id, "cleanup", "x"), VG_EINVAL);
+    assert_non_null(strstr(m, "phase: 'cleanup' is not one of identification, containment"));
+    op = vg_op_new("case.delete", f->case_id);
+    m = must_fail(f->ws, op, VG_EINVAL);
+    assert_string_equal(m, "unknown op kind 'case.delete'");
+    assert_int_equal(ops(f), n);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events"), events);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM cases"), 1);
+}
+
+static void test_status_lifecycle_times(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(case_int(f, "acknowledged_at"), 0);
+    must_apply(f->ws, vg_op_case_set(f->case_id, "status", "in_progress"));
+    int64_t ack = case_int(f, "acknowledged_at");
+    assert_true(ack > 0);
+    const char *m = must_fail(f->ws, vg_op_case_set(f->case_id, "status", "closed"), VG_EINVAL);
+    assert_non_null(strstr(m, "closing a case needs a resolution: one of true_positive"));
+    m = must_fail(f->ws, vg_op_case_close(f->case_id, "maybe"), VG_EINVAL);
+    assert_non_null(strstr(m, "resolution: 'maybe' is not one of"));
+    assert_case_str(f, "status", "in_progress");
+    must_apply(f->ws, vg_op_case_close(f->case_id, "true_positive"));
+    assert_case_str(f, "status", "closed");
+    assert_case_str(f, "resolution", "true_positive");
+    assert_true(case_int(f, "closed_at") >= ack);
+    char *ev = last_event(f);
+    assert_string_equal(ev, "status in_progress → closed (true_positive) by alice");
+    free(ev);
+    /* Reopening clears closed_at and the resolution; the first acknowledgement stays. */
+    must_apply(f->ws, vg_op_case_set(f->case_id, "status", "in_progress"));
+    assert_int_equal(case_int(f, "closed_at"), 0);
+    assert_case_str(f, "resolution", "");
+    assert_int_equal(case_int(f, "acknowledged_at"), ack);
+    vg_op *op = vg_op_case_set(f->case_id, "status", "on_hold");
+    cJSON_AddStringToObject(op->payload, "resolution", "benign");
+    m = must_fail(f->ws, op, VG_EINVAL);
+    assert_string_equal(m, "resolution: only a closed case has one");
+}
+
+static void test_noop_set_writes_nothing(void **state)
+{
+    fx *f = *state;
+    int64_t n = ops(f);
+    vg_op *op = vg_op_case_set(f->case_id, "severity", "medium");
+    vg_err err = {0};
+    assert_int_equal(vg_apply(f->ws, op, &err), VG_OK);
+    assert_int_equal(op->seq, 0);
+    vg_op_free(op);
+    assert_int_equal(ops(f), n);
+}
+
+static void test_lists_are_normalised(void **state)
+{
+    fx *f = *state;
+    must_apply(f->ws, vg_op_case_set(f->case_id, "tags", " phish, vip ,phish,, "));
+    assert_case_str(f, "tags", "[\"phish\",\"vip\"]");
+    vg_case_list l;
+    vg_case_filter q = {.tag = "vip", .limit = 10};
+    vg_err err = {0};
+    assert_int_equal(vg_cases_list(f->ws, &q, &l, &err), VG_OK);
+    assert_int_equal(l.n, 1);
+    vg_case_list_free(&l);
+}
+
+static void test_notes(void **state)
+{
+    fx *f = *state;
+    must_apply(f->ws, vg_op_note_add(f->case_id, "The user clicked the link on their phone.\n"
+                                                 "Second line."));
+    const char *m = must_fail(f->ws, vg_op_note_add(f->case_id, " \n "), VG_EINVAL);
+    assert_string_equal(m, "body: must not be empty");
+    char *ev = last_event(f);
+    assert_string_equal(ev, "note by alice: The user clicked the link on their phone.");
+    free(ev);
+    vg_note *n;
+    size_t cnt;
+    vg_err err = {0};
+    assert_int_equal(vg_notes_of_case(f->ws, f->case_id, &n, &cnt, &err), VG_OK);
+    assert_int_equal(cnt, 1);
+    assert_string_equal(n[0].author, "alice");
+    vg_notes_free(n, cnt);
+}
+
+static void test_artifacts_normalise_merge_and_tombstone(void **state)
+{
+    fx *f = *state;
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "domain", "  Evil[.]Example. "));
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "domain", "evil(.)example"));
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "url", "hxxps[:]//evil[.]example/Login"));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM artifacts WHERE value = 'evil.example'"
+                                    " AND sightings = 2"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM artifacts"
+                                    " WHERE value = 'https://evil.example/Login'"), 1);
+    vg_id other;
+    new_case(f->ws, "Another phish", "low", other);
+    must_apply(f->ws, vg_op_artifact_add(other, "domain", "EVIL.EXAMPLE"));
+    vg_artifact *a;
+    size_t n;
+    vg_err err = {0};
+    assert_int_equal(vg_artifacts_of_case(f->ws, f->case_id, &a, &n, &err), VG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[0].value, "evil.example");
+    assert_int_equal(a[0].other_cases, 1); /* the bridge */
+    vg_artifacts_free(a, n);
+
+    must_apply(f->ws, vg_op_artifact_remove(f->case_id, "domain", "evil.example"));
+    assert_int_equal(vg_artifacts_of_case(f->ws, f->case_id, &a, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    vg_artifacts_free(a, n);
+    const char *m = must_fail(f->ws, vg_op_artifact_remove(f->case_id, "domain", "evil.example"),
+                              VG_ENOTFOUND);
+    assert_non_null(strstr(m, "is not on this case"));
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "domain", "evil.example"));
+    assert_int_equal(vg_artifacts_of_case(f->ws, f->case_id, &a, &n, &err), VG_OK);
+    assert_int_equal(n, 2);
+    vg_artifacts_free(a, n);
+}
+
+static void test_tasks(void **state)
+{
+    fx *f = *state;
+    vg_op *op = vg_op_task_add(f->case_id, "containment", "Reset the user's password");
+    vg_id t1;
+    memcpy(t1, op->target, sizeof t1);
+    must_apply(f->ws, op);
+    must_apply(f->ws, vg_op_task_add(f->case_id, "identification", "Pull the mail headers"));
+    assert_int_equal(sql_int(f->ws, "SELECT max(ord) FROM tasks"), 2);
+    must_apply(f->ws, vg_op_task_set(f->case_id, t1, "status", "done"));
+    assert_true(sql_int(f->ws, "SELECT done_at FROM tasks WHERE ord = 1") > 0);
+    char *ev = last_event(f);
+    assert_string_equal(ev, "task 'Reset the user's password' status todo → done by alice");
+    free(ev);
+    must_apply(f->ws, vg_op_task_set(f->case_id, t1, "status", "todo"));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM tasks WHERE done_at IS NULL"), 2);
+    const char *m = must_fail(f->ws, vg_op_task_set(f->case_id, t1, "colour", "x"), VG_EINVAL);
+    assert_non_null(strstr(m, "'colour' is not a task field; fields are status"));
+    vg_task t;
+    vg_err err = {0};
+    assert_int_equal(vg_task_resolve(f->ws, f->case_id, "1", &t, &err), VG_OK);
+    assert_string_equal(t.title, "Pull the mail headers"); /* identification comes first */
+    vg_task_clear(&t);
+}
+
+static void test_alerts_and_events(void **state)
+{
+    fx *f = *state;
+    vg_op *op = vg_op_new("alert.add", NULL);
+    cJSON_AddStringToObject(op->payload, "source", "wazuh");
+    cJSON_AddStringToObject(op->payload, "source_ref", "1731000000.123");
+    cJSON_AddStringToObject(op->payload, "title", "Suspicious PowerShell encoded command");
+    cJSON_AddNumberToObject(op->payload, "event_time", 1731000000000.0);
+    cJSON_AddStringToObject(op->payload, "case", f->case_id);
+    vg_op *dup = vg_op_new("alert.add", NULL);
+    cJSON *p = cJSON_Duplicate(op->payload, 1);
+    cJSON_Delete(dup->payload);
+    dup->payload = p;
+    must_apply(f->ws, op);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE kind = 'alert'"
+                                    " AND occurred_at = 1731000000000"), 1);
+    must_apply(f->ws, dup); /* the same (source, source_ref) again: deduplicated */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count FROM alerts"), 2);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE kind = 'alert'"), 1);
+    must_apply(f->ws, vg_op_event_add(f->case_id, 1730000000000, NULL, "User reports odd email"));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE kind = 'manual'"
+                                    " AND occurred_at < recorded_at"), 1);
+    vg_event *e;
+    size_t n;
+    vg_err err = {0};
+    assert_int_equal(vg_timeline(f->ws, f->case_id, VG_BY_OCCURRED, 0, &e, &n, &err), VG_OK);
+    assert_string_equal(e[0].summary, "User reports odd email"); /* happened first */
+    vg_events_free(e, n);
+    assert_int_equal(vg_timeline(f->ws, f->case_id, VG_BY_RECORDED, 0, &e, &n, &err), VG_OK);
+    assert_string_equal(e[n - 1].summary, "User reports odd email"); /* recorded last */
+    vg_events_free(e, n);
+}
+
+/* A stamped op built by hand, as sync delivers them. */
+static vg_op *stamped(const char *kind, const char *target, uint64_t hlc, const char *origin,
+                      const char *json)
+{
+    vg_op *op = vg_op_new(kind, target);
+    cJSON_Delete(op->payload);
+    op->payload = cJSON_Parse(json);
+    op->hlc = hlc;
+    vg_ulid((int64_t)(hlc >> 16), op->id);
+    memcpy(op->origin, origin, 27);
+    op->actor = strdup("sync");
+    return op;
+}
+
+static void test_stamped_ops_idempotent_and_lww(void **state)
+{
+    fx *f = *state;
+    const char *a = "01JAAAAAAAAAAAAAAAAAAAAAAA", *b = "01JBBBBBBBBBBBBBBBBBBBBBBB";
+    uint64_t base = VG_HLC(vg_now_ms() + 1000, 0);
+    vg_op *late = stamped("case.set", f->case_id, base + 10, a, "{\"field\":\"severity\",\"value\":\"critical\"}");
+    vg_op *early = stamped("case.set", f->case_id, base + 5, b, "{\"field\":\"severity\",\"value\":\"low\"}");
+    vg_op *again = stamped("case.set", f->case_id, base + 10, a, "{\"field\":\"severity\",\"value\":\"critical\"}");
+    memcpy(again->id, late->id, sizeof again->id);
+    must_apply(f->ws, late);
+    must_apply(f->ws, early); /* older: loses, but is kept in the log and timeline */
+    assert_int_equal(case_int(f, "severity"), VG_SEV_CRITICAL);
+    int64_t n = ops(f);
+    must_apply(f->ws, again); /* the same op again: nothing happens */
+    assert_int_equal(ops(f), n);
+    /* Equal clocks: the greater origin wins, whichever arrives first. */
+    vg_op *x = stamped("case.set", f->case_id, base + 20, b, "{\"field\":\"assignee\",\"value\":\"bob\"}");
+    vg_op *y = stamped("case.set", f->case_id, base + 20, a, "{\"field\":\"assignee\",\"value\":\"ann\"}");
+    must_apply(f->ws, x);
+    must_apply(f->ws, y);
+    assert_case_str(f, "assignee", "bob");
+}
+
+static void test_batch_rollback(void **state)
+{
+    fx *f = *state;
+    int64_t n = ops(f);
+    vg_err err = {0};
+    assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
+    for (int i = 0; i < 10; i++) {
+        vg_op *op = vg_op_note_add(f->case_id, "batched");
+        assert_int_equal(vg_apply(f->ws, op, &err), VG_OK);
+        vg_op_free(op);
+    }
+    vg_batch_rollback(f->ws);
+    assert_int_equal(ops(f), n);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM notes"), 0);
+    /* and the chain still continues correctly after a rolled-back batch */
+    must_apply(f->ws, vg_op_note_add(f->case_id, "after"));
+    int64_t count, bad;
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(count, n + 1);
+}
+
+static void test_tamper_named(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 8; i++)
+        must_apply(f->ws, vg_op_note_add(f->case_id, "note"));
+    int64_t count, bad;
+    vg_err err = {0};
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(count, 9);
+    assert_int_equal(sqlite3_exec(f->ws->db, "UPDATE ops SET payload = replace(payload, 'note',"
+                                             " 'edited') WHERE seq = 5", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, 5);
+    assert_non_null(strstr(err.msg, "op log broken at seq 5"));
+    /* A deleted row breaks the chain at the row after it. */
+    assert_int_equal(sqlite3_exec(f->ws->db, "UPDATE ops SET payload = replace(payload, 'edited',"
+                                             " 'note') WHERE seq = 5; DELETE FROM ops WHERE seq = 7",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, 8);
+    assert_non_null(strstr(err.msg, "does not follow"));
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_create_defaults_and_refs),  T(test_set_records_old_value_and_event),
+        T(test_bad_values_write_nothing),  T(test_status_lifecycle_times),
+        T(test_noop_set_writes_nothing),   T(test_lists_are_normalised),
+        T(test_notes),                     T(test_artifacts_normalise_merge_and_tombstone),
+        T(test_tasks),                     T(test_alerts_and_events),
+        T(test_stamped_ops_idempotent_and_lww), T(test_batch_rollback),
+        T(test_tamper_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

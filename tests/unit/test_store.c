@@ -1,0 +1,198 @@
+/*
+ * test_store.c — opening workspaces: what is refused (and left untouched), and
+ * migrations: a workspace built from empty and one migrated from every earlier
+ * schema version end with the same schema, and the older one keeps its data.
+ */
+#include "helpers.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+static void file_hash(const char *path, unsigned char out[32])
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    unsigned char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_generichash_update(&h, buf, n);
+    fclose(f);
+    crypto_generichash_final(&h, out, 32);
+}
+
+static void assert_refused_untouched(const char *path, vg_rc want, const char *words)
+{
+    unsigned char before[32], after[32];
+    struct stat sb;
+    file_hash(path, before);
+    vg_ws *ws = NULL;
+    vg_err err = {0};
+    assert_int_equal(vg_ws_open(path, VG_OPEN_CREATE, &ws, &err), want);
+    assert_null(ws);
+    if (!strstr(err.msg, words))
+        fail_msg("message '%s' lacks '%s'", err.msg, words);
+    file_hash(path, after);
+    assert_memory_equal(before, after, 32);
+    char side[4200];
+    snprintf(side, sizeof side, "%s-wal", path);
+    assert_int_not_equal(stat(side, &sb), 0); /* no WAL file was made beside it */
+}
+
+static void test_refuses_foreign_files(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *text = path_in(dir, "notes.txt"), *other = path_in(dir, "other.db");
+    FILE *f = fopen(text, "w");
+    fputs("this is a text file, not a database\n", f);
+    for (int i = 0; i < 200; i++)
+        fputs("padding line to make it look like a real file\n", f);
+    fclose(f);
+    assert_refused_untouched(text, VG_ENOTVIGIL, "not an SQLite database");
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_refused_untouched(other, VG_ENOTVIGIL, "another application");
+    free(text);
+    free(other);
+    rm_tree(dir);
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *p = path_in(dir, "ws.db");
+    vg_ws *ws = open_ws(p, "alice");
+    vg_ws_close(ws);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", VG_SCHEMA_VERSION + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_refused_untouched(p, VG_ENEWER, "newer vigil");
+    free(p);
+    rm_tree(dir);
+}
+
+static void test_missing_and_empty(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *p = path_in(dir, "nope.db"), *e = path_in(dir, "empty.db");
+    vg_ws *ws = NULL;
+    vg_err err = {0};
+    assert_int_equal(vg_ws_open(p, 0, &ws, &err), VG_ENOTFOUND);
+    assert_int_not_equal(access(p, F_OK), 0); /* not created */
+    FILE *f = fopen(e, "w");
+    fclose(f);
+    assert_int_equal(vg_ws_open(e, 0, &ws, &err), VG_ENOTVIGIL);
+    assert_int_equal(vg_ws_open(dir, 0, &ws, &err), VG_ENOTVIGIL); /* a directory */
+    free(p);
+    free(e);
+    rm_tree(dir);
+}
+
+static void test_fresh_workspace_settings(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *p = path_in(dir, "ws.db");
+    vg_ws *ws = open_ws(p, "alice");
+    assert_int_equal(sql_int(ws, "PRAGMA user_version"), VG_SCHEMA_VERSION);
+    assert_int_equal(sql_int(ws, "PRAGMA application_id"), VG_APPLICATION_ID);
+    assert_int_equal(sql_int(ws, "PRAGMA foreign_keys"), 1);
+    assert_true(vg_ulid_valid(vg_ws_replica(ws)));
+    char replica[27];
+    memcpy(replica, vg_ws_replica(ws), sizeof replica);
+    vg_ws_close(ws);
+    ws = open_ws(p, "bob"); /* reopening keeps the identity */
+    assert_string_equal(vg_ws_replica(ws), replica);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(ws->db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    vg_ws_close(ws);
+    free(p);
+    rm_tree(dir);
+}
+
+/* The schema as text: every object's type, name and SQL, in name order. */
+static char *schema_of(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(1, cap);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT type, name, coalesce(sql, '') FROM sqlite_master"
+                                            " ORDER BY name", -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int n = snprintf(out + len, cap - len, "%s %s %s\n", sqlite3_column_text(st, 0),
+                         sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+        assert_true(n > 0 && (size_t)n < cap - len);
+        len += (size_t)n;
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void test_migrations_from_every_version(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *fresh = path_in(dir, "fresh.db");
+    vg_ws *ws = open_ws(fresh, "alice");
+    char *want = schema_of(ws->db);
+    vg_ws_close(ws);
+    assert_non_null(strstr(want, "fts"));
+
+    for (int v = 0; v < VG_SCHEMA_VERSION; v++) {
+        char name[32];
+        snprintf(name, sizeof name, "v%d.db", v);
+        char *p = path_in(dir, name);
+        sqlite3 *db;
+        vg_err err = {0};
+        assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+        assert_int_equal(ws_migrate_to(db, v, &err), VG_OK);
+        if (v >= 1) /* a case written by that version must survive the migration */
+            assert_int_equal(sqlite3_exec(db,
+                "INSERT INTO cases(id, ref, title, severity, status, created_at, updated_at)"
+                " VALUES ('01JABCDEFGHJKMNPQRSTVWXYZ0', 7, 'kept across migrations', 3, 'new', 1, 1)",
+                NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        ws = open_ws(p, "alice");
+        char *got = schema_of(ws->db);
+        assert_string_equal(got, want);
+        assert_int_equal(sql_int(ws, "PRAGMA user_version"), VG_SCHEMA_VERSION);
+        if (v >= 1) {
+            assert_int_equal(sql_int(ws, "SELECT ref FROM cases WHERE title = 'kept across migrations'"), 7);
+            vg_hit *h;
+            size_t n;
+            vg_err e2 = {0};
+            assert_int_equal(vg_search(ws, "migrations", 5, &h, &n, &e2), VG_OK);
+            assert_int_equal(n, 1); /* the FTS index was built over existing rows too */
+            vg_hits_free(h, n);
+        }
+        free(got);
+        vg_ws_close(ws);
+        free(p);
+    }
+    free(want);
+    free(fresh);
+    rm_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refuses_foreign_files),
+        cmocka_unit_test(test_refuses_newer_schema),
+        cmocka_unit_test(test_missing_and_empty),
+        cmocka_unit_test(test_fresh_workspace_settings),
+        cmocka_unit_test(test_migrations_from_every_version),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
