@@ -199,13 +199,14 @@ vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err)
     return VG_OK;
 }
 
-/* "#142" or "142" -> 142; 0 when s is not a ref. */
+/* "#142" or "142" -> 142; -1 when s is not written as a ref. Digits alone are
+ * always a ref (an id prefix needs a letter), so "#0" is simply not found. */
 static int64_t parse_ref(const char *s)
 {
     if (*s == '#')
         s++;
     if (!*s || strlen(s) > 15 || strspn(s, "0123456789") != strlen(s))
-        return 0;
+        return -1;
     return strtoll(s, NULL, 10);
 }
 
@@ -215,7 +216,7 @@ vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err)
     vg_rc rc;
     int64_t n = parse_ref(ref);
     char upper[VG_ID_LEN + 1];
-    if (n > 0) {
+    if (n >= 0) {
         rc = prep(ws, "SELECT id, ref FROM cases WHERE ref = ? ORDER BY id LIMIT 4", &st, err);
         if (rc)
             return rc;

@@ -1,0 +1,227 @@
+/*
+ * test_query.c — reading: the case queue's filters and keyset pages against a
+ * brute-force answer, reference resolution, timeline orders and full-text search.
+ */
+#include "helpers.h"
+
+#define NCASES 400
+
+typedef struct fx {
+    char *dir, *path;
+    vg_ws *ws;
+} fx;
+
+static uint64_t rng = 12345;
+static int pick(int n)
+{
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int)((rng >> 33) % (uint64_t)n);
+}
+
+static int setup(void **state)
+{
+    static const char *const sev[] = {"info", "low", "medium", "high", "critical"};
+    static const char *const st[] = {"new", "in_progress", "on_hold", "contained"};
+    static const char *const who[] = {"alice", "bob", ""};
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tmp_dir();
+    f->path = path_in(f->dir, "ws.db");
+    f->ws = open_ws(f->path, "alice");
+    vg_err err = {0};
+    assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
+    for (int i = 0; i < NCASES; i++) {
+        char title[64];
+        snprintf(title, sizeof title, "%s case %d", i % 7 == 0 ? "ransomware" : "routine", i);
+        vg_id id;
+        new_case(f->ws, title, sev[pick(5)], id);
+        int s = pick(5);
+        if (s == 4)
+            must_apply(f->ws, vg_op_case_close(id, "benign"));
+        else if (s > 0)
+            must_apply(f->ws, vg_op_case_set(id, "status", st[s]));
+        must_apply(f->ws, vg_op_case_set(id, "assignee", who[pick(3)]));
+        if (pick(4) == 0)
+            must_apply(f->ws, vg_op_case_set(id, "tags", "phish"));
+    }
+    assert_int_equal(vg_batch_commit(f->ws, &err), VG_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    vg_ws_close(f->ws);
+    free(f->path);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Every case matching f, by brute force over all of them, in queue order. */
+static size_t brute(fx *fx_, const vg_case_filter *f, vg_id *out)
+{
+    vg_case_filter all = {.limit = 10000};
+    vg_case_list l;
+    vg_err err = {0};
+    assert_int_equal(vg_cases_list(fx_->ws, &all, &l, &err), VG_OK);
+    assert_int_equal(l.n, NCASES);
+    size_t n = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const vg_case *c = &l.items[i];
+        if (i > 0) { /* the unfiltered list itself is in queue order */
+            const vg_case *p = &l.items[i - 1];
+            assert_true(p->severity > c->severity ||
+                        (p->severity == c->severity &&
+                         (p->created_at > c->created_at ||
+                          (p->created_at == c->created_at && strcmp(p->id, c->id) > 0))));
+        }
+        if (f->status_mask && !(f->status_mask & (1u << c->status)))
+            continue;
+        if (f->severity_mask && !(f->severity_mask & (1u << c->severity)))
+            continue;
+        if (f->assignee && strcmp(f->assignee, c->assignee) != 0)
+            continue;
+        if (f->tag && !strstr(c->tags, f->tag))
+            continue;
+        if (f->text && !strstr(c->title, f->text))
+            continue;
+        memcpy(out[n++], c->id, sizeof(vg_id));
+    }
+    vg_case_list_free(&l);
+    return n;
+}
+
+/* Page through f with a small page size; the pages must be exactly brute force. */
+static void check_pages(fx *fx_, vg_case_filter f)
+{
+    static vg_id want[NCASES];
+    size_t nwant = brute(fx_, &f, want), got = 0;
+    vg_case_cursor cur;
+    char cs[80];
+    vg_err err = {0};
+    f.limit = 37;
+    f.after = NULL;
+    for (;;) {
+        vg_case_list l;
+        assert_int_equal(vg_cases_list(fx_->ws, &f, &l, &err), VG_OK);
+        for (size_t i = 0; i < l.n; i++) {
+            assert_true(got < nwant);
+            assert_string_equal(l.items[i].id, want[got]);
+            got++;
+        }
+        bool more = l.more;
+        if (l.n) { /* round-trip the cursor through its text form, as the CLI does */
+            vg_case_cursor_format(&l.items[l.n - 1], cs, sizeof cs);
+            assert_int_equal(vg_case_cursor_parse(cs, &cur, &err), VG_OK);
+            f.after = &cur;
+        }
+        vg_case_list_free(&l);
+        if (!more)
+            break;
+    }
+    assert_int_equal(got, nwant);
+}
+
+static void test_filters_and_pages(void **state)
+{
+    fx *f = *state;
+    check_pages(f, (vg_case_filter){0});
+    check_pages(f, (vg_case_filter){.status_mask = 1u << VG_ST_NEW});
+    check_pages(f, (vg_case_filter){.status_mask = VG_STATUS_OPEN_MASK});
+    check_pages(f, (vg_case_filter){.severity_mask = 3u << VG_SEV_HIGH});
+    check_pages(f, (vg_case_filter){.status_mask = 1u << VG_ST_CLOSED, .severity_mask = 1u});
+    check_pages(f, (vg_case_filter){.assignee = "bob"});
+    check_pages(f, (vg_case_filter){.assignee = ""});
+    check_pages(f, (vg_case_filter){.tag = "phish", .status_mask = VG_STATUS_OPEN_MASK});
+    check_pages(f, (vg_case_filter){.text = "ransomware"});
+}
+
+static void test_bad_cursor_and_limit(void **state)
+{
+    fx *f = *state;
+    vg_case_cursor cur;
+    vg_err err = {0};
+    assert_int_equal(vg_case_cursor_parse("9.1.XYZ", &cur, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "is not one vigil printed"));
+    vg_case_filter q = {.limit = 20000};
+    vg_case_list l;
+    assert_int_equal(vg_cases_list(f->ws, &q, &l, &err), VG_EINVAL);
+}
+
+static void test_resolve(void **state)
+{
+    fx *f = *state;
+    vg_id id, again;
+    vg_err err = {0};
+    assert_int_equal(vg_case_resolve(f->ws, "#12", id, &err), VG_OK);
+    assert_int_equal(vg_case_resolve(f->ws, "12", again, &err), VG_OK);
+    assert_string_equal(id, again);
+    char prefix[13];
+    for (int i = 0; i < 12; i++) /* lower case works too */
+        prefix[i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] + 32 : id[i]);
+    prefix[12] = '\0';
+    assert_int_equal(vg_case_resolve(f->ws, prefix, again, &err), VG_OK);
+    assert_string_equal(id, again);
+    assert_int_equal(vg_case_resolve(f->ws, "#9999", id, &err), VG_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "no case matches '#9999'"));
+    vg_id one;
+    assert_int_equal(vg_case_resolve(f->ws, "#1", one, &err), VG_OK);
+    assert_int_equal(vg_case_resolve(f->ws, "01", id, &err), VG_OK); /* digits are a ref */
+    assert_string_equal(id, one);
+    assert_int_equal(vg_case_resolve(f->ws, "0", id, &err), VG_ENOTFOUND);
+    assert_int_equal(vg_case_resolve(f->ws, "01M", id, &err), VG_EAMBIGUOUS);
+    assert_non_null(strstr(err.msg, "matches more than one case"));
+    assert_int_equal(vg_case_resolve(f->ws, "", id, &err), VG_ENOTFOUND);
+}
+
+static void test_search(void **state)
+{
+    fx *f = *state;
+    vg_id c;
+    assert_int_equal(vg_case_resolve(f->ws, "#3", c, NULL), VG_OK);
+    must_apply(f->ws, vg_op_note_add(c, "Beacon to cdn-update.test every 60 seconds"));
+    must_apply(f->ws, vg_op_artifact_add(c, "ip", "203.0.113.77"));
+    vg_hit *h;
+    size_t n;
+    vg_err err = {0};
+    assert_int_equal(vg_search(f->ws, "beacon", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].kind, "note");
+    assert_int_equal(h[0].case_ref, 3);
+    assert_non_null(strstr(h[0].snippet, "[Beacon]"));
+    vg_hits_free(h, n);
+    assert_int_equal(vg_search(f->ws, "203.0.113.77", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].kind, "artifact");
+    vg_hits_free(h, n);
+    /* FTS syntax in what the analyst typed is plain text, never an error. */
+    static const char *const odd[] = {"\"", "AND", "foo-bar", "*", "NEAR(a b)", "col:x", "^"};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        assert_int_equal(vg_search(f->ws, odd[i], 10, &h, &n, &err), VG_OK);
+        vg_hits_free(h, n);
+    }
+    assert_int_equal(vg_search(f->ws, "   ", 10, &h, &n, &err), VG_EINVAL);
+}
+
+static void test_counts(void **state)
+{
+    fx *f = *state;
+    vg_counts k;
+    vg_err err = {0};
+    assert_int_equal(vg_counts_get(f->ws, &k, &err), VG_OK);
+    assert_int_equal(k.cases, NCASES);
+    assert_int_equal(k.open, sql_int(f->ws, "SELECT count(*) FROM cases WHERE status <> 'closed'"));
+    assert_true(k.open > 0 && k.open < NCASES);
+    assert_int_equal(k.ops, sql_int(f->ws, "SELECT count(*) FROM ops"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_filters_and_pages), cmocka_unit_test(test_bad_cursor_and_limit),
+        cmocka_unit_test(test_resolve),           cmocka_unit_test(test_search),
+        cmocka_unit_test(test_counts),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
