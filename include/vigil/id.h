@@ -23,6 +23,10 @@ int64_t vg_now_ms(void);
 
 /* A fresh ULID for time ms (random part from libsodium). */
 void vg_ulid(int64_t ms, vg_id out);
+/* A ULID for an op stamped with clock hlc: its first 16 random bits are the clock's
+ * counter, so one replica's ops sort by id in the order they were made even within
+ * one millisecond (the timeline's tie-break). */
+void vg_ulid_hlc(uint64_t hlc, vg_id out);
 /* A ULID whose random part comes from a seeded generator: deterministic demo data.
  * *state advances on each call. */
 void vg_ulid_seeded(int64_t ms, uint64_t *state, vg_id out);

@@ -135,6 +135,20 @@ static int open_case(cli *c, const char *ref, vg_id id)
     return rc ? rc : cli_case(c, ref, id);
 }
 
+/* The common start of a case subcommand: parse options, require exactly `want`
+ * positionals (the first a case; `what` says what is missing), open the
+ * workspace and resolve the case into id. */
+static int case_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, int want,
+                     const char *what, vg_id id)
+{
+    int npos, rc = cli_parse(c, argc, argv, o, no, pos, want, &npos);
+    if (rc)
+        return rc;
+    if (npos != want)
+        return cli_usage(c, "%s", what);
+    return open_case(c, pos[0], id);
+}
+
 static const char *progress_bar(int done, int total, char *out, size_t outsz, bool ascii)
 {
     int width = 10, fill = total ? done * width / total : 0;
@@ -179,13 +193,9 @@ int cmd_case_show(cli *c, int argc, char **argv)
 {
     opt o[] = {{"json", NULL}};
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which case? (REF)");
     vg_id id;
-    if ((rc = open_case(c, pos[0], id)))
+    int rc = case_args(c, argc, argv, o, 1, pos, 1, "which case? (REF)", id);
+    if (rc)
         return rc;
     vg_err err = {0};
     vg_case k;
@@ -380,16 +390,14 @@ int cmd_case_close(cli *c, int argc, char **argv)
     int npos, rc;
     if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
         return rc;
-    if (npos != 1)
-        return cli_usage(c, "which case? (REF)");
     const char *r = opt_get(o, 1, "resolution");
-    if (!r) {
+    if (npos == 1 && !r) {
         char names[256];
         vg_enum_list(&VG_RESOLUTION, names, sizeof names);
         return cli_usage(c, "closing a case needs --resolution (one of %s)", names);
     }
     vg_id id;
-    if ((rc = open_case(c, pos[0], id)))
+    if ((rc = case_args(c, argc, argv, o, 1, pos, 1, "which case? (REF)", id)))
         return rc;
     return cli_apply(c, vg_op_case_close(id, r));
 }
@@ -397,13 +405,9 @@ int cmd_case_close(cli *c, int argc, char **argv)
 int cmd_case_reopen(cli *c, int argc, char **argv)
 {
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which case? (REF)");
     vg_id id;
-    if ((rc = open_case(c, pos[0], id)))
+    int rc = case_args(c, argc, argv, NULL, 0, pos, 1, "which case? (REF)", id);
+    if (rc)
         return rc;
     vg_case k;
     vg_err err = {0};
@@ -454,13 +458,9 @@ int cmd_artifact_add(cli *c, int argc, char **argv)
 {
     opt o[] = {{"ioc", NULL}, {"tlp=", NULL}};
     char *pos[3];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 3, &npos)))
-        return rc;
-    if (npos != 3)
-        return cli_usage(c, "give a case, a type and a value");
     vg_id id;
-    if ((rc = open_case(c, pos[0], id)))
+    int rc = case_args(c, argc, argv, o, 2, pos, 3, "give a case, a type and a value", id);
+    if (rc)
         return rc;
     vg_op *op = vg_op_artifact_add(id, pos[1], pos[2]);
     if (opt_get(o, 2, "ioc"))
@@ -474,13 +474,9 @@ int cmd_artifact_ls(cli *c, int argc, char **argv)
 {
     opt o[] = {{"json", NULL}};
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which case? (REF)");
     vg_id id;
-    if ((rc = open_case(c, pos[0], id)))
+    int rc = case_args(c, argc, argv, o, 1, pos, 1, "which case? (REF)", id);
+    if (rc)
         return rc;
     vg_artifact *a = NULL;
     size_t n = 0;
@@ -511,13 +507,10 @@ int cmd_artifact_ls(cli *c, int argc, char **argv)
 int cmd_artifact_rm(cli *c, int argc, char **argv)
 {
     char *pos[2];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 2, &npos)))
-        return rc;
-    if (npos != 2)
-        return cli_usage(c, "give a case and an artifact (id prefix or value)");
     vg_id id;
-    if ((rc = open_case(c, pos[0], id)))
+    int rc = case_args(c, argc, argv, NULL, 0, pos, 2,
+                       "give a case and an artifact (id prefix or value)", id);
+    if (rc)
         return rc;
     vg_artifact a;
     vg_err err = {0};

@@ -315,6 +315,14 @@ static vg_rc emit(ctx *c, const char *case_id, int64_t occurred, const char *kin
     return step_done(c, st, "adding a timeline event");
 }
 
+/* Does this op's clock beat (hlc, origin)? Later clock wins; a tie goes to the
+ * greater origin, so every replica picks the same winner. */
+static bool beats(const ctx *c, uint64_t hlc, const unsigned char *origin)
+{
+    return c->op->hlc > hlc ||
+           (c->op->hlc == hlc && strcmp(c->op->origin, origin ? (const char *)origin : "") > 0);
+}
+
 /* Last-writer-wins: does this op's clock beat the one stored for (entity, field)?
  * If so the new clock is stored. */
 static vg_rc lww(ctx *c, const char *entity, const char *field, bool *wins)
@@ -326,11 +334,8 @@ static vg_rc lww(ctx *c, const char *entity, const char *field, bool *wins)
     sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
     *wins = true;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        uint64_t h = (uint64_t)sqlite3_column_int64(st, 0);
-        const char *o = (const char *)sqlite3_column_text(st, 1);
-        *wins = c->op->hlc > h || (c->op->hlc == h && strcmp(c->op->origin, o ? o : "") > 0);
-    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *wins = beats(c, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1));
     sqlite3_reset(st);
     if (!*wins)
         return VG_OK;
@@ -645,6 +650,43 @@ static vg_rc need_artifact(ctx *c, const char **case_id, int *type, char **norm)
     return VG_OK;
 }
 
+/* The artifact (case, type, value): does it exist, is it removed, and does this
+ * op's clock beat its presence clock? */
+static vg_rc art_find(ctx *c, const char *case_id, const char *type, const char *value,
+                      bool *exists, bool *removed, bool *wins)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_ART_FIND, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    *exists = sqlite3_step(st) == SQLITE_ROW;
+    *removed = *exists && sqlite3_column_int(st, 1);
+    *wins = !*exists ||
+            beats(c, (uint64_t)sqlite3_column_int64(st, 2), sqlite3_column_text(st, 3));
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+/* Set the artifact's presence register (a removal is a tombstone) to this op. */
+static vg_rc art_presence(ctx *c, const char *case_id, const char *type, const char *value,
+                          bool removed)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_ART_PRESENCE, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, removed);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)c->op->hlc);
+    sqlite3_bind_text(st, 6, c->op->origin, -1, SQLITE_STATIC);
+    return step_done(c, st, "updating an artifact");
+}
+
 static vg_rc h_artifact_add(ctx *c)
 {
     const char *case_id;
@@ -662,20 +704,10 @@ static vg_rc h_artifact_add(ctx *c)
     pnum(c, "seen", &seen);
     const char *tname = VG_ARTIFACT_TYPE.names[type];
 
+    bool exists, was_removed, wins;
     sqlite3_stmt *st;
-    if ((rc = ws_stmt(c->ws, ST_ART_FIND, &st, c->err)))
+    if ((rc = art_find(c, case_id, tname, value, &exists, &was_removed, &wins)))
         goto out;
-    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    bool exists = sqlite3_step(st) == SQLITE_ROW, was_removed = false, wins = true;
-    if (exists) {
-        was_removed = sqlite3_column_int(st, 1);
-        uint64_t h = (uint64_t)sqlite3_column_int64(st, 2);
-        const char *o = (const char *)sqlite3_column_text(st, 3);
-        wins = c->op->hlc > h || (c->op->hlc == h && strcmp(c->op->origin, o ? o : "") > 0);
-    }
-    sqlite3_reset(st);
     if (!exists) {
         if ((rc = ws_stmt(c->ws, ST_ART_INSERT, &st, c->err)))
             goto out;
@@ -704,18 +736,8 @@ static vg_rc h_artifact_add(ctx *c)
         sqlite3_bind_text(st, 7, value, -1, SQLITE_STATIC);
         if ((rc = step_done(c, st, "merging an artifact")))
             goto out;
-        if (wins) {
-            if ((rc = ws_stmt(c->ws, ST_ART_PRESENCE, &st, c->err)))
-                goto out;
-            sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 4, 0);
-            sqlite3_bind_int64(st, 5, (sqlite3_int64)c->op->hlc);
-            sqlite3_bind_text(st, 6, c->op->origin, -1, SQLITE_STATIC);
-            if ((rc = step_done(c, st, "adding an artifact")))
-                goto out;
-        }
+        if (wins && (rc = art_presence(c, case_id, tname, value, false)))
+            goto out;
     }
     /* Whether it was already there is the author's view, carried in the op, so the
      * timeline reads the same on every replica. */
@@ -742,36 +764,15 @@ static vg_rc h_artifact_remove(ctx *c)
     if ((rc = need_artifact(c, &case_id, &type, &value)))
         return rc;
     const char *tname = VG_ARTIFACT_TYPE.names[type];
-    sqlite3_stmt *st;
-    if ((rc = ws_stmt(c->ws, ST_ART_FIND, &st, c->err)))
+    bool exists, removed, wins;
+    if ((rc = art_find(c, case_id, tname, value, &exists, &removed, &wins)))
         goto out;
-    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    bool exists = sqlite3_step(st) == SQLITE_ROW, wins = false, removed = false;
-    if (exists) {
-        removed = sqlite3_column_int(st, 1);
-        uint64_t h = (uint64_t)sqlite3_column_int64(st, 2);
-        const char *o = (const char *)sqlite3_column_text(st, 3);
-        wins = c->op->hlc > h || (c->op->hlc == h && strcmp(c->op->origin, o ? o : "") > 0);
-    }
-    sqlite3_reset(st);
     if (!exists || (c->local && removed)) {
         rc = vg_fail(c->err, VG_ENOTFOUND, "artifact %s %s is not on this case", tname, value);
         goto out;
     }
-    if (wins) {
-        if ((rc = ws_stmt(c->ws, ST_ART_PRESENCE, &st, c->err)))
-            goto out;
-        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tname, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, 1);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)c->op->hlc);
-        sqlite3_bind_text(st, 6, c->op->origin, -1, SQLITE_STATIC);
-        if ((rc = step_done(c, st, "removing an artifact")))
-            goto out;
-    }
+    if (wins && (rc = art_presence(c, case_id, tname, value, true)))
+        goto out;
     char summary[200], vshort[120];
     first_line(value, vshort, sizeof vshort);
     snprintf(summary, sizeof summary, "artifact removed: %s %s by %s", tname, vshort,
@@ -1177,7 +1178,7 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
         ws->hlc = vg_hlc_next(ws->hlc, now);
         op->hlc = ws->hlc;
         if (!op->id[0])
-            vg_ulid(VG_HLC_MS(op->hlc), op->id);
+            vg_ulid_hlc(op->hlc, op->id);
         memcpy(op->origin, ws->replica, sizeof op->origin);
         free(op->actor);
         op->actor = vg_xstrdup(ws->actor);

@@ -47,6 +47,15 @@ void vg_ulid(int64_t ms, vg_id out)
     encode(ms, rnd, out);
 }
 
+void vg_ulid_hlc(uint64_t hlc, vg_id out)
+{
+    unsigned char rnd[10];
+    randombytes_buf(rnd + 2, sizeof rnd - 2);
+    rnd[0] = (unsigned char)(hlc >> 8);
+    rnd[1] = (unsigned char)hlc;
+    encode(VG_HLC_MS(hlc), rnd, out);
+}
+
 static uint64_t splitmix64(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
