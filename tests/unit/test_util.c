@@ -1,0 +1,104 @@
+/*
+ * test_util.c — the small core modules: capped buffers (buf.c), the vocabularies
+ * (model.c) and the JSON views (json.c).
+ */
+#include "helpers.h"
+
+#include "vigil/buf.h"
+#include "vigil/json.h"
+#include "vigil/model.h"
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    vg_buf b;
+    vg_buf_init(&b, 10);
+    assert_int_equal(vg_buf_adds(&b, "hello"), VG_OK);
+    assert_int_equal(vg_buf_addf(&b, "%d", 1234), VG_OK);
+    assert_string_equal(vg_buf_str(&b), "hello1234");
+    assert_int_equal(vg_buf_adds(&b, "xy"), VG_EINVAL); /* would pass the cap */
+    assert_int_equal(b.len, 0);                         /* and is emptied, freed */
+    assert_null(b.data);
+    assert_string_equal(vg_buf_str(&b), "");
+    assert_int_equal(vg_buf_adds(&b, "0123456789"), VG_OK); /* exactly the cap */
+    char *s = vg_buf_take(&b);
+    assert_string_equal(s, "0123456789");
+    free(s);
+    vg_buf_free(&b);
+
+    char *dir = tmp_dir(), *p = path_in(dir, "f");
+    FILE *f = fopen(p, "w");
+    for (int i = 0; i < 1000; i++)
+        fputs("0123456789", f);
+    fclose(f);
+    vg_err err = {0};
+    vg_buf_init(&b, 5000);
+    f = fopen(p, "r");
+    assert_int_equal(vg_buf_read_file(&b, f, "input", &err), VG_EINVAL);
+    assert_string_equal(err.msg, "input: larger than 5000 bytes");
+    fclose(f);
+    vg_buf_init(&b, 20000);
+    f = fopen(p, "r");
+    assert_int_equal(vg_buf_read_file(&b, f, "input", &err), VG_OK);
+    assert_int_equal(b.len, 10000);
+    fclose(f);
+    vg_buf_free(&b);
+    free(p);
+    rm_tree(dir);
+}
+
+static void test_enums(void **state)
+{
+    (void)state;
+    assert_int_equal(vg_enum_parse(&VG_SEVERITY, "HIGH"), VG_SEV_HIGH);
+    assert_int_equal(vg_enum_parse(&VG_STATUS, "in-progress"), VG_ST_IN_PROGRESS);
+    assert_int_equal(vg_enum_parse(&VG_ARTIFACT_TYPE, "user-agent"), 13);
+    assert_int_equal(vg_enum_parse(&VG_TLP, "amber+strict"), 3);
+    assert_int_equal(vg_enum_parse(&VG_SEVERITY, "hi"), -1);
+    assert_int_equal(vg_enum_parse(&VG_SEVERITY, "highest"), -1);
+    assert_int_equal(vg_enum_parse(&VG_SEVERITY, NULL), -1);
+    assert_string_equal(vg_enum_name(&VG_SEVERITY, 9), "?");
+    char list[256];
+    vg_enum_list(&VG_PHASE, list, sizeof list);
+    assert_string_equal(list, "identification, containment, eradication, recovery, lessons_learned");
+    vg_enum_list(&VG_PHASE, list, 12); /* a short buffer is cut, still terminated */
+    assert_int_equal(strlen(list), 11);
+}
+
+static void test_json_views(void **state)
+{
+    (void)state;
+    char t[32];
+    vg_iso8601(1731000000123, t, sizeof t);
+    assert_string_equal(t, "2024-11-07T17:20:00.123Z");
+    vg_case c = {.id = "01JABCDEFGHJKMNPQRSTVWXYZ0", .ref = 4, .severity = 4, .status = 4,
+                 .resolution = 1, .tlp = 4, .pap = 0, .created_at = 1731000000123};
+    c.title = "bad \xff byte \x1b[2J";
+    c.description = "";
+    c.assignee = "";
+    c.tags = "[\"phish\"]";
+    c.techniques = "not json";
+    c.created_by = "alice";
+    cJSON *j = vg_case_json(&c);
+    char *s = cJSON_PrintUnformatted(j);
+    assert_non_null(strstr(s, "\"title\":\"bad \xef\xbf\xbd byte \\u001b[2J\""));
+    assert_non_null(strstr(s, "\"severity\":\"critical\""));
+    assert_non_null(strstr(s, "\"resolution\":\"false_positive\""));
+    assert_non_null(strstr(s, "\"assignee\":null"));
+    assert_non_null(strstr(s, "\"tags\":[\"phish\"]"));
+    assert_non_null(strstr(s, "\"techniques\":[]")); /* a broken stored list stays JSON */
+    assert_non_null(strstr(s, "\"closed_at\":null"));
+    assert_non_null(strstr(s, "\"created_at\":\"2024-11-07T17:20:00.123Z\""));
+    cJSON_free(s);
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_enums),
+        cmocka_unit_test(test_json_views),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
