@@ -1242,7 +1242,9 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
 {
     if (!ws->in_batch)
         return vg_fail(err, VG_EINVAL, "no batch is open");
-    vg_rc rc = ws_exec(ws, "COMMIT", err);
+    /* Index the transaction's staged rows in one statement (see schema.c). */
+    vg_rc rc = ws_exec(ws, "INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending;"
+                           " DELETE FROM fts_pending; COMMIT", err);
     if (rc)
         rollback(ws);
     ws->in_batch = 0;
