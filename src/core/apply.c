@@ -1242,8 +1242,10 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
 {
     if (!ws->in_batch)
         return vg_fail(err, VG_EINVAL, "no batch is open");
-    /* Index the transaction's staged rows in one statement (see schema.c). */
-    vg_rc rc = ws_exec(ws, "INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending;"
+    /* Index the transaction's staged rows, a statement each way (see schema.c). */
+    vg_rc rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM fts_pending WHERE stale);"
+                           " INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending"
+                           "  WHERE body IS NOT NULL;"
                            " DELETE FROM fts_pending; COMMIT", err);
     if (rc)
         rollback(ws);

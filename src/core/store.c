@@ -167,12 +167,18 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
             goto fail;
         }
     } else {
+        /* WAL: readers never block the writer. synchronous=NORMAL: a commit survives
+         * a crash of vigil (the crash test kills it), and at worst the last commits
+         * before a power loss are lost, never the file. */
         if ((rc = ws_exec(ws, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", err)))
             goto fail;
         if ((rc = ws_migrate_to(ws->db, VG_SCHEMA_VERSION, err)) != VG_OK)
             goto fail;
     }
-    if ((rc = ws_exec(ws, "PRAGMA foreign_keys = ON", err)))
+    /* A page cache that holds a batch's working set (it grows only as pages are
+     * touched, so a listing stays small), and statement journals in memory. */
+    if ((rc = ws_exec(ws, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;"
+                          " PRAGMA temp_store = MEMORY", err)))
         goto fail;
     if (!(flags & VG_OPEN_READONLY) && (rc = load_state(ws, err)) != VG_OK)
         goto fail;
