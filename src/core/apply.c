@@ -73,12 +73,14 @@ const char *const ws_stmt_sql[ST__COUNT] = {
      * and the seen window widens (commutative, so replicas agree). */
     [ST_ALERT_INSERT] = "INSERT INTO alerts(id, source, source_ref, rule, title, severity,"
                         " event_time, first_seen, last_seen, count, status, case_id, entities,"
-                        " techniques, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        " techniques, raw, recorded_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                        "  coalesce(json_extract(?13, '$.entities'), '{}'), ?14,"
+                        "  coalesce(json_extract(?13, '$.raw'), '{}'), ?16)"
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
-                        " last_seen = max(last_seen, excluded.last_seen)"
-                        " RETURNING count",
+                        " last_seen = max(last_seen, excluded.last_seen)",
     [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
 };
 
@@ -256,6 +258,25 @@ static vg_rc step_done(ctx *c, sqlite3_stmt *st, const char *what)
     return rc == SQLITE_DONE ? VG_OK : ws_dberr(c->ws, c->err, what);
 }
 
+/* Write the updated_at times a batch has collected (see touch). */
+static vg_rc flush_touched(vg_ws *ws, vg_err *err)
+{
+    for (int i = 0; i < ws->ntouched; i++) {
+        sqlite3_stmt *st;
+        vg_rc rc = ws_stmt(ws, ST_CASE_TOUCH, &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(st, 1, ws->touched[i].case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, ws->touched[i].ms);
+        int s = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE)
+            return ws_dberr(ws, err, "updating a case");
+    }
+    ws->ntouched = 0;
+    return VG_OK;
+}
+
 /* The case's ref, or VG_ENOTFOUND. */
 static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
 {
@@ -285,13 +306,22 @@ static vg_rc need_case(ctx *c, const char **case_id)
 
 static vg_rc touch(ctx *c, const char *case_id)
 {
-    sqlite3_stmt *st;
-    vg_rc rc = ws_stmt(c->ws, ST_CASE_TOUCH, &st, c->err);
-    if (rc)
+    /* updated_at = max(updated_at, op time) commutes, so a batch collects the
+     * latest time per case and writes each case once at commit. */
+    vg_ws *ws = c->ws;
+    for (int i = 0; i < ws->ntouched; i++)
+        if (strcmp(ws->touched[i].case_id, case_id) == 0) {
+            if (c->ms > ws->touched[i].ms)
+                ws->touched[i].ms = c->ms;
+            return VG_OK;
+        }
+    vg_rc rc;
+    if (ws->ntouched == WS_TOUCHED && (rc = flush_touched(ws, c->err)))
         return rc;
-    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, c->ms);
-    return step_done(c, st, "updating a case");
+    ws_touch *t = &ws->touched[ws->ntouched++];
+    snprintf(t->case_id, sizeof t->case_id, "%s", case_id);
+    t->ms = c->ms;
+    return VG_OK;
 }
 
 /* Timeline event for this op (id = op id, recorded at the op's time). */
@@ -548,11 +578,9 @@ static vg_rc h_case_set(ctx *c)
             "UPDATE cases SET tags = ?2 WHERE id = ?1",
             "UPDATE cases SET techniques = ?2 WHERE id = ?1",
         };
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(c->ws->db, upd[f->col], -1, &u, NULL) != SQLITE_OK) {
-            rc = ws_dberr(c->ws, c->err, "updating a case");
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, upd[f->col], &u, c->err)))
             goto out_old;
-        }
         sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
         sqlite3_bind_text(u, 2, value, -1, SQLITE_STATIC);
         if (sqlite3_bind_parameter_count(u) >= 3)
@@ -562,31 +590,20 @@ static vg_rc h_case_set(ctx *c)
                 sqlite3_bind_text(u, 4, VG_RESOLUTION.names[res], -1, SQLITE_STATIC);
             sqlite3_bind_int64(u, 5, c->ms);
         }
-        int r = sqlite3_step(u);
-        sqlite3_finalize(u);
-        if (r != SQLITE_DONE) {
-            rc = ws_dberr(c->ws, c->err, "updating a case");
+        if ((rc = step_done(c, u, "updating a case")))
             goto out_old;
-        }
     }
     /* acknowledged_at is the earliest move out of `new`, whichever op wins. */
     if (f->vocab == &VG_STATUS && idx != VG_ST_NEW) {
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(c->ws->db,
-                               "UPDATE cases SET acknowledged_at ="
-                               " min(coalesce(acknowledged_at, ?2), ?2) WHERE id = ?1",
-                               -1, &u, NULL) != SQLITE_OK) {
-            rc = ws_dberr(c->ws, c->err, "updating a case");
+        static const char ack[] = "UPDATE cases SET acknowledged_at ="
+                                  " min(coalesce(acknowledged_at, ?2), ?2) WHERE id = ?1";
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, ack, &u, c->err)))
             goto out_old;
-        }
         sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
         sqlite3_bind_int64(u, 2, c->ms);
-        int r = sqlite3_step(u);
-        sqlite3_finalize(u);
-        if (r != SQLITE_DONE) {
-            rc = ws_dberr(c->ws, c->err, "updating a case");
+        if ((rc = step_done(c, u, "updating a case")))
             goto out_old;
-        }
     }
 
     /* "status new → in_progress by alice" */
@@ -901,21 +918,15 @@ static vg_rc h_task_set(ctx *c)
             "UPDATE tasks SET assignee = ?2 WHERE id = ?1",
             "UPDATE tasks SET phase = ?2 WHERE id = ?1",
         };
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(c->ws->db, upd[fi], -1, &u, NULL) != SQLITE_OK) {
-            rc = ws_dberr(c->ws, c->err, "updating a task");
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, upd[fi], &u, c->err)))
             goto out;
-        }
         sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
         sqlite3_bind_text(u, 2, val, -1, SQLITE_STATIC);
         if (fi == 0)
             sqlite3_bind_int64(u, 3, c->ms);
-        int r = sqlite3_step(u);
-        sqlite3_finalize(u);
-        if (r != SQLITE_DONE) {
-            rc = ws_dberr(c->ws, c->err, "updating a task");
+        if ((rc = step_done(c, u, "updating a task")))
             goto out;
-        }
     }
     char summary[400], tshort[120], vshort[120];
     const char *ptitle = pstr(c, "title"), *pold = pstr(c, "old");
@@ -982,18 +993,16 @@ static vg_rc h_event_set(ctx *c)
     if ((rc = lww(c, c->op->target, "starred", &wins)))
         return rc;
     if (wins) {
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(c->ws->db, "UPDATE events SET starred = ?2 WHERE id = ?1 AND case_id = ?3",
-                               -1, &u, NULL) != SQLITE_OK)
-            return ws_dberr(c->ws, c->err, "updating an event");
+        static const char star[] = "UPDATE events SET starred = ?2 WHERE id = ?1 AND case_id = ?3";
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, star, &u, c->err)))
+            return rc;
         sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
         sqlite3_bind_int(u, 2, pbool(c, "value"));
         sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
-        int r = sqlite3_step(u);
+        if ((rc = step_done(c, u, "updating an event")))
+            return rc;
         bool found = sqlite3_changes(c->ws->db) > 0;
-        sqlite3_finalize(u);
-        if (r != SQLITE_DONE)
-            return ws_dberr(c->ws, c->err, "updating an event");
         if (!found && c->local)
             return vg_fail(c->err, VG_ENOTFOUND, "event %s is not on this case", c->op->target);
     }
@@ -1034,8 +1043,8 @@ static vg_rc h_alert_add(ctx *c)
     char *techs = NULL;
     if ((rc = need_list(c, "techniques", tech, &techs)))
         return rc;
-    char *ents = ent ? cJSON_PrintUnformatted(ent) : NULL;
-    char *raws = raw ? cJSON_PrintUnformatted(raw) : NULL;
+    /* entities and raw are copied out of the payload text the log stores anyway
+     * (printing them again with cJSON would format every number twice). */
     sqlite3_stmt *st;
     if ((rc = ws_stmt(c->ws, ST_ALERT_INSERT, &st, c->err)))
         goto out;
@@ -1053,34 +1062,17 @@ static vg_rc h_alert_add(ctx *c)
     sqlite3_bind_text(st, 11, case_id ? "linked" : "new", -1, SQLITE_STATIC);
     if (case_id)
         sqlite3_bind_text(st, 12, case_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, ents ? ents : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, payload_text(c), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, techs, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 15, raws ? raws : "{}", -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    bool repeat = s == SQLITE_ROW && sqlite3_column_int64(st, 0) != count;
-    if (s == SQLITE_ROW)
-        s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s != SQLITE_DONE) {
-        rc = ws_dberr(c->ws, c->err, "adding an alert");
+    sqlite3_bind_int64(st, 16, c->ms);
+    if ((rc = step_done(c, st, "adding an alert")))
         goto out;
-    }
-    if (repeat) /* counted on the alert already there; its timeline has it */
-        goto out;
-    if (case_id) {
-        char summary[200], tshort[140];
-        first_line(title, tshort, sizeof tshort);
-        snprintf(summary, sizeof summary, "alert: %s", tshort);
-        const cJSON *t0 = cJSON_GetArrayItem(tech, 0);
-        if ((rc = emit(c, case_id, t, "alert", summary, source,
-                       cJSON_IsString(t0) ? t0->valuestring : NULL)))
-            goto out;
+    /* An alert is its own timeline row (vg_timeline reads alerts beside events),
+     * so linking one to a case writes no event of its own. */
+    if (case_id)
         rc = touch(c, case_id);
-    }
 out:
     free(techs);
-    free(ents);
-    free(raws);
     return rc;
 }
 
@@ -1115,22 +1107,16 @@ static vg_rc h_alert_set(ctx *c)
     if ((rc = lww(c, c->op->target, "status", &wins)))
         goto out;
     if (wins) {
-        sqlite3_stmt *u = NULL;
-        if (sqlite3_prepare_v2(c->ws->db, "UPDATE alerts SET status = ?2, case_id = ?3 WHERE id = ?1",
-                               -1, &u, NULL) != SQLITE_OK) {
-            rc = ws_dberr(c->ws, c->err, "updating an alert");
+        static const char link[] = "UPDATE alerts SET status = ?2, case_id = ?3 WHERE id = ?1";
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, link, &u, c->err)))
             goto out;
-        }
         sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
         sqlite3_bind_text(u, 2, VG_ALERT_STATUS.names[status], -1, SQLITE_STATIC);
         if (case_id)
             sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
-        int r = sqlite3_step(u);
-        sqlite3_finalize(u);
-        if (r != SQLITE_DONE) {
-            rc = ws_dberr(c->ws, c->err, "updating an alert");
+        if ((rc = step_done(c, u, "updating an alert")))
             goto out;
-        }
     }
     if (case_id) {
         char summary[200], tshort[140];
@@ -1234,6 +1220,7 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
         rollback(ws);
         return rc;
     }
+    ws->ntouched = 0;
     ws->in_batch = 1;
     return VG_OK;
 }
@@ -1243,7 +1230,9 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
     if (!ws->in_batch)
         return vg_fail(err, VG_EINVAL, "no batch is open");
     /* Index the transaction's staged rows, a statement each way (see schema.c). */
-    vg_rc rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM fts_pending WHERE stale);"
+    vg_rc rc = flush_touched(ws, err);
+    if (rc == VG_OK)
+        rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM fts_pending WHERE stale);"
                            " INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending"
                            "  WHERE body IS NOT NULL;"
                            " DELETE FROM fts_pending; COMMIT", err);

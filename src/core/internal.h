@@ -27,6 +27,21 @@ enum {
     ST__COUNT
 };
 
+/* Statements named by their (static) SQL text, prepared once: the per-field
+ * updates of the write door. */
+#define WS_TEXT_STMTS 32
+typedef struct ws_text_stmt {
+    const char *sql;
+    sqlite3_stmt *st;
+} ws_text_stmt;
+
+/* Cases whose updated_at a batch has moved, written once at commit. */
+#define WS_TOUCHED 128
+typedef struct ws_touch {
+    vg_id case_id;
+    int64_t ms;
+} ws_touch;
+
 struct vg_ws {
     sqlite3 *db;
     char *path;
@@ -38,10 +53,15 @@ struct vg_ws {
     int in_batch;
     int64_t data_version;
     sqlite3_stmt *stmt[ST__COUNT];
+    ws_text_stmt text_stmt[WS_TEXT_STMTS];
+    ws_touch touched[WS_TOUCHED];
+    int ntouched;
 };
 
 /* The statement for id, prepared on first use and reset; never NULL on success. */
 VG_WUR vg_rc ws_stmt(vg_ws *ws, int id, sqlite3_stmt **out, vg_err *err);
+/* The statement for a static SQL text, prepared on first use and reset. */
+VG_WUR vg_rc ws_stmt_text(vg_ws *ws, const char *sql, sqlite3_stmt **out, vg_err *err);
 /* Run SQL with no results and no parameters (schema, pragmas, transactions). */
 VG_WUR vg_rc ws_exec(vg_ws *ws, const char *sql, vg_err *err);
 /* A VG_EDB error carrying SQLite's message, prefixed by what was being done. */

@@ -441,13 +441,15 @@ vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int l
                   vg_event **items, size_t *n, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, order == VG_BY_RECORDED
-                            ? "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source,"
-                              " actor, technique, tactic, starred FROM events WHERE case_id = ?"
-                              " ORDER BY recorded_at, id LIMIT ?"
-                            : "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source,"
-                              " actor, technique, tactic, starred FROM events WHERE case_id = ?"
-                              " ORDER BY occurred_at, id LIMIT ?",
+    /* A case's alerts are timeline rows too: "alert: <title>" when it happened and
+     * when it was recorded (an alert writes no event row of its own). */
+#define TIMELINE                                                                        \
+    "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source, actor,"       \
+    " technique, tactic, starred FROM events WHERE case_id = ?1"                        \
+    " UNION ALL SELECT id, case_id, event_time, recorded_at, 'alert', 'alert: ' || title," \
+    " source, '', json_extract(techniques, '$[0]'), NULL, 0 FROM alerts WHERE case_id = ?1"
+    vg_rc rc = prep(ws, order == VG_BY_RECORDED ? TIMELINE " ORDER BY 4, 1 LIMIT ?2"
+                                                : TIMELINE " ORDER BY 3, 1 LIMIT ?2",
                     &st, err);
     if (rc)
         return rc;

@@ -47,6 +47,26 @@ vg_rc ws_stmt(vg_ws *ws, int id, sqlite3_stmt **out, vg_err *err)
     return VG_OK;
 }
 
+vg_rc ws_stmt_text(vg_ws *ws, const char *sql, sqlite3_stmt **out, vg_err *err)
+{
+    int i;
+    for (i = 0; i < WS_TEXT_STMTS && ws->text_stmt[i].sql; i++)
+        if (ws->text_stmt[i].sql == sql) {
+            sqlite3_reset(ws->text_stmt[i].st);
+            sqlite3_clear_bindings(ws->text_stmt[i].st);
+            *out = ws->text_stmt[i].st;
+            return VG_OK;
+        }
+    if (i == WS_TEXT_STMTS)
+        return vg_fail(err, VG_EDB, "statement cache full");
+    if (sqlite3_prepare_v3(ws->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &ws->text_stmt[i].st,
+                           NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "preparing a statement");
+    ws->text_stmt[i].sql = sql;
+    *out = ws->text_stmt[i].st;
+    return VG_OK;
+}
+
 char *col_dup(sqlite3_stmt *st, int col)
 {
     const unsigned char *s = sqlite3_column_text(st, col);
@@ -195,6 +215,8 @@ void vg_ws_close(vg_ws *ws)
         return;
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(ws->stmt[i]);
+    for (int i = 0; i < WS_TEXT_STMTS; i++)
+        sqlite3_finalize(ws->text_stmt[i].st);
     sqlite3_close(ws->db);
     free(ws->path);
     free(ws->actor);
