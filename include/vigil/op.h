@@ -16,8 +16,9 @@
  * the sync protocol guarantees.
  *
  * Op kinds and payloads (JSON objects; target is the entity id):
- *   case.create    {ref?, title, severity?, description?, status?, tlp?, pap?,
- *                   assignee?, tags?[], techniques?[]}          target: new case id
+ *   case.create    {ref?, title, severity?, description?, tlp?, pap?, assignee?,
+ *                   tags?[], techniques?[]}   target: new case id; status is new
+ *                   (a later status is a case.set, so the timeline shows it)
  *   case.set       {field, value, resolution? (status=closed), old?}
  *   note.add       {case, body}                                 target: new note id
  *   artifact.add   {case, type, value, is_ioc?, tlp?, source?, seen?}  target: new id
@@ -29,6 +30,8 @@
  *   alert.add      {source, source_ref?, rule?, title, severity?, event_time,
  *                   first_seen?, last_seen?, count?, case?, entities?{},
  *                   techniques?[], raw?{}}                       target: new alert id
+ *                   A repeat of (source, source_ref) merges into the alert there
+ *                   (counts add up). An alert is its own timeline row.
  *   alert.set      {field: status|case, value, case?}           target: alert id
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
