@@ -99,4 +99,30 @@ static inline void new_case(vg_ws *ws, const char *title, const char *sev, vg_id
     must_apply(ws, op);
 }
 
+/* A fixture: a workspace in a fresh directory, opened as alice. */
+typedef struct fx {
+    char *dir, *path;
+    vg_ws *ws;
+    vg_id case_id;
+} fx;
+
+static inline fx *fx_new(void)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tmp_dir();
+    f->path = path_in(f->dir, "ws.db");
+    f->ws = open_ws(f->path, "alice");
+    return f;
+}
+
+static inline int fx_teardown(void **state)
+{
+    fx *f = *state;
+    vg_ws_close(f->ws);
+    free(f->path);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
 #endif

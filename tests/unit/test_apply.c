@@ -6,32 +6,15 @@
 
 #include <time.h>
 
-typedef struct fx {
-    char *dir, *path;
-    vg_ws *ws;
-    vg_id case_id;
-} fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    f->dir = tmp_dir();
-    f->path = path_in(f->dir, "ws.db");
-    f->ws = open_ws(f->path, "alice");
+    fx *f = fx_new();
     new_case(f->ws, "Phishing: invoice lure", "medium", f->case_id);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    vg_ws_close(f->ws);
-    free(f->path);
-    rm_tree(f->dir);
-    free(f);
-    return 0;
-}
 
 static int64_t ops(fx *f) { return sql_int(f->ws, "SELECT count(*) FROM ops"); }
 
@@ -396,7 +379,7 @@ static void test_tamper_named(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_create_defaults_and_refs),  T(test_set_records_old_value_and_event),
         T(test_bad_values_write_nothing),  T(test_status_lifecycle_times),

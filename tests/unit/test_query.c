@@ -6,10 +6,6 @@
 
 #define NCASES 400
 
-typedef struct fx {
-    char *dir, *path;
-    vg_ws *ws;
-} fx;
 
 static uint64_t rng = 12345;
 static int pick(int n)
@@ -23,10 +19,7 @@ static int setup(void **state)
     static const char *const sev[] = {"info", "low", "medium", "high", "critical"};
     static const char *const st[] = {"new", "in_progress", "on_hold", "contained"};
     static const char *const who[] = {"alice", "bob", ""};
-    fx *f = calloc(1, sizeof *f);
-    f->dir = tmp_dir();
-    f->path = path_in(f->dir, "ws.db");
-    f->ws = open_ws(f->path, "alice");
+    fx *f = fx_new();
     vg_err err = {0};
     assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
     for (int i = 0; i < NCASES; i++) {
@@ -48,15 +41,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    vg_ws_close(f->ws);
-    free(f->path);
-    rm_tree(f->dir);
-    free(f);
-    return 0;
-}
 
 /* Every case matching f, by brute force over all of them, in queue order. */
 static size_t brute(fx *fx_, const vg_case_filter *f, vg_id *out)
@@ -223,5 +207,5 @@ int main(void)
         cmocka_unit_test(test_resolve),           cmocka_unit_test(test_search),
         cmocka_unit_test(test_counts),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, fx_teardown);
 }
