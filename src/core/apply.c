@@ -91,6 +91,7 @@ typedef struct ctx {
     bool local;    /* a new op from this replica: checked against the current state */
     int64_t ms;    /* the op's time (its clock's milliseconds) */
     char *text;    /* the payload as stored, made once when the payload is final */
+    bool unchanged; /* a local set to the value the field has: nothing to write */
     vg_err *err;
 } ctx;
 
@@ -537,7 +538,7 @@ static vg_rc h_case_set(ctx *c)
                               : ws_dberr(c->ws, c->err, "reading a case");
         goto out;
     }
-    char *old = f->col == 2 ? vg_xstrdup(VG_SEVERITY.names[sqlite3_column_int(st, 2) % 5])
+    char *old = f->col == 2 ? vg_xstrdup(vg_enum_name(&VG_SEVERITY, sqlite3_column_int(st, 2)))
                             : col_dup(st, f->col);
     char *old_res = col_dup(st, 9);
     sqlite3_reset(st);
@@ -549,7 +550,7 @@ static vg_rc h_case_set(ctx *c)
             free(old_res);
             c->op->seq = 0;
             rc = VG_OK;
-            c->op->kind[0] = '\0'; /* tells vg_apply that nothing changed */
+            c->unchanged = true;
             goto out;
         }
         pset_str(c, "old", old);
@@ -900,7 +901,7 @@ static vg_rc h_task_set(ctx *c)
     char *val = vg_xstrdup(value);
     if (c->local) {
         if (strcmp(old, val) == 0) {
-            c->op->kind[0] = '\0';
+            c->unchanged = true;
             goto out;
         }
         pset_str(c, "title", title);
@@ -1186,17 +1187,13 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
         ws->hlc = vg_hlc_recv(ws->hlc, op->hlc, vg_now_ms());
     }
     c.ms = VG_HLC_MS(op->hlc);
-    char kind[sizeof op->kind];
-    memcpy(kind, op->kind, sizeof kind);
     vg_rc rc = h->fn(&c);
-    if (rc == VG_OK && op->kind[0] == '\0') {
-        /* A local set to the value it already has: nothing to write. */
-        memcpy(op->kind, kind, sizeof kind);
-        op->seq = 0;
+    if (rc == VG_OK && c.unchanged) {
+        op->seq = 0; /* nothing written; still a new op (hlc reset below) */
     } else if (rc == VG_OK) {
         rc = oplog_append(ws, op, payload_text(&c), err);
     }
-    if (rc != VG_OK && c.local)
+    if ((rc != VG_OK || c.unchanged) && c.local)
         op->hlc = 0; /* still a new op: it may be fixed and applied again */
     cJSON_free(c.text);
     return rc;
