@@ -85,5 +85,10 @@ int cmd_artifact_rm(cli *c, int argc, char **argv);
 int cmd_task_add(cli *c, int argc, char **argv);
 int cmd_task_set(cli *c, int argc, char **argv);
 int cmd_timeline(cli *c, int argc, char **argv);
+int cmd_iocs(cli *c, int argc, char **argv);
+int cmd_defang(cli *c, int argc, char **argv);
+int cmd_refang(cli *c, int argc, char **argv);
+/* After a note is added: list the indicators it mentions, as an offer. */
+void note_offer(cli *c, const char *ref, const char *text);
 
 #endif

@@ -450,6 +450,8 @@ int cmd_note(cli *c, int argc, char **argv)
         return rc;
     }
     rc = cli_apply(c, vg_op_note_add(id, vg_buf_str(&body)));
+    if (rc == EXIT_OK)
+        note_offer(c, pos[0], vg_buf_str(&body));
     vg_buf_free(&body);
     return rc;
 }

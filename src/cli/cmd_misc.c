@@ -255,6 +255,13 @@ const command cli_commands[] = {
      cmd_task_set},
     {"timeline", "REF [--by occurred|recorded] [--limit N] [--json]",
      "a case's timeline, by when things happened or when they were recorded", NULL, cmd_timeline},
+    {"iocs", "[FILE...] [--json]",
+     "list the indicators in text (stdin by default): IPs, domains, URLs, e-mail, hashes,"
+     " CVEs, registry keys, paths",
+     "  Defanged forms (hxxp, [.], [at]...) are understood. Private and reserved\n"
+     "  addresses and special-use names are tagged, not dropped.\n", cmd_iocs},
+    {"defang", "[FILE...]", "copy text with every network indicator defanged", NULL, cmd_defang},
+    {"refang", "[FILE...]", "copy text with defanged indicators restored", NULL, cmd_refang},
     {"search", "QUERY... [--limit N] [--json]",
      "full-text search over cases, notes, alerts and artifacts", NULL, cmd_search},
     {"audit verify", "", "check the op log's hash chain and the database", NULL,
