@@ -27,12 +27,16 @@ static int read_piece(FILE *f, vg_buf *b, vg_buf *rest)
     vg_buf_reset(b);
     if (rest->len && vg_buf_add(b, rest->data, rest->len) != VG_OK)
         return -1;
+    size_t tail = rest->len; /* bytes since the last newline: the line being read */
     vg_buf_reset(rest);
     for (;;) {
         size_t n = fread(chunk, 1, sizeof chunk, f);
         if (n == 0)
             return b->len > 0;
         const char *nl = memrchr(chunk, '\n', n);
+        tail = nl ? n - (size_t)(nl - chunk) - 1 : tail + n;
+        if (tail > MAX_LINE)
+            return -1;
         if (!nl || b->len + n < (1u << 20)) {
             if (vg_buf_add(b, chunk, n) != VG_OK)
                 return -1;

@@ -296,10 +296,10 @@ static int ipv6_flags(const unsigned char *a)
 
 typedef struct scan {
     const char *t;   /* refanged text */
+    vg_ioc_list *list; /* collecting: new indicators go here (else emit is called) */
     const size_t *marks;
     size_t nmarks;
-    void (*emit)(struct scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n,
-                 const char *value);
+    void (*emit)(struct scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n);
     void *ud;
 } scan;
 
@@ -316,20 +316,18 @@ static bool marked(const scan *s, size_t at, size_t n)
     return lo < s->nmarks && s->marks[lo] < at + n;
 }
 
+static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const char *p, size_t n,
+                          bool lower);
+
 static void put(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, bool lower)
 {
-    char small[256], *v = n < sizeof small ? small : vg_xmalloc(n + 1);
-    for (size_t i = 0; i < n; i++)
-        v[i] = lower ? (char)tolower((unsigned char)s->t[at + i]) : s->t[at + i];
-    v[n] = '\0';
-    if (kind == VG_IOC_CVE)
-        for (size_t i = 0; i < n; i++)
-            v[i] = (char)toupper((unsigned char)v[i]);
     if (marked(s, at, n))
         flags |= VG_IOC_DEFANGED;
-    s->emit(s, kind, flags, at, n, v);
-    if (v != small)
-        free(v);
+    if (s->list) {
+        list_add_span(s->list, kind, flags, s->t + at, n, lower);
+        return;
+    }
+    s->emit(s, kind, flags, at, n);
 }
 
 static bool prefix_ci(const char *s, size_t n, const char *p)
@@ -422,6 +420,23 @@ static void narrow(scan *s, size_t at, size_t n)
         if (is_domain(at_sign + 1, dn, &special))
             put(s, VG_IOC_EMAIL, special ? VG_IOC_RESERVED : 0, at, n, true);
         return;
+    }
+    /* key:value (sha1:..., src:...): a word before the colon that no IPv6 group or
+     * drive letter could be (it has a letter past f) is a label, not part of it */
+    if (colons) {
+        const char *colon = memchr(p, ':', n);
+        size_t k = (size_t)(colon - p);
+        bool word = k >= 2 && k <= 16;
+        bool label = false;
+        for (size_t i = 0; i < k && word; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            word = isalnum(ch) || ch == '_' || ch == '-';
+            label |= isalpha(ch) && !(cls[ch] & C_HEX);
+        }
+        if (word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\') {
+            narrow(s, at + k + 1, n - k - 1);
+            return;
+        }
     }
     /* IPv6: two colons or more, hex digits, maybe a dotted tail */
     if (colons >= 2) {
@@ -528,17 +543,13 @@ static void run_scan(scan *s, size_t m)
 
 /* ---- extraction ------------------------------------------------------------------ */
 
-typedef struct collect {
-    vg_ioc_list *out; /* its seen set: open addressing over value hashes, 0 = empty */
-    size_t added;
-} collect;
-
-static uint64_t hash_of(vg_ioc_kind kind, const char *v)
+/* The stored form of a byte of kind: lower-cased where case-insensitive, CVE ids
+ * upper-cased. */
+static inline unsigned char fold(vg_ioc_kind kind, bool lower, unsigned char c)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;
-    for (; *v; v++)
-        h = (h ^ (unsigned char)*v) * 1099511628211ULL;
-    return h | 1; /* 0 marks an empty slot */
+    if (kind == VG_IOC_CVE)
+        return (unsigned char)toupper(c);
+    return lower ? (unsigned char)tolower(c) : c;
 }
 
 struct vg_ioc_slot {
@@ -546,65 +557,71 @@ struct vg_ioc_slot {
     size_t idx; /* the item it stands for */
 };
 
-/* Is (kind, v) new? If so, remember it as item number out->n (about to be added). */
-static bool seen_add(collect *cc, uint64_t h, vg_ioc_kind kind, const char *v)
+static void seen_grow(vg_ioc_list *l)
 {
-    vg_ioc_list *c = cc->out;
-    if (c->seen_n * 2 >= c->seen_cap) {
-        size_t cap = c->seen_cap ? c->seen_cap * 2 : 64;
-        struct vg_ioc_slot *tab = vg_xcalloc(cap, sizeof *tab);
-        for (size_t i = 0; i < c->seen_cap; i++)
-            if (c->seen[i].h)
-                for (size_t k = c->seen[i].h & (cap - 1);; k = (k + 1) & (cap - 1))
-                    if (!tab[k].h) {
-                        tab[k] = c->seen[i];
-                        break;
-                    }
-        free(c->seen);
-        c->seen = tab;
-        c->seen_cap = cap;
-    }
-    for (size_t k = h & (c->seen_cap - 1);; k = (k + 1) & (c->seen_cap - 1)) {
-        struct vg_ioc_slot *e = &c->seen[k];
-        if (!e->h) {
-            e->h = h;
-            e->idx = c->n;
-            c->seen_n++;
-            return true;
-        }
-        if (e->h == h && c->items[e->idx].kind == kind && strcmp(c->items[e->idx].value, v) == 0)
-            return false;
-    }
+    size_t cap = l->seen_cap ? l->seen_cap * 2 : 64;
+    struct vg_ioc_slot *tab = vg_xcalloc(cap, sizeof *tab);
+    for (size_t i = 0; i < l->seen_cap; i++)
+        if (l->seen[i].h)
+            for (size_t k = l->seen[i].h & (cap - 1);; k = (k + 1) & (cap - 1))
+                if (!tab[k].h) {
+                    tab[k] = l->seen[i];
+                    break;
+                }
+    free(l->seen);
+    l->seen = tab;
+    l->seen_cap = cap;
 }
 
-static void collect_emit(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n,
-                         const char *value)
+/* Add the indicator written at p[0..n) unless the list holds it: hashed and
+ * compared in place, so a repeat (most hits in a log) costs no copy. */
+static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const char *p, size_t n,
+                          bool lower)
 {
-    (void)at;
-    (void)n;
-    collect *c = s->ud;
-    if (!seen_add(c, hash_of(kind, value), kind, value))
-        return;
-    vg_ioc_list *l = c->out;
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ fold(kind, lower, (unsigned char)p[i])) * 1099511628211ULL;
+    h |= 1;
+    if (l->seen_n * 2 >= l->seen_cap)
+        seen_grow(l);
+    size_t k = h & (l->seen_cap - 1);
+    for (;; k = (k + 1) & (l->seen_cap - 1)) {
+        const struct vg_ioc_slot *e = &l->seen[k];
+        if (!e->h)
+            break;
+        if (e->h != h || l->items[e->idx].kind != kind)
+            continue;
+        const char *v = l->items[e->idx].value;
+        size_t i = 0;
+        while (i < n && v[i] && (unsigned char)v[i] == fold(kind, lower, (unsigned char)p[i]))
+            i++;
+        if (i == n && v[i] == '\0')
+            return false;
+    }
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->items = vg_xrealloc(l->items, l->cap * sizeof *l->items);
     }
-    l->items[l->n++] = (vg_ioc){kind, flags, vg_xstrdup(value)};
-    c->added++;
+    char *v = vg_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (char)fold(kind, lower, (unsigned char)p[i]);
+    v[n] = '\0';
+    l->seen[k] = (struct vg_ioc_slot){h, l->n};
+    l->seen_n++;
+    l->items[l->n++] = (vg_ioc){kind, flags, v};
+    return true;
 }
 
 size_t vg_ioc_extract(const char *text, size_t len, vg_ioc_list *out)
 {
     ensure_init();
-    size_t m, *marks = NULL, nmarks = 0;
+    size_t m, *marks = NULL, nmarks = 0, before = out->n;
     char *t = refang_marked(text, len, &m, &marks, &nmarks);
-    collect c = {.out = out};
-    scan s = {.t = t, .marks = marks, .nmarks = nmarks, .emit = collect_emit, .ud = &c};
+    scan s = {.t = t, .list = out, .marks = marks, .nmarks = nmarks};
     run_scan(&s, m);
     free(marks);
     free(t);
-    return c.added;
+    return out->n - before;
 }
 
 void vg_ioc_list_free(vg_ioc_list *l)
@@ -638,11 +655,9 @@ typedef struct spans {
     size_t n, cap;
 } spans;
 
-static void span_emit(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n,
-                      const char *value)
+static void span_emit(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n)
 {
     (void)flags;
-    (void)value;
     spans *sp = s->ud;
     if (kind != VG_IOC_IPV4 && kind != VG_IOC_IPV6 && kind != VG_IOC_DOMAIN &&
         kind != VG_IOC_URL && kind != VG_IOC_EMAIL)

@@ -41,11 +41,163 @@ static void test_case_and_space(void **state)
     check("registry", "HKLM\\Software\\Run", "HKLM\\Software\\Run");
 }
 
+/* Extract from text; the list as "type value flags" lines. */
+static char *extract(const char *text)
+{
+    vg_ioc_list l = {0};
+    vg_ioc_extract(text, strlen(text), &l);
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    for (size_t i = 0; i < l.n; i++) {
+        int w = snprintf(out + len, cap - len, "%s %s %d\n", vg_ioc_type(l.items[i].kind),
+                         l.items[i].value, l.items[i].flags);
+        assert_true(w > 0 && (size_t)w < cap - len);
+        len += (size_t)w;
+    }
+    vg_ioc_list_free(&l);
+    return out;
+}
+
+static void expect(const char *text, const char *want)
+{
+    char *got = extract(text);
+    if (strcmp(got, want) != 0)
+        fail_msg("from '%s'\ngot:\n%swanted:\n%s", text, got, want);
+    free(got);
+}
+
+#define PRIV "1"
+#define RES "2"
+#define DEF "4"
+
+static void test_extract_network(void **state)
+{
+    (void)state;
+    expect("Failed password for root from 203.0.113.7 port 52113",
+           "ip 203.0.113.7 " RES "\n");
+    expect("SRC=8.8.8.8 DST=192.168.1.20 via 10.0.0.1:443 and 172.16.5.4/24 (100.64.1.1).",
+           "ip 8.8.8.8 0\nip 192.168.1.20 " PRIV "\nip 10.0.0.1 " PRIV "\nip 172.16.5.4 " PRIV
+           "\nip 100.64.1.1 " PRIV "\n");
+    expect("not addresses: 999.1.1.1 1.2.3.4.5 01.2.3.4 version 1.2.3 10.0.0", "");
+    expect("v6 2001:db8::1 fe80::1%eth0 [2606:4700::1111]:443 ::1",
+           "ip 2001:db8::1 " RES "\nip fe80::1 " PRIV "\nip 2606:4700::1111 0\n");
+    expect("src:198.51.100.7 dst_ip:8.8.4.4 host:evil.com",
+           "ip 198.51.100.7 " RES "\nip 8.8.4.4 0\ndomain evil.com 0\n");
+    expect("visit Evil.COM, then evil.zip and status-telemetry.test; login.micros0ft.co.uk.",
+           "domain evil.com 0\ndomain evil.zip 0\ndomain status-telemetry.test " RES
+           "\ndomain login.micros0ft.co.uk 0\n");
+    expect("file names and words are not domains: invoice.pdf report.docx e.g. i.e. a.b", "");
+    expect("url=https://cdn.example.com/a?b=c&d=e, and (http://203.0.113.9:8080/x).",
+           "url https://cdn.example.com/a?b=c&d=e 0\nurl http://203.0.113.9:8080/x 0\n");
+    expect("From: Billing <billing@d0cusign-notify.example>; cc j.smith@corp.com",
+           "email billing@d0cusign-notify.example " RES "\nemail j.smith@corp.com 0\n");
+}
+
+static void test_extract_defanged(void **state)
+{
+    (void)state;
+    expect("hxxps[:]//micros0ft-login[.]example/login.php",
+           "url https://micros0ft-login.example/login.php " DEF "\n");
+    expect("c2 at 198.51.100[.]23 and evil(.)com and evil{.}net and bad[dot]org",
+           "ip 198.51.100.23 6\ndomain evil.com " DEF "\ndomain evil.net " DEF "\ndomain bad.org " DEF "\n");
+    expect("mail ceo[at]corp[.]com or ceo[@]corp.com", "email ceo@corp.com " DEF "\n");
+    expect("HXXP://Evil[.]com/Path", "url http://Evil.com/Path " DEF "\n");
+}
+
+static void test_extract_host_artifacts(void **state)
+{
+    (void)state;
+    expect("sha256=E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 "
+           "md5 d41d8cd98f00b204e9800998ecf8427e sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+           "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 0\n"
+           "md5 d41d8cd98f00b204e9800998ecf8427e 0\n"
+           "sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709 0\n");
+    expect("not hashes: deadbeef 0123456789abcdef0123456789abcdeg", "");
+    expect("exploits cve-2024-3400, CVE-2021-44228 but not CVE-24-1 or CVE-2024-12",
+           "cve CVE-2024-3400 0\ncve CVE-2021-44228 0\n");
+    expect("run key HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\upd set",
+           "registry HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\upd 0\n");
+    expect("dropped C:\\Users\\j.smith\\AppData\\upd.exe and /tmp/.x/run.sh and \\\\fs01\\share\\x.ps1",
+           "filename C:\\Users\\j.smith\\AppData\\upd.exe 0\nfilename /tmp/.x/run.sh 0\n"
+           "filename \\\\fs01\\share\\x.ps1 0\n");
+}
+
+static void test_extract_dedup_and_pieces(void **state)
+{
+    (void)state;
+    vg_ioc_list l = {0};
+    const char *a = "from 8.8.8.8 to evil.com", *b = "again 8.8.8.8 and EVIL.com and 1.1.1.1";
+    assert_int_equal(vg_ioc_extract(a, strlen(a), &l), 2);
+    assert_int_equal(vg_ioc_extract(b, strlen(b), &l), 1); /* only 1.1.1.1 is new */
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.items[2].value, "1.1.1.1");
+    vg_ioc_list_free(&l);
+    /* many repeats and many distinct values stay linear and exact */
+    char *big = malloc(1 << 20);
+    size_t len = 0;
+    for (int i = 0; len < (1 << 20) - 64; i++)
+        len += (size_t)snprintf(big + len, (1 << 20) - len, "src 10.%d.%d.%d dst 8.8.8.8\n",
+                                (i >> 16) & 255, (i >> 8) & 255, i & 255);
+    size_t added = vg_ioc_extract(big, len, &l);
+    assert_int_equal(added, l.n);
+    assert_true(l.n > 30000);
+    assert_string_equal(l.items[1].value, "8.8.8.8");
+    vg_ioc_list_free(&l);
+    free(big);
+}
+
+static void test_defang_round_trip(void **state)
+{
+    (void)state;
+    const char *text = "user clicked https://micros0ft-login.example/a.php?x=1 from 203.0.113.7,"
+                       " mail ceo@corp.com, c2 evil.com, v6 2001:db8::1, file invoice.pdf";
+    char *d = vg_defang(text);
+    assert_string_equal(d, "user clicked hxxps[://]micros0ft-login[.]example/a.php?x=1 from "
+                           "203[.]0[.]113[.]7, mail ceo[@]corp[.]com, c2 evil[.]com, v6 "
+                           "2001[:]db8[:][:]1, file invoice.pdf");
+    char *again = vg_defang(d); /* defanging defanged text changes nothing */
+    assert_string_equal(again, d);
+    char *r = vg_refang(d);
+    assert_string_equal(r, text);
+    free(again);
+    free(r);
+    free(d);
+}
+
+static void test_extract_random_bytes(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    char buf[4096];
+    for (int round = 0; round < 2000; round++) {
+        size_t n = 1 + (size_t)(x % sizeof buf);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            static const char alphabet[] = "0123456789abcdefABCDEF.:@/\\[](){}hxtp-_ %\n";
+            buf[i] = (x & 1) ? (char)(x >> 8) : alphabet[(x >> 8) % (sizeof alphabet - 1)];
+        }
+        vg_ioc_list l = {0};
+        vg_ioc_extract(buf, n, &l); /* must not crash, overrun or leak (ASan) */
+        for (size_t i = 0; i < l.n; i++)
+            assert_true(strlen(l.items[i].value) <= n);
+        vg_ioc_list_free(&l);
+        buf[n - 1] = '\0';
+        char *d = vg_defang(buf);
+        free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refang),
         cmocka_unit_test(test_case_and_space),
+        cmocka_unit_test(test_extract_network),
+        cmocka_unit_test(test_extract_defanged),
+        cmocka_unit_test(test_extract_host_artifacts),
+        cmocka_unit_test(test_extract_dedup_and_pieces),
+        cmocka_unit_test(test_defang_round_trip),
+        cmocka_unit_test(test_extract_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
