@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "internal.h"
 #include "vigil/demo.h"
 #include "vigil/op.h"
@@ -78,17 +79,6 @@ static void build(vg_ws *ws, const vg_demo_opts *o, vg_demo_stats *st)
         fail_msg("vg_demo_build: %s", err.msg);
 }
 
-/* The first column of the first row of sql, as an integer. */
-static int64_t q_int(vg_ws *ws, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(ws->db));
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void digest_of(vg_ws *ws, char hex[65])
 {
     vg_err err;
@@ -130,9 +120,9 @@ static void test_default_build_counts(void **state)
     assert_int_equal(shared_stats.cases, c.cases);
     assert_int_equal(shared_stats.alerts, c.alerts);
     assert_int_equal(shared_stats.ops, c.ops);
-    assert_int_equal(shared_stats.artifacts, q_int(ws, "SELECT count(*) FROM artifacts"));
-    assert_int_equal(shared_stats.tasks, q_int(ws, "SELECT count(*) FROM tasks"));
-    assert_int_equal(shared_stats.notes, q_int(ws, "SELECT count(*) FROM notes"));
+    assert_int_equal(shared_stats.artifacts, sql_int(ws, "SELECT count(*) FROM artifacts"));
+    assert_int_equal(shared_stats.tasks, sql_int(ws, "SELECT count(*) FROM tasks"));
+    assert_int_equal(shared_stats.notes, sql_int(ws, "SELECT count(*) FROM notes"));
     assert_true(shared_stats.events > 0);
     /* the queue has something to do, and something critical */
     assert_true(c.open > 0 && c.new_ > 0 && c.critical_open > 0);
@@ -146,12 +136,12 @@ static void test_every_status_and_severity(void **state)
     char sql[160];
     for (int i = 0; i < 5; i++) {
         snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE status = '%s'", status[i]);
-        if (q_int(ws, sql) < 1)
+        if (sql_int(ws, sql) < 1)
             fail_msg("no case is %s", status[i]);
     }
     for (int sev = 0; sev <= 4; sev++) {
         snprintf(sql, sizeof sql, "SELECT count(*) FROM cases WHERE severity = %d", sev);
-        if (q_int(ws, sql) < 1)
+        if (sql_int(ws, sql) < 1)
             fail_msg("no case has severity %d", sev);
     }
     /* the listing API sees the same: a filter per status returns cases */
@@ -169,21 +159,21 @@ static void test_closed_cases_have_resolution_and_time(void **state)
 {
     (void)state;
     vg_ws *ws = shared.ws;
-    assert_true(q_int(ws, "SELECT count(*) FROM cases WHERE status = 'closed'") > 0);
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM cases WHERE status = 'closed'"
+    assert_true(sql_int(ws, "SELECT count(*) FROM cases WHERE status = 'closed'") > 0);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM cases WHERE status = 'closed'"
                                " AND (resolution IS NULL OR closed_at IS NULL)"), 0);
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM cases WHERE status <> 'closed'"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM cases WHERE status <> 'closed'"
                                " AND (resolution IS NOT NULL OR closed_at IS NOT NULL)"), 0);
-    assert_true(q_int(ws, "SELECT count(*) FROM cases WHERE resolution = 'false_positive'") > 0);
-    assert_true(q_int(ws, "SELECT count(*) FROM cases WHERE resolution = 'benign'") > 0);
-    assert_true(q_int(ws, "SELECT count(*) FROM cases WHERE resolution = 'true_positive'") > 0);
+    assert_true(sql_int(ws, "SELECT count(*) FROM cases WHERE resolution = 'false_positive'") > 0);
+    assert_true(sql_int(ws, "SELECT count(*) FROM cases WHERE resolution = 'benign'") > 0);
+    assert_true(sql_int(ws, "SELECT count(*) FROM cases WHERE resolution = 'true_positive'") > 0);
     /* closed after opened, acknowledged in between, never in the future */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM cases WHERE status = 'closed' AND"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM cases WHERE status = 'closed' AND"
                                " (closed_at < created_at OR acknowledged_at IS NULL"
                                "  OR acknowledged_at > closed_at OR closed_at > 1735689600000)"),
                      0);
     /* a case moved on from new was acknowledged; a new one was not */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM cases WHERE (status = 'new') ="
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM cases WHERE (status = 'new') ="
                                " (acknowledged_at IS NOT NULL)"), 0);
 }
 
@@ -236,7 +226,7 @@ static void test_phishing_campaign_bridges_cases(void **state)
     vg_artifacts_free(arts, na);
 
     /* and those cases are phishing cases, with the phishing techniques */
-    assert_true(q_int(ws, "SELECT count(*) FROM cases WHERE techniques LIKE '%T1566.002%'"
+    assert_true(sql_int(ws, "SELECT count(*) FROM cases WHERE techniques LIKE '%T1566.002%'"
                           " AND tags LIKE '%phishing%'") >= 4);
 }
 
@@ -244,46 +234,46 @@ static void test_inbox_has_untriaged_alerts(void **state)
 {
     (void)state;
     vg_ws *ws = shared.ws;
-    int64_t total = q_int(ws, "SELECT count(*) FROM alerts");
-    int64_t inbox = q_int(ws, "SELECT count(*) FROM alerts WHERE status = 'new' AND case_id IS NULL");
-    int64_t caseless = q_int(ws, "SELECT count(*) FROM alerts WHERE case_id IS NULL");
+    int64_t total = sql_int(ws, "SELECT count(*) FROM alerts");
+    int64_t inbox = sql_int(ws, "SELECT count(*) FROM alerts WHERE status = 'new' AND case_id IS NULL");
+    int64_t caseless = sql_int(ws, "SELECT count(*) FROM alerts WHERE case_id IS NULL");
     assert_true(inbox > 0);
     /* about 10-20% never reach a case */
     assert_true(caseless * 100 >= total * 10 && caseless * 100 <= total * 20);
     /* a linked alert names its case, an unlinked one none */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM alerts WHERE (status = 'linked') <>"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts WHERE (status = 'linked') <>"
                                " (case_id IS NOT NULL)"), 0);
     /* every alert came with the fields an analyst reads */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM alerts WHERE source_ref IS NULL OR rule = ''"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts WHERE source_ref IS NULL OR rule = ''"
                                " OR entities = '{}' OR raw = '{}'"), 0);
-    assert_true(q_int(ws, "SELECT min((SELECT count(*) FROM json_each(raw))) FROM alerts") >= 6);
-    assert_int_equal(q_int(ws, "SELECT count(DISTINCT source) >= 4 FROM alerts"), 1);
+    assert_true(sql_int(ws, "SELECT min((SELECT count(*) FROM json_each(raw))) FROM alerts") >= 6);
+    assert_int_equal(sql_int(ws, "SELECT count(DISTINCT source) >= 4 FROM alerts"), 1);
 }
 
 static void test_tasks_notes_and_events(void **state)
 {
     (void)state;
     vg_ws *ws = shared.ws;
-    assert_int_equal(q_int(ws, "SELECT count(DISTINCT phase) FROM tasks"), 5);
-    assert_true(q_int(ws, "SELECT count(*) FROM tasks WHERE status = 'done' AND done_at > 0") > 0);
-    assert_true(q_int(ws, "SELECT count(*) FROM tasks WHERE status = 'todo'") > 0);
-    assert_true(q_int(ws, "SELECT count(*) FROM notes") > 0);
-    assert_true(q_int(ws, "SELECT count(DISTINCT author) FROM notes") >= 4);
-    assert_true(q_int(ws, "SELECT count(*) FROM events") > 0);
+    assert_int_equal(sql_int(ws, "SELECT count(DISTINCT phase) FROM tasks"), 5);
+    assert_true(sql_int(ws, "SELECT count(*) FROM tasks WHERE status = 'done' AND done_at > 0") > 0);
+    assert_true(sql_int(ws, "SELECT count(*) FROM tasks WHERE status = 'todo'") > 0);
+    assert_true(sql_int(ws, "SELECT count(*) FROM notes") > 0);
+    assert_true(sql_int(ws, "SELECT count(DISTINCT author) FROM notes") >= 4);
+    assert_true(sql_int(ws, "SELECT count(*) FROM events") > 0);
     /* the month is a month */
-    assert_true(q_int(ws, "SELECT max(occurred_at) - min(occurred_at) FROM events") >= 25 * DAY_MS);
-    assert_true(q_int(ws, "SELECT min(occurred_at) FROM events") >= NOW_MS - 31 * DAY_MS);
-    assert_true(q_int(ws, "SELECT max(recorded_at) FROM events") <= NOW_MS);
+    assert_true(sql_int(ws, "SELECT max(occurred_at) - min(occurred_at) FROM events") >= 25 * DAY_MS);
+    assert_true(sql_int(ws, "SELECT min(occurred_at) FROM events") >= NOW_MS - 31 * DAY_MS);
+    assert_true(sql_int(ws, "SELECT max(recorded_at) FROM events") <= NOW_MS);
     /* manual events were written down after they happened */
-    assert_true(q_int(ws, "SELECT count(*) FROM events WHERE kind = 'manual'") > 0);
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM events WHERE kind = 'manual'"
+    assert_true(sql_int(ws, "SELECT count(*) FROM events WHERE kind = 'manual'") > 0);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM events WHERE kind = 'manual'"
                                " AND occurred_at >= recorded_at"), 0);
     /* the timeline reads like work: "status new → in_progress by alice" */
-    assert_true(q_int(ws, "SELECT count(*) FROM events WHERE summary LIKE"
+    assert_true(sql_int(ws, "SELECT count(*) FROM events WHERE summary LIKE"
                           " 'status new → in_progress by %'") > 0);
-    assert_true(q_int(ws, "SELECT count(*) FROM events WHERE summary LIKE"
+    assert_true(sql_int(ws, "SELECT count(*) FROM events WHERE summary LIKE"
                           " 'status % → closed (false_positive) by %'") > 0);
-    assert_true(q_int(ws, "SELECT count(DISTINCT assignee) FROM cases WHERE assignee <> ''") >= 4);
+    assert_true(sql_int(ws, "SELECT count(DISTINCT assignee) FROM cases WHERE assignee <> ''") >= 4);
 
     /* through the public API too: a closed case's timeline has both orders */
     vg_id id;
@@ -306,7 +296,7 @@ static void test_ops_are_stamped_and_causal(void **state)
     assert_int_equal(count, shared_stats.ops);
     assert_int_equal(bad, 0);
     /* one demo replica, not this workspace's own */
-    assert_int_equal(q_int(ws, "SELECT count(DISTINCT origin) FROM ops"), 1);
+    assert_int_equal(sql_int(ws, "SELECT count(DISTINCT origin) FROM ops"), 1);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(ws->db, "SELECT count(*) FROM ops WHERE origin = ?", -1,
                                         &st, NULL), SQLITE_OK);
@@ -315,20 +305,20 @@ static void test_ops_are_stamped_and_causal(void **state)
     assert_int_equal(sqlite3_column_int64(st, 0), 0);
     sqlite3_finalize(st);
     /* ids and clocks agree and lie in the month */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM ops WHERE (hlc >> 16) > 1735689600000"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE (hlc >> 16) > 1735689600000"
                                " OR (hlc >> 16) < 1735689600000 - 31 * 86400000"), 0);
     /* actors are people, alert sources or the automation */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM ops WHERE actor NOT IN ('alice', 'bob',"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE actor NOT IN ('alice', 'bob',"
                                " 'chen', 'dana', 'emeka', 'vigil-demo', 'wazuh', 'suricata',"
                                " 'elastic', 'defender', 'azuread', 'o365', 'proofpoint', 'misp')"),
                      0);
     /* every op on a case comes after the case's create, in the log and by clock */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM ops o JOIN ops c ON c.kind = 'case.create'"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops o JOIN ops c ON c.kind = 'case.create'"
                                " AND (o.target = c.target OR json_extract(o.payload, '$.case') = c.target)"
                                " WHERE o.kind <> 'case.create' AND (o.seq < c.seq OR o.hlc <= c.hlc)"),
                      0);
     /* status changes name the status they left */
-    assert_int_equal(q_int(ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
                                " AND json_extract(payload, '$.field') = 'status'"
                                " AND json_extract(payload, '$.old') IS NULL"), 0);
 }
@@ -358,7 +348,7 @@ static void test_same_seed_same_workspace(void **state)
     digest_of(shared.ws, hs);
     assert_string_equal(ha, hs);
     /* and so does the op log, op for op */
-    assert_int_equal(q_int(a.ws, "SELECT count(*) FROM ops"), q_int(b.ws, "SELECT count(*) FROM ops"));
+    assert_int_equal(sql_int(a.ws, "SELECT count(*) FROM ops"), sql_int(b.ws, "SELECT count(*) FROM ops"));
     tmpws_remove(&a);
     tmpws_remove(&b);
     tmpws_remove(&c);
@@ -373,7 +363,7 @@ static void test_refuses_a_workspace_with_cases(void **state)
     vg_op *op = vg_op_case_create("Existing investigation", "high", NULL);
     assert_int_equal(vg_apply(t.ws, op, &err), VG_OK);
     vg_op_free(op);
-    int64_t ops = q_int(t.ws, "SELECT count(*) FROM ops");
+    int64_t ops = sql_int(t.ws, "SELECT count(*) FROM ops");
     char before[65], after[65];
     digest_of(t.ws, before);
     vg_demo_opts o = default_opts();
@@ -382,7 +372,7 @@ static void test_refuses_a_workspace_with_cases(void **state)
     assert_non_null(strstr(err.msg, "already holds 1 case"));
     digest_of(t.ws, after);
     assert_string_equal(before, after);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM ops"), ops);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM ops"), ops);
     assert_int_equal(st.ops, 0);
     tmpws_remove(&t);
 }
@@ -408,16 +398,16 @@ static void test_rejects_counts_out_of_range(void **state)
     o.alerts = 10000001;
     assert_int_equal(vg_demo_build(t.ws, &o, NULL, &err), VG_EINVAL);
     assert_int_equal(vg_demo_build(t.ws, NULL, NULL, &err), VG_EINVAL);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM ops"), 0);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM ops"), 0);
     /* the smallest allowed build still has every status */
     o = default_opts();
     o.cases = 40;
     o.alerts = 0;
     build(t.ws, &o, NULL);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM cases"), 40);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM alerts"), 0);
-    assert_int_equal(q_int(t.ws, "SELECT count(DISTINCT status) FROM cases"), 5);
-    assert_int_equal(q_int(t.ws, "SELECT count(DISTINCT severity) FROM cases"), 5);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM cases"), 40);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts"), 0);
+    assert_int_equal(sql_int(t.ws, "SELECT count(DISTINCT status) FROM cases"), 5);
+    assert_int_equal(sql_int(t.ws, "SELECT count(DISTINCT severity) FROM cases"), 5);
     tmpws_remove(&t);
 }
 
@@ -435,8 +425,8 @@ static void on_progress(void *ud, int64_t ops, int64_t alerts)
     progress_log *p = ud;
     if (ops <= p->last_ops || alerts < p->last_alerts)
         p->increasing = false;
-    if (q_int(p->ws, "SELECT count(*) FROM ops") != ops ||
-        q_int(p->ws, "SELECT count(*) FROM alerts") != alerts)
+    if (sql_int(p->ws, "SELECT count(*) FROM ops") != ops ||
+        sql_int(p->ws, "SELECT count(*) FROM alerts") != alerts)
         p->exact = false;
     p->calls++;
     p->last_ops = ops;
@@ -456,10 +446,10 @@ static void test_larger_build_reports_progress(void **state)
     build(t.ws, &o, &st);
     assert_int_equal(st.cases, 200);
     assert_int_equal(st.alerts, 5000);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM cases"), 200);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM alerts"), 5000);
-    assert_int_equal(q_int(t.ws, "SELECT max(ref) FROM cases"), 200);
-    assert_int_equal(q_int(t.ws, "SELECT count(DISTINCT source_ref) FROM alerts"), 5000);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM cases"), 200);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts"), 5000);
+    assert_int_equal(sql_int(t.ws, "SELECT max(ref) FROM cases"), 200);
+    assert_int_equal(sql_int(t.ws, "SELECT count(DISTINCT source_ref) FROM alerts"), 5000);
     /* batches of about 5,000 ops: several progress calls, counts only rising, the
      * last one the totals */
     assert_true(log.calls >= (int)(st.ops / 5000));
@@ -469,15 +459,15 @@ static void test_larger_build_reports_progress(void **state)
     assert_int_equal(log.last_ops, st.ops);
     assert_int_equal(log.last_alerts, st.alerts);
     /* everything happened within the month before now */
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM alerts WHERE first_seen < 1735689600000"
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts WHERE first_seen < 1735689600000"
                                  " - 30 * 86400000 OR last_seen > 1735689600000"
                                  " OR event_time NOT BETWEEN first_seen AND last_seen"), 0);
-    assert_int_equal(q_int(t.ws, "SELECT count(*) FROM events WHERE occurred_at < 1735689600000"
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM events WHERE occurred_at < 1735689600000"
                                  " - 30 * 86400000 OR recorded_at > 1735689600000"), 0);
     /* generated cases vary: many hosts and users, every status, still bridged */
-    assert_int_equal(q_int(t.ws, "SELECT count(DISTINCT status) FROM cases"), 5);
-    assert_true(q_int(t.ws, "SELECT count(DISTINCT value) FROM artifacts WHERE type = 'hostname'") > 50);
-    assert_true(q_int(t.ws, "SELECT count(*) FROM (SELECT value FROM artifacts WHERE type = 'domain'"
+    assert_int_equal(sql_int(t.ws, "SELECT count(DISTINCT status) FROM cases"), 5);
+    assert_true(sql_int(t.ws, "SELECT count(DISTINCT value) FROM artifacts WHERE type = 'hostname'") > 50);
+    assert_true(sql_int(t.ws, "SELECT count(*) FROM (SELECT value FROM artifacts WHERE type = 'domain'"
                             " GROUP BY value HAVING count(DISTINCT case_id) >= 2)") >= 3);
     int64_t count, bad;
     assert_int_equal(vg_audit_verify(t.ws, &count, &bad, &err), VG_OK);
