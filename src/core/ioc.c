@@ -42,6 +42,10 @@ static const fang fang_par[] = {F("(.)", "."), F("(dot)", "."), F("(@)", "@"), F
 static const fang fang_br[] = {F("{.}", "."), F("{dot}", "."), F("{@}", "@")};
 #undef F
 
+/* Bytes a defanged spelling can start with. */
+static const bool fang_first[256] = {['['] = true, ['('] = true, ['{'] = true, ['h'] = true,
+                                     ['H'] = true};
+
 /* The defanged spelling at s[0..n), if any. */
 static const fang *fang_at(const char *s, size_t n)
 {
@@ -76,7 +80,7 @@ static char *refang_marked(const char *s, size_t n, size_t *outlen, size_t **mar
     while (i < n) {
         /* copy the run up to the next byte a defanged spelling can start with */
         size_t j = i;
-        while (j < n && s[j] != '[' && s[j] != '(' && s[j] != '{' && (s[j] | 0x20) != 'h')
+        while (j < n && !fang_first[(unsigned char)s[j]])
             j++;
         memcpy(o, s + i, j - i);
         o += j - i;
@@ -149,7 +153,10 @@ char *vg_ioc_normalise(int type, const char *value)
 /* ---- classification ------------------------------------------------------------- */
 
 enum { C_SEP = 0, C_WIDE = 1, C_NARROW = 2, C_HEX = 4, C_DIGIT = 8, C_LABEL = 16,
-       C_TRIM_END = 32, C_TRIM_START = 64 };
+       C_TRIM_END = 32, C_TRIM_START = 64, C_MARK = 128 };
+/* C_MARK: a digit or one of . : @ / \ . A token with none of them is a plain word,
+ * which no indicator kind can be (a hash of letters a-f only is not worth the cost
+ * of looking at every word), so the scanner skips it without a closer look. */
 static unsigned char cls[256];
 
 static const psl_ctx_t *psl;
@@ -176,6 +183,10 @@ static void init_tables(void)
         cls[(unsigned char)*p] |= C_TRIM_END;
     for (const char *p = ".-_:@%+"; *p; p++)
         cls[(unsigned char)*p] |= C_TRIM_START;
+    for (int c = '0'; c <= '9'; c++)
+        cls[c] |= C_MARK;
+    for (const char *p = ".:@/\\"; *p; p++)
+        cls[(unsigned char)*p] |= C_MARK;
     cls[0] = C_SEP;
     psl = psl_latest(NULL);
     if (!psl)
@@ -519,9 +530,10 @@ static void wide(scan *s, size_t at, size_t n)
     }
     for (size_t i = 0; i < n;) {
         size_t j = i;
+        unsigned char seen = 0;
         while (j < n && (cls[(unsigned char)p[j]] & C_NARROW))
-            j++;
-        if (j - i >= 4)
+            seen |= cls[(unsigned char)p[j++]];
+        if (j - i >= 4 && (seen & C_MARK))
             narrow(s, at + i, j - i);
         i = j + 1;
     }
@@ -534,9 +546,10 @@ static void run_scan(scan *s, size_t m)
         while (i < m && !(cls[t[i]] & C_WIDE))
             i++;
         size_t start = i;
+        unsigned char seen = 0;
         while (i < m && (cls[t[i]] & C_WIDE))
-            i++;
-        if (i - start >= 4)
+            seen |= cls[t[i++]];
+        if (i - start >= 4 && (seen & C_MARK))
             wide(s, start, i - start);
     }
 }
@@ -547,9 +560,10 @@ static void run_scan(scan *s, size_t m)
  * upper-cased. */
 static inline unsigned char fold(vg_ioc_kind kind, bool lower, unsigned char c)
 {
+    /* ASCII only: indicators are ASCII, and this runs for every byte of every hit */
     if (kind == VG_IOC_CVE)
-        return (unsigned char)toupper(c);
-    return lower ? (unsigned char)tolower(c) : c;
+        return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+    return lower && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
 struct vg_ioc_slot {
