@@ -33,6 +33,7 @@ typedef struct vg_case_filter {
     const char *text;       /* full-text words over title and description; NULL = any */
     int limit;              /* 1..10000 */
     const vg_case_cursor *after; /* NULL = first page */
+    bool backward; /* the rows before `after` (or the last page), still in queue order */
 } vg_case_filter;
 
 #define VG_STATUS_OPEN_MASK 0x0fu /* every status but closed */

@@ -115,9 +115,14 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         rc = rc ? rc : vg_buf_adds(&sql, " AND c.rowid IN (SELECT rowid / 8 FROM fts"
                                          " WHERE fts MATCH ?5 AND rowid % 8 = 1)");
     if (f->after)
-        rc = rc ? rc : vg_buf_adds(&sql, " AND (c.severity, c.created_at, c.id) < (?8, ?9, ?10)");
-    rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY c.severity DESC, c.created_at DESC, c.id DESC"
-                                     " LIMIT ?6");
+        rc = rc ? rc : vg_buf_adds(&sql, f->backward
+                                             ? " AND (c.severity, c.created_at, c.id) > (?8, ?9, ?10)"
+                                             : " AND (c.severity, c.created_at, c.id) < (?8, ?9, ?10)");
+    /* Backward pages walk the same index the other way and are flipped below. */
+    rc = rc ? rc : vg_buf_adds(&sql, f->backward
+                                         ? " ORDER BY c.severity, c.created_at, c.id LIMIT ?6"
+                                         : " ORDER BY c.severity DESC, c.created_at DESC, c.id DESC"
+                                           " LIMIT ?6");
     if (rc) {
         vg_buf_free(&sql);
         return vg_fail(err, VG_EINVAL, "query too long");
@@ -165,6 +170,11 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         rc = ws_dberr(ws, err, "listing cases");
     sqlite3_finalize(st);
     free(q);
+    for (size_t i = 0; f->backward && i < out->n / 2; i++) {
+        vg_case t = out->items[i];
+        out->items[i] = out->items[out->n - 1 - i];
+        out->items[out->n - 1 - i] = t;
+    }
     if (rc)
         vg_case_list_free(out);
     return rc;

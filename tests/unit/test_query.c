@@ -105,6 +105,29 @@ static void check_pages(fx *fx_, vg_case_filter f)
             break;
     }
     assert_int_equal(got, nwant);
+
+    /* and backwards from the end: the last page, then the ones before it */
+    size_t back = nwant;
+    f.after = NULL;
+    f.backward = true;
+    for (;;) {
+        vg_case_list l;
+        assert_int_equal(vg_cases_list(fx_->ws, &f, &l, &err), VG_OK);
+        assert_true(l.n <= back);
+        for (size_t i = 0; i < l.n; i++)
+            assert_string_equal(l.items[i].id, want[back - l.n + i]);
+        back -= l.n;
+        bool more = l.more;
+        if (l.n) {
+            vg_case_cursor_format(&l.items[0], cs, sizeof cs);
+            assert_int_equal(vg_case_cursor_parse(cs, &cur, &err), VG_OK);
+            f.after = &cur;
+        }
+        vg_case_list_free(&l);
+        if (!more)
+            break;
+    }
+    assert_int_equal(back, 0);
 }
 
 static void test_filters_and_pages(void **state)
