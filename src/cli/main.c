@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "paths.h"
+#include "tui.h"
 #include "vigil/op.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -219,6 +220,28 @@ int main(int argc, char **argv)
     char *queue[] = {"cases"};
     int nargs = argc - i;
     char **args = argv + i;
+    if (nargs == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        /* On a terminal, `vigil` is the workstation; into a pipe it prints the queue. */
+        c.name = "tui";
+        int rc = cli_open(&c, 0);
+        char *state = paths_state(), *log = NULL;
+        if (rc == EXIT_OK) {
+            size_t n = strlen(state) + 16;
+            log = vg_xmalloc(n);
+            snprintf(log, n, "%s/vigil.log", state);
+            vg_err err = {0};
+            if (paths_ensure_parent(log, &err) != VG_OK)
+                rc = cli_fail(&c, &err);
+            else
+                rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, log);
+        }
+        free(log);
+        free(state);
+        vg_ws_close(c.ws);
+        free(c.db_path);
+        free(c.actor);
+        return rc;
+    }
     if (nargs == 0) {
         args = queue;
         nargs = 1;

@@ -1,0 +1,260 @@
+/*
+ * commands.c — the TUI's command table and default key bindings.
+ *
+ * Every key runs a command string through tui_dispatch, the same function the `:`
+ * line uses, and the help overlay is generated from these two tables, so what the
+ * analyst reads in `?` is exactly what the keys do. Default bindings avoid tmux's
+ * prefix keys (C-b, C-a). Write commands build ops and go through vg_apply.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+#include "vigil/model.h"
+#include "vigil/op.h"
+
+typedef struct tcmd {
+    const char *name;
+    const char *args;
+    const char *help;
+    int (*fn)(tui *t, int argc, char **argv);
+} tcmd;
+
+/* A page is the visible rows less the header, breadcrumbs, column titles and
+ * status line. */
+static int page_rows(const tui *t) { return t->rows > 6 ? t->rows - 5 : 1; }
+
+static int c_quit(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    t->quit = true;
+    return 0;
+}
+
+static int step(tui *t, int delta)
+{
+    if (t->view == VIEW_QUEUE)
+        tui_queue_move(t, delta);
+    else
+        tui_case_scroll(t, delta);
+    return 0;
+}
+
+static int c_down(tui *t, int argc, char **argv) { (void)argc, (void)argv; return step(t, 1); }
+static int c_up(tui *t, int argc, char **argv) { (void)argc, (void)argv; return step(t, -1); }
+static int c_page_down(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return step(t, page_rows(t));
+}
+static int c_page_up(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return step(t, -page_rows(t));
+}
+
+static int ends(tui *t, bool bottom)
+{
+    if (t->view == VIEW_QUEUE)
+        tui_queue_ends(t, bottom);
+    else
+        tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
+    return 0;
+}
+static int c_top(tui *t, int argc, char **argv) { (void)argc, (void)argv; return ends(t, false); }
+static int c_bottom(tui *t, int argc, char **argv) { (void)argc, (void)argv; return ends(t, true); }
+
+static int c_open(tui *t, int argc, char **argv)
+{
+    vg_id id;
+    vg_err err = {0};
+    if (argc > 1) {
+        if (vg_case_resolve(t->ws, argv[1], id, &err) != VG_OK) {
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+            return 1;
+        }
+        tui_case_open(t, id);
+    } else if (t->view == VIEW_QUEUE && t->page.n) {
+        tui_case_open(t, t->page.items[t->sel].id);
+    }
+    return 0;
+}
+
+static int c_back(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (t->help)
+        t->help = false;
+    else if (t->view == VIEW_CASE) {
+        t->view = VIEW_QUEUE;
+        tui_queue_load(t);
+    }
+    return 0;
+}
+
+static int c_help(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    t->help = !t->help;
+    return 0;
+}
+
+static int c_tab(tui *t, int argc, char **argv)
+{
+    if (t->view == VIEW_CASE)
+        tui_case_tab(t, argc > 1 && strcmp(argv[1], "prev") == 0 ? -1 : 1);
+    return 0;
+}
+
+static int c_refresh(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (t->view == VIEW_CASE)
+        tui_case_open(t, t->case_id);
+    else
+        tui_queue_load(t);
+    return 0;
+}
+
+/* Apply an op to the current case and say what happened. */
+static int write_op(tui *t, vg_op *op, const char *done)
+{
+    vg_err err = {0};
+    vg_rc rc = vg_apply(t->ws, op, &err);
+    vg_op_free(op);
+    snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? done : err.msg);
+    c_refresh(t, 0, NULL);
+    return rc == VG_OK ? 0 : 1;
+}
+
+static const char *need_case(tui *t)
+{
+    const char *id = tui_current_case(t);
+    if (!id)
+        snprintf(t->msg, sizeof t->msg, "no case selected");
+    return id;
+}
+
+static int c_status(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    if (argc < 2) {
+        snprintf(t->msg, sizeof t->msg, "status: give one of new, in_progress, on_hold,"
+                                        " contained, closed RESOLUTION");
+        return 1;
+    }
+    vg_op *op = vg_op_case_set(id, "status", argv[1]);
+    if (argc > 2)
+        cJSON_AddStringToObject(op->payload, "resolution", argv[2]);
+    return write_op(t, op, "status changed");
+}
+
+static int c_severity(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id || argc < 2)
+        return id ? (snprintf(t->msg, sizeof t->msg, "severity: give one of info, low, medium,"
+                                                     " high, critical"), 1) : 1;
+    return write_op(t, vg_op_case_set(id, "severity", argv[1]), "severity changed");
+}
+
+static int c_assign(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    const char *who = argc > 1 ? (strcmp(argv[1], "me") == 0 ? t->actor : argv[1]) : t->actor;
+    return write_op(t, vg_op_case_set(id, "assignee", who), "assigned");
+}
+
+static int c_note(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    char text[2048] = "";
+    for (int i = 1; i < argc; i++) {
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof text - l, "%s%s", i > 1 ? " " : "", argv[i]);
+    }
+    return write_op(t, vg_op_note_add(id, text), "note added");
+}
+
+static const tcmd commands[] = {
+    {"quit", "", "leave vigil", c_quit},
+    {"down", "", "next row, or scroll down", c_down},
+    {"up", "", "previous row, or scroll up", c_up},
+    {"page-down", "", "a page down", c_page_down},
+    {"page-up", "", "a page up", c_page_up},
+    {"top", "", "the first row", c_top},
+    {"bottom", "", "the last row", c_bottom},
+    {"open", "[REF]", "open the selected case, or the one named", c_open},
+    {"back", "", "close help, or go back to the queue", c_back},
+    {"help", "", "this overlay", c_help},
+    {"tab", "[next|prev]", "the next tab of a case", c_tab},
+    {"refresh", "", "read the workspace again", c_refresh},
+    {"status", "S [RESOLUTION]", "set the case's status (closed needs a resolution)", c_status},
+    {"severity", "S", "set the case's severity", c_severity},
+    {"assign", "[NAME|me]", "assign the case (to you by default)", c_assign},
+    {"note", "TEXT...", "add a note to the case", c_note},
+};
+
+/* Default bindings: a key name and the command string it runs. */
+static const struct binding {
+    const char *key, *command;
+} bindings[] = {
+    {"j", "down"},         {"Down", "down"},       {"k", "up"},          {"Up", "up"},
+    {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
+    {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
+    {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
+    {"r", "refresh"},      {"a", "assign me"},
+};
+
+const char *tui_binding(const char *key)
+{
+    for (size_t i = 0; i < sizeof bindings / sizeof *bindings; i++)
+        if (strcmp(bindings[i].key, key) == 0)
+            return bindings[i].command;
+    return NULL;
+}
+
+int tui_dispatch(tui *t, const char *command)
+{
+    char buf[2048], *argv[64];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "%s", command);
+    for (char *p = buf; *p && argc < 64;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        argv[argc++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    if (argc == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(commands[i].name, argv[0]) == 0)
+            return commands[i].fn(t, argc, argv);
+    snprintf(t->msg, sizeof t->msg, "unknown command '%.64s' (? lists them)", argv[0]);
+    return 1;
+}
+
+size_t tui_help_lines(char lines[][128], size_t max)
+{
+    size_t n = 0;
+    if (n < max)
+        snprintf(lines[n++], 128, "Keys                       (: runs any command below)");
+    for (size_t i = 0; i < sizeof bindings / sizeof *bindings && n < max; i++)
+        snprintf(lines[n++], 128, "  %-8s %s", bindings[i].key, bindings[i].command);
+    if (n < max)
+        snprintf(lines[n++], 128, "Commands");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands && n < max; i++)
+        snprintf(lines[n++], 128, "  %-10s %-16s %s", commands[i].name, commands[i].args,
+                 commands[i].help);
+    return n;
+}

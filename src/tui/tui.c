@@ -1,0 +1,651 @@
+/*
+ * tui.c — the curses workstation: terminal lifecycle, the main loop, drawing, the
+ * case queue and the case view.
+ *
+ * The terminal is always restored: on quit, at exit, on fatal signals and before an
+ * out-of-memory abort; stderr goes to a log file while curses owns the screen, so
+ * no library message can paint over it (the htop rules). The loop waits in poll()
+ * for a key or one second; on the tick, PRAGMA data_version tells cheaply whether
+ * another process wrote, and the view reloads. The queue is a window: only the rows
+ * on screen are read (keyset pages both ways), so 100,000 cases cost what one
+ * screen costs. Every string from data is made safe when drawn, nowhere else.
+ */
+#include <curses.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "tui.h"
+#include "vigil/model.h"
+#include "vigil/text.h"
+
+enum { PAIR_CRIT = 1, PAIR_HIGH, PAIR_MED, PAIR_LOW, PAIR_BAR };
+
+static volatile sig_atomic_t curses_on;
+
+static void restore(void)
+{
+    if (curses_on) {
+        curses_on = 0;
+        endwin();
+    }
+}
+
+static void on_fatal(int sig)
+{
+    restore();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* ---- drawing ------------------------------------------------------------------- */
+
+/* Draw data text at (y, x), made safe and cut to cols columns. */
+static void put_text(tui *t, int y, int x, int cols, const char *s, bool pad)
+{
+    if (cols <= 0)
+        return;
+    char *safe = vg_text_safe_dup(s ? s : "", t->ascii ? VG_TEXT_ASCII : 0);
+    char *fit = vg_xmalloc((size_t)cols * 4 + 4);
+    vg_text_fit(safe, (size_t)cols, pad, t->ascii, fit);
+    mvaddstr(y, x, fit);
+    free(fit);
+    free(safe);
+}
+
+static int sev_attr(const tui *t, int sev)
+{
+    static const int pair[] = {0, PAIR_LOW, PAIR_MED, PAIR_HIGH, PAIR_CRIT};
+    if (!t->color || sev < 0 || sev > 4 || !pair[sev])
+        return sev >= 4 ? A_BOLD : 0;
+    return COLOR_PAIR(pair[sev]) | (sev >= 3 ? A_BOLD : 0);
+}
+
+static void draw_frame(tui *t, const char *crumbs, const char *keys)
+{
+    vg_counts k = {0};
+    vg_err err = {0};
+    if (vg_counts_get(t->ws, &k, &err) != VG_OK)
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    char head[512];
+    snprintf(head, sizeof head, " vigil  %s  %s   open %lld  new %lld  critical %lld",
+             vg_ws_path(t->ws), t->actor, (long long)k.open, (long long)k.new_,
+             (long long)k.critical_open);
+    attron(A_REVERSE);
+    put_text(t, 0, 0, t->cols, head, true);
+    attroff(A_REVERSE);
+    attron(A_BOLD);
+    put_text(t, 1, 0, t->cols, crumbs, true);
+    attroff(A_BOLD);
+    attron(A_REVERSE);
+    put_text(t, t->rows - 1, 0, t->cols, t->msg[0] ? t->msg : keys, true);
+    attroff(A_REVERSE);
+}
+
+static void fmt_age(int64_t ms, char *out, size_t outsz)
+{
+    int64_t d = ((int64_t)time(NULL) * 1000 - ms) / 60000;
+    if (d < 0)
+        d = 0;
+    if (d < 60)
+        snprintf(out, outsz, "%lldm", (long long)d);
+    else if (d < 48 * 60)
+        snprintf(out, outsz, "%lldh", (long long)(d / 60));
+    else
+        snprintf(out, outsz, "%lldd", (long long)(d / 1440));
+}
+
+static void draw_queue(tui *t)
+{
+    draw_frame(t, " Queue", " j/k move  Enter open  : command  ? help  q quit");
+    int title_x = 50;
+    attron(A_UNDERLINE);
+    mvaddstr(2, 0, "REF    SEV      STATUS      ASSIGNEE   AGE ALERTS");
+    put_text(t, 2, title_x, t->cols - title_x, "TITLE", true);
+    attroff(A_UNDERLINE);
+    for (size_t i = 0; i < t->page.n && (int)i + 3 < t->rows - 1; i++) {
+        const vg_case *c = &t->page.items[i];
+        int y = (int)i + 3, sel = (int)i == t->sel ? A_REVERSE : 0;
+        char ref[16], age[16], cnt[16];
+        snprintf(ref, sizeof ref, "#%lld", (long long)c->ref);
+        fmt_age(c->created_at, age, sizeof age);
+        snprintf(cnt, sizeof cnt, "%6lld", (long long)c->alert_count);
+        attron(sel);
+        move(y, 0);
+        clrtoeol();
+        put_text(t, y, 0, 7, ref, true);
+        attron(sev_attr(t, c->severity));
+        put_text(t, y, 7, 9, vg_enum_name(&VG_SEVERITY, c->severity), true);
+        attroff(sev_attr(t, c->severity));
+        attron(sel);
+        put_text(t, y, 16, 12, vg_enum_name(&VG_STATUS, c->status), true);
+        put_text(t, y, 28, 10, *c->assignee ? c->assignee : "-", true);
+        put_text(t, y, 38, 5, age, true);
+        put_text(t, y, 43, 7, cnt, true);
+        put_text(t, y, title_x, t->cols - title_x, c->title, true);
+        attroff(sel);
+    }
+    if (t->page.n == 0)
+        mvaddstr(3, 0, "(no cases)");
+}
+
+/* ---- the queue --------------------------------------------------------------------- */
+
+static int queue_rows(const tui *t) { return t->rows > 5 ? t->rows - 4 : 1; }
+
+static void cursor_of(const vg_case *c, vg_case_cursor *out)
+{
+    out->severity = c->severity;
+    out->created_at = c->created_at;
+    memcpy(out->id, c->id, sizeof out->id);
+}
+
+static bool list(tui *t, const vg_case_cursor *after, bool backward, int limit, vg_case_list *out)
+{
+    vg_case_filter f = {.limit = limit, .after = after, .backward = backward};
+    vg_err err = {0};
+    if (vg_cases_list(t->ws, &f, out, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return false;
+    }
+    return true;
+}
+
+void tui_queue_load(tui *t)
+{
+    vg_case_list l;
+    if (!list(t, t->has_after ? &t->after : NULL, false, queue_rows(t), &l))
+        return;
+    vg_case_list_free(&t->page);
+    t->page = l;
+    if (t->sel >= (int)t->page.n)
+        t->sel = t->page.n ? (int)t->page.n - 1 : 0;
+}
+
+/* Start the window at the row `back` rows above its first row (as far as exists). */
+static void window_up(tui *t, int back)
+{
+    if (!t->page.n)
+        return;
+    vg_case_cursor first;
+    cursor_of(&t->page.items[0], &first);
+    vg_case_list l;
+    if (!list(t, &first, true, back + 1, &l))
+        return;
+    if ((int)l.n == back + 1) { /* l[0] is the row before the new first row */
+        cursor_of(&l.items[0], &t->after);
+        t->has_after = true;
+    } else {
+        t->has_after = false;
+    }
+    vg_case_list_free(&l);
+    tui_queue_load(t);
+}
+
+void tui_queue_move(tui *t, int delta)
+{
+    int n = (int)t->page.n, rows = queue_rows(t);
+    if (n == 0)
+        return;
+    int target = t->sel + delta;
+    if (target >= 0 && target < n) {
+        t->sel = target;
+        return;
+    }
+    if (target >= n) {
+        if (!t->page.more) {
+            t->sel = n - 1;
+            return;
+        }
+        int shift = target - n + 1; /* rows to scroll; at most a page */
+        if (shift > rows)
+            shift = rows;
+        cursor_of(&t->page.items[shift - 1], &t->after);
+        t->has_after = true;
+        tui_queue_load(t);
+        t->sel = (int)t->page.n - 1;
+        if (delta > 1 && target - shift < (int)t->page.n)
+            t->sel = target - shift;
+        return;
+    }
+    window_up(t, -target);
+    t->sel = 0;
+}
+
+void tui_queue_ends(tui *t, bool bottom)
+{
+    t->sel = 0;
+    t->has_after = false;
+    if (!bottom) {
+        tui_queue_load(t);
+        return;
+    }
+    vg_case_list l;
+    int rows = queue_rows(t);
+    if (!list(t, NULL, true, rows + 1, &l))
+        return;
+    if ((int)l.n == rows + 1) {
+        cursor_of(&l.items[0], &t->after);
+        t->has_after = true;
+    }
+    vg_case_list_free(&l);
+    tui_queue_load(t);
+    t->sel = t->page.n ? (int)t->page.n - 1 : 0;
+}
+
+/* ---- the case view ----------------------------------------------------------------- */
+
+static void lines_free(tui *t)
+{
+    for (size_t i = 0; i < t->nlines; i++)
+        free(t->lines[i]);
+    free(t->lines);
+    t->lines = NULL;
+    t->nlines = 0;
+}
+
+static void add_line(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(tui *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = vg_xstrdup("");
+    va_end(ap);
+    /* a multi-line value (a description, a note) becomes several lines */
+    for (char *p = s, *nl; p; p = nl ? nl + 1 : NULL) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        t->lines = vg_xrealloc(t->lines, (t->nlines + 1) * sizeof *t->lines);
+        t->lines[t->nlines++] = vg_xstrdup(p);
+    }
+    free(s);
+}
+
+static void fmt_time(int64_t ms, char *out, size_t outsz)
+{
+    if (!ms) {
+        snprintf(out, outsz, "-");
+        return;
+    }
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&s, &tm);
+    strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
+}
+
+static void tab_overview(tui *t, const vg_case *c)
+{
+    char a[32], b[32];
+    add_line(t, "%s", c->title);
+    add_line(t, "%s", "");
+    add_line(t, "severity   %s", vg_enum_name(&VG_SEVERITY, c->severity));
+    add_line(t, "status     %s%s%s%s", vg_enum_name(&VG_STATUS, c->status),
+             c->resolution >= 0 ? " (" : "", c->resolution >= 0 ? vg_enum_name(&VG_RESOLUTION, c->resolution) : "",
+             c->resolution >= 0 ? ")" : "");
+    add_line(t, "assignee   %s", *c->assignee ? c->assignee : "-");
+    add_line(t, "tlp / pap  %s / %s", vg_enum_name(&VG_TLP, c->tlp), vg_enum_name(&VG_PAP, c->pap));
+    add_line(t, "tags       %s", c->tags);
+    add_line(t, "ATT&CK     %s", c->techniques);
+    add_line(t, "alerts     %lld", (long long)c->alert_count);
+    fmt_time(c->created_at, a, sizeof a);
+    fmt_time(c->updated_at, b, sizeof b);
+    add_line(t, "created    %s by %s    updated %s", a, c->created_by, b);
+    if (*c->description) {
+        add_line(t, "%s", "");
+        add_line(t, "%s", c->description);
+    }
+}
+
+static void tab_timeline(tui *t, const vg_case *c)
+{
+    vg_event *e = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_timeline(t->ws, c->id, VG_BY_OCCURRED, 0, &e, &n, &err) != VG_OK) {
+        add_line(t, "%s", err.msg);
+        return;
+    }
+    add_line(t, "%-16s  %-16s  %-8s %s", "OCCURRED", "RECORDED", "KIND", "SUMMARY");
+    for (size_t i = 0; i < n; i++) {
+        char a[32], b[32];
+        fmt_time(e[i].occurred_at, a, sizeof a);
+        fmt_time(e[i].recorded_at, b, sizeof b);
+        add_line(t, "%-16s  %-16s  %-8s %s%s", a, b, vg_enum_name(&VG_EVENT_KIND, e[i].kind),
+                 e[i].starred ? "* " : "", e[i].summary);
+    }
+    vg_events_free(e, n);
+}
+
+static void tab_artifacts(tui *t, const vg_case *c)
+{
+    vg_artifact *a = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_artifacts_of_case(t->ws, c->id, &a, &n, &err) != VG_OK) {
+        add_line(t, "%s", err.msg);
+        return;
+    }
+    add_line(t, "%-10s %-3s %-12s %5s  %s", "TYPE", "IOC", "TLP", "SEEN", "VALUE");
+    for (size_t i = 0; i < n; i++)
+        add_line(t, "%-10s %-3s %-12s %5lld  %s%s", vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type),
+                 a[i].is_ioc ? "yes" : "-", vg_enum_name(&VG_TLP, a[i].tlp),
+                 (long long)a[i].sightings, a[i].value,
+                 a[i].other_cases ? "   (also on other cases)" : "");
+    vg_artifacts_free(a, n);
+}
+
+static void tab_tasks(tui *t, const vg_case *c)
+{
+    vg_task *k = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_tasks_of_case(t->ws, c->id, &k, &n, &err) != VG_OK) {
+        add_line(t, "%s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || k[i].phase != k[i - 1].phase)
+            add_line(t, "%s", vg_enum_name(&VG_PHASE, k[i].phase));
+        static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
+        add_line(t, "  %2zu %s %s", i + 1, box[k[i].status & 3], k[i].title);
+    }
+    if (!n)
+        add_line(t, "%s", "(no tasks)");
+    vg_tasks_free(k, n);
+}
+
+static void tab_notes(tui *t, const vg_case *c)
+{
+    vg_note *nt = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_notes_of_case(t->ws, c->id, &nt, &n, &err) != VG_OK) {
+        add_line(t, "%s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char a[32];
+        fmt_time(nt[i].created_at, a, sizeof a);
+        add_line(t, "%s  %s:", a, nt[i].author);
+        add_line(t, "%s", nt[i].body);
+        add_line(t, "%s", "");
+    }
+    if (!n)
+        add_line(t, "%s", "(no notes; :note TEXT adds one)");
+    vg_notes_free(nt, n);
+}
+
+/* The case tabs. Later issues add Graph, Copilot and Ledger here. */
+static const struct tab {
+    const char *name;
+    void (*build)(tui *t, const vg_case *c);
+} tabs[] = {
+    {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
+    {"Tasks", tab_tasks},       {"Notes", tab_notes},
+};
+#define NTABS ((int)(sizeof tabs / sizeof *tabs))
+
+void tui_case_open(tui *t, const char *case_id)
+{
+    vg_case c;
+    vg_err err = {0};
+    if (case_id != t->case_id)
+        memcpy(t->case_id, case_id, sizeof t->case_id);
+    if (vg_case_get(t->ws, t->case_id, &c, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    if (t->view != VIEW_CASE)
+        t->tab = 0, t->scroll = 0;
+    t->view = VIEW_CASE;
+    lines_free(t);
+    tabs[t->tab].build(t, &c);
+    vg_case_clear(&c);
+}
+
+void tui_case_tab(tui *t, int delta)
+{
+    t->tab = (t->tab + delta + NTABS) % NTABS;
+    t->scroll = 0;
+    tui_case_open(t, t->case_id);
+}
+
+void tui_case_scroll(tui *t, int delta)
+{
+    long s = (long)t->scroll + delta, max = (long)t->nlines - (t->rows - 5);
+    if (s > max)
+        s = max;
+    if (s < 0)
+        s = 0;
+    t->scroll = (int)s;
+}
+
+const char *tui_current_case(tui *t)
+{
+    if (t->view == VIEW_CASE)
+        return t->case_id;
+    return t->page.n ? t->page.items[t->sel].id : NULL;
+}
+
+static void draw_case(tui *t)
+{
+    vg_case c;
+    vg_err err = {0};
+    char crumbs[600] = " Queue > case";
+    if (vg_case_get(t->ws, t->case_id, &c, &err) == VG_OK) {
+        snprintf(crumbs, sizeof crumbs, " Queue > #%lld %s", (long long)c.ref, c.title);
+        vg_case_clear(&c);
+    }
+    draw_frame(t, crumbs, " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
+    int x = 1;
+    for (int i = 0; i < NTABS; i++) {
+        char label[32];
+        snprintf(label, sizeof label, " %s ", tabs[i].name);
+        if (i == t->tab)
+            attron(A_REVERSE);
+        put_text(t, 2, x, t->cols - x, label, false);
+        if (i == t->tab)
+            attroff(A_REVERSE);
+        x += (int)strlen(label) + 1;
+    }
+    for (int y = 3; y < t->rows - 1; y++) {
+        size_t i = (size_t)t->scroll + (size_t)(y - 3);
+        if (i < t->nlines)
+            put_text(t, y, 1, t->cols - 1, t->lines[i], false);
+    }
+}
+
+static void draw_help(tui *t)
+{
+    char lines[64][128];
+    size_t n = tui_help_lines(lines, 64);
+    int w = t->cols > 84 ? 80 : t->cols - 4, h = t->rows - 4, x = (t->cols - w) / 2;
+    for (int y = 0; y < h; y++) {
+        move(2 + y, x);
+        for (int i = 0; i < w; i++)
+            addch(' ' | A_REVERSE);
+        if ((size_t)y < n) {
+            attron(A_REVERSE);
+            put_text(t, 2 + y, x + 1, w - 2, lines[y], false);
+            attroff(A_REVERSE);
+        }
+    }
+}
+
+static void draw(tui *t)
+{
+    erase();
+    if (t->view == VIEW_QUEUE)
+        draw_queue(t);
+    else
+        draw_case(t);
+    if (t->help)
+        draw_help(t);
+    refresh();
+}
+
+/* ---- input --------------------------------------------------------------------------- */
+
+/* The name a key is bound by: "j", "Enter", "Down", "Tab"... */
+static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
+{
+    static const struct { int code; const char *name; } named[] = {
+        {KEY_DOWN, "Down"}, {KEY_UP, "Up"},     {KEY_NPAGE, "NPage"}, {KEY_PPAGE, "PPage"},
+        {KEY_HOME, "Home"}, {KEY_END, "End"},   {KEY_ENTER, "Enter"}, {KEY_BTAB, "BTab"},
+        {KEY_LEFT, "Left"}, {KEY_RIGHT, "Right"},
+    };
+    out[0] = '\0';
+    if (is_key == KEY_CODE_YES) {
+        for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+            if ((wint_t)named[i].code == ch)
+                snprintf(out, outsz, "%s", named[i].name);
+        return;
+    }
+    if (ch == '\n' || ch == '\r')
+        snprintf(out, outsz, "Enter");
+    else if (ch == 27)
+        snprintf(out, outsz, "Esc");
+    else if (ch == '\t')
+        snprintf(out, outsz, "Tab");
+    else if (ch > 32 && ch < 127)
+        snprintf(out, outsz, "%c", (int)ch);
+}
+
+/* Read a `:` command on the status line; empty on Esc. */
+static void read_command(tui *t, char *out, size_t outsz)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    curs_set(1);
+    for (;;) {
+        move(t->rows - 1, 0);
+        clrtoeol();
+        put_text(t, t->rows - 1, 0, t->cols, ":", false);
+        put_text(t, t->rows - 1, 1, t->cols - 1, out, false);
+        refresh();
+        wint_t ch;
+        int k = get_wch(&ch);
+        if (k == ERR)
+            continue;
+        if (k == OK && (ch == '\n' || ch == '\r'))
+            break;
+        if (k == OK && ch == 27) {
+            out[0] = '\0';
+            break;
+        }
+        if ((k == KEY_CODE_YES && ch == KEY_BACKSPACE) || (k == OK && (ch == 127 || ch == 8))) {
+            while (len && ((unsigned char)out[len - 1] & 0xc0) == 0x80)
+                len--;
+            if (len)
+                len--;
+            out[len] = '\0';
+            continue;
+        }
+        if (k == OK && ch >= 32) {
+            char mb[8];
+            mbstate_t st = {0};
+            size_t n = wcrtomb(mb, (wchar_t)ch, &st);
+            if (n != (size_t)-1 && len + n < outsz) {
+                memcpy(out + len, mb, n);
+                len += n;
+                out[len] = '\0';
+            }
+        }
+    }
+    curs_set(0);
+}
+
+int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path)
+{
+    tui t = {.ws = ws, .actor = actor, .ascii = ascii};
+    /* stderr goes to the log while curses owns the screen */
+    if (log_path && !freopen(log_path, "a", stderr))
+        return 1;
+    if (!initscr())
+        return 1;
+    curses_on = 1;
+    atexit(restore);
+    vg_set_oom_hook(restore);
+    static const int fatal[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+        signal(fatal[i], on_fatal);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    const char *no_color = getenv("NO_COLOR");
+    t.color = has_colors() && !(no_color && *no_color);
+    if (t.color) {
+        start_color();
+        use_default_colors();
+        init_pair(PAIR_CRIT, COLOR_RED, -1);
+        init_pair(PAIR_HIGH, COLOR_YELLOW, -1);
+        init_pair(PAIR_MED, COLOR_CYAN, -1);
+        init_pair(PAIR_LOW, COLOR_BLUE, -1);
+    }
+    getmaxyx(stdscr, t.rows, t.cols);
+    tui_queue_load(&t);
+    int changed;
+    vg_err err = {0};
+    if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
+        snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
+
+    while (!t.quit) {
+        /* The size, read from the terminal on every wake (key, signal or tick):
+         * a SIGWINCH that curses did not see still lands within a second. */
+        struct winsize wsz;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &wsz) == 0 && wsz.ws_row && wsz.ws_col &&
+            (wsz.ws_row != t.rows || wsz.ws_col != t.cols)) {
+            resizeterm(wsz.ws_row, wsz.ws_col);
+            getmaxyx(stdscr, t.rows, t.cols);
+            tui_dispatch(&t, "refresh");
+        }
+        draw(&t);
+        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+        int ready = poll(&pfd, 1, 1000);
+        if (ready < 0)
+            continue; /* a signal: look at the size again */
+        if (ready == 0) { /* the tick: did another process write? */
+            if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed)
+                tui_dispatch(&t, "refresh");
+            continue;
+        }
+        wint_t ch;
+        int k = get_wch(&ch);
+        if (k == ERR)
+            continue;
+        if (k == KEY_CODE_YES && ch == KEY_RESIZE) {
+            getmaxyx(stdscr, t.rows, t.cols);
+            tui_dispatch(&t, "refresh");
+            continue;
+        }
+        t.msg[0] = '\0';
+        if (k == OK && ch == ':') {
+            char cmd[1024];
+            read_command(&t, cmd, sizeof cmd);
+            if (cmd[0])
+                tui_dispatch(&t, cmd);
+            continue;
+        }
+        char name[32];
+        binding_name(k, ch, name, sizeof name);
+        const char *cmd = name[0] ? tui_binding(name) : NULL;
+        if (cmd)
+            tui_dispatch(&t, cmd);
+    }
+    restore();
+    vg_case_list_free(&t.page);
+    lines_free(&t);
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * tui.h — the curses workstation: what the command table and the views share.
+ *
+ * One command table (commands.c) drives the key bindings, the `:` line and the
+ * help overlay (DESIGN.md rule 3): a binding maps a key name to a command string,
+ * as tmux does, so rebinding is the same mechanism as the defaults. Views read
+ * the workspace through windowed queries and write only through vg_apply.
+ */
+#ifndef VIGIL_TUI_H
+#define VIGIL_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vigil/query.h"
+#include "vigil/ws.h"
+
+typedef enum { VIEW_QUEUE, VIEW_CASE } tui_view;
+
+typedef struct tui {
+    vg_ws *ws;
+    const char *actor;
+    bool ascii, color;
+    int rows, cols;
+    tui_view view;
+    bool help, quit;
+    char msg[256];      /* one line of feedback in the status line */
+    /* the queue: a window of rows after `after` (none: from the top) */
+    vg_case_list page;
+    vg_case_cursor after;
+    bool has_after;
+    int sel;
+    /* the open case */
+    vg_id case_id;
+    int tab;
+    char **lines;       /* the tab's text, unsafe data, made safe when drawn */
+    size_t nlines;
+    int scroll;
+} tui;
+
+/* Run the workstation on an open workspace until the analyst quits. Returns the
+ * process exit code. The terminal is restored on every exit path. */
+int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path);
+
+/* commands.c */
+int tui_dispatch(tui *t, const char *command); /* run a command string */
+const char *tui_binding(const char *key);       /* the command a key runs, or NULL */
+/* The help overlay's lines (bindings, then commands); fills at most max. */
+size_t tui_help_lines(char lines[][128], size_t max);
+
+/* tui.c, for the commands */
+void tui_queue_load(tui *t);
+void tui_queue_move(tui *t, int delta);
+void tui_queue_ends(tui *t, bool bottom);
+void tui_case_open(tui *t, const char *case_id);
+void tui_case_tab(tui *t, int delta);
+void tui_case_scroll(tui *t, int delta);
+/* The case a write command applies to: the open one, else the selected row. */
+const char *tui_current_case(tui *t);
+
+#endif
