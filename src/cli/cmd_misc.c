@@ -15,7 +15,9 @@
 #include "vg_config.h"
 #include "vigil/demo.h"
 #include "vigil/json.h"
+#include "vigil/metrics.h"
 #include "vigil/query.h"
+#include "vigil/text.h"
 
 static int cmd_init(cli *c, int argc, char **argv)
 {
@@ -151,6 +153,75 @@ static int cmd_search(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int cmd_dash(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"days=", NULL}, {"json", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 0, &npos)))
+        return rc;
+    int64_t days = 30;
+    const char *v = opt_get(o, 2, "days");
+    if (v && (rc = parse_count(c, "days", v, 1, VG_DASH_MAX_DAYS, &days)))
+        return rc;
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_dash d;
+    vg_err err = {0};
+    if (vg_dash_compute(c->ws, vg_now_ms(), (int)days, &d, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (opt_get(o, 2, "json")) {
+        cJSON *j = cJSON_CreateObject(), *a, *b;
+        cJSON_AddNumberToObject(j, "days", d.days);
+        cJSON_AddItemToObject(j, "opened", a = cJSON_CreateArray());
+        cJSON_AddItemToObject(j, "closed", b = cJSON_CreateArray());
+        for (int i = 0; i < d.days; i++) {
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)d.opened[i]));
+            cJSON_AddItemToArray(b, cJSON_CreateNumber((double)d.closed[i]));
+        }
+        if (d.has_mtta)
+            cJSON_AddNumberToObject(j, "mtta_seconds", (double)d.mtta_ms / 1000);
+        else
+            cJSON_AddNullToObject(j, "mtta_seconds");
+        if (d.has_mttr)
+            cJSON_AddNumberToObject(j, "mttr_seconds", (double)d.mttr_ms / 1000);
+        else
+            cJSON_AddNullToObject(j, "mttr_seconds");
+        cJSON_AddNumberToObject(j, "open", (double)d.open);
+        cJSON *heat = cJSON_AddObjectToObject(j, "severity_status");
+        for (int s = 0; s < 5; s++) {
+            cJSON *row = cJSON_AddObjectToObject(heat, vg_enum_name(&VG_SEVERITY, s));
+            for (int st = 0; st < 5; st++)
+                cJSON_AddNumberToObject(row, vg_enum_name(&VG_STATUS, st), (double)d.heat[s][st]);
+        }
+        static const char *const buckets[] = {"<1d", "1-3d", "3-7d", "7-30d", ">30d"};
+        cJSON *aging = cJSON_AddObjectToObject(j, "aging");
+        for (int i = 0; i < 5; i++)
+            cJSON_AddNumberToObject(aging, buckets[i], (double)d.aging[i]);
+        cJSON *sh = cJSON_AddArrayToObject(j, "shared_artifacts");
+        for (size_t i = 0; i < d.nshared; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddStringToObject(x, "type", d.shared[i].type);
+            char *val = vg_utf8_repair(d.shared[i].value);
+            cJSON_AddStringToObject(x, "value", val);
+            free(val);
+            cJSON_AddNumberToObject(x, "cases", (double)d.shared[i].cases);
+            cJSON_AddItemToArray(sh, x);
+        }
+        out_json(j);
+    } else {
+        size_t n;
+        char **lines = vg_dash_render(&d, c->text_flags & VG_TEXT_ASCII, &n);
+        for (size_t i = 0; i < n; i++) {
+            out_safe(c, lines[i]);
+            putchar('\n');
+        }
+        vg_lines_free(lines, n);
+    }
+    vg_dash_clear(&d);
+    return EXIT_OK;
+}
+
 static int cmd_audit_verify(cli *c, int argc, char **argv)
 {
     char *pos[1];
@@ -264,6 +335,9 @@ const command cli_commands[] = {
     {"refang", "[FILE...]", "copy text with defanged indicators restored", NULL, cmd_refang},
     {"search", "QUERY... [--limit N] [--json]",
      "full-text search over cases, notes, alerts and artifacts", NULL, cmd_search},
+    {"dash", "[--days N] [--json]",
+     "the dashboard: opened and closed per day, MTTA and MTTR, severity x status, aging,"
+     " most shared artifacts", NULL, cmd_dash},
     {"audit verify", "", "check the op log's hash chain and the database", NULL,
      cmd_audit_verify},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},

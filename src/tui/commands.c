@@ -86,10 +86,17 @@ static int c_back(tui *t, int argc, char **argv)
     (void)argc, (void)argv;
     if (t->help)
         t->help = false;
-    else if (t->view == VIEW_CASE) {
+    else if (t->view != VIEW_QUEUE) {
         t->view = VIEW_QUEUE;
         tui_queue_load(t);
     }
+    return 0;
+}
+
+static int c_dashboard(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    tui_dash_open(t);
     return 0;
 }
 
@@ -112,6 +119,8 @@ static int c_refresh(tui *t, int argc, char **argv)
     (void)argc, (void)argv;
     if (t->view == VIEW_CASE)
         tui_case_open(t, t->case_id);
+    else if (t->view == VIEW_DASH)
+        tui_dash_open(t);
     else
         tui_queue_load(t);
     return 0;
@@ -194,6 +203,7 @@ static const tcmd commands[] = {
     {"open", "[REF]", "open the selected case, or the one named", c_open},
     {"back", "", "close help, or go back to the queue", c_back},
     {"help", "", "this overlay", c_help},
+    {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
     {"refresh", "", "read the workspace again", c_refresh},
     {"status", "S [RESOLUTION]", "set the case's status (closed needs a resolution)", c_status},
@@ -210,7 +220,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},
 };
 
 const char *tui_binding(const char *key)

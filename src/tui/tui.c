@@ -22,6 +22,7 @@
 #include <wchar.h>
 
 #include "tui.h"
+#include "vigil/metrics.h"
 #include "vigil/model.h"
 #include "vigil/text.h"
 
@@ -464,6 +465,32 @@ static void draw_case(tui *t)
     }
 }
 
+void tui_dash_open(tui *t)
+{
+    vg_dash d;
+    vg_err err = {0};
+    if (vg_dash_compute(t->ws, vg_now_ms(), 30, &d, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    if (t->view != VIEW_DASH)
+        t->scroll = 0;
+    t->view = VIEW_DASH;
+    lines_free(t);
+    t->lines = vg_dash_render(&d, t->ascii, &t->nlines);
+    vg_dash_clear(&d);
+}
+
+static void draw_dash(tui *t)
+{
+    draw_frame(t, " Dashboard", " j/k scroll  r refresh  Esc back  : command  ? help  q quit");
+    for (int y = 2; y < t->rows - 1; y++) {
+        size_t i = (size_t)t->scroll + (size_t)(y - 2);
+        if (i < t->nlines)
+            put_text(t, y, 1, t->cols - 1, t->lines[i], false);
+    }
+}
+
 static void draw_help(tui *t)
 {
     char lines[64][128];
@@ -486,8 +513,10 @@ static void draw(tui *t)
     erase();
     if (t->view == VIEW_QUEUE)
         draw_queue(t);
-    else
+    else if (t->view == VIEW_CASE)
         draw_case(t);
+    else
+        draw_dash(t);
     if (t->help)
         draw_help(t);
     refresh();

@@ -15,7 +15,7 @@
 #include "vigil/query.h"
 #include "vigil/ws.h"
 
-typedef enum { VIEW_QUEUE, VIEW_CASE } tui_view;
+typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH } tui_view;
 
 typedef struct tui {
     vg_ws *ws;
@@ -55,6 +55,7 @@ void tui_queue_ends(tui *t, bool bottom);
 void tui_case_open(tui *t, const char *case_id);
 void tui_case_tab(tui *t, int delta);
 void tui_case_scroll(tui *t, int delta);
+void tui_dash_open(tui *t);
 /* The case a write command applies to: the open one, else the selected row. */
 const char *tui_current_case(tui *t);
 

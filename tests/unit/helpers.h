@@ -99,6 +99,20 @@ static inline void new_case(vg_ws *ws, const char *title, const char *sev, vg_id
     must_apply(ws, op);
 }
 
+/* A stamped op built by hand, as sync delivers them. */
+static inline vg_op *stamped(const char *kind, const char *target, uint64_t hlc, const char *origin,
+                      const char *json)
+{
+    vg_op *op = vg_op_new(kind, target);
+    cJSON_Delete(op->payload);
+    op->payload = cJSON_Parse(json);
+    op->hlc = hlc;
+    vg_ulid((int64_t)(hlc >> 16), op->id);
+    memcpy(op->origin, origin, 27);
+    op->actor = strdup("sync");
+    return op;
+}
+
 /* A fixture: a workspace in a fresh directory, opened as alice. */
 typedef struct fx {
     char *dir, *path;

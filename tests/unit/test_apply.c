@@ -296,20 +296,6 @@ static void test_alerts_and_events(void **state)
     vg_events_free(e, n);
 }
 
-/* A stamped op built by hand, as sync delivers them. */
-static vg_op *stamped(const char *kind, const char *target, uint64_t hlc, const char *origin,
-                      const char *json)
-{
-    vg_op *op = vg_op_new(kind, target);
-    cJSON_Delete(op->payload);
-    op->payload = cJSON_Parse(json);
-    op->hlc = hlc;
-    vg_ulid((int64_t)(hlc >> 16), op->id);
-    memcpy(op->origin, origin, 27);
-    op->actor = strdup("sync");
-    return op;
-}
-
 static void test_stamped_ops_idempotent_and_lww(void **state)
 {
     fx *f = *state;

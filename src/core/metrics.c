@@ -1,0 +1,239 @@
+/*
+ * metrics.c — the dashboard (definitions in metrics.h). Each number is one SQL
+ * aggregate over the columns the write door keeps right on every path
+ * (created_at, acknowledged_at, closed_at), so the TUI, the CLI and any later
+ * report agree by construction.
+ */
+#include "internal.h"
+#include "vigil/metrics.h"
+#include "vigil/model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+
+static vg_rc run(vg_ws *ws, const char *sql, sqlite3_stmt **st, vg_err *err)
+{
+    if (sqlite3_prepare_v2(ws->db, sql, -1, st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "computing the dashboard");
+    return VG_OK;
+}
+
+/* Count per day bucket of a time column, into per[]. */
+static vg_rc per_day(vg_ws *ws, const vg_dash *d, const char *sql, int64_t *per, vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = run(ws, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, d->start_ms);
+    sqlite3_bind_int64(st, 2, d->now_ms);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t day = sqlite3_column_int64(st, 0);
+        if (day >= 0 && day < d->days)
+            per[day] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
+vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (days < 1 || days > VG_DASH_MAX_DAYS)
+        return vg_fail(err, VG_EINVAL, "days: from 1 to %d", VG_DASH_MAX_DAYS);
+    out->days = days;
+    out->now_ms = now_ms;
+    out->start_ms = now_ms - days * DAY_MS;
+    vg_rc rc;
+    if ((rc = per_day(ws, out, "SELECT (created_at - ?1) / 86400000, count(*) FROM cases"
+                               " WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1",
+                      out->opened, err)) ||
+        (rc = per_day(ws, out, "SELECT (closed_at - ?1) / 86400000, count(*) FROM cases"
+                               " WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2"
+                               " GROUP BY 1",
+                      out->closed, err)))
+        return rc;
+
+    sqlite3_stmt *st;
+    if ((rc = run(ws, "SELECT severity, status, count(*) FROM cases GROUP BY 1, 2", &st, err)))
+        return rc;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int sev = sqlite3_column_int(st, 0);
+        int status = vg_enum_parse(&VG_STATUS, (const char *)sqlite3_column_text(st, 1));
+        int64_t n = sqlite3_column_int64(st, 2);
+        if (sev >= 0 && sev < 5 && status >= 0) {
+            out->heat[sev][status] = n;
+            out->total += n;
+            if (status != VG_ST_CLOSED)
+                out->open += n;
+        }
+    }
+    sqlite3_finalize(st);
+
+    if ((rc = run(ws, "SELECT ?1 - created_at FROM cases WHERE status <> 'closed'", &st, err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, now_ms);
+    static const int64_t edges[4] = {DAY_MS, 3 * DAY_MS, 7 * DAY_MS, 30 * DAY_MS};
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t age = sqlite3_column_int64(st, 0);
+        int b = 0;
+        while (b < 4 && age >= edges[b])
+            b++;
+        out->aging[b]++;
+    }
+    sqlite3_finalize(st);
+
+    /* Means over the window, on the timestamp of the transition itself. */
+    if ((rc = run(ws, "SELECT count(*), avg(acknowledged_at - created_at) FROM cases"
+                      " WHERE acknowledged_at >= ?1 AND acknowledged_at < ?2", &st, err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, out->start_ms);
+    sqlite3_bind_int64(st, 2, now_ms);
+    if (sqlite3_step(st) == SQLITE_ROW && (out->mtta_n = sqlite3_column_int64(st, 0)) > 0) {
+        out->has_mtta = true;
+        out->mtta_ms = (int64_t)sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    if ((rc = run(ws, "SELECT count(*), avg(closed_at - created_at) FROM cases"
+                      " WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2", &st, err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, out->start_ms);
+    sqlite3_bind_int64(st, 2, now_ms);
+    if (sqlite3_step(st) == SQLITE_ROW && (out->mttr_n = sqlite3_column_int64(st, 0)) > 0) {
+        out->has_mttr = true;
+        out->mttr_ms = (int64_t)sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+
+    if ((rc = run(ws, "SELECT type, value, count(DISTINCT case_id) AS n FROM artifacts"
+                      " WHERE removed = 0 GROUP BY type, value HAVING n > 1"
+                      " ORDER BY n DESC, type, value LIMIT ?1", &st, err)))
+        return rc;
+    sqlite3_bind_int(st, 1, VG_DASH_TOP);
+    while (sqlite3_step(st) == SQLITE_ROW && out->nshared < VG_DASH_TOP) {
+        snprintf(out->shared[out->nshared].type, sizeof out->shared[0].type, "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        out->shared[out->nshared].value = col_dup(st, 1);
+        out->shared[out->nshared].cases = sqlite3_column_int64(st, 2);
+        out->nshared++;
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
+void vg_dash_clear(vg_dash *d)
+{
+    for (size_t i = 0; d && i < d->nshared; i++)
+        free(d->shared[i].value);
+    if (d)
+        d->nshared = 0;
+}
+
+void vg_duration(bool has, int64_t ms, char *out, size_t outsz)
+{
+    if (!has) {
+        snprintf(out, outsz, "none");
+        return;
+    }
+    int64_t s = ms / 1000, m = s / 60, h = m / 60, dd = h / 24;
+    if (dd)
+        snprintf(out, outsz, "%lldd %lldh", (long long)dd, (long long)(h % 24));
+    else if (h)
+        snprintf(out, outsz, "%lldh %lldm", (long long)h, (long long)(m % 60));
+    else if (m)
+        snprintf(out, outsz, "%lldm", (long long)m);
+    else
+        snprintf(out, outsz, "%llds", (long long)s);
+}
+
+typedef struct lines {
+    char **v;
+    size_t n;
+} lines;
+
+static void add(lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(lines *l, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = vg_xstrdup("");
+    va_end(ap);
+    l->v = vg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = s;
+}
+
+/* One bar per day, eight heights (or ASCII . : | #). */
+static void bars(const int64_t *per, int days, int64_t max, bool ascii, char *out, size_t outsz)
+{
+    static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    static const char *const plain[] = {" ", ".", ".", ":", ":", "|", "|", "#", "#"};
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < days; i++) {
+        int h = max ? (int)((per[i] * 8 + max - 1) / max) : 0;
+        const char *b = (ascii ? plain : blocks)[h > 8 ? 8 : h];
+        size_t bl = strlen(b);
+        if (len + bl + 1 >= outsz)
+            break;
+        memcpy(out + len, b, bl + 1);
+        len += bl;
+    }
+}
+
+char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n)
+{
+    lines l = {0};
+    int64_t max = 1, sum_o = 0, sum_c = 0;
+    for (int i = 0; i < d->days; i++) {
+        if (d->opened[i] > max)
+            max = d->opened[i];
+        if (d->closed[i] > max)
+            max = d->closed[i];
+        sum_o += d->opened[i];
+        sum_c += d->closed[i];
+    }
+    char bar[VG_DASH_MAX_DAYS * 4 + 1], a[32], b[32];
+    add(&l, "Cases over the last %d days (one column a day, oldest left)", d->days);
+    bars(d->opened, d->days, max, ascii, bar, sizeof bar);
+    add(&l, "  opened %6lld  %s", (long long)sum_o, bar);
+    bars(d->closed, d->days, max, ascii, bar, sizeof bar);
+    add(&l, "  closed %6lld  %s", (long long)sum_c, bar);
+    add(&l, "%s", "");
+    vg_duration(d->has_mtta, d->mtta_ms, a, sizeof a);
+    vg_duration(d->has_mttr, d->mttr_ms, b, sizeof b);
+    add(&l, "MTTA %s (%lld acknowledged)   MTTR %s (%lld closed)   open %lld of %lld", a,
+        (long long)d->mtta_n, b, (long long)d->mttr_n, (long long)d->open, (long long)d->total);
+    add(&l, "%s", "");
+    add(&l, "Severity x status   %11s %11s %11s %11s %11s", "new", "in_progress", "on_hold",
+        "contained", "closed");
+    for (int s = 4; s >= 0; s--)
+        add(&l, "  %-17s %11lld %11lld %11lld %11lld %11lld", vg_enum_name(&VG_SEVERITY, s),
+            (long long)d->heat[s][0], (long long)d->heat[s][1], (long long)d->heat[s][2],
+            (long long)d->heat[s][3], (long long)d->heat[s][4]);
+    add(&l, "%s", "");
+    add(&l, "Open cases by age   <1d %lld   1-3d %lld   3-7d %lld   7-30d %lld   >30d %lld",
+        (long long)d->aging[0], (long long)d->aging[1], (long long)d->aging[2],
+        (long long)d->aging[3], (long long)d->aging[4]);
+    add(&l, "%s", "");
+    add(&l, "%s", "Most shared artifacts");
+    for (size_t i = 0; i < d->nshared; i++)
+        add(&l, "  %3lld cases  %-9s %s", (long long)d->shared[i].cases, d->shared[i].type,
+            d->shared[i].value);
+    if (!d->nshared)
+        add(&l, "%s", "  (no value is on more than one case)");
+    *n = l.n;
+    return l.v;
+}
+
+void vg_lines_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
