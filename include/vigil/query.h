@@ -29,7 +29,9 @@ typedef struct vg_case_filter {
     unsigned status_mask;   /* bit i = VG_STATUS index i; 0 = any */
     unsigned severity_mask; /* bit i = VG_SEVERITY index i; 0 = any */
     const char *assignee;   /* exact; "" = unassigned; NULL = any */
+    bool not_assignee;      /* every case but those */
     const char *tag;        /* NULL = any */
+    bool not_tag;
     const char *text;       /* full-text words over title and description; NULL = any */
     int limit;              /* 1..10000 */
     const vg_case_cursor *after; /* NULL = first page */
@@ -46,6 +48,19 @@ typedef struct vg_case_list {
 
 VG_WUR vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_err *err);
 void vg_case_list_free(vg_case_list *l);
+/* A filter written the way analysts type it, the one language of the queue's `/`,
+ * `vigil cases --query` and (later) search:
+ *   status:open  status:new,on_hold  sev:high  sev>=high  sev<medium  assignee:me
+ *   assignee:none  tag:phish  free words (all must match)  "a quoted phrase"
+ * and `!` before a field term negates it (!status:closed, !tag:fp, !assignee:me).
+ * `me` is the analyst. The query owns the strings its filter points to. */
+typedef struct vg_case_query {
+    vg_case_filter f;
+    char *assignee, *tag, *text;
+} vg_case_query;
+VG_WUR vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err);
+void vg_case_query_clear(vg_case_query *q);
+
 /* Encode/decode a cursor as text ("3.1730000000000.01J...") for the CLI. */
 void vg_case_cursor_format(const vg_case *last, char *out, size_t outsz);
 VG_WUR vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err);

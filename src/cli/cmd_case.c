@@ -63,15 +63,22 @@ static void print_case_row(cli *c, const vg_case *k, int title_cols)
 int cmd_cases(cli *c, int argc, char **argv)
 {
     opt o[] = {{"status=", NULL}, {"severity=", NULL}, {"assignee=", NULL}, {"tag=", NULL}, {"text=", NULL},
-               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}};
+               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}, {"query=", NULL}};
     int n = (int)(sizeof o / sizeof *o), npos, rc;
     char *pos[1];
     if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
         return rc;
+    vg_case_query cq = {0};
     vg_case_filter f = {.limit = 50};
     vg_case_cursor cur;
     vg_err err = {0};
     const char *v;
+    if ((v = opt_get(o, n, "query"))) { /* the / language; the flags below narrow it */
+        if (vg_case_query_parse(v, c->actor, &cq, &err) != VG_OK)
+            return cli_usage(c, "--query: %s", err.msg);
+        f = cq.f;
+        f.limit = 50;
+    }
     if ((v = opt_get(o, n, "status")) && (rc = parse_mask(c, &VG_STATUS, v, &f.status_mask)))
         return rc;
     if ((v = opt_get(o, n, "severity")) && (rc = parse_mask(c, &VG_SEVERITY, v, &f.severity_mask)))
@@ -91,15 +98,18 @@ int cmd_cases(cli *c, int argc, char **argv)
     f.tag = opt_get(o, n, "tag");
     f.text = opt_get(o, n, "text");
     if ((v = opt_get(o, n, "after"))) {
-        if (vg_case_cursor_parse(v, &cur, &err) != VG_OK)
+        if (vg_case_cursor_parse(v, &cur, &err) != VG_OK) {
+            vg_case_query_clear(&cq);
             return cli_usage(c, "--after: %s", err.msg);
+        }
         f.after = &cur;
     }
-    if ((rc = cli_open(c, 0)))
-        return rc;
     vg_case_list l;
-    if (vg_cases_list(c->ws, &f, &l, &err) != VG_OK)
-        return cli_fail(c, &err);
+    if ((rc = cli_open(c, 0)) || vg_cases_list(c->ws, &f, &l, &err) != VG_OK) {
+        vg_case_query_clear(&cq);
+        return rc ? rc : cli_fail(c, &err);
+    }
+    vg_case_query_clear(&cq);
     if (opt_get(o, n, "json")) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < l.n; i++) {

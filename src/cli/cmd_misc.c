@@ -299,12 +299,14 @@ const command cli_commands[] = {
      "write a demo workspace: a SOC's month of cases, alerts and work",
      "  Defaults: --seed 1 --cases 48 --alerts 600. The workspace must hold no cases.\n"
      "  SOURCE_DATE_EPOCH, when set, is the end of the simulated month.\n", cmd_demo},
-    {"cases", "[--status S] [--severity S] [--assignee U] [--tag T] [--text T] [--limit N] "
-              "[--after CURSOR] [--json]",
+    {"cases", "[--query Q] [--status S] [--severity S] [--assignee U] [--tag T] [--text T] "
+              "[--limit N] [--after CURSOR] [--json]",
      "list cases, most severe and newest first",
      "  --status and --severity take comma lists; --status open means every status but\n"
      "  closed; --severity high+ means high and critical; --assignee me|none|NAME.\n"
-     "  Pages: each --json case carries a cursor; --after CURSOR starts after it.\n", cmd_cases},
+     "  Pages: each --json case carries a cursor; --after CURSOR starts after it.\n"
+     "  --query takes the TUI's / language: status:open sev>=high assignee:me tag:phish\n"
+     "  words \"a phrase\", and ! before a field term negates it.\n", cmd_cases},
     {"case show", "REF [--json]", "a case with its alerts, artifacts, tasks and notes", NULL,
      cmd_case_show},
     {"case new", "--title T [--severity S] [--description D] [--assignee U] [--tags A,B] [--json]",

@@ -107,10 +107,13 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     if (f->severity_mask)
         rc = rc ? rc : vg_buf_adds(&sql, " AND (?2 >> c.severity) & 1");
     if (f->assignee)
-        rc = rc ? rc : vg_buf_adds(&sql, " AND c.assignee = ?3");
+        rc = rc ? rc : vg_buf_adds(&sql, f->not_assignee ? " AND c.assignee <> ?3"
+                                                         : " AND c.assignee = ?3");
     if (f->tag)
-        rc = rc ? rc : vg_buf_adds(&sql, " AND EXISTS (SELECT 1 FROM json_each(c.tags)"
-                                         " WHERE value = ?4)");
+        rc = rc ? rc : vg_buf_adds(&sql, f->not_tag ? " AND NOT EXISTS (SELECT 1 FROM"
+                                                      " json_each(c.tags) WHERE value = ?4)"
+                                                    : " AND EXISTS (SELECT 1 FROM"
+                                                      " json_each(c.tags) WHERE value = ?4)");
     if (f->text && *f->text)
         rc = rc ? rc : vg_buf_adds(&sql, " AND c.rowid IN (SELECT rowid / 8 FROM fts"
                                          " WHERE fts MATCH ?5 AND rowid % 8 = 1)");
@@ -178,6 +181,143 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     if (rc)
         vg_case_list_free(out);
     return rc;
+}
+
+/* One severity comparison: sev:X sev=X sev>=X sev>X sev<=X sev<X -> a mask. */
+static vg_rc sev_mask(const char *op, const char *name, unsigned *mask, vg_err *err)
+{
+    int i = vg_enum_parse(&VG_SEVERITY, name);
+    if (i < 0) {
+        char list[128];
+        vg_enum_list(&VG_SEVERITY, list, sizeof list);
+        return vg_fail(err, VG_EINVAL, "sev: '%s' is not one of %s", name, list);
+    }
+    unsigned all = (1u << VG_SEVERITY.n) - 1, at_least = all & ~((1u << i) - 1);
+    if (strcmp(op, ">=") == 0)
+        *mask = at_least;
+    else if (strcmp(op, ">") == 0)
+        *mask = at_least & ~(1u << i);
+    else if (strcmp(op, "<=") == 0)
+        *mask = (all & ~at_least) | (1u << i);
+    else if (strcmp(op, "<") == 0)
+        *mask = all & ~at_least;
+    else
+        *mask = 1u << i;
+    return VG_OK;
+}
+
+vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->f.limit = 50;
+    vg_buf text;
+    vg_buf_init(&text, 4096);
+    vg_rc rc = VG_OK;
+    const char *p = q ? q : "";
+    while (rc == VG_OK) {
+        p += strspn(p, " \t");
+        if (!*p)
+            break;
+        char word[512];
+        size_t n;
+        if (*p == '"') { /* a quoted phrase is free text */
+            const char *end = strchr(p + 1, '"');
+            n = end ? (size_t)(end - p - 1) : strlen(p + 1);
+            if (n >= sizeof word)
+                n = sizeof word - 1;
+            memcpy(word, p + 1, n);
+            word[n] = '\0';
+            p = end ? end + 1 : p + strlen(p);
+            if (vg_buf_addf(&text, "%s%s", text.len ? " " : "", word))
+                rc = vg_fail(err, VG_EINVAL, "query too long");
+            continue;
+        }
+        n = strcspn(p, " \t");
+        if (n >= sizeof word)
+            n = sizeof word - 1;
+        memcpy(word, p, n);
+        word[n] = '\0';
+        p += n;
+        bool neg = word[0] == '!';
+        char *w = word + neg;
+        size_t field_len = strcspn(w, ":<>=");
+        if (w[field_len] == '\0') { /* a plain word */
+            if (neg)
+                rc = vg_fail(err, VG_EINVAL, "'!%s': only field terms can be negated"
+                                             " (status:, sev:, assignee:, tag:)", w);
+            else if (vg_buf_addf(&text, "%s%s", text.len ? " " : "", w))
+                rc = vg_fail(err, VG_EINVAL, "query too long");
+            continue;
+        }
+        char field[32], op[3] = ":";
+        snprintf(field, sizeof field, "%.*s", (int)(field_len < 31 ? field_len : 31), w);
+        const char *v = w + field_len;
+        if (v[0] == ':' || v[0] == '=')
+            v++;
+        else {
+            size_t ol = (v[1] == '=') ? 2 : 1;
+            memcpy(op, v, ol);
+            op[ol] = '\0';
+            v += ol;
+        }
+        if (strcmp(field, "status") == 0 && op[0] == ':') {
+            unsigned mask = 0;
+            char list[256];
+            snprintf(list, sizeof list, "%s", v);
+            for (char *save = NULL, *t = strtok_r(list, ",", &save); t && rc == VG_OK;
+                 t = strtok_r(NULL, ",", &save)) {
+                int i = strcmp(t, "open") == 0 ? -2 : vg_enum_parse(&VG_STATUS, t);
+                if (i == -2)
+                    mask |= VG_STATUS_OPEN_MASK;
+                else if (i >= 0)
+                    mask |= 1u << i;
+                else {
+                    char names[256];
+                    vg_enum_list(&VG_STATUS, names, sizeof names);
+                    rc = vg_fail(err, VG_EINVAL, "status: '%s' is not one of %s, open", t, names);
+                }
+            }
+            if (neg)
+                mask = ((1u << VG_STATUS.n) - 1) & ~mask;
+            out->f.status_mask = out->f.status_mask ? out->f.status_mask & mask : mask;
+        } else if (strcmp(field, "sev") == 0 || strcmp(field, "severity") == 0) {
+            unsigned mask = 0;
+            if ((rc = sev_mask(op, v, &mask, err)) == VG_OK) {
+                if (neg)
+                    mask = ((1u << VG_SEVERITY.n) - 1) & ~mask;
+                out->f.severity_mask = out->f.severity_mask ? out->f.severity_mask & mask : mask;
+            }
+        } else if (strcmp(field, "assignee") == 0 && op[0] == ':') {
+            free(out->assignee);
+            out->assignee = vg_xstrdup(strcmp(v, "me") == 0 && me ? me
+                                       : strcmp(v, "none") == 0 ? "" : v);
+            out->f.not_assignee = neg;
+        } else if (strcmp(field, "tag") == 0 && op[0] == ':') {
+            free(out->tag);
+            out->tag = vg_xstrdup(v);
+            out->f.not_tag = neg;
+        } else {
+            rc = vg_fail(err, VG_EINVAL, "'%s': not a filter (status:, sev:, sev>=, assignee:,"
+                                         " tag:, or words)", w);
+        }
+    }
+    if (rc == VG_OK && text.len)
+        out->text = vg_buf_take(&text);
+    vg_buf_free(&text);
+    out->f.assignee = out->assignee;
+    out->f.tag = out->tag;
+    out->f.text = out->text;
+    if (rc)
+        vg_case_query_clear(out);
+    return rc;
+}
+
+void vg_case_query_clear(vg_case_query *q)
+{
+    free(q->assignee);
+    free(q->tag);
+    free(q->text);
+    memset(q, 0, sizeof *q);
 }
 
 void vg_case_list_free(vg_case_list *l)

@@ -81,11 +81,28 @@ static int c_open(tui *t, int argc, char **argv)
     return 0;
 }
 
+static int c_filter(tui *t, int argc, char **argv)
+{
+    char q[512] = "";
+    if (argc > 1) { /* :filter status:open sev>=high */
+        for (int i = 1; i < argc; i++) {
+            size_t l = strlen(q);
+            snprintf(q + l, sizeof q - l, "%s%s", i > 1 ? " " : "", argv[i]);
+        }
+    } else { /* the / key: ask, starting from the filter in force */
+        snprintf(q, sizeof q, "%s", t->query_text);
+        tui_prompt(t, "/", q, sizeof q);
+    }
+    return tui_queue_filter(t, q) ? 0 : 1;
+}
+
 static int c_back(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
     if (t->help)
         t->help = false;
+    else if (t->view == VIEW_QUEUE && t->query_text[0])
+        tui_queue_filter(t, "");
     else if (t->view != VIEW_QUEUE) {
         t->view = VIEW_QUEUE;
         tui_queue_load(t);
@@ -203,6 +220,8 @@ static const tcmd commands[] = {
     {"open", "[REF]", "open the selected case, or the one named", c_open},
     {"back", "", "close help, or go back to the queue", c_back},
     {"help", "", "this overlay", c_help},
+    {"filter", "[QUERY]", "filter the queue: status:open sev>=high assignee:me tag:T words, !negates",
+     c_filter},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
     {"refresh", "", "read the workspace again", c_refresh},
@@ -220,7 +239,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},
 };
 
 const char *tui_binding(const char *key)

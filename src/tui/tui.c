@@ -104,7 +104,9 @@ static void fmt_age(int64_t ms, char *out, size_t outsz)
 
 static void draw_queue(tui *t)
 {
-    draw_frame(t, " Queue", " j/k move  Enter open  : command  ? help  q quit");
+    char crumbs[320];
+    snprintf(crumbs, sizeof crumbs, " Queue%s%s", t->query_text[0] ? "  /" : "", t->query_text);
+    draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
     int title_x = 50;
     attron(A_UNDERLINE);
     mvaddstr(2, 0, "REF    SEV      STATUS      ASSIGNEE   AGE ALERTS");
@@ -149,7 +151,10 @@ static void cursor_of(const vg_case *c, vg_case_cursor *out)
 
 static bool list(tui *t, const vg_case_cursor *after, bool backward, int limit, vg_case_list *out)
 {
-    vg_case_filter f = {.limit = limit, .after = after, .backward = backward};
+    vg_case_filter f = t->query.f;
+    f.limit = limit;
+    f.after = after;
+    f.backward = backward;
     vg_err err = {0};
     if (vg_cases_list(t->ws, &f, out, &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
@@ -167,6 +172,24 @@ void tui_queue_load(tui *t)
     t->page = l;
     if (t->sel >= (int)t->page.n)
         t->sel = t->page.n ? (int)t->page.n - 1 : 0;
+}
+
+bool tui_queue_filter(tui *t, const char *q)
+{
+    vg_case_query nq;
+    vg_err err = {0};
+    if (vg_case_query_parse(q, t->actor, &nq, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return false;
+    }
+    vg_case_query_clear(&t->query);
+    t->query = nq;
+    snprintf(t->query_text, sizeof t->query_text, "%s", q);
+    t->has_after = false;
+    t->sel = 0;
+    t->view = VIEW_QUEUE;
+    tui_queue_load(t);
+    return true;
 }
 
 /* Start the window at the row `back` rows above its first row (as far as exists). */
@@ -549,16 +572,14 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
         snprintf(out, outsz, "%c", (int)ch);
 }
 
-/* Read a `:` command on the status line; empty on Esc. */
-static void read_command(tui *t, char *out, size_t outsz)
+void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
 {
-    size_t len = 0;
-    out[0] = '\0';
+    size_t len = strlen(out); /* editing starts from what the caller put there */
     curs_set(1);
     for (;;) {
         move(t->rows - 1, 0);
         clrtoeol();
-        put_text(t, t->rows - 1, 0, t->cols, ":", false);
+        put_text(t, t->rows - 1, 0, t->cols, prompt, false);
         put_text(t, t->rows - 1, 1, t->cols - 1, out, false);
         refresh();
         wint_t ch;
@@ -570,6 +591,11 @@ static void read_command(tui *t, char *out, size_t outsz)
         if (k == OK && ch == 27) {
             out[0] = '\0';
             break;
+        }
+        if (k == OK && ch == 21) { /* C-u, as in readline: clear the line */
+            len = 0;
+            out[0] = '\0';
+            continue;
         }
         if ((k == KEY_CODE_YES && ch == KEY_BACKSPACE) || (k == OK && (ch == 127 || ch == 8))) {
             while (len && ((unsigned char)out[len - 1] & 0xc0) == 0x80)
@@ -661,8 +687,8 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path)
         }
         t.msg[0] = '\0';
         if (k == OK && ch == ':') {
-            char cmd[1024];
-            read_command(&t, cmd, sizeof cmd);
+            char cmd[1024] = "";
+            tui_prompt(&t, ":", cmd, sizeof cmd);
             if (cmd[0])
                 tui_dispatch(&t, cmd);
             continue;
@@ -674,6 +700,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path)
             tui_dispatch(&t, cmd);
     }
     restore();
+    vg_case_query_clear(&t.query);
     vg_case_list_free(&t.page);
     lines_free(&t);
     return 0;

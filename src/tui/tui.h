@@ -29,6 +29,8 @@ typedef struct tui {
     vg_case_list page;
     vg_case_cursor after;
     bool has_after;
+    vg_case_query query; /* the / filter (empty: every case) */
+    char query_text[256];
     int sel;
     /* the open case */
     vg_id case_id;
@@ -50,6 +52,11 @@ size_t tui_help_lines(char lines[][128], size_t max);
 
 /* tui.c, for the commands */
 void tui_queue_load(tui *t);
+/* Filter the queue with the / language ("" clears it); false with t->msg on error. */
+bool tui_queue_filter(tui *t, const char *q);
+/* Edit a line on the status line after a prompt (":" or "/"), starting from what
+ * out holds; "" on Esc. */
+void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz);
 void tui_queue_move(tui *t, int delta);
 void tui_queue_ends(tui *t, bool bottom);
 void tui_case_open(tui *t, const char *case_id);

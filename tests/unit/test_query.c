@@ -64,9 +64,9 @@ static size_t brute(fx *fx_, const vg_case_filter *f, vg_id *out)
             continue;
         if (f->severity_mask && !(f->severity_mask & (1u << c->severity)))
             continue;
-        if (f->assignee && strcmp(f->assignee, c->assignee) != 0)
+        if (f->assignee && (strcmp(f->assignee, c->assignee) != 0) != f->not_assignee)
             continue;
-        if (f->tag && !strstr(c->tags, f->tag))
+        if (f->tag && (strstr(c->tags, f->tag) == NULL) != f->not_tag)
             continue;
         if (f->text && !strstr(c->title, f->text))
             continue;
@@ -142,6 +142,44 @@ static void test_filters_and_pages(void **state)
     check_pages(f, (vg_case_filter){.assignee = ""});
     check_pages(f, (vg_case_filter){.tag = "phish", .status_mask = VG_STATUS_OPEN_MASK});
     check_pages(f, (vg_case_filter){.text = "ransomware"});
+}
+
+static void check_query(fx *f, const char *q)
+{
+    vg_case_query cq;
+    vg_err err = {0};
+    if (vg_case_query_parse(q, "alice", &cq, &err) != VG_OK)
+        fail_msg("%s: %s", q, err.msg);
+    check_pages(f, cq.f);
+    vg_case_query_clear(&cq);
+}
+
+static void test_query_language(void **state)
+{
+    fx *f = *state;
+    check_query(f, "status:open");
+    check_query(f, "!status:closed sev>=high");
+    check_query(f, "status:new,on_hold sev<medium");
+    check_query(f, "assignee:me tag:phish");
+    check_query(f, "!assignee:none !tag:phish");
+    check_query(f, "sev>high \"ransomware\"");
+    check_query(f, "ransomware case");
+    vg_case_query cq;
+    vg_err err = {0};
+    assert_int_equal(vg_case_query_parse("sev>=high", NULL, &cq, &err), VG_OK);
+    assert_int_equal(cq.f.severity_mask, (1u << VG_SEV_HIGH) | (1u << VG_SEV_CRITICAL));
+    vg_case_query_clear(&cq);
+    assert_int_equal(vg_case_query_parse("assignee:me", "bob", &cq, &err), VG_OK);
+    assert_string_equal(cq.f.assignee, "bob");
+    vg_case_query_clear(&cq);
+    assert_int_equal(vg_case_query_parse("sev>=urgent", NULL, &cq, &err), VG_EINVAL);
+    assert_string_equal(err.msg, "sev: 'urgent' is not one of info, low, medium, high, critical");
+    assert_int_equal(vg_case_query_parse("colour:red", NULL, &cq, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "'colour:red': not a filter"));
+    assert_int_equal(vg_case_query_parse("status:done", NULL, &cq, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "status: 'done' is not one of new"));
+    assert_int_equal(vg_case_query_parse("!phish", NULL, &cq, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "only field terms can be negated"));
 }
 
 static void test_bad_cursor_and_limit(void **state)
@@ -226,7 +264,8 @@ static void test_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_filters_and_pages), cmocka_unit_test(test_bad_cursor_and_limit),
+        cmocka_unit_test(test_filters_and_pages), cmocka_unit_test(test_query_language),
+        cmocka_unit_test(test_bad_cursor_and_limit),
         cmocka_unit_test(test_resolve),           cmocka_unit_test(test_search),
         cmocka_unit_test(test_counts),
     };
