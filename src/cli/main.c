@@ -7,7 +7,6 @@
  * subcommand prints the case queue.
  */
 #include <errno.h>
-#include <ini.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <pwd.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "paths.h"
 #include "tui.h"
 #include "vigil/op.h"
@@ -91,47 +91,6 @@ int cli_apply(cli *c, vg_op *op)
     return rc == VG_OK ? EXIT_OK : cli_fail(c, &err);
 }
 
-/* The config file's [user] name and [workspace] path (the rest is the TUI's). */
-typedef struct config {
-    char *user;
-    char *db;
-} config;
-
-static int config_entry(void *ud, const char *section, const char *name, const char *value)
-{
-    config *cf = ud;
-    char **slot = NULL;
-    if (strcmp(section, "user") == 0 && strcmp(name, "name") == 0)
-        slot = &cf->user;
-    else if (strcmp(section, "workspace") == 0 && strcmp(name, "path") == 0)
-        slot = &cf->db;
-    if (slot) {
-        free(*slot);
-        *slot = vg_xstrdup(value);
-    }
-    return 1;
-}
-
-static int read_config(config *cf)
-{
-    char *path = paths_config();
-    FILE *f = fopen(path, "r");
-    int rc = 0;
-    if (f) {
-        int line = ini_parse_file(f, config_entry, cf);
-        fclose(f);
-        if (line != 0) {
-            fprintf(stderr, "vigil: config: %s:%d: not a valid INI line\n", path, line);
-            rc = -1;
-        }
-    } else if (errno != ENOENT) {
-        fprintf(stderr, "vigil: config: %s: %s\n", path, strerror(errno));
-        rc = -1;
-    }
-    free(path);
-    return rc;
-}
-
 static char *login_name(void)
 {
     struct passwd *pw = getpwuid(getuid());
@@ -200,12 +159,12 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (read_config(&cf) != 0)
+    if (config_read(&cf) != 0)
         return EXIT_FAIL;
 
     const char *cs = nl_langinfo(CODESET);
     bool utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
-    c.text_flags = (ascii || !utf8) ? VG_TEXT_ASCII : 0;
+    c.text_flags = (ascii || cf.ascii || !utf8) ? VG_TEXT_ASCII : 0;
     struct winsize wsz;
     if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &wsz) == 0 && wsz.ws_col > 0)
         c.width = wsz.ws_col;
@@ -214,8 +173,6 @@ int main(int argc, char **argv)
                    : env_db && *env_db ? vg_xstrdup(env_db)
                    : cf.db ? vg_xstrdup(cf.db) : paths_workspace();
     c.actor = as ? vg_xstrdup(as) : cf.user ? vg_xstrdup(cf.user) : login_name();
-    free(cf.user);
-    free(cf.db);
 
     char *queue[] = {"cases"};
     int nargs = argc - i;
@@ -233,13 +190,14 @@ int main(int argc, char **argv)
             if (paths_ensure_parent(log, &err) != VG_OK)
                 rc = cli_fail(&c, &err);
             else
-                rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, log);
+                rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, &cf.tui, log);
         }
         free(log);
         free(state);
         vg_ws_close(c.ws);
         free(c.db_path);
         free(c.actor);
+        config_free(&cf);
         return rc;
     }
     if (nargs == 0) {
@@ -262,6 +220,7 @@ int main(int argc, char **argv)
     vg_ws_close(c.ws);
     free(c.db_path);
     free(c.actor);
+    config_free(&cf);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)
             fprintf(stderr, "vigil: writing output: %s\n", strerror(errno));

@@ -96,6 +96,16 @@ static int c_filter(tui *t, int argc, char **argv)
     return tui_queue_filter(t, q) ? 0 : 1;
 }
 
+static int c_view(tui *t, int argc, char **argv)
+{
+    for (int i = 0; argc > 1 && t->cfg && i < t->cfg->nviews; i++)
+        if (strcmp(t->cfg->views[i].name, argv[1]) == 0)
+            return tui_queue_filter(t, t->cfg->views[i].query) ? 0 : 1;
+    snprintf(t->msg, sizeof t->msg, "no saved view '%.64s' (views live in [views] of the config)",
+             argc > 1 ? argv[1] : "");
+    return 1;
+}
+
 static int c_back(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -222,6 +232,7 @@ static const tcmd commands[] = {
     {"help", "", "this overlay", c_help},
     {"filter", "[QUERY]", "filter the queue: status:open sev>=high assignee:me tag:T words, !negates",
      c_filter},
+    {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
     {"refresh", "", "read the workspace again", c_refresh},
@@ -242,13 +253,44 @@ static const struct binding {
     {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},
 };
 
+/* The key names bindings can use beyond single printable characters. */
+static const char *const named_keys[] = {"Enter", "Esc",  "Tab",   "BTab",  "Up",    "Down",
+                                         "Left",  "Right", "Home", "End",   "NPage", "PPage"};
+
+bool tui_key_valid(const char *key)
+{
+    if (strlen(key) == 1)
+        return key[0] > 32 && key[0] < 127;
+    for (size_t i = 0; i < sizeof named_keys / sizeof *named_keys; i++)
+        if (strcmp(named_keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+bool tui_command_valid(const char *command)
+{
+    size_t n = strcspn(command, " ");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strlen(commands[i].name) == n && strncmp(commands[i].name, command, n) == 0)
+            return true;
+    return false;
+}
+
+/* The command a key runs: the analyst's binding first, then the default. */
+static const tui_config *active_cfg;
+
 const char *tui_binding(const char *key)
 {
+    for (int i = 0; active_cfg && i < active_cfg->nkeys; i++)
+        if (strcmp(active_cfg->keys[i].key, key) == 0)
+            return active_cfg->keys[i].command;
     for (size_t i = 0; i < sizeof bindings / sizeof *bindings; i++)
         if (strcmp(bindings[i].key, key) == 0)
             return bindings[i].command;
     return NULL;
 }
+
+void tui_set_config(const tui_config *cfg) { active_cfg = cfg; }
 
 int tui_dispatch(tui *t, const char *command)
 {
@@ -278,10 +320,16 @@ size_t tui_help_lines(char lines[][128], size_t max)
     size_t n = 0;
     if (n < max)
         snprintf(lines[n++], 128, "Keys                       (: runs any command below)");
+    for (int i = 0; active_cfg && i < active_cfg->nkeys && n < max; i++)
+        snprintf(lines[n++], 128, "  %-8s %s   (your config)", active_cfg->keys[i].key,
+                 active_cfg->keys[i].command);
     for (size_t i = 0; i < sizeof bindings / sizeof *bindings && n < max; i++)
         snprintf(lines[n++], 128, "  %-8s %s", bindings[i].key, bindings[i].command);
     if (n < max)
         snprintf(lines[n++], 128, "Commands");
+    for (int i = 0; active_cfg && i < active_cfg->nviews && n + 1 < max; i++)
+        snprintf(lines[n++], 128, "  view %-14s %s", active_cfg->views[i].name,
+                 active_cfg->views[i].query);
     for (size_t i = 0; i < sizeof commands / sizeof *commands && n < max; i++)
         snprintf(lines[n++], 128, "  %-10s %-16s %s", commands[i].name, commands[i].args,
                  commands[i].help);

@@ -619,9 +619,12 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
     curs_set(0);
 }
 
-int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path)
+int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
+            const char *log_path)
 {
-    tui t = {.ws = ws, .actor = actor, .ascii = ascii};
+    static const tui_config defaults = {.theme = THEME_DARK};
+    tui t = {.ws = ws, .actor = actor, .ascii = ascii, .cfg = cfg ? cfg : &defaults};
+    tui_set_config(t.cfg);
     /* stderr goes to the log while curses owns the screen */
     if (log_path && !freopen(log_path, "a", stderr))
         return 1;
@@ -640,19 +643,22 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path)
     set_escdelay(25);
     curs_set(0);
     const char *no_color = getenv("NO_COLOR");
-    t.color = has_colors() && !(no_color && *no_color);
-    if (t.color) {
+    t.color = has_colors() && !(no_color && *no_color) && t.cfg->theme != THEME_MONO;
+    if (t.color) { /* colours by role; light terminals get darker ones */
+        bool light = t.cfg->theme == THEME_LIGHT;
         start_color();
         use_default_colors();
         init_pair(PAIR_CRIT, COLOR_RED, -1);
-        init_pair(PAIR_HIGH, COLOR_YELLOW, -1);
-        init_pair(PAIR_MED, COLOR_CYAN, -1);
-        init_pair(PAIR_LOW, COLOR_BLUE, -1);
+        init_pair(PAIR_HIGH, light ? COLOR_MAGENTA : COLOR_YELLOW, -1);
+        init_pair(PAIR_MED, light ? COLOR_BLUE : COLOR_CYAN, -1);
+        init_pair(PAIR_LOW, light ? COLOR_GREEN : COLOR_BLUE, -1);
     }
     getmaxyx(stdscr, t.rows, t.cols);
-    tui_queue_load(&t);
     int changed;
     vg_err err = {0};
+    vg_counts k0;
+    t.critical_seen = vg_counts_get(ws, &k0, &err) == VG_OK ? k0.critical_open : -1;
+    tui_queue_load(&t);
     if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
         snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
 
@@ -672,8 +678,18 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path)
         if (ready < 0)
             continue; /* a signal: look at the size again */
         if (ready == 0) { /* the tick: did another process write? */
-            if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed)
+            if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed) {
                 tui_dispatch(&t, "refresh");
+                vg_counts k;
+                if (t.cfg->bell && vg_counts_get(ws, &k, &err) == VG_OK) {
+                    if (k.critical_open > t.critical_seen && t.critical_seen >= 0) {
+                        beep();
+                        flash();
+                        snprintf(t.msg, sizeof t.msg, "new critical case");
+                    }
+                    t.critical_seen = k.critical_open;
+                }
+            }
             continue;
         }
         wint_t ch;

@@ -17,6 +17,20 @@
 
 typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH } tui_view;
 
+enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
+
+/* What the config file says about the workstation (vigil.conf(5)). */
+#define TUI_MAX_KEYS 64
+#define TUI_MAX_VIEWS 32
+typedef struct tui_config {
+    int theme;
+    bool bell; /* ring when a new critical case arrives */
+    struct { char key[16]; char command[256]; } keys[TUI_MAX_KEYS];
+    int nkeys;
+    struct { char name[32]; char query[256]; } views[TUI_MAX_VIEWS];
+    int nviews;
+} tui_config;
+
 typedef struct tui {
     vg_ws *ws;
     const char *actor;
@@ -31,6 +45,8 @@ typedef struct tui {
     bool has_after;
     vg_case_query query; /* the / filter (empty: every case) */
     char query_text[256];
+    const tui_config *cfg;
+    long long critical_seen; /* for the bell: critical open cases at the last look */
     int sel;
     /* the open case */
     vg_id case_id;
@@ -42,9 +58,13 @@ typedef struct tui {
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
  * process exit code. The terminal is restored on every exit path. */
-int tui_run(vg_ws *ws, const char *actor, bool ascii, const char *log_path);
+int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
+            const char *log_path);
 
 /* commands.c */
+void tui_set_config(const tui_config *cfg); /* the analyst's bindings and views */
+bool tui_key_valid(const char *key);         /* a key name bindings can use */
+bool tui_command_valid(const char *command); /* its first word is a command */
 int tui_dispatch(tui *t, const char *command); /* run a command string */
 const char *tui_binding(const char *key);       /* the command a key runs, or NULL */
 /* The help overlay's lines (bindings, then commands); fills at most max. */

@@ -1,0 +1,137 @@
+/*
+ * config.c — reading the config file with libinih (Debian's libinih-dev: a small,
+ * well-kept INI parser, so we do not write one). Strict on purpose: an unknown
+ * section, key, theme, key name or command is refused at start with the entry
+ * named, because a silently ignored typo in a key binding is a workstation that
+ * does something else than the analyst believes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "paths.h"
+#include "vigil/query.h"
+
+typedef struct reader {
+    config *cf;
+    char error[512]; /* the first mistake */
+} reader;
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+        return *out = true, true;
+    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+        return *out = false, true;
+    return false;
+}
+
+static void set_str(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = vg_xstrdup(value);
+}
+
+static int entry(void *ud, const char *section, const char *name, const char *value)
+{
+    reader *r = ud;
+    config *cf = r->cf;
+    tui_config *t = &cf->tui;
+    if (r->error[0])
+        return 1;
+#define FAIL(...) (snprintf(r->error, sizeof r->error, __VA_ARGS__), 1)
+    if (!strcmp(section, "user")) {
+        if (strcmp(name, "name"))
+            return FAIL("[user] %s: unknown key (keys: name)", name);
+        set_str(&cf->user, value);
+    } else if (!strcmp(section, "workspace")) {
+        if (strcmp(name, "path"))
+            return FAIL("[workspace] %s: unknown key (keys: path)", name);
+        set_str(&cf->db, value);
+    } else if (!strcmp(section, "ui")) {
+        if (!strcmp(name, "theme")) {
+            static const char *const themes[] = {"dark", "light", "mono"};
+            int i = 0;
+            while (i < 3 && strcmp(themes[i], value))
+                i++;
+            if (i == 3)
+                return FAIL("[ui] theme: '%s' is not one of dark, light, mono", value);
+            t->theme = i;
+        } else if (!strcmp(name, "ascii") || !strcmp(name, "bell")) {
+            bool b;
+            if (!parse_bool(value, &b))
+                return FAIL("[ui] %s: '%s' is not true or false", name, value);
+            if (!strcmp(name, "ascii"))
+                cf->ascii = b;
+            else
+                t->bell = b;
+        } else {
+            return FAIL("[ui] %s: unknown key (keys: theme, ascii, bell)", name);
+        }
+    } else if (!strcmp(section, "keys")) {
+        if (!tui_key_valid(name))
+            return FAIL("[keys] '%s' is not a key (a character, or Enter, Esc, Tab, BTab, Up,"
+                        " Down, Left, Right, Home, End, NPage, PPage)", name);
+        if (!tui_command_valid(value))
+            return FAIL("[keys] %s: '%s' is not a command (? in vigil lists them)", name, value);
+        if (t->nkeys == TUI_MAX_KEYS)
+            return FAIL("[keys] more than %d bindings", TUI_MAX_KEYS);
+        if (strlen(value) >= sizeof t->keys[0].command)
+            return FAIL("[keys] %s: command too long", name);
+        snprintf(t->keys[t->nkeys].key, sizeof t->keys[0].key, "%s", name);
+        snprintf(t->keys[t->nkeys].command, sizeof t->keys[0].command, "%s", value);
+        t->nkeys++;
+    } else if (!strcmp(section, "views")) {
+        vg_case_query q;
+        vg_err err = {0};
+        if (vg_case_query_parse(value, NULL, &q, &err) != VG_OK)
+            return FAIL("[views] %.64s: %.400s", name, err.msg);
+        vg_case_query_clear(&q);
+        if (t->nviews == TUI_MAX_VIEWS || strlen(name) >= sizeof t->views[0].name ||
+            strlen(value) >= sizeof t->views[0].query)
+            return FAIL("[views] %s: too many views, or a name or query too long", name);
+        snprintf(t->views[t->nviews].name, sizeof t->views[0].name, "%s", name);
+        snprintf(t->views[t->nviews].query, sizeof t->views[0].query, "%s", value);
+        t->nviews++;
+    } else {
+        return FAIL("[%s]: unknown section (sections: user, workspace, ui, keys, views)", section);
+    }
+    return 1;
+#undef FAIL
+}
+
+int config_read(config *cf)
+{
+    char *path = paths_config();
+    FILE *f = fopen(path, "r");
+    int rc = 0;
+    if (f) {
+        reader r = {.cf = cf};
+        int line = ini_parse_file(f, entry, &r);
+        fclose(f);
+        if (line != 0) {
+            fprintf(stderr, "vigil: config: %s:%d: not a valid INI line\n", path, line);
+            rc = -1;
+        } else if (r.error[0]) {
+            fprintf(stderr, "vigil: config: %s: %s\n", path, r.error);
+            rc = -1;
+        }
+    } else if (errno != ENOENT) {
+        fprintf(stderr, "vigil: config: %s: %s\n", path, strerror(errno));
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
+void config_free(config *cf)
+{
+    free(cf->user);
+    free(cf->db);
+    cf->user = cf->db = NULL;
+}
