@@ -90,6 +90,12 @@ vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *fiel
 vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
                        const char *summary);
 
+vg_op *vg_op_alert_link(const char *alert_id, const char *case_id);
+vg_op *vg_op_alert_dismiss(const char *alert_id);
+/* Open a case from an inbox alert (its title and severity) and link the alert to
+ * it, in one transaction through the door; the new case's id goes to case_out. */
+VG_WUR vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, vg_err *err);
+
 /* The fields "case set" accepts, for messages: "title, description, ...". */
 extern const char *const VG_CASE_FIELDS;
 extern const char *const VG_TASK_FIELDS;

@@ -99,6 +99,17 @@ VG_WUR vg_rc vg_task_resolve(vg_ws *ws, const char *case_id, const char *what, v
 VG_WUR vg_rc vg_artifact_resolve(vg_ws *ws, const char *case_id, const char *what,
                                  vg_artifact *out, vg_err *err);
 
+/* The alert inbox: alerts on no case and not dismissed, newest first, a page at a
+ * time by a keyset on (event_time, id). *more says another page follows in the
+ * direction asked; backward pages come back in inbox order too. */
+typedef struct vg_alert_cursor {
+    int64_t event_time;
+    vg_id id;
+} vg_alert_cursor;
+VG_WUR vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
+                           vg_alert **items, size_t *n, bool *more, vg_err *err);
+VG_WUR vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err);
+
 /* Full-text search across cases, notes, alerts and artifacts. */
 typedef struct vg_hit {
     char kind[12];  /* case, note, alert, artifact */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "vigil/op.h"
+#include "vigil/model.h"
+#include "vigil/query.h"
 
 /* cJSON allocates through vigil's wrappers, so it never returns NULL for lack of
  * memory: out of memory aborts in one place (err.c) for the whole program. */
@@ -127,4 +129,47 @@ vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kin
         cJSON_AddStringToObject(op->payload, "kind", kind);
     cJSON_AddStringToObject(op->payload, "summary", summary);
     return op;
+}
+
+vg_op *vg_op_alert_link(const char *alert_id, const char *case_id)
+{
+    vg_op *op = vg_op_new("alert.set", alert_id);
+    cJSON_AddStringToObject(op->payload, "field", "status");
+    cJSON_AddStringToObject(op->payload, "value", "linked");
+    cJSON_AddStringToObject(op->payload, "case", case_id);
+    return op;
+}
+
+vg_op *vg_op_alert_dismiss(const char *alert_id)
+{
+    vg_op *op = vg_op_new("alert.set", alert_id);
+    cJSON_AddStringToObject(op->payload, "field", "status");
+    cJSON_AddStringToObject(op->payload, "value", "dismissed");
+    return op;
+}
+
+vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, vg_err *err)
+{
+    vg_alert a;
+    vg_rc rc = vg_alert_get(ws, alert_id, &a, err);
+    if (rc)
+        return rc;
+    if (a.case_id[0]) {
+        vg_alert_clear(&a);
+        return vg_fail(err, VG_EINVAL, "alert %s is already on a case", alert_id);
+    }
+    vg_op *create = vg_op_case_create(a.title, vg_enum_name(&VG_SEVERITY, a.severity), NULL);
+    cJSON_AddItemToObject(create->payload, "techniques", cJSON_Parse(a.techniques));
+    vg_op *link = vg_op_alert_link(alert_id, create->target);
+    memcpy(case_out, create->target, sizeof(vg_id));
+    vg_alert_clear(&a);
+    if ((rc = vg_batch_begin(ws, err)) == VG_OK) {
+        if ((rc = vg_apply(ws, create, err)) == VG_OK && (rc = vg_apply(ws, link, err)) == VG_OK)
+            rc = vg_batch_commit(ws, err);
+        else
+            vg_batch_rollback(ws);
+    }
+    vg_op_free(create);
+    vg_op_free(link);
+    return rc;
 }

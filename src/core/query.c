@@ -451,6 +451,10 @@ static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqli
     return VG_OK;
 }
 
+#define ALERT_COLS                                                                          \
+    "id, source, source_ref, rule, title, severity, event_time, first_seen, last_seen, count," \
+    " status, case_id, entities, techniques, raw"
+
 static void fill_alert(sqlite3_stmt *st, void *p)
 {
     vg_alert *a = p;
@@ -475,14 +479,67 @@ vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **it
                         vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, "SELECT id, source, source_ref, rule, title, severity, event_time,"
-                        " first_seen, last_seen, count, status, case_id, entities, techniques, raw"
-                        " FROM alerts WHERE case_id = ? ORDER BY event_time, id LIMIT ?", &st, err);
+    vg_rc rc = prep(ws, "SELECT " ALERT_COLS " FROM alerts WHERE case_id = ? ORDER BY event_time,"
+                        " id LIMIT ?", &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
     return collect(ws, st, sizeof **items, fill_alert, (void **)items, n, err);
+}
+
+vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
+                    vg_alert **items, size_t *n, bool *more, vg_err *err)
+{
+    /* constant SQL chosen by direction; values bound */
+    static const char *const sql[2][2] = {
+        {"SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
+         " ORDER BY event_time DESC, id DESC LIMIT ?3",
+         "SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
+         " AND (event_time, id) < (?1, ?2) ORDER BY event_time DESC, id DESC LIMIT ?3"},
+        {"SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
+         " ORDER BY event_time, id LIMIT ?3",
+         "SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
+         " AND (event_time, id) > (?1, ?2) ORDER BY event_time, id LIMIT ?3"},
+    };
+    if (limit < 1 || limit > 10000)
+        return vg_fail(err, VG_EINVAL, "limit: from 1 to 10000");
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, sql[backward][after != NULL], &st, err);
+    if (rc)
+        return rc;
+    if (after) {
+        sqlite3_bind_int64(st, 1, after->event_time);
+        sqlite3_bind_text(st, 2, after->id, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 3, limit + 1);
+    if ((rc = collect(ws, st, sizeof **items, fill_alert, (void **)items, n, err)))
+        return rc;
+    *more = *n > (size_t)limit;
+    if (*more)
+        vg_alert_clear(&(*items)[--*n]);
+    for (size_t i = 0; backward && i < *n / 2; i++) {
+        vg_alert t = (*items)[i];
+        (*items)[i] = (*items)[*n - 1 - i];
+        (*items)[*n - 1 - i] = t;
+    }
+    return VG_OK;
+}
+
+vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    memset(out, 0, sizeof *out);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        fill_alert(st, out);
+    else
+        rc = vg_fail(err, VG_ENOTFOUND, "alert %s: no such alert", id);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 #define ART_COLS                                                                            \

@@ -36,6 +36,8 @@ static int step(tui *t, int delta)
 {
     if (t->view == VIEW_QUEUE)
         tui_queue_move(t, delta);
+    else if (t->view == VIEW_INBOX)
+        tui_inbox_move(t, delta);
     else
         tui_case_scroll(t, delta);
     return 0;
@@ -77,6 +79,8 @@ static int c_open(tui *t, int argc, char **argv)
         tui_case_open(t, id);
     } else if (t->view == VIEW_QUEUE && t->page.n) {
         tui_case_open(t, t->page.items[t->sel].id);
+    } else if (t->view == VIEW_INBOX) {
+        tui_alert_open(t);
     }
     return 0;
 }
@@ -96,6 +100,72 @@ static int c_filter(tui *t, int argc, char **argv)
     return tui_queue_filter(t, q) ? 0 : 1;
 }
 
+static int c_inbox(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    tui_inbox_open(t);
+    return 0;
+}
+
+static const char *need_alert(tui *t)
+{
+    const char *id = tui_current_alert(t);
+    if (!id)
+        snprintf(t->msg, sizeof t->msg, "no alert selected (i opens the inbox)");
+    return id;
+}
+
+static int c_promote(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    const char *id = need_alert(t);
+    vg_id case_id;
+    vg_err err = {0};
+    if (!id)
+        return 1;
+    if (vg_alert_promote(t->ws, id, case_id, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    tui_case_open(t, case_id);
+    snprintf(t->msg, sizeof t->msg, "case opened from the alert");
+    return 0;
+}
+
+static int c_link(tui *t, int argc, char **argv)
+{
+    const char *id = need_alert(t);
+    vg_id case_id;
+    vg_err err = {0};
+    if (!id)
+        return 1;
+    if (argc < 2 || vg_case_resolve(t->ws, argv[1], case_id, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", argc < 2 ? "link: which case? (REF)" : err.msg);
+        return 1;
+    }
+    vg_op *op = vg_op_alert_link(id, case_id);
+    vg_rc rc = vg_apply(t->ws, op, &err);
+    vg_op_free(op);
+    snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? "alert linked" : err.msg);
+    tui_inbox_open(t);
+    return rc == VG_OK ? 0 : 1;
+}
+
+static int c_dismiss(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    const char *id = need_alert(t);
+    vg_err err = {0};
+    if (!id)
+        return 1;
+    vg_op *op = vg_op_alert_dismiss(id);
+    vg_rc rc = vg_apply(t->ws, op, &err);
+    vg_op_free(op);
+    snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? "alert dismissed" : err.msg);
+    tui_inbox_open(t);
+    return rc == VG_OK ? 0 : 1;
+}
+
 static int c_view(tui *t, int argc, char **argv)
 {
     for (int i = 0; argc > 1 && t->cfg && i < t->cfg->nviews; i++)
@@ -113,6 +183,8 @@ static int c_back(tui *t, int argc, char **argv)
         t->help = false;
     else if (t->view == VIEW_QUEUE && t->query_text[0])
         tui_queue_filter(t, "");
+    else if (t->view == VIEW_ALERT)
+        tui_inbox_open(t);
     else if (t->view != VIEW_QUEUE) {
         t->view = VIEW_QUEUE;
         tui_queue_load(t);
@@ -148,6 +220,8 @@ static int c_refresh(tui *t, int argc, char **argv)
         tui_case_open(t, t->case_id);
     else if (t->view == VIEW_DASH)
         tui_dash_open(t);
+    else if (t->view == VIEW_INBOX || t->view == VIEW_ALERT)
+        tui_inbox_open(t);
     else
         tui_queue_load(t);
     return 0;
@@ -232,6 +306,10 @@ static const tcmd commands[] = {
     {"help", "", "this overlay", c_help},
     {"filter", "[QUERY]", "filter the queue: status:open sev>=high assignee:me tag:T words, !negates",
      c_filter},
+    {"inbox", "", "alerts on no case: promote, link or dismiss them", c_inbox},
+    {"promote", "", "open a case from the alert and link it", c_promote},
+    {"link", "REF", "link the alert to a case", c_link},
+    {"dismiss", "", "dismiss the alert", c_dismiss},
     {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
@@ -250,7 +328,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

@@ -22,8 +22,10 @@
 #include <wchar.h>
 
 #include "tui.h"
+#include "vigil/buf.h"
 #include "vigil/metrics.h"
 #include "vigil/model.h"
+#include "vigil/op.h"
 #include "vigil/text.h"
 
 enum { PAIR_CRIT = 1, PAIR_HIGH, PAIR_MED, PAIR_LOW, PAIR_BAR };
@@ -514,6 +516,176 @@ static void draw_dash(tui *t)
     }
 }
 
+/* ---- the alert inbox ------------------------------------------------------------------- */
+
+static void inbox_free(tui *t)
+{
+    vg_alerts_free(t->alerts, t->nalerts);
+    t->alerts = NULL;
+    t->nalerts = 0;
+}
+
+static bool inbox_page(tui *t, const vg_alert_cursor *after, bool backward)
+{
+    vg_alert *items;
+    size_t n;
+    bool more;
+    vg_err err = {0};
+    if (vg_inbox_list(t->ws, queue_rows(t), after, backward, &items, &n, &more, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return false;
+    }
+    inbox_free(t);
+    t->alerts = items;
+    t->nalerts = n;
+    t->alerts_more = more;
+    return true;
+}
+
+void tui_inbox_open(tui *t)
+{
+    if (t->view != VIEW_INBOX && t->view != VIEW_ALERT)
+        t->inbox_has_after = false, t->asel = 0;
+    t->view = VIEW_INBOX;
+    inbox_page(t, t->inbox_has_after ? &t->inbox_after : NULL, false);
+    if (t->asel >= (int)t->nalerts)
+        t->asel = t->nalerts ? (int)t->nalerts - 1 : 0;
+}
+
+/* Within a page j/k move; past its ends the next or previous page comes in. */
+void tui_inbox_move(tui *t, int delta)
+{
+    int target = t->asel + delta, n = (int)t->nalerts;
+    if (n == 0)
+        return;
+    if (target >= 0 && target < n) {
+        t->asel = target;
+        return;
+    }
+    vg_alert_cursor c;
+    if (target >= n && t->alerts_more) {
+        c.event_time = t->alerts[n - 1].event_time;
+        memcpy(c.id, t->alerts[n - 1].id, sizeof c.id);
+        t->inbox_after = c;
+        t->inbox_has_after = true;
+        if (inbox_page(t, &c, false))
+            t->asel = 0;
+    } else if (target < 0 && t->inbox_has_after) {
+        c.event_time = t->alerts[0].event_time;
+        memcpy(c.id, t->alerts[0].id, sizeof c.id);
+        if (inbox_page(t, &c, true)) { /* the page before; where does it start? */
+            t->asel = t->nalerts ? (int)t->nalerts - 1 : 0;
+            vg_alert *before;
+            size_t nb;
+            bool more;
+            vg_err err = {0};
+            vg_alert_cursor first = {t->alerts[0].event_time, ""};
+            memcpy(first.id, t->alerts[0].id, sizeof first.id);
+            t->inbox_has_after = false;
+            if (vg_inbox_list(t->ws, 1, &first, true, &before, &nb, &more, &err) == VG_OK) {
+                if (nb) {
+                    t->inbox_after.event_time = before[0].event_time;
+                    memcpy(t->inbox_after.id, before[0].id, sizeof t->inbox_after.id);
+                    t->inbox_has_after = true;
+                }
+                vg_alerts_free(before, nb);
+            }
+        }
+    } else {
+        t->asel = target < 0 ? 0 : n - 1;
+    }
+}
+
+const char *tui_current_alert(tui *t)
+{
+    if (t->view == VIEW_ALERT)
+        return t->alert_id;
+    if (t->view == VIEW_INBOX && t->nalerts)
+        return t->alerts[t->asel].id;
+    return NULL;
+}
+
+static void draw_inbox(tui *t)
+{
+    draw_frame(t, " Inbox (alerts on no case)",
+               " Enter raw  :promote  :link REF  :dismiss  Esc back  ? help");
+    attron(A_UNDERLINE);
+    put_text(t, 2, 0, t->cols, "WHEN              SEV      SOURCE     COUNT  TITLE", true);
+    attroff(A_UNDERLINE);
+    for (size_t i = 0; i < t->nalerts && (int)i + 3 < t->rows - 1; i++) {
+        const vg_alert *a = &t->alerts[i];
+        int y = (int)i + 3, sel = (int)i == t->asel ? A_REVERSE : 0;
+        char when[32], cnt[16];
+        fmt_time(a->event_time, when, sizeof when);
+        snprintf(cnt, sizeof cnt, "%5lld", (long long)a->count);
+        attron(sel);
+        move(y, 0);
+        clrtoeol();
+        put_text(t, y, 0, 18, when, true);
+        attron(sev_attr(t, a->severity));
+        put_text(t, y, 18, 9, vg_enum_name(&VG_SEVERITY, a->severity), true);
+        attroff(sev_attr(t, a->severity));
+        attron(sel);
+        put_text(t, y, 27, 11, a->source, true);
+        put_text(t, y, 38, 7, cnt, true);
+        put_text(t, y, 45, t->cols - 45, a->title, true);
+        attroff(sel);
+    }
+    if (!t->nalerts)
+        mvaddstr(3, 0, "(the inbox is empty)");
+}
+
+void tui_alert_open(tui *t)
+{
+    const char *id = tui_current_alert(t);
+    vg_alert a;
+    vg_err err = {0};
+    if (!id || vg_alert_get(t->ws, id, &a, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", id ? err.msg : "no alert selected");
+        return;
+    }
+    memcpy(t->alert_id, a.id, sizeof t->alert_id);
+    t->view = VIEW_ALERT;
+    t->scroll = 0;
+    lines_free(t);
+    char when[32];
+    fmt_time(a.event_time, when, sizeof when);
+    add_line(t, "%s", a.title);
+    add_line(t, "%s %s  rule %s  source %s (%s)  seen %lld times", when,
+             vg_enum_name(&VG_SEVERITY, a.severity), a.rule, a.source, a.source_ref,
+             (long long)a.count);
+    add_line(t, "entities %s", a.entities);
+    add_line(t, "ATT&CK   %s", a.techniques);
+    add_line(t, "%s", "");
+    cJSON *raw = cJSON_Parse(a.raw); /* pretty-printed; every line made safe when drawn */
+    char *pretty = raw ? cJSON_Print(raw) : NULL;
+    if (pretty) { /* cJSON indents with tabs: two spaces a level reads better */
+        vg_buf b;
+        vg_buf_init(&b, strlen(pretty) * 2 + 1);
+        for (const char *p = pretty; *p; p++)
+            if (vg_buf_add(&b, *p == '\t' ? (p > pretty && p[-1] == ':' ? " " : "  ") : p,
+                           *p == '\t' ? (p > pretty && p[-1] == ':' ? 1 : 2) : 1))
+                break;
+        add_line(t, "%s", vg_buf_str(&b));
+        vg_buf_free(&b);
+    } else {
+        add_line(t, "%s", a.raw);
+    }
+    cJSON_free(pretty);
+    cJSON_Delete(raw);
+    vg_alert_clear(&a);
+}
+
+static void draw_alert(tui *t)
+{
+    draw_frame(t, " Inbox > alert", " j/k scroll  :promote  :link REF  :dismiss  Esc back  ? help");
+    for (int y = 2; y < t->rows - 1; y++) {
+        size_t i = (size_t)t->scroll + (size_t)(y - 2);
+        if (i < t->nlines)
+            put_text(t, y, 1, t->cols - 1, t->lines[i], false);
+    }
+}
+
 static void draw_help(tui *t)
 {
     char lines[64][128];
@@ -538,8 +710,12 @@ static void draw(tui *t)
         draw_queue(t);
     else if (t->view == VIEW_CASE)
         draw_case(t);
-    else
+    else if (t->view == VIEW_DASH)
         draw_dash(t);
+    else if (t->view == VIEW_INBOX)
+        draw_inbox(t);
+    else
+        draw_alert(t);
     if (t->help)
         draw_help(t);
     refresh();
@@ -718,6 +894,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     restore();
     vg_case_query_clear(&t.query);
     vg_case_list_free(&t.page);
+    inbox_free(&t);
     lines_free(&t);
     return 0;
 }

@@ -15,7 +15,7 @@
 #include "vigil/query.h"
 #include "vigil/ws.h"
 
-typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH } tui_view;
+typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT } tui_view;
 
 enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
 
@@ -48,6 +48,14 @@ typedef struct tui {
     const tui_config *cfg;
     long long critical_seen; /* for the bell: critical open cases at the last look */
     int sel;
+    /* the inbox: a page of alerts after `inbox_after` */
+    vg_alert *alerts;
+    size_t nalerts;
+    bool alerts_more;
+    vg_alert_cursor inbox_after;
+    bool inbox_has_after;
+    int asel;
+    vg_id alert_id; /* the alert open in VIEW_ALERT */
     /* the open case */
     vg_id case_id;
     int tab;
@@ -83,6 +91,11 @@ void tui_case_open(tui *t, const char *case_id);
 void tui_case_tab(tui *t, int delta);
 void tui_case_scroll(tui *t, int delta);
 void tui_dash_open(tui *t);
+void tui_inbox_open(tui *t);
+void tui_inbox_move(tui *t, int delta);
+void tui_alert_open(tui *t);
+/* The alert an inbox command applies to: the open one, else the selected row. */
+const char *tui_current_alert(tui *t);
 /* The case a write command applies to: the open one, else the selected row. */
 const char *tui_current_case(tui *t);
 

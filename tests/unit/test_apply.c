@@ -296,6 +296,79 @@ static void test_alerts_and_events(void **state)
     vg_events_free(e, n);
 }
 
+static vg_op *inbox_alert(int i)
+{
+    vg_op *op = vg_op_new("alert.add", NULL);
+    char ref[32], title[64];
+    snprintf(ref, sizeof ref, "r%d", i);
+    snprintf(title, sizeof title, "inbox alert %d", i);
+    cJSON_AddStringToObject(op->payload, "source", "suricata");
+    cJSON_AddStringToObject(op->payload, "source_ref", ref);
+    cJSON_AddStringToObject(op->payload, "title", title);
+    cJSON_AddStringToObject(op->payload, "severity", "high");
+    cJSON_AddNumberToObject(op->payload, "event_time", 1731000000000.0 + i * 1000);
+    cJSON *tech = cJSON_AddArrayToObject(op->payload, "techniques");
+    cJSON_AddItemToArray(tech, cJSON_CreateString("T1190"));
+    return op;
+}
+
+static void test_inbox_pages_and_promote(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 25; i++)
+        must_apply(f->ws, inbox_alert(i));
+    /* forward pages of 10, newest first, then back */
+    vg_alert *a;
+    size_t n, seen = 0;
+    bool more;
+    vg_err err = {0};
+    vg_alert_cursor c;
+    const vg_alert_cursor *after = NULL;
+    int64_t last = INT64_MAX;
+    do {
+        assert_int_equal(vg_inbox_list(f->ws, 10, after, false, &a, &n, &more, &err), VG_OK);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(a[i].event_time < last);
+            last = a[i].event_time;
+        }
+        seen += n;
+        if (n) {
+            c.event_time = a[n - 1].event_time;
+            memcpy(c.id, a[n - 1].id, sizeof c.id);
+            after = &c;
+        }
+        vg_alerts_free(a, n);
+    } while (more);
+    assert_int_equal(seen, 25);
+    assert_int_equal(vg_inbox_list(f->ws, 10, &c, true, &a, &n, &more, &err), VG_OK);
+    assert_int_equal(n, 10); /* the ten before the oldest, in inbox order */
+    assert_string_equal(a[9].title, "inbox alert 1");
+    vg_alerts_free(a, n);
+
+    /* promote the newest: one case, the alert linked to it, out of the inbox */
+    assert_int_equal(vg_inbox_list(f->ws, 1, NULL, false, &a, &n, &more, &err), VG_OK);
+    vg_id alert_id, case_id;
+    memcpy(alert_id, a[0].id, sizeof alert_id);
+    vg_alerts_free(a, n);
+    int64_t cases = sql_int(f->ws, "SELECT count(*) FROM cases");
+    assert_int_equal(vg_alert_promote(f->ws, alert_id, case_id, &err), VG_OK);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM cases"), cases + 1);
+    vg_case k;
+    assert_int_equal(vg_case_get(f->ws, case_id, &k, &err), VG_OK);
+    assert_string_equal(k.title, "inbox alert 24");
+    assert_int_equal(k.severity, VG_SEV_HIGH);
+    assert_string_equal(k.techniques, "[\"T1190\"]");
+    assert_int_equal(k.alert_count, 1);
+    vg_case_clear(&k);
+    assert_int_equal(vg_alert_promote(f->ws, alert_id, case_id, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "already on a case"));
+    /* dismissing takes an alert out of the inbox too */
+    assert_int_equal(vg_inbox_list(f->ws, 1, NULL, false, &a, &n, &more, &err), VG_OK);
+    must_apply(f->ws, vg_op_alert_dismiss(a[0].id));
+    vg_alerts_free(a, n);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE status = 'new'"), 23);
+}
+
 static void test_stamped_ops_idempotent_and_lww(void **state)
 {
     fx *f = *state;
@@ -372,6 +445,7 @@ int main(void)
         T(test_noop_set_writes_nothing),   T(test_lists_are_normalised),
         T(test_notes),                     T(test_artifacts_normalise_merge_and_tombstone),
         T(test_tasks),                     T(test_alerts_and_events),
+        T(test_inbox_pages_and_promote),
         T(test_stamped_ops_idempotent_and_lww), T(test_batch_rollback),
         T(test_tamper_named),
     };
