@@ -75,8 +75,8 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         }
     } else if (!strcmp(section, "keys")) {
         if (!tui_key_valid(name))
-            return FAIL("[keys] '%s' is not a key (a character, or Enter, Esc, Tab, BTab, Up,"
-                        " Down, Left, Right, Home, End, NPage, PPage)", name);
+            return FAIL("[keys] '%s' is not a key (a character, or Space, Enter, Esc, Tab, BTab,"
+                        " Up, Down, Left, Right, Home, End, NPage, PPage)", name);
         if (!tui_command_valid(value))
             return FAIL("[keys] %s: '%s' is not a command (? in vigil lists them)", name, value);
         if (t->nkeys == TUI_MAX_KEYS)

@@ -227,7 +227,167 @@ static int c_refresh(tui *t, int argc, char **argv)
     return 0;
 }
 
-/* Apply an op to the current case and say what happened. */
+/* The cases a write command applies to: every marked case in the queue, else the
+ * current one. */
+static size_t targets(tui *t, const char ***ids)
+{
+    static const char *one[1];
+    if (t->view == VIEW_QUEUE && t->nmarked) {
+        static const char **many;
+        many = vg_xrealloc(many, t->nmarked * sizeof *many);
+        for (size_t i = 0; i < t->nmarked; i++)
+            many[i] = t->marked[i];
+        *ids = many;
+        return t->nmarked;
+    }
+    one[0] = tui_current_case(t);
+    *ids = one;
+    if (!one[0]) {
+        snprintf(t->msg, sizeof t->msg, "no case selected");
+        return 0;
+    }
+    return 1;
+}
+
+/* Apply make(id) to every target in one batch: all of them or none. */
+static int write_all(tui *t, vg_op *(*make)(const char *id, void *ud), void *ud, const char *done)
+{
+    const char **ids;
+    size_t n = targets(t, &ids);
+    if (!n)
+        return 1;
+    vg_err err = {0};
+    vg_rc rc = vg_batch_begin(t->ws, &err);
+    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+        vg_op *op = make(ids[i], ud);
+        if (op) {
+            rc = vg_apply(t->ws, op, &err);
+            vg_op_free(op);
+        }
+    }
+    if (rc == VG_OK)
+        rc = vg_batch_commit(t->ws, &err);
+    else
+        vg_batch_rollback(t->ws);
+    if (rc == VG_OK && n > 1)
+        snprintf(t->msg, sizeof t->msg, "%s on %zu cases", done, n);
+    else
+        snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? done : err.msg);
+    if (rc == VG_OK && t->view == VIEW_QUEUE)
+        t->nmarked = 0;
+    c_refresh(t, 0, NULL);
+    return rc == VG_OK ? 0 : 1;
+}
+
+typedef struct setarg {
+    const char *field, *value, *resolution;
+} setarg;
+
+static vg_op *make_set(const char *id, void *ud)
+{
+    const setarg *a = ud;
+    vg_op *op = vg_op_case_set(id, a->field, a->value);
+    if (a->resolution)
+        cJSON_AddStringToObject(op->payload, "resolution", a->resolution);
+    return op;
+}
+
+static int c_status(tui *t, int argc, char **argv)
+{
+    if (argc < 2) {
+        snprintf(t->msg, sizeof t->msg, "status: give one of new, in_progress, on_hold,"
+                                        " contained, closed RESOLUTION");
+        return 1;
+    }
+    setarg a = {"status", argv[1], argc > 2 ? argv[2] : NULL};
+    return write_all(t, make_set, &a, "status changed");
+}
+
+static int c_close(tui *t, int argc, char **argv)
+{
+    if (argc < 2) {
+        snprintf(t->msg, sizeof t->msg, "close: give a resolution: true_positive, false_positive,"
+                                        " benign, duplicate, indeterminate");
+        return 1;
+    }
+    setarg a = {"status", "closed", argv[1]};
+    return write_all(t, make_set, &a, "closed");
+}
+
+static int c_severity(tui *t, int argc, char **argv)
+{
+    if (argc < 2) {
+        snprintf(t->msg, sizeof t->msg, "severity: give one of info, low, medium, high, critical");
+        return 1;
+    }
+    setarg a = {"severity", argv[1], NULL};
+    return write_all(t, make_set, &a, "severity changed");
+}
+
+static int c_assign(tui *t, int argc, char **argv)
+{
+    setarg a = {"assignee", argc > 1 && strcmp(argv[1], "me") != 0 ? argv[1] : t->actor, NULL};
+    return write_all(t, make_set, &a, "assigned");
+}
+
+/* Add a tag to a case's tags (read, add, set: tags are one last-writer-wins field). */
+static vg_op *make_tag(const char *id, void *ud)
+{
+    tui *t = ((void **)ud)[0];
+    const char *tag = ((void **)ud)[1];
+    vg_case c;
+    vg_err err = {0};
+    if (vg_case_get(t->ws, id, &c, &err) != VG_OK)
+        return NULL;
+    cJSON *tags = cJSON_Parse(c.tags);
+    if (!cJSON_IsArray(tags)) {
+        cJSON_Delete(tags);
+        tags = cJSON_CreateArray();
+    }
+    cJSON_AddItemToArray(tags, cJSON_CreateString(tag)); /* the door drops repeats */
+    vg_op *op = vg_op_new("case.set", id);
+    cJSON_AddStringToObject(op->payload, "field", "tags");
+    cJSON_AddItemToObject(op->payload, "value", tags);
+    vg_case_clear(&c);
+    return op;
+}
+
+static int c_tag(tui *t, int argc, char **argv)
+{
+    if (argc < 2) {
+        snprintf(t->msg, sizeof t->msg, "tag: give a tag");
+        return 1;
+    }
+    void *ud[2] = {t, argv[1]};
+    return write_all(t, make_tag, ud, "tagged");
+}
+
+static int c_mark(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (t->view != VIEW_QUEUE || !t->page.n)
+        return 0;
+    const char *id = t->page.items[t->sel].id;
+    for (size_t i = 0; i < t->nmarked; i++)
+        if (strcmp(t->marked[i], id) == 0) { /* unmark */
+            memmove(&t->marked[i], &t->marked[i + 1], (t->nmarked - i - 1) * sizeof *t->marked);
+            t->nmarked--;
+            return 0;
+        }
+    t->marked = vg_xrealloc(t->marked, (t->nmarked + 1) * sizeof *t->marked);
+    memcpy(t->marked[t->nmarked++], id, sizeof(vg_id));
+    tui_queue_move(t, 1);
+    return 0;
+}
+
+static int c_unmark(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    t->nmarked = 0;
+    return 0;
+}
+
+/* A single-case write (notes). */
 static int write_op(tui *t, vg_op *op, const char *done)
 {
     vg_err err = {0};
@@ -244,40 +404,6 @@ static const char *need_case(tui *t)
     if (!id)
         snprintf(t->msg, sizeof t->msg, "no case selected");
     return id;
-}
-
-static int c_status(tui *t, int argc, char **argv)
-{
-    const char *id = need_case(t);
-    if (!id)
-        return 1;
-    if (argc < 2) {
-        snprintf(t->msg, sizeof t->msg, "status: give one of new, in_progress, on_hold,"
-                                        " contained, closed RESOLUTION");
-        return 1;
-    }
-    vg_op *op = vg_op_case_set(id, "status", argv[1]);
-    if (argc > 2)
-        cJSON_AddStringToObject(op->payload, "resolution", argv[2]);
-    return write_op(t, op, "status changed");
-}
-
-static int c_severity(tui *t, int argc, char **argv)
-{
-    const char *id = need_case(t);
-    if (!id || argc < 2)
-        return id ? (snprintf(t->msg, sizeof t->msg, "severity: give one of info, low, medium,"
-                                                     " high, critical"), 1) : 1;
-    return write_op(t, vg_op_case_set(id, "severity", argv[1]), "severity changed");
-}
-
-static int c_assign(tui *t, int argc, char **argv)
-{
-    const char *id = need_case(t);
-    if (!id)
-        return 1;
-    const char *who = argc > 1 ? (strcmp(argv[1], "me") == 0 ? t->actor : argv[1]) : t->actor;
-    return write_op(t, vg_op_case_set(id, "assignee", who), "assigned");
 }
 
 static int c_note(tui *t, int argc, char **argv)
@@ -314,9 +440,13 @@ static const tcmd commands[] = {
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
     {"refresh", "", "read the workspace again", c_refresh},
-    {"status", "S [RESOLUTION]", "set the case's status (closed needs a resolution)", c_status},
-    {"severity", "S", "set the case's severity", c_severity},
-    {"assign", "[NAME|me]", "assign the case (to you by default)", c_assign},
+    {"status", "S [RESOLUTION]", "set the status (closed needs a resolution)", c_status},
+    {"close", "RESOLUTION", "close (true_positive, false_positive, benign, ...)", c_close},
+    {"severity", "S", "set the severity", c_severity},
+    {"assign", "[NAME|me]", "assign (to you by default)", c_assign},
+    {"tag", "TAG", "add a tag", c_tag},
+    {"mark", "", "mark the row for a bulk action (writes then apply to all marked)", c_mark},
+    {"unmark", "", "clear the marks", c_unmark},
     {"note", "TEXT...", "add a note to the case", c_note},
 };
 
@@ -328,11 +458,11 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},
 };
 
 /* The key names bindings can use beyond single printable characters. */
-static const char *const named_keys[] = {"Enter", "Esc",  "Tab",   "BTab",  "Up",    "Down",
+static const char *const named_keys[] = {"Space", "Enter", "Esc",  "Tab",   "BTab",  "Up",    "Down",
                                          "Left",  "Right", "Home", "End",   "NPage", "PPage"};
 
 bool tui_key_valid(const char *key)

@@ -107,7 +107,8 @@ static void fmt_age(int64_t ms, char *out, size_t outsz)
 static void draw_queue(tui *t)
 {
     char crumbs[320];
-    snprintf(crumbs, sizeof crumbs, " Queue%s%s", t->query_text[0] ? "  /" : "", t->query_text);
+    snprintf(crumbs, sizeof crumbs, " Queue%s%s%s", t->query_text[0] ? "  /" : "", t->query_text,
+             t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
     draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
     int title_x = 50;
     attron(A_UNDERLINE);
@@ -125,6 +126,8 @@ static void draw_queue(tui *t)
         move(y, 0);
         clrtoeol();
         put_text(t, y, 0, 7, ref, true);
+        if (tui_is_marked(t, c->id))
+            mvaddstr(y, 6, "*");
         attron(sev_attr(t, c->severity));
         put_text(t, y, 7, 9, vg_enum_name(&VG_SEVERITY, c->severity), true);
         attroff(sev_attr(t, c->severity));
@@ -455,6 +458,14 @@ void tui_case_scroll(tui *t, int delta)
     t->scroll = (int)s;
 }
 
+bool tui_is_marked(const tui *t, const char *case_id)
+{
+    for (size_t i = 0; i < t->nmarked; i++)
+        if (strcmp(t->marked[i], case_id) == 0)
+            return true;
+    return false;
+}
+
 const char *tui_current_case(tui *t)
 {
     if (t->view == VIEW_CASE)
@@ -744,6 +755,8 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
         snprintf(out, outsz, "Esc");
     else if (ch == '\t')
         snprintf(out, outsz, "Tab");
+    else if (ch == ' ')
+        snprintf(out, outsz, "Space");
     else if (ch > 32 && ch < 127)
         snprintf(out, outsz, "%c", (int)ch);
 }
@@ -895,6 +908,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     vg_case_query_clear(&t.query);
     vg_case_list_free(&t.page);
     inbox_free(&t);
+    free(t.marked);
     lines_free(&t);
     return 0;
 }

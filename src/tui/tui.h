@@ -48,6 +48,8 @@ typedef struct tui {
     const tui_config *cfg;
     long long critical_seen; /* for the bell: critical open cases at the last look */
     int sel;
+    vg_id *marked;     /* cases marked with space for a bulk action */
+    size_t nmarked;
     /* the inbox: a page of alerts after `inbox_after` */
     vg_alert *alerts;
     size_t nalerts;
@@ -98,5 +100,6 @@ void tui_alert_open(tui *t);
 const char *tui_current_alert(tui *t);
 /* The case a write command applies to: the open one, else the selected row. */
 const char *tui_current_case(tui *t);
+bool tui_is_marked(const tui *t, const char *case_id);
 
 #endif
