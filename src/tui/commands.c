@@ -7,6 +7,7 @@
  * prefix keys (C-b, C-a). Write commands build ops and go through vg_apply.
  */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -406,6 +407,57 @@ static const char *need_case(tui *t)
     return id;
 }
 
+static int c_order(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    t->by_recorded = !t->by_recorded;
+    if (t->view == VIEW_CASE)
+        tui_case_open(t, t->case_id);
+    return 0;
+}
+
+/* :done N / :todo N, N as numbered in the Tasks tab. */
+static int task_status(tui *t, int argc, char **argv, const char *status)
+{
+    const char *id = need_case(t);
+    vg_task task;
+    vg_err err = {0};
+    if (!id)
+        return 1;
+    if (argc < 2 || vg_task_resolve(t->ws, id, argv[1], &task, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", argc < 2 ? "which task? (its number)" : err.msg);
+        return 1;
+    }
+    vg_op *op = vg_op_task_set(id, task.id, "status", status);
+    vg_task_clear(&task);
+    return write_op(t, op, strcmp(status, "done") ? "task reopened" : "task done");
+}
+static int c_done(tui *t, int argc, char **argv) { return task_status(t, argc, argv, "done"); }
+static int c_todo(tui *t, int argc, char **argv) { return task_status(t, argc, argv, "todo"); }
+
+/* :event 2026-11-20T14:05 what happened... (local time) */
+static int c_event(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    struct tm tm = {0};
+    const char *end = argc > 2 ? strptime(argv[1], "%Y-%m-%dT%H:%M", &tm) : NULL;
+    if (!end || *end) {
+        snprintf(t->msg, sizeof t->msg, "event: give when it happened (2026-11-20T14:05, local"
+                                        " time) and what");
+        return 1;
+    }
+    tm.tm_isdst = -1;
+    int64_t when = (int64_t)mktime(&tm) * 1000;
+    char text[1024] = "";
+    for (int i = 2; i < argc; i++) {
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof text - l, "%s%s", i > 2 ? " " : "", argv[i]);
+    }
+    return write_op(t, vg_op_event_add(id, when, NULL, text), "event added");
+}
+
 static int c_note(tui *t, int argc, char **argv)
 {
     const char *id = need_case(t);
@@ -436,6 +488,10 @@ static const tcmd commands[] = {
     {"promote", "", "open a case from the alert and link it", c_promote},
     {"link", "REF", "link the alert to a case", c_link},
     {"dismiss", "", "dismiss the alert", c_dismiss},
+    {"order", "", "the timeline by when it happened, or by when it was recorded", c_order},
+    {"done", "N", "tick task N of the case", c_done},
+    {"todo", "N", "untick task N", c_todo},
+    {"event", "WHEN TEXT", "add a timeline event that happened at WHEN (2026-11-20T14:05)", c_event},
     {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
@@ -458,7 +514,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

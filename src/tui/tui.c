@@ -339,15 +339,18 @@ static void tab_timeline(tui *t, const vg_case *c)
     vg_event *e = NULL;
     size_t n = 0;
     vg_err err = {0};
-    if (vg_timeline(t->ws, c->id, VG_BY_OCCURRED, 0, &e, &n, &err) != VG_OK) {
+    if (vg_timeline(t->ws, c->id, t->by_recorded ? VG_BY_RECORDED : VG_BY_OCCURRED, 0, &e, &n,
+                    &err) != VG_OK) {
         add_line(t, "%s", err.msg);
         return;
     }
-    add_line(t, "%-16s  %-16s  %-8s %s", "OCCURRED", "RECORDED", "KIND", "SUMMARY");
+    add_line(t, "%-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
+             t->by_recorded ? "OCCURRED" : "RECORDED", "KIND", "SUMMARY",
+             t->by_recorded ? "when it happened" : "when it was recorded");
     for (size_t i = 0; i < n; i++) {
         char a[32], b[32];
-        fmt_time(e[i].occurred_at, a, sizeof a);
-        fmt_time(e[i].recorded_at, b, sizeof b);
+        fmt_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
+        fmt_time(t->by_recorded ? e[i].occurred_at : e[i].recorded_at, b, sizeof b);
         add_line(t, "%-16s  %-16s  %-8s %s%s", a, b, vg_enum_name(&VG_EVENT_KIND, e[i].kind),
                  e[i].starred ? "* " : "", e[i].summary);
     }
@@ -374,6 +377,7 @@ static void tab_artifacts(tui *t, const vg_case *c)
 
 static void tab_tasks(tui *t, const vg_case *c)
 {
+    int done = 0;
     vg_task *k = NULL;
     size_t n = 0;
     vg_err err = {0};
@@ -381,14 +385,24 @@ static void tab_tasks(tui *t, const vg_case *c)
         add_line(t, "%s", err.msg);
         return;
     }
+    for (size_t i = 0; i < n; i++)
+        done += k[i].status == 2 || k[i].status == 3;
+    if (n)
+        add_line(t, "Progress %d/%zu", done, n);
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || k[i].phase != k[i - 1].phase)
-            add_line(t, "%s", vg_enum_name(&VG_PHASE, k[i].phase));
+        if (i == 0 || k[i].phase != k[i - 1].phase) {
+            int pd = 0, pt = 0;
+            for (size_t j = i; j < n && k[j].phase == k[i].phase; j++, pt++)
+                pd += k[j].status == 2 || k[j].status == 3;
+            add_line(t, "%s %d/%d", vg_enum_name(&VG_PHASE, k[i].phase), pd, pt);
+        }
         static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
         add_line(t, "  %2zu %s %s", i + 1, box[k[i].status & 3], k[i].title);
     }
     if (!n)
         add_line(t, "%s", "(no tasks)");
+    else
+        add_line(t, "%s", "(:done N ticks task N, :todo N unticks it)");
     vg_tasks_free(k, n);
 }
 

@@ -61,6 +61,7 @@ typedef struct tui {
     /* the open case */
     vg_id case_id;
     int tab;
+    bool by_recorded;   /* the timeline's order */
     char **lines;       /* the tab's text, unsafe data, made safe when drawn */
     size_t nlines;
     int scroll;
