@@ -129,5 +129,8 @@ typedef struct vg_counts {
     int64_t cases, open, new_, critical_open, alerts, inbox, ops;
 } vg_counts;
 VG_WUR vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err);
+/* Only the case counts (cases, open, new_, critical_open), from the queue index
+ * alone: cheap enough for a header. */
+VG_WUR vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -130,6 +131,8 @@ static const command *find_command(int argc, char **argv, int *used)
 
 int main(int argc, char **argv)
 {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     setlocale(LC_ALL, "");
     cli c = {0};
     config cf = {0};
@@ -187,10 +190,12 @@ int main(int argc, char **argv)
             log = vg_xmalloc(n);
             snprintf(log, n, "%s/vigil.log", state);
             vg_err err = {0};
-            if (paths_ensure_parent(log, &err) != VG_OK)
+            if (paths_ensure_parent(log, &err) != VG_OK) {
                 rc = cli_fail(&c, &err);
-            else
+            } else {
+                cf.tui.start_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
                 rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, &cf.tui, log);
+            }
         }
         free(log);
         free(state);

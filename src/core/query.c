@@ -833,3 +833,26 @@ vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err)
     sqlite3_finalize(st);
     return rc;
 }
+
+vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    /* (status, severity) is a prefix of cases_queue: an index-only scan */
+    vg_rc rc = prep(ws, "SELECT status, severity, count(*) FROM cases GROUP BY status, severity",
+                    &st, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 0);
+        int sev = sqlite3_column_int(st, 1);
+        int64_t n = sqlite3_column_int64(st, 2);
+        bool open = status && strcmp(status, "closed") != 0;
+        out->cases += n;
+        out->open += open ? n : 0;
+        out->new_ += status && strcmp(status, "new") == 0 ? n : 0;
+        out->critical_open += open && sev == VG_SEV_CRITICAL ? n : 0;
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}

@@ -217,6 +217,7 @@ static int c_tab(tui *t, int argc, char **argv)
 static int c_refresh(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
+    t->counts_stale = true; /* a refresh follows every write and every outside change */
     if (t->view == VIEW_CASE)
         tui_case_open(t, t->case_id);
     else if (t->view == VIEW_DASH)

@@ -72,10 +72,13 @@ static int sev_attr(const tui *t, int sev)
 
 static void draw_frame(tui *t, const char *crumbs, const char *keys)
 {
-    vg_counts k = {0};
     vg_err err = {0};
-    if (vg_counts_get(t->ws, &k, &err) != VG_OK)
-        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    if (t->counts_stale) {
+        if (vg_case_counts(t->ws, &t->counts, &err) != VG_OK)
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        t->counts_stale = false;
+    }
+    const vg_counts k = t->counts;
     char head[512];
     snprintf(head, sizeof head, " vigil  %s  %s   open %lld  new %lld  critical %lld",
              vg_ws_path(t->ws), t->actor, (long long)k.open, (long long)k.new_,
@@ -822,9 +825,22 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
     curs_set(0);
 }
 
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             const char *log_path)
 {
+    /* VIGIL_TUI_TRACE=FILE: write when the first frame was on screen (ms since the
+     * process started) and each key's time to a finished frame (us), for the
+     * benchmark. */
+    const char *trace_path = getenv("VIGIL_TUI_TRACE");
+    FILE *trace = trace_path && *trace_path ? fopen(trace_path, "w") : NULL;
+    double key_at = 0;
     static const tui_config defaults = {.theme = THEME_DARK};
     tui t = {.ws = ws, .actor = actor, .ascii = ascii, .cfg = cfg ? cfg : &defaults};
     tui_set_config(t.cfg);
@@ -860,7 +876,8 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     int changed;
     vg_err err = {0};
     vg_counts k0;
-    t.critical_seen = vg_counts_get(ws, &k0, &err) == VG_OK ? k0.critical_open : -1;
+    t.critical_seen = vg_case_counts(ws, &k0, &err) == VG_OK ? k0.critical_open : -1;
+    t.counts_stale = true;
     tui_queue_load(&t);
     if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
         snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
@@ -876,6 +893,16 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             tui_dispatch(&t, "refresh");
         }
         draw(&t);
+        if (trace) {
+            static bool first = true;
+            if (first)
+                fprintf(trace, "first_frame_ms %.3f\n", (mono() - t.cfg->start_s) * 1000);
+            else if (key_at > 0)
+                fprintf(trace, "key_us %.1f\n", (mono() - key_at) * 1e6);
+            first = false;
+            key_at = 0;
+            fflush(trace);
+        }
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         int ready = poll(&pfd, 1, 1000);
         if (ready < 0)
@@ -884,7 +911,8 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed) {
                 tui_dispatch(&t, "refresh");
                 vg_counts k;
-                if (t.cfg->bell && vg_counts_get(ws, &k, &err) == VG_OK) {
+                t.counts_stale = true;
+                if (t.cfg->bell && vg_case_counts(ws, &k, &err) == VG_OK) {
                     if (k.critical_open > t.critical_seen && t.critical_seen >= 0) {
                         beep();
                         flash();
@@ -899,6 +927,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         int k = get_wch(&ch);
         if (k == ERR)
             continue;
+        key_at = mono();
         if (k == KEY_CODE_YES && ch == KEY_RESIZE) {
             getmaxyx(stdscr, t.rows, t.cols);
             tui_dispatch(&t, "refresh");
@@ -919,6 +948,8 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             tui_dispatch(&t, cmd);
     }
     restore();
+    if (trace)
+        fclose(trace);
     vg_case_query_clear(&t.query);
     vg_case_list_free(&t.page);
     inbox_free(&t);

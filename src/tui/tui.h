@@ -29,6 +29,7 @@ typedef struct tui_config {
     int nkeys;
     struct { char name[32]; char query[256]; } views[TUI_MAX_VIEWS];
     int nviews;
+    double start_s; /* monotonic seconds when the process started (for VIGIL_TUI_TRACE) */
 } tui_config;
 
 typedef struct tui {
@@ -39,6 +40,8 @@ typedef struct tui {
     tui_view view;
     bool help, quit;
     char msg[256];      /* one line of feedback in the status line */
+    vg_counts counts;   /* the header's counts, read again when the data changes */
+    bool counts_stale;
     /* the queue: a window of rows after `after` (none: from the top) */
     vg_case_list page;
     vg_case_cursor after;
