@@ -72,6 +72,7 @@ typedef struct vg_artifact {
     int source;
     int64_t first_seen, last_seen, sightings;
     int64_t other_cases; /* how many other cases carry the same value (bridges) */
+    char *other_refs;    /* their refs, "12,40" (lowest first), "" when none */
 } vg_artifact;
 
 typedef struct vg_task {
@@ -94,6 +95,10 @@ typedef struct vg_event {
     char *summary, *source, *actor, *technique, *tactic;
     bool starred;
 } vg_event;
+
+/* "#12, #40" from an artifact's other_refs ("12,40"), ", ..." added when more is
+ * true; "" when there are none. */
+void vg_refs_format(const char *refs, bool more, char *out, size_t outsz);
 
 void vg_case_clear(vg_case *c);
 void vg_alert_clear(vg_alert *a);

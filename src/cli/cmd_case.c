@@ -283,9 +283,11 @@ int cmd_case_show(cli *c, int argc, char **argv)
         out_safe(c, ar[i].value);
         if (ar[i].is_ioc)
             fputs("  IOC", stdout);
-        if (ar[i].other_cases)
-            printf("  (also on %lld other case%s)", (long long)ar[i].other_cases,
-                   ar[i].other_cases > 1 ? "s" : "");
+        if (ar[i].other_cases) {
+            char refs[200];
+            vg_refs_format(ar[i].other_refs, ar[i].other_cases > 20, refs, sizeof refs);
+            printf("  (also on %s)", refs);
+        }
         putchar('\n');
     }
     show_tasks(c, tk, ntk);

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "vigil/text.h"
@@ -122,6 +123,12 @@ cJSON *vg_artifact_json(const vg_artifact *a)
     add_time(o, "last_seen", a->last_seen);
     cJSON_AddNumberToObject(o, "sightings", (double)a->sightings);
     cJSON_AddNumberToObject(o, "other_cases", (double)a->other_cases);
+    cJSON *refs = cJSON_AddArrayToObject(o, "also_on");
+    for (const char *p = a->other_refs; p && *p;) {
+        cJSON_AddItemToArray(refs, cJSON_CreateNumber((double)strtoll(p, NULL, 10)));
+        p += strcspn(p, ",");
+        p += *p == ',';
+    }
     return o;
 }
 

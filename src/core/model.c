@@ -72,6 +72,20 @@ void vg_enum_list(const vg_enum *e, char *out, size_t outsz)
     }
 }
 
+void vg_refs_format(const char *refs, bool more, char *out, size_t outsz)
+{
+    size_t len = 0;
+    if (outsz)
+        out[0] = '\0';
+    for (const char *p = refs; p && *p && len + 8 < outsz;) {
+        size_t n = strcspn(p, ",");
+        len += (size_t)snprintf(out + len, outsz - len, "%s#%.*s", len ? ", " : "", (int)n, p);
+        p += n + (p[n] == ',');
+    }
+    if (more && len && len + 6 < outsz)
+        snprintf(out + len, outsz - len, ", ...");
+}
+
 void vg_case_clear(vg_case *c)
 {
     if (!c)
@@ -104,6 +118,7 @@ void vg_artifact_clear(vg_artifact *a)
     if (!a)
         return;
     free(a->value);
+    free(a->other_refs);
     memset(a, 0, sizeof *a);
 }
 

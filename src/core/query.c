@@ -545,7 +545,10 @@ vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err)
 #define ART_COLS                                                                            \
     "a.id, a.case_id, a.type, a.value, a.is_ioc, a.tlp, a.source, a.first_seen, a.last_seen," \
     " a.sightings, (SELECT count(DISTINCT b.case_id) FROM artifacts b WHERE b.type = a.type"  \
-    " AND b.value = a.value AND b.case_id <> a.case_id AND b.removed = 0)"
+    " AND b.value = a.value AND b.case_id <> a.case_id AND b.removed = 0),"                 \
+    " (SELECT group_concat(r, ',') FROM (SELECT DISTINCT c.ref AS r FROM artifacts b"        \
+    "  JOIN cases c ON c.id = b.case_id WHERE b.type = a.type AND b.value = a.value"         \
+    "  AND b.case_id <> a.case_id AND b.removed = 0 ORDER BY c.ref LIMIT 20))"
 
 static void fill_artifact(sqlite3_stmt *st, void *p)
 {
@@ -561,6 +564,7 @@ static void fill_artifact(sqlite3_stmt *st, void *p)
     a->last_seen = sqlite3_column_int64(st, 8);
     a->sightings = sqlite3_column_int64(st, 9);
     a->other_cases = sqlite3_column_int64(st, 10);
+    a->other_refs = col_dup(st, 11);
 }
 
 vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items, size_t *n,

@@ -600,3 +600,23 @@ size_t tui_help_lines(char lines[][128], size_t max)
                  commands[i].help);
     return n;
 }
+
+size_t tui_complete(const char *prefix, char *out, size_t outsz)
+{
+    size_t n = 0, pl = strlen(prefix);
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *name = commands[i].name;
+        if (strncmp(name, prefix, pl) != 0)
+            continue;
+        if (n++ == 0) {
+            snprintf(out, outsz, "%s", name);
+            continue;
+        }
+        size_t k = 0; /* shorten out to what it shares with name */
+        while (out[k] && out[k] == name[k])
+            k++;
+        out[k] = '\0';
+    }
+    return n;
+}

@@ -107,16 +107,38 @@ static void fmt_age(int64_t ms, char *out, size_t outsz)
         snprintf(out, outsz, "%lldd", (long long)(d / 1440));
 }
 
+static void tab_overview(tui *t, const vg_case *c);
+static void lines_free(tui *t);
+
+/* From 120 columns the queue shares the screen with the selected case's overview. */
+static int list_width(const tui *t) { return t->cols >= 120 ? t->cols * 55 / 100 : t->cols; }
+
+static void draw_preview(tui *t, int x)
+{
+    vg_case c;
+    vg_err err = {0};
+    if (!t->page.n || vg_case_get(t->ws, t->page.items[t->sel].id, &c, &err) != VG_OK)
+        return;
+    lines_free(t);
+    tab_overview(t, &c);
+    vg_case_clear(&c);
+    for (int y = 2; y < t->rows - 1; y++) {
+        mvaddch(y, x - 1, t->ascii ? '|' : ACS_VLINE);
+        if ((size_t)(y - 2) < t->nlines)
+            put_text(t, y, x + 1, t->cols - x - 1, t->lines[y - 2], false);
+    }
+}
+
 static void draw_queue(tui *t)
 {
     char crumbs[320];
     snprintf(crumbs, sizeof crumbs, " Queue%s%s%s", t->query_text[0] ? "  /" : "", t->query_text,
              t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
     draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
-    int title_x = 50;
+    int title_x = 50, lw = list_width(t);
     attron(A_UNDERLINE);
     mvaddstr(2, 0, "REF    SEV      STATUS      ASSIGNEE   AGE ALERTS");
-    put_text(t, 2, title_x, t->cols - title_x, "TITLE", true);
+    put_text(t, 2, title_x, lw - title_x, "TITLE", true);
     attroff(A_UNDERLINE);
     for (size_t i = 0; i < t->page.n && (int)i + 3 < t->rows - 1; i++) {
         const vg_case *c = &t->page.items[i];
@@ -127,7 +149,7 @@ static void draw_queue(tui *t)
         snprintf(cnt, sizeof cnt, "%6lld", (long long)c->alert_count);
         attron(sel);
         move(y, 0);
-        clrtoeol();
+        put_text(t, y, 0, lw, "", true);
         put_text(t, y, 0, 7, ref, true);
         if (tui_is_marked(t, c->id))
             mvaddstr(y, 6, "*");
@@ -139,11 +161,13 @@ static void draw_queue(tui *t)
         put_text(t, y, 28, 10, *c->assignee ? c->assignee : "-", true);
         put_text(t, y, 38, 5, age, true);
         put_text(t, y, 43, 7, cnt, true);
-        put_text(t, y, title_x, t->cols - title_x, c->title, true);
+        put_text(t, y, title_x, lw - title_x, c->title, true);
         attroff(sel);
     }
     if (t->page.n == 0)
         mvaddstr(3, 0, "(no cases)");
+    if (lw < t->cols)
+        draw_preview(t, lw + 1);
 }
 
 /* ---- the queue --------------------------------------------------------------------- */
@@ -370,11 +394,14 @@ static void tab_artifacts(tui *t, const vg_case *c)
         return;
     }
     add_line(t, "%-10s %-3s %-12s %5s  %s", "TYPE", "IOC", "TLP", "SEEN", "VALUE");
-    for (size_t i = 0; i < n; i++)
-        add_line(t, "%-10s %-3s %-12s %5lld  %s%s", vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type),
+    for (size_t i = 0; i < n; i++) {
+        char refs[200] = ""; /* "also on #12, #40": the bridges to other cases */
+        vg_refs_format(a[i].other_refs, a[i].other_cases > 20, refs, sizeof refs);
+        add_line(t, "%-10s %-3s %-12s %5lld  %s%s%s%s", vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type),
                  a[i].is_ioc ? "yes" : "-", vg_enum_name(&VG_TLP, a[i].tlp),
-                 (long long)a[i].sightings, a[i].value,
-                 a[i].other_cases ? "   (also on other cases)" : "");
+                 (long long)a[i].sightings, a[i].value, refs[0] ? "   (also on " : "", refs,
+                 refs[0] ? ")" : "");
+    }
     vg_artifacts_free(a, n);
 }
 
@@ -781,6 +808,8 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
 void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
 {
     size_t len = strlen(out); /* editing starts from what the caller put there */
+    bool commands = strcmp(prompt, ":") == 0;
+    int hist = t->nhistory; /* Up walks back through the : line's history */
     curs_set(1);
     for (;;) {
         move(t->rows - 1, 0);
@@ -797,6 +826,25 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
         if (k == OK && ch == 27) {
             out[0] = '\0';
             break;
+        }
+        if (commands && k == KEY_CODE_YES && (ch == KEY_UP || ch == KEY_DOWN)) {
+            hist += ch == KEY_UP ? -1 : 1;
+            if (hist < 0)
+                hist = 0;
+            if (hist > t->nhistory)
+                hist = t->nhistory;
+            snprintf(out, outsz, "%s", hist < t->nhistory ? t->history[hist] : "");
+            len = strlen(out);
+            continue;
+        }
+        if (commands && k == OK && ch == '\t' && !strchr(out, ' ')) { /* complete the name */
+            char common[64];
+            size_t n = tui_complete(out, common, sizeof common);
+            if (n >= 1 && strlen(common) + 2 < outsz) {
+                snprintf(out, outsz, "%s%s", common, n == 1 ? " " : "");
+                len = strlen(out);
+            }
+            continue;
         }
         if (k == OK && ch == 21) { /* C-u, as in readline: clear the line */
             len = 0;
@@ -937,8 +985,14 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         if (k == OK && ch == ':') {
             char cmd[1024] = "";
             tui_prompt(&t, ":", cmd, sizeof cmd);
-            if (cmd[0])
+            if (cmd[0]) {
+                if (t.nhistory == 32) {
+                    memmove(t.history[0], t.history[1], sizeof t.history[0] * 31);
+                    t.nhistory--;
+                }
+                snprintf(t.history[t.nhistory++], sizeof t.history[0], "%s", cmd);
                 tui_dispatch(&t, cmd);
+            }
             continue;
         }
         char name[32];

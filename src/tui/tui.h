@@ -49,6 +49,8 @@ typedef struct tui {
     vg_case_query query; /* the / filter (empty: every case) */
     char query_text[256];
     const tui_config *cfg;
+    char history[32][256]; /* the : line's last commands, oldest first */
+    int nhistory;
     long long critical_seen; /* for the bell: critical open cases at the last look */
     int sel;
     vg_id *marked;     /* cases marked with space for a bulk action */
@@ -83,6 +85,9 @@ int tui_dispatch(tui *t, const char *command); /* run a command string */
 const char *tui_binding(const char *key);       /* the command a key runs, or NULL */
 /* The help overlay's lines (bindings, then commands); fills at most max. */
 size_t tui_help_lines(char lines[][128], size_t max);
+/* Complete a command name: how many commands start with prefix, and their longest
+ * common start in out. */
+size_t tui_complete(const char *prefix, char *out, size_t outsz);
 
 /* tui.c, for the commands */
 void tui_queue_load(tui *t);
