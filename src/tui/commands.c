@@ -459,6 +459,40 @@ static int c_event(tui *t, int argc, char **argv)
     return write_op(t, vg_op_event_add(id, when, NULL, text), "event added");
 }
 
+static int c_edit_note(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    vg_id case_id;
+    memcpy(case_id, id, sizeof case_id);
+    char *text = tui_edit_text(t);
+    if (!text)
+        return 1;
+    int rc = write_op(t, vg_op_note_add(case_id, text), "note added");
+    free(text);
+    return rc;
+}
+
+static int c_star(tui *t, int argc, char **argv)
+{
+    vg_id event_id;
+    bool starred;
+    long n = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
+    if (t->view != VIEW_CASE || n < 1 || n > 1000000 ||
+        !tui_timeline_row(t, (int)n, event_id, &starred)) {
+        snprintf(t->msg, sizeof t->msg, "star: give the number of an event on the Timeline tab"
+                                        " (alerts are starred on their case later)");
+        return 1;
+    }
+    vg_op *op = vg_op_new("event.set", event_id);
+    cJSON_AddStringToObject(op->payload, "case", t->case_id);
+    cJSON_AddStringToObject(op->payload, "field", "starred");
+    cJSON_AddBoolToObject(op->payload, "value", !starred);
+    return write_op(t, op, starred ? "unstarred" : "starred");
+}
+
 static int c_note(tui *t, int argc, char **argv)
 {
     const char *id = need_case(t);
@@ -505,6 +539,8 @@ static const tcmd commands[] = {
     {"mark", "", "mark the row for a bulk action (writes then apply to all marked)", c_mark},
     {"unmark", "", "clear the marks", c_unmark},
     {"note", "TEXT...", "add a note to the case", c_note},
+    {"edit-note", "", "write a note in $VISUAL or $EDITOR", c_edit_note},
+    {"star", "N", "star or unstar event N of the timeline", c_star},
 };
 
 /* Default bindings: a key name and the command string it runs. */
@@ -515,7 +551,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

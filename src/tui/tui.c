@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -371,15 +372,15 @@ static void tab_timeline(tui *t, const vg_case *c)
         add_line(t, "%s", err.msg);
         return;
     }
-    add_line(t, "%-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
+    add_line(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
              t->by_recorded ? "OCCURRED" : "RECORDED", "KIND", "SUMMARY",
              t->by_recorded ? "when it happened" : "when it was recorded");
     for (size_t i = 0; i < n; i++) {
         char a[32], b[32];
         fmt_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
         fmt_time(t->by_recorded ? e[i].occurred_at : e[i].recorded_at, b, sizeof b);
-        add_line(t, "%-16s  %-16s  %-8s %s%s", a, b, vg_enum_name(&VG_EVENT_KIND, e[i].kind),
-                 e[i].starred ? "* " : "", e[i].summary);
+        add_line(t, "%3zu %-16s  %-16s  %-8s %s%s", i + 1, a, b,
+                 vg_enum_name(&VG_EVENT_KIND, e[i].kind), e[i].starred ? "* " : "", e[i].summary);
     }
     vg_events_free(e, n);
 }
@@ -483,6 +484,71 @@ void tui_case_open(tui *t, const char *case_id)
     lines_free(t);
     tabs[t->tab].build(t, &c);
     vg_case_clear(&c);
+}
+
+bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred)
+{
+    vg_event *e = NULL;
+    size_t count = 0;
+    vg_err err = {0};
+    bool ok = false;
+    if (vg_timeline(t->ws, t->case_id, t->by_recorded ? VG_BY_RECORDED : VG_BY_OCCURRED, 0, &e,
+                    &count, &err) == VG_OK && n >= 1 && (size_t)n <= count) {
+        memcpy(out, e[n - 1].id, sizeof(vg_id));
+        *starred = e[n - 1].starred;
+        ok = e[n - 1].kind != 0; /* an alert row is the alert itself, not an event */
+    }
+    vg_events_free(e, count);
+    return ok;
+}
+
+char *tui_edit_text(tui *t)
+{
+    char path[] = "/tmp/vigil-note-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(t->msg, sizeof t->msg, "cannot make a temporary file");
+        return NULL;
+    }
+    close(fd);
+    const char *editor = getenv("VISUAL");
+    if (!editor || !*editor)
+        editor = getenv("EDITOR");
+    if (!editor || !*editor)
+        editor = "vi";
+    def_prog_mode();
+    endwin(); /* the editor gets a restored terminal */
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("sh", "sh", "-c", "exec $0 \"$1\"", editor, path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    reset_prog_mode();
+    refresh();
+    char *text = NULL;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        vg_buf b;
+        vg_buf_init(&b, 1 << 20);
+        vg_err err = {0};
+        if (vg_buf_read_file(&b, f, "note", &err) == VG_OK && strspn(vg_buf_str(&b), " \t\r\n") < b.len)
+            text = vg_buf_take(&b);
+        else
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg[0] ? err.msg : "empty note: nothing added");
+        vg_buf_free(&b);
+        fclose(f);
+    }
+    unlink(path);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(text);
+        snprintf(t->msg, sizeof t->msg, "the editor (%.64s) did not finish cleanly: nothing added",
+                 editor);
+        return NULL;
+    }
+    return text;
 }
 
 void tui_case_tab(tui *t, int delta)

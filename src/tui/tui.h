@@ -110,5 +110,10 @@ const char *tui_current_alert(tui *t);
 /* The case a write command applies to: the open one, else the selected row. */
 const char *tui_current_case(tui *t);
 bool tui_is_marked(const tui *t, const char *case_id);
+/* Suspend curses, run $EDITOR (else vi) on a new temporary file, read what was
+ * written (at most 1 MiB) into a fresh string; NULL and t->msg when nothing. */
+char *tui_edit_text(tui *t);
+/* The id of row n (1-based, as numbered) of the open case's timeline, or false. */
+bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred);
 
 #endif
