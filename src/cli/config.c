@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "paths.h"
+#include "vigil/model.h"
 #include "vigil/query.h"
 
 typedef struct reader {
@@ -73,6 +74,27 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         } else {
             return FAIL("[ui] %s: unknown key (keys: theme, ascii, bell)", name);
         }
+    } else if (!strcmp(section, "sla")) {
+        int sev = vg_enum_parse(&VG_SEVERITY, name);
+        if (sev < 0)
+            return FAIL("[sla] %s: not a severity (info, low, medium, high, critical)", name);
+        int64_t ms = 0;
+        if (strcmp(value, "none") != 0) { /* 30m, 4h, 3d */
+            char *end;
+            long long n = strtoll(value, &end, 10);
+            int64_t unit = !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000
+                           : !strcmp(end, "d") ? 86400000 : 0;
+            if (!unit || end == value || n <= 0 || n > 100000)
+                return FAIL("[sla] %s: '%s' is not a time such as 30m, 4h, 3d or none", name,
+                            value);
+            ms = n * unit;
+        }
+        if (!t->sla_set) { /* the first [sla] line starts from the defaults */
+            static const int64_t def[5] = TUI_SLA_DEFAULTS;
+            memcpy(t->sla_ms, def, sizeof def);
+            t->sla_set = true;
+        }
+        t->sla_ms[sev] = ms;
     } else if (!strcmp(section, "keys")) {
         if (!tui_key_valid(name))
             return FAIL("[keys] '%s' is not a key (a character, or Space, Enter, Esc, Tab, BTab,"
@@ -99,7 +121,8 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         snprintf(t->views[t->nviews].query, sizeof t->views[0].query, "%s", value);
         t->nviews++;
     } else {
-        return FAIL("[%s]: unknown section (sections: user, workspace, ui, keys, views)", section);
+        return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, keys, views)",
+                    section);
     }
     return 1;
 #undef FAIL

@@ -130,15 +130,37 @@ static void draw_preview(tui *t, int x)
     }
 }
 
+/* Time left to the case's SLA ("3h", "-2d" when overdue), or "-" when it has none
+ * (closed, or no target for its severity). */
+static const int64_t default_sla[5] = TUI_SLA_DEFAULTS;
+static bool sla_left(const tui *t, const vg_case *c, char *out, size_t outsz)
+{
+    const int64_t *sla = t->cfg->sla_set ? t->cfg->sla_ms : default_sla;
+    int64_t target = c->severity >= 0 && c->severity < 5 ? sla[c->severity] : 0;
+    if (c->status == VG_ST_CLOSED || !target) {
+        snprintf(out, outsz, "-");
+        return false;
+    }
+    int64_t left = c->created_at + target - (int64_t)time(NULL) * 1000, a = left < 0 ? -left : left;
+    const char *sign = left < 0 ? "-" : "";
+    if (a < 3600000)
+        snprintf(out, outsz, "%s%lldm", sign, (long long)(a / 60000));
+    else if (a < 2 * 86400000LL)
+        snprintf(out, outsz, "%s%lldh", sign, (long long)(a / 3600000));
+    else
+        snprintf(out, outsz, "%s%lldd", sign, (long long)(a / 86400000LL));
+    return left < 0;
+}
+
 static void draw_queue(tui *t)
 {
     char crumbs[320];
     snprintf(crumbs, sizeof crumbs, " Queue%s%s%s", t->query_text[0] ? "  /" : "", t->query_text,
              t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
     draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
-    int title_x = 50, lw = list_width(t);
+    int title_x = 56, lw = list_width(t);
     attron(A_UNDERLINE);
-    mvaddstr(2, 0, "REF    SEV      STATUS      ASSIGNEE   AGE ALERTS");
+    mvaddstr(2, 0, "REF    SEV      STATUS      ASSIGNEE   AGE   SLA ALERTS");
     put_text(t, 2, title_x, lw - title_x, "TITLE", true);
     attroff(A_UNDERLINE);
     for (size_t i = 0; i < t->page.n && (int)i + 3 < t->rows - 1; i++) {
@@ -161,7 +183,17 @@ static void draw_queue(tui *t)
         put_text(t, y, 16, 12, vg_enum_name(&VG_STATUS, c->status), true);
         put_text(t, y, 28, 10, *c->assignee ? c->assignee : "-", true);
         put_text(t, y, 38, 5, age, true);
-        put_text(t, y, 43, 7, cnt, true);
+        char sla[16];
+        bool overdue = sla_left(t, c, sla, sizeof sla);
+        char slaw[16];
+        snprintf(slaw, sizeof slaw, "%5s", sla);
+        if (overdue)
+            attron(A_BOLD | (t->color ? COLOR_PAIR(PAIR_CRIT) : 0));
+        put_text(t, y, 43, 6, slaw, true);
+        if (overdue)
+            attroff(A_BOLD | (t->color ? COLOR_PAIR(PAIR_CRIT) : 0));
+        attron(sel);
+        put_text(t, y, 49, 7, cnt, true);
         put_text(t, y, title_x, lw - title_x, c->title, true);
         attroff(sel);
     }

@@ -19,6 +19,9 @@ typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT } tui_vi
 
 enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
 
+/* Default time to resolve by severity (info, low, medium, high, critical); 0: none. */
+#define TUI_SLA_DEFAULTS {0, 7 * 86400000LL, 3 * 86400000LL, 86400000LL, 4 * 3600000LL}
+
 /* What the config file says about the workstation (vigil.conf(5)). */
 #define TUI_MAX_KEYS 64
 #define TUI_MAX_VIEWS 32
@@ -30,6 +33,8 @@ typedef struct tui_config {
     struct { char name[32]; char query[256]; } views[TUI_MAX_VIEWS];
     int nviews;
     double start_s; /* monotonic seconds when the process started (for VIGIL_TUI_TRACE) */
+    int64_t sla_ms[5]; /* time to resolve by severity (info..critical); 0: none */
+    bool sla_set;      /* sla_ms holds the config's values, not the defaults */
 } tui_config;
 
 typedef struct tui {
