@@ -17,11 +17,16 @@
 #include "vigil/model.h"
 #include "vigil/ws.h"
 
-/* The queue order: most severe first, then newest, then id. A cursor is the key of
- * the last row of the previous page. */
+/* Orders of the queue. The default: most severe first, then newest, then id. */
+typedef enum { VG_SORT_SEVERITY, VG_SORT_NEWEST, VG_SORT_OLDEST, VG_SORT_REF, VG_SORT__N } vg_case_sort;
+extern const char *const VG_SORT_NAMES[VG_SORT__N]; /* "severity", "newest", "oldest", "ref" */
+
+/* A cursor is the sort key of the last row of the previous page (in the filter's
+ * order; a cursor from one order means nothing in another). */
 typedef struct vg_case_cursor {
     int severity;
     int64_t created_at;
+    int64_t ref;
     vg_id id;
 } vg_case_cursor;
 
@@ -36,6 +41,7 @@ typedef struct vg_case_filter {
     int limit;              /* 1..10000 */
     const vg_case_cursor *after; /* NULL = first page */
     bool backward; /* the rows before `after` (or the last page), still in queue order */
+    vg_case_sort sort;
 } vg_case_filter;
 
 #define VG_STATUS_OPEN_MASK 0x0fu /* every status but closed */

@@ -63,7 +63,7 @@ static void print_case_row(cli *c, const vg_case *k, int title_cols)
 int cmd_cases(cli *c, int argc, char **argv)
 {
     opt o[] = {{"status=", NULL}, {"severity=", NULL}, {"assignee=", NULL}, {"tag=", NULL}, {"text=", NULL},
-               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}, {"query=", NULL}};
+               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}, {"query=", NULL}, {"sort=", NULL}};
     int n = (int)(sizeof o / sizeof *o), npos, rc;
     char *pos[1];
     if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
@@ -90,13 +90,27 @@ int cmd_cases(cli *c, int argc, char **argv)
             return cli_usage(c, "--limit: '%s' is not a number from 1 to 10000", v);
         f.limit = (int)l;
     }
-    f.assignee = opt_get(o, n, "assignee");
-    if (f.assignee && strcmp(f.assignee, "me") == 0)
-        f.assignee = c->actor;
-    else if (f.assignee && strcmp(f.assignee, "none") == 0)
-        f.assignee = "";
-    f.tag = opt_get(o, n, "tag");
-    f.text = opt_get(o, n, "text");
+    if ((v = opt_get(o, n, "sort"))) {
+        int so = 0;
+        while (so < VG_SORT__N && strcmp(VG_SORT_NAMES[so], v) != 0)
+            so++;
+        if (so == VG_SORT__N) {
+            vg_case_query_clear(&cq);
+            return cli_usage(c, "--sort: '%s' is not one of severity, newest, oldest, ref", v);
+        }
+        f.sort = (vg_case_sort)so;
+    }
+    /* the plain options narrow a --query; they replace its terms only when given */
+    if ((v = opt_get(o, n, "assignee"))) {
+        f.assignee = strcmp(v, "me") == 0 ? c->actor : strcmp(v, "none") == 0 ? "" : v;
+        f.not_assignee = false;
+    }
+    if ((v = opt_get(o, n, "tag"))) {
+        f.tag = v;
+        f.not_tag = false;
+    }
+    if ((v = opt_get(o, n, "text")))
+        f.text = v;
     if ((v = opt_get(o, n, "after"))) {
         if (vg_case_cursor_parse(v, &cur, &err) != VG_OK) {
             vg_case_query_clear(&cq);

@@ -117,15 +117,31 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     if (f->text && *f->text)
         rc = rc ? rc : vg_buf_adds(&sql, " AND c.rowid IN (SELECT rowid / 8 FROM fts"
                                          " WHERE fts MATCH ?5 AND rowid % 8 = 1)");
+    /* Each order: its keyset comparison and ORDER BY, forward and backward (backward
+     * pages walk the same index the other way and are flipped below). */
+    static const struct {
+        const char *cmp[2], *order[2];
+    } sorts[VG_SORT__N] = {
+        [VG_SORT_SEVERITY] = {{" AND (c.severity, c.created_at, c.id) < (?8, ?9, ?10)",
+                               " AND (c.severity, c.created_at, c.id) > (?8, ?9, ?10)"},
+                              {" ORDER BY c.severity DESC, c.created_at DESC, c.id DESC",
+                               " ORDER BY c.severity, c.created_at, c.id"}},
+        [VG_SORT_NEWEST] = {{" AND (c.created_at, c.id) < (?9, ?10)",
+                             " AND (c.created_at, c.id) > (?9, ?10)"},
+                            {" ORDER BY c.created_at DESC, c.id DESC",
+                             " ORDER BY c.created_at, c.id"}},
+        [VG_SORT_OLDEST] = {{" AND (c.created_at, c.id) > (?9, ?10)",
+                             " AND (c.created_at, c.id) < (?9, ?10)"},
+                            {" ORDER BY c.created_at, c.id",
+                             " ORDER BY c.created_at DESC, c.id DESC"}},
+        [VG_SORT_REF] = {{" AND (c.ref, c.id) < (?11, ?10)", " AND (c.ref, c.id) > (?11, ?10)"},
+                         {" ORDER BY c.ref DESC, c.id DESC", " ORDER BY c.ref, c.id"}},
+    };
+    int so = f->sort >= 0 && f->sort < VG_SORT__N ? (int)f->sort : 0, dir = f->backward ? 1 : 0;
     if (f->after)
-        rc = rc ? rc : vg_buf_adds(&sql, f->backward
-                                             ? " AND (c.severity, c.created_at, c.id) > (?8, ?9, ?10)"
-                                             : " AND (c.severity, c.created_at, c.id) < (?8, ?9, ?10)");
-    /* Backward pages walk the same index the other way and are flipped below. */
-    rc = rc ? rc : vg_buf_adds(&sql, f->backward
-                                         ? " ORDER BY c.severity, c.created_at, c.id LIMIT ?6"
-                                         : " ORDER BY c.severity DESC, c.created_at DESC, c.id DESC"
-                                           " LIMIT ?6");
+        rc = rc ? rc : vg_buf_adds(&sql, sorts[so].cmp[dir]);
+    rc = rc ? rc : vg_buf_adds(&sql, sorts[so].order[dir]);
+    rc = rc ? rc : vg_buf_adds(&sql, " LIMIT ?6");
     if (rc) {
         vg_buf_free(&sql);
         return vg_fail(err, VG_EINVAL, "query too long");
@@ -152,6 +168,7 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         sqlite3_bind_int(st, 8, f->after->severity);
         sqlite3_bind_int64(st, 9, f->after->created_at);
         sqlite3_bind_text(st, 10, f->after->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 11, f->after->ref);
     }
     size_t cap = 16;
     out->items = vg_xcalloc(cap, sizeof *out->items);
@@ -330,21 +347,25 @@ void vg_case_list_free(vg_case_list *l)
     memset(l, 0, sizeof *l);
 }
 
+const char *const VG_SORT_NAMES[VG_SORT__N] = {"severity", "newest", "oldest", "ref"};
+
 void vg_case_cursor_format(const vg_case *last, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "%d.%" PRId64 ".%s", last->severity, last->created_at, last->id);
+    snprintf(out, outsz, "%d.%" PRId64 ".%" PRId64 ".%s", last->severity, last->created_at,
+             last->ref, last->id);
 }
 
 vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err)
 {
     char id[VG_ID_LEN + 2] = "";
-    long long created;
+    long long created, ref;
     int sev, used = 0;
-    if (sscanf(s, "%d.%lld.%27[0-9A-Z]%n", &sev, &created, id, &used) != 3 ||
+    if (sscanf(s, "%d.%lld.%lld.%27[0-9A-Z]%n", &sev, &created, &ref, id, &used) != 4 ||
         s[used] != '\0' || sev < 0 || sev > 4 || !vg_ulid_valid(id))
         return vg_fail(err, VG_EINVAL, "cursor '%s' is not one vigil printed", s);
     out->severity = sev;
     out->created_at = created;
+    out->ref = ref;
     memcpy(out->id, id, sizeof out->id);
     return VG_OK;
 }

@@ -33,6 +33,7 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "CREATE INDEX cases_queue ON cases(status, severity, created_at, id);"
     "CREATE INDEX cases_order ON cases(severity, created_at, id);"
     "CREATE INDEX cases_assignee ON cases(assignee, status);"
+    "CREATE INDEX cases_created ON cases(created_at, id);"
 
     "CREATE TABLE alerts("
     " id TEXT PRIMARY KEY, source TEXT NOT NULL, source_ref TEXT, rule TEXT NOT NULL DEFAULT '',"

@@ -167,6 +167,27 @@ static int c_dismiss(tui *t, int argc, char **argv)
     return rc == VG_OK ? 0 : 1;
 }
 
+/* :sort [severity|newest|oldest|ref]; with no name, the next order. */
+static int c_sort(tui *t, int argc, char **argv)
+{
+    int next = ((int)t->query.f.sort + 1) % VG_SORT__N;
+    if (argc > 1) {
+        for (next = 0; next < VG_SORT__N && strcmp(VG_SORT_NAMES[next], argv[1]) != 0; next++)
+            ;
+        if (next == VG_SORT__N) {
+            snprintf(t->msg, sizeof t->msg, "sort: '%.32s' is not one of severity, newest, oldest,"
+                                            " ref", argv[1]);
+            return 1;
+        }
+    }
+    t->query.f.sort = (vg_case_sort)next;
+    t->has_after = false;
+    t->sel = 0;
+    t->view = VIEW_QUEUE;
+    tui_queue_load(t);
+    return 0;
+}
+
 static int c_view(tui *t, int argc, char **argv)
 {
     for (int i = 0; argc > 1 && t->cfg && i < t->cfg->nviews; i++)
@@ -527,6 +548,7 @@ static const tcmd commands[] = {
     {"done", "N", "tick task N of the case", c_done},
     {"todo", "N", "untick task N", c_todo},
     {"event", "WHEN TEXT", "add a timeline event that happened at WHEN (2026-11-20T14:05)", c_event},
+    {"sort", "[severity|newest|oldest|ref]", "order the queue (s: the next order)", c_sort},
     {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
@@ -551,7 +573,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

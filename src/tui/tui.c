@@ -155,7 +155,9 @@ static bool sla_left(const tui *t, const vg_case *c, char *out, size_t outsz)
 static void draw_queue(tui *t)
 {
     char crumbs[320];
-    snprintf(crumbs, sizeof crumbs, " Queue%s%s%s", t->query_text[0] ? "  /" : "", t->query_text,
+    snprintf(crumbs, sizeof crumbs, " Queue%s%s%s%s%s", t->query.f.sort ? "  by " : "",
+             t->query.f.sort ? VG_SORT_NAMES[t->query.f.sort] : "", t->query_text[0] ? "  /" : "",
+             t->query_text,
              t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
     draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
     int title_x = 56, lw = list_width(t);
@@ -211,6 +213,7 @@ static void cursor_of(const vg_case *c, vg_case_cursor *out)
 {
     out->severity = c->severity;
     out->created_at = c->created_at;
+    out->ref = c->ref;
     memcpy(out->id, c->id, sizeof out->id);
 }
 
@@ -247,6 +250,7 @@ bool tui_queue_filter(tui *t, const char *q)
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return false;
     }
+    nq.f.sort = t->query.f.sort; /* a new filter keeps the order */
     vg_case_query_clear(&t->query);
     t->query = nq;
     snprintf(t->query_text, sizeof t->query_text, "%s", q);

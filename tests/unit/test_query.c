@@ -182,6 +182,57 @@ static void test_query_language(void **state)
     assert_non_null(strstr(err.msg, "only field terms can be negated"));
 }
 
+/* Every order pages forward and backward to exactly the full list, which is in
+ * that order and holds every case once. */
+static void test_sorts(void **state)
+{
+    fx *f = *state;
+    for (int so = 0; so < VG_SORT__N; so++) {
+        vg_case_filter all = {.limit = 10000, .sort = (vg_case_sort)so};
+        vg_case_list full;
+        vg_err err = {0};
+        assert_int_equal(vg_cases_list(f->ws, &all, &full, &err), VG_OK);
+        assert_int_equal(full.n, NCASES);
+        for (size_t i = 1; i < full.n; i++) {
+            const vg_case *p = &full.items[i - 1], *c = &full.items[i];
+            bool ok = so == VG_SORT_NEWEST ? p->created_at > c->created_at ||
+                                                 (p->created_at == c->created_at && strcmp(p->id, c->id) > 0)
+                      : so == VG_SORT_OLDEST ? p->created_at < c->created_at ||
+                                                   (p->created_at == c->created_at && strcmp(p->id, c->id) < 0)
+                      : so == VG_SORT_REF    ? p->ref > c->ref || (p->ref == c->ref && strcmp(p->id, c->id) > 0)
+                                             : p->severity >= c->severity;
+            if (!ok)
+                fail_msg("sort %s: rows %zu and %zu out of order", VG_SORT_NAMES[so], i - 1, i);
+        }
+        for (int back = 0; back < 2; back++) {
+            vg_case_filter pf = {.limit = 23, .sort = (vg_case_sort)so, .backward = back};
+            vg_case_cursor cur;
+            size_t got = 0;
+            for (;;) {
+                vg_case_list l;
+                assert_int_equal(vg_cases_list(f->ws, &pf, &l, &err), VG_OK);
+                for (size_t i = 0; i < l.n; i++) {
+                    size_t at = back ? full.n - got - l.n + i : got + i;
+                    assert_string_equal(l.items[i].id, full.items[at].id);
+                }
+                got += l.n;
+                bool more = l.more;
+                if (l.n) {
+                    char cs[96];
+                    vg_case_cursor_format(&l.items[back ? 0 : l.n - 1], cs, sizeof cs);
+                    assert_int_equal(vg_case_cursor_parse(cs, &cur, &err), VG_OK);
+                    pf.after = &cur;
+                }
+                vg_case_list_free(&l);
+                if (!more)
+                    break;
+            }
+            assert_int_equal(got, full.n);
+        }
+        vg_case_list_free(&full);
+    }
+}
+
 static void test_bad_cursor_and_limit(void **state)
 {
     fx *f = *state;
@@ -265,6 +316,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filters_and_pages), cmocka_unit_test(test_query_language),
+        cmocka_unit_test(test_sorts),
         cmocka_unit_test(test_bad_cursor_and_limit),
         cmocka_unit_test(test_resolve),           cmocka_unit_test(test_search),
         cmocka_unit_test(test_counts),
