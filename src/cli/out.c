@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "vigil/text.h"
+#include "vigil/timefmt.h"
 
 int cli_parse(cli *c, int argc, char **argv, opt *opts, int nopts, char **pos, int maxpos,
               int *npos)
@@ -107,28 +108,9 @@ void out_json(cJSON *v)
     cJSON_Delete(v);
 }
 
-void fmt_time(int64_t ms, char *out, size_t outsz)
-{
-    if (ms == 0) {
-        snprintf(out, outsz, "-");
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
-}
+void fmt_time(int64_t ms, char *out, size_t outsz) { vg_local_time(ms, out, outsz); }
 
 void fmt_age(int64_t ms, char *out, size_t outsz)
 {
-    int64_t d = (int64_t)time(NULL) * 1000 - ms;
-    if (d < 0)
-        d = 0;
-    d /= 60000;
-    if (d < 60)
-        snprintf(out, outsz, "%lldm", (long long)d);
-    else if (d < 48 * 60)
-        snprintf(out, outsz, "%lldh", (long long)(d / 60));
-    else
-        snprintf(out, outsz, "%lldd", (long long)(d / 1440));
+    vg_age(ms, (int64_t)time(NULL) * 1000, out, outsz);
 }

@@ -28,6 +28,7 @@
 #include "vigil/model.h"
 #include "vigil/op.h"
 #include "vigil/text.h"
+#include "vigil/timefmt.h"
 
 enum { PAIR_CRIT = 1, PAIR_HIGH, PAIR_MED, PAIR_LOW, PAIR_BAR };
 
@@ -95,18 +96,6 @@ static void draw_frame(tui *t, const char *crumbs, const char *keys)
     attroff(A_REVERSE);
 }
 
-static void fmt_age(int64_t ms, char *out, size_t outsz)
-{
-    int64_t d = ((int64_t)time(NULL) * 1000 - ms) / 60000;
-    if (d < 0)
-        d = 0;
-    if (d < 60)
-        snprintf(out, outsz, "%lldm", (long long)d);
-    else if (d < 48 * 60)
-        snprintf(out, outsz, "%lldh", (long long)(d / 60));
-    else
-        snprintf(out, outsz, "%lldd", (long long)(d / 1440));
-}
 
 static void tab_overview(tui *t, const vg_case *c);
 static void lines_free(tui *t);
@@ -170,7 +159,7 @@ static void draw_queue(tui *t)
         int y = (int)i + 3, sel = (int)i == t->sel ? A_REVERSE : 0;
         char ref[16], age[16], cnt[16];
         snprintf(ref, sizeof ref, "#%lld", (long long)c->ref);
-        fmt_age(c->created_at, age, sizeof age);
+        vg_age(c->created_at, (int64_t)time(NULL) * 1000, age, sizeof age);
         snprintf(cnt, sizeof cnt, "%6lld", (long long)c->alert_count);
         attron(sel);
         move(y, 0);
@@ -363,17 +352,6 @@ static void add_line(tui *t, const char *fmt, ...)
     free(s);
 }
 
-static void fmt_time(int64_t ms, char *out, size_t outsz)
-{
-    if (!ms) {
-        snprintf(out, outsz, "-");
-        return;
-    }
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&s, &tm);
-    strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
-}
 
 static void tab_overview(tui *t, const vg_case *c)
 {
@@ -389,8 +367,8 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "tags       %s", c->tags);
     add_line(t, "ATT&CK     %s", c->techniques);
     add_line(t, "alerts     %lld", (long long)c->alert_count);
-    fmt_time(c->created_at, a, sizeof a);
-    fmt_time(c->updated_at, b, sizeof b);
+    vg_local_time(c->created_at, a, sizeof a);
+    vg_local_time(c->updated_at, b, sizeof b);
     add_line(t, "created    %s by %s    updated %s", a, c->created_by, b);
     if (*c->description) {
         add_line(t, "%s", "");
@@ -413,8 +391,8 @@ static void tab_timeline(tui *t, const vg_case *c)
              t->by_recorded ? "when it happened" : "when it was recorded");
     for (size_t i = 0; i < n; i++) {
         char a[32], b[32];
-        fmt_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
-        fmt_time(t->by_recorded ? e[i].occurred_at : e[i].recorded_at, b, sizeof b);
+        vg_local_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
+        vg_local_time(t->by_recorded ? e[i].occurred_at : e[i].recorded_at, b, sizeof b);
         add_line(t, "%3zu %-16s  %-16s  %-8s %s%s", i + 1, a, b,
                  vg_enum_name(&VG_EVENT_KIND, e[i].kind), e[i].starred ? "* " : "", e[i].summary);
     }
@@ -484,7 +462,7 @@ static void tab_notes(tui *t, const vg_case *c)
     }
     for (size_t i = 0; i < n; i++) {
         char a[32];
-        fmt_time(nt[i].created_at, a, sizeof a);
+        vg_local_time(nt[i].created_at, a, sizeof a);
         add_line(t, "%s  %s:", a, nt[i].author);
         add_line(t, "%s", nt[i].body);
         add_line(t, "%s", "");
@@ -773,7 +751,7 @@ static void draw_inbox(tui *t)
         const vg_alert *a = &t->alerts[i];
         int y = (int)i + 3, sel = (int)i == t->asel ? A_REVERSE : 0;
         char when[32], cnt[16];
-        fmt_time(a->event_time, when, sizeof when);
+        vg_local_time(a->event_time, when, sizeof when);
         snprintf(cnt, sizeof cnt, "%5lld", (long long)a->count);
         attron(sel);
         move(y, 0);
@@ -806,7 +784,7 @@ void tui_alert_open(tui *t)
     t->scroll = 0;
     lines_free(t);
     char when[32];
-    fmt_time(a.event_time, when, sizeof when);
+    vg_local_time(a.event_time, when, sizeof when);
     add_line(t, "%s", a.title);
     add_line(t, "%s %s  rule %s  source %s (%s)  seen %lld times", when,
              vg_enum_name(&VG_SEVERITY, a.severity), a.rule, a.source, a.source_ref,

@@ -1,0 +1,16 @@
+/*
+ * timefmt.h — times as analysts read them, shared by every frontend: stored times
+ * are UTC milliseconds; shown in the analyst's zone (TZ).
+ */
+#ifndef VIGIL_TIMEFMT_H
+#define VIGIL_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "2026-11-03 14:02" in local time; "-" for 0. */
+void vg_local_time(int64_t ms, char *out, size_t outsz);
+/* How long ago ms was, now_ms being now: "12m", "5h", "3d". */
+void vg_age(int64_t ms, int64_t now_ms, char *out, size_t outsz);
+
+#endif
