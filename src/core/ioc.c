@@ -154,9 +154,9 @@ char *vg_ioc_normalise(int type, const char *value)
 
 enum { C_SEP = 0, C_WIDE = 1, C_NARROW = 2, C_HEX = 4, C_DIGIT = 8, C_LABEL = 16,
        C_TRIM_END = 32, C_TRIM_START = 64, C_MARK = 128 };
-/* C_MARK: a digit or one of . : @ / \ . A token with none of them is a plain word,
- * which no indicator kind can be (a hash of letters a-f only is not worth the cost
- * of looking at every word), so the scanner skips it without a closer look. */
+/* C_MARK: one of . : @ / \ . Without one, a token can only be a hash (32 characters
+ * or more) or a CVE id (a 'c' and digits); anything else (words, ports, pids,
+ * counters) is skipped without a closer look. */
 static unsigned char cls[256];
 
 static const psl_ctx_t *psl;
@@ -183,8 +183,6 @@ static void init_tables(void)
         cls[(unsigned char)*p] |= C_TRIM_END;
     for (const char *p = ".-_:@%+"; *p; p++)
         cls[(unsigned char)*p] |= C_TRIM_START;
-    for (int c = '0'; c <= '9'; c++)
-        cls[c] |= C_MARK;
     for (const char *p = ".:@/\\"; *p; p++)
         cls[(unsigned char)*p] |= C_MARK;
     cls[0] = C_SEP;
@@ -489,6 +487,12 @@ static void narrow(scan *s, size_t at, size_t n)
     }
 }
 
+/* Could t[0..n) hold an indicator, given the classes seen in it? */
+static inline bool worth_a_look(const char *t, size_t n, unsigned char seen)
+{
+    return n >= 4 && ((seen & C_MARK) || n >= 32 || ((t[0] | 0x20) == 'c' && (seen & C_DIGIT)));
+}
+
 static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws"};
 
 /* A wide token t[at..at+n): a URL if it holds scheme://host, else narrow tokens. */
@@ -533,7 +537,7 @@ static void wide(scan *s, size_t at, size_t n)
         unsigned char seen = 0;
         while (j < n && (cls[(unsigned char)p[j]] & C_NARROW))
             seen |= cls[(unsigned char)p[j++]];
-        if (j - i >= 4 && (seen & C_MARK))
+        if (worth_a_look(p + i, j - i, seen))
             narrow(s, at + i, j - i);
         i = j + 1;
     }
@@ -549,7 +553,7 @@ static void run_scan(scan *s, size_t m)
         unsigned char seen = 0;
         while (i < m && (cls[t[i]] & C_WIDE))
             seen |= cls[t[i++]];
-        if (i - start >= 4 && (seen & C_MARK))
+        if (worth_a_look((const char *)t + start, i - start, seen))
             wide(s, start, i - start);
     }
 }
