@@ -88,6 +88,17 @@ static int c_open(tui *t, int argc, char **argv)
 
 static int c_filter(tui *t, int argc, char **argv)
 {
+    if (t->view != VIEW_QUEUE && argc == 1) { /* in a text view, / searches the text */
+        char q[128] = "";
+        snprintf(q, sizeof q, "%s", t->search);
+        tui_prompt(t, "/", q, sizeof q);
+        snprintf(t->search, sizeof t->search, "%s", q);
+        if (q[0] && !tui_search_step(t, 1) && !(t->scroll = -1, tui_search_step(t, 1))) {
+            t->scroll = 0;
+            snprintf(t->msg, sizeof t->msg, "not found: %.100s", q);
+        }
+        return 0;
+    }
     char q[512] = "";
     if (argc > 1) { /* :filter status:open sev>=high */
         for (int i = 1; i < argc; i++) {
@@ -187,6 +198,22 @@ static int c_sort(tui *t, int argc, char **argv)
     tui_queue_load(t);
     return 0;
 }
+
+/* n / N: the next or previous line holding the searched text. */
+static int search_step(tui *t, int dir)
+{
+    if (t->view == VIEW_QUEUE) {
+        snprintf(t->msg, sizeof t->msg, "n/N: the next match of a search in a case's text"
+                                        " (/ there searches it)");
+        return 1;
+    }
+    if (!tui_search_step(t, dir))
+        snprintf(t->msg, sizeof t->msg, "%s%.100s", t->search[0] ? "no more: " : "search first (/)",
+                 t->search);
+    return 0;
+}
+static int c_next(tui *t, int argc, char **argv) { (void)argc, (void)argv; return search_step(t, 1); }
+static int c_prev(tui *t, int argc, char **argv) { (void)argc, (void)argv; return search_step(t, -1); }
 
 static int c_view(tui *t, int argc, char **argv)
 {
@@ -538,7 +565,7 @@ static const tcmd commands[] = {
     {"open", "[REF]", "open the selected case, or the one named", c_open},
     {"back", "", "close help, or go back to the queue", c_back},
     {"help", "", "this overlay", c_help},
-    {"filter", "[QUERY]", "filter the queue: status:open sev>=high assignee:me tag:T words, !negates",
+    {"filter", "[QUERY]", "filter the queue (in a text view: search it, then n/N)",
      c_filter},
     {"inbox", "", "alerts on no case: promote, link or dismiss them", c_inbox},
     {"promote", "", "open a case from the alert and link it", c_promote},
@@ -548,6 +575,8 @@ static const tcmd commands[] = {
     {"done", "N", "tick task N of the case", c_done},
     {"todo", "N", "untick task N", c_todo},
     {"event", "WHEN TEXT", "add a timeline event that happened at WHEN (2026-11-20T14:05)", c_event},
+    {"next-match", "", "the next line holding the text searched with / (in a text view)", c_next},
+    {"prev-match", "", "the previous such line", c_prev},
     {"sort", "[severity|newest|oldest|ref]", "order the queue (s: the next order)", c_sort},
     {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
@@ -573,7 +602,7 @@ static const struct binding {
     {"NPage", "page-down"}, {"PPage", "page-up"},   {"g", "top"},         {"Home", "top"},
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
-    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},
+    {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},          {"n", "next-match"},    {"N", "prev-match"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

@@ -590,6 +590,18 @@ bool tui_is_marked(const tui *t, const char *case_id)
     return false;
 }
 
+bool tui_search_step(tui *t, int dir)
+{
+    if (!t->search[0])
+        return false;
+    for (long i = t->scroll + dir; i >= 0 && (size_t)i < t->nlines; i += dir)
+        if (strcasestr(t->lines[i], t->search)) {
+            t->scroll = (int)i;
+            return true;
+        }
+    return false;
+}
+
 const char *tui_current_case(tui *t)
 {
     if (t->view == VIEW_CASE)
@@ -620,8 +632,13 @@ static void draw_case(tui *t)
     }
     for (int y = 3; y < t->rows - 1; y++) {
         size_t i = (size_t)t->scroll + (size_t)(y - 3);
+        bool hit = i < t->nlines && t->search[0] && strcasestr(t->lines[i], t->search);
+        if (hit)
+            attron(A_BOLD | A_UNDERLINE);
         if (i < t->nlines)
             put_text(t, y, 1, t->cols - 1, t->lines[i], false);
+        if (hit)
+            attroff(A_BOLD | A_UNDERLINE);
     }
 }
 

@@ -75,6 +75,7 @@ typedef struct tui {
     char **lines;       /* the tab's text, unsafe data, made safe when drawn */
     size_t nlines;
     int scroll;
+    char search[128];   /* text searched in a text view (/ there), for n and N */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -106,6 +107,9 @@ void tui_queue_ends(tui *t, bool bottom);
 void tui_case_open(tui *t, const char *case_id);
 void tui_case_tab(tui *t, int delta);
 void tui_case_scroll(tui *t, int delta);
+/* In a text view: scroll to the next (dir 1) or previous (-1) line holding
+ * t->search, starting after (or before) the top line; false when there is none. */
+bool tui_search_step(tui *t, int dir);
 void tui_dash_open(tui *t);
 void tui_inbox_open(tui *t);
 void tui_inbox_move(tui *t, int delta);
