@@ -32,7 +32,8 @@
  *                   techniques?[], raw?{}}                       target: new alert id
  *                   A repeat of (source, source_ref) merges into the alert there
  *                   (counts add up). An alert is its own timeline row.
- *   alert.set      {field: status|case, value, case?}           target: alert id
+ *   alert.set      {field: status, value, case?} or {field: starred, value: bool}
+ *                                                                target: alert id
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
  */

@@ -1084,8 +1084,28 @@ static vg_rc h_alert_set(ctx *c)
     int64_t ref;
     vg_rc rc;
     const char *field = pstr(c, "field");
+    if (field && strcmp(field, "starred") == 0) { /* a star on the alert's timeline row */
+        bool wins;
+        sqlite3_stmt *st;
+        if ((rc = ws_stmt(c->ws, ST_ALERT_GET, &st, c->err)))
+            return rc;
+        sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+        bool found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (!found)
+            return vg_fail(c->err, VG_ENOTFOUND, "alert %s: no such alert", c->op->target);
+        if ((rc = lww(c, c->op->target, "starred", &wins)) || !wins)
+            return rc;
+        static const char star[] = "UPDATE alerts SET starred = ?2 WHERE id = ?1";
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, star, &u, c->err)))
+            return rc;
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_int(u, 2, pbool(c, "value"));
+        return step_done(c, u, "starring an alert");
+    }
     if (!field || strcmp(field, "status") != 0)
-        return vg_fail(c->err, VG_EINVAL, "'%s' is not an alert field; fields are status",
+        return vg_fail(c->err, VG_EINVAL, "'%s' is not an alert field; fields are status, starred",
                        field ? field : "(none)");
     if ((rc = need_enum(c, "value", &VG_ALERT_STATUS, -1, &status)) ||
         (rc = need_text(c, "case", status == 1, VG_ID_LEN, &case_id)))

@@ -679,7 +679,7 @@ vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int l
     "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source, actor,"       \
     " technique, tactic, starred FROM events WHERE case_id = ?1"                        \
     " UNION ALL SELECT id, case_id, event_time, recorded_at, 'alert', 'alert: ' || title," \
-    " source, '', json_extract(techniques, '$[0]'), NULL, 0 FROM alerts WHERE case_id = ?1"
+    " source, '', json_extract(techniques, '$[0]'), NULL, starred FROM alerts WHERE case_id = ?1"
     vg_rc rc = prep(ws, order == VG_BY_RECORDED ? TIMELINE " ORDER BY 4, 1 LIMIT ?2"
                                                 : TIMELINE " ORDER BY 3, 1 LIMIT ?2",
                     &st, err);

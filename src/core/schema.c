@@ -43,7 +43,7 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " status TEXT NOT NULL CHECK(status IN ('new','linked','dismissed')),"
     " case_id TEXT REFERENCES cases(id), entities TEXT NOT NULL DEFAULT '{}',"
     " techniques TEXT NOT NULL DEFAULT '[]', raw TEXT NOT NULL DEFAULT '{}',"
-    " recorded_at INTEGER NOT NULL);"
+    " recorded_at INTEGER NOT NULL, starred INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX alerts_case ON alerts(case_id, event_time);"
     "CREATE INDEX alerts_inbox ON alerts(status, event_time);"
     "CREATE UNIQUE INDEX alerts_source_ref ON alerts(source, source_ref)"

@@ -525,17 +525,17 @@ static int c_edit_note(tui *t, int argc, char **argv)
 
 static int c_star(tui *t, int argc, char **argv)
 {
-    vg_id event_id;
-    bool starred;
+    vg_id row_id;
+    bool starred, is_alert;
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
     if (t->view != VIEW_CASE || n < 1 || n > 1000000 ||
-        !tui_timeline_row(t, (int)n, event_id, &starred)) {
-        snprintf(t->msg, sizeof t->msg, "star: give the number of an event on the Timeline tab"
-                                        " (alerts are starred on their case later)");
+        !tui_timeline_row(t, (int)n, row_id, &starred, &is_alert)) {
+        snprintf(t->msg, sizeof t->msg, "star: give the number of a row on the Timeline tab");
         return 1;
     }
-    vg_op *op = vg_op_new("event.set", event_id);
-    cJSON_AddStringToObject(op->payload, "case", t->case_id);
+    vg_op *op = vg_op_new(is_alert ? "alert.set" : "event.set", row_id);
+    if (!is_alert)
+        cJSON_AddStringToObject(op->payload, "case", t->case_id);
     cJSON_AddStringToObject(op->payload, "field", "starred");
     cJSON_AddBoolToObject(op->payload, "value", !starred);
     return write_op(t, op, starred ? "unstarred" : "starred");

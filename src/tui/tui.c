@@ -500,7 +500,7 @@ void tui_case_open(tui *t, const char *case_id)
     vg_case_clear(&c);
 }
 
-bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred)
+bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert)
 {
     vg_event *e = NULL;
     size_t count = 0;
@@ -510,7 +510,8 @@ bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred)
                     &count, &err) == VG_OK && n >= 1 && (size_t)n <= count) {
         memcpy(out, e[n - 1].id, sizeof(vg_id));
         *starred = e[n - 1].starred;
-        ok = e[n - 1].kind != 0; /* an alert row is the alert itself, not an event */
+        *is_alert = e[n - 1].kind == 0; /* an alert row is the alert itself */
+        ok = true;
     }
     vg_events_free(e, count);
     return ok;

@@ -122,7 +122,8 @@ bool tui_is_marked(const tui *t, const char *case_id);
 /* Suspend curses, run $EDITOR (else vi) on a new temporary file, read what was
  * written (at most 1 MiB) into a fresh string; NULL and t->msg when nothing. */
 char *tui_edit_text(tui *t);
-/* The id of row n (1-based, as numbered) of the open case's timeline, or false. */
-bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred);
+/* The id of row n (1-based, as numbered) of the open case's timeline, whether it is
+ * starred and whether it is an alert (else an event); false when there is none. */
+bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert);
 
 #endif

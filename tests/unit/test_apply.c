@@ -290,7 +290,22 @@ static void test_alerts_and_events(void **state)
         }
     assert_int_equal(alerts, 1);
     assert_string_equal(e[1].summary, "alert: Suspicious PowerShell encoded command");
+    assert_false(e[1].starred);
+    vg_id alert_row;
+    memcpy(alert_row, e[1].id, sizeof alert_row);
     vg_events_free(e, n);
+    /* the alert's row can be starred like any event */
+    vg_op *star = vg_op_new("alert.set", alert_row);
+    cJSON_AddStringToObject(star->payload, "field", "starred");
+    cJSON_AddTrueToObject(star->payload, "value");
+    must_apply(f->ws, star);
+    assert_int_equal(vg_timeline(f->ws, f->case_id, VG_BY_OCCURRED, 0, &e, &n, &err), VG_OK);
+    assert_true(e[1].starred);
+    vg_events_free(e, n);
+    vg_op *bad = vg_op_new("alert.set", alert_row);
+    cJSON_AddStringToObject(bad->payload, "field", "colour");
+    const char *m = must_fail(f->ws, bad, VG_EINVAL);
+    assert_string_equal(m, "'colour' is not an alert field; fields are status, starred");
     assert_int_equal(vg_timeline(f->ws, f->case_id, VG_BY_RECORDED, 0, &e, &n, &err), VG_OK);
     assert_string_equal(e[n - 1].summary, "User reports odd email"); /* recorded last */
     vg_events_free(e, n);
