@@ -119,63 +119,106 @@ static int c_inbox(tui *t, int argc, char **argv)
     return 0;
 }
 
-static const char *need_alert(tui *t)
+/* The alerts an inbox command applies to: every marked alert, else the current one. */
+static size_t alert_targets(tui *t, vg_id **ids)
 {
-    const char *id = tui_current_alert(t);
-    if (!id)
+    const char *one = tui_current_alert(t);
+    bool marks = t->view == VIEW_INBOX && t->nmarked;
+    size_t n = marks ? t->nmarked : one ? 1 : 0;
+    *ids = vg_xcalloc(n ? n : 1, sizeof **ids);
+    for (size_t i = 0; i < n; i++)
+        memcpy((*ids)[i], marks ? t->marked[i] : one, sizeof(vg_id));
+    if (!n)
         snprintf(t->msg, sizeof t->msg, "no alert selected (i opens the inbox)");
-    return id;
+    return n;
 }
 
+/* Apply one op per alert in a batch (all or none) and say what happened. */
+static int alert_ops(tui *t, vg_op *(*make)(const char *alert, const char *case_id),
+                     const char *case_id, const char *done)
+{
+    vg_id *ids;
+    size_t n = alert_targets(t, &ids);
+    vg_err err = {0};
+    vg_rc rc = n ? vg_batch_begin(t->ws, &err) : VG_EINVAL;
+    for (size_t i = 0; rc == VG_OK && i < n; i++) {
+        vg_op *op = make(ids[i], case_id);
+        rc = vg_apply(t->ws, op, &err);
+        vg_op_free(op);
+    }
+    if (n && rc == VG_OK)
+        rc = vg_batch_commit(t->ws, &err);
+    else if (n)
+        vg_batch_rollback(t->ws);
+    free(ids);
+    if (!n)
+        return 1;
+    if (rc == VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%s%s%zu alert%s", done, n > 1 ? " " : ": ", n,
+                 n > 1 ? "s" : "");
+        t->nmarked = 0;
+    } else {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    }
+    t->counts_stale = true;
+    tui_inbox_open(t);
+    return rc == VG_OK ? 0 : 1;
+}
+
+static vg_op *make_link(const char *alert, const char *case_id)
+{
+    return vg_op_alert_link(alert, case_id);
+}
+
+static vg_op *make_dismiss(const char *alert, const char *case_id)
+{
+    (void)case_id;
+    return vg_op_alert_dismiss(alert);
+}
+
+/* :promote opens one case per alert; marked alerts all go on one new case. */
 static int c_promote(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    const char *id = need_alert(t);
-    vg_id case_id;
+    vg_id *ids, case_id;
+    size_t n = alert_targets(t, &ids);
     vg_err err = {0};
-    if (!id)
+    if (!n) {
+        free(ids);
         return 1;
-    if (vg_alert_promote(t->ws, id, case_id, &err) != VG_OK) {
+    }
+    vg_rc rc = vg_alert_promote(t->ws, ids[0], case_id, &err);
+    free(ids);
+    if (rc != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return 1;
     }
+    if (n > 1) { /* the others join the case the first one opened */
+        t->view = VIEW_INBOX;
+        if (alert_ops(t, make_link, case_id, "promoted with") != 0)
+            return 1;
+    }
+    t->nmarked = 0;
     tui_case_open(t, case_id);
-    snprintf(t->msg, sizeof t->msg, "case opened from the alert");
+    snprintf(t->msg, sizeof t->msg, "case opened from %s", n > 1 ? "the marked alerts" : "the alert");
     return 0;
 }
 
 static int c_link(tui *t, int argc, char **argv)
 {
-    const char *id = need_alert(t);
     vg_id case_id;
     vg_err err = {0};
-    if (!id)
-        return 1;
     if (argc < 2 || vg_case_resolve(t->ws, argv[1], case_id, &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", argc < 2 ? "link: which case? (REF)" : err.msg);
         return 1;
     }
-    vg_op *op = vg_op_alert_link(id, case_id);
-    vg_rc rc = vg_apply(t->ws, op, &err);
-    vg_op_free(op);
-    snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? "alert linked" : err.msg);
-    tui_inbox_open(t);
-    return rc == VG_OK ? 0 : 1;
+    return alert_ops(t, make_link, case_id, "linked");
 }
 
 static int c_dismiss(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    const char *id = need_alert(t);
-    vg_err err = {0};
-    if (!id)
-        return 1;
-    vg_op *op = vg_op_alert_dismiss(id);
-    vg_rc rc = vg_apply(t->ws, op, &err);
-    vg_op_free(op);
-    snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? "alert dismissed" : err.msg);
-    tui_inbox_open(t);
-    return rc == VG_OK ? 0 : 1;
+    return alert_ops(t, make_dismiss, NULL, "dismissed");
 }
 
 /* :sort [severity|newest|oldest|ref]; with no name, the next order. */
@@ -415,9 +458,11 @@ static int c_tag(tui *t, int argc, char **argv)
 static int c_mark(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    if (t->view != VIEW_QUEUE || !t->page.n)
+    const char *id = t->view == VIEW_QUEUE && t->page.n    ? t->page.items[t->sel].id
+                     : t->view == VIEW_INBOX && t->nalerts ? t->alerts[t->asel].id
+                                                           : NULL;
+    if (!id)
         return 0;
-    const char *id = t->page.items[t->sel].id;
     for (size_t i = 0; i < t->nmarked; i++)
         if (strcmp(t->marked[i], id) == 0) { /* unmark */
             memmove(&t->marked[i], &t->marked[i + 1], (t->nmarked - i - 1) * sizeof *t->marked);
@@ -426,7 +471,10 @@ static int c_mark(tui *t, int argc, char **argv)
         }
     t->marked = vg_xrealloc(t->marked, (t->nmarked + 1) * sizeof *t->marked);
     memcpy(t->marked[t->nmarked++], id, sizeof(vg_id));
-    tui_queue_move(t, 1);
+    if (t->view == VIEW_QUEUE)
+        tui_queue_move(t, 1);
+    else
+        tui_inbox_move(t, 1);
     return 0;
 }
 

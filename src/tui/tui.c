@@ -82,7 +82,8 @@ static void draw_frame(tui *t, const char *crumbs, const char *keys)
     }
     const vg_counts k = t->counts;
     char head[512];
-    snprintf(head, sizeof head, " vigil  %s  %s   open %lld  new %lld  critical %lld",
+    /* "local": this workspace syncs with no server (team sync comes later) */
+    snprintf(head, sizeof head, " vigil  %s (local)  %s   open %lld  new %lld  critical %lld",
              vg_ws_path(t->ws), t->actor, (long long)k.open, (long long)k.new_,
              (long long)k.critical_open);
     attron(A_REVERSE);
@@ -775,6 +776,8 @@ static void draw_inbox(tui *t)
         move(y, 0);
         clrtoeol();
         put_text(t, y, 0, 18, when, true);
+        if (tui_is_marked(t, a->id))
+            mvaddstr(y, 17, "*");
         attron(sev_attr(t, a->severity));
         put_text(t, y, 18, 9, vg_enum_name(&VG_SEVERITY, a->severity), true);
         attroff(sev_attr(t, a->severity));
