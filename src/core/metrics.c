@@ -40,6 +40,25 @@ static vg_rc per_day(vg_ws *ws, const vg_dash *d, const char *sql, int64_t *per,
     return VG_OK;
 }
 
+/* A mean duration over the window (count, avg from sql with ?1 start, ?2 now): has
+ * stays false, the mean "none", when nothing counted. */
+static vg_rc mean_over(vg_ws *ws, const vg_dash *d, const char *sql, bool *has, int64_t *mean_ms,
+                       int64_t *n, vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = run(ws, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, d->start_ms);
+    sqlite3_bind_int64(st, 2, d->now_ms);
+    if (sqlite3_step(st) == SQLITE_ROW && (*n = sqlite3_column_int64(st, 0)) > 0) {
+        *has = true;
+        *mean_ms = (int64_t)sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
 vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -88,27 +107,13 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
     sqlite3_finalize(st);
 
     /* Means over the window, on the timestamp of the transition itself. */
-    if ((rc = run(ws, "SELECT count(*), avg(acknowledged_at - created_at) FROM cases"
-                      " WHERE acknowledged_at >= ?1 AND acknowledged_at < ?2", &st, err)))
+    if ((rc = mean_over(ws, out, "SELECT count(*), avg(acknowledged_at - created_at) FROM cases"
+                                 " WHERE acknowledged_at >= ?1 AND acknowledged_at < ?2",
+                        &out->has_mtta, &out->mtta_ms, &out->mtta_n, err)) ||
+        (rc = mean_over(ws, out, "SELECT count(*), avg(closed_at - created_at) FROM cases"
+                                 " WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2",
+                        &out->has_mttr, &out->mttr_ms, &out->mttr_n, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, out->start_ms);
-    sqlite3_bind_int64(st, 2, now_ms);
-    if (sqlite3_step(st) == SQLITE_ROW && (out->mtta_n = sqlite3_column_int64(st, 0)) > 0) {
-        out->has_mtta = true;
-        out->mtta_ms = (int64_t)sqlite3_column_double(st, 1);
-    }
-    sqlite3_finalize(st);
-    if ((rc = run(ws, "SELECT count(*), avg(closed_at - created_at) FROM cases"
-                      " WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2", &st, err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, out->start_ms);
-    sqlite3_bind_int64(st, 2, now_ms);
-    if (sqlite3_step(st) == SQLITE_ROW && (out->mttr_n = sqlite3_column_int64(st, 0)) > 0) {
-        out->has_mttr = true;
-        out->mttr_ms = (int64_t)sqlite3_column_double(st, 1);
-    }
-    sqlite3_finalize(st);
-
     if ((rc = run(ws, "SELECT type, value, count(DISTINCT case_id) AS n FROM artifacts"
                       " WHERE removed = 0 GROUP BY type, value HAVING n > 1"
                       " ORDER BY n DESC, type, value LIMIT ?1", &st, err)))

@@ -119,18 +119,25 @@ static int c_inbox(tui *t, int argc, char **argv)
     return 0;
 }
 
+/* What a command applies to: every row marked in view marks_in, else current;
+ * a fresh array the caller frees (empty, with none_msg said, when there is none). */
+static size_t pick(tui *t, tui_view marks_in, const char *current, const char *none_msg,
+                   vg_id **ids)
+{
+    bool marks = t->view == marks_in && t->nmarked;
+    size_t n = marks ? t->nmarked : current ? 1 : 0;
+    *ids = vg_xcalloc(n ? n : 1, sizeof **ids);
+    for (size_t i = 0; i < n; i++)
+        memcpy((*ids)[i], marks ? t->marked[i] : current, sizeof(vg_id));
+    if (!n)
+        snprintf(t->msg, sizeof t->msg, "%s", none_msg);
+    return n;
+}
+
 /* The alerts an inbox command applies to: every marked alert, else the current one. */
 static size_t alert_targets(tui *t, vg_id **ids)
 {
-    const char *one = tui_current_alert(t);
-    bool marks = t->view == VIEW_INBOX && t->nmarked;
-    size_t n = marks ? t->nmarked : one ? 1 : 0;
-    *ids = vg_xcalloc(n ? n : 1, sizeof **ids);
-    for (size_t i = 0; i < n; i++)
-        memcpy((*ids)[i], marks ? t->marked[i] : one, sizeof(vg_id));
-    if (!n)
-        snprintf(t->msg, sizeof t->msg, "no alert selected (i opens the inbox)");
-    return n;
+    return pick(t, VIEW_INBOX, tui_current_alert(t), "no alert selected (i opens the inbox)", ids);
 }
 
 /* Apply one op per alert in a batch (all or none) and say what happened. */
@@ -320,35 +327,15 @@ static int c_refresh(tui *t, int argc, char **argv)
     return 0;
 }
 
-/* The cases a write command applies to: every marked case in the queue, else the
- * current one. */
-static size_t targets(tui *t, const char ***ids)
-{
-    static const char *one[1];
-    if (t->view == VIEW_QUEUE && t->nmarked) {
-        static const char **many;
-        many = vg_xrealloc(many, t->nmarked * sizeof *many);
-        for (size_t i = 0; i < t->nmarked; i++)
-            many[i] = t->marked[i];
-        *ids = many;
-        return t->nmarked;
-    }
-    one[0] = tui_current_case(t);
-    *ids = one;
-    if (!one[0]) {
-        snprintf(t->msg, sizeof t->msg, "no case selected");
-        return 0;
-    }
-    return 1;
-}
-
 /* Apply make(id) to every target in one batch: all of them or none. */
 static int write_all(tui *t, vg_op *(*make)(const char *id, void *ud), void *ud, const char *done)
 {
-    const char **ids;
-    size_t n = targets(t, &ids);
-    if (!n)
+    vg_id *ids; /* every marked case in the queue, else the current one */
+    size_t n = pick(t, VIEW_QUEUE, tui_current_case(t), "no case selected", &ids);
+    if (!n) {
+        free(ids);
         return 1;
+    }
     vg_err err = {0};
     vg_rc rc = vg_batch_begin(t->ws, &err);
     for (size_t i = 0; i < n && rc == VG_OK; i++) {
@@ -362,6 +349,7 @@ static int write_all(tui *t, vg_op *(*make)(const char *id, void *ud), void *ud,
         rc = vg_batch_commit(t->ws, &err);
     else
         vg_batch_rollback(t->ws);
+    free(ids);
     if (rc == VG_OK && n > 1)
         snprintf(t->msg, sizeof t->msg, "%s on %zu cases", done, n);
     else
@@ -423,11 +411,16 @@ static int c_assign(tui *t, int argc, char **argv)
     return write_all(t, make_set, &a, "assigned");
 }
 
+typedef struct tagarg {
+    tui *t;
+    const char *tag;
+} tagarg;
+
 /* Add a tag to a case's tags (read, add, set: tags are one last-writer-wins field). */
 static vg_op *make_tag(const char *id, void *ud)
 {
-    tui *t = ((void **)ud)[0];
-    const char *tag = ((void **)ud)[1];
+    tui *t = ((tagarg *)ud)->t;
+    const char *tag = ((tagarg *)ud)->tag;
     vg_case c;
     vg_err err = {0};
     if (vg_case_get(t->ws, id, &c, &err) != VG_OK)
@@ -451,8 +444,8 @@ static int c_tag(tui *t, int argc, char **argv)
         snprintf(t->msg, sizeof t->msg, "tag: give a tag");
         return 1;
     }
-    void *ud[2] = {t, argv[1]};
-    return write_all(t, make_tag, ud, "tagged");
+    tagarg a = {t, argv[1]};
+    return write_all(t, make_tag, &a, "tagged");
 }
 
 static int c_mark(tui *t, int argc, char **argv)

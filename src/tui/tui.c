@@ -604,6 +604,23 @@ bool tui_search_step(tui *t, int dir)
     return false;
 }
 
+/* The text of a text view (a case tab, the dashboard, an alert) from row y0 down,
+ * scrolled, lines holding the searched text underlined. */
+static void draw_lines(tui *t, int y0)
+{
+    for (int y = y0; y < t->rows - 1; y++) {
+        size_t i = (size_t)t->scroll + (size_t)(y - y0);
+        if (i >= t->nlines)
+            break;
+        bool hit = t->search[0] && strcasestr(t->lines[i], t->search);
+        if (hit)
+            attron(A_BOLD | A_UNDERLINE);
+        put_text(t, y, 1, t->cols - 1, t->lines[i], false);
+        if (hit)
+            attroff(A_BOLD | A_UNDERLINE);
+    }
+}
+
 const char *tui_current_case(tui *t)
 {
     if (t->view == VIEW_CASE)
@@ -632,16 +649,7 @@ static void draw_case(tui *t)
             attroff(A_REVERSE);
         x += (int)strlen(label) + 1;
     }
-    for (int y = 3; y < t->rows - 1; y++) {
-        size_t i = (size_t)t->scroll + (size_t)(y - 3);
-        bool hit = i < t->nlines && t->search[0] && strcasestr(t->lines[i], t->search);
-        if (hit)
-            attron(A_BOLD | A_UNDERLINE);
-        if (i < t->nlines)
-            put_text(t, y, 1, t->cols - 1, t->lines[i], false);
-        if (hit)
-            attroff(A_BOLD | A_UNDERLINE);
-    }
+    draw_lines(t, 3);
 }
 
 void tui_dash_open(tui *t)
@@ -663,11 +671,7 @@ void tui_dash_open(tui *t)
 static void draw_dash(tui *t)
 {
     draw_frame(t, " Dashboard", " j/k scroll  r refresh  Esc back  : command  ? help  q quit");
-    for (int y = 2; y < t->rows - 1; y++) {
-        size_t i = (size_t)t->scroll + (size_t)(y - 2);
-        if (i < t->nlines)
-            put_text(t, y, 1, t->cols - 1, t->lines[i], false);
-    }
+    draw_lines(t, 2);
 }
 
 /* ---- the alert inbox ------------------------------------------------------------------- */
@@ -835,11 +839,7 @@ void tui_alert_open(tui *t)
 static void draw_alert(tui *t)
 {
     draw_frame(t, " Inbox > alert", " j/k scroll  :promote  :link REF  :dismiss  Esc back  ? help");
-    for (int y = 2; y < t->rows - 1; y++) {
-        size_t i = (size_t)t->scroll + (size_t)(y - 2);
-        if (i < t->nlines)
-            put_text(t, y, 1, t->cols - 1, t->lines[i], false);
-    }
+    draw_lines(t, 2);
 }
 
 static void draw_help(tui *t)
