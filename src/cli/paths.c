@@ -35,7 +35,37 @@ char *paths_config(void) { return xdg("XDG_CONFIG_HOME", ".config", "config"); }
 char *paths_secrets(void) { return xdg("XDG_CONFIG_HOME", ".config", "secrets"); }
 char *paths_workspace(void) { return xdg("XDG_DATA_HOME", ".local/share", "vigil.db"); }
 char *paths_state(void) { return xdg("XDG_STATE_HOME", ".local/state", ""); }
-char *paths_data(void) { return vg_xstrdup(VG_DATADIR); }
+
+static bool is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static char *join(const char *dir, const char *leaf)
+{
+    size_t n = strlen(dir) + strlen(leaf) + 1;
+    char *p = vg_xmalloc(n);
+    snprintf(p, n, "%s%s", dir, leaf);
+    return p;
+}
+
+/* $VIGIL_DATA_DIR when set; else the installed directory; else, for a build that
+ * was never installed, the source tree's own copy. */
+static char *data_path(const char *installed_leaf, const char *source_leaf)
+{
+    const char *env = getenv("VIGIL_DATA_DIR");
+    if (env && *env)
+        return join(env, installed_leaf);
+    char *p = join(VG_DATADIR, installed_leaf);
+    if (is_dir(p))
+        return p;
+    free(p);
+    return join(VG_SOURCEDIR, source_leaf);
+}
+
+char *paths_data(void) { return data_path("", "/data"); }
+char *paths_playbooks(void) { return data_path("/playbooks", "/playbooks"); }
 
 vg_rc paths_ensure_parent(const char *path, vg_err *err)
 {
