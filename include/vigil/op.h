@@ -41,6 +41,7 @@
 #define VIGIL_OP_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vigil/err.h"
@@ -57,6 +58,10 @@ typedef struct vg_op {
     vg_id target;
     cJSON *payload;      /* owned; an object */
     int64_t seq;         /* set by vg_apply: its place in this replica's log */
+    /* Set by vg_apply for alert.add: the alert it landed on (target, or the alert a
+     * repeat folded into) and whether it was a repeat. */
+    vg_id into;
+    bool folded;
 } vg_op;
 
 /* A new unstamped op with an empty payload object. target may be NULL (a fresh

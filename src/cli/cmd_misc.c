@@ -335,6 +335,13 @@ const command cli_commands[] = {
      "  addresses and special-use names are tagged, not dropped.\n", cmd_iocs},
     {"defang", "[FILE...]", "copy text with every network indicator defanged", NULL, cmd_defang},
     {"refang", "[FILE...]", "copy text with defanged indicators restored", NULL, cmd_refang},
+    {"import", "[--format auto|native|ecs|wazuh|suricata|ocsf] [--strict] [--no-correlate] [--json] FILE...|-",
+     "import alerts (JSON lines or a JSON array) and correlate them into cases",
+     "Deduplicates repeats, redacts secret-looking fields in the raw event, and groups\n"
+     "alerts that share a host, user or indicator within [import] window (24h) into a\n"
+     "case; an alert that touches an open case's artifacts joins that case. A bad\n"
+     "record is reported with file:line and skipped (--strict: nothing is stored).",
+     cmd_import},
     {"search", "QUERY... [--limit N] [--json]",
      "full-text search over cases, notes, alerts and artifacts", NULL, cmd_search},
     {"dash", "[--days N] [--json]",

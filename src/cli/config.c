@@ -32,6 +32,19 @@ static bool parse_bool(const char *v, bool *out)
     return false;
 }
 
+/* A span of time: 30m, 4h, 3d. */
+static bool parse_span(const char *v, int64_t *ms)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    int64_t unit = !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000
+                   : !strcmp(end, "d") ? 86400000 : 0;
+    if (!unit || end == v || n <= 0 || n > 100000)
+        return false;
+    *ms = n * unit;
+    return true;
+}
+
 static void set_str(char **slot, const char *value)
 {
     free(*slot);
@@ -79,22 +92,21 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         if (sev < 0)
             return FAIL("[sla] %s: not a severity (info, low, medium, high, critical)", name);
         int64_t ms = 0;
-        if (strcmp(value, "none") != 0) { /* 30m, 4h, 3d */
-            char *end;
-            long long n = strtoll(value, &end, 10);
-            int64_t unit = !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000
-                           : !strcmp(end, "d") ? 86400000 : 0;
-            if (!unit || end == value || n <= 0 || n > 100000)
-                return FAIL("[sla] %s: '%s' is not a time such as 30m, 4h, 3d or none", name,
-                            value);
-            ms = n * unit;
-        }
+        if (strcmp(value, "none") != 0 && !parse_span(value, &ms))
+            return FAIL("[sla] %s: '%s' is not a time such as 30m, 4h, 3d or none", name, value);
         if (!t->sla_set) { /* the first [sla] line starts from the defaults */
             static const int64_t def[5] = TUI_SLA_DEFAULTS;
             memcpy(t->sla_ms, def, sizeof def);
             t->sla_set = true;
         }
         t->sla_ms[sev] = ms;
+    } else if (!strcmp(section, "import")) {
+        int64_t *slot = !strcmp(name, "window") ? &cf->import_window_ms
+                        : !strcmp(name, "dedup_bucket") ? &cf->import_bucket_ms : NULL;
+        if (!slot)
+            return FAIL("[import] %s: unknown key (keys: window, dedup_bucket)", name);
+        if (!parse_span(value, slot))
+            return FAIL("[import] %s: '%s' is not a time such as 30m, 4h or 3d", name, value);
     } else if (!strcmp(section, "keys")) {
         if (!tui_key_valid(name))
             return FAIL("[keys] '%s' is not a key (a character, or Space, Enter, Esc, Tab, BTab,"
@@ -121,7 +133,7 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         snprintf(t->views[t->nviews].query, sizeof t->views[0].query, "%s", value);
         t->nviews++;
     } else {
-        return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, keys, views)",
+        return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, import, keys, views)",
                     section);
     }
     return 1;

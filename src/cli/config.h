@@ -5,6 +5,7 @@
 #define VIGIL_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "tui.h"
 
@@ -12,6 +13,7 @@ typedef struct config {
     char *user; /* [user] name */
     char *db;   /* [workspace] path */
     bool ascii; /* [ui] ascii */
+    int64_t import_window_ms, import_bucket_ms; /* [import] window, dedup_bucket; 0: default */
     tui_config tui;
 } config;
 

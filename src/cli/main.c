@@ -164,6 +164,7 @@ int main(int argc, char **argv)
     }
     if (config_read(&cf) != 0)
         return EXIT_FAIL;
+    c.cf = &cf;
 
     const char *cs = nl_langinfo(CODESET);
     bool utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);

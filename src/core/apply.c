@@ -19,6 +19,7 @@
  */
 #include "internal.h"
 #include "oplog.h"
+#include "vigil/entity.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
@@ -80,7 +81,8 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
-                        " last_seen = max(last_seen, excluded.last_seen)",
+                        " last_seen = max(last_seen, excluded.last_seen)"
+                        " RETURNING rowid, id, count",
     [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
 };
 
@@ -1010,6 +1012,37 @@ static vg_rc h_event_set(ctx *c)
     return touch(c, case_id);
 }
 
+struct key_ctx {
+    ctx *c;
+    sqlite3_stmt *st;
+    vg_rc rc;
+};
+
+static void put_key(void *ud, int type, const char *value)
+{
+    struct key_ctx *k = ud;
+    if (k->rc || !vg_entity_is_key(type))
+        return;
+    char key[2100];
+    snprintf(key, sizeof key, "%s:%s", VG_ARTIFACT_TYPE.names[type], value);
+    sqlite3_bind_text(k->st, 1, key, -1, SQLITE_TRANSIENT);
+    k->rc = step_done(k->c, k->st, "indexing an alert's entities");
+}
+
+/* The correlation keys of a new alert (schema step 3). */
+static vg_rc alert_keys(ctx *c, const cJSON *entities, int64_t rowid, int64_t t)
+{
+    static const char sql[] = "INSERT INTO alert_keys(key, t, alert) VALUES (?1, ?2, ?3)";
+    struct key_ctx k = {.c = c};
+    vg_rc rc = ws_stmt_text(c->ws, sql, &k.st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(k.st, 2, t);
+    sqlite3_bind_int64(k.st, 3, rowid);
+    vg_entity_each(entities, put_key, &k);
+    return k.rc;
+}
+
 static vg_rc h_alert_add(ctx *c)
 {
     const char *source, *source_ref, *rule, *title, *case_id = NULL;
@@ -1039,7 +1072,9 @@ static vg_rc h_alert_add(ctx *c)
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(c->op->payload, "raw");
     if (ent && !cJSON_IsObject(ent))
         return vg_fail(c->err, VG_EINVAL, "entities: must be an object");
-    if (raw && !cJSON_IsObject(raw))
+    /* An importer hands the raw event over as JSON text (cJSON raw), so that numbers
+     * such as 64-bit flow ids are stored exactly as the tool wrote them. */
+    if (raw && !cJSON_IsObject(raw) && !(cJSON_IsRaw(raw) && raw->valuestring[0] == '{'))
         return vg_fail(c->err, VG_EINVAL, "raw: must be an object");
     char *techs = NULL;
     if ((rc = need_list(c, "techniques", tech, &techs)))
@@ -1066,7 +1101,18 @@ static vg_rc h_alert_add(ctx *c)
     sqlite3_bind_text(st, 13, payload_text(c), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, techs, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 16, c->ms);
-    if ((rc = step_done(c, st, "adding an alert")))
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        rc = ws_dberr(c->ws, c->err, "adding an alert");
+        goto out;
+    }
+    int64_t rowid = sqlite3_column_int64(st, 0), stored_count = sqlite3_column_int64(st, 2);
+    snprintf(c->op->into, sizeof c->op->into, "%s", (const char *)sqlite3_column_text(st, 1));
+    c->op->folded = stored_count > count;
+    while (sqlite3_step(st) == SQLITE_ROW) /* RETURNING: run the statement to its end */
+        ;
+    sqlite3_reset(st);
+    if (!c->op->folded && ent && (rc = alert_keys(c, ent, rowid, t)))
         goto out;
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),
      * so linking one to a case writes no event of its own. */

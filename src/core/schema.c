@@ -144,6 +144,21 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 2, body FROM notes;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 3, title || ' ' || rule FROM alerts;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 4, value FROM artifacts WHERE removed = 0;",
+
+    /* 3: what each alert is about, as correlation keys ("hostname:web-01",
+     * "ip:203.0.113.7"; see entity.h), so that import can find the inbox alerts that
+     * share a host, user or indicator within a time window without reading every
+     * alert's entities. Written by the door with each new alert; alert is the
+     * alert's rowid (stable when a repeat folds into it). */
+    "CREATE TABLE alert_keys(key TEXT NOT NULL, t INTEGER NOT NULL, alert INTEGER NOT NULL);"
+    "CREATE INDEX alert_keys_key ON alert_keys(key, t);"
+    "WITH k(name, type) AS (VALUES ('host','hostname'),('hostname','hostname'),('user','user'),"
+    "  ('ip','ip'),('src_ip','ip'),('dest_ip','ip'),('domain','domain'),('url','url'),"
+    "  ('email','email'),('sender','email'),('recipient','email'),('md5','md5'),"
+    "  ('sha1','sha1'),('sha256','sha256'),('sha512','sha512'))"
+    " INSERT INTO alert_keys SELECT k.type || ':' || lower(trim(e.value)), a.event_time, a.rowid"
+    " FROM alerts a, json_each(a.entities) e JOIN k ON k.name = e.key"
+    " WHERE e.type = 'text' AND trim(e.value) != '';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

@@ -1,0 +1,43 @@
+/*
+ * correlate.h — turning inbox alerts into cases (what `vigil import` does after it
+ * stores a chunk of alerts).
+ *
+ * Two rules, in this order, for each alert that is still in the inbox:
+ *  1. An alert that carries a host, user or indicator already on an open case (an
+ *     artifact there) is linked to that case, and its entities are added to the
+ *     case as artifacts. When several open cases match, the one sharing the most
+ *     values wins, then the newest.
+ *  2. Inbox alerts that share a host, user or indicator (entity.h) with event times
+ *     no more than `window` apart are one group (the relation is chained: a-b and
+ *     b-c put a, b and c together). A group of two or more alerts becomes one new
+ *     case: the title of its most frequent alert title, the highest severity, the
+ *     union of techniques, its alerts linked and their entities added as artifacts.
+ *     An alert alone stays in the inbox.
+ * Every write is an op through the door, inside the caller's batch. Each alert on
+ * a case is a row of that case's timeline at its event time.
+ */
+#ifndef VIGIL_CORRELATE_H
+#define VIGIL_CORRELATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+#include "vigil/ws.h"
+
+typedef struct vg_correlation {
+    int64_t window_ms;  /* 24 h unless the caller says otherwise */
+    /* results, accumulated over calls */
+    int64_t cases_created, alerts_linked;
+    vg_id *updated;     /* the existing cases that received alerts, each once */
+    size_t nupdated, capupdated;
+} vg_correlation;
+
+/* Correlate the alerts with these ids (just stored, or the alerts repeats folded
+ * into). Must run inside a batch (vg_batch_begin). */
+VG_WUR vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
+                          vg_err *err);
+void vg_correlation_free(vg_correlation *co);
+
+#endif

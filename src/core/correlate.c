@@ -1,0 +1,604 @@
+/*
+ * correlate.c — inbox alerts into cases (see correlate.h).
+ *
+ * The alerts of one call are held in memory with the inbox alerts they touch;
+ * everything else is found through two indexes: artifacts(type, value) for the open
+ * cases an alert touches, alert_keys(key, t) for the inbox alerts that share a key
+ * within the window. Groups are the connected components of a union-find over
+ * those alerts, so the cost follows the chunk, not the workspace.
+ */
+#include "vigil/correlate.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "vigil/entity.h"
+#include "vigil/model.h"
+#include "vigil/op.h"
+
+#define DAY_MS (24 * 3600 * 1000LL)
+#define MAX_ARTIFACTS 200     /* a correlated case receives at most this many */
+/* MAX_NEIGHBOURS 2000: inbox alerts read per shared key (in join_key's SQL) */
+
+typedef struct val {
+    int type;
+    char *value;
+} val;
+
+typedef struct vals {
+    val *v;
+    size_t n, cap;
+} vals;
+
+/* An inbox alert taking part in this call. */
+typedef struct cal {
+    int64_t rowid, t;
+    vg_id id;
+    int sev;
+    char *title, *entities, *techniques;
+    bool loaded, chunk, linked;
+    int parent;
+} cal;
+
+typedef struct corr {
+    vg_ws *ws;
+    vg_correlation *co;
+    vg_err *err;
+    cal *a;
+    size_t n, cap;
+    int *slots; /* rowid -> index + 1, open addressing */
+    size_t nslots;
+    vg_id *created; /* cases made by this call (not "updated") */
+    size_t ncreated, capcreated;
+} corr;
+
+/* ---- small collections ---------------------------------------------------------- */
+
+static void put_val(void *ud, int type, const char *value)
+{
+    vals *vs = ud;
+    if (vs->n == vs->cap) {
+        vs->cap = vs->cap ? vs->cap * 2 : 16;
+        vs->v = vg_xrealloc(vs->v, vs->cap * sizeof *vs->v);
+    }
+    vs->v[vs->n++] = (val){type, vg_xstrdup(value)};
+}
+
+static void vals_free(vals *vs)
+{
+    for (size_t i = 0; i < vs->n; i++)
+        free(vs->v[i].value);
+    free(vs->v);
+    *vs = (vals){0};
+}
+
+static int val_cmp(const void *x, const void *y)
+{
+    const val *a = x, *b = y;
+    return a->type != b->type ? a->type - b->type : strcmp(a->value, b->value);
+}
+
+/* The entities of an alert's JSON text, appended to vs. */
+static void entities_of(const char *json, vals *vs)
+{
+    cJSON *e = cJSON_Parse(json ? json : "{}");
+    if (e)
+        vg_entity_each(e, put_val, vs);
+    cJSON_Delete(e);
+}
+
+static char *key_of(const val *v)
+{
+    const char *t = vg_enum_name(&VG_ARTIFACT_TYPE, v->type);
+    size_t n = strlen(t) + strlen(v->value) + 2;
+    char *k = vg_xmalloc(n);
+    snprintf(k, n, "%s:%s", t, v->value);
+    return k;
+}
+
+/* ---- the alerts of this call ---------------------------------------------------- */
+
+static size_t slot_of(const corr *c, int64_t rowid)
+{
+    size_t h = (size_t)((uint64_t)rowid * 0x9E3779B97F4A7C15ull) & (c->nslots - 1);
+    while (c->slots[h] && c->a[c->slots[h] - 1].rowid != rowid)
+        h = (h + 1) & (c->nslots - 1);
+    return h;
+}
+
+/* The index of the alert with this rowid, added (not yet loaded) when new. */
+static int node(corr *c, int64_t rowid)
+{
+    if ((c->n + 1) * 2 > c->nslots) {
+        free(c->slots);
+        c->nslots = c->nslots ? c->nslots * 2 : 256;
+        c->slots = vg_xcalloc(c->nslots, sizeof *c->slots);
+        for (size_t i = 0; i < c->n; i++)
+            c->slots[slot_of(c, c->a[i].rowid)] = (int)i + 1;
+    }
+    size_t h = slot_of(c, rowid);
+    if (c->slots[h])
+        return c->slots[h] - 1;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->a = vg_xrealloc(c->a, c->cap * sizeof *c->a);
+    }
+    c->a[c->n] = (cal){.rowid = rowid, .parent = (int)c->n};
+    c->slots[h] = (int)++c->n;
+    return (int)c->n - 1;
+}
+
+
+/* Read an alert's row into x (by rowid); *inbox says whether it is still new. */
+static vg_rc load(corr *c, cal *x, bool *inbox)
+{
+    static const char sql[] = "SELECT rowid, id, event_time, severity, title, entities,"
+                              " techniques, status FROM alerts WHERE rowid = ?";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, x->rowid);
+    *inbox = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (!x->loaded) {
+            col_id(st, 1, x->id);
+            x->t = sqlite3_column_int64(st, 2);
+            x->sev = sqlite3_column_int(st, 3);
+            x->title = col_dup(st, 4);
+            x->entities = col_dup(st, 5);
+            x->techniques = col_dup(st, 6);
+            x->loaded = true;
+        }
+        *inbox = strcmp((const char *)sqlite3_column_text(st, 7), "new") == 0;
+    }
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+static int find(corr *c, int i)
+{
+    while (c->a[i].parent != i) {
+        c->a[i].parent = c->a[c->a[i].parent].parent;
+        i = c->a[i].parent;
+    }
+    return i;
+}
+
+static void unite(corr *c, int i, int j)
+{
+    i = find(c, i);
+    j = find(c, j);
+    if (i != j) /* the smaller index is the root, so the result is deterministic */
+        c->a[i < j ? j : i].parent = i < j ? i : j;
+}
+
+/* ---- writes --------------------------------------------------------------------- */
+
+static vg_rc apply(corr *c, vg_op *op)
+{
+    vg_rc rc = vg_apply(c->ws, op, c->err);
+    vg_op_free(op);
+    return rc;
+}
+
+/* Add the values to the case as artifacts seen at t (at most MAX_ARTIFACTS). */
+static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t)
+{
+    for (size_t i = 0; i < vs->n && i < MAX_ARTIFACTS; i++) {
+        vg_op *op = vg_op_artifact_add(case_id, vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type),
+                                       vs->v[i].value);
+        cJSON_AddBoolToObject(op->payload, "is_ioc", vg_entity_is_ioc(vs->v[i].type, vs->v[i].value));
+        cJSON_AddStringToObject(op->payload, "source", "alert");
+        cJSON_AddNumberToObject(op->payload, "seen", (double)t);
+        vg_rc rc = apply(c, op);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
+static bool in_ids(const vg_id *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void add_id(vg_id **ids, size_t *n, size_t *cap, const char *id)
+{
+    if (in_ids(*ids, *n, id))
+        return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *ids = vg_xrealloc(*ids, *cap * sizeof **ids);
+    }
+    snprintf((*ids)[(*n)++], sizeof(vg_id), "%s", id);
+}
+
+/* ---- rule 1: an alert that touches an open case joins it ------------------------ */
+
+/* The open case holding the most of these values (then the newest), or "". */
+static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
+{
+    static const char sql[] =
+        "SELECT a.case_id, c.created_at FROM artifacts a JOIN cases c ON c.id = a.case_id"
+        " WHERE a.type = ?1 AND a.value = ?2 AND a.removed = 0 AND c.status != 'closed'"
+        " ORDER BY c.created_at DESC, c.id LIMIT 16";
+    struct { vg_id id; int64_t created; int hits; } best[16];
+    int nbest = 0;
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < vs->n; i++) {
+        if (!vg_entity_is_key(vs->v[i].type))
+            continue;
+        sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, vs->v[i].value, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *id = (const char *)sqlite3_column_text(st, 0);
+            int j = 0;
+            while (j < nbest && strcmp(best[j].id, id) != 0)
+                j++;
+            if (j == nbest) {
+                if (nbest == 16)
+                    continue;
+                snprintf(best[j].id, sizeof best[j].id, "%s", id);
+                best[j].created = sqlite3_column_int64(st, 1);
+                best[j].hits = 0;
+                nbest++;
+            }
+            best[j].hits++;
+        }
+        sqlite3_reset(st);
+    }
+    out[0] = '\0';
+    int w = -1;
+    for (int j = 0; j < nbest; j++)
+        if (w < 0 || best[j].hits > best[w].hits ||
+            (best[j].hits == best[w].hits && best[j].created > best[w].created))
+            w = j;
+    if (w >= 0)
+        memcpy(out, best[w].id, sizeof(vg_id));
+    return VG_OK;
+}
+
+static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        cal *x = &c->a[order[k]];
+        vals vs = {0};
+        entities_of(x->entities, &vs);
+        vg_id case_id;
+        vg_rc rc = open_case_for(c, &vs, case_id);
+        if (rc == VG_OK && case_id[0]) {
+            if ((rc = apply(c, vg_op_alert_link(x->id, case_id))) == VG_OK)
+                rc = add_artifacts(c, case_id, &vs, x->t);
+            x->linked = true;
+            c->co->alerts_linked++;
+            if (!in_ids(c->created, c->ncreated, case_id))
+                add_id(&c->co->updated, &c->co->nupdated, &c->co->capupdated, case_id);
+        }
+        vals_free(&vs);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
+/* ---- rule 2: inbox alerts that share a key within the window are one case ------- */
+
+typedef struct span {
+    char *key;
+    int64_t lo, hi; /* event times of this call's alerts that carry it */
+} span;
+
+static int span_cmp(const void *x, const void *y)
+{
+    return strcmp(((const span *)x)->key, ((const span *)y)->key);
+}
+
+/* Join the inbox alerts that carry key with event times in [lo - w, hi + w]. */
+static vg_rc join_key(corr *c, const span *s, int64_t w)
+{
+    static const char sql[] =
+        "SELECT k.alert, k.t FROM alert_keys k JOIN alerts a ON a.rowid = k.alert"
+        " WHERE k.key = ?1 AND k.t BETWEEN ?2 AND ?3 AND a.status = 'new'"
+        " ORDER BY k.t, k.alert LIMIT 2000"; /* MAX_NEIGHBOURS */
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, s->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, s->lo - w);
+    sqlite3_bind_int64(st, 3, s->hi + w);
+    int prev = -1;
+    int64_t prev_t = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int i = node(c, sqlite3_column_int64(st, 0));
+        int64_t t = sqlite3_column_int64(st, 1);
+        if (prev >= 0 && t - prev_t <= w)
+            unite(c, prev, i);
+        prev = i;
+        prev_t = t;
+    }
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+typedef struct titled {
+    const char *title;
+    int sev;
+    int64_t t;
+} titled;
+
+static int titled_cmp(const void *x, const void *y)
+{
+    const titled *a = x, *b = y;
+    return strcmp(a->title, b->title);
+}
+
+/* The most frequent title (ties: the more severe, then the earlier). */
+static const char *dominant(const corr *c, const int *m, size_t n, int *count)
+{
+    titled *ts = vg_xmalloc(n * sizeof *ts);
+    for (size_t i = 0; i < n; i++)
+        ts[i] = (titled){c->a[m[i]].title, c->a[m[i]].sev, c->a[m[i]].t};
+    qsort(ts, n, sizeof *ts, titled_cmp);
+    const char *best = NULL;
+    int bn = 0, bsev = -1;
+    int64_t bt = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        int sev = -1;
+        int64_t t = INT64_MAX;
+        for (; j < n && strcmp(ts[j].title, ts[i].title) == 0; j++) {
+            sev = ts[j].sev > sev ? ts[j].sev : sev;
+            t = ts[j].t < t ? ts[j].t : t;
+        }
+        int cnt = (int)(j - i);
+        if (cnt > bn || (cnt == bn && (sev > bsev || (sev == bsev && t < bt)))) {
+            best = ts[i].title;
+            bn = cnt;
+            bsev = sev;
+            bt = t;
+        }
+        i = j;
+    }
+    free(ts);
+    *count = bn;
+    return best;
+}
+
+static int int_cmp(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+/* One new case for a group of inbox alerts. */
+static vg_rc make_case(corr *c, int *m, size_t n)
+{
+    qsort(m, n, sizeof *m, int_cmp);
+    int sev = 0, same;
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    cJSON *techs = cJSON_CreateArray();
+    vals all = {0};
+    for (size_t i = 0; i < n; i++) {
+        const cal *x = &c->a[m[i]];
+        sev = x->sev > sev ? x->sev : sev;
+        first = x->t < first ? x->t : first;
+        last = x->t > last ? x->t : last;
+        cJSON *tl = cJSON_Parse(x->techniques ? x->techniques : "[]");
+        const cJSON *it;
+        cJSON_ArrayForEach(it, tl) {
+            bool seen = false;
+            const cJSON *have;
+            cJSON_ArrayForEach(have, techs)
+                seen = seen || (cJSON_IsString(it) && strcmp(have->valuestring, it->valuestring) == 0);
+            if (cJSON_IsString(it) && !seen && cJSON_GetArraySize(techs) < 64)
+                cJSON_AddItemToArray(techs, cJSON_CreateString(it->valuestring));
+        }
+        cJSON_Delete(tl);
+        entities_of(x->entities, &all);
+    }
+    /* Values every artifact list needs once; the shared ones say why. */
+    qsort(all.v, all.n, sizeof *all.v, val_cmp);
+    vals uniq = {0};
+    char shared[512] = "";
+    size_t slen = 0;
+    int nshared = 0;
+    for (size_t i = 0; i < all.n;) {
+        size_t j = i;
+        while (j < all.n && val_cmp(&all.v[i], &all.v[j]) == 0)
+            j++;
+        put_val(&uniq, all.v[i].type, all.v[i].value);
+        if (j - i > 1 && vg_entity_is_key(all.v[i].type) && nshared < 5 && slen < 400) {
+            int w = snprintf(shared + slen, sizeof shared - slen, "%s%s %s", nshared ? ", " : "",
+                             vg_enum_name(&VG_ARTIFACT_TYPE, all.v[i].type), all.v[i].value);
+            slen = w > 0 && slen + (size_t)w < sizeof shared ? slen + (size_t)w : sizeof shared - 1;
+            nshared++;
+        }
+        i = j;
+    }
+    vals_free(&all);
+
+    char title[300], desc[900];
+    const char *dom = dominant(c, m, n, &same);
+    if ((size_t)same == n)
+        snprintf(title, sizeof title, "%.200s", dom);
+    else
+        snprintf(title, sizeof title, "%.200s and %zu related alerts", dom, n - (size_t)same);
+    snprintf(desc, sizeof desc,
+             "Opened by correlation: %zu alerts within %" PRId64 " h of each other sharing %s.",
+             n, (c->co->window_ms + 3599999) / 3600000, shared[0] ? shared : "a host, user or indicator");
+
+    vg_op *create = vg_op_case_create(title, vg_enum_name(&VG_SEVERITY, sev), desc);
+    cJSON_AddItemToObject(create->payload, "techniques", techs);
+    cJSON *tags = cJSON_AddArrayToObject(create->payload, "tags");
+    cJSON_AddItemToArray(tags, cJSON_CreateString("correlated"));
+    vg_id case_id;
+    memcpy(case_id, create->target, sizeof case_id);
+    vg_rc rc = apply(c, create);
+    if (rc == VG_OK) {
+        add_id(&c->created, &c->ncreated, &c->capcreated, case_id);
+        c->co->cases_created++;
+    }
+    for (size_t i = 0; rc == VG_OK && i < n; i++) {
+        rc = apply(c, vg_op_alert_link(c->a[m[i]].id, case_id));
+        c->a[m[i]].linked = true;
+        c->co->alerts_linked++;
+    }
+    if (rc == VG_OK)
+        rc = add_artifacts(c, case_id, &uniq, first);
+    vals_free(&uniq);
+    return rc;
+}
+
+static vg_rc group_inbox(corr *c, int *order, size_t n)
+{
+    int64_t w = c->co->window_ms;
+    span *sp = NULL;
+    size_t nsp = 0, capsp = 0;
+    for (size_t k = 0; k < n; k++) {
+        const cal *x = &c->a[order[k]];
+        if (x->linked)
+            continue;
+        vals vs = {0};
+        entities_of(x->entities, &vs);
+        for (size_t i = 0; i < vs.n; i++) {
+            if (!vg_entity_is_key(vs.v[i].type))
+                continue;
+            if (nsp == capsp) {
+                capsp = capsp ? capsp * 2 : 64;
+                sp = vg_xrealloc(sp, capsp * sizeof *sp);
+            }
+            sp[nsp++] = (span){key_of(&vs.v[i]), x->t, x->t};
+        }
+        vals_free(&vs);
+    }
+    /* One query per distinct key, over the span of times this call holds it. */
+    qsort(sp, nsp, sizeof *sp, span_cmp);
+    vg_rc rc = VG_OK;
+    for (size_t i = 0; i < nsp;) {
+        size_t j = i + 1;
+        span s = sp[i];
+        for (; j < nsp && strcmp(sp[j].key, s.key) == 0; j++) {
+            s.lo = sp[j].lo < s.lo ? sp[j].lo : s.lo;
+            s.hi = sp[j].hi > s.hi ? sp[j].hi : s.hi;
+        }
+        if (rc == VG_OK)
+            rc = join_key(c, &s, w);
+        i = j;
+    }
+    for (size_t i = 0; i < nsp; i++)
+        free(sp[i].key);
+    free(sp);
+    if (rc)
+        return rc;
+
+    /* The components that hold an alert of this call and at least one more. */
+    size_t total = c->n;
+    int *byroot = vg_xmalloc((total ? total : 1) * sizeof *byroot);
+    bool *wanted = vg_xcalloc(total ? total : 1, sizeof *wanted);
+    for (size_t i = 0; i < total; i++)
+        if (c->a[i].chunk && !c->a[i].linked)
+            wanted[find(c, (int)i)] = true;
+    for (size_t r = 0; rc == VG_OK && r < total; r++) {
+        if (!wanted[r])
+            continue;
+        size_t m = 0;
+        for (size_t i = 0; i < total && rc == VG_OK; i++) {
+            if (c->a[i].linked || (size_t)find(c, (int)i) != r)
+                continue;
+            bool inbox = true;
+            if (!c->a[i].chunk && (rc = load(c, &c->a[i], &inbox)))
+                break;
+            if (inbox)
+                byroot[m++] = (int)i;
+        }
+        if (rc == VG_OK && m >= 2)
+            rc = make_case(c, byroot, m);
+    }
+    free(byroot);
+    free(wanted);
+    return rc;
+}
+
+/* ---- the entry point ------------------------------------------------------------ */
+
+typedef struct timed {
+    int64_t t;
+    int i;
+} timed;
+
+static int timed_cmp(const void *x, const void *y)
+{
+    const timed *a = x, *b = y;
+    return a->t != b->t ? (a->t > b->t) - (a->t < b->t) : (a->i > b->i) - (a->i < b->i);
+}
+
+vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co, vg_err *err)
+{
+    if (!ws->in_batch)
+        return vg_fail(err, VG_EINVAL, "correlation runs inside a batch");
+    if (co->window_ms <= 0)
+        co->window_ms = DAY_MS;
+    corr c = {.ws = ws, .co = co, .err = err};
+    vg_rc rc = VG_OK;
+    static const char by_id[] = "SELECT rowid FROM alerts WHERE id = ?";
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(ws, by_id, &st, err)))
+        return rc;
+    int *order = vg_xmalloc((n ? n : 1) * sizeof *order);
+    size_t norder = 0;
+    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+        sqlite3_bind_text(st, 1, alerts[i], -1, SQLITE_STATIC);
+        int64_t rowid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (!rowid)
+            continue;
+        int x = node(&c, rowid);
+        if (c.a[x].chunk)
+            continue; /* the same alert twice (repeats folded into it) */
+        bool inbox;
+        if ((rc = load(&c, &c.a[x], &inbox)) || !inbox)
+            continue;
+        c.a[x].chunk = true;
+        order[norder++] = x;
+    }
+    if (rc == VG_OK) {
+        timed *ts = vg_xmalloc((norder ? norder : 1) * sizeof *ts);
+        for (size_t i = 0; i < norder; i++)
+            ts[i] = (timed){c.a[order[i]].t, order[i]};
+        qsort(ts, norder, sizeof *ts, timed_cmp);
+        for (size_t i = 0; i < norder; i++)
+            order[i] = ts[i].i;
+        free(ts);
+        rc = link_to_open_cases(&c, order, norder);
+    }
+    if (rc == VG_OK)
+        rc = group_inbox(&c, order, norder);
+    for (size_t i = 0; i < c.n; i++) {
+        free(c.a[i].title);
+        free(c.a[i].entities);
+        free(c.a[i].techniques);
+    }
+    free(c.a);
+    free(c.slots);
+    free(c.created);
+    free(order);
+    return rc;
+}
+
+void vg_correlation_free(vg_correlation *co)
+{
+    free(co->updated);
+    co->updated = NULL;
+    co->nupdated = co->capupdated = 0;
+}

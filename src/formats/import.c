@@ -1,0 +1,486 @@
+/*
+ * import.c — reading alert streams into the workspace (see import.h).
+ *
+ * The reader holds one record at a time (at most IMP_MAX_RECORD bytes), so memory
+ * does not grow with the file. A stream whose first non-blank byte is '[' is one
+ * JSON array, split into its elements as it is read; anything else is JSON lines.
+ */
+#include "import.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vigil/buf.h"
+#include "vigil/op.h"
+
+/* ---- redaction ------------------------------------------------------------------ */
+
+static bool secret_key(const char *k, size_t n)
+{
+    static const char *const words[] = {"password", "passwd", "pwd", "token", "api_key",
+                                        "apikey", "api-key", "authorization", "cookie",
+                                        "secret", "private_key", "credential"};
+    char low[64];
+    if (n >= sizeof low)
+        n = sizeof low - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)k[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+/* The end of the JSON string that starts at s (at its opening quote). */
+static const char *string_end(const char *s, const char *end)
+{
+    for (s++; s < end && *s != '"'; s++)
+        if (*s == '\\')
+            s++;
+    return s < end ? s + 1 : end;
+}
+
+/* The end of the JSON value that starts at s. */
+static const char *value_end(const char *s, const char *end)
+{
+    int depth = 0;
+    for (; s < end; s++) {
+        if (*s == '"') {
+            s = string_end(s, end) - 1;
+            if (depth == 0)
+                return s + 1;
+        } else if (*s == '{' || *s == '[')
+            depth++;
+        else if (*s == '}' || *s == ']') {
+            if (--depth <= 0)
+                return s + 1 - (depth < 0);
+        } else if (depth == 0 && (*s == ',' || isspace((unsigned char)*s)))
+            return s;
+    }
+    return end;
+}
+
+char *imp_redact(const char *text, size_t len)
+{
+    vg_buf b;
+    vg_buf_init(&b, len + 64 * 1024);
+    const char *p = text, *end = text + len;
+    vg_rc rc = VG_OK;
+    while (p < end && rc == VG_OK) {
+        if (*p != '"') {
+            rc = vg_buf_add(&b, p++, 1);
+            continue;
+        }
+        const char *q = string_end(p, end);
+        rc = vg_buf_add(&b, p, (size_t)(q - p));
+        /* a key is a string followed by ':' */
+        const char *c = q;
+        while (c < end && isspace((unsigned char)*c))
+            c++;
+        if (c < end && *c == ':' && secret_key(p + 1, (size_t)(q - p - 2))) {
+            const char *v = c + 1;
+            while (v < end && isspace((unsigned char)*v))
+                v++;
+            if (rc == VG_OK)
+                rc = vg_buf_adds(&b, ":\"[REDACTED]\"");
+            q = value_end(v, end);
+        }
+        p = q;
+    }
+    if (rc != VG_OK) { /* cannot happen: the cap is above the input's size */
+        vg_buf_free(&b);
+        return vg_xstrdup("{}");
+    }
+    return vg_buf_take(&b);
+}
+
+/* The text of the top-level member key of the JSON object in text, or false. */
+static bool member_span(const char *text, size_t len, const char *key, const char **vs,
+                        const char **ve)
+{
+    const char *p = text, *end = text + len;
+    size_t klen = strlen(key);
+    while (p < end && *p != '{')
+        p++;
+    for (p++; p < end;) {
+        while (p < end && (isspace((unsigned char)*p) || *p == ','))
+            p++;
+        if (p >= end || *p != '"')
+            return false;
+        const char *k = p, *q = string_end(p, end);
+        bool match = (size_t)(q - k) == klen + 2 && memcmp(k + 1, key, klen) == 0;
+        while (q < end && (isspace((unsigned char)*q) || *q == ':'))
+            q++;
+        const char *v = q;
+        p = value_end(v, end);
+        if (match) {
+            *vs = v;
+            *ve = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- records -------------------------------------------------------------------- */
+
+typedef struct reader {
+    FILE *f;
+    char chunk[64 * 1024];
+    size_t pos, len;
+    bool eof, array, started, closed;
+    int64_t line;        /* the line the reader is on */
+    vg_buf rec;          /* the record being assembled */
+    int64_t rec_line;    /* the line it started on */
+    bool too_big;
+} reader;
+
+static bool fill(reader *r)
+{
+    if (r->pos < r->len)
+        return true;
+    if (r->eof)
+        return false;
+    r->len = fread(r->chunk, 1, sizeof r->chunk, r->f);
+    r->pos = 0;
+    r->eof = r->len == 0;
+    return !r->eof;
+}
+
+static int next_byte(reader *r)
+{
+    if (!fill(r))
+        return EOF;
+    int c = (unsigned char)r->chunk[r->pos++];
+    if (c == '\n')
+        r->line++;
+    return c;
+}
+
+static void keep_span(reader *r, const char *s, size_t n)
+{
+    if (r->too_big)
+        return;
+    if (r->rec.len + n > IMP_MAX_RECORD || vg_buf_add(&r->rec, s, n) != VG_OK)
+        r->too_big = true;
+}
+
+static void keep(reader *r, char c)
+{
+    keep_span(r, &c, 1);
+}
+
+/* The next record into r->rec: 1 when there is one, 0 at the end, -1 when an
+ * array is broken off (unterminated). */
+static int next_record(reader *r)
+{
+    vg_buf_reset(&r->rec);
+    r->too_big = false;
+    int c;
+    if (!r->started) {
+        while ((c = next_byte(r)) != EOF && isspace(c))
+            ;
+        if (c == EOF)
+            return 0;
+        r->started = true;
+        if (c == '[')
+            r->array = true;
+        else {
+            r->rec_line = r->line;
+            keep(r, (char)c);
+        }
+    }
+    if (!r->array) { /* JSON lines: a record is a non-blank line */
+        for (;;) {
+            if (!fill(r)) {
+                if (r->rec.len || r->too_big)
+                    return 1;
+                return 0;
+            }
+            if (r->rec.len == 0 && !r->too_big)
+                r->rec_line = r->line;
+            const char *s = r->chunk + r->pos;
+            size_t avail = r->len - r->pos;
+            const char *nl = memchr(s, '\n', avail);
+            size_t take = nl ? (size_t)(nl - s) : avail;
+            keep_span(r, s, take);
+            r->pos += take;
+            if (!nl)
+                continue;
+            r->pos++;
+            r->line++;
+            if (r->too_big)
+                return 1;
+            if (r->rec.len && strspn(vg_buf_str(&r->rec), " \t\r") != r->rec.len)
+                return 1;
+            vg_buf_reset(&r->rec);
+        }
+    }
+    /* An array: skip to the next element, then read it to its end at depth 0. */
+    if (r->closed)
+        return 0;
+    while ((c = next_byte(r)) != EOF && (isspace(c) || c == ','))
+        ;
+    if (c == EOF)
+        return -1;
+    if (c == ']') {
+        r->closed = true;
+        return 0;
+    }
+    r->rec_line = r->line;
+    int depth = 0;
+    bool str = false, esc = false;
+    for (;; c = next_byte(r)) {
+        if (c == EOF)
+            return -1;
+        if (str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                str = false;
+        } else if (c == '"')
+            str = true;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']') {
+            if (depth == 0) { /* the array's own ']' after a scalar element */
+                r->closed = true;
+                return 1;
+            }
+            depth--;
+        } else if (depth == 0 && c == ',')
+            return 1;
+        keep(r, (char)c);
+        if (depth == 0 && !str && (c == '}' || c == ']' || c == '"'))
+            return 1;
+    }
+}
+
+/* Deeper than IMP_MAX_DEPTH: a nesting bomb, refused before it is parsed. */
+static bool too_deep(const char *s, size_t n)
+{
+    int depth = 0;
+    bool str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                str = false;
+        } else if (c == '"')
+            str = true;
+        else if ((c == '{' || c == '[') && ++depth > IMP_MAX_DEPTH)
+            return true;
+        else if (c == '}' || c == ']')
+            depth--;
+    }
+    return false;
+}
+
+/* ---- the import ----------------------------------------------------------------- */
+
+typedef struct run {
+    vg_ws *ws;
+    const imp_opts *o;
+    imp_stats *st;
+    const char *name;
+    vg_id *ids; /* alerts of the open batch, for correlation */
+    size_t nids, capids;
+    int64_t in_batch;
+    vg_err *err;
+} run;
+
+static void reject(run *u, int64_t line, const char *why)
+{
+    u->st->rejected++;
+    if (u->o->reject)
+        u->o->reject(u->o->ud, u->name, line, why);
+}
+
+static vg_rc commit(run *u)
+{
+    vg_rc rc = VG_OK;
+    if (u->o->correlate && u->nids)
+        rc = vg_correlate(u->ws, (const vg_id *)u->ids, u->nids, &u->st->co, u->err);
+    if (rc == VG_OK)
+        rc = vg_batch_commit(u->ws, u->err);
+    else
+        vg_batch_rollback(u->ws);
+    u->nids = 0;
+    u->in_batch = 0;
+    return rc;
+}
+
+/* One record: VG_OK whether it was stored, skipped or rejected (counted); an error
+ * only when the workspace fails, or with strict on a bad record. */
+static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_big)
+{
+    char why[300];
+    u->st->read++;
+    if (too_big) {
+        snprintf(why, sizeof why, "record is larger than %u MiB", IMP_MAX_RECORD >> 20);
+        goto bad;
+    }
+    if (memchr(text, '\0', len)) {
+        snprintf(why, sizeof why, "NUL byte in the record (a binary file?)");
+        goto bad;
+    }
+    if (too_deep(text, len)) {
+        snprintf(why, sizeof why, "nested deeper than %d levels", IMP_MAX_DEPTH);
+        goto bad;
+    }
+    const char *end = NULL;
+    cJSON *rec = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!rec) {
+        size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        snprintf(why, sizeof why, "not JSON (at byte %zu)", at + 1);
+        goto bad;
+    }
+    while (end && end < text + len && isspace((unsigned char)*end))
+        end++;
+    if (end && end < text + len) {
+        cJSON_Delete(rec);
+        snprintf(why, sizeof why, "text after the JSON value (at byte %zu)", (size_t)(end - text) + 1);
+        goto bad;
+    }
+    if (!cJSON_IsObject(rec)) {
+        cJSON_Delete(rec);
+        snprintf(why, sizeof why, "not a JSON object");
+        goto bad;
+    }
+    imp_format fmt = u->o->format != IMP_AUTO ? u->o->format : imp_detect(rec);
+    vg_op *op = vg_op_new("alert.add", NULL);
+    imp_map_rc m = imp_map(rec, fmt, u->o->bucket_ms, op->payload, why, sizeof why);
+    if (m == MAP_OK) {
+        /* the raw event: the record itself (native: its "raw" when it has one) */
+        const cJSON *raw = fmt == IMP_NATIVE ? cJSON_GetObjectItemCaseSensitive(rec, "raw") : NULL;
+        const char *rs = text, *re = text + len;
+        if (cJSON_IsObject(raw) && !member_span(text, len, "raw", &rs, &re)) {
+            rs = text; /* cannot happen for valid JSON; keep the whole record */
+            re = text + len;
+        }
+        char *rtext = imp_redact(rs, (size_t)(re - rs));
+        cJSON_AddItemToObject(op->payload, "raw", cJSON_CreateRaw(rtext));
+        free(rtext);
+    }
+    cJSON_Delete(rec);
+    if (m != MAP_OK) {
+        vg_op_free(op);
+        if (m == MAP_SKIP) {
+            u->st->skipped++;
+            return VG_OK;
+        }
+        goto bad;
+    }
+    vg_rc rc = vg_apply(u->ws, op, u->err);
+    if (rc == VG_OK) {
+        u->st->per_format[fmt]++;
+        if (op->folded)
+            u->st->merged++;
+        else
+            u->st->stored++;
+        if (u->nids == u->capids) {
+            u->capids = u->capids ? u->capids * 2 : 1024;
+            u->ids = vg_xrealloc(u->ids, u->capids * sizeof *u->ids);
+        }
+        memcpy(u->ids[u->nids++], op->into, sizeof(vg_id));
+    }
+    vg_op_free(op);
+    if (rc == VG_OK || rc == VG_EDB || rc == VG_EIO)
+        return rc;
+    snprintf(why, sizeof why, "%.280s", u->err->msg);
+bad:
+    reject(u, line, why);
+    if (u->o->strict)
+        return vg_fail(u->err, VG_EINVAL, "%s:%" PRId64 ": %s", u->name, line, why);
+    return VG_OK;
+}
+
+/* One stream into the open run; the batch stays open for the next stream. */
+static vg_rc stream(run *u, FILE *f)
+{
+    reader r = {.f = f, .line = 1};
+    vg_buf_init(&r.rec, IMP_MAX_RECORD + 1);
+    vg_rc rc = VG_OK;
+    int got;
+    bool checked = false;
+    while (rc == VG_OK && (got = next_record(&r)) != 0) {
+        if (got < 0) {
+            rc = vg_fail(u->err, VG_EINVAL, "%s:%" PRId64 ": the JSON array is not closed",
+                         u->name, r.line);
+            break;
+        }
+        if (!checked) { /* a binary file is refused as a whole, not line by line */
+            checked = true;
+            size_t n = r.rec.len < 4096 ? r.rec.len : 4096;
+            const char *nul = memchr(vg_buf_str(&r.rec), '\0', n);
+            if (nul) {
+                rc = vg_fail(u->err, VG_EINVAL, "%s: a binary file (NUL byte at offset %zu), not JSON",
+                             u->name, (size_t)(nul - vg_buf_str(&r.rec)));
+                break;
+            }
+        }
+        if (!u->in_batch) {
+            if ((rc = vg_batch_begin(u->ws, u->err)))
+                break;
+            u->in_batch = 1;
+        }
+        rc = one(u, vg_buf_str(&r.rec), r.rec.len, r.rec_line, r.too_big);
+        /* strict keeps everything in one transaction, so a bad record undoes it all */
+        if (rc == VG_OK && !u->o->strict && ++u->in_batch > IMP_BATCH)
+            rc = commit(u);
+    }
+    if (ferror(f) && rc == VG_OK)
+        rc = vg_fail(u->err, VG_EIO, "%s: read error", u->name);
+    vg_buf_free(&r.rec);
+    return rc;
+}
+
+vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o, imp_stats *st,
+                vg_err *err)
+{
+    run u = {.ws = ws, .o = o, .st = st, .err = err};
+    vg_rc rc = VG_OK;
+    for (int i = 0; i < n && (rc == VG_OK || !o->strict); i++) {
+        bool in = strcmp(names[i], "-") == 0;
+        u.name = in ? "(stdin)" : names[i];
+        FILE *f = in ? stdin : fopen(names[i], "rb");
+        if (!f)
+            rc = vg_fail(err, VG_EIO, "%s: %s", names[i], strerror(errno));
+        else {
+            rc = stream(&u, f);
+            if (!in)
+                fclose(f);
+        }
+        if (rc == VG_EDB)
+            break; /* the workspace itself failed */
+        if (rc != VG_OK && !o->strict) {
+            /* this stream is done for; what it stored so far stands */
+            st->files_failed++;
+            if (o->reject)
+                o->reject(o->ud, u.name, 0, err->msg);
+            rc = VG_OK;
+        }
+    }
+    if (u.in_batch) {
+        if (rc == VG_OK)
+            rc = commit(&u);
+        else
+            vg_batch_rollback(ws);
+    }
+    free(u.ids);
+    return rc;
+}
+
+void imp_stats_free(imp_stats *st)
+{
+    vg_correlation_free(&st->co);
+}

@@ -1,0 +1,80 @@
+/*
+ * import.h — alerts in: vendor JSON (JSON lines or one JSON array) into alert.add
+ * ops through the one door, with deduplication, redaction and correlation.
+ *
+ * A file is read in pieces (never whole), a record at a time; each record's format
+ * is detected on its own (or forced), mapped onto vigil's alert (import_map.c), its
+ * raw event stored with secrets redacted. Records go to the workspace in batches of
+ * IMP_BATCH; correlation runs on each batch before it commits. A bad record is
+ * reported with file:line and skipped, and writes nothing; with strict, the first
+ * bad record rolls everything back.
+ */
+#ifndef VIGIL_IMPORT_H
+#define VIGIL_IMPORT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vigil/correlate.h"
+#include "vigil/err.h"
+#include "vigil/ws.h"
+
+typedef enum imp_format {
+    IMP_AUTO, IMP_NATIVE, IMP_ECS, IMP_WAZUH, IMP_SURICATA, IMP_OCSF, IMP_NFORMATS
+} imp_format;
+
+extern const char *const imp_format_names[IMP_NFORMATS]; /* "auto", "native", ... */
+
+#define IMP_MAX_RECORD (4u << 20) /* bytes in one record */
+#define IMP_MAX_DEPTH 64          /* nesting of arrays and objects in one record */
+#define IMP_BATCH 20000           /* records per transaction */
+
+typedef struct imp_opts {
+    imp_format format;
+    bool strict, correlate;
+    int64_t window_ms;  /* correlation window */
+    int64_t bucket_ms;  /* dedup time bucket for alerts without an id */
+    /* Called for each rejected record (file, line, reason); may be NULL. */
+    void (*reject)(void *ud, const char *file, int64_t line, const char *why);
+    void *ud;
+} imp_opts;
+
+typedef struct imp_stats {
+    int64_t read, stored, merged, skipped, rejected, files_failed;
+    int64_t per_format[IMP_NFORMATS];
+    vg_correlation co; /* cases created, cases updated */
+} imp_stats;
+
+/* Import files ("-" is standard input) in order. Bad records are reported
+ * through o->reject and counted; a file that cannot be read, is binary, or is a
+ * broken JSON array is reported (line 0) and counted in files_failed, and the next
+ * file is read. Returns an error only when the workspace fails or, with strict, at
+ * the first bad record or file: nothing of the call is then stored. */
+VG_WUR vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o,
+                       imp_stats *st, vg_err *err);
+void imp_stats_free(imp_stats *st);
+
+/* ---- mapping (import_map.c) ---- */
+
+typedef enum { MAP_OK, MAP_SKIP, MAP_BAD } imp_map_rc;
+
+/* Detect the format of a record, or IMP_AUTO when it is none of them. */
+imp_format imp_detect(const cJSON *rec);
+
+/* Fill the alert.add payload p from rec in format fmt. MAP_SKIP: a record of the
+ * format that is not an alert (a Suricata flow); MAP_BAD: why says what is wrong. */
+imp_map_rc imp_map(const cJSON *rec, imp_format fmt, int64_t bucket_ms, cJSON *p, char *why,
+                   size_t whysz);
+
+/* Milliseconds since the epoch from ISO 8601 text or a number in seconds,
+ * milliseconds, microseconds or nanoseconds; false when it is neither. */
+bool imp_time(const cJSON *v, int64_t *ms);
+
+/* raw JSON text with the values of secret-looking keys (password, token, api_key,
+ * authorization, cookie, secret, ...) replaced by "[REDACTED]", numbers and all else
+ * byte for byte. text must be valid JSON. Fresh. */
+char *imp_redact(const char *text, size_t len);
+
+#endif
