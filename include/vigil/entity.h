@@ -25,7 +25,9 @@ int vg_entity_type(const char *name);
  * an indicator (ip, domain, url, email, hashes). File names do not ("svchost.exe"). */
 bool vg_entity_is_key(int type);
 
-/* Whether an artifact of this type is an indicator of compromise (IOC flag). */
+/* Whether an artifact of this type is an indicator of compromise (IOC flag):
+ * network indicators and hashes; not hosts, users, files, nor internal addresses
+ * (RFC 1918, loopback, link-local, ULA, CGNAT). */
 bool vg_entity_is_ioc(int type, const char *value);
 
 /* Call fn once for each (type, normalised value) in an entities object, in the

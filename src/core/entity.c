@@ -55,7 +55,7 @@ bool vg_entity_is_ioc(int type, const char *value)
     /* An internal address is context, not an indicator to share. */
     vg_ioc_list l = {0};
     bool ioc = vg_ioc_extract(value, strlen(value), &l) == 1 &&
-               !(l.items[0].flags & (VG_IOC_PRIVATE | VG_IOC_RESERVED));
+               !(l.items[0].flags & VG_IOC_PRIVATE);
     vg_ioc_list_free(&l);
     return ioc;
 }

@@ -604,7 +604,7 @@ imp_format imp_detect(const cJSON *r)
 {
     if (!cJSON_IsObject(r))
         return IMP_AUTO;
-    if (get(r, "event_type") && (get(r, "src_ip") || get(r, "flow_id") || get(r, "alert.signature")))
+    if (cJSON_IsString(get(r, "event_type")) && (get(r, "timestamp") || get(r, "src_ip") || get(r, "flow_id")))
         return IMP_SURICATA;
     const cJSON *level = get(r, "rule.level");
     if (level && get(r, "agent"))
