@@ -185,17 +185,31 @@ static vg_rc apply(corr *c, vg_op *op)
     return rc;
 }
 
-/* Add the values to the case as artifacts seen at t (at most MAX_ARTIFACTS). */
+/* Add the values the case does not hold yet as artifacts seen at t (at most
+ * MAX_ARTIFACTS). What it holds already is left alone: the alert on the timeline
+ * says it was seen again, and a hundred "seen again" rows would bury the story. */
 static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t)
 {
+    static const char sql[] =
+        "SELECT 1 FROM artifacts WHERE case_id = ?1 AND type = ?2 AND value = ?3 AND removed = 0";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < vs->n && i < MAX_ARTIFACTS; i++) {
-        vg_op *op = vg_op_artifact_add(case_id, vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type),
-                                       vs->v[i].value);
+        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type);
+        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, vs->v[i].value, -1, SQLITE_STATIC);
+        bool have = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (have)
+            continue;
+        vg_op *op = vg_op_artifact_add(case_id, type, vs->v[i].value);
         cJSON_AddBoolToObject(op->payload, "is_ioc", vg_entity_is_ioc(vs->v[i].type, vs->v[i].value));
         cJSON_AddStringToObject(op->payload, "source", "alert");
         cJSON_AddNumberToObject(op->payload, "seen", (double)t);
-        vg_rc rc = apply(c, op);
-        if (rc)
+        if ((rc = apply(c, op)))
             return rc;
     }
     return VG_OK;
@@ -292,6 +306,18 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
 }
 
 /* ---- rule 2: inbox alerts that share a key within the window are one case ------- */
+
+/* An index with a sort key (a time, or a component's root). */
+typedef struct timed {
+    int64_t t;
+    int i;
+} timed;
+
+static int timed_cmp(const void *x, const void *y)
+{
+    const timed *a = x, *b = y;
+    return a->t != b->t ? (a->t > b->t) - (a->t < b->t) : (a->i > b->i) - (a->i < b->i);
+}
 
 typedef struct span {
     char *key;
@@ -502,46 +528,43 @@ static vg_rc group_inbox(corr *c, int *order, size_t n)
     if (rc)
         return rc;
 
-    /* The components that hold an alert of this call and at least one more. */
+    /* The components that hold an alert of this call and at least one more: the
+     * alerts ordered by their root, one run per component. */
     size_t total = c->n;
-    int *byroot = vg_xmalloc((total ? total : 1) * sizeof *byroot);
+    timed *byroot = vg_xmalloc((total ? total : 1) * sizeof *byroot);
+    int *members = vg_xmalloc((total ? total : 1) * sizeof *members);
     bool *wanted = vg_xcalloc(total ? total : 1, sizeof *wanted);
+    size_t nb = 0;
     for (size_t i = 0; i < total; i++)
         if (c->a[i].chunk && !c->a[i].linked)
             wanted[find(c, (int)i)] = true;
-    for (size_t r = 0; rc == VG_OK && r < total; r++) {
-        if (!wanted[r])
-            continue;
-        size_t m = 0;
-        for (size_t i = 0; i < total && rc == VG_OK; i++) {
-            if (c->a[i].linked || (size_t)find(c, (int)i) != r)
-                continue;
+    for (size_t i = 0; i < total; i++) {
+        int r = find(c, (int)i);
+        if (wanted[r] && !c->a[i].linked)
+            byroot[nb++] = (timed){r, (int)i};
+    }
+    qsort(byroot, nb, sizeof *byroot, timed_cmp);
+    for (size_t i = 0; rc == VG_OK && i < nb;) {
+        size_t j = i, m = 0;
+        for (; j < nb && byroot[j].t == byroot[i].t && rc == VG_OK; j++) {
+            cal *x = &c->a[byroot[j].i];
             bool inbox = true;
-            if (!c->a[i].chunk && (rc = load(c, &c->a[i], &inbox)))
-                break;
+            if (!x->chunk)
+                rc = load(c, x, &inbox);
             if (inbox)
-                byroot[m++] = (int)i;
+                members[m++] = byroot[j].i;
         }
         if (rc == VG_OK && m >= 2)
-            rc = make_case(c, byroot, m);
+            rc = make_case(c, members, m);
+        i = j;
     }
+    free(members);
     free(byroot);
     free(wanted);
     return rc;
 }
 
 /* ---- the entry point ------------------------------------------------------------ */
-
-typedef struct timed {
-    int64_t t;
-    int i;
-} timed;
-
-static int timed_cmp(const void *x, const void *y)
-{
-    const timed *a = x, *b = y;
-    return a->t != b->t ? (a->t > b->t) - (a->t < b->t) : (a->i > b->i) - (a->i < b->i);
-}
 
 vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co, vg_err *err)
 {
