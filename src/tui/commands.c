@@ -714,14 +714,14 @@ size_t tui_help_lines(char lines[][128], size_t max)
     if (n < max)
         snprintf(lines[n++], 128, "Keys                       (: runs any command below)");
     for (int i = 0; active_cfg && i < active_cfg->nkeys && n < max; i++)
-        snprintf(lines[n++], 128, "  %-8s %s   (your config)", active_cfg->keys[i].key,
+        snprintf(lines[n++], 128, "  %-8s %.90s   (your config)", active_cfg->keys[i].key,
                  active_cfg->keys[i].command);
     for (size_t i = 0; i < sizeof bindings / sizeof *bindings && n < max; i++)
         snprintf(lines[n++], 128, "  %-8s %s", bindings[i].key, bindings[i].command);
     if (n < max)
         snprintf(lines[n++], 128, "Commands");
     for (int i = 0; active_cfg && i < active_cfg->nviews && n + 1 < max; i++)
-        snprintf(lines[n++], 128, "  view %-14s %s", active_cfg->views[i].name,
+        snprintf(lines[n++], 128, "  view %-14.14s %.90s", active_cfg->views[i].name,
                  active_cfg->views[i].query);
     for (size_t i = 0; i < sizeof commands / sizeof *commands && n < max; i++)
         snprintf(lines[n++], 128, "  %-10s %-16s %s", commands[i].name, commands[i].args,

@@ -1091,7 +1091,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
                     memmove(t.history[0], t.history[1], sizeof t.history[0] * 31);
                     t.nhistory--;
                 }
-                snprintf(t.history[t.nhistory++], sizeof t.history[0], "%s", cmd);
+                snprintf(t.history[t.nhistory++], sizeof t.history[0], "%.255s", cmd);
                 tui_dispatch(&t, cmd);
             }
             continue;
