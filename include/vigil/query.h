@@ -38,6 +38,10 @@ typedef struct vg_case_filter {
     const char *tag;        /* NULL = any */
     bool not_tag;
     const char *text;       /* full-text words over title and description; NULL = any */
+    /* cases that hold a value (an artifact, or a linked alert's entity): an artifact
+     * type name and a normalised value; NULL = any */
+    const char *value_type, *value;
+    bool not_value;
     int limit;              /* 1..10000 */
     const vg_case_cursor *after; /* NULL = first page */
     bool backward; /* the rows before `after` (or the last page), still in queue order */
@@ -55,16 +59,27 @@ typedef struct vg_case_list {
 VG_WUR vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_err *err);
 void vg_case_list_free(vg_case_list *l);
 /* A filter written the way analysts type it, the one language of the queue's `/`,
- * `vigil cases --query` and (later) search:
+ * `vigil cases --query` and `vigil search`:
  *   status:open  status:new,on_hold  sev:high  sev>=high  sev<medium  assignee:me
  *   assignee:none  tag:phish  free words (all must match)  "a quoted phrase"
+ *   ip:10.0.0.5  domain:  host:  user:  url:  email:  md5:  sha1:  sha256:  sha512:
+ *   hash: (any of the four)  cve:  file:   (a case holding that value)
  * and `!` before a field term negates it (!status:closed, !tag:fp, !assignee:me).
+ * Search adds what only makes sense for mixed results:
+ *   type:case|alert|note|artifact|event (several with commas)  after:2026-11-01
+ *   before:2026-11-15 (dates or times, UTC)  case:#12
  * `me` is the analyst. The query owns the strings its filter points to. */
 typedef struct vg_case_query {
     vg_case_filter f;
-    char *assignee, *tag, *text;
+    char *assignee, *tag, *text, *value_type, *value;
+    /* search only */
+    unsigned kinds;             /* 1 << VG_HIT_* ; 0 = every kind */
+    int64_t after_ms, before_ms; /* 0 = open */
+    char *case_ref;
 } vg_case_query;
 VG_WUR vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err);
+VG_WUR vg_rc vg_search_query_parse(const char *q, const char *me, vg_case_query *out,
+                                   vg_err *err);
 void vg_case_query_clear(vg_case_query *q);
 
 /* Encode/decode a cursor as text ("3.1730000000000.01J...") for the CLI. */
@@ -116,14 +131,19 @@ VG_WUR vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, b
                            vg_alert **items, size_t *n, bool *more, vg_err *err);
 VG_WUR vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err);
 
-/* Full-text search across cases, notes, alerts and artifacts. */
+/* Search across cases, notes, alerts, artifacts and the timeline events analysts
+ * write (manual and copilot events), in the query language above: best match
+ * first when there are words, newest first otherwise. */
+enum { VG_HIT_CASE = 1, VG_HIT_NOTE, VG_HIT_ALERT, VG_HIT_ARTIFACT, VG_HIT_EVENT };
 typedef struct vg_hit {
-    char kind[12];  /* case, note, alert, artifact */
+    char kind[12];  /* case, note, alert, artifact, event */
+    int64_t t;      /* when: created, event time, last seen, occurred */
     vg_id id;
     vg_id case_id;  /* "" for an alert in the inbox */
     int64_t case_ref;
     char *snippet;  /* matched text with [brackets] around the terms */
     double rank;
+    int64_t rowid;  /* in the search index */
 } vg_hit;
 
 VG_WUR vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t *n,

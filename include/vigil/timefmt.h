@@ -5,6 +5,7 @@
 #ifndef VIGIL_TIMEFMT_H
 #define VIGIL_TIMEFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,5 +13,9 @@
 void vg_local_time(int64_t ms, char *out, size_t outsz);
 /* How long ago ms was, now_ms being now: "12m", "5h", "3d". */
 void vg_age(int64_t ms, int64_t now_ms, char *out, size_t outsz);
+
+/* A date or time the analyst typed, in their zone: 2026-11-03, 2026-11-03T14:02 or
+ * 2026-11-03 14:02 (seconds optional); false when it is none of these. */
+bool vg_parse_local_time(const char *s, int64_t *ms);
 
 #endif

@@ -142,8 +142,10 @@ static int cmd_search(cli *c, int argc, char **argv)
             char ref[24] = "inbox";
             if (h[i].case_id[0])
                 snprintf(ref, sizeof ref, "#%" PRId64, h[i].case_ref);
-            printf("%-7s %-8s %.10s  ", ref, h[i].kind, h[i].id);
-            out_fit(c, h[i].snippet, c->width > 40 ? c->width - 30 : 0, false);
+            char when[32];
+            fmt_time(h[i].t, when, sizeof when);
+            printf("%-7s %-8s %.10s  %s  ", ref, h[i].kind, h[i].id, when);
+            out_fit(c, h[i].snippet, c->width > 60 ? c->width - 48 : 0, false);
             putchar('\n');
         }
         if (n == 0)
@@ -343,7 +345,10 @@ const command cli_commands[] = {
      "record is reported with file:line and skipped (--strict: nothing is stored).",
      cmd_import},
     {"search", "QUERY... [--limit N] [--json]",
-     "full-text search over cases, notes, alerts and artifacts", NULL, cmd_search},
+     "search cases, alerts, notes, artifacts and timeline entries (the query language of /)",
+     "Words match full text, best first; field terms narrow: sev>=high status:open\n"
+     "assignee:me tag:T ip:V domain:V host:V user:V hash:V url:V email:V cve:V\n"
+     "type:alert,case after:2026-11-01 before:2026-11-15 case:#12, ! negates.", cmd_search},
     {"dash", "[--days N] [--json]",
      "the dashboard: opened and closed per day, MTTA and MTTR, severity x status, aging,"
      " most shared artifacts", NULL, cmd_dash},

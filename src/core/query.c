@@ -7,6 +7,10 @@
  * SQL fragments chosen by filter presence are constant strings, never data.
  */
 #include "internal.h"
+#include "vigil/ioc.h"
+#include "vigil/timefmt.h"
+
+#include <ctype.h>
 #include "vigil/buf.h"
 #include "vigil/query.h"
 
@@ -76,6 +80,21 @@ static char *fts_query(const char *text)
     return vg_buf_take(&b);
 }
 
+/* Whether the case CASE holds a value: an artifact (TYPE, VALUE), or a linked alert
+ * whose entities carry it (KEY, "type:value", in alert_keys). */
+#define VALUE_SQL(CASE, TYPE, VALUE, KEY)                                                   \
+    " (EXISTS (SELECT 1 FROM artifacts vt WHERE vt.case_id = " CASE " AND vt.type = " TYPE   \
+    "  AND vt.value = " VALUE " AND vt.removed = 0) OR EXISTS (SELECT 1 FROM alert_keys vk"  \
+    "  JOIN alerts va ON va.rowid = vk.alert WHERE vk.key = " KEY " AND va.case_id = " CASE "))"
+
+static char *value_key(const char *type, const char *value)
+{
+    size_t n = strlen(type) + strlen(value) + 2;
+    char *k = vg_xmalloc(n);
+    snprintf(k, n, "%s:%s", type, value);
+    return k;
+}
+
 vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -117,6 +136,10 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     if (f->text && *f->text)
         rc = rc ? rc : vg_buf_adds(&sql, " AND c.rowid IN (SELECT rowid / 8 FROM fts"
                                          " WHERE fts MATCH ?5 AND rowid % 8 = 1)");
+    if (f->value)
+        rc = rc ? rc : vg_buf_adds(&sql, f->not_value ? " AND NOT" : " AND");
+    if (f->value)
+        rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("c.id", "?12", "?13", "?14"));
     /* Each order: its keyset comparison and ORDER BY, forward and backward (backward
      * pages walk the same index the other way and are flipped below). */
     static const struct {
@@ -164,6 +187,12 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     if (q)
         sqlite3_bind_text(st, 5, q, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, limit + 1);
+    char *key = f->value ? value_key(f->value_type, f->value) : NULL;
+    if (f->value) {
+        sqlite3_bind_text(st, 12, f->value_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 13, f->value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 14, key, -1, SQLITE_STATIC);
+    }
     if (f->after) {
         sqlite3_bind_int(st, 8, f->after->severity);
         sqlite3_bind_int64(st, 9, f->after->created_at);
@@ -190,6 +219,7 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         rc = ws_dberr(ws, err, "listing cases");
     sqlite3_finalize(st);
     free(q);
+    free(key);
     for (size_t i = 0; f->backward && i < out->n / 2; i++) {
         vg_case t = out->items[i];
         out->items[i] = out->items[out->n - 1 - i];
@@ -223,7 +253,76 @@ static vg_rc sev_mask(const char *op, const char *name, unsigned *mask, vg_err *
     return VG_OK;
 }
 
-vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err)
+/* value fields: a case (or search hit) holding an artifact of this type */
+static const struct {
+    const char *field, *type;
+} VALUE_FIELDS[] = {
+    {"ip", "ip"},         {"domain", "domain"}, {"host", "hostname"}, {"hostname", "hostname"},
+    {"user", "user"},     {"url", "url"},       {"email", "email"},   {"md5", "md5"},
+    {"sha1", "sha1"},     {"sha256", "sha256"}, {"sha512", "sha512"}, {"cve", "cve"},
+    {"file", "filename"}, {"hash", NULL},
+};
+
+/* A value term: its artifact type and normalised value into out. */
+static vg_rc value_term(vg_case_query *out, const char *type, const char *field, const char *v,
+                        bool neg, vg_err *err)
+{
+    if (!*v)
+        return vg_fail(err, VG_EINVAL, "%s: which value?", field);
+    if (out->value)
+        return vg_fail(err, VG_EINVAL, "%s:%s: one value term at a time", field, v);
+    if (!type) { /* hash: by its length */
+        size_t n = strlen(v);
+        type = n == 32 ? "md5" : n == 40 ? "sha1" : n == 64 ? "sha256" : n == 128 ? "sha512" : NULL;
+        if (!type || strspn(v, "0123456789abcdefABCDEF") != n)
+            return vg_fail(err, VG_EINVAL, "hash: '%s' is not an MD5, SHA-1, SHA-256 or SHA-512", v);
+    }
+    int t = vg_enum_parse(&VG_ARTIFACT_TYPE, type);
+    out->value = vg_ioc_normalise(t, v);
+    if (strcmp(type, "user") == 0)
+        for (char *p = out->value; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    out->value_type = vg_xstrdup(type);
+    out->f.not_value = neg;
+    return VG_OK;
+}
+
+/* The terms only search takes. */
+static vg_rc search_term(vg_case_query *out, const char *field, const char *v, bool neg,
+                         vg_err *err)
+{
+    static const char *const kinds[] = {"", "case", "note", "alert", "artifact", "event"};
+    if (neg)
+        return vg_fail(err, VG_EINVAL, "'!%s:': cannot be negated", field);
+    if (strcmp(field, "type") == 0) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", v);
+        for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            size_t k = 1;
+            while (k < 6 && strcmp(kinds[k], t) != 0)
+                k++;
+            if (k == 6)
+                return vg_fail(err, VG_EINVAL,
+                               "type: '%s' is not one of case, alert, note, artifact, event", t);
+            out->kinds |= 1u << k;
+        }
+        return VG_OK;
+    }
+    if (strcmp(field, "after") == 0 || strcmp(field, "before") == 0) {
+        int64_t ms;
+        if (!vg_parse_local_time(v, &ms))
+            return vg_fail(err, VG_EINVAL, "%s: '%s' is not a date (2026-11-01) or time"
+                                           " (2026-11-01T14:00)", field, v);
+        *(field[0] == 'a' ? &out->after_ms : &out->before_ms) = ms;
+        return VG_OK;
+    }
+    free(out->case_ref);
+    out->case_ref = vg_xstrdup(v);
+    return VG_OK;
+}
+
+static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_query *out,
+                         vg_err *err)
 {
     memset(out, 0, sizeof *out);
     out->f.limit = 50;
@@ -261,7 +360,7 @@ vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_
         if (w[field_len] == '\0') { /* a plain word */
             if (neg)
                 rc = vg_fail(err, VG_EINVAL, "'!%s': only field terms can be negated"
-                                             " (status:, sev:, assignee:, tag:)", w);
+                                             " (status:, sev:, assignee:, tag:, ip:, ...)", w);
             else if (vg_buf_addf(&text, "%s%s", text.len ? " " : "", w))
                 rc = vg_fail(err, VG_EINVAL, "query too long");
             continue;
@@ -277,6 +376,10 @@ vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_
             op[ol] = '\0';
             v += ol;
         }
+        size_t vf = 0;
+        while (vf < sizeof VALUE_FIELDS / sizeof *VALUE_FIELDS &&
+               strcmp(VALUE_FIELDS[vf].field, field) != 0)
+            vf++;
         if (strcmp(field, "status") == 0 && op[0] == ':') {
             unsigned mask = 0;
             char list[256];
@@ -313,9 +416,17 @@ vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_
             free(out->tag);
             out->tag = vg_xstrdup(v);
             out->f.not_tag = neg;
+        } else if (vf < sizeof VALUE_FIELDS / sizeof *VALUE_FIELDS && op[0] == ':') {
+            rc = value_term(out, VALUE_FIELDS[vf].type, field, v, neg, err);
+        } else if (op[0] == ':' && (!strcmp(field, "type") || !strcmp(field, "after") ||
+                                    !strcmp(field, "before") || !strcmp(field, "case"))) {
+            rc = search ? search_term(out, field, v, neg, err)
+                        : vg_fail(err, VG_EINVAL, "'%s:' narrows search results; the queue"
+                                                  " lists cases", field);
         } else {
             rc = vg_fail(err, VG_EINVAL, "'%s': not a filter (status:, sev:, sev>=, assignee:,"
-                                         " tag:, or words)", w);
+                                         " tag:, ip:, domain:, host:, user:, hash:, ...%s or words)",
+                         w, search ? " type:, after:, before:, case:," : "");
         }
     }
     if (rc == VG_OK && text.len)
@@ -324,9 +435,21 @@ vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_
     out->f.assignee = out->assignee;
     out->f.tag = out->tag;
     out->f.text = out->text;
+    out->f.value_type = out->value_type;
+    out->f.value = out->value;
     if (rc)
         vg_case_query_clear(out);
     return rc;
+}
+
+vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err)
+{
+    return parse_query(q, me, false, out, err);
+}
+
+vg_rc vg_search_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err)
+{
+    return parse_query(q, me, true, out, err);
 }
 
 void vg_case_query_clear(vg_case_query *q)
@@ -334,6 +457,9 @@ void vg_case_query_clear(vg_case_query *q)
     free(q->assignee);
     free(q->tag);
     free(q->text);
+    free(q->value_type);
+    free(q->value);
+    free(q->case_ref);
     memset(q, 0, sizeof *q);
 }
 
@@ -765,43 +891,122 @@ vg_rc vg_artifact_resolve(vg_ws *ws, const char *case_id, const char *what, vg_a
     return rc;
 }
 
+/* Search (query.h). One statement: the candidates (FTS matches when there are
+ * words; else the holders of a value; else everything, newest first), each mapped
+ * back to its entity by rowid / 8 and kind rowid % 8, its case joined for the case
+ * terms, filtered, ordered and cut; snippets only for the rows kept. */
 vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t *n, vg_err *err)
 {
     *items = NULL;
     *n = 0;
-    char *q = fts_query(query);
-    if (!*q) {
-        free(q);
-        return vg_fail(err, VG_EINVAL, "search: nothing to search for");
+    vg_case_query q;
+    vg_rc rc = vg_search_query_parse(query, ws->actor, &q, err);
+    if (rc)
+        return rc;
+    const vg_case_filter *f = &q.f;
+    if (!q.text && !q.value && !q.kinds && !f->status_mask && !f->severity_mask &&
+        !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !q.case_ref) {
+        vg_case_query_clear(&q);
+        return vg_fail(err, VG_EINVAL, "nothing to search for");
     }
-    /* Map each hit back to its entity by rowid / 8 and the kind code rowid % 8. */
-    sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws,
-        "WITH hits AS (SELECT rowid AS r, snippet(fts, 0, '[', ']', '...', 12) AS snip,"
-        "  bm25(fts) AS rank FROM fts WHERE fts MATCH ?1 ORDER BY rank LIMIT ?2)"
-        " SELECT CASE h.r % 8 WHEN 1 THEN 'case' WHEN 2 THEN 'note' WHEN 3 THEN 'alert'"
-        "  ELSE 'artifact' END,"
-        "  coalesce(c.id, n.id, a.id, t.id),"
-        "  coalesce(c.id, n.case_id, a.case_id, t.case_id, ''),"
-        "  coalesce(c.ref, (SELECT ref FROM cases x WHERE x.id ="
-        "   coalesce(n.case_id, a.case_id, t.case_id)), 0),"
-        "  h.snip, h.rank"
-        " FROM hits h"
+    vg_id case_id = "";
+    if (q.case_ref && (rc = vg_case_resolve(ws, q.case_ref, case_id, err))) {
+        vg_case_query_clear(&q);
+        return rc;
+    }
+    char *fq = q.text ? fts_query(q.text) : NULL, *key = NULL;
+    vg_buf sql;
+    vg_buf_init(&sql, 16384);
+    rc = vg_buf_adds(&sql, "WITH cand(r, rank) AS (");
+    if (fq)
+        rc = rc ? rc : vg_buf_adds(&sql, "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1");
+    else if (q.value) {
+        key = value_key(q.value_type, q.value);
+        rc = rc ? rc : vg_buf_adds(&sql,
+            "SELECT rowid * 8 + 4, 0 FROM artifacts WHERE type = ?5 AND value = ?6 AND removed = 0"
+            " UNION ALL SELECT alert * 8 + 3, 0 FROM alert_keys WHERE key = ?7"
+            " UNION ALL SELECT rowid * 8 + 1, 0 FROM cases c WHERE" VALUE_SQL("c.id", "?5", "?6", "?7"));
+    } else
+        rc = rc ? rc : vg_buf_adds(&sql,
+            "SELECT rowid * 8 + 1, 0 FROM cases UNION ALL SELECT rowid * 8 + 2, 0 FROM notes"
+            " UNION ALL SELECT rowid * 8 + 3, 0 FROM alerts UNION ALL SELECT rowid * 8 + 4, 0"
+            " FROM artifacts WHERE removed = 0 UNION ALL SELECT rowid * 8 + 5, 0 FROM events"
+            " WHERE kind IN ('manual', 'copilot')");
+    rc = rc ? rc : vg_buf_adds(&sql,
+        "), hit AS (SELECT h.r, h.rank, h.r % 8 AS k,"
+        "  coalesce(c.id, n.id, a.id, t.id, e.id) AS id,"
+        "  coalesce(c.id, n.case_id, a.case_id, t.case_id, e.case_id) AS case_id,"
+        "  coalesce(c.created_at, n.created_at, a.event_time, t.last_seen, e.occurred_at) AS t,"
+        "  coalesce(a.severity, pc.severity) AS sev, pc.status AS status, pc.assignee AS assignee,"
+        "  pc.tags AS tags, pc.ref AS ref"
+        " FROM cand h"
         " LEFT JOIN cases c ON h.r % 8 = 1 AND c.rowid = h.r / 8"
         " LEFT JOIN notes n ON h.r % 8 = 2 AND n.rowid = h.r / 8"
         " LEFT JOIN alerts a ON h.r % 8 = 3 AND a.rowid = h.r / 8"
         " LEFT JOIN artifacts t ON h.r % 8 = 4 AND t.rowid = h.r / 8"
-        " ORDER BY h.rank", &st, err);
-    if (rc) {
-        free(q);
-        return rc;
+        " LEFT JOIN events e ON h.r % 8 = 5 AND e.rowid = h.r / 8"
+        " LEFT JOIN cases pc ON pc.id = coalesce(c.id, n.case_id, a.case_id, t.case_id, e.case_id))"
+        " SELECT CASE k WHEN 1 THEN 'case' WHEN 2 THEN 'note' WHEN 3 THEN 'alert'"
+        "  WHEN 4 THEN 'artifact' ELSE 'event' END, id, coalesce(case_id, ''), coalesce(ref, 0),"
+        "  rank, t, r FROM hit WHERE id IS NOT NULL");
+    if (q.kinds)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND (?8 >> k) & 1");
+    if (f->severity_mask)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND (?9 >> sev) & 1");
+    if (f->status_mask) /* a status names cases: an inbox alert has none */
+        rc = rc ? rc : vg_buf_adds(&sql, " AND status IS NOT NULL AND (?10 >> (CASE status"
+                                         " WHEN 'new' THEN 0 WHEN 'in_progress' THEN 1 WHEN"
+                                         " 'on_hold' THEN 2 WHEN 'contained' THEN 3 ELSE 4 END)) & 1");
+    if (f->assignee)
+        rc = rc ? rc : vg_buf_adds(&sql, f->not_assignee ? " AND coalesce(assignee, '') <> ?11"
+                                                         : " AND assignee = ?11");
+    if (f->tag)
+        rc = rc ? rc : vg_buf_adds(&sql, f->not_tag
+            ? " AND NOT EXISTS (SELECT 1 FROM json_each(coalesce(tags, '[]')) WHERE value = ?12)"
+            : " AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?12)");
+    if (q.after_ms)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND t >= ?13");
+    if (q.before_ms)
+        rc = rc ? rc : vg_buf_adds(&sql, " AND t < ?14");
+    if (case_id[0])
+        rc = rc ? rc : vg_buf_adds(&sql, " AND case_id = ?15");
+    if (q.value && fq) /* words and a value: hits on cases holding the value */
+        rc = rc ? rc : vg_buf_adds(&sql, f->not_value ? " AND NOT coalesce(" : " AND coalesce(");
+    if (q.value && fq)
+        rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("case_id", "?5", "?6", "?7") ", 0)");
+    rc = rc ? rc : vg_buf_adds(&sql, fq ? " ORDER BY rank, t DESC LIMIT ?2" : " ORDER BY t DESC, r LIMIT ?2");
+    sqlite3_stmt *st = NULL;
+    if (rc)
+        rc = vg_fail(err, VG_EINVAL, "query too long");
+    else
+        rc = prep(ws, vg_buf_str(&sql), &st, err);
+    vg_buf_free(&sql);
+    if (rc == VG_OK) {
+        if (fq)
+            sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, limit > 0 ? limit : 20);
+        if (q.value) {
+            if (!key)
+                key = value_key(q.value_type, q.value);
+            sqlite3_bind_text(st, 5, q.value_type, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6, q.value, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 7, key, -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_int(st, 8, (int)q.kinds);
+        sqlite3_bind_int(st, 9, (int)f->severity_mask);
+        sqlite3_bind_int(st, 10, (int)f->status_mask);
+        if (f->assignee)
+            sqlite3_bind_text(st, 11, f->assignee, -1, SQLITE_STATIC);
+        if (f->tag)
+            sqlite3_bind_text(st, 12, f->tag, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 13, q.after_ms);
+        sqlite3_bind_int64(st, 14, q.before_ms);
+        sqlite3_bind_text(st, 15, case_id, -1, SQLITE_STATIC);
     }
-    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, limit > 0 ? limit : 20);
     size_t cap = 16;
     vg_hit *arr = vg_xcalloc(cap, sizeof *arr);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    int s = SQLITE_DONE;
+    while (rc == VG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap *= 2;
             arr = vg_xrealloc(arr, cap * sizeof *arr);
@@ -812,13 +1017,31 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         col_id(st, 1, h->id);
         col_id(st, 2, h->case_id);
         h->case_ref = sqlite3_column_int64(st, 3);
-        h->snippet = col_dup(st, 4);
-        h->rank = sqlite3_column_double(st, 5);
+        h->rank = sqlite3_column_double(st, 4);
+        h->t = sqlite3_column_int64(st, 5);
+        h->rowid = sqlite3_column_int64(st, 6);
     }
-    if (s != SQLITE_DONE)
+    if (rc == VG_OK && s != SQLITE_DONE)
         rc = ws_dberr(ws, err, "searching");
     sqlite3_finalize(st);
-    free(q);
+    /* the snippets of the rows kept: the matched words in brackets, or the start of
+     * the indexed text when the hit came from a value */
+    sqlite3_stmt *sn = NULL;
+    if (rc == VG_OK && *n)
+        rc = prep(ws, fq ? "SELECT snippet(fts, 0, '[', ']', '...', 12) FROM fts"
+                           " WHERE fts MATCH ?1 AND rowid = ?2"
+                         : "SELECT substr(body, 1, 120) FROM fts WHERE rowid = ?2", &sn, err);
+    for (size_t i = 0; rc == VG_OK && i < *n; i++) {
+        if (fq)
+            sqlite3_bind_text(sn, 1, fq, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(sn, 2, arr[i].rowid);
+        arr[i].snippet = sqlite3_step(sn) == SQLITE_ROW ? col_dup(sn, 0) : vg_xstrdup("");
+        sqlite3_reset(sn);
+    }
+    sqlite3_finalize(sn);
+    free(fq);
+    free(key);
+    vg_case_query_clear(&q);
     *items = arr;
     return rc;
 }

@@ -158,7 +158,14 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "  ('sha1','sha1'),('sha256','sha256'),('sha512','sha512'))"
     " INSERT INTO alert_keys SELECT k.type || ':' || lower(trim(e.value)), a.event_time, a.rowid"
     " FROM alerts a, json_each(a.entities) e JOIN k ON k.name = e.key"
-    " WHERE e.type = 'text' AND trim(e.value) != '';",
+    " WHERE e.type = 'text' AND trim(e.value) != '';"
+    /* Search also finds the timeline entries analysts write themselves (kind 5);
+     * the rest of the timeline is generated from ops and found through what they
+     * changed. */
+    "CREATE TRIGGER events_fts_i AFTER INSERT ON events WHEN new.kind IN ('manual', 'copilot')"
+    " BEGIN INSERT OR REPLACE INTO fts_pending VALUES (new.rowid * 8 + 5, new.summary, 0); END;"
+    "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 5, summary FROM events"
+    " WHERE kind IN ('manual', 'copilot');",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

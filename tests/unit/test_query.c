@@ -292,11 +292,48 @@ static void test_search(void **state)
     assert_string_equal(h[0].kind, "artifact");
     vg_hits_free(h, n);
     /* FTS syntax in what the analyst typed is plain text, never an error. */
-    static const char *const odd[] = {"\"", "AND", "foo-bar", "*", "NEAR(a b)", "col:x", "^"};
+    static const char *const odd[] = {"\"abc", "AND", "foo-bar", "*", "NEAR(a b)", "^", "\"col:x\""};
     for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
         assert_int_equal(vg_search(f->ws, odd[i], 10, &h, &n, &err), VG_OK);
         vg_hits_free(h, n);
     }
+    /* field terms are the query language's: an unknown one is named */
+    assert_int_equal(vg_search(f->ws, "col:x", 10, &h, &n, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "'col:x': not a filter"));
+    /* a value term finds the artifact and the case holding it */
+    assert_int_equal(vg_search(f->ws, "ip:203.0.113.77", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 2);
+    assert_true(strcmp(h[0].kind, "artifact") == 0 || strcmp(h[1].kind, "artifact") == 0);
+    assert_true(strcmp(h[0].kind, "case") == 0 || strcmp(h[1].kind, "case") == 0);
+    vg_hits_free(h, n);
+    assert_int_equal(vg_search(f->ws, "ip:203.0.113.77 type:artifact", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    vg_hits_free(h, n);
+    /* words narrowed by kind, case and time */
+    assert_int_equal(vg_search(f->ws, "beacon type:case", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 0);
+    vg_hits_free(h, n);
+    assert_int_equal(vg_search(f->ws, "beacon case:#3 after:2000-01-01", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    vg_hits_free(h, n);
+    assert_int_equal(vg_search(f->ws, "beacon before:2000-01-01", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 0);
+    vg_hits_free(h, n);
+    /* a manual timeline entry is found; generated ones are not */
+    must_apply(f->ws, vg_op_event_add(c, 1000, "manual", "Firewall blocked exfiltration attempt"));
+    assert_int_equal(vg_search(f->ws, "exfiltration", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].kind, "event");
+    vg_hits_free(h, n);
+    assert_int_equal(vg_search(f->ws, "added type:event", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 0);
+    vg_hits_free(h, n);
+    /* the queue's filter takes value terms, not search-only ones */
+    vg_case_query cq;
+    assert_int_equal(vg_case_query_parse("ip:203.0.113.77", "alice", &cq, &err), VG_OK);
+    assert_string_equal(cq.f.value_type, "ip");
+    vg_case_query_clear(&cq);
+    assert_int_equal(vg_case_query_parse("type:alert", "alice", &cq, &err), VG_EINVAL);
     assert_int_equal(vg_search(f->ws, "   ", 10, &h, &n, &err), VG_EINVAL);
 }
 
