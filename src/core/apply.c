@@ -76,8 +76,7 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " event_time, first_seen, last_seen, count, status, case_id, entities,"
                         " techniques, raw, recorded_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                        "  coalesce(json_extract(?13, '$.entities'), '{}'), ?14,"
-                        "  coalesce(json_extract(?13, '$.raw'), '{}'), ?16)"
+                        "  coalesce(?17, '{}'), ?14, coalesce(?15, json_extract(?13, '$.raw'), '{}'), ?16)"
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
@@ -1076,11 +1075,12 @@ static vg_rc h_alert_add(ctx *c)
      * such as 64-bit flow ids are stored exactly as the tool wrote them. */
     if (raw && !cJSON_IsObject(raw) && !(cJSON_IsRaw(raw) && raw->valuestring[0] == '{'))
         return vg_fail(c->err, VG_EINVAL, "raw: must be an object");
-    char *techs = NULL;
+    char *techs = NULL, *ents = NULL;
     if ((rc = need_list(c, "techniques", tech, &techs)))
         return rc;
-    /* entities and raw are copied out of the payload text the log stores anyway
-     * (printing them again with cJSON would format every number twice). */
+    /* An importer's raw event is stored as the tool wrote it (a cJSON raw node);
+     * one that came as an object (sync) is copied out of the payload text the log
+     * stores, so its numbers are printed once. */
     sqlite3_stmt *st;
     if ((rc = ws_stmt(c->ws, ST_ALERT_INSERT, &st, c->err)))
         goto out;
@@ -1100,6 +1100,11 @@ static vg_rc h_alert_add(ctx *c)
         sqlite3_bind_text(st, 12, case_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 13, payload_text(c), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, techs, -1, SQLITE_STATIC);
+    if (cJSON_IsRaw(raw))
+        sqlite3_bind_text(st, 15, raw->valuestring, -1, SQLITE_STATIC);
+    ents = ent ? cJSON_PrintUnformatted(ent) : NULL;
+    if (ents)
+        sqlite3_bind_text(st, 17, ents, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 16, c->ms);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
@@ -1120,6 +1125,7 @@ static vg_rc h_alert_add(ctx *c)
         rc = touch(c, case_id);
 out:
     free(techs);
+    free(ents);
     return rc;
 }
 
