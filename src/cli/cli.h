@@ -88,6 +88,14 @@ int cmd_timeline(cli *c, int argc, char **argv);
 int cmd_iocs(cli *c, int argc, char **argv);
 int cmd_defang(cli *c, int argc, char **argv);
 int cmd_refang(cli *c, int argc, char **argv);
+/* ATT&CK and exports (cmd_attack.c, cmd_export.c). cli_attack loads the table
+ * (the user's imported one first, else the shipped one), printing the error. */
+typedef struct vg_attack vg_attack;
+int cli_attack(cli *c, vg_attack **out);
+int cmd_attack_ls(cli *c, int argc, char **argv);
+int cmd_attack_coverage(cli *c, int argc, char **argv);
+int cmd_attack_import(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 
