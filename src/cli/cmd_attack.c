@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "paths.h"
@@ -187,31 +186,6 @@ int cmd_attack_coverage(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* Write text to path through a temporary file and a rename, so a reader sees the
- * old table or the new one, never half of one. */
-static vg_rc write_atomic(const char *path, const char *text, size_t len, vg_err *err)
-{
-    vg_rc rc = paths_ensure_parent(path, err);
-    if (rc != VG_OK)
-        return rc;
-    size_t n = strlen(path) + 16;
-    char *tmp = vg_xmalloc(n);
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        rc = vg_fail(err, VG_EIO, "%s: %s", tmp, strerror(errno));
-    else if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0)
-        rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (f && fclose(f) != 0 && rc == VG_OK)
-        rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (rc == VG_OK && rename(tmp, path) != 0)
-        rc = vg_fail(err, VG_EIO, "renaming %s to %s: %s", tmp, path, strerror(errno));
-    if (rc != VG_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 int cmd_attack_import(cli *c, int argc, char **argv)
 {
     char *pos[1];
@@ -245,7 +219,7 @@ int cmd_attack_import(cli *c, int argc, char **argv)
         size_t n = strlen(user) + 32;
         path = vg_xmalloc(n);
         snprintf(path, n, "%s/attack-enterprise.tsv", user);
-        r = write_atomic(path, tsv.data, tsv.len, &err);
+        r = cli_write_atomic(path, tsv.data, tsv.len, &err);
     }
     if (r == VG_OK) {
         vg_attack *a;
