@@ -19,8 +19,11 @@ static vg_attack *load(const char *user)
     return a;
 }
 
-static void write_file(const char *path, const char *text)
+/* Write text to dir/name. */
+static void write_in(const char *dir, const char *name, const char *text)
 {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
@@ -120,8 +123,8 @@ static void test_keywords(void **state)
 static void test_user_table_first(void **state)
 {
     (void)state;
-    char *dir = tmp_dir(), *p = path_in(dir, "attack-enterprise.tsv");
-    write_file(p, "version\t99\ntactic\tTA0002\texecution\tExecution\n"
+    char *dir = tmp_dir();
+    write_in(dir, "attack-enterprise.tsv", "version\t99\ntactic\tTA0002\texecution\tExecution\n"
                   "technique\tT1059\tCommand and Scripting Interpreter\texecution\n"
                   "technique\tT1059.001\tPowerShell\texecution\tT1059\n");
     vg_attack *a = load(dir);
@@ -133,7 +136,6 @@ static void test_user_table_first(void **state)
     expect_map(a, "powershell encoded command; lsass", "T1059.001");
     vg_attack_free(a);
     rm_tree(dir);
-    free(p);
 }
 
 static void expect_bad(const char *tsv, const char *msg)
@@ -199,15 +201,14 @@ static void test_stix(void **state)
     assert_non_null(strstr(s, "technique\tT1078\tValid Accounts\tinitial-access,credential-access\n"));
 
     /* the converted table loads and takes precedence over the shipped one */
-    char *dir = tmp_dir(), *p = path_in(dir, "attack-enterprise.tsv");
-    write_file(p, s);
+    char *dir = tmp_dir();
+    write_in(dir, "attack-enterprise.tsv", s);
     vg_attack *a = load(dir);
     assert_string_equal(vg_attack_version(a), "15.1");
     assert_int_equal(vg_attack_ntechniques(a), 7);
     assert_int_equal(vg_attack_primary_tactic(vg_attack_get(a, "T1059.001")), 1);
     vg_attack_free(a);
     rm_tree(dir);
-    free(p);
 
     /* errors name what is wrong */
     vg_buf_reset(&tsv);
