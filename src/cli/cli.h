@@ -100,7 +100,8 @@ int cmd_export(cli *c, int argc, char **argv);
 /* `vigil cases --csv`: the rows (with a header row first when header). */
 int cases_csv(const vg_case *items, size_t n, bool header);
 /* Write len bytes of text to path through a temporary file and a rename, so a
- * reader sees the old file or the new one, never half of one. */
+ * reader sees the old file or the new one, never half of one. The directory must
+ * exist. */
 VG_WUR vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);

@@ -219,7 +219,9 @@ int cmd_attack_import(cli *c, int argc, char **argv)
         size_t n = strlen(user) + 32;
         path = vg_xmalloc(n);
         snprintf(path, n, "%s/attack-enterprise.tsv", user);
-        r = cli_write_atomic(path, tsv.data, tsv.len, &err);
+        r = paths_ensure_parent(path, &err);
+        if (r == VG_OK)
+            r = cli_write_atomic(path, tsv.data, tsv.len, &err);
     }
     if (r == VG_OK) {
         vg_attack *a;

@@ -19,15 +19,13 @@
 
 vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err)
 {
-    vg_rc rc = paths_ensure_parent(path, err);
-    if (rc != VG_OK)
-        return rc;
+    vg_rc rc = VG_OK;
     size_t n = strlen(path) + 24;
     char *tmp = vg_xmalloc(n);
     snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f)
-        rc = vg_fail(err, VG_EIO, "%s: %s", tmp, strerror(errno));
+        rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
     else if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
     if (f && fclose(f) != 0 && rc == VG_OK)
