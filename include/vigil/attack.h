@@ -81,8 +81,10 @@ size_t vg_attack_by_tactic(const vg_attack *a, int ti, const vg_technique **out,
  * (ASCII): every byte that is not a letter, a digit or part of a UTF-8 sequence
  * separates words, so "pass-the-hash" matches "Pass the Hash" and "lsass" does not
  * match "lsassy". Technique ids written in the text itself ("T1059.001") count
- * too when the table knows them. Fills ids with up to max distinct ids, owned by
- * the table, sorted by id; returns how many were found (which may exceed max). */
+ * too when the table knows them. A technique is left out when one of its
+ * sub-techniques matched too ("phishing" and "spearphishing link" give T1566.002
+ * alone). Fills ids with up to max distinct ids, owned by the table, sorted by
+ * id; returns how many were found (which may exceed max). */
 size_t vg_attack_map_text(const vg_attack *a, const char *text, const char **ids, size_t max);
 
 /* Convert an enterprise-attack STIX 2.x bundle (JSON text of len bytes) into the

@@ -484,6 +484,13 @@ size_t vg_attack_map_text(const vg_attack *a, const char *text, const char **ids
             add_match(set, &n, t);
     }
     qsort(set, n, sizeof *set, ptr_id_cmp);
+    /* a sub-technique says more than its parent: drop the parent (it sorts just
+     * before its sub-techniques) */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(i + 1 < n && strcmp(set[i + 1]->parent, set[i]->id) == 0))
+            set[kept++] = set[i];
+    n = kept;
     for (size_t i = 0; i < n && i < max; i++)
         ids[i] = set[i]->id;
     return n;

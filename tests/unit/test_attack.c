@@ -112,6 +112,10 @@ static void test_keywords(void **state)
     expect_map(a, "Rule T1486 fired; see also t1490", "T1486 T1490");
     expect_map(a, "T9999 and T1059.0011 are not ids", "");
     expect_map(a, "", "");
+    /* the sub-technique wins over its parent */
+    expect_map(a, "Credential phishing: spearphishing link to O365 login", "T1566.002");
+    expect_map(a, "Brute force: password spray", "T1110.003");
+    expect_map(a, "Brute force on RDP", "T1021.001 T1110");
     /* the answer is sorted and has no repeats */
     expect_map(a, "mimikatz lsass mimikatz", "T1003.001");
     const char *one[1];
