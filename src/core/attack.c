@@ -649,7 +649,7 @@ static vg_rc tactics_of(const cJSON *o, const char *id, const stix_tactic *tac, 
                 break;
             }
         if (rc != VG_OK)
-            return vg_fail(err, rc, "%s: too many tactics", id);
+            return vg_fail(err, rc, "%s: too many kill-chain phases", id);
     }
     return VG_OK;
 }
