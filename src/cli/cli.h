@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "vigil/err.h"
+#include "vigil/model.h"
 #include "vigil/op.h"
 #include "vigil/ws.h"
 
@@ -90,6 +91,20 @@ int cmd_iocs(cli *c, int argc, char **argv);
 int cmd_defang(cli *c, int argc, char **argv);
 int cmd_refang(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
+/* ATT&CK and exports (cmd_attack.c, cmd_export.c). cli_attack loads the table
+ * (the user's imported one first, else the shipped one), printing the error. */
+typedef struct vg_attack vg_attack;
+int cli_attack(cli *c, vg_attack **out);
+int cmd_attack_ls(cli *c, int argc, char **argv);
+int cmd_attack_coverage(cli *c, int argc, char **argv);
+int cmd_attack_import(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+/* `vigil cases --csv`: the rows (with a header row first when header). */
+int cases_csv(const vg_case *items, size_t n, bool header);
+/* Write len bytes of text to path through a temporary file and a rename, so a
+ * reader sees the old file or the new one, never half of one. The directory must
+ * exist. */
+VG_WUR vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

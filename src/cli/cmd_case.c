@@ -63,7 +63,8 @@ static void print_case_row(cli *c, const vg_case *k, int title_cols)
 int cmd_cases(cli *c, int argc, char **argv)
 {
     opt o[] = {{"status=", NULL}, {"severity=", NULL}, {"assignee=", NULL}, {"tag=", NULL}, {"text=", NULL},
-               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}, {"query=", NULL}, {"sort=", NULL}};
+               {"limit=", NULL}, {"after=", NULL}, {"json", NULL}, {"query=", NULL}, {"sort=", NULL},
+               {"csv", NULL}};
     int n = (int)(sizeof o / sizeof *o), npos, rc;
     char *pos[1];
     if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
@@ -124,7 +125,9 @@ int cmd_cases(cli *c, int argc, char **argv)
         return rc ? rc : cli_fail(c, &err);
     }
     vg_case_query_clear(&cq);
-    if (opt_get(o, n, "json")) {
+    if (opt_get(o, n, "csv")) {
+        rc = cases_csv(l.items, l.n, true);
+    } else if (opt_get(o, n, "json")) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < l.n; i++) {
             cJSON *j = vg_case_json(&l.items[i]);
@@ -149,7 +152,7 @@ int cmd_cases(cli *c, int argc, char **argv)
         }
     }
     vg_case_list_free(&l);
-    return EXIT_OK;
+    return rc;
 }
 
 /* Open the workspace and resolve the case named by the first positional. */

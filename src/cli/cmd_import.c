@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "config.h"
 #include "import.h"
+#include "vigil/attack.h"
 #include "vigil/json.h"
 #include "vigil/text.h"
 
@@ -56,14 +57,19 @@ int cmd_import(cli *c, int argc, char **argv)
                              " ocsf", fmt);
         io.format = (imp_format)i;
     }
-    if ((rc = cli_open(c, VG_OPEN_CREATE)))
+    vg_attack *attack = NULL;
+    if ((rc = cli_attack(c, &attack)) || (rc = cli_open(c, VG_OPEN_CREATE))) {
+        vg_attack_free(attack);
         return rc;
+    }
+    io.attack = attack;
     shown s = {.c = c};
     io.reject = on_reject;
     io.ud = &s;
     imp_stats st = {.co.window_ms = io.window_ms};
     vg_err err = {0};
     vg_rc r = imp_files(c->ws, pos, npos, &io, &st, &err);
+    vg_attack_free(attack);
     if (s.n > MAX_SHOWN)
         fprintf(stderr, "vigil: import: ... and %" PRId64 " more rejected records\n",
                 s.n - MAX_SHOWN);

@@ -302,13 +302,15 @@ const command cli_commands[] = {
      "  Defaults: --seed 1 --cases 48 --alerts 600. The workspace must hold no cases.\n"
      "  SOURCE_DATE_EPOCH, when set, is the end of the simulated month.\n", cmd_demo},
     {"cases", "[--query Q] [--sort severity|newest|oldest|ref] [--status S] [--severity S] [--assignee U] [--tag T] [--text T] "
-              "[--limit N] [--after CURSOR] [--json]",
+              "[--limit N] [--after CURSOR] [--json|--csv]",
      "list cases, most severe and newest first",
      "  --status and --severity take comma lists; --status open means every status but\n"
      "  closed; --severity high+ means high and critical; --assignee me|none|NAME.\n"
      "  Pages: each --json case carries a cursor; --after CURSOR starts after it.\n"
      "  --query takes the TUI's / language: status:open sev>=high assignee:me tag:phish\n"
-     "  words \"a phrase\", and ! before a field term negates it.\n", cmd_cases},
+     "  words \"a phrase\", and ! before a field term negates it.\n"
+     "  --csv: one row per case with a header row (RFC 4180; formula-like cells get a ').\n",
+     cmd_cases},
     {"case show", "REF [--json]", "a case with its alerts, artifacts, tasks and notes", NULL,
      cmd_case_show},
     {"case new", "--title T [--severity S] [--description D] [--assignee U] [--tags A,B] [--json]",
@@ -337,6 +339,19 @@ const command cli_commands[] = {
      "  addresses and special-use names are tagged, not dropped.\n", cmd_iocs},
     {"defang", "[FILE...]", "copy text with every network indicator defanged", NULL, cmd_defang},
     {"refang", "[FILE...]", "copy text with defanged indicators restored", NULL, cmd_refang},
+    {"attack ls", "[--tactic T] [--json]", "the ATT&CK techniques vigil knows, or one tactic's",
+     "  T is a tactic id (TA0002), short name (execution) or name (\"Command and Control\").\n",
+     cmd_attack_ls},
+    {"attack coverage", "[--json]",
+     "ATT&CK techniques seen across the workspace's cases and alerts, by tactic", NULL,
+     cmd_attack_coverage},
+    {"attack import", "FILE|-",
+     "replace the ATT&CK table with one from an official enterprise-attack STIX bundle",
+     "  The table is written to $XDG_DATA_HOME/vigil/attack-enterprise.tsv and is used\n"
+     "  instead of the shipped one; delete that file to go back.\n", cmd_attack_import},
+    {"export", "REF --format stix|misp|timesketch|timesketch-csv|markdown|html [-o FILE]",
+     "a case as a STIX 2.1 bundle, a MISP event, a Timesketch timeline or a report",
+     "  -o FILE writes the file whole or not at all; stdout otherwise.\n", cmd_export},
     {"import", "[--format auto|native|ecs|wazuh|suricata|ocsf] [--strict] [--no-correlate] [--json] FILE...|-",
      "import alerts (JSON lines or a JSON array) and correlate them into cases",
      "Deduplicates repeats, redacts secret-looking fields in the raw event, and groups\n"

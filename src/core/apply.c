@@ -1066,6 +1066,19 @@ static vg_rc h_alert_add(ctx *c)
         return vg_fail(c->err, VG_EINVAL, "count: must be at least 1");
     if (case_id && (rc = case_ref(c, case_id, &ref)))
         return rc;
+    /* A local repeat names the alert it repeats, so the alert keeps its id (the
+     * upsert's min(id) is for replicas that created the same alert apart). */
+    if (c->local && source_ref) {
+        static const char sql[] = "SELECT id FROM alerts WHERE source = ?1 AND source_ref = ?2";
+        sqlite3_stmt *q;
+        if ((rc = ws_stmt_text(c->ws, sql, &q, c->err)))
+            return rc;
+        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, source_ref, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            col_id(q, 0, c->op->target);
+        sqlite3_reset(q);
+    }
     const cJSON *ent = cJSON_GetObjectItemCaseSensitive(c->op->payload, "entities");
     const cJSON *tech = cJSON_GetObjectItemCaseSensitive(c->op->payload, "techniques");
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(c->op->payload, "raw");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vigil/attack.h"
 #include "vigil/buf.h"
 #include "vigil/op.h"
 
@@ -319,6 +320,31 @@ static vg_rc commit(run *u)
     return rc;
 }
 
+/* Techniques from the rule's words (vg_attack_map_text) for an alert that names
+ * none: "Suspicious PowerShell Encoded Command" -> T1059.001. */
+static void map_techniques(const vg_attack *a, cJSON *p)
+{
+    cJSON *techs = cJSON_GetObjectItemCaseSensitive(p, "techniques");
+    if (!cJSON_IsArray(techs) || cJSON_GetArraySize(techs) > 0)
+        return;
+    const char *ids[16];
+    static const char *const keys[] = {"title", "rule"};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(p, keys[k]);
+        if (!cJSON_IsString(text))
+            continue;
+        size_t n = vg_attack_map_text(a, text->valuestring, ids, 16);
+        for (size_t i = 0; i < n && i < 16; i++) {
+            bool have = false;
+            const cJSON *it;
+            cJSON_ArrayForEach(it, techs)
+                have = have || strcmp(it->valuestring, ids[i]) == 0;
+            if (!have)
+                cJSON_AddItemToArray(techs, cJSON_CreateString(ids[i]));
+        }
+    }
+}
+
 /* One record: VG_OK whether it was stored, skipped or rejected (counted); an error
  * only when the workspace fails, or with strict on a bad record. */
 static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_big)
@@ -359,6 +385,8 @@ static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_bi
     imp_format fmt = u->o->format != IMP_AUTO ? u->o->format : imp_detect(rec);
     vg_op *op = vg_op_new("alert.add", NULL);
     imp_map_rc m = imp_map(rec, fmt, u->o->bucket_ms, op->payload, why, sizeof why);
+    if (m == MAP_OK && u->o->attack)
+        map_techniques(u->o->attack, op->payload);
     if (m == MAP_OK) {
         /* the raw event: the record itself (native: its "raw" when it has one) */
         const cJSON *raw = fmt == IMP_NATIVE ? cJSON_GetObjectItemCaseSensitive(rec, "raw") : NULL;

@@ -36,6 +36,9 @@ typedef struct imp_opts {
     bool strict, correlate;
     int64_t window_ms;  /* correlation window */
     int64_t bucket_ms;  /* dedup time bucket for alerts without an id */
+    /* ATT&CK: alerts that name no technique get them from their rule text by the
+     * keyword map; NULL leaves them as they are */
+    const struct vg_attack *attack;
     /* Called for each rejected record (file, line, reason); may be NULL. */
     void (*reject)(void *ud, const char *file, int64_t line, const char *why);
     void *ud;

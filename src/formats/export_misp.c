@@ -1,0 +1,128 @@
+/*
+ * export_misp.c — a case as a MISP event (the JSON MISP's "Add event" and
+ * "Import from MISP JSON" read): the case is the event, each artifact an
+ * attribute with MISP's type and category and to_ids from the IOC flag, TLP a
+ * tag of the tlp taxonomy (on the event and on each attribute), and each ATT&CK
+ * technique a mitre-attack-pattern galaxy tag ("Name - T1234"). Notes are left
+ * out: MISP events hold indicators, the report export holds the narrative.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+/* vigil artifact type -> MISP attribute type and category. */
+static const struct {
+    const char *type, *misp, *category;
+} MISP_TYPES[] = {
+    {"ip", "ip-dst", "Network activity"},        {"domain", "domain", "Network activity"},
+    {"url", "url", "Network activity"},          {"email", "email-src", "Payload delivery"},
+    {"md5", "md5", "Payload delivery"},          {"sha1", "sha1", "Payload delivery"},
+    {"sha256", "sha256", "Payload delivery"},    {"sha512", "sha512", "Payload delivery"},
+    {"filename", "filename", "Payload delivery"}, {"hostname", "hostname", "Network activity"},
+    {"user", "target-user", "Targeting data"},   {"registry", "regkey", "Persistence mechanism"},
+    {"mutex", "mutex", "Artifacts dropped"},     {"user-agent", "user-agent", "Network activity"},
+    {"cve", "vulnerability", "External analysis"}, {"asn", "AS", "Network activity"},
+    {"other", "text", "Other"},
+};
+
+static void add_tag(cJSON *tags, const char *name)
+{
+    cJSON *t = cJSON_CreateObject();
+    export_json_str(t, "name", name);
+    cJSON_AddItemToArray(tags, t);
+}
+
+static void tlp_tag(cJSON *tags, int tlp)
+{
+    char t[32];
+    snprintf(t, sizeof t, "tlp:%s", vg_enum_name(&VG_TLP, tlp));
+    for (char *p = t; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    add_tag(tags, t);
+}
+
+static void add_uuid(cJSON *o, const char *what, const char *vigil_id)
+{
+    char id[96], name[64];
+    snprintf(name, sizeof name, "misp-%s:%s", what, vigil_id);
+    export_stix_id("x", name, id, sizeof id);
+    cJSON_AddStringToObject(o, "uuid", id + 3); /* the UUID after "x--" */
+}
+
+static void add_seconds(cJSON *o, const char *key, int64_t ms)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)(ms / 1000));
+    cJSON_AddStringToObject(o, key, s);
+}
+
+vg_rc export_misp(const export_case *x, vg_buf *out)
+{
+    const vg_case *c = &x->c;
+    cJSON *root = cJSON_CreateObject(), *ev = cJSON_AddObjectToObject(root, "Event");
+    add_uuid(ev, "event", c->id);
+    char info[1024], date[40];
+    snprintf(info, sizeof info, "#%lld %s", (long long)c->ref, c->title);
+    export_json_str(ev, "info", info);
+    export_json_time(ev, "date", c->created_at);
+    snprintf(date, sizeof date, "%.10s", cJSON_GetObjectItem(ev, "date")->valuestring);
+    cJSON_ReplaceItemInObject(ev, "date", cJSON_CreateString(date));
+    /* threat level: 1 high, 2 medium, 3 low, 4 undefined */
+    static const char *const level[] = {"4", "3", "2", "1", "1"};
+    cJSON_AddStringToObject(ev, "threat_level_id", level[c->severity >= 0 && c->severity < 5 ? c->severity : 0]);
+    /* analysis: 0 initial, 1 ongoing, 2 completed */
+    cJSON_AddStringToObject(ev, "analysis", c->status == VG_ST_NEW ? "0" : c->status == VG_ST_CLOSED ? "2" : "1");
+    cJSON_AddStringToObject(ev, "distribution", "0"); /* your organisation only */
+    cJSON_AddBoolToObject(ev, "published", false);
+    add_seconds(ev, "timestamp", c->updated_at);
+
+    cJSON *tags = cJSON_AddArrayToObject(ev, "Tag");
+    tlp_tag(tags, c->tlp);
+    char ids[256][16];
+    size_t nt = export_case_techniques(x, ids, 256);
+    for (size_t i = 0; i < nt; i++) {
+        const vg_technique *t = x->attack ? vg_attack_get(x->attack, ids[i]) : NULL;
+        char g[512];
+        if (t)
+            snprintf(g, sizeof g, "misp-galaxy:mitre-attack-pattern=\"%s - %s\"", t->name, t->id);
+        else
+            snprintf(g, sizeof g, "mitre-attack:%s", ids[i]);
+        add_tag(tags, g);
+    }
+    cJSON *ctags = cJSON_Parse(c->tags ? c->tags : "[]"), *v;
+    cJSON_ArrayForEach(v, ctags)
+    {
+        if (cJSON_IsString(v) && *v->valuestring)
+            add_tag(tags, v->valuestring);
+    }
+    cJSON_Delete(ctags);
+
+    cJSON *attrs = cJSON_AddArrayToObject(ev, "Attribute");
+    for (size_t i = 0; i < x->narts; i++) {
+        const vg_artifact *a = &x->arts[i];
+        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, a->type);
+        size_t ti = 0, nm = sizeof MISP_TYPES / sizeof *MISP_TYPES;
+        while (ti < nm - 1 && strcmp(MISP_TYPES[ti].type, type) != 0)
+            ti++; /* the last, "other", when none matches */
+        cJSON *at = cJSON_CreateObject();
+        add_uuid(at, "attribute", a->id);
+        cJSON_AddStringToObject(at, "type", MISP_TYPES[ti].misp);
+        cJSON_AddStringToObject(at, "category", MISP_TYPES[ti].category);
+        export_json_str(at, "value", a->value);
+        cJSON_AddBoolToObject(at, "to_ids", a->is_ioc);
+        cJSON_AddStringToObject(at, "distribution", "5"); /* as the event */
+        char comment[96];
+        snprintf(comment, sizeof comment, "vigil %s artifact, %lld sightings", MISP_TYPES[ti].type,
+                 (long long)a->sightings);
+        cJSON_AddStringToObject(at, "comment", comment);
+        add_seconds(at, "timestamp", a->last_seen);
+        export_json_time(at, "first_seen", a->first_seen);
+        export_json_time(at, "last_seen", a->last_seen > a->first_seen ? a->last_seen : a->first_seen);
+        tlp_tag(cJSON_AddArrayToObject(at, "Tag"), a->tlp);
+        cJSON_AddItemToArray(attrs, at);
+    }
+    return export_json_take(root, true, out);
+}
