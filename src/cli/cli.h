@@ -88,6 +88,18 @@ int cmd_timeline(cli *c, int argc, char **argv);
 int cmd_iocs(cli *c, int argc, char **argv);
 int cmd_defang(cli *c, int argc, char **argv);
 int cmd_refang(cli *c, int argc, char **argv);
+/* cmd_playbook.c */
+int cmd_pb_lint(cli *c, int argc, char **argv);
+int cmd_pb_ls(cli *c, int argc, char **argv);
+int cmd_pb_show(cli *c, int argc, char **argv);
+int cmd_pb_import(cli *c, int argc, char **argv);
+int cmd_pb_edit(cli *c, int argc, char **argv);
+int cmd_pb_export(cli *c, int argc, char **argv);
+int cmd_pb_rm(cli *c, int argc, char **argv);
+int cmd_pb_apply(cli *c, int argc, char **argv);
+int cmd_pb_suggest(cli *c, int argc, char **argv);
+int cmd_pb_keygen(cli *c, int argc, char **argv);
+int cmd_pb_pack(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

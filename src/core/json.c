@@ -150,6 +150,7 @@ cJSON *vg_task_json(const vg_task *t)
         add_str(o, "playbook", t->playbook_id);
     else
         cJSON_AddNullToObject(o, "playbook");
+    cJSON_AddBoolToObject(o, "mandatory", t->mandatory);
     add_time(o, "created_at", t->created_at);
     add_time(o, "done_at", t->done_at);
     return o;

@@ -144,6 +144,11 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 2, body FROM notes;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 3, title || ' ' || rule FROM alerts;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 4, value FROM artifacts WHERE removed = 0;",
+
+    /* 3: playbooks. A task applied from a playbook may be mandatory (progress counts
+     * the mandatory tasks left), and a workspace copy keeps its severity hint. */
+    "ALTER TABLE tasks ADD COLUMN mandatory INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE playbooks ADD COLUMN severity_hint TEXT NOT NULL DEFAULT '';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
