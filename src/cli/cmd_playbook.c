@@ -407,7 +407,7 @@ int cmd_pb_edit(cli *c, int argc, char **argv)
     }
     close(fd);
     cJSON *j = vg_playbook_json(&old);
-    char *before = cJSON_Print(j);
+    char *before = vg_json_pretty(j);
     cJSON_Delete(j);
     vg_buf b;
     vg_err err = {0};
@@ -446,7 +446,7 @@ int cmd_pb_edit(cli *c, int argc, char **argv)
 out:
     if (!keep)
         unlink(path);
-    cJSON_free(before);
+    free(before);
     vg_playbook_clear(&old);
     return rc;
 }
@@ -471,14 +471,9 @@ int cmd_pb_export(cli *c, int argc, char **argv)
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     cJSON *j = cacao ? vg_playbook_cacao(&p, sde && *sde ? strtoll(sde, NULL, 10) * 1000 : vg_now_ms())
                      : vg_playbook_json(&p);
-    char *text = cJSON_Print(j);
-    size_t l = strlen(text);
-    char *withnl = vg_xmalloc(l + 2);
-    memcpy(withnl, text, l);
-    memcpy(withnl + l, "\n", 2);
-    rc = write_out(c, opt_get(o, 2, "o"), withnl, 0644, false);
-    free(withnl);
-    cJSON_free(text);
+    char *text = vg_json_pretty(j);
+    rc = write_out(c, opt_get(o, 2, "o"), text, 0644, false);
+    free(text);
     cJSON_Delete(j);
     vg_playbook_clear(&p);
     return rc;

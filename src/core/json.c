@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vigil/buf.h"
 #include "vigil/text.h"
 
 void vg_iso8601(int64_t ms, char *out, size_t outsz)
@@ -205,4 +206,49 @@ cJSON *vg_hit_json(const vg_hit *h)
     add_str(o, "snippet", h->snippet);
     cJSON_AddNumberToObject(o, "rank", h->rank);
     return o;
+}
+
+static void pretty(vg_buf *b, const cJSON *j, int depth)
+{
+    bool obj = cJSON_IsObject(j);
+    if (!obj && !cJSON_IsArray(j)) {
+        char *s = cJSON_PrintUnformatted(j);
+        if (vg_buf_adds(b, s ? s : "null"))
+            abort();
+        cJSON_free(s);
+        return;
+    }
+    if (!j->child) {
+        if (vg_buf_adds(b, obj ? "{}" : "[]"))
+            abort();
+        return;
+    }
+    if (vg_buf_adds(b, obj ? "{" : "["))
+        abort();
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (vg_buf_addf(b, "\n%*s", (depth + 1) * 2, ""))
+            abort();
+        if (obj) {
+            cJSON *k = cJSON_CreateString(c->string);
+            pretty(b, k, 0);
+            cJSON_Delete(k);
+            if (vg_buf_adds(b, ": "))
+                abort();
+        }
+        pretty(b, c, depth + 1);
+        if (c->next && vg_buf_adds(b, ","))
+            abort();
+    }
+    if (vg_buf_addf(b, "\n%*s%s", depth * 2, "", obj ? "}" : "]"))
+        abort();
+}
+
+char *vg_json_pretty(const cJSON *j)
+{
+    vg_buf b;
+    vg_buf_init(&b, (size_t)1 << 30);
+    pretty(&b, j, 0);
+    if (vg_buf_adds(&b, "\n"))
+        abort();
+    return vg_buf_take(&b);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "vigil/buf.h"
+#include "vigil/json.h"
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
 
@@ -83,12 +84,12 @@ char *vg_pack_write(const vg_playbook *p, size_t n, const char *secret_text, con
     cJSON *arr = cJSON_AddArrayToObject(o, "playbooks");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(arr, vg_playbook_json(&p[i]));
-    char *payload = cJSON_Print(o);
+    char *payload = vg_json_pretty(o);
     cJSON_Delete(o);
     vg_buf msg, out;
     vg_buf_init(&msg, (size_t)-1 / 2);
     vg_buf_init(&out, (size_t)-1 / 2);
-    if (vg_buf_adds(&msg, VG_PACK_MAGIC) || vg_buf_adds(&msg, payload) || vg_buf_adds(&msg, "\n") ||
+    if (vg_buf_adds(&msg, VG_PACK_MAGIC) || vg_buf_adds(&msg, payload) ||
         vg_buf_adds(&out, VG_PACK_MAGIC))
         abort();
     if (secret_text) {
@@ -105,7 +106,7 @@ char *vg_pack_write(const vg_playbook *p, size_t n, const char *secret_text, con
                                               msg.len - strlen(VG_PACK_MAGIC)))
         abort();
     vg_buf_free(&msg);
-    cJSON_free(payload);
+    free(payload);
     return vg_buf_take(&out);
 }
 

@@ -375,7 +375,8 @@ static void test_pack_signing_and_tampering(void **state)
     /* one byte changed anywhere in the payload */
     char *body = strstr(pack, "\n\n") + 2;
     size_t checked = 0;
-    for (char *q = body; *q; q += 7, checked++) {
+    size_t blen = strlen(body);
+    for (char *q = body; q < body + blen; q += 7, checked++) {
         char was = *q;
         *q = was == 'x' ? 'y' : 'x';
         if (open_pack(pack, trusted, true, &info, &n, msg) != VG_ECORRUPT || !strstr(msg, "altered"))
