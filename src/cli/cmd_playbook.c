@@ -603,9 +603,10 @@ int cmd_pb_keygen(cli *c, int argc, char **argv)
         return rc;
     const char *given = opt_get(o, 2, "o");
     char *path = given ? vg_xstrdup(given) : paths_pack_key();
-    size_t pl = strlen(path) + 5;
-    char *pub = vg_xmalloc(pl);
-    snprintf(pub, pl, "%s.pub", path);
+    size_t pl = strlen(path);
+    char *pub = vg_xmalloc(pl + 5);
+    memcpy(pub, path, pl);
+    memcpy(pub + pl, ".pub", 5);
     vg_err err = {0};
     char *sec = NULL, *pubtext = NULL;
     if (access(path, F_OK) == 0 || access(pub, F_OK) == 0) {
