@@ -76,6 +76,20 @@ static int find_pb(cli *c, const char *id, vg_playbook *out)
     return rc == VG_OK ? EXIT_OK : cli_fail(c, &err);
 }
 
+/* The common start of a subcommand on the workspace: parse options, require
+ * exactly `want` positionals (`what` says which when they are not there) and open
+ * the workspace. */
+static int ws_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, int want,
+                   const char *what)
+{
+    int npos, rc = cli_parse(c, argc, argv, o, no, pos, want, &npos);
+    if (rc)
+        return rc;
+    if (npos != want)
+        return cli_usage(c, "%s", what);
+    return cli_open(c, 0);
+}
+
 /* ---- lint, ls, show ------------------------------------------------------------------ */
 
 int cmd_pb_lint(cli *c, int argc, char **argv)
@@ -177,13 +191,9 @@ int cmd_pb_show(cli *c, int argc, char **argv)
 {
     opt o[] = {{"json", NULL}};
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which playbook? (ID)");
     vg_playbook p;
-    if ((rc = cli_open(c, 0)) || (rc = find_pb(c, pos[0], &p)))
+    int rc = ws_args(c, argc, argv, o, 1, pos, 1, "which playbook? (ID)");
+    if (rc || (rc = find_pb(c, pos[0], &p)))
         return rc;
     if (opt_get(o, 1, "json")) {
         cJSON *j = vg_playbook_json(&p);
@@ -389,13 +399,9 @@ static int run_editor(const char *path)
 int cmd_pb_edit(cli *c, int argc, char **argv)
 {
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which playbook? (ID)");
     vg_playbook old, neu;
-    if ((rc = cli_open(c, 0)) || (rc = ws_copy(c, pos[0], &old)))
+    int rc = ws_args(c, argc, argv, NULL, 0, pos, 1, "which playbook? (ID)");
+    if (rc || (rc = ws_copy(c, pos[0], &old)))
         return rc;
     const char *tmpdir = getenv("TMPDIR");
     char path[PATH_MAX];
@@ -455,17 +461,13 @@ int cmd_pb_export(cli *c, int argc, char **argv)
 {
     opt o[] = {{"format=", NULL}, {"o=", NULL}};
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which playbook? (ID)");
+    vg_playbook p;
+    int rc = ws_args(c, argc, argv, o, 2, pos, 1, "which playbook? (ID)");
     const char *fmt = opt_get(o, 2, "format");
     bool cacao = fmt && strcmp(fmt, "cacao") == 0;
-    if (fmt && !cacao && strcmp(fmt, "vigil") != 0)
+    if (!rc && fmt && !cacao && strcmp(fmt, "vigil") != 0)
         return cli_usage(c, "--format: '%s' is not one of vigil, cacao", fmt);
-    vg_playbook p;
-    if ((rc = cli_open(c, 0)) || (rc = find_pb(c, pos[0], &p)))
+    if (rc || (rc = find_pb(c, pos[0], &p)))
         return rc;
     /* SOURCE_DATE_EPOCH pins CACAO's created/modified, for reproducible exports */
     const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -482,13 +484,9 @@ int cmd_pb_export(cli *c, int argc, char **argv)
 int cmd_pb_rm(cli *c, int argc, char **argv)
 {
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which playbook? (ID)");
     vg_playbook p;
-    if ((rc = cli_open(c, 0)) || (rc = ws_copy(c, pos[0], &p)))
+    int rc = ws_args(c, argc, argv, NULL, 0, pos, 1, "which playbook? (ID)");
+    if (rc || (rc = ws_copy(c, pos[0], &p)))
         return rc;
     rc = cli_apply(c, vg_op_playbook_remove(p.id));
     if (rc == EXIT_OK)
@@ -502,14 +500,10 @@ int cmd_pb_rm(cli *c, int argc, char **argv)
 int cmd_pb_apply(cli *c, int argc, char **argv)
 {
     char *pos[2];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 2, &npos)))
-        return rc;
-    if (npos != 2)
-        return cli_usage(c, "give a case and a playbook (REF ID)");
     vg_id id;
     vg_playbook p;
-    if ((rc = cli_open(c, 0)) || (rc = cli_case(c, pos[0], id)) || (rc = find_pb(c, pos[1], &p)))
+    int rc = ws_args(c, argc, argv, NULL, 0, pos, 2, "give a case and a playbook (REF ID)");
+    if (rc || (rc = cli_case(c, pos[0], id)) || (rc = find_pb(c, pos[1], &p)))
         return rc;
     int added = 0, skipped = 0;
     vg_err err = {0};
@@ -526,13 +520,9 @@ int cmd_pb_suggest(cli *c, int argc, char **argv)
 {
     opt o[] = {{"json", NULL}};
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which case? (REF)");
     vg_id id;
-    if ((rc = cli_open(c, 0)) || (rc = cli_case(c, pos[0], id)))
+    int rc = ws_args(c, argc, argv, o, 1, pos, 1, "which case? (REF)");
+    if (rc || (rc = cli_case(c, pos[0], id)))
         return rc;
     vg_case k;
     vg_err err = {0};
