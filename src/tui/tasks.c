@@ -4,7 +4,8 @@
  * The tab is a text view like the others (lines made safe when drawn) with a
  * cursor over its rows: a row is a phase (its progress bar, done of total, the
  * mandatory tasks left; Enter folds it) or a task (Space ticks it). The selected
- * task's description, the concrete how, is shown under the list. `a` opens the
+ * task opens under its row with its description, the concrete how, wrapped to the
+ * screen, and the view scrolls to keep both in sight. `a` opens the
  * picker: every playbook (the workspace's copies, then the library's), those the
  * case suggests first, with a preview of the tasks the selected one would add and
  * those already on the case; Enter applies it through the door in one transaction.
@@ -45,6 +46,30 @@ static void add(tui *t, const char *fmt, ...)
     t->lines[t->nlines++] = s;
 }
 
+/* Add text as lines of at most width characters, broken at spaces, each indented. */
+static void add_wrapped(tui *t, const char *text, int indent, int width)
+{
+    if (width < 20)
+        width = 20;
+    for (const char *p = text; *p;) {
+        const char *brk = NULL, *q = p;
+        int n = 0;
+        while (*q && *q != '\n' && n < width) {
+            if (*q == ' ')
+                brk = q;
+            n += ((unsigned char)*q & 0xc0) != 0x80; /* a character, not a byte */
+            q++;
+        }
+        while (((unsigned char)*q & 0xc0) == 0x80) /* never cut inside a character */
+            q++;
+        const char *end = *q && *q != '\n' && brk ? brk : q;
+        add(t, "%*s%.*s", indent, "", (int)(end - p), p);
+        p = end;
+        while (*p == ' ' || *p == '\n')
+            p++;
+    }
+}
+
 static void add_row(tui *t, int what)
 {
     t->task_rows = vg_xrealloc(t->task_rows, (t->ntask_rows + 1) * sizeof *t->task_rows);
@@ -56,6 +81,20 @@ bool tui_tasks_active(const tui *t)
     return t->view == VIEW_CASE && strcmp(tui_tab_name(t), "Tasks") == 0;
 }
 
+/* Keep the selected row, and the description open under it, on screen. */
+static void follow(tui *t, int desc_lines)
+{
+    int line = t->task_line0 + t->task_row, height = t->rows - 4;
+    if (height < 1)
+        height = 1;
+    if (line + desc_lines >= t->scroll + height)
+        t->scroll = line + desc_lines - height + 1;
+    if (line < t->scroll)
+        t->scroll = line;
+    if (t->task_row == 0 && line < height)
+        t->scroll = 0;
+}
+
 void tui_tasks_build(tui *t, const vg_case *c)
 {
     vg_task *k = NULL;
@@ -64,6 +103,11 @@ void tui_tasks_build(tui *t, const vg_case *c)
     size_t npbs = 0;
     vg_err err = {0};
     t->ntask_rows = 0;
+    if (strcmp(t->task_case, c->id) != 0) {
+        memcpy(t->task_case, c->id, sizeof t->task_case);
+        t->task_row = 0;
+        t->folded = 0;
+    }
     if (vg_tasks_of_case(t->ws, c->id, &k, &n, &err) != VG_OK ||
         vg_case_playbooks(t->ws, c->id, &pbs, &npbs, &err) != VG_OK) {
         add(t, "%s", err.msg);
@@ -88,6 +132,7 @@ void tui_tasks_build(tui *t, const vg_case *c)
         add(t, "%s", "(no tasks: a applies a playbook, :playbook ID names one)");
     add(t, "%s", "");
     t->task_line0 = (int)t->nlines;
+    int desc_lines = 0;
     static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
     for (size_t i = 0; i < n; i++) {
         int ph = k[i].phase;
@@ -110,50 +155,25 @@ void tui_tasks_build(tui *t, const vg_case *c)
         add(t, "   %2zu %s %s%s", i + 1, box[k[i].status & 3], k[i].mandatory ? "! " : "",
             k[i].title);
         add_row(t, (int)i);
+        if (t->ntask_rows - 1 == (size_t)t->task_row) { /* the selected task opens */
+            size_t first = t->nlines;
+            add(t, "          %s%s%s%s", vg_enum_name(&VG_TASK_STATUS, k[i].status),
+                k[i].mandatory ? ", mandatory" : "", *k[i].playbook_id ? ", playbook " : "",
+                k[i].playbook_id);
+            add_wrapped(t, k[i].description, 10, t->cols - 14);
+            desc_lines = (int)(t->nlines - first);
+        }
     }
-    if (t->task_row >= (int)t->ntask_rows)
+    if (t->task_row >= (int)t->ntask_rows) /* fewer rows than before: the last */
         t->task_row = t->ntask_rows ? (int)t->ntask_rows - 1 : 0;
-    if (t->task_row < 0)
-        t->task_row = 0;
     add(t, "%s", "");
     add(t, "%s", "(Space ticks a task, Enter folds a phase, a applies a playbook;"
                  " :done N, :todo N)");
     if (t->ntask_rows) {
         t->hl_line = t->task_line0 + t->task_row + 1;
-        int what = t->task_rows[t->task_row];
-        if (what >= 0) {
-            add(t, "%s", "");
-            add(t, "%s%s (%s%s%s)", k[what].mandatory ? "mandatory: " : "", k[what].title,
-                vg_enum_name(&VG_TASK_STATUS, k[what].status),
-                *k[what].playbook_id ? ", playbook " : "", k[what].playbook_id);
-            if (*k[what].description) {
-                /* one line per paragraph line, so a long description wraps by line */
-                char *d = vg_xstrdup(k[what].description);
-                for (char *s = d, *nl; s; s = nl ? nl + 1 : NULL) {
-                    nl = strchr(s, '\n');
-                    if (nl)
-                        *nl = '\0';
-                    add(t, "  %s", s);
-                }
-                free(d);
-            }
-        }
+        follow(t, desc_lines);
     }
     vg_tasks_free(k, n);
-}
-
-/* Keep the selected row on screen. */
-static void follow(tui *t)
-{
-    int line = t->task_line0 + t->task_row, height = t->rows - 4;
-    if (height < 1)
-        height = 1;
-    if (line < t->scroll)
-        t->scroll = line;
-    else if (line >= t->scroll + height)
-        t->scroll = line - height + 1;
-    if (t->task_row == 0)
-        t->scroll = 0;
 }
 
 void tui_tasks_move(tui *t, int delta)
@@ -165,7 +185,6 @@ void tui_tasks_move(tui *t, int delta)
         r = 0;
     t->task_row = (int)r;
     tui_case_open(t, t->case_id);
-    follow(t);
 }
 
 int tui_task_fold(tui *t)
@@ -180,7 +199,6 @@ int tui_task_fold(tui *t)
     }
     t->folded ^= 1u << (-1 - what);
     tui_case_open(t, t->case_id);
-    follow(t);
     return 0;
 }
 
@@ -211,7 +229,6 @@ int tui_task_toggle(tui *t)
     vg_tasks_free(k, n);
     t->counts_stale = true;
     tui_case_open(t, t->case_id);
-    follow(t);
     return rc;
 }
 

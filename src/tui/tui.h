@@ -84,6 +84,7 @@ typedef struct tui {
     size_t ntask_rows;
     int task_line0;     /* the line of row 0 */
     unsigned folded;    /* folded phases, a bit per VG_PHASE index */
+    vg_id task_case;    /* the case they belong to (another case starts afresh) */
     struct tui_picker *picker; /* open over the case when not NULL */
 } tui;
 
