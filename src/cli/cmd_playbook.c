@@ -66,6 +66,19 @@ static int write_out(cli *c, const char *path, const char *text, mode_t mode, bo
     return EXIT_OK;
 }
 
+/* cli_fail with more words after the message; all of it is made safe (messages
+ * quote what files hold). */
+static int fail_more(cli *c, const vg_err *err, const char *more)
+{
+    vg_err e = *err;
+    size_t l = strlen(e.msg), m = strlen(more);
+    if (m > sizeof e.msg - 1 - l)
+        m = sizeof e.msg - 1 - l;
+    memcpy(e.msg + l, more, m);
+    e.msg[l + m] = '\0';
+    return cli_fail(c, &e);
+}
+
 /* The library and the workspace copy named id (the copy wins). ws may be NULL. */
 static int find_pb(cli *c, const char *id, vg_playbook *out)
 {
@@ -298,7 +311,7 @@ static int import_pack(cli *c, const char *path, const char *text, size_t len, b
         out = cli_fail(c, &err);
     } else if (vg_pack_open(text, len, path, trusted, tpath, allow_unsigned, &info, &p, &n,
                             &err) != VG_OK) {
-        out = cli_error(c, "%s; nothing imported", err.msg);
+        out = fail_more(c, &err, "; nothing imported");
     } else {
         char origin[PATH_MAX + 128];
         snprintf(origin, sizeof origin, "pack %s %s%s", path,
@@ -338,8 +351,11 @@ int cmd_pb_import(cli *c, int argc, char **argv)
             char *lib = paths_playbooks();
             vg_rc r = vg_playbook_find(NULL, lib, pos[i], &p, &err);
             free(lib);
-            if (r != VG_OK)
-                return cli_error(c, "%s: no such file, and no library playbook of that id", pos[i]);
+            if (r != VG_OK) {
+                vg_fail(&err, VG_ENOTFOUND, "%s: no such file, and no library playbook of that id",
+                        pos[i]);
+                return cli_fail(c, &err);
+            }
             char origin[128];
             snprintf(origin, sizeof origin, "library %s v%.32s", p.id, p.version);
             rc = import_all(c, &p, 1, origin, replace);
@@ -372,8 +388,10 @@ static int ws_copy(cli *c, const char *id, vg_playbook *p)
     int rc = find_pb(c, id, p);
     if (rc == EXIT_OK && p->library) {
         vg_playbook_clear(p);
-        return cli_error(c, "'%s' is a library playbook, which is read-only; `vigil playbook import"
-                            " %s` makes a workspace copy to change", id, id);
+        vg_err err = {0};
+        vg_fail(&err, VG_EINVAL, "'%s' is a library playbook, which is read-only; `vigil playbook"
+                                 " import %s` makes a workspace copy to change", id, id);
+        return cli_fail(c, &err);
     }
     return rc;
 }
@@ -436,7 +454,9 @@ int cmd_pb_edit(cli *c, int argc, char **argv)
         printf("no change to %s\n", old.id);
         keep = false;
     } else if (pr != VG_OK) {
-        rc = cli_error(c, "%s; the old version of %s is kept (your edit: %s)", err.msg, old.id, path);
+        char more[PATH_MAX + 128];
+        snprintf(more, sizeof more, "; the old version of %s is kept (your edit: %s)", old.id, path);
+        rc = fail_more(c, &err, more);
     } else if (strcmp(neu.id, old.id) != 0) {
         rc = cli_error(c, "the id changed from '%s' to '%s'; an edit keeps the id (import the file"
                           " as a new playbook instead: %s)", old.id, neu.id, path);
