@@ -202,7 +202,8 @@ vg_rc vg_pack_open(const char *text, size_t len, const char *where, const char *
                 return vg_fail(err, VG_EINVAL, "%s: the signature line is damaged", where);
             has_sig = true;
         } else {
-            return vg_fail(err, VG_EINVAL, "%s: unexpected header line '%.40s'", where, p);
+            return vg_fail(err, VG_EINVAL, "%s: unexpected header line '%.*s'", where,
+                           (int)(l < 40 ? l : 40), p);
         }
         p = nl + 1;
     }
