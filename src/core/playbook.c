@@ -191,8 +191,9 @@ static vg_rc parse_tasks(const cJSON *arr, const char *where, vg_playbook *p, vg
 
 vg_rc vg_playbook_from_json(const cJSON *j, const char *where, vg_playbook *out, vg_err *err)
 {
+    /* "$schema" lets an editor find data/playbook.schema.json; it is not kept */
     static const char *const known[] = {"id", "name", "version", "category", "description",
-                                        "techniques", "severity_hint", "tasks", NULL};
+                                        "techniques", "severity_hint", "tasks", "$schema", NULL};
     memset(out, 0, sizeof *out);
     out->severity_hint = -1;
     if (!cJSON_IsObject(j))
@@ -266,8 +267,17 @@ vg_rc vg_playbook_parse(const char *text, size_t len, const char *where, vg_play
         return vg_fail(err, VG_EINVAL, "%s: larger than %u bytes", where, VG_PB_MAX_FILE);
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    const char *at = j ? NULL : cJSON_GetErrorPtr();
+    if (j && end) { /* one value and nothing but white space after it */
+        while (end < text + len && *end && strchr(" \t\r\n", *end))
+            end++;
+        if (end < text + len) {
+            cJSON_Delete(j);
+            j = NULL;
+            at = end;
+        }
+    }
     if (!j) {
-        const char *at = cJSON_GetErrorPtr();
         int line = 1;
         if (at && at >= text && at <= text + len)
             for (const char *p = text; p < at; p++)

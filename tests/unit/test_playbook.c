@@ -83,6 +83,16 @@ static void test_lint(void **state)
     char *s = good_with("\"tasks\": [\n", "\"tasks\": [\n,,\n");
     refused(s, "line 4", "not valid JSON");
     free(s);
+    /* text after the object is refused too; "$schema" for editors is accepted */
+    char *trail = malloc(sizeof GOOD + 16);
+    snprintf(trail, sizeof GOOD + 16, "%s\n\n{}", GOOD);
+    refused(trail, "line 9", "not valid JSON");
+    free(trail);
+    vg_playbook p2;
+    s = good_with("{\"id\"", "{\"$schema\": \"playbook.schema.json\", \"id\"");
+    parse_ok(s, &p2);
+    vg_playbook_clear(&p2);
+    free(s);
     /* a 10 MB description is refused by name, not read into the workspace */
     size_t big = 10u << 20;
     char *desc = malloc(big + 3);
