@@ -86,7 +86,7 @@ static void test_lint(void **state)
     /* text after the object is refused too; "$schema" for editors is accepted */
     char *trail = malloc(sizeof GOOD + 16);
     snprintf(trail, sizeof GOOD + 16, "%s\n\n{}", GOOD);
-    refused(trail, "line 9", "not valid JSON");
+    refused(trail, "line 10", "not valid JSON");
     free(trail);
     vg_playbook p2;
     s = good_with("{\"id\"", "{\"$schema\": \"playbook.schema.json\", \"id\"");
