@@ -315,6 +315,54 @@ static void test_workspace_copies(void **state)
     vg_playbook_clear(&p);
 }
 
+/* Replicas that receive the same playbook ops in different orders end the same. */
+static void test_copies_converge(void **state)
+{
+    (void)state;
+    vg_playbook p;
+    parse_ok(GOOD, &p);
+    cJSON *j = vg_playbook_json(&p);
+    char *v1 = cJSON_PrintUnformatted(j);
+    free(p.name);
+    p.name = strdup("Second version");
+    cJSON_Delete(j);
+    j = vg_playbook_json(&p);
+    char *v2 = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "{\"playbook\": %s, \"origin\": \"site A\"}", v1);
+    snprintf(b, sizeof b, "{\"playbook\": %s, \"origin\": \"site B\"}", v2);
+    static const char *const A = "01JAAAAAAAAAAAAAAAAAAAAAAA", *B = "01JBBBBBBBBBBBBBBBBBBBBBBB";
+    /* A imports, B sets later, A removes latest; and a set that loses to the removal */
+    struct { const char *kind, *origin, *json; uint64_t hlc; } ops[] = {
+        {"playbook.import", A, a, (uint64_t)1000 << 16},
+        {"playbook.set", B, b, (uint64_t)2000 << 16},
+        {"playbook.remove", A, "{\"id\": \"t-phish\"}", (uint64_t)3000 << 16},
+        {"playbook.set", B, b, ((uint64_t)2500 << 16) + 1},
+    };
+    char digest[2][65];
+    for (int order = 0; order < 2; order++) {
+        char *dir = tmp_dir(), *path = path_in(dir, "ws.db");
+        vg_ws *ws = open_ws(path, "sync");
+        for (int k = 0; k < 4; k++) {
+            int i = order ? 3 - k : k;
+            vg_op *op = stamped(ops[i].kind, ops[i].origin, ops[i].hlc, ops[i].origin, ops[i].json);
+            vg_ulid((int64_t)(ops[i].hlc >> 16) + i, op->id); /* distinct op ids */
+            must_apply(ws, op);
+        }
+        vg_err err = {0};
+        assert_int_equal(vg_ws_digest(ws, digest[order], &err), VG_OK);
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM playbooks"), 0); /* removed last */
+        vg_ws_close(ws);
+        free(path);
+        rm_tree(dir);
+    }
+    assert_string_equal(digest[0], digest[1]);
+    cJSON_free(v1);
+    cJSON_free(v2);
+    vg_playbook_clear(&p);
+}
+
 static void test_suggest(void **state)
 {
     (void)state;
@@ -468,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_failure_writes_nothing, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_progress, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_workspace_copies, setup, fx_teardown),
+        cmocka_unit_test(test_copies_converge),
         cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_pack_signing_and_tampering),
         cmocka_unit_test(test_cacao_shape),
