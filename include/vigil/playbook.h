@@ -121,6 +121,11 @@ cJSON *vg_progress_json(const vg_progress *p);
 /* A bar of width cells ("#####....." or block characters), into out. */
 void vg_progress_bar(int done, int total, int width, bool ascii, char *out, size_t outsz);
 
+/* The techniques of a case and of the alerts linked to it, as a JSON array text
+ * (fresh; the caller frees it), for suggestions: alerts linked after the case
+ * was opened bring theirs. */
+VG_WUR vg_rc vg_case_all_techniques(vg_ws *ws, const char *case_id, char **json, vg_err *err);
+
 /* Rank playbooks for a case: a technique shared with the case (T1566.001 on the
  * case matches T1566 in the playbook and the reverse) scores 10, the category or
  * id among the case's tags 6, a word of the category or id in the title 3. order

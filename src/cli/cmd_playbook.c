@@ -546,8 +546,15 @@ int cmd_pb_suggest(cli *c, int argc, char **argv)
         return rc;
     vg_case k;
     vg_err err = {0};
+    char *techs = NULL;
     if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
         return cli_fail(c, &err);
+    if (vg_case_all_techniques(c->ws, id, &techs, &err) != VG_OK) {
+        vg_case_clear(&k);
+        return cli_fail(c, &err);
+    }
+    free(k.techniques); /* the case's and its alerts' */
+    k.techniques = techs;
     vg_playbook *ws = NULL, *lib = NULL, *all;
     size_t nws = 0, nlib = 0, n = 0;
     char *dir = paths_playbooks();

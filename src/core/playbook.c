@@ -613,6 +613,26 @@ vg_rc vg_case_playbooks(vg_ws *ws, const char *case_id, char ***ids, size_t *n, 
     return s == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "reading a case's playbooks");
 }
 
+vg_rc vg_case_all_techniques(vg_ws *ws, const char *case_id, char **json, vg_err *err)
+{
+    *json = NULL;
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws,
+        "SELECT json_group_array(value) FROM (SELECT j.value FROM cases c, json_each(c.techniques) j"
+        " WHERE c.id = ?1 AND json_valid(c.techniques) UNION SELECT j.value FROM alerts a,"
+        " json_each(a.techniques) j WHERE a.case_id = ?1 AND json_valid(a.techniques))",
+        &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *json = col_dup(st, 0);
+    else
+        rc = ws_dberr(ws, err, "reading a case's techniques");
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- progress ---------------------------------------------------------------------- */
 
 static void tally(vg_progress *p, int phase, int status, bool mandatory)

@@ -338,9 +338,14 @@ int tui_playbook(tui *t, const char *id)
     }
     vg_case c;
     vg_err err = {0};
+    char *techs = NULL;
     if (vg_case_get(t->ws, case_id, &c, &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return 1;
+    }
+    if (vg_case_all_techniques(t->ws, case_id, &techs, &err) == VG_OK) {
+        free(c.techniques); /* the case's and its alerts' */
+        c.techniques = techs;
     }
     if (!tui_tasks_active(t)) { /* the picker opens over the case's Tasks tab */
         tui_case_open(t, case_id);

@@ -391,6 +391,25 @@ static void test_suggest(void **state)
     vg_playbooks_free(lib, n);
 }
 
+static void test_case_all_techniques(void **state)
+{
+    fx *f = *state;
+    must_apply(f->ws, vg_op_case_set(f->case_id, "techniques", "T1566.001, T1204"));
+    vg_op *op = vg_op_new("alert.add", NULL);
+    cJSON_AddStringToObject(op->payload, "source", "edr");
+    cJSON_AddStringToObject(op->payload, "title", "Beacon");
+    cJSON_AddNumberToObject(op->payload, "event_time", 1700000000000.0);
+    cJSON_AddStringToObject(op->payload, "case", f->case_id);
+    cJSON_AddItemToObject(op->payload, "techniques",
+                          cJSON_CreateStringArray((const char *[]){"T1071.001", "T1204"}, 2));
+    must_apply(f->ws, op);
+    char *json;
+    vg_err err = {0};
+    assert_int_equal(vg_case_all_techniques(f->ws, f->case_id, &json, &err), VG_OK);
+    assert_string_equal(json, "[\"T1071.001\",\"T1204\",\"T1566.001\"]");
+    free(json);
+}
+
 /* Open a pack; returns rc and leaves the message in msg. */
 static vg_rc open_pack(const char *text, const char *trusted, bool allow, vg_pack_info *info,
                        size_t *n, char *msg)
@@ -517,6 +536,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_progress, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_workspace_copies, setup, fx_teardown),
         cmocka_unit_test(test_copies_converge),
+        cmocka_unit_test_setup_teardown(test_case_all_techniques, setup, fx_teardown),
         cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_pack_signing_and_tampering),
         cmocka_unit_test(test_cacao_shape),
