@@ -351,7 +351,7 @@ const command cli_commands[] = {
     {"playbook import", "FILE|PACK|ID... [--replace] [--allow-unsigned]",
      "copy playbooks into the workspace (a file, a signed pack, or a library playbook)",
      "  A pack must be signed by a key in $XDG_CONFIG_HOME/vigil/trusted-keys; an\n"
-     "  unsigned pack is refused unless --allow-unsigned. All or nothing.\n", cmd_pb_import},
+     "  unsigned pack is refused unless --allow-unsigned. A pack imports all or nothing.\n", cmd_pb_import},
     {"playbook edit", "ID", "edit a workspace copy in $EDITOR; kept only if it lints", NULL,
      cmd_pb_edit},
     {"playbook export", "ID [--format vigil|cacao] [-o FILE]",
