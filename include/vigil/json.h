@@ -22,6 +22,11 @@ cJSON *vg_note_json(const vg_note *n);
 cJSON *vg_event_json(const vg_event *e);
 cJSON *vg_hit_json(const vg_hit *h);
 
+/* j as text indented by two spaces a level, one member per line, ending in a newline
+ * (the layout of the playbook files, so an export reads and diffs like them).
+ * Returns a fresh string. */
+char *vg_json_pretty(const cJSON *j);
+
 /* "2026-11-03T14:02:11.123Z" into out (at least 25 bytes); "" for 0. */
 void vg_iso8601(int64_t ms, char *out, size_t outsz);
 

@@ -80,6 +80,7 @@ typedef struct vg_task {
     int phase, status;
     char *title, *description, *assignee, *playbook_id;
     int64_t ord, created_at, done_at;
+    bool mandatory; /* from a playbook: counts in "mandatory left" until done */
 } vg_task;
 
 typedef struct vg_note {

@@ -23,7 +23,8 @@
  *   note.add       {case, body}                                 target: new note id
  *   artifact.add   {case, type, value, is_ioc?, tlp?, source?, seen?}  target: new id
  *   artifact.remove{case, type, value}                          target: artifact id
- *   task.add       {case, phase, title, description?, assignee?, status?, playbook?}
+ *   task.add       {case, phase, title, description?, assignee?, status?, playbook?,
+ *                   mandatory?}
  *   task.set       {case, field, value, title?, old?}           target: task id
  *   event.add      {case, occurred_at, kind?, summary, source?, technique?, tactic?}
  *   event.set      {case, field: "starred", value}              target: event id
@@ -34,6 +35,15 @@
  *                   (counts add up). An alert is its own timeline row.
  *   alert.set      {field: status, value, case?} or {field: starred, value: bool}
  *                                                                target: alert id
+ *   playbook.import{playbook: {the file form, vigil-playbook(5)}, origin?}  target: new id
+ *                   a workspace copy; local: the id must not be in the workspace yet
+ *   playbook.set   {playbook, origin?}  replaces a workspace copy (local: it must exist)
+ *   playbook.remove{id}                 removes a workspace copy (a tombstone)
+ *                   import, set and remove are one LWW register per playbook id.
+ *   playbook.apply {case, playbook, name, version?, added, skipped}  target: new id
+ *                   the record of applying a playbook (its tasks are task.add ops
+ *                   with playbook: ID, in the same transaction); a timeline row
+ *                   with source "playbook:ID"
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
  */

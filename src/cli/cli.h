@@ -105,6 +105,18 @@ int cases_csv(const vg_case *items, size_t n, bool header);
  * reader sees the old file or the new one, never half of one. The directory must
  * exist. */
 VG_WUR vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err);
+/* cmd_playbook.c */
+int cmd_pb_lint(cli *c, int argc, char **argv);
+int cmd_pb_ls(cli *c, int argc, char **argv);
+int cmd_pb_show(cli *c, int argc, char **argv);
+int cmd_pb_import(cli *c, int argc, char **argv);
+int cmd_pb_edit(cli *c, int argc, char **argv);
+int cmd_pb_export(cli *c, int argc, char **argv);
+int cmd_pb_rm(cli *c, int argc, char **argv);
+int cmd_pb_apply(cli *c, int argc, char **argv);
+int cmd_pb_suggest(cli *c, int argc, char **argv);
+int cmd_pb_keygen(cli *c, int argc, char **argv);
+int cmd_pb_pack(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -12,6 +12,7 @@
 #include "vigil/buf.h"
 #include "vigil/json.h"
 #include "vigil/op.h"
+#include "vigil/playbook.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
 
@@ -176,37 +177,33 @@ static int case_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, 
     return open_case(c, pos[0], id);
 }
 
-static const char *progress_bar(int done, int total, char *out, size_t outsz, bool ascii)
+/* "Tasks 3/12 ███░░░░░░░  2 mandatory left", then each phase with its own bar. */
+static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs)
 {
-    int width = 10, fill = total ? done * width / total : 0;
-    size_t len = 0;
-    for (int i = 0; i < width && len + 4 < outsz; i++) {
-        const char *ch = i < fill ? (ascii ? "#" : "█") : (ascii ? "." : "░");
-        size_t l = strlen(ch);
-        memcpy(out + len, ch, l);
-        len += l;
-    }
-    out[len] = '\0';
-    return out;
-}
-
-static void show_tasks(cli *c, vg_task *t, size_t n)
-{
-    int done = 0;
-    for (size_t i = 0; i < n; i++)
-        done += t[i].status == 2 || t[i].status == 3;
+    vg_progress p;
+    vg_progress_of(t, n, &p);
+    bool ascii = c->text_flags & VG_TEXT_ASCII;
     char bar[64];
-    printf("\nTasks %d/%zu %s\n", done, n,
-           progress_bar(done, (int)n, bar, sizeof bar, c->text_flags & VG_TEXT_ASCII));
+    vg_progress_bar(p.all_done, p.all_total, 10, ascii, bar, sizeof bar);
+    printf("\nTasks %d/%d %s", p.all_done, p.all_total, bar);
+    if (p.all_mandatory_left)
+        printf("  %d mandatory left", p.all_mandatory_left);
+    for (size_t i = 0; i < npbs; i++) {
+        printf("%s", i ? ", " : "  playbooks: ");
+        out_safe(c, pbs[i]);
+    }
+    putchar('\n');
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || t[i].phase != t[i - 1].phase) {
-            int pd = 0, pt = 0;
-            for (size_t k = i; k < n && t[k].phase == t[i].phase; k++, pt++)
-                pd += t[k].status == 2 || t[k].status == 3;
-            printf("  %s %d/%d\n", vg_enum_name(&VG_PHASE, t[i].phase), pd, pt);
+        int ph = t[i].phase;
+        if ((i == 0 || ph != t[i - 1].phase) && ph >= 0) {
+            vg_progress_bar(p.done[ph], p.total[ph], 10, ascii, bar, sizeof bar);
+            printf("  %-16s %d/%d %s", vg_enum_name(&VG_PHASE, ph), p.done[ph], p.total[ph], bar);
+            if (p.mandatory_left[ph])
+                printf("  %d mandatory left", p.mandatory_left[ph]);
+            putchar('\n');
         }
         static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
-        printf("    %2zu %s ", i + 1, box[t[i].status & 3]);
+        printf("    %2zu %s %s", i + 1, box[t[i].status & 3], t[i].mandatory ? "! " : "");
         out_safe(c, t[i].title);
         if (*t[i].assignee) {
             fputs("  @", stdout);
@@ -230,13 +227,15 @@ int cmd_case_show(cli *c, int argc, char **argv)
     vg_artifact *ar = NULL;
     vg_task *tk = NULL;
     vg_note *nt = NULL;
-    size_t nal = 0, nar = 0, ntk = 0, nnt = 0;
+    char **pbs = NULL;
+    size_t nal = 0, nar = 0, ntk = 0, nnt = 0, npbs = 0;
     if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
         return cli_fail(c, &err);
     if (vg_alerts_of_case(c->ws, id, 0, &al, &nal, &err) ||
         vg_artifacts_of_case(c->ws, id, &ar, &nar, &err) ||
         vg_tasks_of_case(c->ws, id, &tk, &ntk, &err) ||
-        vg_notes_of_case(c->ws, id, &nt, &nnt, &err)) {
+        vg_notes_of_case(c->ws, id, &nt, &nnt, &err) ||
+        vg_case_playbooks(c->ws, id, &pbs, &npbs, &err)) {
         rc = cli_fail(c, &err);
         goto out;
     }
@@ -251,6 +250,12 @@ int cmd_case_show(cli *c, int argc, char **argv)
         cJSON_AddItemToObject(j, "tasks", a = cJSON_CreateArray());
         for (size_t i = 0; i < ntk; i++)
             cJSON_AddItemToArray(a, vg_task_json(&tk[i]));
+        vg_progress pr;
+        vg_progress_of(tk, ntk, &pr);
+        cJSON_AddItemToObject(j, "progress", vg_progress_json(&pr));
+        cJSON_AddItemToObject(j, "playbooks", a = cJSON_CreateArray());
+        for (size_t i = 0; i < npbs; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(pbs[i]));
         cJSON_AddItemToObject(j, "notes", a = cJSON_CreateArray());
         for (size_t i = 0; i < nnt; i++)
             cJSON_AddItemToArray(a, vg_note_json(&nt[i]));
@@ -307,7 +312,7 @@ int cmd_case_show(cli *c, int argc, char **argv)
         }
         putchar('\n');
     }
-    show_tasks(c, tk, ntk);
+    show_tasks(c, tk, ntk, pbs, npbs);
     printf("\nNotes %zu\n", nnt);
     for (size_t i = 0; i < nnt; i++) {
         fmt_time(nt[i].created_at, t1, sizeof t1);
@@ -322,6 +327,9 @@ out:
     vg_artifacts_free(ar, nar);
     vg_tasks_free(tk, ntk);
     vg_notes_free(nt, nnt);
+    for (size_t i = 0; i < npbs; i++)
+        free(pbs[i]);
+    free(pbs);
     return rc;
 }
 

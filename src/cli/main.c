@@ -195,7 +195,10 @@ int main(int argc, char **argv)
                 rc = cli_fail(&c, &err);
             } else {
                 cf.tui.start_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
+                char *playbooks = paths_playbooks();
+                cf.tui.playbooks = playbooks;
                 rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, &cf.tui, log);
+                free(playbooks);
             }
         }
         free(log);

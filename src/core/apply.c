@@ -23,6 +23,7 @@
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
+#include "vigil/playbook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,8 @@ const char *const ws_stmt_sql[ST__COUNT] = {
     [ST_ART_PRESENCE] = "UPDATE artifacts SET removed = ?4, clock_hlc = ?5, clock_origin = ?6"
                         " WHERE case_id = ?1 AND type = ?2 AND value = ?3",
     [ST_TASK_INSERT] = "INSERT OR IGNORE INTO tasks(id, case_id, phase, title, description, status,"
-                       " assignee, ord, playbook_id, created_at, done_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       " assignee, ord, playbook_id, created_at, done_at, mandatory)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_TASK_GET] = "SELECT title, phase, status, assignee, description FROM tasks"
                     " WHERE id = ? AND case_id = ?",
     [ST_TASK_NEXT_ORD] = "SELECT coalesce(max(ord), 0) + 1 FROM tasks WHERE case_id = ?",
@@ -847,6 +848,7 @@ static vg_rc h_task_add(ctx *c)
     sqlite3_bind_int64(st, 10, c->ms);
     if (status == 2)
         sqlite3_bind_int64(st, 11, c->ms);
+    sqlite3_bind_int(st, 12, pbool(c, "mandatory"));
     if ((rc = step_done(c, st, "adding a task")))
         return rc;
     char summary[200], tshort[120];
@@ -1217,6 +1219,122 @@ out:
     return rc;
 }
 
+/* ---- playbooks: workspace copies (one LWW register per playbook id, so a removal
+ * is a tombstone a late import cannot undo) and the record of an apply ---------- */
+
+static vg_rc pb_register(ctx *c, const char *id, bool *wins)
+{
+    char entity[80];
+    snprintf(entity, sizeof entity, "playbook:%s", id);
+    return lww(c, entity, "row", wins);
+}
+
+static vg_rc pb_exists(ctx *c, const char *id, bool *exists)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, "SELECT 1 FROM playbooks WHERE id = ?", &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    *exists = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+/* playbook.import (a new copy) and playbook.set (replace a copy) merge alike. */
+static vg_rc h_playbook_put(ctx *c)
+{
+    const char *origin;
+    vg_playbook p;
+    vg_rc rc = need_text(c, "origin", false, MAX_VALUE, &origin);
+    if (rc || (rc = vg_playbook_from_json(cJSON_GetObjectItemCaseSensitive(c->op->payload, "playbook"),
+                                          "playbook", &p, c->err)))
+        return rc;
+    bool exists, wins, import = strcmp(c->op->kind, "playbook.import") == 0;
+    if ((rc = pb_exists(c, p.id, &exists)))
+        goto out;
+    if (c->local && import && exists) {
+        rc = vg_fail(c->err, VG_EEXIST, "playbook '%s' is already in the workspace", p.id);
+        goto out;
+    }
+    if (c->local && !import && !exists) {
+        rc = vg_fail(c->err, VG_ENOTFOUND, "playbook '%s' is not in the workspace", p.id);
+        goto out;
+    }
+    /* store the normalised form, so every replica hashes and keeps the same text */
+    cJSON_ReplaceItemInObjectCaseSensitive(c->op->payload, "playbook", vg_playbook_json(&p));
+    origin = pstr(c, "origin");
+    if ((rc = pb_register(c, p.id, &wins)) || !wins)
+        goto out;
+    static const char put[] =
+        "INSERT OR REPLACE INTO playbooks(id, name, version, category, description, techniques,"
+        " tasks, origin, updated_at, severity_hint) VALUES (?, ?, ?, ?, ?, json_extract(?6,"
+        " '$.techniques'), json_extract(?6, '$.tasks'), ?7, ?8, ?9)";
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws, put, &st, c->err)))
+        goto out;
+    cJSON *j = cJSON_GetObjectItemCaseSensitive(c->op->payload, "playbook");
+    char *text = cJSON_PrintUnformatted(j);
+    sqlite3_bind_text(st, 1, p.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p.version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, p.category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, p.description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, origin ? origin : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, c->ms);
+    sqlite3_bind_text(st, 9, p.severity_hint >= 0 ? VG_SEVERITY.names[p.severity_hint] : "", -1,
+                      SQLITE_STATIC);
+    rc = step_done(c, st, "storing a playbook");
+    cJSON_free(text);
+out:
+    vg_playbook_clear(&p);
+    return rc;
+}
+
+static vg_rc h_playbook_remove(ctx *c)
+{
+    const char *id;
+    bool exists, wins;
+    vg_rc rc = need_text(c, "id", true, 64, &id);
+    if (rc || (rc = pb_exists(c, id, &exists)))
+        return rc;
+    if (c->local && !exists)
+        return vg_fail(c->err, VG_ENOTFOUND, "playbook '%s' is not in the workspace", id);
+    if ((rc = pb_register(c, id, &wins)) || !wins)
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws, "DELETE FROM playbooks WHERE id = ?", &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return step_done(c, st, "removing a playbook");
+}
+
+/* The record of an apply on the case's timeline (its tasks are task.add ops of
+ * their own, in the same transaction); source "playbook:ID" names it. */
+static vg_rc h_playbook_apply(ctx *c)
+{
+    const char *case_id, *pb, *name, *version;
+    int64_t added = 0, skipped = 0;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) || (rc = need_text(c, "playbook", true, 64, &pb)) ||
+        (rc = need_text(c, "name", true, MAX_TITLE, &name)) ||
+        (rc = need_text(c, "version", false, 64, &version)))
+        return rc;
+    pnum(c, "added", &added);
+    pnum(c, "skipped", &skipped);
+    char summary[400], nshort[160], source[80];
+    first_line(name, nshort, sizeof nshort);
+    snprintf(summary, sizeof summary,
+             "playbook '%s' (%s v%s) applied by %s: %lld tasks added, %lld already on the case",
+             nshort, pb, version ? version : "?", c->op->actor, (long long)added,
+             (long long)skipped);
+    snprintf(source, sizeof source, "playbook:%s", pb);
+    if ((rc = emit(c, case_id, c->ms, "task", summary, source, NULL)))
+        return rc;
+    return touch(c, case_id);
+}
+
 static const struct handler {
     const char *kind;
     vg_rc (*fn)(ctx *c);
@@ -1227,6 +1345,8 @@ static const struct handler {
     {"task.set", h_task_set},               {"event.add", h_event_add},
     {"event.set", h_event_set},             {"alert.add", h_alert_add},
     {"alert.set", h_alert_set},
+    {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},
+    {"playbook.remove", h_playbook_remove}, {"playbook.apply", h_playbook_apply},
 };
 
 /* ---- the door -------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vigil/buf.h"
 #include "vigil/text.h"
 
 void vg_iso8601(int64_t ms, char *out, size_t outsz)
@@ -150,6 +151,7 @@ cJSON *vg_task_json(const vg_task *t)
         add_str(o, "playbook", t->playbook_id);
     else
         cJSON_AddNullToObject(o, "playbook");
+    cJSON_AddBoolToObject(o, "mandatory", t->mandatory);
     add_time(o, "created_at", t->created_at);
     add_time(o, "done_at", t->done_at);
     return o;
@@ -205,4 +207,49 @@ cJSON *vg_hit_json(const vg_hit *h)
     cJSON_AddNumberToObject(o, "rank", h->rank);
     cJSON_AddNumberToObject(o, "time", (double)h->t);
     return o;
+}
+
+static void pretty(vg_buf *b, const cJSON *j, int depth)
+{
+    bool obj = cJSON_IsObject(j);
+    if (!obj && !cJSON_IsArray(j)) {
+        char *s = cJSON_PrintUnformatted(j);
+        if (vg_buf_adds(b, s ? s : "null"))
+            abort();
+        cJSON_free(s);
+        return;
+    }
+    if (!j->child) {
+        if (vg_buf_adds(b, obj ? "{}" : "[]"))
+            abort();
+        return;
+    }
+    if (vg_buf_adds(b, obj ? "{" : "["))
+        abort();
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (vg_buf_addf(b, "\n%*s", (depth + 1) * 2, ""))
+            abort();
+        if (obj) {
+            cJSON *k = cJSON_CreateString(c->string);
+            pretty(b, k, 0);
+            cJSON_Delete(k);
+            if (vg_buf_adds(b, ": "))
+                abort();
+        }
+        pretty(b, c, depth + 1);
+        if (c->next && vg_buf_adds(b, ","))
+            abort();
+    }
+    if (vg_buf_addf(b, "\n%*s%s", depth * 2, "", obj ? "}" : "]"))
+        abort();
+}
+
+char *vg_json_pretty(const cJSON *j)
+{
+    vg_buf b;
+    vg_buf_init(&b, (size_t)1 << 30);
+    pretty(&b, j, 0);
+    if (vg_buf_adds(&b, "\n"))
+        abort();
+    return vg_buf_take(&b);
 }

@@ -744,13 +744,14 @@ static void fill_task(sqlite3_stmt *st, void *p)
     t->playbook_id = col_dup(st, 8);
     t->created_at = sqlite3_column_int64(st, 9);
     t->done_at = sqlite3_column_int64(st, 10);
+    t->mandatory = sqlite3_column_int(st, 11) != 0;
 }
 
 vg_rc vg_tasks_of_case(vg_ws *ws, const char *case_id, vg_task **items, size_t *n, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
     vg_rc rc = prep(ws, "SELECT id, case_id, phase, title, description, status, assignee, ord,"
-                        " playbook_id, created_at, done_at FROM tasks WHERE case_id = ?" TASK_ORDER,
+                        " playbook_id, created_at, done_at, mandatory FROM tasks WHERE case_id = ?" TASK_ORDER,
                     &st, err);
     if (rc)
         return rc;

@@ -166,6 +166,10 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " BEGIN INSERT OR REPLACE INTO fts_pending VALUES (new.rowid * 8 + 5, new.summary, 0); END;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 5, summary FROM events"
     " WHERE kind IN ('manual', 'copilot');",
+    /* 4: playbooks. A task applied from a playbook may be mandatory (progress counts
+     * the mandatory tasks left), and a workspace copy keeps its severity hint. */
+    "ALTER TABLE tasks ADD COLUMN mandatory INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE playbooks ADD COLUMN severity_hint TEXT NOT NULL DEFAULT '';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

@@ -37,6 +37,8 @@ static int step(tui *t, int delta)
 {
     if (t->view == VIEW_QUEUE)
         tui_queue_move(t, delta);
+    else if (tui_tasks_active(t))
+        tui_tasks_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
     else
@@ -61,6 +63,8 @@ static int ends(tui *t, bool bottom)
 {
     if (t->view == VIEW_QUEUE)
         tui_queue_ends(t, bottom);
+    else if (tui_tasks_active(t))
+        tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
     else
         tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
     return 0;
@@ -595,6 +599,14 @@ static int c_note(tui *t, int argc, char **argv)
     return write_op(t, vg_op_note_add(id, text), "note added");
 }
 
+/* The Tasks tab and the playbook picker (tasks.c). */
+static int c_playbook(tui *t, int argc, char **argv)
+{
+    return tui_playbook(t, argc > 1 ? argv[1] : NULL);
+}
+static int c_task_toggle(tui *t, int argc, char **argv) { (void)argc, (void)argv; return tui_task_toggle(t); }
+static int c_fold(tui *t, int argc, char **argv) { (void)argc, (void)argv; return tui_task_fold(t); }
+
 static const tcmd commands[] = {
     {"quit", "", "leave vigil", c_quit},
     {"down", "", "next row, or scroll down", c_down},
@@ -633,6 +645,10 @@ static const tcmd commands[] = {
     {"note", "TEXT...", "add a note to the case", c_note},
     {"edit-note", "", "write a note in $VISUAL or $EDITOR", c_edit_note},
     {"star", "N", "star or unstar event N of the timeline", c_star},
+    {"playbook", "[ID]", "apply a playbook: a picker with a preview, or the one named",
+     c_playbook},
+    {"task-toggle", "", "Tasks tab: tick the selected task (or untick it)", c_task_toggle},
+    {"fold", "", "Tasks tab: fold or unfold the selected phase", c_fold},
 };
 
 /* Default bindings: a key name and the command string it runs. */
@@ -718,6 +734,8 @@ size_t tui_help_lines(char lines[][128], size_t max)
                  active_cfg->keys[i].command);
     for (size_t i = 0; i < sizeof bindings / sizeof *bindings && n < max; i++)
         snprintf(lines[n++], 128, "  %-8s %s", bindings[i].key, bindings[i].command);
+    if (n < max) /* the Tasks tab's own keys (tui_tasks_binding) */
+        snprintf(lines[n++], 128, "  Tasks tab: Space task-toggle, Enter fold, a playbook");
     if (n < max)
         snprintf(lines[n++], 128, "Commands");
     for (int i = 0; active_cfg && i < active_cfg->nviews && n + 1 < max; i++)

@@ -27,6 +27,7 @@
 #include "vigil/metrics.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
+#include "vigil/playbook.h"
 #include "vigil/text.h"
 #include "vigil/timefmt.h"
 
@@ -150,9 +151,13 @@ static void draw_queue(tui *t)
              t->query_text,
              t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
     draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
-    int title_x = 56, lw = list_width(t);
+    /* TASKS (done/total) only where the titles keep room; the overview has it too */
+    int lw = list_width(t);
+    bool tasks_col = lw >= 96;
+    int title_x = tasks_col ? 63 : 56;
     attron(A_UNDERLINE);
-    mvaddstr(2, 0, "REF    SEV      STATUS      ASSIGNEE   AGE   SLA ALERTS");
+    mvaddstr(2, 0, tasks_col ? "REF    SEV      STATUS      ASSIGNEE   AGE   SLA ALERTS  TASKS"
+                             : "REF    SEV      STATUS      ASSIGNEE   AGE   SLA ALERTS");
     put_text(t, 2, title_x, lw - title_x, "TITLE", true);
     attroff(A_UNDERLINE);
     for (size_t i = 0; i < t->page.n && (int)i + 3 < t->rows - 1; i++) {
@@ -186,6 +191,14 @@ static void draw_queue(tui *t)
             attroff(A_BOLD | (t->color ? COLOR_PAIR(PAIR_CRIT) : 0));
         attron(sel);
         put_text(t, y, 49, 7, cnt, true);
+        vg_progress pr; /* done/total of the case's tasks (an index lookup per row) */
+        char tasks[16] = "-", tasksw[16];
+        vg_err perr = {0};
+        if (tasks_col && vg_case_progress(t->ws, c->id, &pr, &perr) == VG_OK && pr.all_total)
+            snprintf(tasks, sizeof tasks, "%d/%d", pr.all_done, pr.all_total);
+        snprintf(tasksw, sizeof tasksw, "%6s", tasks);
+        if (tasks_col)
+            put_text(t, y, 56, 7, tasksw, true);
         put_text(t, y, title_x, lw - title_x, c->title, true);
         attroff(sel);
     }
@@ -331,6 +344,7 @@ static void lines_free(tui *t)
     free(t->lines);
     t->lines = NULL;
     t->nlines = 0;
+    t->hl_line = 0;
 }
 
 static void add_line(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -368,6 +382,11 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "tags       %s", c->tags);
     add_line(t, "ATT&CK     %s", c->techniques);
     add_line(t, "alerts     %lld", (long long)c->alert_count);
+    vg_progress pr;
+    vg_err perr = {0};
+    if (vg_case_progress(t->ws, c->id, &pr, &perr) == VG_OK && pr.all_total)
+        add_line(t, "tasks      %d/%d done, %d mandatory left", pr.all_done, pr.all_total,
+                 pr.all_mandatory_left);
     vg_local_time(c->created_at, a, sizeof a);
     vg_local_time(c->updated_at, b, sizeof b);
     add_line(t, "created    %s by %s    updated %s", a, c->created_by, b);
@@ -421,37 +440,6 @@ static void tab_artifacts(tui *t, const vg_case *c)
     vg_artifacts_free(a, n);
 }
 
-static void tab_tasks(tui *t, const vg_case *c)
-{
-    int done = 0;
-    vg_task *k = NULL;
-    size_t n = 0;
-    vg_err err = {0};
-    if (vg_tasks_of_case(t->ws, c->id, &k, &n, &err) != VG_OK) {
-        add_line(t, "%s", err.msg);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        done += k[i].status == 2 || k[i].status == 3;
-    if (n)
-        add_line(t, "Progress %d/%zu", done, n);
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || k[i].phase != k[i - 1].phase) {
-            int pd = 0, pt = 0;
-            for (size_t j = i; j < n && k[j].phase == k[i].phase; j++, pt++)
-                pd += k[j].status == 2 || k[j].status == 3;
-            add_line(t, "%s %d/%d", vg_enum_name(&VG_PHASE, k[i].phase), pd, pt);
-        }
-        static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
-        add_line(t, "  %2zu %s %s", i + 1, box[k[i].status & 3], k[i].title);
-    }
-    if (!n)
-        add_line(t, "%s", "(no tasks)");
-    else
-        add_line(t, "%s", "(:done N ticks task N, :todo N unticks it)");
-    vg_tasks_free(k, n);
-}
-
 static void tab_notes(tui *t, const vg_case *c)
 {
     vg_note *nt = NULL;
@@ -479,7 +467,7 @@ static const struct tab {
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
     {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
-    {"Tasks", tab_tasks},       {"Notes", tab_notes},
+    {"Tasks", tui_tasks_build}, {"Notes", tab_notes},
 };
 #define NTABS ((int)(sizeof tabs / sizeof *tabs))
 
@@ -613,12 +601,27 @@ static void draw_lines(tui *t, int y0)
         if (i >= t->nlines)
             break;
         bool hit = t->search[0] && strcasestr(t->lines[i], t->search);
-        if (hit)
-            attron(A_BOLD | A_UNDERLINE);
-        put_text(t, y, 1, t->cols - 1, t->lines[i], false);
-        if (hit)
-            attroff(A_BOLD | A_UNDERLINE);
+        int sel = t->hl_line == (int)i + 1 ? A_REVERSE : 0; /* the Tasks tab's cursor */
+        if (hit || sel)
+            attron((hit ? A_BOLD | A_UNDERLINE : 0) | sel);
+        put_text(t, y, 1, t->cols - 1, t->lines[i], sel != 0);
+        if (hit || sel)
+            attroff(A_BOLD | A_UNDERLINE | sel);
     }
+}
+
+const char *tui_tab_name(const tui *t) { return t->view == VIEW_CASE ? tabs[t->tab].name : ""; }
+
+void tui_case_tab_named(tui *t, const char *name)
+{
+    for (int i = 0; i < NTABS; i++)
+        if (strcmp(tabs[i].name, name) == 0 && i != t->tab)
+            tui_case_tab(t, i - t->tab);
+}
+
+void tui_put_text(tui *t, int y, int x, int cols, const char *s, bool pad)
+{
+    put_text(t, y, x, cols, s, pad);
 }
 
 const char *tui_current_case(tui *t)
@@ -637,7 +640,9 @@ static void draw_case(tui *t)
         snprintf(crumbs, sizeof crumbs, " Queue > #%lld %s", (long long)c.ref, c.title);
         vg_case_clear(&c);
     }
-    draw_frame(t, crumbs, " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
+    draw_frame(t, crumbs, tui_tasks_active(t)
+                              ? " j/k move  Space tick  Enter fold  a playbook  Tab next tab  Esc back"
+                              : " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
     int x = 1;
     for (int i = 0; i < NTABS; i++) {
         char label[32];
@@ -872,6 +877,8 @@ static void draw(tui *t)
         draw_inbox(t);
     else
         draw_alert(t);
+    if (t->picker && t->view == VIEW_CASE)
+        tui_picker_draw(t);
     if (t->help)
         draw_help(t);
     refresh();
@@ -1098,7 +1105,13 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         }
         char name[32];
         binding_name(k, ch, name, sizeof name);
-        const char *cmd = name[0] ? tui_binding(name) : NULL;
+        if (t.picker) { /* the playbook picker takes every key while open */
+            tui_picker_key(&t, name);
+            continue;
+        }
+        const char *cmd = name[0] ? tui_tasks_binding(&t, name) : NULL;
+        if (!cmd && name[0])
+            cmd = tui_binding(name);
         if (cmd)
             tui_dispatch(&t, cmd);
     }
@@ -1110,5 +1123,6 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     inbox_free(&t);
     free(t.marked);
     lines_free(&t);
+    tui_tasks_free(&t);
     return 0;
 }

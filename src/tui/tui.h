@@ -35,6 +35,7 @@ typedef struct tui_config {
     double start_s; /* monotonic seconds when the process started (for VIGIL_TUI_TRACE) */
     int64_t sla_ms[5]; /* time to resolve by severity (info..critical); 0: none */
     bool sla_set;      /* sla_ms holds the config's values, not the defaults */
+    const char *playbooks; /* the playbook library's directory (NULL: none) */
 } tui_config;
 
 typedef struct tui {
@@ -76,6 +77,15 @@ typedef struct tui {
     size_t nlines;
     int scroll;
     char search[128];   /* text searched in a text view (/ there), for n and N */
+    /* the Tasks tab and the playbook picker (tasks.c) */
+    int hl_line;        /* 1 + the line of a text view drawn selected; 0: none */
+    int task_row;       /* the selected row of the Tasks tab (a phase or a task) */
+    int *task_rows;     /* each row: a task's index, or -1 - phase for a phase */
+    size_t ntask_rows;
+    int task_line0;     /* the line of row 0 */
+    unsigned folded;    /* folded phases, a bit per VG_PHASE index */
+    vg_id task_case;    /* the case they belong to (another case starts afresh) */
+    struct tui_picker *picker; /* open over the case when not NULL */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -125,5 +135,26 @@ char *tui_edit_text(tui *t);
 /* The id of row n (1-based, as numbered) of the open case's timeline, whether it is
  * starred and whether it is an alert (else an event); false when there is none. */
 bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert);
+/* The open case's tab ("" outside a case); switch to the tab named name. */
+const char *tui_tab_name(const tui *t);
+void tui_case_tab_named(tui *t, const char *name);
+/* Draw data text at (y, x), made safe and cut to cols columns. */
+void tui_put_text(tui *t, int y, int x, int cols, const char *s, bool pad);
+
+/* tasks.c: the Tasks tab (phases with progress bars, folding, a cursor, Space
+ * ticks) and the playbook picker with its preview; writes go through the door. */
+
+void tui_tasks_build(tui *t, const vg_case *c);
+bool tui_tasks_active(const tui *t);        /* the Tasks tab is showing */
+void tui_tasks_move(tui *t, int delta);
+int tui_task_toggle(tui *t);                /* tick/untick the task, fold a phase */
+int tui_task_fold(tui *t);
+/* The key bindings of the Tasks tab (Space, Enter, a), before the global ones. */
+const char *tui_tasks_binding(const tui *t, const char *key);
+/* Open the picker over the current case, or apply the playbook named id. */
+int tui_playbook(tui *t, const char *id);
+void tui_picker_key(tui *t, const char *key); /* the picker takes every key */
+void tui_picker_draw(tui *t);
+void tui_tasks_free(tui *t);
 
 #endif
