@@ -58,8 +58,11 @@ typedef struct vg_playbook {
 void vg_playbook_clear(vg_playbook *p);
 void vg_playbooks_free(vg_playbook *p, size_t n);
 
-/* Is s shaped like an ATT&CK technique id (T1234 or T1234.001)? */
-bool vg_technique_shaped(const char *s);
+/* Every technique of p is in the ATT&CK table a; else an error naming where, the
+ * field and the id. (Parsing checks only that ids are shaped like T1234[.001].) */
+struct vg_attack;
+VG_WUR vg_rc vg_playbook_check_attack(const vg_playbook *p, const struct vg_attack *a,
+                                      const char *where, vg_err *err);
 
 /* Parse and validate a playbook from JSON text of len bytes; `where` names the
  * source in messages (a file name). On success *out is filled (vg_playbook_clear);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "vigil/attack.h"
 #include "paths.h"
 #include "vigil/buf.h"
 #include "vigil/json.h"
@@ -105,6 +106,18 @@ static int ws_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, in
 
 /* ---- lint, ls, show ------------------------------------------------------------------ */
 
+/* A playbook's techniques against the ATT&CK table in use; EXIT_OK or the error. */
+static int check_attack(cli *c, const vg_playbook *p, const char *where)
+{
+    vg_attack *a = NULL;
+    int rc = cli_attack(c, &a);
+    vg_err err = {0};
+    if (rc == EXIT_OK && vg_playbook_check_attack(p, a, where, &err) != VG_OK)
+        rc = cli_fail(c, &err);
+    vg_attack_free(a);
+    return rc;
+}
+
 int cmd_pb_lint(cli *c, int argc, char **argv)
 {
     char *pos[256];
@@ -119,6 +132,11 @@ int cmd_pb_lint(cli *c, int argc, char **argv)
         vg_err err = {0};
         if (vg_playbook_load(pos[i], &p, &err) != VG_OK) {
             cli_fail(c, &err);
+            bad++;
+            continue;
+        }
+        if (check_attack(c, &p, pos[i]) != EXIT_OK) {
+            vg_playbook_clear(&p);
             bad++;
             continue;
         }
@@ -371,6 +389,8 @@ int cmd_pb_import(cli *c, int argc, char **argv)
             rc = import_pack(c, pos[i], b.data, b.len, unsigned_ok, replace);
         } else if (vg_playbook_parse(vg_buf_str(&b), b.len, pos[i], &p, &err) != VG_OK) {
             rc = cli_fail(c, &err);
+        } else if ((rc = check_attack(c, &p, pos[i]))) {
+            vg_playbook_clear(&p);
         } else {
             char real[PATH_MAX], origin[PATH_MAX + 8];
             snprintf(origin, sizeof origin, "file %s", realpath(pos[i], real) ? real : pos[i]);
@@ -457,6 +477,11 @@ int cmd_pb_edit(cli *c, int argc, char **argv)
         char more[PATH_MAX + 128];
         snprintf(more, sizeof more, "; the old version of %s is kept (your edit: %s)", old.id, path);
         rc = fail_more(c, &err, more);
+    } else if (check_attack(c, &neu, path) != EXIT_OK) {
+        fprintf(stderr, "vigil: playbook edit: the old version of %s is kept (your edit: %s)\n",
+                old.id, path);
+        rc = EXIT_FAIL;
+        vg_playbook_clear(&neu);
     } else if (strcmp(neu.id, old.id) != 0) {
         rc = cli_error(c, "the id changed from '%s' to '%s'; an edit keeps the id (import the file"
                           " as a new playbook instead: %s)", old.id, neu.id, path);

@@ -16,6 +16,8 @@
 #include "vigil/buf.h"
 #include "vigil/json.h"
 #include "vigil/playbook.h"
+
+#include "vigil/attack.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
 
@@ -54,29 +56,23 @@ void vg_playbooks_free(vg_playbook *p, size_t n)
     free(p);
 }
 
-bool vg_technique_shaped(const char *s)
+vg_rc vg_playbook_check_attack(const vg_playbook *p, const vg_attack *a, const char *where,
+                               vg_err *err)
 {
-    if (s[0] != 'T')
-        return false;
-    for (int i = 1; i <= 4; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    if (s[5] == '\0')
-        return true;
-    if (s[5] != '.')
-        return false;
-    for (int i = 6; i <= 8; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return s[9] == '\0';
+    for (size_t i = 0; i < p->ntechniques; i++)
+        if (!vg_attack_known(a, p->techniques[i]))
+            return vg_fail(err, VG_EINVAL, "%s: techniques[%zu]: '%s' is not in the ATT&CK table"
+                                           " (version %s)", where, i, p->techniques[i],
+                           vg_attack_version(a));
+    return VG_OK;
 }
 
-/* The one place a technique id is checked. Today: the ATT&CK shape. When the
- * ATT&CK table (include/vigil/attack.h) lands, look id up here as well and refuse
- * one the table does not know, with the same message form. */
+/* The one place a technique id's shape is checked. Whether the ATT&CK table knows
+ * it is vg_playbook_check_attack's, for the frontends that load the table: an op
+ * from another replica must not be refused for a table that is older here. */
 static vg_rc check_technique(const char *where, const char *field, const char *id, vg_err *err)
 {
-    if (!vg_technique_shaped(id))
+    if (!vg_attack_id_valid(id))
         return vg_fail(err, VG_EINVAL,
                        "%s: %s: '%.40s' is not an ATT&CK technique id (T1234 or T1234.001)", where,
                        field, id);
