@@ -3,6 +3,7 @@
 # working directory, removed on exit), points HOME and the XDG directories into
 # it, and defines the checks. End the script with `finish`.
 set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd) # the source tree
 VIGIL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-cli-XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -10,6 +11,11 @@ cd "$T" || exit 1
 export HOME="$T/home" XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state"
 export LC_ALL=C.UTF-8 TZ=UTC
 unset VIGIL_DB
+# The files vigil ships (data/, playbooks/) from this tree, laid out as installed.
+mkdir -p "$T/share"
+for f in "$SRC"/data/*; do ln -s "$f" "$T/share/"; done
+ln -s "$SRC/playbooks" "$T/share/playbooks"
+export VIGIL_DATA_DIR="$T/share"
 mkdir -p "$HOME"
 pass=0 fail=0
 

@@ -3,6 +3,7 @@
 # server (its own socket, killed on exit), points HOME and the XDG directories into
 # it, and defines the checks. Start vigil in a session named "v"; end with `finish`.
 set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd) # the source tree
 VIGIL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-tui-XXXXXX")
 SOCK="$T/tmux.sock"
@@ -11,6 +12,11 @@ trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 1
 export HOME="$T" XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state"
 export LC_ALL=C.UTF-8 TZ=UTC TERM=xterm-256color
+# The files vigil ships (data/, playbooks/) from this tree, laid out as installed.
+mkdir -p "$T/share"
+for f in "$SRC"/data/*; do ln -s "$f" "$T/share/"; done
+ln -s "$SRC/playbooks" "$T/share/playbooks"
+export VIGIL_DATA_DIR="$T/share"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); printf 'FAIL %s\n' "$*"; tm capture-pane -p -t v | sed 's/^/  | /'; }
