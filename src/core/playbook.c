@@ -72,7 +72,7 @@ vg_rc vg_playbook_check_attack(const vg_playbook *p, const vg_attack *a, const c
  * from another replica must not be refused for a table that is older here. */
 static vg_rc check_technique(const char *where, const char *field, const char *id, vg_err *err)
 {
-    if (!vg_attack_id_valid(id))
+    if (id[0] != 'T' || !vg_attack_id_valid(id)) /* upper-case T, as ATT&CK writes it */
         return vg_fail(err, VG_EINVAL,
                        "%s: %s: '%.40s' is not an ATT&CK technique id (T1234 or T1234.001)", where,
                        field, id);
