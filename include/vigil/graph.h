@@ -181,6 +181,14 @@ void vg_glayout_free(vg_glayout *l);
  * into a fresh string. */
 char *vg_glayout_row(const vg_glayout *l, int y);
 
+/* The line glyph of cell (x, y) (" " where no line passes; labels are not glyphs). */
+const char *vg_glayout_glyph(const vg_glayout *l, int x, int y);
+
+/* Every case holding a value (type, value), by ref: "an artifact shows every case
+ * it is on". Rows as vg_related_list's. */
+VG_WUR vg_rc vg_value_cases(vg_ws *ws, int type, const char *value, vg_related **items,
+                            size_t *n, vg_err *err);
+
 /* Edge crossings between adjacent ranks for the given per-node rank and order. */
 int64_t vg_graph_crossings(const vg_graph *g, const int *rank, const int *order);
 

@@ -701,21 +701,11 @@ vg_rc vg_graph_build(vg_ws *ws, const vg_graph_opts *opts, vg_graph *out, vg_err
 
 /* ---- related cases ------------------------------------------------------------ */
 
-vg_rc vg_related_list(vg_ws *ws, const char *case_id, vg_related **items, size_t *n,
-                      vg_err *err)
+/* Read rows (case id, ref, title, severity, status, type, value) of a prepared
+ * and bound statement, which it finalizes. */
+static vg_rc related_rows(vg_ws *ws, sqlite3_stmt *st, vg_related **items, size_t *n,
+                          vg_err *err)
 {
-    static const char *const sql =
-        "SELECT c.id, c.ref, c.title, c.severity, c.status, b.type, b.value"
-        " FROM artifacts a JOIN artifacts b ON b.type = a.type AND b.value = a.value"
-        "  AND b.case_id <> a.case_id AND b.removed = 0"
-        " JOIN cases c ON c.id = b.case_id"
-        " WHERE a.case_id = ? AND a.removed = 0 ORDER BY c.ref, b.type, b.value";
-    sqlite3_stmt *st = NULL;
-    *items = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return ws_dberr(ws, err, "finding related cases");
-    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
     size_t cap = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -735,6 +725,41 @@ vg_rc vg_related_list(vg_ws *ws, const char *case_id, vg_related **items, size_t
     vg_rc rc = s == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "finding related cases");
     sqlite3_finalize(st);
     return rc;
+}
+
+vg_rc vg_related_list(vg_ws *ws, const char *case_id, vg_related **items, size_t *n,
+                      vg_err *err)
+{
+    static const char *const sql =
+        "SELECT c.id, c.ref, c.title, c.severity, c.status, b.type, b.value"
+        " FROM artifacts a JOIN artifacts b ON b.type = a.type AND b.value = a.value"
+        "  AND b.case_id <> a.case_id AND b.removed = 0"
+        " JOIN cases c ON c.id = b.case_id"
+        " WHERE a.case_id = ? AND a.removed = 0 ORDER BY c.ref, b.type, b.value";
+    sqlite3_stmt *st = NULL;
+    *items = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "finding related cases");
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    return related_rows(ws, st, items, n, err);
+}
+
+vg_rc vg_value_cases(vg_ws *ws, int type, const char *value, vg_related **items, size_t *n,
+                     vg_err *err)
+{
+    static const char *const sql =
+        "SELECT c.id, c.ref, c.title, c.severity, c.status, a.type, a.value"
+        " FROM artifacts a JOIN cases c ON c.id = a.case_id"
+        " WHERE a.type = ? AND a.value = ? AND a.removed = 0 ORDER BY c.ref";
+    sqlite3_stmt *st = NULL;
+    *items = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "finding the cases holding a value");
+    sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, type), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    return related_rows(ws, st, items, n, err);
 }
 
 void vg_related_free(vg_related *r, size_t n)

@@ -768,6 +768,20 @@ static const char *const ASCII_BOX[16] = {
     " ", "|", "-", "+", "|", "|", "+", "+", "-", "+", "-", "+", "+", "+", "+", "+",
 };
 
+const char *vg_glayout_glyph(const vg_glayout *l, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= l->width || y >= l->height)
+        return " ";
+    size_t c = (size_t)y * (size_t)l->width + (size_t)x;
+    int d = l->dirs[c];
+    bool dashed = (l->attr[c] & VG_GCELL_BRIDGE) && !(l->attr[c] & VG_GCELL_SOLID);
+    if (dashed && (d == (D_E | D_W) || d == D_E || d == D_W))
+        return l->ascii ? "." : "┄";
+    if (dashed && (d == (D_N | D_S) || d == D_N || d == D_S))
+        return l->ascii ? ":" : "┆";
+    return (l->ascii ? ASCII_BOX : BOX)[d];
+}
+
 char *vg_glayout_row(const vg_glayout *l, int y)
 {
     size_t cap = (size_t)l->width * 4 + 8;
@@ -792,14 +806,8 @@ char *vg_glayout_row(const vg_glayout *l, int y)
             x = lb->col + lb->width;
             continue;
         }
+        s = vg_glayout_glyph(l, x, y);
         int d = l->dirs[c];
-        bool dashed = (l->attr[c] & VG_GCELL_BRIDGE) && !(l->attr[c] & VG_GCELL_SOLID);
-        if (dashed && (d == (D_E | D_W) || d == D_E || d == D_W))
-            s = l->ascii ? "." : "┄";
-        else if (dashed && (d == (D_N | D_S) || d == D_N || d == D_S))
-            s = l->ascii ? ":" : "┆";
-        else
-            s = (l->ascii ? ASCII_BOX : BOX)[d];
         size_t sl = strlen(s);
         memcpy(p, s, sl);
         p += sl;

@@ -473,15 +473,26 @@ static void tab_notes(tui *t, const vg_case *c)
     vg_notes_free(nt, n);
 }
 
-/* The case tabs. Later issues add Graph, Copilot and Ledger here. */
+/* The Graph tab is the graph view (graph_view.c) drawn under the tab strip. */
+static void tab_graph(tui *t, const vg_case *c) { tui_graph_open(t, c->id); }
+
+/* The case tabs. Later issues add Copilot and Ledger here. */
 static const struct tab {
     const char *name;
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
     {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
-    {"Tasks", tab_tasks},       {"Notes", tab_notes},
+    {"Tasks", tab_tasks},       {"Notes", tab_notes},     {"Graph", tab_graph},
 };
 #define NTABS ((int)(sizeof tabs / sizeof *tabs))
+
+int tui_graph_tab(void)
+{
+    int i = 0;
+    while (i < NTABS - 1 && tabs[i].build != tab_graph)
+        i++;
+    return i;
+}
 
 void tui_case_open(tui *t, const char *case_id)
 {
@@ -638,6 +649,14 @@ static void draw_case(tui *t)
         vg_case_clear(&c);
     }
     draw_frame(t, crumbs, " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
+    tui_draw_tabs(t);
+    draw_lines(t, 3);
+}
+
+void tui_frame(tui *t, const char *crumbs, const char *keys) { draw_frame(t, crumbs, keys); }
+
+void tui_draw_tabs(tui *t)
+{
     int x = 1;
     for (int i = 0; i < NTABS; i++) {
         char label[32];
@@ -649,7 +668,6 @@ static void draw_case(tui *t)
             attroff(A_REVERSE);
         x += (int)strlen(label) + 1;
     }
-    draw_lines(t, 3);
 }
 
 void tui_dash_open(tui *t)
@@ -870,6 +888,8 @@ static void draw(tui *t)
         draw_dash(t);
     else if (t->view == VIEW_INBOX)
         draw_inbox(t);
+    else if (t->view == VIEW_GRAPH)
+        tui_graph_draw(t);
     else
         draw_alert(t);
     if (t->help)
@@ -1110,5 +1130,6 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     inbox_free(&t);
     free(t.marked);
     lines_free(&t);
+    tui_graph_close(&t);
     return 0;
 }

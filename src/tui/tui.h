@@ -15,7 +15,7 @@
 #include "vigil/query.h"
 #include "vigil/ws.h"
 
-typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT } tui_view;
+typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT, VIEW_GRAPH } tui_view;
 
 enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
 
@@ -76,6 +76,7 @@ typedef struct tui {
     size_t nlines;
     int scroll;
     char search[128];   /* text searched in a text view (/ there), for n and N */
+    struct tui_graph *graph; /* the graph view's state (graph_view.c), NULL until opened */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -125,5 +126,20 @@ char *tui_edit_text(tui *t);
 /* The id of row n (1-based, as numbered) of the open case's timeline, whether it is
  * starred and whether it is an alert (else an event); false when there is none. */
 bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert);
+
+/* tui.c, for the graph view: the header, breadcrumbs and status line; the case tabs */
+void tui_frame(tui *t, const char *crumbs, const char *keys);
+void tui_draw_tabs(tui *t);
+/* The case tab index of the Graph tab. */
+int tui_graph_tab(void);
+
+/* graph_view.c: the investigation graph of a case (its Graph tab) or of the whole
+ * workspace (case_id NULL). */
+void tui_graph_open(tui *t, const char *case_id);
+void tui_graph_draw(tui *t);
+/* Run a command in the graph view: 1 handled (result in t->msg), 0 not a graph
+ * command (the caller runs it as usual). */
+int tui_graph_command(tui *t, int argc, char **argv);
+void tui_graph_close(tui *t);
 
 #endif
