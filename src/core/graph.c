@@ -229,7 +229,6 @@ typedef struct build {
     int *dist;       /* per node: hops from the roots */
     size_t dist_cap;
     int max_nodes;
-    size_t cut_from, cut_to; /* case nodes [from, to) whose values did not fit: left out */
     sqlite3_stmt *st[Q__N];     /* prepared once per build, by the SQL below */
     vg_err *err;
 } build;
@@ -459,36 +458,24 @@ static vg_rc build_all(build *b)
     vg_rc rc = bstmt(b, Q_ALL, sql, &st);
     if (rc)
         return rc;
-    /* Case rows first (one pass over the cases), values after: a statement stays
-     * open across the value queries otherwise. */
     int s;
-    size_t first = b->g->n;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int sev = sqlite3_column_int(st, 3);
         int status = vg_enum_parse(&VG_STATUS, (const char *)sqlite3_column_text(st, 4));
         if (!case_passes(b->o, sev, status, sqlite3_column_int64(st, 5)))
             continue;
-        bool added;
-        case_node(b, st, 0, 0, &added);
-        if ((int)(b->g->n - first) >= b->max_nodes) {
-            b->g->truncated = true;
+        if (full(b))
             break;
-        }
+        bool added;
+        int ci = case_node(b, st, 0, 0, &added);
+        if ((rc = load_values(b, ci, 1)))
+            break;
     }
     sqlite3_reset(st);
+    if (rc)
+        return rc;
     if (s != SQLITE_DONE && s != SQLITE_ROW)
         return ws_dberr(b->ws, b->err, "listing cases for the graph");
-    size_t ncases = b->g->n;
-    for (size_t i = 0; i < ncases; i++) {
-        if (full(b)) {
-            /* Cases whose values did not fit are left out, not shown bare. */
-            b->cut_from = i;
-            b->cut_to = ncases;
-            break;
-        }
-        if ((rc = load_values(b, (int)i, 1)))
-            return rc;
-    }
     return VG_OK;
 }
 
@@ -687,7 +674,7 @@ vg_rc vg_graph_build(vg_ws *ws, const vg_graph_opts *opts, vg_graph *out, vg_err
     count_cases(out);
     bool *keep = vg_xmalloc((out->n + 1) * sizeof *keep);
     for (size_t i = 0; i < out->n; i++)
-        keep[i] = i < b.cut_from || i >= b.cut_to;
+        keep[i] = true;
     if (opts->connected_only)
         keep_connected(out, keep);
     int limit = opts->collapse < 0 ? VG_GRAPH_DEFAULT_COLLAPSE : opts->collapse;

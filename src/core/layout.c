@@ -306,22 +306,33 @@ static int nb_pos(const lay *L, int u, int side, int *out)
     return n;
 }
 
-/* Swap neighbours in each rank while that removes crossings. */
-static void transpose(lay *L, int *buf)
+/* Swap neighbours in each rank while that removes crossings. The sorted places of
+ * a node's neighbours in the ranks beside it do not change while its own rank is
+ * being transposed, so they are gathered once per rank (into buf, by node: side 0
+ * the rank before, 1 the rank after). */
+static void transpose(lay *L, int *buf, int *off, int *cnt)
 {
     for (int pass = 0; pass < 4; pass++) {
         bool improved = false;
         for (int r = 0; r < L->nranks; r++) {
+            int at = 0;
+            for (int i = 0; i < L->lsize[r]; i++) {
+                int u = L->layer[r][i];
+                for (int side = 0; side < 2; side++) {
+                    int k = u * 2 + side;
+                    off[k] = at;
+                    cnt[k] = nb_pos(L, u, r - 1 + 2 * side, buf + at);
+                    at += cnt[k];
+                }
+            }
             for (int i = 0; i + 1 < L->lsize[r]; i++) {
                 int u = L->layer[r][i], v = L->layer[r][i + 1];
                 if (L->comp[u] != L->comp[v])
                     continue;
                 int64_t keep = 0, swap = 0;
-                for (int side = r - 1; side <= r + 1; side += 2) {
-                    if (side < 0 || side >= L->nranks)
-                        continue;
-                    int *pu = buf, nu = nb_pos(L, u, side, pu);
-                    int *pv = buf + nu, nv = nb_pos(L, v, side, pv);
+                for (int side = 0; side < 2; side++) {
+                    const int *pu = buf + off[u * 2 + side], *pv = buf + off[v * 2 + side];
+                    int nu = cnt[u * 2 + side], nv = cnt[v * 2 + side];
                     keep += pair_cross(pu, nu, pv, nv);
                     swap += pair_cross(pv, nv, pu, nu);
                 }
@@ -343,12 +354,9 @@ static void reduce_crossings(lay *L)
 {
     int n = L->n;
     int *best = vg_xmalloc((size_t)(n + 1) * sizeof *best);
-    int maxdeg = 0;
-    for (int i = 0; i < n; i++)
-        if (L->a.start[i + 1] - L->a.start[i] > maxdeg)
-            maxdeg = L->a.start[i + 1] - L->a.start[i];
-    int *buf = vg_xmalloc((size_t)(2 * maxdeg + 2) * sizeof *buf);
-    transpose(L, buf);
+    int *buf = vg_xmalloc((2 * L->g->ne + 1) * sizeof *buf);
+    int *off = vg_xmalloc((size_t)(2 * n + 1) * sizeof *off), *cnt = vg_xmalloc((size_t)(2 * n + 1) * sizeof *cnt);
+    transpose(L, buf, off, cnt);
     int64_t best_c = count_all(L);
     memcpy(best, L->pos, (size_t)n * sizeof *best);
     for (int it = 0, stall = 0; it < 24 && best_c > 0 && stall < 4; it++) {
@@ -358,7 +366,7 @@ static void reduce_crossings(lay *L)
         else
             for (int r = L->nranks - 2; r >= 0; r--)
                 order_rank(L, r, r + 1);
-        transpose(L, buf);
+        transpose(L, buf, off, cnt);
         int64_t c = count_all(L);
         if (c < best_c) {
             best_c = c;
@@ -373,6 +381,8 @@ static void reduce_crossings(lay *L)
         L->layer[L->rank[i]][L->pos[i]] = i;
     free(best);
     free(buf);
+    free(off);
+    free(cnt);
 }
 
 /* ---- rows ------------------------------------------------------------------------ */
