@@ -341,7 +341,8 @@ const command cli_commands[] = {
      "the dashboard: opened and closed per day, MTTA and MTTR, severity x status, aging,"
      " most shared artifacts", NULL, cmd_dash},
     {"graph", "[REF...] [--depth N] [--type T] [--severity S] [--status S] [--since W] [--until W]"
-              " [--connected] [--collapse N] [--expand REF] [--max-nodes N] [--ascii] [--dot] [--json]",
+              " [--connected] [--collapse N] [--expand REF] [--max-nodes N] [--label-width N] [--ascii]"
+              " [--dot] [--json]",
      "the investigation graph: cases, their artifacts and the bridges between them",
      "  With REFs: those cases and their neighbourhood to --depth hops (default 2: their\n"
      "  values and the cases sharing them); without: every case (filtered). Dashed lines\n"
