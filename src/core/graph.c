@@ -361,11 +361,8 @@ static vg_rc load_values(build *b, int ci, int d)
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    static int host_t = -1, user_t = -1;
-    if (host_t < 0) {
-        host_t = vg_enum_parse(&VG_ARTIFACT_TYPE, "hostname");
-        user_t = vg_enum_parse(&VG_ARTIFACT_TYPE, "user");
-    }
+    int host_t = vg_enum_parse(&VG_ARTIFACT_TYPE, "hostname");
+    int user_t = vg_enum_parse(&VG_ARTIFACT_TYPE, "user");
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         for (int k = 0; k < 2; k++) {
             const char *v = (const char *)sqlite3_column_text(st, k);
