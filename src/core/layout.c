@@ -19,11 +19,12 @@
  *     the least-squares fit to the mean row of the neighbours under the order and
  *     one-row separation constraints, solved exactly by pool-adjacent-violators;
  *     sweeps alternate down and up. This keeps edges short and mostly straight.
- *  4. Routing. Between two rank columns, the edges leaving one node (solid and
- *     bridge edges separately) share one vertical track; tracks are given out by
- *     interval first-fit so no two overlap. Each cell records the directions of
- *     the lines through it and becomes the box-drawing character for them (ASCII
- *     with --ascii); bridge edges are dashed.
+ *  4. Routing. Between two rank columns, the edges leaving one node share one
+ *     vertical track (a fan); overlapping fans get different tracks, ordered so
+ *     that fans going up and down do not cut each other's lines (net_key), by
+ *     first fit where a cluster of fans is large. Each cell records the
+ *     directions of the lines through it and becomes the box-drawing character
+ *     for them (ASCII with --ascii); a cell only bridge edges pass is dashed.
  *
  * Everything iterates in node-index order with stable tie-breaks, so the same graph
  * gives the same drawing.
@@ -571,8 +572,7 @@ static void route_edge(vg_glayout *l, const vg_graph *g, size_t e, bool hot)
 }
 
 typedef struct net {
-    int src, lo, hi;
-    bool bridge;
+    int src, src_row, lo, hi;
 } net;
 
 static int cmp_net(const void *x, const void *y)
@@ -582,28 +582,84 @@ static int cmp_net(const void *x, const void *y)
         return (a->lo > b->lo) - (a->lo < b->lo);
     if (a->hi != b->hi)
         return (a->hi > b->hi) - (a->hi < b->hi);
-    if (a->src != b->src)
-        return (a->src > b->src) - (a->src < b->src);
-    return (int)a->bridge - (int)b->bridge;
+    return (a->src > b->src) - (a->src < b->src);
 }
 
-/* Give each net with a vertical part a track in channel r (first fit); returns the
- * number of tracks. track_of[k] is the track of nets[k]. */
+/* Left-to-right place of a net among those it overlaps. A horizontal line crosses
+ * every vertical it passes, so: nets going up (source below the middle of their
+ * span) go left of nets going down; going down, the higher the source the further
+ * right; going up, the higher the source the further left. Two such nets then
+ * never cross each other's lines. */
+static double net_key(const net *n)
+{
+    bool down = 2 * n->src_row <= n->lo + n->hi;
+    return down ? 1e7 - n->src_row : n->src_row - 1e7;
+}
+
+static const net *key_nets;
+
+static int cmp_net_key(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    double ka = net_key(&key_nets[a]), kb = net_key(&key_nets[b]);
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+/* Give each net with a vertical part a track in channel r; returns the number of
+ * tracks. track_of[k] is the track of nets[k] (nets are sorted by span). Nets that
+ * overlap, directly or through others, form a cluster; a cluster of up to 64 nets
+ * is placed in net_key order (each right of every earlier net it overlaps), a
+ * bigger one by first fit, which is linear. */
 static int assign_tracks(net *nets, int nn, int *track_of)
 {
     qsort(nets, (size_t)nn, sizeof *nets, cmp_net);
     int ntracks = 0;
     int *last = vg_xmalloc((size_t)(nn + 1) * sizeof *last);
-    for (int k = 0; k < nn; k++) {
-        int t = 0;
-        while (t < ntracks && last[t] >= nets[k].lo)
-            t++;
-        if (t == ntracks)
-            ntracks++;
-        last[t] = nets[k].hi;
-        track_of[k] = t;
+    int *idx = vg_xmalloc((size_t)(nn + 1) * sizeof *idx);
+    for (int i = 0; i < nn;) {
+        int j = i, reach = nets[i].hi;
+        while (j + 1 < nn && nets[j + 1].lo <= reach) {
+            j++;
+            if (nets[j].hi > reach)
+                reach = nets[j].hi;
+        }
+        int m = j - i + 1, used = 0;
+        if (m <= 64) {
+            for (int k = 0; k < m; k++)
+                idx[k] = i + k;
+            key_nets = nets;
+            qsort(idx, (size_t)m, sizeof *idx, cmp_net_key);
+            key_nets = NULL;
+            for (int k = 0; k < m; k++) {
+                int t = 0, a = idx[k];
+                for (int p = 0; p < k; p++) {
+                    int b = idx[p];
+                    if (nets[a].lo <= nets[b].hi && nets[b].lo <= nets[a].hi && track_of[b] + 1 > t)
+                        t = track_of[b] + 1;
+                }
+                track_of[a] = t;
+                if (t + 1 > used)
+                    used = t + 1;
+            }
+        } else {
+            for (int k = i; k <= j; k++) {
+                int t = 0;
+                while (t < used && last[t] >= nets[k].lo)
+                    t++;
+                if (t == used)
+                    used++;
+                last[t] = nets[k].hi;
+                track_of[k] = t;
+            }
+        }
+        if (used > ntracks)
+            ntracks = used;
+        i = j + 1;
     }
     free(last);
+    free(idx);
     return ntracks;
 }
 
@@ -655,8 +711,7 @@ void vg_graph_layout(const vg_graph *g, const vg_layout_opts *opts, vg_glayout *
             rank_w[out->rank[i]] = out->labels[i].width;
     }
 
-    /* Nets and tracks per channel: the edges leaving a node toward the next rank,
-     * solid and bridge apart. */
+    /* Nets and tracks per channel: the edges leaving a node toward the next rank. */
     net *nets = vg_xmalloc((size_t)(2 * n + 1) * sizeof *nets);
     int *track_of = vg_xmalloc((size_t)(2 * n + 1) * sizeof *track_of);
     int *net_of = vg_xmalloc((size_t)(2 * n + 1) * sizeof *net_of); /* by src*2+bridge */
@@ -672,10 +727,10 @@ void vg_graph_layout(const vg_graph *g, const vg_layout_opts *opts, vg_glayout *
                 u = g->edges[e].b, v = g->edges[e].a;
             if (out->rank[u] != r)
                 continue;
-            int key = u * 2 + g->edges[e].bridge;
+            int key = u * 2; /* one net per source: its solid and bridge edges share a track */
             if (net_of[key] < 0) {
                 net_of[key] = nn;
-                nets[nn++] = (net){u, out->row[u], out->row[u], g->edges[e].bridge};
+                nets[nn++] = (net){u, out->row[u], out->row[u], out->row[u]};
             }
             net *t = &nets[net_of[key]];
             if (out->row[v] < t->lo)
@@ -694,13 +749,13 @@ void vg_graph_layout(const vg_graph *g, const vg_layout_opts *opts, vg_glayout *
         for (int i = 0; i < 2 * n; i++)
             net_of[i] = -1;
         for (int k = 0; k < nv; k++)
-            net_of[nets[k].src * 2 + nets[k].bridge] = chan_x[r] + track_of[k];
+            net_of[nets[k].src * 2] = chan_x[r] + track_of[k];
         for (size_t e = 0; e < g->ne; e++) {
             int u = g->edges[e].a, v = g->edges[e].b;
             if (out->rank[v] < out->rank[u])
                 u = g->edges[e].b, v = g->edges[e].a;
             if (out->rank[u] == r)
-                out->edge_track[e] = net_of[u * 2 + g->edges[e].bridge];
+                out->edge_track[e] = net_of[u * 2];
         }
     }
 
