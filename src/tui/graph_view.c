@@ -274,9 +274,9 @@ void tui_graph_draw(tui *t)
             if (li >= 0) {
                 const vg_glabel *lb = &l->labels[li];
                 const vg_gnode *n = &gv->g.nodes[li];
-                int attr = li == gv->sel ? A_REVERSE | A_BOLD
-                           : n->kind == VG_GNODE_CASE ? (n->severity >= VG_SEV_HIGH ? A_BOLD : 0)
-                           : n->kind == VG_GNODE_MORE ? A_DIM
+                int attr = li == gv->sel ? (int)(A_REVERSE | A_BOLD)
+                           : n->kind == VG_GNODE_CASE ? tui_sev_attr(t, n->severity)
+                           : n->kind == VG_GNODE_MORE ? (int)A_DIM
                                                       : 0;
                 const char *s = skip_cols(lb->text, gx - lb->col);
                 int room = t->cols - sx, width = lb->col + lb->width - gx;

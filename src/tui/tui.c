@@ -654,6 +654,7 @@ static void draw_case(tui *t)
 }
 
 void tui_frame(tui *t, const char *crumbs, const char *keys) { draw_frame(t, crumbs, keys); }
+int tui_sev_attr(const tui *t, int sev) { return sev_attr(t, sev); }
 
 void tui_draw_tabs(tui *t)
 {

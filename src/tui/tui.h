@@ -129,6 +129,7 @@ bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert);
 
 /* tui.c, for the graph view: the header, breadcrumbs and status line; the case tabs */
 void tui_frame(tui *t, const char *crumbs, const char *keys);
+int tui_sev_attr(const tui *t, int sev); /* a severity's colour and weight */
 void tui_draw_tabs(tui *t);
 /* The case tab index of the Graph tab. */
 int tui_graph_tab(void);

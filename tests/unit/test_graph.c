@@ -126,6 +126,12 @@ static void test_bridges(void **state)
     assert_string_equal(r[0].case_id, w->b);
     assert_string_equal(r[0].value, "evil.example");
     vg_related_free(r, n);
+    /* every case a value is on */
+    assert_int_equal(vg_value_cases(w->f->ws, type_of("domain"), "evil.example", &r, &n, &err), VG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(r[0].case_id, w->a);
+    assert_string_equal(r[1].case_id, w->b);
+    vg_related_free(r, n);
 }
 
 static void test_depth(void **state)
