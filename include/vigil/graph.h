@@ -88,7 +88,8 @@ typedef struct vg_graph_opts {
                                  this many; 0 = never; < 0 means the default (10) */
     const char *const *expand; /* case ids whose values are never folded */
     size_t nexpand;
-    int max_nodes;            /* stop adding cases past this many nodes; <= 0: 5000 */
+    int max_nodes;            /* stop adding cases past this many nodes (the whole
+                                 workspace: newest cases first); <= 0: 5000 */
     bool no_entities;         /* leave out hosts and users from alert entities */
 } vg_graph_opts;
 

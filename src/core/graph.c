@@ -7,8 +7,9 @@
  * artifacts (artifacts(case_id, type, value) unique index) and the host and user
  * entities of its alerts (alerts_case index); the cases carrying a value come from
  * the artifacts_value index on (type, value). The whole-workspace graph reads the
- * filtered cases in ref order and their values the same way. Nothing loads every
- * artifact row: the cost is what the picture shows.
+ * filtered cases newest first (so a cut at max_nodes keeps recent work) and their
+ * values the same way. Nothing loads every artifact row: the cost is what the
+ * picture shows.
  *
  * Trade-off: a host or user named only in alert entities bridges to cases that hold
  * it as an artifact, or to cases already in the graph, but the walk does not search
@@ -450,7 +451,7 @@ static vg_rc build_around(build *b)
 
 static vg_rc build_all(build *b)
 {
-    static const char *const sql = "SELECT " CASE_ROW " FROM cases c ORDER BY c.ref";
+    static const char *const sql = "SELECT " CASE_ROW " FROM cases c ORDER BY c.ref DESC";
     sqlite3_stmt *st = NULL;
     vg_rc rc = bstmt(b, Q_ALL, sql, &st);
     if (rc)

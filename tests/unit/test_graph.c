@@ -217,7 +217,9 @@ static void test_entities_and_filters(void **state)
     o.until_ms = 0;
     o.max_nodes = 3;
     build(w, &o, &g);
-    assert_true(g.truncated);
+    assert_true(g.truncated); /* the newest cases are the ones kept */
+    assert_true(vg_graph_find_case(&g, w->big) >= 0);
+    assert_int_equal(vg_graph_find_case(&g, w->a), -1);
     vg_graph_free(&g);
 }
 
