@@ -155,7 +155,8 @@ typedef struct vg_glayout {
     int width, height;
     uint8_t *dirs;      /* width*height: line directions (1 N, 2 E, 4 S, 8 W) */
     uint8_t *attr;      /* width*height: VG_GCELL bits */
-    int *label_at;      /* width*height: index into labels covering the cell, or -1 */
+    int *label_at;      /* width*height: 1 + the index of the label covering the cell;
+                           0 where there is none */
     vg_glabel *labels;  /* one per node */
     int nnodes;
     int selected;       /* the node drawn as selected, or -1 */

@@ -270,7 +270,7 @@ void tui_graph_draw(tui *t)
         for (int gx = gv->left; gx < gv->left + t->cols && gx < l->width;) {
             size_t c = (size_t)gy * (size_t)l->width + (size_t)gx;
             int sx = gx - gv->left;
-            int li = l->label_at[c];
+            int li = l->label_at[c] - 1;
             if (li >= 0) {
                 const vg_glabel *lb = &l->labels[li];
                 const vg_gnode *n = &gv->g.nodes[li];

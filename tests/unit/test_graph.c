@@ -284,7 +284,7 @@ static void check_no_overlap(const vg_glayout *l)
         const vg_glabel *a = &l->labels[i];
         for (int x = a->col; x < a->col + a->width; x++) {
             size_t c = (size_t)a->row * (size_t)l->width + (size_t)x;
-            assert_int_equal(l->label_at[c], i);
+            assert_int_equal(l->label_at[c], i + 1);
             assert_int_equal(l->dirs[c], 0);
         }
     }
