@@ -68,6 +68,11 @@ void out_json(cJSON *v);                        /* print and free */
 void fmt_time(int64_t ms, char *out, size_t outsz); /* local "2026-11-03 14:02" */
 void fmt_age(int64_t ms, char *out, size_t outsz);  /* "3d", "5h", "12m" */
 
+/* "new,in_progress", "open", "high+" -> a bit mask over e (usage error otherwise). */
+int cli_mask(cli *c, const vg_enum *e, const char *list, unsigned *mask);
+/* --NAME's value v as a number in [lo, hi] (usage error otherwise). */
+int cli_count(cli *c, const char *name, const char *v, int64_t lo, int64_t hi, int64_t *out);
+
 /* Resolve REF to a case id, printing the error; EXIT_OK or EXIT_FAIL. */
 int cli_case(cli *c, const char *ref, char id[27]);
 /* Apply an op (taking ownership), printing the error on failure. */
@@ -117,6 +122,8 @@ int cmd_pb_apply(cli *c, int argc, char **argv);
 int cmd_pb_suggest(cli *c, int argc, char **argv);
 int cmd_pb_keygen(cli *c, int argc, char **argv);
 int cmd_pb_pack(cli *c, int argc, char **argv);
+int cmd_graph(cli *c, int argc, char **argv);   /* cmd_graph.c */
+int cmd_related(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

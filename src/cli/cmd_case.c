@@ -20,7 +20,7 @@
 
 /* "new,in_progress", "open", "high+" -> a bit mask over e; -1 and a message when a
  * name is not in e. */
-static int parse_mask(cli *c, const vg_enum *e, const char *list, unsigned *mask)
+int cli_mask(cli *c, const vg_enum *e, const char *list, unsigned *mask)
 {
     char *copy = vg_xstrdup(list), *save = NULL;
     *mask = 0;
@@ -81,9 +81,9 @@ int cmd_cases(cli *c, int argc, char **argv)
         f = cq.f;
         f.limit = 50;
     }
-    if ((v = opt_get(o, n, "status")) && (rc = parse_mask(c, &VG_STATUS, v, &f.status_mask)))
+    if ((v = opt_get(o, n, "status")) && (rc = cli_mask(c, &VG_STATUS, v, &f.status_mask)))
         return rc;
-    if ((v = opt_get(o, n, "severity")) && (rc = parse_mask(c, &VG_SEVERITY, v, &f.severity_mask)))
+    if ((v = opt_get(o, n, "severity")) && (rc = cli_mask(c, &VG_SEVERITY, v, &f.severity_mask)))
         return rc;
     if ((v = opt_get(o, n, "limit"))) {
         char *end;

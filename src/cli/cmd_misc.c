@@ -37,7 +37,7 @@ static int cmd_init(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int parse_count(cli *c, const char *name, const char *v, int64_t lo, int64_t hi,
+int cli_count(cli *c, const char *name, const char *v, int64_t lo, int64_t hi,
                        int64_t *out)
 {
     char *end;
@@ -73,12 +73,12 @@ static int cmd_demo(cli *c, int argc, char **argv)
     vg_demo_opts d = {.seed = 1, .cases = 48, .alerts = 600};
     int64_t seed = 1;
     const char *v;
-    if ((v = opt_get(o, n, "seed")) && (rc = parse_count(c, "seed", v, 0, INT64_MAX, &seed)))
+    if ((v = opt_get(o, n, "seed")) && (rc = cli_count(c, "seed", v, 0, INT64_MAX, &seed)))
         return rc;
-    if ((v = opt_get(o, n, "cases")) && (rc = parse_count(c, "cases", v, 40, 1000000, &d.cases)))
+    if ((v = opt_get(o, n, "cases")) && (rc = cli_count(c, "cases", v, 40, 1000000, &d.cases)))
         return rc;
     if ((v = opt_get(o, n, "alerts")) &&
-        (rc = parse_count(c, "alerts", v, 0, 10000000, &d.alerts)))
+        (rc = cli_count(c, "alerts", v, 0, 10000000, &d.alerts)))
         return rc;
     d.seed = (uint64_t)seed;
     /* SOURCE_DATE_EPOCH pins "now" so that a demo can be rebuilt byte for byte. */
@@ -115,7 +115,7 @@ static int cmd_search(cli *c, int argc, char **argv)
         return cli_usage(c, "search for what?");
     int64_t limit = 20;
     const char *v = opt_get(o, 2, "limit");
-    if (v && (rc = parse_count(c, "limit", v, 1, 10000, &limit)))
+    if (v && (rc = cli_count(c, "limit", v, 1, 10000, &limit)))
         return rc;
     char q[4096] = "";
     for (int i = 0; i < npos; i++) {
@@ -164,7 +164,7 @@ static int cmd_dash(cli *c, int argc, char **argv)
         return rc;
     int64_t days = 30;
     const char *v = opt_get(o, 2, "days");
-    if (v && (rc = parse_count(c, "days", v, 1, VG_DASH_MAX_DAYS, &days)))
+    if (v && (rc = cli_count(c, "days", v, 1, VG_DASH_MAX_DAYS, &days)))
         return rc;
     if ((rc = cli_open(c, 0)))
         return rc;
@@ -367,6 +367,17 @@ const command cli_commands[] = {
     {"dash", "[--days N] [--json]",
      "the dashboard: opened and closed per day, MTTA and MTTR, severity x status, aging,"
      " most shared artifacts", NULL, cmd_dash},
+    {"graph", "[REF...] [--depth N] [--type T] [--severity S] [--status S] [--since W] [--until W]"
+              " [--connected] [--collapse N] [--expand REF] [--max-nodes N] [--label-width N] [--ascii]"
+              " [--dot] [--json]",
+     "the investigation graph: cases, their artifacts and the bridges between them",
+     "  With REFs: those cases and their neighbourhood to --depth hops (default 2: their\n"
+     "  values and the cases sharing them); without: every case (filtered). Dashed lines\n"
+     "  are bridges: a value held by several cases. --type domain,url,ioc,host keeps those\n"
+     "  values; --collapse N folds a case's private values past N into one node (default\n"
+     "  10, 0 never); --dot prints Graphviz DOT, --json nodes, edges and bridges.\n", cmd_graph},
+    {"related", "REF [--json]", "the cases sharing values with a case, and which values", NULL,
+     cmd_related},
     {"audit verify", "", "check the op log's hash chain and the database", NULL,
      cmd_audit_verify},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},

@@ -607,6 +607,37 @@ static int c_playbook(tui *t, int argc, char **argv)
 static int c_task_toggle(tui *t, int argc, char **argv) { (void)argc, (void)argv; return tui_task_toggle(t); }
 static int c_fold(tui *t, int argc, char **argv) { (void)argc, (void)argv; return tui_task_fold(t); }
 
+/* :graph opens the selected or open case's Graph tab; :graph all the workspace's. */
+static int c_graph(tui *t, int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "all") == 0) {
+        tui_graph_open(t, NULL);
+        return 0;
+    }
+    vg_id case_id;
+    vg_err err = {0};
+    if (argc > 1 && vg_case_resolve(t->ws, argv[1], case_id, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    const char *id = argc > 1 ? case_id : need_case(t);
+    if (!id)
+        return 1;
+    memmove(case_id, id, sizeof case_id);
+    memcpy(t->case_id, case_id, sizeof case_id);
+    t->tab = tui_graph_tab();
+    tui_graph_open(t, case_id);
+    return 0;
+}
+
+/* Graph keys outside the graph (inside it, tui_graph_command runs them). */
+static int c_graph_only(tui *t, int argc, char **argv)
+{
+    (void)argc;
+    snprintf(t->msg, sizeof t->msg, "%s works in the graph (the Graph tab, or m)", argv[0]);
+    return 1;
+}
+
 static const tcmd commands[] = {
     {"quit", "", "leave vigil", c_quit},
     {"down", "", "next row, or scroll down", c_down},
@@ -649,6 +680,12 @@ static const tcmd commands[] = {
      c_playbook},
     {"task-toggle", "", "Tasks tab: tick the selected task (or untick it)", c_task_toggle},
     {"fold", "", "Tasks tab: fold or unfold the selected phase", c_fold},
+    {"graph", "[REF|all]", "the case's investigation graph (all: the workspace's)", c_graph},
+    {"left", "", "in the graph: pan left", c_graph_only},
+    {"right", "", "in the graph: pan right", c_graph_only},
+    {"depth", "+1|-1", "in the graph: show more or fewer hops around the case", c_graph_only},
+    {"graph-filter", "", "in the graph: everything, IOCs, open cases, connected parts", c_graph_only},
+    {"collapse", "", "in the graph: fold or unfold the selected case's values", c_graph_only},
 };
 
 /* Default bindings: a key name and the command string it runs. */
@@ -660,6 +697,9 @@ static const struct binding {
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
     {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},          {"n", "next-match"},    {"N", "prev-match"},
+    {"h", "left"},         {"l", "right"},         {"Left", "left"},     {"Right", "right"},
+    {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"}, {"c", "collapse"},
+    {"m", "graph all"},
 };
 
 /* The key names bindings can use beyond single printable characters. */
@@ -716,6 +756,8 @@ int tui_dispatch(tui *t, const char *command)
             p++;
     }
     if (argc == 0)
+        return 0;
+    if (t->view == VIEW_GRAPH && tui_graph_command(t, argc, argv))
         return 0;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(commands[i].name, argv[0]) == 0)

@@ -461,15 +461,26 @@ static void tab_notes(tui *t, const vg_case *c)
     vg_notes_free(nt, n);
 }
 
-/* The case tabs. Later issues add Graph, Copilot and Ledger here. */
+/* The Graph tab is the graph view (graph_view.c) drawn under the tab strip. */
+static void tab_graph(tui *t, const vg_case *c) { tui_graph_open(t, c->id); }
+
+/* The case tabs. Later issues add Copilot and Ledger here. */
 static const struct tab {
     const char *name;
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
     {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
-    {"Tasks", tui_tasks_build}, {"Notes", tab_notes},
+    {"Tasks", tui_tasks_build}, {"Notes", tab_notes},     {"Graph", tab_graph},
 };
 #define NTABS ((int)(sizeof tabs / sizeof *tabs))
+
+int tui_graph_tab(void)
+{
+    int i = 0;
+    while (i < NTABS - 1 && tabs[i].build != tab_graph)
+        i++;
+    return i;
+}
 
 void tui_case_open(tui *t, const char *case_id)
 {
@@ -643,6 +654,15 @@ static void draw_case(tui *t)
     draw_frame(t, crumbs, tui_tasks_active(t)
                               ? " j/k move  Space tick  Enter fold  a playbook  Tab next tab  Esc back"
                               : " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
+    tui_draw_tabs(t);
+    draw_lines(t, 3);
+}
+
+void tui_frame(tui *t, const char *crumbs, const char *keys) { draw_frame(t, crumbs, keys); }
+int tui_sev_attr(const tui *t, int sev) { return sev_attr(t, sev); }
+
+void tui_draw_tabs(tui *t)
+{
     int x = 1;
     for (int i = 0; i < NTABS; i++) {
         char label[32];
@@ -654,7 +674,6 @@ static void draw_case(tui *t)
             attroff(A_REVERSE);
         x += (int)strlen(label) + 1;
     }
-    draw_lines(t, 3);
 }
 
 void tui_dash_open(tui *t)
@@ -875,6 +894,8 @@ static void draw(tui *t)
         draw_dash(t);
     else if (t->view == VIEW_INBOX)
         draw_inbox(t);
+    else if (t->view == VIEW_GRAPH)
+        tui_graph_draw(t);
     else
         draw_alert(t);
     if (t->picker && t->view == VIEW_CASE)
@@ -1124,5 +1145,6 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     free(t.marked);
     lines_free(&t);
     tui_tasks_free(&t);
+    tui_graph_close(&t);
     return 0;
 }

@@ -15,7 +15,7 @@
 #include "vigil/query.h"
 #include "vigil/ws.h"
 
-typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT } tui_view;
+typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT, VIEW_GRAPH } tui_view;
 
 enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
 
@@ -86,6 +86,7 @@ typedef struct tui {
     unsigned folded;    /* folded phases, a bit per VG_PHASE index */
     vg_id task_case;    /* the case they belong to (another case starts afresh) */
     struct tui_picker *picker; /* open over the case when not NULL */
+    struct tui_graph *graph; /* the graph view's state (graph_view.c), NULL until opened */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -156,5 +157,21 @@ int tui_playbook(tui *t, const char *id);
 void tui_picker_key(tui *t, const char *key); /* the picker takes every key */
 void tui_picker_draw(tui *t);
 void tui_tasks_free(tui *t);
+
+/* tui.c, for the graph view: the header, breadcrumbs and status line; the case tabs */
+void tui_frame(tui *t, const char *crumbs, const char *keys);
+int tui_sev_attr(const tui *t, int sev); /* a severity's colour and weight */
+void tui_draw_tabs(tui *t);
+/* The case tab index of the Graph tab. */
+int tui_graph_tab(void);
+
+/* graph_view.c: the investigation graph of a case (its Graph tab) or of the whole
+ * workspace (case_id NULL). */
+void tui_graph_open(tui *t, const char *case_id);
+void tui_graph_draw(tui *t);
+/* Run a command in the graph view: 1 handled (result in t->msg), 0 not a graph
+ * command (the caller runs it as usual). */
+int tui_graph_command(tui *t, int argc, char **argv);
+void tui_graph_close(tui *t);
 
 #endif
