@@ -6,21 +6,22 @@
  * nodes. Around roots it is a breadth-first walk: a case's values come from its
  * artifacts (artifacts(case_id, type, value) unique index) and the host and user
  * entities of its alerts (alerts_case index); the cases carrying a value come from
- * the artifacts_value index on (type, value). The whole-workspace graph reads the
+ * the artifacts_value index on (type, value) and, for what alerts name, the
+ * alert_keys index (schema step 3). The whole-workspace graph reads the
  * filtered cases newest first (so a cut at max_nodes keeps recent work) and their
  * values the same way. Nothing loads every artifact row: the cost is what the
  * picture shows.
  *
- * Trade-off: a host or user named only in alert entities bridges to cases that hold
- * it as an artifact, or to cases already in the graph, but the walk does not search
- * other cases' alert entities for it (no index over JSON; that would be a scan of
- * every alert).
+ * A host or user named only in alert entities bridges to every case with an alert
+ * that names it, found through alert_keys, as well as to the cases holding it as an
+ * artifact.
  */
 #include "internal.h"
 #include "vigil/graph.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,27 +383,47 @@ static vg_rc load_values(build *b, int ci, int d)
     return VG_OK;
 }
 
+/* The ids of the cases holding a value: as an artifact (?1 type, ?2 value) or
+ * named by one of their alerts (?3, its correlation key). */
+#define HOLDERS_SQL                                                                         \
+    "SELECT a.case_id FROM artifacts a WHERE a.type = ?1 AND a.value = ?2 AND a.removed = 0" \
+    " UNION SELECT al.case_id FROM alert_keys k JOIN alerts al ON al.rowid = k.alert"         \
+    "  WHERE k.key = ?3 AND al.case_id IS NOT NULL"
+
+/* Bind HOLDERS_SQL's parameters; returns the key, which the caller frees after the
+ * statement ran (entity.h: users are keyed lower-cased). */
+static char *bind_holders(sqlite3_stmt *st, int type, const char *value)
+{
+    const char *tname = vg_enum_name(&VG_ARTIFACT_TYPE, type);
+    size_t klen = strlen(tname) + strlen(value) + 2;
+    char *key = vg_xmalloc(klen);
+    snprintf(key, klen, "%s:%s", tname, value);
+    if (strcmp(tname, "user") == 0)
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    sqlite3_bind_text(st, 1, tname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    return key;
+}
+
 /* Add the cases carrying value node vi (by the artifacts_value index) at distance d. */
 static vg_rc load_cases_of(build *b, int vi, int d)
 {
     static const char *const sql =
-        "SELECT " CASE_ROW " FROM artifacts a JOIN cases c ON c.id = a.case_id"
-        " WHERE a.type = ? AND a.value = ? AND a.removed = 0 ORDER BY c.ref";
+        "SELECT " CASE_ROW " FROM cases c WHERE c.id IN (" HOLDERS_SQL ") ORDER BY c.ref";
     sqlite3_stmt *st = NULL;
     vg_rc rc = bstmt(b, Q_SHARING, sql, &st);
     if (rc)
         return rc;
-    char *value = vg_xstrdup(b->g->nodes[vi].value);
-    sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, b->g->nodes[vi].type), -1,
-                      SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    char *key = bind_holders(st, b->g->nodes[vi].type, b->g->nodes[vi].value);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int sev = sqlite3_column_int(st, 3);
         int status = vg_enum_parse(&VG_STATUS, (const char *)sqlite3_column_text(st, 4));
-        char key[40];
-        case_key((const char *)sqlite3_column_text(st, 0), key, sizeof key);
-        int known = index_get(b->g, key);
+        char ckey[40];
+        case_key((const char *)sqlite3_column_text(st, 0), ckey, sizeof ckey);
+        int known = index_get(b->g, ckey);
         if (known < 0 && (!case_passes(b->o, sev, status, sqlite3_column_int64(st, 5)) || full(b)))
             continue;
         bool added;
@@ -410,7 +431,7 @@ static vg_rc load_cases_of(build *b, int vi, int d)
         edge_add(b->g, ci, vi);
     }
     sqlite3_reset(st);
-    free(value);
+    free(key);
     if (s != SQLITE_DONE)
         return ws_dberr(b->ws, b->err, "finding the cases sharing a value");
     return VG_OK;
@@ -734,17 +755,17 @@ vg_rc vg_value_cases(vg_ws *ws, int type, const char *value, vg_related **items,
                      vg_err *err)
 {
     static const char *const sql =
-        "SELECT c.id, c.ref, c.title, c.severity, c.status, a.type, a.value"
-        " FROM artifacts a JOIN cases c ON c.id = a.case_id"
-        " WHERE a.type = ? AND a.value = ? AND a.removed = 0 ORDER BY c.ref";
+        "SELECT c.id, c.ref, c.title, c.severity, c.status, ?1, ?2"
+        " FROM cases c WHERE c.id IN (" HOLDERS_SQL ") ORDER BY c.ref";
     sqlite3_stmt *st = NULL;
     *items = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
         return ws_dberr(ws, err, "finding the cases holding a value");
-    sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, type), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-    return related_rows(ws, st, items, n, err);
+    char *key = bind_holders(st, type, value);
+    vg_rc rc = related_rows(ws, st, items, n, err);
+    free(key);
+    return rc;
 }
 
 void vg_related_free(vg_related *r, size_t n)
