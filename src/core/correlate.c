@@ -434,7 +434,8 @@ static vg_rc make_case(corr *c, int *m, size_t n)
         entities_of(x->entities, &all);
     }
     /* Values every artifact list needs once; the shared ones say why. */
-    qsort(all.v, all.n, sizeof *all.v, val_cmp);
+    if (all.n > 1)
+        qsort(all.v, all.n, sizeof *all.v, val_cmp);
     vals uniq = {0};
     char shared[512] = "";
     size_t slen = 0;
@@ -509,7 +510,8 @@ static vg_rc group_inbox(corr *c, int *order, size_t n)
         vals_free(&vs);
     }
     /* One query per distinct key, over the span of times this call holds it. */
-    qsort(sp, nsp, sizeof *sp, span_cmp);
+    if (nsp > 1)
+        qsort(sp, nsp, sizeof *sp, span_cmp);
     vg_rc rc = VG_OK;
     for (size_t i = 0; i < nsp;) {
         size_t j = i + 1;
@@ -543,7 +545,8 @@ static vg_rc group_inbox(corr *c, int *order, size_t n)
         if (wanted[r] && !c->a[i].linked)
             byroot[nb++] = (timed){r, (int)i};
     }
-    qsort(byroot, nb, sizeof *byroot, timed_cmp);
+    if (nb > 1)
+        qsort(byroot, nb, sizeof *byroot, timed_cmp);
     for (size_t i = 0; rc == VG_OK && i < nb;) {
         size_t j = i, m = 0;
         for (; j < nb && byroot[j].t == byroot[i].t && rc == VG_OK; j++) {
