@@ -15,6 +15,7 @@
 #include "vg_config.h"
 #include "vigil/demo.h"
 #include "vigil/json.h"
+#include "vigil/ledger.h"
 #include "vigil/metrics.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -230,11 +231,13 @@ static int cmd_audit_verify(cli *c, int argc, char **argv)
         return rc;
     if ((rc = cli_open(c, 0)))
         return rc;
-    int64_t count = 0, bad = 0;
+    int64_t count = 0, bad = 0, entries = 0;
     vg_err err = {0};
-    if (vg_audit_verify(c->ws, &count, &bad, &err) != VG_OK)
+    if (vg_audit_verify(c->ws, &count, &bad, &err) != VG_OK ||
+        vg_ledger_verify(c->ws, &entries, &bad, &err) != VG_OK)
         return cli_fail(c, &err);
-    printf("ok: %" PRId64 " ops, hash chain intact, database check passed\n", count);
+    printf("ok: %" PRId64 " ops, hash chain intact, %" PRId64 " copilot ledger entries, ledger"
+           " chain intact, database check passed\n", count, entries);
     return EXIT_OK;
 }
 
@@ -340,7 +343,7 @@ const command cli_commands[] = {
     {"dash", "[--days N] [--json]",
      "the dashboard: opened and closed per day, MTTA and MTTR, severity x status, aging,"
      " most shared artifacts", NULL, cmd_dash},
-    {"audit verify", "", "check the op log's hash chain and the database", NULL,
+    {"audit verify", "", "check the hash chains of the op log and the copilot ledger, and the database", NULL,
      cmd_audit_verify},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
     {"version", "", "print the version", NULL, cmd_version},

@@ -690,6 +690,33 @@ vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int l
     return collect(ws, st, sizeof **items, fill_event, (void **)items, n, err);
 }
 
+/* Copilot context (query.h): high and critical alerts first, most severe first, then
+ * every row newest first. Events rank as 0; alerts below high too, so "newest"
+ * decides among them. */
+vg_rc vg_timeline_recent(vg_ws *ws, const char *case_id, int limit, vg_event **items, size_t *n,
+                         int64_t *total, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT (SELECT count(*) FROM events WHERE case_id = ?1)"
+                        " + (SELECT count(*) FROM alerts WHERE case_id = ?1)", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    rc = prep(ws, "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source, actor,"
+                  " technique, tactic, starred, 0 AS rank FROM events WHERE case_id = ?1"
+                  " UNION ALL SELECT id, case_id, event_time, recorded_at, 'alert',"
+                  " 'alert: ' || title, source, '', json_extract(techniques, '$[0]'), NULL,"
+                  " starred, CASE WHEN severity >= 3 THEN severity ELSE 0 END FROM alerts"
+                  " WHERE case_id = ?1 ORDER BY 12 DESC, 3 DESC, 1 DESC LIMIT ?2", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+    return collect(ws, st, sizeof **items, fill_event, (void **)items, n, err);
+}
+
 #define FREE_ARRAY(fn, type, clear)                  \
     void fn(type *a, size_t n)                       \
     {                                                \
