@@ -24,6 +24,7 @@ typedef struct cli {
     int width;        /* terminal columns when stdout is a terminal, else 0 */
     const char *name; /* the running command's name, for messages */
     vg_ws *ws;
+    const struct config *cf; /* the config file's settings */
 } cli;
 
 typedef struct command {
@@ -88,6 +89,8 @@ int cmd_timeline(cli *c, int argc, char **argv);
 int cmd_iocs(cli *c, int argc, char **argv);
 int cmd_defang(cli *c, int argc, char **argv);
 int cmd_refang(cli *c, int argc, char **argv);
+int cmd_ask(cli *c, int argc, char **argv);    /* cmd_copilot.c */
+int cmd_ledger(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

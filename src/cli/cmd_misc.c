@@ -338,6 +338,16 @@ const command cli_commands[] = {
      "  addresses and special-use names are tagged, not dropped.\n", cmd_iocs},
     {"defang", "[FILE...]", "copy text with every network indicator defanged", NULL, cmd_defang},
     {"refang", "[FILE...]", "copy text with defanged indicators restored", NULL, cmd_refang},
+    {"ask", "REF QUESTION [--model M] [--session S] [--json] | REF --apply ID [--edit JSON]"
+            " | REF --cancel ID",
+     "ask the copilot about a case; prints its answer and proposals, applies nothing",
+     "  A proposal is applied only by `--apply ID` (once; --edit replaces its params)\n"
+     "  or, for add_artifact, add_event and find_related, by an `auto` policy on a turn\n"
+     "  whose case data raised no injection flag. Notes are taken from your own words\n"
+     "  (\"add a note: ...\"). The model, provider and policy: man vigil.conf.\n", cmd_ask},
+    {"ledger", "REF [--session S] [--json]",
+     "your copilot sessions on a case: prompts, answers, proposals, decisions, errors", NULL,
+     cmd_ledger},
     {"search", "QUERY... [--limit N] [--json]",
      "full-text search over cases, notes, alerts and artifacts", NULL, cmd_search},
     {"dash", "[--days N] [--json]",

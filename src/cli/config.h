@@ -6,18 +6,33 @@
 
 #include <stdbool.h>
 
+#include "copilot.h"
 #include "tui.h"
+
+/* [copilot] and [copilot.policy]; NULL/0 where the file says nothing. */
+typedef struct copilot_config {
+    char *provider, *url, *model;
+    long timeout_s;
+    long budget;
+    cop_policy policy;
+} copilot_config;
 
 typedef struct config {
     char *user; /* [user] name */
     char *db;   /* [workspace] path */
     bool ascii; /* [ui] ascii */
     tui_config tui;
+    copilot_config copilot;
 } config;
 
 /* Read the config file if there is one. On a mistake, print
  * "vigil: config: FILE: ..." naming the line or the entry, and return -1. */
 int config_read(config *cf);
 void config_free(config *cf);
+
+/* The value of key in [section] of the secrets file (paths_secrets()), fresh, or
+ * NULL when the file or the key is not there. A secrets file that others may read
+ * (mode not 0600 or stricter) is refused: -1 after printing why. */
+int config_secret(const char *section, const char *key, char **out);
 
 #endif

@@ -136,6 +136,7 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     cli c = {0};
     config cf = {0};
+    c.cf = &cf;
     const char *db = NULL, *as = NULL;
     bool ascii = false;
     int i = 1;

@@ -135,6 +135,10 @@ typedef struct cop_answer {
 void cop_answer_parse(const char *reply, const char *note, const struct vg_case *c,
                       cop_answer *out);
 void cop_answer_clear(cop_answer *a);
+/* The answer so far of a reply still streaming in: the decoded "answer" string of
+ * a JSON reply (as much of it as has arrived, never half a character or escape),
+ * or the reply itself when it is not JSON. Fresh. */
+char *cop_answer_partial(const char *raw);
 
 /* Check and normalise params for action (the same rules as above; used again when
  * the analyst edits a proposal). On success *out is a fresh normalised object. */

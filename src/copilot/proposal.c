@@ -500,6 +500,112 @@ void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop
     cJSON_Delete(root);
 }
 
+/* Append the UTF-8 of code point c to out at *o. */
+static void put_utf8(char *out, size_t *o, unsigned c)
+{
+    if (c < 0x80) {
+        out[(*o)++] = (char)c;
+    } else if (c < 0x800) {
+        out[(*o)++] = (char)(0xc0 | c >> 6);
+        out[(*o)++] = (char)(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+        out[(*o)++] = (char)(0xe0 | c >> 12);
+        out[(*o)++] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[(*o)++] = (char)(0x80 | (c & 0x3f));
+    } else {
+        out[(*o)++] = (char)(0xf0 | c >> 18);
+        out[(*o)++] = (char)(0x80 | ((c >> 12) & 0x3f));
+        out[(*o)++] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[(*o)++] = (char)(0x80 | (c & 0x3f));
+    }
+}
+
+static bool hex4(const char *p, unsigned *out)
+{
+    *out = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0)
+            return false;
+        *out = *out << 4 | (unsigned)v;
+    }
+    return true;
+}
+
+char *cop_answer_partial(const char *raw)
+{
+    size_t len;
+    const char *s = unfence(raw ? raw : "", &len);
+    if (len >= 3 && strncmp(s, "```", 3) == 0) { /* an opening fence whose close has not come */
+        const char *nl = memchr(s, '\n', len);
+        if (!nl)
+            return vg_xstrdup("");
+        len -= (size_t)(nl + 1 - s);
+        s = nl + 1;
+    }
+    if (!len || s[0] != '{')
+        return vg_xstrndup(s, len);
+    const char *end = s + len, *k = strstr(s, "\"answer\"");
+    if (!k || k >= end)
+        return vg_xstrdup("");
+    const char *p = k + 8;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == ':'))
+        p++;
+    if (p >= end || *p != '"')
+        return vg_xstrdup("");
+    p++;
+    char *out = vg_xmalloc((size_t)(end - p) + 4);
+    size_t o = 0;
+    while (p < end && *p != '"') {
+        if (*p != '\\') {
+            out[o++] = *p++;
+            continue;
+        }
+        if (p + 1 >= end)
+            break;
+        char e = p[1];
+        unsigned c;
+        if (e == 'u') {
+            if (end - p < 6 || !hex4(p + 2, &c))
+                break;
+            p += 6;
+            if (c >= 0xd800 && c < 0xdc00) { /* a surrogate pair needs its second half */
+                unsigned lo;
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo)) {
+                    p -= 6;
+                    break;
+                }
+                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+            }
+            put_utf8(out, &o, c);
+            continue;
+        }
+        static const char from[] = "nrtbf\"\\/", to[] = "\n\r\t\b\f\"\\/";
+        const char *at = strchr(from, e);
+        out[o++] = at ? to[at - from] : e;
+        p += 2;
+    }
+    /* Never end inside a character: the rest comes with the next piece. */
+    size_t cut = o;
+    while (cut > 0 && ((unsigned char)out[cut - 1] & 0xc0) == 0x80)
+        cut--;
+    if (cut > 0 && ((unsigned char)out[cut - 1] & 0x80)) {
+        unsigned char lead = (unsigned char)out[cut - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (o - (cut - 1) >= need)
+            cut = o;
+        else
+            cut--;
+    } else {
+        cut = o;
+    }
+    out[cut] = '\0';
+    return out;
+}
+
 void cop_answer_clear(cop_answer *a)
 {
     if (!a)
