@@ -290,11 +290,24 @@ int cmd_ask(cli *c, int argc, char **argv)
         rc = cli_fail(c, &err);
         goto out;
     }
+    /* The prompt goes into the ledger as soon as the first token is on the screen
+     * (or the stream ends), so the write costs no time to first token; nothing of
+     * the answer is parsed or acted on before it is recorded. */
     size_t shown = 0;
     llm_state state;
-    while ((state = llm_poll(st, 100)) == LLM_RUNNING)
+    bool recorded = false;
+    do {
+        state = llm_poll(st, 100);
         if (!json)
             stream_out(c, llm_text(st), &shown);
+        if (!recorded && (shown || (json && llm_first_token_ms(st) >= 0) || state != LLM_RUNNING)) {
+            if (cop_turn_record(c->ws, &t, &err) != VG_OK) {
+                rc = cli_fail(c, &err);
+                goto out;
+            }
+            recorded = true;
+        }
+    } while (state == LLM_RUNNING);
     if (state == LLM_FAILED) {
         /* Nothing of a failed answer is kept but the failure itself, in the ledger. */
         if (shown)
@@ -318,7 +331,6 @@ int cmd_ask(cli *c, int argc, char **argv)
     if (json) {
         out_json(result_json(&t, &r, llm_first_token_ms(st)));
     } else {
-        stream_out(c, llm_text(st), &shown);
         char *streamed = cop_answer_partial(llm_text(st));
         if (strcmp(streamed, r.answer.text) != 0) {
             /* the answer was not where the stream showed it: print it whole */

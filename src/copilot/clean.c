@@ -38,7 +38,13 @@ char *cop_clean(const char *s, size_t cap, bool multiline)
         s = "";
     char *fixed = vg_utf8_repair(s);
     size_t nlen = 0;
-    uint8_t *norm = u8_normalize(UNINORM_NFKC, (const uint8_t *)fixed, strlen(fixed), NULL, &nlen);
+    bool ascii = true;
+    for (const char *q = fixed; *q && ascii; q++)
+        ascii = (unsigned char)*q < 0x80;
+    /* ASCII is its own NFKC: most log text skips the normaliser. */
+    uint8_t *norm = ascii ? NULL
+                          : u8_normalize(UNINORM_NFKC, (const uint8_t *)fixed, strlen(fixed),
+                                         NULL, &nlen);
     const uint8_t *src = norm ? norm : (const uint8_t *)fixed;
     size_t len = norm ? nlen : strlen(fixed);
 

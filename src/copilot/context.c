@@ -48,15 +48,28 @@ typedef struct builder {
     size_t budget; /* bytes left */
 } builder;
 
-/* One field, cleaned, nonce-free and scanned. */
-static char *field(builder *bd, const char *s, size_t cap, bool multiline, const char *where)
+/* One field, cleaned and nonce-free. */
+static char *clean_field(builder *bd, const char *s, size_t cap, bool multiline)
 {
     char *v = cop_clean(s, cap, multiline);
     cut_nonce(v, bd->ctx->nonce);
-    int f = cop_inject_scan(v);
+    return v;
+}
+
+/* Scan a cleaned field that goes into the context. */
+static void scan_field(builder *bd, const char *v, const char *where)
+{
+    int f = cop_inject_scan_clean(v);
     if (f && !bd->ctx->flags)
         snprintf(bd->ctx->flagged_field, sizeof bd->ctx->flagged_field, "%s", where);
     bd->ctx->flags |= f;
+}
+
+/* A field that always goes in: cleaned, nonce-free and scanned. */
+static char *field(builder *bd, const char *s, size_t cap, bool multiline, const char *where)
+{
+    char *v = clean_field(bd, s, cap, multiline);
+    scan_field(bd, v, where);
     return v;
 }
 
@@ -161,13 +174,16 @@ vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budget, cons
     out->tasks_total = (int64_t)nt;
     line(&bd, "tasks:", true);
     for (size_t i = 0; i < nt; i++) {
-        char *t = field(&bd, tasks[i].title, COP_FIELD_CAP, false, "task title");
+        char *t = clean_field(&bd, tasks[i].title, COP_FIELD_CAP, false);
         char l[COP_FIELD_CAP + 96];
         snprintf(l, sizeof l, "- task %zu [%s, %s] %s", i + 1,
                  vg_enum_name(&VG_PHASE, tasks[i].phase),
                  vg_enum_name(&VG_TASK_STATUS, tasks[i].status), t);
+        bool fits = line(&bd, l, false);
+        if (fits)
+            scan_field(&bd, t, "task title");
         free(t);
-        if (!line(&bd, l, false))
+        if (!fits)
             break;
         out->tasks_in++;
     }
@@ -177,12 +193,15 @@ vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budget, cons
     out->artifacts_total = (int64_t)na;
     line(&bd, "artifacts:", true);
     for (size_t i = 0; i < na; i++) {
-        char *v = field(&bd, arts[i].value, COP_FIELD_CAP, false, "artifact value");
+        char *v = clean_field(&bd, arts[i].value, COP_FIELD_CAP, false);
         char l[COP_FIELD_CAP + 96];
         snprintf(l, sizeof l, "- %s %s%s", vg_enum_name(&VG_ARTIFACT_TYPE, arts[i].type), v,
                  arts[i].is_ioc ? " (ioc)" : "");
+        bool fits = line(&bd, l, false);
+        if (fits)
+            scan_field(&bd, v, "artifact value");
         free(v);
-        if (!line(&bd, l, false))
+        if (!fits)
             break;
         out->artifacts_in++;
     }
@@ -192,15 +211,17 @@ vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budget, cons
         goto done;
     kept = vg_xcalloc(nr ? nr : 1, sizeof *kept);
     for (size_t i = 0; i < nr; i++) {
-        char *s = field(&bd, rows[i].summary, COP_FIELD_CAP, false,
-                        rows[i].kind == 0 ? "alert title" : "timeline event");
+        char *s = clean_field(&bd, rows[i].summary, COP_FIELD_CAP, false);
         char at[32], l[COP_FIELD_CAP + 96];
         iso(rows[i].occurred_at, at);
         snprintf(l, sizeof l, "- %s [%s] %s", at, vg_enum_name(&VG_EVENT_KIND, rows[i].kind), s);
-        free(s);
         size_t n = strlen(l) + 1;
-        if (n > bd.budget)
+        if (n > bd.budget) {
+            free(s);
             break;
+        }
+        scan_field(&bd, s, rows[i].kind == 0 ? "alert title" : "timeline event");
+        free(s);
         bd.budget -= n;
         kept[nk].at = rows[i].occurred_at;
         kept[nk++].text = vg_xstrdup(l);

@@ -49,6 +49,8 @@ enum {
 /* Scan text as NFKC, leetspeak-folded words, and any base64 it carries (decoded,
  * two levels deep). Returns the COP_INJ_* reasons found (0 = clean). */
 int cop_inject_scan(const char *text);
+/* The same for text that has already been through cop_clean. */
+int cop_inject_scan_clean(const char *clean);
 /* "ignore-instructions, close/dismiss" for reasons into out. */
 void cop_inject_names(int reasons, char *out, size_t outsz);
 
@@ -184,14 +186,21 @@ typedef struct cop_turn {
     cop_context ctx;
     cJSON *messages;  /* [{role, content}] for the provider */
     int64_t started_ms;
+    int64_t context_us; /* building the context took this long */
+    bool recorded;      /* the prompt is in the ledger */
 } cop_turn;
 
 /* Start a turn: check the session (NULL starts a new one; another user's or
- * another case's is refused), build the context, the messages, and append the
- * prompt (its full text and BLAKE2b hash) to the ledger. */
+ * another case's is refused), build the context and the messages. */
 VG_WUR vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id,
                             const char *user, const char *model, const char *question,
                             size_t budget, cop_turn *t, vg_err *err);
+/* Append the prompt (the full text of the messages and its BLAKE2b hash) to the
+ * ledger. A frontend may do it once the request is under way (vigil ask does it
+ * when the first token is shown), so the write does not delay the first token;
+ * it must give up the request when this fails, and cop_turn_finish and
+ * cop_turn_fail refuse a turn whose prompt was not recorded. */
+VG_WUR vg_rc cop_turn_record(vg_ws *ws, cop_turn *t, vg_err *err);
 
 typedef struct cop_item {
     vg_id id;          /* the proposal id */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vigil/ledger.h"
 #include "vigil/op.h"
@@ -108,8 +109,12 @@ vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, con
         return rc;
     t->question = cop_clean(question, QUESTION_CAP, true);
     t->note = cop_note_text(question);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
     if ((rc = cop_context_build(ws, case_id, budget, &t->ctx, err)))
         return rc;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    t->context_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
 
     char *rule = cop_system_rule(t->ctx.nonce);
     add_message(t->messages, "system", rule);
@@ -122,6 +127,11 @@ vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, con
     add_message(t->messages, "user", user_msg);
     free(user_msg);
 
+    return VG_OK;
+}
+
+vg_rc cop_turn_record(vg_ws *ws, cop_turn *t, vg_err *err)
+{
     /* The ledger keeps the exact text sent and its hash. */
     char *sent = json_text(t->messages);
     unsigned char h[32];
@@ -133,6 +143,7 @@ vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, con
     cJSON_AddStringToObject(o, "prompt", sent);
     cJSON_AddStringToObject(o, "prompt_hash", hex);
     cJSON_AddNumberToObject(o, "context_tokens", (double)t->ctx.tokens);
+    cJSON_AddNumberToObject(o, "context_us", (double)t->context_us);
     if (t->ctx.left_out[0])
         cJSON_AddStringToObject(o, "left_out", t->ctx.left_out);
     if (t->ctx.flags) {
@@ -142,7 +153,11 @@ vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, con
         cJSON_AddStringToObject(o, "flagged_in", t->ctx.flagged_field);
     }
     free(sent);
-    return append_json(ws, case_id, t->session_id, user, VG_LEDGER_PROMPT, t->model, o, err);
+    vg_rc rc = append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_PROMPT, t->model, o,
+                           err);
+    if (rc == VG_OK)
+        t->recorded = true;
+    return rc;
 }
 
 static void add_item(cop_result *r, const char *id, cop_proposal *p, int mode)
@@ -176,6 +191,8 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
                       cop_result *out, vg_err *err)
 {
     memset(out, 0, sizeof *out);
+    if (!t->recorded)
+        return vg_fail(err, VG_EINVAL, "the prompt of this turn is not in the ledger");
     out->flagged = t->ctx.flags != 0;
     vg_case c = {0};
     vg_rc rc = vg_case_get(ws, t->case_id, &c, err);
@@ -247,6 +264,8 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
 
 vg_rc cop_turn_fail(vg_ws *ws, cop_turn *t, const char *what, vg_err *err)
 {
+    if (!t->recorded)
+        return vg_fail(err, VG_EINVAL, "the prompt of this turn is not in the ledger");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", what);
     cJSON_AddNumberToObject(o, "latency_ms", (double)(vg_now_ms() - t->started_ms));

@@ -253,6 +253,8 @@ static CURL *easy_new(const char *url, long timeout_s, char *errbuf)
 static struct curl_slist *headers(const char *api_key)
 {
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    /* No "Expect: 100-continue" round trip before a large prompt. */
+    h = curl_slist_append(h, "Expect:");
     if (api_key && *api_key) {
         size_t n = strlen(api_key) + 32;
         char *a = vg_xmalloc(n);

@@ -335,6 +335,8 @@ static void turn(fx *f, const char *question, const char *reply, const cop_polic
     vg_err err = {0};
     if (cop_turn_begin(f->ws, f->case_id, NULL, "alice", "fake", question, 8000, t, &err))
         fail_msg("turn begin: %s", err.msg);
+    if (cop_turn_record(f->ws, t, &err))
+        fail_msg("turn record: %s", err.msg);
     if (cop_turn_finish(f->ws, t, reply, pol, r, &err))
         fail_msg("turn finish: %s", err.msg);
 }
@@ -565,6 +567,12 @@ static void test_ledger_chain_and_sessions(void **state)
     assert_int_equal(cop_turn_begin(f->ws, f->case_id, session, "alice", "fake", "and then?", 8000,
                                     &t, &err), VG_OK);
     assert_int_equal(cJSON_GetArraySize(t.messages), 4); /* system, q1, a1, q2 */
+    /* a turn whose prompt is not in the ledger cannot finish */
+    cop_policy pol2;
+    cop_policy_default(&pol2);
+    assert_int_equal(cop_turn_finish(f->ws, &t, "{}", &pol2, &r, &err), VG_EINVAL);
+    cop_result_clear(&r);
+    assert_int_equal(cop_turn_record(f->ws, &t, &err), VG_OK);
     cop_turn_clear(&t);
     /* bob may not continue or read it */
     assert_int_equal(cop_turn_begin(f->ws, f->case_id, session, "bob", "fake", "hi", 8000, &t,
