@@ -77,30 +77,41 @@ static regex_t compiled[2][NPATTERNS];
 static char hints_li[NPATTERNS][160]; /* the hints spelt for table [1] */
 static bool ready;
 
+static bool compiled_ok[2][NPATTERNS];
+
+/* The hints for table [1]; the regexes themselves are compiled on first use
+ * (regex), since clean text never needs most of them and compiling all costs a
+ * millisecond of every `vigil ask`. */
 static void compile_all(void)
 {
     if (ready)
         return;
     for (size_t i = 0; i < NPATTERNS; i++) {
-        /* Folded words match from a word start ("disclose the case" is no "close"). */
-        char re[1024];
-        snprintf(re, sizeof re, patterns[i].raw ? "%s" : "(^| )(%s)", patterns[i].re);
         snprintf(hints_li[i], sizeof hints_li[i], "%s", patterns[i].hints);
         for (char *q = hints_li[i]; *q; q++)
             if (*q == 'l')
                 *q = 'i';
-        for (int v = 0; v < 2; v++) {
-            if (v == 1)
-                for (char *q = re; *q; q++)
-                    if (*q == 'l' && !patterns[i].raw)
-                        *q = 'i';
-            if (regcomp(&compiled[v][i], re, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0) {
-                fprintf(stderr, "vigil: copilot: bad detector pattern %zu\n", i);
-                abort();
-            }
-        }
     }
     ready = true;
+}
+
+static const regex_t *regex(int table, size_t i)
+{
+    if (!compiled_ok[table][i]) {
+        /* Folded words match from a word start ("disclose the case" is no "close"). */
+        char re[1024];
+        snprintf(re, sizeof re, patterns[i].raw ? "%s" : "(^| )(%s)", patterns[i].re);
+        if (table == 1 && !patterns[i].raw)
+            for (char *q = re; *q; q++)
+                if (*q == 'l')
+                    *q = 'i';
+        if (regcomp(&compiled[table][i], re, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0) {
+            fprintf(stderr, "vigil: copilot: bad detector pattern %zu\n", i);
+            abort();
+        }
+        compiled_ok[table][i] = true;
+    }
+    return &compiled[table][i];
 }
 
 /* Fold to lower-case words: letters and digits, each run of anything else one
@@ -186,7 +197,7 @@ static int match_words(const char *words, bool raw, int table)
     for (size_t i = 0; i < NPATTERNS; i++)
         if (patterns[i].raw == raw && !(reasons & patterns[i].reason) &&
             hinted(words, len, &bg, table ? hints_li[i] : patterns[i].hints) &&
-            regexec(&compiled[table][i], words, 0, NULL, 0) == 0)
+            regexec(regex(table, i), words, 0, NULL, 0) == 0)
             reasons |= patterns[i].reason;
     return reasons;
 }
