@@ -4,10 +4,7 @@
  * `ask` is one turn of the copilot (src/copilot) over a provider (src/net): the
  * answer streams to stdout as it arrives, then the proposals are printed with
  * their ids and nothing is applied unless the policy allows it (auto, unflagged)
- * or a later `vigil ask REF --apply ID` names one. Settings come, strongest first,
- * from the command line (--model), the environment (OLLAMA_HOST, OPENAI_BASE_URL,
- * OPENAI_API_KEY), the config file ([copilot], [copilot.policy]; the API key from
- * the 0600 secrets file), then the defaults (Ollama on 127.0.0.1:11434).
+ * or a later `vigil ask REF --apply ID` names one. Settings: config_copilot().
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,56 +20,8 @@
 #include "vigil/query.h"
 #include "vigil/text.h"
 
-#define DEFAULT_BUDGET 8192
-#define DEFAULT_TIMEOUT 120
-
-/* The provider settings; strings it points to are owned by the struct. */
-typedef struct settings {
-    llm_config lc;
-    char *url, *key;
-    const cop_policy *policy;
-} settings;
-
-static void settings_free(settings *s)
-{
-    free(s->url);
-    if (s->key) {
-        explicit_bzero(s->key, strlen(s->key));
-        free(s->key);
-    }
-}
-
-static int settings_get(cli *c, const char *model, settings *s)
-{
-    const copilot_config *cc = &c->cf->copilot;
-    memset(s, 0, sizeof *s);
-    s->policy = &cc->policy;
-    int p = llm_provider_parse(cc->provider ? cc->provider : "ollama");
-    s->lc.provider = p < 0 ? LLM_OLLAMA : (llm_provider)p;
-    const char *env = getenv(s->lc.provider == LLM_OLLAMA ? "OLLAMA_HOST" : "OPENAI_BASE_URL");
-    if (env && *env)
-        s->url = s->lc.provider == LLM_OLLAMA ? llm_ollama_url(env) : vg_xstrdup(env);
-    else if (cc->url)
-        s->url = vg_xstrdup(cc->url);
-    else
-        s->url = vg_xstrdup(s->lc.provider == LLM_OLLAMA ? LLM_OLLAMA_URL : LLM_OPENAI_URL);
-    s->lc.url = s->url;
-    s->lc.model = model ? model : cc->model;
-    s->lc.timeout_s = cc->timeout_s ? cc->timeout_s : DEFAULT_TIMEOUT;
-    s->lc.budget = (size_t)(cc->budget ? cc->budget : DEFAULT_BUDGET);
-    if (s->lc.provider == LLM_OPENAI) {
-        const char *k = getenv("OPENAI_API_KEY");
-        if (k && *k)
-            s->key = vg_xstrdup(k);
-        else if (config_secret("copilot", "api_key", &s->key) != 0)
-            return EXIT_FAIL;
-        s->lc.api_key = s->key;
-    }
-    return EXIT_OK;
-}
-
 /* Without a model: say which ones the server has, or that it cannot be reached. */
-static int no_model(cli *c, settings *s)
+static int no_model(cli *c, tui_copilot *s)
 {
     char **names = NULL;
     size_t n = 0;
@@ -264,14 +213,14 @@ int cmd_ask(cli *c, int argc, char **argv)
     if (apply || cancel)
         return decide(c, apply ? apply : cancel, edit, cancel != NULL, json);
 
-    settings s;
-    if ((rc = settings_get(c, opt_get(o, no, "model"), &s))) {
-        settings_free(&s);
-        return rc;
+    tui_copilot s;
+    if (config_copilot(c->cf, opt_get(o, no, "model"), &s) != 0) {
+        config_copilot_free(&s);
+        return EXIT_FAIL;
     }
     if (!s.lc.model || !*s.lc.model) {
         rc = no_model(c, &s);
-        settings_free(&s);
+        config_copilot_free(&s);
         return rc;
     }
     cop_turn t;
@@ -348,45 +297,8 @@ out:
     llm_free(st);
     cop_result_clear(&r);
     cop_turn_clear(&t);
-    settings_free(&s);
+    config_copilot_free(&s);
     return rc;
-}
-
-/* A string member of o, "" when absent. */
-static const char *js(const cJSON *o, const char *key)
-{
-    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
-    return v ? v : "";
-}
-
-/* One line of an entry's content for the text listing. */
-static void entry_line(cli *c, const vg_ledger_entry *e)
-{
-    cJSON *o = cJSON_Parse(e->content);
-    const char *k[] = {"question", "answer", "preview", "result", "error"};
-    const char *what = NULL;
-    for (size_t i = 0; i < 5 && !what; i++)
-        what = cJSON_GetStringValue(cJSON_GetObjectItem(o, k[i]));
-    if (e->kind == VG_LEDGER_PROPOSAL)
-        printf("%.26s %.20s [%.8s]: ", js(o, "id"), js(o, "type"), js(o, "mode"));
-    if (e->kind == VG_LEDGER_DECISION)
-        printf("%.26s %.12s by %.12s%s", js(o, "proposal"), js(o, "state"), js(o, "by"),
-               what ? ": " : "");
-    out_fit(c, what ? what : "", 100, false);
-    const cJSON *lat = cJSON_GetObjectItem(o, "latency_ms");
-    if (cJSON_IsNumber(lat))
-        printf(" (%.0f ms)", lat->valuedouble);
-    const char *fl = cJSON_GetStringValue(cJSON_GetObjectItem(o, "flagged"));
-    if (fl)
-        printf(" [flagged: %s]", fl);
-    const char *lo = cJSON_GetStringValue(cJSON_GetObjectItem(o, "left_out"));
-    if (lo) {
-        fputs(" [", stdout);
-        out_safe(c, lo);
-        putchar(']');
-    }
-    putchar('\n');
-    cJSON_Delete(o);
 }
 
 int cmd_ledger(cli *c, int argc, char **argv)
@@ -444,7 +356,10 @@ int cmd_ledger(cli *c, int argc, char **argv)
             fmt_time(e[i].created_at, at, sizeof at);
             printf("%4" PRId64 " %s %-9s ", e[i].seq, at,
                    vg_enum_name(&VG_LEDGER_KIND, e[i].kind));
-            entry_line(c, &e[i]);
+            char *line = cop_ledger_summary(&e[i]);
+            out_fit(c, line, c->width > 40 ? c->width - 32 : 160, false);
+            putchar('\n');
+            free(line);
         }
     }
     vg_ledger_free(e, n);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,4 +247,49 @@ int config_secret(const char *section, const char *key, char **out)
     free(path);
     *out = r.value;
     return 0;
+}
+
+#define DEFAULT_BUDGET 8192
+#define DEFAULT_TIMEOUT 120
+
+/* Strongest first: the command line (--model), the environment (OLLAMA_HOST,
+ * OPENAI_BASE_URL, OPENAI_API_KEY), the config file (the API key from the 0600
+ * secrets file), then the defaults (Ollama on 127.0.0.1:11434). */
+int config_copilot(const config *cf, const char *model, tui_copilot *s)
+{
+    const copilot_config *cc = &cf->copilot;
+    memset(s, 0, sizeof *s);
+    s->policy = &cc->policy;
+    int p = llm_provider_parse(cc->provider ? cc->provider : "ollama");
+    s->lc.provider = p < 0 ? LLM_OLLAMA : (llm_provider)p;
+    const char *env = getenv(s->lc.provider == LLM_OLLAMA ? "OLLAMA_HOST" : "OPENAI_BASE_URL");
+    if (env && *env)
+        s->url = s->lc.provider == LLM_OLLAMA ? llm_ollama_url(env) : vg_xstrdup(env);
+    else if (cc->url)
+        s->url = vg_xstrdup(cc->url);
+    else
+        s->url = vg_xstrdup(s->lc.provider == LLM_OLLAMA ? LLM_OLLAMA_URL : LLM_OPENAI_URL);
+    s->lc.url = s->url;
+    s->lc.model = model ? model : cc->model;
+    s->lc.timeout_s = cc->timeout_s ? cc->timeout_s : DEFAULT_TIMEOUT;
+    s->lc.budget = (size_t)(cc->budget ? cc->budget : DEFAULT_BUDGET);
+    if (s->lc.provider == LLM_OPENAI) {
+        const char *k = getenv("OPENAI_API_KEY");
+        if (k && *k)
+            s->key = vg_xstrdup(k);
+        else if (config_secret("copilot", "api_key", &s->key) != 0)
+            return -1;
+        s->lc.api_key = s->key;
+    }
+    return 0;
+}
+
+void config_copilot_free(tui_copilot *s)
+{
+    free(s->url);
+    if (s->key) {
+        sodium_memzero(s->key, strlen(s->key));
+        free(s->key);
+    }
+    s->url = s->key = NULL;
 }

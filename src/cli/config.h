@@ -35,4 +35,10 @@ void config_free(config *cf);
  * (mode not 0600 or stricter) is refused: -1 after printing why. */
 int config_secret(const char *section, const char *key, char **out);
 
+/* The copilot's provider settings from the config, the environment and the
+ * secrets file, with model (may be NULL) from the command line winning. -1 after
+ * printing why when the secrets file is refused. Free with config_copilot_free. */
+int config_copilot(const config *cf, const char *model, tui_copilot *out);
+void config_copilot_free(tui_copilot *s);
+
 #endif

@@ -195,7 +195,11 @@ int main(int argc, char **argv)
                 rc = cli_fail(&c, &err);
             } else {
                 cf.tui.start_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
+                tui_copilot cp; /* a refused secrets file leaves the copilot off */
+                if (config_copilot(&cf, NULL, &cp) == 0)
+                    cf.tui.copilot = &cp;
                 rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, &cf.tui, log);
+                config_copilot_free(&cp);
             }
         }
         free(log);

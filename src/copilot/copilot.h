@@ -21,6 +21,7 @@
 
 #include "vigil/err.h"
 #include "vigil/id.h"
+#include "vigil/ledger.h"
 #include "vigil/model.h"
 #include "vigil/ws.h"
 
@@ -237,6 +238,11 @@ void cop_result_clear(cop_result *r);
 VG_WUR vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id,
                                 const cJSON *edited, const char *by, char **result,
                                 vg_err *err);
+/* One line saying what a ledger entry holds, for a listing or a replay: the
+ * question, answer, proposal (id, type, mode, preview), decision or error, with
+ * latency, flags and what was left out. Fresh; data, to be made safe to show. */
+char *cop_ledger_summary(const vg_ledger_entry *e);
+
 /* Cancel a proposal that is still proposed. */
 VG_WUR vg_rc cop_proposal_cancel(vg_ws *ws, const char *user, const char *proposal_id,
                                  vg_err *err);

@@ -486,19 +486,25 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
                                : NULL;
         rc = cop_params_check(action, stored, note, &params, err);
     }
+    vg_case before = {0};
+    if (rc == VG_OK)
+        rc = vg_case_get(ws, prop.case_id, &before, err);
     if (rc == VG_OK)
         rc = make_op(ws, prop.case_id, action, params, &op, &res, err);
     if (rc == VG_OK && op)
         rc = vg_apply(ws, op, err);
-    if (rc != VG_OK)
+    if (rc != VG_OK) {
+        vg_case_clear(&before);
         goto failed;
+    }
     if (!res) {
-        char *pv = cop_preview(action, params, NULL);
+        char *pv = cop_preview(action, params, &before);
         size_t n = strlen(pv) + 16;
         res = vg_xmalloc(n);
         snprintf(res, n, "applied: %s", pv);
         free(pv);
     }
+    vg_case_clear(&before);
     if ((rc = decide(ws, &prop, proposal_id, COP_APPLIED, edited ? "edited" : by,
                      op ? op->id : NULL, res, err)))
         goto rollback;
@@ -551,4 +557,44 @@ vg_rc cop_proposal_cancel(vg_ws *ws, const char *user, const char *proposal_id, 
     }
     vg_ledger_clear(&prop);
     return rc;
+}
+
+/* A string member of o, "" when absent. */
+static const char *js(const cJSON *o, const char *key)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    return v ? v : "";
+}
+
+char *cop_ledger_summary(const vg_ledger_entry *e)
+{
+    cJSON *o = cJSON_Parse(e->content);
+    static const char *const keys[] = {"question", "answer", "preview", "result", "error"};
+    const char *what = NULL;
+    for (size_t i = 0; i < 5 && !what; i++)
+        what = cJSON_GetStringValue(cJSON_GetObjectItem(o, keys[i]));
+    char head[160] = "";
+    if (e->kind == VG_LEDGER_PROPOSAL)
+        snprintf(head, sizeof head, "%.26s %.20s [%.8s]: ", js(o, "id"), js(o, "type"),
+                 js(o, "mode"));
+    else if (e->kind == VG_LEDGER_DECISION)
+        snprintf(head, sizeof head, "%.26s %.12s by %.12s%s", js(o, "proposal"), js(o, "state"),
+                 js(o, "by"), what ? ": " : "");
+    char tail[400] = "";
+    size_t n = 0;
+    const cJSON *lat = cJSON_GetObjectItem(o, "latency_ms");
+    if (cJSON_IsNumber(lat))
+        n += (size_t)snprintf(tail + n, sizeof tail - n, " (%.0f ms)", lat->valuedouble);
+    if (*js(o, "flagged") && n < sizeof tail)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, " [flagged: %.100s]", js(o, "flagged"));
+    if (*js(o, "left_out") && n < sizeof tail)
+        snprintf(tail + n, sizeof tail - n, " [%.200s]", js(o, "left_out"));
+    /* one line: the first line of what it says */
+    const char *w = what ? what : "";
+    size_t wl = strcspn(w, "\n");
+    size_t len = strlen(head) + wl + strlen(tail) + 8;
+    char *out = vg_xmalloc(len);
+    snprintf(out, len, "%s%.*s%s%s", head, (int)wl, w, w[wl] ? " ..." : "", tail);
+    cJSON_Delete(o);
+    return out;
 }

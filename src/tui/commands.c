@@ -278,6 +278,9 @@ static int c_view(tui *t, int argc, char **argv)
 static int c_back(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
+    /* In the Copilot tab Esc stops a streaming answer; elsewhere it streams on */
+    if (tui_in_tab(t, "Copilot") && tui_chat_stop(t))
+        return 0;
     if (t->help)
         t->help = false;
     else if (t->view == VIEW_QUEUE && t->query_text[0])
@@ -595,6 +598,35 @@ static int c_note(tui *t, int argc, char **argv)
     return write_op(t, vg_op_note_add(id, text), "note added");
 }
 
+/* The copilot (chat.c): a question about the open case, or a prompt for one. */
+static int c_ask(tui *t, int argc, char **argv)
+{
+    char q[2048] = "";
+    size_t n = 0;
+    for (int i = 1; i < argc && n < sizeof q; i++)
+        n += (size_t)snprintf(q + n, sizeof q - n, "%s%s", i > 1 ? " " : "", argv[i]);
+    if (!q[0] && t->view == VIEW_CASE) {
+        tui_show_tab(t, "Copilot");
+        tui_prompt(t, "ask> ", q, sizeof q);
+    }
+    if (q[0])
+        tui_chat_ask(t, q);
+    return 0;
+}
+
+static int c_proposal(tui *t, int argc, char **argv)
+{
+    static const char keys[][2][8] = {{"yes", "y"}, {"no", "n"}, {"edit", "e"}, {"take", "a"}};
+    for (size_t i = 0; argc > 1 && i < sizeof keys / sizeof *keys; i++)
+        if (strcmp(argv[1], keys[i][0]) == 0) {
+            if (!tui_chat_key(t, keys[i][1][0]))
+                snprintf(t->msg, sizeof t->msg, "nothing to decide in the Copilot tab");
+            return 0;
+        }
+    snprintf(t->msg, sizeof t->msg, "proposal yes|no|edit|take");
+    return 1;
+}
+
 static const tcmd commands[] = {
     {"quit", "", "leave vigil", c_quit},
     {"down", "", "next row, or scroll down", c_down},
@@ -633,6 +665,9 @@ static const tcmd commands[] = {
     {"note", "TEXT...", "add a note to the case", c_note},
     {"edit-note", "", "write a note in $VISUAL or $EDITOR", c_edit_note},
     {"star", "N", "star or unstar event N of the timeline", c_star},
+    {"ask", "[QUESTION...]", "ask the copilot about the case (/cmd runs a : command)", c_ask},
+    {"proposal", "yes|no|edit|take", "decide the copilot's proposal (y n e; a: suggestion)",
+     c_proposal},
 };
 
 /* Default bindings: a key name and the command string it runs. */
@@ -644,6 +679,7 @@ static const struct binding {
     {"G", "bottom"},       {"End", "bottom"},      {"Enter", "open"},    {"Esc", "back"},
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
     {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},          {"n", "next-match"},    {"N", "prev-match"},
+    {"c", "ask"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

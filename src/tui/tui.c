@@ -473,15 +473,33 @@ static void tab_notes(tui *t, const vg_case *c)
     vg_notes_free(nt, n);
 }
 
-/* The case tabs. Later issues add Graph, Copilot and Ledger here. */
+void tui_add_line(tui *t, const char *s) { add_line(t, "%s", s); }
+
+/* The case tabs. Later issues add Graph here. */
 static const struct tab {
     const char *name;
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
     {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
-    {"Tasks", tab_tasks},       {"Notes", tab_notes},
+    {"Tasks", tab_tasks},       {"Notes", tab_notes},       {"Copilot", tui_chat_tab},
+    {"Ledger", tui_ledger_tab},
 };
 #define NTABS ((int)(sizeof tabs / sizeof *tabs))
+
+bool tui_in_tab(const tui *t, const char *name)
+{
+    return t->view == VIEW_CASE && strcmp(tabs[t->tab].name, name) == 0;
+}
+
+void tui_show_tab(tui *t, const char *name)
+{
+    for (int i = 0; i < NTABS; i++)
+        if (strcmp(tabs[i].name, name) == 0 && (t->view != VIEW_CASE || t->tab != i)) {
+            t->tab = i;
+            t->scroll = 0;
+            tui_case_open(t, t->case_id);
+        }
+}
 
 void tui_case_open(tui *t, const char *case_id)
 {
@@ -915,8 +933,9 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
     for (;;) {
         move(t->rows - 1, 0);
         clrtoeol();
+        int px = (int)strlen(prompt); /* ":" or "/", or a longer one ("ask> ") */
         put_text(t, t->rows - 1, 0, t->cols, prompt, false);
-        put_text(t, t->rows - 1, 1, t->cols - 1, out, false);
+        put_text(t, t->rows - 1, px, t->cols - px, out, false);
         refresh();
         wint_t ch;
         int k = get_wch(&ch);
@@ -1053,9 +1072,14 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             fflush(trace);
         }
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-        int ready = poll(&pfd, 1, 1000);
+        /* A copilot stream is read on a short tick, so keys are never kept waiting
+         * and tokens show as they come. */
+        int ready = poll(&pfd, 1, tui_chat_busy(&t) ? TUI_CHAT_TICK_MS : 1000);
+        tui_chat_poll(&t);
         if (ready < 0)
             continue; /* a signal: look at the size again */
+        if (ready == 0 && tui_chat_busy(&t))
+            continue;
         if (ready == 0) { /* the tick: did another process write? */
             if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed) {
                 tui_dispatch(&t, "refresh");
@@ -1098,11 +1122,15 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         }
         char name[32];
         binding_name(k, ch, name, sizeof name);
+        /* y, n, e and a act on the copilot's card while the Copilot tab shows one */
+        if (name[0] && !name[1] && tui_chat_key(&t, name[0]))
+            continue;
         const char *cmd = name[0] ? tui_binding(name) : NULL;
         if (cmd)
             tui_dispatch(&t, cmd);
     }
     restore();
+    tui_chat_free(&t);
     if (trace)
         fclose(trace);
     vg_case_query_clear(&t.query);

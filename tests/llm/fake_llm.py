@@ -18,6 +18,7 @@ events) on 127.0.0.1, over a real socket. The model name picks a scripted reply:
   huge       50 MB of answer
   forever    small pieces without end
   cut        closes the connection mid-answer, without the end marker
+  script     the scenario named by "#scenario=NAME" in the analyst's question
 Any other model is a 404. With --key K the OpenAI endpoints want "Bearer K".
 Each request body is appended, one JSON line with the headers, to --log.
 
@@ -31,7 +32,7 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 MODELS = ["normal", "proposals", "closer", "notes", "plain", "fence", "slow", "malformed",
-          "stall", "huge", "forever", "cut"]
+          "stall", "huge", "forever", "cut", "script"]
 
 
 def structured(answer, proposals=()):
@@ -44,9 +45,13 @@ def pieces(text, size=7):
 
 def reply_for(model, body):
     """The answer text for a model, or None for the scenarios handled by stream()."""
-    if model == "normal" or model == "slow":
+    if model == "normal":
         return structured("## Summary\nThe user opened an invoice lure from hxxp://evil[.]example/inv."
                           "\n- check the mailbox rules\n- reset the password")
+    if model == "slow":
+        return structured("## Summary\nThe user opened an invoice lure from hxxp://evil[.]example/inv."
+                          + " The lure came from a look-alike domain." * 6
+                          + "\n- check the mailbox rules\n- reset the password\nEND OF ANSWER")
     if model == "proposals":
         return structured("Raise the severity and record the sender address.", [
             {"type": "set_severity", "params": {"severity": "high"}},
@@ -144,6 +149,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def stream(self, body, ollama):
         model = body.get("model", "")
+        if model == "script":
+            last = body.get("messages", [{}])[-1].get("content", "")
+            if "#scenario=" in last:
+                model = last.split("#scenario=", 1)[1].split()[0]
         if model not in MODELS:
             self.send_json(404, {"error": "model '%s' not found" % model} if ollama
                            else {"error": {"message": "model '%s' not found" % model}})
