@@ -9,9 +9,11 @@
  * capability nobody else may use, even knowing it.
  */
 #include "internal.h"
+#include "oplog.h"
 #include "vigil/ledger.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,16 +256,11 @@ vg_rc vg_ledger_verify(vg_ws *ws, int64_t *count, int64_t *bad_id, vg_err *err)
         int64_t id = sqlite3_column_int64(st, 0);
         entry_hash(prev, f[0], f[1], f[2], sqlite3_column_int64(st, 4), f[4], f[5], f[6],
                    sqlite3_column_int64(st, 8), hash);
-        bool prev_ok = sqlite3_column_bytes(st, 9) == 32 &&
-                       memcmp(sqlite3_column_blob(st, 9), prev, 32) == 0;
-        bool hash_ok = sqlite3_column_bytes(st, 10) == 32 &&
-                       memcmp(sqlite3_column_blob(st, 10), hash, 32) == 0;
-        if (!prev_ok || !hash_ok) {
+        char why[64];
+        if (chain_check(st, 9, 10, prev, hash, "entry", why, sizeof why)) {
             *bad_id = id;
             vg_fail(err, VG_ECORRUPT, "ledger broken at entry %lld (session %.26s): %s",
-                    (long long)id, f[1],
-                    !prev_ok ? "it does not follow the entry before it"
-                             : "its contents do not match its hash");
+                    (long long)id, f[1], why);
             sqlite3_finalize(st);
             return VG_ECORRUPT;
         }
