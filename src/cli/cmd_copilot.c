@@ -152,10 +152,16 @@ static void result_text(cli *c, const char *ref, const cop_turn *t, const cop_re
     putchar('\n');
 }
 
-static int decide(cli *c, const char *id, const char *edit, bool cancel, bool json)
+static int decide(cli *c, const char *case_id, const char *id, const char *edit, bool cancel,
+                  bool json)
 {
     vg_err err = {0};
     char *res = NULL;
+    vg_id on;
+    if (cop_proposal_case(c->ws, c->actor, id, on, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (strcmp(on, case_id) != 0)
+        return cli_error(c, "proposal %.26s is on another case", id);
     if (cancel) {
         if (cop_proposal_cancel(c->ws, c->actor, id, &err) != VG_OK)
             return cli_fail(c, &err);
@@ -211,7 +217,7 @@ int cmd_ask(cli *c, int argc, char **argv)
     if ((rc = cli_case(c, pos[0], case_id)))
         return rc;
     if (apply || cancel)
-        return decide(c, apply ? apply : cancel, edit, cancel != NULL, json);
+        return decide(c, case_id, apply ? apply : cancel, edit, cancel != NULL, json);
 
     tui_copilot s;
     if (config_copilot(c->cf, opt_get(o, no, "model"), &s) != 0) {

@@ -246,6 +246,14 @@ char *cop_ledger_summary(const vg_ledger_entry *e);
 /* Cancel a proposal that is still proposed. */
 VG_WUR vg_rc cop_proposal_cancel(vg_ws *ws, const char *user, const char *proposal_id,
                                  vg_err *err);
+/* Other cases that share an artifact with case_id (only value's, when not NULL):
+ * "203.0.113.7 on #12, #40; ..." or a line saying there are none. Read-only, the
+ * find_related action and the TUI's :related. *result is fresh. */
+VG_WUR vg_rc cop_related(vg_ws *ws, const char *case_id, const char *value, char **result,
+                         vg_err *err);
+/* The case a proposal of user's is on (for a caller that names the case too). */
+VG_WUR vg_rc cop_proposal_case(vg_ws *ws, const char *user, const char *proposal_id,
+                               vg_id case_out, vg_err *err);
 /* The state of a proposal (COP_STATES). */
 VG_WUR vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, int *state,
                                 vg_err *err);

@@ -338,6 +338,18 @@ static vg_rc state_of(vg_ws *ws, const char *id, int *state, vg_err *err)
     return VG_OK;
 }
 
+vg_rc cop_proposal_case(vg_ws *ws, const char *user, const char *proposal_id, vg_id case_out,
+                        vg_err *err)
+{
+    vg_ledger_entry p = {0};
+    vg_rc rc = find_proposal(ws, user, proposal_id, &p, err);
+    if (rc)
+        return rc;
+    memcpy(case_out, p.case_id, sizeof(vg_id));
+    vg_ledger_clear(&p);
+    return VG_OK;
+}
+
 vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, int *state,
                          vg_err *err)
 {
@@ -349,9 +361,7 @@ vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, i
     return state_of(ws, proposal_id, state, err);
 }
 
-/* Other cases that share artifacts with this one (find_related): read-only. */
-static vg_rc related(vg_ws *ws, const char *case_id, const char *value, char **result,
-                     vg_err *err)
+vg_rc cop_related(vg_ws *ws, const char *case_id, const char *value, char **result, vg_err *err)
 {
     vg_artifact *a = NULL;
     size_t n = 0;
@@ -435,8 +445,8 @@ static vg_rc make_op(vg_ws *ws, const char *case_id, int action, const cJSON *p,
         return VG_OK;
     }
     case COP_FIND_RELATED:
-        return related(ws, case_id, cJSON_GetStringValue(cJSON_GetObjectItem(p, "value")), result,
-                       err);
+        return cop_related(ws, case_id, cJSON_GetStringValue(cJSON_GetObjectItem(p, "value")),
+                           result, err);
     default:
         return vg_fail(err, VG_EINVAL, "no action %d", action);
     }

@@ -112,10 +112,17 @@ static void reset(tui *t, struct tui_chat *ch, const char *case_id)
     (void)t;
 }
 
+static bool record(tui *t, struct tui_chat *ch);
+
 void tui_chat_free(tui *t)
 {
     if (!t->chat)
         return;
+    /* an answer still streaming at quit is recorded as given up */
+    vg_err err = {0};
+    if (t->chat->st && record(t, t->chat) &&
+        cop_turn_fail(t->ws, &t->chat->turn, "the workstation closed", &err) != VG_OK)
+        fprintf(stderr, "vigil: copilot: %s\n", err.msg);
     reset(t, t->chat, "");
     free(t->chat);
     t->chat = NULL;
@@ -210,7 +217,7 @@ void tui_chat_tab(tui *t, const vg_case *c)
                  ch->session);
     else
         snprintf(line, sizeof line, "Copilot: no model named ([copilot] model in vigil.conf);"
-                                    " /note, /event, /sev, /status, /assign still work");
+                                    " /note, /ioc, /event, /sev, /status, /assign, /related still work");
     tui_add_line(t, line);
     tui_add_line(t, "c ask  y apply  n cancel  e edit  a add suggestion  Esc stop  /cmd runs"
                     " a : command");
@@ -298,8 +305,7 @@ static void redraw(tui *t)
 
 static void slash(tui *t, struct tui_chat *ch, const char *line)
 {
-    static const struct { const char *from, *to; } alias[] = {
-        {"sev", "severity"}, {"ioc", "artifact"}, {"related", "related"}};
+    static const struct { const char *from, *to; } alias[] = {{"sev", "severity"}};
     char cmd[1024];
     const char *w = line + 1;
     size_t n = strcspn(w, " ");
@@ -322,7 +328,12 @@ void tui_chat_ask(tui *t, const char *question)
         return;
     }
     struct tui_chat *ch = chat(t);
-    if (strcmp(ch->case_id, t->case_id) != 0)
+    if (ch->st && strcmp(ch->case_id, t->case_id) != 0 && question[0] != '/') {
+        snprintf(t->msg, sizeof t->msg, "an answer about another case is still streaming"
+                                        " (Esc in its Copilot tab stops it)");
+        return;
+    }
+    if (strcmp(ch->case_id, t->case_id) != 0 && !ch->st)
         reset(t, ch, t->case_id);
     tui_show_tab(t, "Copilot");
     if (question[0] == '/') {
@@ -338,7 +349,7 @@ void tui_chat_ask(tui *t, const char *question)
     say(ch, "> %s", question);
     if (!cp || !cp->lc.model || !*cp->lc.model) {
         say(ch, "! no model named: set [copilot] model in vigil.conf (man vigil.conf);"
-                " /note, /event, /sev, /status, /assign work without one");
+                " /note, /ioc, /event, /sev, /status, /assign, /related work without one");
         redraw(t);
         return;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
 
@@ -598,6 +599,46 @@ static int c_note(tui *t, int argc, char **argv)
     return write_op(t, vg_op_note_add(id, text), "note added");
 }
 
+/* An indicator on the case: "ioc TYPE VALUE", or "ioc VALUE" with the type the
+ * extractor sees (defanged forms welcome). */
+static int c_ioc(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    if (argc == 3)
+        return write_op(t, vg_op_artifact_add(id, argv[1], argv[2]), "artifact added");
+    vg_ioc_list l = {0};
+    if (argc == 2)
+        vg_ioc_extract(argv[1], strlen(argv[1]), &l);
+    if (!l.n) {
+        vg_ioc_list_free(&l);
+        snprintf(t->msg, sizeof t->msg, "ioc TYPE VALUE, or ioc VALUE for an IP, domain, URL,"
+                                        " e-mail, hash or CVE");
+        return 1;
+    }
+    int rc = write_op(t, vg_op_artifact_add(id, vg_ioc_type(l.items[0].kind), l.items[0].value),
+                      "artifact added");
+    vg_ioc_list_free(&l);
+    return rc;
+}
+
+static int c_related(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    char *res = NULL;
+    vg_err err = {0};
+    if (!id)
+        return 1;
+    if (cop_related(t->ws, id, argc > 1 ? argv[1] : NULL, &res, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    snprintf(t->msg, sizeof t->msg, "%.250s", res);
+    free(res);
+    return 0;
+}
+
 /* The copilot (chat.c): a question about the open case, or a prompt for one. */
 static int c_ask(tui *t, int argc, char **argv)
 {
@@ -605,6 +646,8 @@ static int c_ask(tui *t, int argc, char **argv)
     size_t n = 0;
     for (int i = 1; i < argc && n < sizeof q; i++)
         n += (size_t)snprintf(q + n, sizeof q - n, "%s%s", i > 1 ? " " : "", argv[i]);
+    if (t->view == VIEW_QUEUE && t->page.n) /* from the queue: the selected case */
+        tui_case_open(t, t->page.items[t->sel].id);
     if (!q[0] && t->view == VIEW_CASE) {
         tui_show_tab(t, "Copilot");
         tui_prompt(t, "ask> ", q, sizeof q);
@@ -666,6 +709,9 @@ static const tcmd commands[] = {
     {"edit-note", "", "write a note in $VISUAL or $EDITOR", c_edit_note},
     {"star", "N", "star or unstar event N of the timeline", c_star},
     {"ask", "[QUESTION...]", "ask the copilot about the case (/cmd runs a : command)", c_ask},
+    {"ioc", "[TYPE] VALUE", "add an indicator to the case (the type found when not given)",
+     c_ioc},
+    {"related", "[VALUE]", "other cases sharing this case's artifacts", c_related},
     {"proposal", "yes|no|edit|take", "decide the copilot's proposal (y n e; a: suggestion)",
      c_proposal},
 };
