@@ -260,6 +260,32 @@ static void test_parse_strict(void **state)
     cop_answer_clear(&a);
 }
 
+static void test_answer_partial(void **state)
+{
+    (void)state;
+    static const struct { const char *raw, *want; } c[] = {
+        {"", ""},
+        {"{\"answ", ""},
+        {"{\"answer\": \"The us", "The us"},
+        {"{\"answer\":\"line\\none\\t\\\"q\\\"", "line\none\t\"q\""},
+        {"{\"answer\": \"caf\\u00e9 ok", "caf\xc3\xa9 ok"},
+        {"{\"answer\": \"half \\u00", "half "},        /* an escape not complete yet */
+        {"{\"answer\": \"x\\", "x"},
+        {"{\"answer\": \"\\ud83d\\ude00!", "\xf0\x9f\x98\x80!"}, /* a surrogate pair */
+        {"{\"answer\": \"\\ud83d", ""},               /* its first half only */
+        {"{\"answer\": \"caf\xc3", "caf"},             /* half a UTF-8 character */
+        {"{\"answer\": \"done\", \"proposals\": []}", "done"},
+        {"```json\n{\"answer\": \"fenced", "fenced"},
+        {"Plain text answer", "Plain text answer"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *got = cop_answer_partial(c[i].raw);
+        if (strcmp(got, c[i].want) != 0)
+            fail_msg("'%s': got '%s', wanted '%s'", c[i].raw, got, c[i].want);
+        free(got);
+    }
+}
+
 static void test_policy(void **state)
 {
     (void)state;
@@ -628,6 +654,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_context_fence, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_context_budget, setup, fx_teardown),
         cmocka_unit_test(test_parse_strict),
+        cmocka_unit_test(test_answer_partial),
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_note_text),
         cmocka_unit_test(test_note_placeholder),
