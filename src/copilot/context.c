@@ -30,7 +30,9 @@
 #include "vigil/query.h"
 
 #define CONTEXT_CAP (8u << 20)
-#define MIN_ROW_TOKENS 8 /* the smallest a timeline row can be, to bound the fetch */
+/* The smallest a timeline row can be ("- " ISO-time " [note] " one character and a
+ * newline: 36 bytes), which bounds how many rows are worth fetching. */
+#define MIN_ROW_TOKENS 9
 
 /* Remove every occurrence of nonce from s, in place, until none is left (cutting
  * one may join two halves into another). */

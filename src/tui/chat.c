@@ -292,13 +292,17 @@ void tui_ledger_tab(tui *t, const vg_case *c)
     vg_ledger_free(e, n);
 }
 
-/* Draw the Copilot tab again if it is showing, following the end of the text. */
+/* Draw the Copilot tab again if it is showing; the view follows the end of the
+ * text unless the analyst has scrolled up to read. */
 static void redraw(tui *t)
 {
-    if (tui_in_tab(t, "Copilot")) {
-        tui_case_open(t, t->case_id);
+    if (!tui_in_tab(t, "Copilot"))
+        return;
+    long bottom = (long)t->nlines - (t->rows - 5);
+    bool follow = t->scroll >= bottom;
+    tui_case_open(t, t->case_id);
+    if (follow)
         tui_case_scroll(t, 1 << 30);
-    }
 }
 
 /* ---- asking -------------------------------------------------------------------------- */
