@@ -10,8 +10,9 @@
  *
  * What it sees: the text after cop_clean (NFKC, invisible characters gone), folded
  * to lower-case words of letters and digits separated by single spaces, once with
- * leetspeak folded (0->o, 1->i, 3->e, 4->a, 5->s, 7->t, @->a, $->s) and once more
- * with 1, l, ! and | all read as i (against patterns spelt the same way); and every base64 run of 16 or more characters that decodes to text, two
+ * leetspeak folded inside words (0->o, 1->i, 3->e, 4->a, 5->s, 7->t, @->a, $->s),
+ * once more with 1, l, ! and | all read as i (against patterns spelt the same
+ * way), and every base64 run of 16 or more characters that decodes to text, two
  * levels deep. Patterns are POSIX extended regular expressions over the folded
  * words (role markers over the raw lower-cased text, where their punctuation is;
  * a fake fence counts as one).
@@ -33,8 +34,8 @@ typedef struct pattern {
     int reason;
     bool raw;          /* match the lower-cased text rather than the folded words */
     const char *hints; /* the regex can match only if one of these (|-separated) is
-                        * in the text: a strstr filter that spares most fields the
-                        * regex engine */
+                        * in the text: a substring filter that spares most fields
+                        * the regex engine */
     const char *re;
 } pattern;
 
@@ -44,14 +45,19 @@ static const pattern patterns[] = {
      "(ignore|disregard|forget|override|bypass|skip|drop) " SOME
      "(previous|prior|above|earlier|preceding|former|original|system|all|your|any) "
      "([a-z]+ )?(instruction|prompt|rule|direction|guideline|message|context|order)"},
-    {COP_INJ_IGNORE, false, "ignor|disregard|forget", "(ignore|disregard|forget) (everything|all) (above|before|said)"},
+    {COP_INJ_IGNORE, false, "ignor|disregard|forget",
+     "(ignore|disregard|forget) (everything|all) (above|before|said)"},
     {COP_INJ_IGNORE, false, "new ", "new (instructions|rules|task) (are|is|follow)"},
-    {COP_INJ_PERSONA, false, "you are now|from now on|pretend|act as|developer mode|jailbreak|anything now", "you are now|from now on,? you|pretend (to be|you are)|"
-                             "act as (a|an|the|my) |developer mode|jailbreak|do anything now"},
+    {COP_INJ_PERSONA, false,
+     "you are now|from now on|pretend|act as|developer mode|jailbreak|anything now",
+     "you are now|from now on,? you|pretend (to be|you are)|"
+     "act as (a|an|the|my) |developer mode|jailbreak|do anything now"},
     {COP_INJ_ROLE, true, ":", "(^|\n)[ #>*]*(system|assistant|developer|user|human|ai) ?:"},
-    {COP_INJ_ROLE, true, "<<<|>>>|case-data|system|assistant", "<<<|>>>|case-data nonce|(system|assistant) ?: "},
-    {COP_INJ_ROLE, true, "<|[|#", "<\\|?(im_start|im_end|system|assistant|endoftext)|\\[/?inst\\]|"
-                         "<</?sys>>|#+ ?(system|instruction|response)|</?(system|assistant)>"},
+    {COP_INJ_ROLE, true, "<<<|>>>|case-data|system|assistant",
+     "<<<|>>>|case-data nonce|(system|assistant) ?: "},
+    {COP_INJ_ROLE, true, "<|[|#",
+     "<\\|?(im_start|im_end|system|assistant|endoftext)|\\[/?inst\\]|"
+     "<</?sys>>|#+ ?(system|instruction|response)|</?(system|assistant)>"},
     {COP_INJ_ACTION, false, "clos|resolv|dismiss|delet|remov|suppress|archiv|ignor|discard|reject",
      "(close|resolve|dismiss|delete|remove|suppress|archive|ignore|discard|reject) "
      "(this |the |these |that |all |every |any |it |of )*"
@@ -59,12 +65,15 @@ static const pattern patterns[] = {
     {COP_INJ_ACTION, false, "false positive|benign|resolved|closed|not malicious|harmless",
      "(mark|flag|set|classify|label|treat|tag|resolve|close|report) " SOME
      "(as |to )?(a )?(false positive|benign|resolved|closed|not malicious|harmless)"},
-    {COP_INJ_ACTION, false, "false positive|benign|harmless|not malicious", "(this|it) is (a )?(false positive|benign|harmless|not malicious)"},
+    {COP_INJ_ACTION, false, "false positive|benign|harmless|not malicious",
+     "(this|it) is (a )?(false positive|benign|harmless|not malicious)"},
     {COP_INJ_ACTION, false, "set ", "set (the )?(status|severity|resolution) to"},
     {COP_INJ_REVEAL, false, "prompt|instruction|rules|nonce",
-     "(reveal|show|print|repeat|output|display|leak|dump|tell me|give me|what (is|are|were)) " SOME
-     "(system prompt|prompt|instructions|hidden rules|initial instructions|your rules|nonce)"},
-    {COP_INJ_CONTACT, false, "send|forward|mail|contact|post|upload|exfiltrat|notify|message|reach out|report|call|text|ping|submit|transmit|curl|wget|fetch|visit|open",
+     "(reveal|show|print|repeat|output|display|leak|dump|tell me|give me|what (is|are|were)) "
+     SOME "(system prompt|prompt|instructions|hidden rules|initial instructions|your rules|nonce)"},
+    {COP_INJ_CONTACT, false,
+     "send|forward|mail|contact|post|upload|exfiltrat|notify|message|reach out|report|call|"
+     "text|ping|submit|transmit|curl|wget|fetch|visit|open",
      "(send|forward|email|e mail|mail|contact|post|upload|exfiltrate|notify|message|reach out|"
      "report|call|text|ping|submit|transmit|curl|wget|fetch|visit|open) " SOME
      "(to|at|via|on|http|https|hxxp|www) "},

@@ -40,7 +40,8 @@ static void compile(void)
     for (int i = 0; i < 2; i++)
         if (regcomp(&note_re[i], note_res[i], REG_EXTENDED | REG_ICASE) != 0)
             abort();
-    if (regcomp(&ask_re, "(^|[^a-z])(note|comment|log|record)", REG_EXTENDED | REG_ICASE | REG_NOSUB))
+    if (regcomp(&ask_re, "(^|[^a-z])(note|comment|log|record)",
+                REG_EXTENDED | REG_ICASE | REG_NOSUB))
         abort();
     ready = true;
 }

@@ -87,7 +87,8 @@ int cop_policy_decide(const cop_policy *p, int action, bool flagged)
 cJSON *cop_answer_schema(void)
 {
     cJSON *s = cJSON_Parse(
-        "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"answer\",\"proposals\"],"
+        "{\"type\":\"object\",\"additionalProperties\":false,"
+        "\"required\":[\"answer\",\"proposals\"],"
         "\"properties\":{\"answer\":{\"type\":\"string\"},"
         "\"proposals\":{\"type\":\"array\",\"maxItems\":16,\"items\":{\"type\":\"object\","
         "\"additionalProperties\":false,\"required\":[\"type\",\"params\"],\"properties\":{"

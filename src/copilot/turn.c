@@ -436,8 +436,8 @@ static vg_rc make_op(vg_ws *ws, const char *case_id, int action, const cJSON *p,
         return VG_OK;
     case COP_COMPLETE_TASK: {
         vg_task t = {0};
-        vg_rc rc = vg_task_resolve(ws, case_id, cJSON_GetStringValue(cJSON_GetObjectItem(p, "task")),
-                                   &t, err);
+        const char *which = cJSON_GetStringValue(cJSON_GetObjectItem(p, "task"));
+        vg_rc rc = vg_task_resolve(ws, case_id, which, &t, err);
         if (rc)
             return rc;
         *op = vg_op_task_set(case_id, t.id, "status", "done");

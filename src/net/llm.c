@@ -343,7 +343,8 @@ static void finish(llm_stream *s, CURLcode res)
         else
             fail(s, "no complete answer within %ld s (%s)", s->timeout_s, s->url);
     } else if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST) {
-        fail(s, "cannot reach %s: %s", s->url, s->curl_err[0] ? s->curl_err : curl_easy_strerror(res));
+        fail(s, "cannot reach %s: %s", s->url,
+             s->curl_err[0] ? s->curl_err : curl_easy_strerror(res));
     } else if (res != CURLE_OK) {
         fail(s, "%s: %s", s->url, s->curl_err[0] ? s->curl_err : curl_easy_strerror(res));
     } else if (s->status >= 300 || !s->status_checked) {
@@ -435,8 +436,9 @@ vg_rc llm_models(const llm_config *cf, long timeout_s, char ***names, size_t *n,
     *n = 0;
     global_init();
     char errbuf[CURL_ERROR_SIZE] = "";
-    char *url = cf->provider == LLM_OLLAMA ? join_url(cf->url ? cf->url : LLM_OLLAMA_URL, "/api/tags")
-                                           : join_url(cf->url ? cf->url : LLM_OPENAI_URL, "/models");
+    bool ollama = cf->provider == LLM_OLLAMA;
+    char *url = join_url(cf->url ? cf->url : ollama ? LLM_OLLAMA_URL : LLM_OPENAI_URL,
+                         ollama ? "/api/tags" : "/models");
     CURL *e = easy_new(url, timeout_s, errbuf);
     if (!e) {
         free(url);

@@ -217,7 +217,8 @@ void tui_chat_tab(tui *t, const vg_case *c)
                  ch->session);
     else
         snprintf(line, sizeof line, "Copilot: no model named ([copilot] model in vigil.conf);"
-                                    " /note, /ioc, /event, /sev, /status, /assign, /related still work");
+                                    " /note, /ioc, /event, /sev, /status, /assign, /related"
+                                    " still work");
     tui_add_line(t, line);
     tui_add_line(t, "c ask  y apply  n cancel  e edit  a add suggestion  Esc stop  /cmd runs"
                     " a : command");
