@@ -353,7 +353,8 @@ const command cli_commands[] = {
     {"dash", "[--days N] [--json]",
      "the dashboard: opened and closed per day, MTTA and MTTR, severity x status, aging,"
      " most shared artifacts", NULL, cmd_dash},
-    {"audit verify", "", "check the hash chains of the op log and the copilot ledger, and the database", NULL,
+    {"audit verify", "",
+     "check the hash chains of the op log and the copilot ledger, and the database", NULL,
      cmd_audit_verify},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
     {"version", "", "print the version", NULL, cmd_version},

@@ -1050,6 +1050,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
         snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
 
+    double last_tick = 0; /* when another process's writes were last looked for */
     while (!t.quit) {
         /* The size, read from the terminal on every wake (key, signal or tick):
          * a SIGWINCH that curses did not see still lands within a second. */
@@ -1078,9 +1079,10 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         tui_chat_poll(&t);
         if (ready < 0)
             continue; /* a signal: look at the size again */
-        if (ready == 0 && tui_chat_busy(&t))
-            continue;
+        if (ready == 0 && mono() - last_tick < 1.0)
+            continue; /* a copilot tick, not yet the second's */
         if (ready == 0) { /* the tick: did another process write? */
+            last_tick = mono();
             if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed) {
                 tui_dispatch(&t, "refresh");
                 vg_counts k;
