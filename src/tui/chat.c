@@ -132,6 +132,26 @@ bool tui_chat_busy(const tui *t) { return t->chat && t->chat->st; }
 
 /* ---- drawing ------------------------------------------------------------------------- */
 
+/* One line, wrapped to width at spaces (bytes stand in for columns: near enough
+ * for prose). */
+static void wrapped(tui *t, const char *s, int width)
+{
+    while ((int)strlen(s) > width && width > 10) {
+        int cut = width;
+        while (cut > width / 2 && s[cut] != ' ')
+            cut--;
+        if (s[cut] != ' ')
+            cut = width;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+            cut--;
+        char *piece = vg_xstrndup(s, (size_t)cut);
+        tui_add_line(t, piece);
+        free(piece);
+        s += cut + (s[cut] == ' ');
+    }
+    tui_add_line(t, s);
+}
+
 /* Markdown made readable as plain lines, wrapped to width: headings underlined,
  * list marks as bullets, code blocks indented, emphasis marks dropped. */
 static void markdown(tui *t, const char *text, int width)
@@ -176,22 +196,7 @@ static void markdown(tui *t, const char *text, int width)
                 out = vg_xstrdup(l);
             }
         }
-        /* wrap at spaces (bytes stand in for columns: near enough for prose) */
-        const char *s = out;
-        while ((int)strlen(s) > width && width > 10) {
-            int cut = width;
-            while (cut > width / 2 && s[cut] != ' ')
-                cut--;
-            if (s[cut] != ' ')
-                cut = width;
-            while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-                cut--;
-            char *piece = vg_xstrndup(s, (size_t)cut);
-            tui_add_line(t, piece);
-            free(piece);
-            s += cut + (s[cut] == ' ');
-        }
-        tui_add_line(t, s);
+        wrapped(t, out, width);
         free(out);
         free(l);
     }
@@ -230,7 +235,7 @@ void tui_chat_tab(tui *t, const vg_case *c)
     for (size_t i = 0; i < ch->nentries; i++) {
         const char *e = ch->entries[i];
         if (e[0] == '>' || e[0] == '!' || e[0] == '/')
-            tui_add_line(t, e);
+            wrapped(t, e, width);
         else
             markdown(t, e, width);
     }
