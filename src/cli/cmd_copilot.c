@@ -56,7 +56,7 @@ static void stream_out(cli *c, const char *raw, size_t *shown)
     free(partial);
 }
 
-static cJSON *result_json(const cop_turn *t, const cop_result *r, int64_t first_ms)
+static cJSON *result_json(const cop_turn *t, const cop_result *r, const llm_stream *st)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "session", t->session_id);
@@ -73,7 +73,8 @@ static cJSON *result_json(const cop_turn *t, const cop_result *r, int64_t first_
         cJSON_AddStringToObject(o, "flagged_in", t->ctx.flagged_field);
     }
     cJSON_AddStringToObject(o, "left_out", t->ctx.left_out);
-    cJSON_AddNumberToObject(o, "first_token_ms", (double)first_ms);
+    cJSON_AddNumberToObject(o, "first_token_ms", (double)llm_first_token_ms(st));
+    cJSON_AddNumberToObject(o, "first_byte_ms", (double)llm_first_byte_ms(st));
     cJSON *ps = cJSON_AddArrayToObject(o, "proposals");
     for (size_t i = 0; i < r->nitems; i++) {
         const cop_item *it = &r->items[i];
@@ -284,7 +285,7 @@ int cmd_ask(cli *c, int argc, char **argv)
         goto out;
     }
     if (json) {
-        out_json(result_json(&t, &r, llm_first_token_ms(st)));
+        out_json(result_json(&t, &r, st));
     } else {
         char *streamed = cop_answer_partial(llm_text(st));
         if (strcmp(streamed, r.answer.text) != 0) {

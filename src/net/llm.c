@@ -41,7 +41,7 @@ struct llm_stream {
     llm_state state;
     char error[512];
     char curl_err[CURL_ERROR_SIZE];
-    int64_t start_ms, first_ms, last_byte_ms;
+    int64_t start_ms, first_ms, first_byte_ms, last_byte_ms;
 };
 
 static int64_t mono_ms(void)
@@ -194,6 +194,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     s->received += n;
     s->last_byte_ms = mono_ms();
+    if (s->first_byte_ms < 0)
+        s->first_byte_ms = s->last_byte_ms - s->start_ms;
     if (!s->status_checked) {
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
         s->status_checked = true;
@@ -278,7 +280,7 @@ vg_rc llm_chat_start(const llm_config *cf, const cJSON *messages, const cJSON *s
     s->max_bytes = cf->max_bytes ? cf->max_bytes : DEFAULT_MAX;
     s->timeout_s = cf->timeout_s > 0 ? cf->timeout_s : 120;
     s->stall_s = cf->stall_s > 0 ? cf->stall_s : s->timeout_s < 30 ? s->timeout_s : 30;
-    s->first_ms = -1;
+    s->first_ms = s->first_byte_ms = -1;
     s->state = LLM_RUNNING;
     vg_buf_init(&s->line, LINE_CAP);
     vg_buf_init(&s->text, s->max_bytes);
@@ -403,6 +405,7 @@ size_t llm_take_new(llm_stream *s, const char **from)
 
 const char *llm_error(const llm_stream *s) { return s->error; }
 int64_t llm_first_token_ms(const llm_stream *s) { return s->first_ms; }
+int64_t llm_first_byte_ms(const llm_stream *s) { return s->first_byte_ms; }
 
 void llm_free(llm_stream *s)
 {
