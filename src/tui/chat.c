@@ -547,9 +547,16 @@ bool tui_chat_key(tui *t, char key)
     } else if (key == 'e') {
         char *cur = cJSON_PrintUnformatted(k->params);
         char text[1024];
+        vg_id id;
+        memcpy(id, k->id, sizeof id);
         snprintf(text, sizeof text, "%s", cur ? cur : "{}");
         cJSON_free(cur);
         tui_prompt(t, "edit params> ", text, sizeof text);
+        /* the stream kept going while the analyst typed: find the card again */
+        k = NULL;
+        for (size_t i = 0; i < ch->ncards; i++)
+            if (strcmp(ch->cards[i].id, id) == 0)
+                k = &ch->cards[i];
         if (!text[0])
             return true; /* Esc: nothing changes */
         cJSON *edited = cJSON_Parse(text);
@@ -557,9 +564,12 @@ bool tui_chat_key(tui *t, char key)
             snprintf(t->msg, sizeof t->msg, "not a JSON object: nothing applied");
             return true;
         }
-        rc = cop_proposal_apply(t->ws, t->actor, k->id, edited, "analyst", &result, &err);
+        rc = cop_proposal_apply(t->ws, t->actor, id, edited, "analyst", &result, &err);
         cJSON_Delete(edited);
-        decided(t, k, rc, COP_APPLIED, result, &err);
+        if (k)
+            decided(t, k, rc, COP_APPLIED, result, &err);
+        else
+            free(result);
     } else {
         return false;
     }

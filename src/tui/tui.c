@@ -938,9 +938,13 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
         put_text(t, t->rows - 1, px, t->cols - px, out, false);
         refresh();
         wint_t ch;
+        /* a copilot answer keeps streaming while a line is typed */
+        timeout(tui_chat_busy(t) ? TUI_CHAT_TICK_MS : -1);
         int k = get_wch(&ch);
-        if (k == ERR)
+        if (k == ERR) {
+            tui_chat_poll(t);
             continue;
+        }
         if (k == OK && (ch == '\n' || ch == '\r'))
             break;
         if (k == OK && ch == 27) {
@@ -990,6 +994,7 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
             }
         }
     }
+    timeout(-1);
     curs_set(0);
 }
 
