@@ -582,6 +582,57 @@ static void test_edit_then_apply(void **state)
     cop_turn_clear(&t);
 }
 
+/* The other actions: a task ticked, an event with its time, related cases found
+ * without a write, and a playbook this workspace cannot apply failing cleanly. */
+static void test_other_actions(void **state)
+{
+    fx *f = *state;
+    vg_id other;
+    new_case(f->ws, "Beaconing from WS-12", "high", other);
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "ip", "203.0.113.7"));
+    must_apply(f->ws, vg_op_artifact_add(other, "ip", "203.0.113.7"));
+    must_apply(f->ws, vg_op_task_add(f->case_id, "containment", "Reset the password"));
+    cop_policy pol;
+    cop_policy_default(&pol);
+    cop_turn t;
+    cop_result r;
+    turn(f, "next?", "{\"answer\": \"ok\", \"proposals\": ["
+                     "{\"type\": \"complete_task\", \"params\": {\"task\": 1}},"
+                     "{\"type\": \"add_event\", \"params\": {\"summary\": \"RDP from 203.0.113.7\","
+                     " \"occurred_at\": \"2026-11-03T02:14:00Z\"}},"
+                     "{\"type\": \"find_related\", \"params\": {}},"
+                     "{\"type\": \"apply_playbook\", \"params\": {\"playbook\": \"phishing\"}}]}",
+         &pol, &t, &r);
+    assert_int_equal(r.nitems, 4);
+    vg_err err = {0};
+    char *res = NULL;
+    assert_int_equal(cop_proposal_apply(f->ws, "alice", r.items[0].id, NULL, "analyst", &res, &err),
+                     VG_OK);
+    free(res);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM tasks WHERE status = 'done'"), 1);
+    assert_int_equal(cop_proposal_apply(f->ws, "alice", r.items[1].id, NULL, "analyst", &res, &err),
+                     VG_OK);
+    free(res);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE occurred_at = 1793672040000"
+                                    " AND summary = 'RDP from 203.0.113.7' AND kind = 'copilot'"),
+                     1);
+    int64_t ops = sql_int(f->ws, "SELECT count(*) FROM ops");
+    assert_int_equal(cop_proposal_apply(f->ws, "alice", r.items[2].id, NULL, "analyst", &res, &err),
+                     VG_OK);
+    assert_non_null(strstr(res, "203.0.113.7 on #2"));
+    free(res);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops"), ops); /* read-only */
+    assert_int_not_equal(cop_proposal_apply(f->ws, "alice", r.items[3].id, NULL, "analyst", &res,
+                                            &err), VG_OK);
+    assert_non_null(strstr(err.msg, "playbook"));
+    int st;
+    assert_int_equal(cop_proposal_state(f->ws, "alice", r.items[3].id, &st, &err), VG_OK);
+    assert_int_equal(st, COP_FAILED);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops"), ops);
+    cop_result_clear(&r);
+    cop_turn_clear(&t);
+}
+
 static void test_suggestions(void **state)
 {
     fx *f = *state;
@@ -699,6 +750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_auto_and_reject, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_note_is_the_analysts, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_edit_then_apply, setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_other_actions, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_suggestions, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ledger_chain_and_sessions, setup, fx_teardown),
     };
