@@ -55,11 +55,13 @@ VG_WUR vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user,
                             const char *session_id, vg_ledger_entry **items, size_t *n,
                             vg_err *err);
 
-/* The newest entry of kind whose JSON content has "key": value (a proposal by its
- * "id", a decision by its "proposal"). VG_ENOTFOUND when there is none. The caller
- * clears *out with vg_ledger_clear. */
-VG_WUR vg_rc vg_ledger_find(vg_ws *ws, int kind, const char *key, const char *value,
-                            vg_ledger_entry *out, vg_err *err);
+/* A proposal entry by its id (its content's "id"), or with kind
+ * VG_LEDGER_DECISION the newest decision on proposal id (its content's
+ * "proposal"); an index lookup either way. VG_ENOTFOUND when there is none. The
+ * caller clears *out with vg_ledger_clear. Proposal and decision entries hold JSON
+ * objects: the ledger refuses one whose content is not JSON. */
+VG_WUR vg_rc vg_ledger_find(vg_ws *ws, int kind, const char *id, vg_ledger_entry *out,
+                            vg_err *err);
 
 /* Recompute the ledger's hash chain; on a break VG_ECORRUPT with a message naming
  * the entry, *bad_id its id. *count is the number of entries checked. */

@@ -306,7 +306,7 @@ void cop_result_clear(cop_result *r)
 static vg_rc find_proposal(vg_ws *ws, const char *user, const char *id, vg_ledger_entry *out,
                            vg_err *err)
 {
-    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_PROPOSAL, "id", id, out, err);
+    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_PROPOSAL, id, out, err);
     if (rc == VG_ENOTFOUND)
         return vg_fail(err, VG_ENOTFOUND, "no proposal %.40s", id);
     if (rc)
@@ -323,7 +323,7 @@ static vg_rc state_of(vg_ws *ws, const char *id, int *state, vg_err *err)
 {
     vg_ledger_entry d = {0};
     *state = COP_PROPOSED;
-    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_DECISION, "proposal", id, &d, err);
+    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_DECISION, id, &d, err);
     if (rc == VG_ENOTFOUND)
         return VG_OK;
     if (rc)

@@ -144,6 +144,14 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 2, body FROM notes;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 3, title || ' ' || rule FROM alerts;"
     "INSERT INTO fts(rowid, body) SELECT rowid * 8 + 4, value FROM artifacts WHERE removed = 0;",
+
+    /* 3: the copilot ledger read by session, and proposals and decisions found by
+     * id (their state lives in the ledger), without scanning every prompt kept. */
+    "CREATE INDEX ledger_session ON ledger(session_id, seq);"
+    "CREATE INDEX ledger_proposal ON ledger(json_extract(content, '$.id'))"
+    " WHERE kind = 'proposal';"
+    "CREATE INDEX ledger_decision ON ledger(json_extract(content, '$.proposal'))"
+    " WHERE kind = 'decision';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

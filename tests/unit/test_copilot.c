@@ -699,6 +699,9 @@ static void test_ledger_chain_and_sessions(void **state)
     vg_ledger_free(e, n);
     assert_int_equal(vg_ledger_append(f->ws, f->case_id, session, "bob", VG_LEDGER_PROMPT, "m",
                                       "{}", NULL, &err), VG_EINVAL);
+    /* proposals are JSON, or the ledger (its index on their id) refuses them */
+    assert_int_not_equal(vg_ledger_append(f->ws, f->case_id, session, "alice", VG_LEDGER_PROPOSAL,
+                                          "m", "not json", NULL, &err), VG_OK);
 
     assert_int_equal(vg_ledger_list(f->ws, f->case_id, "alice", session, &e, &n, &err), VG_OK);
     assert_int_equal(n, 5); /* prompt, response, 2 proposals, prompt */
