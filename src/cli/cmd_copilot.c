@@ -73,8 +73,8 @@ static cJSON *result_json(const cop_turn *t, const cop_result *r, const llm_stre
         cJSON_AddStringToObject(o, "flagged_in", t->ctx.flagged_field);
     }
     cJSON_AddStringToObject(o, "left_out", t->ctx.left_out);
-    cJSON_AddNumberToObject(o, "first_token_ms", (double)llm_first_token_ms(st));
-    cJSON_AddNumberToObject(o, "first_byte_ms", (double)llm_first_byte_ms(st));
+    cJSON_AddNumberToObject(o, "first_token_ms", llm_first_token_ms(st));
+    cJSON_AddNumberToObject(o, "first_byte_ms", llm_first_byte_ms(st));
     cJSON *ps = cJSON_AddArrayToObject(o, "proposals");
     for (size_t i = 0; i < r->nitems; i++) {
         const cop_item *it = &r->items[i];

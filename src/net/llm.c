@@ -41,14 +41,14 @@ struct llm_stream {
     llm_state state;
     char error[512];
     char curl_err[CURL_ERROR_SIZE];
-    int64_t start_ms, first_ms, first_byte_ms, last_byte_ms;
+    double start_ms, first_ms, first_byte_ms, last_byte_ms; /* monotonic, fractional */
 };
 
-static int64_t mono_ms(void)
+static double mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void global_init(void)
@@ -404,8 +404,8 @@ size_t llm_take_new(llm_stream *s, const char **from)
 }
 
 const char *llm_error(const llm_stream *s) { return s->error; }
-int64_t llm_first_token_ms(const llm_stream *s) { return s->first_ms; }
-int64_t llm_first_byte_ms(const llm_stream *s) { return s->first_byte_ms; }
+double llm_first_token_ms(const llm_stream *s) { return s->first_ms; }
+double llm_first_byte_ms(const llm_stream *s) { return s->first_byte_ms; }
 
 void llm_free(llm_stream *s)
 {

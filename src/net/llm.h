@@ -62,8 +62,8 @@ size_t llm_take_new(llm_stream *s, const char **from);
 const char *llm_error(const llm_stream *s);
 /* Milliseconds from start to the first token of the answer, and to the first byte
  * of the response (-1: none yet). */
-int64_t llm_first_token_ms(const llm_stream *s);
-int64_t llm_first_byte_ms(const llm_stream *s);
+double llm_first_token_ms(const llm_stream *s);
+double llm_first_byte_ms(const llm_stream *s);
 void llm_free(llm_stream *s);
 
 /* The models the server offers (Ollama /api/tags, OpenAI /models): the health
