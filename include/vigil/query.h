@@ -107,6 +107,12 @@ typedef enum { VG_BY_OCCURRED, VG_BY_RECORDED } vg_timeline_order;
 VG_WUR vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int limit,
                          vg_event **items, size_t *n, vg_err *err);
 
+/* The timeline rows an assistant should see first (the copilot's context): high
+ * and critical alerts, most severe first, then every row newest first; at most
+ * limit (0 = all). *total is how many rows the timeline holds. */
+VG_WUR vg_rc vg_timeline_recent(vg_ws *ws, const char *case_id, int limit, vg_event **items,
+                                size_t *n, int64_t *total, vg_err *err);
+
 void vg_alerts_free(vg_alert *a, size_t n);
 void vg_artifacts_free(vg_artifact *a, size_t n);
 void vg_tasks_free(vg_task *t, size_t n);

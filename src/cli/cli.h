@@ -124,6 +124,8 @@ int cmd_pb_keygen(cli *c, int argc, char **argv);
 int cmd_pb_pack(cli *c, int argc, char **argv);
 int cmd_graph(cli *c, int argc, char **argv);   /* cmd_graph.c */
 int cmd_related(cli *c, int argc, char **argv);
+int cmd_ask(cli *c, int argc, char **argv);    /* cmd_copilot.c */
+int cmd_ledger(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

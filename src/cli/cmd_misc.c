@@ -15,6 +15,7 @@
 #include "vg_config.h"
 #include "vigil/demo.h"
 #include "vigil/json.h"
+#include "vigil/ledger.h"
 #include "vigil/metrics.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -232,11 +233,13 @@ static int cmd_audit_verify(cli *c, int argc, char **argv)
         return rc;
     if ((rc = cli_open(c, 0)))
         return rc;
-    int64_t count = 0, bad = 0;
+    int64_t count = 0, bad = 0, entries = 0;
     vg_err err = {0};
-    if (vg_audit_verify(c->ws, &count, &bad, &err) != VG_OK)
+    if (vg_audit_verify(c->ws, &count, &bad, &err) != VG_OK ||
+        vg_ledger_verify(c->ws, &entries, &bad, &err) != VG_OK)
         return cli_fail(c, &err);
-    printf("ok: %" PRId64 " ops, hash chain intact, database check passed\n", count);
+    printf("ok: %" PRId64 " ops, hash chain intact, %" PRId64 " copilot ledger entries, ledger"
+           " chain intact, database check passed\n", count, entries);
     return EXIT_OK;
 }
 
@@ -359,6 +362,16 @@ const command cli_commands[] = {
      "case; an alert that touches an open case's artifacts joins that case. A bad\n"
      "record is reported with file:line and skipped (--strict: nothing is stored).",
      cmd_import},
+    {"ask", "REF QUESTION [--model M] [--session S] [--json] | REF --apply ID [--edit JSON]"
+            " | REF --cancel ID",
+     "ask the copilot about a case; prints its answer and proposals, applies nothing",
+     "  A proposal is applied only by `--apply ID` (once; --edit replaces its params)\n"
+     "  or, for add_artifact, add_event and find_related, by an `auto` policy on a turn\n"
+     "  whose case data raised no injection flag. Notes are taken from your own words\n"
+     "  (\"add a note: ...\"). The model, provider and policy: man vigil.conf.\n", cmd_ask},
+    {"ledger", "REF [--session S] [--json]",
+     "your copilot sessions on a case: prompts, answers, proposals, decisions, errors", NULL,
+     cmd_ledger},
     {"search", "QUERY... [--limit N] [--json]",
      "search cases, alerts, notes, artifacts and timeline entries (the query language of /)",
      "Words match full text, best first; field terms narrow: sev>=high status:open\n"
@@ -378,7 +391,8 @@ const command cli_commands[] = {
      "  10, 0 never); --dot prints Graphviz DOT, --json nodes, edges and bridges.\n", cmd_graph},
     {"related", "REF [--json]", "the cases sharing values with a case, and which values", NULL,
      cmd_related},
-    {"audit verify", "", "check the op log's hash chain and the database", NULL,
+    {"audit verify", "",
+     "check the hash chains of the op log and the copilot ledger, and the database", NULL,
      cmd_audit_verify},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
     {"version", "", "print the version", NULL, cmd_version},

@@ -8,11 +8,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "paths.h"
 #include "vigil/model.h"
@@ -132,9 +136,38 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         snprintf(t->views[t->nviews].name, sizeof t->views[0].name, "%s", name);
         snprintf(t->views[t->nviews].query, sizeof t->views[0].query, "%s", value);
         t->nviews++;
+    } else if (!strcmp(section, "copilot")) {
+        copilot_config *cc = &cf->copilot;
+        if (!strcmp(name, "provider")) {
+            if (strcmp(value, "ollama") && strcmp(value, "openai"))
+                return FAIL("[copilot] provider: '%s' is not ollama or openai", value);
+            set_str(&cc->provider, value);
+        } else if (!strcmp(name, "url")) {
+            if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
+                return FAIL("[copilot] url: '%s' is not an http:// or https:// URL", value);
+            set_str(&cc->url, value);
+        } else if (!strcmp(name, "model")) {
+            set_str(&cc->model, value);
+        } else if (!strcmp(name, "timeout") || !strcmp(name, "budget")) {
+            bool secs = !strcmp(name, "timeout");
+            char *end;
+            long n = strtol(value, &end, 10);
+            long lo = secs ? 1 : 1024, hi = secs ? 3600 : 1048576;
+            if (*end || end == value || n < lo || n > hi)
+                return FAIL("[copilot] %s: '%s' is not a number from %ld to %ld%s", name, value,
+                            lo, hi, secs ? " (seconds)" : " (tokens)");
+            *(secs ? &cc->timeout_s : &cc->budget) = n;
+        } else {
+            return FAIL("[copilot] %s: unknown key (keys: provider, url, model, timeout, budget)",
+                        name);
+        }
+    } else if (!strcmp(section, "copilot.policy")) {
+        vg_err err = {0};
+        if (cop_policy_set(&cf->copilot.policy, name, value, &err) != VG_OK)
+            return FAIL("[copilot.policy] %.400s", err.msg);
     } else {
-        return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, import, keys, views)",
-                    section);
+        return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, import, keys,"
+                    " views, copilot, copilot.policy)", section);
     }
     return 1;
 #undef FAIL
@@ -142,6 +175,7 @@ static int entry(void *ud, const char *section, const char *name, const char *va
 
 int config_read(config *cf)
 {
+    cop_policy_default(&cf->copilot.policy);
     char *path = paths_config();
     FILE *f = fopen(path, "r");
     int rc = 0;
@@ -169,4 +203,105 @@ void config_free(config *cf)
     free(cf->user);
     free(cf->db);
     cf->user = cf->db = NULL;
+    free(cf->copilot.provider);
+    free(cf->copilot.url);
+    free(cf->copilot.model);
+    cf->copilot.provider = cf->copilot.url = cf->copilot.model = NULL;
+}
+
+typedef struct secret_reader {
+    const char *section, *key;
+    char *value;
+} secret_reader;
+
+static int secret_entry(void *ud, const char *section, const char *name, const char *value)
+{
+    secret_reader *r = ud;
+    if (!strcmp(section, r->section) && !strcmp(name, r->key))
+        set_str(&r->value, value);
+    return 1;
+}
+
+int config_secret(const char *section, const char *key, char **out)
+{
+    *out = NULL;
+    char *path = paths_secrets();
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e != ENOENT)
+            fprintf(stderr, "vigil: secrets: %s: %s\n", path, strerror(e));
+        free(path);
+        return e == ENOENT ? 0 : -1;
+    }
+    struct stat sb;
+    /* Checked on the open file, so the file read is the file checked. */
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077)) {
+        fprintf(stderr, "vigil: secrets: %s: mode %04o lets others read it; vigil refuses it"
+                        " (chmod 600 %s)\n", path, (unsigned)(sb.st_mode & 07777), path);
+        close(fd);
+        free(path);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "r");
+    secret_reader r = {section, key, NULL};
+    int line = f ? ini_parse_file(f, secret_entry, &r) : -1;
+    if (f)
+        fclose(f);
+    else
+        close(fd);
+    if (line != 0) {
+        fprintf(stderr, "vigil: secrets: %s:%d: not a valid INI line\n", path, line);
+        free(r.value);
+        free(path);
+        return -1;
+    }
+    free(path);
+    *out = r.value;
+    return 0;
+}
+
+#define DEFAULT_BUDGET 8192
+#define DEFAULT_TIMEOUT 120
+
+/* Strongest first: the command line (--model), the environment (OLLAMA_HOST,
+ * OPENAI_BASE_URL, OPENAI_API_KEY), the config file (the API key from the 0600
+ * secrets file), then the defaults (Ollama on 127.0.0.1:11434). */
+int config_copilot(const config *cf, const char *model, tui_copilot *s)
+{
+    const copilot_config *cc = &cf->copilot;
+    memset(s, 0, sizeof *s);
+    s->policy = &cc->policy;
+    int p = llm_provider_parse(cc->provider ? cc->provider : "ollama");
+    s->lc.provider = p < 0 ? LLM_OLLAMA : (llm_provider)p;
+    const char *env = getenv(s->lc.provider == LLM_OLLAMA ? "OLLAMA_HOST" : "OPENAI_BASE_URL");
+    if (env && *env)
+        s->url = s->lc.provider == LLM_OLLAMA ? llm_ollama_url(env) : vg_xstrdup(env);
+    else if (cc->url)
+        s->url = vg_xstrdup(cc->url);
+    else
+        s->url = vg_xstrdup(s->lc.provider == LLM_OLLAMA ? LLM_OLLAMA_URL : LLM_OPENAI_URL);
+    s->lc.url = s->url;
+    s->lc.model = model ? model : cc->model;
+    s->lc.timeout_s = cc->timeout_s ? cc->timeout_s : DEFAULT_TIMEOUT;
+    s->lc.budget = (size_t)(cc->budget ? cc->budget : DEFAULT_BUDGET);
+    if (s->lc.provider == LLM_OPENAI) {
+        const char *k = getenv("OPENAI_API_KEY");
+        if (k && *k)
+            s->key = vg_xstrdup(k);
+        else if (config_secret("copilot", "api_key", &s->key) != 0)
+            return -1;
+        s->lc.api_key = s->key;
+    }
+    return 0;
+}
+
+void config_copilot_free(tui_copilot *s)
+{
+    free(s->url);
+    if (s->key) {
+        sodium_memzero(s->key, strlen(s->key));
+        free(s->key);
+    }
+    s->url = s->key = NULL;
 }

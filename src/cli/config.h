@@ -7,7 +7,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "copilot.h"
 #include "tui.h"
+
+/* [copilot] and [copilot.policy]; NULL/0 where the file says nothing. */
+typedef struct copilot_config {
+    char *provider, *url, *model;
+    long timeout_s;
+    long budget;
+    cop_policy policy;
+} copilot_config;
 
 typedef struct config {
     char *user; /* [user] name */
@@ -15,11 +24,23 @@ typedef struct config {
     bool ascii; /* [ui] ascii */
     int64_t import_window_ms, import_bucket_ms; /* [import] window, dedup_bucket; 0: default */
     tui_config tui;
+    copilot_config copilot;
 } config;
 
 /* Read the config file if there is one. On a mistake, print
  * "vigil: config: FILE: ..." naming the line or the entry, and return -1. */
 int config_read(config *cf);
 void config_free(config *cf);
+
+/* The value of key in [section] of the secrets file (paths_secrets()), fresh, or
+ * NULL when the file or the key is not there. A secrets file that others may read
+ * (mode not 0600 or stricter) is refused: -1 after printing why. */
+int config_secret(const char *section, const char *key, char **out);
+
+/* The copilot's provider settings from the config, the environment and the
+ * secrets file, with model (may be NULL) from the command line winning. -1 after
+ * printing why when the secrets file is refused. Free with config_copilot_free. */
+int config_copilot(const config *cf, const char *model, tui_copilot *out);
+void config_copilot_free(tui_copilot *s);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "copilot.h"
 #include "paths.h"
 #include "tui.h"
 #include "vigil/op.h"
@@ -165,6 +166,9 @@ int main(int argc, char **argv)
     if (config_read(&cf) != 0)
         return EXIT_FAIL;
     c.cf = &cf;
+    char *pbdir = paths_playbooks(); /* for the copilot's apply_playbook */
+    cop_set_playbook_library(pbdir);
+    free(pbdir);
 
     const char *cs = nl_langinfo(CODESET);
     bool utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
@@ -197,7 +201,11 @@ int main(int argc, char **argv)
                 cf.tui.start_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
                 char *playbooks = paths_playbooks();
                 cf.tui.playbooks = playbooks;
+                tui_copilot cp; /* a refused secrets file leaves the copilot off */
+                if (config_copilot(&cf, NULL, &cp) == 0)
+                    cf.tui.copilot = &cp;
                 rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, &cf.tui, log);
+                config_copilot_free(&cp);
                 free(playbooks);
             }
         }

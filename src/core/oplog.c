@@ -11,6 +11,7 @@
 #include "oplog.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 static void put_str(crypto_generichash_state *h, const char *s)
@@ -86,6 +87,22 @@ vg_rc oplog_append(vg_ws *ws, vg_op *op, const char *payload, vg_err *err)
     return VG_OK;
 }
 
+const char *chain_check(sqlite3_stmt *st, int pc, int hc, const unsigned char prev[32],
+                        const unsigned char hash[32], const char *noun, char *why, size_t whysz)
+{
+    bool prev_ok = sqlite3_column_bytes(st, pc) == 32 &&
+                   memcmp(sqlite3_column_blob(st, pc), prev, 32) == 0;
+    bool hash_ok = sqlite3_column_bytes(st, hc) == 32 &&
+                   memcmp(sqlite3_column_blob(st, hc), hash, 32) == 0;
+    if (prev_ok && hash_ok)
+        return NULL;
+    if (!prev_ok)
+        snprintf(why, whysz, "it does not follow the %s before it", noun);
+    else
+        snprintf(why, whysz, "its contents do not match its hash");
+    return why;
+}
+
 static const char *text_col(sqlite3_stmt *st, int col)
 {
     const unsigned char *s = sqlite3_column_text(st, col);
@@ -111,15 +128,11 @@ vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err)
                    *tenant = text_col(st, 5), *kind = text_col(st, 6),
                    *target = text_col(st, 7), *payload = text_col(st, 8);
         oplog_hash(prev, id, hlc, origin, actor, tenant, kind, target, payload, hash);
-        bool prev_ok = sqlite3_column_bytes(st, 9) == 32 &&
-                       memcmp(sqlite3_column_blob(st, 9), prev, 32) == 0;
-        bool hash_ok = sqlite3_column_bytes(st, 10) == 32 &&
-                       memcmp(sqlite3_column_blob(st, 10), hash, 32) == 0;
-        if (!prev_ok || !hash_ok) {
+        char why[64];
+        if (chain_check(st, 9, 10, prev, hash, "op", why, sizeof why)) {
             *bad_seq = seq;
             vg_fail(err, VG_ECORRUPT, "op log broken at seq %lld (op %.26s): %s", (long long)seq,
-                    id, !prev_ok ? "it does not follow the op before it"
-                                 : "its contents do not match its hash");
+                    id, why);
             sqlite3_finalize(st);
             return VG_ECORRUPT;
         }

@@ -817,6 +817,74 @@ vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int l
     return collect(ws, st, sizeof **items, fill_event, (void **)items, n, err);
 }
 
+/* Copilot context (query.h): high and critical alerts first, most severe first,
+ * then every row newest first. Three index range scans (alerts by severity, events
+ * and the other alerts newest first, each at most limit rows) merged here, so a
+ * case with 100,000 rows costs what the rows asked for cost; one ORDER BY over the
+ * union would sort them all. */
+#define RECENT_EVENT "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source, actor," \
+    " technique, tactic, starred FROM events WHERE case_id = ?1"
+#define RECENT_ALERT "SELECT id, case_id, event_time, recorded_at, 'alert', 'alert: ' || title," \
+    " source, '', json_extract(techniques, '$[0]'), NULL, starred FROM alerts WHERE case_id = ?1"
+
+static vg_rc recent_part(vg_ws *ws, const char *sql, const char *case_id, int limit,
+                         vg_event **items, size_t *n, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+    return collect(ws, st, sizeof **items, fill_event, (void **)items, n, err);
+}
+
+vg_rc vg_timeline_recent(vg_ws *ws, const char *case_id, int limit, vg_event **items, size_t *n,
+                         int64_t *total, vg_err *err)
+{
+    static const char *const sql[3] = {
+        RECENT_ALERT " AND severity >= 3 ORDER BY severity DESC, event_time DESC, id DESC LIMIT ?2",
+        RECENT_EVENT " ORDER BY occurred_at DESC, id DESC LIMIT ?2",
+        RECENT_ALERT " AND severity < 3 ORDER BY event_time DESC, id DESC LIMIT ?2",
+    };
+    vg_event *part[3] = {NULL, NULL, NULL};
+    size_t np[3] = {0, 0, 0};
+    *items = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT (SELECT count(*) FROM events WHERE case_id = ?1)"
+                        " + (SELECT count(*) FROM alerts WHERE case_id = ?1)", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    for (int i = 0; i < 3 && rc == VG_OK; i++)
+        rc = recent_part(ws, sql[i], case_id, limit, &part[i], &np[i], err);
+    if (rc == VG_OK) {
+        size_t cap = limit > 0 ? (size_t)limit : np[0] + np[1] + np[2];
+        *items = vg_xcalloc(cap ? cap : 1, sizeof **items);
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < np[0] && *n < cap; i++) {
+            (*items)[(*n)++] = part[0][i];
+            memset(&part[0][i], 0, sizeof part[0][i]);
+        }
+        while (*n < cap && (a < np[1] || b < np[2])) {
+            vg_event *e = &part[1][a], *x = &part[2][b];
+            bool take_event = b == np[2] ||
+                              (a < np[1] && (e->occurred_at > x->occurred_at ||
+                                             (e->occurred_at == x->occurred_at &&
+                                              strcmp(e->id, x->id) > 0)));
+            vg_event *pick = take_event ? &part[1][a++] : &part[2][b++];
+            (*items)[(*n)++] = *pick;
+            memset(pick, 0, sizeof *pick);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        vg_events_free(part[i], np[i]);
+    return rc;
+}
+
 #define FREE_ARRAY(fn, type, clear)                  \
     void fn(type *a, size_t n)                       \
     {                                                \

@@ -170,6 +170,13 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
      * the mandatory tasks left), and a workspace copy keeps its severity hint. */
     "ALTER TABLE tasks ADD COLUMN mandatory INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE playbooks ADD COLUMN severity_hint TEXT NOT NULL DEFAULT '';",
+    /* 5: the copilot ledger read by session, and proposals and decisions found by
+     * id (their state lives in the ledger), without scanning every prompt kept. */
+    "CREATE INDEX ledger_session ON ledger(session_id, seq);"
+    "CREATE INDEX ledger_proposal ON ledger(json_extract(content, '$.id'))"
+    " WHERE kind = 'proposal';"
+    "CREATE INDEX ledger_decision ON ledger(json_extract(content, '$.proposal'))"
+    " WHERE kind = 'decision';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
 
@@ -282,6 +283,9 @@ static int c_view(tui *t, int argc, char **argv)
 static int c_back(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
+    /* In the Copilot tab Esc stops a streaming answer; elsewhere it streams on */
+    if (tui_in_tab(t, "Copilot") && tui_chat_stop(t))
+        return 0;
     if (t->help)
         t->help = false;
     else if (t->view == VIEW_QUEUE && t->query_text[0])
@@ -638,6 +642,77 @@ static int c_graph_only(tui *t, int argc, char **argv)
     return 1;
 }
 
+/* An indicator on the case: "ioc TYPE VALUE", or "ioc VALUE" with the type the
+ * extractor sees (defanged forms welcome). */
+static int c_ioc(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    if (argc == 3)
+        return write_op(t, vg_op_artifact_add(id, argv[1], argv[2]), "artifact added");
+    vg_ioc_list l = {0};
+    if (argc == 2)
+        vg_ioc_extract(argv[1], strlen(argv[1]), &l);
+    if (!l.n) {
+        vg_ioc_list_free(&l);
+        snprintf(t->msg, sizeof t->msg, "ioc TYPE VALUE, or ioc VALUE for an IP, domain, URL,"
+                                        " e-mail, hash or CVE");
+        return 1;
+    }
+    int rc = write_op(t, vg_op_artifact_add(id, vg_ioc_type(l.items[0].kind), l.items[0].value),
+                      "artifact added");
+    vg_ioc_list_free(&l);
+    return rc;
+}
+
+static int c_related(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    char *res = NULL;
+    vg_err err = {0};
+    if (!id)
+        return 1;
+    if (cop_related(t->ws, id, argc > 1 ? argv[1] : NULL, &res, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    snprintf(t->msg, sizeof t->msg, "%.250s", res);
+    free(res);
+    return 0;
+}
+
+/* The copilot (chat.c): a question about the open case, or a prompt for one. */
+static int c_ask(tui *t, int argc, char **argv)
+{
+    char q[2048] = "";
+    size_t n = 0;
+    for (int i = 1; i < argc && n < sizeof q; i++)
+        n += (size_t)snprintf(q + n, sizeof q - n, "%s%s", i > 1 ? " " : "", argv[i]);
+    if (t->view == VIEW_QUEUE && t->page.n) /* from the queue: the selected case */
+        tui_case_open(t, t->page.items[t->sel].id);
+    if (!q[0] && t->view == VIEW_CASE) {
+        tui_show_tab(t, "Copilot");
+        tui_prompt(t, "ask> ", q, sizeof q);
+    }
+    if (q[0])
+        tui_chat_ask(t, q);
+    return 0;
+}
+
+static int c_proposal(tui *t, int argc, char **argv)
+{
+    static const char keys[][2][8] = {{"yes", "y"}, {"no", "n"}, {"edit", "e"}, {"take", "a"}};
+    for (size_t i = 0; argc > 1 && i < sizeof keys / sizeof *keys; i++)
+        if (strcmp(argv[1], keys[i][0]) == 0) {
+            if (!tui_chat_key(t, keys[i][1][0]))
+                snprintf(t->msg, sizeof t->msg, "nothing to decide in the Copilot tab");
+            return 0;
+        }
+    snprintf(t->msg, sizeof t->msg, "proposal yes|no|edit|take");
+    return 1;
+}
+
 static const tcmd commands[] = {
     {"quit", "", "leave vigil", c_quit},
     {"down", "", "next row, or scroll down", c_down},
@@ -686,6 +761,12 @@ static const tcmd commands[] = {
     {"depth", "+1|-1", "in the graph: show more or fewer hops around the case", c_graph_only},
     {"graph-filter", "", "in the graph: everything, IOCs, open cases, connected parts", c_graph_only},
     {"collapse", "", "in the graph: fold or unfold the selected case's values", c_graph_only},
+    {"ask", "[QUESTION...]", "ask the copilot about the case (/cmd runs a : command)", c_ask},
+    {"ioc", "[TYPE] VALUE", "add an indicator to the case (the type found when not given)",
+     c_ioc},
+    {"related", "[VALUE]", "other cases sharing this case's artifacts", c_related},
+    {"proposal", "yes|no|edit|take", "decide the copilot's proposal (y n e; a: suggestion)",
+     c_proposal},
 };
 
 /* Default bindings: a key name and the command string it runs. */
@@ -698,8 +779,9 @@ static const struct binding {
     {"q", "quit"},         {"?", "help"},          {"Tab", "tab next"},  {"BTab", "tab prev"},
     {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},          {"n", "next-match"},    {"N", "prev-match"},
     {"h", "left"},         {"l", "right"},         {"Left", "left"},     {"Right", "right"},
-    {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"}, {"c", "collapse"},
+    {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"},
     {"m", "graph all"},
+    {"c", "ask"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

@@ -497,3 +497,8 @@ int tui_graph_command(tui *t, int argc, char **argv)
         return 0;
     return 1;
 }
+
+const char *tui_graph_binding(const tui *t, const char *key)
+{
+    return t->view == VIEW_GRAPH && strcmp(key, "c") == 0 ? "collapse" : NULL;
+}

@@ -464,13 +464,16 @@ static void tab_notes(tui *t, const vg_case *c)
 /* The Graph tab is the graph view (graph_view.c) drawn under the tab strip. */
 static void tab_graph(tui *t, const vg_case *c) { tui_graph_open(t, c->id); }
 
-/* The case tabs. Later issues add Copilot and Ledger here. */
+void tui_add_line(tui *t, const char *s) { add_line(t, "%s", s); }
+
+/* The case tabs. */
 static const struct tab {
     const char *name;
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
     {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
     {"Tasks", tui_tasks_build}, {"Notes", tab_notes},     {"Graph", tab_graph},
+    {"Copilot", tui_chat_tab},  {"Ledger", tui_ledger_tab},
 };
 #define NTABS ((int)(sizeof tabs / sizeof *tabs))
 
@@ -480,6 +483,21 @@ int tui_graph_tab(void)
     while (i < NTABS - 1 && tabs[i].build != tab_graph)
         i++;
     return i;
+}
+
+bool tui_in_tab(const tui *t, const char *name)
+{
+    return t->view == VIEW_CASE && strcmp(tabs[t->tab].name, name) == 0;
+}
+
+void tui_show_tab(tui *t, const char *name)
+{
+    for (int i = 0; i < NTABS; i++)
+        if (strcmp(tabs[i].name, name) == 0 && (t->view != VIEW_CASE || t->tab != i)) {
+            t->tab = i;
+            t->scroll = 0;
+            tui_case_open(t, t->case_id);
+        }
 }
 
 void tui_case_open(tui *t, const char *case_id)
@@ -943,13 +961,18 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
     for (;;) {
         move(t->rows - 1, 0);
         clrtoeol();
+        int px = (int)strlen(prompt); /* ":" or "/", or a longer one ("ask> ") */
         put_text(t, t->rows - 1, 0, t->cols, prompt, false);
-        put_text(t, t->rows - 1, 1, t->cols - 1, out, false);
+        put_text(t, t->rows - 1, px, t->cols - px, out, false);
         refresh();
         wint_t ch;
+        /* a copilot answer keeps streaming while a line is typed */
+        timeout(tui_chat_busy(t) ? TUI_CHAT_TICK_MS : -1);
         int k = get_wch(&ch);
-        if (k == ERR)
+        if (k == ERR) {
+            tui_chat_poll(t);
             continue;
+        }
         if (k == OK && (ch == '\n' || ch == '\r'))
             break;
         if (k == OK && ch == 27) {
@@ -999,6 +1022,7 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
             }
         }
     }
+    timeout(-1);
     curs_set(0);
 }
 
@@ -1059,6 +1083,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
         snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
 
+    double last_tick = 0; /* when another process's writes were last looked for */
     while (!t.quit) {
         /* The size, read from the terminal on every wake (key, signal or tick):
          * a SIGWINCH that curses did not see still lands within a second. */
@@ -1081,10 +1106,16 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             fflush(trace);
         }
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-        int ready = poll(&pfd, 1, 1000);
+        /* A copilot stream is read on a short tick, so keys are never kept waiting
+         * and tokens show as they come. */
+        int ready = poll(&pfd, 1, tui_chat_busy(&t) ? TUI_CHAT_TICK_MS : 1000);
+        tui_chat_poll(&t);
         if (ready < 0)
             continue; /* a signal: look at the size again */
+        if (ready == 0 && mono() - last_tick < 1.0)
+            continue; /* a copilot tick, not yet the second's */
         if (ready == 0) { /* the tick: did another process write? */
+            last_tick = mono();
             if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed) {
                 tui_dispatch(&t, "refresh");
                 vg_counts k;
@@ -1130,13 +1161,20 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             tui_picker_key(&t, name);
             continue;
         }
+        /* y, n, e and a act on the copilot's card while the Copilot tab shows one */
+        if (name[0] && !name[1] && tui_chat_key(&t, name[0]))
+            continue;
+        /* keys of the tab or view on screen first, then the global bindings */
         const char *cmd = name[0] ? tui_tasks_binding(&t, name) : NULL;
+        if (!cmd && name[0])
+            cmd = tui_graph_binding(&t, name);
         if (!cmd && name[0])
             cmd = tui_binding(name);
         if (cmd)
             tui_dispatch(&t, cmd);
     }
     restore();
+    tui_chat_free(&t);
     if (trace)
         fclose(trace);
     vg_case_query_clear(&t.query);

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "copilot.h"
+#include "llm.h"
 #include "vigil/query.h"
 #include "vigil/ws.h"
 
@@ -21,6 +23,14 @@ enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
 
 /* Default time to resolve by severity (info, low, medium, high, critical); 0: none. */
 #define TUI_SLA_DEFAULTS {0, 7 * 86400000LL, 3 * 86400000LL, 86400000LL, 4 * 3600000LL}
+
+/* The copilot's provider and policy, resolved from the config, the environment and
+ * the secrets file (config_copilot in src/cli). lc.model NULL: none named. */
+typedef struct tui_copilot {
+    llm_config lc;
+    const cop_policy *policy;
+    char *url, *key; /* owned: what lc points to */
+} tui_copilot;
 
 /* What the config file says about the workstation (vigil.conf(5)). */
 #define TUI_MAX_KEYS 64
@@ -36,6 +46,7 @@ typedef struct tui_config {
     int64_t sla_ms[5]; /* time to resolve by severity (info..critical); 0: none */
     bool sla_set;      /* sla_ms holds the config's values, not the defaults */
     const char *playbooks; /* the playbook library's directory (NULL: none) */
+    const tui_copilot *copilot; /* NULL: no copilot */
 } tui_config;
 
 typedef struct tui {
@@ -87,6 +98,7 @@ typedef struct tui {
     vg_id task_case;    /* the case they belong to (another case starts afresh) */
     struct tui_picker *picker; /* open over the case when not NULL */
     struct tui_graph *graph; /* the graph view's state (graph_view.c), NULL until opened */
+    struct tui_chat *chat; /* the copilot pane's conversation (chat.c) */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -129,6 +141,28 @@ void tui_alert_open(tui *t);
 const char *tui_current_alert(tui *t);
 /* The case a write command applies to: the open one, else the selected row. */
 const char *tui_current_case(tui *t);
+/* Append a line (unsafe data; made safe when drawn) to the open text view. */
+void tui_add_line(tui *t, const char *s);
+/* Is the case view showing the tab named name? Open that tab of the open case. */
+bool tui_in_tab(const tui *t, const char *name);
+void tui_show_tab(tui *t, const char *name);
+
+/* chat.c: the Copilot and Ledger tabs. A question streams while the analyst goes
+ * on working: the main loop calls tui_chat_poll on every wake, and waits at most
+ * TUI_CHAT_TICK_MS while a stream runs. */
+#define TUI_CHAT_TICK_MS 30
+void tui_chat_tab(tui *t, const vg_case *c);
+void tui_ledger_tab(tui *t, const vg_case *c);
+/* Ask about the open case ("/cmd ..." runs a : command instead, offline too). */
+void tui_chat_ask(tui *t, const char *question);
+bool tui_chat_busy(const tui *t);
+void tui_chat_poll(tui *t);
+/* Stop a running stream (Esc); false when none runs. */
+bool tui_chat_stop(tui *t);
+/* Decide the focused proposal: 'y' apply, 'n' cancel, 'e' edit then apply; 'a'
+ * takes the first suggestion. False when the Copilot tab has none to act on. */
+bool tui_chat_key(tui *t, char key);
+void tui_chat_free(tui *t);
 bool tui_is_marked(const tui *t, const char *case_id);
 /* Suspend curses, run $EDITOR (else vi) on a new temporary file, read what was
  * written (at most 1 MiB) into a fresh string; NULL and t->msg when nothing. */
@@ -172,6 +206,9 @@ void tui_graph_draw(tui *t);
 /* Run a command in the graph view: 1 handled (result in t->msg), 0 not a graph
  * command (the caller runs it as usual). */
 int tui_graph_command(tui *t, int argc, char **argv);
+/* Keys of the graph view only ("c" folds there, and asks the copilot elsewhere); NULL
+ * when the key is not one of them or the graph is not on screen. */
+const char *tui_graph_binding(const tui *t, const char *key);
 void tui_graph_close(tui *t);
 
 #endif

@@ -1,0 +1,73 @@
+/*
+ * ledger.h — the investigation ledger: what the copilot was asked, what it answered,
+ * what it proposed and what the analyst decided, kept on the case (DESIGN.md
+ * "An auditable agent").
+ *
+ * The ledger is append-only and hash-chained like the op log: each entry's hash
+ * (BLAKE2b-256) covers the previous entry's hash and every field of the entry, so
+ * an edited, inserted or deleted row breaks the chain from there on and
+ * vg_ledger_verify names it. It is not an entity table and does not pass through
+ * vg_apply: it records conversations, not facts about the case, and it is never
+ * merged or synced. Entries belong to a copilot session, and a session belongs to
+ * one user on one case: appending to or reading another user's session is refused
+ * (the lesson of the cross-tenant session leak).
+ */
+#ifndef VIGIL_LEDGER_H
+#define VIGIL_LEDGER_H
+
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+#include "vigil/model.h"
+#include "vigil/ws.h"
+
+enum { VG_LEDGER_PROMPT, VG_LEDGER_RESPONSE, VG_LEDGER_PROPOSAL, VG_LEDGER_DECISION,
+       VG_LEDGER_ERROR };
+extern const vg_enum VG_LEDGER_KIND; /* prompt, response, proposal, decision, error */
+
+typedef struct vg_ledger_entry {
+    int64_t id;      /* its place in the whole ledger */
+    vg_id case_id, session_id;
+    char *user;
+    int64_t seq;     /* 1, 2, ... within the session */
+    int kind;        /* VG_LEDGER_KIND index */
+    char *model, *content;
+    int64_t created_at;
+    char hash[65];   /* hex */
+} vg_ledger_entry;
+
+/* May user write into session on case? VG_OK when the session is new or is the
+ * user's own on that case; VG_EINVAL naming the reason otherwise. */
+VG_WUR vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *session_id,
+                                     const char *user, vg_err *err);
+
+/* Append one entry to session (checked as above) in its own transaction, or in the
+ * open batch's. *seq_out (may be NULL) gets the entry's seq in the session. */
+VG_WUR vg_rc vg_ledger_append(vg_ws *ws, const char *case_id, const char *session_id,
+                              const char *user, int kind, const char *model,
+                              const char *content, int64_t *seq_out, vg_err *err);
+
+/* The entries of case_id written by user, in order; only session_id's when it is
+ * not NULL (another user's session is VG_EINVAL, an unknown one VG_ENOTFOUND).
+ * The caller frees them with vg_ledger_free. */
+VG_WUR vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user,
+                            const char *session_id, vg_ledger_entry **items, size_t *n,
+                            vg_err *err);
+
+/* A proposal entry by its id (its content's "id"), or with kind
+ * VG_LEDGER_DECISION the newest decision on proposal id (its content's
+ * "proposal"); an index lookup either way. VG_ENOTFOUND when there is none. The
+ * caller clears *out with vg_ledger_clear. Proposal and decision entries hold JSON
+ * objects: the ledger refuses one whose content is not JSON. */
+VG_WUR vg_rc vg_ledger_find(vg_ws *ws, int kind, const char *id, vg_ledger_entry *out,
+                            vg_err *err);
+
+/* Recompute the ledger's hash chain; on a break VG_ECORRUPT with a message naming
+ * the entry, *bad_id its id. *count is the number of entries checked. */
+VG_WUR vg_rc vg_ledger_verify(vg_ws *ws, int64_t *count, int64_t *bad_id, vg_err *err);
+
+void vg_ledger_clear(vg_ledger_entry *e);
+void vg_ledger_free(vg_ledger_entry *e, size_t n);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * copilot.h — the investigation copilot's safety layer (DESIGN.md "Copilot").
+ *
+ * What a frontend (the CLI's `vigil ask`, the TUI's Copilot tab) needs around a
+ * language model that it talks to through src/net: the context of a case fenced as
+ * data, a detector for instructions planted in that data, the closed set of
+ * actions a model may propose and their strict schema, the autonomy policy, the
+ * analyst's own note text, IOC suggestions, and the ledger entries of each turn.
+ * The model never writes: a proposal is applied once, by id, through vg_apply,
+ * after the analyst says yes (or when the policy allows `auto` for a low-impact
+ * action on a turn the detector did not flag). This library uses the core and
+ * libunistring, never curses or the network.
+ */
+#ifndef VIGIL_COPILOT_H
+#define VIGIL_COPILOT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+#include "vigil/ledger.h"
+#include "vigil/model.h"
+#include "vigil/ws.h"
+
+/* ---- text ----------------------------------------------------------------------- */
+
+/* s made fit for a prompt: invalid UTF-8 repaired, NFKC-normalised (libunistring),
+ * C0/C1 controls, bidi controls and zero-width/invisible characters removed
+ * (newlines kept when multiline, else turned into spaces; tabs become spaces), cut
+ * to at most cap bytes at a character boundary with " [cut]" appended. Fresh. */
+char *cop_clean(const char *s, size_t cap, bool multiline);
+
+/* A rough token count for budgeting: one token per four bytes, rounded up. */
+size_t cop_tokens(size_t bytes);
+
+/* ---- injection detector ------------------------------------------------------------ */
+
+enum {
+    COP_INJ_IGNORE = 1 << 0,  /* "ignore previous instructions" and kin */
+    COP_INJ_ROLE = 1 << 1,    /* role markers: "system:", <|im_start|>, [INST] */
+    COP_INJ_PERSONA = 1 << 2, /* "you are now", "act as", "developer mode" */
+    COP_INJ_ACTION = 1 << 3,  /* asks to close, dismiss, mark false positive */
+    COP_INJ_REVEAL = 1 << 4,  /* asks to reveal the prompt or instructions */
+    COP_INJ_CONTACT = 1 << 5, /* asks to send or contact an address */
+};
+
+/* Scan text as NFKC, leetspeak-folded words, and any base64 it carries (decoded,
+ * two levels deep). Returns the COP_INJ_* reasons found (0 = clean). */
+int cop_inject_scan(const char *text);
+/* The same for text that has already been through cop_clean. */
+int cop_inject_scan_clean(const char *clean);
+/* "ignore-instructions, close/dismiss" for reasons into out. */
+void cop_inject_names(int reasons, char *out, size_t outsz);
+
+/* ---- context -------------------------------------------------------------------------- */
+
+#define COP_FIELD_CAP 600      /* bytes of one title, summary, value */
+#define COP_DESC_CAP 2000      /* bytes of the case description */
+#define COP_ANSWER_RESERVE 1024 /* tokens of the budget kept for the answer */
+
+typedef struct cop_context {
+    char nonce[33];       /* fresh, 32 hex characters */
+    char *text;           /* the fenced block, nonce lines included */
+    size_t tokens;        /* estimate of text */
+    int64_t rows_total, rows_in, artifacts_total, artifacts_in, tasks_total, tasks_in;
+    char left_out[256];   /* "left out: 9812 timeline rows (oldest, least severe)" or "" */
+    int flags;            /* COP_INJ_* found in the fenced data */
+    char flagged_field[128]; /* where the first flag was found ("alert title", ...) */
+} cop_context;
+
+/* Build the context of case_id for a prompt of budget tokens: header, tasks,
+ * artifacts, then timeline rows most severe and newest first, until the budget
+ * (less the answer reserve and the system rule) is spent; what did not fit is
+ * counted in left_out. Every field is cleaned and capped, and the nonce is removed
+ * from the data wherever it appears. */
+VG_WUR vg_rc cop_context_build(vg_ws *ws, const char *case_id, size_t budget, cop_context *out,
+                               vg_err *err);
+/* The same with a given nonce instead of a fresh one: for tests only. */
+VG_WUR vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budget,
+                                    const char *nonce, cop_context *out, vg_err *err);
+void cop_context_clear(cop_context *c);
+
+/* The standing system rule for a context fenced with nonce (fresh string). */
+char *cop_system_rule(const char *nonce);
+
+/* ---- actions, proposals, policy ------------------------------------------------------- */
+
+enum {
+    COP_ADD_ARTIFACT, COP_ADD_NOTE, COP_ADD_EVENT, COP_SET_SEVERITY, COP_SET_STATUS,
+    COP_ASSIGN, COP_APPLY_PLAYBOOK, COP_COMPLETE_TASK, COP_FIND_RELATED, COP__NACTIONS
+};
+extern const vg_enum COP_ACTIONS; /* add_artifact, add_note, ... */
+
+enum { COP_REVIEW, COP_AUTO, COP_REJECT };
+extern const vg_enum COP_MODES; /* review, auto, reject */
+
+typedef struct cop_policy {
+    int mode[COP__NACTIONS];
+} cop_policy;
+
+/* Every action `review`. */
+void cop_policy_default(cop_policy *p);
+/* Set one action's mode ("any" or "*" for all actions); `auto` is refused for every
+ * action but add_artifact, add_event and find_related. */
+VG_WUR vg_rc cop_policy_set(cop_policy *p, const char *action, const char *mode, vg_err *err);
+/* What happens to a proposal of action: the mode, except that a flagged turn never
+ * auto-applies (auto becomes review). */
+int cop_policy_decide(const cop_policy *p, int action, bool flagged);
+
+/* The JSON schema of the structured answer ({answer, proposals[]}), for Ollama's
+ * `format` and OpenAI's response_format. Fresh. */
+cJSON *cop_answer_schema(void);
+
+typedef struct cop_proposal {
+    int action;
+    cJSON *params;     /* validated and normalised */
+    char *preview;     /* what will change, one line */
+} cop_proposal;
+
+typedef struct cop_answer {
+    char *text;               /* the answer to show */
+    bool structured;          /* the reply was the JSON asked for */
+    cop_proposal *props;
+    size_t nprops;
+    char **rejected;          /* "proposal 2: unknown type 'delete_case'" */
+    size_t nrejected;
+} cop_answer;
+
+/* Parse a model's reply. A reply that is not a JSON object is plain text with no
+ * proposals. Each proposal is checked against the closed set and its schema;
+ * unknown types, extra or missing fields and bad values are rejected and reported
+ * in out->rejected, never taken. add_note takes its text from note (the analyst's
+ * words, cop_note_text) and is rejected when there is none or it is placeholder
+ * text. c (may be NULL) gives the current values for previews. */
+void cop_answer_parse(const char *reply, const char *note, const struct vg_case *c,
+                      cop_answer *out);
+void cop_answer_clear(cop_answer *a);
+/* The answer so far of a reply still streaming in: the decoded "answer" string of
+ * a JSON reply (as much of it as has arrived, never half a character or escape),
+ * or the reply itself when it is not JSON. Fresh. */
+char *cop_answer_partial(const char *raw);
+
+/* Check and normalise params for action (the same rules as above; used again when
+ * the analyst edits a proposal). On success *out is a fresh normalised object. */
+VG_WUR vg_rc cop_params_check(int action, const cJSON *params, const char *note, cJSON **out,
+                              vg_err *err);
+/* One line saying what applying action with params will change. Fresh. */
+char *cop_preview(int action, const cJSON *params, const struct vg_case *c);
+
+/* ---- notes and suggestions ------------------------------------------------------------ */
+
+/* The note text in an analyst's message, parsed deterministically: "add a note:
+ * X", "note: X", "add a comment: X", "log that X", "note that X", "record that X",
+ * or a quoted string in a message that asks for a note. Fresh, or NULL when the
+ * message holds none. */
+char *cop_note_text(const char *msg);
+/* Is text placeholder rather than an analyst's words ("Added activity log",
+ * "note added", "n/a", ...)? */
+bool cop_note_placeholder(const char *text);
+
+typedef struct cop_suggestion {
+    char type[16];   /* artifact type, or "event" */
+    char *value;     /* normalised value, or the event summary */
+    bool defanged;   /* it was written defanged */
+} cop_suggestion;
+
+/* IOCs in text (defanged forms included) that are not already artifacts of
+ * case_id, appended to *items (deduplicated); declarative findings (a sentence
+ * with an indicator and a time of day) become "event" suggestions. */
+VG_WUR vg_rc cop_suggest(vg_ws *ws, const char *case_id, const char *text,
+                         cop_suggestion **items, size_t *n, vg_err *err);
+void cop_suggestions_free(cop_suggestion *s, size_t n);
+
+/* ---- turns and the ledger ------------------------------------------------------------- */
+
+enum { COP_PROPOSED, COP_APPLIED, COP_CANCELLED, COP_FAILED };
+extern const vg_enum COP_STATES; /* proposed, applied, cancelled, failed */
+
+typedef struct cop_turn {
+    vg_id case_id, session_id;
+    char *user, *model;
+    char *question;   /* the analyst's words, cleaned */
+    char *note;       /* note text parsed from them, or NULL */
+    cop_context ctx;
+    cJSON *messages;  /* [{role, content}] for the provider */
+    int64_t started_ms;
+    int64_t context_us; /* building the context took this long */
+    bool recorded;      /* the prompt is in the ledger */
+} cop_turn;
+
+/* Start a turn: check the session (NULL starts a new one; another user's or
+ * another case's is refused), build the context and the messages. */
+VG_WUR vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id,
+                            const char *user, const char *model, const char *question,
+                            size_t budget, cop_turn *t, vg_err *err);
+/* Append the prompt (the full text of the messages and its BLAKE2b hash) to the
+ * ledger. A frontend may do it once the request is under way (vigil ask does it
+ * when the first token is shown), so the write does not delay the first token;
+ * it must give up the request when this fails, and cop_turn_finish and
+ * cop_turn_fail refuse a turn whose prompt was not recorded. */
+VG_WUR vg_rc cop_turn_record(vg_ws *ws, cop_turn *t, vg_err *err);
+
+typedef struct cop_item {
+    vg_id id;          /* the proposal id */
+    cop_proposal p;    /* params and preview (owned) */
+    int state;         /* COP_STATES */
+    int mode;          /* what the policy decided */
+    char *result;      /* what applying did or why it failed */
+} cop_item;
+
+typedef struct cop_result {
+    cop_answer answer;
+    cop_item *items;
+    size_t nitems;
+    cop_suggestion *suggestions;
+    size_t nsuggestions;
+    bool flagged;
+} cop_result;
+
+/* Finish a turn with the model's reply: append the response, parse it, append
+ * each proposal with its id, apply those the policy marks auto (never on a flagged
+ * turn), cancel those it marks reject, and gather suggestions. */
+VG_WUR vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_policy *pol,
+                             cop_result *out, vg_err *err);
+/* Record that the turn failed (the provider's error) in the ledger. */
+VG_WUR vg_rc cop_turn_fail(vg_ws *ws, cop_turn *t, const char *what, vg_err *err);
+void cop_turn_clear(cop_turn *t);
+void cop_result_clear(cop_result *r);
+
+/* Apply proposal_id once, through vg_apply, as user (who must own its session),
+ * with params replaced by edited when not NULL (checked again); by is "analyst",
+ * "edited" or "auto". A proposal already decided is refused. The decision
+ * (applied or failed) is appended to the ledger in the same transaction as the
+ * write. *result (may be NULL) gets a fresh line saying what happened. */
+/* Where apply_playbook finds library playbooks (workspace copies come first); set
+ * once by the frontend (the CLI's paths_playbooks()). NULL: workspace copies only. */
+void cop_set_playbook_library(const char *dir);
+VG_WUR vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id,
+                                const cJSON *edited, const char *by, char **result,
+                                vg_err *err);
+/* One line saying what a ledger entry holds, for a listing or a replay: the
+ * question, answer, proposal (id, type, mode, preview), decision or error, with
+ * latency, flags and what was left out. Fresh; data, to be made safe to show. */
+char *cop_ledger_summary(const vg_ledger_entry *e);
+
+/* Cancel a proposal that is still proposed. */
+VG_WUR vg_rc cop_proposal_cancel(vg_ws *ws, const char *user, const char *proposal_id,
+                                 vg_err *err);
+/* Other cases that share an artifact with case_id (only value's, when not NULL):
+ * "203.0.113.7 on #12, #40; ..." or a line saying there are none. Read-only, the
+ * find_related action and the TUI's :related. *result is fresh. */
+VG_WUR vg_rc cop_related(vg_ws *ws, const char *case_id, const char *value, char **result,
+                         vg_err *err);
+/* The case a proposal of user's is on (for a caller that names the case too). */
+VG_WUR vg_rc cop_proposal_case(vg_ws *ws, const char *user, const char *proposal_id,
+                               vg_id case_out, vg_err *err);
+/* The state of a proposal (COP_STATES). */
+VG_WUR vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, int *state,
+                                vg_err *err);
+
+#endif

@@ -1,0 +1,630 @@
+/*
+ * turn.c — one question and answer, its ledger entries, and applying proposals.
+ *
+ * A turn writes to the ledger, in order: the prompt (the full text sent and its
+ * BLAKE2b hash), the response (text, latency, what was rejected), one proposal
+ * entry per accepted proposal ({id, type, params, preview, mode, flagged}) and a
+ * decision entry for each proposal that is decided ({proposal, state, by, op,
+ * result}). A proposal's state is therefore in the ledger alone: proposed until a
+ * decision names it, then applied, cancelled or failed for good. Applying checks
+ * "no decision yet", writes through vg_apply and appends the decision in one
+ * transaction, so a proposal is applied once even by two processes at the same
+ * moment.
+ */
+#include "copilot.h"
+#include "vigil/playbook.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vigil/ledger.h"
+#include "vigil/op.h"
+#include "vigil/query.h"
+
+static const char *const state_names[] = {"proposed", "applied", "cancelled", "failed"};
+const vg_enum COP_STATES = {"state", state_names, 4};
+
+#define QUESTION_CAP 8000
+#define HISTORY_TURNS 8
+
+static char *json_text(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    if (!s)
+        abort();
+    char *out = vg_xstrdup(s);
+    cJSON_free(s);
+    return out;
+}
+
+/* Append an entry whose content is the JSON object o (freed). */
+static vg_rc append_json(vg_ws *ws, const char *case_id, const char *session, const char *user,
+                         int kind, const char *model, cJSON *o, vg_err *err)
+{
+    char *text = json_text(o);
+    cJSON_Delete(o);
+    vg_rc rc = vg_ledger_append(ws, case_id, session, user, kind, model, text, NULL, err);
+    free(text);
+    return rc;
+}
+
+static void add_message(cJSON *msgs, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", role);
+    cJSON_AddStringToObject(m, "content", content);
+    cJSON_AddItemToArray(msgs, m);
+}
+
+/* Earlier questions and answers of the session, as chat history. */
+static vg_rc history(vg_ws *ws, cop_turn *t, vg_err *err)
+{
+    vg_ledger_entry *e = NULL;
+    size_t n = 0;
+    vg_rc rc = vg_ledger_list(ws, t->case_id, t->user, t->session_id, &e, &n, err);
+    if (rc)
+        return rc;
+    size_t turns = 0, from = 0;
+    for (size_t i = n; i-- > 0;)
+        if (e[i].kind == VG_LEDGER_PROMPT && ++turns == HISTORY_TURNS) {
+            from = i;
+            break;
+        }
+    for (size_t i = from; i < n; i++) {
+        if (e[i].kind != VG_LEDGER_PROMPT && e[i].kind != VG_LEDGER_RESPONSE)
+            continue;
+        cJSON *c = cJSON_Parse(e[i].content);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+            c, e[i].kind == VG_LEDGER_PROMPT ? "question" : "answer");
+        if (cJSON_IsString(v))
+            add_message(t->messages, e[i].kind == VG_LEDGER_PROMPT ? "user" : "assistant",
+                        v->valuestring);
+        cJSON_Delete(c);
+    }
+    vg_ledger_free(e, n);
+    return VG_OK;
+}
+
+vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, const char *user,
+                     const char *model, const char *question, size_t budget, cop_turn *t,
+                     vg_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->started_ms = vg_now_ms();
+    snprintf(t->case_id, sizeof t->case_id, "%s", case_id);
+    t->user = vg_xstrdup(user);
+    t->model = vg_xstrdup(model ? model : "");
+    t->messages = cJSON_CreateArray();
+    vg_rc rc;
+    if (session_id) {
+        if (!vg_ulid_valid(session_id))
+            return vg_fail(err, VG_EINVAL, "'%.40s' is not a session id", session_id);
+        snprintf(t->session_id, sizeof t->session_id, "%s", session_id);
+    } else {
+        vg_ulid(t->started_ms, t->session_id);
+    }
+    if ((rc = vg_ledger_session_check(ws, case_id, t->session_id, user, err)))
+        return rc;
+    t->question = cop_clean(question, QUESTION_CAP, true);
+    t->note = cop_note_text(question);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if ((rc = cop_context_build(ws, case_id, budget, &t->ctx, err)))
+        return rc;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    t->context_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+
+    char *rule = cop_system_rule(t->ctx.nonce);
+    add_message(t->messages, "system", rule);
+    free(rule);
+    if (session_id && (rc = history(ws, t, err)) != VG_OK && rc != VG_ENOTFOUND)
+        return rc;
+    size_t n = strlen(t->ctx.text) + strlen(t->question) + 64;
+    char *user_msg = vg_xmalloc(n);
+    snprintf(user_msg, n, "%s\nThe analyst's question:\n%s", t->ctx.text, t->question);
+    add_message(t->messages, "user", user_msg);
+    free(user_msg);
+
+    return VG_OK;
+}
+
+vg_rc cop_turn_record(vg_ws *ws, cop_turn *t, vg_err *err)
+{
+    /* The ledger keeps the exact text sent and its hash. */
+    char *sent = json_text(t->messages);
+    unsigned char h[32];
+    char hex[65];
+    crypto_generichash(h, sizeof h, (const unsigned char *)sent, strlen(sent), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "question", t->question);
+    cJSON_AddStringToObject(o, "prompt", sent);
+    cJSON_AddStringToObject(o, "prompt_hash", hex);
+    cJSON_AddNumberToObject(o, "context_tokens", (double)t->ctx.tokens);
+    cJSON_AddNumberToObject(o, "context_us", (double)t->context_us);
+    if (t->ctx.left_out[0])
+        cJSON_AddStringToObject(o, "left_out", t->ctx.left_out);
+    if (t->ctx.flags) {
+        char names[128];
+        cop_inject_names(t->ctx.flags, names, sizeof names);
+        cJSON_AddStringToObject(o, "flagged", names);
+        cJSON_AddStringToObject(o, "flagged_in", t->ctx.flagged_field);
+    }
+    free(sent);
+    vg_rc rc = append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_PROMPT, t->model, o,
+                           err);
+    if (rc == VG_OK)
+        t->recorded = true;
+    return rc;
+}
+
+static void add_item(cop_result *r, const char *id, cop_proposal *p, int mode)
+{
+    r->items = vg_xrealloc(r->items, (r->nitems + 1) * sizeof *r->items);
+    cop_item *it = &r->items[r->nitems++];
+    memset(it, 0, sizeof *it);
+    snprintf(it->id, sizeof it->id, "%s", id);
+    it->p = *p;
+    it->mode = mode;
+    it->state = COP_PROPOSED;
+    memset(p, 0, sizeof *p);
+}
+
+static vg_rc decide(vg_ws *ws, const vg_ledger_entry *prop, const char *id, int state,
+                    const char *by, const char *op_id, const char *result, vg_err *err)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "proposal", id);
+    cJSON_AddStringToObject(d, "state", state_names[state]);
+    cJSON_AddStringToObject(d, "by", by);
+    if (op_id)
+        cJSON_AddStringToObject(d, "op", op_id);
+    if (result)
+        cJSON_AddStringToObject(d, "result", result);
+    return append_json(ws, prop->case_id, prop->session_id, prop->user, VG_LEDGER_DECISION,
+                       prop->model, d, err);
+}
+
+vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_policy *pol,
+                      cop_result *out, vg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!t->recorded)
+        return vg_fail(err, VG_EINVAL, "the prompt of this turn is not in the ledger");
+    out->flagged = t->ctx.flags != 0;
+    vg_case c = {0};
+    vg_rc rc = vg_case_get(ws, t->case_id, &c, err);
+    if (rc)
+        return rc;
+    cop_answer_parse(reply, t->note, &c, &out->answer);
+    vg_case_clear(&c);
+
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "reply", reply);
+    cJSON_AddStringToObject(o, "answer", out->answer.text);
+    cJSON_AddNumberToObject(o, "latency_ms", (double)(vg_now_ms() - t->started_ms));
+    cJSON_AddBoolToObject(o, "flagged", out->flagged);
+    if (out->answer.nrejected) {
+        cJSON *rj = cJSON_AddArrayToObject(o, "rejected");
+        for (size_t i = 0; i < out->answer.nrejected; i++)
+            cJSON_AddItemToArray(rj, cJSON_CreateString(out->answer.rejected[i]));
+    }
+    if ((rc = append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_RESPONSE, t->model,
+                          o, err)))
+        return rc;
+
+    for (size_t i = 0; i < out->answer.nprops; i++) {
+        cop_proposal *p = &out->answer.props[i];
+        vg_id id;
+        vg_ulid(vg_now_ms(), id);
+        int mode = cop_policy_decide(pol, p->action, out->flagged);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", id);
+        cJSON_AddStringToObject(e, "type", vg_enum_name(&COP_ACTIONS, p->action));
+        cJSON_AddItemToObject(e, "params", cJSON_Duplicate(p->params, true));
+        cJSON_AddStringToObject(e, "preview", p->preview);
+        cJSON_AddStringToObject(e, "mode", vg_enum_name(&COP_MODES, mode));
+        cJSON_AddBoolToObject(e, "flagged", out->flagged);
+        if ((rc = append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_PROPOSAL,
+                              t->model, e, err)))
+            return rc;
+        add_item(out, id, p, mode);
+        cop_item *it = &out->items[out->nitems - 1];
+        vg_err e2 = {0};
+        if (mode == COP_AUTO) {
+            rc = cop_proposal_apply(ws, t->user, id, NULL, "auto", &it->result, &e2);
+            it->state = rc == VG_OK ? COP_APPLIED : COP_FAILED;
+            if (rc != VG_OK)
+                it->result = vg_xstrdup(e2.msg);
+        } else if (mode == COP_REJECT) {
+            vg_ledger_entry prop = {0};
+            snprintf(prop.case_id, sizeof prop.case_id, "%s", t->case_id);
+            snprintf(prop.session_id, sizeof prop.session_id, "%s", t->session_id);
+            prop.user = t->user;
+            prop.model = t->model;
+            if ((rc = decide(ws, &prop, id, COP_CANCELLED, "policy", NULL,
+                             "the policy rejects this action", err)))
+                return rc;
+            it->state = COP_CANCELLED;
+            it->result = vg_xstrdup("rejected by the policy");
+        }
+    }
+    /* The proposals moved into items. */
+    out->answer.nprops = 0;
+
+    size_t n = strlen(t->question) + strlen(out->answer.text) + 2;
+    char *both = vg_xmalloc(n);
+    snprintf(both, n, "%s\n%s", t->question, out->answer.text);
+    rc = cop_suggest(ws, t->case_id, both, &out->suggestions, &out->nsuggestions, err);
+    free(both);
+    return rc;
+}
+
+vg_rc cop_turn_fail(vg_ws *ws, cop_turn *t, const char *what, vg_err *err)
+{
+    if (!t->recorded)
+        return vg_fail(err, VG_EINVAL, "the prompt of this turn is not in the ledger");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", what);
+    cJSON_AddNumberToObject(o, "latency_ms", (double)(vg_now_ms() - t->started_ms));
+    return append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_ERROR, t->model, o, err);
+}
+
+void cop_turn_clear(cop_turn *t)
+{
+    if (!t)
+        return;
+    free(t->user);
+    free(t->model);
+    free(t->question);
+    free(t->note);
+    cop_context_clear(&t->ctx);
+    cJSON_Delete(t->messages);
+    memset(t, 0, sizeof *t);
+}
+
+void cop_result_clear(cop_result *r)
+{
+    if (!r)
+        return;
+    cop_answer_clear(&r->answer);
+    for (size_t i = 0; i < r->nitems; i++) {
+        cJSON_Delete(r->items[i].p.params);
+        free(r->items[i].p.preview);
+        free(r->items[i].result);
+    }
+    free(r->items);
+    cop_suggestions_free(r->suggestions, r->nsuggestions);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- proposals by id ----------------------------------------------------------------- */
+
+/* The proposal entry for id, owned by user. */
+static vg_rc find_proposal(vg_ws *ws, const char *user, const char *id, vg_ledger_entry *out,
+                           vg_err *err)
+{
+    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_PROPOSAL, id, out, err);
+    if (rc == VG_ENOTFOUND)
+        return vg_fail(err, VG_ENOTFOUND, "no proposal %.40s", id);
+    if (rc)
+        return rc;
+    if (strcmp(out->user, user) != 0) {
+        vg_ledger_clear(out);
+        return vg_fail(err, VG_EINVAL, "proposal %.26s belongs to another user's session", id);
+    }
+    return VG_OK;
+}
+
+/* The state of a proposal from its decision, if any. */
+static vg_rc state_of(vg_ws *ws, const char *id, int *state, vg_err *err)
+{
+    vg_ledger_entry d = {0};
+    *state = COP_PROPOSED;
+    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_DECISION, id, &d, err);
+    if (rc == VG_ENOTFOUND)
+        return VG_OK;
+    if (rc)
+        return rc;
+    cJSON *c = cJSON_Parse(d.content);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(c, "state");
+    *state = cJSON_IsString(s) ? vg_enum_parse(&COP_STATES, s->valuestring) : COP_FAILED;
+    if (*state < 0)
+        *state = COP_FAILED;
+    cJSON_Delete(c);
+    vg_ledger_clear(&d);
+    return VG_OK;
+}
+
+vg_rc cop_proposal_case(vg_ws *ws, const char *user, const char *proposal_id, vg_id case_out,
+                        vg_err *err)
+{
+    vg_ledger_entry p = {0};
+    vg_rc rc = find_proposal(ws, user, proposal_id, &p, err);
+    if (rc)
+        return rc;
+    memcpy(case_out, p.case_id, sizeof(vg_id));
+    vg_ledger_clear(&p);
+    return VG_OK;
+}
+
+vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, int *state,
+                         vg_err *err)
+{
+    vg_ledger_entry p = {0};
+    vg_rc rc = find_proposal(ws, user, proposal_id, &p, err);
+    if (rc)
+        return rc;
+    vg_ledger_clear(&p);
+    return state_of(ws, proposal_id, state, err);
+}
+
+vg_rc cop_related(vg_ws *ws, const char *case_id, const char *value, char **result, vg_err *err)
+{
+    vg_artifact *a = NULL;
+    size_t n = 0;
+    vg_rc rc = vg_artifacts_of_case(ws, case_id, &a, &n, err);
+    if (rc)
+        return rc;
+    char buf[2048];
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (!a[i].other_cases || (value && strcmp(a[i].value, value) != 0))
+            continue;
+        char refs[256];
+        vg_refs_format(a[i].other_refs, a[i].other_cases > 5, refs, sizeof refs);
+        int k = snprintf(buf + o, sizeof buf - o, "%s%.200s on %s", o ? "; " : "", a[i].value,
+                         refs);
+        if (k < 0 || (size_t)k >= sizeof buf - o)
+            break;
+        o += (size_t)k;
+    }
+    vg_artifacts_free(a, n);
+    *result = vg_xstrdup(o ? buf : "no other case shares these artifacts");
+    return VG_OK;
+}
+
+/* The op that carries out a proposal; NULL with *result set for read-only ones. */
+static char *playbook_library;
+
+void cop_set_playbook_library(const char *dir)
+{
+    free(playbook_library);
+    playbook_library = dir ? vg_xstrdup(dir) : NULL;
+}
+
+static vg_rc make_op(vg_ws *ws, const char *case_id, int action, const cJSON *p, vg_op **op,
+                     char **result, vg_err *err)
+{
+    *op = NULL;
+    const cJSON *v;
+    switch (action) {
+    case COP_ADD_ARTIFACT:
+        *op = vg_op_artifact_add(case_id, cJSON_GetStringValue(cJSON_GetObjectItem(p, "type")),
+                                 cJSON_GetStringValue(cJSON_GetObjectItem(p, "value")));
+        cJSON_AddStringToObject((*op)->payload, "source", "copilot");
+        cJSON_AddBoolToObject((*op)->payload, "is_ioc",
+                              cJSON_IsTrue(cJSON_GetObjectItem(p, "is_ioc")));
+        return VG_OK;
+    case COP_ADD_NOTE:
+        *op = vg_op_note_add(case_id, cJSON_GetStringValue(cJSON_GetObjectItem(p, "text")));
+        return VG_OK;
+    case COP_ADD_EVENT:
+        v = cJSON_GetObjectItem(p, "occurred_at");
+        *op = vg_op_event_add(case_id, cJSON_IsNumber(v) ? (int64_t)v->valuedouble : vg_now_ms(),
+                              "copilot", cJSON_GetStringValue(cJSON_GetObjectItem(p, "summary")));
+        return VG_OK;
+    case COP_SET_SEVERITY:
+        *op = vg_op_case_set(case_id, "severity",
+                             cJSON_GetStringValue(cJSON_GetObjectItem(p, "severity")));
+        return VG_OK;
+    case COP_SET_STATUS: {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(p, "status"));
+        if (st && strcmp(st, "closed") == 0)
+            *op = vg_op_case_close(case_id,
+                                   cJSON_GetStringValue(cJSON_GetObjectItem(p, "resolution")));
+        else
+            *op = vg_op_case_set(case_id, "status", st);
+        return VG_OK;
+    }
+    case COP_ASSIGN:
+        *op = vg_op_case_set(case_id, "assignee",
+                             cJSON_GetStringValue(cJSON_GetObjectItem(p, "assignee")));
+        return VG_OK;
+    case COP_APPLY_PLAYBOOK: {
+        /* The same apply as `vigil playbook apply`: its task.add ops and the
+         * playbook.apply record, inside this proposal's transaction. */
+        vg_playbook pb;
+        int added = 0, skipped = 0;
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(p, "playbook"));
+        vg_rc rc = vg_playbook_find(ws, playbook_library, id, &pb, err);
+        if (rc)
+            return rc;
+        rc = vg_playbook_apply(ws, case_id, &pb, &added, &skipped, err);
+        if (rc == VG_OK) {
+            size_t n = strlen(pb.id) + 96;
+            *result = vg_xmalloc(n);
+            snprintf(*result, n, "applied playbook %s: %d tasks added, %d already on the case",
+                     pb.id, added, skipped);
+        }
+        vg_playbook_clear(&pb);
+        return rc;
+    }
+    case COP_COMPLETE_TASK: {
+        vg_task t = {0};
+        const char *which = cJSON_GetStringValue(cJSON_GetObjectItem(p, "task"));
+        vg_rc rc = vg_task_resolve(ws, case_id, which, &t, err);
+        if (rc)
+            return rc;
+        *op = vg_op_task_set(case_id, t.id, "status", "done");
+        vg_task_clear(&t);
+        return VG_OK;
+    }
+    case COP_FIND_RELATED:
+        return cop_related(ws, case_id, cJSON_GetStringValue(cJSON_GetObjectItem(p, "value")),
+                           result, err);
+    default:
+        return vg_fail(err, VG_EINVAL, "no action %d", action);
+    }
+}
+
+vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, const cJSON *edited,
+                         const char *by, char **result, vg_err *err)
+{
+    vg_ledger_entry prop = {0};
+    cJSON *content = NULL, *params = NULL;
+    vg_op *op = NULL;
+    char *res = NULL;
+    int state;
+    if (result)
+        *result = NULL;
+    vg_rc rc = find_proposal(ws, user, proposal_id, &prop, err);
+    if (rc)
+        return rc;
+    content = cJSON_Parse(prop.content);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(content, "type");
+    int action = cJSON_IsString(type) ? vg_enum_parse(&COP_ACTIONS, type->valuestring) : -1;
+    if (action < 0) {
+        rc = vg_fail(err, VG_ECORRUPT, "proposal %.26s: its ledger entry is not a proposal",
+                     proposal_id);
+        goto out;
+    }
+    if ((rc = vg_batch_begin(ws, err)))
+        goto out;
+    if ((rc = state_of(ws, proposal_id, &state, err)))
+        goto rollback;
+    if (state != COP_PROPOSED) {
+        rc = vg_fail(err, VG_EEXIST, "proposal %.26s is already %s", proposal_id,
+                     state_names[state]);
+        goto rollback;
+    }
+    /* What is applied is the stored (checked) params, or the analyst's edit checked
+     * again the same way; a note's text is the analyst's in either case. */
+    const cJSON *stored = cJSON_GetObjectItemCaseSensitive(content, "params");
+    if (edited) {
+        const char *note = action == COP_ADD_NOTE
+                               ? cJSON_GetStringValue(cJSON_GetObjectItem(edited, "text"))
+                               : NULL;
+        rc = cop_params_check(action, edited, note, &params, err);
+    } else {
+        const char *note = action == COP_ADD_NOTE
+                               ? cJSON_GetStringValue(cJSON_GetObjectItem(stored, "text"))
+                               : NULL;
+        rc = cop_params_check(action, stored, note, &params, err);
+    }
+    vg_case before = {0};
+    if (rc == VG_OK)
+        rc = vg_case_get(ws, prop.case_id, &before, err);
+    if (rc == VG_OK)
+        rc = make_op(ws, prop.case_id, action, params, &op, &res, err);
+    if (rc == VG_OK && op)
+        rc = vg_apply(ws, op, err);
+    if (rc != VG_OK) {
+        vg_case_clear(&before);
+        goto failed;
+    }
+    if (!res) {
+        char *pv = cop_preview(action, params, &before);
+        size_t n = strlen(pv) + 16;
+        res = vg_xmalloc(n);
+        snprintf(res, n, "applied: %s", pv);
+        free(pv);
+    }
+    vg_case_clear(&before);
+    if ((rc = decide(ws, &prop, proposal_id, COP_APPLIED, edited ? "edited" : by,
+                     op ? op->id : NULL, res, err)))
+        goto rollback;
+    if ((rc = vg_batch_commit(ws, err)))
+        goto out;
+    if (result) {
+        *result = res;
+        res = NULL;
+    }
+    goto out;
+
+failed:
+    /* Nothing of the write is kept; the failure is, in a transaction of its own. */
+    vg_batch_rollback(ws);
+    {
+        vg_err e2 = {0};
+        if (decide(ws, &prop, proposal_id, COP_FAILED, by, NULL, err->msg, &e2) != VG_OK)
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     " (and recording it failed: %.200s)", e2.msg);
+    }
+    goto out;
+rollback:
+    vg_batch_rollback(ws);
+out:
+    vg_op_free(op);
+    free(res);
+    cJSON_Delete(params);
+    cJSON_Delete(content);
+    vg_ledger_clear(&prop);
+    return rc;
+}
+
+vg_rc cop_proposal_cancel(vg_ws *ws, const char *user, const char *proposal_id, vg_err *err)
+{
+    vg_ledger_entry prop = {0};
+    int state;
+    vg_rc rc = find_proposal(ws, user, proposal_id, &prop, err);
+    if (rc)
+        return rc;
+    if ((rc = vg_batch_begin(ws, err)) == VG_OK) {
+        if ((rc = state_of(ws, proposal_id, &state, err)) == VG_OK && state != COP_PROPOSED)
+            rc = vg_fail(err, VG_EEXIST, "proposal %.26s is already %s", proposal_id,
+                         state_names[state]);
+        if (rc == VG_OK)
+            rc = decide(ws, &prop, proposal_id, COP_CANCELLED, "analyst", NULL, NULL, err);
+        if (rc == VG_OK)
+            rc = vg_batch_commit(ws, err);
+        else
+            vg_batch_rollback(ws);
+    }
+    vg_ledger_clear(&prop);
+    return rc;
+}
+
+/* A string member of o, "" when absent. */
+static const char *js(const cJSON *o, const char *key)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    return v ? v : "";
+}
+
+char *cop_ledger_summary(const vg_ledger_entry *e)
+{
+    cJSON *o = cJSON_Parse(e->content);
+    static const char *const keys[] = {"question", "answer", "preview", "result", "error"};
+    const char *what = NULL;
+    for (size_t i = 0; i < 5 && !what; i++)
+        what = cJSON_GetStringValue(cJSON_GetObjectItem(o, keys[i]));
+    char head[160] = "";
+    if (e->kind == VG_LEDGER_PROPOSAL)
+        snprintf(head, sizeof head, "%.26s %.20s [%.8s]: ", js(o, "id"), js(o, "type"),
+                 js(o, "mode"));
+    else if (e->kind == VG_LEDGER_DECISION)
+        snprintf(head, sizeof head, "%.26s %.12s by %.12s%s", js(o, "proposal"), js(o, "state"),
+                 js(o, "by"), what ? ": " : "");
+    char tail[400] = "";
+    size_t n = 0;
+    const cJSON *lat = cJSON_GetObjectItem(o, "latency_ms");
+    if (cJSON_IsNumber(lat))
+        n += (size_t)snprintf(tail + n, sizeof tail - n, " (%.0f ms)", lat->valuedouble);
+    if (*js(o, "flagged") && n < sizeof tail)
+        n += (size_t)snprintf(tail + n, sizeof tail - n, " [flagged: %.100s]", js(o, "flagged"));
+    if (*js(o, "left_out") && n < sizeof tail)
+        snprintf(tail + n, sizeof tail - n, " [%.200s]", js(o, "left_out"));
+    /* one line: the first line of what it says */
+    const char *w = what ? what : "";
+    size_t wl = strcspn(w, "\n");
+    size_t len = strlen(head) + wl + strlen(tail) + 8;
+    char *out = vg_xmalloc(len);
+    snprintf(out, len, "%s%.*s%s%s", head, (int)wl, w, w[wl] ? " ..." : "", tail);
+    cJSON_Delete(o);
+    return out;
+}

@@ -1,0 +1,578 @@
+/*
+ * chat.c — the Copilot and Ledger tabs of a case.
+ *
+ * One conversation at a time, on the case it was started from, in one ledger
+ * session for this run of the workstation. A question starts a request (src/net)
+ * and returns at once: the main loop calls tui_chat_poll on every wake, which reads
+ * what arrived without waiting, so the analyst keeps moving through the queue, the
+ * timeline or another case while the answer streams; Esc stops it. When the answer
+ * is complete the copilot layer (src/copilot) records it, checks its proposals and
+ * applies what the policy allows; each remaining proposal is a card that y applies,
+ * n cancels and e edits first, through the same write door as every other change.
+ * A line starting with / is a : command (/note, /event, /sev, /status, /assign...),
+ * so the pane keeps working with no model at all.
+ */
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+#include "vigil/ledger.h"
+#include "vigil/op.h"
+#include "vigil/timefmt.h"
+
+#define MAX_ENTRIES 400
+
+typedef struct card {
+    vg_id id;
+    int action, state;
+    char *preview, *result;
+    cJSON *params;
+} card;
+
+struct tui_chat {
+    vg_id case_id;
+    vg_id session;  /* "" until the first answer */
+    char **entries; /* the transcript: "> question", answer text, "! note" lines */
+    size_t nentries;
+    card *cards;
+    size_t ncards;
+    cop_suggestion *sugg;
+    size_t nsugg;
+    /* the question in flight */
+    cop_turn turn;
+    llm_stream *st;
+    bool recorded;
+    size_t seen; /* bytes of the stream already drawn */
+};
+
+static struct tui_chat *chat(tui *t)
+{
+    if (!t->chat)
+        t->chat = vg_xcalloc(1, sizeof *t->chat);
+    return t->chat;
+}
+
+static void say(struct tui_chat *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct tui_chat *ch, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = vg_xstrdup("");
+    va_end(ap);
+    if (ch->nentries == MAX_ENTRIES) { /* the oldest go; the ledger keeps everything */
+        free(ch->entries[0]);
+        memmove(ch->entries, ch->entries + 1, (MAX_ENTRIES - 1) * sizeof *ch->entries);
+        ch->nentries--;
+    }
+    ch->entries = vg_xrealloc(ch->entries, (ch->nentries + 1) * sizeof *ch->entries);
+    ch->entries[ch->nentries++] = s;
+}
+
+static void cards_free(struct tui_chat *ch)
+{
+    for (size_t i = 0; i < ch->ncards; i++) {
+        free(ch->cards[i].preview);
+        free(ch->cards[i].result);
+        cJSON_Delete(ch->cards[i].params);
+    }
+    free(ch->cards);
+    ch->cards = NULL;
+    ch->ncards = 0;
+    cop_suggestions_free(ch->sugg, ch->nsugg);
+    ch->sugg = NULL;
+    ch->nsugg = 0;
+}
+
+static void end_stream(struct tui_chat *ch)
+{
+    llm_free(ch->st);
+    ch->st = NULL;
+    cop_turn_clear(&ch->turn);
+    ch->recorded = false;
+    ch->seen = 0;
+}
+
+/* Start over on another case: the old conversation stays in the ledger. */
+static void reset(tui *t, struct tui_chat *ch, const char *case_id)
+{
+    end_stream(ch);
+    for (size_t i = 0; i < ch->nentries; i++)
+        free(ch->entries[i]);
+    free(ch->entries);
+    ch->entries = NULL;
+    ch->nentries = 0;
+    cards_free(ch);
+    snprintf(ch->case_id, sizeof ch->case_id, "%s", case_id);
+    ch->session[0] = '\0';
+    (void)t;
+}
+
+static bool record(tui *t, struct tui_chat *ch);
+
+void tui_chat_free(tui *t)
+{
+    if (!t->chat)
+        return;
+    /* an answer still streaming at quit is recorded as given up */
+    vg_err err = {0};
+    if (t->chat->st && record(t, t->chat) &&
+        cop_turn_fail(t->ws, &t->chat->turn, "the workstation closed", &err) != VG_OK)
+        fprintf(stderr, "vigil: copilot: %s\n", err.msg);
+    reset(t, t->chat, "");
+    free(t->chat);
+    t->chat = NULL;
+}
+
+bool tui_chat_busy(const tui *t) { return t->chat && t->chat->st; }
+
+/* ---- drawing ------------------------------------------------------------------------- */
+
+/* One line, wrapped to width at spaces (bytes stand in for columns: near enough
+ * for prose). */
+static void wrapped(tui *t, const char *s, int width)
+{
+    while ((int)strlen(s) > width && width > 10) {
+        int cut = width;
+        while (cut > width / 2 && s[cut] != ' ')
+            cut--;
+        if (s[cut] != ' ')
+            cut = width;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+            cut--;
+        char *piece = vg_xstrndup(s, (size_t)cut);
+        tui_add_line(t, piece);
+        free(piece);
+        s += cut + (s[cut] == ' ');
+    }
+    tui_add_line(t, s);
+}
+
+/* Markdown made readable as plain lines, wrapped to width: headings underlined,
+ * list marks as bullets, code blocks indented, emphasis marks dropped. */
+static void markdown(tui *t, const char *text, int width)
+{
+    bool code = false;
+    const char *bullet = t->ascii ? "*" : "\xe2\x80\xa2";
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        char *l = vg_xstrndup(p, n);
+        p += n + (p[n] == '\n');
+        if (strncmp(l, "```", 3) == 0) {
+            code = !code;
+            free(l);
+            continue;
+        }
+        char *out;
+        if (code) {
+            if (asprintf(&out, "    %s", l) < 0)
+                out = vg_xstrdup(l);
+        } else {
+            /* emphasis: **x** and __x__ lose their marks */
+            char *w = l;
+            for (char *r = l; *r; r++)
+                if (!((r[0] == '*' && r[1] == '*') || (r[0] == '*' && r > l && r[-1] == '*') ||
+                      (r[0] == '_' && r[1] == '_') || (r[0] == '_' && r > l && r[-1] == '_')))
+                    *w++ = *r;
+            *w = '\0';
+            const char *h = l + strspn(l, "#");
+            if (h > l && *h == ' ') {
+                if (asprintf(&out, "%s", h + 1) < 0)
+                    out = vg_xstrdup(h + 1);
+                tui_add_line(t, out);
+                size_t u = strlen(out);
+                free(out);
+                out = vg_xmalloc(u + 1);
+                memset(out, t->ascii ? '-' : '=', u);
+                out[u] = '\0';
+            } else if ((l[0] == '-' || l[0] == '*' || l[0] == '+') && l[1] == ' ') {
+                if (asprintf(&out, "  %s %s", bullet, l + 2) < 0)
+                    out = vg_xstrdup(l);
+            } else {
+                out = vg_xstrdup(l);
+            }
+        }
+        wrapped(t, out, width);
+        free(out);
+        free(l);
+    }
+}
+
+static int focused(const struct tui_chat *ch)
+{
+    for (size_t i = 0; i < ch->ncards; i++)
+        if (ch->cards[i].state == COP_PROPOSED)
+            return (int)i;
+    return -1;
+}
+
+void tui_chat_tab(tui *t, const vg_case *c)
+{
+    struct tui_chat *ch = chat(t);
+    const tui_copilot *cp = t->cfg->copilot;
+    char line[512];
+    int width = t->cols > 12 ? t->cols - 3 : 10;
+    if (cp && cp->lc.model && *cp->lc.model)
+        snprintf(line, sizeof line, "Copilot: %s on %s (%s)%s%s", cp->lc.model, cp->lc.url,
+                 llm_provider_name(cp->lc.provider), ch->session[0] ? "  session " : "",
+                 ch->session);
+    else
+        snprintf(line, sizeof line, "Copilot: no model named ([copilot] model in vigil.conf);"
+                                    " /note, /ioc, /event, /sev, /status, /assign, /related"
+                                    " still work");
+    tui_add_line(t, line);
+    tui_add_line(t, "c ask  y apply  n cancel  e edit  a add suggestion  Esc stop  /cmd runs"
+                    " a : command");
+    tui_add_line(t, "");
+    if (strcmp(ch->case_id, c->id) != 0) {
+        tui_add_line(t, "(no conversation on this case yet: c asks a question)");
+        return;
+    }
+    for (size_t i = 0; i < ch->nentries; i++) {
+        const char *e = ch->entries[i];
+        if (e[0] == '>' || e[0] == '!' || e[0] == '/')
+            wrapped(t, e, width);
+        else
+            markdown(t, e, width);
+    }
+    if (ch->st) {
+        char *partial = cop_answer_partial(llm_text(ch->st));
+        markdown(t, partial, width);
+        free(partial);
+        tui_add_line(t, "(streaming... Esc stops)");
+    }
+    int f = focused(ch);
+    for (size_t i = 0; i < ch->ncards; i++) {
+        const card *k = &ch->cards[i];
+        snprintf(line, sizeof line, "%s proposal %zu [%s] %s: %s", (int)i == f ? ">>" : "  ",
+                 i + 1, vg_enum_name(&COP_STATES, k->state), vg_enum_name(&COP_ACTIONS, k->action),
+                 k->preview);
+        tui_add_line(t, line);
+        if (k->result) {
+            snprintf(line, sizeof line, "     %s", k->result);
+            tui_add_line(t, line);
+        }
+        if ((int)i == f)
+            tui_add_line(t, "     y apply   n cancel   e edit");
+    }
+    for (size_t i = 0; i < ch->nsugg; i++) {
+        snprintf(line, sizeof line, "%s suggestion: %s %s%s", i == 0 ? "a" : " ",
+                 ch->sugg[i].type, ch->sugg[i].value, ch->sugg[i].defanged ? " (written defanged)"
+                                                                              : "");
+        tui_add_line(t, line);
+    }
+}
+
+void tui_ledger_tab(tui *t, const vg_case *c)
+{
+    vg_ledger_entry *e = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_ledger_list(t->ws, c->id, t->actor, NULL, &e, &n, &err) != VG_OK) {
+        tui_add_line(t, err.msg);
+        return;
+    }
+    if (!n)
+        tui_add_line(t, "(no copilot sessions of yours on this case)");
+    const char *session = "";
+    for (size_t i = 0; i < n; i++) {
+        char line[640], at[32];
+        if (strcmp(session, e[i].session_id) != 0) {
+            session = e[i].session_id;
+            snprintf(line, sizeof line, "session %s, model %.60s", session, e[i].model);
+            if (i)
+                tui_add_line(t, "");
+            tui_add_line(t, line);
+        }
+        char *what = cop_ledger_summary(&e[i]);
+        vg_local_time(e[i].created_at, at, sizeof at);
+        snprintf(line, sizeof line, "%3lld %s %-8s %s", (long long)e[i].seq, at,
+                 vg_enum_name(&VG_LEDGER_KIND, e[i].kind), what);
+        tui_add_line(t, line);
+        free(what);
+    }
+    vg_ledger_free(e, n);
+}
+
+/* Draw the Copilot tab again if it is showing; the view follows the end of the
+ * text unless the analyst has scrolled up to read. */
+static void redraw(tui *t)
+{
+    if (!tui_in_tab(t, "Copilot"))
+        return;
+    long bottom = (long)t->nlines - (t->rows - 5);
+    bool follow = t->scroll >= bottom;
+    tui_case_open(t, t->case_id);
+    if (follow)
+        tui_case_scroll(t, 1 << 30);
+}
+
+/* ---- asking -------------------------------------------------------------------------- */
+
+static void slash(tui *t, struct tui_chat *ch, const char *line)
+{
+    static const struct { const char *from, *to; } alias[] = {{"sev", "severity"}};
+    char cmd[1024];
+    const char *w = line + 1;
+    size_t n = strcspn(w, " ");
+    const char *to = NULL;
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strlen(alias[i].from) == n && strncmp(alias[i].from, w, n) == 0)
+            to = alias[i].to;
+    snprintf(cmd, sizeof cmd, "%s%s", to ? to : "", to ? w + n : w);
+    say(ch, "%s", line);
+    t->msg[0] = '\0';
+    tui_dispatch(t, cmd);
+    if (t->msg[0])
+        say(ch, "! %s", t->msg);
+}
+
+void tui_chat_ask(tui *t, const char *question)
+{
+    if (t->view != VIEW_CASE) {
+        snprintf(t->msg, sizeof t->msg, "open a case first (the copilot answers about one case)");
+        return;
+    }
+    struct tui_chat *ch = chat(t);
+    if (ch->st && strcmp(ch->case_id, t->case_id) != 0 && question[0] != '/') {
+        snprintf(t->msg, sizeof t->msg, "an answer about another case is still streaming"
+                                        " (Esc in its Copilot tab stops it)");
+        return;
+    }
+    if (strcmp(ch->case_id, t->case_id) != 0 && !ch->st)
+        reset(t, ch, t->case_id);
+    tui_show_tab(t, "Copilot");
+    if (question[0] == '/') {
+        slash(t, ch, question);
+        redraw(t);
+        return;
+    }
+    if (ch->st) {
+        snprintf(t->msg, sizeof t->msg, "an answer is still streaming (Esc stops it)");
+        return;
+    }
+    const tui_copilot *cp = t->cfg->copilot;
+    say(ch, "> %s", question);
+    if (!cp || !cp->lc.model || !*cp->lc.model) {
+        say(ch, "! no model named: set [copilot] model in vigil.conf (man vigil.conf);"
+                " /note, /ioc, /event, /sev, /status, /assign, /related work without one");
+        redraw(t);
+        return;
+    }
+    vg_err err = {0};
+    if (cop_turn_begin(t->ws, t->case_id, ch->session[0] ? ch->session : NULL, t->actor,
+                       cp->lc.model, question, cp->lc.budget, &ch->turn, &err) != VG_OK) {
+        say(ch, "! %s", err.msg);
+        cop_turn_clear(&ch->turn);
+        redraw(t);
+        return;
+    }
+    if (ch->turn.ctx.flags) {
+        char names[128];
+        cop_inject_names(ch->turn.ctx.flags, names, sizeof names);
+        say(ch, "! the case data looks like it carries instructions (%s, in %s): nothing from"
+                " this answer is applied without you", names, ch->turn.ctx.flagged_field);
+    }
+    if (ch->turn.ctx.left_out[0])
+        say(ch, "! %s", ch->turn.ctx.left_out);
+    cJSON *schema = cop_answer_schema();
+    vg_rc rc = llm_chat_start(&cp->lc, ch->turn.messages, schema, &ch->st, &err);
+    cJSON_Delete(schema);
+    if (rc != VG_OK) {
+        say(ch, "! %s", err.msg);
+        end_stream(ch);
+    }
+    redraw(t);
+}
+
+/* The prompt goes to the ledger once the request is under way (see vigil ask). */
+static bool record(tui *t, struct tui_chat *ch)
+{
+    vg_err err = {0};
+    if (ch->recorded)
+        return true;
+    if (cop_turn_record(t->ws, &ch->turn, &err) != VG_OK) {
+        say(ch, "! the ledger refused the prompt, so the answer is dropped: %s", err.msg);
+        end_stream(ch);
+        return false;
+    }
+    ch->recorded = true;
+    memcpy(ch->session, ch->turn.session_id, sizeof ch->session);
+    return true;
+}
+
+static void finished(tui *t, struct tui_chat *ch, llm_state state)
+{
+    vg_err err = {0};
+    if (!record(t, ch))
+        return;
+    if (state == LLM_FAILED) {
+        say(ch, "! %s", llm_error(ch->st));
+        if (cop_turn_fail(t->ws, &ch->turn, llm_error(ch->st), &err) != VG_OK)
+            say(ch, "! %s", err.msg);
+        end_stream(ch);
+        return;
+    }
+    cop_result r;
+    if (cop_turn_finish(t->ws, &ch->turn, llm_text(ch->st), t->cfg->copilot->policy, &r,
+                        &err) != VG_OK) {
+        say(ch, "! %s", err.msg);
+        cop_result_clear(&r);
+        end_stream(ch);
+        return;
+    }
+    say(ch, "%s", r.answer.text);
+    for (size_t i = 0; i < r.answer.nrejected; i++)
+        say(ch, "! rejected %s", r.answer.rejected[i]);
+    cards_free(ch);
+    ch->cards = vg_xcalloc(r.nitems ? r.nitems : 1, sizeof *ch->cards);
+    for (size_t i = 0; i < r.nitems; i++) {
+        card *k = &ch->cards[ch->ncards++];
+        memcpy(k->id, r.items[i].id, sizeof k->id);
+        k->action = r.items[i].p.action;
+        k->state = r.items[i].state;
+        k->preview = vg_xstrdup(r.items[i].p.preview);
+        k->result = r.items[i].result ? vg_xstrdup(r.items[i].result) : NULL;
+        k->params = cJSON_Duplicate(r.items[i].p.params, true);
+    }
+    ch->sugg = r.suggestions;
+    ch->nsugg = r.nsuggestions;
+    r.suggestions = NULL;
+    r.nsuggestions = 0;
+    cop_result_clear(&r);
+    end_stream(ch);
+    t->counts_stale = true;
+}
+
+void tui_chat_poll(tui *t)
+{
+    struct tui_chat *ch = t->chat;
+    if (!ch || !ch->st)
+        return;
+    llm_state state = llm_poll(ch->st, 0);
+    size_t len = strlen(llm_text(ch->st));
+    if (state == LLM_RUNNING && llm_first_token_ms(ch->st) >= 0 && !record(t, ch)) {
+        redraw(t);
+        return;
+    }
+    if (state != LLM_RUNNING)
+        finished(t, ch, state);
+    if (state != LLM_RUNNING || len != ch->seen) {
+        if (ch->st)
+            ch->seen = len;
+        redraw(t);
+    }
+}
+
+bool tui_chat_stop(tui *t)
+{
+    struct tui_chat *ch = t->chat;
+    if (!ch || !ch->st)
+        return false;
+    vg_err err = {0};
+    if (record(t, ch)) {
+        if (cop_turn_fail(t->ws, &ch->turn, "stopped by the analyst", &err) != VG_OK)
+            say(ch, "! %s", err.msg);
+        end_stream(ch);
+    }
+    say(ch, "! stopped: nothing of this answer is kept");
+    snprintf(t->msg, sizeof t->msg, "copilot stopped");
+    redraw(t);
+    return true;
+}
+
+/* ---- cards and suggestions ----------------------------------------------------------- */
+
+static void decided(tui *t, card *k, vg_rc rc, int state, char *result, const vg_err *err)
+{
+    free(k->result);
+    k->result = rc == VG_OK ? result : vg_xstrdup(err->msg);
+    if (rc != VG_OK) {
+        free(result);
+        /* a refused edit leaves the proposal as it was; a failed write fails it */
+        int now = k->state;
+        if (cop_proposal_state(t->ws, t->actor, k->id, &now, &(vg_err){0}) == VG_OK)
+            k->state = now;
+    } else {
+        k->state = state;
+    }
+    snprintf(t->msg, sizeof t->msg, "%.200s", k->result ? k->result : "");
+    t->counts_stale = true;
+}
+
+bool tui_chat_key(tui *t, char key)
+{
+    struct tui_chat *ch = t->chat;
+    if (!ch || !tui_in_tab(t, "Copilot") || strcmp(ch->case_id, t->case_id) != 0)
+        return false;
+    vg_err err = {0};
+    if (key == 'a') {
+        if (!ch->nsugg)
+            return false;
+        cop_suggestion s = ch->sugg[0];
+        vg_op *op = strcmp(s.type, "event") == 0
+                        ? vg_op_event_add(t->case_id, vg_now_ms(), "copilot", s.value)
+                        : vg_op_artifact_add(t->case_id, s.type, s.value);
+        if (strcmp(s.type, "event") != 0)
+            cJSON_AddStringToObject(op->payload, "source", "copilot");
+        vg_rc rc = vg_apply(t->ws, op, &err);
+        vg_op_free(op);
+        snprintf(t->msg, sizeof t->msg, "%s%.200s", rc == VG_OK ? "added: " : "",
+                 rc == VG_OK ? s.value : err.msg);
+        if (rc == VG_OK) {
+            free(s.value);
+            memmove(ch->sugg, ch->sugg + 1, (ch->nsugg - 1) * sizeof *ch->sugg);
+            ch->nsugg--;
+        }
+        t->counts_stale = true;
+        redraw(t);
+        return true;
+    }
+    int f = focused(ch);
+    if (f < 0)
+        return false;
+    card *k = &ch->cards[f];
+    char *result = NULL;
+    vg_rc rc;
+    if (key == 'y') {
+        rc = cop_proposal_apply(t->ws, t->actor, k->id, NULL, "analyst", &result, &err);
+        decided(t, k, rc, COP_APPLIED, result, &err);
+    } else if (key == 'n') {
+        rc = cop_proposal_cancel(t->ws, t->actor, k->id, &err);
+        decided(t, k, rc, COP_CANCELLED, vg_xstrdup("cancelled"), &err);
+    } else if (key == 'e') {
+        char *cur = cJSON_PrintUnformatted(k->params);
+        char text[1024];
+        vg_id id;
+        memcpy(id, k->id, sizeof id);
+        snprintf(text, sizeof text, "%s", cur ? cur : "{}");
+        cJSON_free(cur);
+        tui_prompt(t, "edit params> ", text, sizeof text);
+        /* the stream kept going while the analyst typed: find the card again */
+        k = NULL;
+        for (size_t i = 0; i < ch->ncards; i++)
+            if (strcmp(ch->cards[i].id, id) == 0)
+                k = &ch->cards[i];
+        if (!text[0])
+            return true; /* Esc: nothing changes */
+        cJSON *edited = cJSON_Parse(text);
+        if (!edited) {
+            snprintf(t->msg, sizeof t->msg, "not a JSON object: nothing applied");
+            return true;
+        }
+        rc = cop_proposal_apply(t->ws, t->actor, id, edited, "analyst", &result, &err);
+        cJSON_Delete(edited);
+        if (k)
+            decided(t, k, rc, COP_APPLIED, result, &err);
+        else
+            free(result);
+    } else {
+        return false;
+    }
+    redraw(t);
+    return true;
+}
