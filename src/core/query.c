@@ -83,9 +83,9 @@ static char *fts_query(const char *text)
 /* Whether the case CASE holds a value: an artifact (TYPE, VALUE), or a linked alert
  * whose entities carry it (KEY, "type:value", in alert_keys). */
 #define VALUE_SQL(CASE, TYPE, VALUE, KEY)                                                   \
-    " (EXISTS (SELECT 1 FROM artifacts vt WHERE vt.case_id = " CASE " AND vt.type = " TYPE   \
-    "  AND vt.value = " VALUE " AND vt.removed = 0) OR EXISTS (SELECT 1 FROM alert_keys vk"  \
-    "  JOIN alerts va ON va.rowid = vk.alert WHERE vk.key = " KEY " AND va.case_id = " CASE "))"
+    " " CASE " IN (SELECT vt.case_id FROM artifacts vt WHERE vt.type = " TYPE                 \
+    "  AND vt.value = " VALUE " AND vt.removed = 0 UNION SELECT va.case_id FROM alert_keys vk" \
+    "  JOIN alerts va ON va.rowid = vk.alert WHERE vk.key = " KEY " AND va.case_id IS NOT NULL)"
 
 static char *value_key(const char *type, const char *value)
 {
@@ -987,8 +987,14 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
     vg_buf sql;
     vg_buf_init(&sql, 16384);
     rc = vg_buf_adds(&sql, "WITH cand(r, rank) AS (");
+    /* words alone: FTS5 ranks and cuts by itself, so only the rows kept are joined */
+    bool words_only = fq && !q.value && !q.kinds && !f->status_mask && !f->severity_mask &&
+                      !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !case_id[0];
     if (fq)
-        rc = rc ? rc : vg_buf_adds(&sql, "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1");
+        rc = rc ? rc : vg_buf_adds(&sql, words_only
+                                             ? "SELECT rowid, rank FROM fts WHERE fts MATCH ?1"
+                                               " ORDER BY rank LIMIT ?2"
+                                             : "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1");
     else if (q.value) {
         key = value_key(q.value_type, q.value);
         rc = rc ? rc : vg_buf_adds(&sql,
