@@ -316,7 +316,8 @@ vg_rc llm_chat_start(const llm_config *cf, const cJSON *messages, const cJSON *s
     s->multi = curl_multi_init();
     if (!s->easy || !s->multi) {
         llm_free(s);
-        return vg_fail(err, VG_EIO, "cannot start an HTTP request (libcurl)");
+        return vg_fail(err, VG_EIO, "cannot start an HTTP request (%s)",
+                       llm_curl_available() ? "libcurl" : "libcurl.so.4 is not installed");
     }
     s->hdrs = headers(cf->provider == LLM_OPENAI ? cf->api_key : NULL);
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
@@ -328,7 +329,8 @@ vg_rc llm_chat_start(const llm_config *cf, const cJSON *messages, const cJSON *s
     s->start_ms = s->last_byte_ms = mono_ms();
     if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
         llm_free(s);
-        return vg_fail(err, VG_EIO, "cannot start an HTTP request (libcurl)");
+        return vg_fail(err, VG_EIO, "cannot start an HTTP request (%s)",
+                       llm_curl_available() ? "libcurl" : "libcurl.so.4 is not installed");
     }
     *out = s;
     return VG_OK;
@@ -445,7 +447,8 @@ vg_rc llm_models(const llm_config *cf, long timeout_s, char ***names, size_t *n,
     CURL *e = easy_new(url, timeout_s, errbuf);
     if (!e) {
         free(url);
-        return vg_fail(err, VG_EIO, "cannot start an HTTP request (libcurl)");
+        return vg_fail(err, VG_EIO, "cannot start an HTTP request (%s)",
+                       llm_curl_available() ? "libcurl" : "libcurl.so.4 is not installed");
     }
     vg_buf b;
     vg_buf_init(&b, LINE_CAP);

@@ -72,4 +72,7 @@ VG_WUR vg_rc llm_models(const llm_config *cf, long timeout_s, char ***names, siz
                         vg_err *err);
 void llm_models_free(char **names, size_t n);
 
+/* Whether libcurl could be loaded (it is loaded on first use, curl_lazy.c). */
+bool llm_curl_available(void);
+
 #endif
