@@ -17,9 +17,16 @@
 #include "vigil/model.h"
 #include "vigil/ws.h"
 
-/* Orders of the queue. The default: most severe first, then newest, then id. */
-typedef enum { VG_SORT_SEVERITY, VG_SORT_NEWEST, VG_SORT_OLDEST, VG_SORT_REF, VG_SORT__N } vg_case_sort;
-extern const char *const VG_SORT_NAMES[VG_SORT__N]; /* "severity", "newest", "oldest", "ref" */
+/* Orders of the queue. The default: most severe first, then newest, then id. The
+ * keyed orders sort by one column first (status in workflow order, title A-Z,
+ * assignee A-Z with the unassigned first, most alerts first, SLA due soonest first
+ * with closed cases and severities without a target last), then as the default. */
+typedef enum {
+    VG_SORT_SEVERITY, VG_SORT_NEWEST, VG_SORT_OLDEST, VG_SORT_REF,
+    VG_SORT_STATUS, VG_SORT_TITLE, VG_SORT_ASSIGNEE, VG_SORT_ALERTS, VG_SORT_SLA, VG_SORT__N
+} vg_case_sort;
+/* "severity", "newest", "oldest", "ref", "status", "title", "assignee", "alerts", "sla" */
+extern const char *const VG_SORT_NAMES[VG_SORT__N];
 
 /* A cursor is the sort key of the last row of the previous page (in the filter's
  * order; a cursor from one order means nothing in another). */
@@ -28,6 +35,8 @@ typedef struct vg_case_cursor {
     int64_t created_at;
     int64_t ref;
     vg_id id;
+    int64_t ikey;   /* keyed orders: status rank, alert count or SLA due */
+    char skey[256]; /* keyed orders: title or assignee */
 } vg_case_cursor;
 
 typedef struct vg_case_filter {
@@ -46,6 +55,7 @@ typedef struct vg_case_filter {
     const vg_case_cursor *after; /* NULL = first page */
     bool backward; /* the rows before `after` (or the last page), still in queue order */
     vg_case_sort sort;
+    int64_t sla_ms[5];      /* VG_SORT_SLA: the target per severity (0: none) */
 } vg_case_filter;
 
 #define VG_STATUS_OPEN_MASK 0x0fu /* every status but closed */
@@ -82,8 +92,11 @@ VG_WUR vg_rc vg_search_query_parse(const char *q, const char *me, vg_case_query 
                                    vg_err *err);
 void vg_case_query_clear(vg_case_query *q);
 
-/* Encode/decode a cursor as text ("3.1730000000000.01J...") for the CLI. */
-void vg_case_cursor_format(const vg_case *last, char *out, size_t outsz);
+/* The cursor after case c in f's order. */
+void vg_case_cursor_of(const vg_case *c, const vg_case_filter *f, vg_case_cursor *out);
+/* Encode/decode a cursor as text ("3.1730000000000.12.01J...", and for a keyed
+ * order ".i42" or ".s" and the key in hex) for the CLI. */
+void vg_case_cursor_format(const vg_case *last, const vg_case_filter *f, char *out, size_t outsz);
 VG_WUR vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err);
 
 /* Resolve what an analyst typed ("#142", "142", or a unique id prefix) to a case id.

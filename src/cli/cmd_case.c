@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "config.h"
 #include "vigil/buf.h"
 #include "vigil/json.h"
 #include "vigil/op.h"
@@ -98,7 +99,8 @@ int cmd_cases(cli *c, int argc, char **argv)
             so++;
         if (so == VG_SORT__N) {
             vg_case_query_clear(&cq);
-            return cli_usage(c, "--sort: '%s' is not one of severity, newest, oldest, ref", v);
+            return cli_usage(c, "--sort: '%s' is not one of severity, newest, oldest, ref,"
+                             " status, title, assignee, alerts, sla", v);
         }
         f.sort = (vg_case_sort)so;
     }
@@ -120,6 +122,9 @@ int cmd_cases(cli *c, int argc, char **argv)
         }
         f.after = &cur;
     }
+    static const int64_t sla_default[5] = TUI_SLA_DEFAULTS; /* vigil.conf(5) [sla] */
+    memcpy(f.sla_ms, c->cf && c->cf->tui.sla_set ? c->cf->tui.sla_ms : sla_default,
+           sizeof f.sla_ms);
     vg_case_list l;
     if ((rc = cli_open(c, 0)) || vg_cases_list(c->ws, &f, &l, &err) != VG_OK) {
         vg_case_query_clear(&cq);
@@ -132,8 +137,8 @@ int cmd_cases(cli *c, int argc, char **argv)
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < l.n; i++) {
             cJSON *j = vg_case_json(&l.items[i]);
-            char cs[80];
-            vg_case_cursor_format(&l.items[i], cs, sizeof cs);
+            char cs[640];
+            vg_case_cursor_format(&l.items[i], &f, cs, sizeof cs);
             cJSON_AddStringToObject(j, "cursor", cs);
             cJSON_AddItemToArray(arr, j);
         }
@@ -147,9 +152,10 @@ int cmd_cases(cli *c, int argc, char **argv)
         if (l.n == 0)
             fputs("(no cases match)\n", stdout);
         if (l.more && c->width) {
-            char cs[80];
-            vg_case_cursor_format(&l.items[l.n - 1], cs, sizeof cs);
-            printf("... more: vigil cases --after %s\n", cs);
+            char cs[640];
+            vg_case_cursor_format(&l.items[l.n - 1], &f, cs, sizeof cs);
+            printf("... more: vigil cases%s%s --after %s\n", f.sort ? " --sort " : "",
+                   f.sort ? VG_SORT_NAMES[f.sort] : "", cs);
         }
     }
     vg_case_list_free(&l);

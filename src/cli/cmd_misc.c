@@ -304,7 +304,7 @@ const command cli_commands[] = {
      "write a demo workspace: a SOC's month of cases, alerts and work",
      "  Defaults: --seed 1 --cases 48 --alerts 600. The workspace must hold no cases.\n"
      "  SOURCE_DATE_EPOCH, when set, is the end of the simulated month.\n", cmd_demo},
-    {"cases", "[--query Q] [--sort severity|newest|oldest|ref] [--status S] [--severity S] [--assignee U] [--tag T] [--text T] "
+    {"cases", "[--query Q] [--sort severity|newest|oldest|ref|status|title|assignee|alerts|sla] [--status S] [--severity S] [--assignee U] [--tag T] [--text T] "
               "[--limit N] [--after CURSOR] [--json|--csv]",
      "list cases, most severe and newest first",
      "  --status and --severity take comma lists; --status open means every status but\n"

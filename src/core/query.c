@@ -160,10 +160,39 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         [VG_SORT_REF] = {{" AND (c.ref, c.id) < (?11, ?10)", " AND (c.ref, c.id) > (?11, ?10)"},
                          {" ORDER BY c.ref DESC, c.id DESC", " ORDER BY c.ref, c.id"}},
     };
+    /* Keyed orders: a key expression and its direction first, then the default
+     * order; the keyset is (key beyond ?25) or (key equal and default-order beyond). */
+    static const struct {
+        const char *expr;
+        bool desc;
+    } keyed[VG_SORT__N] = {
+        [VG_SORT_STATUS] = {"(CASE c.status WHEN 'new' THEN 0 WHEN 'in_progress' THEN 1 WHEN"
+                            " 'on_hold' THEN 2 WHEN 'contained' THEN 3 ELSE 4 END)", false},
+        [VG_SORT_TITLE] = {"c.title", false},
+        [VG_SORT_ASSIGNEE] = {"c.assignee", false},
+        [VG_SORT_ALERTS] = {"(SELECT count(*) FROM alerts a WHERE a.case_id = c.id)", true},
+        [VG_SORT_SLA] = {"(CASE WHEN c.status = 'closed' OR (CASE c.severity WHEN 0 THEN ?26"
+                         " WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29 ELSE ?30 END) <= 0"
+                         " THEN 9223372036854775807 ELSE c.created_at + (CASE c.severity WHEN 0"
+                         " THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29 ELSE ?30 END)"
+                         " END)", false},
+    };
     int so = f->sort >= 0 && f->sort < VG_SORT__N ? (int)f->sort : 0, dir = f->backward ? 1 : 0;
-    if (f->after)
-        rc = rc ? rc : vg_buf_adds(&sql, sorts[so].cmp[dir]);
-    rc = rc ? rc : vg_buf_adds(&sql, sorts[so].order[dir]);
+    if (keyed[so].expr) {
+        const char *e = keyed[so].expr;
+        bool desc = keyed[so].desc != (dir == 1); /* the direction this page walks */
+        if (f->after)
+            rc = rc ? rc : vg_buf_addf(&sql, " AND (%s %c ?25 OR (%s = ?25 AND"
+                                             " (c.severity, c.created_at, c.id) %c (?8, ?9, ?10)))",
+                                       e, desc ? '<' : '>', e, dir ? '>' : '<');
+        rc = rc ? rc : vg_buf_addf(&sql, " ORDER BY %s %s, %s", e, desc ? "DESC" : "ASC",
+                                   dir ? "c.severity, c.created_at, c.id"
+                                       : "c.severity DESC, c.created_at DESC, c.id DESC");
+    } else {
+        if (f->after)
+            rc = rc ? rc : vg_buf_adds(&sql, sorts[so].cmp[dir]);
+        rc = rc ? rc : vg_buf_adds(&sql, sorts[so].order[dir]);
+    }
     rc = rc ? rc : vg_buf_adds(&sql, " LIMIT ?6");
     if (rc) {
         vg_buf_free(&sql);
@@ -198,7 +227,14 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         sqlite3_bind_int64(st, 9, f->after->created_at);
         sqlite3_bind_text(st, 10, f->after->id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 11, f->after->ref);
+        if (so == VG_SORT_TITLE || so == VG_SORT_ASSIGNEE)
+            sqlite3_bind_text(st, 25, f->after->skey, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 25, f->after->ikey);
     }
+    for (int i = 0; i < 5; i++)
+        if (so == VG_SORT_SLA)
+            sqlite3_bind_int64(st, 26 + i, f->sla_ms[i]);
     size_t cap = 16;
     out->items = vg_xcalloc(cap, sizeof *out->items);
     int s;
@@ -473,12 +509,50 @@ void vg_case_list_free(vg_case_list *l)
     memset(l, 0, sizeof *l);
 }
 
-const char *const VG_SORT_NAMES[VG_SORT__N] = {"severity", "newest", "oldest", "ref"};
+const char *const VG_SORT_NAMES[VG_SORT__N] = {"severity", "newest", "oldest", "ref", "status",
+                                                "title", "assignee", "alerts", "sla"};
 
-void vg_case_cursor_format(const vg_case *last, char *out, size_t outsz)
+/* When a case of this severity and status is due under the filter's SLA targets;
+ * INT64_MAX for none (closed, or no target), which sorts last. */
+static int64_t sla_due(const vg_case *c, const vg_case_filter *f)
 {
-    snprintf(out, outsz, "%d.%" PRId64 ".%" PRId64 ".%s", last->severity, last->created_at,
-             last->ref, last->id);
+    int64_t t = c->severity >= 0 && c->severity < 5 ? f->sla_ms[c->severity] : 0;
+    return c->status == VG_ST_CLOSED || t <= 0 ? INT64_MAX : c->created_at + t;
+}
+
+void vg_case_cursor_of(const vg_case *c, const vg_case_filter *f, vg_case_cursor *out)
+{
+    memset(out, 0, sizeof *out);
+    out->severity = c->severity;
+    out->created_at = c->created_at;
+    out->ref = c->ref;
+    memcpy(out->id, c->id, sizeof out->id);
+    switch (f->sort) {
+    case VG_SORT_STATUS: out->ikey = c->status; break;
+    case VG_SORT_ALERTS: out->ikey = c->alert_count; break;
+    case VG_SORT_SLA: out->ikey = sla_due(c, f); break;
+    case VG_SORT_TITLE: snprintf(out->skey, sizeof out->skey, "%s", c->title); break;
+    case VG_SORT_ASSIGNEE: snprintf(out->skey, sizeof out->skey, "%s", c->assignee); break;
+    default: break;
+    }
+}
+
+void vg_case_cursor_format(const vg_case *last, const vg_case_filter *f, char *out, size_t outsz)
+{
+    vg_case_cursor cur;
+    vg_case_cursor_of(last, f, &cur);
+    int n = snprintf(out, outsz, "%d.%" PRId64 ".%" PRId64 ".%s", cur.severity, cur.created_at,
+                     cur.ref, cur.id);
+    if (n < 0 || (size_t)n >= outsz)
+        return;
+    if (f->sort == VG_SORT_STATUS || f->sort == VG_SORT_ALERTS || f->sort == VG_SORT_SLA)
+        snprintf(out + n, outsz - (size_t)n, ".i%" PRId64, cur.ikey);
+    else if (f->sort == VG_SORT_TITLE || f->sort == VG_SORT_ASSIGNEE) {
+        size_t at = (size_t)n;
+        at += (size_t)snprintf(out + at, outsz - at, ".s");
+        for (const unsigned char *p = (const unsigned char *)cur.skey; *p && at + 3 < outsz; p++)
+            at += (size_t)snprintf(out + at, outsz - at, "%02x", *p);
+    }
 }
 
 vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err)
@@ -486,8 +560,25 @@ vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *err)
     char id[VG_ID_LEN + 2] = "";
     long long created, ref;
     int sev, used = 0;
+    memset(out, 0, sizeof *out);
     if (sscanf(s, "%d.%lld.%lld.%27[0-9A-Z]%n", &sev, &created, &ref, id, &used) != 4 ||
-        s[used] != '\0' || sev < 0 || sev > 4 || !vg_ulid_valid(id))
+        sev < 0 || sev > 4 || !vg_ulid_valid(id))
+        return vg_fail(err, VG_EINVAL, "cursor '%s' is not one vigil printed", s);
+    const char *k = s + used;
+    if (k[0] == '.' && k[1] == 'i') {
+        char *end;
+        out->ikey = strtoll(k + 2, &end, 10);
+        k = end == k + 2 ? k : end;
+    } else if (k[0] == '.' && k[1] == 's') {
+        size_t n = 0;
+        for (k += 2; isxdigit((unsigned char)k[0]) && isxdigit((unsigned char)k[1]) &&
+                     n + 1 < sizeof out->skey; k += 2) {
+            unsigned v;
+            sscanf(k, "%2x", &v);
+            out->skey[n++] = (char)v;
+        }
+    }
+    if (*k)
         return vg_fail(err, VG_EINVAL, "cursor '%s' is not one vigil printed", s);
     out->severity = sev;
     out->created_at = created;

@@ -242,7 +242,7 @@ static int c_sort(tui *t, int argc, char **argv)
             ;
         if (next == VG_SORT__N) {
             snprintf(t->msg, sizeof t->msg, "sort: '%.32s' is not one of severity, newest, oldest,"
-                                            " ref", argv[1]);
+                                            " ref, status, title, assignee, alerts, sla", argv[1]);
             return 1;
         }
     }
@@ -736,7 +736,8 @@ static const tcmd commands[] = {
     {"event", "WHEN TEXT", "add a timeline event that happened at WHEN (2026-11-20T14:05)", c_event},
     {"next-match", "", "the next line holding the text searched with / (in a text view)", c_next},
     {"prev-match", "", "the previous such line", c_prev},
-    {"sort", "[severity|newest|oldest|ref]", "order the queue (s: the next order)", c_sort},
+    {"sort", "[severity|newest|oldest|ref|status|title|assignee|alerts|sla]",
+     "order the queue by a column (s: the next order)", c_sort},
     {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},

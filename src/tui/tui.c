@@ -212,17 +212,25 @@ static void draw_queue(tui *t)
 
 static int queue_rows(const tui *t) { return t->rows > 5 ? t->rows - 4 : 1; }
 
-static void cursor_of(const vg_case *c, vg_case_cursor *out)
+
+/* The queue's filter as listed: the query with the config's SLA targets (for the
+ * sla order). */
+static vg_case_filter queue_filter(const tui *t)
 {
-    out->severity = c->severity;
-    out->created_at = c->created_at;
-    out->ref = c->ref;
-    memcpy(out->id, c->id, sizeof out->id);
+    vg_case_filter f = t->query.f;
+    memcpy(f.sla_ms, t->cfg->sla_set ? t->cfg->sla_ms : default_sla, sizeof f.sla_ms);
+    return f;
+}
+
+static void queue_cursor(const tui *t, const vg_case *c, vg_case_cursor *out)
+{
+    vg_case_filter f = queue_filter(t);
+    vg_case_cursor_of(c, &f, out);
 }
 
 static bool list(tui *t, const vg_case_cursor *after, bool backward, int limit, vg_case_list *out)
 {
-    vg_case_filter f = t->query.f;
+    vg_case_filter f = queue_filter(t);
     f.limit = limit;
     f.after = after;
     f.backward = backward;
@@ -270,12 +278,12 @@ static void window_up(tui *t, int back)
     if (!t->page.n)
         return;
     vg_case_cursor first;
-    cursor_of(&t->page.items[0], &first);
+    queue_cursor(t, &t->page.items[0], &first);
     vg_case_list l;
     if (!list(t, &first, true, back + 1, &l))
         return;
     if ((int)l.n == back + 1) { /* l[0] is the row before the new first row */
-        cursor_of(&l.items[0], &t->after);
+        queue_cursor(t, &l.items[0], &t->after);
         t->has_after = true;
     } else {
         t->has_after = false;
@@ -302,7 +310,7 @@ void tui_queue_move(tui *t, int delta)
         int shift = target - n + 1; /* rows to scroll; at most a page */
         if (shift > rows)
             shift = rows;
-        cursor_of(&t->page.items[shift - 1], &t->after);
+        queue_cursor(t, &t->page.items[shift - 1], &t->after);
         t->has_after = true;
         tui_queue_load(t);
         t->sel = (int)t->page.n - 1;
@@ -327,7 +335,7 @@ void tui_queue_ends(tui *t, bool bottom)
     if (!list(t, NULL, true, rows + 1, &l))
         return;
     if ((int)l.n == rows + 1) {
-        cursor_of(&l.items[0], &t->after);
+        queue_cursor(t, &l.items[0], &t->after);
         t->has_after = true;
     }
     vg_case_list_free(&l);
