@@ -58,7 +58,9 @@ int cmd_import(cli *c, int argc, char **argv)
         io.format = (imp_format)i;
     }
     vg_attack *attack = NULL;
-    if ((rc = cli_attack(c, &attack)) || (rc = cli_open(c, VG_OPEN_CREATE))) {
+    if (cli_attack(c, &attack) != EXIT_OK) /* the error is printed; alerts still come in */
+        fprintf(stderr, "vigil: import: going on without mapping rule names to ATT&CK\n");
+    if ((rc = cli_open(c, VG_OPEN_CREATE))) {
         vg_attack_free(attack);
         return rc;
     }
