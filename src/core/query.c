@@ -82,6 +82,9 @@ static char *fts_query(const char *text)
 
 /* Whether the case CASE holds a value: an artifact (TYPE, VALUE), or a linked alert
  * whose entities carry it (KEY, "type:value", in alert_keys). */
+/* Words matching more than this many rows are listed newest first, not ranked. */
+#define SEARCH_RANKED 2000
+
 #define VALUE_SQL(CASE, TYPE, VALUE, KEY)                                                   \
     " " CASE " IN (SELECT vt.case_id FROM artifacts vt WHERE vt.type = " TYPE                 \
     "  AND vt.value = " VALUE " AND vt.removed = 0 UNION SELECT va.case_id FROM alert_keys vk" \
@@ -1078,11 +1081,26 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
     vg_buf sql;
     vg_buf_init(&sql, 16384);
     rc = vg_buf_adds(&sql, "WITH cand(r, rank) AS (");
-    /* words alone: FTS5 ranks and cuts by itself, so only the rows kept are joined */
+    /* words alone: FTS5 ranks and cuts by itself, so only the rows kept are joined;
+     * and words that match more than SEARCH_RANKED rows show the most recently
+     * recorded ones (newest rowid first: an index walk that stops) instead of
+     * ranking them all, which would cost a pass over every match */
     bool words_only = fq && !q.value && !q.kinds && !f->status_mask && !f->severity_mask &&
                       !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !case_id[0];
+    bool many = false;
+    sqlite3_stmt *cnt = NULL;
+    vg_err ignored = {0}; /* without the count, words are ranked as usual */
+    if (words_only && prep(ws, "SELECT count(*) FROM (SELECT rowid FROM fts WHERE fts MATCH ?1"
+                               " ORDER BY rowid DESC LIMIT ?2)", &cnt, &ignored) == VG_OK) {
+        sqlite3_bind_text(cnt, 1, fq, -1, SQLITE_STATIC);
+        sqlite3_bind_int(cnt, 2, SEARCH_RANKED + 1);
+        many = sqlite3_step(cnt) == SQLITE_ROW && sqlite3_column_int(cnt, 0) > SEARCH_RANKED;
+        sqlite3_finalize(cnt);
+    }
     if (fq)
-        rc = rc ? rc : vg_buf_adds(&sql, words_only
+        rc = rc ? rc : vg_buf_adds(&sql, many ? "SELECT rowid, 0 FROM fts WHERE fts MATCH ?1"
+                                                " ORDER BY rowid DESC LIMIT ?2"
+                                         : words_only
                                              ? "SELECT rowid, rank FROM fts WHERE fts MATCH ?1"
                                                " ORDER BY rank LIMIT ?2"
                                              : "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1");
@@ -1140,7 +1158,7 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         rc = rc ? rc : vg_buf_adds(&sql, f->not_value ? " AND NOT coalesce(" : " AND coalesce(");
     if (q.value && fq)
         rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("case_id", "?5", "?6", "?7") ", 0)");
-    rc = rc ? rc : vg_buf_adds(&sql, fq ? " ORDER BY rank, t DESC LIMIT ?2" : " ORDER BY t DESC, r LIMIT ?2");
+    rc = rc ? rc : vg_buf_adds(&sql, fq ? " ORDER BY rank, t DESC, r DESC LIMIT ?2" : " ORDER BY t DESC, r LIMIT ?2");
     sqlite3_stmt *st = NULL;
     if (rc)
         rc = vg_fail(err, VG_EINVAL, "query too long");

@@ -345,6 +345,19 @@ static void test_search(void **state)
     assert_int_equal(vg_search(f->ws, "added type:event", 10, &h, &n, &err), VG_OK);
     assert_int_equal(n, 0);
     vg_hits_free(h, n);
+    /* a word on more rows than search ranks lists the most recently recorded first */
+    assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
+    for (int i = 0; i < 2100; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "routine check %d", i);
+        must_apply(f->ws, vg_op_note_add(c, body));
+    }
+    assert_int_equal(vg_batch_commit(f->ws, &err), VG_OK);
+    assert_int_equal(vg_search(f->ws, "routine", 3, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(h[0].snippet, "check 2099"));
+    assert_non_null(strstr(h[1].snippet, "check 2098"));
+    vg_hits_free(h, n);
     /* the queue's filter takes value terms, not search-only ones */
     vg_case_query cq;
     assert_int_equal(vg_case_query_parse("ip:203.0.113.77", "alice", &cq, &err), VG_OK);
