@@ -688,7 +688,7 @@ static char *fit_label(const char *safe, int cols, bool middle, bool ascii)
     }
     size_t tw = vg_text_width(t);
     size_t n = vg_text_fit(safe, (size_t)cols - tw, false, ascii, out);
-    strcpy(out + n, t);
+    memcpy(out + n, t, strlen(t) + 1);
     return out;
 }
 

@@ -107,31 +107,38 @@ static void heading(writer *w, int level, const char *s)
         put(w, "\n\n");
 }
 
-static void table_head(writer *w, const char *const *cols, size_t n)
-{
-    put(w, w->html ? "<table>\n<tr>" : "|");
-    for (size_t i = 0; i < n; i++) {
-        put(w, w->html ? "<th>" : " ");
-        text(w, cols[i]);
-        put(w, w->html ? "</th>" : " |");
-    }
-    put(w, w->html ? "</tr>\n" : "\n|");
-    for (size_t i = 0; !w->html && i < n; i++)
-        put(w, "---|");
-    if (!w->html)
-        put(w, "\n");
-}
-
-static void table_row(writer *w, const char *const *cells, size_t n)
+/* One table row: cells in <tag> (th or td), or between | in markdown. */
+static void row(writer *w, const char *const *cells, size_t n, const char *tag)
 {
     put(w, w->html ? "<tr>" : "|");
     for (size_t i = 0; i < n; i++) {
-        put(w, w->html ? "<td>" : " ");
+        if (w->html)
+            putf(w, "<%s>", tag);
+        else
+            put(w, " ");
         text(w, cells[i]);
-        put(w, w->html ? "</td>" : " |");
+        if (w->html)
+            putf(w, "</%s>", tag);
+        else
+            put(w, " |");
     }
     put(w, w->html ? "</tr>\n" : "\n");
 }
+
+static void table_head(writer *w, const char *const *cols, size_t n)
+{
+    if (w->html)
+        put(w, "<table>\n");
+    row(w, cols, n, "th");
+    if (w->html)
+        return;
+    put(w, "|");
+    for (size_t i = 0; i < n; i++)
+        put(w, "---|");
+    put(w, "\n");
+}
+
+static void table_row(writer *w, const char *const *cells, size_t n) { row(w, cells, n, "td"); }
 
 static void table_end(writer *w) { put(w, w->html ? "</table>\n" : "\n"); }
 

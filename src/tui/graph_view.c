@@ -466,8 +466,12 @@ int tui_graph_command(tui *t, int argc, char **argv)
         if (gv->search[0])
             find_step(t, c[0] == 'n' ? 1 : -1);
     } else if (strcmp(c, "depth") == 0) {
-        int d = gv->depth + (argc > 1 ? atoi(argv[1]) : 1);
-        if (!gv->root[0])
+        char *end = NULL;
+        long step = argc > 1 ? strtol(argv[1], &end, 10) : 1;
+        int d = gv->depth + (int)(step > -9 && step < 9 ? step : 99);
+        if (argc > 1 && (end == argv[1] || *end))
+            snprintf(t->msg, sizeof t->msg, "depth +1 or -1");
+        else if (!gv->root[0])
             snprintf(t->msg, sizeof t->msg, "the workspace graph has every case: no depth");
         else if (d < 1 || d > 8)
             snprintf(t->msg, sizeof t->msg, "depth goes from 1 to 8");

@@ -129,6 +129,20 @@ static inline fx *fx_new(void)
     return f;
 }
 
+/* A column of the fixture's case as text ("" for NULL); the caller frees it. */
+static inline char *case_str(fx *f, const char *col)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT coalesce(%s, '') FROM cases WHERE id = ?", col);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->ws->db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, f->case_id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *s = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return s;
+}
+
 static inline int fx_teardown(void **state)
 {
     fx *f = *state;

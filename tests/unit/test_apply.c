@@ -18,19 +18,6 @@ static int setup(void **state)
 
 static int64_t ops(fx *f) { return sql_int(f->ws, "SELECT count(*) FROM ops"); }
 
-static char *case_str(fx *f, const char *col)
-{
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT coalesce(%s, '') FROM cases WHERE id = ?", col);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->ws->db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_text(st, 1, f->case_id, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *s = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return s;
-}
-
 static int64_t case_int(fx *f, const char *col)
 {
     char *s = case_str(f, col);

@@ -22,22 +22,9 @@ static int setup(void **state)
     return 0;
 }
 
-static char *case_col(fx *f, const char *col)
-{
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT coalesce(%s, '') FROM cases WHERE id = ?", col);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->ws->db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_text(st, 1, f->case_id, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *s = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return s;
-}
-
 static void assert_status(fx *f, const char *want)
 {
-    char *s = case_col(f, "status");
+    char *s = case_str(f, "status");
     assert_string_equal(s, want);
     free(s);
 }
@@ -458,7 +445,7 @@ static void test_apply_once_and_cancel(void **state)
                                         &err), VG_OK);
     free(res);
     assert_status(f, "closed");
-    char *closed_at = case_col(f, "closed_at");
+    char *closed_at = case_str(f, "closed_at");
     assert_true(strlen(closed_at) > 0);
     free(closed_at);
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE kind = 'status'"
@@ -562,7 +549,7 @@ static void test_edit_then_apply(void **state)
     int st;
     assert_int_equal(cop_proposal_state(f->ws, "alice", r.items[0].id, &st, &err), VG_OK);
     assert_int_equal(st, COP_FAILED);
-    char *sev = case_col(f, "severity");
+    char *sev = case_str(f, "severity");
     assert_string_equal(sev, "2"); /* medium: nothing written */
     free(sev);
     cop_result_clear(&r);
@@ -574,7 +561,7 @@ static void test_edit_then_apply(void **state)
     assert_int_equal(cop_proposal_apply(f->ws, "alice", r.items[0].id, edit, "analyst", NULL,
                                         &err), VG_OK);
     cJSON_Delete(edit);
-    sev = case_col(f, "severity");
+    sev = case_str(f, "severity");
     assert_string_equal(sev, "3");
     free(sev);
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ledger WHERE kind = 'decision'"

@@ -257,6 +257,14 @@ static void test_bad_cursor_and_limit(void **state)
     vg_err err = {0};
     assert_int_equal(vg_case_cursor_parse("9.1.XYZ", &cur, &err), VG_EINVAL);
     assert_non_null(strstr(err.msg, "is not one vigil printed"));
+    /* a keyed order's key that is not hex, or text after it */
+    assert_int_equal(vg_case_cursor_parse("3.1.2.01JABCDEFGHJKMNPQRSTVWXYZ0.sZZ", &cur, &err),
+                     VG_EINVAL);
+    assert_int_equal(vg_case_cursor_parse("3.1.2.01JABCDEFGHJKMNPQRSTVWXYZ0.i12x", &cur, &err),
+                     VG_EINVAL);
+    assert_int_equal(vg_case_cursor_parse("3.1.2.01JABCDEFGHJKMNPQRSTVWXYZ0.s6162", &cur, &err),
+                     VG_OK);
+    assert_string_equal(cur.skey, "ab");
     vg_case_filter q = {.limit = 20000};
     vg_case_list l;
     assert_int_equal(vg_cases_list(f->ws, &q, &l, &err), VG_EINVAL);
