@@ -11,6 +11,7 @@
 #ifndef VIGIL_ERR_H
 #define VIGIL_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define VG_WUR __attribute__((warn_unused_result))
@@ -45,6 +46,8 @@ void *vg_xcalloc(size_t count, size_t size);
 void *vg_xrealloc(void *p, size_t n);
 char *vg_xstrdup(const char *s);
 char *vg_xstrndup(const char *s, size_t n);
+/* A fresh string formatted from fmt and ap (vasprintf that never fails). */
+char *vg_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* Called before abort on out of memory; the TUI sets it to restore the terminal. */
 void vg_set_oom_hook(void (*hook)(void));
 

@@ -66,3 +66,9 @@ char *vg_xstrndup(const char *s, size_t n)
     p[n] = '\0';
     return p;
 }
+
+char *vg_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    return vasprintf(&s, fmt, ap) < 0 ? oom() : s;
+}

@@ -164,10 +164,8 @@ static void add(lines *l, const char *fmt, ...) __attribute__((format(printf, 2,
 static void add(lines *l, const char *fmt, ...)
 {
     va_list ap;
-    char *s;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = vg_xstrdup("");
+    char *s = vg_xvasprintf(fmt, ap);
     va_end(ap);
     l->v = vg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
     l->v[l->n++] = s;

@@ -60,9 +60,7 @@ static void say(struct tui_chat *ch, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = vg_xstrdup("");
+    char *s = vg_xvasprintf(fmt, ap);
     va_end(ap);
     if (ch->nentries == MAX_ENTRIES) { /* the oldest go; the ledger keeps everything */
         free(ch->entries[0]);

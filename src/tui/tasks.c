@@ -38,9 +38,7 @@ static void add(tui *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = vg_xstrdup("");
+    char *s = vg_xvasprintf(fmt, ap);
     va_end(ap);
     t->lines = vg_xrealloc(t->lines, (t->nlines + 1) * sizeof *t->lines);
     t->lines[t->nlines++] = s;

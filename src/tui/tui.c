@@ -360,9 +360,7 @@ static void add_line(tui *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = vg_xstrdup("");
+    char *s = vg_xvasprintf(fmt, ap);
     va_end(ap);
     /* a multi-line value (a description, a note) becomes several lines */
     for (char *p = s, *nl; p; p = nl ? nl + 1 : NULL) {
