@@ -30,7 +30,7 @@ typedef struct vg_correlation {
     int64_t window_ms;  /* 24 h unless the caller says otherwise */
     /* results, accumulated over calls */
     int64_t cases_created, alerts_linked;
-    vg_id *updated;     /* the existing cases that received alerts, each once */
+    vg_id *updated;     /* the existing cases that received alerts, each once, sorted */
     size_t nupdated, capupdated;
 } vg_correlation;
 

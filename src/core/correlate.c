@@ -215,23 +215,38 @@ static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t
     return VG_OK;
 }
 
+/* Sets of case ids, kept sorted: every linked alert looks its case up. */
+static size_t id_at(const vg_id *ids, size_t n, const char *id) /* first >= id */
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(ids[mid], id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static bool in_ids(const vg_id *ids, size_t n, const char *id)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return true;
-    return false;
+    size_t i = id_at(ids, n, id);
+    return i < n && strcmp(ids[i], id) == 0;
 }
 
 static void add_id(vg_id **ids, size_t *n, size_t *cap, const char *id)
 {
-    if (in_ids(*ids, *n, id))
+    size_t i = id_at(*ids, *n, id);
+    if (i < *n && strcmp((*ids)[i], id) == 0)
         return;
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         *ids = vg_xrealloc(*ids, *cap * sizeof **ids);
     }
-    snprintf((*ids)[(*n)++], sizeof(vg_id), "%s", id);
+    memmove(*ids + i + 1, *ids + i, (*n - i) * sizeof **ids);
+    snprintf((*ids)[i], sizeof(vg_id), "%s", id);
+    (*n)++;
 }
 
 /* ---- rule 1: an alert that touches an open case joins it ------------------------ */
