@@ -84,6 +84,7 @@ static char *fts_query(const char *text)
  * whose entities carry it (KEY, "type:value", in alert_keys). */
 /* Words matching more than this many rows are listed newest first, not ranked. */
 #define SEARCH_RANKED 2000
+#define SNIPPET "snippet(fts, 0, '[', ']', '...', 12)"
 
 #define VALUE_SQL(CASE, TYPE, VALUE, KEY)                                                   \
     " " CASE " IN (SELECT vt.case_id FROM artifacts vt WHERE vt.type = " TYPE                 \
@@ -1080,44 +1081,48 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
     char *fq = q.text ? fts_query(q.text) : NULL, *key = NULL;
     vg_buf sql;
     vg_buf_init(&sql, 16384);
-    rc = vg_buf_adds(&sql, "WITH cand(r, rank) AS (");
-    /* words alone: FTS5 ranks and cuts by itself, so only the rows kept are joined;
-     * and words that match more than SEARCH_RANKED rows show the most recently
-     * recorded ones (newest rowid first: an index walk that stops) instead of
-     * ranking them all, which would cost a pass over every match */
+    rc = vg_buf_adds(&sql, "WITH cand(r, rank, snip) AS (");
+    /* words alone: FTS5 ranks and cuts by itself, so only the rows kept are joined.
+     * Words that match more than SEARCH_RANKED rows show the most recently recorded
+     * ones (newest rowid first: an index walk that stops once the filters have let
+     * enough through) instead of ranking them all, which would cost a pass over
+     * every match and a sort of all that pass the filters. */
     bool words_only = fq && !q.value && !q.kinds && !f->status_mask && !f->severity_mask &&
                       !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !case_id[0];
     bool many = false;
     sqlite3_stmt *cnt = NULL;
     vg_err ignored = {0}; /* without the count, words are ranked as usual */
-    if (words_only && prep(ws, "SELECT count(*) FROM (SELECT rowid FROM fts WHERE fts MATCH ?1"
-                               " ORDER BY rowid DESC LIMIT ?2)", &cnt, &ignored) == VG_OK) {
+    if (fq && prep(ws, "SELECT count(*) FROM (SELECT rowid FROM fts WHERE fts MATCH ?1"
+                       " ORDER BY rowid DESC LIMIT ?2)", &cnt, &ignored) == VG_OK) {
         sqlite3_bind_text(cnt, 1, fq, -1, SQLITE_STATIC);
         sqlite3_bind_int(cnt, 2, SEARCH_RANKED + 1);
         many = sqlite3_step(cnt) == SQLITE_ROW && sqlite3_column_int(cnt, 0) > SEARCH_RANKED;
         sqlite3_finalize(cnt);
     }
     if (fq)
-        rc = rc ? rc : vg_buf_adds(&sql, many ? "SELECT rowid, 0 FROM fts WHERE fts MATCH ?1"
-                                                " ORDER BY rowid DESC LIMIT ?2"
+        rc = rc ? rc : vg_buf_adds(&sql, many && words_only
+                                             ? "SELECT rowid, 0, " SNIPPET " FROM fts WHERE fts"
+                                               " MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
+                                         : many ? "SELECT rowid, 0, NULL FROM fts WHERE fts MATCH ?1"
+                                                  " ORDER BY rowid DESC"
                                          : words_only
-                                             ? "SELECT rowid, rank FROM fts WHERE fts MATCH ?1"
-                                               " ORDER BY rank LIMIT ?2"
-                                             : "SELECT rowid, bm25(fts) FROM fts WHERE fts MATCH ?1");
+                                             ? "SELECT rowid, rank, " SNIPPET " FROM fts WHERE fts"
+                                               " MATCH ?1 ORDER BY rank LIMIT ?2"
+                                             : "SELECT rowid, bm25(fts), NULL FROM fts WHERE fts MATCH ?1");
     else if (q.value) {
         key = value_key(q.value_type, q.value);
         rc = rc ? rc : vg_buf_adds(&sql,
-            "SELECT rowid * 8 + 4, 0 FROM artifacts WHERE type = ?5 AND value = ?6 AND removed = 0"
-            " UNION ALL SELECT alert * 8 + 3, 0 FROM alert_keys WHERE key = ?7"
-            " UNION ALL SELECT rowid * 8 + 1, 0 FROM cases c WHERE" VALUE_SQL("c.id", "?5", "?6", "?7"));
+            "SELECT rowid * 8 + 4, 0, NULL FROM artifacts WHERE type = ?5 AND value = ?6 AND removed = 0"
+            " UNION ALL SELECT alert * 8 + 3, 0, NULL FROM alert_keys WHERE key = ?7"
+            " UNION ALL SELECT rowid * 8 + 1, 0, NULL FROM cases c WHERE" VALUE_SQL("c.id", "?5", "?6", "?7"));
     } else
         rc = rc ? rc : vg_buf_adds(&sql,
-            "SELECT rowid * 8 + 1, 0 FROM cases UNION ALL SELECT rowid * 8 + 2, 0 FROM notes"
-            " UNION ALL SELECT rowid * 8 + 3, 0 FROM alerts UNION ALL SELECT rowid * 8 + 4, 0"
-            " FROM artifacts WHERE removed = 0 UNION ALL SELECT rowid * 8 + 5, 0 FROM events"
+            "SELECT rowid * 8 + 1, 0, NULL FROM cases UNION ALL SELECT rowid * 8 + 2, 0, NULL FROM notes"
+            " UNION ALL SELECT rowid * 8 + 3, 0, NULL FROM alerts UNION ALL SELECT rowid * 8 + 4, 0, NULL"
+            " FROM artifacts WHERE removed = 0 UNION ALL SELECT rowid * 8 + 5, 0, NULL FROM events"
             " WHERE kind IN ('manual', 'copilot')");
     rc = rc ? rc : vg_buf_adds(&sql,
-        "), hit AS (SELECT h.r, h.rank, h.r % 8 AS k,"
+        "), hit AS (SELECT h.r, h.rank, h.snip, h.r % 8 AS k,"
         "  coalesce(c.id, n.id, a.id, t.id, e.id) AS id,"
         "  coalesce(c.id, n.case_id, a.case_id, t.case_id, e.case_id) AS case_id,"
         "  coalesce(c.created_at, n.created_at, a.event_time, t.last_seen, e.occurred_at) AS t,"
@@ -1132,7 +1137,7 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         " LEFT JOIN cases pc ON pc.id = coalesce(c.id, n.case_id, a.case_id, t.case_id, e.case_id))"
         " SELECT CASE k WHEN 1 THEN 'case' WHEN 2 THEN 'note' WHEN 3 THEN 'alert'"
         "  WHEN 4 THEN 'artifact' ELSE 'event' END, id, coalesce(case_id, ''), coalesce(ref, 0),"
-        "  rank, t, r FROM hit WHERE id IS NOT NULL");
+        "  rank, t, r, snip FROM hit WHERE id IS NOT NULL");
     if (q.kinds)
         rc = rc ? rc : vg_buf_adds(&sql, " AND (?8 >> k) & 1");
     if (f->severity_mask)
@@ -1158,7 +1163,9 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         rc = rc ? rc : vg_buf_adds(&sql, f->not_value ? " AND NOT coalesce(" : " AND coalesce(");
     if (q.value && fq)
         rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("case_id", "?5", "?6", "?7") ", 0)");
-    rc = rc ? rc : vg_buf_adds(&sql, fq ? " ORDER BY rank, t DESC, r DESC LIMIT ?2" : " ORDER BY t DESC, r LIMIT ?2");
+    rc = rc ? rc : vg_buf_adds(&sql, many ? " ORDER BY r DESC LIMIT ?2"
+                                     : fq ? " ORDER BY rank, t DESC, r DESC LIMIT ?2"
+                                          : " ORDER BY t DESC, r LIMIT ?2");
     sqlite3_stmt *st = NULL;
     if (rc)
         rc = vg_fail(err, VG_EINVAL, "query too long");
@@ -1204,18 +1211,25 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         h->rank = sqlite3_column_double(st, 4);
         h->t = sqlite3_column_int64(st, 5);
         h->rowid = sqlite3_column_int64(st, 6);
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+            h->snippet = col_dup(st, 7);
     }
     if (rc == VG_OK && s != SQLITE_DONE)
         rc = ws_dberr(ws, err, "searching");
     sqlite3_finalize(st);
-    /* the snippets of the rows kept: the matched words in brackets, or the start of
-     * the indexed text when the hit came from a value */
+    /* the snippets of the rows kept that have none yet (words alone bring theirs
+     * from FTS, as each seek below walks the word's doclist): the matched words in
+     * brackets, or the start of the indexed text when the hit came from a value */
     sqlite3_stmt *sn = NULL;
-    if (rc == VG_OK && *n)
-        rc = prep(ws, fq ? "SELECT snippet(fts, 0, '[', ']', '...', 12) FROM fts"
-                           " WHERE fts MATCH ?1 AND rowid = ?2"
+    size_t missing = 0;
+    for (size_t i = 0; i < *n; i++)
+        missing += !arr[i].snippet;
+    if (rc == VG_OK && missing)
+        rc = prep(ws, fq ? "SELECT " SNIPPET " FROM fts WHERE fts MATCH ?1 AND rowid = ?2"
                          : "SELECT substr(body, 1, 120) FROM fts WHERE rowid = ?2", &sn, err);
-    for (size_t i = 0; rc == VG_OK && i < *n; i++) {
+    for (size_t i = 0; rc == VG_OK && missing && i < *n; i++) {
+        if (arr[i].snippet)
+            continue;
         if (fq)
             sqlite3_bind_text(sn, 1, fq, -1, SQLITE_STATIC);
         sqlite3_bind_int64(sn, 2, arr[i].rowid);

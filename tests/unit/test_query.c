@@ -366,6 +366,23 @@ static void test_search(void **state)
     assert_non_null(strstr(h[0].snippet, "check 2099"));
     assert_non_null(strstr(h[1].snippet, "check 2098"));
     vg_hits_free(h, n);
+    /* ... and so does such a word narrowed by a filter, with its matches in brackets */
+    vg_id c5;
+    assert_int_equal(vg_case_resolve(f->ws, "#5", c5, NULL), VG_OK);
+    must_apply(f->ws, vg_op_note_add(c5, "routine sweep of the mail gateway"));
+    assert_int_equal(vg_search(f->ws, "routine case:#3", 3, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(h[0].case_ref, 3);
+    assert_non_null(strstr(h[0].snippet, "[routine] check 2099"));
+    assert_non_null(strstr(h[2].snippet, "[routine] check 2097"));
+    vg_hits_free(h, n);
+    assert_int_equal(vg_search(f->ws, "routine case:#5", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 2); /* the note, newer, then the case ("routine case 5") */
+    assert_string_equal(h[0].kind, "note");
+    assert_non_null(strstr(h[0].snippet, "[routine] sweep"));
+    assert_string_equal(h[1].kind, "case");
+    assert_non_null(strstr(h[1].snippet, "[routine]"));
+    vg_hits_free(h, n);
     /* the queue's filter takes value terms, not search-only ones */
     vg_case_query cq;
     assert_int_equal(vg_case_query_parse("ip:203.0.113.77", "alice", &cq, &err), VG_OK);
