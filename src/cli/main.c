@@ -134,7 +134,10 @@ int main(int argc, char **argv)
 {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    setlocale(LC_ALL, "");
+    /* The character set is all vigil takes from the locale (UTF-8 or not, and the
+     * width of a character); times and numbers are written the same everywhere.
+     * LC_ALL would also read ten other categories' files at every start. */
+    setlocale(LC_CTYPE, "");
     cli c = {0};
     config cf = {0};
     const char *db = NULL, *as = NULL;
