@@ -62,8 +62,12 @@ static const fang *fang_at(const char *s, size_t n)
     case '{': set = fang_br, count = sizeof fang_br / sizeof *fang_br; break;
     default: return NULL;
     }
+    /* most brackets in logs ("sshd[42]", "[INFO]", JSON braces) fail on the second
+     * byte: test it before comparing the whole spelling */
+    int second = n > 1 ? tolower((unsigned char)s[1]) : 0;
     for (size_t k = 0; k < count; k++)
-        if (set[k].fl <= n && strncasecmp(s, set[k].from, set[k].fl) == 0)
+        if (set[k].fl <= n && second == set[k].from[1] &&
+            strncasecmp(s, set[k].from, set[k].fl) == 0)
             return &set[k];
     return NULL;
 }
@@ -308,21 +312,32 @@ typedef struct scan {
     vg_ioc_list *list; /* collecting: new indicators go here (else emit is called) */
     const size_t *marks;
     size_t nmarks;
+    size_t mark_next; /* the first mark at or past the last indicator looked up */
     void (*emit)(struct scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n);
     void *ud;
 } scan;
 
-static bool marked(const scan *s, size_t at, size_t n)
+/* Was a replacement written inside t[at..at+n)? Indicators are found in order of
+ * position, so the search walks on from the last answer; a step back (which the
+ * scanner does not take today) searches from the start again. */
+static bool marked(scan *s, size_t at, size_t n)
 {
-    size_t lo = 0, hi = s->nmarks;
-    while (lo < hi) { /* first mark >= at */
-        size_t mid = (lo + hi) / 2;
-        if (s->marks[mid] < at)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t k = s->mark_next;
+    if (k > 0 && s->marks[k - 1] >= at) {
+        size_t hi = k;
+        k = 0;
+        while (k < hi) { /* first mark >= at */
+            size_t mid = (k + hi) / 2;
+            if (s->marks[mid] < at)
+                k = mid + 1;
+            else
+                hi = mid;
+        }
     }
-    return lo < s->nmarks && s->marks[lo] < at + n;
+    while (k < s->nmarks && s->marks[k] < at)
+        k++;
+    s->mark_next = k;
+    return k < s->nmarks && s->marks[k] < at + n;
 }
 
 static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const char *p, size_t n,
