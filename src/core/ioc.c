@@ -585,10 +585,15 @@ static inline unsigned char fold(vg_ioc_kind kind, bool lower, unsigned char c)
     return lower && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
+/* One entry of the set of what a list holds. A repeat is checked against the slot
+ * alone (its hash, then its value), never the items array: on a log of any size
+ * the set is out of cache, and each hop is a miss. */
 struct vg_ioc_slot {
-    uint64_t h; /* 0: empty */
-    size_t idx; /* the item it stands for */
+    uint64_t h;        /* 0: empty; else a hash whose low four bits are kind + 1 */
+    const char *value; /* the item's value (owned by the item) */
 };
+
+static size_t slot_of(uint64_t h, size_t cap) { return (size_t)(h >> 4) & (cap - 1); }
 
 static void seen_grow(vg_ioc_list *l)
 {
@@ -596,7 +601,7 @@ static void seen_grow(vg_ioc_list *l)
     struct vg_ioc_slot *tab = vg_xcalloc(cap, sizeof *tab);
     for (size_t i = 0; i < l->seen_cap; i++)
         if (l->seen[i].h)
-            for (size_t k = l->seen[i].h & (cap - 1);; k = (k + 1) & (cap - 1))
+            for (size_t k = slot_of(l->seen[i].h, cap);; k = (k + 1) & (cap - 1))
                 if (!tab[k].h) {
                     tab[k] = l->seen[i];
                     break;
@@ -614,17 +619,17 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;
     for (size_t i = 0; i < n; i++)
         h = (h ^ fold(kind, lower, (unsigned char)p[i])) * 1099511628211ULL;
-    h |= 1;
+    h = (h & ~(uint64_t)15) | (uint64_t)(kind + 1); /* VG_IOC_PATH + 1 < 16 */
     if (l->seen_n * 2 >= l->seen_cap)
         seen_grow(l);
-    size_t k = h & (l->seen_cap - 1);
+    size_t k = slot_of(h, l->seen_cap);
     for (;; k = (k + 1) & (l->seen_cap - 1)) {
         const struct vg_ioc_slot *e = &l->seen[k];
         if (!e->h)
             break;
-        if (e->h != h || l->items[e->idx].kind != kind)
+        if (e->h != h)
             continue;
-        const char *v = l->items[e->idx].value;
+        const char *v = e->value;
         size_t i = 0;
         while (i < n && v[i] && (unsigned char)v[i] == fold(kind, lower, (unsigned char)p[i]))
             i++;
@@ -639,7 +644,7 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     for (size_t i = 0; i < n; i++)
         v[i] = (char)fold(kind, lower, (unsigned char)p[i]);
     v[n] = '\0';
-    l->seen[k] = (struct vg_ioc_slot){h, l->n};
+    l->seen[k] = (struct vg_ioc_slot){h, v};
     l->seen_n++;
     l->items[l->n++] = (vg_ioc){kind, flags, v};
     return true;
