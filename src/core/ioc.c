@@ -189,11 +189,16 @@ char *vg_ioc_normalise(int type, const char *value)
 /* ---- classification ------------------------------------------------------------- */
 
 enum { C_SEP = 0, C_WIDE = 1, C_NARROW = 2, C_HEX = 4, C_DIGIT = 8, C_LABEL = 16,
-       C_TRIM_END = 32, C_TRIM_START = 64, C_MARK = 128 };
+       C_TRIM_END = 32, C_TRIM_START = 64, C_MARK = 128, C_AT = 256, C_DOT = 512,
+       C_COLON = 1024, C_SPLIT = 2048, C_ANY = 0xffff };
 /* C_MARK: one of . : @ / \ . Without one, a token can only be a hash (32 characters
  * or more) or a CVE id (a 'c' and digits); anything else (words, ports, pids,
  * counters) is skipped without a closer look. */
-static unsigned char cls[256];
+/* C_AT, C_DOT, C_COLON: the byte itself. C_SPLIT: wide but not narrow, so a wide
+ * token without one is a single narrow token. The scanner ORs the classes of a
+ * token's bytes as it reads them; a class absent from that union spares the
+ * later steps a look for its bytes. */
+static uint16_t cls[256];
 
 static const psl_ctx_t *psl;
 
@@ -221,6 +226,12 @@ static void init_tables(void)
         cls[(unsigned char)*p] |= C_TRIM_START;
     for (const char *p = ".:@/\\"; *p; p++)
         cls[(unsigned char)*p] |= C_MARK;
+    cls['@'] |= C_AT;
+    cls['.'] |= C_DOT;
+    cls[':'] |= C_COLON;
+    for (int c = 0; c < 256; c++)
+        if ((cls[c] & (C_WIDE | C_NARROW)) == C_WIDE)
+            cls[c] |= C_SPLIT;
     cls[0] = C_SEP;
     psl = psl_latest(NULL);
     if (!psl)
@@ -392,8 +403,18 @@ static bool prefix_ci(const char *s, size_t n, const char *p)
     return n >= pl && strncasecmp(s, p, pl) == 0;
 }
 
-/* Classify one narrow token t[at..at+n). */
-static void narrow(scan *s, size_t at, size_t n)
+/* Is p[0..n) all hex digits? */
+static bool all_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(cls[(unsigned char)p[i]] & C_HEX))
+            return false;
+    return true;
+}
+
+/* Classify one narrow token t[at..at+n). seen holds at least the classes of its
+ * bytes (C_ANY when the caller does not know them). */
+static void narrow(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
     /* trim punctuation that ends sentences or wraps values (a path keeps a
@@ -409,20 +430,11 @@ static void narrow(scan *s, size_t at, size_t n)
     if (n < 4)
         return;
     unsigned char c0 = (unsigned char)p[0];
-    /* one look at every byte: which marks the token holds, and is it all hex */
-    const char *at_sign = NULL, *dot = NULL;
-    int colons = 0;
-    bool hex = true;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        hex &= (cls[ch] & C_HEX) != 0;
-        if (ch == '@' && !at_sign)
-            at_sign = p + i;
-        else if (ch == '.' && !dot)
-            dot = p + i;
-        else if (ch == ':')
-            colons++;
-    }
+    /* the marks the token holds: looked for only where the scanner saw one */
+    const char *at_sign = seen & C_AT ? memchr(p, '@', n) : NULL;
+    const char *colon = seen & C_COLON ? memchr(p, ':', n) : NULL;
+    bool dot = (seen & C_DOT) && memchr(p, '.', n);
+    bool colons2 = colon && memchr(colon + 1, ':', n - (size_t)(colon - p) - 1);
 
     if ((c0 == 'H' || c0 == 'h') &&
         (prefix_ci(p, n, "HKLM\\") || prefix_ci(p, n, "HKCU\\") || prefix_ci(p, n, "HKCR\\") ||
@@ -457,7 +469,7 @@ static void narrow(scan *s, size_t at, size_t n)
         return;
     }
     /* hashes: all hex, exact lengths */
-    if (hex && (n == 32 || n == 40 || n == 64 || n == 128)) {
+    if ((n == 32 || n == 40 || n == 64 || n == 128) && all_hex(p, n)) {
         {
             put(s, n == 32 ? VG_IOC_MD5 : n == 40 ? VG_IOC_SHA1 : n == 64 ? VG_IOC_SHA256
                                                                           : VG_IOC_SHA512,
@@ -479,8 +491,7 @@ static void narrow(scan *s, size_t at, size_t n)
     }
     /* key:value (sha1:..., src:...): a word before the colon that no IPv6 group or
      * drive letter could be (it has a letter past f) is a label, not part of it */
-    if (colons) {
-        const char *colon = memchr(p, ':', n);
+    if (colon) {
         size_t k = (size_t)(colon - p);
         bool word = k >= 2 && k <= 16;
         bool label = false;
@@ -490,12 +501,12 @@ static void narrow(scan *s, size_t at, size_t n)
             label |= isalpha(ch) && !(cls[ch] & C_HEX);
         }
         if (word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\') {
-            narrow(s, at + k + 1, n - k - 1);
+            narrow(s, at + k + 1, n - k - 1, seen);
             return;
         }
     }
     /* IPv6: two colons or more, hex digits, maybe a dotted tail */
-    if (colons >= 2) {
+    if (colons2) {
         char buf[64];
         unsigned char a[16];
         size_t m = n;
@@ -535,18 +546,19 @@ static void narrow(scan *s, size_t at, size_t n)
 }
 
 /* Could t[0..n) hold an indicator, given the classes seen in it? */
-static inline bool worth_a_look(const char *t, size_t n, unsigned char seen)
+static inline bool worth_a_look(const char *t, size_t n, unsigned seen)
 {
     return n >= 4 && ((seen & C_MARK) || n >= 32 || ((t[0] | 0x20) == 'c' && (seen & C_DIGIT)));
 }
 
 static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws"};
 
-/* A wide token t[at..at+n): a URL if it holds scheme://host, else narrow tokens. */
-static void wide(scan *s, size_t at, size_t n)
+/* A wide token t[at..at+n) whose bytes have the classes seen: a URL if it holds
+ * scheme://host, else narrow tokens. */
+static void wide(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
-    const char *sep = n > 6 ? memchr(p, ':', n) : NULL;
+    const char *sep = n > 6 && (seen & C_COLON) ? memchr(p, ':', n) : NULL;
     while (sep && (size_t)(sep - p) + 3 <= n) {
         size_t off = (size_t)(sep - p);
         if (sep[1] == '/' && sep[2] == '/') {
@@ -568,7 +580,7 @@ static void wide(scan *s, size_t at, size_t n)
                             while (j < ustart && (cls[(unsigned char)p[j]] & C_NARROW))
                                 j++;
                             if (j > i)
-                                narrow(s, at + i, j - i);
+                                narrow(s, at + i, j - i, C_ANY);
                             i = j + 1;
                         }
                         put(s, VG_IOC_URL, 0, at + ustart, end - ustart, false);
@@ -579,13 +591,17 @@ static void wide(scan *s, size_t at, size_t n)
         }
         sep = memchr(sep + 1, ':', n - off - 1);
     }
+    if (!(seen & C_SPLIT)) { /* one narrow token, already worth a look */
+        narrow(s, at, n, seen);
+        return;
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        unsigned char seen = 0;
+        unsigned part = 0;
         while (j < n && (cls[(unsigned char)p[j]] & C_NARROW))
-            seen |= cls[(unsigned char)p[j++]];
-        if (worth_a_look(p + i, j - i, seen))
-            narrow(s, at + i, j - i);
+            part |= cls[(unsigned char)p[j++]];
+        if (worth_a_look(p + i, j - i, part))
+            narrow(s, at + i, j - i, part);
         i = j + 1;
     }
 }
@@ -597,11 +613,11 @@ static void run_scan(scan *s, size_t m)
         while (i < m && !(cls[t[i]] & C_WIDE))
             i++;
         size_t start = i;
-        unsigned char seen = 0;
+        unsigned seen = 0;
         while (i < m && (cls[t[i]] & C_WIDE))
             seen |= cls[t[i++]];
         if (worth_a_look((const char *)t + start, i - start, seen))
-            wide(s, start, i - start);
+            wide(s, start, i - start, seen);
     }
 }
 
