@@ -193,8 +193,8 @@ enum { C_SEP = 0, C_WIDE = 1, C_NARROW = 2, C_HEX = 4, C_DIGIT = 8, C_LABEL = 16
        C_COLON = 1024, C_SPLIT = 2048, C_ANY = 0xffff };
 /* C_MARK: one of . : @ / \ . Without one, a token can only be a hash (32 characters
  * or more) or a CVE id (a 'c' and digits); anything else (words, ports, pids,
- * counters) is skipped without a closer look. */
-/* C_AT, C_DOT, C_COLON: the byte itself. C_SPLIT: wide but not narrow, so a wide
+ * counters) is skipped without a closer look.
+ * C_AT, C_DOT, C_COLON: the byte itself. C_SPLIT: wide but not narrow, so a wide
  * token without one is a single narrow token. The scanner ORs the classes of a
  * token's bytes as it reads them; a class absent from that union spares the
  * later steps a look for its bytes. */
