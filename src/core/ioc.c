@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "vigil/buf.h"
 #include "vigil/err.h"
@@ -42,9 +45,40 @@ static const fang fang_par[] = {F("(.)", "."), F("(dot)", "."), F("(@)", "@"), F
 static const fang fang_br[] = {F("{.}", "."), F("{dot}", "."), F("{@}", "@")};
 #undef F
 
-/* Bytes a defanged spelling can start with. */
-static const bool fang_first[256] = {['['] = true, ['('] = true, ['{'] = true, ['h'] = true,
-                                     ['H'] = true};
+/* Could a defanged spelling start at s[i] (of s[0..n))? A bracket, or "hx" in
+ * either case: 'h' alone is too common in text to stop at. */
+static inline bool fang_may_start(const unsigned char *s, size_t i, size_t n)
+{
+    return s[i] == '[' || s[i] == '(' || s[i] == '{' ||
+           ((s[i] | 0x20) == 'h' && i + 1 < n && (s[i + 1] | 0x20) == 'x');
+}
+
+/* The offset of the first byte of s[0..n) where a defanged spelling may start, or
+ * n. This runs over every byte of every text, and such a byte comes about once in
+ * a hundred, so with SSE2 (always there on x86-64) sixteen bytes are tested at a
+ * time; elsewhere one at a time. */
+static size_t fang_next(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i sq = _mm_set1_epi8('['), par = _mm_set1_epi8('('), br = _mm_set1_epi8('{'),
+                  h = _mm_set1_epi8('h'), x = _mm_set1_epi8('x'), lower = _mm_set1_epi8(0x20);
+    for (; i + 17 <= n; i += 16) { /* 17: the "hx" test reads one byte on */
+        __m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + i + 1));
+        __m128i bracket = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, sq), _mm_cmpeq_epi8(a, par)),
+                                       _mm_cmpeq_epi8(a, br));
+        __m128i hx = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, lower), h),
+                                   _mm_cmpeq_epi8(_mm_or_si128(b, lower), x));
+        unsigned hits = (unsigned)_mm_movemask_epi8(_mm_or_si128(bracket, hx));
+        if (hits)
+            return i + (size_t)__builtin_ctz(hits);
+    }
+#endif
+    while (i < n && !fang_may_start(s, i, n))
+        i++;
+    return i;
+}
 
 /* The defanged spelling at s[0..n), if any. */
 static const fang *fang_at(const char *s, size_t n)
@@ -62,8 +96,12 @@ static const fang *fang_at(const char *s, size_t n)
     case '{': set = fang_br, count = sizeof fang_br / sizeof *fang_br; break;
     default: return NULL;
     }
+    /* most brackets in logs ("sshd[42]", "[INFO]", JSON braces) fail on the second
+     * byte: test it before comparing the whole spelling */
+    int second = n > 1 ? tolower((unsigned char)s[1]) : 0;
     for (size_t k = 0; k < count; k++)
-        if (set[k].fl <= n && strncasecmp(s, set[k].from, set[k].fl) == 0)
+        if (set[k].fl <= n && second == set[k].from[1] &&
+            strncasecmp(s, set[k].from, set[k].fl) == 0)
             return &set[k];
     return NULL;
 }
@@ -79,9 +117,7 @@ static char *refang_marked(const char *s, size_t n, size_t *outlen, size_t **mar
         *nmarks = 0;
     while (i < n) {
         /* copy the run up to the next byte a defanged spelling can start with */
-        size_t j = i;
-        while (j < n && !fang_first[(unsigned char)s[j]])
-            j++;
+        size_t j = i + fang_next((const unsigned char *)s + i, n - i);
         memcpy(o, s + i, j - i);
         o += j - i;
         i = j;
@@ -153,11 +189,16 @@ char *vg_ioc_normalise(int type, const char *value)
 /* ---- classification ------------------------------------------------------------- */
 
 enum { C_SEP = 0, C_WIDE = 1, C_NARROW = 2, C_HEX = 4, C_DIGIT = 8, C_LABEL = 16,
-       C_TRIM_END = 32, C_TRIM_START = 64, C_MARK = 128 };
+       C_TRIM_END = 32, C_TRIM_START = 64, C_MARK = 128, C_AT = 256, C_DOT = 512,
+       C_COLON = 1024, C_SPLIT = 2048, C_ANY = 0xffff };
 /* C_MARK: one of . : @ / \ . Without one, a token can only be a hash (32 characters
  * or more) or a CVE id (a 'c' and digits); anything else (words, ports, pids,
- * counters) is skipped without a closer look. */
-static unsigned char cls[256];
+ * counters) is skipped without a closer look.
+ * C_AT, C_DOT, C_COLON: the byte itself. C_SPLIT: wide but not narrow, so a wide
+ * token without one is a single narrow token. The scanner ORs the classes of a
+ * token's bytes as it reads them; a class absent from that union spares the
+ * later steps a look for its bytes. */
+static uint16_t cls[256];
 
 static const psl_ctx_t *psl;
 
@@ -185,6 +226,12 @@ static void init_tables(void)
         cls[(unsigned char)*p] |= C_TRIM_START;
     for (const char *p = ".:@/\\"; *p; p++)
         cls[(unsigned char)*p] |= C_MARK;
+    cls['@'] |= C_AT;
+    cls['.'] |= C_DOT;
+    cls[':'] |= C_COLON;
+    for (int c = 0; c < 256; c++)
+        if ((cls[c] & (C_WIDE | C_NARROW)) == C_WIDE)
+            cls[c] |= C_SPLIT;
     cls[0] = C_SEP;
     psl = psl_latest(NULL);
     if (!psl)
@@ -308,21 +355,32 @@ typedef struct scan {
     vg_ioc_list *list; /* collecting: new indicators go here (else emit is called) */
     const size_t *marks;
     size_t nmarks;
+    size_t mark_next; /* the first mark at or past the last indicator looked up */
     void (*emit)(struct scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n);
     void *ud;
 } scan;
 
-static bool marked(const scan *s, size_t at, size_t n)
+/* Was a replacement written inside t[at..at+n)? Indicators are found in order of
+ * position, so the search walks on from the last answer; a step back (which the
+ * scanner does not take today) searches from the start again. */
+static bool marked(scan *s, size_t at, size_t n)
 {
-    size_t lo = 0, hi = s->nmarks;
-    while (lo < hi) { /* first mark >= at */
-        size_t mid = (lo + hi) / 2;
-        if (s->marks[mid] < at)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t k = s->mark_next;
+    if (k > 0 && s->marks[k - 1] >= at) {
+        size_t hi = k;
+        k = 0;
+        while (k < hi) { /* first mark >= at */
+            size_t mid = (k + hi) / 2;
+            if (s->marks[mid] < at)
+                k = mid + 1;
+            else
+                hi = mid;
+        }
     }
-    return lo < s->nmarks && s->marks[lo] < at + n;
+    while (k < s->nmarks && s->marks[k] < at)
+        k++;
+    s->mark_next = k;
+    return k < s->nmarks && s->marks[k] < at + n;
 }
 
 static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const char *p, size_t n,
@@ -345,8 +403,18 @@ static bool prefix_ci(const char *s, size_t n, const char *p)
     return n >= pl && strncasecmp(s, p, pl) == 0;
 }
 
-/* Classify one narrow token t[at..at+n). */
-static void narrow(scan *s, size_t at, size_t n)
+/* Is p[0..n) all hex digits? */
+static bool all_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(cls[(unsigned char)p[i]] & C_HEX))
+            return false;
+    return true;
+}
+
+/* Classify one narrow token t[at..at+n). seen holds at least the classes of its
+ * bytes (C_ANY when the caller does not know them). */
+static void narrow(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
     /* trim punctuation that ends sentences or wraps values (a path keeps a
@@ -362,20 +430,11 @@ static void narrow(scan *s, size_t at, size_t n)
     if (n < 4)
         return;
     unsigned char c0 = (unsigned char)p[0];
-    /* one look at every byte: which marks the token holds, and is it all hex */
-    const char *at_sign = NULL, *dot = NULL;
-    int colons = 0;
-    bool hex = true;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        hex &= (cls[ch] & C_HEX) != 0;
-        if (ch == '@' && !at_sign)
-            at_sign = p + i;
-        else if (ch == '.' && !dot)
-            dot = p + i;
-        else if (ch == ':')
-            colons++;
-    }
+    /* the marks the token holds: looked for only where the scanner saw one */
+    const char *at_sign = seen & C_AT ? memchr(p, '@', n) : NULL;
+    const char *colon = seen & C_COLON ? memchr(p, ':', n) : NULL;
+    bool dot = (seen & C_DOT) && memchr(p, '.', n);
+    bool colons2 = colon && memchr(colon + 1, ':', n - (size_t)(colon - p) - 1);
 
     if ((c0 == 'H' || c0 == 'h') &&
         (prefix_ci(p, n, "HKLM\\") || prefix_ci(p, n, "HKCU\\") || prefix_ci(p, n, "HKCR\\") ||
@@ -410,7 +469,7 @@ static void narrow(scan *s, size_t at, size_t n)
         return;
     }
     /* hashes: all hex, exact lengths */
-    if (hex && (n == 32 || n == 40 || n == 64 || n == 128)) {
+    if ((n == 32 || n == 40 || n == 64 || n == 128) && all_hex(p, n)) {
         {
             put(s, n == 32 ? VG_IOC_MD5 : n == 40 ? VG_IOC_SHA1 : n == 64 ? VG_IOC_SHA256
                                                                           : VG_IOC_SHA512,
@@ -432,8 +491,7 @@ static void narrow(scan *s, size_t at, size_t n)
     }
     /* key:value (sha1:..., src:...): a word before the colon that no IPv6 group or
      * drive letter could be (it has a letter past f) is a label, not part of it */
-    if (colons) {
-        const char *colon = memchr(p, ':', n);
+    if (colon) {
         size_t k = (size_t)(colon - p);
         bool word = k >= 2 && k <= 16;
         bool label = false;
@@ -443,12 +501,12 @@ static void narrow(scan *s, size_t at, size_t n)
             label |= isalpha(ch) && !(cls[ch] & C_HEX);
         }
         if (word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\') {
-            narrow(s, at + k + 1, n - k - 1);
+            narrow(s, at + k + 1, n - k - 1, seen);
             return;
         }
     }
     /* IPv6: two colons or more, hex digits, maybe a dotted tail */
-    if (colons >= 2) {
+    if (colons2) {
         char buf[64];
         unsigned char a[16];
         size_t m = n;
@@ -488,18 +546,19 @@ static void narrow(scan *s, size_t at, size_t n)
 }
 
 /* Could t[0..n) hold an indicator, given the classes seen in it? */
-static inline bool worth_a_look(const char *t, size_t n, unsigned char seen)
+static inline bool worth_a_look(const char *t, size_t n, unsigned seen)
 {
     return n >= 4 && ((seen & C_MARK) || n >= 32 || ((t[0] | 0x20) == 'c' && (seen & C_DIGIT)));
 }
 
 static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws"};
 
-/* A wide token t[at..at+n): a URL if it holds scheme://host, else narrow tokens. */
-static void wide(scan *s, size_t at, size_t n)
+/* A wide token t[at..at+n) whose bytes have the classes seen: a URL if it holds
+ * scheme://host, else narrow tokens. */
+static void wide(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
-    const char *sep = n > 6 ? memchr(p, ':', n) : NULL;
+    const char *sep = n > 6 && (seen & C_COLON) ? memchr(p, ':', n) : NULL;
     while (sep && (size_t)(sep - p) + 3 <= n) {
         size_t off = (size_t)(sep - p);
         if (sep[1] == '/' && sep[2] == '/') {
@@ -521,7 +580,7 @@ static void wide(scan *s, size_t at, size_t n)
                             while (j < ustart && (cls[(unsigned char)p[j]] & C_NARROW))
                                 j++;
                             if (j > i)
-                                narrow(s, at + i, j - i);
+                                narrow(s, at + i, j - i, C_ANY);
                             i = j + 1;
                         }
                         put(s, VG_IOC_URL, 0, at + ustart, end - ustart, false);
@@ -532,13 +591,17 @@ static void wide(scan *s, size_t at, size_t n)
         }
         sep = memchr(sep + 1, ':', n - off - 1);
     }
+    if (!(seen & C_SPLIT)) { /* one narrow token, already worth a look */
+        narrow(s, at, n, seen);
+        return;
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        unsigned char seen = 0;
+        unsigned part = 0;
         while (j < n && (cls[(unsigned char)p[j]] & C_NARROW))
-            seen |= cls[(unsigned char)p[j++]];
-        if (worth_a_look(p + i, j - i, seen))
-            narrow(s, at + i, j - i);
+            part |= cls[(unsigned char)p[j++]];
+        if (worth_a_look(p + i, j - i, part))
+            narrow(s, at + i, j - i, part);
         i = j + 1;
     }
 }
@@ -550,11 +613,11 @@ static void run_scan(scan *s, size_t m)
         while (i < m && !(cls[t[i]] & C_WIDE))
             i++;
         size_t start = i;
-        unsigned char seen = 0;
+        unsigned seen = 0;
         while (i < m && (cls[t[i]] & C_WIDE))
             seen |= cls[t[i++]];
         if (worth_a_look((const char *)t + start, i - start, seen))
-            wide(s, start, i - start);
+            wide(s, start, i - start, seen);
     }
 }
 
@@ -570,10 +633,15 @@ static inline unsigned char fold(vg_ioc_kind kind, bool lower, unsigned char c)
     return lower && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
+/* One entry of the set of what a list holds. A repeat is checked against the slot
+ * alone (its hash, then its value), never the items array: on a log of any size
+ * the set is out of cache, and each hop is a miss. */
 struct vg_ioc_slot {
-    uint64_t h; /* 0: empty */
-    size_t idx; /* the item it stands for */
+    uint64_t h;        /* 0: empty; else a hash whose low four bits are kind + 1 */
+    const char *value; /* the item's value (owned by the item) */
 };
+
+static size_t slot_of(uint64_t h, size_t cap) { return (size_t)(h >> 4) & (cap - 1); }
 
 static void seen_grow(vg_ioc_list *l)
 {
@@ -581,7 +649,7 @@ static void seen_grow(vg_ioc_list *l)
     struct vg_ioc_slot *tab = vg_xcalloc(cap, sizeof *tab);
     for (size_t i = 0; i < l->seen_cap; i++)
         if (l->seen[i].h)
-            for (size_t k = l->seen[i].h & (cap - 1);; k = (k + 1) & (cap - 1))
+            for (size_t k = slot_of(l->seen[i].h, cap);; k = (k + 1) & (cap - 1))
                 if (!tab[k].h) {
                     tab[k] = l->seen[i];
                     break;
@@ -599,17 +667,17 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;
     for (size_t i = 0; i < n; i++)
         h = (h ^ fold(kind, lower, (unsigned char)p[i])) * 1099511628211ULL;
-    h |= 1;
+    h = (h & ~(uint64_t)15) | (uint64_t)(kind + 1); /* VG_IOC_PATH + 1 < 16 */
     if (l->seen_n * 2 >= l->seen_cap)
         seen_grow(l);
-    size_t k = h & (l->seen_cap - 1);
+    size_t k = slot_of(h, l->seen_cap);
     for (;; k = (k + 1) & (l->seen_cap - 1)) {
         const struct vg_ioc_slot *e = &l->seen[k];
         if (!e->h)
             break;
-        if (e->h != h || l->items[e->idx].kind != kind)
+        if (e->h != h)
             continue;
-        const char *v = l->items[e->idx].value;
+        const char *v = e->value;
         size_t i = 0;
         while (i < n && v[i] && (unsigned char)v[i] == fold(kind, lower, (unsigned char)p[i]))
             i++;
@@ -624,7 +692,7 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     for (size_t i = 0; i < n; i++)
         v[i] = (char)fold(kind, lower, (unsigned char)p[i]);
     v[n] = '\0';
-    l->seen[k] = (struct vg_ioc_slot){h, l->n};
+    l->seen[k] = (struct vg_ioc_slot){h, v};
     l->seen_n++;
     l->items[l->n++] = (vg_ioc){kind, flags, v};
     return true;

@@ -164,6 +164,74 @@ static void test_defang_round_trip(void **state)
     free(d);
 }
 
+/* Refanging looks for where a defanged spelling may start sixteen bytes at a time:
+ * a spelling at every offset from the start of a block, across a block's end, and
+ * at the very end of the text must read as before. */
+static void test_refang_at_block_edges(void **state)
+{
+    (void)state;
+    char text[128], want[128], pad[48];
+    for (size_t k = 0; k < 40; k++) {
+        memset(pad, 'z', k); /* 'z' is no hex digit: the padding is never a hash */
+        pad[k] = '\0';
+        snprintf(text, sizeof text, "%s%shxxps[:]//evil[.]example/a(.)b{.}c [at]", pad,
+                 k ? " " : "");
+        snprintf(want, sizeof want, "%s%shttps://evil.example/a.b.c @", pad, k ? " " : "");
+        char *r = vg_refang(text);
+        if (strcmp(r, want) != 0)
+            fail_msg("offset %zu: got '%s', wanted '%s'", k, r, want);
+        free(r);
+        snprintf(text, sizeof text, "%s%sevil[.]com", pad, k ? " " : "");
+        expect(text, "domain evil.com " DEF "\n");
+        snprintf(text, sizeof text, "%s%shXXp://Evil.com/x", pad, k ? " " : "");
+        expect(text, "url http://Evil.com/x " DEF "\n");
+        /* an 'h' or a bracket that starts nothing, last in the text */
+        snprintf(text, sizeof text, "%s%s8.8.8.8 h", pad, k ? " " : "");
+        expect(text, "ip 8.8.8.8 0\n");
+        snprintf(text, sizeof text, "%s%s8.8.8.8 [", pad, k ? " " : "");
+        expect(text, "ip 8.8.8.8 0\n");
+    }
+}
+
+/* The text ends at len, not at a NUL: a spelling cut by the end is not one. */
+static void test_extract_stops_at_len(void **state)
+{
+    (void)state;
+    const char *text = "c2 evil[.]com[.]net and hxxp://x";
+    vg_ioc_list l = {0};
+    assert_int_equal(vg_ioc_extract(text, strlen("c2 evil[.]com[."), &l), 1);
+    assert_string_equal(l.items[0].value, "evil.com");
+    assert_int_equal(l.items[0].flags, VG_IOC_DEFANGED);
+    vg_ioc_list_free(&l);
+    assert_int_equal(vg_ioc_extract(text, strlen("c2 evil[.]com[.]net and hx"), &l), 1);
+    assert_string_equal(l.items[0].value, "evil.com.net");
+    vg_ioc_list_free(&l);
+}
+
+/* The DEFANGED flag goes to the indicators written defanged and to no neighbour,
+ * however many there are in one text. */
+static void test_extract_defanged_flag_per_indicator(void **state)
+{
+    (void)state;
+    expect("evil[.]com 8.8.8.8 bad(.)org 1.1.1.1 evil.com good.org hxxp://a.example/x "
+           "http://b.example/y 9.9.9[.]9",
+           "domain evil.com " DEF "\nip 8.8.8.8 0\ndomain bad.org " DEF "\nip 1.1.1.1 0\n"
+           "domain good.org 0\nurl http://a.example/x " DEF "\n"
+           "url http://b.example/y 0\nip 9.9.9.9 " DEF "\n");
+}
+
+/* The scanner remembers which marks ('@', '.', ':') a token holds; one whose only
+ * mark is trimmed off, or wrapped in key=value, is classified as before. */
+static void test_extract_marks_at_token_ends(void **state)
+{
+    (void)state;
+    expect("words end. with: marks@ @start .dot :colon", "");
+    expect("evil.com. 8.8.8.8: (ceo@corp.com) fe80::1, x=9.9.9.9;y=evil.net",
+           "domain evil.com 0\nip 8.8.8.8 0\nemail ceo@corp.com 0\nip fe80::1 " PRIV
+           "\nip 9.9.9.9 0\ndomain evil.net 0\n");
+    expect("tag:2001:db8::2 at=ceo@corp.com", "ip 2001:db8::2 " RES "\nemail ceo@corp.com 0\n");
+}
+
 static void test_extract_random_bytes(void **state)
 {
     (void)state;
@@ -198,6 +266,10 @@ int main(void)
         cmocka_unit_test(test_extract_dedup_and_pieces),
         cmocka_unit_test(test_defang_round_trip),
         cmocka_unit_test(test_extract_random_bytes),
+        cmocka_unit_test(test_refang_at_block_edges),
+        cmocka_unit_test(test_extract_stops_at_len),
+        cmocka_unit_test(test_extract_defanged_flag_per_indicator),
+        cmocka_unit_test(test_extract_marks_at_token_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
