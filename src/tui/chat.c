@@ -421,15 +421,22 @@ static void launch(tui *t, struct tui_chat *ch)
     }
 }
 
-/* No model named: say so, and what still works. */
-static bool no_model(tui *t, struct tui_chat *ch, const char *works)
+/* Before a turn: refused while an answer streams; the question goes into the
+ * transcript; with no model named, the pane says so and what works without one.
+ * True when the turn may begin. */
+static bool may_ask(tui *t, struct tui_chat *ch, const char *question, const char *works)
 {
+    if (ch->st) {
+        snprintf(t->msg, sizeof t->msg, "an answer is still streaming (Esc stops it)");
+        return false;
+    }
+    say(ch, "> %s", question);
     const tui_copilot *cp = t->cfg->copilot;
     if (cp && cp->lc.model && *cp->lc.model)
-        return false;
+        return true;
     say(ch, "! no model named: set [copilot] model in vigil.conf (man vigil.conf); %s work"
             " without one", works);
-    return true;
+    return false;
 }
 
 void tui_chat_ask(tui *t, const char *question)
@@ -452,16 +459,11 @@ void tui_chat_ask(tui *t, const char *question)
         redraw(t);
         return;
     }
-    if (ch->st) {
-        snprintf(t->msg, sizeof t->msg, "an answer is still streaming (Esc stops it)");
-        return;
-    }
-    const tui_copilot *cp = t->cfg->copilot;
-    say(ch, "> %s", question);
-    if (no_model(t, ch, "/note, /ioc, /event, /sev, /status, /assign, /related")) {
+    if (!may_ask(t, ch, question, "/note, /ioc, /event, /sev, /status, /assign, /related")) {
         redraw(t);
         return;
     }
+    const tui_copilot *cp = t->cfg->copilot;
     vg_err err = {0};
     if (cop_turn_begin(t->ws, t->case_id, ch->session[0] ? ch->session : NULL, t->actor,
                        cp->lc.model, question, cp->lc.budget, &ch->turn, &err) != VG_OK) {
@@ -524,14 +526,9 @@ void tui_chat_ask_queue(tui *t, const char *question)
         gslash(t, ch, question);
         return;
     }
-    if (ch->st) {
-        snprintf(t->msg, sizeof t->msg, "an answer is still streaming (Esc stops it)");
+    if (!may_ask(t, ch, question, "/related, /filter, /sort, /help"))
         return;
-    }
     const tui_copilot *cp = t->cfg->copilot;
-    say(ch, "> %s", question);
-    if (no_model(t, ch, "/related, /filter, /sort, /help"))
-        return;
     vg_err err = {0};
     if (cop_turn_begin_queue(t->ws, tui_sla(t), ch->session[0] ? ch->session : NULL, t->actor,
                              cp->lc.model, question, cp->lc.budget, &ch->turn,
