@@ -9,7 +9,9 @@
  * vg_ledger_verify names it. It is not an entity table and does not pass through
  * vg_apply: it records conversations, not facts about the case, and it is never
  * merged or synced. Entries belong to a copilot session, and a session belongs to
- * one user on one case: appending to or reading another user's session is refused
+ * one user on one case, or to one user's general pane about the open queue (no
+ * case: case_id NULL, "" in an entry read back): appending to or reading another
+ * user's session, or a case's session as a general one, is refused
  * (the lesson of the cross-tenant session leak).
  */
 #ifndef VIGIL_LEDGER_H
@@ -28,7 +30,7 @@ extern const vg_enum VG_LEDGER_KIND; /* prompt, response, proposal, decision, er
 
 typedef struct vg_ledger_entry {
     int64_t id;      /* its place in the whole ledger */
-    vg_id case_id, session_id;
+    vg_id case_id, session_id; /* case_id "": a general session's */
     char *user;
     int64_t seq;     /* 1, 2, ... within the session */
     int kind;        /* VG_LEDGER_KIND index */
@@ -37,18 +39,20 @@ typedef struct vg_ledger_entry {
     char hash[65];   /* hex */
 } vg_ledger_entry;
 
-/* May user write into session on case? VG_OK when the session is new or is the
- * user's own on that case; VG_EINVAL naming the reason otherwise. */
+/* May user write into session on case (NULL: the general pane)? VG_OK when the
+ * session is new or is the user's own on that case (or general, for NULL);
+ * VG_EINVAL naming the reason otherwise. */
 VG_WUR vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *session_id,
                                      const char *user, vg_err *err);
 
-/* Append one entry to session (checked as above) in its own transaction, or in the
- * open batch's. *seq_out (may be NULL) gets the entry's seq in the session. */
+/* Append one entry to session (checked as above; case_id NULL for a general
+ * session, never "") in its own transaction, or in the open batch's. *seq_out (may be NULL) gets the entry's seq in the session. */
 VG_WUR vg_rc vg_ledger_append(vg_ws *ws, const char *case_id, const char *session_id,
                               const char *user, int kind, const char *model,
                               const char *content, int64_t *seq_out, vg_err *err);
 
-/* The entries of case_id written by user, in order; only session_id's when it is
+/* The entries of case_id (NULL: of the general sessions) written by user, in
+ * order; only session_id's when it is
  * not NULL (another user's session is VG_EINVAL, an unknown one VG_ENOTFOUND).
  * The caller frees them with vg_ledger_free. */
 VG_WUR vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user,

@@ -110,6 +110,11 @@ VG_WUR vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_ale
                                size_t *n, vg_err *err);
 VG_WUR vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items,
                                   size_t *n, vg_err *err);
+/* The limit artifacts of a case an assistant should see first: hosts and users
+ * (where and who: what "which cases involve ws-12?" asks about), then indicators,
+ * then the most sighted and most recently seen; *total is how many it holds. */
+VG_WUR vg_rc vg_artifacts_top(vg_ws *ws, const char *case_id, int limit, vg_artifact **items,
+                              size_t *n, int64_t *total, vg_err *err);
 VG_WUR vg_rc vg_tasks_of_case(vg_ws *ws, const char *case_id, vg_task **items, size_t *n,
                               vg_err *err);
 VG_WUR vg_rc vg_notes_of_case(vg_ws *ws, const char *case_id, vg_note **items, size_t *n,

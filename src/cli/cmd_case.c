@@ -122,9 +122,7 @@ int cmd_cases(cli *c, int argc, char **argv)
         }
         f.after = &cur;
     }
-    static const int64_t sla_default[5] = TUI_SLA_DEFAULTS; /* vigil.conf(5) [sla] */
-    memcpy(f.sla_ms, c->cf && c->cf->tui.sla_set ? c->cf->tui.sla_ms : sla_default,
-           sizeof f.sla_ms);
+    memcpy(f.sla_ms, config_sla(c->cf), sizeof f.sla_ms); /* vigil.conf(5) [sla] */
     vg_case_list l;
     if ((rc = cli_open(c, 0)) || vg_cases_list(c->ws, &f, &l, &err) != VG_OK) {
         vg_case_query_clear(&cq);

@@ -5,6 +5,11 @@
  * answer streams to stdout as it arrives, then the proposals are printed with
  * their ids and nothing is applied unless the policy allows it (auto, unflagged)
  * or a later `vigil ask REF --apply ID` names one. Settings: config_copilot().
+ *
+ * `ask --queue` is the general pane's turn: the context is the open queue instead
+ * of one case, every proposal names the case it acts on (and is refused when that
+ * case was not in the queue shown), and `ask --queue --apply ID` applies one.
+ * `ledger --queue` lists the analyst's general sessions.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,6 +86,10 @@ static cJSON *result_json(const cop_turn *t, const cop_result *r, const llm_stre
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "id", it->id);
         cJSON_AddStringToObject(p, "type", vg_enum_name(&COP_ACTIONS, it->p.action));
+        if (it->p.case_id[0]) {
+            cJSON_AddStringToObject(p, "case", it->p.case_id);
+            cJSON_AddNumberToObject(p, "case_ref", (double)it->p.case_ref);
+        }
         cJSON_AddItemToObject(p, "params", cJSON_Duplicate(it->p.params, true));
         cJSON_AddStringToObject(p, "preview", it->p.preview);
         cJSON_AddStringToObject(p, "mode", vg_enum_name(&COP_MODES, it->mode));
@@ -103,14 +112,15 @@ static cJSON *result_json(const cop_turn *t, const cop_result *r, const llm_stre
     return o;
 }
 
+/* ref: the case as typed, or NULL for a general turn. */
 static void result_text(cli *c, const char *ref, const cop_turn *t, const cop_result *r)
 {
     if (r->flagged) {
         char names[128];
         cop_inject_names(t->ctx.flags, names, sizeof names);
-        printf("! the case data looks like it carries instructions (%s, in %s): treat it as"
-               " data; nothing from this turn is applied without you\n", names,
-               t->ctx.flagged_field);
+        printf("! the %s data looks like it carries instructions (%s, in %s): treat it as"
+               " data; nothing from this turn is applied without you\n",
+               ref ? "case" : "queue", names, t->ctx.flagged_field);
     }
     for (size_t i = 0; i < r->nitems; i++) {
         const cop_item *it = &r->items[i];
@@ -124,7 +134,7 @@ static void result_text(cli *c, const char *ref, const cop_turn *t, const cop_re
             putchar('\n');
         }
         if (it->state == COP_PROPOSED)
-            printf("  apply: vigil ask %s --apply %s\n", ref, it->id);
+            printf("  apply: vigil ask %s --apply %s\n", ref ? ref : "--queue", it->id);
     }
     for (size_t i = 0; i < r->answer.nrejected; i++) {
         fputs("rejected: ", stdout);
@@ -153,15 +163,21 @@ static void result_text(cli *c, const char *ref, const cop_turn *t, const cop_re
     putchar('\n');
 }
 
+/* Apply or cancel proposal id: one that acts on case_id, or with case_id NULL
+ * one from a general session. */
 static int decide(cli *c, const char *case_id, const char *id, const char *edit, bool cancel,
                   bool json)
 {
     vg_err err = {0};
     char *res = NULL;
     vg_id on;
-    if (cop_proposal_case(c->ws, c->actor, id, on, &err) != VG_OK)
+    bool general;
+    if (cop_proposal_case(c->ws, c->actor, id, on, &general, &err) != VG_OK)
         return cli_fail(c, &err);
-    if (strcmp(on, case_id) != 0)
+    if (!case_id && !general)
+        return cli_error(c, "proposal %.26s is from a case's session, not the general pane"
+                            " (vigil ask REF --apply ID)", id);
+    if (case_id && strcmp(on, case_id) != 0)
         return cli_error(c, "proposal %.26s is on another case", id);
     if (cancel) {
         if (cop_proposal_cancel(c->ws, c->actor, id, &err) != VG_OK)
@@ -193,32 +209,38 @@ static int decide(cli *c, const char *case_id, const char *id, const char *edit,
 int cmd_ask(cli *c, int argc, char **argv)
 {
     opt o[] = {{"apply=", NULL}, {"cancel=", NULL}, {"edit=", NULL}, {"model=", NULL},
-               {"session=", NULL}, {"json", NULL}};
-    const int no = 6;
+               {"session=", NULL}, {"json", NULL}, {"queue", NULL}};
+    const int no = 7;
     char *pos[2];
     int npos, rc;
     if ((rc = cli_parse(c, argc, argv, o, no, pos, 2, &npos)))
         return rc;
     const char *apply = opt_get(o, no, "apply"), *cancel = opt_get(o, no, "cancel"),
                *edit = opt_get(o, no, "edit");
-    bool json = opt_get(o, no, "json") != NULL;
-    if (npos < 1)
-        return cli_usage(c, "which case?");
+    bool json = opt_get(o, no, "json") != NULL, queue = opt_get(o, no, "queue") != NULL;
+    /* the question's place: after the case, or first with --queue */
+    int qi = queue ? 0 : 1;
+    if (queue && (npos > 1 || (npos == 1 && (apply || cancel))))
+        return cli_usage(c, "--queue asks about the open queue, not one case: vigil ask --queue"
+                            " \"QUESTION\"");
+    if (!queue && npos < 1)
+        return cli_usage(c, "which case? (or --queue for the open queue)");
     if (apply && cancel)
         return cli_usage(c, "--apply or --cancel, not both");
     if (edit && !apply)
         return cli_usage(c, "--edit goes with --apply");
-    if ((apply || cancel) && npos > 1)
+    if ((apply || cancel) && npos > qi)
         return cli_usage(c, "--apply and --cancel take no question");
-    if (!apply && !cancel && npos < 2)
+    if (!apply && !cancel && npos <= qi)
         return cli_usage(c, "ask what? (the question is one argument: quote it)");
     if ((rc = cli_open(c, 0)))
         return rc;
-    vg_id case_id;
-    if ((rc = cli_case(c, pos[0], case_id)))
+    vg_id case_id = "";
+    if (!queue && (rc = cli_case(c, pos[0], case_id)))
         return rc;
     if (apply || cancel)
-        return decide(c, case_id, apply ? apply : cancel, edit, cancel != NULL, json);
+        return decide(c, queue ? NULL : case_id, apply ? apply : cancel, edit, cancel != NULL,
+                      json);
 
     tui_copilot s;
     if (config_copilot(c->cf, opt_get(o, no, "model"), &s) != 0) {
@@ -234,12 +256,15 @@ int cmd_ask(cli *c, int argc, char **argv)
     cop_result r = {0};
     llm_stream *st = NULL;
     vg_err err = {0};
-    if (cop_turn_begin(c->ws, case_id, opt_get(o, no, "session"), c->actor, s.lc.model, pos[1],
-                       s.lc.budget, &t, &err) != VG_OK) {
+    vg_rc brc = queue ? cop_turn_begin_queue(c->ws, config_sla(c->cf), opt_get(o, no, "session"),
+                                             c->actor, s.lc.model, pos[qi], s.lc.budget, &t, &err)
+                      : cop_turn_begin(c->ws, case_id, opt_get(o, no, "session"), c->actor,
+                                       s.lc.model, pos[qi], s.lc.budget, &t, &err);
+    if (brc != VG_OK) {
         rc = cli_fail(c, &err);
         goto out;
     }
-    cJSON *schema = cop_answer_schema();
+    cJSON *schema = queue ? cop_queue_answer_schema() : cop_answer_schema();
     vg_rc vrc = llm_chat_start(&s.lc, t.messages, schema, &st, &err);
     cJSON_Delete(schema);
     if (vrc != VG_OK) {
@@ -297,7 +322,7 @@ int cmd_ask(cli *c, int argc, char **argv)
             putchar('\n');
         }
         free(streamed);
-        result_text(c, pos[0], &t, &r);
+        result_text(c, queue ? NULL : pos[0], &t, &r);
     }
     rc = EXIT_OK;
 out:
@@ -310,24 +335,28 @@ out:
 
 int cmd_ledger(cli *c, int argc, char **argv)
 {
-    opt o[] = {{"session=", NULL}, {"json", NULL}};
+    opt o[] = {{"session=", NULL}, {"json", NULL}, {"queue", NULL}};
     char *pos[1];
     int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 1, &npos)))
+    if ((rc = cli_parse(c, argc, argv, o, 3, pos, 1, &npos)))
         return rc;
-    if (npos < 1)
-        return cli_usage(c, "which case?");
+    bool queue = opt_get(o, 3, "queue") != NULL;
+    if (queue && npos)
+        return cli_usage(c, "--queue lists the general pane's sessions, of no case");
+    if (!queue && npos < 1)
+        return cli_usage(c, "which case? (or --queue for the general pane's sessions)");
     if ((rc = cli_open(c, 0)))
         return rc;
     vg_id case_id;
-    if ((rc = cli_case(c, pos[0], case_id)))
+    if (!queue && (rc = cli_case(c, pos[0], case_id)))
         return rc;
     vg_ledger_entry *e = NULL;
     size_t n = 0;
     vg_err err = {0};
-    if (vg_ledger_list(c->ws, case_id, c->actor, opt_get(o, 2, "session"), &e, &n, &err) != VG_OK)
+    if (vg_ledger_list(c->ws, queue ? NULL : case_id, c->actor, opt_get(o, 3, "session"), &e, &n,
+                       &err) != VG_OK)
         return cli_fail(c, &err);
-    if (opt_get(o, 2, "json")) {
+    if (opt_get(o, 3, "json")) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
             cJSON *j = cJSON_CreateObject();
@@ -347,7 +376,8 @@ int cmd_ledger(cli *c, int argc, char **argv)
         }
         out_json(arr);
     } else if (n == 0) {
-        printf("(no copilot sessions of yours on this case)\n");
+        printf("(no copilot sessions of yours %s)\n",
+               queue ? "in the general pane" : "on this case");
     } else {
         const char *session = "";
         for (size_t i = 0; i < n; i++) {

@@ -362,16 +362,18 @@ const command cli_commands[] = {
      "case; an alert that touches an open case's artifacts joins that case. A bad\n"
      "record is reported with file:line and skipped (--strict: nothing is stored).",
      cmd_import},
-    {"ask", "REF QUESTION [--model M] [--session S] [--json] | REF --apply ID [--edit JSON]"
-            " | REF --cancel ID",
-     "ask the copilot about a case; prints its answer and proposals, applies nothing",
+    {"ask", "REF|--queue QUESTION [--model M] [--session S] [--json] | REF|--queue --apply ID"
+            " [--edit JSON] | REF|--queue --cancel ID",
+     "ask the copilot about a case, or (--queue) about the open queue; applies nothing",
      "  A proposal is applied only by `--apply ID` (once; --edit replaces its params)\n"
      "  or, for add_artifact, add_event and find_related, by an `auto` policy on a turn\n"
-     "  whose case data raised no injection flag. Notes are taken from your own words\n"
-     "  (\"add a note: ...\"). The model, provider and policy: man vigil.conf.\n", cmd_ask},
-    {"ledger", "REF [--session S] [--json]",
-     "your copilot sessions on a case: prompts, answers, proposals, decisions, errors", NULL,
-     cmd_ledger},
+     "  whose data raised no injection flag. Notes are taken from your own words\n"
+     "  (\"add a note: ...\"). With --queue every proposal names its case (#REF), one\n"
+     "  for a case not in the queue shown is refused. The model, provider and policy:\n"
+     "  man vigil.conf.\n", cmd_ask},
+    {"ledger", "REF|--queue [--session S] [--json]",
+     "your copilot sessions on a case (--queue: the general pane's): prompts, answers,"
+     " proposals, decisions, errors", NULL, cmd_ledger},
     {"search", "QUERY... [--limit N] [--json]",
      "search cases, alerts, notes, artifacts and timeline entries (the query language of /)",
      "Words match full text, best first; field terms narrow: sev>=high status:open\n"

@@ -198,6 +198,12 @@ int config_read(config *cf)
     return rc;
 }
 
+const int64_t *config_sla(const config *cf)
+{
+    static const int64_t defaults[5] = TUI_SLA_DEFAULTS;
+    return cf && cf->tui.sla_set ? cf->tui.sla_ms : defaults;
+}
+
 void config_free(config *cf)
 {
     free(cf->user);

@@ -32,6 +32,9 @@ typedef struct config {
 int config_read(config *cf);
 void config_free(config *cf);
 
+/* The SLA targets per severity: [sla] of the config, else the defaults. */
+const int64_t *config_sla(const config *cf);
+
 /* The value of key in [section] of the secrets file (paths_secrets()), fresh, or
  * NULL when the file or the key is not there. A secrets file that others may read
  * (mode not 0600 or stricter) is refused: -1 after printing why. */

@@ -61,6 +61,20 @@ void cop_inject_names(int reasons, char *out, size_t outsz);
 #define COP_DESC_CAP 2000      /* bytes of the case description */
 #define COP_ANSWER_RESERVE 1024 /* tokens of the budget kept for the answer */
 
+#define COP_QUEUE_FIELD_CAP 200 /* bytes of a title or artifact value in the queue */
+#define COP_QUEUE_ARTIFACTS 5    /* artifacts shown per case of the queue */
+#define COP_QUEUE_TITLE_SHORT 60 /* bytes of the title a general proposal's preview names */
+
+/* A case that went into a queue context: what a general proposal may name, and
+ * what its preview shows of it (cleaned). */
+typedef struct cop_queue_case {
+    vg_id id;
+    int64_t ref;
+    int severity, status;
+    char assignee[80];
+    char title[COP_QUEUE_TITLE_SHORT + 8];
+} cop_queue_case;
+
 typedef struct cop_context {
     char nonce[33];       /* fresh, 32 hex characters */
     char *text;           /* the fenced block, nonce lines included */
@@ -69,6 +83,11 @@ typedef struct cop_context {
     char left_out[256];   /* "left out: 9812 timeline rows (oldest, least severe)" or "" */
     int flags;            /* COP_INJ_* found in the fenced data */
     char flagged_field[128]; /* where the first flag was found ("alert title", ...) */
+    /* the general pane's context: the open queue */
+    bool queue;
+    int64_t cases_total, cases_in; /* open cases, and how many went in */
+    cop_queue_case *cases;         /* those that went in (ncases == cases_in) */
+    size_t ncases;
 } cop_context;
 
 /* Build the context of case_id for a prompt of budget tokens: header, tasks,
@@ -83,8 +102,24 @@ VG_WUR vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budge
                                     const char *nonce, cop_context *out, vg_err *err);
 void cop_context_clear(cop_context *c);
 
-/* The standing system rule for a context fenced with nonce (fresh string). */
+/* Build the general pane's context: the open queue, most severe then newest
+ * first, one entry per case (ref, severity, status, assignee, alert count, SLA due
+ * by sla_ms, the target per severity — NULL or 0: none — title and its top
+ * COP_QUEUE_ARTIFACTS artifacts), as many whole cases as budget tokens hold; the
+ * rest are counted in left_out. Fields are cleaned, capped, nonce-free and scanned
+ * like a case's; out->cases lists the cases that went in. */
+VG_WUR vg_rc cop_queue_context_build(vg_ws *ws, const int64_t *sla_ms, size_t budget,
+                                     cop_context *out, vg_err *err);
+/* The same with a given nonce: for tests only. */
+VG_WUR vg_rc cop_queue_context_build_with(vg_ws *ws, const int64_t *sla_ms, size_t budget,
+                                          const char *nonce, cop_context *out, vg_err *err);
+/* The case of a queue context with this ref, or NULL when it did not go in. */
+const cop_queue_case *cop_queue_find(const cop_context *c, int64_t ref);
+
+/* The standing system rule for a context fenced with nonce (fresh string); the
+ * general pane's (queue true) asks every proposal to name its case. */
 char *cop_system_rule(const char *nonce);
+char *cop_queue_system_rule(const char *nonce);
 
 /* ---- actions, proposals, policy ------------------------------------------------------- */
 
@@ -111,13 +146,17 @@ VG_WUR vg_rc cop_policy_set(cop_policy *p, const char *action, const char *mode,
 int cop_policy_decide(const cop_policy *p, int action, bool flagged);
 
 /* The JSON schema of the structured answer ({answer, proposals[]}), for Ollama's
- * `format` and OpenAI's response_format. Fresh. */
+ * `format` and OpenAI's response_format. Fresh. The general pane's requires a
+ * "case" in every proposal. */
 cJSON *cop_answer_schema(void);
+cJSON *cop_queue_answer_schema(void);
 
 typedef struct cop_proposal {
     int action;
     cJSON *params;     /* validated and normalised */
-    char *preview;     /* what will change, one line */
+    char *preview;     /* what will change, one line (in the general pane: on which case) */
+    vg_id case_id;     /* the general pane: the case it acts on; "" in a case's pane */
+    int64_t case_ref;
 } cop_proposal;
 
 typedef struct cop_answer {
@@ -137,6 +176,12 @@ typedef struct cop_answer {
  * text. c (may be NULL) gives the current values for previews. */
 void cop_answer_parse(const char *reply, const char *note, const struct vg_case *c,
                       cop_answer *out);
+/* The same for the general pane: each proposal must also name, in "case", a case
+ * that went into the queue context (its ref: "#12", "12" or 12); one that names
+ * none, or one the model was not shown, is rejected and reported. The accepted
+ * ones carry the case's id and ref, and their previews name it. */
+void cop_answer_parse_queue(const char *reply, const char *note, const cop_context *queue,
+                            cop_answer *out);
 void cop_answer_clear(cop_answer *a);
 /* The answer so far of a reply still streaming in: the decoded "answer" string of
  * a JSON reply (as much of it as has arrived, never half a character or escape),
@@ -180,7 +225,7 @@ enum { COP_PROPOSED, COP_APPLIED, COP_CANCELLED, COP_FAILED };
 extern const vg_enum COP_STATES; /* proposed, applied, cancelled, failed */
 
 typedef struct cop_turn {
-    vg_id case_id, session_id;
+    vg_id case_id, session_id; /* case_id "": a general turn */
     char *user, *model;
     char *question;   /* the analyst's words, cleaned */
     char *note;       /* note text parsed from them, or NULL */
@@ -196,6 +241,14 @@ typedef struct cop_turn {
 VG_WUR vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id,
                             const char *user, const char *model, const char *question,
                             size_t budget, cop_turn *t, vg_err *err);
+/* Start a general turn, about the open queue (cop_queue_context_build, with the
+ * SLA targets sla_ms): its session belongs to no case (a case's session is
+ * refused), t->case_id is "" and t->ctx.queue is set. Finishing it parses the
+ * reply with cop_answer_parse_queue, so every proposal names a case of the queue,
+ * and gathers no suggestions (there is no case to add them to). */
+VG_WUR vg_rc cop_turn_begin_queue(vg_ws *ws, const int64_t *sla_ms, const char *session_id,
+                                  const char *user, const char *model, const char *question,
+                                  size_t budget, cop_turn *t, vg_err *err);
 /* Append the prompt (the full text of the messages and its BLAKE2b hash) to the
  * ledger. A frontend may do it once the request is under way (vigil ask does it
  * when the first token is shown), so the write does not delay the first token;
@@ -231,6 +284,7 @@ void cop_turn_clear(cop_turn *t);
 void cop_result_clear(cop_result *r);
 
 /* Apply proposal_id once, through vg_apply, as user (who must own its session),
+ * on its case (a general proposal's: the case it names),
  * with params replaced by edited when not NULL (checked again); by is "analyst",
  * "edited" or "auto". A proposal already decided is refused. The decision
  * (applied or failed) is appended to the ledger in the same transaction as the
@@ -254,9 +308,16 @@ VG_WUR vg_rc cop_proposal_cancel(vg_ws *ws, const char *user, const char *propos
  * find_related action and the TUI's :related. *result is fresh. */
 VG_WUR vg_rc cop_related(vg_ws *ws, const char *case_id, const char *value, char **result,
                          vg_err *err);
-/* The case a proposal of user's is on (for a caller that names the case too). */
+/* The open cases that hold value, for the general pane's /related: an indicator
+ * (IP, domain, URL, e-mail, hash, CVE) by its kind, a typed term of the queue
+ * language (host:ws-12, user:jsmith), or else a host name. "hostname ws-12 is on
+ * open cases #3, #7" or "... is on no open case"; read-only. *result is fresh. */
+VG_WUR vg_rc cop_related_open(vg_ws *ws, const char *value, char **result, vg_err *err);
+/* The case a proposal of user's acts on (for a caller that names the case too):
+ * its session's case, or the one a general proposal names; *general (may be NULL)
+ * says whether it came from a general session. */
 VG_WUR vg_rc cop_proposal_case(vg_ws *ws, const char *user, const char *proposal_id,
-                               vg_id case_out, vg_err *err);
+                               vg_id case_out, bool *general, vg_err *err);
 /* The state of a proposal (COP_STATES). */
 VG_WUR vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, int *state,
                                 vg_err *err);

@@ -8,6 +8,10 @@
  * reason the analyst reads, and nothing of it is kept. Params are normalised here
  * (enumerations to their names, times to milliseconds), so what is stored in the
  * ledger, previewed and applied is one and the same object.
+ *
+ * In the general pane (the open queue) each proposal also names the case it acts
+ * on, {"type", "case": "#12", "params"}, and the case must be one the model was
+ * shown: a ref outside the fenced queue, or none, is rejected like a bad field.
  */
 #include "copilot.h"
 
@@ -97,6 +101,20 @@ cJSON *cop_answer_schema(void)
         "\"find_related\"]},\"params\":{\"type\":\"object\"}}}}}}");
     if (!s)
         abort(); /* a constant: only out of memory gets here */
+    return s;
+}
+
+cJSON *cop_queue_answer_schema(void)
+{
+    cJSON *s = cop_answer_schema();
+    cJSON *item = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(s, "properties"), "proposals"), "items"), "properties");
+    cJSON *req = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(s, "properties"), "proposals"), "items"), "required");
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "type", "string");
+    cJSON_AddItemToObject(item, "case", c);
+    cJSON_AddItemToArray(req, cJSON_CreateString("case"));
     return s;
 }
 
@@ -428,7 +446,58 @@ static const char *unfence(const char *s, size_t *len)
     return s;
 }
 
-void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop_answer *out)
+/* The case a general proposal names: "#12", "12" or 12, which must be a case of
+ * the fenced queue. */
+static const cop_queue_case *named_case(const cJSON *v, const cop_context *queue, int i,
+                                        cop_answer *out)
+{
+    if (!v) {
+        reject(out, "proposal %d: 'case' is missing (in the general pane every proposal names"
+                    " the case it acts on)", i);
+        return NULL;
+    }
+    long long ref = -1;
+    if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 1e15) {
+        ref = (long long)v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        const char *s = v->valuestring + (v->valuestring[0] == '#');
+        char *end = NULL;
+        long long r = *s >= '0' && *s <= '9' ? strtoll(s, &end, 10) : -1;
+        if (end && !*end)
+            ref = r;
+    }
+    const cop_queue_case *q = ref > 0 ? cop_queue_find(queue, ref) : NULL;
+    if (!q) {
+        char *shown = cJSON_IsString(v) ? cop_clean(v->valuestring, 40, false) : NULL;
+        if (ref > 0)
+            reject(out, "proposal %d: case #%lld is not in the queue the model was shown", i, ref);
+        else
+            reject(out, "proposal %d: case '%s' is not a case ref such as \"#12\"", i,
+                   shown ? shown : "?");
+        free(shown);
+    }
+    return q;
+}
+
+/* A preview that names the case it acts on: "#12 Phishing: ...: severity medium → high". */
+static char *queue_preview(int action, const cJSON *params, const cop_queue_case *q)
+{
+    vg_case c = {0};
+    c.severity = q->severity;
+    c.status = q->status;
+    c.assignee = (char *)q->assignee;
+    char *p = cop_preview(action, params, &c);
+    size_t n = strlen(p) + strlen(q->title) + 48;
+    char *out = vg_xmalloc(n);
+    snprintf(out, n, "#%lld %s: %s", (long long)q->ref, q->title, p);
+    free(p);
+    return out;
+}
+
+/* The parse of both panes: c for the case pane's previews, or queue for the
+ * general pane's (each proposal then names a case of it). */
+static void parse(const char *reply, const char *note, const vg_case *c, const cop_context *queue,
+                  cop_answer *out)
 {
     memset(out, 0, sizeof *out);
     size_t len;
@@ -462,6 +531,7 @@ void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop
             break;
         }
         static const char *const k[] = {"type", "params", NULL};
+        static const char *const kq[] = {"type", "case", "params", NULL};
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(it, "params");
         vg_err err = {0};
@@ -469,7 +539,7 @@ void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop
             reject(out, "proposal %d: not an object", i);
             continue;
         }
-        if (only_keys(it, "proposal", k, &err)) {
+        if (only_keys(it, "proposal", queue ? kq : k, &err)) {
             reject(out, "proposal %d: %s", i, err.msg);
             continue;
         }
@@ -487,6 +557,10 @@ void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop
             free(t);
             continue;
         }
+        const cop_queue_case *q = NULL;
+        if (queue && !(q = named_case(cJSON_GetObjectItemCaseSensitive(it, "case"), queue, i,
+                                      out)))
+            continue;
         cJSON *norm = NULL;
         if (cop_params_check(action, params ? params : NULL, note, &norm, &err)) {
             reject(out, "proposal %d: %s", i, err.msg);
@@ -494,11 +568,29 @@ void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop
         }
         out->props = vg_xrealloc(out->props, (out->nprops + 1) * sizeof *out->props);
         cop_proposal *p = &out->props[out->nprops++];
+        memset(p, 0, sizeof *p);
         p->action = action;
         p->params = norm;
-        p->preview = cop_preview(action, norm, c);
+        if (q) {
+            memcpy(p->case_id, q->id, sizeof p->case_id);
+            p->case_ref = q->ref;
+            p->preview = queue_preview(action, norm, q);
+        } else {
+            p->preview = cop_preview(action, norm, c);
+        }
     }
     cJSON_Delete(root);
+}
+
+void cop_answer_parse(const char *reply, const char *note, const vg_case *c, cop_answer *out)
+{
+    parse(reply, note, c, NULL, out);
+}
+
+void cop_answer_parse_queue(const char *reply, const char *note, const cop_context *queue,
+                            cop_answer *out)
+{
+    parse(reply, note, NULL, queue, out);
 }
 
 /* Append the UTF-8 of code point c to out at *o. */

@@ -10,6 +10,11 @@
  * "no decision yet", writes through vg_apply and appends the decision in one
  * transaction, so a proposal is applied once even by two processes at the same
  * moment.
+ *
+ * A general turn (the open queue, no case) writes the same entries into a session
+ * of no case; each of its proposals names the case it acts on ({..., case,
+ * case_ref}), and applying one acts on that case, checked to exist, through the
+ * same door.
  */
 #include "copilot.h"
 #include "vigil/playbook.h"
@@ -20,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "vigil/buf.h"
+#include "vigil/ioc.h"
 #include "vigil/ledger.h"
 #include "vigil/op.h"
 #include "vigil/query.h"
@@ -40,13 +47,17 @@ static char *json_text(cJSON *o)
     return out;
 }
 
-/* Append an entry whose content is the JSON object o (freed). */
+/* The ledger's scope of a case id as the copilot keeps it: "" is no case (NULL). */
+static const char *scope(const char *case_id) { return *case_id ? case_id : NULL; }
+
+/* Append an entry whose content is the JSON object o (freed); case_id "" for a
+ * general session. */
 static vg_rc append_json(vg_ws *ws, const char *case_id, const char *session, const char *user,
                          int kind, const char *model, cJSON *o, vg_err *err)
 {
     char *text = json_text(o);
     cJSON_Delete(o);
-    vg_rc rc = vg_ledger_append(ws, case_id, session, user, kind, model, text, NULL, err);
+    vg_rc rc = vg_ledger_append(ws, scope(case_id), session, user, kind, model, text, NULL, err);
     free(text);
     return rc;
 }
@@ -64,7 +75,7 @@ static vg_rc history(vg_ws *ws, cop_turn *t, vg_err *err)
 {
     vg_ledger_entry *e = NULL;
     size_t n = 0;
-    vg_rc rc = vg_ledger_list(ws, t->case_id, t->user, t->session_id, &e, &n, err);
+    vg_rc rc = vg_ledger_list(ws, scope(t->case_id), t->user, t->session_id, &e, &n, err);
     if (rc)
         return rc;
     size_t turns = 0, from = 0;
@@ -88,13 +99,15 @@ static vg_rc history(vg_ws *ws, cop_turn *t, vg_err *err)
     return VG_OK;
 }
 
-vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, const char *user,
-                     const char *model, const char *question, size_t budget, cop_turn *t,
-                     vg_err *err)
+/* Both kinds of turn: case_id NULL is a general one, about the open queue (with
+ * the SLA targets sla_ms). */
+static vg_rc begin(vg_ws *ws, const char *case_id, const int64_t *sla_ms, const char *session_id,
+                   const char *user, const char *model, const char *question, size_t budget,
+                   cop_turn *t, vg_err *err)
 {
     memset(t, 0, sizeof *t);
     t->started_ms = vg_now_ms();
-    snprintf(t->case_id, sizeof t->case_id, "%s", case_id);
+    snprintf(t->case_id, sizeof t->case_id, "%s", case_id ? case_id : "");
     t->user = vg_xstrdup(user);
     t->model = vg_xstrdup(model ? model : "");
     t->messages = cJSON_CreateArray();
@@ -112,12 +125,13 @@ vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, con
     t->note = cop_note_text(question);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    if ((rc = cop_context_build(ws, case_id, budget, &t->ctx, err)))
+    if ((rc = case_id ? cop_context_build(ws, case_id, budget, &t->ctx, err)
+                      : cop_queue_context_build(ws, sla_ms, budget, &t->ctx, err)))
         return rc;
     clock_gettime(CLOCK_MONOTONIC, &b);
     t->context_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
 
-    char *rule = cop_system_rule(t->ctx.nonce);
+    char *rule = case_id ? cop_system_rule(t->ctx.nonce) : cop_queue_system_rule(t->ctx.nonce);
     add_message(t->messages, "system", rule);
     free(rule);
     if (session_id && (rc = history(ws, t, err)) != VG_OK && rc != VG_ENOTFOUND)
@@ -129,6 +143,20 @@ vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, con
     free(user_msg);
 
     return VG_OK;
+}
+
+vg_rc cop_turn_begin(vg_ws *ws, const char *case_id, const char *session_id, const char *user,
+                     const char *model, const char *question, size_t budget, cop_turn *t,
+                     vg_err *err)
+{
+    return begin(ws, case_id, NULL, session_id, user, model, question, budget, t, err);
+}
+
+vg_rc cop_turn_begin_queue(vg_ws *ws, const int64_t *sla_ms, const char *session_id,
+                           const char *user, const char *model, const char *question,
+                           size_t budget, cop_turn *t, vg_err *err)
+{
+    return begin(ws, NULL, sla_ms, session_id, user, model, question, budget, t, err);
 }
 
 vg_rc cop_turn_record(vg_ws *ws, cop_turn *t, vg_err *err)
@@ -195,12 +223,16 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
     if (!t->recorded)
         return vg_fail(err, VG_EINVAL, "the prompt of this turn is not in the ledger");
     out->flagged = t->ctx.flags != 0;
-    vg_case c = {0};
-    vg_rc rc = vg_case_get(ws, t->case_id, &c, err);
-    if (rc)
-        return rc;
-    cop_answer_parse(reply, t->note, &c, &out->answer);
-    vg_case_clear(&c);
+    vg_rc rc;
+    if (t->ctx.queue) {
+        cop_answer_parse_queue(reply, t->note, &t->ctx, &out->answer);
+    } else {
+        vg_case c = {0};
+        if ((rc = vg_case_get(ws, t->case_id, &c, err)))
+            return rc;
+        cop_answer_parse(reply, t->note, &c, &out->answer);
+        vg_case_clear(&c);
+    }
 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "reply", reply);
@@ -224,6 +256,10 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "id", id);
         cJSON_AddStringToObject(e, "type", vg_enum_name(&COP_ACTIONS, p->action));
+        if (p->case_id[0]) { /* a general proposal: the case it acts on */
+            cJSON_AddStringToObject(e, "case", p->case_id);
+            cJSON_AddNumberToObject(e, "case_ref", (double)p->case_ref);
+        }
         cJSON_AddItemToObject(e, "params", cJSON_Duplicate(p->params, true));
         cJSON_AddStringToObject(e, "preview", p->preview);
         cJSON_AddStringToObject(e, "mode", vg_enum_name(&COP_MODES, mode));
@@ -255,6 +291,9 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
     /* The proposals moved into items. */
     out->answer.nprops = 0;
 
+    /* Suggestions are offered to a case; the general pane has none to add them to. */
+    if (t->ctx.queue)
+        return VG_OK;
     size_t n = strlen(t->question) + strlen(out->answer.text) + 2;
     char *both = vg_xmalloc(n);
     snprintf(both, n, "%s\n%s", t->question, out->answer.text);
@@ -339,16 +378,36 @@ static vg_rc state_of(vg_ws *ws, const char *id, int *state, vg_err *err)
     return VG_OK;
 }
 
+/* The case a proposal entry acts on: its session's, or for a general session's
+ * the one it names. */
+static vg_rc target_of(const vg_ledger_entry *p, const cJSON *content, vg_id out, vg_err *err)
+{
+    if (p->case_id[0]) {
+        memcpy(out, p->case_id, sizeof(vg_id));
+        return VG_OK;
+    }
+    const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(content, "case"));
+    if (!c || !vg_ulid_valid(c))
+        return vg_fail(err, VG_ECORRUPT, "proposal %.26s: a general proposal that names no case",
+                       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(content, "id")));
+    snprintf(out, sizeof(vg_id), "%s", c);
+    return VG_OK;
+}
+
 vg_rc cop_proposal_case(vg_ws *ws, const char *user, const char *proposal_id, vg_id case_out,
-                        vg_err *err)
+                        bool *general, vg_err *err)
 {
     vg_ledger_entry p = {0};
     vg_rc rc = find_proposal(ws, user, proposal_id, &p, err);
     if (rc)
         return rc;
-    memcpy(case_out, p.case_id, sizeof(vg_id));
+    cJSON *content = cJSON_Parse(p.content);
+    rc = target_of(&p, content, case_out, err);
+    if (general)
+        *general = p.case_id[0] == '\0';
+    cJSON_Delete(content);
     vg_ledger_clear(&p);
-    return VG_OK;
+    return rc;
 }
 
 vg_rc cop_proposal_state(vg_ws *ws, const char *user, const char *proposal_id, int *state,
@@ -385,6 +444,71 @@ vg_rc cop_related(vg_ws *ws, const char *case_id, const char *value, char **resu
     }
     vg_artifacts_free(a, n);
     *result = vg_xstrdup(o ? buf : "no other case shares these artifacts");
+    return VG_OK;
+}
+
+/* The queue language's field for an indicator found in a bare value. */
+static const char *value_field(const char *value)
+{
+    static const struct { vg_ioc_kind kind; const char *field; } fields[] = {
+        {VG_IOC_IPV4, "ip"},     {VG_IOC_IPV6, "ip"},     {VG_IOC_DOMAIN, "domain"},
+        {VG_IOC_URL, "url"},     {VG_IOC_EMAIL, "email"}, {VG_IOC_MD5, "md5"},
+        {VG_IOC_SHA1, "sha1"},   {VG_IOC_SHA256, "sha256"}, {VG_IOC_SHA512, "sha512"},
+        {VG_IOC_CVE, "cve"},
+    };
+    vg_ioc_list l = {0};
+    const char *field = NULL;
+    if (vg_ioc_extract(value, strlen(value), &l) == 1)
+        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+            if (fields[i].kind == l.items[0].kind)
+                field = fields[i].field;
+    vg_ioc_list_free(&l);
+    return field;
+}
+
+vg_rc cop_related_open(vg_ws *ws, const char *value, char **result, vg_err *err)
+{
+    *result = NULL;
+    if (!value || !*value || strpbrk(value, " \t\"") || strlen(value) > 512)
+        return vg_fail(err, VG_EINVAL, "related: give one value: host:ws-12, user:jsmith, or an"
+                                       " IP, domain, URL, e-mail, hash or CVE");
+    /* an indicator by its kind; else a typed term (host:ws-12); else a host name */
+    const char *field = value_field(value);
+    char q[600];
+    if (field)
+        snprintf(q, sizeof q, "status:open %s:%s", field, value);
+    else if (strchr(value, ':'))
+        snprintf(q, sizeof q, "status:open %s", value);
+    else
+        snprintf(q, sizeof q, "status:open host:%s", value);
+    vg_case_query cq;
+    vg_rc rc = vg_case_query_parse(q, "", &cq, err);
+    if (rc)
+        return rc;
+    if (!cq.value) {
+        vg_case_query_clear(&cq);
+        return vg_fail(err, VG_EINVAL, "related: '%.64s' is not a value term (host:, user:, ip:,"
+                                       " domain:, url:, email:, hash:, cve:, file:)", value);
+    }
+    cq.f.limit = 50;
+    vg_case_list l = {0};
+    if ((rc = vg_cases_list(ws, &cq.f, &l, err))) {
+        vg_case_query_clear(&cq);
+        return rc;
+    }
+    vg_buf b;
+    vg_buf_init(&b, 1 << 16);
+    vg_rc brc = vg_buf_addf(&b, "%s %s ", cq.value_type, cq.value);
+    if (!l.n)
+        brc = brc ? brc : vg_buf_adds(&b, "is on no open case");
+    for (size_t i = 0; i < l.n && !brc; i++)
+        brc = vg_buf_addf(&b, "%s#%lld", i ? ", " : "is on open cases ", (long long)l.items[i].ref);
+    if (!brc && l.more)
+        brc = vg_buf_adds(&b, " and more");
+    *result = brc ? vg_xstrdup("related: the answer is too long") : vg_buf_take(&b);
+    vg_buf_free(&b);
+    vg_case_list_free(&l);
+    vg_case_query_clear(&cq);
     return VG_OK;
 }
 
@@ -493,6 +617,9 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
                      proposal_id);
         goto out;
     }
+    vg_id on;
+    if ((rc = target_of(&prop, content, on, err)))
+        goto out;
     if ((rc = vg_batch_begin(ws, err)))
         goto out;
     if ((rc = state_of(ws, proposal_id, &state, err)))
@@ -518,9 +645,9 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
     }
     vg_case before = {0};
     if (rc == VG_OK)
-        rc = vg_case_get(ws, prop.case_id, &before, err);
+        rc = vg_case_get(ws, on, &before, err);
     if (rc == VG_OK)
-        rc = make_op(ws, prop.case_id, action, params, &op, &res, err);
+        rc = make_op(ws, on, action, params, &op, &res, err);
     if (rc == VG_OK && op)
         rc = vg_apply(ws, op, err);
     if (rc != VG_OK) {
@@ -529,9 +656,12 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
     }
     if (!res) {
         char *pv = cop_preview(action, params, &before);
-        size_t n = strlen(pv) + 16;
+        size_t n = strlen(pv) + 48;
         res = vg_xmalloc(n);
-        snprintf(res, n, "applied: %s", pv);
+        if (prop.case_id[0]) /* a case's pane: the case is the one on screen */
+            snprintf(res, n, "applied: %s", pv);
+        else
+            snprintf(res, n, "applied on #%lld: %s", (long long)before.ref, pv);
         free(pv);
     }
     vg_case_clear(&before);

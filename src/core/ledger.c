@@ -58,6 +58,12 @@ static vg_rc prep(vg_ws *ws, const char *sql, sqlite3_stmt **st, vg_err *err)
     return VG_OK;
 }
 
+/* The scope a session is on, for a message. */
+static const char *scope_name(const char *case_id)
+{
+    return case_id ? "a case" : "the general pane";
+}
+
 vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *session_id,
                               const char *user, vg_err *err)
 {
@@ -71,7 +77,10 @@ vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *sessio
         const char *u = (const char *)sqlite3_column_text(st, 1);
         if (!u || strcmp(u, user) != 0)
             rc = vg_fail(err, VG_EINVAL, "session %.26s belongs to another user", session_id);
-        else if (!c || strcmp(c, case_id) != 0)
+        else if (!c != !case_id)
+            rc = vg_fail(err, VG_EINVAL, "session %.26s belongs to %s", session_id,
+                         scope_name(c));
+        else if (c && strcmp(c, case_id) != 0)
             rc = vg_fail(err, VG_EINVAL, "session %.26s belongs to another case", session_id);
     }
     sqlite3_finalize(st);
@@ -103,7 +112,9 @@ static vg_rc append_in_tx(vg_ws *ws, const char *case_id, const char *session_id
 
     int64_t now = vg_now_ms();
     const char *kname = vg_enum_name(&VG_LEDGER_KIND, kind);
-    entry_hash(prev, case_id, session_id, user, seq, kname, model, content, now, hash);
+    /* no case hashes as "", as vg_ledger_verify reads a NULL */
+    entry_hash(prev, case_id ? case_id : "", session_id, user, seq, kname, model, content, now,
+               hash);
     if (sqlite3_prepare_v2(ws->db,
                            "INSERT INTO ledger(case_id, session_id, user, seq, kind, model,"
                            " content, created_at, prev_hash, hash)"
@@ -137,6 +148,8 @@ vg_rc vg_ledger_append(vg_ws *ws, const char *case_id, const char *session_id, c
         return vg_fail(err, VG_EINVAL, "ledger: no entry kind %d", kind);
     if (!vg_ulid_valid(session_id))
         return vg_fail(err, VG_EINVAL, "ledger: '%.40s' is not a session id", session_id);
+    if (case_id && !*case_id)
+        return vg_fail(err, VG_EINVAL, "ledger: no case is NULL, not \"\"");
     if (!model)
         model = "";
     if (ws->in_batch)
@@ -181,7 +194,8 @@ vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user, const cha
         if ((rc = vg_ledger_session_check(ws, case_id, session_id, user, err)))
             return rc;
     }
-    if ((rc = prep(ws, "SELECT " ENTRY_COLS " FROM ledger WHERE case_id = ?1 AND user = ?2"
+    /* IS: a NULL case_id finds the general sessions, through the same index */
+    if ((rc = prep(ws, "SELECT " ENTRY_COLS " FROM ledger WHERE case_id IS ?1 AND user = ?2"
                        " AND (?3 IS NULL OR session_id = ?3) ORDER BY id", &st, err)))
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
@@ -205,7 +219,8 @@ vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user, const cha
         return ws_dberr(ws, err, "reading the ledger");
     }
     if (session_id && *n == 0)
-        return vg_fail(err, VG_ENOTFOUND, "no session %.26s on this case", session_id);
+        return vg_fail(err, VG_ENOTFOUND, "no session %.26s %s", session_id,
+                       case_id ? "on this case" : "in the general pane");
     return VG_OK;
 }
 

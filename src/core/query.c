@@ -821,6 +821,29 @@ vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items, 
     return collect(ws, st, sizeof **items, fill_artifact, (void **)items, n, err);
 }
 
+vg_rc vg_artifacts_top(vg_ws *ws, const char *case_id, int limit, vg_artifact **items,
+                       size_t *n, int64_t *total, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *total = 0;
+    vg_rc rc = prep(ws, "SELECT count(*) FROM artifacts WHERE case_id = ? AND removed = 0", &st,
+                    err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if ((rc = prep(ws, "SELECT " ART_COLS " FROM artifacts a WHERE a.case_id = ? AND a.removed = 0"
+                       " ORDER BY a.type IN ('hostname', 'user') DESC, a.is_ioc DESC,"
+                       " a.sightings DESC, a.last_seen DESC, a.id"
+                       " LIMIT ?", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit);
+    return collect(ws, st, sizeof **items, fill_artifact, (void **)items, n, err);
+}
+
 #define TASK_ORDER                                                                   \
     " ORDER BY CASE phase WHEN 'identification' THEN 0 WHEN 'containment' THEN 1"    \
     " WHEN 'eradication' THEN 2 WHEN 'recovery' THEN 3 ELSE 4 END, ord, id"

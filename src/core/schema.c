@@ -177,6 +177,31 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " WHERE kind = 'proposal';"
     "CREATE INDEX ledger_decision ON ledger(json_extract(content, '$.proposal'))"
     " WHERE kind = 'decision';",
+    /* 6: general copilot sessions, about the open queue rather than one case: their
+     * ledger entries belong to no case (case_id NULL; never '', so that "no case"
+     * has one spelling and the hash chain, which reads NULL as "", cannot be fooled
+     * by swapping one for the other). SQLite cannot drop a NOT NULL, so the table is
+     * rebuilt: the old one is renamed away, the new one keeps every row, id and
+     * hash as they were (the chain stays intact), and the indexes of steps 1 and 5
+     * are made again on it. */
+    "ALTER TABLE ledger RENAME TO ledger_v5;"
+    "CREATE TABLE ledger("
+    " id INTEGER PRIMARY KEY, case_id TEXT REFERENCES cases(id)"
+    "  CHECK(case_id IS NULL OR case_id <> ''),"
+    " session_id TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK(kind IN ('prompt','response','proposal','decision','error')),"
+    " model TEXT NOT NULL DEFAULT '', content TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " prev_hash BLOB NOT NULL, hash BLOB NOT NULL, UNIQUE(session_id, seq));"
+    "INSERT INTO ledger(id, case_id, session_id, user, seq, kind, model, content, created_at,"
+    " prev_hash, hash) SELECT id, case_id, session_id, user, seq, kind, model, content,"
+    " created_at, prev_hash, hash FROM ledger_v5;"
+    "DROP TABLE ledger_v5;"
+    "CREATE INDEX ledger_case ON ledger(case_id, session_id, seq);"
+    "CREATE INDEX ledger_session ON ledger(session_id, seq);"
+    "CREATE INDEX ledger_proposal ON ledger(json_extract(content, '$.id'))"
+    " WHERE kind = 'proposal';"
+    "CREATE INDEX ledger_decision ON ledger(json_extract(content, '$.proposal'))"
+    " WHERE kind = 'decision';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

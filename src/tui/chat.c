@@ -1,5 +1,6 @@
 /*
- * chat.c — the Copilot and Ledger tabs of a case.
+ * chat.c — the Copilot and Ledger tabs of a case, and the general copilot pane of
+ * the queue.
  *
  * One conversation at a time, on the case it was started from, in one ledger
  * session for this run of the workstation. A question starts a request (src/net)
@@ -11,6 +12,14 @@
  * n cancels and e edits first, through the same write door as every other change.
  * A line starting with / is a : command (/note, /event, /sev, /status, /assign...),
  * so the pane keeps working with no model at all.
+ *
+ * The general pane (c on the queue) is the same conversation machinery about the
+ * open queue instead of one case: it shares the screen with the queue (the queue
+ * above, the pane below), so j/k keep moving through the queue while an answer
+ * streams; each proposal card names the case it acts on; its slash commands are
+ * those that need no case (/related VALUE, /filter, /sort, /view, /help), and a
+ * case-bound one says it needs a case. Its session is one of no case, in the
+ * ledger like any other.
  */
 #include <curses.h>
 #include <stdarg.h>
@@ -33,6 +42,7 @@ typedef struct card {
 } card;
 
 struct tui_chat {
+    bool general;   /* the queue's pane, not a case's tab */
     vg_id case_id;
     vg_id session;  /* "" until the first answer */
     char **entries; /* the transcript: "> question", answer text, "! note" lines */
@@ -53,6 +63,28 @@ static struct tui_chat *chat(tui *t)
     if (!t->chat)
         t->chat = vg_xcalloc(1, sizeof *t->chat);
     return t->chat;
+}
+
+static struct tui_chat *gchat(tui *t)
+{
+    if (!t->gchat) {
+        t->gchat = vg_xcalloc(1, sizeof *t->gchat);
+        t->gchat->general = true;
+    }
+    return t->gchat;
+}
+
+bool tui_gpane_shown(const tui *t) { return t->view == VIEW_QUEUE && t->gpane; }
+
+/* The conversation on screen: the Copilot tab's, or the queue's pane's; NULL when
+ * neither shows. */
+static struct tui_chat *visible(tui *t)
+{
+    if (tui_in_tab(t, "Copilot") && t->chat && strcmp(t->chat->case_id, t->case_id) == 0)
+        return t->chat;
+    if (tui_gpane_shown(t))
+        return gchat(t);
+    return NULL;
 }
 
 static void say(struct tui_chat *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -112,21 +144,31 @@ static void reset(tui *t, struct tui_chat *ch, const char *case_id)
 
 static bool record(tui *t, struct tui_chat *ch);
 
-void tui_chat_free(tui *t)
+static void chat_free(tui *t, struct tui_chat **chp)
 {
-    if (!t->chat)
+    struct tui_chat *ch = *chp;
+    if (!ch)
         return;
     /* an answer still streaming at quit is recorded as given up */
     vg_err err = {0};
-    if (t->chat->st && record(t, t->chat) &&
-        cop_turn_fail(t->ws, &t->chat->turn, "the workstation closed", &err) != VG_OK)
+    if (ch->st && record(t, ch) &&
+        cop_turn_fail(t->ws, &ch->turn, "the workstation closed", &err) != VG_OK)
         fprintf(stderr, "vigil: copilot: %s\n", err.msg);
-    reset(t, t->chat, "");
-    free(t->chat);
-    t->chat = NULL;
+    reset(t, ch, "");
+    free(ch);
+    *chp = NULL;
 }
 
-bool tui_chat_busy(const tui *t) { return t->chat && t->chat->st; }
+void tui_chat_free(tui *t)
+{
+    chat_free(t, &t->chat);
+    chat_free(t, &t->gchat);
+}
+
+bool tui_chat_busy(const tui *t)
+{
+    return (t->chat && t->chat->st) || (t->gchat && t->gchat->st);
+}
 
 /* ---- drawing ------------------------------------------------------------------------- */
 
@@ -208,28 +250,10 @@ static int focused(const struct tui_chat *ch)
     return -1;
 }
 
-void tui_chat_tab(tui *t, const vg_case *c)
+/* The transcript, the answer streaming in, the cards and the suggestions. */
+static void conversation(tui *t, struct tui_chat *ch, int width)
 {
-    struct tui_chat *ch = chat(t);
-    const tui_copilot *cp = t->cfg->copilot;
     char line[512];
-    int width = t->cols > 12 ? t->cols - 3 : 10;
-    if (cp && cp->lc.model && *cp->lc.model)
-        snprintf(line, sizeof line, "Copilot: %s on %s (%s)%s%s", cp->lc.model, cp->lc.url,
-                 llm_provider_name(cp->lc.provider), ch->session[0] ? "  session " : "",
-                 ch->session);
-    else
-        snprintf(line, sizeof line, "Copilot: no model named ([copilot] model in vigil.conf);"
-                                    " /note, /ioc, /event, /sev, /status, /assign, /related"
-                                    " still work");
-    tui_add_line(t, line);
-    tui_add_line(t, "c ask  y apply  n cancel  e edit  a add suggestion  Esc stop  /cmd runs"
-                    " a : command");
-    tui_add_line(t, "");
-    if (strcmp(ch->case_id, c->id) != 0) {
-        tui_add_line(t, "(no conversation on this case yet: c asks a question)");
-        return;
-    }
     for (size_t i = 0; i < ch->nentries; i++) {
         const char *e = ch->entries[i];
         if (e[0] == '>' || e[0] == '!' || e[0] == '/')
@@ -263,6 +287,48 @@ void tui_chat_tab(tui *t, const vg_case *c)
                                                                               : "");
         tui_add_line(t, line);
     }
+}
+
+/* "Copilot: MODEL on URL (ollama)  session S", or that no model is named and what
+ * works without one. */
+static void model_line(tui *t, const struct tui_chat *ch, const char *what, const char *offline)
+{
+    const tui_copilot *cp = t->cfg->copilot;
+    char line[512];
+    if (cp && cp->lc.model && *cp->lc.model)
+        snprintf(line, sizeof line, "Copilot%s: %s on %s (%s)%s%s", what, cp->lc.model,
+                 cp->lc.url, llm_provider_name(cp->lc.provider),
+                 ch->session[0] ? "  session " : "", ch->session);
+    else
+        snprintf(line, sizeof line, "Copilot%s: no model named ([copilot] model in vigil.conf);"
+                                    " %s still work", what, offline);
+    tui_add_line(t, line);
+}
+
+void tui_chat_tab(tui *t, const vg_case *c)
+{
+    struct tui_chat *ch = chat(t);
+    model_line(t, ch, "", "/note, /ioc, /event, /sev, /status, /assign, /related");
+    tui_add_line(t, "c ask  y apply  n cancel  e edit  a add suggestion  Esc stop  /cmd runs"
+                    " a : command");
+    tui_add_line(t, "");
+    if (strcmp(ch->case_id, c->id) != 0) {
+        tui_add_line(t, "(no conversation on this case yet: c asks a question)");
+        return;
+    }
+    conversation(t, ch, t->cols > 12 ? t->cols - 3 : 10);
+}
+
+void tui_gpane_build(tui *t)
+{
+    struct tui_chat *ch = gchat(t);
+    model_line(t, ch, " on the open queue", "/related VALUE, /filter, /sort, /help");
+    tui_add_line(t, "c ask  y apply  n cancel  e edit  Esc stop, then close  j/k move in the"
+                    " queue  /help");
+    if (!ch->nentries && !ch->st)
+        tui_add_line(t, "(ask about the open cases: which involve a host, what to look at"
+                        " first; c asks)");
+    conversation(t, ch, t->cols > 12 ? t->cols - 3 : 10);
 }
 
 void tui_ledger_tab(tui *t, const vg_case *c)
@@ -300,6 +366,8 @@ void tui_ledger_tab(tui *t, const vg_case *c)
  * text unless the analyst has scrolled up to read. */
 static void redraw(tui *t)
 {
+    /* the general pane is built as it is drawn; this builds lines and draws
+     * nothing, so it may run while $EDITOR owns the terminal */
     if (!tui_in_tab(t, "Copilot"))
         return;
     long bottom = (long)t->nlines - (t->rows - 5);
@@ -329,6 +397,48 @@ static void slash(tui *t, struct tui_chat *ch, const char *line)
         say(ch, "! %s", t->msg);
 }
 
+/* The turn has begun: say what the context holds that the analyst must know, and
+ * send the request. */
+static void launch(tui *t, struct tui_chat *ch)
+{
+    const tui_copilot *cp = t->cfg->copilot;
+    vg_err err = {0};
+    if (ch->turn.ctx.flags) {
+        char names[128];
+        cop_inject_names(ch->turn.ctx.flags, names, sizeof names);
+        say(ch, "! the %s data looks like it carries instructions (%s, in %s): nothing from"
+                " this answer is applied without you", ch->general ? "queue" : "case", names,
+            ch->turn.ctx.flagged_field);
+    }
+    if (ch->turn.ctx.left_out[0])
+        say(ch, "! %s", ch->turn.ctx.left_out);
+    cJSON *schema = ch->general ? cop_queue_answer_schema() : cop_answer_schema();
+    vg_rc rc = llm_chat_start(&cp->lc, ch->turn.messages, schema, &ch->st, &err);
+    cJSON_Delete(schema);
+    if (rc != VG_OK) {
+        say(ch, "! %s", err.msg);
+        end_stream(ch);
+    }
+}
+
+/* Before a turn: refused while an answer streams; the question goes into the
+ * transcript; with no model named, the pane says so and what works without one.
+ * True when the turn may begin. */
+static bool may_ask(tui *t, struct tui_chat *ch, const char *question, const char *works)
+{
+    if (ch->st) {
+        snprintf(t->msg, sizeof t->msg, "an answer is still streaming (Esc stops it)");
+        return false;
+    }
+    say(ch, "> %s", question);
+    const tui_copilot *cp = t->cfg->copilot;
+    if (cp && cp->lc.model && *cp->lc.model)
+        return true;
+    say(ch, "! no model named: set [copilot] model in vigil.conf (man vigil.conf); %s work"
+            " without one", works);
+    return false;
+}
+
 void tui_chat_ask(tui *t, const char *question)
 {
     if (t->view != VIEW_CASE) {
@@ -349,18 +459,11 @@ void tui_chat_ask(tui *t, const char *question)
         redraw(t);
         return;
     }
-    if (ch->st) {
-        snprintf(t->msg, sizeof t->msg, "an answer is still streaming (Esc stops it)");
-        return;
-    }
-    const tui_copilot *cp = t->cfg->copilot;
-    say(ch, "> %s", question);
-    if (!cp || !cp->lc.model || !*cp->lc.model) {
-        say(ch, "! no model named: set [copilot] model in vigil.conf (man vigil.conf);"
-                " /note, /ioc, /event, /sev, /status, /assign, /related work without one");
+    if (!may_ask(t, ch, question, "/note, /ioc, /event, /sev, /status, /assign, /related")) {
         redraw(t);
         return;
     }
+    const tui_copilot *cp = t->cfg->copilot;
     vg_err err = {0};
     if (cop_turn_begin(t->ws, t->case_id, ch->session[0] ? ch->session : NULL, t->actor,
                        cp->lc.model, question, cp->lc.budget, &ch->turn, &err) != VG_OK) {
@@ -369,22 +472,72 @@ void tui_chat_ask(tui *t, const char *question)
         redraw(t);
         return;
     }
-    if (ch->turn.ctx.flags) {
-        char names[128];
-        cop_inject_names(ch->turn.ctx.flags, names, sizeof names);
-        say(ch, "! the case data looks like it carries instructions (%s, in %s): nothing from"
-                " this answer is applied without you", names, ch->turn.ctx.flagged_field);
-    }
-    if (ch->turn.ctx.left_out[0])
-        say(ch, "! %s", ch->turn.ctx.left_out);
-    cJSON *schema = cop_answer_schema();
-    vg_rc rc = llm_chat_start(&cp->lc, ch->turn.messages, schema, &ch->st, &err);
-    cJSON_Delete(schema);
-    if (rc != VG_OK) {
-        say(ch, "! %s", err.msg);
-        end_stream(ch);
-    }
+    launch(t, ch);
     redraw(t);
+}
+
+/* The general pane's slash commands: those that need no case run as : commands;
+ * a case-bound one says what it needs. */
+static void gslash(tui *t, struct tui_chat *ch, const char *line)
+{
+    static const char *const free_of_case[] = {"filter", "sort", "view", "refresh"};
+    char name[32];
+    const char *w = line + 1, *rest = w + strcspn(w, " ");
+    snprintf(name, sizeof name, "%.*s", (int)(rest - w), w);
+    rest += strspn(rest, " ");
+    say(ch, "%s", line);
+    if (strcmp(name, "help") == 0 || !name[0]) {
+        say(ch, "! here: /related VALUE (the open cases holding a host, user, IP, domain,"
+                " hash...: host:ws-12, user:jsmith, 203.0.113.7), /filter QUERY, /sort ORDER,"
+                " /view NAME, /help; /note, /ioc, /event, /sev, /status, /assign, /playbook"
+                " act on one case: open it (Enter) and use its Copilot tab (c)");
+        return;
+    }
+    if (strcmp(name, "related") == 0) {
+        char *res = NULL;
+        vg_err err = {0};
+        if (cop_related_open(t->ws, *rest ? rest : NULL, &res, &err) != VG_OK)
+            say(ch, "! %s", err.msg);
+        else
+            say(ch, "! %s", res);
+        free(res);
+        return;
+    }
+    for (size_t i = 0; i < sizeof free_of_case / sizeof *free_of_case; i++)
+        if (strcmp(name, free_of_case[i]) == 0) {
+            t->msg[0] = '\0';
+            tui_dispatch(t, w);
+            if (t->msg[0])
+                say(ch, "! %s", t->msg);
+            return;
+        }
+    if (strcmp(name, "sev") == 0 || tui_command_valid(name))
+        say(ch, "! /%s acts on one case and this pane is about the whole queue: open the case"
+                " (Enter) and use its Copilot tab (c), or :%s on the selected row", name, name);
+    else
+        say(ch, "! unknown command /%s (/help lists what works here)", name);
+}
+
+void tui_chat_ask_queue(tui *t, const char *question)
+{
+    struct tui_chat *ch = gchat(t);
+    tui_gpane_open(t, true);
+    if (question[0] == '/') {
+        gslash(t, ch, question);
+        return;
+    }
+    if (!may_ask(t, ch, question, "/related, /filter, /sort, /help"))
+        return;
+    const tui_copilot *cp = t->cfg->copilot;
+    vg_err err = {0};
+    if (cop_turn_begin_queue(t->ws, tui_sla(t), ch->session[0] ? ch->session : NULL, t->actor,
+                             cp->lc.model, question, cp->lc.budget, &ch->turn,
+                             &err) != VG_OK) {
+        say(ch, "! %s", err.msg);
+        cop_turn_clear(&ch->turn);
+        return;
+    }
+    launch(t, ch);
 }
 
 /* The prompt goes to the ledger once the request is under way (see vigil ask). */
@@ -444,11 +597,12 @@ static void finished(tui *t, struct tui_chat *ch, llm_state state)
     cop_result_clear(&r);
     end_stream(ch);
     t->counts_stale = true;
+    if (ch->general) /* the policy may have applied some on the queue's cases */
+        tui_queue_load(t);
 }
 
-void tui_chat_poll(tui *t)
+static void poll_one(tui *t, struct tui_chat *ch)
 {
-    struct tui_chat *ch = t->chat;
     if (!ch || !ch->st)
         return;
     llm_state state = llm_poll(ch->st, 0);
@@ -466,9 +620,15 @@ void tui_chat_poll(tui *t)
     }
 }
 
+void tui_chat_poll(tui *t)
+{
+    poll_one(t, t->chat);
+    poll_one(t, t->gchat);
+}
+
 bool tui_chat_stop(tui *t)
 {
-    struct tui_chat *ch = t->chat;
+    struct tui_chat *ch = visible(t);
     if (!ch || !ch->st)
         return false;
     vg_err err = {0};
@@ -485,7 +645,8 @@ bool tui_chat_stop(tui *t)
 
 /* ---- cards and suggestions ----------------------------------------------------------- */
 
-static void decided(tui *t, card *k, vg_rc rc, int state, char *result, const vg_err *err)
+static void decided(tui *t, struct tui_chat *ch, card *k, vg_rc rc, int state, char *result,
+                    const vg_err *err)
 {
     free(k->result);
     k->result = rc == VG_OK ? result : vg_xstrdup(err->msg);
@@ -500,15 +661,17 @@ static void decided(tui *t, card *k, vg_rc rc, int state, char *result, const vg
     }
     snprintf(t->msg, sizeof t->msg, "%.200s", k->result ? k->result : "");
     t->counts_stale = true;
+    if (ch->general) /* the change shows in the queue at once */
+        tui_queue_load(t);
 }
 
 bool tui_chat_key(tui *t, char key)
 {
-    struct tui_chat *ch = t->chat;
-    if (!ch || !tui_in_tab(t, "Copilot") || strcmp(ch->case_id, t->case_id) != 0)
+    struct tui_chat *ch = visible(t);
+    if (!ch)
         return false;
     vg_err err = {0};
-    if (key == 'a') {
+    if (key == 'a' && !ch->general) {
         if (!ch->nsugg)
             return false;
         cop_suggestion s = ch->sugg[0];
@@ -538,10 +701,10 @@ bool tui_chat_key(tui *t, char key)
     vg_rc rc;
     if (key == 'y') {
         rc = cop_proposal_apply(t->ws, t->actor, k->id, NULL, "analyst", &result, &err);
-        decided(t, k, rc, COP_APPLIED, result, &err);
+        decided(t, ch, k, rc, COP_APPLIED, result, &err);
     } else if (key == 'n') {
         rc = cop_proposal_cancel(t->ws, t->actor, k->id, &err);
-        decided(t, k, rc, COP_CANCELLED, vg_xstrdup("cancelled"), &err);
+        decided(t, ch, k, rc, COP_CANCELLED, vg_xstrdup("cancelled"), &err);
     } else if (key == 'e') {
         char *cur = cJSON_PrintUnformatted(k->params);
         char text[1024];
@@ -565,7 +728,7 @@ bool tui_chat_key(tui *t, char key)
         rc = cop_proposal_apply(t->ws, t->actor, id, edited, "analyst", &result, &err);
         cJSON_Delete(edited);
         if (k)
-            decided(t, k, rc, COP_APPLIED, result, &err);
+            decided(t, ch, k, rc, COP_APPLIED, result, &err);
         else
             free(result);
     } else {

@@ -283,11 +283,14 @@ static int c_view(tui *t, int argc, char **argv)
 static int c_back(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    /* In the Copilot tab Esc stops a streaming answer; elsewhere it streams on */
-    if (tui_in_tab(t, "Copilot") && tui_chat_stop(t))
+    /* In the Copilot tab or the general pane Esc stops a streaming answer;
+     * elsewhere it streams on */
+    if (tui_chat_stop(t))
         return 0;
     if (t->help)
         t->help = false;
+    else if (tui_gpane_shown(t)) /* the next Esc closes the general pane */
+        tui_gpane_open(t, false);
     else if (t->view == VIEW_QUEUE && t->query_text[0])
         tui_queue_filter(t, "");
     else if (t->view == VIEW_ALERT)
@@ -682,15 +685,23 @@ static int c_related(tui *t, int argc, char **argv)
     return 0;
 }
 
-/* The copilot (chat.c): a question about the open case, or a prompt for one. */
+/* The copilot (chat.c): a question about the open case, or from the queue about
+ * the open queue (the general pane), or a prompt for one. */
 static int c_ask(tui *t, int argc, char **argv)
 {
     char q[2048] = "";
     size_t n = 0;
     for (int i = 1; i < argc && n < sizeof q; i++)
         n += (size_t)snprintf(q + n, sizeof q - n, "%s%s", i > 1 ? " " : "", argv[i]);
-    if (t->view == VIEW_QUEUE && t->page.n) /* from the queue: the selected case */
-        tui_case_open(t, t->page.items[t->sel].id);
+    if (t->view == VIEW_QUEUE) {
+        if (!q[0]) {
+            tui_gpane_open(t, true);
+            tui_prompt(t, "ask the queue> ", q, sizeof q);
+        }
+        if (q[0])
+            tui_chat_ask_queue(t, q);
+        return 0;
+    }
     if (!q[0] && t->view == VIEW_CASE) {
         tui_show_tab(t, "Copilot");
         tui_prompt(t, "ask> ", q, sizeof q);
@@ -706,7 +717,8 @@ static int c_proposal(tui *t, int argc, char **argv)
     for (size_t i = 0; argc > 1 && i < sizeof keys / sizeof *keys; i++)
         if (strcmp(argv[1], keys[i][0]) == 0) {
             if (!tui_chat_key(t, keys[i][1][0]))
-                snprintf(t->msg, sizeof t->msg, "nothing to decide in the Copilot tab");
+                snprintf(t->msg, sizeof t->msg, "nothing to decide in the Copilot tab or the"
+                                                " queue's copilot pane");
             return 0;
         }
     snprintf(t->msg, sizeof t->msg, "proposal yes|no|edit|take");
@@ -762,7 +774,8 @@ static const tcmd commands[] = {
     {"depth", "+1|-1", "in the graph: show more or fewer hops around the case", c_graph_only},
     {"graph-filter", "", "in the graph: everything, IOCs, open cases, connected parts", c_graph_only},
     {"collapse", "", "in the graph: fold or unfold the selected case's values", c_graph_only},
-    {"ask", "[QUESTION...]", "ask the copilot about the case (/cmd runs a : command)", c_ask},
+    {"ask", "[QUESTION...]", "ask the copilot about the case, or on the queue about the open"
+     " queue (/cmd runs a : command)", c_ask},
     {"ioc", "[TYPE] VALUE", "add an indicator to the case (the type found when not given)",
      c_ioc},
     {"related", "[VALUE]", "other cases sharing this case's artifacts", c_related},

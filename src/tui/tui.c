@@ -11,6 +11,7 @@
  * screen costs. Every string from data is made safe when drawn, nowhere else.
  */
 #include <curses.h>
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -124,9 +125,12 @@ static void draw_preview(tui *t, int x)
 /* Time left to the case's SLA ("3h", "-2d" when overdue), or "-" when it has none
  * (closed, or no target for its severity). */
 static const int64_t default_sla[5] = TUI_SLA_DEFAULTS;
+
+const int64_t *tui_sla(const tui *t) { return t->cfg->sla_set ? t->cfg->sla_ms : default_sla; }
+
 static bool sla_left(const tui *t, const vg_case *c, char *out, size_t outsz)
 {
-    const int64_t *sla = t->cfg->sla_set ? t->cfg->sla_ms : default_sla;
+    const int64_t *sla = tui_sla(t);
     int64_t target = c->severity >= 0 && c->severity < 5 ? sla[c->severity] : 0;
     if (c->status == VG_ST_CLOSED || !target) {
         snprintf(out, outsz, "-");
@@ -143,6 +147,25 @@ static bool sla_left(const tui *t, const vg_case *c, char *out, size_t outsz)
     return left < 0;
 }
 
+static int queue_rows(const tui *t);
+
+/* The general copilot pane under the queue, from row y0 to the status line: a
+ * title bar, then the end of the conversation (it follows what streams in). */
+static void draw_gpane(tui *t, int y0)
+{
+    lines_free(t);
+    tui_gpane_build(t);
+    attron(A_REVERSE);
+    put_text(t, y0, 0, t->cols, t->nlines ? t->lines[0] : "", true);
+    attroff(A_REVERSE);
+    int h = t->rows - 1 - (y0 + 1);
+    size_t from = 1;
+    if (h > 0 && t->nlines > 1 + (size_t)h)
+        from = t->nlines - (size_t)h;
+    for (int y = y0 + 1; y < t->rows - 1 && from < t->nlines; y++, from++)
+        put_text(t, y, 1, t->cols - 1, t->lines[from], false);
+}
+
 static void draw_queue(tui *t)
 {
     char crumbs[320];
@@ -150,7 +173,10 @@ static void draw_queue(tui *t)
              t->query.f.sort ? VG_SORT_NAMES[t->query.f.sort] : "", t->query_text[0] ? "  /" : "",
              t->query_text,
              t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
-    draw_frame(t, crumbs, " j/k move  Enter open  / filter  : command  ? help  q quit");
+    draw_frame(t, crumbs, t->gpane ? " j/k move  c ask the copilot  y/n/e decide  Esc stop/close"
+                                     "  Enter open  ? help"
+                                   : " j/k move  Enter open  / filter  c copilot  : command  ? help"
+                                     "  q quit");
     /* TASKS (done/total) only where the titles keep room; the overview has it too */
     int lw = list_width(t);
     bool tasks_col = lw >= 96;
@@ -160,7 +186,7 @@ static void draw_queue(tui *t)
                              : "REF    SEV      STATUS      ASSIGNEE   AGE   SLA ALERTS");
     put_text(t, 2, title_x, lw - title_x, "TITLE", true);
     attroff(A_UNDERLINE);
-    for (size_t i = 0; i < t->page.n && (int)i + 3 < t->rows - 1; i++) {
+    for (size_t i = 0; i < t->page.n && (int)i < queue_rows(t) && (int)i + 3 < t->rows - 1; i++) {
         const vg_case *c = &t->page.items[i];
         int y = (int)i + 3, sel = (int)i == t->sel ? A_REVERSE : 0;
         char ref[16], age[16], cnt[16];
@@ -204,13 +230,36 @@ static void draw_queue(tui *t)
     }
     if (t->page.n == 0)
         mvaddstr(3, 0, "(no cases)");
-    if (lw < t->cols)
+    if (t->gpane)
+        draw_gpane(t, 3 + queue_rows(t));
+    else if (lw < t->cols)
         draw_preview(t, lw + 1);
 }
 
 /* ---- the queue --------------------------------------------------------------------- */
 
-static int queue_rows(const tui *t) { return t->rows > 5 ? t->rows - 4 : 1; }
+/* The queue's rows: the screen below its header, less the general pane's share
+ * (three fifths) when it is open. */
+static int queue_rows(const tui *t)
+{
+    int all = t->rows > 5 ? t->rows - 4 : 1;
+    if (!t->gpane)
+        return all;
+    int pane = all * 3 / 5;
+    return all - pane > 2 ? all - pane : 2;
+}
+
+void tui_gpane_open(tui *t, bool open)
+{
+    if (t->gpane == open && t->view == VIEW_QUEUE)
+        return;
+    t->gpane = open;
+    if (t->view != VIEW_QUEUE) {
+        t->view = VIEW_QUEUE;
+        t->help = false;
+    }
+    tui_queue_load(t);
+}
 
 
 /* The queue's filter as listed: the query with the config's SLA targets (for the
@@ -562,9 +611,19 @@ char *tui_edit_text(tui *t)
         execlp("sh", "sh", "-c", "exec $0 \"$1\"", editor, path, (char *)NULL);
         _exit(127);
     }
+    /* Wait for the editor without blocking: a copilot answer streaming meanwhile
+     * is read on the chat's tick, so it is complete when the editor closes. The
+     * chat only builds lines; nothing is drawn until the editor returns. */
     int status = 0;
-    if (pid > 0)
-        waitpid(pid, &status, 0);
+    while (pid > 0) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR))
+            break;
+        if (w == 0) {
+            tui_chat_poll(t);
+            poll(NULL, 0, tui_chat_busy(t) ? TUI_CHAT_TICK_MS : 100);
+        }
+    }
     reset_prog_mode();
     refresh();
     char *text = NULL;
@@ -958,8 +1017,11 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
         snprintf(out, outsz, "%c", (int)ch);
 }
 
+static void draw(tui *t);
+
 void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
 {
+    draw(t); /* what the command before the prompt changed (c opens a pane) shows */
     size_t len = strlen(out); /* editing starts from what the caller put there */
     bool commands = strcmp(prompt, ":") == 0;
     int hist = t->nhistory; /* Up walks back through the : line's history */

@@ -98,7 +98,9 @@ typedef struct tui {
     vg_id task_case;    /* the case they belong to (another case starts afresh) */
     struct tui_picker *picker; /* open over the case when not NULL */
     struct tui_graph *graph; /* the graph view's state (graph_view.c), NULL until opened */
-    struct tui_chat *chat; /* the copilot pane's conversation (chat.c) */
+    struct tui_chat *chat; /* the Copilot tab's conversation (chat.c) */
+    struct tui_chat *gchat; /* the general pane's, about the open queue (chat.c) */
+    bool gpane;            /* the general pane shares the queue's screen */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -120,6 +122,11 @@ size_t tui_complete(const char *prefix, char *out, size_t outsz);
 
 /* tui.c, for the commands */
 void tui_queue_load(tui *t);
+/* Open or close the general copilot pane under the queue (the queue's window
+ * shrinks to make room, and is read again). */
+void tui_gpane_open(tui *t, bool open);
+/* The SLA targets per severity: the config's [sla], else the defaults. */
+const int64_t *tui_sla(const tui *t);
 /* Filter the queue with the / language ("" clears it); false with t->msg on error. */
 bool tui_queue_filter(tui *t, const char *q);
 /* Edit a line on the status line after a prompt (":" or "/"), starting from what
@@ -155,17 +162,28 @@ void tui_chat_tab(tui *t, const vg_case *c);
 void tui_ledger_tab(tui *t, const vg_case *c);
 /* Ask about the open case ("/cmd ..." runs a : command instead, offline too). */
 void tui_chat_ask(tui *t, const char *question);
+/* The general pane: ask about the open queue, opening the pane under the queue
+ * ("/related VALUE", "/filter ..." and "/help" run without a model; a case-bound
+ * slash command says it needs a case). */
+void tui_chat_ask_queue(tui *t, const char *question);
+/* Is the general pane on screen (the queue with the pane open)? Its lines, built
+ * into the text view's lines (the queue's screen has no other use for them). */
+bool tui_gpane_shown(const tui *t);
+void tui_gpane_build(tui *t);
 bool tui_chat_busy(const tui *t);
 void tui_chat_poll(tui *t);
-/* Stop a running stream (Esc); false when none runs. */
+/* Stop the running stream of the pane on screen (Esc); false when none runs. */
 bool tui_chat_stop(tui *t);
-/* Decide the focused proposal: 'y' apply, 'n' cancel, 'e' edit then apply; 'a'
- * takes the first suggestion. False when the Copilot tab has none to act on. */
+/* Decide the focused proposal of the pane on screen (the Copilot tab or the
+ * general pane): 'y' apply, 'n' cancel, 'e' edit then apply; 'a' takes the first
+ * suggestion (a case's only). False when the pane has none to act on. */
 bool tui_chat_key(tui *t, char key);
 void tui_chat_free(tui *t);
 bool tui_is_marked(const tui *t, const char *case_id);
 /* Suspend curses, run $EDITOR (else vi) on a new temporary file, read what was
- * written (at most 1 MiB) into a fresh string; NULL and t->msg when nothing. */
+ * written (at most 1 MiB) into a fresh string; NULL and t->msg when nothing. While
+ * the editor runs, copilot streams are still read (tui_chat_poll on the tick), so
+ * an answer completes behind it; nothing is drawn until it returns. */
 char *tui_edit_text(tui *t);
 /* The id of row n (1-based, as numbered) of the open case's timeline, whether it is
  * starred and whether it is an alert (else an event); false when there is none. */

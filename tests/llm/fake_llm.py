@@ -10,8 +10,14 @@ events) on 127.0.0.1, over a real socket. The model name picks a scripted reply:
   closer     a model that "helpfully" closes the case as a false positive
   notes      proposes add_note with its own placeholder text
   plain      plain text, not the JSON asked for
-  fence      answers "fence ok" only if the request carried a fenced context and
-             the standing rule with the same nonce
+  fence      answers "fence ok" only if the request carried a fenced context (a
+             case's or the queue's) and the standing rule with the same nonce
+  queue      the general pane: reads the fenced open queue, answers which cases
+             involve the word after "involve" in the question (else lists them
+             all), and proposes, each naming its case: set_severity critical on the
+             first such case, add_note on it, set_status on #999 (not in the
+             queue) and assign naming no case
+  queueslow  the same, one piece every 50 ms, ending with END OF ANSWER
   slow       a normal answer, one piece every 50 ms (streaming while navigating)
   malformed  a line of invalid JSON mid-stream
   stall      two pieces, then nothing for a minute
@@ -32,7 +38,7 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 MODELS = ["normal", "proposals", "closer", "notes", "plain", "fence", "slow", "malformed",
-          "stall", "huge", "forever", "cut", "script"]
+          "stall", "huge", "forever", "cut", "script", "queue", "queueslow"]
 
 
 def structured(answer, proposals=()):
@@ -41,6 +47,38 @@ def structured(answer, proposals=()):
 
 def pieces(text, size=7):
     return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def queue_reply(body, slow):
+    """The general pane's answer, from the queue fenced in the last message."""
+    user = body.get("messages", [{}])[-1].get("content", "")
+    if "QUEUE-DATA nonce=" not in user:
+        return structured("no queue in the request")
+    data, _, question = user.partition("The analyst's question:\n")
+    entries, cur = [], None
+    for line in data.splitlines():
+        if line.startswith("- #"):
+            cur = [line[3:].split(" ", 1)[0], line]
+            entries.append(cur)
+        elif cur and line.startswith("  "):
+            cur[1] += "\n" + line
+    word = None
+    if "involve " in question:
+        word = question.split("involve ", 1)[1].split()[0].strip("?.,")
+    hits = [ref for ref, text in entries if word is None or word in text]
+    if word:
+        answer = "Open cases involving %s: %s." % (word, ", ".join("#" + r for r in hits) or "none")
+    else:
+        answer = "Open cases in view: %s." % ", ".join("#" + r for r in hits)
+    if slow:
+        answer += " Look at the most severe first." * 6 + "\nEND OF ANSWER"
+    target = "#" + (hits or [ref for ref, _ in entries] or ["1"])[0]
+    return structured(answer, [
+        {"type": "set_severity", "case": target, "params": {"severity": "critical"}},
+        {"type": "add_note", "case": target, "params": {}},
+        {"type": "set_status", "case": "#999", "params": {"status": "on_hold"}},
+        {"type": "assign", "params": {"assignee": "bob"}},
+    ])
 
 
 def reply_for(model, body):
@@ -71,10 +109,13 @@ def reply_for(model, body):
         system = msgs[0]["content"] if msgs else ""
         user = msgs[-1]["content"] if msgs else ""
         ok = False
-        if "nonce=" in system and "CASE-DATA nonce=" in user:
-            nonce = user.split("CASE-DATA nonce=", 1)[1][:32]
+        label = "QUEUE-DATA nonce=" if "QUEUE-DATA nonce=" in user else "CASE-DATA nonce="
+        if "nonce=" in system and label in user:
+            nonce = user.split(label, 1)[1][:32]
             ok = system.count(nonce) == 2 and user.count(nonce) == 2
         return structured("fence ok" if ok else "fence missing")
+    if model in ("queue", "queueslow"):
+        return queue_reply(body, model == "queueslow")
     return None
 
 
@@ -165,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
             if text is not None:
                 for p in pieces(text):
                     self.chunk(ollama, model, p)
-                    if model == "slow":
+                    if model in ("slow", "queueslow"):
                         time.sleep(0.05)
                 self.end(ollama, model)
             elif model == "malformed":

@@ -162,6 +162,13 @@ static void test_migrations_from_every_version(void **state)
                 "INSERT INTO cases(id, ref, title, severity, status, created_at, updated_at)"
                 " VALUES ('01JABCDEFGHJKMNPQRSTVWXYZ0', 7, 'kept across migrations', 3, 'new', 1, 1)",
                 NULL, NULL, NULL), SQLITE_OK);
+        if (v >= 1) /* and a copilot ledger entry on it, hash bytes and all */
+            assert_int_equal(sqlite3_exec(db,
+                "INSERT INTO ledger(id, case_id, session_id, user, seq, kind, content, created_at,"
+                " prev_hash, hash) VALUES (3, '01JABCDEFGHJKMNPQRSTVWXYZ0',"
+                " '01JABCDEFGHJKMNPQRSTVWXYZ1', 'alice', 1, 'prompt', '{}', 5, zeroblob(32),"
+                " x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff')",
+                NULL, NULL, NULL), SQLITE_OK);
         if (v >= 2) /* from version 2 on, the door indexes what it staged at commit */
             assert_int_equal(sqlite3_exec(db,
                 "INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending"
@@ -179,7 +186,21 @@ static void test_migrations_from_every_version(void **state)
             assert_int_equal(vg_search(ws, "migrations", 5, &h, &n, &e2), VG_OK);
             assert_int_equal(n, 1); /* the FTS index was built over existing rows too */
             vg_hits_free(h, n);
+            /* the ledger rebuilt by step 6 kept the entry as it was */
+            assert_int_equal(sql_int(ws, "SELECT count(*) FROM ledger WHERE id = 3 AND case_id ="
+                                          " '01JABCDEFGHJKMNPQRSTVWXYZ0' AND seq = 1 AND"
+                                          " hex(hash) LIKE '00112233%EEFF'"), 1);
         }
+        /* from step 6 a ledger entry may belong to no case (a general session), but
+         * "no case" is spelt NULL only */
+        assert_int_equal(sqlite3_exec(ws->db,
+            "INSERT INTO ledger(case_id, session_id, user, seq, kind, content, created_at,"
+            " prev_hash, hash) VALUES (NULL, '01JABCDEFGHJKMNPQRSTVWXYZ2', 'alice', 1, 'prompt',"
+            " '{}', 5, zeroblob(32), zeroblob(32))", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(ws->db,
+            "INSERT INTO ledger(case_id, session_id, user, seq, kind, content, created_at,"
+            " prev_hash, hash) VALUES ('', '01JABCDEFGHJKMNPQRSTVWXYZ3', 'alice', 1, 'prompt',"
+            " '{}', 5, zeroblob(32), zeroblob(32))", NULL, NULL, NULL), SQLITE_OK);
         free(got);
         vg_ws_close(ws);
         free(p);
