@@ -53,6 +53,8 @@ typedef struct corr {
     size_t nslots;
     vg_id *created; /* cases made by this call (not "updated") */
     size_t ncreated, capcreated;
+    struct holder *hold; /* open_case_for's rows for one value */
+    size_t caphold;
 } corr;
 
 /* ---- small collections ---------------------------------------------------------- */
@@ -251,13 +253,30 @@ static void add_id(vg_id **ids, size_t *n, size_t *cap, const char *id)
 
 /* ---- rule 1: an alert that touches an open case joins it ------------------------ */
 
-/* The open case holding the most of these values (then the newest), or "". */
+/* An open case holding a value, as open_case_for ranks them. */
+typedef struct holder {
+    vg_id id;
+    int64_t created;
+} holder;
+
+static int holder_cmp(const void *x, const void *y) /* newest first, then by id */
+{
+    const holder *a = x, *b = y;
+    if (a->created != b->created)
+        return a->created < b->created ? 1 : -1;
+    return strcmp(a->id, b->id);
+}
+
+/* The open case holding the most of these values (then the newest), or "". For
+ * each value, the 16 newest open cases holding it count (a value on every case
+ * says nothing). The rows are ranked here rather than by ORDER BY: SQLite would
+ * build a temporary b-tree for every value. A case holds a value once (unique
+ * per case, type and value), so the order is total. */
 static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 {
     static const char sql[] =
         "SELECT a.case_id, c.created_at FROM artifacts a JOIN cases c ON c.id = a.case_id"
-        " WHERE a.type = ?1 AND a.value = ?2 AND a.removed = 0 AND c.status != 'closed'"
-        " ORDER BY c.created_at DESC, c.id LIMIT 16";
+        " WHERE a.type = ?1 AND a.value = ?2 AND a.removed = 0 AND c.status != 'closed'";
     struct { vg_id id; int64_t created; int hits; } best[16];
     int nbest = 0;
     sqlite3_stmt *st;
@@ -269,22 +288,33 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
             continue;
         sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, vs->v[i].value, -1, SQLITE_STATIC);
+        size_t nh = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *id = (const char *)sqlite3_column_text(st, 0);
+            if (nh == c->caphold) {
+                c->caphold = c->caphold ? c->caphold * 2 : 32;
+                c->hold = vg_xrealloc(c->hold, c->caphold * sizeof *c->hold);
+            }
+            col_id(st, 0, c->hold[nh].id);
+            c->hold[nh++].created = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        if (nh > 1)
+            qsort(c->hold, nh, sizeof *c->hold, holder_cmp);
+        for (size_t k = 0; k < nh && k < 16; k++) {
+            const char *id = c->hold[k].id;
             int j = 0;
             while (j < nbest && strcmp(best[j].id, id) != 0)
                 j++;
             if (j == nbest) {
                 if (nbest == 16)
                     continue;
-                snprintf(best[j].id, sizeof best[j].id, "%s", id);
-                best[j].created = sqlite3_column_int64(st, 1);
+                memcpy(best[j].id, id, sizeof best[j].id);
+                best[j].created = c->hold[k].created;
                 best[j].hits = 0;
                 nbest++;
             }
             best[j].hits++;
         }
-        sqlite3_reset(st);
     }
     out[0] = '\0';
     int w = -1;
@@ -633,6 +663,7 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
     free(c.a);
     free(c.slots);
     free(c.created);
+    free(c.hold);
     free(order);
     return rc;
 }
