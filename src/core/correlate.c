@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "vigil/entity.h"
+#include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
 
@@ -55,6 +56,8 @@ typedef struct corr {
     size_t ncreated, capcreated;
     struct holder *hold; /* open_case_for's rows for one value */
     size_t caphold;
+    struct holder *open; /* the open cases, by id (loaded by link_to_open_cases) */
+    size_t nopen;
 } corr;
 
 /* ---- small collections ---------------------------------------------------------- */
@@ -187,34 +190,60 @@ static vg_rc apply(corr *c, vg_op *op)
     return rc;
 }
 
-/* Add the values the case does not hold yet as artifacts seen at t (at most
- * MAX_ARTIFACTS). What it holds already is left alone: the alert on the timeline
- * says it was seen again, and a hundred "seen again" rows would bury the story. */
-static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t)
+/* Does the case hold (type, value)? A case this call opened holds what
+ * add_artifacts gave it so far (added, as the door stores values, normalised),
+ * so that needs no query. */
+static vg_rc holds(corr *c, const char *case_id, const val *v, const vals *fresh, bool *have)
 {
     static const char sql[] =
         "SELECT 1 FROM artifacts WHERE case_id = ?1 AND type = ?2 AND value = ?3 AND removed = 0";
+    *have = false;
+    if (fresh) {
+        for (size_t k = 0; k < fresh->n && !*have; k++)
+            *have = fresh->v[k].type == v->type && strcmp(fresh->v[k].value, v->value) == 0;
+        return VG_OK;
+    }
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
     if (rc)
         return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, vg_enum_name(&VG_ARTIFACT_TYPE, v->type), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, v->value, -1, SQLITE_STATIC);
+    *have = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+/* Add the values the case does not hold yet as artifacts seen at t (at most
+ * MAX_ARTIFACTS). What it holds already is left alone: the alert on the timeline
+ * says it was seen again, and a hundred "seen again" rows would bury the story.
+ * fresh: the case was opened by this call and holds nothing else. */
+static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t, bool fresh)
+{
+    vals added = {0};
+    vg_rc rc = VG_OK;
     for (size_t i = 0; i < vs->n && i < MAX_ARTIFACTS; i++) {
-        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type);
-        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, vs->v[i].value, -1, SQLITE_STATIC);
-        bool have = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
+        bool have;
+        if ((rc = holds(c, case_id, &vs->v[i], fresh ? &added : NULL, &have)))
+            break;
         if (have)
             continue;
+        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type);
         vg_op *op = vg_op_artifact_add(case_id, type, vs->v[i].value);
         cJSON_AddBoolToObject(op->payload, "is_ioc", vg_entity_is_ioc(vs->v[i].type, vs->v[i].value));
         cJSON_AddStringToObject(op->payload, "source", "alert");
         cJSON_AddNumberToObject(op->payload, "seen", (double)t);
         if ((rc = apply(c, op)))
-            return rc;
+            break;
+        if (fresh) {
+            char *norm = vg_ioc_normalise(vs->v[i].type, vs->v[i].value);
+            put_val(&added, vs->v[i].type, norm);
+            free(norm);
+        }
     }
-    return VG_OK;
+    vals_free(&added);
+    return rc;
 }
 
 /* Sets of case ids, kept sorted: every linked alert looks its case up. */
@@ -267,6 +296,39 @@ static int holder_cmp(const void *x, const void *y) /* newest first, then by id 
     return strcmp(a->id, b->id);
 }
 
+static int holder_id_cmp(const void *x, const void *y)
+{
+    return strcmp(((const holder *)x)->id, ((const holder *)y)->id);
+}
+
+/* The open cases with their creation times, sorted by id: rule 1 adds alerts and
+ * artifacts to cases but opens and closes none, so the list holds while it runs,
+ * and each value's lookup reads only the artifacts index, not the cases table. */
+static vg_rc load_open(corr *c)
+{
+    static const char sql[] = "SELECT id, created_at FROM cases WHERE status != 'closed'";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->nopen == cap) {
+            cap = cap ? cap * 2 : 256;
+            c->open = vg_xrealloc(c->open, cap * sizeof *c->open);
+        }
+        col_id(st, 0, c->open[c->nopen].id);
+        c->open[c->nopen++].created = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "reading the open cases");
+    if (c->nopen > 1)
+        qsort(c->open, c->nopen, sizeof *c->open, holder_id_cmp);
+    return VG_OK;
+}
+
 /* The open case holding the most of these values (then the newest), or "". For
  * each value, the 16 newest open cases holding it count (a value on every case
  * says nothing). The rows are ranked here rather than by ORDER BY: SQLite would
@@ -275,8 +337,7 @@ static int holder_cmp(const void *x, const void *y) /* newest first, then by id 
 static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 {
     static const char sql[] =
-        "SELECT a.case_id, c.created_at FROM artifacts a JOIN cases c ON c.id = a.case_id"
-        " WHERE a.type = ?1 AND a.value = ?2 AND a.removed = 0 AND c.status != 'closed'";
+        "SELECT case_id FROM artifacts WHERE type = ?1 AND value = ?2 AND removed = 0";
     struct { vg_id id; int64_t created; int hits; } best[16];
     int nbest = 0;
     sqlite3_stmt *st;
@@ -290,12 +351,17 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
         sqlite3_bind_text(st, 2, vs->v[i].value, -1, SQLITE_STATIC);
         size_t nh = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
+            holder key;
+            col_id(st, 0, key.id);
+            const holder *h = c->nopen ? bsearch(&key, c->open, c->nopen, sizeof *c->open,
+                                                 holder_id_cmp) : NULL;
+            if (!h)
+                continue; /* a closed case */
             if (nh == c->caphold) {
                 c->caphold = c->caphold ? c->caphold * 2 : 32;
                 c->hold = vg_xrealloc(c->hold, c->caphold * sizeof *c->hold);
             }
-            col_id(st, 0, c->hold[nh].id);
-            c->hold[nh++].created = sqlite3_column_int64(st, 1);
+            c->hold[nh++] = *h;
         }
         sqlite3_reset(st);
         if (nh > 1)
@@ -329,6 +395,9 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 
 static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
 {
+    vg_rc rc0 = n ? load_open(c) : VG_OK;
+    if (rc0 || !c->nopen)
+        return rc0; /* no open case: nothing to join */
     for (size_t k = 0; k < n; k++) {
         cal *x = &c->a[order[k]];
         vals vs = {0};
@@ -337,7 +406,7 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
         vg_rc rc = open_case_for(c, &vs, case_id);
         if (rc == VG_OK && case_id[0]) {
             if ((rc = apply(c, vg_op_alert_link(x->id, case_id))) == VG_OK)
-                rc = add_artifacts(c, case_id, &vs, x->t);
+                rc = add_artifacts(c, case_id, &vs, x->t, false);
             x->linked = true;
             c->co->alerts_linked++;
             if (!in_ids(c->created, c->ncreated, case_id))
@@ -527,7 +596,7 @@ static vg_rc make_case(corr *c, int *m, size_t n)
         c->co->alerts_linked++;
     }
     if (rc == VG_OK)
-        rc = add_artifacts(c, case_id, &uniq, first);
+        rc = add_artifacts(c, case_id, &uniq, first, true);
     vals_free(&uniq);
     return rc;
 }
@@ -664,6 +733,7 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
     free(c.slots);
     free(c.created);
     free(c.hold);
+    free(c.open);
     free(order);
     return rc;
 }
