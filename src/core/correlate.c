@@ -195,8 +195,9 @@ static vg_rc apply(corr *c, vg_op *op)
  * so that needs no query. */
 static vg_rc holds(corr *c, const char *case_id, const val *v, const vals *fresh, bool *have)
 {
-    static const char sql[] =
-        "SELECT 1 FROM artifacts WHERE case_id = ?1 AND type = ?2 AND value = ?3 AND removed = 0";
+    static const char sql[] = /* from the index alone (schema step 7) */
+        "SELECT 1 FROM artifacts INDEXED BY artifacts_value"
+        " WHERE type = ?2 AND value = ?3 AND removed = 0 AND case_id = ?1";
     *have = false;
     if (fresh) {
         for (size_t k = 0; k < fresh->n && !*have; k++)
@@ -331,9 +332,11 @@ static vg_rc load_open(corr *c)
 
 /* The open case holding the most of these values (then the newest), or "". For
  * each value, the 16 newest open cases holding it count (a value on every case
- * says nothing). The rows are ranked here rather than by ORDER BY: SQLite would
- * build a temporary b-tree for every value. A case holds a value once (unique
- * per case, type and value), so the order is total. */
+ * says nothing). The cases holding a value come from the artifacts_value index
+ * alone (schema step 7), their creation times from c->open; they are ranked here
+ * rather than by ORDER BY, for which SQLite would build a temporary b-tree for
+ * every value. A case holds a value once (unique per case, type and value), so
+ * the order is total. */
 static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 {
     static const char sql[] =
