@@ -137,29 +137,33 @@ static int node(corr *c, int64_t rowid)
 }
 
 
+#define ALERT_COLS "rowid, id, event_time, severity, title, entities, techniques, status"
+
+/* Take the row st is on (ALERT_COLS) into x unless x has it; is it still new? */
+static bool take(sqlite3_stmt *st, cal *x)
+{
+    if (!x->loaded) {
+        col_id(st, 1, x->id);
+        x->t = sqlite3_column_int64(st, 2);
+        x->sev = sqlite3_column_int(st, 3);
+        x->title = col_dup(st, 4);
+        x->entities = col_dup(st, 5);
+        x->techniques = col_dup(st, 6);
+        x->loaded = true;
+    }
+    return strcmp((const char *)sqlite3_column_text(st, 7), "new") == 0;
+}
+
 /* Read an alert's row into x (by rowid); *inbox says whether it is still new. */
 static vg_rc load(corr *c, cal *x, bool *inbox)
 {
-    static const char sql[] = "SELECT rowid, id, event_time, severity, title, entities,"
-                              " techniques, status FROM alerts WHERE rowid = ?";
+    static const char sql[] = "SELECT " ALERT_COLS " FROM alerts WHERE rowid = ?";
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, x->rowid);
-    *inbox = false;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        if (!x->loaded) {
-            col_id(st, 1, x->id);
-            x->t = sqlite3_column_int64(st, 2);
-            x->sev = sqlite3_column_int(st, 3);
-            x->title = col_dup(st, 4);
-            x->entities = col_dup(st, 5);
-            x->techniques = col_dup(st, 6);
-            x->loaded = true;
-        }
-        *inbox = strcmp((const char *)sqlite3_column_text(st, 7), "new") == 0;
-    }
+    *inbox = sqlite3_step(st) == SQLITE_ROW && take(st, x);
     sqlite3_reset(st);
     return VG_OK;
 }
@@ -694,26 +698,23 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
         co->window_ms = DAY_MS;
     corr c = {.ws = ws, .co = co, .err = err};
     vg_rc rc = VG_OK;
-    static const char by_id[] = "SELECT rowid FROM alerts WHERE id = ?";
+    static const char by_id[] = "SELECT " ALERT_COLS " FROM alerts WHERE id = ?";
     sqlite3_stmt *st;
     if ((rc = ws_stmt_text(ws, by_id, &st, err)))
         return rc;
     int *order = vg_xmalloc((n ? n : 1) * sizeof *order);
     size_t norder = 0;
-    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         sqlite3_bind_text(st, 1, alerts[i], -1, SQLITE_STATIC);
-        int64_t rowid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int x = node(&c, sqlite3_column_int64(st, 0));
+            /* the same alert twice (repeats folded into it) counts once */
+            if (!c.a[x].chunk && take(st, &c.a[x])) {
+                c.a[x].chunk = true;
+                order[norder++] = x;
+            }
+        }
         sqlite3_reset(st);
-        if (!rowid)
-            continue;
-        int x = node(&c, rowid);
-        if (c.a[x].chunk)
-            continue; /* the same alert twice (repeats folded into it) */
-        bool inbox;
-        if ((rc = load(&c, &c.a[x], &inbox)) || !inbox)
-            continue;
-        c.a[x].chunk = true;
-        order[norder++] = x;
     }
     if (rc == VG_OK) {
         timed *ts = vg_xmalloc((norder ? norder : 1) * sizeof *ts);
