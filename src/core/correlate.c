@@ -1,11 +1,12 @@
 /*
  * correlate.c — inbox alerts into cases (see correlate.h).
  *
- * The alerts of one call are held in memory with the inbox alerts they touch;
- * everything else is found through two indexes: artifacts(type, value) for the open
- * cases an alert touches, alert_keys(key, t) for the inbox alerts that share a key
- * within the window. Groups are the connected components of a union-find over
- * those alerts, so the cost follows the chunk, not the workspace.
+ * The alerts of one call are held in memory with the inbox alerts they touch, and
+ * so are the open cases (id and creation time, some 40 bytes each);
+ * everything else is found through two indexes: artifacts(type, value, removed,
+ * case_id) for the open cases an alert touches, alert_keys(key, t) for the inbox
+ * alerts that share a key within the window. Groups are the connected components of
+ * a union-find over those alerts, so the cost follows the chunk, not the workspace.
  */
 #include "vigil/correlate.h"
 
@@ -312,10 +313,9 @@ static int holder_id_cmp(const void *x, const void *y)
 static vg_rc load_open(corr *c)
 {
     static const char sql[] = "SELECT id, created_at FROM cases WHERE status != 'closed'";
-    sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
-    if (rc)
-        return rc;
+    sqlite3_stmt *st = NULL; /* once per call: not worth a slot in the statement cache */
+    if (sqlite3_prepare_v2(c->ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(c->ws, c->err, "reading the open cases");
     size_t cap = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -326,7 +326,7 @@ static vg_rc load_open(corr *c)
         col_id(st, 0, c->open[c->nopen].id);
         c->open[c->nopen++].created = sqlite3_column_int64(st, 1);
     }
-    sqlite3_reset(st);
+    sqlite3_finalize(st);
     if (s != SQLITE_DONE)
         return ws_dberr(c->ws, c->err, "reading the open cases");
     if (c->nopen > 1)
