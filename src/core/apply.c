@@ -81,8 +81,7 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
-                        " last_seen = max(last_seen, excluded.last_seen)"
-                        " RETURNING rowid, id, count",
+                        " last_seen = max(last_seen, excluded.last_seen)",
     [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
 };
 
@@ -1068,18 +1067,27 @@ static vg_rc h_alert_add(ctx *c)
         return vg_fail(c->err, VG_EINVAL, "count: must be at least 1");
     if (case_id && (rc = case_ref(c, case_id, &ref)))
         return rc;
-    /* A local repeat names the alert it repeats, so the alert keeps its id (the
-     * upsert's min(id) is for replicas that created the same alert apart). */
-    if (c->local && source_ref) {
-        static const char sql[] = "SELECT id FROM alerts WHERE source = ?1 AND source_ref = ?2";
+    /* The alert this one repeats, if any: the upsert below folds into it. A local
+     * repeat names it, so the alert keeps its id (the upsert's min(id) is for
+     * replicas that created the same alert apart). */
+    int64_t have_rowid = 0, have_count = 0;
+    vg_id have_id = "";
+    if (source_ref) {
+        static const char sql[] =
+            "SELECT rowid, id, count FROM alerts WHERE source = ?1 AND source_ref = ?2";
         sqlite3_stmt *q;
         if ((rc = ws_stmt_text(c->ws, sql, &q, c->err)))
             return rc;
         sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, source_ref, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            col_id(q, 0, c->op->target);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            have_rowid = sqlite3_column_int64(q, 0);
+            col_id(q, 1, have_id);
+            have_count = sqlite3_column_int64(q, 2);
+        }
         sqlite3_reset(q);
+        if (have_rowid && c->local)
+            memcpy(c->op->target, have_id, sizeof have_id);
     }
     const cJSON *ent = cJSON_GetObjectItemCaseSensitive(c->op->payload, "entities");
     const cJSON *tech = cJSON_GetObjectItemCaseSensitive(c->op->payload, "techniques");
@@ -1121,17 +1129,18 @@ static vg_rc h_alert_add(ctx *c)
     if (ents)
         sqlite3_bind_text(st, 17, ents, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 16, c->ms);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        rc = ws_dberr(c->ws, c->err, "adding an alert");
+    if ((rc = step_done(c, st, "adding an alert")))
         goto out;
+    /* What the row holds now, as the upsert left it (no RETURNING: SQLite would
+     * hold each returned row in a temporary table of its own). */
+    int64_t rowid = have_rowid, stored_count = have_count + count;
+    const char *into = have_rowid && strcmp(have_id, c->op->target) < 0 ? have_id : c->op->target;
+    if (!have_rowid) {
+        rowid = sqlite3_last_insert_rowid(c->ws->db);
+        stored_count = count;
     }
-    int64_t rowid = sqlite3_column_int64(st, 0), stored_count = sqlite3_column_int64(st, 2);
-    snprintf(c->op->into, sizeof c->op->into, "%s", (const char *)sqlite3_column_text(st, 1));
+    snprintf(c->op->into, sizeof c->op->into, "%s", into);
     c->op->folded = stored_count > count;
-    while (sqlite3_step(st) == SQLITE_ROW) /* RETURNING: run the statement to its end */
-        ;
-    sqlite3_reset(st);
     if (!c->op->folded && ent && (rc = alert_keys(c, ent, rowid, t)))
         goto out;
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),

@@ -1,11 +1,12 @@
 /*
  * correlate.c — inbox alerts into cases (see correlate.h).
  *
- * The alerts of one call are held in memory with the inbox alerts they touch;
- * everything else is found through two indexes: artifacts(type, value) for the open
- * cases an alert touches, alert_keys(key, t) for the inbox alerts that share a key
- * within the window. Groups are the connected components of a union-find over
- * those alerts, so the cost follows the chunk, not the workspace.
+ * The alerts of one call are held in memory with the inbox alerts they touch, and
+ * so are the open cases (id and creation time, some 40 bytes each);
+ * everything else is found through two indexes: artifacts(type, value, removed,
+ * case_id) for the open cases an alert touches, alert_keys(key, t) for the inbox
+ * alerts that share a key within the window. Groups are the connected components of
+ * a union-find over those alerts, so the cost follows the chunk, not the workspace.
  */
 #include "vigil/correlate.h"
 
@@ -16,6 +17,7 @@
 
 #include "internal.h"
 #include "vigil/entity.h"
+#include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
 
@@ -53,6 +55,10 @@ typedef struct corr {
     size_t nslots;
     vg_id *created; /* cases made by this call (not "updated") */
     size_t ncreated, capcreated;
+    struct holder *hold; /* open_case_for's rows for one value */
+    size_t caphold;
+    struct holder *open; /* the open cases, by id (loaded by link_to_open_cases) */
+    size_t nopen;
 } corr;
 
 /* ---- small collections ---------------------------------------------------------- */
@@ -132,29 +138,33 @@ static int node(corr *c, int64_t rowid)
 }
 
 
+#define ALERT_COLS "rowid, id, event_time, severity, title, entities, techniques, status"
+
+/* Take the row st is on (ALERT_COLS) into x unless x has it; is it still new? */
+static bool take(sqlite3_stmt *st, cal *x)
+{
+    if (!x->loaded) {
+        col_id(st, 1, x->id);
+        x->t = sqlite3_column_int64(st, 2);
+        x->sev = sqlite3_column_int(st, 3);
+        x->title = col_dup(st, 4);
+        x->entities = col_dup(st, 5);
+        x->techniques = col_dup(st, 6);
+        x->loaded = true;
+    }
+    return strcmp((const char *)sqlite3_column_text(st, 7), "new") == 0;
+}
+
 /* Read an alert's row into x (by rowid); *inbox says whether it is still new. */
 static vg_rc load(corr *c, cal *x, bool *inbox)
 {
-    static const char sql[] = "SELECT rowid, id, event_time, severity, title, entities,"
-                              " techniques, status FROM alerts WHERE rowid = ?";
+    static const char sql[] = "SELECT " ALERT_COLS " FROM alerts WHERE rowid = ?";
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, x->rowid);
-    *inbox = false;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        if (!x->loaded) {
-            col_id(st, 1, x->id);
-            x->t = sqlite3_column_int64(st, 2);
-            x->sev = sqlite3_column_int(st, 3);
-            x->title = col_dup(st, 4);
-            x->entities = col_dup(st, 5);
-            x->techniques = col_dup(st, 6);
-            x->loaded = true;
-        }
-        *inbox = strcmp((const char *)sqlite3_column_text(st, 7), "new") == 0;
-    }
+    *inbox = sqlite3_step(st) == SQLITE_ROW && take(st, x);
     sqlite3_reset(st);
     return VG_OK;
 }
@@ -185,34 +195,61 @@ static vg_rc apply(corr *c, vg_op *op)
     return rc;
 }
 
-/* Add the values the case does not hold yet as artifacts seen at t (at most
- * MAX_ARTIFACTS). What it holds already is left alone: the alert on the timeline
- * says it was seen again, and a hundred "seen again" rows would bury the story. */
-static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t)
+/* Does the case hold (type, value)? A case this call opened holds what
+ * add_artifacts gave it so far (added, as the door stores values, normalised),
+ * so that needs no query. */
+static vg_rc holds(corr *c, const char *case_id, const val *v, const vals *fresh, bool *have)
 {
-    static const char sql[] =
-        "SELECT 1 FROM artifacts WHERE case_id = ?1 AND type = ?2 AND value = ?3 AND removed = 0";
+    static const char sql[] = /* from the index alone (schema step 7) */
+        "SELECT 1 FROM artifacts INDEXED BY artifacts_value"
+        " WHERE type = ?2 AND value = ?3 AND removed = 0 AND case_id = ?1";
+    *have = false;
+    if (fresh) {
+        for (size_t k = 0; k < fresh->n && !*have; k++)
+            *have = fresh->v[k].type == v->type && strcmp(fresh->v[k].value, v->value) == 0;
+        return VG_OK;
+    }
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
     if (rc)
         return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, vg_enum_name(&VG_ARTIFACT_TYPE, v->type), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, v->value, -1, SQLITE_STATIC);
+    *have = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+/* Add the values the case does not hold yet as artifacts seen at t (at most
+ * MAX_ARTIFACTS). What it holds already is left alone: the alert on the timeline
+ * says it was seen again, and a hundred "seen again" rows would bury the story.
+ * fresh: the case was opened by this call and holds nothing else. */
+static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t, bool fresh)
+{
+    vals added = {0};
+    vg_rc rc = VG_OK;
     for (size_t i = 0; i < vs->n && i < MAX_ARTIFACTS; i++) {
-        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type);
-        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, vs->v[i].value, -1, SQLITE_STATIC);
-        bool have = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
+        bool have;
+        if ((rc = holds(c, case_id, &vs->v[i], fresh ? &added : NULL, &have)))
+            break;
         if (have)
             continue;
+        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type);
         vg_op *op = vg_op_artifact_add(case_id, type, vs->v[i].value);
         cJSON_AddBoolToObject(op->payload, "is_ioc", vg_entity_is_ioc(vs->v[i].type, vs->v[i].value));
         cJSON_AddStringToObject(op->payload, "source", "alert");
         cJSON_AddNumberToObject(op->payload, "seen", (double)t);
         if ((rc = apply(c, op)))
-            return rc;
+            break;
+        if (fresh) {
+            char *norm = vg_ioc_normalise(vs->v[i].type, vs->v[i].value);
+            put_val(&added, vs->v[i].type, norm);
+            free(norm);
+        }
     }
-    return VG_OK;
+    vals_free(&added);
+    return rc;
 }
 
 /* Sets of case ids, kept sorted: every linked alert looks its case up. */
@@ -251,13 +288,63 @@ static void add_id(vg_id **ids, size_t *n, size_t *cap, const char *id)
 
 /* ---- rule 1: an alert that touches an open case joins it ------------------------ */
 
-/* The open case holding the most of these values (then the newest), or "". */
+/* An open case holding a value, as open_case_for ranks them. */
+typedef struct holder {
+    vg_id id;
+    int64_t created;
+} holder;
+
+static int holder_cmp(const void *x, const void *y) /* newest first, then by id */
+{
+    const holder *a = x, *b = y;
+    if (a->created != b->created)
+        return a->created < b->created ? 1 : -1;
+    return strcmp(a->id, b->id);
+}
+
+static int holder_id_cmp(const void *x, const void *y)
+{
+    return strcmp(((const holder *)x)->id, ((const holder *)y)->id);
+}
+
+/* The open cases with their creation times, sorted by id: rule 1 adds alerts and
+ * artifacts to cases but opens and closes none, so the list holds while it runs,
+ * and each value's lookup reads only the artifacts index, not the cases table. */
+static vg_rc load_open(corr *c)
+{
+    static const char sql[] = "SELECT id, created_at FROM cases WHERE status != 'closed'";
+    sqlite3_stmt *st = NULL; /* once per call: not worth a slot in the statement cache */
+    if (sqlite3_prepare_v2(c->ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(c->ws, c->err, "reading the open cases");
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->nopen == cap) {
+            cap = cap ? cap * 2 : 256;
+            c->open = vg_xrealloc(c->open, cap * sizeof *c->open);
+        }
+        col_id(st, 0, c->open[c->nopen].id);
+        c->open[c->nopen++].created = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "reading the open cases");
+    if (c->nopen > 1)
+        qsort(c->open, c->nopen, sizeof *c->open, holder_id_cmp);
+    return VG_OK;
+}
+
+/* The open case holding the most of these values (then the newest), or "". For
+ * each value, the 16 newest open cases holding it count (a value on every case
+ * says nothing). The cases holding a value come from the artifacts_value index
+ * alone (schema step 7), their creation times from c->open; they are ranked here
+ * rather than by ORDER BY, for which SQLite would build a temporary b-tree for
+ * every value. A case holds a value once (unique per case, type and value), so
+ * the order is total. */
 static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 {
     static const char sql[] =
-        "SELECT a.case_id, c.created_at FROM artifacts a JOIN cases c ON c.id = a.case_id"
-        " WHERE a.type = ?1 AND a.value = ?2 AND a.removed = 0 AND c.status != 'closed'"
-        " ORDER BY c.created_at DESC, c.id LIMIT 16";
+        "SELECT case_id FROM artifacts WHERE type = ?1 AND value = ?2 AND removed = 0";
     struct { vg_id id; int64_t created; int hits; } best[16];
     int nbest = 0;
     sqlite3_stmt *st;
@@ -269,22 +356,38 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
             continue;
         sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, vs->v[i].value, -1, SQLITE_STATIC);
+        size_t nh = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *id = (const char *)sqlite3_column_text(st, 0);
+            holder key;
+            col_id(st, 0, key.id);
+            const holder *h = c->nopen ? bsearch(&key, c->open, c->nopen, sizeof *c->open,
+                                                 holder_id_cmp) : NULL;
+            if (!h)
+                continue; /* a closed case */
+            if (nh == c->caphold) {
+                c->caphold = c->caphold ? c->caphold * 2 : 32;
+                c->hold = vg_xrealloc(c->hold, c->caphold * sizeof *c->hold);
+            }
+            c->hold[nh++] = *h;
+        }
+        sqlite3_reset(st);
+        if (nh > 1)
+            qsort(c->hold, nh, sizeof *c->hold, holder_cmp);
+        for (size_t k = 0; k < nh && k < 16; k++) {
+            const char *id = c->hold[k].id;
             int j = 0;
             while (j < nbest && strcmp(best[j].id, id) != 0)
                 j++;
             if (j == nbest) {
                 if (nbest == 16)
                     continue;
-                snprintf(best[j].id, sizeof best[j].id, "%s", id);
-                best[j].created = sqlite3_column_int64(st, 1);
+                memcpy(best[j].id, id, sizeof best[j].id);
+                best[j].created = c->hold[k].created;
                 best[j].hits = 0;
                 nbest++;
             }
             best[j].hits++;
         }
-        sqlite3_reset(st);
     }
     out[0] = '\0';
     int w = -1;
@@ -299,6 +402,9 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 
 static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
 {
+    vg_rc rc0 = n ? load_open(c) : VG_OK;
+    if (rc0 || !c->nopen)
+        return rc0; /* no open case: nothing to join */
     for (size_t k = 0; k < n; k++) {
         cal *x = &c->a[order[k]];
         vals vs = {0};
@@ -307,7 +413,7 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
         vg_rc rc = open_case_for(c, &vs, case_id);
         if (rc == VG_OK && case_id[0]) {
             if ((rc = apply(c, vg_op_alert_link(x->id, case_id))) == VG_OK)
-                rc = add_artifacts(c, case_id, &vs, x->t);
+                rc = add_artifacts(c, case_id, &vs, x->t, false);
             x->linked = true;
             c->co->alerts_linked++;
             if (!in_ids(c->created, c->ncreated, case_id))
@@ -497,7 +603,7 @@ static vg_rc make_case(corr *c, int *m, size_t n)
         c->co->alerts_linked++;
     }
     if (rc == VG_OK)
-        rc = add_artifacts(c, case_id, &uniq, first);
+        rc = add_artifacts(c, case_id, &uniq, first, true);
     vals_free(&uniq);
     return rc;
 }
@@ -592,26 +698,23 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
         co->window_ms = DAY_MS;
     corr c = {.ws = ws, .co = co, .err = err};
     vg_rc rc = VG_OK;
-    static const char by_id[] = "SELECT rowid FROM alerts WHERE id = ?";
+    static const char by_id[] = "SELECT " ALERT_COLS " FROM alerts WHERE id = ?";
     sqlite3_stmt *st;
     if ((rc = ws_stmt_text(ws, by_id, &st, err)))
         return rc;
     int *order = vg_xmalloc((n ? n : 1) * sizeof *order);
     size_t norder = 0;
-    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         sqlite3_bind_text(st, 1, alerts[i], -1, SQLITE_STATIC);
-        int64_t rowid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int x = node(&c, sqlite3_column_int64(st, 0));
+            /* the same alert twice (repeats folded into it) counts once */
+            if (!c.a[x].chunk && take(st, &c.a[x])) {
+                c.a[x].chunk = true;
+                order[norder++] = x;
+            }
+        }
         sqlite3_reset(st);
-        if (!rowid)
-            continue;
-        int x = node(&c, rowid);
-        if (c.a[x].chunk)
-            continue; /* the same alert twice (repeats folded into it) */
-        bool inbox;
-        if ((rc = load(&c, &c.a[x], &inbox)) || !inbox)
-            continue;
-        c.a[x].chunk = true;
-        order[norder++] = x;
     }
     if (rc == VG_OK) {
         timed *ts = vg_xmalloc((norder ? norder : 1) * sizeof *ts);
@@ -633,6 +736,8 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
     free(c.a);
     free(c.slots);
     free(c.created);
+    free(c.hold);
+    free(c.open);
     free(order);
     return rc;
 }

@@ -202,6 +202,12 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " WHERE kind = 'proposal';"
     "CREATE INDEX ledger_decision ON ledger(json_extract(content, '$.proposal'))"
     " WHERE kind = 'decision';",
+    /* 7: the open cases that hold a value (import's correlation asks for every
+     * host, user and indicator of every alert) read from the index alone: it
+     * carries the presence flag and the case after (type, value), which still
+     * lead it for every other use. */
+    "DROP INDEX artifacts_value;"
+    "CREATE INDEX artifacts_value ON artifacts(type, value, removed, case_id);",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,8 +134,21 @@ static vg_rc load_state(vg_ws *ws, vg_err *err)
     return rc;
 }
 
+/* Once per process, before the first workspace: SQLite's memory statistics take a
+ * global mutex on every allocation, and nothing here reads them, so they are off
+ * (before SQLite initialises; a no-op if it already has). libsodium picks the
+ * fastest BLAKE2b for this CPU (the op log's hash chain) only once initialised. */
+static void process_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sodium_init() < 0)
+        return; /* the portable implementations stay in use */
+}
+
 vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, process_setup);
     struct stat sb;
     *out = NULL;
     if (stat(path, &sb) != 0) {

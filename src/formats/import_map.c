@@ -29,21 +29,30 @@ const char *const imp_format_names[IMP_NFORMATS] = {"auto", "native", "ecs", "wa
 
 /* The value at a dotted path, whether the record spells it nested ({"host":{"name":
  * ..}}), dotted ({"host.name": ..}) or anything between. */
+/* The first member of o named by the n bytes at key (what
+ * cJSON_GetObjectItemCaseSensitive finds, without copying a dotted path's head;
+ * mapping asks a record for dozens of paths). */
+static const cJSON *member(const cJSON *o, const char *key, size_t n)
+{
+    for (const cJSON *c = o->child; c; c = c->next)
+        if (c->string && (n == 0 || c->string[0] == key[0]) && strncmp(c->string, key, n) == 0 &&
+            c->string[n] == '\0')
+            return c;
+    return NULL;
+}
+
 static const cJSON *get(const cJSON *o, const char *path)
 {
     if (!cJSON_IsObject(o))
         return NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, path);
+    const cJSON *v = member(o, path, strlen(path));
     if (v)
         return v;
     for (const char *dot = strchr(path, '.'); dot; dot = strchr(dot + 1, '.')) {
-        char head[128];
         size_t n = (size_t)(dot - path);
-        if (n >= sizeof head)
+        if (n >= 128)
             break;
-        memcpy(head, path, n);
-        head[n] = '\0';
-        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(o, head);
+        const cJSON *sub = member(o, path, n);
         if (sub && (v = get(sub, dot + 1)))
             return v;
     }

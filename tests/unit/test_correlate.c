@@ -1,7 +1,8 @@
 /*
  * test_correlate.c — inbox alerts into cases: groups by shared keys within the
- * window (chained), linking to open cases, values that must never join alerts, the
- * alert_keys index, and repeats.
+ * window (chained), linking to open cases (which one wins, a crowded value, a case
+ * from an earlier batch), values that must never join alerts, the alert_keys
+ * index, and repeats (local and from another replica).
  */
 #include "helpers.h"
 #include "vigil/correlate.h"
@@ -114,6 +115,110 @@ static void test_open_case_takes_the_alert(void **state)
     vg_correlation_free(&again);
 }
 
+/* A case made on another replica at T0 + at (its created_at), as sync delivers it. */
+static void case_at(vg_ws *ws, const char *title, int64_t at, vg_id out)
+{
+    static vg_id origin;
+    if (!origin[0])
+        vg_ulid(T0, origin);
+    vg_ulid(T0 + at, out);
+    char json[200];
+    snprintf(json, sizeof json, "{\"title\":\"%s\",\"severity\":\"low\"}", title);
+    must_apply(ws, stamped("case.create", out, VG_HLC(T0 + at, 0), origin, json));
+}
+
+static int64_t ref_of(vg_ws *ws, const char *case_id)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT ref FROM cases WHERE id = '%s'", case_id);
+    return sql_int(ws, sql);
+}
+
+/* Rule 1 picks the open case sharing the most values, then the newest, then the
+ * smaller id; a closed case takes nothing however much it shares. */
+static void test_open_case_ranking(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    vg_id a, b, closed, d, e, al[3];
+    case_at(f->ws, "A", 1000, a);
+    case_at(f->ws, "B", 2000, b);
+    case_at(f->ws, "Closed", 3000, closed);
+    case_at(f->ws, "D", 4000, d);
+    case_at(f->ws, "E", 4000, e);
+    must_apply(f->ws, vg_op_artifact_add(a, "hostname", "h1"));
+    must_apply(f->ws, vg_op_artifact_add(a, "user", "u1"));
+    must_apply(f->ws, vg_op_artifact_add(b, "hostname", "h1"));
+    must_apply(f->ws, vg_op_artifact_add(closed, "hostname", "h1"));
+    must_apply(f->ws, vg_op_artifact_add(closed, "user", "u1"));
+    must_apply(f->ws, vg_op_artifact_add(closed, "ip", "203.0.113.5"));
+    must_apply(f->ws, vg_op_case_close(closed, "true_positive"));
+    must_apply(f->ws, vg_op_artifact_add(d, "ip", "203.0.113.5"));
+    must_apply(f->ws, vg_op_artifact_add(e, "ip", "203.0.113.5"));
+    alert(f->ws, "Two values", "high", 0, "{\"host\":\"h1\",\"user\":\"u1\"}", al[0]);
+    alert(f->ws, "Same time", "high", H, "{\"ip\":\"203.0.113.5\"}", al[1]);
+    alert(f->ws, "One value", "high", 2 * H, "{\"host\":\"h1\"}", al[2]);
+    vg_correlation co = correlate(f->ws, al, 3, 24 * H);
+    assert_int_equal(co.cases_created, 0);
+    assert_int_equal(co.alerts_linked, 3);
+    assert_int_equal(case_of(f->ws, al[0]), ref_of(f->ws, a)); /* two values beat one */
+    /* D and E share one value and were opened in the same millisecond: the smaller id */
+    assert_int_equal(case_of(f->ws, al[1]), ref_of(f->ws, strcmp(d, e) < 0 ? d : e));
+    assert_int_equal(case_of(f->ws, al[2]), ref_of(f->ws, b)); /* one each: the newer */
+    vg_correlation_free(&co);
+}
+
+/* A value on many open cases counts for the 16 newest only: the oldest case, which
+ * also holds the alert's other value, does not win by it. */
+static void test_open_case_crowded_value(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    vg_id k[17], al;
+    for (int i = 0; i < 17; i++) {
+        char title[16];
+        snprintf(title, sizeof title, "K%d", i);
+        case_at(f->ws, title, 1000 * (i + 1), k[i]);
+        must_apply(f->ws, vg_op_artifact_add(k[i], "user", "crowd"));
+    }
+    must_apply(f->ws, vg_op_artifact_add(k[0], "hostname", "lone"));
+    alert(f->ws, "Crowded", "low", 0, "{\"host\":\"lone\",\"user\":\"crowd\"}", al);
+    vg_correlation co = correlate(f->ws, &al, 1, 24 * H);
+    assert_int_equal(case_of(f->ws, al), ref_of(f->ws, k[16]));
+    vg_correlation_free(&co);
+}
+
+/* A case opened by one call (one import batch) takes the alerts of the next that
+ * touch it, and an alert that touches only a value the case received earlier in
+ * the same call joins it too. The new case's artifacts are added once each. */
+static void test_case_from_earlier_batch(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    vg_id first[2], next[3];
+    alert(f->ws, "Scan", "medium", 0, "{\"host\":\"h9\",\"src_ip\":\"198.51.100.1\"}", first[0]);
+    alert(f->ws, "Scan", "high", H, "{\"host\":\"h9\",\"user\":\"bob\",\"src_ip\":\"198.51.100.1\"}",
+          first[1]);
+    vg_correlation co = correlate(f->ws, first, 2, 24 * H);
+    assert_int_equal(co.cases_created, 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM artifacts"), 3);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind = 'artifact.add'"), 3);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE summary LIKE '%seen again%'"), 0);
+    vg_correlation_free(&co);
+
+    alert(f->ws, "Beacon", "high", 30 * H, "{\"host\":\"h9\",\"dest_ip\":\"203.0.113.77\"}", next[0]);
+    alert(f->ws, "Beacon", "high", 31 * H, "{\"dest_ip\":\"203.0.113.77\"}", next[1]);
+    alert(f->ws, "Elsewhere", "low", 32 * H, "{\"host\":\"h10\"}", next[2]);
+    co = correlate(f->ws, next, 3, 24 * H);
+    assert_int_equal(co.cases_created, 0);
+    assert_int_equal(co.nupdated, 1);
+    assert_int_equal(case_of(f->ws, next[0]), 1);
+    assert_int_equal(case_of(f->ws, next[1]), 1);
+    assert_int_equal(case_of(f->ws, next[2]), 0);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM artifacts WHERE value = '203.0.113.77'"), 1);
+    vg_correlation_free(&co);
+}
+
 static void test_repeat_folds_and_keeps_keys(void **state)
 {
     fx *f = fx_new();
@@ -141,6 +246,45 @@ static void test_repeat_folds_and_keeps_keys(void **state)
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alert_keys"), 1);
 }
 
+/* A repeat from another replica folds into the alert too; the row keeps the smaller
+ * of the two ids, and the op says which alert it landed on. */
+static void test_remote_repeat_keeps_smaller_id(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    static const char json[] = "{\"source\":\"edr\",\"source_ref\":\"x-2\",\"title\":\"Same\","
+                               "\"event_time\":1790000000000,\"entities\":{\"host\":\"h\"}}";
+    vg_id origin, local, older, newer;
+    vg_ulid(T0, origin);
+    vg_op *op = vg_op_new("alert.add", NULL);
+    cJSON_Delete(op->payload);
+    op->payload = cJSON_Parse(json);
+    must_apply(f->ws, op); /* frees op */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 1);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->ws->db, "SELECT id FROM alerts", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(local, sizeof local, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    vg_ulid(vg_ulid_ms(local) + 1000, newer);
+    vg_ulid(T0, older);
+    const char *targets[2] = {newer, older};
+    for (int i = 0; i < 2; i++) {
+        vg_op *r = stamped("alert.add", targets[i], VG_HLC(vg_now_ms() + 10 + i, 0), origin, json);
+        vg_err err = {0};
+        assert_int_equal(vg_apply(f->ws, r, &err), VG_OK);
+        assert_true(r->folded);
+        assert_string_equal(r->into, i == 0 ? local : older);
+        vg_op_free(r);
+    }
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count FROM alerts"), 3);
+    char sql[120];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM alerts WHERE id = '%s'", older);
+    assert_int_equal(sql_int(f->ws, sql), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alert_keys"), 1);
+}
+
 static void test_entity_vocabulary(void **state)
 {
     (void)state;
@@ -159,7 +303,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_chained_groups_and_window, fx_teardown),
         cmocka_unit_test_teardown(test_open_case_takes_the_alert, fx_teardown),
+        cmocka_unit_test_teardown(test_open_case_ranking, fx_teardown),
+        cmocka_unit_test_teardown(test_open_case_crowded_value, fx_teardown),
+        cmocka_unit_test_teardown(test_case_from_earlier_batch, fx_teardown),
         cmocka_unit_test_teardown(test_repeat_folds_and_keeps_keys, fx_teardown),
+        cmocka_unit_test_teardown(test_remote_repeat_keeps_smaller_id, fx_teardown),
         cmocka_unit_test(test_entity_vocabulary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
