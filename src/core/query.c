@@ -80,12 +80,12 @@ static char *fts_query(const char *text)
     return vg_buf_take(&b);
 }
 
-/* Whether the case CASE holds a value: an artifact (TYPE, VALUE), or a linked alert
- * whose entities carry it (KEY, "type:value", in alert_keys). */
 /* Words matching more than this many rows are listed newest first, not ranked. */
 #define SEARCH_RANKED 2000
 #define SNIPPET "snippet(fts, 0, '[', ']', '...', 12)"
 
+/* Whether the case CASE holds a value: an artifact (TYPE, VALUE), or a linked alert
+ * whose entities carry it (KEY, "type:value", in alert_keys). */
 #define VALUE_SQL(CASE, TYPE, VALUE, KEY)                                                   \
     " " CASE " IN (SELECT vt.case_id FROM artifacts vt WHERE vt.type = " TYPE                 \
     "  AND vt.value = " VALUE " AND vt.removed = 0 UNION SELECT va.case_id FROM alert_keys vk" \
@@ -1110,8 +1110,9 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
      * ones (newest rowid first: an index walk that stops once the filters have let
      * enough through) instead of ranking them all, which would cost a pass over
      * every match and a sort of all that pass the filters. */
-    bool words_only = fq && !q.value && !q.kinds && !f->status_mask && !f->severity_mask &&
-                      !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !case_id[0];
+    bool bare = !q.kinds && !f->status_mask && !f->severity_mask && !f->assignee && !f->tag &&
+                !q.after_ms && !q.before_ms && !case_id[0]; /* nothing filters the joined rows */
+    bool words_only = fq && !q.value && bare;
     bool many = false;
     sqlite3_stmt *cnt = NULL;
     vg_err ignored = {0}; /* without the count, words are ranked as usual */
@@ -1134,10 +1135,18 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
                                              : "SELECT rowid, bm25(fts), NULL FROM fts WHERE fts MATCH ?1");
     else if (q.value) {
         key = value_key(q.value_type, q.value);
+        /* A value alone: the rows to show are chosen by their time before any is
+         * joined (an alert's key carries its event time), so a value named by
+         * thousands of alerts costs what one page of them costs. With filters,
+         * which read the joined rows, every row goes on. */
         rc = rc ? rc : vg_buf_adds(&sql,
-            "SELECT rowid * 8 + 4, 0, NULL FROM artifacts WHERE type = ?5 AND value = ?6 AND removed = 0"
-            " UNION ALL SELECT alert * 8 + 3, 0, NULL FROM alert_keys WHERE key = ?7"
-            " UNION ALL SELECT rowid * 8 + 1, 0, NULL FROM cases c WHERE" VALUE_SQL("c.id", "?5", "?6", "?7"));
+            "SELECT r, 0, NULL FROM (SELECT rowid * 8 + 4 AS r, last_seen AS t FROM artifacts"
+            " WHERE type = ?5 AND value = ?6 AND removed = 0"
+            " UNION ALL SELECT alert * 8 + 3, t FROM alert_keys WHERE key = ?7"
+            " UNION ALL SELECT rowid * 8 + 1, created_at FROM cases c WHERE"
+            VALUE_SQL("c.id", "?5", "?6", "?7") ")");
+        if (bare && !f->not_value)
+            rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY t DESC, r LIMIT ?2");
     } else
         rc = rc ? rc : vg_buf_adds(&sql,
             "SELECT rowid * 8 + 1, 0, NULL FROM cases UNION ALL SELECT rowid * 8 + 2, 0, NULL FROM notes"

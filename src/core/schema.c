@@ -208,6 +208,11 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
      * lead it for every other use. */
     "DROP INDEX artifacts_value;"
     "CREATE INDEX artifacts_value ON artifacts(type, value, removed, case_id);",
+    /* 8: the alerts naming a value (search's value terms, the graph, import's
+     * correlation) read from the key index alone: it carries the alert after
+     * (key, t). */
+    "DROP INDEX alert_keys_key;"
+    "CREATE INDEX alert_keys_key ON alert_keys(key, t, alert);",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

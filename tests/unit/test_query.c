@@ -383,6 +383,41 @@ static void test_search(void **state)
     assert_string_equal(h[1].kind, "case");
     assert_non_null(strstr(h[1].snippet, "[routine]"));
     vg_hits_free(h, n);
+    /* a value named by many alerts: the newest first, and the same page whether the
+     * rows are chosen before the join (a value alone) or after it (with a filter
+     * that lets every row through) */
+    assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
+    for (int i = 0; i < 300; i++) {
+        vg_op *op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "test");
+        cJSON_AddStringToObject(op->payload, "title", "Beacon from ws-77");
+        /* event times out of insertion order, two of them equal */
+        cJSON_AddNumberToObject(op->payload, "event_time", 1790000000000.0 + (i * 37 % 300) * 1000);
+        cJSON_AddItemToObject(op->payload, "entities", cJSON_Parse("{\"host\": \"WS-77\"}"));
+        if (i == 5)
+            cJSON_AddStringToObject(op->payload, "case", c);
+        must_apply(f->ws, op);
+    }
+    must_apply(f->ws, vg_op_artifact_add(c, "hostname", "ws-77"));
+    assert_int_equal(vg_batch_commit(f->ws, &err), VG_OK);
+    vg_hit *all;
+    size_t nall;
+    assert_int_equal(vg_search(f->ws, "host:ws-77", 8, &h, &n, &err), VG_OK);
+    assert_int_equal(vg_search(f->ws, "host:ws-77 sev>=info", 8, &all, &nall, &err), VG_OK);
+    assert_int_equal(n, 8);
+    assert_int_equal(nall, 8);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(h[i].kind, all[i].kind);
+        assert_string_equal(h[i].id, all[i].id);
+        if (i)
+            assert_true(h[i].t <= h[i - 1].t);
+    }
+    assert_string_equal(h[0].kind, "artifact"); /* added now, after every alert's time */
+    vg_hits_free(h, n);
+    vg_hits_free(all, nall);
+    assert_int_equal(vg_search(f->ws, "host:ws-77", 1000, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 302); /* 300 alerts, the artifact, the case holding both */
+    vg_hits_free(h, n);
     /* the queue's filter takes value terms, not search-only ones */
     vg_case_query cq;
     assert_int_equal(vg_case_query_parse("ip:203.0.113.77", "alice", &cq, &err), VG_OK);
