@@ -291,15 +291,22 @@ static void add_id(vg_id **ids, size_t *n, size_t *cap, const char *id)
 /* An open case holding a value, as open_case_for ranks them. */
 typedef struct holder {
     vg_id id;
-    int64_t created;
+    int64_t created, ref;
 } holder;
 
-static int holder_cmp(const void *x, const void *y) /* newest first, then by id */
+/* Whether a was opened after b: by creation time, then by ref, which this
+ * workspace gives in the order cases reach it (ids are random within a
+ * millisecond, and import opens many cases in one). */
+static bool newer(int64_t a_created, int64_t a_ref, int64_t b_created, int64_t b_ref)
+{
+    return a_created != b_created ? a_created > b_created : a_ref > b_ref;
+}
+
+static int holder_cmp(const void *x, const void *y) /* newest first */
 {
     const holder *a = x, *b = y;
-    if (a->created != b->created)
-        return a->created < b->created ? 1 : -1;
-    return strcmp(a->id, b->id);
+    return newer(a->created, a->ref, b->created, b->ref) ? -1
+           : newer(b->created, b->ref, a->created, a->ref) ? 1 : 0;
 }
 
 static int holder_id_cmp(const void *x, const void *y)
@@ -312,7 +319,7 @@ static int holder_id_cmp(const void *x, const void *y)
  * and each value's lookup reads only the artifacts index, not the cases table. */
 static vg_rc load_open(corr *c)
 {
-    static const char sql[] = "SELECT id, created_at FROM cases WHERE status != 'closed'";
+    static const char sql[] = "SELECT id, created_at, ref FROM cases WHERE status != 'closed'";
     sqlite3_stmt *st = NULL; /* once per call: not worth a slot in the statement cache */
     if (sqlite3_prepare_v2(c->ws->db, sql, -1, &st, NULL) != SQLITE_OK)
         return ws_dberr(c->ws, c->err, "reading the open cases");
@@ -324,7 +331,8 @@ static vg_rc load_open(corr *c)
             c->open = vg_xrealloc(c->open, cap * sizeof *c->open);
         }
         col_id(st, 0, c->open[c->nopen].id);
-        c->open[c->nopen++].created = sqlite3_column_int64(st, 1);
+        c->open[c->nopen].created = sqlite3_column_int64(st, 1);
+        c->open[c->nopen++].ref = sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
     if (s != SQLITE_DONE)
@@ -345,7 +353,7 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 {
     static const char sql[] =
         "SELECT case_id FROM artifacts WHERE type = ?1 AND value = ?2 AND removed = 0";
-    struct { vg_id id; int64_t created; int hits; } best[16];
+    struct { holder h; int hits; } best[16];
     int nbest = 0;
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
@@ -376,13 +384,12 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
         for (size_t k = 0; k < nh && k < 16; k++) {
             const char *id = c->hold[k].id;
             int j = 0;
-            while (j < nbest && strcmp(best[j].id, id) != 0)
+            while (j < nbest && strcmp(best[j].h.id, id) != 0)
                 j++;
             if (j == nbest) {
                 if (nbest == 16)
                     continue;
-                memcpy(best[j].id, id, sizeof best[j].id);
-                best[j].created = c->hold[k].created;
+                best[j].h = c->hold[k];
                 best[j].hits = 0;
                 nbest++;
             }
@@ -393,10 +400,11 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
     int w = -1;
     for (int j = 0; j < nbest; j++)
         if (w < 0 || best[j].hits > best[w].hits ||
-            (best[j].hits == best[w].hits && best[j].created > best[w].created))
+            (best[j].hits == best[w].hits && newer(best[j].h.created, best[j].h.ref,
+                                                    best[w].h.created, best[w].h.ref)))
             w = j;
     if (w >= 0)
-        memcpy(out, best[w].id, sizeof(vg_id));
+        memcpy(out, best[w].h.id, sizeof(vg_id));
     return VG_OK;
 }
 

@@ -115,16 +115,22 @@ static void test_open_case_takes_the_alert(void **state)
     vg_correlation_free(&again);
 }
 
-/* A case made on another replica at T0 + at (its created_at), as sync delivers it. */
-static void case_at(vg_ws *ws, const char *title, int64_t at, vg_id out)
+/* A case with this id made on another replica at T0 + at (its created_at), as sync
+ * delivers it. */
+static void case_as(vg_ws *ws, const char *title, int64_t at, const char *id)
 {
     static vg_id origin;
     if (!origin[0])
         vg_ulid(T0, origin);
-    vg_ulid(T0 + at, out);
     char json[200];
     snprintf(json, sizeof json, "{\"title\":\"%s\",\"severity\":\"low\"}", title);
-    must_apply(ws, stamped("case.create", out, VG_HLC(T0 + at, 0), origin, json));
+    must_apply(ws, stamped("case.create", id, VG_HLC(T0 + at, 0), origin, json));
+}
+
+static void case_at(vg_ws *ws, const char *title, int64_t at, vg_id out)
+{
+    vg_ulid(T0 + at, out);
+    case_as(ws, title, at, out);
 }
 
 static int64_t ref_of(vg_ws *ws, const char *case_id)
@@ -134,8 +140,9 @@ static int64_t ref_of(vg_ws *ws, const char *case_id)
     return sql_int(ws, sql);
 }
 
-/* Rule 1 picks the open case sharing the most values, then the newest, then the
- * smaller id; a closed case takes nothing however much it shares. */
+/* Rule 1 picks the open case sharing the most values, then the newest (by creation
+ * time, then by ref: the order cases reached this workspace, never the random part
+ * of an id); a closed case takes nothing however much it shares. */
 static void test_open_case_ranking(void **state)
 {
     fx *f = fx_new();
@@ -144,8 +151,17 @@ static void test_open_case_ranking(void **state)
     case_at(f->ws, "A", 1000, a);
     case_at(f->ws, "B", 2000, b);
     case_at(f->ws, "Closed", 3000, closed);
-    case_at(f->ws, "D", 4000, d);
-    case_at(f->ws, "E", 4000, e);
+    /* D and E in one millisecond, E arriving second with the larger id */
+    vg_ulid(T0 + 4000, d);
+    vg_ulid(T0 + 4000, e);
+    if (strcmp(d, e) > 0) {
+        vg_id t;
+        memcpy(t, d, sizeof t);
+        memcpy(d, e, sizeof t);
+        memcpy(e, t, sizeof t);
+    }
+    case_as(f->ws, "D", 4000, d);
+    case_as(f->ws, "E", 4000, e);
     must_apply(f->ws, vg_op_artifact_add(a, "hostname", "h1"));
     must_apply(f->ws, vg_op_artifact_add(a, "user", "u1"));
     must_apply(f->ws, vg_op_artifact_add(b, "hostname", "h1"));
@@ -162,8 +178,10 @@ static void test_open_case_ranking(void **state)
     assert_int_equal(co.cases_created, 0);
     assert_int_equal(co.alerts_linked, 3);
     assert_int_equal(case_of(f->ws, al[0]), ref_of(f->ws, a)); /* two values beat one */
-    /* D and E share one value and were opened in the same millisecond: the smaller id */
-    assert_int_equal(case_of(f->ws, al[1]), ref_of(f->ws, strcmp(d, e) < 0 ? d : e));
+    /* D and E share one value and were opened in the same millisecond: E, which came
+     * after D, though D has the smaller id */
+    assert_true(ref_of(f->ws, e) > ref_of(f->ws, d));
+    assert_int_equal(case_of(f->ws, al[1]), ref_of(f->ws, e));
     assert_int_equal(case_of(f->ws, al[2]), ref_of(f->ws, b)); /* one each: the newer */
     vg_correlation_free(&co);
 }
