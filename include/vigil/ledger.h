@@ -46,7 +46,8 @@ VG_WUR vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char 
                                      const char *user, vg_err *err);
 
 /* Append one entry to session (checked as above; case_id NULL for a general
- * session, never "") in its own transaction, or in the open batch's. *seq_out (may be NULL) gets the entry's seq in the session. */
+ * session, never "") in its own transaction, or in the open batch's. *seq_out (may
+ * be NULL) gets the entry's seq in the session. */
 VG_WUR vg_rc vg_ledger_append(vg_ws *ws, const char *case_id, const char *session_id,
                               const char *user, int kind, const char *model,
                               const char *content, int64_t *seq_out, vg_err *err);

@@ -99,8 +99,7 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         if (strcmp(value, "none") != 0 && !parse_span(value, &ms))
             return FAIL("[sla] %s: '%s' is not a time such as 30m, 4h, 3d or none", name, value);
         if (!t->sla_set) { /* the first [sla] line starts from the defaults */
-            static const int64_t def[5] = TUI_SLA_DEFAULTS;
-            memcpy(t->sla_ms, def, sizeof def);
+            memcpy(t->sla_ms, tui_config_sla(NULL), sizeof t->sla_ms);
             t->sla_set = true;
         }
         t->sla_ms[sev] = ms;
@@ -200,8 +199,7 @@ int config_read(config *cf)
 
 const int64_t *config_sla(const config *cf)
 {
-    static const int64_t defaults[5] = TUI_SLA_DEFAULTS;
-    return cf && cf->tui.sla_set ? cf->tui.sla_ms : defaults;
+    return tui_config_sla(cf ? &cf->tui : NULL);
 }
 
 void config_free(config *cf)

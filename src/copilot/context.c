@@ -183,7 +183,6 @@ static void end(builder *bd, const char *label)
 vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budget, const char *nonce,
                              cop_context *out, vg_err *err)
 {
-
     vg_case c = {0};
     vg_task *tasks = NULL;
     vg_artifact *arts = NULL;

@@ -107,14 +107,12 @@ cJSON *cop_answer_schema(void)
 cJSON *cop_queue_answer_schema(void)
 {
     cJSON *s = cop_answer_schema();
-    cJSON *item = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(s, "properties"), "proposals"), "items"), "properties");
-    cJSON *req = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(s, "properties"), "proposals"), "items"), "required");
+    cJSON *items = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(s, "properties"), "proposals"), "items");
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "type", "string");
-    cJSON_AddItemToObject(item, "case", c);
-    cJSON_AddItemToArray(req, cJSON_CreateString("case"));
+    cJSON_AddItemToObject(cJSON_GetObjectItem(items, "properties"), "case", c);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(items, "required"), cJSON_CreateString("case"));
     return s;
 }
 

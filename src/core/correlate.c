@@ -2,7 +2,7 @@
  * correlate.c — inbox alerts into cases (see correlate.h).
  *
  * The alerts of one call are held in memory with the inbox alerts they touch, and
- * so are the open cases (id and creation time, some 40 bytes each);
+ * so are the open cases (id, creation time and ref, some 48 bytes each);
  * everything else is found through two indexes: artifacts(type, value, removed,
  * case_id) for the open cases an alert touches, alert_keys(key, t) for the inbox
  * alerts that share a key within the window. Groups are the connected components of
@@ -314,9 +314,10 @@ static int holder_id_cmp(const void *x, const void *y)
     return strcmp(((const holder *)x)->id, ((const holder *)y)->id);
 }
 
-/* The open cases with their creation times, sorted by id: rule 1 adds alerts and
- * artifacts to cases but opens and closes none, so the list holds while it runs,
- * and each value's lookup reads only the artifacts index, not the cases table. */
+/* The open cases with their creation times and refs, sorted by id: rule 1 adds
+ * alerts and artifacts to cases but opens and closes none, so the list holds while
+ * it runs, and each value's lookup reads only the artifacts index, not the cases
+ * table. */
 static vg_rc load_open(corr *c)
 {
     static const char sql[] = "SELECT id, created_at, ref FROM cases WHERE status != 'closed'";
@@ -345,10 +346,9 @@ static vg_rc load_open(corr *c)
 /* The open case holding the most of these values (then the newest), or "". For
  * each value, the 16 newest open cases holding it count (a value on every case
  * says nothing). The cases holding a value come from the artifacts_value index
- * alone (schema step 7), their creation times from c->open; they are ranked here
- * rather than by ORDER BY, for which SQLite would build a temporary b-tree for
- * every value. A case holds a value once (unique per case, type and value), so
- * the order is total. */
+ * alone (schema step 7), their creation times and refs from c->open; they are
+ * ranked here rather than by ORDER BY, for which SQLite would build a temporary
+ * b-tree for every value. Refs are unique, so the order is total. */
 static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
 {
     static const char sql[] =
@@ -724,16 +724,14 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
         }
         sqlite3_reset(st);
     }
-    if (rc == VG_OK) {
-        timed *ts = vg_xmalloc((norder ? norder : 1) * sizeof *ts);
-        for (size_t i = 0; i < norder; i++)
-            ts[i] = (timed){c.a[order[i]].t, order[i]};
-        qsort(ts, norder, sizeof *ts, timed_cmp);
-        for (size_t i = 0; i < norder; i++)
-            order[i] = ts[i].i;
-        free(ts);
-        rc = link_to_open_cases(&c, order, norder);
-    }
+    timed *ts = vg_xmalloc((norder ? norder : 1) * sizeof *ts);
+    for (size_t i = 0; i < norder; i++)
+        ts[i] = (timed){c.a[order[i]].t, order[i]};
+    qsort(ts, norder, sizeof *ts, timed_cmp);
+    for (size_t i = 0; i < norder; i++)
+        order[i] = ts[i].i;
+    free(ts);
+    rc = link_to_open_cases(&c, order, norder);
     if (rc == VG_OK)
         rc = group_inbox(&c, order, norder);
     for (size_t i = 0; i < c.n; i++) {

@@ -1127,12 +1127,13 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         rc = rc ? rc : vg_buf_adds(&sql, many && words_only
                                              ? "SELECT rowid, 0, " SNIPPET " FROM fts WHERE fts"
                                                " MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
-                                         : many ? "SELECT rowid, 0, NULL FROM fts WHERE fts MATCH ?1"
-                                                  " ORDER BY rowid DESC"
+                                         : many ? "SELECT rowid, 0, NULL FROM fts WHERE fts"
+                                                  " MATCH ?1 ORDER BY rowid DESC"
                                          : words_only
                                              ? "SELECT rowid, rank, " SNIPPET " FROM fts WHERE fts"
                                                " MATCH ?1 ORDER BY rank LIMIT ?2"
-                                             : "SELECT rowid, bm25(fts), NULL FROM fts WHERE fts MATCH ?1");
+                                             : "SELECT rowid, bm25(fts), NULL FROM fts WHERE"
+                                               " fts MATCH ?1");
     else if (q.value) {
         key = value_key(q.value_type, q.value);
         /* A value alone: the rows to show are chosen by their time before any is
@@ -1149,9 +1150,11 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
             rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY t DESC, r LIMIT ?2");
     } else
         rc = rc ? rc : vg_buf_adds(&sql,
-            "SELECT rowid * 8 + 1, 0, NULL FROM cases UNION ALL SELECT rowid * 8 + 2, 0, NULL FROM notes"
-            " UNION ALL SELECT rowid * 8 + 3, 0, NULL FROM alerts UNION ALL SELECT rowid * 8 + 4, 0, NULL"
-            " FROM artifacts WHERE removed = 0 UNION ALL SELECT rowid * 8 + 5, 0, NULL FROM events"
+            "SELECT rowid * 8 + 1, 0, NULL FROM cases"
+            " UNION ALL SELECT rowid * 8 + 2, 0, NULL FROM notes"
+            " UNION ALL SELECT rowid * 8 + 3, 0, NULL FROM alerts"
+            " UNION ALL SELECT rowid * 8 + 4, 0, NULL FROM artifacts WHERE removed = 0"
+            " UNION ALL SELECT rowid * 8 + 5, 0, NULL FROM events"
             " WHERE kind IN ('manual', 'copilot')");
     rc = rc ? rc : vg_buf_adds(&sql,
         "), hit AS (SELECT h.r, h.rank, h.snip, h.r % 8 AS k,"

@@ -27,8 +27,6 @@ const char *const imp_format_names[IMP_NFORMATS] = {"auto", "native", "ecs", "wa
 
 /* ---- reading vendor JSON -------------------------------------------------------- */
 
-/* The value at a dotted path, whether the record spells it nested ({"host":{"name":
- * ..}}), dotted ({"host.name": ..}) or anything between. */
 /* The first member of o named by the n bytes at key (what
  * cJSON_GetObjectItemCaseSensitive finds, without copying a dotted path's head;
  * mapping asks a record for dozens of paths). */
@@ -41,6 +39,8 @@ static const cJSON *member(const cJSON *o, const char *key, size_t n)
     return NULL;
 }
 
+/* The value at a dotted path, whether the record spells it nested ({"host":{"name":
+ * ..}}), dotted ({"host.name": ..}) or anything between. */
 static const cJSON *get(const cJSON *o, const char *path)
 {
     if (!cJSON_IsObject(o))
@@ -49,10 +49,7 @@ static const cJSON *get(const cJSON *o, const char *path)
     if (v)
         return v;
     for (const char *dot = strchr(path, '.'); dot; dot = strchr(dot + 1, '.')) {
-        size_t n = (size_t)(dot - path);
-        if (n >= 128)
-            break;
-        const cJSON *sub = member(o, path, n);
+        const cJSON *sub = member(o, path, (size_t)(dot - path));
         if (sub && (v = get(sub, dot + 1)))
             return v;
     }

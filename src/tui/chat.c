@@ -530,8 +530,8 @@ void tui_chat_ask_queue(tui *t, const char *question)
         return;
     const tui_copilot *cp = t->cfg->copilot;
     vg_err err = {0};
-    if (cop_turn_begin_queue(t->ws, tui_sla(t), ch->session[0] ? ch->session : NULL, t->actor,
-                             cp->lc.model, question, cp->lc.budget, &ch->turn,
+    if (cop_turn_begin_queue(t->ws, tui_config_sla(t->cfg), ch->session[0] ? ch->session : NULL,
+                             t->actor, cp->lc.model, question, cp->lc.budget, &ch->turn,
                              &err) != VG_OK) {
         say(ch, "! %s", err.msg);
         cop_turn_clear(&ch->turn);

@@ -122,15 +122,17 @@ static void draw_preview(tui *t, int x)
     }
 }
 
+const int64_t *tui_config_sla(const tui_config *cfg)
+{
+    static const int64_t defaults[5] = TUI_SLA_DEFAULTS;
+    return cfg && cfg->sla_set ? cfg->sla_ms : defaults;
+}
+
 /* Time left to the case's SLA ("3h", "-2d" when overdue), or "-" when it has none
  * (closed, or no target for its severity). */
-static const int64_t default_sla[5] = TUI_SLA_DEFAULTS;
-
-const int64_t *tui_sla(const tui *t) { return t->cfg->sla_set ? t->cfg->sla_ms : default_sla; }
-
 static bool sla_left(const tui *t, const vg_case *c, char *out, size_t outsz)
 {
-    const int64_t *sla = tui_sla(t);
+    const int64_t *sla = tui_config_sla(t->cfg);
     int64_t target = c->severity >= 0 && c->severity < 5 ? sla[c->severity] : 0;
     if (c->status == VG_ST_CLOSED || !target) {
         snprintf(out, outsz, "-");
@@ -267,7 +269,7 @@ void tui_gpane_open(tui *t, bool open)
 static vg_case_filter queue_filter(const tui *t)
 {
     vg_case_filter f = t->query.f;
-    memcpy(f.sla_ms, t->cfg->sla_set ? t->cfg->sla_ms : default_sla, sizeof f.sla_ms);
+    memcpy(f.sla_ms, tui_config_sla(t->cfg), sizeof f.sla_ms);
     return f;
 }
 

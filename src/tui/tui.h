@@ -125,8 +125,9 @@ void tui_queue_load(tui *t);
 /* Open or close the general copilot pane under the queue (the queue's window
  * shrinks to make room, and is read again). */
 void tui_gpane_open(tui *t, bool open);
-/* The SLA targets per severity: the config's [sla], else the defaults. */
-const int64_t *tui_sla(const tui *t);
+/* The SLA targets per severity: the config's [sla], else (cfg NULL too) the
+ * defaults. */
+const int64_t *tui_config_sla(const tui_config *cfg);
 /* Filter the queue with the / language ("" clears it); false with t->msg on error. */
 bool tui_queue_filter(tui *t, const char *q);
 /* Edit a line on the status line after a prompt (":" or "/"), starting from what
