@@ -15,6 +15,10 @@
  *     An alert alone stays in the inbox.
  * Every write is an op through the door, inside the caller's batch. Each alert on
  * a case is a row of that case's timeline at its event time.
+ *
+ * An importer applies rule 1 as it stores each alert (vg_correlate_add), so that
+ * an alert joining an open case is stored on it by its alert.add, with no link op
+ * of its own; vg_correlate then runs both rules on what is still in the inbox.
  */
 #ifndef VIGIL_CORRELATE_H
 #define VIGIL_CORRELATE_H
@@ -24,6 +28,7 @@
 
 #include "vigil/err.h"
 #include "vigil/id.h"
+#include "vigil/op.h"
 #include "vigil/ws.h"
 
 typedef struct vg_correlation {
@@ -32,12 +37,20 @@ typedef struct vg_correlation {
     int64_t cases_created, alerts_linked;
     vg_id *updated;     /* the existing cases that received alerts, each once, sorted */
     size_t nupdated, capupdated;
+    struct vg_open_cases *open; /* the open cases, read once per batch */
 } vg_correlation;
 
 /* Correlate the alerts with these ids (just stored, or the alerts repeats folded
  * into). Must run inside a batch (vg_batch_begin). */
 VG_WUR vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
                           vg_err *err);
+/* Store a new alert (an alert.add op, applied through the door) and apply rule 1
+ * to it: when it carries a value of an open case, it is stored on that case and
+ * its entities are added there as artifacts (*joined true). A repeat of a stored
+ * alert, or an alert touching no open case, is stored as it is (*joined false):
+ * its alert (op->into) is for vg_correlate. Must run inside a batch. */
+VG_WUR vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined,
+                              vg_err *err);
 void vg_correlation_free(vg_correlation *co);
 
 #endif

@@ -762,6 +762,12 @@ static vg_rc h_artifact_add(ctx *c)
      * timeline reads the same on every replica. */
     if (c->local && exists && !was_removed)
         cJSON_AddTrueToObject(c->op->payload, "again");
+    /* A value that came with an alert has that alert's row on the timeline, at the
+     * same time; a row of its own for each would bury the story under addresses. */
+    if (strcmp(VG_ARTIFACT_SOURCE.names[src], "alert") == 0) {
+        rc = touch(c, case_id);
+        goto out;
+    }
     char summary[200], vshort[120];
     first_line(value, vshort, sizeof vshort);
     snprintf(summary, sizeof summary, "artifact %s: %s %s%s", pbool(c, "again") ? "seen again" : "added",
@@ -1433,6 +1439,7 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
     }
     ws->ntouched = 0;
     ws->in_batch = 1;
+    ws->batches++;
     return VG_OK;
 }
 

@@ -57,7 +57,7 @@ typedef struct corr {
     size_t ncreated, capcreated;
     struct holder *hold; /* open_case_for's rows for one value */
     size_t caphold;
-    struct holder *open; /* the open cases, by id (loaded by link_to_open_cases) */
+    const struct holder *open; /* the open cases, by id (co->open, see open_cases) */
     size_t nopen;
 } corr;
 
@@ -314,32 +314,48 @@ static int holder_id_cmp(const void *x, const void *y)
     return strcmp(((const holder *)x)->id, ((const holder *)y)->id);
 }
 
-/* The open cases with their creation times and refs, sorted by id: rule 1 adds
- * alerts and artifacts to cases but opens and closes none, so the list holds while
- * it runs, and each value's lookup reads only the artifacts index, not the cases
+/* The open cases with their creation times and refs, sorted by id, as this batch
+ * read them. Rule 1 adds alerts and artifacts to cases but opens and closes none,
+ * so the list holds until rule 2 opens a case (make_case drops it) or the batch
+ * ends, and each value's lookup reads only the artifacts index, not the cases
  * table. */
-static vg_rc load_open(corr *c)
+struct vg_open_cases {
+    holder *h;
+    size_t n;
+    int64_t batch; /* ws->batches when read; -1: stale */
+};
+
+static vg_rc open_cases(corr *c)
 {
     static const char sql[] = "SELECT id, created_at, ref FROM cases WHERE status != 'closed'";
-    sqlite3_stmt *st = NULL; /* once per call: not worth a slot in the statement cache */
-    if (sqlite3_prepare_v2(c->ws->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return ws_dberr(c->ws, c->err, "reading the open cases");
-    size_t cap = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->nopen == cap) {
-            cap = cap ? cap * 2 : 256;
-            c->open = vg_xrealloc(c->open, cap * sizeof *c->open);
+    struct vg_open_cases *oc = c->co->open;
+    if (!oc)
+        oc = c->co->open = vg_xcalloc(1, sizeof *oc);
+    if (oc->batch != c->ws->batches) {
+        sqlite3_stmt *st = NULL; /* once per batch: not worth a slot in the statement cache */
+        if (sqlite3_prepare_v2(c->ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return ws_dberr(c->ws, c->err, "reading the open cases");
+        size_t cap = 0;
+        int s;
+        oc->n = 0;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            if (oc->n == cap) {
+                cap = cap ? cap * 2 : 256;
+                oc->h = vg_xrealloc(oc->h, cap * sizeof *oc->h);
+            }
+            col_id(st, 0, oc->h[oc->n].id);
+            oc->h[oc->n].created = sqlite3_column_int64(st, 1);
+            oc->h[oc->n++].ref = sqlite3_column_int64(st, 2);
         }
-        col_id(st, 0, c->open[c->nopen].id);
-        c->open[c->nopen].created = sqlite3_column_int64(st, 1);
-        c->open[c->nopen++].ref = sqlite3_column_int64(st, 2);
+        sqlite3_finalize(st);
+        if (s != SQLITE_DONE)
+            return ws_dberr(c->ws, c->err, "reading the open cases");
+        if (oc->n > 1)
+            qsort(oc->h, oc->n, sizeof *oc->h, holder_id_cmp);
+        oc->batch = c->ws->batches;
     }
-    sqlite3_finalize(st);
-    if (s != SQLITE_DONE)
-        return ws_dberr(c->ws, c->err, "reading the open cases");
-    if (c->nopen > 1)
-        qsort(c->open, c->nopen, sizeof *c->open, holder_id_cmp);
+    c->open = oc->h;
+    c->nopen = oc->n;
     return VG_OK;
 }
 
@@ -408,9 +424,19 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
     return VG_OK;
 }
 
+/* An alert with these values joined case_id: the values become its artifacts, and
+ * the join is counted. */
+static vg_rc joined(corr *c, const char *case_id, const vals *vs, int64_t t)
+{
+    c->co->alerts_linked++;
+    if (!in_ids(c->created, c->ncreated, case_id))
+        add_id(&c->co->updated, &c->co->nupdated, &c->co->capupdated, case_id);
+    return add_artifacts(c, case_id, vs, t, false);
+}
+
 static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
 {
-    vg_rc rc0 = n ? load_open(c) : VG_OK;
+    vg_rc rc0 = n ? open_cases(c) : VG_OK;
     if (rc0 || !c->nopen)
         return rc0; /* no open case: nothing to join */
     for (size_t k = 0; k < n; k++) {
@@ -421,11 +447,8 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
         vg_rc rc = open_case_for(c, &vs, case_id);
         if (rc == VG_OK && case_id[0]) {
             if ((rc = apply(c, vg_op_alert_link(x->id, case_id))) == VG_OK)
-                rc = add_artifacts(c, case_id, &vs, x->t, false);
+                rc = joined(c, case_id, &vs, x->t);
             x->linked = true;
-            c->co->alerts_linked++;
-            if (!in_ids(c->created, c->ncreated, case_id))
-                add_id(&c->co->updated, &c->co->nupdated, &c->co->capupdated, case_id);
         }
         vals_free(&vs);
         if (rc)
@@ -604,6 +627,8 @@ static vg_rc make_case(corr *c, int *m, size_t n)
     if (rc == VG_OK) {
         add_id(&c->created, &c->ncreated, &c->capcreated, case_id);
         c->co->cases_created++;
+        if (c->co->open)
+            c->co->open->batch = -1; /* one more open case */
     }
     for (size_t i = 0; rc == VG_OK && i < n; i++) {
         rc = apply(c, vg_op_alert_link(c->a[m[i]].id, case_id));
@@ -743,13 +768,63 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
     free(c.slots);
     free(c.created);
     free(c.hold);
-    free(c.open);
     free(order);
+    return rc;
+}
+
+vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_out,
+                       vg_err *err)
+{
+    static const char known[] = "SELECT 1 FROM alerts WHERE source = ?1 AND source_ref = ?2";
+    *joined_out = false;
+    if (!ws->in_batch)
+        return vg_fail(err, VG_EINVAL, "correlation runs inside a batch");
+    corr c = {.ws = ws, .co = co, .err = err};
+    const cJSON *p = op->payload;
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(p, "source");
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(p, "source_ref");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "event_time");
+    const cJSON *ent = cJSON_GetObjectItemCaseSensitive(p, "entities");
+    vg_id case_id = "";
+    vals vs = {0};
+    bool repeat = false;
+    vg_rc rc = VG_OK;
+    /* A repeat folds into its alert, which is correlated as itself: the door
+     * would not move a stored alert for an alert.add. */
+    if (cJSON_IsString(src) && cJSON_IsString(ref)) {
+        sqlite3_stmt *st;
+        if ((rc = ws_stmt_text(ws, known, &st, err)))
+            return rc;
+        sqlite3_bind_text(st, 1, src->valuestring, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ref->valuestring, -1, SQLITE_STATIC);
+        repeat = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+    }
+    if (!repeat && cJSON_IsObject(ent) && cJSON_IsNumber(t) &&
+        !cJSON_GetObjectItemCaseSensitive(p, "case")) {
+        vg_entity_each(ent, put_val, &vs);
+        if ((rc = open_cases(&c)) == VG_OK && c.nopen)
+            rc = open_case_for(&c, &vs, case_id);
+        if (rc == VG_OK && case_id[0])
+            cJSON_AddStringToObject(op->payload, "case", case_id);
+    }
+    if (rc == VG_OK)
+        rc = vg_apply(ws, op, err);
+    if (rc == VG_OK && case_id[0]) {
+        *joined_out = true;
+        rc = joined(&c, case_id, &vs, (int64_t)t->valuedouble);
+    }
+    vals_free(&vs);
+    free(c.hold);
     return rc;
 }
 
 void vg_correlation_free(vg_correlation *co)
 {
+    if (co->open)
+        free(co->open->h);
+    free(co->open);
+    co->open = NULL;
     free(co->updated);
     co->updated = NULL;
     co->nupdated = co->capupdated = 0;

@@ -51,6 +51,7 @@ struct vg_ws {
     uint64_t hlc;                /* last clock value issued or seen */
     unsigned char last_hash[32]; /* hash of the newest op in the log */
     int in_batch;
+    int64_t batches; /* batches begun on this handle: what a batch's caches are keyed by */
     int64_t data_version;
     sqlite3_stmt *stmt[ST__COUNT];
     ws_text_stmt text_stmt[WS_TEXT_STMTS];

@@ -408,13 +408,17 @@ static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_bi
         }
         goto bad;
     }
-    vg_rc rc = vg_apply(u->ws, op, u->err);
+    bool joined = false; /* stored on an open case: nothing left to correlate */
+    vg_rc rc = u->o->correlate ? vg_correlate_add(u->ws, op, &u->st->co, &joined, u->err)
+                               : vg_apply(u->ws, op, u->err);
     if (rc == VG_OK) {
         u->st->per_format[fmt]++;
         if (op->folded)
             u->st->merged++;
         else
             u->st->stored++;
+    }
+    if (rc == VG_OK && u->o->correlate && !joined) {
         if (u->nids == u->capids) {
             u->capids = u->capids ? u->capids * 2 : 1024;
             u->ids = vg_xrealloc(u->ids, u->capids * sizeof *u->ids);

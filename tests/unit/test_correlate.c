@@ -115,6 +115,61 @@ static void test_open_case_takes_the_alert(void **state)
     vg_correlation_free(&again);
 }
 
+/* An importer's alert that touches an open case is stored on it by its own
+ * alert.add (no link op, no "linked" timeline row), its values become artifacts
+ * with no timeline rows of their own (the alert's row stands for them); a repeat
+ * and an alert that touches no open case are stored as they are, for vg_correlate. */
+static void test_add_joins_open_case(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    vg_id c1;
+    vg_err err = {0};
+    new_case(f->ws, "Beacon on the host", "low", c1);
+    must_apply(f->ws, vg_op_artifact_add(c1, "hostname", "WEB-01"));
+    int64_t events = sql_int(f->ws, "SELECT count(*) FROM events");
+    vg_correlation co = {.window_ms = 24 * H};
+    const char *ents[3] = {"{\"host\":\"web-01\",\"dest_ip\":\"203.0.113.9\"}",
+                           "{\"host\":\"web-01\",\"dest_ip\":\"203.0.113.9\"}",
+                           "{\"host\":\"ws-77\"}"};
+    const char *refs[3] = {"r1", "r1", "r2"};
+    bool joined[3];
+    vg_id into[3];
+    assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
+    for (int i = 0; i < 3; i++) {
+        vg_op *op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "test");
+        cJSON_AddStringToObject(op->payload, "source_ref", refs[i]);
+        cJSON_AddStringToObject(op->payload, "title", "Beacon");
+        cJSON_AddNumberToObject(op->payload, "event_time", (double)(T0 + i * H));
+        cJSON_AddItemToObject(op->payload, "entities", cJSON_Parse(ents[i]));
+        if (vg_correlate_add(f->ws, op, &co, &joined[i], &err) != VG_OK)
+            fail_msg("add: %s", err.msg);
+        memcpy(into[i], op->into, sizeof(vg_id));
+        vg_op_free(op);
+    }
+    assert_int_equal(vg_batch_commit(f->ws, &err), VG_OK);
+    assert_true(joined[0]);
+    assert_false(joined[1]); /* the repeat folds into the alert it repeats */
+    assert_false(joined[2]); /* nothing of it is on an open case */
+    assert_string_equal(into[1], into[0]);
+    assert_int_equal(case_of(f->ws, into[0]), 1);
+    assert_int_equal(case_of(f->ws, into[2]), 0);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind = 'alert.set'"), 0);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind = 'alert.add'"
+                                    " AND json_extract(payload, '$.case') IS NOT NULL"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM artifacts WHERE value = '203.0.113.9'"
+                                    " AND source = 'alert' AND is_ioc = 1"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events"), events);
+    assert_int_equal(co.alerts_linked, 1);
+    assert_int_equal(co.nupdated, 1);
+    assert_string_equal(co.updated[0], c1);
+    /* the alert's row is on the case's timeline at its event time */
+    assert_int_equal(sql_int(f->ws, "SELECT event_time FROM alerts WHERE case_id IS NOT NULL"),
+                     T0);
+    vg_correlation_free(&co);
+}
+
 /* A case with this id made on another replica at T0 + at (its created_at), as sync
  * delivers it. */
 static void case_as(vg_ws *ws, const char *title, int64_t at, const char *id)
@@ -321,6 +376,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_chained_groups_and_window, fx_teardown),
         cmocka_unit_test_teardown(test_open_case_takes_the_alert, fx_teardown),
+        cmocka_unit_test_teardown(test_add_joins_open_case, fx_teardown),
         cmocka_unit_test_teardown(test_open_case_ranking, fx_teardown),
         cmocka_unit_test_teardown(test_open_case_crowded_value, fx_teardown),
         cmocka_unit_test_teardown(test_case_from_earlier_batch, fx_teardown),
