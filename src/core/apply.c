@@ -326,6 +326,49 @@ static vg_rc touch(ctx *c, const char *case_id)
     return VG_OK;
 }
 
+/* What search indexes. The door stages the rows full-text search must index or
+ * index again in a temporary table of its connection, and vg_batch_commit indexes
+ * them all with one statement (schema steps 2 and 9). Triggers on the tables did
+ * this until step 9, but a statement that fires a trigger keeps a statement
+ * journal, which cost an import more than the trigger's own work. Bodies are read
+ * back from the rows as stored; the FTS rowid is the row's rowid * 8 + a kind. */
+enum { FTS_CASE, FTS_NOTE, FTS_ALERT, FTS_ARTIFACT, FTS_EVENT };
+
+/* Did the INSERT OR IGNORE just run insert its row? */
+static bool inserted(const ctx *c)
+{
+    return sqlite3_changes(c->ws->db) == 1;
+}
+
+/* Stage the row with this id (an artifact: the case, type and value). */
+static vg_rc fts_stage(ctx *c, int kind, const char *id, const char *type, const char *value,
+                       bool stale)
+{
+#define STAGE "INSERT OR REPLACE INTO temp.fts_stage SELECT rowid * 8 + "
+    static const char *const sql[] = {
+        [FTS_CASE] = STAGE "1, title || ' ' || description, ?2 FROM cases WHERE id = ?1",
+        [FTS_NOTE] = STAGE "2, body, ?2 FROM notes WHERE id = ?1",
+        [FTS_ALERT] = STAGE "3, title || ' ' || rule, ?2 FROM alerts WHERE id = ?1",
+        /* id: the case; the artifact is (case, type, value), ?3 and ?4 */
+        [FTS_ARTIFACT] = STAGE "4, CASE WHEN removed THEN NULL ELSE value END, ?2"
+                         " FROM artifacts WHERE case_id = ?1 AND type = ?3 AND value = ?4",
+        [FTS_EVENT] = STAGE "5, summary, ?2 FROM events WHERE id = ?1",
+    };
+#undef STAGE
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql[kind], &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, stale);
+    if (type) {
+        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+    }
+    c->ws->fts_staged = true;
+    return step_done(c, st, "staging a row for search");
+}
+
 /* Timeline event for this op (id = op id, recorded at the op's time). */
 static vg_rc emit(ctx *c, const char *case_id, int64_t occurred, const char *kind,
                   const char *summary, const char *source, const char *technique)
@@ -447,7 +490,8 @@ static vg_rc h_case_create(ctx *c)
     sqlite3_bind_text(st, 11, c->op->actor, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, c->ms);
     sqlite3_bind_int64(st, 13, c->ms);
-    if ((rc = step_done(c, st, "creating a case")))
+    if ((rc = step_done(c, st, "creating a case")) ||
+        (inserted(c) && (rc = fts_stage(c, FTS_CASE, c->op->target, NULL, NULL, false))))
         goto out;
     char summary[160];
     snprintf(summary, sizeof summary, "case #%lld opened by %s (severity %s)", (long long)ref,
@@ -594,6 +638,8 @@ static vg_rc h_case_set(ctx *c)
         }
         if ((rc = step_done(c, u, "updating a case")))
             goto out_old;
+        if (f->col <= 1 && (rc = fts_stage(c, FTS_CASE, c->op->target, NULL, NULL, true)))
+            goto out_old; /* title, description */
     }
     /* acknowledged_at is the earliest move out of `new`, whichever op wins. */
     if (f->vocab == &VG_STATUS && idx != VG_ST_NEW) {
@@ -642,7 +688,8 @@ static vg_rc h_note_add(ctx *c)
     sqlite3_bind_text(st, 3, c->op->actor, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, c->ms);
-    if ((rc = step_done(c, st, "adding a note")))
+    if ((rc = step_done(c, st, "adding a note")) ||
+        (inserted(c) && (rc = fts_stage(c, FTS_NOTE, c->op->target, NULL, NULL, false))))
         return rc;
     char line[100], summary[160];
     first_line(body + strspn(body, " \t\r\n"), line, sizeof line);
@@ -703,7 +750,9 @@ static vg_rc art_presence(ctx *c, const char *case_id, const char *type, const c
     sqlite3_bind_int(st, 4, removed);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)c->op->hlc);
     sqlite3_bind_text(st, 6, c->op->origin, -1, SQLITE_STATIC);
-    return step_done(c, st, "updating an artifact");
+    if ((rc = step_done(c, st, "updating an artifact")))
+        return rc;
+    return fts_stage(c, FTS_ARTIFACT, case_id, type, value, true);
 }
 
 static vg_rc h_artifact_add(ctx *c)
@@ -741,7 +790,8 @@ static vg_rc h_artifact_add(ctx *c)
         sqlite3_bind_int64(st, 9, seen);
         sqlite3_bind_int64(st, 10, (sqlite3_int64)c->op->hlc);
         sqlite3_bind_text(st, 11, c->op->origin, -1, SQLITE_STATIC);
-        if ((rc = step_done(c, st, "adding an artifact")))
+        if ((rc = step_done(c, st, "adding an artifact")) ||
+            (rc = fts_stage(c, FTS_ARTIFACT, case_id, tname, value, false)))
             goto out;
     } else {
         if ((rc = ws_stmt(c->ws, ST_ART_MERGE, &st, c->err)))
@@ -986,6 +1036,11 @@ static vg_rc h_event_add(ctx *c)
         sqlite3_bind_text(st, 10, tactic, -1, SQLITE_STATIC);
     if ((rc = step_done(c, st, "adding a timeline event")))
         return rc;
+    /* search finds the entries analysts write themselves (schema step 3) */
+    const char *k = VG_EVENT_KIND.names[kind];
+    if ((strcmp(k, "manual") == 0 || strcmp(k, "copilot") == 0) && inserted(c) &&
+        (rc = fts_stage(c, FTS_EVENT, c->op->target, NULL, NULL, false)))
+        return rc;
     return touch(c, case_id);
 }
 
@@ -1038,7 +1093,7 @@ static void put_key(void *ud, int type, const char *value)
 /* The correlation keys of a new alert (schema step 3). */
 static vg_rc alert_keys(ctx *c, const cJSON *entities, int64_t rowid, int64_t t)
 {
-    static const char sql[] = "INSERT INTO alert_keys(key, t, alert) VALUES (?1, ?2, ?3)";
+    static const char sql[] = "INSERT OR IGNORE INTO alert_keys(key, t, alert) VALUES (?1, ?2, ?3)";
     struct key_ctx k = {.c = c};
     vg_rc rc = ws_stmt_text(c->ws, sql, &k.st, c->err);
     if (rc)
@@ -1147,6 +1202,8 @@ static vg_rc h_alert_add(ctx *c)
     }
     snprintf(c->op->into, sizeof c->op->into, "%s", into);
     c->op->folded = stored_count > count;
+    if (!have_rowid && (rc = fts_stage(c, FTS_ALERT, c->op->target, NULL, NULL, false)))
+        goto out;
     if (!c->op->folded && ent && (rc = alert_keys(c, ent, rowid, t)))
         goto out;
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),
@@ -1430,6 +1487,15 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
 {
     if (ws->in_batch)
         return vg_fail(err, VG_EINVAL, "a batch is already open");
+    /* key: the FTS rowid; body: what to index (NULL: nothing, the row is gone);
+     * stale: the key may be indexed already and is deleted first. Made outside the
+     * transaction, so that a rollback cannot take it away. */
+    if (!ws->fts_ready &&
+        ws_exec(ws, "CREATE TEMP TABLE IF NOT EXISTS fts_stage(key INTEGER PRIMARY KEY,"
+                    " body TEXT, stale INTEGER NOT NULL)", err) != VG_OK)
+        return VG_EDB;
+    ws->fts_ready = true;
+    ws->fts_staged = false;
     vg_rc rc = ws_exec(ws, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
@@ -1447,13 +1513,16 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
 {
     if (!ws->in_batch)
         return vg_fail(err, VG_EINVAL, "no batch is open");
-    /* Index the transaction's staged rows, a statement each way (see schema.c). */
+    /* Index the transaction's staged rows, a statement each way (see fts_stage). */
     vg_rc rc = flush_touched(ws, err);
-    if (rc == VG_OK)
-        rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM fts_pending WHERE stale);"
-                           " INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending"
+    if (rc == VG_OK && ws->fts_staged)
+        rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM temp.fts_stage"
+                           "  WHERE stale);"
+                           " INSERT INTO fts(rowid, body) SELECT key, body FROM temp.fts_stage"
                            "  WHERE body IS NOT NULL;"
-                           " DELETE FROM fts_pending; COMMIT", err);
+                           " DELETE FROM temp.fts_stage", err);
+    if (rc == VG_OK)
+        rc = ws_exec(ws, "COMMIT", err);
     if (rc)
         rollback(ws);
     ws->in_batch = 0;

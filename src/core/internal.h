@@ -52,6 +52,8 @@ struct vg_ws {
     unsigned char last_hash[32]; /* hash of the newest op in the log */
     int in_batch;
     int64_t batches; /* batches begun on this handle: what a batch's caches are keyed by */
+    bool fts_ready;  /* temp.fts_stage exists on this connection (apply.c) */
+    bool fts_staged; /* the open batch staged rows for the search index */
     int64_t data_version;
     sqlite3_stmt *stmt[ST__COUNT];
     ws_text_stmt text_stmt[WS_TEXT_STMTS];

@@ -213,6 +213,24 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
      * (key, t). */
     "DROP INDEX alert_keys_key;"
     "CREATE INDEX alert_keys_key ON alert_keys(key, t, alert);",
+    /* 9: the write door stages what search indexes itself, in a temporary table of
+     * its connection (apply.c, fts_stage): a statement that fires a trigger keeps a
+     * statement journal, and for an import those journals cost more than the rows.
+     * The triggers go, and fts_pending with them (empty outside a transaction; what
+     * it might hold is indexed first). The correlation keys become the index they
+     * were read through (one b-tree per key, not a row and an index entry); an alert
+     * that names the same value twice keeps one key. */
+    "DELETE FROM fts WHERE rowid IN (SELECT key FROM fts_pending WHERE stale);"
+    "INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending WHERE body IS NOT NULL;"
+    "DROP TRIGGER cases_fts_i; DROP TRIGGER cases_fts_u; DROP TRIGGER notes_fts_i;"
+    "DROP TRIGGER alerts_fts_i; DROP TRIGGER artifacts_fts_i; DROP TRIGGER artifacts_fts_u;"
+    "DROP TRIGGER events_fts_i;"
+    "DROP TABLE fts_pending;"
+    "CREATE TABLE alert_keys_v9(key TEXT NOT NULL, t INTEGER NOT NULL, alert INTEGER NOT NULL,"
+    " PRIMARY KEY(key, t, alert)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO alert_keys_v9 SELECT key, t, alert FROM alert_keys;"
+    "DROP TABLE alert_keys;"
+    "ALTER TABLE alert_keys_v9 RENAME TO alert_keys;",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)

@@ -1,6 +1,6 @@
 -- tests/bench/import-ref.sql — the reference for `vigil import`: the sqlite3 shell
 -- bulk-loading the same JSON lines into the same alerts table (same indexes, same FTS
--- staging and index) with its own JSON functions: format by a key it carries, title,
+-- index) with its own JSON functions: format by a key it carries, title,
 -- severity, time, dedup key and entities by coalescing each vendor's paths, repeats
 -- folded by the same unique index. No validation, redaction, op log or correlation.
 -- Run from the directory that holds alerts-in.jsonl.
@@ -32,6 +32,5 @@ FROM (SELECT j,
  FROM lines)
 WHERE title IS NOT NULL
 ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET count = count + 1;
-INSERT INTO fts(rowid, body) SELECT key, body FROM fts_pending WHERE body IS NOT NULL;
-DELETE FROM fts_pending;
+INSERT INTO fts(rowid, body) SELECT rowid * 8 + 3, title || ' ' || rule FROM alerts;
 COMMIT;

@@ -425,6 +425,34 @@ static void test_search(void **state)
     vg_case_query_clear(&cq);
     assert_int_equal(vg_case_query_parse("type:alert", "alice", &cq, &err), VG_EINVAL);
     assert_int_equal(vg_search(f->ws, "   ", 10, &h, &n, &err), VG_EINVAL);
+
+    /* search follows changes: a renamed case, a removed and re-added artifact, and
+     * an op that arrives twice (as sync may deliver it) indexed once */
+    must_apply(f->ws, vg_op_case_set(c, "title", "Quokka sighting"));
+    assert_int_equal(vg_search(f->ws, "quokka type:case", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    vg_hits_free(h, n);
+    must_apply(f->ws, vg_op_case_set(c, "title", "Wombat sighting"));
+    assert_int_equal(vg_search(f->ws, "quokka", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 0);
+    vg_hits_free(h, n);
+    must_apply(f->ws, vg_op_artifact_remove(c, "ip", "203.0.113.77"));
+    assert_int_equal(vg_search(f->ws, "203.0.113.77 type:artifact", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 0);
+    vg_hits_free(h, n);
+    must_apply(f->ws, vg_op_artifact_add(c, "ip", "203.0.113.77"));
+    assert_int_equal(vg_search(f->ws, "203.0.113.77 type:artifact", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    vg_hits_free(h, n);
+    vg_op *note = vg_op_note_add(c, "Numbat burrow found");
+    assert_int_equal(vg_apply(f->ws, note, &err), VG_OK);
+    note->seq = 0; /* the same op again, as another replica would hand it over */
+    assert_int_equal(vg_apply(f->ws, note, &err), VG_OK);
+    vg_op_free(note);
+    assert_int_equal(vg_search(f->ws, "numbat", 10, &h, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    vg_hits_free(h, n);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM fts WHERE fts MATCH 'numbat'"), 1);
 }
 
 static void test_counts(void **state)
