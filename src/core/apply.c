@@ -279,11 +279,17 @@ static vg_rc flush_touched(vg_ws *ws, vg_err *err)
     return VG_OK;
 }
 
-/* The case's ref, or VG_ENOTFOUND. */
+/* The case's ref, or VG_ENOTFOUND. An import adds many things to one case in a
+ * row, so the last case found is remembered for the rest of the batch. */
 static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
 {
+    vg_ws *ws = c->ws;
+    if (ws->known_batch == ws->batches && strcmp(ws->known_case, case_id) == 0) {
+        *ref = ws->known_ref;
+        return VG_OK;
+    }
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt(c->ws, ST_CASE_EXISTS, &st, c->err);
+    vg_rc rc = ws_stmt(ws, ST_CASE_EXISTS, &st, c->err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
@@ -291,6 +297,11 @@ static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
     if (s == SQLITE_ROW)
         *ref = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    if (s == SQLITE_ROW && strlen(case_id) < sizeof ws->known_case) {
+        memcpy(ws->known_case, case_id, strlen(case_id) + 1);
+        ws->known_ref = *ref;
+        ws->known_batch = ws->batches;
+    }
     if (s == SQLITE_ROW)
         return VG_OK;
     if (s != SQLITE_DONE)

@@ -12,45 +12,42 @@
 #include "vigil/model.h"
 
 static const struct {
-    const char *name, *type;
+    const char *name;
+    int type;
 } NAMES[] = {
-    {"host", "hostname"}, {"hostname", "hostname"}, {"user", "user"},
-    {"ip", "ip"},         {"src_ip", "ip"},         {"dest_ip", "ip"},
-    {"domain", "domain"}, {"url", "url"},           {"email", "email"},
-    {"sender", "email"},  {"recipient", "email"},   {"md5", "md5"},
-    {"sha1", "sha1"},     {"sha256", "sha256"},     {"sha512", "sha512"},
-    {"file", "filename"}, {"process", "filename"},  {"registry", "registry"},
-    {"cve", "cve"},       {"user_agent", "user-agent"},
+    {"host", VG_AT_HOSTNAME}, {"hostname", VG_AT_HOSTNAME}, {"user", VG_AT_USER},
+    {"ip", VG_AT_IP},         {"src_ip", VG_AT_IP},         {"dest_ip", VG_AT_IP},
+    {"domain", VG_AT_DOMAIN}, {"url", VG_AT_URL},           {"email", VG_AT_EMAIL},
+    {"sender", VG_AT_EMAIL},  {"recipient", VG_AT_EMAIL},   {"md5", VG_AT_MD5},
+    {"sha1", VG_AT_SHA1},     {"sha256", VG_AT_SHA256},     {"sha512", VG_AT_SHA512},
+    {"file", VG_AT_FILENAME}, {"process", VG_AT_FILENAME},  {"registry", VG_AT_REGISTRY},
+    {"cve", VG_AT_CVE},       {"user_agent", VG_AT_USER_AGENT},
 };
 
 int vg_entity_type(const char *name)
 {
     for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
         if (strcmp(NAMES[i].name, name) == 0)
-            return vg_enum_parse(&VG_ARTIFACT_TYPE, NAMES[i].type);
+            return NAMES[i].type;
     return -1;
-}
-
-static bool type_is(int type, const char *name)
-{
-    return strcmp(vg_enum_name(&VG_ARTIFACT_TYPE, type), name) == 0;
 }
 
 bool vg_entity_is_key(int type)
 {
-    static const char *const keys[] = {"hostname", "user", "ip", "domain", "url", "email",
-                                       "md5", "sha1", "sha256", "sha512"};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (type_is(type, keys[i]))
-            return true;
-    return false;
+    switch (type) {
+    case VG_AT_HOSTNAME: case VG_AT_USER: case VG_AT_IP: case VG_AT_DOMAIN: case VG_AT_URL:
+    case VG_AT_EMAIL: case VG_AT_MD5: case VG_AT_SHA1: case VG_AT_SHA256: case VG_AT_SHA512:
+        return true;
+    default:
+        return false;
+    }
 }
 
 bool vg_entity_is_ioc(int type, const char *value)
 {
-    if (!vg_entity_is_key(type) || type_is(type, "hostname") || type_is(type, "user"))
+    if (!vg_entity_is_key(type) || type == VG_AT_HOSTNAME || type == VG_AT_USER)
         return false;
-    if (!type_is(type, "ip"))
+    if (type != VG_AT_IP)
         return true;
     /* An internal address is context, not an indicator to share. */
     vg_ioc_list l = {0};
@@ -72,18 +69,18 @@ static bool meaningless(int type, const char *v)
     for (size_t i = 0; i < sizeof blank / sizeof *blank; i++)
         if (strcasecmp(v, blank[i]) == 0)
             return true;
-    if (type_is(type, "user"))
+    if (type == VG_AT_USER)
         for (size_t i = 0; i < sizeof accounts / sizeof *accounts; i++)
             if (strcasecmp(v, accounts[i]) == 0)
                 return true;
-    if (type_is(type, "ip")) {
+    if (type == VG_AT_IP) {
         for (size_t i = 0; i < sizeof addrs / sizeof *addrs; i++)
             if (strcmp(v, addrs[i]) == 0)
                 return true;
         if (strncmp(v, "127.", 4) == 0)
             return true;
     }
-    if (type_is(type, "hostname") && strcasecmp(v, "localhost") == 0)
+    if (type == VG_AT_HOSTNAME && strcasecmp(v, "localhost") == 0)
         return true;
     return false;
 }
@@ -92,7 +89,7 @@ static int one(int type, const char *raw, vg_entity_fn fn, void *ud)
 {
     char *v = vg_ioc_normalise(type, raw);
     int n = 0;
-    if (type_is(type, "user"))
+    if (type == VG_AT_USER)
         for (char *p = v; *p; p++)
             *p = (char)tolower((unsigned char)*p);
     if (!meaningless(type, v) && strlen(v) <= 2048) {

@@ -54,6 +54,10 @@ struct vg_ws {
     int64_t batches; /* batches begun on this handle: what a batch's caches are keyed by */
     bool fts_ready;  /* temp.fts_stage exists on this connection (apply.c) */
     bool fts_staged; /* the open batch staged rows for the search index */
+    /* the case the open batch last found (apply.c, case_ref): cases are never
+     * deleted, so it stands until the batch ends */
+    vg_id known_case;
+    int64_t known_ref, known_batch;
     int64_t data_version;
     sqlite3_stmt *stmt[ST__COUNT];
     ws_text_stmt text_stmt[WS_TEXT_STMTS];

@@ -160,25 +160,31 @@ char *vg_ioc_normalise(int type, const char *value)
     while (n && isspace((unsigned char)value[n - 1]))
         n--;
     char *trimmed = vg_xstrndup(value, n);
-    const char *name = vg_enum_name(&VG_ARTIFACT_TYPE, type);
-    static const char *const refanged[] = {"ip", "domain", "url", "email", "hostname"};
-    static const char *const lower[] = {"ip", "domain", "email", "md5", "sha1",
-                                        "sha256", "sha512", "hostname"};
-    for (size_t i = 0; i < sizeof refanged / sizeof *refanged; i++)
-        if (strcmp(name, refanged[i]) == 0) {
-            char *r = vg_refang(trimmed);
-            free(trimmed);
-            trimmed = r;
-            break;
-        }
-    for (size_t i = 0; i < sizeof lower / sizeof *lower; i++)
-        if (strcmp(name, lower[i]) == 0)
-            for (char *p = trimmed; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-    if (strcmp(name, "cve") == 0)
+    bool refang = false, lower = false;
+    switch (type) {
+    case VG_AT_URL:
+        refang = true;
+        break;
+    case VG_AT_IP: case VG_AT_DOMAIN: case VG_AT_EMAIL: case VG_AT_HOSTNAME:
+        refang = lower = true;
+        break;
+    case VG_AT_MD5: case VG_AT_SHA1: case VG_AT_SHA256: case VG_AT_SHA512:
+        lower = true;
+        break;
+    default:
+        break;
+    }
+    if (refang) {
+        char *r = vg_refang(trimmed);
+        free(trimmed);
+        trimmed = r;
+    }
+    for (char *p = trimmed; lower && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (type == VG_AT_CVE)
         for (char *p = trimmed; *p; p++)
             *p = (char)toupper((unsigned char)*p);
-    if (strcmp(name, "domain") == 0 || strcmp(name, "hostname") == 0) {
+    if (type == VG_AT_DOMAIN || type == VG_AT_HOSTNAME) {
         size_t l = strlen(trimmed); /* "example.com." is example.com */
         if (l > 1 && trimmed[l - 1] == '.')
             trimmed[l - 1] = '\0';

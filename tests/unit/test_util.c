@@ -52,7 +52,18 @@ static void test_enums(void **state)
     (void)state;
     assert_int_equal(vg_enum_parse(&VG_SEVERITY, "HIGH"), VG_SEV_HIGH);
     assert_int_equal(vg_enum_parse(&VG_STATUS, "in-progress"), VG_ST_IN_PROGRESS);
-    assert_int_equal(vg_enum_parse(&VG_ARTIFACT_TYPE, "user-agent"), 13);
+    assert_int_equal(vg_enum_parse(&VG_ARTIFACT_TYPE, "user-agent"), VG_AT_USER_AGENT);
+    /* the type indexes code branches on name the types they say */
+    static const struct { int i; const char *name; } at[] = {
+        {VG_AT_IP, "ip"}, {VG_AT_DOMAIN, "domain"}, {VG_AT_URL, "url"}, {VG_AT_EMAIL, "email"},
+        {VG_AT_MD5, "md5"}, {VG_AT_SHA1, "sha1"}, {VG_AT_SHA256, "sha256"},
+        {VG_AT_SHA512, "sha512"}, {VG_AT_FILENAME, "filename"}, {VG_AT_HOSTNAME, "hostname"},
+        {VG_AT_USER, "user"}, {VG_AT_REGISTRY, "registry"}, {VG_AT_MUTEX, "mutex"},
+        {VG_AT_USER_AGENT, "user-agent"}, {VG_AT_CVE, "cve"}, {VG_AT_ASN, "asn"},
+        {VG_AT_OTHER, "other"}};
+    assert_int_equal(VG_ARTIFACT_TYPE.n, sizeof at / sizeof *at);
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++)
+        assert_string_equal(vg_enum_name(&VG_ARTIFACT_TYPE, at[i].i), at[i].name);
     assert_int_equal(vg_enum_parse(&VG_TLP, "amber+strict"), 3);
     assert_int_equal(vg_enum_parse(&VG_SEVERITY, "hi"), -1);
     assert_int_equal(vg_enum_parse(&VG_SEVERITY, "highest"), -1);
