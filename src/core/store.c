@@ -223,6 +223,14 @@ fail:
     return rc;
 }
 
+vg_rc vg_ws_bulk(vg_ws *ws, bool on, vg_err *err)
+{
+    /* a flag pragma expires the prepared statements, which are made again with or
+     * without the checks */
+    return ws_exec(ws, on ? "PRAGMA ignore_check_constraints = ON"
+                          : "PRAGMA ignore_check_constraints = OFF", err);
+}
+
 void vg_ws_close(vg_ws *ws)
 {
     if (!ws)

@@ -20,20 +20,23 @@
 
 /* ---- redaction ------------------------------------------------------------------ */
 
+/* Does the key name a secret: does it hold one of these words, in any case? Every
+ * key of every record is asked, so the words are found by their first letter. */
 static bool secret_key(const char *k, size_t n)
 {
     static const char *const words[] = {"password", "passwd", "pwd", "token", "api_key",
                                         "apikey", "api-key", "authorization", "cookie",
                                         "secret", "private_key", "credential"};
-    char low[64];
-    if (n >= sizeof low)
-        n = sizeof low - 1;
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)tolower((unsigned char)k[i]);
-    low[n] = '\0';
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (strstr(low, words[i]))
-            return true;
+    for (size_t i = 0; i + 3 <= n; i++) {
+        int c = tolower((unsigned char)k[i]);
+        if (c != 'p' && c != 't' && c != 'a' && c != 'c' && c != 's')
+            continue;
+        for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+            size_t len = strlen(words[w]);
+            if (words[w][0] == c && len <= n - i && strncasecmp(k + i, words[w], len) == 0)
+                return true;
+        }
+    }
     return false;
 }
 
@@ -73,8 +76,11 @@ char *imp_redact(const char *text, size_t len)
     const char *p = text, *end = text + len;
     vg_rc rc = VG_OK;
     while (p < end && rc == VG_OK) {
-        if (*p != '"') {
-            rc = vg_buf_add(&b, p++, 1);
+        if (*p != '"') { /* up to the next string, as it is */
+            const char *q = memchr(p, '"', (size_t)(end - p));
+            q = q ? q : end;
+            rc = vg_buf_add(&b, p, (size_t)(q - p));
+            p = q;
             continue;
         }
         const char *q = string_end(p, end);
@@ -480,7 +486,9 @@ vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o, imp_sta
                 vg_err *err)
 {
     run u = {.ws = ws, .o = o, .st = st, .err = err};
-    vg_rc rc = VG_OK;
+    vg_rc rc = vg_ws_bulk(ws, true, err);
+    if (rc)
+        return rc;
     for (int i = 0; i < n && (rc == VG_OK || !o->strict); i++) {
         bool in = strcmp(names[i], "-") == 0;
         u.name = in ? "(stdin)" : names[i];
@@ -507,6 +515,11 @@ vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o, imp_sta
             rc = commit(&u);
         else
             vg_batch_rollback(ws);
+    }
+    vg_err e2 = {0};
+    if (vg_ws_bulk(ws, false, &e2) != VG_OK && rc == VG_OK) {
+        *err = e2;
+        rc = VG_EDB;
     }
     free(u.ids);
     return rc;
