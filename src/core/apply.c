@@ -1084,35 +1084,82 @@ static vg_rc h_event_set(ctx *c)
     return touch(c, case_id);
 }
 
+/* The correlation keys of new alerts (schema step 3). An import writes millions,
+ * with keys in no order, into an index larger than the page cache: written as
+ * they come, nearly each would read a page and push a dirty one out. So the door
+ * collects a batch's keys and writes them in key order when it commits (or when
+ * correlation is about to read them), each page once. */
+typedef struct ws_key {
+    char *key;
+    int64_t t, alert;
+} ws_key;
+
 struct key_ctx {
-    ctx *c;
-    sqlite3_stmt *st;
-    vg_rc rc;
+    vg_ws *ws;
+    int64_t t, alert;
 };
 
 static void put_key(void *ud, int type, const char *value)
 {
     struct key_ctx *k = ud;
-    if (k->rc || !vg_entity_is_key(type))
+    vg_ws *ws = k->ws;
+    if (!vg_entity_is_key(type))
         return;
-    char key[2100];
-    snprintf(key, sizeof key, "%s:%s", VG_ARTIFACT_TYPE.names[type], value);
-    sqlite3_bind_text(k->st, 1, key, -1, SQLITE_TRANSIENT);
-    k->rc = step_done(k->c, k->st, "indexing an alert's entities");
+    if (ws->nkeys == ws->capkeys) {
+        ws->capkeys = ws->capkeys ? ws->capkeys * 2 : 1024;
+        ws->keys = vg_xrealloc(ws->keys, ws->capkeys * sizeof *ws->keys);
+    }
+    const char *tname = VG_ARTIFACT_TYPE.names[type];
+    size_t n = strlen(tname) + 1 + strlen(value) + 1;
+    char *key = vg_xmalloc(n);
+    snprintf(key, n, "%s:%s", tname, value);
+    ws->keys[ws->nkeys++] = (ws_key){key, k->t, k->alert};
 }
 
-/* The correlation keys of a new alert (schema step 3). */
 static vg_rc alert_keys(ctx *c, const cJSON *entities, int64_t rowid, int64_t t)
 {
-    static const char sql[] = "INSERT OR IGNORE INTO alert_keys(key, t, alert) VALUES (?1, ?2, ?3)";
-    struct key_ctx k = {.c = c};
-    vg_rc rc = ws_stmt_text(c->ws, sql, &k.st, c->err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(k.st, 2, t);
-    sqlite3_bind_int64(k.st, 3, rowid);
+    struct key_ctx k = {c->ws, t, rowid};
     vg_entity_each(entities, put_key, &k);
-    return k.rc;
+    return VG_OK;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+    const ws_key *a = x, *b = y;
+    int d = strcmp(a->key, b->key);
+    if (d)
+        return d;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return (a->alert > b->alert) - (a->alert < b->alert);
+}
+
+void ws_drop_keys(vg_ws *ws)
+{
+    for (size_t i = 0; i < ws->nkeys; i++)
+        free(ws->keys[i].key);
+    ws->nkeys = 0;
+}
+
+vg_rc ws_flush_keys(vg_ws *ws, vg_err *err)
+{
+    static const char sql[] = "INSERT OR IGNORE INTO alert_keys(key, t, alert) VALUES (?1, ?2, ?3)";
+    if (!ws->nkeys)
+        return VG_OK;
+    qsort(ws->keys, ws->nkeys, sizeof *ws->keys, key_cmp);
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, sql, &st, err);
+    for (size_t i = 0; rc == VG_OK && i < ws->nkeys; i++) {
+        sqlite3_bind_text(st, 1, ws->keys[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, ws->keys[i].t);
+        sqlite3_bind_int64(st, 3, ws->keys[i].alert);
+        int s = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE)
+            rc = ws_dberr(ws, err, "indexing alerts' entities");
+    }
+    ws_drop_keys(ws);
+    return rc;
 }
 
 static vg_rc h_alert_add(ctx *c)
@@ -1491,6 +1538,7 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
  * rolled back on its own (after an I/O error), which leaves the same state. */
 static void rollback(vg_ws *ws)
 {
+    ws_drop_keys(ws);
     sqlite3_exec(ws->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -1526,6 +1574,8 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
         return vg_fail(err, VG_EINVAL, "no batch is open");
     /* Index the transaction's staged rows, a statement each way (see fts_stage). */
     vg_rc rc = flush_touched(ws, err);
+    if (rc == VG_OK)
+        rc = ws_flush_keys(ws, err);
     if (rc == VG_OK && ws->fts_staged)
         rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM temp.fts_stage"
                            "  WHERE stale);"

@@ -730,7 +730,9 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
     if (co->window_ms <= 0)
         co->window_ms = DAY_MS;
     corr c = {.ws = ws, .co = co, .err = err};
-    vg_rc rc = VG_OK;
+    vg_rc rc = ws_flush_keys(ws, err); /* rule 2 reads them */
+    if (rc)
+        return rc;
     static const char by_id[] = "SELECT " ALERT_COLS " FROM alerts WHERE id = ?";
     sqlite3_stmt *st;
     if ((rc = ws_stmt_text(ws, by_id, &st, err)))

@@ -58,6 +58,10 @@ struct vg_ws {
      * deleted, so it stands until the batch ends */
     vg_id known_case;
     int64_t known_ref, known_batch;
+    /* the correlation keys of the batch's new alerts, written in key order when
+     * it commits or correlation reads them (apply.c, ws_flush_keys) */
+    struct ws_key *keys;
+    size_t nkeys, capkeys;
     int64_t data_version;
     sqlite3_stmt *stmt[ST__COUNT];
     ws_text_stmt text_stmt[WS_TEXT_STMTS];
@@ -73,6 +77,10 @@ VG_WUR vg_rc ws_stmt_text(vg_ws *ws, const char *sql, sqlite3_stmt **out, vg_err
 VG_WUR vg_rc ws_exec(vg_ws *ws, const char *sql, vg_err *err);
 /* A VG_EDB error carrying SQLite's message, prefixed by what was being done. */
 vg_rc ws_dberr(vg_ws *ws, vg_err *err, const char *what);
+/* Write the correlation keys the open batch has collected (alert_keys). */
+VG_WUR vg_rc ws_flush_keys(vg_ws *ws, vg_err *err);
+/* Drop them (the batch rolled back). */
+void ws_drop_keys(vg_ws *ws);
 
 /* Schema steps: steps[i] takes user_version i to i+1. */
 extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];

@@ -225,10 +225,15 @@ fail:
 
 vg_rc vg_ws_bulk(vg_ws *ws, bool on, vg_err *err)
 {
-    /* a flag pragma expires the prepared statements, which are made again with or
-     * without the checks */
-    return ws_exec(ws, on ? "PRAGMA ignore_check_constraints = ON"
-                          : "PRAGMA ignore_check_constraints = OFF", err);
+    /* A flag pragma expires the prepared statements, which are made again with or
+     * without the checks. The write-ahead log is copied into the workspace every
+     * 50,000 pages (200 MB) rather than every 1,000, so that an index page written
+     * by every batch is copied once for several; the rest at the end. */
+    return ws_exec(ws, on ? "PRAGMA ignore_check_constraints = ON;"
+                            " PRAGMA wal_autocheckpoint = 50000"
+                          : "PRAGMA ignore_check_constraints = OFF;"
+                            " PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(PASSIVE)",
+                   err);
 }
 
 void vg_ws_close(vg_ws *ws)
@@ -240,6 +245,8 @@ void vg_ws_close(vg_ws *ws)
     for (int i = 0; i < WS_TEXT_STMTS; i++)
         sqlite3_finalize(ws->text_stmt[i].st);
     sqlite3_close(ws->db);
+    ws_drop_keys(ws);
+    free(ws->keys);
     free(ws->path);
     free(ws->actor);
     free(ws->tenant);
