@@ -1116,11 +1116,10 @@ static void put_key(void *ud, int type, const char *value)
     ws->keys[ws->nkeys++] = (ws_key){key, k->t, k->alert};
 }
 
-static vg_rc alert_keys(ctx *c, const cJSON *entities, int64_t rowid, int64_t t)
+static void alert_keys(ctx *c, const cJSON *entities, int64_t rowid, int64_t t)
 {
     struct key_ctx k = {c->ws, t, rowid};
     vg_entity_each(entities, put_key, &k);
-    return VG_OK;
 }
 
 static int key_cmp(const void *x, const void *y)
@@ -1262,8 +1261,8 @@ static vg_rc h_alert_add(ctx *c)
     c->op->folded = stored_count > count;
     if (!have_rowid && (rc = fts_stage(c, FTS_ALERT, c->op->target, NULL, NULL, false)))
         goto out;
-    if (!c->op->folded && ent && (rc = alert_keys(c, ent, rowid, t)))
-        goto out;
+    if (!c->op->folded && ent)
+        alert_keys(c, ent, rowid, t);
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),
      * so linking one to a case writes no event of its own. */
     if (case_id)
