@@ -1,6 +1,7 @@
 /*
  * test_import.c — the importer's pure parts: times in every shape vendors write
- * them, redaction that keeps numbers exact, format detection and severity mapping.
+ * them, redaction that keeps numbers exact, format detection and severity mapping;
+ * and that an import's bulk-load settings end with it.
  */
 #include "helpers.h"
 #include "import.h"
@@ -108,12 +109,43 @@ static void test_detect_and_map(void **state)
     cJSON_Delete(p);
 }
 
+/* An import runs with SQLite's CHECK constraints unevaluated (the door checks the
+ * same rules): when it ends, however it ends, they are back. */
+static void test_bulk_load_ends(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    char *in = path_in(f->dir, "in.jsonl");
+    FILE *fp = fopen(in, "w");
+    assert_non_null(fp);
+    fputs("{\"source\":\"t\",\"title\":\"Beacon\",\"time\":1794230000,"
+          "\"entities\":{\"host\":\"ws-1\"}}\n", fp);
+    fclose(fp);
+    char *missing = path_in(f->dir, "missing.jsonl");
+    for (int run = 0; run < 2; run++) {
+        imp_opts o = {.format = IMP_AUTO, .correlate = true, .strict = run == 1};
+        imp_stats st = {0};
+        vg_err err = {0};
+        char *names[] = {in, missing};
+        vg_rc rc = imp_files(f->ws, names, 2, &o, &st, &err);
+        assert_int_equal(rc, run == 0 ? VG_OK : VG_EIO); /* strict: the missing file */
+        imp_stats_free(&st);
+        assert_int_not_equal(sqlite3_exec(f->ws->db, "UPDATE alerts SET status = 'bogus'",
+                                          NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sql_int(f->ws, "PRAGMA wal_autocheckpoint"), 1000);
+    }
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 1);
+    free(in);
+    free(missing);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_detect_and_map),
+        cmocka_unit_test_teardown(test_bulk_load_ends, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
