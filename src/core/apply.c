@@ -83,6 +83,9 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " first_seen = min(first_seen, excluded.first_seen),"
                         " last_seen = max(last_seen, excluded.last_seen)",
     [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
+    /* the alert a repeat folds into (the door; import's correlation asks first) */
+    [ST_ALERT_BY_REF] = "SELECT rowid, id, count FROM alerts"
+                        " WHERE source = ?1 AND source_ref = ?2",
 };
 
 /* What a handler works with. */
@@ -1191,10 +1194,8 @@ static vg_rc h_alert_add(ctx *c)
     int64_t have_rowid = 0, have_count = 0;
     vg_id have_id = "";
     if (source_ref) {
-        static const char sql[] =
-            "SELECT rowid, id, count FROM alerts WHERE source = ?1 AND source_ref = ?2";
         sqlite3_stmt *q;
-        if ((rc = ws_stmt_text(c->ws, sql, &q, c->err)))
+        if ((rc = ws_stmt(c->ws, ST_ALERT_BY_REF, &q, c->err)))
             return rc;
         sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, source_ref, -1, SQLITE_STATIC);

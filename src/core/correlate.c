@@ -777,7 +777,6 @@ vg_rc vg_correlate(vg_ws *ws, const vg_id *alerts, size_t n, vg_correlation *co,
 vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_out,
                        vg_err *err)
 {
-    static const char known[] = "SELECT 1 FROM alerts WHERE source = ?1 AND source_ref = ?2";
     *joined_out = false;
     if (!ws->in_batch)
         return vg_fail(err, VG_EINVAL, "correlation runs inside a batch");
@@ -795,7 +794,7 @@ vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_ou
      * would not move a stored alert for an alert.add. */
     if (cJSON_IsString(src) && cJSON_IsString(ref)) {
         sqlite3_stmt *st;
-        if ((rc = ws_stmt_text(ws, known, &st, err)))
+        if ((rc = ws_stmt(ws, ST_ALERT_BY_REF, &st, err)))
             return rc;
         sqlite3_bind_text(st, 1, src->valuestring, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, ref->valuestring, -1, SQLITE_STATIC);
