@@ -112,7 +112,9 @@ VG_WUR vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **
                                   size_t *n, vg_err *err);
 /* The limit artifacts of a case an assistant should see first: hosts and users
  * (where and who: what "which cases involve ws-12?" asks about), then indicators,
- * then the most sighted and most recently seen; *total is how many it holds. */
+ * then the most sighted and most recently seen; *total is how many it holds. Their
+ * bridges are not looked up (other_cases -1, other_refs ""): for a value that many
+ * cases share they cost more than the rest of the queue's context together. */
 VG_WUR vg_rc vg_artifacts_top(vg_ws *ws, const char *case_id, int limit, vg_artifact **items,
                               size_t *n, int64_t *total, vg_err *err);
 VG_WUR vg_rc vg_tasks_of_case(vg_ws *ws, const char *case_id, vg_task **items, size_t *n,

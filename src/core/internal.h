@@ -28,8 +28,9 @@ enum {
 };
 
 /* Statements named by their (static) SQL text, prepared once: the per-field
- * updates of the write door. */
-#define WS_TEXT_STMTS 32
+ * updates of the write door, correlation's lookups and the queries run once per
+ * case of a list. Some 30 texts use it today. */
+#define WS_TEXT_STMTS 48
 typedef struct ws_text_stmt {
     const char *sql;
     sqlite3_stmt *st;

@@ -670,8 +670,11 @@ vg_rc vg_case_get(vg_ws *ws, const char *id, vg_case *out, vg_err *err)
 
 /* Run a prepared child query, growing an array of `size`-byte structs that `fill`
  * reads each row into. */
-static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqlite3_stmt *, void *),
-                     void **items, size_t *n, vg_err *err)
+/* Every row of st as an array of items filled by fill, st left as it ends (a
+ * statement of the workspace's cache is reset by its next use). */
+static vg_rc collect_rows(vg_ws *ws, sqlite3_stmt *st, size_t size,
+                          void (*fill)(sqlite3_stmt *, void *), void **items, size_t *n,
+                          vg_err *err)
 {
     size_t cap = 16;
     char *arr = vg_xcalloc(cap, size);
@@ -686,11 +689,19 @@ static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqli
         fill(st, arr + *n * size);
         ++*n;
     }
-    sqlite3_finalize(st);
     *items = arr;
     if (s != SQLITE_DONE)
         return ws_dberr(ws, err, "querying the workspace");
     return VG_OK;
+}
+
+/* collect_rows, then st finalized. */
+static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqlite3_stmt *, void *),
+                     void **items, size_t *n, vg_err *err)
+{
+    vg_rc rc = collect_rows(ws, st, size, fill, items, n, err);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 #define ALERT_COLS                                                                          \
@@ -784,15 +795,18 @@ vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err)
     return rc;
 }
 
-#define ART_COLS                                                                            \
+#define ART_OWN_COLS                                                                        \
     "a.id, a.case_id, a.type, a.value, a.is_ioc, a.tlp, a.source, a.first_seen, a.last_seen," \
-    " a.sightings, (SELECT count(DISTINCT b.case_id) FROM artifacts b WHERE b.type = a.type"  \
+    " a.sightings"
+#define ART_COLS                                                                            \
+    ART_OWN_COLS ", (SELECT count(DISTINCT b.case_id) FROM artifacts b WHERE b.type = a.type"  \
     " AND b.value = a.value AND b.case_id <> a.case_id AND b.removed = 0),"                 \
     " (SELECT group_concat(r, ',') FROM (SELECT DISTINCT c.ref AS r FROM artifacts b"        \
     "  JOIN cases c ON c.id = b.case_id WHERE b.type = a.type AND b.value = a.value"         \
     "  AND b.case_id <> a.case_id AND b.removed = 0 ORDER BY c.ref LIMIT 20))"
 
-static void fill_artifact(sqlite3_stmt *st, void *p)
+/* ART_OWN_COLS: the artifact without its bridges (other_cases -1, other_refs ""). */
+static void fill_artifact_own(sqlite3_stmt *st, void *p)
 {
     vg_artifact *a = p;
     col_id(st, 0, a->id);
@@ -805,6 +819,16 @@ static void fill_artifact(sqlite3_stmt *st, void *p)
     a->first_seen = sqlite3_column_int64(st, 7);
     a->last_seen = sqlite3_column_int64(st, 8);
     a->sightings = sqlite3_column_int64(st, 9);
+    a->other_cases = -1;
+    a->other_refs = vg_xstrdup("");
+}
+
+/* ART_COLS */
+static void fill_artifact(sqlite3_stmt *st, void *p)
+{
+    vg_artifact *a = p;
+    fill_artifact_own(st, p);
+    free(a->other_refs);
     a->other_cases = sqlite3_column_int64(st, 10);
     a->other_refs = col_dup(st, 11);
 }
@@ -824,24 +848,30 @@ vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items, 
 vg_rc vg_artifacts_top(vg_ws *ws, const char *case_id, int limit, vg_artifact **items,
                        size_t *n, int64_t *total, vg_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    /* asked once per case of a queue: both statements are kept prepared */
+    static const char count[] = "SELECT count(*) FROM artifacts WHERE case_id = ? AND removed = 0";
+    static const char top[] = "SELECT " ART_OWN_COLS " FROM artifacts a"
+                              " WHERE a.case_id = ? AND a.removed = 0"
+                              " ORDER BY a.type IN ('hostname', 'user') DESC, a.is_ioc DESC,"
+                              " a.sightings DESC, a.last_seen DESC, a.id LIMIT ?";
+    sqlite3_stmt *st;
     *total = 0;
-    vg_rc rc = prep(ws, "SELECT count(*) FROM artifacts WHERE case_id = ? AND removed = 0", &st,
-                    err);
+    *items = NULL;
+    *n = 0;
+    vg_rc rc = ws_stmt_text(ws, count, &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         *total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if ((rc = prep(ws, "SELECT " ART_COLS " FROM artifacts a WHERE a.case_id = ? AND a.removed = 0"
-                       " ORDER BY a.type IN ('hostname', 'user') DESC, a.is_ioc DESC,"
-                       " a.sightings DESC, a.last_seen DESC, a.id"
-                       " LIMIT ?", &st, err)))
+    sqlite3_reset(st);
+    if ((rc = ws_stmt_text(ws, top, &st, err)))
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit);
-    return collect(ws, st, sizeof **items, fill_artifact, (void **)items, n, err);
+    rc = collect_rows(ws, st, sizeof **items, fill_artifact_own, (void **)items, n, err);
+    sqlite3_reset(st);
+    return rc;
 }
 
 #define TASK_ORDER                                                                   \
@@ -1318,8 +1348,12 @@ vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err)
 vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    /* (status, severity) is a prefix of cases_queue: an index-only scan */
-    vg_rc rc = prep(ws, "SELECT status, severity, count(*) FROM cases GROUP BY status, severity",
+    /* Open cases only, counted on their ranges of cases_queue (status, severity):
+     * the cost follows the open queue, not the years of closed cases beside it.
+     * All cases: SQLite counts a table by its b-tree pages, not row by row. */
+    vg_rc rc = prep(ws, "SELECT status, severity, count(*) FROM cases"
+                        " WHERE status IN ('new', 'in_progress', 'on_hold', 'contained')"
+                        " GROUP BY status, severity",
                     &st, err);
     if (rc)
         return rc;
@@ -1328,12 +1362,17 @@ vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
         const char *status = (const char *)sqlite3_column_text(st, 0);
         int sev = sqlite3_column_int(st, 1);
         int64_t n = sqlite3_column_int64(st, 2);
-        bool open = status && strcmp(status, "closed") != 0;
-        out->cases += n;
-        out->open += open ? n : 0;
+        out->open += n;
         out->new_ += status && strcmp(status, "new") == 0 ? n : 0;
-        out->critical_open += open && sev == VG_SEV_CRITICAL ? n : 0;
+        out->critical_open += sev == VG_SEV_CRITICAL ? n : 0;
     }
-    sqlite3_finalize(st);
+    if (sqlite3_finalize(st) != SQLITE_OK)
+        return ws_dberr(ws, err, "counting cases");
+    if ((rc = prep(ws, "SELECT count(*) FROM cases", &st, err)))
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out->cases = sqlite3_column_int64(st, 0);
+    if (sqlite3_finalize(st) != SQLITE_OK)
+        return ws_dberr(ws, err, "counting cases");
     return VG_OK;
 }

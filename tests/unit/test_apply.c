@@ -198,6 +198,16 @@ static void test_artifacts_normalise_merge_and_tombstone(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(a[0].value, "evil.example");
     assert_int_equal(a[0].other_cases, 1); /* the bridge */
+    assert_string_equal(a[0].other_refs, "2");
+    vg_artifacts_free(a, n);
+    /* the copilot's top few: the same artifacts, their bridges not looked up */
+    int64_t total;
+    assert_int_equal(vg_artifacts_top(f->ws, f->case_id, 1, &a, &n, &total, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 2);
+    assert_string_equal(a[0].value, "evil.example"); /* seen twice: before the url */
+    assert_int_equal(a[0].other_cases, -1);
+    assert_string_equal(a[0].other_refs, "");
     vg_artifacts_free(a, n);
 
     must_apply(f->ws, vg_op_artifact_remove(f->case_id, "domain", "evil.example"));
