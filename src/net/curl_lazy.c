@@ -1,17 +1,20 @@
 /*
- * curl_lazy.c — libcurl, loaded the first time a request is made.
+ * curl_lazy.c — libcurl, loaded the first time a request is made, or on a thread of
+ * its own as soon as one is known to be coming (llm_preload).
  *
  * libcurl brings some twenty-five shared libraries with it (TLS, HTTP/2, Kerberos,
  * LDAP, ...). Linked normally, every `vigil` command would map them all at start,
  * several milliseconds before it prints a line, although only the copilot talks to
  * a server. So vigil links none of them: this file defines the libcurl functions
  * llm.c calls, each a forwarder that dlopen()s libcurl.so.4 once and calls the real
- * one. Without libcurl on the machine, the init functions return NULL and llm.c
- * reports that it cannot start a request; nothing else in vigil notices.
+ * one; the load runs curl_global_init too, under one pthread_once. Without libcurl
+ * on the machine, the init functions return NULL and llm.c reports that it cannot
+ * start a request; nothing else in vigil notices.
  */
 #define CURL_DISABLE_TYPECHECK /* our own curl_easy_setopt, not curl.h's checking macro */
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,18 +22,44 @@
 #include "llm.h"
 
 static void *lib;
+static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
-/* The real function called name, or NULL when libcurl cannot be loaded. */
+/* dlopen libcurl and initialise it, once, whichever thread asks first. */
+static void load(void)
+{
+    /* RTLD_LAZY: of the thousands of functions those libraries define, only the
+     * few a request calls get bound (RTLD_NOW cost ~1 ms more). */
+    lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
+    CURLcode (*init)(long) = NULL;
+    if (lib)
+        *(void **)&init = dlsym(lib, "curl_global_init");
+    if (init)
+        init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The real function called name, or NULL when libcurl cannot be loaded. Waits
+ * for a load llm_preload started. */
 static void *sym(const char *name)
 {
-    static bool tried;
-    if (!tried) {
-        tried = true;
-        /* RTLD_LAZY: of the thousands of functions those libraries define, only
-         * the few a request calls get bound (RTLD_NOW cost ~1 ms more). */
-        lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
-    }
+    pthread_once(&loaded, load);
     return lib ? dlsym(lib, name) : NULL;
+}
+
+static void *preload(void *unused)
+{
+    (void)unused;
+    pthread_once(&loaded, load);
+    return NULL;
+}
+
+void llm_preload(void)
+{
+    static bool started; /* called from the main thread only */
+    pthread_t t;
+    if (!started && pthread_create(&t, NULL, preload, NULL) == 0) {
+        started = true;
+        pthread_detach(t);
+    }
 }
 
 bool llm_curl_available(void) { return sym("curl_easy_init") != NULL; }
@@ -45,7 +74,6 @@ bool llm_curl_available(void) { return sym("curl_easy_init") != NULL; }
         return real ? real args : fallback;                                               \
     }
 
-FWD(CURLcode, curl_global_init, (long flags), (flags), CURLE_FAILED_INIT)
 FWD(CURL *, curl_easy_init, (void), (), NULL)
 FWD(CURLcode, curl_easy_perform, (CURL *e), (e), CURLE_FAILED_INIT)
 FWD(const char *, curl_easy_strerror, (CURLcode c), (c), "libcurl is not installed")

@@ -51,15 +51,6 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void global_init(void)
-{
-    static bool done;
-    if (!done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        done = true;
-    }
-}
-
 int llm_provider_parse(const char *name)
 {
     if (!name)
@@ -274,7 +265,6 @@ vg_rc llm_chat_start(const llm_config *cf, const cJSON *messages, const cJSON *s
     *out = NULL;
     if (!cf->model || !*cf->model)
         return vg_fail(err, VG_EINVAL, "no model named (set [copilot] model or pass --model)");
-    global_init();
     llm_stream *s = vg_xcalloc(1, sizeof *s);
     s->provider = cf->provider;
     s->max_bytes = cf->max_bytes ? cf->max_bytes : DEFAULT_MAX;
@@ -439,7 +429,6 @@ vg_rc llm_models(const llm_config *cf, long timeout_s, char ***names, size_t *n,
 {
     *names = NULL;
     *n = 0;
-    global_init();
     char errbuf[CURL_ERROR_SIZE] = "";
     bool ollama = cf->provider == LLM_OLLAMA;
     char *url = join_url(cf->url ? cf->url : ollama ? LLM_OLLAMA_URL : LLM_OPENAI_URL,

@@ -74,5 +74,11 @@ void llm_models_free(char **names, size_t n);
 
 /* Whether libcurl could be loaded (it is loaded on first use, curl_lazy.c). */
 bool llm_curl_available(void);
+/* Start loading libcurl on a thread of its own, so that a request about to be made
+ * finds it loaded: the workstation calls it when a copilot pane opens, and the key
+ * that asks no longer waits 5-10 ms for twenty-five libraries to be mapped. A
+ * request made sooner waits for the load. Only the first call does anything; call
+ * it from the main thread. */
+void llm_preload(void);
 
 #endif

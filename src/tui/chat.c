@@ -295,13 +295,16 @@ static void model_line(tui *t, const struct tui_chat *ch, const char *what, cons
 {
     const tui_copilot *cp = t->cfg->copilot;
     char line[512];
-    if (cp && cp->lc.model && *cp->lc.model)
+    if (cp && cp->lc.model && *cp->lc.model) {
+        /* a pane that can ask: load libcurl now, so the key that asks does not wait */
+        llm_preload();
         snprintf(line, sizeof line, "Copilot%s: %s on %s (%s)%s%s", what, cp->lc.model,
                  cp->lc.url, llm_provider_name(cp->lc.provider),
                  ch->session[0] ? "  session " : "", ch->session);
-    else
+    } else {
         snprintf(line, sizeof line, "Copilot%s: no model named ([copilot] model in vigil.conf);"
                                     " %s still work", what, offline);
+    }
     tui_add_line(t, line);
 }
 

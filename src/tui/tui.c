@@ -1021,6 +1021,13 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
 
 static void draw(tui *t);
 
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
 {
     draw(t); /* what the command before the prompt changed (c opens a pane) shows */
@@ -1043,6 +1050,7 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
             tui_chat_poll(t);
             continue;
         }
+        t->key_at = mono(); /* the trace times the line's last key, not its typing */
         if (k == OK && (ch == '\n' || ch == '\r'))
             break;
         if (k == OK && ch == 27) {
@@ -1096,22 +1104,14 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
     curs_set(0);
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             const char *log_path)
 {
     /* VIGIL_TUI_TRACE=FILE: write when the first frame was on screen (ms since the
-     * process started) and each key's time to a finished frame (us), for the
-     * benchmark. */
+     * process started) and each key's time to a finished frame (us; for a line typed
+     * at a prompt, from its Enter), for the benchmark. */
     const char *trace_path = getenv("VIGIL_TUI_TRACE");
     FILE *trace = trace_path && *trace_path ? fopen(trace_path, "w") : NULL;
-    double key_at = 0;
     static const tui_config defaults = {.theme = THEME_DARK};
     tui t = {.ws = ws, .actor = actor, .ascii = ascii, .cfg = cfg ? cfg : &defaults};
     tui_set_config(t.cfg);
@@ -1169,10 +1169,10 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             static bool first = true;
             if (first)
                 fprintf(trace, "first_frame_ms %.3f\n", (mono() - t.cfg->start_s) * 1000);
-            else if (key_at > 0)
-                fprintf(trace, "key_us %.1f\n", (mono() - key_at) * 1e6);
+            else if (t.key_at > 0)
+                fprintf(trace, "key_us %.1f\n", (mono() - t.key_at) * 1e6);
             first = false;
-            key_at = 0;
+            t.key_at = 0;
             fflush(trace);
         }
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
@@ -1205,7 +1205,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         int k = get_wch(&ch);
         if (k == ERR)
             continue;
-        key_at = mono();
+        t.key_at = mono();
         if (k == KEY_CODE_YES && ch == KEY_RESIZE) {
             getmaxyx(stdscr, t.rows, t.cols);
             tui_dispatch(&t, "refresh");

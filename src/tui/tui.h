@@ -56,6 +56,7 @@ typedef struct tui {
     int rows, cols;
     tui_view view;
     bool help, quit;
+    double key_at;      /* when the key being handled was read (a prompt's: its Enter) */
     char msg[256];      /* one line of feedback in the status line */
     vg_counts counts;   /* the header's counts, read again when the data changes */
     bool counts_stale;
