@@ -294,9 +294,8 @@ done:
 
 /* ---- the open queue ------------------------------------------------------------------ */
 
-/* The smallest a case entry can be ("- #1 [info, new] assignee (none), 0 alerts,
- * SLA none: x" and a newline), which bounds how many cases are worth reading. */
-#define MIN_CASE_BYTES 56
+/* How many cases of the queue are read at a time. */
+#define QUEUE_PAGE 64
 
 /* "SLA due 2026-11-03T18:02:00Z (overdue)", or "SLA none" when the case's severity
  * has no target. */
@@ -387,47 +386,60 @@ vg_rc cop_queue_context_build_with(vg_ws *ws, const int64_t *sla_ms, size_t budg
         return rc;
     }
     out->cases_total = k.open;
-    size_t fit = bd.budget / MIN_CASE_BYTES + 1;
+    /* The queue is read a page at a time until the budget is spent: a case's entry
+     * is 200-300 bytes, so a 64 KB budget takes a couple of hundred cases, and on a
+     * workspace whose pages are not in memory each case read is a disk read. */
     vg_case_filter f = {.status_mask = VG_STATUS_OPEN_MASK,
-                        .limit = fit > 10000 ? 10000 : (int)fit,
+                        .limit = QUEUE_PAGE,
                         .sort = VG_SORT_SEVERITY};
-    vg_case_list l = {0};
-    if ((rc = vg_cases_list(ws, &f, &l, err))) {
-        vg_buf_free(&bd.b);
-        return rc;
-    }
+    vg_case_cursor after;
     char head[160];
     snprintf(head, sizeof head, "open cases: %lld (most severe, then newest, first)",
              (long long)out->cases_total);
     line(&bd, head, true);
-    out->cases = vg_xcalloc(l.n ? l.n : 1, sizeof *out->cases);
+    size_t cap = 0;
     int64_t now = vg_now_ms();
-    for (size_t i = 0; i < l.n; i++) {
-        const vg_case *c = &l.items[i];
-        queue_entry e;
-        if ((rc = entry_build(ws, &bd, c, sla_ms, now, &e, err)))
+    bool done = false;
+    while (!done && rc == VG_OK) {
+        vg_case_list l = {0};
+        if ((rc = vg_cases_list(ws, &f, &l, err)))
             break;
-        bool fits = *e.text && line(&bd, e.text, false);
-        if (fits) {
-            char where[64];
-            snprintf(where, sizeof where, "the queue entry of #%lld", (long long)c->ref);
-            for (size_t j = 0; j < e.nfields; j++)
-                scan_field(&bd, e.fields[j], where);
-            cop_queue_case *q = &out->cases[out->ncases++];
-            memcpy(q->id, c->id, sizeof q->id);
-            q->ref = c->ref;
-            q->severity = c->severity;
-            q->status = c->status;
-            snprintf(q->assignee, sizeof q->assignee, "%s", e.fields[1]);
-            char *short_title = cop_clean(e.fields[0], COP_QUEUE_TITLE_SHORT, false);
-            snprintf(q->title, sizeof q->title, "%s", short_title);
-            free(short_title);
+        for (size_t i = 0; i < l.n && !done; i++) {
+            const vg_case *c = &l.items[i];
+            queue_entry e;
+            if ((rc = entry_build(ws, &bd, c, sla_ms, now, &e, err)))
+                break;
+            done = !*e.text || !line(&bd, e.text, false); /* the budget is spent */
+            if (!done) {
+                char where[64];
+                snprintf(where, sizeof where, "the queue entry of #%lld", (long long)c->ref);
+                for (size_t j = 0; j < e.nfields; j++)
+                    scan_field(&bd, e.fields[j], where);
+                if (out->ncases == cap) {
+                    cap = cap ? cap * 2 : QUEUE_PAGE;
+                    out->cases = vg_xrealloc(out->cases, cap * sizeof *out->cases);
+                }
+                cop_queue_case *q = &out->cases[out->ncases++];
+                memset(q, 0, sizeof *q);
+                memcpy(q->id, c->id, sizeof q->id);
+                q->ref = c->ref;
+                q->severity = c->severity;
+                q->status = c->status;
+                snprintf(q->assignee, sizeof q->assignee, "%s", e.fields[1]);
+                char *short_title = cop_clean(e.fields[0], COP_QUEUE_TITLE_SHORT, false);
+                snprintf(q->title, sizeof q->title, "%s", short_title);
+                free(short_title);
+            }
+            entry_clear(&e);
         }
-        entry_clear(&e);
-        if (!fits)
-            break;
+        if (!l.more)
+            done = true;
+        else if (l.n) {
+            vg_case_cursor_of(&l.items[l.n - 1], &f, &after);
+            f.after = &after;
+        }
+        vg_case_list_free(&l);
     }
-    vg_case_list_free(&l);
     if (rc) {
         vg_buf_free(&bd.b);
         cop_context_clear(out);

@@ -873,6 +873,14 @@ static void test_queue_context_budget(void **state)
     assert_int_equal(cop_queue_context_build(f->ws, SLA, 200000, &c, &err), VG_OK);
     assert_int_equal(c.cases_in, 401);
     assert_string_equal(c.left_out, "");
+    /* read a page at a time, and still each case once, in the queue's order */
+    vg_case_filter all = {.status_mask = VG_STATUS_OPEN_MASK, .limit = 1000};
+    vg_case_list l;
+    assert_int_equal(vg_cases_list(f->ws, &all, &l, &err), VG_OK);
+    assert_int_equal(l.n, c.ncases);
+    for (size_t i = 0; i < l.n; i++)
+        assert_string_equal(c.cases[i].id, l.items[i].id);
+    vg_case_list_free(&l);
     cop_context_clear(&c);
 }
 
