@@ -1316,63 +1316,55 @@ void vg_hits_free(vg_hit *h, size_t n)
     free(h);
 }
 
-vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err)
+vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws,
+    /* Open cases are counted on their ranges of cases_queue (status, severity): the
+     * cost follows the open queue, not the years of closed cases beside it; a plain
+     * count steps the index a third as dearly as a GROUP BY. All cases: SQLite
+     * counts a table by its b-tree pages, not row by row. */
+#define OPEN_STATUSES "status IN ('new', 'in_progress', 'on_hold', 'contained')"
+    static const char sql[] =
         "SELECT (SELECT count(*) FROM cases),"
-        " (SELECT count(*) FROM cases WHERE status <> 'closed'),"
+        " (SELECT count(*) FROM cases WHERE " OPEN_STATUSES "),"
         " (SELECT count(*) FROM cases WHERE status = 'new'),"
-        " (SELECT count(*) FROM cases WHERE status <> 'closed' AND severity = 4),"
-        " (SELECT count(*) FROM alerts),"
-        " (SELECT count(*) FROM alerts WHERE status = 'new'),"
-        " (SELECT coalesce(max(seq), 0) FROM ops)", &st, err);
+        " (SELECT count(*) FROM cases WHERE " OPEN_STATUSES " AND severity = ?1)";
+#undef OPEN_STATUSES
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, sql, &st, err);
     if (rc)
         return rc;
     memset(out, 0, sizeof *out);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_bind_int(st, 1, VG_SEV_CRITICAL);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = ws_dberr(ws, err, "counting cases");
+    } else {
         out->cases = sqlite3_column_int64(st, 0);
         out->open = sqlite3_column_int64(st, 1);
         out->new_ = sqlite3_column_int64(st, 2);
         out->critical_open = sqlite3_column_int64(st, 3);
-        out->alerts = sqlite3_column_int64(st, 4);
-        out->inbox = sqlite3_column_int64(st, 5);
-        out->ops = sqlite3_column_int64(st, 6);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+vg_rc vg_counts_get(vg_ws *ws, vg_counts *out, vg_err *err)
+{
+    vg_rc rc = vg_case_counts(ws, out, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if ((rc = prep(ws,
+                   "SELECT (SELECT count(*) FROM alerts),"
+                   " (SELECT count(*) FROM alerts WHERE status = 'new'),"
+                   " (SELECT coalesce(max(seq), 0) FROM ops)", &st, err)))
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->alerts = sqlite3_column_int64(st, 0);
+        out->inbox = sqlite3_column_int64(st, 1);
+        out->ops = sqlite3_column_int64(st, 2);
     } else {
         rc = ws_dberr(ws, err, "counting");
     }
     sqlite3_finalize(st);
     return rc;
-}
-
-vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    /* Open cases only, counted on their ranges of cases_queue (status, severity):
-     * the cost follows the open queue, not the years of closed cases beside it.
-     * All cases: SQLite counts a table by its b-tree pages, not row by row. */
-    vg_rc rc = prep(ws, "SELECT status, severity, count(*) FROM cases"
-                        " WHERE status IN ('new', 'in_progress', 'on_hold', 'contained')"
-                        " GROUP BY status, severity",
-                    &st, err);
-    if (rc)
-        return rc;
-    memset(out, 0, sizeof *out);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *status = (const char *)sqlite3_column_text(st, 0);
-        int sev = sqlite3_column_int(st, 1);
-        int64_t n = sqlite3_column_int64(st, 2);
-        out->open += n;
-        out->new_ += status && strcmp(status, "new") == 0 ? n : 0;
-        out->critical_open += sev == VG_SEV_CRITICAL ? n : 0;
-    }
-    if (sqlite3_finalize(st) != SQLITE_OK)
-        return ws_dberr(ws, err, "counting cases");
-    if ((rc = prep(ws, "SELECT count(*) FROM cases", &st, err)))
-        return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        out->cases = sqlite3_column_int64(st, 0);
-    if (sqlite3_finalize(st) != SQLITE_OK)
-        return ws_dberr(ws, err, "counting cases");
-    return VG_OK;
 }

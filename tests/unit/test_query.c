@@ -472,6 +472,10 @@ static void test_counts(void **state)
     assert_int_equal(k.cases, NCASES);
     assert_int_equal(k.open, sql_int(f->ws, "SELECT count(*) FROM cases WHERE status <> 'closed'"));
     assert_true(k.open > 0 && k.open < NCASES);
+    assert_int_equal(k.new_, sql_int(f->ws, "SELECT count(*) FROM cases WHERE status = 'new'"));
+    assert_int_equal(k.critical_open, sql_int(f->ws, "SELECT count(*) FROM cases"
+                                                     " WHERE status <> 'closed' AND severity = 4"));
+    assert_true(k.new_ > 0 && k.critical_open > 0);
     assert_int_equal(k.ops, sql_int(f->ws, "SELECT count(*) FROM ops"));
 }
 
