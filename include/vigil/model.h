@@ -76,7 +76,7 @@ typedef struct vg_artifact {
     int source;
     int64_t first_seen, last_seen, sightings;
     int64_t other_cases; /* how many other cases carry the same value (bridges) */
-    char *other_refs;    /* their refs, "12,40" (lowest first), "" when none */
+    char *other_refs;    /* the refs of the first 20 made, "12,40" (lowest first), "" when none */
 } vg_artifact;
 
 typedef struct vg_task {

@@ -209,6 +209,24 @@ static void test_artifacts_normalise_merge_and_tombstone(void **state)
     assert_int_equal(a[0].other_cases, -1);
     assert_string_equal(a[0].other_refs, "");
     vg_artifacts_free(a, n);
+    /* a value on many cases: all counted, 20 of them named, lowest ref first (which
+     * 20 follows the ids, random within a millisecond) */
+    for (int i = 0; i < 21; i++) {
+        vg_id more;
+        new_case(f->ws, "Same domain again", "low", more);
+        must_apply(f->ws, vg_op_artifact_add(more, "domain", "evil.example"));
+    }
+    assert_int_equal(vg_artifacts_of_case(f->ws, f->case_id, &a, &n, &err), VG_OK);
+    assert_int_equal(a[0].other_cases, 22);
+    int refs = 0;
+    long last = 1;
+    for (char *p = a[0].other_refs, *end; *p; p = *end ? end + 1 : end, refs++) {
+        long r = strtol(p, &end, 10);
+        assert_true(r > last && r <= 23); /* other cases only, each once, ascending */
+        last = r;
+    }
+    assert_int_equal(refs, 20);
+    vg_artifacts_free(a, n);
 
     must_apply(f->ws, vg_op_artifact_remove(f->case_id, "domain", "evil.example"));
     assert_int_equal(vg_artifacts_of_case(f->ws, f->case_id, &a, &n, &err), VG_OK);
