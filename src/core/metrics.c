@@ -71,9 +71,10 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
     if ((rc = per_day(ws, out, "SELECT (created_at - ?1) / 86400000, count(*) FROM cases"
                                " WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1",
                       out->opened, err)) ||
+        /* closed_at is set exactly while a case is closed (DESIGN), and read from
+         * cases_closed */
         (rc = per_day(ws, out, "SELECT (closed_at - ?1) / 86400000, count(*) FROM cases"
-                               " WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2"
-                               " GROUP BY 1",
+                               " WHERE closed_at >= ?1 AND closed_at < ?2 GROUP BY 1",
                       out->closed, err)))
         return rc;
 
@@ -93,7 +94,9 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
     }
     sqlite3_finalize(st);
 
-    if ((rc = run(ws, "SELECT ?1 - created_at FROM cases WHERE status <> 'closed'", &st, err)))
+    if ((rc = run(ws, "SELECT ?1 - created_at FROM cases"
+                      " WHERE status IN ('new', 'in_progress', 'on_hold', 'contained')",
+                  &st, err)))
         return rc;
     sqlite3_bind_int64(st, 1, now_ms);
     static const int64_t edges[4] = {DAY_MS, 3 * DAY_MS, 7 * DAY_MS, 30 * DAY_MS};
@@ -111,10 +114,11 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
                                  " WHERE acknowledged_at >= ?1 AND acknowledged_at < ?2",
                         &out->has_mtta, &out->mtta_ms, &out->mtta_n, err)) ||
         (rc = mean_over(ws, out, "SELECT count(*), avg(closed_at - created_at) FROM cases"
-                                 " WHERE status = 'closed' AND closed_at >= ?1 AND closed_at < ?2",
+                                 " WHERE closed_at >= ?1 AND closed_at < ?2",
                         &out->has_mttr, &out->mttr_ms, &out->mttr_n, err)))
         return rc;
-    if ((rc = run(ws, "SELECT type, value, count(DISTINCT case_id) AS n FROM artifacts"
+    /* a case holds a value once: counting its rows counts its cases */
+    if ((rc = run(ws, "SELECT type, value, count(*) AS n FROM artifacts"
                       " WHERE removed = 0 GROUP BY type, value HAVING n > 1"
                       " ORDER BY n DESC, type, value LIMIT ?1", &st, err)))
         return rc;
