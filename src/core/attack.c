@@ -500,14 +500,18 @@ size_t vg_attack_map_text(const vg_attack *a, const char *text, const char **ids
 
 vg_rc vg_attack_seen_list(vg_ws *ws, vg_attack_seen **out, size_t *n, vg_err *err)
 {
+    /* A workspace holds a handful of distinct technique lists over a million
+     * alerts: rows are grouped by their list first and each list is read once (a
+     * technique written twice in one list, or in two cases, counts its row once),
+     * where reading every row's list and counting distinct ids sorted them all. */
     static const char sql[] =
-        "SELECT t, count(DISTINCT c), count(DISTINCT a) FROM ("
-        " SELECT upper(j.value) AS t, cases.id AS c, NULL AS a FROM cases,"
-        "  json_each(CASE WHEN json_valid(cases.techniques) THEN cases.techniques ELSE '[]' END) j"
-        "  WHERE j.type = 'text'"
-        " UNION ALL"
-        " SELECT upper(j.value), NULL, alerts.id FROM alerts,"
-        "  json_each(CASE WHEN json_valid(alerts.techniques) THEN alerts.techniques ELSE '[]' END) j"
+        "SELECT t, sum(nc), sum(na) FROM ("
+        " SELECT DISTINCT g.k, upper(j.value) AS t, g.nc, g.na FROM ("
+        "  SELECT 'c' || techniques AS k, techniques AS l, count(*) AS nc, 0 AS na FROM cases"
+        "   GROUP BY techniques"
+        "  UNION ALL"
+        "  SELECT 'a' || techniques, techniques, 0, count(*) FROM alerts GROUP BY techniques) g,"
+        "  json_each(CASE WHEN json_valid(g.l) THEN g.l ELSE '[]' END) j"
         "  WHERE j.type = 'text'"
         ") GROUP BY t ORDER BY t";
     sqlite3_stmt *st;

@@ -246,15 +246,34 @@ static void test_seen(void **state)
             cJSON_AddItemToArray(t, cJSON_CreateString("t1486"));
         must_apply(ws, op);
     }
+    /* alerts: two with the same list, one naming its technique twice, in two cases */
+    static const char *const lists[] = {"[\"T1059.001\", \"T1071\"]",
+                                        "[\"T1059.001\", \"T1071\"]",
+                                        "[\"t1071\", \"T1071\"]"};
+    for (int i = 0; i < 3; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "r%d", i);
+        vg_op *op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "test");
+        cJSON_AddStringToObject(op->payload, "source_ref", ref);
+        cJSON_AddStringToObject(op->payload, "title", "Beacon");
+        cJSON_AddNumberToObject(op->payload, "event_time", 1731000000000.0 + i);
+        cJSON_AddItemToObject(op->payload, "techniques", cJSON_Parse(lists[i]));
+        must_apply(ws, op);
+    }
     vg_attack_seen *s = NULL;
     size_t n = 0;
     assert_int_equal(vg_attack_seen_list(ws, &s, &n, &err), VG_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_string_equal(s[0].id, "T1059.001");
     assert_int_equal(s[0].cases, 2);
-    assert_string_equal(s[1].id, "T1486");
-    assert_int_equal(s[1].cases, 1);
-    assert_int_equal(s[1].alerts, 0);
+    assert_int_equal(s[0].alerts, 2);
+    assert_string_equal(s[1].id, "T1071");
+    assert_int_equal(s[1].cases, 0);
+    assert_int_equal(s[1].alerts, 3); /* the third alert once, for all it says it twice */
+    assert_string_equal(s[2].id, "T1486");
+    assert_int_equal(s[2].cases, 1);
+    assert_int_equal(s[2].alerts, 0);
     free(s);
     vg_ws_close(ws);
     rm_tree(dir);
