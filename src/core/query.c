@@ -1326,7 +1326,7 @@ vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
 {
     /* Open cases are counted on their ranges of cases_queue (status, severity): the
      * cost follows the open queue, not the years of closed cases beside it; a plain
-     * count steps the index a third as dearly as a GROUP BY. All cases: SQLite
+     * count steps the index for half what a GROUP BY did. All cases: SQLite
      * counts a table by its b-tree pages, not row by row. */
 #define OPEN_STATUSES "status IN ('new', 'in_progress', 'on_hold', 'contained')"
     static const char sql[] =
