@@ -432,9 +432,9 @@ vg_rc cop_queue_context_build_with(vg_ws *ws, const int64_t *sla_ms, size_t budg
             }
             entry_clear(&e);
         }
-        if (!l.more)
+        if (!l.more) {
             done = true;
-        else if (l.n) {
+        } else { /* another page follows this one's last case */
             vg_case_cursor_of(&l.items[l.n - 1], &f, &after);
             f.after = &after;
         }

@@ -27,6 +27,10 @@ enum {
     ST__COUNT
 };
 
+/* "Open" in SQL: every status but closed, spelt as a list so that it reads the
+ * ranges of cases_queue (status, severity, ...) rather than every case. */
+#define WS_OPEN_STATUSES "status IN ('new', 'in_progress', 'on_hold', 'contained')"
+
 /* Statements named by their (static) SQL text, prepared once: the per-field
  * updates of the write door, correlation's lookups and the queries run once per
  * case of a list. Some 30 texts use it today. */

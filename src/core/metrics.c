@@ -94,9 +94,7 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
     }
     sqlite3_finalize(st);
 
-    if ((rc = run(ws, "SELECT ?1 - created_at FROM cases"
-                      " WHERE status IN ('new', 'in_progress', 'on_hold', 'contained')",
-                  &st, err)))
+    if ((rc = run(ws, "SELECT ?1 - created_at FROM cases WHERE " WS_OPEN_STATUSES, &st, err)))
         return rc;
     sqlite3_bind_int64(st, 1, now_ms);
     static const int64_t edges[4] = {DAY_MS, 3 * DAY_MS, 7 * DAY_MS, 30 * DAY_MS};

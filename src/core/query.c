@@ -1328,13 +1328,11 @@ vg_rc vg_case_counts(vg_ws *ws, vg_counts *out, vg_err *err)
      * cost follows the open queue, not the years of closed cases beside it; a plain
      * count steps the index for half what a GROUP BY did. All cases: SQLite
      * counts a table by its b-tree pages, not row by row. */
-#define OPEN_STATUSES "status IN ('new', 'in_progress', 'on_hold', 'contained')"
     static const char sql[] =
         "SELECT (SELECT count(*) FROM cases),"
-        " (SELECT count(*) FROM cases WHERE " OPEN_STATUSES "),"
+        " (SELECT count(*) FROM cases WHERE " WS_OPEN_STATUSES "),"
         " (SELECT count(*) FROM cases WHERE status = 'new'),"
-        " (SELECT count(*) FROM cases WHERE " OPEN_STATUSES " AND severity = ?1)";
-#undef OPEN_STATUSES
+        " (SELECT count(*) FROM cases WHERE " WS_OPEN_STATUSES " AND severity = ?1)";
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(ws, sql, &st, err);
     if (rc)

@@ -301,6 +301,17 @@ static void test_resolve(void **state)
     assert_int_equal(vg_case_resolve(f->ws, "", id, &err), VG_ENOTFOUND);
 }
 
+/* How many hits search gives for q (at most 10). */
+static size_t nhits(vg_ws *ws, const char *q)
+{
+    vg_hit *h;
+    size_t n;
+    vg_err err = {0};
+    assert_int_equal(vg_search(ws, q, 10, &h, &n, &err), VG_OK);
+    vg_hits_free(h, n);
+    return n;
+}
+
 static void test_search(void **state)
 {
     fx *f = *state;
@@ -435,21 +446,13 @@ static void test_search(void **state)
      * a note that a second op adds again (its INSERT OR IGNORE keeps the first) is
      * indexed once */
     must_apply(f->ws, vg_op_case_set(c, "title", "Quokka sighting"));
-    assert_int_equal(vg_search(f->ws, "quokka type:case", 10, &h, &n, &err), VG_OK);
-    assert_int_equal(n, 1);
-    vg_hits_free(h, n);
+    assert_int_equal(nhits(f->ws, "quokka type:case"), 1);
     must_apply(f->ws, vg_op_case_set(c, "title", "Wombat sighting"));
-    assert_int_equal(vg_search(f->ws, "quokka", 10, &h, &n, &err), VG_OK);
-    assert_int_equal(n, 0);
-    vg_hits_free(h, n);
+    assert_int_equal(nhits(f->ws, "quokka"), 0);
     must_apply(f->ws, vg_op_artifact_remove(c, "ip", "203.0.113.77"));
-    assert_int_equal(vg_search(f->ws, "203.0.113.77 type:artifact", 10, &h, &n, &err), VG_OK);
-    assert_int_equal(n, 0);
-    vg_hits_free(h, n);
+    assert_int_equal(nhits(f->ws, "203.0.113.77 type:artifact"), 0);
     must_apply(f->ws, vg_op_artifact_add(c, "ip", "203.0.113.77"));
-    assert_int_equal(vg_search(f->ws, "203.0.113.77 type:artifact", 10, &h, &n, &err), VG_OK);
-    assert_int_equal(n, 1);
-    vg_hits_free(h, n);
+    assert_int_equal(nhits(f->ws, "203.0.113.77 type:artifact"), 1);
     vg_op *note = vg_op_note_add(c, "Numbat burrow found");
     vg_op *again = vg_op_note_add(c, "Numbat burrow found");
     memcpy(again->target, note->target, sizeof again->target); /* the same note */
@@ -457,9 +460,7 @@ static void test_search(void **state)
     assert_int_equal(vg_apply(f->ws, again, &err), VG_OK);
     vg_op_free(note);
     vg_op_free(again);
-    assert_int_equal(vg_search(f->ws, "numbat", 10, &h, &n, &err), VG_OK);
-    assert_int_equal(n, 1);
-    vg_hits_free(h, n);
+    assert_int_equal(nhits(f->ws, "numbat"), 1);
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM fts WHERE fts MATCH 'numbat'"), 1);
 }
 
