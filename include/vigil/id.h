@@ -30,6 +30,9 @@ void vg_ulid_hlc(uint64_t hlc, vg_id out);
 /* A ULID whose random part comes from a seeded generator: deterministic demo data.
  * *state advances on each call. */
 void vg_ulid_seeded(int64_t ms, uint64_t *state, vg_id out);
+/* A ULID whose random part is the first 80 bits of bytes: an id that every
+ * replica derives alike from what it names. */
+void vg_ulid_from(int64_t ms, const unsigned char bytes[10], vg_id out);
 /* Is s a well-formed ULID (26 Crockford base32 characters, upper case)? */
 bool vg_ulid_valid(const char *s);
 /* The millisecond part of a ULID. */

@@ -8,6 +8,7 @@
 #define VIGIL_JSON_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,23 @@ cJSON *vg_hit_json(const vg_hit *h);
  * (the layout of the playbook files, so an export reads and diffs like them).
  * Returns a fresh string. */
 char *vg_json_pretty(const cJSON *j);
+
+/* Spans of JSON text found without parsing it (the raw events an import keeps, an
+ * alert's raw event inside the op that carries it). They assume valid JSON and
+ * never read past end. */
+/* The end of the string that starts at s (its opening quote). */
+const char *vg_json_string_end(const char *s, const char *end);
+/* The end of the value that starts at s. */
+const char *vg_json_value_end(const char *s, const char *end);
+/* The value of the top-level member key of the object in text: [*vs, *ve). */
+bool vg_json_member(const char *text, size_t len, const char *key, const char **vs,
+                    const char **ve);
+/* The value of element i of the array that starts at text. */
+bool vg_json_element(const char *text, size_t len, size_t i, const char **vs, const char **ve);
+
+/* JSON text laid out two spaces a level, one member per line, its tokens kept as
+ * they are (a 64-bit number stays exact, unlike a parse and print). Fresh. */
+char *vg_json_reindent(const char *text);
 
 /* "2026-11-03T14:02:11.123Z" into out (at least 25 bytes); "" for 0. */
 void vg_iso8601(int64_t ms, char *out, size_t outsz);

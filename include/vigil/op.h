@@ -32,8 +32,21 @@
  *                   first_seen?, last_seen?, count?, case?, entities?{},
  *                   techniques?[], raw?{}}                       target: new alert id
  *                   A repeat of (source, source_ref) merges into the alert there
- *                   (counts add up). An alert is its own timeline row.
- *   alert.set      {field: status, value, case?} or {field: starred, value: bool}
+ *                   (counts add up). An alert is its own timeline row. With case
+ *                   and artifacts: true, the alert brings its entities to the case
+ *                   as artifacts (source alert, seen at event_time), those the case
+ *                   does not hold yet (at most 200): correlation's rule 1.
+ *   alert.import   {alerts: [{id, <an alert.add payload>}, ...]}  target: the op's id
+ *                   a batch of alerts, one op and one hash for all of them, each
+ *                   merged exactly as its alert.add would be (dedup, counts, case,
+ *                   artifacts), recorded at the op's time. A local alert.add applied
+ *                   inside a batch joins the batch's alert.import (vg_apply), so
+ *                   every importer writes this way; an element that fails validation
+ *                   is not added, and a stamped alert.import with a bad element is
+ *                   refused whole.
+ *   alert.set      {field: status, value, case?, artifacts?} or {field: starred, value: bool}
+ *                   linked with artifacts: true brings the alert's entities to the
+ *                   case as alert.add does
  *                                                                target: alert id
  *   playbook.import{playbook: {the file form, vigil-playbook(5)}, origin?}  target: new id
  *                   a workspace copy; local: the id must not be in the workspace yet
@@ -67,6 +80,10 @@ typedef struct vg_op {
     char kind[24];
     vg_id target;
     cJSON *payload;      /* owned; an object */
+    /* owned; the payload's canonical text when it came as text (a stamped op read
+     * from a log): stored and hashed as it is, so a replica keeps the author's bytes
+     * (64-bit numbers in raw events included). NULL: vg_apply prints payload. */
+    char *text;
     int64_t seq;         /* set by vg_apply: its place in this replica's log */
     /* Set by vg_apply for alert.add: the alert it landed on (target, or the alert a
      * repeat folded into) and whether it was a repeat. */
@@ -80,7 +97,9 @@ vg_op *vg_op_new(const char *kind, const char *target);
 void vg_op_free(vg_op *op);
 
 /* Apply one op (see the top of this file). Inside a batch it joins the batch's
- * transaction; otherwise it commits on its own. On failure nothing is written
+ * transaction (a local alert.add joins the batch's alert.import op, which is
+ * appended to the log before the next other op or at commit; op->seq is then the
+ * seq that op will have); otherwise it commits on its own. On failure nothing is written
  * and err says which field is wrong. An op already in the log (same id) is a
  * no-op that succeeds. */
 VG_WUR vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err);

@@ -156,6 +156,8 @@ typedef struct vg_alert_cursor {
 VG_WUR vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
                            vg_alert **items, size_t *n, bool *more, vg_err *err);
 VG_WUR vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err);
+/* The alert whose id is or starts with prefix (4 characters or more, any case). */
+VG_WUR vg_rc vg_alert_resolve(vg_ws *ws, const char *prefix, vg_id out, vg_err *err);
 
 /* Search across cases, notes, alerts, artifacts and the timeline events analysts
  * write (manual and copilot events), in the query language above: best match

@@ -17,12 +17,16 @@
 typedef struct vg_ws vg_ws;
 
 /* The schema version this vigil writes (PRAGMA user_version). */
-#define VG_SCHEMA_VERSION 10
+#define VG_SCHEMA_VERSION 11
 
 enum {
     VG_OPEN_CREATE = 1 << 0,   /* create the file if it does not exist */
     VG_OPEN_READONLY = 1 << 1, /* never write (no migration either) */
 };
+
+/* Who hears how a long migration is going (what it is doing, how far of how
+ * much); NULL: nobody. For the whole process; set before opening. */
+void vg_ws_on_progress(void (*fn)(const char *what, int64_t done, int64_t total));
 
 /* Open the workspace at path. On success *out is a workspace the caller closes
  * with vg_ws_close. A missing file without VG_OPEN_CREATE is VG_ENOTFOUND. */

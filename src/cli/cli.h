@@ -81,6 +81,7 @@ int cli_apply(cli *c, vg_op *op);
 /* Handlers (cmd_case.c, cmd_misc.c). */
 int cmd_cases(cli *c, int argc, char **argv);
 int cmd_case_show(cli *c, int argc, char **argv);
+int cmd_alert_show(cli *c, int argc, char **argv);
 int cmd_case_new(cli *c, int argc, char **argv);
 int cmd_case_set(cli *c, int argc, char **argv);
 int cmd_case_close(cli *c, int argc, char **argv);

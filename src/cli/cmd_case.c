@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "cli.h"
@@ -215,6 +216,61 @@ static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs)
         }
         putchar('\n');
     }
+}
+
+int cmd_alert_show(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}, {"raw", NULL}};
+    char *pos[1];
+    int npos, rc = cli_parse(c, argc, argv, o, 2, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which alert? (ID)");
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_err err = {0};
+    vg_id id;
+    vg_alert a;
+    if (vg_alert_resolve(c->ws, pos[0], id, &err) || vg_alert_get(c->ws, id, &a, &err))
+        return cli_fail(c, &err);
+    if (opt_get(o, 2, "raw")) {
+        /* the event as the sensor wrote it: exact into a pipe, made safe on a terminal */
+        if (isatty(STDOUT_FILENO))
+            out_text(c, a.raw, 0);
+        else
+            printf("%s\n", a.raw);
+    } else if (opt_get(o, 2, "json")) {
+        out_json(vg_alert_json(&a));
+    } else {
+        char when[40], ref[32] = "inbox";
+        fmt_time(a.event_time, when, sizeof when);
+        if (a.case_id[0]) {
+            vg_case k;
+            if (vg_case_get(c->ws, a.case_id, &k, &err) == VG_OK) {
+                snprintf(ref, sizeof ref, "case #%lld", (long long)k.ref);
+                vg_case_clear(&k);
+            }
+        }
+        printf("alert %s  %s  %s  x%lld  %s\n", a.id, vg_enum_name(&VG_SEVERITY, a.severity), when,
+               (long long)a.count, ref);
+        printf("title:  ");
+        out_safe(c, a.title);
+        printf("\nsource: ");
+        out_safe(c, a.source);
+        printf(" ");
+        out_safe(c, a.source_ref);
+        printf("\nrule:   ");
+        out_safe(c, a.rule);
+        printf("\nentities: ");
+        out_safe(c, a.entities);
+        printf("\nraw:\n");
+        char *pretty = vg_json_reindent(a.raw);
+        out_text(c, pretty, 2);
+        free(pretty);
+    }
+    vg_alert_clear(&a);
+    return EXIT_OK;
 }
 
 int cmd_case_show(cli *c, int argc, char **argv)

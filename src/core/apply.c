@@ -25,6 +25,7 @@
 #include "vigil/op.h"
 #include "vigil/playbook.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@
 
 const char *const ws_stmt_sql[ST__COUNT] = {
     [ST_OP_INSERT] = "INSERT INTO ops(id, hlc, origin, actor, tenant, kind, target, payload,"
-                     " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     " prev_hash, hash, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_OP_EXISTS] = "SELECT 1 FROM ops WHERE id = ?",
     [ST_CLOCK_GET] = "SELECT hlc, origin FROM clocks WHERE entity = ? AND field = ?",
     [ST_CLOCK_PUT] = "INSERT OR REPLACE INTO clocks(entity, field, hlc, origin) VALUES (?, ?, ?, ?)",
@@ -72,12 +73,13 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                     " WHERE id = ? AND case_id = ?",
     [ST_TASK_NEXT_ORD] = "SELECT coalesce(max(ord), 0) + 1 FROM tasks WHERE case_id = ?",
     /* A repeat of (source, source_ref) is the same alert seen again: counts add up
-     * and the seen window widens (commutative, so replicas agree). */
+     * and the seen window widens (commutative, so replicas agree). The raw event
+     * stays in the op that brought it (raw_op, raw_at: schema step 11). */
     [ST_ALERT_INSERT] = "INSERT INTO alerts(id, source, source_ref, rule, title, severity,"
                         " event_time, first_seen, last_seen, count, status, case_id, entities,"
-                        " techniques, raw, recorded_at)"
+                        " techniques, raw, recorded_at, raw_op, raw_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                        "  coalesce(?17, '{}'), ?14, coalesce(?15, json_extract(?13, '$.raw'), '{}'), ?16)"
+                        "  coalesce(?17, '{}'), ?14, '', ?16, ?13, ?15)"
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
@@ -96,6 +98,7 @@ typedef struct ctx {
     int64_t ms;    /* the op's time (its clock's milliseconds) */
     char *text;    /* the payload as stored, made once when the payload is final */
     bool unchanged; /* a local set to the value the field has: nothing to write */
+    int64_t raw_at; /* an alert's place in its alert.import, -1 for an alert.add */
     vg_err *err;
 } ctx;
 
@@ -246,6 +249,8 @@ static vg_rc need_list(ctx *c, const char *key, const cJSON *v, char **out)
 /* The payload as stored and hashed: made once, after the handler's last amendment. */
 static const char *payload_text(ctx *c)
 {
+    if (!c->text && c->op->text)
+        c->text = vg_xstrdup(c->op->text); /* a stamped op's own bytes */
     if (!c->text) {
         c->text = cJSON_PrintUnformatted(c->op->payload);
         if (!c->text)
@@ -1164,6 +1169,66 @@ vg_rc ws_flush_keys(vg_ws *ws, vg_err *err)
     return rc;
 }
 
+/* An alert's entities brought to a case (alert.add or alert.set with artifacts:
+ * true): each value the case does not hold yet becomes an artifact seen at t, at
+ * most ALERT_ARTIFACTS of them. What the case holds already is left alone: the
+ * alert on the timeline says it was seen again. Each artifact's id is made from
+ * the alert, type and value, and its clock is the op's, so every replica that
+ * applies the op makes the same rows. */
+#define ALERT_ARTIFACTS 200
+struct art_ctx {
+    ctx *c;
+    const char *case_id, *alert;
+    int64_t t;
+    int n;
+    vg_rc rc;
+};
+
+static vg_rc h_artifact_add(ctx *c);
+
+static void put_artifact(void *ud, int type, const char *value)
+{
+    struct art_ctx *a = ud;
+    ctx *c = a->c;
+    if (a->rc || a->n >= ALERT_ARTIFACTS)
+        return;
+    a->n++;
+    const char *tname = VG_ARTIFACT_TYPE.names[type];
+    bool exists, removed, wins;
+    if ((a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)) ||
+        (exists && !removed))
+        return;
+    unsigned char h[32];
+    crypto_generichash_state hs;
+    crypto_generichash_init(&hs, NULL, 0, sizeof h);
+    crypto_generichash_update(&hs, (const unsigned char *)a->alert, strlen(a->alert) + 1);
+    crypto_generichash_update(&hs, (const unsigned char *)tname, strlen(tname) + 1);
+    crypto_generichash_update(&hs, (const unsigned char *)value, strlen(value));
+    crypto_generichash_final(&hs, h, sizeof h);
+    vg_op sub = {.hlc = c->op->hlc, .actor = c->op->actor, .tenant = c->op->tenant};
+    memcpy(sub.id, c->op->id, sizeof sub.id);
+    memcpy(sub.origin, c->op->origin, sizeof sub.origin);
+    snprintf(sub.kind, sizeof sub.kind, "artifact.add");
+    vg_ulid_from(c->ms, h, sub.target);
+    sub.payload = cJSON_CreateObject();
+    cJSON_AddStringToObject(sub.payload, "case", a->case_id);
+    cJSON_AddStringToObject(sub.payload, "type", tname);
+    cJSON_AddStringToObject(sub.payload, "value", value);
+    cJSON_AddBoolToObject(sub.payload, "is_ioc", vg_entity_is_ioc(type, value));
+    cJSON_AddStringToObject(sub.payload, "source", "alert");
+    cJSON_AddNumberToObject(sub.payload, "seen", (double)a->t);
+    ctx sc = {.ws = c->ws, .op = &sub, .local = false, .ms = c->ms, .raw_at = -1, .err = c->err};
+    a->rc = h_artifact_add(&sc);
+    cJSON_Delete(sub.payload);
+}
+
+static vg_rc alert_artifacts(ctx *c, const char *case_id, const cJSON *entities, int64_t t)
+{
+    struct art_ctx a = {c, case_id, c->op->target, t, 0, VG_OK};
+    vg_entity_each(entities, put_artifact, &a);
+    return a.rc;
+}
+
 static vg_rc h_alert_add(ctx *c)
 {
     const char *source, *source_ref, *rule, *title, *case_id = NULL;
@@ -1220,9 +1285,6 @@ static vg_rc h_alert_add(ctx *c)
     char *techs = NULL, *ents = NULL;
     if ((rc = need_list(c, "techniques", tech, &techs)))
         return rc;
-    /* An importer's raw event is stored as the tool wrote it (a cJSON raw node);
-     * one that came as an object (sync) is copied out of the payload text the log
-     * stores, so its numbers are printed once. */
     sqlite3_stmt *st;
     if ((rc = ws_stmt(c->ws, ST_ALERT_INSERT, &st, c->err)))
         goto out;
@@ -1240,10 +1302,11 @@ static vg_rc h_alert_add(ctx *c)
     sqlite3_bind_text(st, 11, case_id ? "linked" : "new", -1, SQLITE_STATIC);
     if (case_id)
         sqlite3_bind_text(st, 12, case_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, payload_text(c), -1, SQLITE_STATIC);
+    /* the op that carries the raw event is appended next (see the door below) */
+    sqlite3_bind_int64(st, 13, c->ws->last_seq + 1);
     sqlite3_bind_text(st, 14, techs, -1, SQLITE_STATIC);
-    if (cJSON_IsRaw(raw))
-        sqlite3_bind_text(st, 15, raw->valuestring, -1, SQLITE_STATIC);
+    if (c->raw_at >= 0)
+        sqlite3_bind_int64(st, 15, c->raw_at);
     ents = ent ? cJSON_PrintUnformatted(ent) : NULL;
     if (ents)
         sqlite3_bind_text(st, 17, ents, -1, SQLITE_STATIC);
@@ -1266,11 +1329,35 @@ static vg_rc h_alert_add(ctx *c)
         alert_keys(c, ent, rowid, t);
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),
      * so linking one to a case writes no event of its own. */
+    if (case_id && pbool(c, "artifacts") && ent && (rc = alert_artifacts(c, case_id, ent, t)))
+        goto out;
     if (case_id)
         rc = touch(c, case_id);
 out:
     free(techs);
     free(ents);
+    return rc;
+}
+
+/* alert.set linked with artifacts: the alert's entities go to the case. */
+static vg_rc link_artifacts(ctx *c, const char *case_id)
+{
+    static const char sql[] = "SELECT entities, event_time FROM alerts WHERE id = ?";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return VG_OK;
+    }
+    cJSON *ent = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+    int64_t t = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    if (cJSON_IsObject(ent))
+        rc = alert_artifacts(c, case_id, ent, t);
+    cJSON_Delete(ent);
     return rc;
 }
 
@@ -1342,10 +1429,144 @@ static vg_rc h_alert_set(ctx *c)
         snprintf(summary, sizeof summary, "alert linked by %s: %s", c->op->actor, tshort);
         if ((rc = emit(c, case_id, c->ms, "alert", summary, NULL, NULL)))
             goto out;
+        if (pbool(c, "artifacts") && (rc = link_artifacts(c, case_id)))
+            goto out;
         rc = touch(c, case_id);
     }
 out:
     free(title);
+    return rc;
+}
+
+/* alert.import, as received (sync, replay): each element is the alert.add it
+ * stands for, applied with the op's clock; one bad element refuses the whole op,
+ * and the savepoint takes back what the elements before it wrote. */
+#define BULK_MAX 512            /* alerts in one alert.import made here */
+#define BULK_BYTES (256 << 10)  /* and at most about this much text */
+#define BULK_MAX_IN 100000      /* what a received one may hold */
+
+static vg_rc h_alert_import(ctx *c)
+{
+    const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(c->op->payload, "alerts");
+    if (c->local)
+        return vg_fail(c->err, VG_EINVAL, "alert.import: made by the door from alert.add ops");
+    if (!cJSON_IsArray(alerts) || cJSON_GetArraySize(alerts) < 1 ||
+        cJSON_GetArraySize(alerts) > BULK_MAX_IN)
+        return vg_fail(c->err, VG_EINVAL, "alerts: must be a list of 1 to %d alerts", BULK_MAX_IN);
+    vg_ws *ws = c->ws;
+    size_t nkeys = ws->nkeys;
+    int ntouched = ws->ntouched;
+    ws_touch touched[WS_TOUCHED];
+    memcpy(touched, ws->touched, sizeof touched);
+    vg_rc rc = ws_exec(ws, "SAVEPOINT alert_import", c->err);
+    if (rc)
+        return rc;
+    int i = 0;
+    cJSON *el;
+    cJSON_ArrayForEach(el, alerts) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
+        vg_op sub = {.hlc = c->op->hlc, .actor = c->op->actor, .tenant = c->op->tenant,
+                     .payload = el};
+        ctx sc = {.ws = ws, .op = &sub, .local = false, .ms = c->ms, .raw_at = i, .err = c->err};
+        if (!cJSON_IsObject(el) || !cJSON_IsString(id) || !vg_ulid_valid(id->valuestring)) {
+            rc = vg_fail(c->err, VG_EINVAL, "alerts[%d]: needs an object with an id", i);
+            break;
+        }
+        memcpy(sub.id, c->op->id, sizeof sub.id);
+        memcpy(sub.origin, c->op->origin, sizeof sub.origin);
+        memcpy(sub.target, id->valuestring, sizeof sub.target);
+        snprintf(sub.kind, sizeof sub.kind, "alert.add");
+        if ((rc = h_alert_add(&sc))) {
+            char why[sizeof c->err->msg];
+            snprintf(why, sizeof why, "%s", c->err->msg);
+            vg_fail(c->err, rc, "alerts[%d]: %.400s", i, why);
+            break;
+        }
+        i++;
+    }
+    if (rc == VG_OK)
+        return ws_exec(ws, "RELEASE alert_import", c->err);
+    vg_err e2 = {0};
+    if (ws_exec(ws, "ROLLBACK TO alert_import; RELEASE alert_import", &e2))
+        return VG_EDB;
+    while (ws->nkeys > nkeys)
+        free(ws->keys[--ws->nkeys].key);
+    ws->ntouched = ntouched;
+    memcpy(ws->touched, touched, sizeof touched);
+    return rc;
+}
+
+/* ---- the batch's alert.import: local alert.add ops, one op for many ----------- */
+
+/* Append the open batch's alert.import to the log (nothing when it has none). */
+static vg_rc bulk_flush(vg_ws *ws, vg_err *err)
+{
+    if (!ws->nbulk)
+        return VG_OK;
+    vg_op op = {.hlc = ws->bulk_hlc, .actor = ws->actor, .tenant = ws->tenant};
+    memcpy(op.id, ws->bulk_id, sizeof op.id);
+    memcpy(op.target, ws->bulk_id, sizeof op.target);
+    memcpy(op.origin, ws->replica, sizeof op.origin);
+    snprintf(op.kind, sizeof op.kind, "alert.import");
+    vg_rc rc = vg_buf_adds(&ws->bulk, "]}");
+    if (rc == VG_OK)
+        rc = oplog_append(ws, &op, ws->bulk.data, ws->bulk.len, err);
+    else
+        vg_fail(err, VG_EINVAL, "an alert.import larger than its cap");
+    vg_buf_reset(&ws->bulk);
+    ws->nbulk = 0;
+    return rc;
+}
+
+static void bulk_drop(vg_ws *ws)
+{
+    vg_buf_reset(&ws->bulk);
+    ws->nbulk = 0;
+}
+
+/* A local alert.add inside a batch: applied at once as an element of the batch's
+ * alert.import (stamped when its first alert comes), whose text grows by the
+ * element as the door stored it. */
+static vg_rc bulk_add(vg_ws *ws, vg_op *op, vg_err *err)
+{
+    if (!ws->nbulk) {
+        ws->hlc = vg_hlc_next(ws->hlc, vg_now_ms());
+        ws->bulk_hlc = ws->hlc;
+        vg_ulid_hlc(ws->bulk_hlc, ws->bulk_id);
+        if (!ws->bulk.cap)
+            vg_buf_init(&ws->bulk, BULK_BYTES + (16u << 20)); /* + one alert at most */
+        vg_buf_reset(&ws->bulk);
+        if (vg_buf_adds(&ws->bulk, "{\"alerts\":[") != VG_OK)
+            return vg_fail(err, VG_EINVAL, "alert.import: out of room");
+    }
+    op->hlc = ws->bulk_hlc;
+    memcpy(op->id, ws->bulk_id, sizeof op->id);
+    memcpy(op->origin, ws->replica, sizeof op->origin);
+    free(op->actor);
+    op->actor = vg_xstrdup(ws->actor);
+    free(op->tenant);
+    op->tenant = vg_xstrdup(ws->tenant);
+    ctx c = {.ws = ws, .op = op, .local = true, .ms = VG_HLC_MS(op->hlc),
+             .raw_at = (int64_t)ws->nbulk, .err = err};
+    vg_rc rc = h_alert_add(&c);
+    if (rc) {
+        op->hlc = 0; /* still a new op: it may be fixed and applied again */
+        return rc;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(op->payload, "id");
+    cJSON_AddStringToObject(op->payload, "id", op->target);
+    char *text = cJSON_PrintUnformatted(op->payload);
+    if (!text)
+        return vg_fail(err, VG_EINVAL, "alert.add: cannot print the payload");
+    if ((ws->nbulk && (rc = vg_buf_adds(&ws->bulk, ","))) || (rc = vg_buf_adds(&ws->bulk, text)))
+        rc = vg_fail(err, VG_EINVAL, "alert.import: an alert larger than its cap");
+    cJSON_free(text);
+    if (rc)
+        return rc;
+    ws->nbulk++;
+    op->seq = ws->last_seq + 1;
+    if (ws->nbulk >= BULK_MAX || ws->bulk.len >= BULK_BYTES)
+        rc = bulk_flush(ws, err);
     return rc;
 }
 
@@ -1474,7 +1695,7 @@ static const struct handler {
     {"artifact.remove", h_artifact_remove}, {"task.add", h_task_add},
     {"task.set", h_task_set},               {"event.add", h_event_add},
     {"event.set", h_event_set},             {"alert.add", h_alert_add},
-    {"alert.set", h_alert_set},
+    {"alert.set", h_alert_set},             {"alert.import", h_alert_import},
     {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},
     {"playbook.remove", h_playbook_remove}, {"playbook.apply", h_playbook_apply},
 };
@@ -1483,6 +1704,14 @@ static const struct handler {
 
 static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
 {
+    /* every local alert is an element of an alert.import (op.h) */
+    if (op->hlc == 0 && strcmp(op->kind, "alert.add") == 0 && cJSON_IsObject(op->payload) &&
+        vg_ulid_valid(op->target))
+        return bulk_add(ws, op, err);
+    /* the log keeps the order ops were applied in: the alerts before this op first */
+    vg_rc frc = bulk_flush(ws, err);
+    if (frc)
+        return frc;
     const struct handler *h = NULL;
     for (size_t i = 0; i < sizeof handlers / sizeof *handlers; i++)
         if (strcmp(handlers[i].kind, op->kind) == 0)
@@ -1494,7 +1723,7 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
     if (!vg_ulid_valid(op->target))
         return vg_fail(err, VG_EINVAL, "%s: target '%s' is not an id", op->kind, op->target);
 
-    ctx c = {.ws = ws, .op = op, .local = op->hlc == 0, .err = err};
+    ctx c = {.ws = ws, .op = op, .local = op->hlc == 0, .raw_at = -1, .err = err};
     if (c.local) {
         int64_t now = vg_now_ms();
         ws->hlc = vg_hlc_next(ws->hlc, now);
@@ -1526,7 +1755,8 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
     if (rc == VG_OK && c.unchanged) {
         op->seq = 0; /* nothing written; still a new op (hlc reset below) */
     } else if (rc == VG_OK) {
-        rc = oplog_append(ws, op, payload_text(&c), err);
+        const char *text = payload_text(&c);
+        rc = oplog_append(ws, op, text, strlen(text), err);
     }
     if ((rc != VG_OK || c.unchanged) && c.local)
         op->hlc = 0; /* still a new op: it may be fixed and applied again */
@@ -1538,7 +1768,9 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
  * rolled back on its own (after an I/O error), which leaves the same state. */
 static void rollback(vg_ws *ws)
 {
+    ws->raw_seq = 0; /* a seq read in the transaction may be made again */
     ws_drop_keys(ws);
+    bulk_drop(ws);
     sqlite3_exec(ws->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -1573,7 +1805,9 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
     if (!ws->in_batch)
         return vg_fail(err, VG_EINVAL, "no batch is open");
     /* Index the transaction's staged rows, a statement each way (see fts_stage). */
-    vg_rc rc = flush_touched(ws, err);
+    vg_rc rc = bulk_flush(ws, err);
+    if (rc == VG_OK)
+        rc = flush_touched(ws, err);
     if (rc == VG_OK)
         rc = ws_flush_keys(ws, err);
     if (rc == VG_OK && ws->fts_staged)

@@ -195,61 +195,13 @@ static vg_rc apply(corr *c, vg_op *op)
     return rc;
 }
 
-/* Does the case hold (type, value)? A case this call opened holds what
- * add_artifacts gave it so far (added, as the door stores values, normalised),
- * so that needs no query. */
-static vg_rc holds(corr *c, const char *case_id, const val *v, const vals *fresh, bool *have)
+/* An op linking an alert to a case that brings the alert's entities with it
+ * (the door adds those the case does not hold as artifacts: op.h). */
+static vg_op *link_op(const char *alert_id, const char *case_id)
 {
-    static const char sql[] = /* from the index alone (schema step 7) */
-        "SELECT 1 FROM artifacts INDEXED BY artifacts_value"
-        " WHERE type = ?2 AND value = ?3 AND removed = 0 AND case_id = ?1";
-    *have = false;
-    if (fresh) {
-        for (size_t k = 0; k < fresh->n && !*have; k++)
-            *have = fresh->v[k].type == v->type && strcmp(fresh->v[k].value, v->value) == 0;
-        return VG_OK;
-    }
-    sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, vg_enum_name(&VG_ARTIFACT_TYPE, v->type), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, v->value, -1, SQLITE_STATIC);
-    *have = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return VG_OK;
-}
-
-/* Add the values the case does not hold yet as artifacts seen at t (at most
- * MAX_ARTIFACTS). What it holds already is left alone: the alert on the timeline
- * says it was seen again, and a hundred "seen again" rows would bury the story.
- * fresh: the case was opened by this call and holds nothing else. */
-static vg_rc add_artifacts(corr *c, const char *case_id, const vals *vs, int64_t t, bool fresh)
-{
-    vals added = {0};
-    vg_rc rc = VG_OK;
-    for (size_t i = 0; i < vs->n && i < MAX_ARTIFACTS; i++) {
-        bool have;
-        if ((rc = holds(c, case_id, &vs->v[i], fresh ? &added : NULL, &have)))
-            break;
-        if (have)
-            continue;
-        const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type);
-        vg_op *op = vg_op_artifact_add(case_id, type, vs->v[i].value);
-        cJSON_AddBoolToObject(op->payload, "is_ioc", vg_entity_is_ioc(vs->v[i].type, vs->v[i].value));
-        cJSON_AddStringToObject(op->payload, "source", "alert");
-        cJSON_AddNumberToObject(op->payload, "seen", (double)t);
-        if ((rc = apply(c, op)))
-            break;
-        if (fresh) {
-            char *norm = vg_ioc_normalise(vs->v[i].type, vs->v[i].value);
-            put_val(&added, vs->v[i].type, norm);
-            free(norm);
-        }
-    }
-    vals_free(&added);
-    return rc;
+    vg_op *op = vg_op_alert_link(alert_id, case_id);
+    cJSON_AddTrueToObject(op->payload, "artifacts");
+    return op;
 }
 
 /* Sets of case ids, kept sorted: every linked alert looks its case up. */
@@ -424,14 +376,13 @@ static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
     return VG_OK;
 }
 
-/* An alert with these values joined case_id: the values become its artifacts, and
- * the join is counted. */
-static vg_rc joined(corr *c, const char *case_id, const vals *vs, int64_t t)
+/* An alert joined case_id (its values became the case's artifacts in the door):
+ * counted. */
+static void joined(corr *c, const char *case_id)
 {
     c->co->alerts_linked++;
     if (!in_ids(c->created, c->ncreated, case_id))
         add_id(&c->co->updated, &c->co->nupdated, &c->co->capupdated, case_id);
-    return add_artifacts(c, case_id, vs, t, false);
 }
 
 static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
@@ -446,8 +397,8 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
         vg_id case_id;
         vg_rc rc = open_case_for(c, &vs, case_id);
         if (rc == VG_OK && case_id[0]) {
-            if ((rc = apply(c, vg_op_alert_link(x->id, case_id))) == VG_OK)
-                rc = joined(c, case_id, &vs, x->t);
+            if ((rc = apply(c, link_op(x->id, case_id))) == VG_OK)
+                joined(c, case_id);
             x->linked = true;
         }
         vals_free(&vs);
@@ -630,13 +581,18 @@ static vg_rc make_case(corr *c, int *m, size_t n)
         if (c->co->open)
             c->co->open->batch = -1; /* one more open case */
     }
+    /* linked in time order, so that each value's artifact is first seen with the
+     * earliest alert that holds it */
+    timed *byt = vg_xmalloc(n * sizeof *byt);
+    for (size_t i = 0; i < n; i++)
+        byt[i] = (timed){c->a[m[i]].t, m[i]};
+    qsort(byt, n, sizeof *byt, timed_cmp);
     for (size_t i = 0; rc == VG_OK && i < n; i++) {
-        rc = apply(c, vg_op_alert_link(c->a[m[i]].id, case_id));
-        c->a[m[i]].linked = true;
+        rc = apply(c, link_op(c->a[byt[i].i].id, case_id));
+        c->a[byt[i].i].linked = true;
         c->co->alerts_linked++;
     }
-    if (rc == VG_OK)
-        rc = add_artifacts(c, case_id, &uniq, first, true);
+    free(byt);
     vals_free(&uniq);
     return rc;
 }
@@ -806,14 +762,16 @@ vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_ou
         vg_entity_each(ent, put_val, &vs);
         if ((rc = open_cases(&c)) == VG_OK && c.nopen)
             rc = open_case_for(&c, &vs, case_id);
-        if (rc == VG_OK && case_id[0])
+        if (rc == VG_OK && case_id[0]) {
             cJSON_AddStringToObject(op->payload, "case", case_id);
+            cJSON_AddTrueToObject(op->payload, "artifacts");
+        }
     }
     if (rc == VG_OK)
         rc = vg_apply(ws, op, err);
     if (rc == VG_OK && case_id[0]) {
         *joined_out = true;
-        rc = joined(&c, case_id, &vs, (int64_t)t->valuedouble);
+        joined(&c, case_id);
     }
     vals_free(&vs);
     free(c.hold);

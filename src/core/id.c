@@ -73,6 +73,11 @@ void vg_ulid_seeded(int64_t ms, uint64_t *state, vg_id out)
     encode(ms, rnd, out);
 }
 
+void vg_ulid_from(int64_t ms, const unsigned char bytes[10], vg_id out)
+{
+    encode(ms, bytes, out);
+}
+
 bool vg_ulid_valid(const char *s)
 {
     if (!s || strlen(s) != VG_ID_LEN || s[0] > '7')

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "vigil/buf.h"
 #include "vigil/err.h"
 #include "vigil/id.h"
 #include "vigil/ws.h"
@@ -68,6 +69,19 @@ struct vg_ws {
     struct ws_key *keys;
     size_t nkeys, capkeys;
     int64_t data_version;
+    int64_t last_seq;                /* seq of the newest op in the log */
+    struct ZSTD_CCtx_s *zc;          /* payload compression (oplog.c), made on first use */
+    struct ZSTD_DCtx_s *zd;
+    vg_buf pack;                     /* an op payload being compressed */
+    /* The open batch's alert.import op (apply.c, bulk_*): the alerts' texts so far
+     * ("{\"alerts\":[" then one element each), its stamp, and how many. */
+    vg_buf bulk;
+    size_t nbulk;
+    uint64_t bulk_hlc;
+    vg_id bulk_id;
+    /* the last op payload read for an alert's raw event (query.c, ws_alert_raw) */
+    int64_t raw_seq;
+    vg_buf raw_text;
     sqlite3_stmt *stmt[ST__COUNT];
     ws_text_stmt text_stmt[WS_TEXT_STMTS];
     ws_touch touched[WS_TOUCHED];
@@ -86,6 +100,12 @@ vg_rc ws_dberr(vg_ws *ws, vg_err *err, const char *what);
 VG_WUR vg_rc ws_flush_keys(vg_ws *ws, vg_err *err);
 /* Drop them (the batch rolled back). */
 void ws_drop_keys(vg_ws *ws);
+
+/* An alert's raw event, as stored: from the op that carries it (raw_op its seq,
+ * raw_at its place in an alert.import, -1 for an alert.add) or, for an alert
+ * stored before schema step 11 whose op does not carry it, the row's own (legacy).
+ * Returns a fresh string ("{}" when there is none). */
+char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy);
 
 /* Schema steps: steps[i] takes user_version i to i+1. */
 extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];

@@ -106,7 +106,13 @@ cJSON *vg_alert_json(const vg_alert *a)
         cJSON_AddNullToObject(o, "case_id");
     add_raw(o, "entities", a->entities, "{}");
     add_raw(o, "techniques", a->techniques, "[]");
-    add_raw(o, "raw", a->raw, "{}");
+    /* the raw event as the tool wrote it (64-bit numbers exact), once it is known
+     * to be JSON and made valid UTF-8 */
+    char *raw = vg_utf8_repair(a->raw ? a->raw : "");
+    cJSON *parsed = cJSON_Parse(raw);
+    cJSON_AddItemToObject(o, "raw", cJSON_IsObject(parsed) ? cJSON_CreateRaw(raw) : cJSON_Parse("{}"));
+    cJSON_Delete(parsed);
+    free(raw);
     return o;
 }
 
@@ -251,5 +257,131 @@ char *vg_json_pretty(const cJSON *j)
     pretty(&b, j, 0);
     if (vg_buf_adds(&b, "\n"))
         abort();
+    return vg_buf_take(&b);
+}
+
+/* ---- spans of JSON text ------------------------------------------------------- */
+
+const char *vg_json_string_end(const char *s, const char *end)
+{
+    for (s++; s < end && *s != '"'; s++)
+        if (*s == '\\')
+            s++;
+    return s < end ? s + 1 : end;
+}
+
+static bool space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+const char *vg_json_value_end(const char *s, const char *end)
+{
+    int depth = 0;
+    for (; s < end; s++) {
+        if (*s == '"') {
+            s = vg_json_string_end(s, end) - 1;
+            if (depth == 0)
+                return s + 1;
+        } else if (*s == '{' || *s == '[')
+            depth++;
+        else if (*s == '}' || *s == ']') {
+            if (--depth <= 0)
+                return s + 1 - (depth < 0);
+        } else if (depth == 0 && (*s == ',' || space(*s)))
+            return s;
+    }
+    return end;
+}
+
+bool vg_json_member(const char *text, size_t len, const char *key, const char **vs,
+                    const char **ve)
+{
+    const char *p = text, *end = text + len;
+    size_t klen = strlen(key);
+    while (p < end && *p != '{')
+        p++;
+    for (p++; p < end;) {
+        while (p < end && (space(*p) || *p == ','))
+            p++;
+        if (p >= end || *p != '"')
+            return false;
+        const char *k = p, *q = vg_json_string_end(p, end);
+        bool match = (size_t)(q - k) == klen + 2 && memcmp(k + 1, key, klen) == 0;
+        while (q < end && (space(*q) || *q == ':'))
+            q++;
+        const char *v = q;
+        p = vg_json_value_end(v, end);
+        if (match) {
+            *vs = v;
+            *ve = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool vg_json_element(const char *text, size_t len, size_t i, const char **vs, const char **ve)
+{
+    const char *p = text, *end = text + len;
+    while (p < end && space(*p))
+        p++;
+    if (p >= end || *p != '[')
+        return false;
+    for (p++, i++; p < end; i--) {
+        while (p < end && (space(*p) || *p == ','))
+            p++;
+        if (p >= end || *p == ']')
+            return false;
+        const char *v = p;
+        p = vg_json_value_end(v, end);
+        if (i == 1) {
+            *vs = v;
+            *ve = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+char *vg_json_reindent(const char *text)
+{
+    vg_buf b;
+    size_t n = strlen(text);
+    vg_buf_init(&b, n * 8 + 64);
+    int depth = 0;
+    vg_rc rc = VG_OK;
+    for (const char *p = text, *end = text + n; p < end && rc == VG_OK; p++) {
+        char c = *p;
+        if (c == '"') {
+            const char *q = vg_json_string_end(p, end);
+            rc = vg_buf_add(&b, p, (size_t)(q - p));
+            p = q - 1;
+        } else if (c == '{' || c == '[') {
+            const char *q = p + 1;
+            while (q < end && space(*q))
+                q++;
+            if (q < end && (*q == '}' || *q == ']')) { /* {} and [] stay as they are */
+                rc = vg_buf_addf(&b, "%c%c", c, *q);
+                p = q;
+                continue;
+            }
+            depth++;
+            rc = vg_buf_addf(&b, "%c\n%*s", c, depth * 2, "");
+        } else if (c == '}' || c == ']') {
+            depth = depth > 0 ? depth - 1 : 0;
+            rc = vg_buf_addf(&b, "\n%*s%c", depth * 2, "", c);
+        } else if (c == ',') {
+            rc = vg_buf_addf(&b, ",\n%*s", depth * 2, "");
+        } else if (c == ':') {
+            rc = vg_buf_adds(&b, ": ");
+        } else if (!space(c)) {
+            rc = vg_buf_add(&b, p, 1);
+        }
+    }
+    if (rc != VG_OK) {
+        vg_buf_free(&b);
+        return vg_xstrdup(text);
+    }
     return vg_buf_take(&b);
 }

@@ -6,13 +6,32 @@
  * `vigil audit verify` names the first row that breaks it. The chain is this
  * replica's log in this replica's order: two replicas hold the same ops in different
  * orders, and each chain is checked on its own.
+ *
+ * Payloads at rest. The hash covers an op's canonical payload text, the bytes that
+ * sync sends and every replica hashes alike. The row stores that text as it is
+ * when it is short (a case.set, a note), or as one zstd frame when that is smaller
+ * (SQLite's typeof() tells the two apart: text or blob). Most bytes of the log are
+ * alert.import ops, a few hundred alerts each, whose payloads compress as a whole
+ * about 8x at level 3 (a batch's records share their keys and most values). A
+ * dictionary trained on the workspace's own payloads was measured too, on 20,000
+ * alert payloads of the bench file: one op at a time with it, 102 bytes an alert;
+ * batches of 400 without it, 76 (and 71 with it, not worth keeping a dictionary in
+ * step with the workspace). So ops are compressed one at a time, without a
+ * dictionary, and imports write few, large ops.
  */
 #include "internal.h"
 #include "oplog.h"
+#include "vigil/json.h"
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
+
+#define PACK_MIN 200               /* shorter payloads stay text */
+#define PACK_LEVEL 3
+#define PAYLOAD_MAX (64u << 20)    /* the most a stored frame may claim to hold */
 
 static void put_str(crypto_generichash_state *h, const char *s)
 {
@@ -46,10 +65,12 @@ vg_rc oplog_load_head(vg_ws *ws, vg_err *err)
     memset(ws->last_hash, 0, sizeof ws->last_hash);
     /* The newest op only: its clock bounds ours from below (ws->hlc keeps the rest),
      * and reading it is one step down the rowid b-tree however long the log is. */
-    if (sqlite3_prepare_v2(ws->db, "SELECT hash, hlc FROM ops ORDER BY seq DESC LIMIT 1", -1,
-                           &st, NULL) != SQLITE_OK)
+    ws->last_seq = 0;
+    if (sqlite3_prepare_v2(ws->db, "SELECT hash, hlc, seq FROM ops ORDER BY seq DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
         return ws_dberr(ws, err, "reading the op log");
     if (sqlite3_step(st) == SQLITE_ROW) {
+        ws->last_seq = sqlite3_column_int64(st, 2);
         if (sqlite3_column_bytes(st, 0) == 32)
             memcpy(ws->last_hash, sqlite3_column_blob(st, 0), 32);
         uint64_t h = (uint64_t)sqlite3_column_int64(st, 1);
@@ -60,7 +81,101 @@ vg_rc oplog_load_head(vg_ws *ws, vg_err *err)
     return VG_OK;
 }
 
-vg_rc oplog_append(vg_ws *ws, vg_op *op, const char *payload, vg_err *err)
+bool oplog_pack(vg_ws *ws, const char *text, size_t len, vg_buf *out)
+{
+    if (len < PACK_MIN)
+        return false;
+    if (!ws->zc)
+        ws->zc = ZSTD_createCCtx();
+    size_t bound = ZSTD_compressBound(len);
+    out->len = 0;
+    if (!ws->zc)
+        return false;
+    if (out->alloc < bound + 1) {
+        out->data = vg_xrealloc(out->data, bound + 1);
+        out->alloc = bound + 1;
+    }
+    size_t n = ZSTD_compressCCtx(ws->zc, out->data, bound, text, len, PACK_LEVEL);
+    if (ZSTD_isError(n) || n >= len)
+        return false;
+    out->len = n;
+    return true;
+}
+
+/* Decompress a stored frame into out (NUL-terminated); false when it is not one. */
+static bool unpack(ZSTD_DCtx *dc, const void *p, size_t n, vg_buf *out)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(p, n);
+    if (!dc || size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        size > PAYLOAD_MAX)
+        return false;
+    if (out->alloc < size + 1) {
+        out->data = vg_xrealloc(out->data, (size_t)size + 1);
+        out->alloc = (size_t)size + 1;
+    }
+    size_t got = ZSTD_decompressDCtx(dc, out->data, (size_t)size, p, n);
+    if (ZSTD_isError(got) || got != size) {
+        out->len = 0;
+        out->data[0] = '\0';
+        return false;
+    }
+    out->len = got;
+    out->data[got] = '\0';
+    return true;
+}
+
+vg_rc oplog_payload(vg_ws *ws, sqlite3_stmt *st, int col, vg_buf *out, const char **text,
+                    size_t *len, vg_err *err)
+{
+    if (sqlite3_column_type(st, col) != SQLITE_BLOB) {
+        const unsigned char *s = sqlite3_column_text(st, col);
+        *text = s ? (const char *)s : "";
+        *len = (size_t)sqlite3_column_bytes(st, col);
+        return VG_OK;
+    }
+    if (!ws->zd)
+        ws->zd = ZSTD_createDCtx();
+    const void *p = sqlite3_column_blob(st, col);
+    if (!unpack(ws->zd, p, (size_t)sqlite3_column_bytes(st, col), out)) {
+        *text = "";
+        *len = 0;
+        return vg_fail(err, VG_ECORRUPT, "its payload does not decompress");
+    }
+    *text = out->data;
+    *len = out->len;
+    return VG_OK;
+}
+
+static void sql_payload(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+        sqlite3_result_value(cx, argv[0]);
+        return;
+    }
+    vg_buf b;
+    vg_buf_init(&b, PAYLOAD_MAX);
+    if (unpack(sqlite3_user_data(cx), sqlite3_value_blob(argv[0]),
+               (size_t)sqlite3_value_bytes(argv[0]), &b))
+        sqlite3_result_text(cx, b.data, (int)b.len, free);
+    else {
+        sqlite3_result_error(cx, "an op payload that does not decompress", -1);
+        vg_buf_free(&b);
+    }
+}
+
+static void free_dctx(void *p)
+{
+    ZSTD_freeDCtx(p);
+}
+
+void oplog_register_sql(sqlite3 *db)
+{
+    sqlite3_create_function_v2(db, "vg_payload", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                               ZSTD_createDCtx(), sql_payload, NULL, NULL, free_dctx);
+}
+
+vg_rc oplog_append(vg_ws *ws, vg_op *op, const char *payload, size_t len, vg_err *err)
 {
     sqlite3_stmt *st;
     unsigned char hash[32];
@@ -77,13 +192,17 @@ vg_rc oplog_append(vg_ws *ws, vg_op *op, const char *payload, vg_err *err)
     sqlite3_bind_text(st, 5, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, op->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, op->target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, payload, -1, SQLITE_STATIC);
+    if (oplog_pack(ws, payload, len, &ws->pack))
+        sqlite3_bind_blob(st, 8, ws->pack.data, (int)ws->pack.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(st, 8, payload, (int)len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 9, ws->last_hash, 32, SQLITE_STATIC);
     sqlite3_bind_blob(st, 10, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, ws->last_seq + 1);
     if (sqlite3_step(st) != SQLITE_DONE)
         return ws_dberr(ws, err, "appending to the op log");
     memcpy(ws->last_hash, hash, 32);
-    op->seq = sqlite3_last_insert_rowid(ws->db);
+    op->seq = ++ws->last_seq;
     return VG_OK;
 }
 
@@ -121,25 +240,39 @@ vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err)
                            -1, &st, NULL) != SQLITE_OK)
         return ws_dberr(ws, err, "reading the op log");
     int rc;
+    vg_buf text;
+    vg_buf_init(&text, PAYLOAD_MAX);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
         uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 2);
         const char *id = text_col(st, 1), *origin = text_col(st, 3), *actor = text_col(st, 4),
                    *tenant = text_col(st, 5), *kind = text_col(st, 6),
-                   *target = text_col(st, 7), *payload = text_col(st, 8);
-        oplog_hash(prev, id, hlc, origin, actor, tenant, kind, target, payload, hash);
+                   *target = text_col(st, 7), *payload;
+        size_t plen;
         char why[64];
+        vg_err perr = {0};
+        if (oplog_payload(ws, st, 8, &text, &payload, &plen, &perr) != VG_OK) {
+            *bad_seq = seq;
+            vg_fail(err, VG_ECORRUPT, "op log broken at seq %lld (op %.26s): %s", (long long)seq,
+                    id, perr.msg);
+            sqlite3_finalize(st);
+            vg_buf_free(&text);
+            return VG_ECORRUPT;
+        }
+        oplog_hash(prev, id, hlc, origin, actor, tenant, kind, target, payload, hash);
         if (chain_check(st, 9, 10, prev, hash, "op", why, sizeof why)) {
             *bad_seq = seq;
             vg_fail(err, VG_ECORRUPT, "op log broken at seq %lld (op %.26s): %s", (long long)seq,
                     id, why);
             sqlite3_finalize(st);
+            vg_buf_free(&text);
             return VG_ECORRUPT;
         }
         memcpy(prev, hash, 32);
         ++*count;
     }
     sqlite3_finalize(st);
+    vg_buf_free(&text);
     if (rc != SQLITE_DONE)
         return ws_dberr(ws, err, "reading the op log");
 
@@ -154,4 +287,66 @@ vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err)
     if (!ok)
         return vg_fail(err, VG_ECORRUPT, "database check failed: %s", first);
     return VG_OK;
+}
+
+/* ---- alerts' raw events, read from the ops that carry them -------------------- */
+
+char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy)
+{
+    if (legacy && *legacy)
+        return vg_xstrdup(legacy);
+    if (raw_op <= 0)
+        return vg_xstrdup("{}");
+    if (ws->raw_seq != raw_op) { /* an inbox page's alerts mostly share their op */
+        static const char sql[] = "SELECT payload FROM ops WHERE seq = ?";
+        sqlite3_stmt *st;
+        vg_err err = {0};
+        ws->raw_seq = 0;
+        if (!ws->raw_text.cap)
+            vg_buf_init(&ws->raw_text, PAYLOAD_MAX);
+        vg_buf_reset(&ws->raw_text);
+        if (ws_stmt_text(ws, sql, &st, &err) != VG_OK)
+            return vg_xstrdup("{}");
+        sqlite3_bind_int64(st, 1, raw_op);
+        const char *text;
+        size_t len;
+        vg_buf tmp;
+        vg_buf_init(&tmp, PAYLOAD_MAX);
+        if (sqlite3_step(st) == SQLITE_ROW &&
+            oplog_payload(ws, st, 0, &tmp, &text, &len, &err) == VG_OK) {
+            if (text == tmp.data) { /* decompressed: keep the buffer */
+                vg_buf_free(&ws->raw_text);
+                ws->raw_text = tmp;
+                vg_buf_init(&tmp, PAYLOAD_MAX);
+            } else if (vg_buf_add(&ws->raw_text, text, len) != VG_OK)
+                vg_buf_reset(&ws->raw_text);
+            ws->raw_seq = raw_op;
+        }
+        sqlite3_reset(st);
+        vg_buf_free(&tmp);
+        if (!ws->raw_seq)
+            return vg_xstrdup("{}");
+    }
+    const char *t = vg_buf_str(&ws->raw_text), *s = t, *e = t + ws->raw_text.len;
+    if (raw_at >= 0 && !(vg_json_member(t, ws->raw_text.len, "alerts", &s, &e) &&
+                         vg_json_element(s, (size_t)(e - s), (size_t)raw_at, &s, &e)))
+        return vg_xstrdup("{}");
+    if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
+        return vg_xstrdup("{}");
+    return vg_xstrndup(s, (size_t)(e - s));
+}
+
+static void sql_raw(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    vg_ws *ws = sqlite3_user_data(cx);
+    const unsigned char *legacy = sqlite3_value_text(argv[0]);
+    int64_t at = sqlite3_value_type(argv[2]) == SQLITE_NULL ? -1 : sqlite3_value_int64(argv[2]);
+    char *raw = ws_alert_raw(ws, sqlite3_value_int64(argv[1]), at, (const char *)legacy);
+    sqlite3_result_text(cx, raw, -1, free);
+}
+
+void oplog_register_raw(vg_ws *ws)
+{
+    sqlite3_create_function_v2(ws->db, "vg_raw", 3, SQLITE_UTF8, ws, sql_raw, NULL, NULL, NULL);
 }

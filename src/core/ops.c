@@ -42,6 +42,7 @@ void vg_op_free(vg_op *op)
     if (!op)
         return;
     cJSON_Delete(op->payload);
+    free(op->text);
     free(op->actor);
     free(op->tenant);
     free(op);

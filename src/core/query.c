@@ -706,7 +706,7 @@ static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqli
 
 #define ALERT_COLS                                                                          \
     "id, source, source_ref, rule, title, severity, event_time, first_seen, last_seen, count," \
-    " status, case_id, entities, techniques, raw"
+    " status, case_id, entities, techniques, vg_raw(raw, raw_op, raw_at)"
 
 static void fill_alert(sqlite3_stmt *st, void *p)
 {
@@ -776,6 +776,35 @@ vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool bac
         (*items)[i] = (*items)[*n - 1 - i];
         (*items)[*n - 1 - i] = t;
     }
+    return VG_OK;
+}
+
+vg_rc vg_alert_resolve(vg_ws *ws, const char *prefix, vg_id out, vg_err *err)
+{
+    char upper[VG_ID_LEN + 1];
+    size_t len = strlen(prefix);
+    if (len < 4 || len > VG_ID_LEN)
+        return vg_fail(err, VG_ENOTFOUND, "'%s' is not an alert id (or a prefix of 4 or more)",
+                       prefix);
+    for (size_t i = 0; i <= len; i++)
+        upper[i] = (char)(prefix[i] >= 'a' && prefix[i] <= 'z' ? prefix[i] - 32 : prefix[i]);
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, "SELECT id FROM alerts WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id"
+                        " LIMIT 2", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, upper, -1, SQLITE_STATIC);
+    int count = 0;
+    while (count < 2 && sqlite3_step(st) == SQLITE_ROW) {
+        col_id(st, 0, out);
+        count++;
+    }
+    sqlite3_finalize(st);
+    if (count == 0)
+        return vg_fail(err, VG_ENOTFOUND, "no alert matches '%s'", prefix);
+    if (count > 1)
+        return vg_fail(err, VG_EAMBIGUOUS, "'%s' matches more than one alert; use more of the id",
+                       prefix);
     return VG_OK;
 }
 

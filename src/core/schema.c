@@ -9,8 +9,10 @@
  * vocabularies are stored as their names so the file reads well in sqlite3.
  */
 #include "internal.h"
+#include "oplog.h"
 
 #include <stdio.h>
+#include <zstd.h>
 
 const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     /* 1: entities, the op log and the field clocks */
@@ -238,6 +240,71 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "CREATE INDEX cases_closed ON cases(closed_at, created_at) WHERE closed_at IS NOT NULL;"
     "CREATE INDEX cases_acked ON cases(acknowledged_at, created_at)"
     " WHERE acknowledged_at IS NOT NULL;",
+    /* 11: each alert's raw event is kept once, in the op that brought it: raw_op is
+     * that op's seq and raw_at its place among an alert.import's alerts (NULL for
+     * an alert.add); raw stays for an alert whose op does not carry the same event
+     * (none is known, but nothing is dropped on a guess). Then op payloads are
+     * compressed (step_11 below; oplog.c says how they are stored). */
+    "ALTER TABLE alerts ADD COLUMN raw_op INTEGER;"
+    "ALTER TABLE alerts ADD COLUMN raw_at INTEGER;"
+    "UPDATE alerts SET raw_op = m.seq, raw = '' FROM"
+    " (SELECT target, min(seq) AS seq FROM ops WHERE kind = 'alert.add' GROUP BY target) AS m"
+    " WHERE alerts.id = m.target AND json_valid(alerts.raw) AND json(alerts.raw) ="
+    "  (SELECT coalesce(json_extract(payload, '$.raw'), '{}') FROM ops WHERE seq = m.seq);",
+};
+
+static void (*progress)(const char *what, int64_t done, int64_t total);
+
+void vg_ws_on_progress(void (*fn)(const char *what, int64_t done, int64_t total))
+{
+    progress = fn;
+}
+
+/* Step 11 in C: every payload that compresses is stored compressed (its hash,
+ * over the text, is unchanged). */
+static vg_rc step_11(sqlite3 *db, vg_err *err)
+{
+    vg_ws tmp = {.db = db};
+    sqlite3_stmt *q = NULL, *u = NULL;
+    int64_t total = 0, done = 0;
+    vg_rc rc = VG_OK;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM ops", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        total = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT seq, payload FROM ops WHERE typeof(payload) = 'text'", -1,
+                           &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "UPDATE ops SET payload = ?2 WHERE seq = ?1", -1, &u, NULL) !=
+            SQLITE_OK)
+        rc = vg_fail(err, VG_EDB, "compressing the op log: %s", sqlite3_errmsg(db));
+    vg_buf_init(&tmp.pack, 1u << 30);
+    int s;
+    while (rc == VG_OK && (s = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(q, 1);
+        size_t len = (size_t)sqlite3_column_bytes(q, 1);
+        if (++done % 10000 == 0 && progress)
+            progress("compressing the op log", done, total);
+        if (!text || !oplog_pack(&tmp, text, len, &tmp.pack))
+            continue;
+        sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
+        sqlite3_bind_blob(u, 2, tmp.pack.data, (int)tmp.pack.len, SQLITE_STATIC);
+        if (sqlite3_step(u) != SQLITE_DONE)
+            rc = vg_fail(err, VG_EDB, "compressing the op log: %s", sqlite3_errmsg(db));
+        sqlite3_reset(u);
+    }
+    if (progress && total >= 10000)
+        progress("compressing the op log", total, total);
+    sqlite3_finalize(q);
+    sqlite3_finalize(u);
+    vg_buf_free(&tmp.pack);
+    ZSTD_freeCCtx(tmp.zc);
+    return rc;
+}
+
+/* What a step does that SQL cannot, run after its SQL in the same transaction. */
+static vg_rc (*const fixups[VG_SCHEMA_VERSION])(sqlite3 *db, vg_err *err) = {
+    [10] = step_11,
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
@@ -259,6 +326,10 @@ vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
         char pragma[64];
         if (sqlite3_exec(db, vg_schema_steps[v], NULL, NULL, &msg) != SQLITE_OK)
             goto fail;
+        if (fixups[v] && fixups[v](db, err) != VG_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return VG_EDB;
+        }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
             goto fail;

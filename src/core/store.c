@@ -9,6 +9,7 @@
  * byte for byte as it was.
  */
 #include "internal.h"
+#include "oplog.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zstd.h>
 
 extern const char *const ws_stmt_sql[ST__COUNT];
 
@@ -145,6 +147,24 @@ static void process_setup(void)
         return; /* the portable implementations stay in use */
 }
 
+/* After schema step 11 a large workspace holds half its pages free (raw events
+ * kept once, the op log compressed): give them back to the disk, once. */
+static vg_rc reclaim(vg_ws *ws, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t pages = 0, free_pages = 0;
+    if (sqlite3_prepare_v2(ws->db, "SELECT (SELECT page_count FROM pragma_page_count()),"
+                           " (SELECT freelist_count FROM pragma_freelist_count())",
+                           -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        pages = sqlite3_column_int64(st, 0);
+        free_pages = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (free_pages < 4096 || free_pages * 4 < pages)
+        return VG_OK;
+    return ws_exec(ws, "VACUUM", err);
+}
+
 vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -174,6 +194,8 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
     }
     sqlite3_extended_result_codes(ws->db, 0);
     sqlite3_busy_timeout(ws->db, 5000);
+    oplog_register_sql(ws->db);
+    oplog_register_raw(ws);
 
     int app_id = 0, version = 0, objects = 0;
     if ((rc = probe(ws->db, path, &app_id, &version, &objects, err)) != VG_OK)
@@ -207,6 +229,8 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
         if ((rc = ws_exec(ws, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", err)))
             goto fail;
         if ((rc = ws_migrate_to(ws->db, VG_SCHEMA_VERSION, err)) != VG_OK)
+            goto fail;
+        if (version && version < 11 && (rc = reclaim(ws, err)) != VG_OK)
             goto fail;
     }
     /* A page cache that holds a batch's working set (it grows only as pages are
@@ -247,6 +271,11 @@ void vg_ws_close(vg_ws *ws)
     sqlite3_close(ws->db);
     ws_drop_keys(ws);
     free(ws->keys);
+    ZSTD_freeCCtx(ws->zc);
+    ZSTD_freeDCtx(ws->zd);
+    vg_buf_free(&ws->pack);
+    vg_buf_free(&ws->bulk);
+    vg_buf_free(&ws->raw_text);
     free(ws->path);
     free(ws->actor);
     free(ws->tenant);
@@ -287,7 +316,12 @@ vg_rc vg_ws_changed(vg_ws *ws, int *changed, vg_err *err)
 vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err)
 {
     static const char *const tables[] = {
-        "SELECT * FROM cases ORDER BY id",   "SELECT * FROM alerts ORDER BY id",
+        "SELECT * FROM cases ORDER BY id",
+        /* raw_op and raw_at are this replica's places in its own log; the raw event
+         * they point at is what replicas share */
+        "SELECT id, source, source_ref, rule, title, severity, event_time, first_seen,"
+        " last_seen, count, status, case_id, entities, techniques, recorded_at, starred,"
+        " vg_raw(raw, raw_op, raw_at) FROM alerts ORDER BY id",
         "SELECT * FROM artifacts ORDER BY case_id, type, value",
         "SELECT * FROM tasks ORDER BY id",   "SELECT * FROM notes ORDER BY id",
         "SELECT * FROM events ORDER BY id",  "SELECT * FROM playbooks ORDER BY id",

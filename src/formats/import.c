@@ -16,6 +16,7 @@
 
 #include "vigil/attack.h"
 #include "vigil/buf.h"
+#include "vigil/json.h"
 #include "vigil/op.h"
 
 /* ---- redaction ------------------------------------------------------------------ */
@@ -40,35 +41,6 @@ static bool secret_key(const char *k, size_t n)
     return false;
 }
 
-/* The end of the JSON string that starts at s (at its opening quote). */
-static const char *string_end(const char *s, const char *end)
-{
-    for (s++; s < end && *s != '"'; s++)
-        if (*s == '\\')
-            s++;
-    return s < end ? s + 1 : end;
-}
-
-/* The end of the JSON value that starts at s. */
-static const char *value_end(const char *s, const char *end)
-{
-    int depth = 0;
-    for (; s < end; s++) {
-        if (*s == '"') {
-            s = string_end(s, end) - 1;
-            if (depth == 0)
-                return s + 1;
-        } else if (*s == '{' || *s == '[')
-            depth++;
-        else if (*s == '}' || *s == ']') {
-            if (--depth <= 0)
-                return s + 1 - (depth < 0);
-        } else if (depth == 0 && (*s == ',' || isspace((unsigned char)*s)))
-            return s;
-    }
-    return end;
-}
-
 char *imp_redact(const char *text, size_t len)
 {
     vg_buf b;
@@ -83,7 +55,7 @@ char *imp_redact(const char *text, size_t len)
             p = q;
             continue;
         }
-        const char *q = string_end(p, end);
+        const char *q = vg_json_string_end(p, end);
         rc = vg_buf_add(&b, p, (size_t)(q - p));
         /* a key is a string followed by ':' */
         const char *c = q;
@@ -95,7 +67,7 @@ char *imp_redact(const char *text, size_t len)
                 v++;
             if (rc == VG_OK)
                 rc = vg_buf_adds(&b, ":\"[REDACTED]\"");
-            q = value_end(v, end);
+            q = vg_json_value_end(v, end);
         }
         p = q;
     }
@@ -104,34 +76,6 @@ char *imp_redact(const char *text, size_t len)
         return vg_xstrdup("{}");
     }
     return vg_buf_take(&b);
-}
-
-/* The text of the top-level member key of the JSON object in text, or false. */
-static bool member_span(const char *text, size_t len, const char *key, const char **vs,
-                        const char **ve)
-{
-    const char *p = text, *end = text + len;
-    size_t klen = strlen(key);
-    while (p < end && *p != '{')
-        p++;
-    for (p++; p < end;) {
-        while (p < end && (isspace((unsigned char)*p) || *p == ','))
-            p++;
-        if (p >= end || *p != '"')
-            return false;
-        const char *k = p, *q = string_end(p, end);
-        bool match = (size_t)(q - k) == klen + 2 && memcmp(k + 1, key, klen) == 0;
-        while (q < end && (isspace((unsigned char)*q) || *q == ':'))
-            q++;
-        const char *v = q;
-        p = value_end(v, end);
-        if (match) {
-            *vs = v;
-            *ve = p;
-            return true;
-        }
-    }
-    return false;
 }
 
 /* ---- records -------------------------------------------------------------------- */
@@ -397,7 +341,7 @@ static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_bi
         /* the raw event: the record itself (native: its "raw" when it has one) */
         const cJSON *raw = fmt == IMP_NATIVE ? cJSON_GetObjectItemCaseSensitive(rec, "raw") : NULL;
         const char *rs = text, *re = text + len;
-        if (cJSON_IsObject(raw) && !member_span(text, len, "raw", &rs, &re)) {
+        if (cJSON_IsObject(raw) && !vg_json_member(text, len, "raw", &rs, &re)) {
             rs = text; /* cannot happen for valid JSON; keep the whole record */
             re = text + len;
         }

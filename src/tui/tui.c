@@ -25,6 +25,7 @@
 
 #include "tui.h"
 #include "vigil/buf.h"
+#include "vigil/json.h"
 #include "vigil/metrics.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
@@ -926,22 +927,11 @@ void tui_alert_open(tui *t)
     add_line(t, "entities %s", a.entities);
     add_line(t, "ATT&CK   %s", a.techniques);
     add_line(t, "%s", "");
-    cJSON *raw = cJSON_Parse(a.raw); /* pretty-printed; every line made safe when drawn */
-    char *pretty = raw ? cJSON_Print(raw) : NULL;
-    if (pretty) { /* cJSON indents with tabs: two spaces a level reads better */
-        vg_buf b;
-        vg_buf_init(&b, strlen(pretty) * 2 + 1);
-        for (const char *p = pretty; *p; p++)
-            if (vg_buf_add(&b, *p == '\t' ? (p > pretty && p[-1] == ':' ? " " : "  ") : p,
-                           *p == '\t' ? (p > pretty && p[-1] == ':' ? 1 : 2) : 1))
-                break;
-        add_line(t, "%s", vg_buf_str(&b));
-        vg_buf_free(&b);
-    } else {
-        add_line(t, "%s", a.raw);
-    }
-    cJSON_free(pretty);
-    cJSON_Delete(raw);
+    /* laid out a member a line, its numbers as the sensor wrote them; every line
+     * made safe when drawn */
+    char *pretty = vg_json_reindent(a.raw);
+    add_line(t, "%s", pretty);
+    free(pretty);
     vg_alert_clear(&a);
 }
 

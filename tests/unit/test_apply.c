@@ -73,7 +73,7 @@ static void test_set_records_old_value_and_event(void **state)
     assert_string_equal(ev, "severity medium → high by alice");
     free(ev);
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
-                                    " AND json_extract(payload, '$.old') = 'medium'"), 1);
+                                    " AND json_extract(vg_payload(payload), '$.old') = 'medium'"), 1);
 }
 
 static void test_bad_values_write_nothing(void **state)

@@ -245,8 +245,9 @@ static void test_inbox_has_untriaged_alerts(void **state)
                                " (case_id IS NOT NULL)"), 0);
     /* every alert came with the fields an analyst reads */
     assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts WHERE source_ref IS NULL OR rule = ''"
-                               " OR entities = '{}' OR raw = '{}'"), 0);
-    assert_true(sql_int(ws, "SELECT min((SELECT count(*) FROM json_each(raw))) FROM alerts") >= 6);
+                               " OR entities = '{}' OR vg_raw(raw, raw_op, raw_at) = '{}'"), 0);
+    assert_true(sql_int(ws, "SELECT min((SELECT count(*) FROM json_each(vg_raw(raw, raw_op,"
+                            " raw_at)))) FROM alerts") >= 6);
     assert_int_equal(sql_int(ws, "SELECT count(DISTINCT source) >= 4 FROM alerts"), 1);
 }
 
@@ -314,13 +315,13 @@ static void test_ops_are_stamped_and_causal(void **state)
                      0);
     /* every op on a case comes after the case's create, in the log and by clock */
     assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops o JOIN ops c ON c.kind = 'case.create'"
-                               " AND (o.target = c.target OR json_extract(o.payload, '$.case') = c.target)"
+                               " AND (o.target = c.target OR json_extract(vg_payload(o.payload), '$.case') = c.target)"
                                " WHERE o.kind <> 'case.create' AND (o.seq < c.seq OR o.hlc <= c.hlc)"),
                      0);
     /* status changes name the status they left */
     assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
-                               " AND json_extract(payload, '$.field') = 'status'"
-                               " AND json_extract(payload, '$.old') IS NULL"), 0);
+                               " AND json_extract(vg_payload(payload), '$.field') = 'status'"
+                               " AND json_extract(vg_payload(payload), '$.old') IS NULL"), 0);
 }
 
 /* ---- builds of their own ----------------------------------------------------------- */
