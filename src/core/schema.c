@@ -10,6 +10,7 @@
  */
 #include "internal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
@@ -238,6 +239,17 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "CREATE INDEX cases_closed ON cases(closed_at, created_at) WHERE closed_at IS NOT NULL;"
     "CREATE INDEX cases_acked ON cases(acknowledged_at, created_at)"
     " WHERE acknowledged_at IS NOT NULL;",
+    /* 11: the copilot ledger travels in the op log: each entry is a ledger.add op that
+     * the door applies, and the table is their projection, chained per session
+     * (ledger.c). The entries already here were chained over the whole ledger and
+     * keep their hashes; legacy_chain says which rule an entry follows: the replica
+     * whose whole-ledger chain it was written in, or NULL for the per-session chain
+     * of the entries the door writes. SQL knows neither the replica nor how to make
+     * an op, so the step marks what it finds with '' and ledger_into_ops (ledger.c),
+     * which vg_ws_open runs in the migration's transaction, names the replica and
+     * gives each entry its op. The indexes of steps 5 and 6 stay as they are. */
+    "ALTER TABLE ledger ADD COLUMN legacy_chain TEXT;"
+    "UPDATE ledger SET legacy_chain = '';",
 };
 
 vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
@@ -253,7 +265,10 @@ vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
         return VG_OK;
 
     char *msg = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+    /* vg_ws_open holds a transaction of its own around the steps and what follows
+     * them in C (ledger_into_ops); tests call this alone. */
+    bool own = sqlite3_get_autocommit(db) != 0;
+    if (own && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
         goto fail;
     for (int v = version; v < target; v++) {
         char pragma[64];
@@ -263,13 +278,14 @@ vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
         if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
             goto fail;
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+    if (own && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
         goto fail;
     return VG_OK;
 fail:
     vg_fail(err, VG_EDB, "migrating schema from version %d: %s", version,
             msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (own)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return VG_EDB;
 }
