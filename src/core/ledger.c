@@ -17,14 +17,19 @@
  *    has as many entries as there are ledger.add ops for it, so a deleted session
  *    or last entry shows too (a deleted op breaks the op log's own chain).
  *  - over the whole ledger (legacy_chain names a replica): entries written before
- *    the ledger was kept in ops (schema step of ledger_into_ops) were chained in
- *    id order over the whole table of that replica. They keep their hashes, and an
- *    entry's prev_hash is the hash of the previous entry of the same legacy chain
- *    in id order; a replica that receives them by sync receives them in their
- *    origin's order, so the chain reads the same there.
+ *    the schema step that added legacy_chain were chained in id order over the
+ *    whole table of the replica that wrote them (vigil then appended each entry
+ *    after the newest of any session). They keep their hashes: an entry's
+ *    prev_hash is the hash of the previous entry of the same legacy chain in id
+ *    order. The migration gives each its op (ledger_into_ops, in id order), so a
+ *    replica that receives them receives them in that order and the chain reads
+ *    the same there, whatever else arrives between.
  * The entry hash is the same function under both rules. created_at is the op's
- * clock milliseconds, not a payload field: the op carries one time, and a
- * migrated entry's clock is made from its created_at.
+ * clock milliseconds (VG_HLC_MS), not a payload field: an op carries one time,
+ * which every replica already agrees on and which a payload field could only
+ * contradict; a migrated entry's op gets a clock made from its created_at.
+ * A local op's seq is assigned by the door and written into its payload, so the
+ * payload and the clock alone make the entry.
  */
 #include "internal.h"
 #include "oplog.h"
