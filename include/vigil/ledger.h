@@ -3,16 +3,25 @@
  * what it proposed and what the analyst decided, kept on the case (DESIGN.md
  * "An auditable agent").
  *
- * The ledger is append-only and hash-chained like the op log: each entry's hash
- * (BLAKE2b-256) covers the previous entry's hash and every field of the entry, so
- * an edited, inserted or deleted row breaks the chain from there on and
- * vg_ledger_verify names it. It is not an entity table and does not pass through
- * vg_apply: it records conversations, not facts about the case, and it is never
- * merged or synced. Entries belong to a copilot session, and a session belongs to
- * one user on one case, or to one user's general pane about the open queue (no
- * case: case_id NULL, "" in an entry read back): appending to or reading another
- * user's session, or a case's session as a general one, is refused
- * (the lesson of the cross-tenant session leak).
+ * The ledger is append-only and hash-chained: each entry's hash (BLAKE2b-256)
+ * covers the previous entry's hash and every field of the entry, so an edited or
+ * inserted row breaks the chain and vg_ledger_verify names it. Every entry is a
+ * ledger.add op (vigil/op.h) applied by the one door, so the ledger travels in the
+ * op log with everything else and the table is the ops' projection: a deleted op
+ * breaks the op log's chain (vg_audit_verify), and a session with fewer or more
+ * entries than the op log has ops for it is named by vg_ledger_verify.
+ *
+ * Chains: an entry the door writes is chained within its session (its previous
+ * entry is the one of seq - 1), so replicas that receive sessions interleaved in
+ * any order agree on every hash. Entries written before the ledger was kept in ops
+ * keep the hashes they had, chained over that replica's whole ledger in id order;
+ * vg_ledger_verify checks each entry by the rule it was made by (ledger.c).
+ *
+ * Entries belong to a copilot session, and a session belongs to one user on one
+ * case, or to one user's general pane about the open queue (no case: case_id
+ * NULL, "" in an entry read back): appending to or reading another user's session,
+ * or a case's session as a general one, is refused (the lesson of the cross-tenant
+ * session leak), by the door for ops from other replicas too.
  */
 #ifndef VIGIL_LEDGER_H
 #define VIGIL_LEDGER_H
@@ -29,7 +38,7 @@ enum { VG_LEDGER_PROMPT, VG_LEDGER_RESPONSE, VG_LEDGER_PROPOSAL, VG_LEDGER_DECIS
 extern const vg_enum VG_LEDGER_KIND; /* prompt, response, proposal, decision, error */
 
 typedef struct vg_ledger_entry {
-    int64_t id;      /* its place in the whole ledger */
+    int64_t id;      /* its place in this replica's ledger */
     vg_id case_id, session_id; /* case_id "": a general session's */
     char *user;
     int64_t seq;     /* 1, 2, ... within the session */
@@ -46,8 +55,9 @@ VG_WUR vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char 
                                      const char *user, vg_err *err);
 
 /* Append one entry to session (checked as above; case_id NULL for a general
- * session, never "") in its own transaction, or in the open batch's. *seq_out (may
- * be NULL) gets the entry's seq in the session. */
+ * session, never "") as a ledger.add op through vg_apply, in its own transaction
+ * or in the open batch's. user must be the workspace's actor (who the door stamps
+ * on the op). *seq_out (may be NULL) gets the entry's seq in the session. */
 VG_WUR vg_rc vg_ledger_append(vg_ws *ws, const char *case_id, const char *session_id,
                               const char *user, int kind, const char *model,
                               const char *content, int64_t *seq_out, vg_err *err);
@@ -68,8 +78,11 @@ VG_WUR vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user,
 VG_WUR vg_rc vg_ledger_find(vg_ws *ws, int kind, const char *id, vg_ledger_entry *out,
                             vg_err *err);
 
-/* Recompute the ledger's hash chain; on a break VG_ECORRUPT with a message naming
- * the entry, *bad_id its id. *count is the number of entries checked. */
+/* Recompute the ledger's hash chains (each entry by its rule, above) and check
+ * each session against its ledger.add ops; on a break VG_ECORRUPT with a message
+ * naming the first entry that breaks it, *bad_id its id (for a session whose
+ * entries are all gone, 0 and the message names the session). *count is the
+ * number of entries checked. */
 VG_WUR vg_rc vg_ledger_verify(vg_ws *ws, int64_t *count, int64_t *bad_id, vg_err *err);
 
 void vg_ledger_clear(vg_ledger_entry *e);

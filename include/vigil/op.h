@@ -57,6 +57,16 @@
  *                   the record of applying a playbook (its tasks are task.add ops
  *                   with playbook: ID, in the same transaction); a timeline row
  *                   with source "playbook:ID"
+ *   ledger.add     {case?, user, seq, kind, model?, content}    target: session id
+ *                   one copilot ledger entry (vigil/ledger.h); case absent for a
+ *                   general session. user must be the op's actor, for a local and a
+ *                   stamped op alike, and the session's owner on that scope. seq is
+ *                   filled by vg_apply for a local op; a stamped op's must follow its
+ *                   session's last entry (sessions are single-writer). The entry's
+ *                   created_at is the op's clock; vg_apply chains its hash per
+ *                   session. Stamped only, {..., prev_hash, hash} (hex): an entry
+ *                   written before the ledger was kept in ops, stored with the hashes
+ *                   it had (ledger_into_ops makes these on migration). No timeline row.
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
  */
@@ -124,6 +134,10 @@ vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *fiel
                       const char *value);
 vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
                        const char *summary);
+/* A ledger entry (kind a VG_LEDGER_KIND name; case_id NULL for a general
+ * session, model NULL or "" for none); vg_ledger_append applies it for you. */
+vg_op *vg_op_ledger_add(const char *case_id, const char *session_id, const char *user,
+                        const char *kind, const char *model, const char *content);
 
 vg_op *vg_op_alert_link(const char *alert_id, const char *case_id);
 vg_op *vg_op_alert_dismiss(const char *alert_id);

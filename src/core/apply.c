@@ -21,6 +21,7 @@
 #include "oplog.h"
 #include "vigil/entity.h"
 #include "vigil/ioc.h"
+#include "vigil/ledger.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
 #include "vigil/playbook.h"
@@ -33,6 +34,7 @@
 #define MAX_TITLE 1024
 #define MAX_TEXT (1 << 20) /* descriptions, notes */
 #define MAX_VALUE 8192     /* artifact values, summaries, names */
+#define MAX_LEDGER (16 << 20) /* a ledger entry: a prompt holds the whole context sent */
 
 const char *const ws_stmt_sql[ST__COUNT] = {
     [ST_OP_INSERT] = "INSERT INTO ops(id, hlc, origin, actor, tenant, kind, target, payload,"
@@ -1686,6 +1688,85 @@ static vg_rc h_playbook_apply(ctx *c)
     return touch(c, case_id);
 }
 
+/* A hash of a migrated ledger entry's payload, hex: 32 bytes into out. */
+static vg_rc need_hash(ctx *c, const char *key, unsigned char out[32])
+{
+    const char *hex = pstr(c, key);
+    size_t n = 0;
+    if (!hex || sodium_hex2bin(out, 32, hex, strlen(hex), NULL, &n, NULL) != 0 || n != 32)
+        return vg_fail(c->err, VG_EINVAL, "ledger.add: %s: must be 64 hex digits", key);
+    return VG_OK;
+}
+
+/* One copilot ledger entry (vigil/ledger.h), in the session that is the op's
+ * target. Nobody writes into another's session: the entry's user must be the op's
+ * actor, local or stamped, and the session's owner on the same scope (ledger_put).
+ * A local op's seq is assigned here and written into the payload, so that the
+ * payload and the clock alone make the entry on every replica; a stamped one's
+ * must follow the session's last entry. No timeline row: the ledger is the record
+ * of a conversation, shown in its own tab. */
+static vg_rc h_ledger_add(ctx *c)
+{
+    const char *case_id, *user, *model, *content;
+    int kind;
+    vg_rc rc;
+    if ((rc = need_text(c, "case", false, VG_ID_LEN, &case_id)) ||
+        (rc = need_text(c, "user", true, MAX_VALUE, &user)) ||
+        (rc = need_enum(c, "kind", &VG_LEDGER_KIND, -1, &kind)) ||
+        (rc = need_text(c, "model", false, MAX_VALUE, &model)) ||
+        (rc = need_text(c, "content", false, MAX_LEDGER, &content)))
+        return rc;
+    if (!content)
+        return vg_fail(c->err, VG_EINVAL, "content: required");
+    if (strcmp(user, c->op->actor) != 0)
+        return vg_fail(c->err, VG_EINVAL,
+                       "ledger.add: the entry is %s's and the op %s's: nobody writes into"
+                       " another's session", user, c->op->actor);
+    int64_t ref;
+    if (case_id && !*case_id)
+        return vg_fail(c->err, VG_EINVAL, "case: no case is absent, not \"\"");
+    if (case_id && (rc = case_ref(c, case_id, &ref)))
+        return rc;
+    /* proposals and decisions are found by fields of their JSON (schema step 5) */
+    if (kind == VG_LEDGER_PROPOSAL || kind == VG_LEDGER_DECISION) {
+        cJSON *j = cJSON_Parse(content);
+        bool object = cJSON_IsObject(j);
+        cJSON_Delete(j);
+        if (!object)
+            return vg_fail(c->err, VG_EINVAL, "content: a %s is a JSON object",
+                           vg_enum_name(&VG_LEDGER_KIND, kind));
+    }
+    ledger_add a = {.case_id = case_id, .session_id = c->op->target, .user = user,
+                    .kind = vg_enum_name(&VG_LEDGER_KIND, kind), .model = model ? model : "",
+                    .content = content, .created_at = c->ms};
+    bool has_hash = cJSON_GetObjectItemCaseSensitive(c->op->payload, "hash") ||
+                    cJSON_GetObjectItemCaseSensitive(c->op->payload, "prev_hash");
+    unsigned char prev[32], hash[32];
+    if (c->local) {
+        if (has_hash)
+            return vg_fail(c->err, VG_EINVAL, "ledger.add: hash and prev_hash come only with"
+                                              " the entries of a migrated ledger");
+    } else {
+        if (!pnum(c, "seq", &a.seq) || a.seq < 1)
+            return vg_fail(c->err, VG_EINVAL, "seq: required: a number from 1");
+        /* an entry from before the ledger was kept in ops keeps the hashes it had;
+         * vg_ledger_verify checks them by the rule they were made by */
+        if (has_hash) {
+            if ((rc = need_hash(c, "prev_hash", prev)) || (rc = need_hash(c, "hash", hash)))
+                return rc;
+            a.legacy_chain = c->op->origin;
+            a.prev_hash = prev;
+            a.hash = hash;
+        }
+    }
+    int64_t seq;
+    if ((rc = ledger_put(c->ws, &a, &seq, c->err)))
+        return rc;
+    if (c->local)
+        pset_num(c, "seq", seq);
+    return VG_OK;
+}
+
 static const struct handler {
     const char *kind;
     vg_rc (*fn)(ctx *c);
@@ -1698,6 +1779,7 @@ static const struct handler {
     {"alert.set", h_alert_set},             {"alert.import", h_alert_import},
     {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},
     {"playbook.remove", h_playbook_remove}, {"playbook.apply", h_playbook_apply},
+    {"ledger.add", h_ledger_add},
 };
 
 /* ---- the door -------------------------------------------------------------------- */

@@ -112,6 +112,31 @@ extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];
 /* Apply steps from the database's version up to `target` (tests build old versions). */
 VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
 
+/* One ledger entry as the door's ledger.add has checked its payload (apply.c,
+ * h_ledger_add), for ledger_put. */
+typedef struct ledger_add {
+    const char *case_id; /* NULL: a general session's */
+    const char *session_id, *user, *kind, *model, *content;
+    int64_t seq;         /* 0: a local op's, assigned by ledger_put */
+    int64_t created_at;  /* the op's clock milliseconds */
+    /* An entry written before the ledger was kept in ops arrives with the hashes it
+     * had and the replica whose whole-ledger chain they belong to; NULL otherwise. */
+    const char *legacy_chain;
+    const unsigned char *prev_hash, *hash; /* 32 bytes each, legacy entries only */
+} ledger_add;
+/* The ledger's half of ledger.add: check that the session is the user's on that
+ * scope (vg_ledger_session_check's rules) and that a given seq follows the
+ * session's last entry, then chain and insert the entry. *seq gets its seq. Writes
+ * nothing when it refuses. */
+VG_WUR vg_rc ledger_put(vg_ws *ws, const ledger_add *a, int64_t *seq, vg_err *err);
+/* After a migration past the schema step that put the ledger into the op log:
+ * append one stamped ledger.add op per entry written before it (actor its user,
+ * clock its created_at, origin this replica, its hashes in the payload) and name
+ * this replica as the chain those entries follow. Run by vg_ws_open inside the
+ * migration's transaction, after the replica id is known; a no-op when no entry
+ * is waiting. */
+VG_WUR vg_rc ledger_into_ops(vg_ws *ws, vg_err *err);
+
 /* Text column helper: a fresh copy, "" for NULL. */
 char *col_dup(sqlite3_stmt *st, int col);
 /* Copy an id column into out ("" for NULL). */

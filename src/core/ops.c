@@ -132,6 +132,20 @@ vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kin
     return op;
 }
 
+vg_op *vg_op_ledger_add(const char *case_id, const char *session_id, const char *user,
+                        const char *kind, const char *model, const char *content)
+{
+    vg_op *op = vg_op_new("ledger.add", session_id);
+    if (case_id)
+        cJSON_AddStringToObject(op->payload, "case", case_id);
+    cJSON_AddStringToObject(op->payload, "user", user);
+    cJSON_AddStringToObject(op->payload, "kind", kind);
+    if (model && *model)
+        cJSON_AddStringToObject(op->payload, "model", model);
+    cJSON_AddStringToObject(op->payload, "content", content);
+    return op;
+}
+
 vg_op *vg_op_alert_link(const char *alert_id, const char *case_id)
 {
     vg_op *op = vg_op_new("alert.set", alert_id);

@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "oplog.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <zstd.h>
 
@@ -251,6 +252,17 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " (SELECT target, min(seq) AS seq FROM ops WHERE kind = 'alert.add' GROUP BY target) AS m"
     " WHERE alerts.id = m.target AND json_valid(alerts.raw) AND json(alerts.raw) ="
     "  (SELECT coalesce(json_extract(payload, '$.raw'), '{}') FROM ops WHERE seq = m.seq);",
+    /* 12: the copilot ledger travels in the op log: each entry is a ledger.add op that
+     * the door applies, and the table is their projection, chained per session
+     * (ledger.c). The entries already here were chained over the whole ledger and
+     * keep their hashes; legacy_chain says which rule an entry follows: the replica
+     * whose whole-ledger chain it was written in, or NULL for the per-session chain
+     * of the entries the door writes. SQL knows neither the replica nor how to make
+     * an op, so the step marks what it finds with '' and ledger_into_ops (ledger.c),
+     * which vg_ws_open runs in the migration's transaction, names the replica and
+     * gives each entry its op. The indexes of steps 5 and 6 stay as they are. */
+    "ALTER TABLE ledger ADD COLUMN legacy_chain TEXT;"
+    "UPDATE ledger SET legacy_chain = '';",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);
@@ -320,27 +332,32 @@ vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err)
         return VG_OK;
 
     char *msg = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+    /* vg_ws_open holds a transaction of its own around the steps and what follows
+     * them in C (ledger_into_ops); tests call this alone. */
+    bool own = sqlite3_get_autocommit(db) != 0;
+    if (own && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
         goto fail;
     for (int v = version; v < target; v++) {
         char pragma[64];
         if (sqlite3_exec(db, vg_schema_steps[v], NULL, NULL, &msg) != SQLITE_OK)
             goto fail;
         if (fixups[v] && fixups[v](db, err) != VG_OK) {
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            if (own)
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return VG_EDB;
         }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
             goto fail;
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+    if (own && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
         goto fail;
     return VG_OK;
 fail:
     vg_fail(err, VG_EDB, "migrating schema from version %d: %s", version,
             msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (own)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return VG_EDB;
 }

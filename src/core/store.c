@@ -165,6 +165,22 @@ static vg_rc reclaim(vg_ws *ws, vg_err *err)
     return ws_exec(ws, "VACUUM", err);
 }
 
+/* Take an older workspace to this vigil's schema: the SQL steps, then what only C
+ * can do (the ledger's entries become ops, which needs the replica id), in one
+ * transaction, so that a workspace is migrated whole or not at all. */
+static vg_rc migrate(vg_ws *ws, vg_err *err)
+{
+    vg_rc rc = ws_exec(ws, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    if ((rc = ws_migrate_to(ws->db, VG_SCHEMA_VERSION, err)) == VG_OK &&
+        (rc = load_state(ws, err)) == VG_OK && (rc = ledger_into_ops(ws, err)) == VG_OK)
+        rc = ws_exec(ws, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(ws->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -228,7 +244,7 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
          * before a power loss are lost, never the file. */
         if ((rc = ws_exec(ws, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", err)))
             goto fail;
-        if ((rc = ws_migrate_to(ws->db, VG_SCHEMA_VERSION, err)) != VG_OK)
+        if (version < VG_SCHEMA_VERSION && (rc = migrate(ws, err)) != VG_OK)
             goto fail;
         if (version && version < 11 && (rc = reclaim(ws, err)) != VG_OK)
             goto fail;
@@ -325,8 +341,8 @@ vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err)
         "SELECT * FROM artifacts ORDER BY case_id, type, value",
         "SELECT * FROM tasks ORDER BY id",   "SELECT * FROM notes ORDER BY id",
         "SELECT * FROM events ORDER BY id",  "SELECT * FROM playbooks ORDER BY id",
-        "SELECT case_id, session_id, user, seq, kind, model, content, created_at, hash"
-        " FROM ledger ORDER BY session_id, seq",
+        "SELECT case_id, session_id, user, seq, kind, model, content, created_at, prev_hash,"
+        " hash, legacy_chain FROM ledger ORDER BY session_id, seq",
         "SELECT * FROM clocks ORDER BY entity, field",
     };
     crypto_generichash_state h;

@@ -113,6 +113,52 @@ static inline vg_op *stamped(const char *kind, const char *target, uint64_t hlc,
     return op;
 }
 
+/* One text from SQL on the workspace's own connection ("" for none); the caller
+ * frees it. */
+static inline char *sql_text(vg_ws *ws, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(ws->db));
+    const unsigned char *t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    char *s = strdup(t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* Apply the ops of from's log to to, stamped, as sync would send them from the
+ * ops table; order is the SQL that follows "FROM ops" (which ops, in what order). */
+static inline void copy_ops(vg_ws *from, vg_ws *to, const char *order)
+{
+    char sql[512];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof sql, "SELECT id, hlc, origin, actor, tenant, kind, target,"
+                              " vg_payload(payload) FROM ops %s", order);
+    if (sqlite3_prepare_v2(from->db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(from->db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        vg_op *op = vg_op_new((const char *)sqlite3_column_text(st, 5),
+                              (const char *)sqlite3_column_text(st, 6));
+        cJSON_Delete(op->payload);
+        op->payload = cJSON_Parse((const char *)sqlite3_column_text(st, 7));
+        op->text = strdup((const char *)sqlite3_column_text(st, 7)); /* the author's bytes */
+        op->hlc = (uint64_t)sqlite3_column_int64(st, 1);
+        col_id(st, 0, op->id);
+        col_id(st, 2, op->origin);
+        op->actor = strdup((const char *)sqlite3_column_text(st, 3));
+        op->tenant = strdup((const char *)sqlite3_column_text(st, 4));
+        must_apply(to, op);
+    }
+    sqlite3_finalize(st);
+}
+
+/* Every ledger row but its local id, in (session, seq) order, hashes in hex. */
+#define LEDGER_ROWS                                                                         \
+    "SELECT group_concat(r, char(10)) FROM (SELECT coalesce(case_id, '-') || '|' ||"         \
+    " session_id || '|' || user || '|' || seq || '|' || kind || '|' || model || '|' ||"     \
+    " content || '|' || created_at || '|' || hex(prev_hash) || '|' || hex(hash) || '|' ||"  \
+    " coalesce(legacy_chain, '-') r FROM ledger ORDER BY session_id, seq)"
+
 /* A fixture: a workspace in a fresh directory, opened as alice. */
 typedef struct fx {
     char *dir, *path;

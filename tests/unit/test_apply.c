@@ -1,8 +1,10 @@
 /*
  * test_apply.c — the one write door: validation (with nothing written on error),
- * merge rules, status times, timeline events, batches and the op log's hash chain.
+ * merge rules, status times, timeline events, batches, the op log's hash chain and
+ * the copilot ledger's entries as ledger.add ops.
  */
 #include "helpers.h"
+#include "vigil/ledger.h"
 
 #include <time.h>
 
@@ -466,6 +468,241 @@ static void test_tamper_named(void **state)
     assert_non_null(strstr(err.msg, "does not follow"));
 }
 
+/* ---- the copilot ledger through the door ------------------------------------------- */
+
+#define OTHER_REPLICA "01JZZZZZZZZZZZZZZZZZZZZZZZ"
+
+/* A stamped ledger.add from another replica, as sync delivers one. */
+static vg_op *ledger_op(const char *session, uint64_t hlc, const char *actor, const char *json)
+{
+    vg_op *op = stamped("ledger.add", session, hlc, OTHER_REPLICA, json);
+    free(op->actor);
+    op->actor = strdup(actor);
+    return op;
+}
+
+static void test_ledger_entries_are_ops(void **state)
+{
+    fx *f = *state;
+    vg_err err = {0};
+    vg_id s1;
+    vg_ulid(vg_now_ms(), s1);
+    int64_t seq = 0;
+    assert_int_equal(vg_ledger_append(f->ws, f->case_id, s1, "alice", VG_LEDGER_PROMPT, "m",
+                                      "{\"question\":\"who?\"}", &seq, &err), VG_OK);
+    assert_int_equal(seq, 1);
+    /* a local op's seq is the door's, whatever its payload said */
+    vg_op *op = vg_op_ledger_add(f->case_id, s1, "alice", "response", "m", "{\"answer\":\"x\"}");
+    cJSON_AddNumberToObject(op->payload, "seq", 7);
+    must_apply(f->ws, op);
+    assert_int_equal(sql_int(f->ws, "SELECT max(seq) FROM ledger"), 2);
+
+    /* each entry is an op in the log, by its user, on its session, its seq in the
+     * payload; the entry's time is the op's clock */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind = 'ledger.add'"
+                                    " AND actor = 'alice'"), 2);
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ledger l JOIN ops o ON o.target = l.session_id"
+             " AND json_extract(vg_payload(o.payload), '$.seq') = l.seq WHERE o.target = '%s'"
+             " AND l.created_at = o.hlc >> 16 AND l.legacy_chain IS NULL", s1);
+    assert_int_equal(sql_int(f->ws, sql), 2);
+    /* the door chains the session: the first entry follows zeros, the second the first */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ledger WHERE seq = 1"
+                                    " AND prev_hash = zeroblob(32)"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ledger a JOIN ledger b"
+                                    " ON b.session_id = a.session_id AND b.seq = a.seq + 1"
+                                    " WHERE b.prev_hash = a.hash"), 1);
+
+    /* nobody appends to another's session: not bob as himself... */
+    int64_t before = ops(f);
+    vg_ws_set_actor(f->ws, "bob");
+    assert_int_equal(vg_ledger_append(f->ws, f->case_id, s1, "bob", VG_LEDGER_PROMPT, "m", "{}",
+                                      NULL, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "belongs to another user"));
+    /* ...nor as alice, when the op is his */
+    assert_int_equal(vg_ledger_append(f->ws, f->case_id, s1, "alice", VG_LEDGER_PROMPT, "m", "{}",
+                                      NULL, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "nobody writes into another's session"));
+    vg_ws_set_actor(f->ws, "alice");
+    /* a session keeps its scope */
+    assert_int_equal(vg_ledger_append(f->ws, NULL, s1, "alice", VG_LEDGER_PROMPT, "m", "{}", NULL,
+                                      &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "belongs to a case"));
+    /* a local op brings no hashes of its own */
+    op = vg_op_ledger_add(f->case_id, s1, "alice", "prompt", NULL, "{}");
+    cJSON_AddStringToObject(op->payload, "hash", "00");
+    assert_non_null(strstr(must_fail(f->ws, op, VG_EINVAL), "migrated ledger"));
+    /* proposals are JSON objects */
+    op = vg_op_ledger_add(f->case_id, s1, "alice", "proposal", NULL, "not json");
+    assert_non_null(strstr(must_fail(f->ws, op, VG_EINVAL), "JSON object"));
+
+    /* the same rules for stamped ops from another replica */
+    uint64_t hlc = VG_HLC(vg_now_ms() + 1000, 0);
+    char json[512];
+    snprintf(json, sizeof json, "{\"case\":\"%s\",\"user\":\"bob\",\"seq\":3,\"kind\":\"prompt\","
+             "\"content\":\"{}\"}", f->case_id);
+    const char *msg = must_fail(f->ws, ledger_op(s1, hlc, "bob", json), VG_EINVAL);
+    assert_non_null(strstr(msg, "ledger.add: session"));
+    assert_non_null(strstr(msg, "belongs to another user"));
+    snprintf(json, sizeof json, "{\"case\":\"%s\",\"user\":\"alice\",\"seq\":3,\"kind\":\"prompt\","
+             "\"content\":\"{}\"}", f->case_id);
+    assert_non_null(strstr(must_fail(f->ws, ledger_op(s1, hlc, "mallory", json), VG_EINVAL),
+                           "nobody writes into another's session"));
+    /* entries arrive in order: no gap, no second entry 2 */
+    for (int bad = 0; bad < 3; bad++) {
+        int want[] = {5, 2, 0};
+        snprintf(json, sizeof json, "{\"case\":\"%s\",\"user\":\"alice\",\"seq\":%d,"
+                 "\"kind\":\"prompt\",\"content\":\"{}\"}", f->case_id, want[bad]);
+        msg = must_fail(f->ws, ledger_op(s1, hlc + (uint64_t)bad, "alice", json), VG_EINVAL);
+        assert_non_null(strstr(msg, bad < 2 ? "does not follow its last entry" : "seq"));
+    }
+    /* the case of a stamped entry must be here (causal delivery) */
+    vg_id s2;
+    vg_ulid(vg_now_ms(), s2);
+    msg = must_fail(f->ws, ledger_op(s2, hlc, "alice", "{\"case\":\"01JAAAAAAAAAAAAAAAAAAAAAAA\","
+                                     "\"user\":\"alice\",\"seq\":1,\"kind\":\"prompt\","
+                                     "\"content\":\"{}\"}"), VG_ENOTFOUND);
+    assert_non_null(strstr(msg, "no such case"));
+    assert_int_equal(ops(f), before); /* nothing refused was written */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ledger"), 2);
+
+    /* alice's next entry, made on her other replica, follows her last one here */
+    snprintf(json, sizeof json, "{\"case\":\"%s\",\"user\":\"alice\",\"seq\":3,\"kind\":\"prompt\","
+             "\"content\":\"{}\"}", f->case_id);
+    must_apply(f->ws, ledger_op(s1, hlc + 10, "alice", json));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ledger a JOIN ledger b"
+                                    " ON b.session_id = a.session_id AND b.seq = a.seq + 1"
+                                    " WHERE b.prev_hash = a.hash"), 2);
+    int64_t count, bad;
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(count, 3);
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+}
+
+/* Three sessions of two users, written interleaved on one replica. */
+static void write_sessions(fx *f, vg_id s[3])
+{
+    vg_err err = {0};
+    for (int i = 0; i < 3; i++)
+        vg_ulid(vg_now_ms(), s[i]);
+    static const char *const who[3] = {"alice", "alice", "bob"};
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 3; i++) {
+            char content[64];
+            snprintf(content, sizeof content, "{\"question\":\"%d of %d\"}", round, i);
+            vg_ws_set_actor(f->ws, who[i]);
+            /* session 1 is alice's general pane, the others are on the case */
+            assert_int_equal(vg_ledger_append(f->ws, i == 1 ? NULL : f->case_id, s[i], who[i],
+                                              round == 2 ? VG_LEDGER_RESPONSE : VG_LEDGER_PROMPT,
+                                              "m", content, NULL, &err), VG_OK);
+        }
+    vg_ws_set_actor(f->ws, "alice");
+}
+
+static void test_ledger_replicas_agree(void **state)
+{
+    fx *f = *state;
+    vg_id s[3];
+    write_sessions(f, s);
+    must_apply(f->ws, vg_op_note_add(f->case_id, "after the ledger"));
+    char *want = sql_text(f->ws, LEDGER_ROWS), dwant[65], dgot[65];
+    vg_err err = {0};
+    assert_int_equal(vg_ws_digest(f->ws, dwant, &err), VG_OK);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ledger"), 9);
+
+    /* one replica receives the log in its order, another session by session, the
+     * newest session first: each makes every entry and hash as the author did */
+    static const char *const orders[] = {
+        "ORDER BY seq",
+        "ORDER BY kind = 'ledger.add', CASE kind WHEN 'ledger.add' THEN target END DESC, seq",
+    };
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "replica%d.db", i);
+        char *p = path_in(f->dir, name);
+        vg_ws *r = open_ws(p, "receiver");
+        copy_ops(f->ws, r, orders[i]);
+        char *got = sql_text(r, LEDGER_ROWS);
+        assert_string_equal(got, want);
+        assert_int_equal(vg_ws_digest(r, dgot, &err), VG_OK);
+        assert_string_equal(dgot, dwant);
+        int64_t count, bad;
+        assert_int_equal(vg_ledger_verify(r, &count, &bad, &err), VG_OK);
+        assert_int_equal(count, 9);
+        assert_int_equal(vg_audit_verify(r, &count, &bad, &err), VG_OK);
+        /* and it refuses what the author would have: bob in alice's session */
+        vg_ws_set_actor(r, "bob");
+        assert_int_equal(vg_ledger_append(r, f->case_id, s[0], "bob", VG_LEDGER_PROMPT, "m", "{}",
+                                          NULL, &err), VG_EINVAL);
+        free(got);
+        vg_ws_close(r);
+        free(p);
+    }
+    free(want);
+}
+
+static void test_ledger_tamper_named(void **state)
+{
+    fx *f = *state;
+    vg_id s[3];
+    write_sessions(f, s);
+    int64_t count, bad;
+    vg_err err = {0};
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_OK);
+    int64_t first = sql_int(f->ws, "SELECT min(seq) FROM ops WHERE kind = 'ledger.add'");
+    int64_t last = sql_int(f->ws, "SELECT max(seq) FROM ops");
+
+    /* an edited entry, or one moved to follow another, is named by the ledger */
+    assert_int_equal(sqlite3_exec(f->ws->db, "UPDATE ledger SET content = '{}' WHERE id = 5",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, 5);
+    assert_non_null(strstr(err.msg, "ledger broken at entry 5"));
+    assert_non_null(strstr(err.msg, "contents do not match"));
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK); /* the ops are intact */
+
+    /* a deleted ledger.add op breaks the op log's chain, at the op after it; and the
+     * ledger has an entry that no op makes */
+    char sql[200];
+    snprintf(sql, sizeof sql, "UPDATE ledger SET content = '{\"question\":\"1 of 1\"}'"
+                              " WHERE id = 5; DELETE FROM ops WHERE seq = %lld", (long long)first);
+    assert_int_equal(sqlite3_exec(f->ws->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, first + 1);
+    snprintf(sql, sizeof sql, "op log broken at seq %lld", (long long)first + 1);
+    assert_non_null(strstr(err.msg, sql));
+    assert_non_null(strstr(err.msg, "does not follow"));
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_non_null(strstr(err.msg, "3 entries and the op log 2 ledger.add ops"));
+
+    /* the newest op gone leaves a chain that holds (nothing follows it), but not a
+     * whole session: its last entry has no op */
+    vg_ws_close(f->ws);
+    unlink(f->path);
+    f->ws = open_ws(f->path, "alice");
+    new_case(f->ws, "again", "low", f->case_id);
+    write_sessions(f, s);
+    last = sql_int(f->ws, "SELECT max(seq) FROM ops");
+    snprintf(sql, sizeof sql, "DELETE FROM ops WHERE seq = %lld", (long long)last);
+    assert_int_equal(sqlite3_exec(f->ws->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, 9);
+    assert_non_null(strstr(err.msg, "ledger broken at entry 9"));
+
+    /* a deleted entry: the next of its session says so, as does a whole session */
+    assert_int_equal(sqlite3_exec(f->ws->db, "DELETE FROM ledger WHERE id IN (9, 4)", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, 7);
+    assert_non_null(strstr(err.msg, "entry 2 of its session is missing"));
+    snprintf(sql, sizeof sql, "DELETE FROM ledger WHERE session_id = '%s'", s[0]);
+    assert_int_equal(sqlite3_exec(f->ws->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(bad, 0);
+    assert_non_null(strstr(err.msg, "the ledger no entry"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
@@ -478,6 +715,8 @@ int main(void)
         T(test_inbox_pages_and_promote),
         T(test_stamped_ops_idempotent_and_lww), T(test_batch_rollback),
         T(test_tamper_named),
+        T(test_ledger_entries_are_ops),    T(test_ledger_replicas_agree),
+        T(test_ledger_tamper_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

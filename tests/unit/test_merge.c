@@ -6,9 +6,13 @@
  * and then, until 1,000 ops exist. Three fresh replicas then receive all of them in
  * three different random orders, each respecting causality as sync does (an op
  * never arrives before one its author had already seen). All must end with the
- * same state digest, and so must the three authors once fully synced.
+ * same state digest, and so must the three authors once fully synced. Each author
+ * also writes copilot ledger entries into sessions of their own, which every
+ * replica receives interleaved differently: the digest covers the ledger's rows and
+ * hashes, which must come out the same.
  */
 #include "helpers.h"
+#include "vigil/ledger.h"
 
 #define NORIGIN 3
 #define NOPS 1000
@@ -154,7 +158,25 @@ static vg_op *random_op(vg_ws *ws)
             return vg_op_task_set(c, t, "status", pick(2) ? "done" : "todo");
         return vg_op_task_add(c, "recovery", "task");
     }
-    return vg_op_event_add(c, vg_now_ms() - pick(100000), NULL, "something happened");
+    if (k < 95)
+        return vg_op_event_add(c, vg_now_ms() - pick(100000), NULL, "something happened");
+    /* A copilot ledger entry: the author goes on with one of their own sessions (on a
+     * case, or their general pane) or starts one; sessions are single-writer. */
+    static const char *const kinds[] = {"prompt", "response", "proposal", "decision", "error"};
+    const char *me = vg_ws_actor(ws);
+    char sql[200], content[64];
+    snprintf(sql, sizeof sql, "SELECT session_id, coalesce(case_id, '') FROM ledger"
+                              " WHERE user = '%s'", me);
+    snprintf(content, sizeof content, "{\"n\":%d}", pick(1000));
+    const char *on = c;
+    if (pick(4) && random_row(ws, sql, t, extra, sizeof extra)) {
+        on = extra[0] ? extra : NULL;
+    } else {
+        vg_ulid(vg_now_ms(), t);
+        if (pick(3) == 0)
+            on = NULL;
+    }
+    return vg_op_ledger_add(on, t, me, kinds[pick(5)], "model", content);
 }
 
 static void test_three_replicas_converge(void **state)
@@ -223,6 +245,15 @@ static void test_three_replicas_converge(void **state)
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'") > 100);
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM artifacts WHERE removed = 1") > 0);
     assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT origin) FROM ops") == NORIGIN);
+    /* ... and the ledger: sessions of every author, on cases and general, continued */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT user) FROM ledger") == NORIGIN);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ledger WHERE case_id IS NULL") > 0);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ledger WHERE seq > 1") > 0);
+    for (int i = 0; i < 3; i++) {
+        int64_t count, bad;
+        assert_int_equal(vg_ledger_verify(receivers[i].ws, &count, &bad, &err), VG_OK);
+        assert_int_equal(count, sql_int(receivers[0].ws, "SELECT count(*) FROM ledger"));
+    }
 
     for (int i = 0; i < 3; i++)
         vg_ws_close(receivers[i].ws);
