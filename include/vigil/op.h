@@ -145,6 +145,17 @@ vg_op *vg_op_alert_dismiss(const char *alert_id);
  * it, in one transaction through the door; the new case's id goes to case_out. */
 VG_WUR vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, vg_err *err);
 
+/* Each op of ws's log after after_seq, in log order, as a stamped op (its payload
+ * parsed and its text the author's bytes; op->seq its place in this log) handed
+ * to fn, which must not keep it; fn's error stops the walk and is returned. */
+VG_WUR vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op),
+                         void *ud, vg_err *err);
+/* What a new replica does on its first sync: every op of the workspace at
+ * src_path applied to ws through the door, in src's order (ops ws holds already
+ * are skipped), in batches. *ops counts the ops read, *applied those written. */
+VG_WUR vg_rc vg_replay(vg_ws *ws, const char *src_path, int64_t *ops, int64_t *applied,
+                       vg_err *err);
+
 /* The fields "case set" accepts, for messages: "title, description, ...". */
 extern const char *const VG_CASE_FIELDS;
 extern const char *const VG_TASK_FIELDS;

@@ -243,6 +243,45 @@ static int cmd_audit_verify(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int cmd_audit_digest(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
+        return rc;
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    char hex[65];
+    vg_err err = {0};
+    if (vg_ws_digest(c->ws, hex, &err) != VG_OK)
+        return cli_fail(c, &err);
+    printf("%s\n", hex);
+    return EXIT_OK;
+}
+
+static int cmd_audit_replay(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "which workspace's log? (SOURCE)");
+    if ((rc = cli_open(c, VG_OPEN_CREATE)))
+        return rc;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t ops = 0, applied = 0;
+    vg_err err = {0};
+    if (vg_replay(c->ws, pos[0], &ops, &applied, &err) != VG_OK)
+        return cli_fail(c, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("%" PRId64 " ops read, %" PRId64 " applied, %" PRId64 " already here, in %.2f s\n",
+           ops, applied, ops - applied, s);
+    return EXIT_OK;
+}
+
 static int cmd_paths(cli *c, int argc, char **argv)
 {
     char *pos[1];
@@ -399,6 +438,14 @@ const command cli_commands[] = {
     {"audit verify", "",
      "check the hash chains of the op log and the copilot ledger, and the database", NULL,
      cmd_audit_verify},
+    {"audit digest", "",
+     "a digest of the workspace's state: replicas that applied the same ops print the same",
+     NULL, cmd_audit_digest},
+    {"audit replay", "SOURCE",
+     "apply every op of SOURCE's log to this workspace, as a new replica receives them",
+     "  Builds a replica from another workspace's op log alone (ops already here are\n"
+     "  skipped), through the same door and merge rules as sync; `audit verify` and the\n"
+     "  state then match the source's.\n", cmd_audit_replay},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
     {"version", "", "print the version", NULL, cmd_version},
     {"playbook ls", "[--json]", "the playbook library and the workspace's copies", NULL, cmd_pb_ls},

@@ -350,3 +350,111 @@ void oplog_register_raw(vg_ws *ws)
 {
     sqlite3_create_function_v2(ws->db, "vg_raw", 3, SQLITE_UTF8, ws, sql_raw, NULL, NULL, NULL);
 }
+
+/* ---- reading the log as ops (replay; sync sends the same) --------------------- */
+
+vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op), void *ud,
+                  vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ws->db,
+                           "SELECT seq, id, hlc, origin, actor, tenant, kind, target, payload"
+                           " FROM ops WHERE seq > ? ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "reading the op log");
+    sqlite3_bind_int64(st, 1, after_seq);
+    vg_buf text;
+    vg_buf_init(&text, PAYLOAD_MAX);
+    vg_rc rc = VG_OK;
+    int s;
+    while (rc == VG_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        const char *payload;
+        size_t len;
+        if ((rc = oplog_payload(ws, st, 8, &text, &payload, &len, err))) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            vg_fail(err, rc, "op log at seq %lld: %.400s", (long long)seq, why);
+            break;
+        }
+        vg_op *op = vg_op_new(text_col(st, 6), text_col(st, 7));
+        cJSON_Delete(op->payload);
+        op->payload = cJSON_ParseWithLength(payload, len);
+        op->text = vg_xstrndup(payload, len);
+        op->hlc = (uint64_t)sqlite3_column_int64(st, 2);
+        snprintf(op->id, sizeof op->id, "%s", text_col(st, 1));
+        snprintf(op->origin, sizeof op->origin, "%s", text_col(st, 3));
+        op->actor = vg_xstrdup(text_col(st, 4));
+        op->tenant = vg_xstrdup(text_col(st, 5));
+        op->seq = seq;
+        if (!op->payload)
+            rc = vg_fail(err, VG_ECORRUPT, "op log at seq %lld: its payload is not JSON",
+                         (long long)seq);
+        else
+            rc = fn(ud, op);
+        vg_op_free(op);
+    }
+    sqlite3_finalize(st);
+    vg_buf_free(&text);
+    if (rc == VG_OK && s != SQLITE_DONE)
+        return ws_dberr(ws, err, "reading the op log");
+    return rc;
+}
+
+#define REPLAY_BATCH 2000 /* ops per transaction */
+
+struct replay {
+    vg_ws *to;
+    int64_t ops, applied, in_batch;
+    vg_err *err;
+};
+
+static vg_rc replay_one(void *ud, vg_op *op)
+{
+    struct replay *r = ud;
+    op->seq = 0;
+    vg_rc rc = VG_OK;
+    if (!r->in_batch && (rc = vg_batch_begin(r->to, r->err)))
+        return rc;
+    if ((rc = vg_apply(r->to, op, r->err))) {
+        char why[sizeof r->err->msg];
+        snprintf(why, sizeof why, "%s", r->err->msg);
+        vg_fail(r->err, rc, "op %.26s (%s): %.400s", op->id, op->kind, why);
+        vg_batch_rollback(r->to);
+        r->in_batch = 0;
+        return rc;
+    }
+    r->ops++;
+    r->applied += op->seq > 0;
+    if (++r->in_batch >= REPLAY_BATCH) {
+        r->in_batch = 0;
+        return vg_batch_commit(r->to, r->err);
+    }
+    return VG_OK;
+}
+
+vg_rc vg_replay(vg_ws *ws, const char *src_path, int64_t *ops, int64_t *applied, vg_err *err)
+{
+    vg_ws *src = NULL;
+    *ops = *applied = 0;
+    vg_rc rc = vg_ws_open(src_path, VG_OPEN_READONLY, &src, err);
+    if (rc)
+        return rc;
+    struct replay r = {.to = ws, .err = err};
+    if ((rc = vg_ws_bulk(ws, true, err)) == VG_OK) {
+        rc = vg_ops_each(src, 0, replay_one, &r, err);
+        if (rc == VG_OK && r.in_batch)
+            rc = vg_batch_commit(ws, err);
+        else if (r.in_batch)
+            vg_batch_rollback(ws);
+        vg_err e2 = {0};
+        if (vg_ws_bulk(ws, false, &e2) && rc == VG_OK) {
+            *err = e2;
+            rc = VG_EDB;
+        }
+    }
+    vg_ws_close(src);
+    *ops = r.ops;
+    *applied = r.applied;
+    return rc;
+}
