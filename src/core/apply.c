@@ -390,6 +390,24 @@ static vg_rc fts_stage(ctx *c, int kind, const char *id, const char *type, const
     return step_done(c, st, "staging a row for search");
 }
 
+/* Stage a row whose FTS key and body the caller has at hand (a row it just
+ * inserted: no lookup). */
+static vg_rc fts_stage_row(ctx *c, int64_t key, const char *body, const char *body2)
+{
+    static const char sql[] = "INSERT OR REPLACE INTO temp.fts_stage VALUES"
+                              " (?1, CASE WHEN ?3 IS NULL THEN ?2 ELSE ?2 || ' ' || ?3 END, 0)";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
+    if (body2)
+        sqlite3_bind_text(st, 3, body2, -1, SQLITE_STATIC);
+    c->ws->fts_staged = true;
+    return step_done(c, st, "staging a row for search");
+}
+
 /* Timeline event for this op (id = op id, recorded at the op's time). */
 static vg_rc emit(ctx *c, const char *case_id, int64_t occurred, const char *kind,
                   const char *summary, const char *source, const char *technique)
@@ -776,6 +794,30 @@ static vg_rc art_presence(ctx *c, const char *case_id, const char *type, const c
     return fts_stage(c, FTS_ARTIFACT, case_id, type, value, true);
 }
 
+/* A new artifact row (op->target its id), staged for search. */
+static vg_rc art_insert(ctx *c, const char *case_id, const char *tname, const char *value,
+                        bool is_ioc, const char *tlp, const char *source, int64_t seen)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(c->ws, ST_ART_INSERT, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, is_ioc);
+    sqlite3_bind_text(st, 6, tlp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, seen);
+    sqlite3_bind_int64(st, 9, seen);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)c->op->hlc);
+    sqlite3_bind_text(st, 11, c->op->origin, -1, SQLITE_STATIC);
+    if ((rc = step_done(c, st, "adding an artifact")))
+        return rc;
+    return fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value, NULL);
+}
+
 static vg_rc h_artifact_add(ctx *c)
 {
     const char *case_id;
@@ -798,21 +840,8 @@ static vg_rc h_artifact_add(ctx *c)
     if ((rc = art_find(c, case_id, tname, value, &exists, &was_removed, &wins)))
         goto out;
     if (!exists) {
-        if ((rc = ws_stmt(c->ws, ST_ART_INSERT, &st, c->err)))
-            goto out;
-        sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 5, pbool(c, "is_ioc"));
-        sqlite3_bind_text(st, 6, VG_TLP.names[tlp], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, VG_ARTIFACT_SOURCE.names[src], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 8, seen);
-        sqlite3_bind_int64(st, 9, seen);
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)c->op->hlc);
-        sqlite3_bind_text(st, 11, c->op->origin, -1, SQLITE_STATIC);
-        if ((rc = step_done(c, st, "adding an artifact")) ||
-            (rc = fts_stage(c, FTS_ARTIFACT, case_id, tname, value, false)))
+        if ((rc = art_insert(c, case_id, tname, value, pbool(c, "is_ioc"), VG_TLP.names[tlp],
+                             VG_ARTIFACT_SOURCE.names[src], seen)))
             goto out;
     } else {
         if ((rc = ws_stmt(c->ws, ST_ART_MERGE, &st, c->err)))
@@ -1212,6 +1241,12 @@ static void put_artifact(void *ud, int type, const char *value)
     memcpy(sub.origin, c->op->origin, sizeof sub.origin);
     snprintf(sub.kind, sizeof sub.kind, "artifact.add");
     vg_ulid_from(c->ms, h, sub.target);
+    if (!exists) { /* what artifact.add would do for a value new to the case */
+        ctx sc = {.ws = c->ws, .op = &sub, .ms = c->ms, .raw_at = -1, .err = c->err};
+        a->rc = art_insert(&sc, a->case_id, tname, value, vg_entity_is_ioc(type, value),
+                           VG_TLP.names[2], "alert", a->t);
+        return;
+    }
     sub.payload = cJSON_CreateObject();
     cJSON_AddStringToObject(sub.payload, "case", a->case_id);
     cJSON_AddStringToObject(sub.payload, "type", tname);
@@ -1229,6 +1264,49 @@ static vg_rc alert_artifacts(ctx *c, const char *case_id, const cJSON *entities,
     struct art_ctx a = {c, case_id, c->op->target, t, 0, VG_OK};
     vg_entity_each(entities, put_artifact, &a);
     return a.rc;
+}
+
+vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref, int64_t *rowid,
+                      vg_id id, int64_t *count, vg_err *err)
+{
+    if (ws->byref_ok && strcmp(ws->byref_source, source) == 0 &&
+        strcmp(vg_buf_str(&ws->byref_ref), source_ref) == 0) {
+        *rowid = ws->byref_rowid;
+        memcpy(id, ws->byref_id, sizeof(vg_id));
+        *count = ws->byref_count;
+        return VG_OK;
+    }
+    sqlite3_stmt *q;
+    vg_rc rc = ws_stmt(ws, ST_ALERT_BY_REF, &q, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, source_ref, -1, SQLITE_STATIC);
+    *rowid = *count = 0;
+    id[0] = '\0';
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        *rowid = sqlite3_column_int64(q, 0);
+        col_id(q, 1, id);
+        *count = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_reset(q);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return ws_dberr(ws, err, "looking up an alert");
+    ws->byref_ok = false;
+    if (strlen(source) < sizeof ws->byref_source) {
+        if (!ws->byref_ref.cap)
+            vg_buf_init(&ws->byref_ref, 1u << 20);
+        vg_buf_reset(&ws->byref_ref);
+        if (vg_buf_adds(&ws->byref_ref, source_ref) == VG_OK) {
+            snprintf(ws->byref_source, sizeof ws->byref_source, "%s", source);
+            ws->byref_rowid = *rowid;
+            memcpy(ws->byref_id, id, sizeof(vg_id));
+            ws->byref_count = *count;
+            ws->byref_ok = true;
+        }
+    }
+    return VG_OK;
 }
 
 static vg_rc h_alert_add(ctx *c)
@@ -1261,20 +1339,13 @@ static vg_rc h_alert_add(ctx *c)
     int64_t have_rowid = 0, have_count = 0;
     vg_id have_id = "";
     if (source_ref) {
-        sqlite3_stmt *q;
-        if ((rc = ws_stmt(c->ws, ST_ALERT_BY_REF, &q, c->err)))
+        if ((rc = ws_alert_by_ref(c->ws, source, source_ref, &have_rowid, have_id, &have_count,
+                                  c->err)))
             return rc;
-        sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, source_ref, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            have_rowid = sqlite3_column_int64(q, 0);
-            col_id(q, 1, have_id);
-            have_count = sqlite3_column_int64(q, 2);
-        }
-        sqlite3_reset(q);
         if (have_rowid && c->local)
             memcpy(c->op->target, have_id, sizeof have_id);
     }
+    c->ws->byref_ok = false; /* the upsert below changes what it found */
     const cJSON *ent = cJSON_GetObjectItemCaseSensitive(c->op->payload, "entities");
     const cJSON *tech = cJSON_GetObjectItemCaseSensitive(c->op->payload, "techniques");
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(c->op->payload, "raw");
@@ -1325,7 +1396,7 @@ static vg_rc h_alert_add(ctx *c)
     }
     snprintf(c->op->into, sizeof c->op->into, "%s", into);
     c->op->folded = stored_count > count;
-    if (!have_rowid && (rc = fts_stage(c, FTS_ALERT, c->op->target, NULL, NULL, false)))
+    if (!have_rowid && (rc = fts_stage_row(c, rowid * 8 + 3, title, rule ? rule : "")))
         goto out;
     if (!c->op->folded && ent)
         alert_keys(c, ent, rowid, t);
@@ -1414,7 +1485,12 @@ static vg_rc h_alert_set(ctx *c)
     if ((rc = lww(c, c->op->target, "status", &wins)))
         goto out;
     if (wins) {
-        static const char link[] = "UPDATE alerts SET status = ?2, case_id = ?3 WHERE id = ?1";
+        /* the link is the alert's second timeline row ("alert linked by ..."),
+         * read from linked_at and linked_by (vg_timeline) */
+        static const char link[] = "UPDATE alerts SET status = ?2, case_id = ?3,"
+                                   " linked_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END,"
+                                   " linked_by = CASE WHEN ?3 IS NULL THEN NULL ELSE ?5 END"
+                                   " WHERE id = ?1";
         sqlite3_stmt *u;
         if ((rc = ws_stmt_text(c->ws, link, &u, c->err)))
             goto out;
@@ -1422,15 +1498,12 @@ static vg_rc h_alert_set(ctx *c)
         sqlite3_bind_text(u, 2, VG_ALERT_STATUS.names[status], -1, SQLITE_STATIC);
         if (case_id)
             sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 4, c->ms);
+        sqlite3_bind_text(u, 5, c->op->actor, -1, SQLITE_STATIC);
         if ((rc = step_done(c, u, "updating an alert")))
             goto out;
     }
     if (case_id) {
-        char summary[200], tshort[140];
-        first_line(title, tshort, sizeof tshort);
-        snprintf(summary, sizeof summary, "alert linked by %s: %s", c->op->actor, tshort);
-        if ((rc = emit(c, case_id, c->ms, "alert", summary, NULL, NULL)))
-            goto out;
         if (pbool(c, "artifacts") && (rc = link_artifacts(c, case_id)))
             goto out;
         rc = touch(c, case_id);
@@ -1850,6 +1923,7 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
  * rolled back on its own (after an I/O error), which leaves the same state. */
 static void rollback(vg_ws *ws)
 {
+    ws->byref_ok = false;
     ws->raw_seq = 0; /* a seq read in the transaction may be made again */
     ws_drop_keys(ws);
     bulk_drop(ws);

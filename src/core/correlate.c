@@ -749,13 +749,12 @@ vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_ou
     /* A repeat folds into its alert, which is correlated as itself: the door
      * would not move a stored alert for an alert.add. */
     if (cJSON_IsString(src) && cJSON_IsString(ref)) {
-        sqlite3_stmt *st;
-        if ((rc = ws_stmt(ws, ST_ALERT_BY_REF, &st, err)))
+        int64_t rowid, count;
+        vg_id id;
+        if ((rc = ws_alert_by_ref(ws, src->valuestring, ref->valuestring, &rowid, id, &count,
+                                  err)))
             return rc;
-        sqlite3_bind_text(st, 1, src->valuestring, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, ref->valuestring, -1, SQLITE_STATIC);
-        repeat = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
+        repeat = rowid != 0;
     }
     if (!repeat && cJSON_IsObject(ent) && cJSON_IsNumber(t) &&
         !cJSON_GetObjectItemCaseSensitive(p, "case")) {

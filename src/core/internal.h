@@ -79,6 +79,13 @@ struct vg_ws {
     size_t nbulk;
     uint64_t bulk_hlc;
     vg_id bulk_id;
+    /* the last alert looked up by (source, source_ref): correlation asks, then the
+     * door (ws_alert_by_ref); forgotten at every alert write and rollback */
+    bool byref_ok;
+    char byref_source[72];
+    vg_buf byref_ref;
+    int64_t byref_rowid, byref_count;
+    vg_id byref_id;
     /* the last op payload read for an alert's raw event (query.c, ws_alert_raw) */
     int64_t raw_seq;
     vg_buf raw_text;
@@ -106,6 +113,10 @@ void ws_drop_keys(vg_ws *ws);
  * stored before schema step 11 whose op does not carry it, the row's own (legacy).
  * Returns a fresh string ("{}" when there is none). */
 char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy);
+
+/* The alert stored for (source, source_ref): rowid 0 when there is none. */
+VG_WUR vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref,
+                             int64_t *rowid, vg_id id, int64_t *count, vg_err *err);
 
 /* Schema steps: steps[i] takes user_version i to i+1. */
 extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];

@@ -979,17 +979,25 @@ static void fill_event(sqlite3_stmt *st, void *p)
     e->starred = sqlite3_column_int(st, 10);
 }
 
+/* A case's alerts as timeline rows, and the links of those an alert.set linked
+ * (derived from the alert: no events row of their own). */
+#define RECENT_ALERT "SELECT id, case_id, event_time, recorded_at, 'alert', 'alert: ' || title," \
+    " source, '', json_extract(techniques, '$[0]'), NULL, starred FROM alerts WHERE case_id = ?1"
+#define LINKED_ALERT "SELECT id, case_id, linked_at, linked_at, 'alert', 'alert linked by '" \
+    " || linked_by || ': ' || substr(title, 1, 140), '', linked_by, NULL, NULL, starred"      \
+    " FROM alerts WHERE case_id = ?1 AND linked_at IS NOT NULL"
+
 vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int limit,
                   vg_event **items, size_t *n, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
     /* A case's alerts are timeline rows too: "alert: <title>" when it happened and
-     * when it was recorded (an alert writes no event row of its own). */
+     * when it was recorded (an alert writes no event row of its own), and one that
+     * an alert.set linked, "alert linked by <who>: <title>" when it was linked. */
 #define TIMELINE                                                                        \
     "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source, actor,"       \
     " technique, tactic, starred FROM events WHERE case_id = ?1"                        \
-    " UNION ALL SELECT id, case_id, event_time, recorded_at, 'alert', 'alert: ' || title," \
-    " source, '', json_extract(techniques, '$[0]'), NULL, starred FROM alerts WHERE case_id = ?1"
+    " UNION ALL " RECENT_ALERT " UNION ALL " LINKED_ALERT
     vg_rc rc = prep(ws, order == VG_BY_RECORDED ? TIMELINE " ORDER BY 4, 1 LIMIT ?2"
                                                 : TIMELINE " ORDER BY 3, 1 LIMIT ?2",
                     &st, err);
@@ -1007,9 +1015,6 @@ vg_rc vg_timeline(vg_ws *ws, const char *case_id, vg_timeline_order order, int l
  * union would sort them all. */
 #define RECENT_EVENT "SELECT id, case_id, occurred_at, recorded_at, kind, summary, source, actor," \
     " technique, tactic, starred FROM events WHERE case_id = ?1"
-#define RECENT_ALERT "SELECT id, case_id, event_time, recorded_at, 'alert', 'alert: ' || title," \
-    " source, '', json_extract(techniques, '$[0]'), NULL, starred FROM alerts WHERE case_id = ?1"
-
 static vg_rc recent_part(vg_ws *ws, const char *sql, const char *case_id, int limit,
                          vg_event **items, size_t *n, vg_err *err)
 {

@@ -248,6 +248,11 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
      * compressed (step_11 below; oplog.c says how they are stored). */
     "ALTER TABLE alerts ADD COLUMN raw_op INTEGER;"
     "ALTER TABLE alerts ADD COLUMN raw_at INTEGER;"
+    /* and the "alert linked" row of a case's timeline is derived from the alert:
+     * when and by whom an alert.set linked it (the events rows that older links
+     * left stay as they are) */
+    "ALTER TABLE alerts ADD COLUMN linked_at INTEGER;"
+    "ALTER TABLE alerts ADD COLUMN linked_by TEXT;"
     "UPDATE alerts SET raw_op = m.seq, raw = '' FROM"
     " (SELECT target, min(seq) AS seq FROM ops WHERE kind = 'alert.add' GROUP BY target) AS m"
     " WHERE alerts.id = m.target AND json_valid(alerts.raw) AND json(alerts.raw) ="

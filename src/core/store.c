@@ -292,6 +292,7 @@ void vg_ws_close(vg_ws *ws)
     vg_buf_free(&ws->pack);
     vg_buf_free(&ws->bulk);
     vg_buf_free(&ws->raw_text);
+    vg_buf_free(&ws->byref_ref);
     free(ws->path);
     free(ws->actor);
     free(ws->tenant);

@@ -394,6 +394,23 @@ static void test_inbox_pages_and_promote(void **state)
     vg_case_clear(&k);
     assert_int_equal(vg_alert_promote(f->ws, alert_id, case_id, &err), VG_EINVAL);
     assert_non_null(strstr(err.msg, "already on a case"));
+    /* the link is a timeline row of its own, derived from the alert (no events
+     * row): after the alert itself in the recorded order, by whom it was linked */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM events WHERE summary LIKE 'alert linked%'"), 0);
+    vg_event *ev = NULL;
+    size_t nev = 0;
+    assert_int_equal(vg_timeline(f->ws, case_id, VG_BY_RECORDED, 0, &ev, &nev, &err), VG_OK);
+    int at_alert = -1, at_link = -1;
+    for (size_t i = 0; i < nev; i++) {
+        if (strcmp(ev[i].summary, "alert: inbox alert 24") == 0)
+            at_alert = (int)i;
+        if (strcmp(ev[i].summary, "alert linked by alice: inbox alert 24") == 0)
+            at_link = (int)i;
+    }
+    assert_true(at_alert >= 0 && at_link > at_alert);
+    assert_string_equal(ev[at_link].id, alert_id);
+    assert_true(ev[at_link].recorded_at >= ev[at_alert].recorded_at);
+    vg_events_free(ev, nev);
     /* dismissing takes an alert out of the inbox too */
     assert_int_equal(vg_inbox_list(f->ws, 1, NULL, false, &a, &n, &more, &err), VG_OK);
     must_apply(f->ws, vg_op_alert_dismiss(a[0].id));
