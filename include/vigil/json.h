@@ -35,7 +35,8 @@ char *vg_json_pretty(const cJSON *j);
 const char *vg_json_string_end(const char *s, const char *end);
 /* The end of the value that starts at s. */
 const char *vg_json_value_end(const char *s, const char *end);
-/* The value of the top-level member key of the object in text: [*vs, *ve). */
+/* The value of the top-level member key of the object in text: [*vs, *ve); ve
+ * NULL: its start alone (its end is not looked for). */
 bool vg_json_member(const char *text, size_t len, const char *key, const char **vs,
                     const char **ve);
 /* The value of element i of the array that starts at text. */

@@ -130,6 +130,13 @@ static const command *find_command(int argc, char **argv, int *used)
     return NULL;
 }
 
+/* A long migration's progress, on one line of the terminal (nothing into a file). */
+static void migrate_progress(const char *what, int64_t done, int64_t total)
+{
+    fprintf(stderr, "\rvigil: migrating the workspace: %s, %lld of %lld%s", what,
+            (long long)done, (long long)total, done >= total ? "\n" : "");
+}
+
 int main(int argc, char **argv)
 {
     struct timespec start;
@@ -138,6 +145,8 @@ int main(int argc, char **argv)
      * width of a character); times and numbers are written the same everywhere.
      * LC_ALL would also read ten other categories' files at every start. */
     setlocale(LC_CTYPE, "");
+    if (isatty(STDERR_FILENO))
+        vg_ws_on_progress(migrate_progress);
     cli c = {0};
     config cf = {0};
     const char *db = NULL, *as = NULL;

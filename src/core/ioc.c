@@ -19,6 +19,7 @@
 #include <libpsl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #ifdef __SSE2__
@@ -244,13 +245,12 @@ static void init_tables(void)
         psl = psl_builtin();
 }
 
+/* Once per process, whichever thread asks first (import maps records on a thread
+ * of its own). */
 static void ensure_init(void)
 {
-    static bool done;
-    if (!done) {
-        init_tables();
-        done = true;
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_tables);
 }
 
 /* Special-use names (RFC 2606, 6761, 7686) are real in investigations (lab

@@ -311,6 +311,10 @@ bool vg_json_member(const char *text, size_t len, const char *key, const char **
         while (q < end && (space(*q) || *q == ':'))
             q++;
         const char *v = q;
+        if (match && !ve) { /* the caller reads on from the start alone */
+            *vs = v;
+            return true;
+        }
         p = vg_json_value_end(v, end);
         if (match) {
             *vs = v;

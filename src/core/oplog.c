@@ -328,7 +328,7 @@ char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy
             return vg_xstrdup("{}");
     }
     const char *t = vg_buf_str(&ws->raw_text), *s = t, *e = t + ws->raw_text.len;
-    if (raw_at >= 0 && !(vg_json_member(t, ws->raw_text.len, "alerts", &s, &e) &&
+    if (raw_at >= 0 && !(vg_json_member(t, ws->raw_text.len, "alerts", &s, NULL) &&
                          vg_json_element(s, (size_t)(e - s), (size_t)raw_at, &s, &e)))
         return vg_xstrdup("{}");
     if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')

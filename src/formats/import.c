@@ -10,6 +10,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -295,48 +297,119 @@ static void map_techniques(const vg_attack *a, cJSON *p)
     }
 }
 
-/* One record: VG_OK whether it was stored, skipped or rejected (counted); an error
- * only when the workspace fails, or with strict on a bad record. */
-static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_big)
+/* ---- the reader thread: records read, parsed and mapped while the door stores
+ * the ones before them ------------------------------------------------------------
+ *
+ * An import is two jobs of about equal weight only in part: reading, parsing,
+ * mapping and redacting a record need nothing of the workspace, while storing it
+ * (dedup, correlation, the door) does. So a stream is read on a thread of its own
+ * that hands mapped records over a bounded queue to the caller's thread, which
+ * applies them in order; the work and the results are those of one thread, on
+ * two cores. */
+
+enum { IT_ALERT, IT_SKIP, IT_BAD, IT_FAIL, IT_END };
+
+typedef struct item {
+    int kind;
+    vg_op *op;    /* IT_ALERT */
+    int fmt;      /* IT_ALERT, IT_SKIP */
+    int64_t line;
+    char why[300]; /* IT_BAD: what is wrong; IT_FAIL: the stream's error */
+    vg_rc rc;     /* IT_FAIL */
+} item;
+
+#define QUEUE 256 /* records mapped ahead of the door, at most */
+
+typedef struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t can_put, can_take;
+    item *slot[QUEUE];
+    size_t head, count;
+    bool stop; /* the writer gave up: the reader ends at its next record */
+} queue;
+
+typedef struct producer {
+    queue q;
+    FILE *f;
+    const char *name;
+    const imp_opts *o;
+} producer;
+
+/* Hand an item to the writer; false when it has stopped (the item is freed). */
+static bool put(queue *q, item *it)
 {
-    char why[300];
-    u->st->read++;
+    pthread_mutex_lock(&q->mu);
+    while (q->count == QUEUE && !q->stop)
+        pthread_cond_wait(&q->can_put, &q->mu);
+    bool stop = q->stop;
+    if (!stop) {
+        q->slot[(q->head + q->count++) % QUEUE] = it;
+        pthread_cond_signal(&q->can_take);
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (stop) {
+        vg_op_free(it->op);
+        free(it);
+    }
+    return !stop;
+}
+
+static item *take(queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0)
+        pthread_cond_wait(&q->can_take, &q->mu);
+    item *it = q->slot[q->head];
+    q->head = (q->head + 1) % QUEUE;
+    q->count--;
+    pthread_cond_signal(&q->can_put);
+    pthread_mutex_unlock(&q->mu);
+    return it;
+}
+
+/* One record made ready for the door: an alert.add op, or why it is skipped or bad. */
+static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t line, bool too_big)
+{
+    item *it = vg_xcalloc(1, sizeof *it);
+    it->line = line;
+    it->kind = IT_BAD;
     if (too_big) {
-        snprintf(why, sizeof why, "record is larger than %u MiB", IMP_MAX_RECORD >> 20);
-        goto bad;
+        snprintf(it->why, sizeof it->why, "record is larger than %u MiB", IMP_MAX_RECORD >> 20);
+        return it;
     }
     if (memchr(text, '\0', len)) {
-        snprintf(why, sizeof why, "NUL byte in the record (a binary file?)");
-        goto bad;
+        snprintf(it->why, sizeof it->why, "NUL byte in the record (a binary file?)");
+        return it;
     }
     if (too_deep(text, len)) {
-        snprintf(why, sizeof why, "nested deeper than %d levels", IMP_MAX_DEPTH);
-        goto bad;
+        snprintf(it->why, sizeof it->why, "nested deeper than %d levels", IMP_MAX_DEPTH);
+        return it;
     }
     const char *end = NULL;
     cJSON *rec = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!rec) {
         size_t at = end && end >= text ? (size_t)(end - text) : 0;
-        snprintf(why, sizeof why, "not JSON (at byte %zu)", at + 1);
-        goto bad;
+        snprintf(it->why, sizeof it->why, "not JSON (at byte %zu)", at + 1);
+        return it;
     }
     while (end && end < text + len && isspace((unsigned char)*end))
         end++;
     if (end && end < text + len) {
         cJSON_Delete(rec);
-        snprintf(why, sizeof why, "text after the JSON value (at byte %zu)", (size_t)(end - text) + 1);
-        goto bad;
+        snprintf(it->why, sizeof it->why, "text after the JSON value (at byte %zu)",
+                 (size_t)(end - text) + 1);
+        return it;
     }
     if (!cJSON_IsObject(rec)) {
         cJSON_Delete(rec);
-        snprintf(why, sizeof why, "not a JSON object");
-        goto bad;
+        snprintf(it->why, sizeof it->why, "not a JSON object");
+        return it;
     }
-    imp_format fmt = u->o->format != IMP_AUTO ? u->o->format : imp_detect(rec);
+    imp_format fmt = o->format != IMP_AUTO ? o->format : imp_detect(rec);
     vg_op *op = vg_op_new("alert.add", NULL);
-    imp_map_rc m = imp_map(rec, fmt, u->o->bucket_ms, op->payload, why, sizeof why);
-    if (m == MAP_OK && u->o->attack)
-        map_techniques(u->o->attack, op->payload);
+    imp_map_rc m = imp_map(rec, fmt, o->bucket_ms, op->payload, it->why, sizeof it->why);
+    if (m == MAP_OK && o->attack)
+        map_techniques(o->attack, op->payload);
     if (m == MAP_OK) {
         /* the raw event: the record itself (native: its "raw" when it has one) */
         const cJSON *raw = fmt == IMP_NATIVE ? cJSON_GetObjectItemCaseSensitive(rec, "raw") : NULL;
@@ -350,14 +423,89 @@ static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_bi
         free(rtext);
     }
     cJSON_Delete(rec);
-    if (m != MAP_OK) {
+    it->fmt = fmt;
+    if (m == MAP_OK) {
+        it->kind = IT_ALERT;
+        it->op = op;
+    } else {
         vg_op_free(op);
-        if (m == MAP_SKIP) {
-            u->st->skipped++;
-            return VG_OK;
+        it->kind = m == MAP_SKIP ? IT_SKIP : IT_BAD;
+    }
+    return it;
+}
+
+static item *failure(vg_rc rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static item *failure(vg_rc rc, const char *fmt, ...)
+{
+    item *it = vg_xcalloc(1, sizeof *it);
+    it->kind = IT_FAIL;
+    it->rc = rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->why, sizeof it->why, fmt, ap);
+    va_end(ap);
+    return it;
+}
+
+/* The reader thread: one stream's records, then IT_END (or IT_FAIL). */
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    reader r = {.f = p->f, .line = 1};
+    vg_buf_init(&r.rec, IMP_MAX_RECORD + 1);
+    int got;
+    bool checked = false, go = true;
+    item *last = NULL;
+    while (go && (got = next_record(&r)) != 0) {
+        if (got < 0) {
+            last = failure(VG_EINVAL, "%s:%" PRId64 ": the JSON array is not closed", p->name,
+                           r.line);
+            break;
         }
+        if (!checked) { /* a binary file is refused as a whole, not line by line */
+            checked = true;
+            size_t n = r.rec.len < 4096 ? r.rec.len : 4096;
+            const char *nul = memchr(vg_buf_str(&r.rec), '\0', n);
+            if (nul) {
+                last = failure(VG_EINVAL, "%s: a binary file (NUL byte at offset %zu), not JSON",
+                               p->name, (size_t)(nul - vg_buf_str(&r.rec)));
+                break;
+            }
+        }
+        go = put(&p->q, prepare(p->o, vg_buf_str(&r.rec), r.rec.len, r.rec_line, r.too_big));
+    }
+    if (go && !last && ferror(p->f))
+        last = failure(VG_EIO, "%s: read error", p->name);
+    if (go && !last)
+        last = vg_xcalloc(1, sizeof *last);
+    if (last) {
+        if (last->kind != IT_FAIL)
+            last->kind = IT_END;
+        put(&p->q, last);
+    }
+    vg_buf_free(&r.rec);
+    return NULL;
+}
+
+/* ---- the writer: each mapped record through the door, in order ------------------ */
+
+/* One record: VG_OK whether it was stored, skipped or rejected (counted); an error
+ * only when the workspace fails, or with strict on a bad record. Takes it->op. */
+static vg_rc store(run *u, item *it)
+{
+    char why[300];
+    u->st->read++;
+    if (it->kind == IT_SKIP) {
+        u->st->skipped++;
+        return VG_OK;
+    }
+    if (it->kind == IT_BAD) {
+        snprintf(why, sizeof why, "%s", it->why);
         goto bad;
     }
+    vg_op *op = it->op;
+    it->op = NULL;
+    int fmt = it->fmt;
     bool joined = false; /* stored on an open case: nothing left to correlate */
     vg_rc rc = u->o->correlate ? vg_correlate_add(u->ws, op, &u->st->co, &joined, u->err)
                                : vg_apply(u->ws, op, u->err);
@@ -380,49 +528,59 @@ static vg_rc one(run *u, const char *text, size_t len, int64_t line, bool too_bi
         return rc;
     snprintf(why, sizeof why, "%.280s", u->err->msg);
 bad:
-    reject(u, line, why);
+    reject(u, it->line, why);
     if (u->o->strict)
-        return vg_fail(u->err, VG_EINVAL, "%s:%" PRId64 ": %s", u->name, line, why);
+        return vg_fail(u->err, VG_EINVAL, "%s:%" PRId64 ": %s", u->name, it->line, why);
     return VG_OK;
 }
 
 /* One stream into the open run; the batch stays open for the next stream. */
 static vg_rc stream(run *u, FILE *f)
 {
-    reader r = {.f = f, .line = 1};
-    vg_buf_init(&r.rec, IMP_MAX_RECORD + 1);
+    producer p = {.f = f, .name = u->name, .o = u->o};
+    pthread_mutex_init(&p.q.mu, NULL);
+    pthread_cond_init(&p.q.can_put, NULL);
+    pthread_cond_init(&p.q.can_take, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, produce, &p) != 0)
+        return vg_fail(u->err, VG_EIO, "%s: cannot start a thread to read it", u->name);
     vg_rc rc = VG_OK;
-    int got;
-    bool checked = false;
-    while (rc == VG_OK && (got = next_record(&r)) != 0) {
-        if (got < 0) {
-            rc = vg_fail(u->err, VG_EINVAL, "%s:%" PRId64 ": the JSON array is not closed",
-                         u->name, r.line);
+    for (;;) {
+        item *it = take(&p.q);
+        int kind = it->kind;
+        if (kind == IT_FAIL)
+            rc = vg_fail(u->err, it->rc, "%s", it->why);
+        else if (kind != IT_END && !u->in_batch && (rc = vg_batch_begin(u->ws, u->err)) == VG_OK)
+            u->in_batch = 1;
+        if (rc == VG_OK && kind != IT_END && kind != IT_FAIL) {
+            rc = store(u, it);
+            /* strict keeps everything in one transaction, so a bad record undoes it all */
+            if (rc == VG_OK && !u->o->strict && ++u->in_batch > IMP_BATCH)
+                rc = commit(u);
+        }
+        vg_op_free(it->op);
+        free(it);
+        if (kind == IT_END || kind == IT_FAIL)
+            break;
+        if (rc != VG_OK) { /* the reader stops at its next record; what it queued goes */
+            pthread_mutex_lock(&p.q.mu);
+            p.q.stop = true;
+            while (p.q.count) {
+                item *x = p.q.slot[p.q.head];
+                p.q.head = (p.q.head + 1) % QUEUE;
+                p.q.count--;
+                vg_op_free(x->op);
+                free(x);
+            }
+            pthread_cond_broadcast(&p.q.can_put);
+            pthread_mutex_unlock(&p.q.mu);
             break;
         }
-        if (!checked) { /* a binary file is refused as a whole, not line by line */
-            checked = true;
-            size_t n = r.rec.len < 4096 ? r.rec.len : 4096;
-            const char *nul = memchr(vg_buf_str(&r.rec), '\0', n);
-            if (nul) {
-                rc = vg_fail(u->err, VG_EINVAL, "%s: a binary file (NUL byte at offset %zu), not JSON",
-                             u->name, (size_t)(nul - vg_buf_str(&r.rec)));
-                break;
-            }
-        }
-        if (!u->in_batch) {
-            if ((rc = vg_batch_begin(u->ws, u->err)))
-                break;
-            u->in_batch = 1;
-        }
-        rc = one(u, vg_buf_str(&r.rec), r.rec.len, r.rec_line, r.too_big);
-        /* strict keeps everything in one transaction, so a bad record undoes it all */
-        if (rc == VG_OK && !u->o->strict && ++u->in_batch > IMP_BATCH)
-            rc = commit(u);
     }
-    if (ferror(f) && rc == VG_OK)
-        rc = vg_fail(u->err, VG_EIO, "%s: read error", u->name);
-    vg_buf_free(&r.rec);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&p.q.can_put);
+    pthread_cond_destroy(&p.q.can_take);
+    pthread_mutex_destroy(&p.q.mu);
     return rc;
 }
 
