@@ -1201,22 +1201,63 @@ vg_rc ws_flush_keys(vg_ws *ws, vg_err *err)
     return rc;
 }
 
-/* An alert's entities brought to a case (alert.add or alert.set with artifacts:
- * true): each value the case does not hold yet becomes an artifact seen at t, at
- * most ALERT_ARTIFACTS of them. What the case holds already is left alone: the
- * alert on the timeline says it was seen again. Each artifact's id is made from
- * the alert, type and value, and its clock is the op's, so every replica that
- * applies the op makes the same rows. */
+/* An alert's entities brought to a case (alert.add, or alert.set linking it, with
+ * artifacts). The author decides which values: those the case does not hold when
+ * the op is made (what it holds is left alone: the alert's own timeline row says
+ * it was seen again, and rewriting every held artifact's counts would cost an
+ * import a fifth of its time). The op records the choice, as the places of the
+ * chosen values among the alert's entities (vg_entity_each's order, at most
+ * ALERT_ARTIFACTS), and every replica adds exactly those as artifact.add would
+ * (source alert, seen at t): inserted when new, merged when there (sightings,
+ * seen times, the smaller id), presence last-writer-wins. The choice depends on
+ * the author's state; what the op does does not, so replicas converge. true
+ * means every value (a hand-written op). The artifact's id is made from the case,
+ * type and value, and its clock is the op's, so every replica makes the same
+ * rows. No timeline row: the alert's own row tells it. */
 #define ALERT_ARTIFACTS 200
 struct art_ctx {
     ctx *c;
-    const char *case_id, *alert;
+    const char *case_id;
     int64_t t;
-    int n;
+    int n;          /* values seen so far */
+    bool choose;    /* a local op: choose, recording the choice in picked */
+    const cJSON *pick; /* a received op: the places chosen (NULL: every value) */
+    cJSON *picked;
     vg_rc rc;
 };
 
 static vg_rc h_artifact_add(ctx *c);
+
+/* The common cases without reading the row first: a value the case holds merges
+ * (as ST_ART_MERGE, its presence clock moving on if this op's is later, as
+ * art_presence would for a present row); a value new to it is inserted. The id
+ * is left out of the merge (an indexed column set is an index entry rewritten):
+ * a row whose id is not above this one's needs no new id, and the rest, like a
+ * removed value, go to artifact.add (changes() == 0 both times). */
+static const char art_seen[] =
+    "UPDATE artifacts SET is_ioc = max(is_ioc, ?5),"
+    " first_seen = min(first_seen, ?6), last_seen = max(last_seen, ?6),"
+    " sightings = sightings + 1,"
+    " tlp = CASE WHEN instr(',CLEAR,GREEN,AMBER,AMBER+STRICT,RED,', ',AMBER,')"
+    "  > instr(',CLEAR,GREEN,AMBER,AMBER+STRICT,RED,', ',' || tlp || ',') THEN 'AMBER' ELSE tlp END,"
+    " clock_hlc = CASE WHEN ?7 > clock_hlc OR (?7 = clock_hlc AND ?8 > clock_origin)"
+    "  THEN ?7 ELSE clock_hlc END,"
+    " clock_origin = CASE WHEN ?7 > clock_hlc OR (?7 = clock_hlc AND ?8 > clock_origin)"
+    "  THEN ?8 ELSE clock_origin END"
+    " WHERE case_id = ?2 AND type = ?3 AND value = ?4 AND removed = 0 AND id <= ?1";
+static const char art_new[] =
+    "INSERT OR IGNORE INTO artifacts(id, case_id, type, value, is_ioc, tlp, source, first_seen,"
+    " last_seen, clock_hlc, clock_origin) VALUES (?1, ?2, ?3, ?4, ?5, 'AMBER', 'alert', ?6, ?6,"
+    " ?7, ?8)";
+
+static bool picked(const cJSON *pick, int i)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, pick)
+        if (cJSON_IsNumber(it) && it->valuedouble == i)
+            return true;
+    return false;
+}
 
 static void put_artifact(void *ud, int type, const char *value)
 {
@@ -1224,35 +1265,62 @@ static void put_artifact(void *ud, int type, const char *value)
     ctx *c = a->c;
     if (a->rc || a->n >= ALERT_ARTIFACTS)
         return;
-    a->n++;
+    int i = a->n++;
     const char *tname = VG_ARTIFACT_TYPE.names[type];
-    bool exists, removed, wins;
-    if ((a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)) ||
-        (exists && !removed))
+    bool exists = true;
+    if (a->choose) {
+        bool removed, wins;
+        if ((a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)) ||
+            (exists && !removed))
+            return;
+        cJSON_AddItemToArray(a->picked, cJSON_CreateNumber(i));
+    } else if (a->pick && !picked(a->pick, i)) {
         return;
+    }
+    /* one id for the value on the case, whichever alert brings it: its case's time
+     * and a hash of what it names */
     unsigned char h[32];
     crypto_generichash_state hs;
     crypto_generichash_init(&hs, NULL, 0, sizeof h);
-    crypto_generichash_update(&hs, (const unsigned char *)a->alert, strlen(a->alert) + 1);
+    crypto_generichash_update(&hs, (const unsigned char *)a->case_id, strlen(a->case_id) + 1);
     crypto_generichash_update(&hs, (const unsigned char *)tname, strlen(tname) + 1);
     crypto_generichash_update(&hs, (const unsigned char *)value, strlen(value));
     crypto_generichash_final(&hs, h, sizeof h);
+    vg_id id;
+    vg_ulid_from(vg_ulid_ms(a->case_id), h, id);
+    bool ioc = vg_entity_is_ioc(type, value);
+    for (int step = exists ? 0 : 1; step < 2; step++) {
+        sqlite3_stmt *st;
+        if ((a->rc = ws_stmt_text(c->ws, step ? art_new : art_seen, &st, c->err)))
+            return;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, ioc);
+        sqlite3_bind_int64(st, 6, a->t);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)c->op->hlc);
+        sqlite3_bind_text(st, 8, c->op->origin, -1, SQLITE_STATIC);
+        if ((a->rc = step_done(c, st, "adding an artifact")))
+            return;
+        if (sqlite3_changes(c->ws->db) == 1) {
+            if (step)
+                a->rc = fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value,
+                                      NULL);
+            return;
+        }
+    }
+    /* removed from the case: artifact.add's merge and presence rules decide */
     vg_op sub = {.hlc = c->op->hlc, .actor = c->op->actor, .tenant = c->op->tenant};
     memcpy(sub.id, c->op->id, sizeof sub.id);
     memcpy(sub.origin, c->op->origin, sizeof sub.origin);
+    memcpy(sub.target, id, sizeof sub.target);
     snprintf(sub.kind, sizeof sub.kind, "artifact.add");
-    vg_ulid_from(c->ms, h, sub.target);
-    if (!exists) { /* what artifact.add would do for a value new to the case */
-        ctx sc = {.ws = c->ws, .op = &sub, .ms = c->ms, .raw_at = -1, .err = c->err};
-        a->rc = art_insert(&sc, a->case_id, tname, value, vg_entity_is_ioc(type, value),
-                           VG_TLP.names[2], "alert", a->t);
-        return;
-    }
     sub.payload = cJSON_CreateObject();
     cJSON_AddStringToObject(sub.payload, "case", a->case_id);
     cJSON_AddStringToObject(sub.payload, "type", tname);
     cJSON_AddStringToObject(sub.payload, "value", value);
-    cJSON_AddBoolToObject(sub.payload, "is_ioc", vg_entity_is_ioc(type, value));
+    cJSON_AddBoolToObject(sub.payload, "is_ioc", ioc);
     cJSON_AddStringToObject(sub.payload, "source", "alert");
     cJSON_AddNumberToObject(sub.payload, "seen", (double)a->t);
     ctx sc = {.ws = c->ws, .op = &sub, .local = false, .ms = c->ms, .raw_at = -1, .err = c->err};
@@ -1260,10 +1328,35 @@ static void put_artifact(void *ud, int type, const char *value)
     cJSON_Delete(sub.payload);
 }
 
+/* artifacts, when given: true or the places of at most ALERT_ARTIFACTS values. */
+static vg_rc check_artifacts(ctx *c)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, "artifacts");
+    if (!v || cJSON_IsBool(v))
+        return VG_OK;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > ALERT_ARTIFACTS)
+        return vg_fail(c->err, VG_EINVAL, "artifacts: true, or a list of at most %d places",
+                       ALERT_ARTIFACTS);
+    return VG_OK;
+}
+
+/* Does the op bring its alert's entities to the case (true, or a choice)? */
+static bool wants_artifacts(const ctx *c)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, "artifacts");
+    return cJSON_IsTrue(v) || cJSON_IsArray(v);
+}
+
 static vg_rc alert_artifacts(ctx *c, const char *case_id, const cJSON *entities, int64_t t)
 {
-    struct art_ctx a = {c, case_id, c->op->target, t, 0, VG_OK};
+    const cJSON *pick = cJSON_GetObjectItemCaseSensitive(c->op->payload, "artifacts");
+    struct art_ctx a = {.c = c, .case_id = case_id, .t = t, .choose = c->local,
+                        .pick = cJSON_IsArray(pick) ? pick : NULL};
+    if (a.choose)
+        a.picked = cJSON_CreateArray();
     vg_entity_each(entities, put_artifact, &a);
+    if (a.choose) /* the choice, in the op */
+        cJSON_ReplaceItemInObjectCaseSensitive(c->op->payload, "artifacts", a.picked);
     return a.rc;
 }
 
@@ -1325,6 +1418,8 @@ static vg_rc h_alert_add(ctx *c)
         return rc;
     if (!pnum(c, "event_time", &t) || t < 0)
         return vg_fail(c->err, VG_EINVAL, "event_time: required (milliseconds since the epoch)");
+    if ((rc = check_artifacts(c)))
+        return rc;
     if (!pnum(c, "first_seen", &first))
         first = t;
     if (!pnum(c, "last_seen", &last))
@@ -1406,7 +1501,7 @@ static vg_rc h_alert_add(ctx *c)
         alert_keys(c, ent, rowid, t);
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),
      * so linking one to a case writes no event of its own. */
-    if (case_id && pbool(c, "artifacts") && ent && (rc = alert_artifacts(c, case_id, ent, t)))
+    if (case_id && wants_artifacts(c) && ent && (rc = alert_artifacts(c, case_id, ent, t)))
         goto out;
     if (case_id)
         rc = touch(c, case_id);
@@ -1469,7 +1564,7 @@ static vg_rc h_alert_set(ctx *c)
         return vg_fail(c->err, VG_EINVAL, "'%s' is not an alert field; fields are status, starred",
                        field ? field : "(none)");
     if ((rc = need_enum(c, "value", &VG_ALERT_STATUS, -1, &status)) ||
-        (rc = need_text(c, "case", status == 1, VG_ID_LEN, &case_id)))
+        (rc = need_text(c, "case", status == 1, VG_ID_LEN, &case_id)) || (rc = check_artifacts(c)))
         return rc;
     if (status != 1)
         case_id = NULL;
@@ -1508,7 +1603,7 @@ static vg_rc h_alert_set(ctx *c)
             goto out;
     }
     if (case_id) {
-        if (pbool(c, "artifacts") && (rc = link_artifacts(c, case_id)))
+        if (wants_artifacts(c) && (rc = link_artifacts(c, case_id)))
             goto out;
         rc = touch(c, case_id);
     }

@@ -34,8 +34,8 @@ enum {
 
 /* Statements named by their (static) SQL text, prepared once: the per-field
  * updates of the write door, correlation's lookups and the queries run once per
- * case of a list. Some 30 texts use it today. */
-#define WS_TEXT_STMTS 48
+ * case of a list. Some 40 texts use it today. */
+#define WS_TEXT_STMTS 64
 typedef struct ws_text_stmt {
     const char *sql;
     sqlite3_stmt *st;
