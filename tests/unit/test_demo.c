@@ -318,6 +318,34 @@ static void test_ops_are_stamped_and_causal(void **state)
                                " AND (o.target = c.target OR json_extract(vg_payload(o.payload), '$.case') = c.target)"
                                " WHERE o.kind <> 'case.create' AND (o.seq < c.seq OR o.hlc <= c.hlc)"),
                      0);
+    /* Alerts come in alert.import ops, one for many, never an alert.add each; every
+     * alert points at the op that brought it and was recorded at that op's time, not
+     * before its event. */
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'alert.add'"), 0);
+    assert_int_equal(sql_int(ws, "SELECT sum(json_array_length(vg_payload(payload), '$.alerts'))"
+                               " FROM ops WHERE kind = 'alert.import'"), shared_stats.alerts);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts a JOIN ops o ON o.seq = a.raw_op"
+                               " WHERE o.kind = 'alert.import' AND a.raw_at IS NOT NULL"
+                               " AND a.recorded_at = o.hlc >> 16 AND a.recorded_at >= a.event_time"),
+                     shared_stats.alerts);
+    /* an alert.import carrying a case's alerts comes after the case's create */
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops o,"
+                               " json_each(vg_payload(o.payload), '$.alerts') e"
+                               " JOIN ops c ON c.kind = 'case.create'"
+                               "  AND c.target = json_extract(e.value, '$.case')"
+                               " WHERE o.kind = 'alert.import' AND (o.seq < c.seq OR o.hlc <= c.hlc)"),
+                     0);
+    /* and each case's ops, its alerts' included, have rising clocks in log order */
+    assert_int_equal(sql_int(ws, "WITH oc(seq, hlc, case_id) AS ("
+                               "  SELECT seq, hlc, CASE WHEN kind LIKE 'case.%' THEN target"
+                               "   ELSE json_extract(vg_payload(payload), '$.case') END"
+                               "  FROM ops WHERE kind <> 'alert.import'"
+                               "  UNION SELECT o.seq, o.hlc, json_extract(e.value, '$.case')"
+                               "  FROM ops o, json_each(vg_payload(o.payload), '$.alerts') e"
+                               "  WHERE o.kind = 'alert.import'),"
+                               " w AS (SELECT hlc, lag(hlc) OVER (PARTITION BY case_id"
+                               "  ORDER BY seq) AS prev FROM oc WHERE case_id IS NOT NULL)"
+                               " SELECT count(*) FROM w WHERE hlc <= prev"), 0);
     /* status changes name the status they left */
     assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
                                " AND json_extract(vg_payload(payload), '$.field') = 'status'"
@@ -353,6 +381,39 @@ static void test_same_seed_same_workspace(void **state)
     tmpws_remove(&a);
     tmpws_remove(&b);
     tmpws_remove(&c);
+}
+
+/* What a new replica's first sync does: the demo's op log alone, applied through the
+ * door of a fresh workspace, makes the same workspace, with a log that verifies. */
+static void test_replay_rebuilds_the_same_workspace(void **state)
+{
+    (void)state;
+    tmpws t;
+    vg_err err;
+    char orig[65], copy[65];
+    tmpws_open(&t);
+    int64_t ops = 0, applied = 0;
+    if (vg_replay(t.ws, shared.path, &ops, &applied, &err))
+        fail_msg("vg_replay: %s", err.msg);
+    assert_int_equal(ops, shared_stats.ops);
+    assert_int_equal(applied, shared_stats.ops);
+    digest_of(shared.ws, orig);
+    digest_of(t.ws, copy);
+    assert_string_equal(orig, copy);
+    int64_t count = 0, bad = 0;
+    assert_int_equal(vg_audit_verify(t.ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(count, shared_stats.ops);
+    assert_int_equal(bad, 0);
+    /* the raw events came along in the ops, not in the rows */
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts"), shared_stats.alerts);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts WHERE raw <> ''"
+                                 " OR vg_raw(raw, raw_op, raw_at) = '{}'"), 0);
+    /* a second replay finds every op there already */
+    assert_int_equal(vg_replay(t.ws, shared.path, &ops, &applied, &err), VG_OK);
+    assert_int_equal(applied, 0);
+    digest_of(t.ws, copy);
+    assert_string_equal(orig, copy);
+    tmpws_remove(&t);
 }
 
 static void test_refuses_a_workspace_with_cases(void **state)
@@ -441,19 +502,22 @@ static void test_larger_build_reports_progress(void **state)
     vg_err err;
     tmpws_open(&t);
     progress_log log = {.ws = t.ws, .increasing = true, .exact = true};
-    vg_demo_opts o = {.seed = 7, .cases = 200, .alerts = 5000, .now_ms = NOW_MS,
+    vg_demo_opts o = {.seed = 7, .cases = 200, .alerts = 15000, .now_ms = NOW_MS,
                       .progress = on_progress, .ud = &log};
     vg_demo_stats st;
     build(t.ws, &o, &st);
     assert_int_equal(st.cases, 200);
-    assert_int_equal(st.alerts, 5000);
+    assert_int_equal(st.alerts, 15000);
     assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM cases"), 200);
-    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts"), 5000);
+    assert_int_equal(sql_int(t.ws, "SELECT count(*) FROM alerts"), 15000);
     assert_int_equal(sql_int(t.ws, "SELECT max(ref) FROM cases"), 200);
-    assert_int_equal(sql_int(t.ws, "SELECT count(DISTINCT source_ref) FROM alerts"), 5000);
-    /* batches of about 5,000 ops: several progress calls, counts only rising, the
-     * last one the totals */
-    assert_true(log.calls >= (int)(st.ops / 5000));
+    assert_int_equal(sql_int(t.ws, "SELECT count(DISTINCT source_ref) FROM alerts"), 15000);
+    /* batches of about 10,000 rows (an op, or an alert in an alert.import): several
+     * progress calls, counts only rising, the last one the totals */
+    int64_t imports = sql_int(t.ws, "SELECT count(*) FROM ops WHERE kind = 'alert.import'");
+    assert_true(log.calls >= (int)((st.ops - imports + st.alerts) / 10000));
+    /* alerts recorded in the same hour share an op: fewer ops than alerts */
+    assert_true(imports * 3 < st.alerts * 2);
     assert_true(log.calls >= 2);
     assert_true(log.increasing);
     assert_true(log.exact);
@@ -487,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_tasks_notes_and_events),
         cmocka_unit_test(test_ops_are_stamped_and_causal),
         cmocka_unit_test(test_same_seed_same_workspace),
+        cmocka_unit_test(test_replay_rebuilds_the_same_workspace),
         cmocka_unit_test(test_refuses_a_workspace_with_cases),
         cmocka_unit_test(test_rejects_counts_out_of_range),
         cmocka_unit_test(test_larger_build_reports_progress),
