@@ -225,13 +225,24 @@ static int cmd_dash(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The audit commands' arguments: want positionals (0 or 1), then the workspace
+ * (made if flags say so). */
+static int audit_args(cli *c, int argc, char **argv, int want, const char *missing, int flags,
+                      char **pos)
+{
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, want, &npos)))
+        return rc;
+    if (npos != want)
+        return cli_usage(c, "%s", missing);
+    return cli_open(c, flags);
+}
+
 static int cmd_audit_verify(cli *c, int argc, char **argv)
 {
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
-        return rc;
-    if ((rc = cli_open(c, 0)))
+    int rc;
+    if ((rc = audit_args(c, argc, argv, 0, "", 0, pos)))
         return rc;
     int64_t count = 0, bad = 0, entries = 0;
     vg_err err = {0};
@@ -246,10 +257,8 @@ static int cmd_audit_verify(cli *c, int argc, char **argv)
 static int cmd_audit_digest(cli *c, int argc, char **argv)
 {
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
-        return rc;
-    if ((rc = cli_open(c, 0)))
+    int rc;
+    if ((rc = audit_args(c, argc, argv, 0, "", 0, pos)))
         return rc;
     char hex[65];
     vg_err err = {0};
@@ -262,12 +271,9 @@ static int cmd_audit_digest(cli *c, int argc, char **argv)
 static int cmd_audit_replay(cli *c, int argc, char **argv)
 {
     char *pos[1];
-    int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
-        return rc;
-    if (npos != 1)
-        return cli_usage(c, "which workspace's log? (SOURCE)");
-    if ((rc = cli_open(c, VG_OPEN_CREATE)))
+    int rc;
+    if ((rc = audit_args(c, argc, argv, 1, "which workspace's log? (SOURCE)", VG_OPEN_CREATE,
+                         pos)))
         return rc;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

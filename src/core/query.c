@@ -602,6 +602,13 @@ static int64_t parse_ref(const char *s)
     return strtoll(s, NULL, 10);
 }
 
+/* An id prefix as ids are written (upper case), with its terminator. */
+static void upper_id(const char *s, size_t len, char *out)
+{
+    for (size_t i = 0; i <= len; i++)
+        out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+}
+
 vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -618,8 +625,7 @@ vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err)
         if (len == 0 || len > VG_ID_LEN)
             return vg_fail(err, VG_ENOTFOUND, "'%s' is not a case reference (#ref or id prefix)",
                            ref);
-        for (size_t i = 0; i <= len; i++)
-            upper[i] = (char)(ref[i] >= 'a' && ref[i] <= 'z' ? ref[i] - 32 : ref[i]);
+        upper_id(ref, len, upper);
         rc = prep(ws, "SELECT id, ref FROM cases WHERE id >= ?1 AND id < ?1 || '~'"
                       " ORDER BY id LIMIT 4", &st, err);
         if (rc)
@@ -786,8 +792,7 @@ vg_rc vg_alert_resolve(vg_ws *ws, const char *prefix, vg_id out, vg_err *err)
     if (len < 4 || len > VG_ID_LEN)
         return vg_fail(err, VG_ENOTFOUND, "'%s' is not an alert id (or a prefix of 4 or more)",
                        prefix);
-    for (size_t i = 0; i <= len; i++)
-        upper[i] = (char)(prefix[i] >= 'a' && prefix[i] <= 'z' ? prefix[i] - 32 : prefix[i]);
+    upper_id(prefix, len, upper);
     sqlite3_stmt *st = NULL;
     vg_rc rc = prep(ws, "SELECT id FROM alerts WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id"
                         " LIMIT 2", &st, err);
