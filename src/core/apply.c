@@ -36,6 +36,7 @@
 #define MAX_VALUE 8192     /* artifact values, summaries, names */
 #define MAX_LEDGER (16 << 20) /* a ledger entry: a prompt holds the whole context sent */
 
+#define WINNER(col) ", " #col " = CASE WHEN excluded.id < id THEN excluded." #col " ELSE " #col " END"
 const char *const ws_stmt_sql[ST__COUNT] = {
     [ST_OP_INSERT] = "INSERT INTO ops(id, hlc, origin, actor, tenant, kind, target, payload,"
                      " prev_hash, hash, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,12 +86,18 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
-                        " last_seen = max(last_seen, excluded.last_seen)",
+                        " last_seen = max(last_seen, excluded.last_seen)"
+                        /* the same alert made apart on two replicas: the smaller id's
+                         * content, whichever a replica applies first */
+                        WINNER(title) WINNER(rule) WINNER(severity) WINNER(event_time)
+                        WINNER(entities) WINNER(techniques) WINNER(recorded_at)
+                        WINNER(raw_op) WINNER(raw_at),
     [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
     /* the alert a repeat folds into (the door; import's correlation asks first) */
     [ST_ALERT_BY_REF] = "SELECT rowid, id, count FROM alerts"
                         " WHERE source = ?1 AND source_ref = ?2",
 };
+#undef WINNER
 
 /* What a handler works with. */
 typedef struct ctx {
@@ -393,10 +400,10 @@ static vg_rc fts_stage(ctx *c, int kind, const char *id, const char *type, const
 
 /* Stage a row whose FTS key and body the caller has at hand (a row it just
  * inserted: no lookup). */
-static vg_rc fts_stage_row(ctx *c, int64_t key, const char *body, const char *body2)
+static vg_rc fts_stage_row(ctx *c, int64_t key, const char *body, const char *body2, bool stale)
 {
     static const char sql[] = "INSERT OR REPLACE INTO temp.fts_stage VALUES"
-                              " (?1, CASE WHEN ?3 IS NULL THEN ?2 ELSE ?2 || ' ' || ?3 END, 0)";
+                              " (?1, CASE WHEN ?3 IS NULL THEN ?2 ELSE ?2 || ' ' || ?3 END, ?4)";
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
     if (rc)
@@ -405,6 +412,7 @@ static vg_rc fts_stage_row(ctx *c, int64_t key, const char *body, const char *bo
     sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
     if (body2)
         sqlite3_bind_text(st, 3, body2, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, stale);
     c->ws->fts_staged = true;
     return step_done(c, st, "staging a row for search");
 }
@@ -816,7 +824,7 @@ static vg_rc art_insert(ctx *c, const char *case_id, const char *tname, const ch
     sqlite3_bind_text(st, 11, c->op->origin, -1, SQLITE_STATIC);
     if ((rc = step_done(c, st, "adding an artifact")))
         return rc;
-    return fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value, NULL);
+    return fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value, NULL, false);
 }
 
 static vg_rc h_artifact_add(ctx *c)
@@ -1306,7 +1314,7 @@ static void put_artifact(void *ud, int type, const char *value)
         if (sqlite3_changes(c->ws->db) == 1) {
             if (step)
                 a->rc = fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value,
-                                      NULL);
+                                      NULL, false);
             return;
         }
     }
@@ -1495,9 +1503,13 @@ static vg_rc h_alert_add(ctx *c)
     }
     snprintf(c->op->into, sizeof c->op->into, "%s", into);
     c->op->folded = stored_count > count;
-    if (!have_rowid && (rc = fts_stage_row(c, rowid * 8 + 3, title, rule ? rule : "")))
+    /* a new alert, or this one's content took over (the smaller id): search indexes
+     * its title and rule, correlation its entities */
+    bool took_over = have_rowid && strcmp(c->op->target, have_id) < 0;
+    if ((!have_rowid || took_over) &&
+        (rc = fts_stage_row(c, rowid * 8 + 3, title, rule ? rule : "", took_over)))
         goto out;
-    if (!c->op->folded && ent)
+    if ((!c->op->folded || took_over) && ent)
         alert_keys(c, ent, rowid, t);
     /* An alert is its own timeline row (vg_timeline reads alerts beside events),
      * so linking one to a case writes no event of its own. */
