@@ -4,6 +4,7 @@
  * schema version end with the same schema, and the older one keeps its data.
  */
 #include "helpers.h"
+#include "oplog.h"
 #include "vigil/ledger.h"
 
 #include <sodium.h>
@@ -408,6 +409,256 @@ static void test_ledger_becomes_ops(void **state)
     rm_tree(dir);
 }
 
+
+/* ---- alerts' raw events into their ops, payloads compressed (schema step 11) --------- */
+
+#define ORIGIN "01JAAAAAAAAAAAAAAAAAAAAAAA"
+#define A_SAME "01JALERT00000000000000000A"   /* row raw = its op's raw, byte for byte */
+#define A_SPACED "01JALERT00000000000000000B" /* received: row raw is the op's, minified */
+#define A_EDITED "01JALERT00000000000000000C" /* row raw differs from its op's */
+#define A_NO_OP "01JALERT00000000000000000D"  /* no op carries it */
+#define A_REPEAT "01JALERT00000000000000000E" /* two alert.add ops; the first brought it */
+#define A_EMPTY "01JALERT00000000000000000F"  /* no raw event at all */
+
+/* An op as vigil wrote them before step 11: text payload, chained after prev. */
+static void old_op(sqlite3 *db, int64_t seq, const char *kind, const char *target,
+                   const char *payload, unsigned char prev[32])
+{
+    unsigned char hash[32];
+    char id[27];
+    uint64_t hlc = VG_HLC(1700000000000 + seq, 0);
+    vg_ulid_hlc(hlc, id);
+    oplog_hash(prev, id, hlc, ORIGIN, "alice", "", kind, target, payload, hash);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO ops(seq, id, hlc, origin, actor, tenant,"
+                                            " kind, target, payload, prev_hash, hash) VALUES"
+                                            " (?, ?, ?, '" ORIGIN "', 'alice', '', ?, ?, ?, ?, ?)",
+                                        -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
+    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, payload, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, prev, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, hash, 32, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    memcpy(prev, hash, 32);
+}
+
+static void old_alert(sqlite3 *db, const char *id, const char *source_ref, int64_t count,
+                      const char *raw)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO alerts(id, source, source_ref, title,"
+                                            " severity, event_time, first_seen, last_seen, count,"
+                                            " status, case_id, raw, recorded_at) VALUES"
+                                            " (?, 'edr', ?, 'Beacon', 3, 5, 5, 5, ?, 'linked', '"
+                                            CASE_ID "', ?, 6)", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, count);
+    sqlite3_bind_text(st, 4, raw, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+static char *alert_payload(const char *ref, const char *raw)
+{
+    char *p = malloc(strlen(raw) + 300);
+    sprintf(p, "{\"source\":\"edr\",\"source_ref\":\"%s\",\"title\":\"Beacon\",\"severity\":"
+               "\"high\",\"event_time\":5,\"case\":\"" CASE_ID "\"%s%s}", ref, *raw ? ",\"raw\":" : "",
+            raw);
+    return p;
+}
+
+/* An old raw event, about 1.5 KB, that compresses (a beacon's command line). */
+static void big_raw(int i, char *out, size_t sz)
+{
+    int n = snprintf(out, sz, "{\"flow_id\":%lld,\"host\":{\"name\":\"ws-%03d\"},\"cmd\":\"",
+                     1882548932481212123LL - i, i % 300);
+    for (int k = 0; k < 24 && (size_t)n < sz - 100; k++)
+        n += snprintf(out + n, sz - (size_t)n, "powershell -nop -w hidden -enc SQBFAFgA%02d ", k);
+    snprintf(out + n, sz - (size_t)n, "\",\"n\":%d}", i);
+}
+
+#define OP_ROWS(max) "SELECT group_concat(seq || ':' || kind || ':' || hex(prev_hash) || ':'" \
+                     " || hex(hash), ',') FROM ops WHERE seq <= " max
+
+/* A workspace of every version before step 11 holding alerts whose raw events are
+ * in their rows and in the alert.add ops that brought them, other ops and ledger
+ * entries, migrates with every alert and raw event (vg_raw reads each as it was,
+ * a row whose raw is not its op's keeps its own), every op, payload text and hash
+ * and every ledger hash kept, payloads compressed where that is smaller, both
+ * chains verifying and SQLite's integrity check passing. At version 10 it is
+ * large, and the migration gives the space it freed back to the disk. */
+static void test_raw_events_into_ops(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir();
+    for (int v = 1; v <= 10; v++) {
+        char name[32];
+        snprintf(name, sizeof name, "raw%d.db", v);
+        char *p = path_in(dir, name);
+        sqlite3 *db;
+        vg_err err = {0};
+        assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+        assert_int_equal(ws_migrate_to(db, v, &err), VG_OK);
+        assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+            "INSERT INTO cases(id, ref, title, severity, status, created_at, updated_at)"
+            " VALUES ('" CASE_ID "', 1, 'kept', 3, 'new', 1, 1)", NULL, NULL, NULL), SQLITE_OK);
+        unsigned char prev[32] = {0}, lprev[32] = {0};
+        int64_t seq = 0;
+        old_op(db, ++seq, "case.create", CASE_ID, "{\"title\":\"kept\",\"severity\":\"high\"}", prev);
+        char raw[2048];
+        big_raw(0, raw, sizeof raw);
+        char *pl = alert_payload("r-same", raw);
+        old_op(db, ++seq, "alert.add", A_SAME, pl, prev);
+        int64_t same_seq = seq;
+        free(pl);
+        old_alert(db, A_SAME, "r-same", 1, raw);
+        pl = alert_payload("r-spaced", "{\"a\": 1, \"b\": [1, 2], \"flow_id\": 1882548932481212123}");
+        old_op(db, ++seq, "alert.add", A_SPACED, pl, prev);
+        free(pl);
+        old_alert(db, A_SPACED, "r-spaced", 1, "{\"a\":1,\"b\":[1,2],\"flow_id\":1882548932481212123}");
+        pl = alert_payload("r-edited", "{\"original\":1}");
+        old_op(db, ++seq, "alert.add", A_EDITED, pl, prev);
+        free(pl);
+        old_alert(db, A_EDITED, "r-edited", 1, "{\"edited\":true}");
+        old_alert(db, A_NO_OP, "r-no-op", 1, "{\"from\":\"before the log\"}");
+        pl = alert_payload("r-repeat", "{\"first\":1}");
+        old_op(db, ++seq, "alert.add", A_REPEAT, pl, prev);
+        int64_t repeat_seq = seq;
+        free(pl);
+        old_entry(db, 1, CASE_ID, S_CASE, "alice", 1, "{\"question\":\"a\"}", 1700000000000, lprev);
+        old_op(db, ++seq, "note.add", "01JNOTE0000000000000000000",
+               "{\"case\":\"" CASE_ID "\",\"body\":\"looked at it\"}", prev);
+        pl = alert_payload("r-repeat", "{\"second\":2}");
+        old_op(db, ++seq, "alert.add", A_REPEAT, pl, prev);
+        free(pl);
+        old_alert(db, A_REPEAT, "r-repeat", 2, "{\"first\":1}");
+        pl = alert_payload("r-empty", "");
+        old_op(db, ++seq, "alert.add", A_EMPTY, pl, prev);
+        free(pl);
+        old_alert(db, A_EMPTY, "r-empty", 1, "{}");
+        old_entry(db, 2, CASE_ID, S_CASE, "alice", 2, "{\"answer\":\"b\"}",
+                  1700000001000, lprev);
+        int nbig = v == 10 ? 12000 : 20; /* version 10: a workspace worth reclaiming */
+        for (int i = 1; i <= nbig; i++) {
+            char id[27], ref[32];
+            snprintf(id, sizeof id, "01JBULK%019d", i);
+            snprintf(ref, sizeof ref, "bulk-%d", i);
+            big_raw(i, raw, sizeof raw);
+            pl = alert_payload(ref, raw);
+            old_op(db, ++seq, "alert.add", id, pl, prev);
+            free(pl);
+            old_alert(db, id, ref, 1, raw);
+        }
+        old_entry(db, 3, CASE_ID, S_CASE, "alice", 3, "{\"question\":\"c\"}", 1700000002000, lprev);
+        if (v >= 2 && v < 9) /* the door indexed what it staged at commit */
+            assert_int_equal(sqlite3_exec(db, "INSERT INTO fts(rowid, body) SELECT key, body FROM"
+                                              " fts_pending WHERE body IS NOT NULL;"
+                                              " DELETE FROM fts_pending", NULL, NULL, NULL),
+                             SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        char *raws_before = NULL, *ops_before = NULL, *texts_before = NULL, *ledger_before;
+        sqlite3_stmt *st;
+        static const char *const q[3] = {
+            "SELECT group_concat(id || ' ' || raw, char(10)) FROM (SELECT id, raw FROM alerts"
+            " WHERE id != '" A_SPACED "' ORDER BY id)",
+            OP_ROWS("1e18"),
+            "SELECT group_concat(seq || ':' || payload, char(10)) FROM ops"};
+        char **dst[3] = {&raws_before, &ops_before, &texts_before};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(sqlite3_prepare_v2(db, q[i], -1, &st, NULL), SQLITE_OK);
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            *dst[i] = strdup((const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        ledger_before = old_rows(db);
+        sqlite3_close(db);
+        struct stat sb;
+        assert_int_equal(stat(p, &sb), 0);
+        off_t size_before = sb.st_size;
+
+        vg_ws *ws = open_ws(p, "alice");
+        assert_int_equal(sql_int(ws, "PRAGMA user_version"), VG_SCHEMA_VERSION);
+        char *s = sql_text(ws, "SELECT group_concat(id || ' ' || r, char(10)) FROM (SELECT id,"
+                               " vg_raw(raw, raw_op, raw_at) r FROM alerts"
+                               " WHERE id != '" A_SPACED "' ORDER BY id)");
+        assert_string_equal(s, raws_before); /* every raw event as it was */
+        free(s);
+        /* the received one reads as its author wrote it, the same JSON */
+        s = sql_text(ws, "SELECT vg_raw(raw, raw_op, raw_at) FROM alerts WHERE id = '" A_SPACED "'");
+        assert_string_equal(s, "{\"a\": 1, \"b\": [1, 2], \"flow_id\": 1882548932481212123}");
+        free(s);
+        /* kept once: in the op, or in the row when no op carries the same event */
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts WHERE raw != ''"), 2);
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts WHERE raw != '' AND id IN ('"
+                                     A_EDITED "', '" A_NO_OP "')"), 2);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT raw_op FROM alerts WHERE id = '%s'", A_SAME);
+        assert_int_equal(sql_int(ws, sql), same_seq);
+        snprintf(sql, sizeof sql, "SELECT raw_op FROM alerts WHERE id = '%s'", A_REPEAT);
+        assert_int_equal(sql_int(ws, sql), repeat_seq);
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts WHERE raw_at IS NOT NULL"), 0);
+        /* every op as it was, its hash over the same text, now compressed where smaller */
+        char max[24];
+        snprintf(max, sizeof max, "%lld", (long long)seq);
+        char op_rows[160];
+        snprintf(op_rows, sizeof op_rows, OP_ROWS("%s"), max);
+        s = sql_text(ws, op_rows);
+        assert_string_equal(s, ops_before);
+        free(s);
+        snprintf(sql, sizeof sql, "SELECT group_concat(seq || ':' || vg_payload(payload), char(10))"
+                                  " FROM ops WHERE seq <= %s", max);
+        s = sql_text(ws, sql);
+        assert_string_equal(s, texts_before);
+        free(s);
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'alert.add' AND"
+                                     " typeof(payload) != 'blob' AND length(payload) > 1000"), 0);
+        assert_true(sql_int(ws, "SELECT count(*) FROM ops WHERE typeof(payload) = 'blob'") >= nbig);
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE typeof(payload) = 'blob'"
+                                     " AND length(payload) >= length(vg_payload(payload))"), 0);
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'case.create'"
+                                     " AND typeof(payload) = 'text'"), 1);
+        /* the ledger: its entries and hashes, and one op each after the old ones */
+        s = old_rows(ws->db);
+        assert_string_equal(s, ledger_before);
+        free(s);
+        int64_t count, bad;
+        assert_int_equal(vg_ledger_verify(ws, &count, &bad, &err), VG_OK);
+        assert_int_equal(count, 3);
+        assert_int_equal(vg_audit_verify(ws, &count, &bad, &err), VG_OK);
+        assert_int_equal(count, seq + 3);
+        s = sql_text(ws, "PRAGMA integrity_check");
+        assert_string_equal(s, "ok");
+        free(s);
+        if (v == 10) { /* the space the rows' raw events and the texts held is given back */
+            assert_int_equal(sql_int(ws, "PRAGMA freelist_count"), 0);
+            assert_true(sql_int(ws, "PRAGMA page_count") * sql_int(ws, "PRAGMA page_size") <
+                        size_before / 2);
+        }
+        char hex[65];
+        assert_int_equal(vg_ws_digest(ws, hex, &err), VG_OK);
+        vg_ws_close(ws);
+        ws = open_ws(p, "alice"); /* opened again: nothing moves */
+        assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops"), seq + 3);
+        char again[65];
+        assert_int_equal(vg_ws_digest(ws, again, &err), VG_OK);
+        assert_string_equal(again, hex);
+        vg_ws_close(ws);
+        free(raws_before);
+        free(ops_before);
+        free(texts_before);
+        free(ledger_before);
+        free(p);
+    }
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_fresh_workspace_settings),
         cmocka_unit_test(test_migrations_from_every_version),
         cmocka_unit_test(test_ledger_becomes_ops),
+        cmocka_unit_test(test_raw_events_into_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
