@@ -92,7 +92,17 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         WINNER(title) WINNER(rule) WINNER(severity) WINNER(event_time)
                         WINNER(entities) WINNER(techniques) WINNER(recorded_at)
                         WINNER(raw_op) WINNER(raw_at),
-    [ST_ALERT_GET] = "SELECT title, status, case_id FROM alerts WHERE id = ?",
+    /* an alert by any id it was made under (alert_ids: the same alert made apart
+     * on two replicas is one row, named by the smaller id); what alert.set needs,
+     * and the key its field clocks are kept under */
+    [ST_ALERT_GET] = "SELECT a.rowid, a.title, a.entities, a.event_time,"
+                     " CASE WHEN a.source_ref IS NULL THEN a.id"
+                     "  ELSE 'alert:' || a.source || char(31) || a.source_ref END"
+                     " FROM alerts a WHERE a.id = ?1"
+                     " UNION ALL SELECT a.rowid, a.title, a.entities, a.event_time,"
+                     " 'alert:' || a.source || char(31) || a.source_ref"
+                     " FROM alert_ids x JOIN alerts a ON a.rowid = x.alert WHERE x.id = ?1"
+                     " LIMIT 1",
     /* the alert a repeat folds into (the door; import's correlation asks first) */
     [ST_ALERT_BY_REF] = "SELECT rowid, id, count FROM alerts"
                         " WHERE source = ?1 AND source_ref = ?2",
@@ -1503,6 +1513,18 @@ static vg_rc h_alert_add(ctx *c)
     }
     snprintf(c->op->into, sizeof c->op->into, "%s", into);
     c->op->folded = stored_count > count;
+    /* the same alert made apart on another replica: the id that lost still names it */
+    if (have_rowid && strcmp(c->op->target, have_id) != 0) {
+        static const char alias[] = "INSERT OR IGNORE INTO alert_ids(id, alert) VALUES (?1, ?2)";
+        sqlite3_stmt *q;
+        if ((rc = ws_stmt_text(c->ws, alias, &q, c->err)))
+            goto out;
+        sqlite3_bind_text(q, 1, strcmp(c->op->target, have_id) < 0 ? have_id : c->op->target, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, rowid);
+        if ((rc = step_done(c, q, "naming an alert")))
+            goto out;
+    }
     /* a new alert, or this one's content took over (the smaller id): search indexes
      * its title and rule, correlation its entities */
     bool took_over = have_rowid && strcmp(c->op->target, have_id) < 0;
@@ -1523,24 +1545,49 @@ out:
     return rc;
 }
 
-/* alert.set linked with artifacts: the alert's entities go to the case. */
-static vg_rc link_artifacts(ctx *c, const char *case_id)
+/* The alert an alert.set names, by any id it was made under (ST_ALERT_GET). */
+typedef struct alert_row {
+    int64_t rowid, t;
+    char *title, *entities;
+    char clock_key[VG_ID_LEN + 64 + 8192 + 8]; /* what its field clocks are kept under */
+} alert_row;
+
+static vg_rc alert_row_get(ctx *c, alert_row *a)
 {
-    static const char sql[] = "SELECT entities, event_time FROM alerts WHERE id = ?";
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    memset(a, 0, sizeof *a);
+    vg_rc rc = ws_stmt(c->ws, ST_ALERT_GET, &st, c->err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return VG_OK;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        a->rowid = sqlite3_column_int64(st, 0);
+        a->title = col_dup(st, 1);
+        a->entities = col_dup(st, 2);
+        a->t = sqlite3_column_int64(st, 3);
+        const unsigned char *k = sqlite3_column_text(st, 4);
+        snprintf(a->clock_key, sizeof a->clock_key, "%s", k ? (const char *)k : "");
     }
-    cJSON *ent = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-    int64_t t = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
-    if (cJSON_IsObject(ent))
-        rc = alert_artifacts(c, case_id, ent, t);
+    if (s == SQLITE_ROW)
+        return VG_OK;
+    if (s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "looking up an alert");
+    return vg_fail(c->err, VG_ENOTFOUND, "alert %s: no such alert", c->op->target);
+}
+
+static void alert_row_clear(alert_row *a)
+{
+    free(a->title);
+    free(a->entities);
+}
+
+/* alert.set linked with artifacts: the alert's entities go to the case. */
+static vg_rc link_artifacts(ctx *c, const char *case_id, const alert_row *a)
+{
+    cJSON *ent = cJSON_Parse(a->entities);
+    vg_rc rc = cJSON_IsObject(ent) ? alert_artifacts(c, case_id, ent, a->t) : VG_OK;
     cJSON_Delete(ent);
     return rc;
 }
@@ -1552,25 +1599,21 @@ static vg_rc h_alert_set(ctx *c)
     int64_t ref;
     vg_rc rc;
     const char *field = pstr(c, "field");
+    alert_row a;
     if (field && strcmp(field, "starred") == 0) { /* a star on the alert's timeline row */
         bool wins;
-        sqlite3_stmt *st;
-        if ((rc = ws_stmt(c->ws, ST_ALERT_GET, &st, c->err)))
+        if ((rc = alert_row_get(c, &a)))
             return rc;
-        sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
-        bool found = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
-        if (!found)
-            return vg_fail(c->err, VG_ENOTFOUND, "alert %s: no such alert", c->op->target);
-        if ((rc = lww(c, c->op->target, "starred", &wins)) || !wins)
-            return rc;
-        static const char star[] = "UPDATE alerts SET starred = ?2 WHERE id = ?1";
+        if ((rc = lww(c, a.clock_key, "starred", &wins)) || !wins)
+            goto out;
+        static const char star[] = "UPDATE alerts SET starred = ?2 WHERE rowid = ?1";
         sqlite3_stmt *u;
         if ((rc = ws_stmt_text(c->ws, star, &u, c->err)))
-            return rc;
-        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+            goto out;
+        sqlite3_bind_int64(u, 1, a.rowid);
         sqlite3_bind_int(u, 2, pbool(c, "value"));
-        return step_done(c, u, "starring an alert");
+        rc = step_done(c, u, "starring an alert");
+        goto out;
     }
     if (!field || strcmp(field, "status") != 0)
         return vg_fail(c->err, VG_EINVAL, "'%s' is not an alert field; fields are status, starred",
@@ -1582,18 +1625,10 @@ static vg_rc h_alert_set(ctx *c)
         case_id = NULL;
     if (case_id && (rc = case_ref(c, case_id, &ref)))
         return rc;
-    sqlite3_stmt *st;
-    if ((rc = ws_stmt(c->ws, ST_ALERT_GET, &st, c->err)))
+    if ((rc = alert_row_get(c, &a)))
         return rc;
-    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return vg_fail(c->err, VG_ENOTFOUND, "alert %s: no such alert", c->op->target);
-    }
-    char *title = col_dup(st, 0);
-    sqlite3_reset(st);
     bool wins;
-    if ((rc = lww(c, c->op->target, "status", &wins)))
+    if ((rc = lww(c, a.clock_key, "status", &wins)))
         goto out;
     if (wins) {
         /* the link is the alert's second timeline row ("alert linked by ..."),
@@ -1601,11 +1636,11 @@ static vg_rc h_alert_set(ctx *c)
         static const char link[] = "UPDATE alerts SET status = ?2, case_id = ?3,"
                                    " linked_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END,"
                                    " linked_by = CASE WHEN ?3 IS NULL THEN NULL ELSE ?5 END"
-                                   " WHERE id = ?1";
+                                   " WHERE rowid = ?1";
         sqlite3_stmt *u;
         if ((rc = ws_stmt_text(c->ws, link, &u, c->err)))
             goto out;
-        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 1, a.rowid);
         sqlite3_bind_text(u, 2, VG_ALERT_STATUS.names[status], -1, SQLITE_STATIC);
         if (case_id)
             sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
@@ -1615,12 +1650,12 @@ static vg_rc h_alert_set(ctx *c)
             goto out;
     }
     if (case_id) {
-        if (wants_artifacts(c) && (rc = link_artifacts(c, case_id)))
+        if (wants_artifacts(c) && (rc = link_artifacts(c, case_id, &a)))
             goto out;
         rc = touch(c, case_id);
     }
 out:
-    free(title);
+    alert_row_clear(&a);
     return rc;
 }
 

@@ -253,6 +253,14 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
      * left stay as they are) */
     "ALTER TABLE alerts ADD COLUMN linked_at INTEGER;"
     "ALTER TABLE alerts ADD COLUMN linked_by TEXT;"
+    /* The same alert (source, source_ref) made apart on two replicas is one row
+     * named by the smaller id; the other id still names it for the ops that use
+     * it. Its field clocks are kept under its (source, source_ref), which every
+     * replica agrees on whichever id it met first. */
+    "CREATE TABLE alert_ids(id TEXT PRIMARY KEY, alert INTEGER NOT NULL) WITHOUT ROWID;"
+    "UPDATE clocks SET entity = (SELECT 'alert:' || a.source || char(31) || a.source_ref"
+    " FROM alerts a WHERE a.id = clocks.entity)"
+    " WHERE entity IN (SELECT id FROM alerts WHERE source_ref IS NOT NULL);"
     "UPDATE alerts SET raw_op = m.seq, raw = '' FROM"
     " (SELECT target, min(seq) AS seq FROM ops WHERE kind = 'alert.add' GROUP BY target) AS m"
     " WHERE alerts.id = m.target AND json_valid(alerts.raw) AND json(alerts.raw) ="

@@ -122,12 +122,6 @@ static void col_id_of(vg_ws *ws, const char *sql, vg_id out)
     free(t);
 }
 
-/* The author's number, from its actor name. */
-static int me_index(vg_ws *ws)
-{
-    return strcmp(vg_ws_actor(ws), "alice") == 0 ? 0 : strcmp(vg_ws_actor(ws), "bob") == 0 ? 1 : 2;
-}
-
 static vg_op *random_op(vg_ws *ws)
 {
     static const char *const sev[] = {"info", "low", "medium", "high", "critical"};
@@ -183,9 +177,8 @@ static vg_op *random_op(vg_ws *ws)
     if (k < 94)
         return vg_op_event_add(c, vg_now_ms() - pick(100000), NULL, "something happened");
     if (k < 96) { /* an inbox alert linked to a case, bringing its entities */
-        char sql[200]; /* its own (test_bug_link_of_concurrent_repeat) */
-        snprintf(sql, sizeof sql, "SELECT id FROM alerts WHERE status = 'new' AND source_ref"
-                                  " LIKE '%d-%%'", me_index(ws));
+        char sql[200]; /* anyone's (test_link_of_concurrent_repeat) */
+        snprintf(sql, sizeof sql, "SELECT id FROM alerts WHERE status = 'new'");
         if (!random_row(ws, sql, t, NULL, 0))
             return vg_op_note_add(c, "no alert to link");
         vg_op *op = vg_op_alert_link(t, c);
@@ -214,7 +207,7 @@ static vg_op *random_op(vg_ws *ws)
 /* A local alert as an importer makes it: everything in it follows from its
  * source's id (ref), so a repeat is the same alert seen again; hosts and users
  * recur; the raw event as the tool wrote it (a 64-bit flow id). Some go to the
- * batch's case (one per batch: see test_bug_repeat_on_two_cases_in_one_batch),
+ * batch's case (one per batch: see test_repeat_on_two_cases_in_one_batch),
  * bringing their entities as artifacts. */
 static vg_op *alert_of(const char *ref, const char *case_id)
 {
@@ -232,9 +225,9 @@ static vg_op *alert_of(const char *ref, const char *case_id)
     cJSON_AddStringToObject(op->payload, "severity", h % 3 ? "high" : "low");
     cJSON_AddNumberToObject(op->payload, "event_time", (double)(1790000000000 + h % 1000 * 60000));
     cJSON *e = cJSON_AddObjectToObject(op->payload, "entities");
-    /* the creator's own hosts (ref starts with its number): two authors never bring
-     * the same entity to a case concurrently (test_bug_alert_artifacts_order) */
-    snprintf(s, sizeof s, "%c-%s", ref[0], hosts[h % 4]);
+    /* hosts every author's alerts share: two authors bring the same entity to a
+     * case concurrently (test_alert_artifacts_order); users and addresses their own */
+    snprintf(s, sizeof s, "%s", hosts[h % 4]);
     cJSON_AddStringToObject(e, "host", s);
     snprintf(s, sizeof s, "%c-%s", ref[0], users[h / 4 % 3]);
     cJSON_AddStringToObject(e, "user", s);
@@ -251,14 +244,14 @@ static vg_op *alert_of(const char *ref, const char *case_id)
 }
 
 /* Author o's next alert: a new one of its own, or a repeat of one it holds (its
- * own or another author's, once synced: see test_bug_concurrent_repeat); only
- * its own go to a case. */
+ * own or another author's, once synced: see test_concurrent_repeat), half of
+ * them to the shared case (test_repeat_on_two_cases_in_one_batch). */
 static vg_op *random_alert(vg_ws *ws, int o, const char *case_id)
 {
     char ref[64];
     vg_id id;
     if (pick(2) && random_row(ws, "SELECT id, source_ref FROM alerts", id, ref, sizeof ref))
-        return alert_of(ref, ref[0] == '0' + o && pick(2) ? case_id : NULL);
+        return alert_of(ref, pick(2) ? case_id : NULL);
     snprintf(ref, sizeof ref, "%d-ref-%d", o, pick(1000000));
     return alert_of(ref, pick(2) ? case_id : NULL);
 }
@@ -393,14 +386,8 @@ static void test_three_replicas_converge(void **state)
     rm_tree(dir);
 }
 
-/* ---- known bugs of the alert merge rules (src/core/apply.c), each skipped until
- * it is fixed there; VIGIL_KNOWN_BUGS=1 runs them. -------------------------------- */
-
-static void known_bug(void)
-{
-    if (!getenv("VIGIL_KNOWN_BUGS"))
-        skip();
-}
+/* ---- the alert merge rules, where two replicas met the same alert or value apart:
+ * each of these once left replicas apart (or stuck), until apply.c was fixed. ---- */
 
 /* Two authors, and two receivers that take the authors' logs in both orders. */
 typedef struct pair {
@@ -453,15 +440,15 @@ static void pair_converge(pair *p)
     rm_tree(p->dir);
 }
 
-/* BUG: two analysts import the same alert (source, source_ref) before they sync,
+/* Two analysts import the same alert (source, source_ref) before they sync,
  * under two ids; a replica folds the second into the first, keeping the smaller
  * id (ST_ALERT_INSERT's upsert), so the other author's alert.set on its own id
- * finds "no such alert" there (h_alert_set looks the alert up by the op's target)
- * and the replica can take no more of that author's log. */
-static void test_bug_link_of_concurrent_repeat(void **state)
+ * used to find "no such alert" there, and the replica could take no more of that
+ * author's log: the other id names the alert too (alert_ids), and its field
+ * clocks are kept under its (source, source_ref). */
+static void test_link_of_concurrent_repeat(void **state)
 {
     (void)state;
-    known_bug();
     pair p;
     pair_open(&p);
     import_alert(p.a, alert_of("0-same", NULL));
@@ -471,18 +458,15 @@ static void test_bug_link_of_concurrent_repeat(void **state)
     vg_op *link = vg_op_alert_link(y, p.case_id);
     cJSON_AddTrueToObject(link->payload, "artifacts");
     must_apply(p.b, link);
-    pair_converge(&p); /* fails in copy_ops: alert.set: alert ...: no such alert */
+    pair_converge(&p);
 }
 
-/* BUG: the same alert imported by two analysts before they sync: the upsert keeps
- * the row of whichever op a replica applies first (recorded_at, the op's time, and
- * also title, severity, entities and raw event where the two differ) and only
- * merges id, count and the seen window, so replicas that receive the two in
- * different orders differ (vg_ws_digest). */
-static void test_bug_concurrent_repeat(void **state)
+/* The same alert imported by two analysts before they sync: the row once kept
+ * whichever op a replica applied first (recorded_at, title, entities, raw event);
+ * it takes the smaller id's content now, in either order. */
+static void test_concurrent_repeat(void **state)
 {
     (void)state;
-    known_bug();
     pair p;
     pair_open(&p);
     import_alert(p.a, alert_of("0-same", NULL));
@@ -490,15 +474,13 @@ static void test_bug_concurrent_repeat(void **state)
     pair_converge(&p);
 }
 
-/* BUG: two alerts on one case bringing the same entity as an artifact
- * (put_artifact: "those the case does not hold yet"): the artifact row is made by
- * whichever alert a replica applies first (its id, first_seen, last_seen and
- * clock) and the other is skipped, not merged as artifact.add merges, so replicas
- * that receive the two in different orders differ. */
-static void test_bug_alert_artifacts_order(void **state)
+/* Two alerts on one case bringing the same entity as an artifact, on two
+ * replicas: the artifact was made by whichever a replica applied first and the
+ * other skipped; now each op carries its author's choice and is merged as
+ * artifact.add merges, with one id per value on a case. */
+static void test_alert_artifacts_order(void **state)
 {
     (void)state;
-    known_bug();
     pair p;
     pair_open(&p);
     vg_op *op = alert_of("0-a", p.case_id);
@@ -510,15 +492,12 @@ static void test_bug_alert_artifacts_order(void **state)
     pair_converge(&p);
 }
 
-/* BUG: one batch holding an alert and its repeat on two different cases, both
- * with artifacts: true (an import whose correlation put the two on different
- * cases): the repeat's artifacts get the ids the first alert's got on the first
- * case (vg_ulid_from of the batch's time, the alert id, type and value; not the
- * case), and the door fails with "UNIQUE constraint failed: artifacts.id". */
-static void test_bug_repeat_on_two_cases_in_one_batch(void **state)
+/* One batch holding an alert and its repeat on two different cases, both with
+ * artifacts: true: the artifacts' ids once came from the alert, not the case, and
+ * the door failed with "UNIQUE constraint failed: artifacts.id". */
+static void test_repeat_on_two_cases_in_one_batch(void **state)
 {
     (void)state;
-    known_bug();
     char *dir = tmp_dir(), *path = path_in(dir, "ws.db");
     vg_ws *ws = open_ws(path, "alice");
     vg_id c1, c2;
@@ -527,7 +506,7 @@ static void test_bug_repeat_on_two_cases_in_one_batch(void **state)
     vg_err err = {0};
     assert_int_equal(vg_batch_begin(ws, &err), VG_OK);
     must_apply(ws, alert_of("0-same", c1));
-    must_apply(ws, alert_of("0-same", c2)); /* fails: UNIQUE constraint failed */
+    must_apply(ws, alert_of("0-same", c2));
     assert_int_equal(vg_batch_commit(ws, &err), VG_OK);
     assert_int_equal(sql_int(ws, "SELECT count(DISTINCT case_id) FROM artifacts"), 2);
     vg_ws_close(ws);
@@ -539,10 +518,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_replicas_converge),
-        cmocka_unit_test(test_bug_link_of_concurrent_repeat),
-        cmocka_unit_test(test_bug_concurrent_repeat),
-        cmocka_unit_test(test_bug_alert_artifacts_order),
-        cmocka_unit_test(test_bug_repeat_on_two_cases_in_one_batch),
+        cmocka_unit_test(test_link_of_concurrent_repeat),
+        cmocka_unit_test(test_concurrent_repeat),
+        cmocka_unit_test(test_alert_artifacts_order),
+        cmocka_unit_test(test_repeat_on_two_cases_in_one_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
