@@ -2060,7 +2060,7 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
 static void rollback(vg_ws *ws)
 {
     ws->byref_ok = false;
-    ws->raw_seq = 0; /* a seq read in the transaction may be made again */
+    ws_raw_forget(ws); /* a seq read in the transaction may be made again */
     ws_drop_keys(ws);
     bulk_drop(ws);
     sqlite3_exec(ws->db, "ROLLBACK", NULL, NULL, NULL);

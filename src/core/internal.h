@@ -86,9 +86,9 @@ struct vg_ws {
     vg_buf byref_ref;
     int64_t byref_rowid, byref_count;
     vg_id byref_id;
-    /* the last op payload read for an alert's raw event (query.c, ws_alert_raw) */
-    int64_t raw_seq;
-    vg_buf raw_text;
+    /* the last op payloads read for alerts' raw events (oplog.c, ws_alert_raw) */
+    struct ws_raw_op *raw_ops;
+    uint64_t raw_tick;
     sqlite3_stmt *stmt[ST__COUNT];
     ws_text_stmt text_stmt[WS_TEXT_STMTS];
     ws_touch touched[WS_TOUCHED];
@@ -113,6 +113,8 @@ void ws_drop_keys(vg_ws *ws);
  * stored before schema step 11 whose op does not carry it, the row's own (legacy).
  * Returns a fresh string ("{}" when there is none). */
 char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy);
+/* Forget the payloads ws_alert_raw keeps (a rollback may reuse their seqs). */
+void ws_raw_forget(vg_ws *ws);
 
 /* The alert stored for (source, source_ref): rowid 0 when there is none. */
 VG_WUR vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref,

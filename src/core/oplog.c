@@ -291,46 +291,116 @@ vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err)
 
 /* ---- alerts' raw events, read from the ops that carry them -------------------- */
 
+/* A few op payloads, decompressed, each with where its alerts are (an
+ * alert.import's elements, found in one pass when first asked), so that reading
+ * the alerts of a page, a case or the whole workspace (the digest) costs each op
+ * one decompression and each alert a lookup, whatever order they are read in. */
+#define RAW_OPS 4
+
+typedef struct ws_raw_op {
+    int64_t seq; /* 0: empty */
+    uint64_t used;
+    vg_buf text;
+    size_t *at;  /* element i spans [at[2i], at[2i+1]) of text */
+    size_t n;
+    bool indexed, used_once;
+} ws_raw_op;
+
+void ws_raw_forget(vg_ws *ws)
+{
+    for (int i = 0; ws->raw_ops && i < RAW_OPS; i++) {
+        vg_buf_free(&ws->raw_ops[i].text);
+        free(ws->raw_ops[i].at);
+        memset(&ws->raw_ops[i], 0, sizeof ws->raw_ops[i]);
+    }
+}
+
+static ws_raw_op *raw_op_load(vg_ws *ws, int64_t seq)
+{
+    if (!ws->raw_ops)
+        ws->raw_ops = vg_xcalloc(RAW_OPS, sizeof *ws->raw_ops);
+    ws_raw_op *slot = &ws->raw_ops[0];
+    for (int i = 0; i < RAW_OPS; i++) {
+        if (ws->raw_ops[i].seq == seq) {
+            ws->raw_ops[i].used = ++ws->raw_tick;
+            return &ws->raw_ops[i];
+        }
+        if (ws->raw_ops[i].used < slot->used)
+            slot = &ws->raw_ops[i];
+    }
+    static const char sql[] = "SELECT payload FROM ops WHERE seq = ?";
+    sqlite3_stmt *st;
+    vg_err err = {0};
+    free(slot->at);
+    slot->at = NULL;
+    slot->n = 0;
+    slot->indexed = slot->used_once = false;
+    slot->seq = 0;
+    if (!slot->text.cap)
+        vg_buf_init(&slot->text, PAYLOAD_MAX);
+    vg_buf_reset(&slot->text);
+    if (ws_stmt_text(ws, sql, &st, &err) != VG_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, seq);
+    const char *text;
+    size_t len;
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        oplog_payload(ws, st, 0, &slot->text, &text, &len, &err) == VG_OK &&
+        (text == slot->text.data || vg_buf_add(&slot->text, text, len) == VG_OK)) {
+        slot->seq = seq;
+        slot->used = ++ws->raw_tick;
+    }
+    sqlite3_reset(st);
+    return slot->seq ? slot : NULL;
+}
+
+/* Where each element of the op's alerts array is, in one pass. */
+static void raw_op_index(ws_raw_op *o)
+{
+    o->indexed = true;
+    const char *t = vg_buf_str(&o->text), *p, *end = t + o->text.len;
+    if (!vg_json_member(t, o->text.len, "alerts", &p, NULL) || p >= end || *p != '[')
+        return;
+    size_t cap = 0;
+    for (p++;;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ','))
+            p++;
+        if (p >= end || *p == ']')
+            break;
+        const char *e = vg_json_value_end(p, end);
+        if (o->n == cap) {
+            cap = cap ? cap * 2 : 512;
+            o->at = vg_xrealloc(o->at, cap * 2 * sizeof *o->at);
+        }
+        o->at[2 * o->n] = (size_t)(p - t);
+        o->at[2 * o->n + 1] = (size_t)(e - t);
+        o->n++;
+        p = e;
+    }
+}
+
 char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy)
 {
     if (legacy && *legacy)
         return vg_xstrdup(legacy);
-    if (raw_op <= 0)
+    ws_raw_op *o = raw_op > 0 ? raw_op_load(ws, raw_op) : NULL;
+    if (!o)
         return vg_xstrdup("{}");
-    if (ws->raw_seq != raw_op) { /* an inbox page's alerts mostly share their op */
-        static const char sql[] = "SELECT payload FROM ops WHERE seq = ?";
-        sqlite3_stmt *st;
-        vg_err err = {0};
-        ws->raw_seq = 0;
-        if (!ws->raw_text.cap)
-            vg_buf_init(&ws->raw_text, PAYLOAD_MAX);
-        vg_buf_reset(&ws->raw_text);
-        if (ws_stmt_text(ws, sql, &st, &err) != VG_OK)
-            return vg_xstrdup("{}");
-        sqlite3_bind_int64(st, 1, raw_op);
-        const char *text;
-        size_t len;
-        vg_buf tmp;
-        vg_buf_init(&tmp, PAYLOAD_MAX);
-        if (sqlite3_step(st) == SQLITE_ROW &&
-            oplog_payload(ws, st, 0, &tmp, &text, &len, &err) == VG_OK) {
-            if (text == tmp.data) { /* decompressed: keep the buffer */
-                vg_buf_free(&ws->raw_text);
-                ws->raw_text = tmp;
-                vg_buf_init(&tmp, PAYLOAD_MAX);
-            } else if (vg_buf_add(&ws->raw_text, text, len) != VG_OK)
-                vg_buf_reset(&ws->raw_text);
-            ws->raw_seq = raw_op;
-        }
-        sqlite3_reset(st);
-        vg_buf_free(&tmp);
-        if (!ws->raw_seq)
+    const char *t = vg_buf_str(&o->text), *s = t, *e = t + o->text.len;
+    if (raw_at >= 0 && !o->indexed && o->used_once) { /* a second alert of this op */
+        raw_op_index(o);
+    } else if (raw_at >= 0 && !o->indexed) { /* one alert alone: walk to it */
+        o->used_once = true;
+        if (!(vg_json_member(t, o->text.len, "alerts", &s, NULL) &&
+              vg_json_element(s, (size_t)(e - s), (size_t)raw_at, &s, &e)))
             return vg_xstrdup("{}");
     }
-    const char *t = vg_buf_str(&ws->raw_text), *s = t, *e = t + ws->raw_text.len;
-    if (raw_at >= 0 && !(vg_json_member(t, ws->raw_text.len, "alerts", &s, NULL) &&
-                         vg_json_element(s, (size_t)(e - s), (size_t)raw_at, &s, &e)))
-        return vg_xstrdup("{}");
+    if (raw_at >= 0 && o->indexed) {
+        if ((size_t)raw_at >= o->n)
+            return vg_xstrdup("{}");
+        s = t + o->at[2 * raw_at];
+        e = t + o->at[2 * raw_at + 1];
+    }
     if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
         return vg_xstrdup("{}");
     return vg_xstrndup(s, (size_t)(e - s));

@@ -301,7 +301,8 @@ void vg_ws_close(vg_ws *ws)
     ZSTD_freeDCtx(ws->zd);
     vg_buf_free(&ws->pack);
     vg_buf_free(&ws->bulk);
-    vg_buf_free(&ws->raw_text);
+    ws_raw_forget(ws);
+    free(ws->raw_ops);
     vg_buf_free(&ws->byref_ref);
     free(ws->path);
     free(ws->actor);
