@@ -471,11 +471,15 @@ vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op)
     return rc;
 }
 
-#define REPLAY_BATCH 2000 /* ops per transaction */
+/* Rows per transaction, an alert.import counting its alerts: as an import's (its
+ * search rows wait in memory for the commit) */
+#define REPLAY_BATCH 20000
 
 struct replay {
     vg_ws *to;
-    int64_t ops, applied, in_batch;
+    int64_t ops, applied;
+    int64_t rows; /* in the open transaction */
+    bool open;
     vg_err *err;
 };
 
@@ -484,20 +488,26 @@ static vg_rc replay_one(void *ud, vg_op *op)
     struct replay *r = ud;
     op->seq = 0;
     vg_rc rc = VG_OK;
-    if (!r->in_batch && (rc = vg_batch_begin(r->to, r->err)))
+    if (!r->open && (rc = vg_batch_begin(r->to, r->err)))
         return rc;
+    r->open = true;
     if ((rc = vg_apply(r->to, op, r->err))) {
         char why[sizeof r->err->msg];
         snprintf(why, sizeof why, "%s", r->err->msg);
         vg_fail(r->err, rc, "op %.26s (%s): %.400s", op->id, op->kind, why);
         vg_batch_rollback(r->to);
-        r->in_batch = 0;
+        r->open = false;
         return rc;
     }
     r->ops++;
     r->applied += op->seq > 0;
-    if (++r->in_batch >= REPLAY_BATCH) {
-        r->in_batch = 0;
+    const cJSON *alerts = strcmp(op->kind, "alert.import") == 0
+                              ? cJSON_GetObjectItemCaseSensitive(op->payload, "alerts")
+                              : NULL;
+    r->rows += cJSON_IsArray(alerts) ? cJSON_GetArraySize(alerts) : 1;
+    if (r->rows >= REPLAY_BATCH) {
+        r->open = false;
+        r->rows = 0;
         return vg_batch_commit(r->to, r->err);
     }
     return VG_OK;
@@ -511,11 +521,13 @@ vg_rc vg_replay(vg_ws *ws, const char *src_path, int64_t *ops, int64_t *applied,
     if (rc)
         return rc;
     struct replay r = {.to = ws, .err = err};
-    if ((rc = vg_ws_bulk(ws, true, err)) == VG_OK) {
+    /* the source is read once, in order: a small page cache does */
+    if ((rc = ws_exec(src, "PRAGMA cache_size = -2048", err)) == VG_OK &&
+        (rc = vg_ws_bulk(ws, true, err)) == VG_OK) {
         rc = vg_ops_each(src, 0, replay_one, &r, err);
-        if (rc == VG_OK && r.in_batch)
+        if (rc == VG_OK && r.open)
             rc = vg_batch_commit(ws, err);
-        else if (r.in_batch)
+        else if (r.open)
             vg_batch_rollback(ws);
         vg_err e2 = {0};
         if (vg_ws_bulk(ws, false, &e2) && rc == VG_OK) {
