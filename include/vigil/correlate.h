@@ -13,8 +13,10 @@
  *     case: the title of its most frequent alert title, the highest severity, the
  *     union of techniques, its alerts linked and their entities added as artifacts.
  *     An alert alone stays in the inbox.
- * Every write is an op through the door, inside the caller's batch. Each alert on
- * a case is a row of that case's timeline at its event time.
+ * Every write is an op through the door, inside the caller's batch; an alert's
+ * entities come to its case with the op that puts it there (artifacts, op.h), not
+ * as ops of their own. Each alert on a case is a row of that case's timeline at
+ * its event time.
  *
  * An importer applies rule 1 as it stores each alert (vg_correlate_add), so that
  * an alert joining an open case is stored on it by its alert.add, with no link op

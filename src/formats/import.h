@@ -1,11 +1,13 @@
 /*
  * import.h — alerts in: vendor JSON (JSON lines or one JSON array) into alert.add
- * ops through the one door, with deduplication, redaction and correlation.
+ * ops through the one door (which gathers them into alert.import ops of a few
+ * hundred alerts each: op.h), with deduplication, redaction and correlation.
  *
- * A file is read in pieces (never whole), a record at a time; each record's format
- * is detected on its own (or forced), mapped onto vigil's alert (import_map.c), its
- * raw event stored with secrets redacted. Records go to the workspace in batches of
- * IMP_BATCH; correlation runs on each batch before it commits. A bad record is
+ * A file is read in pieces (never whole), a record at a time, on a thread of its
+ * own; each record's format is detected on its own (or forced), mapped onto
+ * vigil's alert (import_map.c), its raw event kept with secrets redacted. The
+ * caller's thread stores the records, in order, in batches of IMP_BATCH;
+ * correlation runs on each batch before it commits. A bad record is
  * reported with file:line and skipped, and writes nothing; with strict, the first
  * bad record rolls everything back.
  */
