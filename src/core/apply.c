@@ -16,6 +16,15 @@
  * stricter TLP win, the smaller id names the row), with presence as a LWW register
  * so a removal is a tombstone. Derived times are order-free too: closed_at is the
  * clock of the winning close, acknowledged_at the earliest move out of `new`.
+ * Alerts merge by (source, source_ref): counts add up, the seen window widens, and
+ * the same alert made apart on two replicas is one row with the smaller id's
+ * content, the other id still naming it (alert_ids) and its field clocks kept
+ * under (source, source_ref); the entities an alert brings to its case are the
+ * ones its op's author chose (put_artifact).
+ *
+ * Local alerts are not ops of their own: inside a batch each is an element of the
+ * batch's alert.import (bulk_add), appended before the next other op or at commit,
+ * so the log holds a few hundred alerts under one hash.
  */
 #include "internal.h"
 #include "oplog.h"
