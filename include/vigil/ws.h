@@ -32,11 +32,13 @@ void vg_ws_on_progress(void (*fn)(const char *what, int64_t done, int64_t total)
  * with vg_ws_close. A missing file without VG_OPEN_CREATE is VG_ENOTFOUND. */
 VG_WUR vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err);
 void vg_ws_close(vg_ws *ws);
-/* A bulk load (an import). The write door checks every value it writes against
- * the model's vocabularies, and SQLite's CHECK constraints repeat those rules; while
- * on, SQLite leaves them unevaluated (an IN list of three names costs it a
- * temporary b-tree per row), and the write-ahead log is copied into the workspace
- * less often (it may grow to 200 MB). Off again when the load ends. */
+/* A bulk load (an import, the demo, a replay). The write door checks every value
+ * it writes against the model's vocabularies and that the case a row names exists,
+ * and SQLite's CHECK and foreign-key constraints repeat those rules; while on,
+ * SQLite leaves them unevaluated (an IN list of three names costs it a temporary
+ * b-tree per row, a foreign key a lookup of the case), and the write-ahead log is
+ * copied into the workspace less often (it may grow to 200 MB). Off again when the
+ * load ends. */
 VG_WUR vg_rc vg_ws_bulk(vg_ws *ws, bool on, vg_err *err);
 
 const char *vg_ws_path(const vg_ws *ws);

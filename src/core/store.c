@@ -276,12 +276,13 @@ fail:
 vg_rc vg_ws_bulk(vg_ws *ws, bool on, vg_err *err)
 {
     /* A flag pragma expires the prepared statements, which are made again with or
-     * without the checks. The write-ahead log is copied into the workspace every
+     * without the checks (foreign_keys is a no-op inside a transaction: this runs
+     * between them). The write-ahead log is copied into the workspace every
      * 50,000 pages (200 MB) rather than every 1,000, so that an index page written
      * by every batch is copied once for several; the rest at the end. */
-    return ws_exec(ws, on ? "PRAGMA ignore_check_constraints = ON;"
+    return ws_exec(ws, on ? "PRAGMA ignore_check_constraints = ON; PRAGMA foreign_keys = OFF;"
                             " PRAGMA wal_autocheckpoint = 50000"
-                          : "PRAGMA ignore_check_constraints = OFF;"
+                          : "PRAGMA ignore_check_constraints = OFF; PRAGMA foreign_keys = ON;"
                             " PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(PASSIVE)",
                    err);
 }
