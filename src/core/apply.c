@@ -43,6 +43,7 @@
 #define MAX_TITLE 1024
 #define MAX_TEXT (1 << 20) /* descriptions, notes */
 #define MAX_VALUE 8192     /* artifact values, summaries, names */
+#define MAX_RAW (8u << 20) /* an alert's raw event as a tool wrote it */
 #define MAX_LEDGER (16 << 20) /* a ledger entry: a prompt holds the whole context sent */
 
 #define WINNER(col) ", " #col " = CASE WHEN excluded.id < id THEN excluded." #col " ELSE " #col " END"
@@ -1479,6 +1480,8 @@ static vg_rc h_alert_add(ctx *c)
      * such as 64-bit flow ids are stored exactly as the tool wrote them. */
     if (raw && !cJSON_IsObject(raw) && !(cJSON_IsRaw(raw) && raw->valuestring[0] == '{'))
         return vg_fail(c->err, VG_EINVAL, "raw: must be an object");
+    if (cJSON_IsRaw(raw) && strlen(raw->valuestring) > MAX_RAW)
+        return vg_fail(c->err, VG_EINVAL, "raw: larger than %u MiB", MAX_RAW >> 20);
     char *techs = NULL, *ents = NULL;
     if ((rc = need_list(c, "techniques", tech, &techs)))
         return rc;
@@ -1778,8 +1781,15 @@ static vg_rc bulk_add(vg_ws *ws, vg_op *op, vg_err *err)
     char *text = cJSON_PrintUnformatted(op->payload);
     if (!text)
         return vg_fail(err, VG_EINVAL, "alert.add: cannot print the payload");
+    /* its rows are written: an alert the op cannot hold fails the batch, which
+     * rolls back (raw events are capped below that; this is for the rest) */
+    if (ws->bulk.len + strlen(text) + 4 > ws->bulk.cap) {
+        cJSON_free(text);
+        return vg_fail(err, VG_EDB, "alert.import: an alert of more than %u MiB",
+                       (unsigned)(ws->bulk.cap >> 20));
+    }
     if ((ws->nbulk && (rc = vg_buf_adds(&ws->bulk, ","))) || (rc = vg_buf_adds(&ws->bulk, text)))
-        rc = vg_fail(err, VG_EINVAL, "alert.import: an alert larger than its cap");
+        rc = vg_fail(err, VG_EDB, "alert.import: out of room");
     cJSON_free(text);
     if (rc)
         return rc;

@@ -284,6 +284,30 @@ static void test_alerts_and_events(void **state)
     must_apply(f->ws, op);
     must_apply(f->ws, dup); /* the same (source, source_ref) again: deduplicated */
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 1);
+    /* a raw event past its cap is refused by name, inside a batch too, and the
+     * batch's other alerts stand */
+    {
+        size_t big = (8u << 20) + 2;
+        char *raw = malloc(big + 1);
+        memset(raw, ' ', big);
+        raw[0] = '{';
+        raw[big - 1] = '}';
+        raw[big] = '\0';
+        vg_op *huge = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(huge->payload, "source", "edr");
+        cJSON_AddStringToObject(huge->payload, "title", "huge");
+        cJSON_AddNumberToObject(huge->payload, "event_time", 1731000000000.0);
+        cJSON_AddItemToObject(huge->payload, "raw", cJSON_CreateRaw(raw));
+        free(raw);
+        vg_err e2 = {0};
+        int64_t before = sql_int(f->ws, "SELECT count(*) FROM alerts");
+        assert_int_equal(vg_batch_begin(f->ws, &e2), VG_OK);
+        assert_int_equal(vg_apply(f->ws, huge, &e2), VG_EINVAL);
+        assert_non_null(strstr(e2.msg, "raw: larger than 8 MiB"));
+        assert_int_equal(vg_batch_commit(f->ws, &e2), VG_OK);
+        assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), before);
+        vg_op_free(huge);
+    }
     assert_int_equal(sql_int(f->ws, "SELECT count FROM alerts"), 2);
     /* recorded strictly later: within one millisecond the order is by id only */
     struct timespec ms2 = {0, 2000000};
