@@ -816,7 +816,10 @@ vg_rc vg_alert_resolve(vg_ws *ws, const char *prefix, vg_id out, vg_err *err)
 vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?", &st, err);
+    /* by any id the alert was made under (alert_ids: made apart on two replicas) */
+    vg_rc rc = prep(ws, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?1"
+                        " OR rowid = (SELECT alert FROM alert_ids WHERE id = ?1) LIMIT 1",
+                    &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

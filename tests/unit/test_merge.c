@@ -433,6 +433,22 @@ static void pair_converge(pair *p)
     assert_int_equal(vg_ws_digest(p->ab, d1, &err), VG_OK);
     assert_int_equal(vg_ws_digest(p->ba, d2, &err), VG_OK);
     assert_string_equal(d1, d2);
+    /* every id an author gave an alert still finds it on both receivers */
+    vg_ws *authors[2] = {p->a, p->b}, *receivers[2] = {p->ab, p->ba};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(authors[i]->db, "SELECT id FROM alerts", -1, &st,
+                                            NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            for (int r = 0; r < 2; r++) {
+                vg_alert al;
+                const char *id = (const char *)sqlite3_column_text(st, 0);
+                if (vg_alert_get(receivers[r], id, &al, &err) != VG_OK)
+                    fail_msg("alert %s: %s", id, err.msg);
+                vg_alert_clear(&al);
+            }
+        sqlite3_finalize(st);
+    }
     vg_ws_close(p->a);
     vg_ws_close(p->b);
     vg_ws_close(p->ab);
