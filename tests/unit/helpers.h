@@ -126,6 +126,15 @@ static inline char *sql_text(vg_ws *ws, const char *sql)
     return s;
 }
 
+/* xorshift64: a test's own repeatable stream of random numbers. */
+static inline uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 /* Apply the ops of from's log to to, stamped, as sync would send them from the
  * ops table; order is the SQL that follows "FROM ops" (which ops, in what order). */
 static inline void copy_ops(vg_ws *from, vg_ws *to, const char *order)

@@ -33,13 +33,7 @@ static rec recs[NMAX];
 static int nrecs;
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd(void) { return xorshift(&rng); }
 static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
 
 /* A replica and how much of each origin's sequence it has applied. */

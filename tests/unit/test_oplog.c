@@ -19,13 +19,7 @@
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd(void) { return xorshift(&rng); }
 static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
 
 /* One record as a vendor writes it (no trailing newline) into line. */
