@@ -39,6 +39,9 @@ const char *vg_json_value_end(const char *s, const char *end);
  * NULL: its start alone (its end is not looked for). */
 bool vg_json_member(const char *text, size_t len, const char *key, const char **vs,
                     const char **ve);
+/* The next element of an array: *at is past its '[' or past the element before;
+ * false at its ']' (or the end). */
+bool vg_json_next(const char **at, const char *end, const char **vs, const char **ve);
 /* The value of element i of the array that starts at text. */
 bool vg_json_element(const char *text, size_t len, size_t i, const char **vs, const char **ve);
 

@@ -68,7 +68,9 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                        " VALUES (?, ?, ?, ?, ?)",
     [ST_ART_FIND] = "SELECT id, removed, clock_hlc, clock_origin FROM artifacts"
                     " WHERE case_id = ? AND type = ? AND value = ?",
-    [ST_ART_INSERT] = "INSERT INTO artifacts(id, case_id, type, value, is_ioc, tlp, source,"
+    /* OR IGNORE: a value the case already holds (removed, or made by another op)
+     * is left to the caller, which reads changes() */
+    [ST_ART_INSERT] = "INSERT OR IGNORE INTO artifacts(id, case_id, type, value, is_ioc, tlp, source,"
                       " first_seen, last_seen, clock_hlc, clock_origin)"
                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_ART_MERGE] = "UPDATE artifacts SET id = min(id, ?2), is_ioc = max(is_ioc, ?3),"
@@ -823,15 +825,17 @@ static vg_rc art_presence(ctx *c, const char *case_id, const char *type, const c
     return fts_stage(c, FTS_ARTIFACT, case_id, type, value, true);
 }
 
-/* A new artifact row (op->target its id), staged for search. */
-static vg_rc art_insert(ctx *c, const char *case_id, const char *tname, const char *value,
-                        bool is_ioc, const char *tlp, const char *source, int64_t seen)
+/* A new artifact row with this id, staged for search; *inserted false when the
+ * case holds the value already (nothing written). */
+static vg_rc art_insert(ctx *c, const char *id, const char *case_id, const char *tname,
+                        const char *value, bool is_ioc, const char *tlp, const char *source,
+                        int64_t seen, bool *inserted)
 {
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt(c->ws, ST_ART_INSERT, &st, c->err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
@@ -844,6 +848,9 @@ static vg_rc art_insert(ctx *c, const char *case_id, const char *tname, const ch
     sqlite3_bind_text(st, 11, c->op->origin, -1, SQLITE_STATIC);
     if ((rc = step_done(c, st, "adding an artifact")))
         return rc;
+    *inserted = sqlite3_changes(c->ws->db) == 1;
+    if (!*inserted)
+        return VG_OK;
     return fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value, NULL, false);
 }
 
@@ -869,8 +876,9 @@ static vg_rc h_artifact_add(ctx *c)
     if ((rc = art_find(c, case_id, tname, value, &exists, &was_removed, &wins)))
         goto out;
     if (!exists) {
-        if ((rc = art_insert(c, case_id, tname, value, pbool(c, "is_ioc"), VG_TLP.names[tlp],
-                             VG_ARTIFACT_SOURCE.names[src], seen)))
+        bool inserted;
+        if ((rc = art_insert(c, c->op->target, case_id, tname, value, pbool(c, "is_ioc"),
+                             VG_TLP.names[tlp], VG_ARTIFACT_SOURCE.names[src], seen, &inserted)))
             goto out;
     } else {
         if ((rc = ws_stmt(c->ws, ST_ART_MERGE, &st, c->err)))
@@ -1258,10 +1266,10 @@ static vg_rc h_artifact_add(ctx *c);
 
 /* The common cases without reading the row first: a value the case holds merges
  * (as ST_ART_MERGE, its presence clock moving on if this op's is later, as
- * art_presence would for a present row); a value new to it is inserted. The id
- * is left out of the merge (an indexed column set is an index entry rewritten):
- * a row whose id is not above this one's needs no new id, and the rest, like a
- * removed value, go to artifact.add (changes() == 0 both times). */
+ * art_presence would for a present row); a value new to it is inserted
+ * (art_insert). The id is left out of the merge (an indexed column set is an index
+ * entry rewritten): a row whose id is not above this one's needs no new id, and
+ * the rest, like a removed value, go to artifact.add (changes() == 0 both times). */
 static const char art_seen[] =
     "UPDATE artifacts SET is_ioc = max(is_ioc, ?5),"
     " first_seen = min(first_seen, ?6), last_seen = max(last_seen, ?6),"
@@ -1273,10 +1281,6 @@ static const char art_seen[] =
     " clock_origin = CASE WHEN ?7 > clock_hlc OR (?7 = clock_hlc AND ?8 > clock_origin)"
     "  THEN ?8 ELSE clock_origin END"
     " WHERE case_id = ?2 AND type = ?3 AND value = ?4 AND removed = 0 AND id <= ?1";
-static const char art_new[] =
-    "INSERT OR IGNORE INTO artifacts(id, case_id, type, value, is_ioc, tlp, source, first_seen,"
-    " last_seen, clock_hlc, clock_origin) VALUES (?1, ?2, ?3, ?4, ?5, 'AMBER', 'alert', ?6, ?6,"
-    " ?7, ?8)";
 
 static bool picked(const cJSON *pick, int i)
 {
@@ -1317,9 +1321,9 @@ static void put_artifact(void *ud, int type, const char *value)
     vg_id id;
     vg_ulid_from(vg_ulid_ms(a->case_id), h, id);
     bool ioc = vg_entity_is_ioc(type, value);
-    for (int step = exists ? 0 : 1; step < 2; step++) {
+    if (exists) { /* held, as far as this op knows: merged in place */
         sqlite3_stmt *st;
-        if ((a->rc = ws_stmt_text(c->ws, step ? art_new : art_seen, &st, c->err)))
+        if ((a->rc = ws_stmt_text(c->ws, art_seen, &st, c->err)))
             return;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, a->case_id, -1, SQLITE_STATIC);
@@ -1329,15 +1333,13 @@ static void put_artifact(void *ud, int type, const char *value)
         sqlite3_bind_int64(st, 6, a->t);
         sqlite3_bind_int64(st, 7, (sqlite3_int64)c->op->hlc);
         sqlite3_bind_text(st, 8, c->op->origin, -1, SQLITE_STATIC);
-        if ((a->rc = step_done(c, st, "adding an artifact")))
+        if ((a->rc = step_done(c, st, "adding an artifact")) || sqlite3_changes(c->ws->db) == 1)
             return;
-        if (sqlite3_changes(c->ws->db) == 1) {
-            if (step)
-                a->rc = fts_stage_row(c, sqlite3_last_insert_rowid(c->ws->db) * 8 + 4, value,
-                                      NULL, false);
-            return;
-        }
     }
+    bool inserted; /* a value new to the case, with the op's clock */
+    if ((a->rc = art_insert(c, id, a->case_id, tname, value, ioc, "AMBER", "alert", a->t,
+                            &inserted)) || inserted)
+        return;
     /* removed from the case: artifact.add's merge and presence rules decide */
     vg_op sub = {.hlc = c->op->hlc, .actor = c->op->actor, .tenant = c->op->tenant};
     memcpy(sub.id, c->op->id, sizeof sub.id);
@@ -1721,7 +1723,14 @@ static vg_rc h_alert_import(ctx *c)
 
 /* ---- the batch's alert.import: local alert.add ops, one op for many ----------- */
 
-/* Append the open batch's alert.import to the log (nothing when it has none). */
+static void bulk_drop(vg_ws *ws)
+{
+    vg_buf_reset(&ws->bulk);
+    ws->nbulk = 0;
+}
+
+/* Append the open batch's alert.import to the log (nothing when it has none). Its
+ * alerts are written already: a failure here fails the batch (VG_EDB). */
 static vg_rc bulk_flush(vg_ws *ws, vg_err *err)
 {
     if (!ws->nbulk)
@@ -1731,20 +1740,13 @@ static vg_rc bulk_flush(vg_ws *ws, vg_err *err)
     memcpy(op.target, ws->bulk_id, sizeof op.target);
     memcpy(op.origin, ws->replica, sizeof op.origin);
     snprintf(op.kind, sizeof op.kind, "alert.import");
-    vg_rc rc = vg_buf_adds(&ws->bulk, "]}");
+    vg_rc rc = vg_buf_adds(&ws->bulk, "]}"); /* bulk_add left room for it */
     if (rc == VG_OK)
         rc = oplog_append(ws, &op, ws->bulk.data, ws->bulk.len, err);
     else
-        vg_fail(err, VG_EINVAL, "an alert.import larger than its cap");
-    vg_buf_reset(&ws->bulk);
-    ws->nbulk = 0;
+        rc = vg_fail(err, VG_EDB, "alert.import: out of room");
+    bulk_drop(ws);
     return rc;
-}
-
-static void bulk_drop(vg_ws *ws)
-{
-    vg_buf_reset(&ws->bulk);
-    ws->nbulk = 0;
 }
 
 /* A local alert.add inside a batch: applied at once as an element of the batch's
@@ -1780,7 +1782,7 @@ static vg_rc bulk_add(vg_ws *ws, vg_op *op, vg_err *err)
     cJSON_AddStringToObject(op->payload, "id", op->target);
     char *text = cJSON_PrintUnformatted(op->payload);
     if (!text)
-        return vg_fail(err, VG_EINVAL, "alert.add: cannot print the payload");
+        return vg_fail(err, VG_EDB, "alert.add: cannot print the payload");
     /* its rows are written: an alert the op cannot hold fails the batch, which
      * rolls back (raw events are capped below that; this is for the rest) */
     if (ws->bulk.len + strlen(text) + 4 > ws->bulk.cap) {

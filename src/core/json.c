@@ -325,6 +325,18 @@ bool vg_json_member(const char *text, size_t len, const char *key, const char **
     return false;
 }
 
+bool vg_json_next(const char **at, const char *end, const char **vs, const char **ve)
+{
+    const char *p = *at;
+    while (p < end && (space(*p) || *p == ','))
+        p++;
+    if (p >= end || *p == ']')
+        return false;
+    *vs = p;
+    *at = *ve = vg_json_value_end(p, end);
+    return true;
+}
+
 bool vg_json_element(const char *text, size_t len, size_t i, const char **vs, const char **ve)
 {
     const char *p = text, *end = text + len;
@@ -332,19 +344,9 @@ bool vg_json_element(const char *text, size_t len, size_t i, const char **vs, co
         p++;
     if (p >= end || *p != '[')
         return false;
-    for (p++, i++; p < end; i--) {
-        while (p < end && (space(*p) || *p == ','))
-            p++;
-        if (p >= end || *p == ']')
-            return false;
-        const char *v = p;
-        p = vg_json_value_end(v, end);
-        if (i == 1) {
-            *vs = v;
-            *ve = p;
+    for (p++; vg_json_next(&p, end, vs, ve); i--)
+        if (i == 0)
             return true;
-        }
-    }
     return false;
 }
 

@@ -364,20 +364,14 @@ static void raw_op_index(ws_raw_op *o)
     if (!vg_json_member(t, o->text.len, "alerts", &p, NULL) || p >= end || *p != '[')
         return;
     size_t cap = 0;
-    for (p++;;) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ','))
-            p++;
-        if (p >= end || *p == ']')
-            break;
-        const char *e = vg_json_value_end(p, end);
+    const char *s, *e;
+    for (p++; vg_json_next(&p, end, &s, &e); o->n++) {
         if (o->n == cap) {
             cap = cap ? cap * 2 : 512;
             o->at = vg_xrealloc(o->at, cap * 2 * sizeof *o->at);
         }
-        o->at[2 * o->n] = (size_t)(p - t);
+        o->at[2 * o->n] = (size_t)(s - t);
         o->at[2 * o->n + 1] = (size_t)(e - t);
-        o->n++;
-        p = e;
     }
 }
 
@@ -389,19 +383,20 @@ char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy
     if (!o)
         return vg_xstrdup("{}");
     const char *t = vg_buf_str(&o->text), *s = t, *e = t + o->text.len;
-    if (raw_at >= 0 && !o->indexed && o->used_once) { /* a second alert of this op */
-        raw_op_index(o);
-    } else if (raw_at >= 0 && !o->indexed) { /* one alert alone: walk to it */
-        o->used_once = true;
-        if (!(vg_json_member(t, o->text.len, "alerts", &s, NULL) &&
-              vg_json_element(s, (size_t)(e - s), (size_t)raw_at, &s, &e)))
-            return vg_xstrdup("{}");
-    }
-    if (raw_at >= 0 && o->indexed) {
-        if ((size_t)raw_at >= o->n)
-            return vg_xstrdup("{}");
-        s = t + o->at[2 * raw_at];
-        e = t + o->at[2 * raw_at + 1];
+    if (raw_at >= 0) {
+        if (!o->indexed && o->used_once) /* a second alert of this op: index them all */
+            raw_op_index(o);
+        if (o->indexed) {
+            if ((size_t)raw_at >= o->n)
+                return vg_xstrdup("{}");
+            s = t + o->at[2 * raw_at];
+            e = t + o->at[2 * raw_at + 1];
+        } else { /* the first: walk to it */
+            o->used_once = true;
+            if (!(vg_json_member(t, o->text.len, "alerts", &s, NULL) &&
+                  vg_json_element(s, (size_t)(e - s), (size_t)raw_at, &s, &e)))
+                return vg_xstrdup("{}");
+        }
     }
     if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
         return vg_xstrdup("{}");
