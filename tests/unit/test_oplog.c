@@ -398,6 +398,63 @@ static void test_tamper_swapped_imports(void **state)
     vg_ws_close(ws);
 }
 
+/* A received alert.import with one bad alert is refused whole, naming the alert
+ * and what is wrong, with nothing written; nor is an alert.import made locally,
+ * and an artifacts choice must be true or a short list of places. */
+static void test_bad_alert_import_refused_whole(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *path = path_in(dir, "ws.db");
+    vg_ws *ws = open_ws(path, "alice");
+    const char *origin = "01JBBBBBBBBBBBBBBBBBBBBBBB";
+    uint64_t hlc = VG_HLC(vg_now_ms(), 0);
+    static const char *const bad[][2] = {
+        {"{\"alerts\":[{\"id\":\"01JAAAAAAAAAAAAAAAAAAAAAA1\",\"source\":\"edr\",\"title\":\"one\","
+         "\"event_time\":1},{\"id\":\"01JAAAAAAAAAAAAAAAAAAAAAA2\",\"source\":\"edr\","
+         "\"event_time\":2},{\"id\":\"01JAAAAAAAAAAAAAAAAAAAAAA3\",\"source\":\"edr\","
+         "\"title\":\"three\",\"event_time\":3}]}", "alerts[1]: title: required"},
+        {"{\"alerts\":[{\"id\":\"01JAAAAAAAAAAAAAAAAAAAAAA1\",\"source\":\"edr\",\"title\":\"one\","
+         "\"event_time\":1},{\"source\":\"edr\",\"title\":\"no id\",\"event_time\":2}]}",
+         "alerts[1]: needs an object with an id"},
+        {"{\"alerts\":[]}", "alerts: must be a list of 1 to"},
+        {"{\"alerts\":\"many\"}", "alerts: must be a list of 1 to"},
+        {"{\"alerts\":[{\"id\":\"01JAAAAAAAAAAAAAAAAAAAAAA1\",\"source\":\"edr\",\"title\":\"one\","
+         "\"event_time\":1,\"artifacts\":\"yes\"}]}", "alerts[0]: artifacts: true, or a list"},
+    };
+    vg_err err = {0};
+    /* each refused inside one batch that goes on: nothing of it may stay behind */
+    assert_int_equal(vg_batch_begin(ws, &err), VG_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        vg_op *op = stamped("alert.import", NULL, hlc + i, origin, bad[i][0]);
+        const char *msg = must_fail(ws, op, VG_EINVAL);
+        if (!strstr(msg, bad[i][1]))
+            fail_msg("case %zu: '%s' does not say '%s'", i, msg, bad[i][1]);
+    }
+    assert_int_equal(vg_batch_commit(ws, &err), VG_OK);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts"), 0);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops"), 0);
+    vg_op *local = vg_op_new("alert.import", NULL);
+    cJSON_AddItemToObject(local->payload, "alerts", cJSON_CreateArray());
+    assert_non_null(strstr(must_fail(ws, local, VG_EINVAL), "made by the door"));
+    vg_op *add = vg_op_new("alert.add", NULL);
+    cJSON_AddStringToObject(add->payload, "source", "edr");
+    cJSON_AddStringToObject(add->payload, "title", "t");
+    cJSON_AddNumberToObject(add->payload, "event_time", 1);
+    cJSON *many = cJSON_AddArrayToObject(add->payload, "artifacts");
+    for (int k = 0; k < 201; k++)
+        cJSON_AddItemToArray(many, cJSON_CreateNumber(k));
+    assert_non_null(strstr(must_fail(ws, add, VG_EINVAL), "a list of at most 200 places"));
+    /* and the good part of the first op, alone, goes in */
+    vg_op *good = stamped("alert.import", NULL, hlc + 10, origin,
+                          "{\"alerts\":[{\"id\":\"01JAAAAAAAAAAAAAAAAAAAAAA1\",\"source\":\"edr\","
+                          "\"title\":\"one\",\"event_time\":1}]}");
+    must_apply(ws, good);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM alerts"), 1);
+    vg_ws_close(ws);
+    free(path);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_tamper_truncated_frame),
         cmocka_unit_test(test_tamper_deleted_ledger_op),
         cmocka_unit_test(test_tamper_swapped_imports),
+        cmocka_unit_test(test_bad_alert_import_refused_whole),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }
