@@ -26,6 +26,7 @@
 #ifndef VIGIL_LEDGER_H
 #define VIGIL_LEDGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vigil/err.h"
@@ -87,5 +88,14 @@ VG_WUR vg_rc vg_ledger_verify(vg_ws *ws, int64_t *count, int64_t *bad_id, vg_err
 
 void vg_ledger_clear(vg_ledger_entry *e);
 void vg_ledger_free(vg_ledger_entry *e, size_t n);
+
+/* Proposals applied, as the door knows them (not the ledger's tail): an op the
+ * door writes between vg_proposal_begin and vg_proposal_end, inside a batch, carries
+ * the proposal's id, and the proposal is applied from then on. vg_proposal_begin is
+ * VG_EEXIST when the proposal is applied already. */
+VG_WUR vg_rc vg_proposal_applied(vg_ws *ws, const char *proposal, bool *applied,
+                                 char op[VG_ID_LEN + 1], vg_err *err);
+VG_WUR vg_rc vg_proposal_begin(vg_ws *ws, const char *proposal, vg_err *err);
+void vg_proposal_end(vg_ws *ws);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef VIGIL_WS_H
 #define VIGIL_WS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vigil/err.h"
@@ -17,7 +18,7 @@
 typedef struct vg_ws vg_ws;
 
 /* The schema version this vigil writes (PRAGMA user_version). */
-#define VG_SCHEMA_VERSION 12
+#define VG_SCHEMA_VERSION 13
 
 enum {
     VG_OPEN_CREATE = 1 << 0,   /* create the file if it does not exist */
@@ -57,9 +58,31 @@ VG_WUR vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err);
 /* Has another connection committed since the last call? (PRAGMA data_version) */
 VG_WUR vg_rc vg_ws_changed(vg_ws *ws, int *changed, vg_err *err);
 
+/* The op log's head: its newest op's seq and hash. Every commit that adds ops
+ * records it in the workspace, and the door writes nothing while the log does not
+ * end there (ops removed from the end of a hash chain leave a valid chain). An
+ * analyst keeps it elsewhere as text, "SEQ:HEX" (VG_HEAD_TEXT bytes with the NUL). */
+typedef struct vg_head {
+    int64_t seq;
+    unsigned char hash[32];
+} vg_head;
+#define VG_HEAD_TEXT 86
+void vg_head_format(const vg_head *h, char out[VG_HEAD_TEXT]);
+bool vg_head_parse(const char *s, vg_head *out);
+/* The head, checked against the record the commits keep (VG_ECORRUPT if they differ). */
+VG_WUR vg_rc vg_audit_head(vg_ws *ws, vg_head *out, vg_err *err);
+
 /* Recompute the op log's hash chain. On a break, *bad_seq is the first op whose
  * hash does not match and the result is VG_ECORRUPT with a message naming it;
- * *count is the number of ops checked. Also runs SQLite's quick_check. */
-VG_WUR vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err);
+ * *count is the number of ops checked. The chain must end at the head the commits
+ * recorded and, if want is not NULL, hold want (a head recorded earlier, kept
+ * elsewhere): the op at want->seq has want->hash. Also runs SQLite's quick_check. */
+VG_WUR vg_rc vg_audit_verify(vg_ws *ws, const vg_head *want, int64_t *count, int64_t *bad_seq,
+                             vg_err *err);
+/* Replay the op log into a new workspace at scratch (which must not exist or be
+ * empty; the caller removes it) and compare every entity table with the replay's:
+ * VG_ECORRUPT naming the first table that differs and a row of it, when the tables
+ * were changed without the ops that make them. *ops is the number of ops replayed. */
+VG_WUR vg_rc vg_audit_replay_check(vg_ws *ws, const char *scratch, int64_t *ops, vg_err *err);
 
 #endif

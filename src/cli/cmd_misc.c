@@ -2,6 +2,7 @@
  * cmd_misc.c — workspace-wide subcommands (init, demo, search, audit, paths,
  * version, help) and the command table that drives dispatch and help.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "paths.h"
@@ -225,32 +227,91 @@ static int cmd_dash(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* The audit commands' arguments: want positionals (0 or 1), then the workspace
- * (made if flags say so). */
-static int audit_args(cli *c, int argc, char **argv, int want, const char *missing, int flags,
-                      char **pos)
+/* The audit commands' arguments: options, want positionals (0 or 1), then the
+ * workspace (made if flags say so). */
+static int audit_args(cli *c, int argc, char **argv, opt *o, int nopts, int want,
+                      const char *missing, int flags, char **pos)
 {
     int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, want, &npos)))
+    if ((rc = cli_parse(c, argc, argv, o, nopts, pos, want, &npos)))
         return rc;
     if (npos != want)
         return cli_usage(c, "%s", missing);
     return cli_open(c, flags);
 }
 
+/* Replay the workspace's log into a scratch workspace in $TMPDIR and compare. */
+static int audit_replay_check(cli *c, int64_t *ops)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vigil-replay-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return cli_error(c, "cannot make a scratch workspace in %s: %s", dir && *dir ? dir : "/tmp",
+                         strerror(errno));
+    close(fd);
+    vg_err err = {0};
+    vg_rc rc = vg_audit_replay_check(c->ws, path, ops, &err);
+    static const char *const side[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", path, side[i]);
+        unlink(p);
+    }
+    return rc ? cli_fail(c, &err) : EXIT_OK;
+}
+
 static int cmd_audit_verify(cli *c, int argc, char **argv)
 {
+    opt o[] = {{"head=", NULL}, {"replay", NULL}};
     char *pos[1];
     int rc;
-    if ((rc = audit_args(c, argc, argv, 0, "", 0, pos)))
+    if ((rc = audit_args(c, argc, argv, o, 2, 0, "", 0, pos)))
         return rc;
-    int64_t count = 0, bad = 0, entries = 0;
+    vg_head want;
+    const char *head = opt_get(o, 2, "head");
+    if (head && !vg_head_parse(head, &want))
+        return cli_usage(c, "--head: '%.100s' is not a head (SEQ:HASH, as `vigil audit head`"
+                            " prints it)", head);
+    int64_t count = 0, bad = 0, entries = 0, replayed = 0;
     vg_err err = {0};
-    if (vg_audit_verify(c->ws, &count, &bad, &err) != VG_OK ||
+    if (vg_audit_verify(c->ws, head ? &want : NULL, &count, &bad, &err) != VG_OK ||
         vg_ledger_verify(c->ws, &entries, &bad, &err) != VG_OK)
         return cli_fail(c, &err);
-    printf("ok: %" PRId64 " ops, hash chain intact, %" PRId64 " copilot ledger entries, ledger"
-           " chain intact, database check passed\n", count, entries);
+    if (opt_get(o, 2, "replay") && (rc = audit_replay_check(c, &replayed)))
+        return rc;
+    printf("ok: %" PRId64 " ops, hash chain intact%s, %" PRId64 " copilot ledger entries, ledger"
+           " chain intact, database check passed", count,
+           head ? ", recorded head held" : "", entries);
+    if (opt_get(o, 2, "replay"))
+        printf(", tables match a replay of the log");
+    putchar('\n');
+    return EXIT_OK;
+}
+
+static int cmd_audit_head(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}};
+    char *pos[1];
+    int rc;
+    if ((rc = audit_args(c, argc, argv, o, 1, 0, "", 0, pos)))
+        return rc;
+    vg_head h;
+    vg_err err = {0};
+    if (vg_audit_head(c->ws, &h, &err) != VG_OK)
+        return cli_fail(c, &err);
+    char text[VG_HEAD_TEXT];
+    vg_head_format(&h, text);
+    if (opt_get(o, 1, "json")) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "seq", (double)h.seq);
+        cJSON_AddStringToObject(j, "hash", strchr(text, ':') + 1);
+        cJSON_AddStringToObject(j, "head", text);
+        out_json(j);
+    } else {
+        printf("%s\n", text);
+    }
     return EXIT_OK;
 }
 
@@ -258,7 +319,7 @@ static int cmd_audit_digest(cli *c, int argc, char **argv)
 {
     char *pos[1];
     int rc;
-    if ((rc = audit_args(c, argc, argv, 0, "", 0, pos)))
+    if ((rc = audit_args(c, argc, argv, NULL, 0, 0, "", 0, pos)))
         return rc;
     char hex[65];
     vg_err err = {0};
@@ -272,8 +333,8 @@ static int cmd_audit_replay(cli *c, int argc, char **argv)
 {
     char *pos[1];
     int rc;
-    if ((rc = audit_args(c, argc, argv, 1, "which workspace's log? (SOURCE)", VG_OPEN_CREATE,
-                         pos)))
+    if ((rc = audit_args(c, argc, argv, NULL, 0, 1, "which workspace's log? (SOURCE)",
+                         VG_OPEN_CREATE, pos)))
         return rc;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -441,9 +502,17 @@ const command cli_commands[] = {
      "  10, 0 never); --dot prints Graphviz DOT, --json nodes, edges and bridges.\n", cmd_graph},
     {"related", "REF [--json]", "the cases sharing values with a case, and which values", NULL,
      cmd_related},
-    {"audit verify", "",
-     "check the hash chains of the op log and the copilot ledger, and the database", NULL,
+    {"audit verify", "[--head SEQ:HASH] [--replay]",
+     "check the hash chains of the op log and the copilot ledger, and the database",
+     "  The op log must end at the head its commits recorded (ops removed from its end\n"
+     "  show). --head checks that the log still holds a head printed earlier by `audit\n"
+     "  head` and kept elsewhere (a log rewritten with its chain made again shows).\n"
+     "  --replay also replays the log into a scratch workspace in $TMPDIR and checks\n"
+     "  every table against it (rows changed without the ops that make them show).\n",
      cmd_audit_verify},
+    {"audit head", "[--json]",
+     "the op log's head (SEQ:HASH): keep it elsewhere for `audit verify --head`", NULL,
+     cmd_audit_head},
     {"audit digest", "",
      "a digest of the workspace's state: replicas that applied the same ops print the same",
      NULL, cmd_audit_digest},

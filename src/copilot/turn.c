@@ -362,8 +362,15 @@ static vg_rc find_proposal(vg_ws *ws, const char *user, const char *id, vg_ledge
 static vg_rc state_of(vg_ws *ws, const char *id, int *state, vg_err *err)
 {
     vg_ledger_entry d = {0};
+    bool applied;
     *state = COP_PROPOSED;
-    vg_rc rc = vg_ledger_find(ws, VG_LEDGER_DECISION, id, &d, err);
+    /* applied is the door's to say (vg_proposal_applied), whatever the ledger holds */
+    vg_rc rc = vg_proposal_applied(ws, id, &applied, NULL, err);
+    if (rc || applied) {
+        *state = COP_APPLIED;
+        return rc;
+    }
+    rc = vg_ledger_find(ws, VG_LEDGER_DECISION, id, &d, err);
     if (rc == VG_ENOTFOUND)
         return VG_OK;
     if (rc)
@@ -629,6 +636,9 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
                      state_names[state]);
         goto rollback;
     }
+    /* the ops written from here on are this proposal's (the door says it is applied) */
+    if ((rc = vg_proposal_begin(ws, proposal_id, err)))
+        goto rollback;
     /* What is applied is the stored (checked) params, or the analyst's edit checked
      * again the same way; a note's text is the analyst's in either case. */
     const cJSON *stored = cJSON_GetObjectItemCaseSensitive(content, "params");
@@ -650,6 +660,7 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
         rc = make_op(ws, on, action, params, &op, &res, err);
     if (rc == VG_OK && op)
         rc = vg_apply(ws, op, err);
+    vg_proposal_end(ws);
     if (rc != VG_OK) {
         vg_case_clear(&before);
         goto failed;

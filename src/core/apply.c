@@ -1935,6 +1935,65 @@ static vg_rc need_hash(ctx *c, const char *key, unsigned char out[32])
  * payload and the clock alone make the entry on every replica; a stamped one's
  * must follow the session's last entry. No timeline row: the ledger is the record
  * of a conversation, shown in its own tab. */
+/* ---- proposals applied ------------------------------------------------------------ */
+
+/* Which copilot proposals are applied is the door's to know, not the ledger's: an op
+ * written while a proposal is applied carries its id (payload "proposal"), and so
+ * does the decision entry that says it was applied; each is recorded in
+ * proposals_applied, so that an applied proposal stays applied whatever is later
+ * removed from the ledger's tail. */
+static vg_rc proposal_record(vg_ws *ws, const char *proposal, const char *op, vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, "INSERT OR IGNORE INTO proposals_applied(proposal, op)"
+                                " VALUES (?, ?)", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, proposal, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "recording a proposal");
+    sqlite3_reset(st);
+    return rc;
+}
+
+vg_rc vg_proposal_applied(vg_ws *ws, const char *proposal, bool *applied, char op[VG_ID_LEN + 1],
+                          vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, "SELECT op FROM proposals_applied WHERE proposal = ?", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, proposal, -1, SQLITE_STATIC);
+    *applied = sqlite3_step(st) == SQLITE_ROW;
+    if (op)
+        snprintf(op, VG_ID_LEN + 1, "%s", *applied ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_reset(st);
+    return VG_OK;
+}
+
+vg_rc vg_proposal_begin(vg_ws *ws, const char *proposal, vg_err *err)
+{
+    bool applied;
+    char op[VG_ID_LEN + 1];
+    if (!ws->in_batch)
+        return vg_fail(err, VG_EINVAL, "a proposal is applied inside a batch");
+    if (!vg_ulid_valid(proposal))
+        return vg_fail(err, VG_EINVAL, "proposal '%.40s' is not an id", proposal);
+    vg_rc rc = vg_proposal_applied(ws, proposal, &applied, op, err);
+    if (rc)
+        return rc;
+    if (applied)
+        return vg_fail(err, VG_EEXIST, "proposal %.26s is already applied%s%s", proposal,
+                       op[0] ? " (by op " : "", op[0] ? op : "");
+    snprintf(ws->proposal, sizeof ws->proposal, "%s", proposal);
+    return VG_OK;
+}
+
+void vg_proposal_end(vg_ws *ws)
+{
+    ws->proposal[0] = '\0';
+}
+
 static vg_rc h_ledger_add(ctx *c)
 {
     const char *case_id, *user, *model, *content;
@@ -1958,9 +2017,19 @@ static vg_rc h_ledger_add(ctx *c)
     if (case_id && (rc = case_ref(c, case_id, &ref)))
         return rc;
     /* proposals and decisions are found by fields of their JSON (schema step 5) */
+    char applied[VG_ID_LEN + 1] = "", applied_by[VG_ID_LEN + 1] = "";
     if (kind == VG_LEDGER_PROPOSAL || kind == VG_LEDGER_DECISION) {
         cJSON *j = cJSON_Parse(content);
         bool object = cJSON_IsObject(j);
+        /* a decision that applied a proposal: the door keeps that it is applied */
+        const char *prop = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "proposal")),
+                   *state = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "state")),
+                   *by = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "op"));
+        if (kind == VG_LEDGER_DECISION && prop && vg_ulid_valid(prop) && state &&
+            strcmp(state, "applied") == 0) {
+            snprintf(applied, sizeof applied, "%s", prop);
+            snprintf(applied_by, sizeof applied_by, "%s", by && vg_ulid_valid(by) ? by : "");
+        }
         cJSON_Delete(j);
         if (!object)
             return vg_fail(c->err, VG_EINVAL, "content: a %s is a JSON object",
@@ -1991,6 +2060,8 @@ static vg_rc h_ledger_add(ctx *c)
     }
     int64_t seq;
     if ((rc = ledger_put(c->ws, &a, &seq, c->err)))
+        return rc;
+    if (applied[0] && (rc = proposal_record(c->ws, applied, applied_by, c->err)))
         return rc;
     if (c->local)
         pset_num(c, "seq", seq);
@@ -2063,12 +2134,27 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
         ws->hlc = vg_hlc_recv(ws->hlc, op->hlc, vg_now_ms());
     }
     c.ms = VG_HLC_MS(op->hlc);
+    /* a local op names the proposal being applied, if any, and only that one */
+    bool is_ledger = strcmp(op->kind, "ledger.add") == 0;
+    const char *proposal = NULL;
+    if (c.local && !is_ledger) {
+        cJSON_DeleteItemFromObjectCaseSensitive(op->payload, "proposal");
+        if (ws->proposal[0])
+            cJSON_AddStringToObject(op->payload, "proposal", proposal = ws->proposal);
+    } else if (!is_ledger) {
+        proposal = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op->payload, "proposal"));
+        if (proposal && !vg_ulid_valid(proposal))
+            return vg_fail(err, VG_EINVAL, "%s: proposal '%.40s' is not an id", op->kind,
+                           proposal);
+    }
     vg_rc rc = h->fn(&c);
     if (rc == VG_OK && c.unchanged) {
         op->seq = 0; /* nothing written; still a new op (hlc reset below) */
     } else if (rc == VG_OK) {
         const char *text = payload_text(&c);
         rc = oplog_append(ws, op, text, strlen(text), err);
+        if (rc == VG_OK && proposal)
+            rc = proposal_record(ws, proposal, op->id, err);
     }
     if ((rc != VG_OK || c.unchanged) && c.local)
         op->hlc = 0; /* still a new op: it may be fixed and applied again */
@@ -2080,6 +2166,7 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
  * rolled back on its own (after an I/O error), which leaves the same state. */
 static void rollback(vg_ws *ws)
 {
+    ws->proposal[0] = '\0';
     ws->byref_ok = false;
     ws_raw_forget(ws); /* a seq read in the transaction may be made again */
     ws_drop_keys(ws);
@@ -2103,10 +2190,11 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
     vg_rc rc = ws_exec(ws, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
-    if ((rc = oplog_load_head(ws, err))) {
+    if ((rc = oplog_load_head(ws, err)) || (rc = oplog_check_head(ws, err))) {
         rollback(ws);
         return rc;
     }
+    ws->begin_seq = ws->last_seq;
     ws->ntouched = 0;
     ws->in_batch = 1;
     ws->batches++;
@@ -2129,10 +2217,13 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
                            " INSERT INTO fts(rowid, body) SELECT key, body FROM temp.fts_stage"
                            "  WHERE body IS NOT NULL;"
                            " DELETE FROM temp.fts_stage", err);
+    if (rc == VG_OK && ws->last_seq != ws->begin_seq)
+        rc = oplog_store_head(ws, err);
     if (rc == VG_OK)
         rc = ws_exec(ws, "COMMIT", err);
     if (rc)
         rollback(ws);
+    ws->proposal[0] = '\0';
     ws->in_batch = 0;
     return rc;
 }

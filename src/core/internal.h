@@ -70,6 +70,8 @@ struct vg_ws {
     size_t nkeys, capkeys;
     int64_t data_version;
     int64_t last_seq;                /* seq of the newest op in the log */
+    int64_t begin_seq;               /* ... when the open batch began */
+    vg_id proposal;                  /* the proposal being applied ("": none; apply.c) */
     struct ZSTD_CCtx_s *zc;          /* payload compression (oplog.c), made on first use */
     struct ZSTD_DCtx_s *zd;
     vg_buf pack;                     /* an op payload being compressed */
@@ -124,6 +126,11 @@ VG_WUR vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_r
 extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];
 /* Apply steps from the database's version up to `target` (tests build old versions). */
 VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
+/* A digest of db's schema objects (type, name and SQL of each; store.c), and what
+ * it is for the schema this vigil makes: a new schema step changes it, and
+ * tests/unit/test_store.c prints the new value. */
+VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
+#define VG_SCHEMA_DIGEST "8ee1aba9d45d05cfb4bff879073bf578ece28e629bf6266d1171806056f049c3"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */

@@ -25,6 +25,7 @@
 #include "oplog.h"
 #include "vigil/json.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,97 @@ vg_rc oplog_load_head(vg_ws *ws, vg_err *err)
             ws->hlc = h;
     }
     sqlite3_finalize(st);
+    return VG_OK;
+}
+
+/* ---- the head, kept where a truncation shows ------------------------------------ */
+
+/* A hash chain shows an op changed, inserted or removed anywhere but at its end:
+ * a log cut short is a shorter valid chain. So every commit that adds ops writes
+ * the newest op's seq and hash into meta ('head'), and the door writes nothing
+ * while the log does not end where its head says (oplog_check_head). Someone
+ * able to write the file can move the head too, so `vigil audit head` prints it
+ * for the analyst to keep elsewhere, and `audit verify --head` checks the log
+ * still holds it; once synced, the server keeps every replica's. */
+
+void vg_head_format(const vg_head *h, char out[VG_HEAD_TEXT])
+{
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, h->hash, sizeof h->hash);
+    snprintf(out, VG_HEAD_TEXT, "%lld:%s", (long long)h->seq, hex);
+}
+
+bool vg_head_parse(const char *s, vg_head *out)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    long long seq = strtoll(s, &end, 10);
+    size_t bin = 0;
+    if (errno || *end != ':' || strlen(end + 1) != 64 ||
+        sodium_hex2bin(out->hash, sizeof out->hash, end + 1, 64, NULL, &bin, NULL) != 0 ||
+        bin != 32)
+        return false;
+    out->seq = seq;
+    return true;
+}
+
+vg_rc oplog_store_head(vg_ws *ws, vg_err *err)
+{
+    sqlite3_stmt *st;
+    char text[VG_HEAD_TEXT];
+    vg_head h = {.seq = ws->last_seq};
+    memcpy(h.hash, ws->last_hash, 32);
+    vg_head_format(&h, text);
+    vg_rc rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES ('head', ?)", &st,
+                            err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return ws_dberr(ws, err, "writing the op log's head");
+    return VG_OK;
+}
+
+vg_rc oplog_check_head(vg_ws *ws, vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, "SELECT value FROM meta WHERE key = 'head'", &st, err);
+    if (rc)
+        return rc;
+    vg_head h;
+    bool found = sqlite3_step(st) == SQLITE_ROW,
+         ok = found && vg_head_parse((const char *)sqlite3_column_text(st, 0), &h);
+    sqlite3_reset(st);
+    if (!found)
+        return vg_fail(err, VG_ECORRUPT, "op log: the record of its head is gone (removed outside"
+                                         " vigil)");
+    if (!ok)
+        return vg_fail(err, VG_ECORRUPT, "op log: the record of its head is not one vigil wrote");
+    if (h.seq > ws->last_seq)
+        return vg_fail(err, VG_ECORRUPT,
+                       "op log cut short: its head is seq %lld but it ends at seq %lld (%lld ops"
+                       " removed outside vigil)",
+                       (long long)h.seq, (long long)ws->last_seq,
+                       (long long)(h.seq - ws->last_seq));
+    if (h.seq != ws->last_seq || memcmp(h.hash, ws->last_hash, 32) != 0)
+        return vg_fail(err, VG_ECORRUPT,
+                       "op log: it ends at seq %lld, not at the head recorded (seq %lld): it was"
+                       " changed outside vigil",
+                       (long long)ws->last_seq, (long long)h.seq);
+    return VG_OK;
+}
+
+vg_rc vg_audit_head(vg_ws *ws, vg_head *out, vg_err *err)
+{
+    vg_rc rc = oplog_load_head(ws, err);
+    if (rc == VG_OK)
+        rc = oplog_check_head(ws, err);
+    if (rc)
+        return rc;
+    out->seq = ws->last_seq;
+    memcpy(out->hash, ws->last_hash, 32);
     return VG_OK;
 }
 
@@ -230,10 +322,13 @@ static const char *text_col(sqlite3_stmt *st, int col)
     return s ? (const char *)s : "";
 }
 
-vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err)
+vg_rc vg_audit_verify(vg_ws *ws, const vg_head *want, int64_t *count, int64_t *bad_seq,
+                      vg_err *err)
 {
     sqlite3_stmt *st = NULL;
     unsigned char prev[32] = {0}, hash[32];
+    bool want_seen = false;
+    int64_t last = 0;
     *count = 0;
     *bad_seq = 0;
     if (sqlite3_prepare_v2(ws->db,
@@ -270,13 +365,36 @@ vg_rc vg_audit_verify(vg_ws *ws, int64_t *count, int64_t *bad_seq, vg_err *err)
             vg_buf_free(&text);
             return VG_ECORRUPT;
         }
+        if (want && seq == want->seq) {
+            want_seen = true;
+            if (memcmp(hash, want->hash, 32) != 0) {
+                *bad_seq = seq;
+                vg_fail(err, VG_ECORRUPT, "op log rewritten: its op at seq %lld is not the head"
+                        " recorded (the log up to there was changed, and its chain made again)",
+                        (long long)seq);
+                sqlite3_finalize(st);
+                vg_buf_free(&text);
+                return VG_ECORRUPT;
+            }
+        }
         memcpy(prev, hash, 32);
+        last = seq;
         ++*count;
     }
     sqlite3_finalize(st);
     vg_buf_free(&text);
     if (rc != SQLITE_DONE)
         return ws_dberr(ws, err, "reading the op log");
+    if (want && !want_seen && want->seq > 0)
+        return vg_fail(err, VG_ECORRUPT,
+                       "op log cut short: it ends at seq %lld, before the head recorded (seq %lld)",
+                       (long long)last, (long long)want->seq);
+    /* the end of the chain is the head the commits recorded */
+    vg_rc hrc = oplog_load_head(ws, err);
+    if (hrc == VG_OK)
+        hrc = oplog_check_head(ws, err);
+    if (hrc)
+        return hrc;
 
     if (sqlite3_prepare_v2(ws->db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
         return ws_dberr(ws, err, "checking the database");

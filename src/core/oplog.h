@@ -15,6 +15,11 @@ void oplog_hash(const unsigned char prev[32], const char *id, uint64_t hlc, cons
 /* Read the newest op's hash and the highest clock into ws (inside a write
  * transaction, so no other writer can move the head meanwhile). */
 VG_WUR vg_rc oplog_load_head(vg_ws *ws, vg_err *err);
+/* Record ws's newest op as the log's head (meta 'head'), in the open transaction. */
+VG_WUR vg_rc oplog_store_head(vg_ws *ws, vg_err *err);
+/* VG_ECORRUPT, saying how, unless the log (as oplog_load_head read it) ends at the
+ * head recorded. */
+VG_WUR vg_rc oplog_check_head(vg_ws *ws, vg_err *err);
 /* One link of a hash chain (the op log's or the ledger's): the row's stored
  * prev_hash (column pc) must be prev and its stored hash (column hc) must be hash.
  * NULL when it holds, else why not ("it does not follow the op before it"), where

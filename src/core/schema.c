@@ -276,6 +276,18 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
      * gives each entry its op. The indexes of steps 5 and 6 stay as they are. */
     "ALTER TABLE ledger ADD COLUMN legacy_chain TEXT;"
     "UPDATE ledger SET legacy_chain = '';",
+    /* 13: the op log's head (its newest op's seq and hash) kept beside it, written
+     * by every commit that adds ops, so that ops removed from the end show
+     * (oplog.c); and the proposals the door has applied, each named by the op that
+     * applied it: a decision entry of the ledger, or an op written for a proposal
+     * (its payload's "proposal"), so that removing the ledger's tail cannot make an
+     * applied proposal look new. vg_ws_open's migration writes the head after the
+     * ops that ledger_into_ops adds. */
+    "CREATE TABLE proposals_applied(proposal TEXT PRIMARY KEY, op TEXT NOT NULL) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO proposals_applied"
+    " SELECT json_extract(content, '$.proposal'), coalesce(json_extract(content, '$.op'), '')"
+    " FROM ledger WHERE kind = 'decision' AND json_extract(content, '$.state') = 'applied'"
+    " AND json_extract(content, '$.proposal') IS NOT NULL;",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);

@@ -10,6 +10,7 @@
  */
 #include "internal.h"
 #include "oplog.h"
+#include "vigil/text.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -147,6 +148,120 @@ static void process_setup(void)
         return; /* the portable implementations stay in use */
 }
 
+/* ---- schema objects vigil did not make ------------------------------------------ */
+
+/* A trigger planted in a workspace runs inside vigil's own writes (it could
+ * rewrite a note as the door adds it, and the op log would not know); a view or a
+ * table can shadow what a query means. So a workspace must hold the schema this
+ * vigil makes and nothing else: every object's type, name and SQL is compared with
+ * the schema built from empty, once per process, in memory (tests/unit/test_store.c
+ * proves a migrated workspace ends with the same). SQLite's own statistics tables
+ * (ANALYZE) are allowed. */
+static char **known_schema;
+static size_t nknown;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *schema_row(sqlite3_stmt *st)
+{
+    const char *type = (const char *)sqlite3_column_text(st, 0),
+               *name = (const char *)sqlite3_column_text(st, 1),
+               *sql = (const char *)sqlite3_column_text(st, 2);
+    size_t n = strlen(type) + strlen(name) + (sql ? strlen(sql) : 0) + 3;
+    char *row = vg_xmalloc(n);
+    snprintf(row, n, "%s %s %s", type, name, sql ? sql : "");
+    return row;
+}
+
+#define SCHEMA_SQL                                                                         \
+    "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\'"
+
+static void build_known_schema(void)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    vg_err err = {0};
+    size_t cap = 0;
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK || ws_migrate_to(db, VG_SCHEMA_VERSION, &err) ||
+        sqlite3_prepare_v2(db, SCHEMA_SQL, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (nknown == cap)
+            known_schema =
+                vg_xrealloc(known_schema, (cap = cap ? 2 * cap : 64) * sizeof *known_schema);
+        known_schema[nknown++] = schema_row(st);
+    }
+    qsort(known_schema, nknown, sizeof *known_schema, cmp_str);
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+vg_rc ws_schema_digest(sqlite3 *db, char hex[65])
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, SCHEMA_SQL " ORDER BY type, name", -1, &st, NULL) != SQLITE_OK)
+        return VG_EDB;
+    crypto_generichash_state h;
+    unsigned char out[32];
+    crypto_generichash_init(&h, NULL, 0, sizeof out);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char *row = schema_row(st);
+        crypto_generichash_update(&h, (const unsigned char *)row, strlen(row) + 1);
+        free(row);
+    }
+    sqlite3_finalize(st);
+    crypto_generichash_final(&h, out, sizeof out);
+    sodium_bin2hex(hex, 65, out, sizeof out);
+    return VG_OK;
+}
+
+static vg_rc check_schema(vg_ws *ws, vg_err *err)
+{
+    /* Building the schema costs 30 million instructions, ten times what a listing
+     * does: a workspace whose schema hashes to what this vigil makes (the digest
+     * test_store checks) is known without it. */
+    char hex[65];
+    if (ws_schema_digest(ws->db, hex) == VG_OK && strcmp(hex, VG_SCHEMA_DIGEST) == 0)
+        return VG_OK;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, build_known_schema);
+    if (!nknown)
+        return vg_fail(err, VG_EDB, "building the schema to check %s against", ws->path);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ws->db, SCHEMA_SQL, -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "reading the schema");
+    char foreign[640] = "";
+    size_t used = 0;
+    int n = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char *row = schema_row(st);
+        if (!bsearch(&row, known_schema, nknown, sizeof *known_schema, cmp_str) && n++ < 8) {
+            char name[72];
+            vg_text_safe((const char *)sqlite3_column_text(st, 1),
+                         (size_t)sqlite3_column_bytes(st, 1), 0, name, sizeof name);
+            int k = snprintf(foreign + used, sizeof foreign - used, "%s%s %s", used ? ", " : "",
+                             (const char *)sqlite3_column_text(st, 0), name);
+            if (k > 0 && (size_t)k < sizeof foreign - used)
+                used += (size_t)k;
+        }
+        free(row);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return ws_dberr(ws, err, "reading the schema");
+    if (n)
+        return vg_fail(err, VG_ECORRUPT,
+                       "%s holds schema objects vigil did not make (%s%s): it was changed"
+                       " outside vigil, and vigil will not run them; check what they do, then"
+                       " DROP them with the sqlite3 shell",
+                       ws->path, foreign, n > 8 ? ", ..." : "");
+    return VG_OK;
+}
+
 /* The workspace's size in pages (0 when it cannot be read). */
 static int64_t page_count(vg_ws *ws)
 {
@@ -183,7 +298,8 @@ static vg_rc migrate(vg_ws *ws, vg_err *err)
     if (rc)
         return rc;
     if ((rc = ws_migrate_to(ws->db, VG_SCHEMA_VERSION, err)) == VG_OK &&
-        (rc = load_state(ws, err)) == VG_OK && (rc = ledger_into_ops(ws, err)) == VG_OK)
+        (rc = load_state(ws, err)) == VG_OK && (rc = ledger_into_ops(ws, err)) == VG_OK &&
+        (rc = oplog_store_head(ws, err)) == VG_OK && (rc = check_schema(ws, err)) == VG_OK)
         rc = ws_exec(ws, "COMMIT", err);
     if (rc)
         sqlite3_exec(ws->db, "ROLLBACK", NULL, NULL, NULL);
@@ -259,6 +375,9 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
         if (pages_before && (rc = reclaim(ws, pages_before, err)) != VG_OK)
             goto fail;
     }
+    /* a migration checked the schema it made, before committing it */
+    if (version == VG_SCHEMA_VERSION && (rc = check_schema(ws, err)) != VG_OK)
+        goto fail;
     /* A page cache that holds a batch's working set (it grows only as pages are
      * touched, so a listing stays small), and statement journals in memory. */
     if ((rc = ws_exec(ws, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;"
@@ -341,51 +460,146 @@ vg_rc vg_ws_changed(vg_ws *ws, int *changed, vg_err *err)
 
 /* The state digest hashes every entity table in a fixed order with every column's
  * type and bytes, so any divergence between replicas shows. The op log and meta are
- * left out: their order and identity are per replica by design. */
+ * left out: their order and identity are per replica by design. A table's key names
+ * one of its rows in what `audit verify --replay` says. */
+static const struct entity_table {
+    const char *name, *cols, *order, *key;
+    bool raw; /* the alerts: their raw events too (raw_op and raw_at are this
+               * replica's places in its own log; the event they point at is what
+               * replicas share) */
+} entity_tables[] = {
+    {"cases", "*", "id", "id", false},
+    {"alerts",
+     "id, source, source_ref, rule, title, severity, event_time, first_seen, last_seen, count,"
+     " status, case_id, entities, techniques, recorded_at, starred",
+     "id", "id", true},
+    {"artifacts", "*", "case_id, type, value", "id", false},
+    {"tasks", "*", "id", "id", false},
+    {"notes", "*", "id", "id", false},
+    {"events", "*", "id", "id", false},
+    {"playbooks", "*", "id", "id", false},
+    {"ledger",
+     "case_id, session_id, user, seq, kind, model, content, created_at, prev_hash, hash,"
+     " legacy_chain",
+     "session_id, seq", "session_id || ' entry ' || seq", false},
+    {"clocks", "*", "entity, field", "entity || ' ' || field", false},
+    {"proposals_applied", "*", "proposal", "proposal", false},
+};
+#define ENTITY_TABLES (sizeof entity_tables / sizeof *entity_tables)
+
+static vg_rc table_digest(vg_ws *ws, const struct entity_table *t, unsigned char out[32],
+                          vg_err *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s%s FROM %s ORDER BY %s", t->cols,
+             t->raw ? ", vg_raw(raw, raw_op, raw_at)" : "", t->name, t->order);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return ws_dberr(ws, err, "computing digest");
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int ncol = sqlite3_column_count(st);
+        for (int c = 0; c < ncol; c++) {
+            unsigned char type = (unsigned char)sqlite3_column_type(st, c);
+            int64_t len = sqlite3_column_bytes(st, c);
+            const void *p = type == SQLITE_BLOB ? sqlite3_column_blob(st, c)
+                                                : (const void *)sqlite3_column_text(st, c);
+            crypto_generichash_update(&h, &type, 1);
+            crypto_generichash_update(&h, (const unsigned char *)&len, sizeof len);
+            if (p && len)
+                crypto_generichash_update(&h, p, (size_t)len);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return ws_dberr(ws, err, "computing digest");
+    crypto_generichash_final(&h, out, 32);
+    return VG_OK;
+}
+
 vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err)
 {
-    static const char *const tables[] = {
-        "SELECT * FROM cases ORDER BY id",
-        /* raw_op and raw_at are this replica's places in its own log; the raw event
-         * they point at is what replicas share */
-        "SELECT id, source, source_ref, rule, title, severity, event_time, first_seen,"
-        " last_seen, count, status, case_id, entities, techniques, recorded_at, starred,"
-        " vg_raw(raw, raw_op, raw_at) FROM alerts ORDER BY id",
-        "SELECT * FROM artifacts ORDER BY case_id, type, value",
-        "SELECT * FROM tasks ORDER BY id",   "SELECT * FROM notes ORDER BY id",
-        "SELECT * FROM events ORDER BY id",  "SELECT * FROM playbooks ORDER BY id",
-        "SELECT case_id, session_id, user, seq, kind, model, content, created_at, prev_hash,"
-        " hash, legacy_chain FROM ledger ORDER BY session_id, seq",
-        "SELECT * FROM clocks ORDER BY entity, field",
-    };
     crypto_generichash_state h;
     unsigned char out[32];
     crypto_generichash_init(&h, NULL, 0, sizeof out);
-    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(ws->db, tables[t], -1, &st, NULL) != SQLITE_OK)
-            return ws_dberr(ws, err, "computing digest");
-        unsigned char tag = (unsigned char)t;
-        crypto_generichash_update(&h, &tag, 1);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int ncol = sqlite3_column_count(st);
-            for (int c = 0; c < ncol; c++) {
-                unsigned char type = (unsigned char)sqlite3_column_type(st, c);
-                int64_t len = sqlite3_column_bytes(st, c);
-                const void *p = type == SQLITE_BLOB ? sqlite3_column_blob(st, c)
-                                                    : (const void *)sqlite3_column_text(st, c);
-                crypto_generichash_update(&h, &type, 1);
-                crypto_generichash_update(&h, (const unsigned char *)&len, sizeof len);
-                if (p && len)
-                    crypto_generichash_update(&h, p, (size_t)len);
-            }
-        }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
-            return ws_dberr(ws, err, "computing digest");
+    for (size_t t = 0; t < ENTITY_TABLES; t++) {
+        vg_rc rc = table_digest(ws, &entity_tables[t], out, err);
+        if (rc)
+            return rc;
+        crypto_generichash_update(&h, out, sizeof out);
     }
     crypto_generichash_final(&h, out, sizeof out);
     sodium_bin2hex(hex, 65, out, sizeof out);
     return VG_OK;
+}
+
+/* The key of a row of t that one side holds and the other does not (cols
+ * compared, raw events aside), into key; false when there is none. */
+static bool row_apart(vg_ws *ws, const struct entity_table *t, const char *in, const char *notin,
+                      char *key, size_t keysz)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM (SELECT %s FROM %s.%s EXCEPT SELECT %s FROM %s.%s) LIMIT 1", t->key,
+             t->cols, in, t->name, t->cols, notin, t->name);
+    sqlite3_stmt *st = NULL;
+    bool found = sqlite3_prepare_v2(ws->db, sql, -1, &st, NULL) == SQLITE_OK &&
+                 sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        vg_text_safe((const char *)sqlite3_column_text(st, 0),
+                     (size_t)sqlite3_column_bytes(st, 0), 0, key, keysz);
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* What differs in t between ws and the replay attached as "replay", as a clause. */
+static void say_apart(vg_ws *ws, const struct entity_table *t, char *why, size_t whysz)
+{
+    char key[160];
+    if (row_apart(ws, t, "main", "replay", key, sizeof key))
+        snprintf(why, whysz, "its row %s is not what the ops made", key);
+    else if (row_apart(ws, t, "replay", "main", key, sizeof key))
+        snprintf(why, whysz, "its row %s, which the ops made, is missing", key);
+    else
+        snprintf(why, whysz, "%s", t->raw ? "an alert's raw event is not the one its op holds"
+                                          : "its rows differ");
+}
+
+vg_rc vg_audit_replay_check(vg_ws *ws, const char *scratch, int64_t *ops, vg_err *err)
+{
+    vg_ws *r = NULL;
+    int64_t applied = 0;
+    *ops = 0;
+    vg_rc rc = vg_ws_open(scratch, VG_OPEN_CREATE, &r, err);
+    if (rc)
+        return rc;
+    if ((rc = vg_replay(r, ws->path, ops, &applied, err)))
+        goto out;
+    for (size_t t = 0; t < ENTITY_TABLES && rc == VG_OK; t++) {
+        unsigned char mine[32], theirs[32];
+        if ((rc = table_digest(ws, &entity_tables[t], mine, err)) ||
+            (rc = table_digest(r, &entity_tables[t], theirs, err)))
+            break;
+        if (memcmp(mine, theirs, 32) == 0)
+            continue;
+        char why[256] = "its rows differ";
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(ws->db, "ATTACH ? AS replay", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, scratch, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_DONE) {
+                say_apart(ws, &entity_tables[t], why, sizeof why);
+                sqlite3_exec(ws->db, "DETACH replay", NULL, NULL, NULL);
+            }
+        }
+        sqlite3_finalize(st);
+        rc = vg_fail(err, VG_ECORRUPT,
+                     "the %s table is not what its op log makes (a replay of its %lld ops): %s;"
+                     " it was changed outside vigil",
+                     entity_tables[t].name, (long long)*ops, why);
+    }
+out:
+    vg_ws_close(r);
+    return rc;
 }

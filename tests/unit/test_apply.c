@@ -482,7 +482,7 @@ static void test_batch_rollback(void **state)
     /* and the chain still continues correctly after a rolled-back batch */
     must_apply(f->ws, vg_op_note_add(f->case_id, "after"));
     int64_t count, bad;
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_OK);
     assert_int_equal(count, n + 1);
 }
 
@@ -493,18 +493,18 @@ static void test_tamper_named(void **state)
         must_apply(f->ws, vg_op_note_add(f->case_id, "note"));
     int64_t count, bad;
     vg_err err = {0};
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_OK);
     assert_int_equal(count, 9);
     assert_int_equal(sqlite3_exec(f->ws->db, "UPDATE ops SET payload = replace(payload, 'note',"
                                              " 'edited') WHERE seq = 5", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_ECORRUPT);
     assert_int_equal(bad, 5);
     assert_non_null(strstr(err.msg, "op log broken at seq 5"));
     /* A deleted row breaks the chain at the row after it. */
     assert_int_equal(sqlite3_exec(f->ws->db, "UPDATE ops SET payload = replace(payload, 'edited',"
                                              " 'note') WHERE seq = 5; DELETE FROM ops WHERE seq = 7",
                                   NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_ECORRUPT);
     assert_int_equal(bad, 8);
     assert_non_null(strstr(err.msg, "does not follow"));
 }
@@ -617,7 +617,7 @@ static void test_ledger_entries_are_ops(void **state)
     int64_t count, bad;
     assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_OK);
     assert_int_equal(count, 3);
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_OK);
 }
 
 /* Three sessions of two users, written interleaved on one replica. */
@@ -670,7 +670,7 @@ static void test_ledger_replicas_agree(void **state)
         int64_t count, bad;
         assert_int_equal(vg_ledger_verify(r, &count, &bad, &err), VG_OK);
         assert_int_equal(count, 9);
-        assert_int_equal(vg_audit_verify(r, &count, &bad, &err), VG_OK);
+        assert_int_equal(vg_audit_verify(r, NULL, &count, &bad, &err), VG_OK);
         /* and it refuses what the author would have: bob in alice's session */
         vg_ws_set_actor(r, "bob");
         assert_int_equal(vg_ledger_append(r, f->case_id, s[0], "bob", VG_LEDGER_PROMPT, "m", "{}",
@@ -700,7 +700,7 @@ static void test_ledger_tamper_named(void **state)
     assert_int_equal(bad, 5);
     assert_non_null(strstr(err.msg, "ledger broken at entry 5"));
     assert_non_null(strstr(err.msg, "contents do not match"));
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK); /* the ops are intact */
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_OK); /* the ops are intact */
 
     /* a deleted ledger.add op breaks the op log's chain, at the op after it; and the
      * ledger has an entry that no op makes */
@@ -708,7 +708,7 @@ static void test_ledger_tamper_named(void **state)
     snprintf(sql, sizeof sql, "UPDATE ledger SET content = '{\"question\":\"1 of 1\"}'"
                               " WHERE id = 5; DELETE FROM ops WHERE seq = %lld", (long long)first);
     assert_int_equal(sqlite3_exec(f->ws->db, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_ECORRUPT);
     assert_int_equal(bad, first + 1);
     snprintf(sql, sizeof sql, "op log broken at seq %lld", (long long)first + 1);
     assert_non_null(strstr(err.msg, sql));
@@ -716,8 +716,8 @@ static void test_ledger_tamper_named(void **state)
     assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
     assert_non_null(strstr(err.msg, "3 entries and the op log 2 ledger.add ops"));
 
-    /* the newest op gone leaves a chain that holds (nothing follows it), but not a
-     * whole session: its last entry has no op */
+    /* the newest op gone leaves a chain that holds (nothing follows it), but not the
+     * head the commits recorded, nor a whole session: its last entry has no op */
     vg_ws_close(f->ws);
     unlink(f->path);
     f->ws = open_ws(f->path, "alice");
@@ -726,7 +726,8 @@ static void test_ledger_tamper_named(void **state)
     last = sql_int(f->ws, "SELECT max(seq) FROM ops");
     snprintf(sql, sizeof sql, "DELETE FROM ops WHERE seq = %lld", (long long)last);
     assert_int_equal(sqlite3_exec(f->ws->db, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vg_audit_verify(f->ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(f->ws, NULL, &count, &bad, &err), VG_ECORRUPT);
+    assert_non_null(strstr(err.msg, "cut short"));
     assert_int_equal(vg_ledger_verify(f->ws, &count, &bad, &err), VG_ECORRUPT);
     assert_int_equal(bad, 9);
     assert_non_null(strstr(err.msg, "ledger broken at entry 9"));

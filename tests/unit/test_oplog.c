@@ -223,7 +223,7 @@ static void test_replay(void **state)
     assert_int_equal(ops, nops);
     assert_int_equal(applied, nops);
     assert_int_equal(sql_int(r, "SELECT count(*) FROM ops"), nops);
-    assert_int_equal(vg_audit_verify(r, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(r, NULL, &count, &bad, &err), VG_OK);
     assert_int_equal(count, nops);
     assert_int_equal(vg_ledger_verify(r, &count, &bad, &err), VG_OK);
     assert_int_equal(count, 4);
@@ -269,7 +269,7 @@ static void assert_named(vg_ws *ws, int64_t seq, const char *why)
 {
     int64_t count, bad;
     vg_err err = {0};
-    assert_int_equal(vg_audit_verify(ws, &count, &bad, &err), VG_ECORRUPT);
+    assert_int_equal(vg_audit_verify(ws, NULL, &count, &bad, &err), VG_ECORRUPT);
     char want[64];
     snprintf(want, sizeof want, "op log broken at seq %lld ", (long long)seq);
     if (bad != seq || !strstr(err.msg, want) || (why && !strstr(err.msg, why)))
@@ -310,7 +310,7 @@ static void test_tamper_flipped_byte(void **state)
     vg_ws *ws = copy_of(w, "flip.db", NULL);
     int64_t count, bad;
     vg_err err = {0};
-    assert_int_equal(vg_audit_verify(ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(ws, NULL, &count, &bad, &err), VG_OK);
     int64_t seq = sql_int(ws, "SELECT min(seq) FROM ops WHERE typeof(payload) = 'blob'"
                               " AND kind = 'alert.import' AND seq > 10");
     assert_true(seq > 0);
@@ -351,7 +351,8 @@ static void test_tamper_deleted_ledger_op(void **state)
     assert_named(ws, seq + 1, "does not follow the op before it");
     vg_ws_close(ws);
 
-    /* the last op of all: the chain cannot tell, the ledger's session count can */
+    /* the last op of all: the chain cannot tell, the head its commits recorded can,
+     * and so can the ledger's session count */
     ws = copy_of(w, "del-last.db", NULL);
     int64_t count, bad;
     vg_err err = {0};
@@ -360,7 +361,9 @@ static void test_tamper_deleted_ledger_op(void **state)
     free(last);
     assert_int_equal(sqlite3_exec(ws->db, "DELETE FROM ops WHERE seq = (SELECT max(seq) FROM ops)",
                                   NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vg_audit_verify(ws, &count, &bad, &err), VG_OK);
+    assert_int_equal(vg_audit_verify(ws, NULL, &count, &bad, &err), VG_ECORRUPT);
+    assert_non_null(strstr(err.msg, "op log cut short: its head is seq"));
+    assert_non_null(strstr(err.msg, "(1 ops removed outside vigil)"));
     assert_int_equal(vg_ledger_verify(ws, &count, &bad, &err), VG_ECORRUPT);
     assert_int_equal(bad, sql_int(ws, "SELECT max(id) FROM ledger"));
     assert_non_null(strstr(err.msg, "4 entries and the op log 3 ledger.add ops"));

@@ -148,6 +148,11 @@ static void test_migrations_from_every_version(void **state)
     char *dir = tmp_dir(), *fresh = path_in(dir, "fresh.db");
     vg_ws *ws = open_ws(fresh, "alice");
     char *want = schema_of(ws->db);
+    /* the digest vg_ws_open compares a workspace's schema with first (internal.h) */
+    char digest[65];
+    assert_int_equal(ws_schema_digest(ws->db, digest), VG_OK);
+    if (strcmp(digest, VG_SCHEMA_DIGEST) != 0)
+        fail_msg("the schema changed: VG_SCHEMA_DIGEST is now \"%s\"", digest);
     vg_ws_close(ws);
     assert_non_null(strstr(want, "fts"));
 
@@ -196,8 +201,9 @@ static void test_migrations_from_every_version(void **state)
             assert_int_equal(sql_int(ws, "SELECT count(*) FROM ledger WHERE id = 3 AND case_id ="
                                           " '01JABCDEFGHJKMNPQRSTVWXYZ0' AND seq = 1 AND"
                                           " hex(hash) LIKE '00112233%EEFF'"), 1);
+            /* (from step 12 on, an entry is written with its op: there is none to make) */
             assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops WHERE kind = 'ledger.add'"
-                                          " AND target = '01JABCDEFGHJKMNPQRSTVWXYZ1'"), 1);
+                                          " AND target = '01JABCDEFGHJKMNPQRSTVWXYZ1'"), v < 12);
         }
         /* from step 6 a ledger entry may belong to no case (a general session), but
          * "no case" is spelt NULL only */
@@ -342,7 +348,7 @@ static void test_ledger_becomes_ops(void **state)
         int64_t count, bad;
         assert_int_equal(vg_ledger_verify(ws, &count, &bad, &err), VG_OK);
         assert_int_equal(count, 3);
-        assert_int_equal(vg_audit_verify(ws, &count, &bad, &err), VG_OK);
+        assert_int_equal(vg_audit_verify(ws, NULL, &count, &bad, &err), VG_OK);
         assert_int_equal(count, 3);
         /* one stamped op per entry, in the entries' order: by its user, on its
          * session, from this replica, at the entry's time */
@@ -631,7 +637,7 @@ static void test_raw_events_into_ops(void **state)
         int64_t count, bad;
         assert_int_equal(vg_ledger_verify(ws, &count, &bad, &err), VG_OK);
         assert_int_equal(count, 3);
-        assert_int_equal(vg_audit_verify(ws, &count, &bad, &err), VG_OK);
+        assert_int_equal(vg_audit_verify(ws, NULL, &count, &bad, &err), VG_OK);
         assert_int_equal(count, seq + 3);
         s = sql_text(ws, "PRAGMA integrity_check");
         assert_string_equal(s, "ok");
