@@ -77,6 +77,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vigil/buf.h"
 #include "vigil/err.h"
 #include "vigil/id.h"
 #include "vigil/ws.h"
@@ -159,5 +160,15 @@ VG_WUR vg_rc vg_replay(vg_ws *ws, const char *src_path, int64_t *ops, int64_t *a
 /* The fields "case set" accepts, for messages: "title, description, ...". */
 extern const char *const VG_CASE_FIELDS;
 extern const char *const VG_TASK_FIELDS;
+
+/* The wire form of an op (wire.c): one JSON line, its payload the given canonical
+ * text byte for byte, with the sender's seq for it when seq > 0. Appended to out
+ * (whose cap bounds a message). */
+VG_WUR vg_rc vg_op_wire(const vg_op *op, const char *payload, size_t len, int64_t seq, vg_buf *out,
+                        vg_err *err);
+/* An op read from its wire form, stamped, its text the payload's bytes as sent;
+ * *seq the sender's seq (0 when absent; seq may be NULL). VG_EINVAL naming the
+ * member for anything but a well-formed op. */
+VG_WUR vg_rc vg_op_unwire(const char *line, size_t len, vg_op **out, int64_t *seq, vg_err *err);
 
 #endif

@@ -1,0 +1,185 @@
+/*
+ * wire.c — an op as it travels between replicas (sync, and later bundles).
+ *
+ * One JSON object a line:
+ *
+ *   {"seq":12,"id":"01J…","hlc":"1844674407370955161","origin":"01J…","actor":"alice",
+ *    "tenant":"01J…","kind":"note.add","target":"01J…","payload":{…}}
+ *
+ * seq is the sender's place for it (the server's per-tenant sequence on a pull;
+ * absent on a push). The clock is a decimal string: it is a 64-bit number,
+ * which a JSON reader holding numbers as doubles would round. The payload comes
+ * last and is the author's canonical text byte for byte (the op's hash covers
+ * those bytes, and a raw event's 64-bit numbers must stay exact), so the reader
+ * takes its span of the line rather than printing what it parsed.
+ *
+ * A line from the network is hostile: it is parsed whole (cJSON, which refuses
+ * nesting deeper than 1,000), every member must be known and appear once, every
+ * string be valid UTF-8 of a bounded length, and the ids be ULIDs; an error
+ * names the member.
+ */
+#include "internal.h"
+#include "vigil/json.h"
+#include "vigil/op.h"
+#include "vigil/text.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTOR_MAX 256
+#define TENANT_MAX 64
+
+vg_rc vg_op_wire(const vg_op *op, const char *payload, size_t len, int64_t seq, vg_buf *out,
+                 vg_err *err)
+{
+    char hlc[24];
+    snprintf(hlc, sizeof hlc, "%" PRIu64, op->hlc);
+    cJSON *o = cJSON_CreateObject();
+    if (seq > 0)
+        cJSON_AddNumberToObject(o, "seq", (double)seq);
+    cJSON_AddStringToObject(o, "id", op->id);
+    cJSON_AddStringToObject(o, "hlc", hlc);
+    cJSON_AddStringToObject(o, "origin", op->origin);
+    cJSON_AddStringToObject(o, "actor", op->actor ? op->actor : "");
+    cJSON_AddStringToObject(o, "tenant", op->tenant ? op->tenant : "");
+    cJSON_AddStringToObject(o, "kind", op->kind);
+    cJSON_AddStringToObject(o, "target", op->target);
+    char *head = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    size_t hn = strlen(head);
+    /* the fields, then ,"payload": and its bytes, then } and the newline */
+    vg_rc rc = vg_buf_add(out, head, hn - 1);
+    free(head);
+    if (rc == VG_OK)
+        rc = vg_buf_adds(out, ",\"payload\":");
+    if (rc == VG_OK)
+        rc = vg_buf_add(out, payload, len);
+    if (rc == VG_OK)
+        rc = vg_buf_adds(out, "}\n");
+    if (rc)
+        return vg_fail(err, rc, "op %.26s: more than the %zu bytes a message may hold", op->id,
+                       out->cap);
+    return VG_OK;
+}
+
+/* A member's string value, checked: present, valid UTF-8, at most max bytes. */
+static vg_rc wire_str(const cJSON *o, const char *key, size_t max, const char **out, vg_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return vg_fail(err, VG_EINVAL, "%s: required", key);
+    if (!cJSON_IsString(v))
+        return vg_fail(err, VG_EINVAL, "%s: must be a string", key);
+    size_t n = strlen(v->valuestring);
+    if (n > max)
+        return vg_fail(err, VG_EINVAL, "%s: longer than %zu bytes", key, max);
+    if (!vg_utf8_valid(v->valuestring, n))
+        return vg_fail(err, VG_EINVAL, "%s: not valid UTF-8", key);
+    *out = v->valuestring;
+    return VG_OK;
+}
+
+static vg_rc wire_id(const cJSON *o, const char *key, const char **out, vg_err *err)
+{
+    vg_rc rc = wire_str(o, key, VG_ID_LEN, out, err);
+    if (rc == VG_OK && !vg_ulid_valid(*out))
+        rc = vg_fail(err, VG_EINVAL, "%s: '%s' is not an id", key, *out);
+    return rc;
+}
+
+static vg_rc wire_clock(const char *hlc, uint64_t *out, vg_err *err)
+{
+    char *end;
+    errno = 0;
+    *out = strtoull(hlc, &end, 10);
+    if (*hlc < '1' || *hlc > '9' || *end || errno)
+        return vg_fail(err, VG_EINVAL, "hlc: '%s' is not a clock (a decimal number from 1)", hlc);
+    return VG_OK;
+}
+
+static const char *const members[] = {"seq",    "id",   "hlc",    "origin", "actor",
+                                      "tenant", "kind", "target", "payload"};
+
+/* Every member known, and none twice (readers disagree about which of two
+ * counts). */
+static vg_rc wire_members(const cJSON *o, vg_err *err)
+{
+    for (const cJSON *m = o->child; m; m = m->next) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+            known = known || strcmp(m->string, members[i]) == 0;
+        if (!known) {
+            char name[64];
+            vg_text_safe(m->string, strlen(m->string), 0, name, sizeof name);
+            return vg_fail(err, VG_EINVAL, "%s: not a member of an op", name);
+        }
+        for (const cJSON *n = m->next; n; n = n->next)
+            if (strcmp(m->string, n->string) == 0)
+                return vg_fail(err, VG_EINVAL, "%s: given twice", m->string);
+    }
+    return VG_OK;
+}
+
+vg_rc vg_op_unwire(const char *line, size_t len, vg_op **out, int64_t *seq, vg_err *err)
+{
+    *out = NULL;
+    if (seq)
+        *seq = 0;
+    const char *end = line;
+    cJSON *o = cJSON_ParseWithLengthOpts(line, len, &end, false);
+    while (o && end < line + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (o && end != line + len) {
+        cJSON_Delete(o);
+        return vg_fail(err, VG_EINVAL, "more than one JSON value on the line");
+    }
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return vg_fail(err, VG_EINVAL, "not a JSON object (or nested deeper than %d)",
+                       CJSON_NESTING_LIMIT);
+    }
+    const char *id, *hlc, *origin, *actor, *tenant, *kind, *target, *vs, *ve;
+    uint64_t clock = 0;
+    vg_rc rc = wire_members(o, err);
+    if (rc == VG_OK && (rc = wire_id(o, "id", &id, err)) == VG_OK &&
+        (rc = wire_str(o, "hlc", 20, &hlc, err)) == VG_OK &&
+        (rc = wire_clock(hlc, &clock, err)) == VG_OK &&
+        (rc = wire_id(o, "origin", &origin, err)) == VG_OK &&
+        (rc = wire_str(o, "actor", ACTOR_MAX, &actor, err)) == VG_OK &&
+        (rc = wire_str(o, "tenant", TENANT_MAX, &tenant, err)) == VG_OK &&
+        (rc = wire_str(o, "kind", sizeof((vg_op *)0)->kind - 1, &kind, err)) == VG_OK)
+        rc = wire_id(o, "target", &target, err);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "seq");
+    if (rc == VG_OK && s &&
+        (!cJSON_IsNumber(s) || s->valuedouble < 1 || s->valuedouble > 9e15 ||
+         s->valuedouble != (double)(int64_t)s->valuedouble))
+        rc = vg_fail(err, VG_EINVAL, "seq: must be a whole number from 1");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "payload");
+    if (rc == VG_OK && !cJSON_IsObject(p))
+        rc = vg_fail(err, VG_EINVAL, "payload: %s", p ? "must be an object" : "required");
+    /* the payload's own bytes: the line is valid JSON, so its span can be found
+     */
+    if (rc == VG_OK && !vg_json_member(line, len, "payload", &vs, &ve))
+        rc = vg_fail(err, VG_EINVAL, "payload: required");
+    if (rc) {
+        cJSON_Delete(o);
+        return rc;
+    }
+    vg_op *op = vg_op_new(kind, target);
+    snprintf(op->id, sizeof op->id, "%s", id);
+    snprintf(op->origin, sizeof op->origin, "%s", origin);
+    op->hlc = clock;
+    op->actor = vg_xstrdup(actor);
+    op->tenant = vg_xstrdup(tenant);
+    cJSON_Delete(op->payload);
+    op->payload = cJSON_DetachItemViaPointer(o, (cJSON *)p);
+    op->text = vg_xstrndup(vs, (size_t)(ve - vs));
+    if (seq && s)
+        *seq = (int64_t)s->valuedouble;
+    cJSON_Delete(o);
+    *out = op;
+    return VG_OK;
+}
