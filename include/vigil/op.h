@@ -171,4 +171,29 @@ VG_WUR vg_rc vg_op_wire(const vg_op *op, const char *payload, size_t len, int64_
  * member for anything but a well-formed op. */
 VG_WUR vg_rc vg_op_unwire(const char *line, size_t len, vg_op **out, int64_t *seq, vg_err *err);
 
+/* Is an op with this id in the log? */
+VG_WUR vg_rc vg_op_known(vg_ws *ws, const char *id, bool *known, vg_err *err);
+
+/* What vg_ops_receive did with a message. */
+typedef struct vg_received {
+    int64_t lines;               /* read */
+    int64_t applied, known;      /* written to the log; already in it (or changing nothing) */
+    int64_t first_local, last_local; /* the seqs the applied ops got here (0: none) */
+    int64_t last_seq;            /* the sender's seq of the last op that had one */
+} vg_received;
+/* Apply a message of ops in wire form, one a line, in order, through the door,
+ * inside the caller's batch (which the caller rolls back on failure: a message is
+ * taken whole or not at all). check, if not NULL, is asked about each op this
+ * workspace does not hold yet (an op it holds is skipped whoever made it), and may
+ * refuse it. Errors name the line and the op. */
+VG_WUR vg_rc vg_ops_receive(vg_ws *ws, const char *body, size_t len,
+                            vg_rc (*check)(void *ud, const vg_op *op, vg_err *err), void *ud,
+                            vg_received *r, vg_err *err);
+
+/* The ops after seq `after`, in wire form, appended to out: about max bytes of them
+ * (at least one when there is one), each with its seq here if with_seq. *upto is
+ * the seq of the last one (after, when none), *n how many. */
+VG_WUR vg_rc vg_ops_page(vg_ws *ws, int64_t after, size_t max, bool with_seq, vg_buf *out,
+                         int64_t *upto, int64_t *n, vg_err *err);
+
 #endif

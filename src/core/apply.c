@@ -2122,15 +2122,10 @@ static vg_rc apply_in_tx(vg_ws *ws, vg_op *op, vg_err *err)
         if (!vg_ulid_valid(op->id) || !vg_ulid_valid(op->origin) || !op->actor)
             return vg_fail(err, VG_EINVAL, "%s: a stamped op needs an id, origin and actor",
                            op->kind);
-        sqlite3_stmt *st;
-        vg_rc rc = ws_stmt(ws, ST_OP_EXISTS, &st, err);
-        if (rc)
+        bool seen;
+        vg_rc rc = vg_op_known(ws, op->id, &seen, err);
+        if (rc || seen)
             return rc;
-        sqlite3_bind_text(st, 1, op->id, -1, SQLITE_STATIC);
-        bool seen = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
-        if (seen)
-            return VG_OK;
         ws->hlc = vg_hlc_recv(ws->hlc, op->hlc, vg_now_ms());
     }
     c.ms = VG_HLC_MS(op->hlc);

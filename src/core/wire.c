@@ -183,3 +183,103 @@ vg_rc vg_op_unwire(const char *line, size_t len, vg_op **out, int64_t *seq, vg_e
     *out = op;
     return VG_OK;
 }
+
+/* ---- receiving a message of ops ----------------------------------------------- */
+
+vg_rc vg_ops_receive(vg_ws *ws, const char *body, size_t len,
+                     vg_rc (*check)(void *ud, const vg_op *op, vg_err *err), void *ud,
+                     vg_received *r, vg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!ws->in_batch)
+        return vg_fail(err, VG_EINVAL, "ops are received inside a batch");
+    const char *at = body, *end = body + len;
+    vg_rc rc = VG_OK;
+    while (rc == VG_OK && at < end) {
+        const char *nl = memchr(at, '\n', (size_t)(end - at));
+        const char *le = nl ? nl : end;
+        r->lines++;
+        if (le == at || (le - at == 1 && *at == '\r')) {
+            at = le + 1;
+            continue; /* a blank line */
+        }
+        vg_op *op = NULL;
+        int64_t seq = 0;
+        vg_err e = {0};
+        bool known = false;
+        rc = vg_op_unwire(at, (size_t)(le - at), &op, &seq, &e);
+        if (rc == VG_OK && check && (rc = vg_op_known(ws, op->id, &known, &e)) == VG_OK &&
+            !known)
+            rc = check(ud, op, &e);
+        if (rc == VG_OK && (rc = vg_apply(ws, op, &e)) == VG_OK) {
+            if (op->seq > 0) {
+                r->applied++;
+                if (!r->first_local)
+                    r->first_local = op->seq;
+                r->last_local = op->seq;
+            } else {
+                r->known++;
+            }
+            if (seq)
+                r->last_seq = seq;
+        }
+        if (rc)
+            vg_fail(err, rc, "line %lld%s%.26s%s: %.400s", (long long)r->lines,
+                    op ? " (op " : "", op ? op->id : "", op ? ")" : "", e.msg);
+        vg_op_free(op);
+        at = le + 1;
+    }
+    return rc;
+}
+
+vg_rc vg_op_known(vg_ws *ws, const char *id, bool *known, vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt(ws, ST_OP_EXISTS, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    *known = s == SQLITE_ROW;
+    sqlite3_reset(st);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "reading the op log");
+}
+
+/* ---- a page of the log --------------------------------------------------------- */
+
+struct page {
+    vg_buf *out;
+    size_t max;
+    bool with_seq;
+    int64_t upto, n;
+    vg_err *err;
+};
+
+#define PAGE_FULL VG_EEXIST /* stops the walk; not an error */
+
+static vg_rc page_one(void *ud, vg_op *op)
+{
+    struct page *p = ud;
+    size_t len = strlen(op->text);
+    /* one op is always taken, however large: a page holds at least one */
+    if (p->n > 0 && p->out->len + len + 256 > p->max)
+        return PAGE_FULL;
+    vg_rc rc = vg_op_wire(op, op->text, len, p->with_seq ? op->seq : 0, p->out, p->err);
+    if (rc)
+        return rc;
+    p->upto = op->seq;
+    p->n++;
+    return VG_OK;
+}
+
+vg_rc vg_ops_page(vg_ws *ws, int64_t after, size_t max, bool with_seq, vg_buf *out,
+                  int64_t *upto, int64_t *n, vg_err *err)
+{
+    struct page p = {.out = out, .max = max, .with_seq = with_seq, .upto = after, .err = err};
+    vg_rc rc = vg_ops_each(ws, after, page_one, &p, err);
+    if (rc == PAGE_FULL)
+        rc = VG_OK;
+    *upto = p.upto;
+    *n = p.n;
+    return rc;
+}

@@ -33,7 +33,7 @@ static void record(int i, char *line, size_t sz)
                                        "ET MALWARE Cobalt Strike Beacon",
                                        "ET POLICY curl User-Agent"};
     static const char *const sevs[] = {"low", "medium", "high", "critical"};
-    char host[16], user[16], ip[20], iso[40];
+    char host[24], user[24], ip[32], iso[64];
     int day = 1 + pick(28), hh = pick(24), mm = pick(60), ss = pick(60), ms = pick(1000);
     snprintf(host, sizeof host, "ws-%03d", pick(40));
     snprintf(user, sizeof user, "user%02d", pick(30));

@@ -6,6 +6,7 @@
 #include "helpers.h"
 
 #include "vigil/demo.h"
+#include "vigil/sync.h"
 
 struct sink {
     vg_buf lines;
@@ -155,11 +156,130 @@ static void test_hostile_lines(void **state)
     vg_op_free(op);
 }
 
+/* A server in miniature: a workspace that takes pushes whole (vg_ops_receive, its
+ * check refusing an op of another actor than the pusher) and serves pages. */
+static vg_rc same_actor(void *ud, const vg_op *op, vg_err *err)
+{
+    const char *user = ud;
+    if (strcmp(op->actor, user) != 0)
+        return vg_fail(err, VG_EINVAL, "actor: '%s' is not you (%s)", op->actor, user);
+    return VG_OK;
+}
+
+static vg_rc push(vg_ws *from, const char *user, vg_ws *server, int64_t *sent)
+{
+    vg_buf b;
+    vg_buf_init(&b, 64u << 20);
+    int64_t upto, n;
+    vg_err err = {0};
+    vg_received r;
+    assert_int_equal(vg_sync_outbox(from, "team", 1u << 20, &b, &upto, &n, &err), VG_OK);
+    *sent = n;
+    vg_rc rc = VG_OK;
+    if (n) {
+        assert_int_equal(vg_batch_begin(server, &err), VG_OK);
+        rc = vg_ops_receive(server, b.data, b.len, same_actor, (void *)user, &r, &err);
+        if (rc)
+            vg_batch_rollback(server);
+        else
+            assert_int_equal(vg_batch_commit(server, &err), VG_OK);
+        if (rc == VG_OK)
+            assert_int_equal(vg_sync_pushed(from, "team", upto, &err), VG_OK);
+    }
+    vg_buf_free(&b);
+    return rc;
+}
+
+static void pull(vg_ws *to, vg_ws *server)
+{
+    vg_sync_cursor c;
+    vg_err err = {0};
+    assert_int_equal(vg_sync_get(to, "team", &c, &err), VG_OK);
+    for (;;) {
+        vg_buf b;
+        vg_buf_init(&b, 64u << 20);
+        int64_t upto, n;
+        vg_received r;
+        assert_int_equal(vg_ops_page(server, c.pulled, 4096, true, &b, &upto, &n, &err), VG_OK);
+        if (n == 0) {
+            vg_buf_free(&b);
+            return;
+        }
+        if (vg_sync_take(to, "team", b.data, b.len, &r, &err))
+            fail_msg("take: %s", err.msg);
+        assert_int_equal(r.last_seq, upto);
+        vg_buf_free(&b);
+        assert_int_equal(vg_sync_get(to, "team", &c, &err), VG_OK);
+        assert_int_equal(c.pulled, upto);
+    }
+}
+
+static void test_sync_cursors(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *pa = path_in(dir, "a.db"), *pb = path_in(dir, "b.db"),
+         *ps = path_in(dir, "s.db");
+    vg_ws *a = open_ws(pa, "alice"), *b = open_ws(pb, "bob"), *srv = open_ws(ps, "vigild");
+    vg_id c1, c2;
+    int64_t sent;
+    new_case(a, "alice's case", "high", c1);
+    must_apply(a, vg_op_note_add(c1, "seen on WS-7"));
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    assert_int_equal(sent, 2);
+    pull(b, srv);
+    pull(a, srv); /* its own ops come back: nothing new, and nothing to push again */
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    assert_int_equal(sent, 0);
+    /* bob's ops after the team's: only his are pushed */
+    new_case(b, "bob's case", "low", c2);
+    must_apply(b, vg_op_note_add(c1, "bob: also WS-9"));
+    assert_int_equal(push(b, "bob", srv, &sent), VG_OK);
+    assert_int_equal(sent, 2);
+    pull(a, srv);
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    assert_int_equal(sent, 0);
+    /* a write between the push and the pull: the pulled ops are sent back once,
+     * and the server skips them (not refused, though they are bob's) */
+    must_apply(b, vg_op_note_add(c2, "bob again"));
+    assert_int_equal(push(b, "bob", srv, &sent), VG_OK);
+    must_apply(a, vg_op_note_add(c2, "alice on bob's case"));
+    pull(a, srv);
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    assert_int_equal(sent, 2);
+    pull(b, srv);
+    pull(a, srv);
+    char da[65], db[65], ds[65];
+    vg_err err = {0};
+    assert_int_equal(vg_ws_digest(a, da, &err), VG_OK);
+    assert_int_equal(vg_ws_digest(b, db, &err), VG_OK);
+    assert_int_equal(vg_ws_digest(srv, ds, &err), VG_OK);
+    assert_string_equal(da, ds);
+    assert_string_equal(db, ds);
+    /* an op of bob's that the server does not hold, pushed by alice, is refused whole */
+    char *pc = path_in(dir, "c.db");
+    vg_ws *c = open_ws(pc, "bob");
+    vg_id c3;
+    new_case(c, "carol's replica, bob's name", "low", c3);
+    int64_t before = sql_int(srv, "SELECT count(*) FROM ops");
+    assert_int_equal(push(c, "alice", srv, &sent), VG_EINVAL);
+    assert_int_equal(sql_int(srv, "SELECT count(*) FROM ops"), before);
+    vg_ws_close(c);
+    vg_ws_close(a);
+    vg_ws_close(b);
+    vg_ws_close(srv);
+    free(pa);
+    free(pb);
+    free(ps);
+    free(pc);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_hostile_lines),
+        cmocka_unit_test(test_sync_cursors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
