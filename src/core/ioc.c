@@ -11,6 +11,13 @@
  * first byte, character set) and the suffix list last. It aims at hundreds of MB/s
  * on log text, and at no false positives a person would laugh at; the price is
  * that a registry key or path with a space in it is cut at the space.
+ *
+ * The text is hostile (an alert's fields, a model's answer, a 16 MB line), so the
+ * cost is linear in it whatever its shape: each step reads a byte a bounded number
+ * of times, never once for each of many starting points (each "://" in a token,
+ * each key:value label), and nothing recurses. tests/unit/test_ioc.c holds 16 MB
+ * of each hostile shape found so far (tests/unit/ioc_shapes.h) to the time 16 MB
+ * of log text takes.
  */
 #include "vigil/ioc.h"
 
@@ -419,85 +426,98 @@ static bool all_hex(const char *p, size_t n)
 }
 
 /* Classify one narrow token t[at..at+n). seen holds at least the classes of its
- * bytes (C_ANY when the caller does not know them). */
+ * bytes (C_ANY when the caller does not know them).
+ *
+ * Linear in n whatever the token: key:value labels ("src:", "sha1:"), which may
+ * nest as deep as the token is long ("gg:gg:...:evil.com"), are stepped over by a
+ * loop, not a call per level, and each level's questions (an '@' in the rest? a
+ * '.'?) are answered from what the level before found rather than by searching
+ * the rest again. */
 static void narrow(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
-    /* trim punctuation that ends sentences or wraps values (a path keeps a
-     * trailing backslash only when it is doubled) */
-    while (n && (cls[(unsigned char)p[n - 1]] & C_TRIM_END) &&
-           !(n > 1 && p[n - 1] == '\\' && p[n - 2] != '\\'))
-        n--;
-    while (n && (cls[(unsigned char)p[0]] & C_TRIM_START)) {
-        p++;
-        at++;
-        n--;
-    }
-    if (n < 4)
-        return;
-    unsigned char c0 = (unsigned char)p[0];
-    /* the marks the token holds: looked for only where the scanner saw one */
-    const char *at_sign = seen & C_AT ? memchr(p, '@', n) : NULL;
-    const char *colon = seen & C_COLON ? memchr(p, ':', n) : NULL;
-    bool dot = (seen & C_DOT) && memchr(p, '.', n);
-    bool colons2 = colon && memchr(colon + 1, ':', n - (size_t)(colon - p) - 1);
-
-    if ((c0 == 'H' || c0 == 'h') &&
-        (prefix_ci(p, n, "HKLM\\") || prefix_ci(p, n, "HKCU\\") || prefix_ci(p, n, "HKCR\\") ||
-         prefix_ci(p, n, "HKU\\") || prefix_ci(p, n, "HKCC\\") || prefix_ci(p, n, "HKEY_"))) {
-        put(s, VG_IOC_REGISTRY, 0, at, n, false);
-        return;
-    }
-    if ((isalpha(c0) && n > 3 && p[1] == ':' && p[2] == '\\') || (c0 == '\\' && p[1] == '\\')) {
-        put(s, VG_IOC_PATH, 0, at, n, false);
-        return;
-    }
-    if (c0 == '/') {
-        size_t segs = 0;
-        for (size_t i = 0; i + 1 < n; i++)
-            if (p[i] == '/' && p[i + 1] != '/' && isalnum((unsigned char)p[i + 1]))
-                segs++;
-        if (segs >= 2 && !memchr(p, ':', n) && !memchr(p, '@', n))
-            put(s, VG_IOC_PATH, 0, at, n, false);
-        return;
-    }
-    if ((c0 == 'C' || c0 == 'c') && prefix_ci(p, n, "CVE-")) {
-        size_t i = 4, y = 0, d = 0;
-        while (i < n && isdigit((unsigned char)p[i]))
-            i++, y++;
-        if (y == 4 && i < n && p[i] == '-') {
-            i++;
-            while (i < n && isdigit((unsigned char)p[i]))
-                i++, d++;
-            if (d >= 4 && d <= 7)
-                put(s, VG_IOC_CVE, 0, at, i, false);
+    const char *colon, *dot = NULL; /* dot: the first '.' at or past p, once looked for */
+    for (;;) {
+        /* trim punctuation that ends sentences or wraps values (a path keeps a
+         * trailing backslash only when it is doubled) */
+        while (n && (cls[(unsigned char)p[n - 1]] & C_TRIM_END) &&
+               !(n > 1 && p[n - 1] == '\\' && p[n - 2] != '\\'))
+            n--;
+        while (n && (cls[(unsigned char)p[0]] & C_TRIM_START)) {
+            p++;
+            at++;
+            n--;
         }
-        return;
-    }
-    /* hashes: all hex, exact lengths */
-    if ((n == 32 || n == 40 || n == 64 || n == 128) && all_hex(p, n)) {
-        {
+        if (n < 4)
+            return;
+        unsigned char c0 = (unsigned char)p[0];
+        /* the marks the token holds: looked for only where the scanner saw one, and
+         * a mark found absent stays absent in the value under a label (it is part
+         * of this token); an '@' ends the search below, so it is looked for once */
+        const char *at_sign = seen & C_AT ? memchr(p, '@', n) : NULL;
+        colon = seen & C_COLON ? memchr(p, ':', n) : NULL;
+        if ((seen & C_DOT) && (!dot || dot < p))
+            dot = memchr(p, '.', n);
+        seen &= ~((at_sign ? 0u : C_AT) | (colon ? 0u : C_COLON) | (dot ? 0u : C_DOT));
+
+        if ((c0 == 'H' || c0 == 'h') &&
+            (prefix_ci(p, n, "HKLM\\") || prefix_ci(p, n, "HKCU\\") ||
+             prefix_ci(p, n, "HKCR\\") || prefix_ci(p, n, "HKU\\") || prefix_ci(p, n, "HKCC\\") ||
+             prefix_ci(p, n, "HKEY_"))) {
+            put(s, VG_IOC_REGISTRY, 0, at, n, false);
+            return;
+        }
+        if ((isalpha(c0) && n > 3 && p[1] == ':' && p[2] == '\\') ||
+            (c0 == '\\' && p[1] == '\\')) {
+            put(s, VG_IOC_PATH, 0, at, n, false);
+            return;
+        }
+        if (c0 == '/') {
+            size_t segs = 0;
+            for (size_t i = 0; i + 1 < n; i++)
+                if (p[i] == '/' && p[i + 1] != '/' && isalnum((unsigned char)p[i + 1]))
+                    segs++;
+            if (segs >= 2 && !memchr(p, ':', n) && !memchr(p, '@', n))
+                put(s, VG_IOC_PATH, 0, at, n, false);
+            return;
+        }
+        if ((c0 == 'C' || c0 == 'c') && prefix_ci(p, n, "CVE-")) {
+            size_t i = 4, y = 0, d = 0;
+            while (i < n && isdigit((unsigned char)p[i]))
+                i++, y++;
+            if (y == 4 && i < n && p[i] == '-') {
+                i++;
+                while (i < n && isdigit((unsigned char)p[i]))
+                    i++, d++;
+                if (d >= 4 && d <= 7)
+                    put(s, VG_IOC_CVE, 0, at, i, false);
+            }
+            return;
+        }
+        /* hashes: all hex, exact lengths */
+        if ((n == 32 || n == 40 || n == 64 || n == 128) && all_hex(p, n)) {
             put(s, n == 32 ? VG_IOC_MD5 : n == 40 ? VG_IOC_SHA1 : n == 64 ? VG_IOC_SHA256
                                                                           : VG_IOC_SHA512,
                 0, at, n, true);
             return;
         }
-    }
-    if (at_sign) {
-        size_t local = (size_t)(at_sign - p), dn = n - local - 1;
-        bool special;
-        if (local == 0 || local > 64 || memchr(at_sign + 1, '@', dn))
-            return;
-        for (size_t i = 0; i < local; i++)
-            if (!(isalnum((unsigned char)p[i]) || strchr("._%+-", p[i])))
+        if (at_sign) {
+            size_t local = (size_t)(at_sign - p), dn = n - local - 1;
+            bool special;
+            if (local == 0 || local > 64 || memchr(at_sign + 1, '@', dn))
                 return;
-        if (is_domain(at_sign + 1, dn, &special))
-            put(s, VG_IOC_EMAIL, special ? VG_IOC_RESERVED : 0, at, n, true);
-        return;
-    }
-    /* key:value (sha1:..., src:...): a word before the colon that no IPv6 group or
-     * drive letter could be (it has a letter past f) is a label, not part of it */
-    if (colon) {
+            for (size_t i = 0; i < local; i++)
+                if (!(isalnum((unsigned char)p[i]) || strchr("._%+-", p[i])))
+                    return;
+            if (is_domain(at_sign + 1, dn, &special))
+                put(s, VG_IOC_EMAIL, special ? VG_IOC_RESERVED : 0, at, n, true);
+            return;
+        }
+        /* key:value (sha1:..., src:...): a word before the colon that no IPv6 group
+         * or drive letter could be (it has a letter past f) is a label, not part of
+         * it; the value is classified as a token of its own */
+        if (!colon)
+            break;
         size_t k = (size_t)(colon - p);
         bool word = k >= 2 && k <= 16;
         bool label = false;
@@ -506,13 +526,14 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
             word = isalnum(ch) || ch == '_' || ch == '-';
             label |= isalpha(ch) && !(cls[ch] & C_HEX);
         }
-        if (word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\') {
-            narrow(s, at + k + 1, n - k - 1, seen);
-            return;
-        }
+        if (!(word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\'))
+            break;
+        p += k + 1;
+        at += k + 1;
+        n -= k + 1;
     }
     /* IPv6: two colons or more, hex digits, maybe a dotted tail */
-    if (colons2) {
+    if (colon && memchr(colon + 1, ':', n - (size_t)(colon - p) - 1)) {
         char buf[64];
         unsigned char a[16];
         size_t m = n;
@@ -527,7 +548,7 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         }
         return;
     }
-    if (isdigit(c0)) {
+    if (isdigit((unsigned char)p[0])) {
         uint32_t a;
         size_t m = ipv4_at(p, n, &a);
         if (m) {
@@ -535,7 +556,7 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
             return;
         }
     }
-    if (dot) {
+    if (dot && dot < p + n) {
         size_t m = n;
         const char *stop = NULL;
         for (size_t i = 0; i < n && !stop; i++)
@@ -565,6 +586,12 @@ static void wide(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
     const char *sep = n > 6 && (seen & C_COLON) ? memchr(p, ':', n) : NULL;
+    /* what ends a sentence or wraps a URL is not part of it: trimmed once for the
+     * token, not once for each "scheme://" in it, which a run of them before a run
+     * of dots made quadratic ("http:///http:///....") */
+    size_t tail = n;
+    while (sep && tail && strchr(".,;:!?)]'\"", p[tail - 1]))
+        tail--;
     while (sep && (size_t)(sep - p) + 3 <= n) {
         size_t off = (size_t)(sep - p);
         if (sep[1] == '/' && sep[2] == '/') {
@@ -574,9 +601,7 @@ static void wide(scan *s, size_t at, size_t n, unsigned seen)
             for (size_t k = 0; k < sizeof schemes / sizeof *schemes; k++) {
                 size_t sl = strlen(schemes[k]);
                 if (off - start >= sl && strncasecmp(p + off - sl, schemes[k], sl) == 0) {
-                    size_t ustart = off - sl, end = n;
-                    while (end > off + 3 && strchr(".,;:!?)]'\"", p[end - 1]))
-                        end--;
+                    size_t ustart = off - sl, end = tail > off + 3 ? tail : off + 3;
                     size_t host = off + 3, he = host;
                     while (he < end && !strchr("/?#:@", p[he]))
                         he++;

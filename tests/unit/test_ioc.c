@@ -3,6 +3,12 @@
  */
 #include "helpers.h"
 
+#include <signal.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "ioc_shapes.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 
@@ -41,19 +47,26 @@ static void test_case_and_space(void **state)
     check("registry", "HKLM\\Software\\Run", "HKLM\\Software\\Run");
 }
 
+/* The list as "type value flags" lines. Fresh. */
+static char *listing(const vg_ioc_list *l)
+{
+    size_t cap = 1, len = 0;
+    for (size_t i = 0; i < l->n; i++)
+        cap += strlen(l->items[i].value) + 32; /* a type name, a flag digit, 3 more */
+    char *out = malloc(cap);
+    out[0] = '\0';
+    for (size_t i = 0; i < l->n; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s %s %d\n", vg_ioc_type(l->items[i].kind),
+                                l->items[i].value, l->items[i].flags);
+    return out;
+}
+
 /* Extract from text; the list as "type value flags" lines. */
 static char *extract(const char *text)
 {
     vg_ioc_list l = {0};
     vg_ioc_extract(text, strlen(text), &l);
-    size_t cap = 4096, len = 0;
-    char *out = calloc(1, cap);
-    for (size_t i = 0; i < l.n; i++) {
-        int w = snprintf(out + len, cap - len, "%s %s %d\n", vg_ioc_type(l.items[i].kind),
-                         l.items[i].value, l.items[i].flags);
-        assert_true(w > 0 && (size_t)w < cap - len);
-        len += (size_t)w;
-    }
+    char *out = listing(&l);
     vg_ioc_list_free(&l);
     return out;
 }
@@ -255,6 +268,92 @@ static void test_extract_random_bytes(void **state)
     }
 }
 
+/* ---- linear time on hostile text ------------------------------------------------ */
+
+#define BIG (16u << 20) /* the longest line `vigil iocs` reads */
+
+/* Extract from text[0..len) in a child process stopped at limit seconds; the
+ * seconds it took. *why says what went wrong, or is NULL when nothing did; when
+ * want is not NULL, the indicators found must be want (as listing() writes them). */
+static double extract_in_child(const char *text, size_t len, double limit, const char *want,
+                               const char **why)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct itimerval stop = {.it_value = {(time_t)limit, (suseconds_t)(limit * 1e6) % 1000000}};
+        setitimer(ITIMER_REAL, &stop, NULL);
+        vg_ioc_list l = {0};
+        vg_ioc_extract(text, len, &l);
+        char *got = want ? listing(&l) : NULL;
+        int code = got && strcmp(got, want) != 0 ? 3 : 0;
+        free(got);
+        vg_ioc_list_free(&l);
+        _exit(code);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (WIFSIGNALED(status))
+        *why = WTERMSIG(status) == SIGALRM ? "still running, stopped" : strsignal(WTERMSIG(status));
+    else if (WEXITSTATUS(status))
+        *why = WEXITSTATUS(status) == 3 ? "other indicators found" : "the child failed";
+    else
+        *why = s > limit ? "over the limit" : NULL; /* the clock here counts the fork too */
+    return s;
+}
+
+/* 16 MB of each hostile shape (ioc_shapes.h) is read in time proportional to its
+ * length: within 20 times what 16 MB of log text takes, plus half a second. Each shape
+ * once took minutes to hours at that size. */
+static void test_extract_linear_on_hostile_text(void **state)
+{
+    (void)state;
+    vg_ioc_list warm = {0};
+    vg_ioc_extract("8.8.8.8", 7, &warm); /* the suffix list is loaded before any clock */
+    vg_ioc_list_free(&warm);
+    const char *why;
+    char *plain = ioc_plain_text(BIG);
+    double base = extract_in_child(plain, BIG, 300, NULL, &why);
+    free(plain);
+    assert_null(why);
+    double limit = 20 * base + 0.5;
+    int slow = 0;
+    for (size_t k = 0; k < IOC_NSHAPES; k++) {
+        size_t len;
+        char *t = ioc_shape_text(&ioc_shapes[k], BIG, &len);
+        double s = extract_in_child(t, len, limit, NULL, &why);
+        free(t);
+        if (why) {
+            print_error("16 MB of \"%s\": %s after %.2f s (limit %.2f s: 20 x %.2f s for 16 MB "
+                        "of log text, + 0.5 s)\n", ioc_shapes[k].name, why, s, limit, base);
+            slow++;
+        }
+    }
+    if (slow)
+        fail_msg("%d of %zu hostile shapes were not read in linear time", slow, IOC_NSHAPES);
+}
+
+/* key:value labels nested 300,000 deep ("gg:gg:...:evil.com"): the value under them
+ * all is found, with no stack frame per level (the ASan build sees an overflow). */
+static void test_extract_deep_labels(void **state)
+{
+    (void)state;
+    size_t n = 300000;
+    char *t = malloc(3 * n + sizeof "evil.com");
+    for (size_t i = 0; i < n; i++)
+        memcpy(t + 3 * i, "gg:", 3);
+    memcpy(t + 3 * n, "evil.com", sizeof "evil.com");
+    const char *why;
+    extract_in_child(t, strlen(t), 60, "domain evil.com 0\n", &why);
+    free(t);
+    if (why)
+        fail_msg("\"gg:\" x 300,000 then evil.com: %s", why);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +369,8 @@ int main(void)
         cmocka_unit_test(test_extract_stops_at_len),
         cmocka_unit_test(test_extract_defanged_flag_per_indicator),
         cmocka_unit_test(test_extract_marks_at_token_ends),
+        cmocka_unit_test(test_extract_deep_labels),
+        cmocka_unit_test(test_extract_linear_on_hostile_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
