@@ -21,14 +21,16 @@
 /* The harness's key pair (made by `vigil playbook keygen`; it signs nothing else). */
 static const char SECRET[] = "vigil-secret-key ed25519 Vut7nXKfxWqfW6LRydnWKQIY3fHoaNiGrAm9adsK2QW"
                              "gRdZHmmXNZQhTev7K6G0Z97EPbfm55fc8Wg3nKgtD7A==\n";
-static const char TRUSTED[] = "# the fuzz key\ned25519 oEXWR5plzWUIU3r+yuhtGfexD235ueX3PFoN5yoLQ+w= fuzz\n";
+static const char TRUSTED[] = "# the fuzz key\n"
+                              "ed25519 oEXWR5plzWUIU3r+yuhtGfexD235ueX3PFoN5yoLQ+w= fuzz\n";
 static char *signed_pack; /* a pack of one playbook, signed with SECRET */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static const char one[] = "{\"id\":\"fuzz\",\"name\":\"Fuzz\",\"version\":\"1\","
-                              "\"category\":\"test\",\"description\":\"d\",\"techniques\":[],\"tasks\":"
-                              "[{\"phase\":\"containment\",\"title\":\"Isolate the host\",\"description\":\"Cut it off.\"}]}";
+                              "\"category\":\"test\",\"description\":\"d\",\"techniques\":[],"
+                              "\"tasks\":[{\"phase\":\"containment\",\"title\":\"Isolate it\","
+                              "\"description\":\"Cut it off.\"}]}";
     vg_playbook p = {0};
     vg_err err = {0};
     fz_check(vg_playbook_parse(one, strlen(one), "fuzz", &p, &err) == VG_OK, "%s", err.msg);
