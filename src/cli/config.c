@@ -172,6 +172,17 @@ static int entry(void *ud, const char *section, const char *name, const char *va
 #undef FAIL
 }
 
+int config_parse(config *cf, FILE *f, const char *where, char *msg, size_t msgsz)
+{
+    reader r = {.cf = cf};
+    int line = ini_parse_file(f, entry, &r);
+    if (line != 0)
+        snprintf(msg, msgsz, "%s:%d: not a valid INI line", where, line);
+    else if (r.error[0])
+        snprintf(msg, msgsz, "%s: %s", where, r.error);
+    return line != 0 || r.error[0] ? -1 : 0;
+}
+
 int config_read(config *cf)
 {
     cop_policy_default(&cf->copilot.policy);
@@ -179,16 +190,11 @@ int config_read(config *cf)
     FILE *f = fopen(path, "r");
     int rc = 0;
     if (f) {
-        reader r = {.cf = cf};
-        int line = ini_parse_file(f, entry, &r);
+        char msg[1024];
+        rc = config_parse(cf, f, path, msg, sizeof msg);
         fclose(f);
-        if (line != 0) {
-            fprintf(stderr, "vigil: config: %s:%d: not a valid INI line\n", path, line);
-            rc = -1;
-        } else if (r.error[0]) {
-            fprintf(stderr, "vigil: config: %s: %s\n", path, r.error);
-            rc = -1;
-        }
+        if (rc)
+            fprintf(stderr, "vigil: config: %s\n", msg);
     } else if (errno != ENOENT) {
         fprintf(stderr, "vigil: config: %s: %s\n", path, strerror(errno));
         rc = -1;

@@ -5,6 +5,8 @@
 #define VIGIL_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "copilot.h"
@@ -30,6 +32,10 @@ typedef struct config {
 /* Read the config file if there is one. On a mistake, print
  * "vigil: config: FILE: ..." naming the line or the entry, and return -1. */
 int config_read(config *cf);
+/* Parse the config text in f (where names it in messages) into cf, after
+ * cop_policy_default: 0, or -1 with "WHERE:LINE: not a valid INI line" or
+ * "WHERE: [section] ..." in msg (config_read's work; the fuzz harness's entry). */
+int config_parse(config *cf, FILE *f, const char *where, char *msg, size_t msgsz);
 void config_free(config *cf);
 
 /* The SLA targets per severity: [sla] of the config, else the defaults. */

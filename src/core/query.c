@@ -370,8 +370,10 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
     vg_buf_init(&text, 4096);
     vg_rc rc = VG_OK;
     const char *p = q ? q : "";
+    /* Words end where fts_query's do, and text of white space alone is no text: an
+     * empty FTS5 query is a syntax error. */
     while (rc == VG_OK) {
-        p += strspn(p, " \t");
+        p += strspn(p, " \t\r\n");
         if (!*p)
             break;
         char word[512];
@@ -388,7 +390,7 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
                 rc = vg_fail(err, VG_EINVAL, "query too long");
             continue;
         }
-        n = strcspn(p, " \t");
+        n = strcspn(p, " \t\r\n");
         if (n >= sizeof word)
             n = sizeof word - 1;
         memcpy(word, p, n);
@@ -469,7 +471,7 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
                          w, search ? " type:, after:, before:, case:," : "");
         }
     }
-    if (rc == VG_OK && text.len)
+    if (rc == VG_OK && text.len && vg_buf_str(&text)[strspn(vg_buf_str(&text), " \t\r\n")])
         out->text = vg_buf_take(&text);
     vg_buf_free(&text);
     out->f.assignee = out->assignee;
