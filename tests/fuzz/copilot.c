@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cop_turn_clear(&t);
     if (runs % 100 == 0) {
         int64_t count = 0, bad = 0;
-        fz_check(vg_audit_verify(ws, &count, &bad, &err) == VG_OK, "audit: %s", err.msg);
+        fz_check(vg_audit_verify(ws, NULL, &count, &bad, &err) == VG_OK, "audit: %s", err.msg);
     }
     free(reply);
     return 0;

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imp_stats_free(&st);
     if (runs % 100 == 0) { /* the chain over everything stored so far */
         int64_t count = 0, bad = 0;
-        fz_check(vg_audit_verify(ws, &count, &bad, &err) == VG_OK, "audit: %s", err.msg);
+        fz_check(vg_audit_verify(ws, NULL, &count, &bad, &err) == VG_OK, "audit: %s", err.msg);
     }
     return 0;
 }
