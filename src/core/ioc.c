@@ -786,35 +786,51 @@ static void span_emit(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n)
     sp->v[sp->n++] = (span){at, n, kind};
 }
 
-/* Append the defanged form of one indicator. */
-static vg_rc defang_one(vg_buf *b, const char *p, size_t n, vg_ioc_kind kind)
+/* Append a URL defanged: each scheme ("http" becomes "hxxp"; others stay as they
+ * are, since refang knows only hxxp) with its "://" as "[://]", and the dots of
+ * the host after it as "[.]". Every "://" in it, not only the first: a URL inside
+ * another's path or query ("https://web.archive.org/web/2024/http://evil.com/x")
+ * must not stay live. One pass: each byte is looked at a bounded number of times. */
+static vg_rc defang_url(vg_buf *b, const char *p, size_t n)
 {
     vg_rc rc = VG_OK;
-    size_t i = 0, host_end = n;
-    if (kind == VG_IOC_URL) {
-        const char *sep = strstr(p, "://"); /* p is NUL-terminated beyond n: bound it */
-        size_t off = sep && (size_t)(sep - p) < n ? (size_t)(sep - p) : 0;
-        for (size_t k = 0; k < off && rc == VG_OK; k++) { /* http -> hxxp, ftp -> fxp */
+    size_t pos = 0;
+    while (pos < n && rc == VG_OK) {
+        const char *sep = memmem(p + pos, n - pos, "://", 3);
+        size_t at = sep ? (size_t)(sep - p) : n, start = at;
+        while (sep && start > pos && (isalnum((unsigned char)p[start - 1]) ||
+                                      strchr("+-.", p[start - 1])))
+            start--;
+        rc = vg_buf_add(b, p + pos, start - pos);
+        if (!sep || rc)
+            break;
+        bool http = at - start >= 4 && strncasecmp(p + start, "http", 4) == 0;
+        for (size_t k = start; k < at && rc == VG_OK; k++) {
             char ch = p[k];
-            if ((k == 1 || k == 2) && (ch == 't' || ch == 'T') && (p[0] == 'h' || p[0] == 'H'))
-                ch = 'x';
-            else if (k == 1 && (ch == 't' || ch == 'T') && (p[0] == 'f' || p[0] == 'F'))
+            if (http && (k == start + 1 || k == start + 2))
                 ch = 'x';
             rc = vg_buf_add(b, &ch, 1);
         }
         if (rc == VG_OK)
             rc = vg_buf_adds(b, "[://]");
-        i = off + 3;
-        host_end = i;
-        while (host_end < n && !strchr("/?#", p[host_end]))
-            host_end++;
+        for (pos = at + 3; pos < n && !strchr("/?#", p[pos]) && rc == VG_OK; pos++)
+            rc = p[pos] == '.' ? vg_buf_adds(b, "[.]") : vg_buf_add(b, p + pos, 1);
     }
+    return rc;
+}
+
+/* Append the defanged form of one indicator. */
+static vg_rc defang_one(vg_buf *b, const char *p, size_t n, vg_ioc_kind kind)
+{
+    if (kind == VG_IOC_URL)
+        return defang_url(b, p, n);
+    vg_rc rc = VG_OK;
     bool in_host = kind != VG_IOC_EMAIL;
-    for (; i < n && rc == VG_OK; i++) {
+    for (size_t i = 0; i < n && rc == VG_OK; i++) {
         if (kind == VG_IOC_EMAIL && p[i] == '@') {
             rc = vg_buf_adds(b, "[@]");
             in_host = true;
-        } else if (p[i] == '.' && in_host && i < host_end) {
+        } else if (p[i] == '.' && in_host) {
             rc = vg_buf_adds(b, "[.]");
         } else if (p[i] == ':' && kind == VG_IOC_IPV6) {
             rc = vg_buf_adds(b, "[:]");

@@ -175,6 +175,21 @@ static void test_defang_round_trip(void **state)
     free(again);
     free(r);
     free(d);
+    /* found by fuzzing: an ftp URL must come back as itself (refang knows no
+     * "fxp"), and a URL in another's path must not stay live */
+    static const char *const pairs[][2] = {
+        {"get ftp://files.evil.com/payload.bin now", "get ftp[://]files[.]evil[.]com/payload.bin now"},
+        {"https://web.archive.org/web/2024/http://evil.com/payload",
+         "hxxps[://]web[.]archive[.]org/web/2024/hxxp[://]evil[.]com/payload"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        d = vg_defang(pairs[i][0]);
+        assert_string_equal(d, pairs[i][1]);
+        r = vg_refang(d);
+        assert_string_equal(r, pairs[i][0]);
+        free(r);
+        free(d);
+    }
 }
 
 /* Refanging looks for where a defanged spelling may start sixteen bytes at a time:
