@@ -1,7 +1,8 @@
 /*
  * test_import.c — the importer's pure parts: times in every shape vendors write
  * them, redaction that keeps numbers exact, format detection and severity mapping;
- * and that an import's bulk-load settings end with it.
+ * and that an import's bulk-load settings end with it. Hostile records too: secrets
+ * behind escapes, repeated keys, raw control bytes, numbers out of every range.
  */
 #include "helpers.h"
 #include "import.h"
@@ -36,13 +37,20 @@ static void test_times(void **state)
     assert_int_equal(t_of("-5"), -1);
 }
 
+/* The raw event as the import stores it: NULL when it is refused. */
+static char *redact(const char *in)
+{
+    char why[300];
+    return imp_redact(in, strlen(in), why, sizeof why);
+}
+
 static void test_redact(void **state)
 {
     (void)state;
     const char *in = "{\"user\":{\"Password\": \"hunter2\", \"name\":\"ann\"},"
                      "\"headers\":{\"Authorization\":[\"Bearer x\",{\"a\":1}]},\"flow_id\":1882548932481212123,"
                      "\"api_key\":null,\"note\":\"password\",\"n\":-1.5e3,\"session_token\":{\"deep\":[1,2]}}";
-    char *out = imp_redact(in, strlen(in));
+    char *out = redact(in);
     assert_string_equal(out, "{\"user\":{\"Password\":\"[REDACTED]\", \"name\":\"ann\"},"
                              "\"headers\":{\"Authorization\":\"[REDACTED]\"},\"flow_id\":1882548932481212123,"
                              "\"api_key\":\"[REDACTED]\",\"note\":\"password\",\"n\":-1.5e3,"
@@ -51,6 +59,132 @@ static void test_redact(void **state)
     assert_non_null(j);
     cJSON_Delete(j);
     free(out);
+}
+
+/* Secret keys are known by their decoded names, in any case; short ones (otp, pin)
+ * only as a whole word of the key; secrets inside values (a command line's
+ * --password=, a URL's userinfo) go too. */
+static void test_redact_decoded(void **state)
+{
+    (void)state;
+    char *out = redact("{\"pass\\u0077ord\":\"hunter2\",\"p\\u0061sswd\":\"s3cret\","
+                       "\"PassPhrase\":\"x1\",\"private-key\":\"x2\",\"private_key\":\"x3\","
+                       "\"session_id\":\"x4\",\"otp\":\"123456\",\"PIN\":\"4321\",\"user_pin\":7,"
+                       "\"client_secret\":\"x5\",\"ping\":\"8.8.8.8\",\"spinner\":\"on\","
+                       "\"password\"\x01:\"x6\","
+                       "\"cmd\":\"mysql -u root --password=hunter3 db\","
+                       "\"env\":[\"PGPASSWORD='hunter 4' psql\",\"x pwd=x7;y\"],"
+                       "\"url\":\"https://bob:pw9@host.example/x?access_token=tk1&a=1\","
+                       "\"esc\":\"--pass\\u0077ord=x8\",\"mail\":\"bob@host.example\"}");
+    assert_non_null(out);
+    assert_string_equal(out,
+        "{\"pass\\u0077ord\":\"[REDACTED]\",\"p\\u0061sswd\":\"[REDACTED]\","
+        "\"PassPhrase\":\"[REDACTED]\",\"private-key\":\"[REDACTED]\",\"private_key\":\"[REDACTED]\","
+        "\"session_id\":\"[REDACTED]\",\"otp\":\"[REDACTED]\",\"PIN\":\"[REDACTED]\","
+        "\"user_pin\":\"[REDACTED]\","
+        "\"client_secret\":\"[REDACTED]\",\"ping\":\"8.8.8.8\",\"spinner\":\"on\","
+        "\"password\":\"[REDACTED]\","
+        "\"cmd\":\"mysql -u root --password=[REDACTED] db\","
+        "\"env\":[\"PGPASSWORD='[REDACTED]' psql\",\"x pwd=[REDACTED];y\"],"
+        "\"url\":\"https://bob:[REDACTED]@host.example/x?access_token=[REDACTED]&a=1\","
+        "\"esc\":\"--password=[REDACTED]\",\"mail\":\"bob@host.example\"}");
+    free(out);
+}
+
+/* What is stored is JSON by the RFC: a raw tab or escape byte inside a string is
+ * escaped (the record is kept), a control byte between tokens becomes a space, and
+ * a number that cJSON takes but JSON does not (01, 1., -.5) refuses the record. */
+static void test_raw_valid_json(void **state)
+{
+    (void)state;
+    char *out = redact("{\"a\":\"x\ty\x01z\x1b[31m\",\x02\"b\":[1, -0.5e3]}");
+    assert_non_null(out);
+    assert_string_equal(out, "{\"a\":\"x\\ty\\u0001z\\u001b[31m\", \"b\":[1, -0.5e3]}");
+    free(out);
+    static const char *const bad_numbers[] = {"{\"n\":01}", "{\"n\":1.}", "{\"n\":-.5}",
+                                              "[1.e5]", "{\"n\":-01.5}"};
+    for (size_t i = 0; i < sizeof bad_numbers / sizeof *bad_numbers; i++) {
+        out = redact(bad_numbers[i]);
+        if (out)
+            fail_msg("%s stored as %s", bad_numbers[i], out);
+    }
+}
+
+typedef struct rejects {
+    int n;
+    char why[8][300];
+    int64_t line[8];
+} rejects;
+
+static void on_reject(void *ud, const char *file, int64_t line, const char *why)
+{
+    (void)file;
+    rejects *r = ud;
+    if (r->n < 8) {
+        snprintf(r->why[r->n], sizeof r->why[0], "%s", why);
+        r->line[r->n] = line;
+    }
+    r->n++;
+}
+
+/* Import lines into the fixture's workspace; the rejections into r. */
+static void import_lines(fx *f, const char *lines, rejects *r)
+{
+    char *in = path_in(f->dir, "hostile.jsonl");
+    FILE *fp = fopen(in, "w");
+    assert_non_null(fp);
+    fputs(lines, fp);
+    fclose(fp);
+    imp_opts o = {.format = IMP_AUTO, .reject = on_reject, .ud = r};
+    imp_stats st = {0};
+    vg_err err = {0};
+    char *names[] = {in};
+    assert_int_equal(imp_files(f->ws, names, 1, &o, &st, &err), VG_OK);
+    imp_stats_free(&st);
+    free(in);
+}
+
+/* Through the whole import: no stored alert keeps a secret in its raw event, its
+ * entities or its title, whatever the spelling; a record that repeats a key is
+ * refused by name (parsers disagree on which value counts); every stored raw event
+ * is valid JSON. */
+static void test_import_hostile(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    rejects r = {0};
+    import_lines(f,
+        "{\"source\":\"t\",\"source_ref\":\"a1\",\"title\":\"login with password=hunter1\","
+        "\"time\":1794230000,\"entities\":{\"url\":\"https://bob:hunter2@h.example/\","
+        "\"pass\\u0077ord\":\"hunter3\"},\"raw\":{\"p\\u0061sswd\":\"hunter4\","
+        "\"cmd\":\"mysql -u root --password=hunter5\",\"pin\":1234}}\n"
+        "{\"source\":\"t\",\"source_ref\":\"a2\",\"title\":\"dup\",\"time\":1794230000,"
+        "\"raw\":{\"password\":\"x\",\"password\":\"hunter6\"}}\n"
+        "{\"source\":\"t\",\"source\":\"u\",\"source_ref\":\"a3\",\"title\":\"dup\",\"time\":1794230000}\n"
+        "{\"source\":\"t\",\"source_ref\":\"a4\",\"title\":\"tab\there\",\"time\":1794230000,"
+        "\"raw\":{\"msg\":\"a\tb\x01" "c\x1b[0m\"}}\n"
+        "{\"source\":\"t\",\"source_ref\":\"a5\",\"title\":\"x\",\"time\":1794230000,"
+        "\"raw\":{\"n\":01}}\n",
+        &r);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 2);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.line[0], 2);
+    assert_non_null(strstr(r.why[0], "'password'"));
+    assert_non_null(strstr(r.why[0], "twice"));
+    assert_int_equal(r.line[1], 3);
+    assert_non_null(strstr(r.why[1], "'source'"));
+    assert_int_equal(r.line[2], 5);
+    assert_non_null(strstr(r.why[2], "not JSON"));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE"
+                                    " json_valid(vg_raw(raw, raw_op, raw_at))"), 2);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE"
+                                    " vg_raw(raw, raw_op, raw_at) LIKE '%hunter%'"
+                                    " OR entities LIKE '%hunter%' OR title LIKE '%hunter%'"
+                                    " OR vg_raw(raw, raw_op, raw_at) LIKE '%1234%'"), 0);
+    char *msg = sql_text(f->ws, "SELECT json_extract(vg_raw(raw, raw_op, raw_at), '$.msg')"
+                                " FROM alerts WHERE source_ref = 'a4'");
+    assert_string_equal(msg, "a\tb\x01" "c\x1b[0m"); /* the sensor's bytes, as JSON */
+    free(msg);
 }
 
 static imp_map_rc map(const char *json, imp_format *fmt, cJSON **p, char *why)
@@ -144,6 +278,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_redact_decoded),
+        cmocka_unit_test(test_raw_valid_json),
+        cmocka_unit_test_teardown(test_import_hostile, fx_teardown),
         cmocka_unit_test(test_detect_and_map),
         cmocka_unit_test_teardown(test_bulk_load_ends, fx_teardown),
     };
