@@ -4,6 +4,8 @@
  * and that an import's bulk-load settings end with it. Hostile records too: secrets
  * behind escapes, repeated keys, raw control bytes, numbers out of every range.
  */
+#include <math.h>
+
 #include "helpers.h"
 #include "import.h"
 
@@ -187,6 +189,111 @@ static void test_import_hostile(void **state)
     free(msg);
 }
 
+/* A value replaces every "@" string in j. */
+static void put_number(cJSON *j, double v)
+{
+    for (cJSON *c = j->child; c; c = c->next) {
+        if (cJSON_IsString(c) && strcmp(c->valuestring, "@") == 0) {
+            cJSON_free(c->valuestring);
+            c->valuestring = NULL;
+            c->type = cJSON_Number;
+            c->valuedouble = v; /* not cJSON_SetNumberValue: it casts to int itself */
+            c->valueint = 0;
+        } else if (c->child) {
+            put_number(c, v);
+        }
+    }
+}
+
+/* Every numeric field the mappers read, with numbers out of every range (NaN only a
+ * program can make; 1e999 parses as infinity): mapped or refused by name, never an
+ * out-of-range conversion (clang's -fsanitize=float-cast-overflow watches). */
+static void test_hostile_numbers(void **state)
+{
+    (void)state;
+    static const struct { const char *rec; bool is_time; } cases[] = {
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":\"@\"}", true},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"severity\":\"@\"}", false},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"count\":\"@\"}", false},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"first_seen\":\"@\"}", true},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"last_seen\":\"@\"}", true},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"entities\":{\"port\":\"@\"}}", false},
+        {"{\"source\":\"@\",\"title\":\"t\",\"time\":1}", false},
+        {"{\"@timestamp\":\"@\",\"kibana.alert.rule.name\":\"R\"}", true},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"kibana.alert.risk_score\":\"@\"}", false},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"event.severity\":\"@\"}", false},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"source\":{\"ip\":\"@\",\"port\":\"@\"}}", false},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"_id\":\"@\"}", false},
+        {"{\"timestamp\":\"@\",\"rule\":{\"level\":3,\"description\":\"D\"},\"agent\":{\"name\":\"a\"}}", true},
+        {"{\"timestamp\":1,\"rule\":{\"level\":\"@\",\"description\":\"D\"},\"agent\":{\"name\":\"a\"}}", false},
+        {"{\"timestamp\":1,\"rule\":{\"level\":3,\"description\":\"D\",\"id\":\"@\"},\"agent\":{\"name\":\"a\"}}", false},
+        {"{\"timestamp\":\"@\",\"event_type\":\"alert\",\"alert\":{\"signature\":\"S\"}}", true},
+        {"{\"timestamp\":1,\"event_type\":\"alert\",\"src_port\":\"@\",\"alert\":{\"signature\":\"S\",\"severity\":\"@\"}}", false},
+        {"{\"timestamp\":1,\"event_type\":\"alert\",\"alert\":{\"signature\":\"S\",\"signature_id\":\"@\"}}", false},
+        {"{\"class_uid\":\"@\",\"time\":1,\"finding_info\":{\"title\":\"F\"}}", false},
+        {"{\"category_uid\":\"@\",\"class_uid\":1,\"time\":1,\"finding_info\":{\"title\":\"F\"}}", false},
+        {"{\"class_uid\":2004,\"time\":\"@\",\"finding_info\":{\"title\":\"F\"}}", true},
+        {"{\"class_uid\":2004,\"time\":1,\"severity_id\":\"@\",\"finding_info\":{\"title\":\"F\"}}", false},
+        {"{\"class_uid\":2004,\"time\":1,\"finding_info\":{\"title\":\"F\"},"
+         "\"observables\":[{\"type_id\":\"@\",\"value\":\"h\"}]}", false},
+        {"{\"class_uid\":2004,\"finding_info\":{\"title\":\"F\",\"created_time\":\"@\"}}", true},
+    };
+    const double values[] = {1e300, -1e300, INFINITY, -INFINITY, NAN, 9.3e18, -9.3e18};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
+            cJSON *rec = cJSON_Parse(cases[i].rec);
+            assert_non_null(rec);
+            put_number(rec, values[k]);
+            imp_format fmt = imp_detect(rec);
+            cJSON *p = cJSON_CreateObject();
+            char why[200] = "";
+            imp_map_rc rc = imp_map(rec, fmt, 3600000, p, why, sizeof why);
+            if (cases[i].is_time && k < 5) { /* 9.3e18 is a time in nanoseconds */
+                if (rc != MAP_BAD || !strstr(why, "not a time"))
+                    fail_msg("%s with %g: mapped (%d) %s", cases[i].rec, values[k], rc, why);
+            } else if (rc == MAP_OK) {
+                const cJSON *t = cJSON_GetObjectItem(p, "event_time");
+                const cJSON *n = cJSON_GetObjectItem(p, "count");
+                const cJSON *s = cJSON_GetObjectItem(p, "severity");
+                assert_true(cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 1e15);
+                assert_true(!n || (n->valuedouble >= 1 && n->valuedouble <= 1e12));
+                assert_true(cJSON_IsString(s) && vg_enum_parse(&VG_SEVERITY, s->valuestring) >= 0);
+                const cJSON *obs = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "entities"), "host");
+                if (obs && strstr(cases[i].rec, "observables")) /* no type id names a host */
+                    fail_msg("%s with %g: a host", cases[i].rec, values[k]);
+            } else if (rc == MAP_BAD) {
+                assert_true(why[0] != '\0');
+            }
+            cJSON_Delete(p);
+            cJSON_Delete(rec);
+        }
+}
+
+/* The door takes alert.add ops from anyone (a replica, a bundle): a number out of
+ * range in one is refused by name, not converted. */
+static void test_door_numbers(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    const double values[] = {1e300, -1e300, INFINITY, -INFINITY, NAN};
+    for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
+        vg_op *op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "t");
+        cJSON_AddStringToObject(op->payload, "title", "x");
+        cJSON_AddNumberToObject(op->payload, "event_time", 1)->valuedouble = values[k];
+        const char *msg = must_fail(f->ws, op, VG_EINVAL);
+        assert_non_null(strstr(msg, "event_time"));
+        op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "t");
+        cJSON_AddStringToObject(op->payload, "title", "x");
+        cJSON_AddNumberToObject(op->payload, "event_time", 1);
+        cJSON_AddNumberToObject(op->payload, "count", 1)->valuedouble = values[k];
+        must_apply(f->ws, op); /* a count out of range is no count: 1 */
+    }
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE count = 1"), 5);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 5);
+}
+
 static imp_map_rc map(const char *json, imp_format *fmt, cJSON **p, char *why)
 {
     cJSON *rec = cJSON_Parse(json);
@@ -281,6 +388,8 @@ int main(void)
         cmocka_unit_test(test_redact_decoded),
         cmocka_unit_test(test_raw_valid_json),
         cmocka_unit_test_teardown(test_import_hostile, fx_teardown),
+        cmocka_unit_test(test_hostile_numbers),
+        cmocka_unit_test_teardown(test_door_numbers, fx_teardown),
         cmocka_unit_test(test_detect_and_map),
         cmocka_unit_test_teardown(test_bulk_load_ends, fx_teardown),
     };
