@@ -150,7 +150,7 @@ static bool redact_tree(cJSON *j, vg_buf *scratch, char *why, size_t whysz)
         size_t n = 0;
         for (const cJSON *c = j->child; c; c = c->next)
             n++;
-        char **names = vg_xmalloc(n * sizeof *names);
+        char *small[32], **names = n <= 32 ? small : vg_xmalloc(n * sizeof *names);
         n = 0;
         for (cJSON *c = j->child; c; c = c->next)
             names[n++] = c->string;
@@ -162,7 +162,8 @@ static bool redact_tree(cJSON *j, vg_buf *scratch, char *why, size_t whysz)
         if (twice)
             snprintf(why, whysz, "key '%.60s' appears twice in one object (tools disagree on"
                                  " which value counts)", twice);
-        free(names);
+        if (names != small)
+            free(names);
         if (twice)
             return false;
     }
