@@ -28,9 +28,14 @@ enum {
 /* Who hears how a long migration is going (what it is doing, how far of how
  * much); NULL: nobody. For the whole process; set before opening. */
 void vg_ws_on_progress(void (*fn)(const char *what, int64_t done, int64_t total));
+/* Who hears what the analyst should know about a workspace that opened anyway (one
+ * that another user owns, or that others may write), a sentence per open; NULL:
+ * nobody. For the whole process; set before opening. */
+void vg_ws_on_notice(void (*fn)(const char *msg));
 
 /* Open the workspace at path. On success *out is a workspace the caller closes
- * with vg_ws_close. A missing file without VG_OPEN_CREATE is VG_ENOTFOUND. */
+ * with vg_ws_close. A missing file without VG_OPEN_CREATE is VG_ENOTFOUND; with it,
+ * the file is made mode 0600 (its -wal and -shm follow). */
 VG_WUR vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err);
 void vg_ws_close(vg_ws *ws);
 /* A bulk load (an import, the demo, a replay). The write door checks every value

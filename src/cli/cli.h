@@ -109,7 +109,7 @@ int cmd_export(cli *c, int argc, char **argv);
 int cases_csv(const vg_case *items, size_t n, bool header);
 /* Write len bytes of text to path through a temporary file and a rename, so a
  * reader sees the old file or the new one, never half of one. The directory must
- * exist. */
+ * exist. A new file is mode 0600; a file that was there keeps its mode. */
 VG_WUR vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err);
 /* cmd_playbook.c */
 int cmd_pb_lint(cli *c, int argc, char **argv);

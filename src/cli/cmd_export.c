@@ -4,9 +4,11 @@
  * and the CSV form of the case listing (`vigil cases --csv`).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,18 +19,38 @@
 
 #define MAX_EXPORT (512u << 20)
 
+/* The file is made by mkstemp beside the target (O_EXCL, a name no one can
+ * guess), so a symlink planted where the temporary file will be is never
+ * followed; it is mode 0600, or the target's mode when the target exists (an
+ * export over a shared report stays as shared as it was), written whole, synced,
+ * then renamed over the target. On any error it is removed. */
 vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err)
 {
     vg_rc rc = VG_OK;
-    size_t n = strlen(path) + 24;
+    size_t n = strlen(path) + 16;
     char *tmp = vg_xmalloc(n);
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
         rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
-    else if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0)
+        free(tmp);
+        return rc;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && fchmod(fd, sb.st_mode & 0777) != 0)
+        rc = vg_fail(err, VG_EIO, "%s: keeping its mode: %s", path, strerror(errno));
+    for (size_t done = 0; rc == VG_OK && done < len;) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(w < 0 ? errno : EIO));
+        else
+            done += (size_t)w;
+    }
+    if (rc == VG_OK && fsync(fd) != 0)
         rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (f && fclose(f) != 0 && rc == VG_OK)
+    if (close(fd) != 0 && rc == VG_OK)
         rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
     if (rc == VG_OK && rename(tmp, path) != 0)
         rc = vg_fail(err, VG_EIO, "renaming %s to %s: %s", tmp, path, strerror(errno));

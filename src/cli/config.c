@@ -183,11 +183,50 @@ int config_parse(config *cf, FILE *f, const char *where, char *msg, size_t msgsz
     return line != 0 || r.error[0] ? -1 : 0;
 }
 
+/* The file at path opened for reading when it is a regular file; NULL otherwise,
+ * with errno (ENOENT: there is none) or, for anything else there (a FIFO, a
+ * device, a directory), EFTYPE_NOT_REGULAR. Opened O_NONBLOCK, because opening a
+ * FIFO planted there would wait forever for a writer; blocking again once it is
+ * known to be a file. flags adds O_NOFOLLOW for the secrets. *sb: what it is. */
+#define EFTYPE_NOT_REGULAR (-1)
+static FILE *open_regular(const char *path, int flags, struct stat *sb, int *why)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags);
+    *why = fd < 0 ? errno : 0;
+    if (fd < 0)
+        return NULL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode) || fl < 0 ||
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        *why = EFTYPE_NOT_REGULAR;
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        *why = errno;
+        close(fd);
+    }
+    return f;
+}
+
+/* "vigil: WHAT: PATH: why" for a file open_regular could not open. */
+static void open_failed(const char *what, const char *path, int why)
+{
+    if (why == EFTYPE_NOT_REGULAR)
+        fprintf(stderr, "vigil: %s: %s: not a regular file (a FIFO, device or directory);"
+                        " vigil refuses it\n", what, path);
+    else
+        fprintf(stderr, "vigil: %s: %s: %s\n", what, path, strerror(why));
+}
+
 int config_read(config *cf)
 {
     cop_policy_default(&cf->copilot.policy);
     char *path = paths_config();
-    FILE *f = fopen(path, "r");
+    struct stat sb;
+    int why;
+    FILE *f = open_regular(path, 0, &sb, &why);
     int rc = 0;
     if (f) {
         char msg[1024];
@@ -195,8 +234,8 @@ int config_read(config *cf)
         fclose(f);
         if (rc)
             fprintf(stderr, "vigil: config: %s\n", msg);
-    } else if (errno != ENOENT) {
-        fprintf(stderr, "vigil: config: %s: %s\n", path, strerror(errno));
+    } else if (why != ENOENT) {
+        open_failed("config", path, why);
         rc = -1;
     }
     free(path);
@@ -236,30 +275,26 @@ int config_secret(const char *section, const char *key, char **out)
 {
     *out = NULL;
     char *path = paths_secrets();
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        if (e != ENOENT)
-            fprintf(stderr, "vigil: secrets: %s: %s\n", path, strerror(e));
-        free(path);
-        return e == ENOENT ? 0 : -1;
-    }
     struct stat sb;
+    int why;
+    FILE *f = open_regular(path, O_NOFOLLOW, &sb, &why);
+    if (!f) {
+        if (why != ENOENT)
+            open_failed("secrets", path, why);
+        free(path);
+        return why == ENOENT ? 0 : -1;
+    }
     /* Checked on the open file, so the file read is the file checked. */
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077)) {
+    if (sb.st_mode & 077) {
         fprintf(stderr, "vigil: secrets: %s: mode %04o lets others read it; vigil refuses it"
                         " (chmod 600 %s)\n", path, (unsigned)(sb.st_mode & 07777), path);
-        close(fd);
+        fclose(f);
         free(path);
         return -1;
     }
-    FILE *f = fdopen(fd, "r");
     secret_reader r = {section, key, NULL};
-    int line = f ? ini_parse_file(f, secret_entry, &r) : -1;
-    if (f)
-        fclose(f);
-    else
-        close(fd);
+    int line = ini_parse_file(f, secret_entry, &r);
+    fclose(f);
     if (line != 0) {
         fprintf(stderr, "vigil: secrets: %s:%d: not a valid INI line\n", path, line);
         free(r.value);

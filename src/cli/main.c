@@ -137,6 +137,15 @@ static void migrate_progress(const char *what, int64_t done, int64_t total)
             (long long)done, (long long)total, done >= total ? "\n" : "");
 }
 
+/* What the core says about a workspace it opened anyway (vg_ws_on_notice): the
+ * path is data, so it is made safe for the terminal. */
+static void ws_notice(const char *msg)
+{
+    char safe[2048];
+    vg_text_safe(msg, strlen(msg), 0, safe, sizeof safe);
+    fprintf(stderr, "vigil: warning: %s\n", safe);
+}
+
 int main(int argc, char **argv)
 {
     struct timespec start;
@@ -147,6 +156,7 @@ int main(int argc, char **argv)
     setlocale(LC_CTYPE, "");
     if (isatty(STDERR_FILENO))
         vg_ws_on_progress(migrate_progress);
+    vg_ws_on_notice(ws_notice);
     cli c = {0};
     config cf = {0};
     const char *db = NULL, *as = NULL;

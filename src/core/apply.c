@@ -142,10 +142,13 @@ static const char *pstr(const ctx *c, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A whole-number field; false when it is not a number or is out of int64_t's
+ * range (NaN, 1e300: a received op is anyone's text, and the cast would be
+ * undefined). */
 static bool pnum(const ctx *c, const char *key, int64_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, key);
-    if (!cJSON_IsNumber(v))
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > -9e18 && v->valuedouble < 9e18))
         return false;
     *out = (int64_t)v->valuedouble;
     return true;

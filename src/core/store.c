@@ -13,11 +13,13 @@
 #include "vigil/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 
 extern const char *const ws_stmt_sql[ST__COUNT];
@@ -306,13 +308,54 @@ static vg_rc migrate(vg_ws *ws, vg_err *err)
     return rc;
 }
 
+/* ---- who may write the file ---------------------------------------------------- */
+
+static void (*notice)(const char *msg);
+
+void vg_ws_on_notice(void (*fn)(const char *msg))
+{
+    notice = fn;
+}
+
+/* A new workspace is made 0600 before SQLite opens it: SQLite would make it 0644
+ * (less the umask), and gives its -wal and -shm the main file's mode. An existing
+ * one that another user owns, or that its group or everyone may write, is said
+ * (not refused: a group's shared workspace may be meant), since whoever can write
+ * it can rewrite the cases under the analyst. */
+static vg_rc private_file(const char *path, const struct stat *sb, vg_err *err)
+{
+    if (!sb) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            return vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return VG_OK;
+    }
+    char msg[600];
+    if (sb->st_uid != geteuid())
+        snprintf(msg, sizeof msg, "%s is owned by another user (uid %u), who can rewrite it",
+                 path, (unsigned)sb->st_uid);
+    else if (sb->st_mode & 022)
+        snprintf(msg, sizeof msg, "%s is writable by %s (mode %04o), who can rewrite it"
+                                  " (chmod 600 %s)", path,
+                 sb->st_mode & 002 ? "everyone" : "its group", (unsigned)(sb->st_mode & 07777),
+                 path);
+    else
+        return VG_OK;
+    if (notice)
+        notice(msg);
+    return VG_OK;
+}
+
 vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, process_setup);
     struct stat sb;
     *out = NULL;
-    if (stat(path, &sb) != 0) {
+    bool exists = stat(path, &sb) == 0;
+    if (!exists) {
         if (errno != ENOENT)
             return vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
         if (!(flags & VG_OPEN_CREATE))
@@ -320,6 +363,9 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
     } else if (!S_ISREG(sb.st_mode)) {
         return vg_fail(err, VG_ENOTVIGIL, "%s is not a vigil workspace (not a regular file)", path);
     }
+    vg_rc made = private_file(path, exists ? &sb : NULL, err);
+    if (made != VG_OK)
+        return made;
 
     vg_ws *ws = vg_xcalloc(1, sizeof *ws);
     ws->path = vg_xstrdup(path);

@@ -21,58 +21,323 @@
 #include "vigil/json.h"
 #include "vigil/op.h"
 
-/* ---- redaction ------------------------------------------------------------------ */
+/* ---- redaction ------------------------------------------------------------------
+ *
+ * What is a secret is decided once, on decoded text: a key is a secret's when its
+ * name (escapes decoded, any case) holds one of the words, or is one of the short
+ * ones as a word of its own ("pin", "user_pin", not "ping" or "spinner"); inside
+ * any string, NAME=VALUE with a secret NAME (a command line's --password=, a URL's
+ * ?access_token=) and a URL's userinfo password lose the value. The parsed record
+ * (what the mappers read) and the raw text (what is stored) are walked each their
+ * own way, asking the same two questions. */
 
-/* Does the key name a secret: does it hold one of these words, in any case? Every
- * key of every record is asked, so the words are found by their first letter. */
+static bool word_char(char c)
+{
+    return isalnum((unsigned char)c);
+}
+
+/* Does the key name a secret? Every key of every record is asked, so the words
+ * are found by their first letter. */
 static bool secret_key(const char *k, size_t n)
 {
-    static const char *const words[] = {"password", "passwd", "pwd", "token", "api_key",
-                                        "apikey", "api-key", "authorization", "cookie",
-                                        "secret", "private_key", "credential"};
-    for (size_t i = 0; i + 3 <= n; i++) {
+    static const char *const words[] = {
+        "password", "passwd", "pwd", "passphrase", "token", "api_key", "apikey", "api-key",
+        "authorization", "cookie", "secret", "private_key", "private-key", "privatekey",
+        "credential", "session_id", "session-id", "sessionid"};
+    static const char *const whole[] = {"otp", "pin", "pass"};
+    for (size_t i = 0; i < n; i++) {
         int c = tolower((unsigned char)k[i]);
-        if (c != 'p' && c != 't' && c != 'a' && c != 'c' && c != 's')
+        if (c != 'p' && c != 't' && c != 'a' && c != 'c' && c != 's' && c != 'o')
             continue;
         for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
             size_t len = strlen(words[w]);
             if (words[w][0] == c && len <= n - i && strncasecmp(k + i, words[w], len) == 0)
                 return true;
         }
+        if (i > 0 && word_char(k[i - 1]))
+            continue;
+        for (size_t w = 0; w < sizeof whole / sizeof *whole; w++) {
+            size_t len = strlen(whole[w]);
+            if (whole[w][0] == c && len <= n - i && strncasecmp(k + i, whole[w], len) == 0 &&
+                (i + len == n || !word_char(k[i + len])))
+                return true;
+        }
     }
     return false;
 }
 
-char *imp_redact(const char *text, size_t len)
+static bool name_char(char c)
 {
-    vg_buf b;
+    return word_char(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* The n bytes at s with the secrets inside them replaced by [REDACTED] into out;
+ * false (out untouched) when there are none. */
+static bool redact_value(const char *s, size_t n, vg_buf *out)
+{
+    if (!memchr(s, '=', n) && !memmem(s, n, "://", 3))
+        return false;
+    size_t done = 0; /* s[0, done) is in out */
+    bool changed = false;
+    vg_rc rc = VG_OK;
+    for (size_t i = 0; i < n; i++) {
+        size_t cut = 0, resume = 0; /* redact s[cut, resume) */
+        if (s[i] == '=') {
+            size_t j = i;
+            while (j > 0 && name_char(s[j - 1]))
+                j--;
+            if (j == i || !secret_key(s + j, i - j))
+                continue;
+            size_t v = i + 1, e;
+            if (v < n && (s[v] == '\'' || s[v] == '"')) { /* --password='two words' */
+                const char *q = memchr(s + v + 1, s[v], n - v - 1);
+                v++;
+                e = q ? (size_t)(q - s) : n;
+            } else {
+                for (e = v; e < n && s[e] && !strchr(" \t\r\n&;,", s[e]); e++)
+                    ;
+            }
+            if (e == v)
+                continue;
+            cut = v;
+            resume = e;
+        } else if (s[i] == ':' && i + 3 <= n && s[i + 1] == '/' && s[i + 2] == '/') {
+            size_t a = i + 3, e = a;
+            while (e < n && s[e] && !strchr("/?# \t\r\n", s[e]))
+                e++;
+            const char *at = NULL;
+            for (size_t k = a; k < e; k++)
+                if (s[k] == '@')
+                    at = s + k;
+            const char *colon = at ? memchr(s + a, ':', (size_t)(at - (s + a))) : NULL;
+            if (!colon || colon + 1 == at)
+                continue;
+            cut = (size_t)(colon + 1 - s);
+            resume = (size_t)(at - s);
+        } else {
+            continue;
+        }
+        if (!changed)
+            vg_buf_reset(out);
+        changed = true;
+        if (rc == VG_OK)
+            rc = vg_buf_add(out, s + done, cut - done);
+        if (rc == VG_OK)
+            rc = vg_buf_adds(out, "[REDACTED]");
+        done = resume;
+        i = resume - 1;
+    }
+    if (changed && rc == VG_OK)
+        rc = vg_buf_add(out, s + done, n - done);
+    if (rc != VG_OK) /* past the cap: the whole value goes */
+        vg_buf_reset(out), rc = vg_buf_adds(out, "[REDACTED]");
+    return changed;
+}
+
+/* Names of one object's members, to find a repeated one. */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The parsed record made like the text that is stored: a secret key's value
+ * "[REDACTED]", the secrets inside strings cut. False, with why, when an object
+ * names a key twice: cJSON reads the first, other tools the last, so which value
+ * an analyst sees would depend on the tool (and a secret could hide behind it). */
+static bool redact_tree(cJSON *j, vg_buf *scratch, char *why, size_t whysz)
+{
+    if (cJSON_IsObject(j) && j->child && j->child->next) {
+        size_t n = 0;
+        for (const cJSON *c = j->child; c; c = c->next)
+            n++;
+        char *small[32], **names = n <= 32 ? small : vg_xmalloc(n * sizeof *names);
+        n = 0;
+        for (cJSON *c = j->child; c; c = c->next)
+            names[n++] = c->string;
+        qsort(names, n, sizeof *names, by_name);
+        const char *twice = NULL;
+        for (size_t i = 1; i < n && !twice; i++)
+            if (strcmp(names[i - 1], names[i]) == 0)
+                twice = names[i];
+        if (twice)
+            snprintf(why, whysz, "key '%.60s' appears twice in one object (tools disagree on"
+                                 " which value counts)", twice);
+        if (names != small)
+            free(names);
+        if (twice)
+            return false;
+    }
+    for (cJSON *c = j->child, *next; c; c = next) {
+        next = c->next;
+        if (cJSON_IsObject(j) && secret_key(c->string, strlen(c->string))) {
+            if (!cJSON_IsString(c) || strcmp(c->valuestring, "[REDACTED]") != 0)
+                cJSON_ReplaceItemInObjectCaseSensitive(j, c->string,
+                                                       cJSON_CreateString("[REDACTED]"));
+        } else if (cJSON_IsString(c)) {
+            if (redact_value(c->valuestring, strlen(c->valuestring), scratch))
+                cJSON_SetValuestring(c, vg_buf_str(scratch));
+        } else if (c->child && !redact_tree(c, scratch, why, whysz)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* [s, e) with its control bytes escaped as JSON wants them inside a string. */
+static vg_rc add_escaped(vg_buf *b, const char *s, const char *e)
+{
+    vg_rc rc = VG_OK;
+    while (s < e && rc == VG_OK) {
+        const char *q = s;
+        while (q < e && (unsigned char)*q >= 0x20)
+            q++;
+        rc = vg_buf_add(b, s, (size_t)(q - s));
+        if (q == e || rc != VG_OK)
+            break;
+        unsigned char c = (unsigned char)*q;
+        const char *short_form = c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                               : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        rc = short_form ? vg_buf_adds(b, short_form) : vg_buf_addf(b, "\\u%04x", c);
+        s = q + 1;
+    }
+    return rc;
+}
+
+/* The JSON string [s, e) (its quotes included) decoded, or NULL when it holds no
+ * escape (its bytes between the quotes are then its text). A cJSON item the
+ * caller deletes. */
+static cJSON *decode_string(const char *s, const char *e)
+{
+    return memchr(s, '\\', (size_t)(e - s)) ? cJSON_ParseWithLength(s, (size_t)(e - s)) : NULL;
+}
+
+/* One string of the raw text: a value whose text holds a secret is encoded anew
+ * without it; anything else is kept as it is, its control bytes escaped. */
+static vg_rc add_string(vg_buf *b, const char *s, const char *e, vg_buf *scratch)
+{
+    cJSON *d = decode_string(s, e);
+    const char *text = cJSON_IsString(d) ? d->valuestring : s + 1;
+    size_t n = cJSON_IsString(d) ? strlen(text) : (size_t)(e - s - 2);
+    vg_rc rc;
+    if (redact_value(text, n, scratch)) {
+        cJSON *r = cJSON_CreateString(vg_buf_str(scratch));
+        char *enc = cJSON_PrintUnformatted(r);
+        rc = vg_buf_adds(b, enc);
+        cJSON_free(enc);
+        cJSON_Delete(r);
+    } else {
+        rc = add_escaped(b, s, e);
+    }
+    cJSON_Delete(d);
+    return rc;
+}
+
+static bool is_key(const char *k, const char *e)
+{
+    cJSON *d = decode_string(k, e);
+    bool secret = cJSON_IsString(d) ? secret_key(d->valuestring, strlen(d->valuestring))
+                                    : secret_key(k + 1, (size_t)(e - k - 2));
+    cJSON_Delete(d);
+    return secret;
+}
+
+/* The length of the number at s if it is one by RFC 8259
+ * (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), else 0. */
+static size_t json_number(const char *s, const char *end)
+{
+    const char *p = s;
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    else
+        return 0;
+    if (p < end && *p == '.') {
+        if (++p == end || !isdigit((unsigned char)*p))
+            return 0;
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        if (++p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p == end || !isdigit((unsigned char)*p))
+            return 0;
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    }
+    if (p < end && (isalnum((unsigned char)*p) || *p == '.' || *p == '+' || *p == '-'))
+        return 0; /* 01, 1.e5: more of a number than JSON allows */
+    return (size_t)(p - s);
+}
+
+/* Between tokens cJSON skips any byte up to the space as if it were one. */
+static bool json_space(char c)
+{
+    return (unsigned char)c <= ' ';
+}
+
+char *imp_redact(const char *text, size_t len, char *why, size_t whysz)
+{
+    vg_buf b, scratch;
     vg_buf_init(&b, len + 64 * 1024);
+    vg_buf_init(&scratch, IMP_MAX_RECORD + 64 * 1024);
     const char *p = text, *end = text + len;
     vg_rc rc = VG_OK;
     while (p < end && rc == VG_OK) {
-        if (*p != '"') { /* up to the next string, as it is */
-            const char *q = memchr(p, '"', (size_t)(end - p));
-            q = q ? q : end;
-            rc = vg_buf_add(&b, p, (size_t)(q - p));
-            p = q;
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '-' || isdigit(ch)) {
+            size_t n = json_number(p, end);
+            if (n == 0) {
+                size_t shown = 0;
+                while (p + shown < end && shown < 24 && strchr("0123456789+-.eE", p[shown]) &&
+                       p[shown])
+                    shown++;
+                snprintf(why, whysz, "not JSON (the number '%.*s' at byte %zu)", (int)shown, p, (size_t)(p - text) + 1);
+                vg_buf_free(&b);
+                vg_buf_free(&scratch);
+                return NULL;
+            }
+            rc = vg_buf_add(&b, p, n);
+            p += n;
+            continue;
+        }
+        if (ch != '"') { /* punctuation, literals, white space */
+            const char *q = p;
+            while (q < end && *q != '"' && *q != '-' && !isdigit((unsigned char)*q) &&
+                   ((unsigned char)*q >= 0x20 || *q == '\t' || *q == '\n' || *q == '\r'))
+                q++;
+            if (q == p) { /* a control byte where white space may be */
+                rc = vg_buf_add(&b, " ", 1);
+                p++;
+            } else {
+                rc = vg_buf_add(&b, p, (size_t)(q - p));
+                p = q;
+            }
             continue;
         }
         const char *q = vg_json_string_end(p, end);
-        rc = vg_buf_add(&b, p, (size_t)(q - p));
-        /* a key is a string followed by ':' */
-        const char *c = q;
-        while (c < end && isspace((unsigned char)*c))
+        const char *c = q; /* a key is a string followed by ':' */
+        while (c < end && json_space(*c))
             c++;
-        if (c < end && *c == ':' && secret_key(p + 1, (size_t)(q - p - 2))) {
-            const char *v = c + 1;
-            while (v < end && isspace((unsigned char)*v))
-                v++;
-            if (rc == VG_OK)
+        if (c < end && *c == ':') {
+            rc = add_escaped(&b, p, q);
+            if (rc == VG_OK && is_key(p, q)) {
+                const char *v = c + 1;
+                while (v < end && json_space(*v))
+                    v++;
                 rc = vg_buf_adds(&b, ":\"[REDACTED]\"");
-            q = vg_json_value_end(v, end);
+                q = vg_json_value_end(v, end);
+            }
+        } else {
+            rc = add_string(&b, p, q, &scratch);
         }
         p = q;
     }
+    vg_buf_free(&scratch);
     if (rc != VG_OK) { /* cannot happen: the cap is above the input's size */
         vg_buf_free(&b);
         return vg_xstrdup("{}");
@@ -405,6 +670,14 @@ static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t li
         snprintf(it->why, sizeof it->why, "not a JSON object");
         return it;
     }
+    vg_buf scratch;
+    vg_buf_init(&scratch, IMP_MAX_RECORD + 64 * 1024);
+    bool unique = redact_tree(rec, &scratch, it->why, sizeof it->why);
+    vg_buf_free(&scratch);
+    if (!unique) {
+        cJSON_Delete(rec);
+        return it;
+    }
     imp_format fmt = o->format != IMP_AUTO ? o->format : imp_detect(rec);
     vg_op *op = vg_op_new("alert.add", NULL);
     imp_map_rc m = imp_map(rec, fmt, o->bucket_ms, op->payload, it->why, sizeof it->why);
@@ -418,8 +691,11 @@ static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t li
             rs = text; /* cannot happen for valid JSON; keep the whole record */
             re = text + len;
         }
-        char *rtext = imp_redact(rs, (size_t)(re - rs));
-        cJSON_AddItemToObject(op->payload, "raw", cJSON_CreateRaw(rtext));
+        char *rtext = imp_redact(rs, (size_t)(re - rs), it->why, sizeof it->why);
+        if (rtext)
+            cJSON_AddItemToObject(op->payload, "raw", cJSON_CreateRaw(rtext));
+        else
+            m = MAP_BAD;
         free(rtext);
     }
     cJSON_Delete(rec);

@@ -77,9 +77,15 @@ imp_map_rc imp_map(const cJSON *rec, imp_format fmt, int64_t bucket_ms, cJSON *p
  * milliseconds, microseconds or nanoseconds; false when it is neither. */
 bool imp_time(const cJSON *v, int64_t *ms);
 
-/* raw JSON text with the values of secret-looking keys (password, token, api_key,
- * authorization, cookie, secret, ...) replaced by "[REDACTED]", numbers and all else
- * byte for byte. text must be valid JSON. Fresh. */
-char *imp_redact(const char *text, size_t len);
+/* A raw event as it is stored: JSON text that cJSON has parsed, made JSON by the
+ * RFC and without its secrets. The value of a key whose decoded name looks like a
+ * secret's (password, passphrase, token, api_key, authorization, cookie, secret,
+ * private_key, session_id, credential, ...; otp, pin and pass as a word of the name)
+ * becomes "[REDACTED]", and so does the value of NAME=VALUE with such a NAME and a
+ * URL's userinfo password inside any string. Control bytes inside strings are
+ * escaped (\t, \u001b), and between tokens become spaces; numbers and all else stay
+ * byte for byte. NULL, with why, for a number JSON does not allow (01, 1., -.5),
+ * which cJSON takes. Fresh. */
+char *imp_redact(const char *text, size_t len, char *why, size_t whysz);
 
 #endif

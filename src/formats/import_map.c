@@ -75,6 +75,16 @@ static const char *text_of(const cJSON *v, char *buf, size_t bufsz)
     return NULL;
 }
 
+/* A number from lo to hi as an int (truncated); false for anything else, NaN and
+ * 1e300 included, so no conversion is ever out of range. */
+static bool int_in(const cJSON *v, int lo, int hi, int *out)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
+        return false;
+    *out = (int)v->valuedouble;
+    return true;
+}
+
 static const char *str_at(const cJSON *o, const char *path, char *buf, size_t bufsz)
 {
     return text_of(get(o, path), buf, bufsz);
@@ -416,7 +426,7 @@ static imp_map_rc map_native(const cJSON *r, out *o)
             cJSON_AddNumberToObject(o->p, seen[i], (double)ms);
     }
     const cJSON *count = get(r, "count");
-    if (count && (!cJSON_IsNumber(count) || count->valuedouble < 1 || count->valuedouble > 1e12))
+    if (count && (!cJSON_IsNumber(count) || !(count->valuedouble >= 1 && count->valuedouble <= 1e12)))
         return bad(o, "%s", "count: must be a number of at least 1");
     if (count)
         cJSON_AddNumberToObject(o->p, "count", floor(count->valuedouble));
@@ -565,10 +575,9 @@ static imp_map_rc map_ocsf(const cJSON *r, out *o)
     set_str(o, "source_ref", first_str(r, refs, b2, sizeof b2));
     set_str(o, "rule", first_str(r, rules, b3, sizeof b3));
     /* severity_id: 0 unknown, 1 informational .. 5 critical, 6 fatal, 99 other */
-    const cJSON *sv = get(r, "severity_id");
-    int sev = -1;
-    if (cJSON_IsNumber(sv) && sv->valuedouble >= 1 && sv->valuedouble <= 6)
-        sev = sv->valuedouble >= 5 ? VG_SEV_CRITICAL : (int)sv->valuedouble - 1;
+    int sev = -1, sid;
+    if (int_in(get(r, "severity_id"), 1, 6, &sid))
+        sev = sid >= 5 ? VG_SEV_CRITICAL : sid - 1;
     if (sev < 0)
         sev = severity_of(get(r, "severity"), NULL);
     set_sev(o, sev);
@@ -589,7 +598,9 @@ static imp_map_rc map_ocsf(const cJSON *r, out *o)
     const cJSON *obs = get(r, "observables"), *it;
     cJSON_ArrayForEach(it, obs) {
         const cJSON *ty = get(it, "type_id"), *v = get(it, "value");
-        int id = cJSON_IsNumber(ty) ? (int)ty->valuedouble : -1;
+        int id;
+        if (!int_in(ty, 0, 99, &id))
+            id = -1;
         const char *name = id == 1 ? "host" : id == 2 ? "ip" : id == 4 ? "user"
                          : id == 5 ? "email" : id == 6 ? "url" : id == 7 ? "file"
                          : id == 9 ? "process" : id == 20 ? "domain" : NULL;

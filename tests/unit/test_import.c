@@ -1,8 +1,11 @@
 /*
  * test_import.c — the importer's pure parts: times in every shape vendors write
  * them, redaction that keeps numbers exact, format detection and severity mapping;
- * and that an import's bulk-load settings end with it.
+ * and that an import's bulk-load settings end with it. Hostile records too: secrets
+ * behind escapes, repeated keys, raw control bytes, numbers out of every range.
  */
+#include <math.h>
+
 #include "helpers.h"
 #include "import.h"
 
@@ -36,13 +39,20 @@ static void test_times(void **state)
     assert_int_equal(t_of("-5"), -1);
 }
 
+/* The raw event as the import stores it: NULL when it is refused. */
+static char *redact(const char *in)
+{
+    char why[300];
+    return imp_redact(in, strlen(in), why, sizeof why);
+}
+
 static void test_redact(void **state)
 {
     (void)state;
     const char *in = "{\"user\":{\"Password\": \"hunter2\", \"name\":\"ann\"},"
                      "\"headers\":{\"Authorization\":[\"Bearer x\",{\"a\":1}]},\"flow_id\":1882548932481212123,"
                      "\"api_key\":null,\"note\":\"password\",\"n\":-1.5e3,\"session_token\":{\"deep\":[1,2]}}";
-    char *out = imp_redact(in, strlen(in));
+    char *out = redact(in);
     assert_string_equal(out, "{\"user\":{\"Password\":\"[REDACTED]\", \"name\":\"ann\"},"
                              "\"headers\":{\"Authorization\":\"[REDACTED]\"},\"flow_id\":1882548932481212123,"
                              "\"api_key\":\"[REDACTED]\",\"note\":\"password\",\"n\":-1.5e3,"
@@ -51,6 +61,237 @@ static void test_redact(void **state)
     assert_non_null(j);
     cJSON_Delete(j);
     free(out);
+}
+
+/* Secret keys are known by their decoded names, in any case; short ones (otp, pin)
+ * only as a whole word of the key; secrets inside values (a command line's
+ * --password=, a URL's userinfo) go too. */
+static void test_redact_decoded(void **state)
+{
+    (void)state;
+    char *out = redact("{\"pass\\u0077ord\":\"hunter2\",\"p\\u0061sswd\":\"s3cret\","
+                       "\"PassPhrase\":\"x1\",\"private-key\":\"x2\",\"private_key\":\"x3\","
+                       "\"session_id\":\"x4\",\"otp\":\"123456\",\"PIN\":\"4321\",\"user_pin\":7,"
+                       "\"client_secret\":\"x5\",\"ping\":\"8.8.8.8\",\"spinner\":\"on\","
+                       "\"password\"\x01:\"x6\","
+                       "\"cmd\":\"mysql -u root --password=hunter3 db\","
+                       "\"env\":[\"PGPASSWORD='hunter 4' psql\",\"x pwd=x7;y\"],"
+                       "\"url\":\"https://bob:pw9@host.example/x?access_token=tk1&a=1\","
+                       "\"esc\":\"--pass\\u0077ord=x8\",\"mail\":\"bob@host.example\"}");
+    assert_non_null(out);
+    assert_string_equal(out,
+        "{\"pass\\u0077ord\":\"[REDACTED]\",\"p\\u0061sswd\":\"[REDACTED]\","
+        "\"PassPhrase\":\"[REDACTED]\",\"private-key\":\"[REDACTED]\",\"private_key\":\"[REDACTED]\","
+        "\"session_id\":\"[REDACTED]\",\"otp\":\"[REDACTED]\",\"PIN\":\"[REDACTED]\","
+        "\"user_pin\":\"[REDACTED]\","
+        "\"client_secret\":\"[REDACTED]\",\"ping\":\"8.8.8.8\",\"spinner\":\"on\","
+        "\"password\":\"[REDACTED]\","
+        "\"cmd\":\"mysql -u root --password=[REDACTED] db\","
+        "\"env\":[\"PGPASSWORD='[REDACTED]' psql\",\"x pwd=[REDACTED];y\"],"
+        "\"url\":\"https://bob:[REDACTED]@host.example/x?access_token=[REDACTED]&a=1\","
+        "\"esc\":\"--password=[REDACTED]\",\"mail\":\"bob@host.example\"}");
+    free(out);
+}
+
+/* What is stored is JSON by the RFC: a raw tab or escape byte inside a string is
+ * escaped (the record is kept), a control byte between tokens becomes a space, and
+ * a number that cJSON takes but JSON does not (01, 1., -.5) refuses the record. */
+static void test_raw_valid_json(void **state)
+{
+    (void)state;
+    char *out = redact("{\"a\":\"x\ty\x01z\x1b[31m\",\x02\"b\":[1, -0.5e3]}");
+    assert_non_null(out);
+    assert_string_equal(out, "{\"a\":\"x\\ty\\u0001z\\u001b[31m\", \"b\":[1, -0.5e3]}");
+    free(out);
+    static const char *const bad_numbers[] = {"{\"n\":01}", "{\"n\":1.}", "{\"n\":-.5}",
+                                              "[1.e5]", "{\"n\":-01.5}"};
+    for (size_t i = 0; i < sizeof bad_numbers / sizeof *bad_numbers; i++) {
+        out = redact(bad_numbers[i]);
+        if (out)
+            fail_msg("%s stored as %s", bad_numbers[i], out);
+    }
+}
+
+typedef struct rejects {
+    int n;
+    char why[8][300];
+    int64_t line[8];
+} rejects;
+
+static void on_reject(void *ud, const char *file, int64_t line, const char *why)
+{
+    (void)file;
+    rejects *r = ud;
+    if (r->n < 8) {
+        snprintf(r->why[r->n], sizeof r->why[0], "%s", why);
+        r->line[r->n] = line;
+    }
+    r->n++;
+}
+
+/* Import lines into the fixture's workspace; the rejections into r. */
+static void import_lines(fx *f, const char *lines, rejects *r)
+{
+    char *in = path_in(f->dir, "hostile.jsonl");
+    FILE *fp = fopen(in, "w");
+    assert_non_null(fp);
+    fputs(lines, fp);
+    fclose(fp);
+    imp_opts o = {.format = IMP_AUTO, .reject = on_reject, .ud = r};
+    imp_stats st = {0};
+    vg_err err = {0};
+    char *names[] = {in};
+    assert_int_equal(imp_files(f->ws, names, 1, &o, &st, &err), VG_OK);
+    imp_stats_free(&st);
+    free(in);
+}
+
+/* Through the whole import: no stored alert keeps a secret in its raw event, its
+ * entities or its title, whatever the spelling; a record that repeats a key is
+ * refused by name (parsers disagree on which value counts); every stored raw event
+ * is valid JSON. */
+static void test_import_hostile(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    rejects r = {0};
+    import_lines(f,
+        "{\"source\":\"t\",\"source_ref\":\"a1\",\"title\":\"login with password=hunter1\","
+        "\"time\":1794230000,\"entities\":{\"url\":\"https://bob:hunter2@h.example/\","
+        "\"pass\\u0077ord\":\"hunter3\"},\"raw\":{\"p\\u0061sswd\":\"hunter4\","
+        "\"cmd\":\"mysql -u root --password=hunter5\",\"pin\":1234}}\n"
+        "{\"source\":\"t\",\"source_ref\":\"a2\",\"title\":\"dup\",\"time\":1794230000,"
+        "\"raw\":{\"password\":\"x\",\"password\":\"hunter6\"}}\n"
+        "{\"source\":\"t\",\"source\":\"u\",\"source_ref\":\"a3\",\"title\":\"dup\",\"time\":1794230000}\n"
+        "{\"source\":\"t\",\"source_ref\":\"a4\",\"title\":\"tab\there\",\"time\":1794230000,"
+        "\"raw\":{\"msg\":\"a\tb\x01" "c\x1b[0m\"}}\n"
+        "{\"source\":\"t\",\"source_ref\":\"a5\",\"title\":\"x\",\"time\":1794230000,"
+        "\"raw\":{\"n\":01}}\n",
+        &r);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 2);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.line[0], 2);
+    assert_non_null(strstr(r.why[0], "'password'"));
+    assert_non_null(strstr(r.why[0], "twice"));
+    assert_int_equal(r.line[1], 3);
+    assert_non_null(strstr(r.why[1], "'source'"));
+    assert_int_equal(r.line[2], 5);
+    assert_non_null(strstr(r.why[2], "not JSON"));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE"
+                                    " json_valid(vg_raw(raw, raw_op, raw_at))"), 2);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE"
+                                    " vg_raw(raw, raw_op, raw_at) LIKE '%hunter%'"
+                                    " OR entities LIKE '%hunter%' OR title LIKE '%hunter%'"
+                                    " OR vg_raw(raw, raw_op, raw_at) LIKE '%1234%'"), 0);
+    char *msg = sql_text(f->ws, "SELECT json_extract(vg_raw(raw, raw_op, raw_at), '$.msg')"
+                                " FROM alerts WHERE source_ref = 'a4'");
+    assert_string_equal(msg, "a\tb\x01" "c\x1b[0m"); /* the sensor's bytes, as JSON */
+    free(msg);
+}
+
+/* A value replaces every "@" string in j. */
+static void put_number(cJSON *j, double v)
+{
+    for (cJSON *c = j->child; c; c = c->next) {
+        if (cJSON_IsString(c) && strcmp(c->valuestring, "@") == 0) {
+            cJSON_free(c->valuestring);
+            c->valuestring = NULL;
+            c->type = cJSON_Number;
+            c->valuedouble = v; /* not cJSON_SetNumberValue: it casts to int itself */
+            c->valueint = 0;
+        } else if (c->child) {
+            put_number(c, v);
+        }
+    }
+}
+
+/* Every numeric field the mappers read, with numbers out of every range (NaN only a
+ * program can make; 1e999 parses as infinity): mapped or refused by name, never an
+ * out-of-range conversion (clang's -fsanitize=float-cast-overflow watches). */
+static void test_hostile_numbers(void **state)
+{
+    (void)state;
+    static const struct { const char *rec; bool is_time; } cases[] = {
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":\"@\"}", true},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"severity\":\"@\"}", false},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"count\":\"@\"}", false},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"first_seen\":\"@\"}", true},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"last_seen\":\"@\"}", true},
+        {"{\"source\":\"s\",\"title\":\"t\",\"time\":1,\"entities\":{\"port\":\"@\"}}", false},
+        {"{\"source\":\"@\",\"title\":\"t\",\"time\":1}", false},
+        {"{\"@timestamp\":\"@\",\"kibana.alert.rule.name\":\"R\"}", true},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"kibana.alert.risk_score\":\"@\"}", false},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"event.severity\":\"@\"}", false},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"source\":{\"ip\":\"@\",\"port\":\"@\"}}", false},
+        {"{\"@timestamp\":1,\"kibana.alert.rule.name\":\"R\",\"_id\":\"@\"}", false},
+        {"{\"timestamp\":\"@\",\"rule\":{\"level\":3,\"description\":\"D\"},\"agent\":{\"name\":\"a\"}}", true},
+        {"{\"timestamp\":1,\"rule\":{\"level\":\"@\",\"description\":\"D\"},\"agent\":{\"name\":\"a\"}}", false},
+        {"{\"timestamp\":1,\"rule\":{\"level\":3,\"description\":\"D\",\"id\":\"@\"},\"agent\":{\"name\":\"a\"}}", false},
+        {"{\"timestamp\":\"@\",\"event_type\":\"alert\",\"alert\":{\"signature\":\"S\"}}", true},
+        {"{\"timestamp\":1,\"event_type\":\"alert\",\"src_port\":\"@\",\"alert\":{\"signature\":\"S\",\"severity\":\"@\"}}", false},
+        {"{\"timestamp\":1,\"event_type\":\"alert\",\"alert\":{\"signature\":\"S\",\"signature_id\":\"@\"}}", false},
+        {"{\"class_uid\":\"@\",\"time\":1,\"finding_info\":{\"title\":\"F\"}}", false},
+        {"{\"category_uid\":\"@\",\"class_uid\":1,\"time\":1,\"finding_info\":{\"title\":\"F\"}}", false},
+        {"{\"class_uid\":2004,\"time\":\"@\",\"finding_info\":{\"title\":\"F\"}}", true},
+        {"{\"class_uid\":2004,\"time\":1,\"severity_id\":\"@\",\"finding_info\":{\"title\":\"F\"}}", false},
+        {"{\"class_uid\":2004,\"time\":1,\"finding_info\":{\"title\":\"F\"},"
+         "\"observables\":[{\"type_id\":\"@\",\"value\":\"h\"}]}", false},
+        {"{\"class_uid\":2004,\"finding_info\":{\"title\":\"F\",\"created_time\":\"@\"}}", true},
+    };
+    const double values[] = {1e300, -1e300, INFINITY, -INFINITY, NAN, 9.3e18, -9.3e18};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
+            cJSON *rec = cJSON_Parse(cases[i].rec);
+            assert_non_null(rec);
+            put_number(rec, values[k]);
+            imp_format fmt = imp_detect(rec);
+            cJSON *p = cJSON_CreateObject();
+            char why[200] = "";
+            imp_map_rc rc = imp_map(rec, fmt, 3600000, p, why, sizeof why);
+            if (cases[i].is_time && k < 5) { /* 9.3e18 is a time in nanoseconds */
+                if (rc != MAP_BAD || !strstr(why, "not a time"))
+                    fail_msg("%s with %g: mapped (%d) %s", cases[i].rec, values[k], rc, why);
+            } else if (rc == MAP_OK) {
+                const cJSON *t = cJSON_GetObjectItem(p, "event_time");
+                const cJSON *n = cJSON_GetObjectItem(p, "count");
+                const cJSON *s = cJSON_GetObjectItem(p, "severity");
+                assert_true(cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 1e15);
+                assert_true(!n || (n->valuedouble >= 1 && n->valuedouble <= 1e12));
+                assert_true(cJSON_IsString(s) && vg_enum_parse(&VG_SEVERITY, s->valuestring) >= 0);
+                const cJSON *obs = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "entities"), "host");
+                if (obs && strstr(cases[i].rec, "observables")) /* no type id names a host */
+                    fail_msg("%s with %g: a host", cases[i].rec, values[k]);
+            } else if (rc == MAP_BAD) {
+                assert_true(why[0] != '\0');
+            }
+            cJSON_Delete(p);
+            cJSON_Delete(rec);
+        }
+}
+
+/* The door takes alert.add ops from anyone (a replica, a bundle): a number out of
+ * range in one is refused by name, not converted. */
+static void test_door_numbers(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    const double values[] = {1e300, -1e300, INFINITY, -INFINITY, NAN};
+    for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
+        vg_op *op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "t");
+        cJSON_AddStringToObject(op->payload, "title", "x");
+        cJSON_AddNumberToObject(op->payload, "event_time", 1)->valuedouble = values[k];
+        const char *msg = must_fail(f->ws, op, VG_EINVAL);
+        assert_non_null(strstr(msg, "event_time"));
+        op = vg_op_new("alert.add", NULL);
+        cJSON_AddStringToObject(op->payload, "source", "t");
+        cJSON_AddStringToObject(op->payload, "title", "x");
+        cJSON_AddNumberToObject(op->payload, "event_time", 1);
+        cJSON_AddNumberToObject(op->payload, "count", 1)->valuedouble = values[k];
+        must_apply(f->ws, op); /* a count out of range is no count: 1 */
+    }
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE count = 1"), 5);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), 5);
 }
 
 static imp_map_rc map(const char *json, imp_format *fmt, cJSON **p, char *why)
@@ -144,6 +385,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_redact_decoded),
+        cmocka_unit_test(test_raw_valid_json),
+        cmocka_unit_test_teardown(test_import_hostile, fx_teardown),
+        cmocka_unit_test(test_hostile_numbers),
+        cmocka_unit_test_teardown(test_door_numbers, fx_teardown),
         cmocka_unit_test(test_detect_and_map),
         cmocka_unit_test_teardown(test_bulk_load_ends, fx_teardown),
     };

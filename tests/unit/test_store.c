@@ -83,6 +83,44 @@ static void test_refuses_newer_schema(void **state)
     rm_tree(dir);
 }
 
+static int notices;
+static char last_notice[700];
+
+static void on_notice(const char *msg)
+{
+    notices++;
+    snprintf(last_notice, sizeof last_notice, "%s", msg);
+}
+
+/* A new workspace is 0600 whatever the umask lets through, its -wal and -shm too;
+ * one that its group may write opens with one notice that says so. */
+static void test_private_workspace(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *p = path_in(dir, "ws.db"), *wal = path_in(dir, "ws.db-wal");
+    mode_t old = umask(002);
+    vg_ws_on_notice(on_notice);
+    notices = 0;
+    vg_ws *ws = open_ws(p, "alice");
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    vg_ws_close(ws);
+    assert_int_equal(notices, 0);
+    assert_int_equal(chmod(p, 0660), 0);
+    ws = open_ws(p, "alice");
+    vg_ws_close(ws);
+    assert_int_equal(notices, 1);
+    assert_non_null(strstr(last_notice, "writable by its group (mode 0660)"));
+    vg_ws_on_notice(NULL);
+    umask(old);
+    free(p);
+    free(wal);
+    rm_tree(dir);
+}
+
 static void test_missing_and_empty(void **state)
 {
     (void)state;
@@ -671,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_refuses_foreign_files),
         cmocka_unit_test(test_refuses_newer_schema),
         cmocka_unit_test(test_missing_and_empty),
+        cmocka_unit_test(test_private_workspace),
         cmocka_unit_test(test_fresh_workspace_settings),
         cmocka_unit_test(test_migrations_from_every_version),
         cmocka_unit_test(test_ledger_becomes_ops),
