@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "vigil/json.h"
 #include "vigil/text.h"
 #include "vigil/timefmt.h"
 
@@ -100,11 +101,13 @@ void out_fit(cli *c, const char *s, int cols, bool pad)
 
 void out_json(cJSON *v)
 {
-    char *s = cJSON_PrintUnformatted(v);
-    if (s) {
-        puts(s);
-        cJSON_free(s);
+    char *s = vg_json_print(v);
+    if (!s) {
+        fputs("vigil: out of memory printing JSON\n", stderr);
+        abort();
     }
+    puts(s);
+    free(s);
     cJSON_Delete(v);
 }
 
