@@ -127,6 +127,8 @@ void out_json(cJSON *v)
 
 /* ---- the terminal's stream ------------------------------------------------------ */
 
+/* The stream works a slice at a time, so its buffers are fixed. Tab stops count
+ * from the start of a write, which for line-buffered output is a line's start. */
 enum { SLICE = 4096 };
 
 typedef struct tty_stream {
