@@ -361,11 +361,15 @@ static bool dedupe(cJSON *o)
     }
     qsort(m, n, sizeof *m, member_cmp);
     bool dropped = false;
-    for (i = 1; i < n; i++)
-        if (strcmp(m[i].key, m[i - 1].key) == 0) {
-            cJSON_Delete(cJSON_DetachItemViaPointer(o, m[i].item));
-            dropped = true;
+    size_t first = 0; /* the member that the key of m[i] keeps */
+    for (i = 1; i < n; i++) {
+        if (strcmp(m[i].key, m[first].key) != 0) {
+            first = i;
+            continue;
         }
+        cJSON_Delete(cJSON_DetachItemViaPointer(o, m[i].item));
+        dropped = true;
+    }
     for (i = 0; i < n; i++)
         free(fixed[i]);
     free(fixed);
