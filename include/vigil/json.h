@@ -23,6 +23,18 @@ cJSON *vg_note_json(const vg_note *n);
 cJSON *vg_event_json(const vg_event *e);
 cJSON *vg_hit_json(const vg_hit *h);
 
+/* v as JSON text that a strict parser takes (RFC 8259, valid UTF-8, unique keys):
+ * the text every --json prints. It makes v strict first: of members with the same
+ * key (compared as printed, invalid UTF-8 repaired) only the first stays, and a raw
+ * member (cJSON_CreateRaw) whose text is not strict JSON with unique keys becomes
+ * its parse, made strict (null when it does not parse); a raw root is left as it
+ * is. Invalid UTF-8 anywhere becomes U+FFFD. Returns a fresh string, or NULL when
+ * memory runs out inside cJSON. */
+char *vg_json_print(cJSON *v);
+/* Is text[0..len) exactly one JSON value by RFC 8259 (surrounding space allowed),
+ * in valid UTF-8? Duplicate keys are not looked for. */
+bool vg_json_strict(const char *text, size_t len);
+
 /* j as text indented by two spaces a level, one member per line, ending in a newline
  * (the layout of the playbook files, so an export reads and diffs like them).
  * Returns a fresh string. */

@@ -16,9 +16,13 @@
  *     U+2066-U+2069, U+200E, U+200F,
  *     U+061C                          "<U+202E>" etc.
  *   zero-width and invisible format
- *     U+200B-U+200D, U+2060-U+2064,
- *     U+FEFF, U+00AD, U+180E,
- *     U+2028, U+2029, tags U+E0000-U+E007F  "<U+200B>" etc.
+ *     U+200B-U+200D, U+2060-U+2065,
+ *     U+206A-U+206F, U+FEFF, U+00AD,
+ *     U+180E, U+034F, U+FFF9-U+FFFB,
+ *     U+2028, U+2029, tags U+E0000-U+E007F,
+ *     variation selectors U+E0100-U+E01EF,
+ *     Hangul fillers U+115F, U+1160,
+ *     U+3164, U+FFA0                  "<U+200B>" etc.
  *   invalid UTF-8 (bad lead, bad continuation, truncated, overlong, surrogates,
  *     above U+10FFFF)                 U+FFFD for each offending byte
  *   everything else                   unchanged

@@ -60,7 +60,13 @@ int cli_parse(cli *c, int argc, char **argv, opt *opts, int nopts, char **pos, i
               int *npos);
 const char *opt_get(const opt *opts, int nopts, const char *name);
 
-/* Output. Every string that came from data goes through out_safe/out_text. */
+/* Output. Every string that came from data goes through out_safe/out_text.
+ * out_init (in main, before a command runs): when stdout is a terminal, everything
+ * written to stdout from then on passes through vg_text_safe (a file or a pipe gets
+ * the exact bytes). out_end flushes stdout and ends that; -1 (errno set) when
+ * writing failed. */
+void out_init(cli *c);
+int out_end(void);
 void out_safe(cli *c, const char *s);           /* one line, made safe */
 void out_text(cli *c, const char *s, int indent); /* multi-line, made safe, indented */
 void out_fit(cli *c, const char *s, int cols, bool pad); /* safe, cut to cols */

@@ -88,11 +88,15 @@ int cmd_attack_ls(cli *c, int argc, char **argv)
         else
             print_technique(c, a, t);
     }
-    if (arr)
+    if (arr) {
         out_json(arr);
-    else
-        printf("(%zu techniques; ATT&CK %s from %s)\n", shown, vg_attack_version(a),
-               vg_attack_source(a));
+    } else {
+        printf("(%zu techniques; ATT&CK ", shown);
+        out_safe(c, vg_attack_version(a));
+        fputs(" from ", stdout);
+        out_safe(c, vg_attack_source(a));
+        fputs(")\n", stdout);
+    }
     vg_attack_free(a);
     return EXIT_OK;
 }
@@ -123,8 +127,9 @@ int cmd_attack_coverage(cli *c, int argc, char **argv)
         cJSON_AddNumberToObject(root, "techniques_seen", (double)known);
         tacs = cJSON_AddArrayToObject(root, "tactics");
     } else {
-        printf("ATT&CK %s: %zu techniques seen across cases and alerts\n", vg_attack_version(a),
-               known);
+        fputs("ATT&CK ", stdout);
+        out_safe(c, vg_attack_version(a));
+        printf(": %zu techniques seen across cases and alerts\n", known);
     }
     for (size_t ti = 0; ti < vg_attack_ntactics(a); ti++) {
         const vg_tactic *tac = vg_attack_tactic_at(a, ti);
@@ -151,7 +156,11 @@ int cmd_attack_coverage(cli *c, int argc, char **argv)
             cJSON_AddItemToArray(tacs, tj);
             continue;
         }
-        printf("\n%-28s %-7s %3zu of %zu seen\n", tac->name, tac->id, hit, total);
+        putchar('\n');
+        out_fit(c, tac->name, 28, true);
+        putchar(' ');
+        out_fit(c, tac->id, 7, true);
+        printf(" %3zu of %zu seen\n", hit, total);
         const cJSON *j;
         cJSON_ArrayForEach(j, list)
         {
@@ -229,8 +238,10 @@ int cmd_attack_import(cli *c, int argc, char **argv)
         r = vg_attack_load(user, data, &a, &err);
         free(data);
         if (r == VG_OK) {
-            printf("imported %zu techniques in %zu tactics (ATT&CK %s) into ", ntech,
-                   vg_attack_ntactics(a), vg_attack_version(a));
+            printf("imported %zu techniques in %zu tactics (ATT&CK ", ntech,
+                   vg_attack_ntactics(a));
+            out_safe(c, vg_attack_version(a));
+            fputs(") into ", stdout);
             out_safe(c, path);
             putchar('\n');
             vg_attack_free(a);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <strings.h>
 
 #include "cli.h"
@@ -235,11 +234,9 @@ int cmd_alert_show(cli *c, int argc, char **argv)
     if (vg_alert_resolve(c->ws, pos[0], id, &err) || vg_alert_get(c->ws, id, &a, &err))
         return cli_fail(c, &err);
     if (opt_get(o, 2, "raw")) {
-        /* the event as the sensor wrote it: exact into a pipe, made safe on a terminal */
-        if (isatty(STDOUT_FILENO))
-            out_text(c, a.raw, 0);
-        else
-            printf("%s\n", a.raw);
+        /* the event as the sensor wrote it: exact into a pipe, made safe on a
+         * terminal by the terminal's stdout (out_init) */
+        printf("%s\n", a.raw);
     } else if (opt_get(o, 2, "json")) {
         out_json(vg_alert_json(&a));
     } else {

@@ -254,13 +254,14 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
     } else {
         c.name = cmd->name;
+        out_init(&c);
         rc = cmd->run(&c, nargs - used, args + used);
     }
     vg_ws_close(c.ws);
     free(c.db_path);
     free(c.actor);
     config_free(&cf);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (out_end() != 0) {
         if (errno != EPIPE)
             fprintf(stderr, "vigil: writing output: %s\n", strerror(errno));
         return EXIT_FAIL;

@@ -1,13 +1,28 @@
 /*
  * out.c — option parsing and terminal output for the CLI. Every string that came
  * from data is printed through vg_text_safe here; nothing else prints data.
+ *
+ * And because a command's output is data too (an export, a CSV, a playbook file, a
+ * raw event, JSON), when stdout is a terminal the stream itself is made safe:
+ * out_init puts a stream in front of the terminal that passes every byte written
+ * to stdout through vg_text_safe (multi-line), so no command can write an escape to
+ * the analyst's terminal, whichever way it prints. Text already made safe passes
+ * unchanged (the function is idempotent on its own output). Into a file or a pipe,
+ * stdout is left alone and gets the exact bytes, as a filter must.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* fopencookie */
+#endif
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "vigil/json.h"
 #include "vigil/text.h"
 #include "vigil/timefmt.h"
 
@@ -100,12 +115,126 @@ void out_fit(cli *c, const char *s, int cols, bool pad)
 
 void out_json(cJSON *v)
 {
-    char *s = cJSON_PrintUnformatted(v);
-    if (s) {
-        puts(s);
-        cJSON_free(s);
+    char *s = vg_json_print(v);
+    if (!s) {
+        fputs("vigil: out of memory printing JSON\n", stderr);
+        abort();
     }
+    puts(s);
+    free(s);
     cJSON_Delete(v);
+}
+
+/* ---- the terminal's stream ------------------------------------------------------ */
+
+/* The stream works a slice at a time, so its buffers are fixed. Tab stops count
+ * from the start of a write, which for line-buffered output is a line's start. */
+enum { SLICE = 4096 };
+
+typedef struct tty_stream {
+    int flags;            /* vg_text_safe's, VG_TEXT_MULTILINE included */
+    size_t held;          /* bytes of in[] held over from the last write */
+    char in[SLICE + 4];   /* held bytes, then the next slice of the caller's */
+    char out[8 * (SLICE + 4) + 16]; /* the most a slice becomes (a byte: 8 at most) */
+} tty_stream;
+
+static int write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* How many bytes at the end of p[0..n) to hold for the next write: a UTF-8
+ * sequence not yet complete, or a CR whose LF may follow. */
+static size_t tail_to_hold(const char *p, size_t n)
+{
+    if (n > 0 && p[n - 1] == '\r')
+        return 1;
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned char b = (unsigned char)p[n - k];
+        if ((b & 0xC0) == 0x80)
+            continue; /* a continuation byte: look further back for its lead */
+        size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+        return k < need ? k : 0;
+    }
+    return 0;
+}
+
+/* Show t->in[0..n) on the terminal, made safe. A CR LF is a line end (CSV writes
+ * them) and becomes LF; a lone CR could overwrite a line, so it is shown as ^M. */
+static int show(tty_stream *t, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(t->in[i] == '\r' && i + 1 < n && t->in[i + 1] == '\n'))
+            t->in[m++] = t->in[i];
+    size_t len = vg_text_safe(t->in, m, t->flags, t->out, sizeof t->out);
+    return write_all(t->out, len);
+}
+
+static ssize_t tty_write(void *cookie, const char *buf, size_t size)
+{
+    tty_stream *t = cookie;
+    for (size_t done = 0; done < size;) {
+        size_t take = size - done < SLICE ? size - done : SLICE;
+        memcpy(t->in + t->held, buf + done, take);
+        done += take;
+        size_t n = t->held + take, hold = tail_to_hold(t->in, n);
+        if (show(t, n - hold) != 0)
+            return -1;
+        memmove(t->in, t->in + n - hold, hold);
+        t->held = hold;
+    }
+    return (ssize_t)size;
+}
+
+static int tty_close(void *cookie)
+{
+    tty_stream *t = cookie;
+    int rc = show(t, t->held); /* a sequence left incomplete is shown as U+FFFD */
+    free(t);
+    return rc;
+}
+
+static FILE *terminal; /* the stdout that out_init replaced, while it is replaced */
+
+void out_init(cli *c)
+{
+    if (!isatty(STDOUT_FILENO))
+        return;
+    fflush(stdout);
+    tty_stream *t = vg_xcalloc(1, sizeof *t);
+    t->flags = c->text_flags | VG_TEXT_MULTILINE;
+    FILE *f = fopencookie(t, "w", (cookie_io_functions_t){.write = tty_write,
+                                                          .close = tty_close});
+    if (!f) {
+        free(t);
+        fprintf(stderr, "vigil: out of memory\n");
+        abort();
+    }
+    setvbuf(f, NULL, _IOLBF, BUFSIZ); /* a terminal's stdout is line-buffered */
+    terminal = stdout;
+    stdout = f; /* glibc: stdout is an ordinary variable that may be set */
+}
+
+int out_end(void)
+{
+    int rc = fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
+    if (terminal) {
+        if (fclose(stdout) != 0) /* shows what was held */
+            rc = -1;
+        stdout = terminal;
+        terminal = NULL;
+    }
+    return rc;
 }
 
 void fmt_time(int64_t ms, char *out, size_t outsz) { vg_local_time(ms, out, outsz); }

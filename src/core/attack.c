@@ -740,10 +740,12 @@ static vg_rc stix_convert(const cJSON *root, vg_buf *tsv, size_t *ntech, vg_err 
         rc = vg_fail(err, VG_EINVAL, "the bundle has no live attack-pattern objects");
     if (rc == VG_OK)
         qsort(techs, n, sizeof *techs, stix_tech_cmp);
-    if (rc == VG_OK && vg_buf_addf(tsv,
-                         "# vigil ATT&CK enterprise table, converted from a STIX bundle by "
-                         "`vigil attack import`\nversion\t%s\n",
-                         version ? version : "unknown") != VG_OK)
+    /* the version is the bundle's text: cleaned like a name, so a tab or a line
+     * break in it cannot add fields or lines to the table */
+    if (rc == VG_OK && (vg_buf_adds(tsv, "# vigil ATT&CK enterprise table, converted from a "
+                                         "STIX bundle by `vigil attack import`\nversion\t") ||
+                        add_clean(tsv, version ? version : "unknown") ||
+                        vg_buf_adds(tsv, "\n")))
         rc = vg_fail(err, VG_EINVAL, "the converted table is too large");
     for (size_t i = 0; rc == VG_OK && i < ntac; i++) {
         rc = vg_buf_addf(tsv, "tactic\t%s\t%s\t", tac[i].ext_id, tac[i].shortname);

@@ -2,9 +2,17 @@
  * json.c — entities as JSON (see json.h). Every string passes vg_utf8_repair so the
  * output is valid JSON even when the data holds invalid UTF-8 (alert fields often
  * do); control characters are escaped by cJSON itself.
+ *
+ * cJSON is lenient where strict parsers are not: it keeps duplicate keys and
+ * invalid UTF-8 as they came, and it parses a raw event holding control bytes. So
+ * what is printed for others to parse goes through vg_json_print, which makes the
+ * tree strict once, at the end, whatever built it: a parsed tag list, a model's
+ * answer or a sensor's raw event. Raw events stay their exact text (64-bit numbers)
+ * whenever that text is already strict, which is the common case.
  */
 #include "vigil/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +20,12 @@
 
 #include "vigil/buf.h"
 #include "vigil/text.h"
+
+/* JSON's white space (RFC 8259). */
+static bool space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 void vg_iso8601(int64_t ms, char *out, size_t outsz)
 {
@@ -82,7 +96,7 @@ cJSON *vg_case_json(const vg_case *c)
     add_time(o, "updated_at", c->updated_at);
     add_time(o, "acknowledged_at", c->acknowledged_at);
     add_time(o, "closed_at", c->closed_at);
-    cJSON_AddNumberToObject(o, "alerts", (double)c->alert_count);
+    cJSON_AddNumberToObject(o, "alert_count", (double)c->alert_count);
     return o;
 }
 
@@ -215,6 +229,195 @@ cJSON *vg_hit_json(const vg_hit *h)
     return o;
 }
 
+/* ---- strict output ------------------------------------------------------------ */
+
+#define STRICT_DEPTH 1000 /* cJSON's own nesting limit */
+
+/* The end of the RFC 8259 value at p, after its trailing space, or NULL. */
+static const char *strict_value(const char *p, const char *end, int depth)
+{
+    while (p < end && space(*p))
+        p++;
+    if (p >= end || depth > STRICT_DEPTH)
+        return NULL;
+    const char *q = p;
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        bool obj = *p == '{';
+        for (p++; p < end && space(*p); p++)
+            ;
+        if (p < end && *p == close)
+            p++;
+        else
+            for (;;) {
+                if (obj) { /* a key: a string, then ':' */
+                    while (p < end && space(*p))
+                        p++;
+                    if (p >= end || *p != '"' || !(p = strict_value(p, end, depth + 1)) ||
+                        p >= end || *p++ != ':')
+                        return NULL;
+                }
+                if (!(p = strict_value(p, end, depth + 1)) || p >= end)
+                    return NULL;
+                if (*p == close) {
+                    p++;
+                    break;
+                }
+                if (*p++ != ',')
+                    return NULL;
+            }
+    } else if (*p == '"') {
+        for (p++; p < end && *p != '"'; p++) {
+            unsigned char b = (unsigned char)*p;
+            if (b < 0x20)
+                return NULL;
+            if (b != '\\')
+                continue;
+            if (++p >= end)
+                return NULL;
+            if (*p == 'u') {
+                for (int i = 0; i < 4; i++)
+                    if (++p >= end || !*p || !strchr("0123456789abcdefABCDEF", *p))
+                        return NULL;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return NULL;
+            }
+        }
+        if (p++ >= end)
+            return NULL;
+    } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        p += *p == '-';
+        if (p < end && *p == '0')
+            p++;
+        else if (p < end && *p >= '1' && *p <= '9')
+            while (p < end && *p >= '0' && *p <= '9')
+                p++;
+        else
+            return NULL;
+        if (p < end && *p == '.') {
+            if (++p >= end || *p < '0' || *p > '9')
+                return NULL;
+            while (p < end && *p >= '0' && *p <= '9')
+                p++;
+        }
+        if (p < end && (*p == 'e' || *p == 'E')) {
+            p++;
+            p += p < end && (*p == '+' || *p == '-');
+            if (p >= end || *p < '0' || *p > '9')
+                return NULL;
+            while (p < end && *p >= '0' && *p <= '9')
+                p++;
+        }
+    } else {
+        static const char *const words[] = {"true", "false", "null"};
+        for (size_t i = 0; i < 3 && p == q; i++) {
+            size_t n = strlen(words[i]);
+            if ((size_t)(end - p) >= n && memcmp(p, words[i], n) == 0)
+                p += n;
+        }
+        if (p == q)
+            return NULL;
+    }
+    while (p < end && space(*p))
+        p++;
+    return p;
+}
+
+bool vg_json_strict(const char *text, size_t len)
+{
+    return strict_value(text, text + len, 0) == text + len && vg_utf8_valid(text, len);
+}
+
+typedef struct member {
+    const char *key; /* as it will be printed: repaired */
+    size_t at;
+    cJSON *item;
+} member;
+
+static int member_cmp(const void *x, const void *y)
+{
+    const member *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+/* Drop every member of object o whose key, once repaired, an earlier member has.
+ * Returns whether it dropped any. */
+static bool dedupe(cJSON *o)
+{
+    size_t n = 0;
+    for (cJSON *c = o->child; c; c = c->next)
+        n++;
+    if (n < 2)
+        return false;
+    member *m = vg_xmalloc(n * sizeof *m);
+    char **fixed = vg_xcalloc(n, sizeof *fixed);
+    size_t i = 0;
+    for (cJSON *c = o->child; c; c = c->next, i++) {
+        const char *k = c->string ? c->string : "";
+        if (!vg_utf8_valid(k, strlen(k)))
+            k = fixed[i] = vg_utf8_repair(k);
+        m[i] = (member){k, i, c};
+    }
+    qsort(m, n, sizeof *m, member_cmp);
+    bool dropped = false;
+    size_t first = 0; /* the member that the key of m[i] keeps */
+    for (i = 1; i < n; i++) {
+        if (strcmp(m[i].key, m[first].key) != 0) {
+            first = i;
+            continue;
+        }
+        cJSON_Delete(cJSON_DetachItemViaPointer(o, m[i].item));
+        dropped = true;
+    }
+    for (i = 0; i < n; i++)
+        free(fixed[i]);
+    free(fixed);
+    free(m);
+    return dropped;
+}
+
+/* Make the tree under v strict: unique keys, and each raw text strict JSON with
+ * unique keys, else replaced by its parse made strict (or null). Returns whether a
+ * duplicate key was dropped. */
+static bool make_strict(cJSON *parent, cJSON *v)
+{
+    if (cJSON_IsRaw(v)) {
+        /* checked as vg_json_print will print it: repaired */
+        char *raw = vg_utf8_repair(v->valuestring);
+        cJSON *parsed = cJSON_ParseWithOpts(raw, NULL, true);
+        bool exact = parsed && !make_strict(NULL, parsed) && vg_json_strict(raw, strlen(raw));
+        free(raw);
+        if (exact || !parent) {
+            cJSON_Delete(parsed);
+            return false;
+        }
+        cJSON *r = parsed ? parsed : cJSON_CreateNull();
+        r->string = v->string; /* the member keeps its key */
+        r->type |= v->type & cJSON_StringIsConst;
+        v->string = NULL;
+        cJSON_ReplaceItemViaPointer(parent, v, r);
+        return false;
+    }
+    bool dropped = cJSON_IsObject(v) && dedupe(v);
+    for (cJSON *c = v->child, *next; c; c = next) {
+        next = c->next; /* c may be replaced */
+        dropped |= make_strict(v, c);
+    }
+    return dropped;
+}
+
+char *vg_json_print(cJSON *v)
+{
+    make_strict(NULL, v);
+    char *s = cJSON_PrintUnformatted(v);
+    if (!s)
+        return NULL;
+    char *out = vg_utf8_repair(s);
+    cJSON_free(s);
+    return out;
+}
+
 static void pretty(vg_buf *b, const cJSON *j, int depth)
 {
     bool obj = cJSON_IsObject(j);
@@ -268,11 +471,6 @@ const char *vg_json_string_end(const char *s, const char *end)
         if (*s == '\\')
             s++;
     return s < end ? s + 1 : end;
-}
-
-static bool space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 const char *vg_json_value_end(const char *s, const char *end)

@@ -84,14 +84,19 @@ static const struct {
 } marked[] = {
     {0x0080, 0x009F},   /* C1 controls (CSI is U+009B) */
     {0x00AD, 0x00AD},   /* soft hyphen */
+    {0x034F, 0x034F},   /* combining grapheme joiner */
     {0x061C, 0x061C},   /* Arabic letter mark */
+    {0x115F, 0x1160},   /* Hangul choseong and jungseong fillers */
     {0x180E, 0x180E},   /* Mongolian vowel separator */
     {0x200B, 0x200F},   /* ZWSP, ZWNJ, ZWJ, LRM, RLM */
     {0x2028, 0x202E},   /* line/paragraph separator, LRE..RLO */
-    {0x2060, 0x2064},   /* word joiner, invisible operators */
-    {0x2066, 0x2069},   /* LRI..PDI */
+    {0x2060, 0x206F},   /* word joiner, invisible operators, LRI..PDI, deprecated format */
+    {0x3164, 0x3164},   /* Hangul filler */
     {0xFEFF, 0xFEFF},   /* zero-width no-break space / BOM */
+    {0xFFA0, 0xFFA0},   /* halfwidth Hangul filler */
+    {0xFFF9, 0xFFFB},   /* interlinear annotation anchor, separator, terminator */
     {0xE0000, 0xE007F}, /* tags */
+    {0xE0100, 0xE01EF}, /* variation selectors supplement */
 };
 
 static bool is_marked(uint32_t cp)

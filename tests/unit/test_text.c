@@ -59,7 +59,9 @@ static bool forbidden_cp(uint32_t c)
            (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
            (c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF ||
            c == 0x00AD || c == 0x180E || c == 0x2028 || c == 0x2029 ||
-           (c >= 0xE0000 && c <= 0xE007F);
+           (c >= 0xE0000 && c <= 0xE007F) || (c >= 0x2065 && c <= 0x206F) ||
+           (c >= 0xFFF9 && c <= 0xFFFB) || c == 0x034F || (c >= 0xE0100 && c <= 0xE01EF) ||
+           c == 0x3164 || c == 0x115F || c == 0x1160 || c == 0xFFA0;
 }
 
 /* Assert that out[0..n) is something a terminal can show without being steered. */
@@ -163,6 +165,27 @@ static void test_zero_width_and_invisible_are_marked(void **state)
     assert_string_equal(safe("a\xe2\x80\xa8" "b\xe2\x80\xa9", 0), "a<U+2028>b<U+2029>");
     /* Tag characters can smuggle invisible ASCII (U+E0041 is a tag 'A'). */
     assert_string_equal(safe("hi\xf3\xa0\x81\x81\xf3\xa0\x81\xbf", 0), "hi<U+E0041><U+E007F>");
+}
+
+/* Invisible characters that look like nothing (or like a space) on screen: the
+ * reserved invisible operator U+2065, the deprecated format controls U+206A-206F,
+ * interlinear annotation U+FFF9-FFFB, the combining grapheme joiner U+034F, the
+ * variation selectors supplement U+E0100-E01EF and the Hangul fillers. Each range's
+ * ends, and neighbours that are visible and stay as they are. */
+static void test_more_invisible_are_marked(void **state)
+{
+    (void)state;
+    assert_string_equal(safe("a\xe2\x81\xa5" "b", 0), "a<U+2065>b");
+    assert_string_equal(safe("\xe2\x81\xaa\xe2\x81\xaf", 0), "<U+206A><U+206F>");
+    assert_string_equal(safe("\xef\xbf\xb9x\xef\xbf\xbb", 0), "<U+FFF9>x<U+FFFB>");
+    assert_string_equal(safe("e\xcd\x8f", 0), "e<U+034F>");
+    assert_string_equal(safe("\xf3\xa0\x84\x80\xf3\xa0\x87\xaf", 0), "<U+E0100><U+E01EF>");
+    assert_string_equal(safe("\xe3\x85\xa4", 0), "<U+3164>");
+    assert_string_equal(safe("\xe1\x85\x9f\xe1\x85\xa0", 0), "<U+115F><U+1160>");
+    assert_string_equal(safe("\xef\xbe\xa0", 0), "<U+FFA0>");
+    /* U+FFFC, U+FFFD, U+3165 and U+1161 are visible */
+    assert_string_equal(safe("\xef\xbf\xbc\xef\xbf\xbd", 0), "\xef\xbf\xbc\xef\xbf\xbd");
+    assert_string_equal(safe("\xe3\x85\xa5\xe1\x85\xa1", 0), "\xe3\x85\xa5\xe1\x85\xa1");
 }
 
 static void test_ordinary_unicode_is_unchanged(void **state)
@@ -495,6 +518,7 @@ static void test_random_bytes_come_out_inert(void **state)
         "\x1b]52;c;", "\x1b[2J", "\xc2\x9b", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\x8b",
         "\xef\xbb\xbf", "\xc2\xad", "\xf3\xa0\x81\x81", "\xd8\x9c", "\xe2\x80\xa8", "\xe6\x97\xa5",
         "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf", "\t", "\n", "\x7f",
+        "\xe2\x81\xa5", "\xef\xbf\xba", "\xcd\x8f", "\xf3\xa0\x85\x80", "\xe3\x85\xa4",
     };
     static const int flag_sets[] = {0, VG_TEXT_MULTILINE, VG_TEXT_ASCII,
                                     VG_TEXT_MULTILINE | VG_TEXT_ASCII};
@@ -532,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_rlo_file_name_is_marked),
         cmocka_unit_test(test_other_bidi_controls_are_marked),
         cmocka_unit_test(test_zero_width_and_invisible_are_marked),
+        cmocka_unit_test(test_more_invisible_are_marked),
         cmocka_unit_test(test_ordinary_unicode_is_unchanged),
         cmocka_unit_test(test_invalid_utf8_becomes_fffd_per_byte),
         cmocka_unit_test(test_newline_kept_only_in_multiline),

@@ -104,12 +104,45 @@ static void test_json_views(void **state)
     cJSON_Delete(j);
 }
 
+/* What every --json prints: a strict parser takes it, whatever the tree held. */
+static void test_json_print_is_strict(void **state)
+{
+    (void)state;
+    static const char *const strict[] = {"{}", " [ ] ", "0", "-0.5e+3", "\"a\\u00e9\\n\"",
+                                         "{\"a\":[true,false,null,{}]}", "{ \"a\" : 1 , \"b\":\t2 }", "18446744073709551615"};
+    static const char *const lenient[] = {"+1", "01", ".5", "1.", "1e", "{\"a\":1,}", "[1 2]",
+                                          "\"\x01\"", "\"\\x\"", "\"\\u12\"", "{} x",
+                                          "\x01{}", "nul", "\"\xff\"", "{1:2}", ""};
+    for (size_t i = 0; i < sizeof strict / sizeof *strict; i++)
+        assert_true(vg_json_strict(strict[i], strlen(strict[i])));
+    for (size_t i = 0; i < sizeof lenient / sizeof *lenient; i++)
+        if (vg_json_strict(lenient[i], strlen(lenient[i])))
+            fail_msg("'%s' taken as strict JSON", lenient[i]);
+
+    /* duplicate keys (also two that are one once repaired), invalid UTF-8, raw
+     * events: exact when strict, else their parse */
+    cJSON *o = cJSON_Parse("{\"k\":1,\"k\":2,\"a\xff\":3,\"a\xfe\":4,\"n\":{\"x\":1,\"x\":2}}");
+    cJSON_AddItemToObject(o, "exact", cJSON_CreateRaw("{\"id\":18446744073709551615}"));
+    cJSON_AddItemToObject(o, "ctl", cJSON_CreateRaw("{\"s\":\"a\x01\x1b]52\"}"));
+    cJSON_AddItemToObject(o, "dup", cJSON_CreateRaw("{\"d\":{\"e\":1,\"e\":2}}"));
+    cJSON_AddItemToObject(o, "broken", cJSON_CreateRaw("{\"a\":"));
+    char *s = vg_json_print(o);
+    assert_string_equal(s, "{\"k\":1,\"a\xef\xbf\xbd\":3,\"n\":{\"x\":1},"
+                           "\"exact\":{\"id\":18446744073709551615},"
+                           "\"ctl\":{\"s\":\"a\\u0001\\u001b]52\"},\"dup\":{\"d\":{\"e\":1}},"
+                           "\"broken\":null}");
+    assert_true(vg_json_strict(s, strlen(s)));
+    free(s);
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_enums),
         cmocka_unit_test(test_json_views),
+        cmocka_unit_test(test_json_print_is_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
