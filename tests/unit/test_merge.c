@@ -188,11 +188,14 @@ static vg_op *random_op(vg_ws *ws)
                               " WHERE user = '%s'", me);
     snprintf(content, sizeof content, "{\"n\":%d}", pick(1000));
     const char *on = c;
-    if (pick(4) && random_row(ws, sql, t, extra, sizeof extra)) {
+    /* an author's first session is their general pane's, so that every run has
+     * general sessions to merge (the ids, made from the clock, steer the rest) */
+    bool have = random_row(ws, sql, t, extra, sizeof extra);
+    if (have && pick(4)) {
         on = extra[0] ? extra : NULL;
     } else {
         vg_ulid(vg_now_ms(), t);
-        if (pick(3) == 0)
+        if (!have || pick(3) == 0)
             on = NULL;
     }
     return vg_op_ledger_add(on, t, me, kinds[pick(5)], "model", content);
