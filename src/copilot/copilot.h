@@ -45,6 +45,8 @@ enum {
     COP_INJ_ACTION = 1 << 3,  /* asks to close, dismiss, mark false positive */
     COP_INJ_REVEAL = 1 << 4,  /* asks to reveal the prompt or instructions */
     COP_INJ_CONTACT = 1 << 5, /* asks to send or contact an address */
+    COP_INJ_CONCEAL = 1 << 6, /* asks to keep something from the analyst */
+    COP_INJ_STEER = 1 << 7,   /* dictates the answer ("in your reply, say...") */
 };
 
 /* Scan text as NFKC, leetspeak-folded words, and any base64 it carries (decoded,
