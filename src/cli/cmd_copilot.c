@@ -3,8 +3,10 @@
  *
  * `ask` is one turn of the copilot (src/copilot) over a provider (src/net): the
  * answer streams to stdout as it arrives, then the proposals are printed with
- * their ids and nothing is applied unless the policy allows it (auto, unflagged)
- * or a later `vigil ask REF --apply ID` names one. Settings: config_copilot().
+ * their ids and nothing is applied unless the policy allows it (auto, unflagged,
+ * and no value that only the case data holds) or a later `vigil ask REF --apply
+ * ID` names one. A note the analyst asked for is offered as a suggestion in their
+ * words whatever the model proposed. Settings: config_copilot().
  *
  * `ask --queue` is the general pane's turn: the context is the open queue instead
  * of one case, every proposal names the case it acts on (and is refused when that
@@ -146,6 +148,10 @@ static void result_text(cli *c, const char *ref, const cop_turn *t, const cop_re
         if (!strcmp(s->type, "event")) {
             fputs("suggestion: timeline event: ", stdout);
             out_safe(c, s->value);
+        } else if (!strcmp(s->type, "note")) {
+            fputs("suggestion: note (your words): \"", stdout);
+            out_safe(c, s->value);
+            printf("\" (vigil note %s TEXT...)", ref);
         } else {
             printf("suggestion: %s ", s->type);
             out_safe(c, s->value);

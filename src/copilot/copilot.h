@@ -8,7 +8,8 @@
  * analyst's own note text, IOC suggestions, and the ledger entries of each turn.
  * The model never writes: a proposal is applied once, by id, through vg_apply,
  * after the analyst says yes (or when the policy allows `auto` for a low-impact
- * action on a turn the detector did not flag). This library uses the core and
+ * action on a turn the detector did not flag, with no value that only the fenced
+ * data holds). This library uses the core and
  * libunistring, never curses or the network.
  */
 #ifndef VIGIL_COPILOT_H
@@ -45,6 +46,8 @@ enum {
     COP_INJ_ACTION = 1 << 3,  /* asks to close, dismiss, mark false positive */
     COP_INJ_REVEAL = 1 << 4,  /* asks to reveal the prompt or instructions */
     COP_INJ_CONTACT = 1 << 5, /* asks to send or contact an address */
+    COP_INJ_CONCEAL = 1 << 6, /* asks to keep something from the analyst */
+    COP_INJ_STEER = 1 << 7,   /* dictates the answer ("in your reply, say...") */
 };
 
 /* Scan text as NFKC, leetspeak-folded words, and any base64 it carries (decoded,
@@ -144,6 +147,14 @@ VG_WUR vg_rc cop_policy_set(cop_policy *p, const char *action, const char *mode,
 /* What happens to a proposal of action: the mode, except that a flagged turn never
  * auto-applies (auto becomes review). */
 int cop_policy_decide(const cop_policy *p, int action, bool flagged);
+/* Does a proposal carry a value (an artifact's value, an indicator in or the whole
+ * of an event's summary) that the fenced data holds and the analyst's words do
+ * not? Then `auto` must not apply it: *why says which value (data, analyst: the
+ * context text and the session's questions; a value counts as held by a text when
+ * it is there as written, refanged, or with its letters and digits in a row).
+ * Read-only actions carry none. */
+bool cop_untrusted_value(int action, const cJSON *params, const char *data, const char *analyst,
+                         char *why, size_t whysz);
 
 /* The JSON schema of the structured answer ({answer, proposals[]}), for Ollama's
  * `format` and OpenAI's response_format. Fresh. The general pane's requires a
@@ -207,8 +218,8 @@ char *cop_note_text(const char *msg);
 bool cop_note_placeholder(const char *text);
 
 typedef struct cop_suggestion {
-    char type[16];   /* artifact type, or "event" */
-    char *value;     /* normalised value, or the event summary */
+    char type[16];   /* artifact type, "event" or "note" */
+    char *value;     /* normalised value, the event summary, or the note text */
     bool defanged;   /* it was written defanged */
 } cop_suggestion;
 
@@ -217,6 +228,9 @@ typedef struct cop_suggestion {
  * with an indicator and a time of day) become "event" suggestions. */
 VG_WUR vg_rc cop_suggest(vg_ws *ws, const char *case_id, const char *text,
                          cop_suggestion **items, size_t *n, vg_err *err);
+/* The analyst's note request (note from cop_note_text; NULL: none) as a "note"
+ * suggestion in their words, appended to *items unless it is placeholder text. */
+void cop_suggest_note(const char *note, cop_suggestion **items, size_t *n);
 void cop_suggestions_free(cop_suggestion *s, size_t n);
 
 /* ---- turns and the ledger ------------------------------------------------------------- */
@@ -228,6 +242,7 @@ typedef struct cop_turn {
     vg_id case_id, session_id; /* case_id "": a general turn */
     char *user, *model;
     char *question;   /* the analyst's words, cleaned */
+    char *analyst;    /* every question of the session so far, this one last */
     char *note;       /* note text parsed from them, or NULL */
     cop_context ctx;
     cJSON *messages;  /* [{role, content}] for the provider */
@@ -261,7 +276,7 @@ typedef struct cop_item {
     cop_proposal p;    /* params and preview (owned) */
     int state;         /* COP_STATES */
     int mode;          /* what the policy decided */
-    char *result;      /* what applying did or why it failed */
+    char *result;      /* what applying did, why it failed, or why auto held it */
 } cop_item;
 
 typedef struct cop_result {
@@ -275,7 +290,10 @@ typedef struct cop_result {
 
 /* Finish a turn with the model's reply: append the response, parse it, append
  * each proposal with its id, apply those the policy marks auto (never on a flagged
- * turn), cancel those it marks reject, and gather suggestions. */
+ * turn, never one whose value only the fenced data holds: cop_untrusted_value;
+ * those are held for review with the reason in result and in the ledger's "held"),
+ * cancel those it marks reject, and gather suggestions (the analyst's note
+ * request first, unless the model proposed that note). */
 VG_WUR vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_policy *pol,
                              cop_result *out, vg_err *err);
 /* Record that the turn failed (the provider's error) in the ledger. */

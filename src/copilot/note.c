@@ -11,7 +11,9 @@
  *      followed by the text                 add a note: the user clicked on their phone
  *   2. "log|note|record|write down|add a note|add a comment that" followed by the text
  *                                           log that the VPN account was disabled
- *   3. a quoted string ("...", “...”, '...') in a message that says note, comment,
+ *   3. "log:" or "record:" opening the message or a sentence, followed by the text
+ *                                           record: MFA re-enrolled for j.smith
+ *   4. a quoted string ("...", “...”, '...') in a message that says note, comment,
  *      log or record                        please note "reset done by helpdesk"
  *
  * Surrounding quotes and white space are trimmed from the result.
@@ -24,20 +26,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const note_res[2] = {
+/* "log:" and "record:" only where a sentence starts: "the auth log: anything odd?"
+ * asks a question, it records nothing. */
+#define NRULES 3
+static const char *const note_res[NRULES] = {
     "(^|[^a-z])((add|write|make|leave|put) +)?((a|an) +)?(note|comment|remark|log entry)"
     "( +(to|on) +(the|this) +case)? *:",
     "(^|[^a-z])(log|note|record|write down|add a note|add a comment) +that +",
+    "(^|[.!?;\n] *)(log|record) *:",
 };
 
-static regex_t note_re[2], ask_re;
+static regex_t note_re[NRULES], ask_re;
 static bool ready;
 
 static void compile(void)
 {
     if (ready)
         return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < NRULES; i++)
         if (regcomp(&note_re[i], note_res[i], REG_EXTENDED | REG_ICASE) != 0)
             abort();
     if (regcomp(&ask_re, "(^|[^a-z])(note|comment|log|record)",
@@ -96,7 +102,7 @@ char *cop_note_text(const char *msg)
         return NULL;
     compile();
     regmatch_t m[1];
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < NRULES; i++)
         if (regexec(&note_re[i], msg, 1, m, 0) == 0) {
             const char *rest = msg + m[0].rm_eo;
             char *t = trimmed(rest, strlen(rest));

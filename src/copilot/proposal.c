@@ -12,15 +12,23 @@
  * In the general pane (the open queue) each proposal also names the case it acts
  * on, {"type", "case": "#12", "params"}, and the case must be one the model was
  * shown: a ref outside the fenced queue, or none, is rejected like a bad field.
+ *
+ * `auto` is the policy's one way to write without a yes, so it is kept to what
+ * the analyst or the model brought: a value that the fenced data holds and the
+ * analyst never wrote is the attacker's choice as likely as not (the detector
+ * misses new phrasings), and waits for the analyst (cop_untrusted_value).
  */
 #include "copilot.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "vigil/ioc.h"
 #include "vigil/json.h"
 #include "vigil/text.h"
 
@@ -84,6 +92,87 @@ int cop_policy_decide(const cop_policy *p, int action, bool flagged)
     if (m == COP_AUTO && (flagged || !auto_allowed(action)))
         m = COP_REVIEW;
     return m;
+}
+
+/* s lower-cased with everything but letters and digits dropped: "2 0 3 . 0 . 113 . 66"
+ * and "203.0.113.66" read alike. Fresh. */
+static char *squeezed(const char *s)
+{
+    char *out = vg_xmalloc(strlen(s) + 1);
+    size_t o = 0;
+    for (; *s; s++)
+        if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+            out[o++] = (char)tolower((unsigned char)*s);
+    out[o] = '\0';
+    return out;
+}
+
+/* Does text hold value: as written (any case), as an indicator once refanged
+ * ("203.0.113[.]66"), or, for a value of six letters and digits or more, with
+ * them in a row? */
+static bool holds(const char *text, const char *value)
+{
+    if (!text || !*value)
+        return false;
+    if (strcasestr(text, value))
+        return true;
+    bool found = false;
+    vg_ioc_list l = {0};
+    vg_ioc_extract(text, strlen(text), &l);
+    for (size_t i = 0; i < l.n && !found; i++)
+        found = strcasecmp(l.items[i].value, value) == 0;
+    vg_ioc_list_free(&l);
+    char *v = squeezed(value);
+    if (!found && strlen(v) >= 6) {
+        char *t = squeezed(text);
+        found = strstr(t, v) != NULL;
+        free(t);
+    }
+    free(v);
+    return found;
+}
+
+/* value is the data's alone: say so in why. */
+static bool data_only(const char *value, const char *data, const char *analyst, char *why,
+                      size_t whysz)
+{
+    if (!holds(data, value) || holds(analyst, value))
+        return false;
+    snprintf(why, whysz, "held for you: %.200s comes from the fenced data, not in your words,"
+                         " so auto does not apply it", value);
+    return true;
+}
+
+bool cop_untrusted_value(int action, const cJSON *params, const char *data, const char *analyst,
+                         char *why, size_t whysz)
+{
+    const char *v;
+    switch (action) {
+    case COP_ADD_ARTIFACT:
+        v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, "value"));
+        return v && data_only(v, data, analyst, why, whysz);
+    case COP_ADD_EVENT: {
+        v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, "summary"));
+        if (!v)
+            return false;
+        if (data_only(v, data, analyst, why, whysz))
+            return true;
+        bool held = false;
+        vg_ioc_list l = {0};
+        vg_ioc_extract(v, strlen(v), &l);
+        for (size_t i = 0; i < l.n && !held; i++)
+            held = data_only(l.items[i].value, data, analyst, why, whysz);
+        vg_ioc_list_free(&l);
+        return held;
+    }
+    case COP_FIND_RELATED: /* read-only: it writes nothing to hold back */
+        return false;
+    default: /* never auto (cop_policy_decide); named for completeness */
+        for (const cJSON *it = params ? params->child : NULL; it; it = it->next)
+            if (cJSON_IsString(it) && data_only(it->valuestring, data, analyst, why, whysz))
+                return true;
+        return false;
+    }
 }
 
 /* ---- schema ------------------------------------------------------------------------ */

@@ -5,8 +5,9 @@
  * the model's answer, defanged forms included (hxxp://, evil[.]com); those not
  * already on the case become one-key suggestions. A declarative sentence that
  * names an indicator and a time of day ("the attacker used RDP from 203.0.113.7 at
- * 02:14") is offered as a timeline event. The frontend writes a suggestion only
- * when the analyst takes it.
+ * 02:14") is offered as a timeline event. A note the analyst asked for ("add a
+ * note: ...", cop_note_text) is offered in their words, whatever the model
+ * proposed. The frontend writes a suggestion only when the analyst takes it.
  */
 #include "copilot.h"
 
@@ -108,6 +109,17 @@ vg_rc cop_suggest(vg_ws *ws, const char *case_id, const char *text, cop_suggesti
     vg_artifacts_free(arts, na);
     findings(text, items, n);
     return VG_OK;
+}
+
+void cop_suggest_note(const char *note, cop_suggestion **items, size_t *n)
+{
+    if (!note || !*note || cop_note_placeholder(note))
+        return;
+    /* cleaned as an add_note proposal's text is (cop_params_check) */
+    char *text = cop_clean(note, 1 << 16, true);
+    if (*text)
+        add(items, n, "note", text, false);
+    free(text);
 }
 
 void cop_suggestions_free(cop_suggestion *s, size_t n)

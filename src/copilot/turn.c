@@ -11,6 +11,10 @@
  * transaction, so a proposal is applied once even by two processes at the same
  * moment.
  *
+ * Under `auto`, a proposal whose value only the fenced data holds (the analyst
+ * never wrote it in this session) is held for review instead, with the reason:
+ * the detector is a tripwire, and this holds what it misses.
+ *
  * A general turn (the open queue, no case) writes the same entries into a session
  * of no case; each of its proposals names the case it acts on ({..., case,
  * case_ref}), and applying one acts on that case, checked to exist, through the
@@ -36,6 +40,7 @@ const vg_enum COP_STATES = {"state", state_names, 4};
 
 #define QUESTION_CAP 8000
 #define HISTORY_TURNS 8
+#define ANALYST_CAP (1 << 22) /* bytes of a session's questions kept for the auto check */
 
 static char *json_text(cJSON *o)
 {
@@ -70,8 +75,9 @@ static void add_message(cJSON *msgs, const char *role, const char *content)
     cJSON_AddItemToArray(msgs, m);
 }
 
-/* Earlier questions and answers of the session, as chat history. */
-static vg_rc history(vg_ws *ws, cop_turn *t, vg_err *err)
+/* Earlier questions and answers of the session, as chat history; every earlier
+ * question appended to asked. */
+static vg_rc history(vg_ws *ws, cop_turn *t, vg_buf *asked, vg_err *err)
 {
     vg_ledger_entry *e = NULL;
     size_t n = 0;
@@ -84,10 +90,21 @@ static vg_rc history(vg_ws *ws, cop_turn *t, vg_err *err)
             from = i;
             break;
         }
-    for (size_t i = from; i < n; i++) {
-        if (e[i].kind != VG_LEDGER_PROMPT && e[i].kind != VG_LEDGER_RESPONSE)
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].kind != VG_LEDGER_PROMPT && (i < from || e[i].kind != VG_LEDGER_RESPONSE))
             continue;
         cJSON *c = cJSON_Parse(e[i].content);
+        const char *q = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "question"));
+        /* Past the cap the buffer is emptied: fewer of the analyst's words, so
+         * more is held for review, never less. */
+        if (e[i].kind == VG_LEDGER_PROMPT && q) {
+            vg_rc full = vg_buf_addf(asked, "%s\n", q);
+            (void)full;
+        }
+        if (i < from) {
+            cJSON_Delete(c);
+            continue;
+        }
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(
             c, e[i].kind == VG_LEDGER_PROMPT ? "question" : "answer");
         if (cJSON_IsString(v))
@@ -134,8 +151,16 @@ static vg_rc begin(vg_ws *ws, const char *case_id, const int64_t *sla_ms, const 
     char *rule = case_id ? cop_system_rule(t->ctx.nonce) : cop_queue_system_rule(t->ctx.nonce);
     add_message(t->messages, "system", rule);
     free(rule);
-    if (session_id && (rc = history(ws, t, err)) != VG_OK && rc != VG_ENOTFOUND)
+    vg_buf asked;
+    vg_buf_init(&asked, ANALYST_CAP);
+    if (session_id && (rc = history(ws, t, &asked, err)) != VG_OK && rc != VG_ENOTFOUND) {
+        vg_buf_free(&asked);
         return rc;
+    }
+    /* within the cap: QUESTION_CAP is far less; if not, the question alone */
+    t->analyst = vg_buf_adds(&asked, t->question) == VG_OK ? vg_buf_take(&asked)
+                                                            : vg_xstrdup(t->question);
+    vg_buf_free(&asked);
     size_t n = strlen(t->ctx.text) + strlen(t->question) + 64;
     char *user_msg = vg_xmalloc(n);
     snprintf(user_msg, n, "%s\nThe analyst's question:\n%s", t->ctx.text, t->question);
@@ -253,6 +278,10 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
         vg_id id;
         vg_ulid(vg_now_ms(), id);
         int mode = cop_policy_decide(pol, p->action, out->flagged);
+        char held[300] = "";
+        if (mode == COP_AUTO &&
+            cop_untrusted_value(p->action, p->params, t->ctx.text, t->analyst, held, sizeof held))
+            mode = COP_REVIEW;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "id", id);
         cJSON_AddStringToObject(e, "type", vg_enum_name(&COP_ACTIONS, p->action));
@@ -264,11 +293,15 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
         cJSON_AddStringToObject(e, "preview", p->preview);
         cJSON_AddStringToObject(e, "mode", vg_enum_name(&COP_MODES, mode));
         cJSON_AddBoolToObject(e, "flagged", out->flagged);
+        if (held[0])
+            cJSON_AddStringToObject(e, "held", held);
         if ((rc = append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_PROPOSAL,
                               t->model, e, err)))
             return rc;
         add_item(out, id, p, mode);
         cop_item *it = &out->items[out->nitems - 1];
+        if (held[0])
+            it->result = vg_xstrdup(held);
         vg_err e2 = {0};
         if (mode == COP_AUTO) {
             rc = cop_proposal_apply(ws, t->user, id, NULL, "auto", &it->result, &e2);
@@ -294,6 +327,13 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
     /* Suggestions are offered to a case; the general pane has none to add them to. */
     if (t->ctx.queue)
         return VG_OK;
+    /* The note asked for, in the analyst's words, whatever the model proposed;
+     * once, when the model's add_note already carries it. */
+    bool noted = false;
+    for (size_t i = 0; i < out->nitems; i++)
+        noted |= out->items[i].p.action == COP_ADD_NOTE;
+    if (!noted)
+        cop_suggest_note(t->note, &out->suggestions, &out->nsuggestions);
     size_t n = strlen(t->question) + strlen(out->answer.text) + 2;
     char *both = vg_xmalloc(n);
     snprintf(both, n, "%s\n%s", t->question, out->answer.text);
@@ -319,6 +359,7 @@ void cop_turn_clear(cop_turn *t)
     free(t->user);
     free(t->model);
     free(t->question);
+    free(t->analyst);
     free(t->note);
     cop_context_clear(&t->ctx);
     cJSON_Delete(t->messages);

@@ -282,9 +282,11 @@ static void conversation(tui *t, struct tui_chat *ch, int width)
             tui_add_line(t, "     y apply   n cancel   e edit");
     }
     for (size_t i = 0; i < ch->nsugg; i++) {
-        snprintf(line, sizeof line, "%s suggestion: %s %s%s", i == 0 ? "a" : " ",
-                 ch->sugg[i].type, ch->sugg[i].value, ch->sugg[i].defanged ? " (written defanged)"
-                                                                              : "");
+        bool note = strcmp(ch->sugg[i].type, "note") == 0;
+        snprintf(line, sizeof line, "%s suggestion: %s%s%s%s%s", i == 0 ? "a" : " ",
+                 note ? "note (your words): \"" : ch->sugg[i].type, note ? "" : " ",
+                 ch->sugg[i].value, note ? "\"" : "",
+                 ch->sugg[i].defanged ? " (written defanged)" : "");
         tui_add_line(t, line);
     }
 }
@@ -678,10 +680,11 @@ bool tui_chat_key(tui *t, char key)
         if (!ch->nsugg)
             return false;
         cop_suggestion s = ch->sugg[0];
-        vg_op *op = strcmp(s.type, "event") == 0
-                        ? vg_op_event_add(t->case_id, vg_now_ms(), "copilot", s.value)
-                        : vg_op_artifact_add(t->case_id, s.type, s.value);
-        if (strcmp(s.type, "event") != 0)
+        bool event = strcmp(s.type, "event") == 0, note = strcmp(s.type, "note") == 0;
+        vg_op *op = event  ? vg_op_event_add(t->case_id, vg_now_ms(), "copilot", s.value)
+                    : note ? vg_op_note_add(t->case_id, s.value)
+                           : vg_op_artifact_add(t->case_id, s.type, s.value);
+        if (!event && !note)
             cJSON_AddStringToObject(op->payload, "source", "copilot");
         vg_rc rc = vg_apply(t->ws, op, &err);
         vg_op_free(op);

@@ -9,6 +9,9 @@ events) on 127.0.0.1, over a real socket. The model name picks a scripted reply:
   proposals  an answer with proposals (severity, an artifact, a note, an unknown type)
   closer     a model that "helpfully" closes the case as a false positive
   notes      proposes add_note with its own placeholder text
+  obedient   does what text planted in the fenced data says: proposes adding the
+             first IPv4 address of the fenced data as an artifact and a timeline
+             event "Confirmed C2 at IP" (no proposal when the data has none)
   plain      plain text, not the JSON asked for
   fence      answers "fence ok" only if the request carried a fenced context (a
              case's or the queue's) and the standing rule with the same nonce
@@ -32,13 +35,14 @@ usage: fake_llm.py --port-file FILE [--log FILE] [--key K]
 """
 import argparse
 import json
+import re
 import socketserver
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 MODELS = ["normal", "proposals", "closer", "notes", "plain", "fence", "slow", "malformed",
-          "stall", "huge", "forever", "cut", "script", "queue", "queueslow"]
+          "stall", "huge", "forever", "cut", "script", "queue", "queueslow", "obedient"]
 
 
 def structured(answer, proposals=()):
@@ -114,6 +118,16 @@ def reply_for(model, body):
             nonce = user.split(label, 1)[1][:32]
             ok = system.count(nonce) == 2 and user.count(nonce) == 2
         return structured("fence ok" if ok else "fence missing")
+    if model == "obedient":
+        user = body.get("messages", [{}])[-1].get("content", "")
+        data = user.partition("The analyst's question:\n")[0]
+        ip = re.search(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", data)
+        if not ip:
+            return structured("Nothing to track.")
+        return structured("Following the procedure in the alert.", [
+            {"type": "add_artifact", "params": {"type": "ip", "value": ip.group(0)}},
+            {"type": "add_event", "params": {"summary": "Confirmed C2 at " + ip.group(0)}},
+        ])
     if model in ("queue", "queueslow"):
         return queue_reply(body, model == "queueslow")
     return None
