@@ -350,7 +350,8 @@ vg_rc cop_params_check(int action, const cJSON *params, const char *note, cJSON 
         if (cJSON_IsNumber(at) && at->valuedouble >= 0 && at->valuedouble < 1e15) {
             ms = (int64_t)at->valuedouble;
         } else if (cJSON_IsString(at)) {
-            if (!parse_time(at->valuestring, &ms)) {
+            /* the same range as a number: a time before 1970 reads back as no time */
+            if (!parse_time(at->valuestring, &ms) || ms < 0 || ms >= 1e15) {
                 rc = vg_fail(err, VG_EINVAL, "%s: occurred_at '%.40s' is not a time such as"
                                              " 2026-11-03T14:02:00Z", what, at->valuestring);
                 break;
