@@ -27,10 +27,16 @@ static bool has(const cop_suggestion *s, size_t n, const char *type, const char 
     return false;
 }
 
+/* An answer can name tens of thousands of indicators (a hostile model's can); an
+ * analyst reads a card of a few dozen. Beyond this many suggestions the rest are
+ * left out, which also keeps the repeat check below linear in the answer. */
+#define SUGGEST_MAX 64
+
 static void add(cop_suggestion **items, size_t *n, const char *type, const char *value,
                 bool defanged)
 {
-    if (has(*items, *n, type, value))
+    /* the analyst's own note is offered whatever came before it */
+    if ((*n >= SUGGEST_MAX && strcmp(type, "note") != 0) || has(*items, *n, type, value))
         return;
     *items = vg_xrealloc(*items, (*n + 1) * sizeof **items);
     cop_suggestion *s = &(*items)[(*n)++];
@@ -84,6 +90,12 @@ static void findings(const char *text, cop_suggestion **items, size_t *n)
     }
 }
 
+static int art_cmp(const void *a, const void *b)
+{
+    const vg_artifact *x = a, *y = b;
+    return x->type != y->type ? (x->type < y->type ? -1 : 1) : strcmp(x->value, y->value);
+}
+
 vg_rc cop_suggest(vg_ws *ws, const char *case_id, const char *text, cop_suggestion **items,
                   size_t *n, vg_err *err)
 {
@@ -94,16 +106,17 @@ vg_rc cop_suggest(vg_ws *ws, const char *case_id, const char *text, cop_suggesti
     vg_rc rc = vg_artifacts_of_case(ws, case_id, &arts, &na, err);
     if (rc)
         return rc;
+    /* the case's artifacts sorted, so that each indicator is looked up, not
+     * compared with every artifact */
+    qsort(arts, na, sizeof *arts, art_cmp);
     vg_ioc_list l = {0};
     vg_ioc_extract(text, strlen(text), &l);
-    for (size_t i = 0; i < l.n; i++) {
-        const char *type = vg_ioc_type(l.items[i].kind);
-        bool known = false;
-        for (size_t j = 0; j < na && !known; j++)
-            known = strcmp(vg_enum_name(&VG_ARTIFACT_TYPE, arts[j].type), type) == 0 &&
-                    strcmp(arts[j].value, l.items[i].value) == 0;
-        if (!known)
-            add(items, n, type, l.items[i].value, l.items[i].flags & VG_IOC_DEFANGED);
+    for (size_t i = 0; i < l.n && *n < SUGGEST_MAX; i++) {
+        vg_artifact key = {.type = vg_enum_parse(&VG_ARTIFACT_TYPE, vg_ioc_type(l.items[i].kind)),
+                           .value = l.items[i].value};
+        if (!bsearch(&key, arts, na, sizeof *arts, art_cmp))
+            add(items, n, vg_ioc_type(l.items[i].kind), l.items[i].value,
+                l.items[i].flags & VG_IOC_DEFANGED);
     }
     vg_ioc_list_free(&l);
     vg_artifacts_free(arts, na);

@@ -888,6 +888,45 @@ static void test_other_actions(void **state)
     cop_turn_clear(&t);
 }
 
+/* A hostile answer naming 40,000 indicators, on a case holding 3,000: the card
+ * stays short and is made in linear time (every indicator was compared with every
+ * artifact and every suggestion so far), and the analyst's note is still offered. */
+static void test_suggestions_bounded(void **state)
+{
+    fx *f = *state;
+    vg_err err = {0};
+    assert_int_equal(vg_batch_begin(f->ws, &err), VG_OK);
+    for (int i = 0; i < 3000; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.%d.%d.1", i / 250, i % 250);
+        vg_op *op = vg_op_artifact_add(f->case_id, "ip", ip);
+        assert_int_equal(vg_apply(f->ws, op, &err), VG_OK);
+        vg_op_free(op);
+    }
+    assert_int_equal(vg_batch_commit(f->ws, &err), VG_OK);
+    size_t cap = 40000 * 20 + 16;
+    char *text = malloc(cap), *p = text;
+    for (int i = 0; i < 40000; i++)
+        p += sprintf(p, "%d.%d.%d.9 ", 11 + i / 65536 % 100, i / 256 % 256, i % 256);
+    cop_suggestion *s = NULL;
+    size_t n = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cop_suggest(f->ws, f->case_id, text, &s, &n, &err), VG_OK);
+    cop_suggest_note("add a note: the user clicked it on their phone", &s, &n);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (secs > 2.0)
+        fail_msg("40,000 indicators took %.2f s to suggest", secs);
+    assert_true(n <= 65);
+    bool note = false;
+    for (size_t i = 0; i < n; i++)
+        note |= !strcmp(s[i].type, "note");
+    assert_true(note);
+    cop_suggestions_free(s, n);
+    free(text);
+}
+
 static void test_suggestions(void **state)
 {
     fx *f = *state;
@@ -1358,6 +1397,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_edit_then_apply, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_other_actions, setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_suggestions_bounded, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_suggestions, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ledger_chain_and_sessions, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_queue_context, setup, fx_teardown),
