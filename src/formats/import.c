@@ -211,13 +211,20 @@ static cJSON *decode_string(const char *s, const char *e)
     return memchr(s, '\\', (size_t)(e - s)) ? cJSON_ParseWithLength(s, (size_t)(e - s)) : NULL;
 }
 
+/* The bytes between the quotes of the string [s, e): none when it is cut short
+ * at the end of the text (a lone opening quote). */
+static size_t inner_len(const char *s, const char *e)
+{
+    return e - s >= 2 ? (size_t)(e - s - 2) : 0;
+}
+
 /* One string of the raw text: a value whose text holds a secret is encoded anew
  * without it; anything else is kept as it is, its control bytes escaped. */
 static vg_rc add_string(vg_buf *b, const char *s, const char *e, vg_buf *scratch)
 {
     cJSON *d = decode_string(s, e);
     const char *text = cJSON_IsString(d) ? d->valuestring : s + 1;
-    size_t n = cJSON_IsString(d) ? strlen(text) : (size_t)(e - s - 2);
+    size_t n = cJSON_IsString(d) ? strlen(text) : inner_len(s, e);
     vg_rc rc;
     if (redact_value(text, n, scratch)) {
         cJSON *r = cJSON_CreateString(vg_buf_str(scratch));
@@ -236,7 +243,7 @@ static bool is_key(const char *k, const char *e)
 {
     cJSON *d = decode_string(k, e);
     bool secret = cJSON_IsString(d) ? secret_key(d->valuestring, strlen(d->valuestring))
-                                    : secret_key(k + 1, (size_t)(e - k - 2));
+                                    : secret_key(k + 1, inner_len(k, e));
     cJSON_Delete(d);
     return secret;
 }
