@@ -111,14 +111,15 @@ static vg_rc dberr(store *s, vg_err *err, const char *what)
 
 /* --- the data directory and the key --------------------------------------------- */
 
-/* dir exists (made 0700 if not), is a directory, is ours and only we may write it. */
+/* dir exists (made 0700 if not), is a directory, is ours and only we may write it.
+ * A symlink is judged by the directory it names (/var/lib/vigild -> /srv/vigild). */
 static vg_rc check_dir(const char *dir, vg_err *err)
 {
     struct stat sb;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return vg_fail(err, VG_EIO, "%s: cannot make the data directory: %s", dir,
                        strerror(errno));
-    if (lstat(dir, &sb) != 0)
+    if (stat(dir, &sb) != 0)
         return vg_fail(err, VG_EIO, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return vg_fail(err, VG_EIO, "%s: not a directory", dir);
