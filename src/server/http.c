@@ -1,0 +1,423 @@
+/*
+ * http.c — the server over libmicrohttpd (Debian 12's 0.9.75): a request's life from
+ * its headers to its log line (http.h says what a handler is promised).
+ *
+ * Threads. libmicrohttpd runs a pool of worker threads, each with its own epoll set
+ * over many connections, and allows a connection to be suspended (the next part's
+ * long-poll pull parks a connection that way, costing a socket and a few KB rather
+ * than a thread). A handler runs on its worker and should be short: a worker's other
+ * connections wait while it runs.
+ *
+ * A request, in libmicrohttpd's calls to on_request:
+ *   1. headers read: the route (404/405), the token (401) and role (403), the
+ *      declared length against the route's cap (413), the body's encoding; an
+ *      error is answered here, before a byte of the body is read;
+ *   2. each piece of the body, appended within the cap; a chunked body that
+ *      passes it is cut off with 413 (cut_off says how);
+ *   3. the body complete: the handler runs and its JSON is queued.
+ * on_completed writes the log line, whatever happened, and frees the request.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "token.h"
+#include "vigil/buf.h"
+#include "vigil/json.h"
+#include "vigil/text.h"
+
+/* Limits. Connections: 200 analysts' clients and their long-polls with room to
+ * spare (file descriptors are raised to match at start). No per-address limit:
+ * every client arrives from 127.0.0.1 through its SSH tunnel. Idle connections
+ * close after a minute; 32 KB of headers at most per connection. */
+#define CONNECTION_LIMIT 1000u
+#define CONNECTION_TIMEOUT_S 60u
+#define CONNECTION_MEMORY 32768u
+#define LISTEN_BACKLOG 256u
+
+struct http_server {
+    struct MHD_Daemon *d;
+    store *st;
+    const route *table;
+    size_t n;
+    atomic_int in_flight;
+    int listen_fd; /* after http_quiesce: closed only after the daemon stops */
+};
+
+/* One request's state, from its headers to its log line. */
+typedef struct req {
+    struct timespec start;
+    const route *rt;
+    http_req hr;
+    store_ident who;
+    bool authed;
+    vg_buf body;
+    bool answered; /* a response is queued (or written, by cut_off) */
+    int status;
+    size_t bytes;
+    char method[16]; /* as sent, made safe, for the log */
+    char path[256];
+} req;
+
+const char *http_query(const http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static cJSON *error_json(int status, const char *field, const char *msg)
+{
+    cJSON *j = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(j, "error");
+    cJSON_AddNumberToObject(e, "status", status);
+    cJSON_AddStringToObject(e, "message", msg);
+    if (field)
+        cJSON_AddStringToObject(e, "field", field);
+    return j;
+}
+
+int http_error(cJSON **out, int status, const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* the message may quote what the client sent: keep the JSON UTF-8 */
+    char *safe = vg_utf8_repair(msg);
+    *out = error_json(status, field, safe);
+    free(safe);
+    return status;
+}
+
+/* JSON text for an answer, with a newline (for a person with curl); frees j. */
+static char *json_text(cJSON *j, size_t *len)
+{
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    size_t n = strlen(text);
+    text = vg_xrealloc(text, n + 2);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    *len = n + 1;
+    return text;
+}
+
+/* Queue status and j (freed) as the answer. */
+static enum MHD_Result answer(struct MHD_Connection *c, req *r, int status, cJSON *j,
+                              const char *allow)
+{
+    size_t len;
+    char *text = json_text(j, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigild\"");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    r->answered = true;
+    r->status = status;
+    r->bytes = len;
+    return ok;
+}
+
+static enum MHD_Result fail(struct MHD_Connection *c, req *r, int status, const char *field,
+                            const char *msg)
+{
+    return answer(c, r, status, error_json(status, field, msg), NULL);
+}
+
+/* A chunked body passed the route's cap while being read. libmicrohttpd 0.9.75
+ * queues a response only before the body is read or once all of it is, and
+ * reading the rest of a body we refuse is what the cap is there to prevent. So
+ * the 413 is written to the socket here (plain HTTP: vigild speaks no TLS; the
+ * worker that owns the connection is the one running this, and it has written
+ * nothing for this request), and returning MHD_NO closes the connection. */
+static _Thread_local bool cutting; /* cut_off's MHD_NO is no internal error */
+
+static enum MHD_Result cut_off(struct MHD_Connection *c, req *r)
+{
+    char msg[160], head[256];
+    snprintf(msg, sizeof msg, "the body is larger than this route's %zu bytes", r->rt->body_cap);
+    size_t len;
+    char *body = json_text(error_json(413, NULL, msg), &len);
+    int hl = snprintf(head, sizeof head, "HTTP/1.1 413 Content Too Large\r\nContent-Type:"
+                      " application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", len);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci && hl > 0) {
+        struct iovec iov[2] = {{head, (size_t)hl}, {body, len}};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+        (void)!sendmsg(ci->connect_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        shutdown(ci->connect_fd, SHUT_WR); /* the answer, then the end, before the close */
+    }
+    free(body);
+    r->answered = true;
+    r->status = 413;
+    r->bytes = len;
+    cutting = true;
+    return MHD_NO;
+}
+
+/* The request's headers are in: everything that can be refused before the body. */
+static enum MHD_Result begin(http_server *hs, struct MHD_Connection *c, req *r, const char *url,
+                             const char *method)
+{
+    char allow[128];
+    int m = route_match(hs->table, hs->n, method, url, &r->rt, r->hr.params, allow, sizeof allow);
+    if (m == 404)
+        return fail(c, r, 404, NULL, "no such route");
+    if (m == 405) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "this route takes %s", allow);
+        return answer(c, r, 405, error_json(405, NULL, msg), allow);
+    }
+    if (r->rt->roles) {
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *secret = token_bearer(auth);
+        vg_err err = {0};
+        if (!auth)
+            return fail(c, r, 401, NULL, "no token (Authorization: Bearer vgt_...)");
+        if (!secret)
+            return fail(c, r, 401, NULL, "the Authorization header is not a Bearer token");
+        vg_rc rc = store_auth(hs->st, secret, &r->who, &err);
+        if (rc == VG_EINVAL)
+            return fail(c, r, 401, NULL, "the token is malformed");
+        if (rc == VG_ENOTFOUND)
+            return fail(c, r, 401, NULL, "the token is unknown or revoked");
+        if (rc != VG_OK) {
+            fprintf(stderr, "vigild: %s\n", err.msg);
+            return fail(c, r, 500, NULL, "the server could not check the token");
+        }
+        r->authed = true;
+        if (!(r->rt->roles & r->who.role)) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "the %s role may not use this route",
+                     store_role_name(r->who.role));
+            return fail(c, r, 403, NULL, msg);
+        }
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > r->rt->body_cap) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the body is larger than this route's %zu bytes",
+                 r->rt->body_cap);
+        return fail(c, r, 413, NULL, msg);
+    }
+    /* Compressed bodies (gzip, zstd) are decoded here, once the push and ingest
+     * routes take them: the cap then applies to the decoded bytes as well. Until
+     * then only identity is accepted. */
+    const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_ENCODING);
+    if (ce && strcasecmp(ce, "identity") != 0)
+        return fail(c, r, 415, "Content-Encoding", "this vigild takes no compressed bodies yet");
+    vg_buf_init(&r->body, r->rt->body_cap);
+    return MHD_YES;
+}
+
+/* The body is in: run the handler and queue its answer. */
+static enum MHD_Result finish(http_server *hs, struct MHD_Connection *c, req *r, const char *url,
+                              const char *method)
+{
+    r->hr.method = method;
+    r->hr.path = url;
+    r->hr.who = r->authed ? &r->who : NULL;
+    r->hr.st = hs->st;
+    r->hr.body = vg_buf_str(&r->body);
+    r->hr.body_len = r->body.len;
+    r->hr.conn = c;
+    cJSON *out = NULL;
+    int status = r->rt->fn(&r->hr, &out);
+    if (!out)
+        out = error_json(500, NULL, "the handler gave no answer");
+    return answer(c, r, status, out, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    http_server *hs = cls;
+    req *r = *con_cls;
+    if (!r) {
+        r = vg_xcalloc(1, sizeof *r);
+        *con_cls = r;
+        atomic_fetch_add(&hs->in_flight, 1);
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        vg_text_safe(method, strlen(method), VG_TEXT_ASCII, r->method, sizeof r->method);
+        vg_text_safe(url, strlen(url), VG_TEXT_ASCII, r->path, sizeof r->path);
+        return begin(hs, c, r, url, method);
+    }
+    if (r->answered) { /* refused before its body: libmicrohttpd drops the rest */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (*upload_size > r->rt->body_cap - r->body.len)
+            return cut_off(c, r);
+        if (vg_buf_add(&r->body, upload, *upload_size) != VG_OK)
+            return cut_off(c, r);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return finish(hs, c, r, url, method);
+}
+
+/* "127.0.0.1:53412" or "[::1]:53412" */
+static void peer_text(struct MHD_Connection *c, char *out, size_t outsz)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ci->client_addr;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+        snprintf(out, outsz, "%s:%u", ip, port);
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ci->client_addr;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+        snprintf(out, outsz, "[%s]:%u", ip, port);
+    } else {
+        snprintf(out, outsz, "?");
+    }
+}
+
+/* One line a request on stderr (the journal under systemd), written with one
+ * write(2) so that workers' lines never interleave:
+ *   2026-11-03T14:02:11.123Z 127.0.0.1:53412 GET /v1/cases 200 1234 0.8ms acme/alice
+ * Never a header's value, a query string or a body: the token travels in one, and
+ * alert text in another. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    http_server *hs = cls;
+    req *r = *con_cls;
+    if (!r)
+        return;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double ms = (double)(end.tv_sec - r->start.tv_sec) * 1e3 +
+                (double)(end.tv_nsec - r->start.tv_nsec) / 1e6;
+    char when[32], peer[64], status[8], line[640];
+    vg_iso8601(vg_now_ms(), when, sizeof when);
+    peer_text(c, peer, sizeof peer);
+    if (r->answered)
+        snprintf(status, sizeof status, "%d", r->status);
+    else
+        snprintf(status, sizeof status, "-");
+    int n = snprintf(line, sizeof line, "%s %s %s %s %s %zu %.1fms%s%s%s%s%s\n", when, peer,
+                     r->method, r->path, status, r->bytes, ms, r->authed ? " " : "",
+                     r->authed ? r->who.tenant.name : "", r->authed ? "/" : "",
+                     r->authed ? r->who.user : "",
+                     why == MHD_REQUEST_TERMINATED_COMPLETED_OK || r->status == 413
+                         ? "" : " (connection closed before the answer was sent)");
+    if (n > 0)
+        (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    vg_buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&hs->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    /* libmicrohttpd says this, on this thread, of the close cut_off asked for */
+    bool expected = cutting && strncmp(msg, "Application reported internal error", 35) == 0;
+    cutting = false;
+    if (expected)
+        return;
+    fprintf(stderr, "vigild: libmicrohttpd: %s\n", msg);
+}
+
+/* As many file descriptors as the hard limit allows: a connection is one. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr *addr,
+                 http_server **out, unsigned *port, vg_err *err)
+{
+    raise_nofile();
+    http_server *hs = vg_xcalloc(1, sizeof *hs);
+    hs->st = st;
+    hs->table = table;
+    hs->n = n;
+    hs->listen_fd = -1;
+    atomic_init(&hs->in_flight, 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cpus < 2 ? 4 : cpus > 8 ? 16 : (unsigned)cpus * 2;
+    unsigned want = addr->sa_family == AF_INET6
+                        ? ntohs(((const struct sockaddr_in6 *)addr)->sin6_port)
+                        : ntohs(((const struct sockaddr_in *)addr)->sin_port);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (addr->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    errno = 0;
+    hs->d = MHD_start_daemon(flags, (uint16_t)want, NULL, NULL, on_request, hs,
+                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, hs, /* first, to hear all */
+                             MHD_OPTION_SOCK_ADDR, addr,
+                             MHD_OPTION_THREAD_POOL_SIZE, threads,
+                             MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+                             MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+                             MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, hs,
+                             MHD_OPTION_END);
+    if (!hs->d) {
+        int e = errno;
+        free(hs);
+        return vg_fail(err, VG_EIO, "cannot listen: %s", e ? strerror(e) : "libmicrohttpd failed");
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(hs->d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = di ? di->port : want;
+    *out = hs;
+    return VG_OK;
+}
+
+void http_quiesce(http_server *hs)
+{
+    if (hs && hs->listen_fd < 0)
+        hs->listen_fd = MHD_quiesce_daemon(hs->d);
+}
+
+int http_in_flight(http_server *hs) { return atomic_load(&hs->in_flight); }
+
+void http_stop(http_server *hs)
+{
+    if (!hs)
+        return;
+    MHD_stop_daemon(hs->d);
+    if (hs->listen_fd >= 0)
+        close(hs->listen_fd);
+    free(hs);
+}

@@ -1,0 +1,83 @@
+/*
+ * http.h — vigild's request machinery: a route table, what a handler sees, and the
+ * server that runs them over libmicrohttpd.
+ *
+ * A route is {method, path pattern, the roles it admits, the largest body it
+ * takes, handler}. Before a handler runs, the machinery has matched the route
+ * (404, or 405 with Allow), checked the bearer token (401) and the role (403),
+ * read the body within the route's cap (413) and parsed nothing else: a handler
+ * gets who is asking, the body's bytes and the query's parameters, and answers a
+ * status and a JSON value. Errors have one shape:
+ *   {"error": {"status": 400, "message": "...", "field": "limit"}}
+ * The token alone names the tenant: no route takes a tenant from the request.
+ */
+#ifndef VIGILD_HTTP_H
+#define VIGILD_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "store.h"
+#include "vigil/err.h"
+
+struct MHD_Connection;
+
+#define ROUTE_PARAMS 4     /* {name} segments in one pattern */
+#define ROUTE_PARAM_MAX 128 /* bytes of one such segment */
+
+typedef struct http_req {
+    const char *method;
+    const char *path;     /* without the query string */
+    const store_ident *who; /* NULL on a route that admits anyone */
+    store *st;
+    const char *body;     /* the body, NUL-terminated ("" when none) */
+    size_t body_len;
+    char params[ROUTE_PARAMS][ROUTE_PARAM_MAX]; /* the pattern's {name} segments, in order */
+    struct MHD_Connection *conn;
+} http_req;
+
+/* A handler answers a status and sets *out to the JSON it answers with (owned by
+ * the machinery from then on); http_error builds an error answer. */
+typedef int (*http_handler)(http_req *r, cJSON **out);
+
+typedef struct route {
+    const char *method;  /* "GET"; a GET route also answers HEAD */
+    const char *pattern; /* "/v1/cases" or "/v1/cases/{ref}": {x} is one segment */
+    unsigned roles;      /* store_role bits admitted; 0: no token needed */
+    size_t body_cap;     /* the largest body taken, in bytes; 0: none */
+    http_handler fn;
+} route;
+
+/* The value of the query parameter name, or NULL. */
+const char *http_query(const http_req *r, const char *name);
+/* Set *out to the error answer for status (field may be NULL) and return status. */
+int http_error(cJSON **out, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Match method and path against the table: 200 and *found (params filled), 404
+ * when no pattern matches the path, 405 when one does for other methods only
+ * (allow then lists them, comma-separated). */
+int route_match(const route *table, size_t n, const char *method, const char *path,
+                const route **found, char params[ROUTE_PARAMS][ROUTE_PARAM_MAX], char *allow,
+                size_t allowsz);
+
+/* The routes vigild serves (routes.c). */
+extern const route http_routes[];
+extern const size_t http_nroutes;
+
+/* A running server. */
+typedef struct http_server http_server;
+/* Listen on addr and serve table with st until http_stop. *port is the port bound
+ * (the one asked for, or the one the system chose for port 0). */
+VG_WUR vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr *addr,
+                        http_server **out, unsigned *port, vg_err *err);
+/* Stop accepting connections; requests already begun go on. */
+void http_quiesce(http_server *hs);
+/* Requests begun and not yet answered. */
+int http_in_flight(http_server *hs);
+/* Close every connection and free the server (NULL is fine). */
+void http_stop(http_server *hs);
+
+#endif

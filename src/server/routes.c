@@ -1,0 +1,106 @@
+/*
+ * routes.c — the routes vigild serves, one table (vigild(8) lists them).
+ *
+ * Push, pull and alert ingest have their rows already, with the roles and body
+ * caps they will have, answering 501 until their handlers arrive: a client sees
+ * the API's shape, and the caps and roles are tested from now on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "vg_config.h"
+#include "vigil/json.h"
+#include "vigil/query.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 500 /* cases a page */
+
+static int health(http_req *r, cJSON **out)
+{
+    *out = cJSON_CreateObject();
+    cJSON_AddBoolToObject(*out, "ok", 1);
+    cJSON_AddStringToObject(*out, "version", VG_VERSION);
+    return 200;
+}
+
+static int whoami(http_req *r, cJSON **out)
+{
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "tenant", r->who->tenant.name);
+    cJSON_AddStringToObject(*out, "user", r->who->user);
+    cJSON_AddStringToObject(*out, "role", store_role_name(r->who->role));
+    return 200;
+}
+
+typedef struct cases_q {
+    vg_case_filter f;
+    cJSON *page;
+} cases_q;
+
+/* A page of the tenant's queue, as `vigil cases --json` prints it. */
+static vg_rc cases_page(vg_ws *ws, void *ud, vg_err *err)
+{
+    cases_q *q = ud;
+    vg_case_list l;
+    vg_rc rc = vg_cases_list(ws, &q->f, &l, err);
+    if (rc != VG_OK)
+        return rc;
+    cJSON *arr = cJSON_AddArrayToObject(q->page, "cases");
+    for (size_t i = 0; i < l.n; i++)
+        cJSON_AddItemToArray(arr, vg_case_json(&l.items[i]));
+    if (l.more && l.n) {
+        char cs[640];
+        vg_case_cursor_format(&l.items[l.n - 1], &q->f, cs, sizeof cs);
+        cJSON_AddStringToObject(q->page, "next", cs);
+    } else {
+        cJSON_AddNullToObject(q->page, "next");
+    }
+    vg_case_list_free(&l);
+    return VG_OK;
+}
+
+static int cases(http_req *r, cJSON **out)
+{
+    cases_q q = {.f = {.limit = PAGE_DEFAULT}};
+    vg_case_cursor cur;
+    vg_err err = {0};
+    const char *v;
+    if ((v = http_query(r, "limit"))) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (!*v || *end || l < 1 || l > PAGE_MAX)
+            return http_error(out, 400, "limit", "limit must be a number from 1 to %d", PAGE_MAX);
+        q.f.limit = (int)l;
+    }
+    if ((v = http_query(r, "after"))) {
+        if (vg_case_cursor_parse(v, &cur, &err) != VG_OK)
+            return http_error(out, 400, "after", "%s", err.msg);
+        q.f.after = &cur;
+    }
+    q.page = cJSON_CreateObject();
+    if (store_with_tenant(r->st, r->who->tenant.id, cases_page, &q, &err) != VG_OK) {
+        cJSON_Delete(q.page);
+        /* the message names server files: the journal's, not the client's */
+        fprintf(stderr, "vigild: tenant %s: %s\n", r->who->tenant.name, err.msg);
+        return http_error(out, 500, NULL, "the server could not read the cases");
+    }
+    *out = q.page;
+    return 200;
+}
+
+static int not_yet(http_req *r, cJSON **out)
+{
+    return http_error(out, 501, NULL, "%s %s is not in this vigild yet", r->method, r->path);
+}
+
+const route http_routes[] = {
+    {"GET", "/v1/health", 0, 0, health},
+    {"GET", "/v1/whoami", ROLES_ANY, 0, whoami},
+    {"GET", "/v1/cases", ROLES_READ, 0, cases},
+    {"POST", "/v1/ops", ROLES_WRITE, 16u << 20, not_yet},            /* push */
+    {"GET", "/v1/ops", ROLES_READ, 0, not_yet},                      /* pull */
+    {"POST", "/v1/alerts", ROLE_INGEST | ROLES_WRITE, 64u << 20, not_yet}, /* ingest */
+};
+const size_t http_nroutes = sizeof http_routes / sizeof *http_routes;

@@ -1,0 +1,124 @@
+/*
+ * store.h — everything vigild keeps, behind one interface.
+ *
+ * The server's own records (tenants, their users, bearer tokens) and each tenant's
+ * vigil workspace are reached only through these calls, so that a later backend
+ * (PostgreSQL: one database, row-level security on the tenant) can replace the
+ * embedded one (store_sqlite.c: DIR/server.db and DIR/tenants/<id>.db) without a
+ * handler noticing. Every call takes the tenant from its caller, which takes it
+ * from the token; nothing here looks a tenant up by anything a request names.
+ *
+ * A store is used by many threads at once (the server's workers): every call is
+ * safe to make concurrently.
+ */
+#ifndef VIGILD_STORE_H
+#define VIGILD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/err.h"
+#include "vigil/id.h"
+#include "vigil/ws.h"
+
+/* Roles, as bits so that a route names exactly the roles it admits (ingest may
+ * post alerts, which a viewer may not, yet reads nothing: roles are not a line). */
+typedef enum store_role {
+    ROLE_VIEWER = 1 << 0,  /* reads */
+    ROLE_ANALYST = 1 << 1, /* reads and writes */
+    ROLE_ADMIN = 1 << 2,   /* an analyst who also manages the tenant's users */
+    ROLE_INGEST = 1 << 3,  /* posts alerts, reads nothing */
+} store_role;
+#define ROLES_READ (ROLE_VIEWER | ROLE_ANALYST | ROLE_ADMIN)
+#define ROLES_WRITE (ROLE_ANALYST | ROLE_ADMIN)
+#define ROLES_ANY (ROLES_READ | ROLE_INGEST)
+
+/* "admin", "analyst", "viewer", "ingest"; role_parse returns 0 for anything else. */
+const char *store_role_name(store_role r);
+store_role store_role_parse(const char *s);
+
+/* Tenant and user names: [a-z0-9][a-z0-9._-]{0,63}. */
+#define STORE_NAME_MAX 64
+bool store_name_valid(const char *s);
+/* A token's label: at most this many bytes of UTF-8 without control characters. */
+#define STORE_LABEL_MAX 128
+
+typedef struct store store;
+
+typedef struct store_tenant {
+    vg_id id;
+    char name[STORE_NAME_MAX + 1];
+    int64_t created_at; /* ms since the epoch, UTC */
+} store_tenant;
+
+typedef struct store_user {
+    vg_id tenant_id;
+    char name[STORE_NAME_MAX + 1];
+    store_role role;
+    int64_t created_at;
+} store_user;
+
+typedef struct store_token {
+    vg_id id; /* what `token ls` shows and `token revoke` takes; never the secret */
+    store_tenant tenant;
+    char user[STORE_NAME_MAX + 1];
+    char label[STORE_LABEL_MAX + 1]; /* "" when none */
+    int64_t created_at, last_used_at, revoked_at; /* 0: never */
+} store_token;
+
+/* Who a request is: what a valid token resolves to. */
+typedef struct store_ident {
+    store_tenant tenant;
+    char user[STORE_NAME_MAX + 1];
+    store_role role;
+    vg_id token_id;
+} store_ident;
+
+/* Open the store in the data directory dir, making dir (0700), its key and its
+ * file on first use. A dir that is not a directory, is owned by another user or is
+ * group- or world-writable is refused, as is a key file that others may read: the
+ * message names the path and what is wrong with it. The caller closes *out. */
+VG_WUR vg_rc store_open(const char *dir, store **out, vg_err *err);
+void store_close(store *s);
+
+/* Add a tenant named name (VG_EEXIST if there is one), with its workspace. */
+VG_WUR vg_rc store_tenant_add(store *s, const char *name, store_tenant *out, vg_err *err);
+/* The tenant named name (VG_ENOTFOUND, naming it, if none). */
+VG_WUR vg_rc store_tenant_get(store *s, const char *name, store_tenant *out, vg_err *err);
+/* Every tenant, by name; *items is the caller's to free. */
+VG_WUR vg_rc store_tenants(store *s, store_tenant **items, size_t *n, vg_err *err);
+
+/* Add a user to a tenant (VG_EEXIST if the name is taken there). */
+VG_WUR vg_rc store_user_add(store *s, const char *tenant_id, const char *name, store_role role,
+                            vg_err *err);
+/* A tenant's users, by name; *items is the caller's to free. */
+VG_WUR vg_rc store_users(store *s, const char *tenant_id, store_user **items, size_t *n,
+                         vg_err *err);
+
+/* Make a token for a user of a tenant (VG_ENOTFOUND if there is no such user).
+ * secret receives the token's text, which is kept nowhere: the store holds its
+ * keyed hash. label may be NULL. */
+VG_WUR vg_rc store_token_new(store *s, const char *tenant_id, const char *user,
+                             const char *label, char *secret, size_t secretsz, store_token *out,
+                             vg_err *err);
+/* Tokens, oldest first: a tenant's (tenant_id) or everyone's (NULL). */
+VG_WUR vg_rc store_tokens(store *s, const char *tenant_id, store_token **items, size_t *n,
+                          vg_err *err);
+/* Revoke the token with this id (VG_ENOTFOUND if none; revoking twice is fine). */
+VG_WUR vg_rc store_token_revoke(store *s, const char *id, vg_err *err);
+
+/* Who the token text secret is. VG_EINVAL for text that is not a token at all,
+ * VG_ENOTFOUND for a token that is unknown or revoked (the same answer, so that a
+ * caller cannot tell them apart by timing or by message). Records when the token
+ * was used, at most once a minute per token. */
+VG_WUR vg_rc store_auth(store *s, const char *secret, store_ident *out, vg_err *err);
+
+/* Run fn with the workspace of the tenant tenant_id, which no other thread uses
+ * until fn returns, and return what fn returns. The workspace is opened on first
+ * use and kept open. fn must not call store_with_tenant for the same tenant. */
+typedef vg_rc (*store_ws_fn)(vg_ws *ws, void *ud, vg_err *err);
+VG_WUR vg_rc store_with_tenant(store *s, const char *tenant_id, store_ws_fn fn, void *ud,
+                               vg_err *err);
+
+#endif
