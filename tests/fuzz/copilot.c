@@ -50,15 +50,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static bool same(const cJSON *a, const cJSON *b)
-{
-    char *x = cJSON_PrintUnformatted(a), *y = cJSON_PrintUnformatted(b);
-    bool eq = x && y && strcmp(x, y) == 0;
-    cJSON_free(x);
-    cJSON_free(y);
-    return eq;
-}
-
 static void check_answer(const cop_answer *a, const char *note, const cop_context *queue)
 {
     fz_check(a->text != NULL, "no answer text");
@@ -72,7 +63,7 @@ static void check_answer(const cop_answer *a, const char *note, const cop_contex
         vg_err err = {0};
         fz_check(cop_params_check(p->action, p->params, note, &again, &err) == VG_OK,
                  "taken params fail a second check: %s", err.msg);
-        fz_check(same(again, p->params), "checking the params again changed them");
+        fz_check(fz_same(again, p->params), "checking the params again changed them");
         cJSON_Delete(again);
         if (queue)
             fz_check(cop_queue_find(queue, p->case_ref) != NULL, "a proposal for #%lld, not shown",

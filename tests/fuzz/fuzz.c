@@ -3,6 +3,8 @@
  */
 #include "fuzz.h"
 
+#include <cjson/cJSON.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,4 +83,13 @@ void fz_workspace_drop(vg_ws *ws)
         snprintf(p, sizeof p, "%s%s", path, tails[i]);
         unlink(p);
     }
+}
+
+bool fz_same(const cJSON *a, const cJSON *b)
+{
+    char *x = cJSON_PrintUnformatted(a), *y = cJSON_PrintUnformatted(b);
+    bool eq = x && y && strcmp(x, y) == 0;
+    cJSON_free(x);
+    cJSON_free(y);
+    return eq;
 }

@@ -36,5 +36,9 @@ vg_ws *fz_workspace(void);
 void fz_workspace_drop(vg_ws *ws);
 /* A file in the same directory, for a harness that must hand a path on. Static. */
 const char *fz_temp_path(const char *name);
+/* Are a and b the same value? By their printed forms: cJSON_Compare finds an
+ * object with a repeated key unequal to itself. */
+struct cJSON;
+bool fz_same(const struct cJSON *a, const struct cJSON *b);
 
 #endif

@@ -16,23 +16,12 @@
 #include "fuzz.h"
 #include "vigil/json.h"
 
-/* Are a and b the same value? By their printed forms: cJSON_Compare finds an
- * object with a repeated key unequal to itself. */
-static bool same(const cJSON *a, const cJSON *b)
-{
-    char *x = cJSON_PrintUnformatted(a), *y = cJSON_PrintUnformatted(b);
-    bool eq = x && y && strcmp(x, y) == 0;
-    cJSON_free(x);
-    cJSON_free(y);
-    return eq;
-}
-
 /* The span [s, e) parses to a value equal to want. */
 static void check_span(const char *s, const char *e, const cJSON *want, const char *what)
 {
     char *span = fz_cstr((const uint8_t *)s, (size_t)(e - s));
     cJSON *got = cJSON_Parse(span);
-    fz_check(got && same(got, want), "%s: the span '%.80s' is not the value", what, span);
+    fz_check(got && fz_same(got, want), "%s: the span '%.80s' is not the value", what, span);
     cJSON_Delete(got);
     free(span);
 }
@@ -70,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *re = vg_json_reindent(text);
     cJSON *rj = cJSON_Parse(re);
-    fz_check(rj && same(rj, j), "the re-indented text is another value");
+    fz_check(rj && fz_same(rj, j), "the re-indented text is another value");
     cJSON_Delete(rj);
     free(re);
 
