@@ -317,21 +317,13 @@ void vg_ws_on_notice(void (*fn)(const char *msg))
     notice = fn;
 }
 
-/* A new workspace is made 0600 before SQLite opens it: SQLite would make it 0644
+/* A new workspace is made 0600 (create_whole, below): SQLite would make it 0644
  * (less the umask), and gives its -wal and -shm the main file's mode. An existing
  * one that another user owns, or that its group or everyone may write, is said
  * (not refused: a group's shared workspace may be meant), since whoever can write
  * it can rewrite the cases under the analyst. */
-static vg_rc private_file(const char *path, const struct stat *sb, vg_err *err)
+static void warn_if_shared(const char *path, const struct stat *sb)
 {
-    if (!sb) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST)
-            return vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return VG_OK;
-    }
     char msg[600];
     if (sb->st_uid != geteuid())
         snprintf(msg, sizeof msg, "%s is owned by another user (uid %u), who can rewrite it",
@@ -342,10 +334,41 @@ static vg_rc private_file(const char *path, const struct stat *sb, vg_err *err)
                  sb->st_mode & 002 ? "everyone" : "its group", (unsigned)(sb->st_mode & 07777),
                  path);
     else
-        return VG_OK;
+        return;
     if (notice)
         notice(msg);
-    return VG_OK;
+}
+
+/* A new workspace appears whole or not at all: it is made (mode 0600, readable by
+ * its owner alone) and given its schema under a temporary name beside it, then
+ * linked into place, so that vigil killed while making one leaves no empty file at
+ * path for the next open to refuse. Someone else's workspace linked there first
+ * wins. */
+static vg_rc create_whole(const char *path, vg_err *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = vg_xmalloc(n);
+    snprintf(tmp, n, "%s.new-XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        vg_rc rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    close(fd);
+    vg_ws *ws = NULL;
+    vg_rc rc = vg_ws_open(tmp, VG_OPEN_CREATE, &ws, err);
+    vg_ws_close(ws);
+    if (rc == VG_OK && link(tmp, path) != 0 && errno != EEXIST)
+        rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+    static const char *const side[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", tmp, side[i]);
+        unlink(p);
+    }
+    free(tmp);
+    return rc;
 }
 
 vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
@@ -363,9 +386,13 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
     } else if (!S_ISREG(sb.st_mode)) {
         return vg_fail(err, VG_ENOTVIGIL, "%s is not a vigil workspace (not a regular file)", path);
     }
-    vg_rc made = private_file(path, exists ? &sb : NULL, err);
-    if (made != VG_OK)
-        return made;
+    if (!exists) {
+        vg_rc made = create_whole(path, err);
+        if (made != VG_OK)
+            return made;
+    } else {
+        warn_if_shared(path, &sb);
+    }
 
     vg_ws *ws = vg_xcalloc(1, sizeof *ws);
     ws->path = vg_xstrdup(path);
