@@ -47,6 +47,10 @@ void vg_ws_close(vg_ws *ws);
  * load ends. */
 VG_WUR vg_rc vg_ws_bulk(vg_ws *ws, bool on, vg_err *err);
 
+/* Remove the workspace file at path with its -wal and -shm (a scratch one; no
+ * connection may hold it open). */
+void vg_ws_remove(const char *path);
+
 const char *vg_ws_path(const vg_ws *ws);
 /* This workspace's replica id (a ULID made when it was created). */
 const char *vg_ws_replica(const vg_ws *ws);

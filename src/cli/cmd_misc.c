@@ -253,12 +253,7 @@ static int audit_replay_check(cli *c, int64_t *ops)
     close(fd);
     vg_err err = {0};
     vg_rc rc = vg_audit_replay_check(c->ws, path, ops, &err);
-    static const char *const side[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s%s", path, side[i]);
-        unlink(p);
-    }
+    vg_ws_remove(path);
     return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 

@@ -361,14 +361,21 @@ static vg_rc create_whole(const char *path, vg_err *err)
     vg_ws_close(ws);
     if (rc == VG_OK && link(tmp, path) != 0 && errno != EEXIST)
         rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
-    static const char *const side[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s%s", tmp, side[i]);
-        unlink(p);
-    }
+    vg_ws_remove(tmp);
     free(tmp);
     return rc;
+}
+
+void vg_ws_remove(const char *path)
+{
+    static const char *const side[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(path) + 8;
+        char *p = vg_xmalloc(n);
+        snprintf(p, n, "%s%s", path, side[i]);
+        unlink(p);
+        free(p);
+    }
 }
 
 vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
