@@ -161,6 +161,24 @@ static enum MHD_Result answer(struct MHD_Connection *c, req *r, int status, cJSO
     size_t len;
     char *text;
     const char *type = "application/json", *enc = NULL;
+    if (r->hr.raw_fd >= 0 && status == 200) {
+        cJSON_Delete(j);
+        struct MHD_Response *resp = MHD_create_response_from_fd64(r->hr.raw_fd_size, r->hr.raw_fd);
+        if (!resp)
+            return MHD_NO;
+        r->hr.raw_fd = -1; /* libmicrohttpd closes it */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                r->hr.raw_type ? r->hr.raw_type : "application/octet-stream");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        for (int i = 0; i < r->hr.nhdr; i++)
+            MHD_add_response_header(resp, r->hr.hdr_name[i], r->hr.hdr_value[i]);
+        enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+        MHD_destroy_response(resp);
+        r->answered = true;
+        r->status = status;
+        r->bytes = (size_t)r->hr.raw_fd_size;
+        return ok;
+    }
     if (r->hr.raw && status == 200) {
         cJSON_Delete(j);
         const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -447,6 +465,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req *r = *con_cls;
     if (!r) {
         r = vg_xcalloc(1, sizeof *r);
+        r->hr.raw_fd = -1;
         *con_cls = r;
         atomic_fetch_add(&hs->in_flight, 1);
         clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -524,6 +543,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     vg_buf_free(&r->body);
     free(r->hr.raw);
+    if (r->hr.raw_fd >= 0)
+        close(r->hr.raw_fd);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&hs->in_flight, 1);

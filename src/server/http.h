@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "store.h"
@@ -50,6 +51,9 @@ typedef struct http_req {
     char *raw;
     size_t raw_len;
     const char *raw_type;
+    /* Or a file sent as it is (closed by the machinery): raw_fd >= 0, its size. */
+    int raw_fd;
+    uint64_t raw_fd_size;
     /* Headers added to the answer (http_header). */
     char hdr_name[HTTP_HEADERS][32], hdr_value[HTTP_HEADERS][128];
     int nhdr;

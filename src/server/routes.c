@@ -97,6 +97,7 @@ const route http_routes[] = {
     {"POST", "/v1/refs", ROLES_WRITE, 4096, route_refs},
     {"POST", "/v1/ops", ROLES_WRITE, 16u << 20, route_push},
     {"GET", "/v1/ops", ROLES_READ, 0, route_pull},
+    {"GET", "/v1/snapshot", ROLES_READ, 0, route_snapshot},
     {"POST", "/v1/alerts", ROLE_INGEST | ROLES_WRITE, 64u << 20, route_ingest},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof *http_routes;

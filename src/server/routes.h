@@ -11,5 +11,6 @@ int route_refs(http_req *r, cJSON **out);   /* POST /v1/refs: a block of case re
 int route_push(http_req *r, cJSON **out);   /* POST /v1/ops */
 int route_pull(http_req *r, cJSON **out);   /* GET /v1/ops, a long-poll with wait */
 int route_ingest(http_req *r, cJSON **out); /* POST /v1/alerts */
+int route_snapshot(http_req *r, cJSON **out); /* GET /v1/snapshot: where a new replica starts */
 
 #endif

@@ -123,6 +123,14 @@ VG_WUR vg_rc store_ref_lease(store *s, const char *tenant_id, const char *user, 
 VG_WUR vg_rc store_ref_leased(store *s, const char *tenant_id, const char *user, int64_t ref,
                               bool *yes, vg_err *err);
 
+/* A snapshot of the tenant's workspace for a new replica to start from: a vigil
+ * workspace file, zstd-compressed, without what is vigild's own (its replica id,
+ * its ref lease, idempotency records), as of the op *seq (*id). It is kept, and
+ * made again when the tenant's log has grown by more than lag ops since. *fd is
+ * open on it (the caller closes it), *size its bytes. */
+VG_WUR vg_rc store_snapshot(store *s, const char *tenant_id, int64_t lag, int *fd, uint64_t *size,
+                            int64_t *seq, char id[27], vg_err *err);
+
 /* Run fn with the workspace of the tenant tenant_id, which no other thread uses
  * until fn returns, and return what fn returns. The workspace is opened on first
  * use and kept open. fn must not call store_with_tenant for the same tenant. */

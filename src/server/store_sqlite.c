@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <zstd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,10 @@ typedef struct tenant_ws {
     vg_id id;
     vg_ws *ws;
     pthread_mutex_t mu; /* held while a caller uses ws */
+    /* the snapshot new replicas start from (store_snapshot), under snap_mu */
+    pthread_mutex_t snap_mu;
+    int64_t snap_seq;
+    char snap_id[27];
     struct tenant_ws *next;
 } tenant_ws;
 
@@ -283,6 +288,7 @@ void store_close(store *s)
         next = t->next;
         vg_ws_close(t->ws);
         pthread_mutex_destroy(&t->mu);
+        pthread_mutex_destroy(&t->snap_mu);
         free(t);
     }
     sqlite3_close(s->db);
@@ -759,6 +765,7 @@ static vg_rc tenant_ws_get(store *s, const char *tenant_id, tenant_ws **out, vg_
     memcpy(t->id, tenant_id, sizeof t->id);
     t->ws = ws;
     pthread_mutex_init(&t->mu, NULL);
+    pthread_mutex_init(&t->snap_mu, NULL);
     t->next = s->open;
     s->open = t;
     *out = t;
@@ -778,5 +785,167 @@ vg_rc store_with_tenant(store *s, const char *tenant_id, store_ws_fn fn, void *u
     pthread_mutex_lock(&t->mu);
     rc = fn(t->ws, ud, err);
     pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+/* --- snapshots ---------------------------------------------------------------------- */
+
+/* The newest op of the workspace file db has open: its seq and id (0 and "" when
+ * the log is empty). */
+static int log_head(sqlite3 *db, int64_t *seq, char id[27])
+{
+    sqlite3_stmt *st = NULL;
+    *seq = 0;
+    id[0] = '\0';
+    int rc = sqlite3_prepare_v2(db, "SELECT seq, id FROM ops ORDER BY seq DESC LIMIT 1", -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(id, 27, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Compress the file at from into to (zstd, two workers when the library has them). */
+static vg_rc compress_file(const char *from, const char *to, vg_err *err)
+{
+    FILE *in = fopen(from, "rb");
+    int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    ZSTD_CCtx *z = ZSTD_createCCtx();
+    vg_rc rc = VG_OK;
+    if (!in || !out || !z) {
+        rc = vg_fail(err, VG_EIO, "%s: %s", !in ? from : to, strerror(errno));
+        goto out;
+    }
+    ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
+    (void)ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* refused by a single-thread build */
+    enum { CHUNK = 1 << 17 };
+    char *ibuf = vg_xmalloc(CHUNK), *obuf = vg_xmalloc(CHUNK);
+    size_t n;
+    bool last = false;
+    while (rc == VG_OK && !last) {
+        n = fread(ibuf, 1, CHUNK, in);
+        last = n < CHUNK;
+        ZSTD_inBuffer ib = {ibuf, n, 0};
+        size_t left;
+        do {
+            ZSTD_outBuffer ob = {obuf, CHUNK, 0};
+            left = ZSTD_compressStream2(z, &ob, &ib, last ? ZSTD_e_end : ZSTD_e_continue);
+            if (ZSTD_isError(left))
+                rc = vg_fail(err, VG_EIO, "compressing a snapshot: %s", ZSTD_getErrorName(left));
+            else if (fwrite(obuf, 1, ob.pos, out) != ob.pos)
+                rc = vg_fail(err, VG_EIO, "%s: %s", to, strerror(errno));
+        } while (rc == VG_OK && (last ? left != 0 : ib.pos < ib.size));
+    }
+    if (rc == VG_OK && ferror(in))
+        rc = vg_fail(err, VG_EIO, "%s: %s", from, strerror(errno));
+    if (rc == VG_OK && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+        rc = vg_fail(err, VG_EIO, "%s: %s", to, strerror(errno));
+    free(ibuf);
+    free(obuf);
+out:
+    ZSTD_freeCCtx(z);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+    else if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Make DIR/snapshots/<id>.zst from the tenant's workspace: SQLite's backup of it,
+ * as one consistent read, without what is vigild's alone (its replica id, its ref
+ * lease, idempotency records) and in rollback-journal mode (one file), then
+ * compressed. */
+static vg_rc snapshot_make(store *s, tenant_ws *t, vg_err *err)
+{
+    char src[4200], db[4200], zst[4200], tmp[4200];
+    tenant_path(s, t->id, src, sizeof src);
+    snprintf(db, sizeof db, "%s/snapshots", s->dir);
+    if (mkdir(db, 0700) != 0 && errno != EEXIST)
+        return vg_fail(err, VG_EIO, "%s: %s", db, strerror(errno));
+    snprintf(db, sizeof db, "%s/snapshots/%s.db", s->dir, t->id);
+    snprintf(zst, sizeof zst, "%s/snapshots/%s.zst", s->dir, t->id);
+    snprintf(tmp, sizeof tmp, "%s/snapshots/%s.zst.tmp", s->dir, t->id);
+    unlink(db);
+    sqlite3 *from = NULL, *to = NULL;
+    vg_rc rc = VG_OK;
+    if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_open_v2(db, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        rc = vg_fail(err, VG_EDB, "snapshot of tenant %s: %s", t->id,
+                     sqlite3_errmsg(to ? to : from));
+        goto out;
+    }
+    sqlite3_busy_timeout(from, 5000);
+    /* one step: the read holds one snapshot of the file from the first page to the
+     * last, while writers go on in the WAL */
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+    int br = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+    if (b)
+        sqlite3_backup_finish(b);
+    if (br != SQLITE_DONE ||
+        sqlite3_exec(to, "PRAGMA journal_mode = DELETE;"
+                         "DELETE FROM meta WHERE key IN ('replica', 'refs') OR key GLOB 'aux:*'"
+                         " OR key GLOB 'sync:*' OR key GLOB 'remote:*';",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        log_head(to, &t->snap_seq, t->snap_id) != SQLITE_OK) {
+        rc = vg_fail(err, VG_EDB, "snapshot of tenant %s: %s", t->id, sqlite3_errmsg(to));
+        goto out;
+    }
+    sqlite3_close(to);
+    to = NULL;
+    if ((rc = compress_file(db, tmp, err)) == VG_OK && rename(tmp, zst) != 0)
+        rc = vg_fail(err, VG_EIO, "%s: %s", zst, strerror(errno));
+out:
+    sqlite3_close(from);
+    sqlite3_close(to);
+    unlink(db);
+    unlink(tmp);
+    if (rc)
+        t->snap_seq = -1;
+    return rc;
+}
+
+vg_rc store_snapshot(store *s, const char *tenant_id, int64_t lag, int *fd, uint64_t *size,
+                     int64_t *seq, char id[27], vg_err *err)
+{
+    tenant_ws *t = NULL;
+    *fd = -1;
+    pthread_mutex_lock(&s->mu);
+    vg_rc rc = tenant_ws_get(s, tenant_id, &t, err);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != VG_OK)
+        return rc;
+    pthread_mutex_lock(&t->snap_mu);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/snapshots/%s.zst", s->dir, t->id);
+    int64_t head = 0;
+    char head_id[27];
+    sqlite3 *db = NULL;
+    tenant_path(s, t->id, path, sizeof path);
+    int qr = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (qr == SQLITE_OK)
+        qr = log_head(db, &head, head_id);
+    sqlite3_close(db);
+    snprintf(path, sizeof path, "%s/snapshots/%s.zst", s->dir, t->id);
+    struct stat sb;
+    if (qr != SQLITE_OK)
+        rc = vg_fail(err, VG_EDB, "reading tenant %s's log", t->id);
+    else if (t->snap_seq <= 0 || head - t->snap_seq > lag || stat(path, &sb) != 0)
+        rc = snapshot_make(s, t, err);
+    if (rc == VG_OK) {
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0 || fstat(*fd, &sb) != 0)
+            rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+        else {
+            *size = (uint64_t)sb.st_size;
+            *seq = t->snap_seq;
+            memcpy(id, t->snap_id, 27);
+        }
+    }
+    pthread_mutex_unlock(&t->snap_mu);
     return rc;
 }

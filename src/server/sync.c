@@ -379,6 +379,27 @@ int route_pull(http_req *r, cJSON **out)
     return 200;
 }
 
+/* ---- snapshot ---------------------------------------------------------------------- */
+
+#define SNAPSHOT_LAG 10000 /* ops a snapshot may be behind the log before it is made again */
+
+int route_snapshot(http_req *r, cJSON **out)
+{
+    int fd;
+    uint64_t size;
+    int64_t seq;
+    char id[27];
+    vg_err err = {0};
+    if (store_snapshot(r->st, r->who->tenant.id, SNAPSHOT_LAG, &fd, &size, &seq, id, &err))
+        return server_fail(r, out, &err, "make a snapshot");
+    http_header(r, "Vigil-Head", "%" PRId64, seq);
+    http_header(r, "Vigil-Head-Id", "%s", id);
+    r->raw_fd = fd;
+    r->raw_fd_size = size;
+    r->raw_type = "application/zstd";
+    return 200;
+}
+
 /* ---- ingest ---------------------------------------------------------------------- */
 
 typedef struct ingest {

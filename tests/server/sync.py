@@ -375,6 +375,32 @@ try:
     check(jbody(data)["lo"] > max(refs), "a lease after an ingest starts past its cases' refs")
     err_is(req("POST", "/v1/alerts", TOK["globex"] + "x", eve), 401, None, "a bad token")
 
+    # --- a snapshot to start from -----------------------------------------------------
+    s, h, data = req("GET", "/v1/snapshot", TOK["viewer"])
+    eq((s, h.get("content-type")), (200, "application/zstd"), "a viewer fetches a snapshot")
+    snap = os.path.join(T, "snap.db")
+    open(snap, "wb").write(subprocess.run(["zstd", "-dqc"], input=data,
+                                          capture_output=True).stdout)
+    import sqlite3
+    con = sqlite3.connect(snap)
+    eq(con.execute("SELECT max(seq) FROM ops").fetchone()[0], int(h["vigil-head"]),
+       "the snapshot holds the log up to Vigil-Head")
+    eq(con.execute("SELECT id FROM ops ORDER BY seq DESC LIMIT 1").fetchone()[0],
+       h["vigil-head-id"], "and Vigil-Head-Id is its newest op")
+    eq(con.execute("SELECT count(*) FROM meta WHERE key IN ('replica', 'refs')"
+                   " OR key GLOB 'aux:*'").fetchone()[0], 0,
+       "without vigild's replica id, ref lease or idempotency records")
+    con.close()
+    p = subprocess.run([VIGIL, "--db", snap, "audit", "verify"], capture_output=True, text=True)
+    eq(p.returncode, 0, "the snapshot is a workspace whose log verifies: " + p.stderr[:200])
+    s2, h2, data2 = req("GET", "/v1/snapshot", TOK["analyst"])
+    eq((s2, h2.get("vigil-head")), (200, h["vigil-head"]), "a second fetch, nothing new")
+    err_is(req("GET", "/v1/snapshot", TOK["ingest"]), 403, None, "ingest fetches no snapshot")
+    s, h, data = req("GET", "/v1/snapshot", TOK["globex"])
+    check(b"Phish at acme" not in subprocess.run(["zstd", "-dqc"], input=data,
+                                                  capture_output=True).stdout,
+          "another tenant's snapshot holds none of acme's cases")
+
     # --- SIGTERM answers a parked pull at once -------------------------------------
     res = {}
 
