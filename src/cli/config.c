@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "paths.h"
+#include "vigil/buf.h"
 #include "vigil/model.h"
 #include "vigil/query.h"
 
@@ -271,26 +273,39 @@ static int secret_entry(void *ud, const char *section, const char *name, const c
     return 1;
 }
 
-int config_secret(const char *section, const char *key, char **out)
+/* The secrets file opened for reading after the checks every reader and writer
+ * makes: a regular file (no symlink), readable by its owner alone. 0 with *f the
+ * file, 0 with *f NULL when there is none, -1 after printing why it is refused. */
+static int secrets_open(const char *path, FILE **f)
 {
-    *out = NULL;
-    char *path = paths_secrets();
     struct stat sb;
     int why;
-    FILE *f = open_regular(path, O_NOFOLLOW, &sb, &why);
-    if (!f) {
+    *f = open_regular(path, O_NOFOLLOW, &sb, &why);
+    if (!*f) {
         if (why != ENOENT)
             open_failed("secrets", path, why);
-        free(path);
         return why == ENOENT ? 0 : -1;
     }
     /* Checked on the open file, so the file read is the file checked. */
     if (sb.st_mode & 077) {
         fprintf(stderr, "vigil: secrets: %s: mode %04o lets others read it; vigil refuses it"
                         " (chmod 600 %s)\n", path, (unsigned)(sb.st_mode & 07777), path);
-        fclose(f);
-        free(path);
+        fclose(*f);
+        *f = NULL;
         return -1;
+    }
+    return 0;
+}
+
+int config_secret(const char *section, const char *key, char **out)
+{
+    *out = NULL;
+    char *path = paths_secrets();
+    FILE *f;
+    int rc = secrets_open(path, &f);
+    if (rc != 0 || !f) {
+        free(path);
+        return rc;
     }
     secret_reader r = {section, key, NULL};
     int line = ini_parse_file(f, secret_entry, &r);
@@ -304,6 +319,87 @@ int config_secret(const char *section, const char *key, char **out)
     free(path);
     *out = r.value;
     return 0;
+}
+
+int config_secrets_check(void)
+{
+    char *path = paths_secrets();
+    FILE *f;
+    int rc = secrets_open(path, &f);
+    if (f)
+        fclose(f);
+    free(path);
+    return rc;
+}
+
+/* The name of the section a line opens, as inih reads it (from after '[' to the
+ * first ']'), or NULL when the line opens none. */
+static const char *section_of(const char *line, const char *end, size_t *n)
+{
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    if (line == end || *line != '[')
+        return NULL;
+    const char *close = memchr(line + 1, ']', (size_t)(end - line - 1));
+    if (!close)
+        return NULL;
+    *n = (size_t)(close - line - 1);
+    return line + 1;
+}
+
+int config_secret_set(const char *section, const char *key, const char *value)
+{
+    char *path = paths_secrets();
+    FILE *f;
+    vg_err err = {0};
+    int rc = secrets_open(path, &f);
+    vg_buf old, out;
+    vg_buf_init(&old, 1u << 20);
+    vg_buf_init(&out, (1u << 20) + 1024);
+    if (rc == 0 && f && vg_buf_read_file(&old, f, path, &err) != VG_OK) {
+        fprintf(stderr, "vigil: secrets: %s\n", err.msg);
+        rc = -1;
+    }
+    if (f)
+        fclose(f);
+    /* Every line as it was, but the lines of section (its header to the next). */
+    size_t sl = strlen(section);
+    bool in = false;
+    vg_rc w = VG_OK;
+    for (const char *p = vg_buf_str(&old), *end = p + old.len; rc == 0 && w == VG_OK && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        size_t n;
+        const char *name = section_of(p, next, &n);
+        if (name)
+            in = n == sl && memcmp(name, section, sl) == 0;
+        if (!in)
+            w = vg_buf_add(&out, p, (size_t)(next - p));
+        p = next;
+    }
+    if (rc == 0 && w == VG_OK && value) {
+        if (out.len && out.data[out.len - 1] != '\n')
+            w = vg_buf_adds(&out, "\n");
+        if (w == VG_OK)
+            w = vg_buf_addf(&out, "%s[%s]\n%s = %s\n", out.len ? "\n" : "", section, key, value);
+    }
+    if (rc == 0 && w != VG_OK) {
+        fprintf(stderr, "vigil: secrets: %s: larger than 1 MB; vigil refuses it\n", path);
+        rc = -1;
+    }
+    if (rc == 0 && (paths_ensure_parent(path, &err) != VG_OK ||
+                    cli_write_atomic(path, vg_buf_str(&out), out.len, &err) != VG_OK)) {
+        fprintf(stderr, "vigil: secrets: %s\n", err.msg);
+        rc = -1;
+    }
+    if (old.data)
+        sodium_memzero(old.data, old.len);
+    if (out.data)
+        sodium_memzero(out.data, out.len);
+    vg_buf_free(&old);
+    vg_buf_free(&out);
+    free(path);
+    return rc;
 }
 
 #define DEFAULT_BUDGET 8192
