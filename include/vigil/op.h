@@ -20,6 +20,13 @@
  *                   tags?[], techniques?[]}   target: new case id; status is new
  *                   (a later status is a case.set, so the timeline shows it)
  *   case.set       {field, value, resolution? (status=closed), old?}
+ *   case.renumber  {ref, old?}   ref: a whole number from 1; the case must exist.
+ *                   Gives the case a new ref (vigil/sync.h: a lease's ref replacing
+ *                   the one the case had before its workspace joined a team, or a
+ *                   provisional one), last writer wins by (hlc, origin) like a
+ *                   case.set field ("ref"); a timeline row "case renumbered #OLD →
+ *                   #N". Made only by vg_refs_lease, on the replica that created
+ *                   the case, before the case is pushed.
  *   note.add       {case, body}                                 target: new note id
  *   artifact.add   {case, type, value, is_ioc?, tlp?, source?, seen?}  target: new id
  *   artifact.remove{case, type, value}                          target: artifact id
@@ -171,6 +178,11 @@ VG_WUR vg_rc vg_op_wire(const vg_op *op, const char *payload, size_t len, int64_
  * member for anything but a well-formed op. */
 VG_WUR vg_rc vg_op_unwire(const char *line, size_t len, vg_op **out, int64_t *seq, vg_err *err);
 
+/* The id of the op at seq in this log ("" and VG_ENOTFOUND when there is none). */
+VG_WUR vg_rc vg_op_at(vg_ws *ws, int64_t seq, char id[27], vg_err *err);
+/* The newest seq of the log (0 when empty), as the file holds it now. */
+int64_t vg_ws_last_seq(const vg_ws *ws);
+
 /* Is an op with this id in the log? */
 VG_WUR vg_rc vg_op_known(vg_ws *ws, const char *id, bool *known, vg_err *err);
 
@@ -180,6 +192,7 @@ typedef struct vg_received {
     int64_t applied, known;      /* written to the log; already in it (or changing nothing) */
     int64_t first_local, last_local; /* the seqs the applied ops got here (0: none) */
     int64_t last_seq;            /* the sender's seq of the last op that had one */
+    char last_id[27];            /* ... and that op's id ("" when none had one) */
 } vg_received;
 /* Apply a message of ops in wire form, one a line, in order, through the door,
  * inside the caller's batch (which the caller rolls back on failure: a message is

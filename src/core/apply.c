@@ -34,6 +34,7 @@
 #include "vigil/model.h"
 #include "vigil/op.h"
 #include "vigil/playbook.h"
+#include "vigil/sync.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -515,6 +516,34 @@ static void first_line(const char *s, char *out, size_t n)
 
 /* ---- handlers ------------------------------------------------------------------ */
 
+/* The ref of a new case that names none (vigil/sync.h): max(ref)+1 in a workspace
+ * that never held a lease; else the lease's next ref, or, with the lease used up,
+ * a provisional one, max(VG_REF_PROVISIONAL, max(ref)+1) over that range. A stamped
+ * op's ref is its author's: one without is numbered as in a lone workspace. */
+static vg_rc next_ref(ctx *c, int64_t *ref)
+{
+    vg_ws *ws = c->ws;
+    sqlite3_stmt *st;
+    vg_rc rc;
+    if (c->local && (rc = ws_lease_load(ws, c->err)))
+        return rc;
+    if (c->local && ws->lease_held) {
+        if (ws_lease_draw(ws, ref))
+            return VG_OK;
+        static const char sql[] = "SELECT max(?1, coalesce(max(ref), 0) + 1) FROM cases"
+                                  " WHERE ref >= ?1";
+        if ((rc = ws_stmt_text(ws, sql, &st, c->err)))
+            return rc;
+        sqlite3_bind_int64(st, 1, VG_REF_PROVISIONAL);
+    } else if ((rc = ws_stmt(ws, ST_CASE_NEXT_REF, &st, c->err))) {
+        return rc;
+    }
+    int s = sqlite3_step(st);
+    *ref = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+    sqlite3_reset(st);
+    return s == SQLITE_ROW ? VG_OK : ws_dberr(ws, c->err, "numbering a case");
+}
+
 static vg_rc h_case_create(ctx *c)
 {
     const char *title, *desc, *assignee;
@@ -537,11 +566,8 @@ static vg_rc h_case_create(ctx *c)
     }
     int64_t ref = 0;
     if (!pnum(c, "ref", &ref) || ref <= 0) {
-        sqlite3_stmt *st;
-        if ((rc = ws_stmt(c->ws, ST_CASE_NEXT_REF, &st, c->err)))
+        if ((rc = next_ref(c, &ref)))
             goto out;
-        ref = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
-        sqlite3_reset(st);
         pset_num(c, "ref", ref);
         title = pstr(c, "title"); /* the payload moved; re-read borrowed strings */
         desc = pstr(c, "description");
@@ -745,6 +771,53 @@ out_old:
 out:
     free(value);
     return rc;
+}
+
+/* A case's new ref (op.h: case.renumber). The ref is a field like case.set's, with
+ * its clock ("ref"); a local op records the ref it replaces ("old") so that the
+ * timeline row reads the same on every replica, and every applied op leaves its row,
+ * winner or not, as case.set does. The outbox finds a case's renumbers by these
+ * rows (sync.c). The case's updated_at stays: renumbering is bookkeeping, and a
+ * first lease renumbers every case at once. */
+static vg_rc h_case_renumber(ctx *c)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->op->payload, "ref");
+    int64_t ref = 0, old;
+    if (!pnum(c, "ref", &ref) || ref < 1 || (double)ref != v->valuedouble)
+        return vg_fail(c->err, VG_EINVAL, "ref: required: a whole number from 1");
+    vg_rc rc = case_ref(c, c->op->target, &old);
+    if (rc)
+        return rc;
+    if (c->local) {
+        if (old == ref) {
+            c->unchanged = true;
+            return VG_OK;
+        }
+        pset_num(c, "old", old);
+    } else if (!pnum(c, "old", &old)) {
+        old = 0; /* not said: the row names the new ref alone */
+    }
+    bool wins;
+    if ((rc = lww(c, c->op->target, "ref", &wins)))
+        return rc;
+    if (wins) {
+        sqlite3_stmt *u;
+        if ((rc = ws_stmt_text(c->ws, "UPDATE cases SET ref = ?2 WHERE id = ?1", &u, c->err)))
+            return rc;
+        sqlite3_bind_text(u, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 2, ref);
+        if ((rc = step_done(c, u, "renumbering a case")))
+            return rc;
+        if (c->ws->known_batch == c->ws->batches && strcmp(c->ws->known_case, c->op->target) == 0)
+            c->ws->known_ref = ref;
+    }
+    char summary[96];
+    if (old > 0)
+        snprintf(summary, sizeof summary, "case renumbered #%lld → #%lld", (long long)old,
+                 (long long)ref);
+    else
+        snprintf(summary, sizeof summary, "case renumbered → #%lld", (long long)ref);
+    return emit(c, c->op->target, c->ms, "status", summary, NULL, NULL);
 }
 
 static vg_rc h_note_add(ctx *c)
@@ -2076,6 +2149,7 @@ static const struct handler {
     vg_rc (*fn)(ctx *c);
 } handlers[] = {
     {"case.create", h_case_create},         {"case.set", h_case_set},
+    {"case.renumber", h_case_renumber},
     {"note.add", h_note_add},               {"artifact.add", h_artifact_add},
     {"artifact.remove", h_artifact_remove}, {"task.add", h_task_add},
     {"task.set", h_task_set},               {"event.add", h_event_add},
@@ -2209,6 +2283,8 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
         rc = flush_touched(ws, err);
     if (rc == VG_OK)
         rc = ws_flush_keys(ws, err);
+    if (rc == VG_OK)
+        rc = ws_lease_flush(ws, err);
     if (rc == VG_OK && ws->fts_staged)
         rc = ws_exec(ws, "DELETE FROM fts WHERE rowid IN (SELECT key FROM temp.fts_stage"
                            "  WHERE stale);"

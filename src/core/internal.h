@@ -34,8 +34,8 @@ enum {
 
 /* Statements named by their (static) SQL text, prepared once: the per-field
  * updates of the write door, correlation's lookups and the queries run once per
- * case of a list. Some 40 texts use it today. */
-#define WS_TEXT_STMTS 64
+ * case of a list. Some 55 texts use it today. */
+#define WS_TEXT_STMTS 96
 typedef struct ws_text_stmt {
     const char *sql;
     sqlite3_stmt *st;
@@ -64,6 +64,10 @@ struct vg_ws {
      * deleted, so it stands until the batch ends */
     vg_id known_case;
     int64_t known_ref, known_batch;
+    /* the ref lease (sync.c, ws_lease_*): meta 'refs' as the batch numbered
+     * lease_batch read it, {next, hi, lo2, hi2}, and whether the door drew from it */
+    bool lease_held, lease_dirty;
+    int64_t lease[4], lease_batch;
     /* the correlation keys of the batch's new alerts, written in key order when
      * it commits or correlation reads them (apply.c, ws_flush_keys) */
     struct ws_key *keys;
@@ -109,6 +113,16 @@ vg_rc ws_dberr(vg_ws *ws, vg_err *err, const char *what);
 VG_WUR vg_rc ws_flush_keys(vg_ws *ws, vg_err *err);
 /* Drop them (the batch rolled back). */
 void ws_drop_keys(vg_ws *ws);
+
+/* The ref lease inside a batch (sync.c): read once a batch (a no-op when this
+ * batch has read it), taken from by the door, written back by vg_batch_commit when
+ * it changed. A rolled-back batch leaves meta as it was, and the next batch reads
+ * it again: the refs it drew are given back. */
+VG_WUR vg_rc ws_lease_load(vg_ws *ws, vg_err *err);
+VG_WUR vg_rc ws_lease_flush(vg_ws *ws, vg_err *err);
+/* The lease's next ref into *ref, moving on to the next block when the current
+ * one is used up; false when the lease is used up (or never was). */
+bool ws_lease_draw(vg_ws *ws, int64_t *ref);
 
 /* An alert's raw event, as stored: from the op that carries it (raw_op its seq,
  * raw_at its place in an alert.import, -1 for an alert.add) or, for an alert

@@ -220,8 +220,10 @@ vg_rc vg_ops_receive(vg_ws *ws, const char *body, size_t len,
             } else {
                 r->known++;
             }
-            if (seq)
+            if (seq) {
                 r->last_seq = seq;
+                memcpy(r->last_id, op->id, sizeof r->last_id);
+            }
         }
         if (rc)
             vg_fail(err, rc, "line %lld%s%.26s%s: %.400s", (long long)r->lines,

@@ -166,14 +166,16 @@ static vg_rc same_actor(void *ud, const vg_op *op, vg_err *err)
     return VG_OK;
 }
 
-static vg_rc push(vg_ws *from, const char *user, vg_ws *server, int64_t *sent)
+/* Push one page of from's ops by `mine` (NULL: anyone's) as `user`. */
+static vg_rc push_as(vg_ws *from, const char *mine, const char *user, vg_ws *server,
+                     int64_t *sent)
 {
     vg_buf b;
     vg_buf_init(&b, 64u << 20);
     int64_t upto, n;
     vg_err err = {0};
     vg_received r;
-    assert_int_equal(vg_sync_outbox(from, "team", 1u << 20, &b, &upto, &n, &err), VG_OK);
+    assert_int_equal(vg_sync_outbox(from, "team", mine, 1u << 20, &b, &upto, &n, &err), VG_OK);
     *sent = n;
     vg_rc rc = VG_OK;
     if (n) {
@@ -188,6 +190,11 @@ static vg_rc push(vg_ws *from, const char *user, vg_ws *server, int64_t *sent)
     }
     vg_buf_free(&b);
     return rc;
+}
+
+static vg_rc push(vg_ws *from, const char *user, vg_ws *server, int64_t *sent)
+{
+    return push_as(from, user, user, server, sent);
 }
 
 static void pull(vg_ws *to, vg_ws *server)
@@ -238,14 +245,14 @@ static void test_sync_cursors(void **state)
     pull(a, srv);
     assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
     assert_int_equal(sent, 0);
-    /* a write between the push and the pull: the pulled ops are sent back once,
-     * and the server skips them (not refused, though they are bob's) */
+    /* a write between the push and the pull: the pulled ops (bob's) stay after
+     * alice's pushed cursor, and only hers are sent */
     must_apply(b, vg_op_note_add(c2, "bob again"));
     assert_int_equal(push(b, "bob", srv, &sent), VG_OK);
     must_apply(a, vg_op_note_add(c2, "alice on bob's case"));
     pull(a, srv);
     assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
-    assert_int_equal(sent, 2);
+    assert_int_equal(sent, 1);
     pull(b, srv);
     pull(a, srv);
     char da[65], db[65], ds[65];
@@ -261,7 +268,7 @@ static void test_sync_cursors(void **state)
     vg_id c3;
     new_case(c, "carol's replica, bob's name", "low", c3);
     int64_t before = sql_int(srv, "SELECT count(*) FROM ops");
-    assert_int_equal(push(c, "alice", srv, &sent), VG_EINVAL);
+    assert_int_equal(push_as(c, NULL, "alice", srv, &sent), VG_EINVAL);
     assert_int_equal(sql_int(srv, "SELECT count(*) FROM ops"), before);
     vg_ws_close(c);
     vg_ws_close(a);
@@ -274,12 +281,155 @@ static void test_sync_cursors(void **state)
     rm_tree(dir);
 }
 
+/* The outbox: only the pusher's ops, a renumber made long after its case's create
+ * riding right after the create (and "known" at its own place later), *upto
+ * passing others' ops. */
+static void test_outbox(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *pa = path_in(dir, "a.db"), *pb = path_in(dir, "b.db"),
+         *ps = path_in(dir, "s.db");
+    vg_ws *a = open_ws(pa, "alice"), *b = open_ws(pb, "bob"), *srv = open_ws(ps, "vigild");
+    vg_err err = {0};
+    vg_id c1, c2;
+    int64_t n, sent;
+    new_case(b, "bob's", "low", c2);
+    assert_int_equal(push(b, "bob", srv, &sent), VG_OK);
+    /* alice works offline, then joins: her case is renumbered at the end of her log */
+    new_case(a, "alice's", "high", c1);
+    for (int i = 0; i < 40; i++)
+        must_apply(a, vg_op_note_add(c1, "a note long enough to take some room on a page"));
+    assert_int_equal(vg_refs_lease(a, 100, 199, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    int64_t renumber_seq = vg_ws_last_seq(a);
+    pull(a, srv); /* bob's case arrives in the middle of what she has to push */
+    must_apply(a, vg_op_note_add(c1, "after the pull"));
+    assert_int_equal(sql_int(a, "SELECT count(*) FROM ops WHERE actor = 'bob'"), 1);
+
+    /* small pages: the first holds the create and then the renumber */
+    int64_t pages = 0, known = 0, lines = 0;
+    vg_sync_cursor cur;
+    for (;;) {
+        vg_buf out;
+        vg_buf_init(&out, 1u << 20);
+        int64_t upto;
+        assert_int_equal(vg_sync_get(a, "team", &cur, &err), VG_OK);
+        assert_int_equal(vg_sync_outbox(a, "team", "alice", 2048, &out, &upto, &n, &err), VG_OK);
+        if (upto == cur.pushed) {
+            vg_buf_free(&out);
+            break;
+        }
+        const char *body = vg_buf_str(&out);
+        assert_null(strstr(body, "\"actor\":\"bob\""));
+        if (pages++ == 0) {
+            const char *nl = strchr(body, '\n');
+            assert_non_null(strstr(body, "\"kind\":\"case.create\""));
+            assert_true(strstr(body, "\"kind\":\"case.create\"") < nl);
+            assert_non_null(strstr(nl + 1, "\"kind\":\"case.renumber\""));
+            assert_true(strstr(nl + 1, "\"kind\":\"case.renumber\"") < strchr(nl + 1, '\n'));
+            assert_true(upto < renumber_seq);
+        }
+        lines += n;
+        vg_received r;
+        assert_int_equal(vg_batch_begin(srv, &err), VG_OK);
+        if (vg_ops_receive(srv, out.data, out.len, same_actor, (void *)"alice", &r, &err))
+            fail_msg("receive: %s", err.msg);
+        assert_int_equal(vg_batch_commit(srv, &err), VG_OK);
+        known += r.known;
+        assert_int_equal(vg_sync_pushed(a, "team", upto, &err), VG_OK);
+        vg_buf_free(&out);
+    }
+    assert_true(pages > 2);
+    assert_int_equal(known, 1); /* the renumber, at its own place */
+    assert_int_equal(lines, sql_int(a, "SELECT count(*) FROM ops WHERE actor = 'alice'") + 1);
+    char da[65], ds[65];
+    assert_int_equal(vg_ws_digest(a, da, &err), VG_OK);
+    assert_int_equal(vg_ws_digest(srv, ds, &err), VG_OK);
+    assert_string_equal(da, ds);
+
+    /* only others' ops after the cursor: none to push, and *upto passes them */
+    copy_ops(b, a, "ORDER BY seq"); /* known: nothing */
+    new_case(b, "bob's second", "low", c2);
+    copy_ops(b, a, "WHERE seq = (SELECT max(seq) FROM ops)");
+    vg_buf out;
+    vg_buf_init(&out, 1u << 20);
+    int64_t upto;
+    assert_int_equal(vg_sync_get(a, "team", &cur, &err), VG_OK);
+    assert_int_equal(vg_sync_outbox(a, "team", "alice", 2048, &out, &upto, &n, &err), VG_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(upto, vg_ws_last_seq(a));
+    assert_true(upto > cur.pushed);
+    vg_buf_free(&out);
+    vg_ws_close(a);
+    vg_ws_close(b);
+    vg_ws_close(srv);
+    free(pa);
+    free(pb);
+    free(ps);
+    rm_tree(dir);
+}
+
+/* pulled_id follows the pulls; reset sends every op of ours again and pulls from
+ * the start; forget drops the cursors. */
+static void test_cursor_reset_forget(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *pa = path_in(dir, "a.db"), *ps = path_in(dir, "s.db");
+    vg_ws *a = open_ws(pa, "alice"), *srv = open_ws(ps, "vigild");
+    vg_err err = {0};
+    vg_id c1;
+    int64_t sent;
+    vg_sync_cursor cur;
+    assert_int_equal(vg_sync_get(a, "team", &cur, &err), VG_OK);
+    assert_string_equal(cur.pulled_id, "");
+    new_case(a, "one", "low", c1);
+    must_apply(a, vg_op_note_add(c1, "two"));
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    pull(a, srv);
+    assert_int_equal(vg_sync_get(a, "team", &cur, &err), VG_OK);
+    char id[27];
+    assert_int_equal(cur.pulled, 2);
+    assert_int_equal(vg_op_at(srv, 2, id, &err), VG_OK);
+    assert_string_equal(cur.pulled_id, id);
+    /* a fresh handle reads the same cursors back */
+    vg_ws *again = open_ws(pa, "alice");
+    vg_sync_cursor c2;
+    assert_int_equal(vg_sync_get(again, "team", &c2, &err), VG_OK);
+    assert_int_equal(c2.pushed, cur.pushed);
+    assert_string_equal(c2.pulled_id, id);
+    vg_ws_close(again);
+
+    assert_int_equal(vg_sync_reset(a, "team", &err), VG_OK);
+    assert_int_equal(vg_sync_get(a, "team", &cur, &err), VG_OK);
+    assert_int_equal(cur.pushed, 0);
+    assert_int_equal(cur.pulled, 0);
+    assert_string_equal(cur.pulled_id, "");
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    assert_int_equal(sent, 2); /* all of hers again; the server skips them */
+    assert_int_equal(sql_int(srv, "SELECT count(*) FROM ops"), 2);
+
+    assert_int_equal(vg_sync_forget(a, "team", &err), VG_OK);
+    assert_int_equal(sql_int(a, "SELECT count(*) FROM meta WHERE key = 'sync:team'"), 0);
+    assert_int_equal(vg_sync_get(a, "team", &cur, &err), VG_OK);
+    assert_int_equal(cur.pushed, 0);
+    assert_int_equal(vg_sync_forget(a, "team", &err), VG_OK);
+    assert_int_equal(vg_sync_forget(a, "", &err), VG_EINVAL);
+    vg_ws_close(a);
+    vg_ws_close(srv);
+    free(pa);
+    free(ps);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_hostile_lines),
         cmocka_unit_test(test_sync_cursors),
+        cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_cursor_reset_forget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
