@@ -59,9 +59,14 @@ VG_WUR vg_rc vg_remote_foreign_actors(vg_ws *ws, const char *user, char ***out, 
 void vg_remote_actors_free(char **actors, size_t n);
 /* How many of the remote's user's ops are not pushed yet. */
 VG_WUR vg_rc vg_remote_waiting(vg_ws *ws, const vg_remote *r, int64_t *n, vg_err *err);
-/* The lowest and highest ref among the cases that wait for a lease ref (every case
- * before the first lease, the provisional ones after): 0 and 0 when none wait.
- * For telling the analyst which refs a lease renumbered. */
-VG_WUR vg_rc vg_remote_waiting_refs(vg_ws *ws, int64_t *lo, int64_t *hi, vg_err *err);
+/* What a lease renumbered: how many cases, and the spans of their refs before
+ * and after (0s when none). */
+typedef struct vg_ref_moves {
+    int64_t n, from_lo, from_hi, to_lo, to_hi;
+} vg_ref_moves;
+/* vg_refs_lease(ws, lo, hi), telling the analyst which refs it renumbered: the
+ * refs of the cases that wait for a lease ref (every case before the first lease,
+ * the provisional ones after) are read before and after. */
+VG_WUR vg_rc vg_remote_lease(vg_ws *ws, int64_t lo, int64_t hi, vg_ref_moves *out, vg_err *err);
 
 #endif

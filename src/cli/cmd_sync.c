@@ -24,17 +24,97 @@
 
 #include "cli.h"
 #include "config.h"
+#include "paths.h"
 #include "sync_client.h"
 #include "vigil/remote.h"
 #include "vigil/sync.h"
 #include "vigil/text.h"
 
 #define TOKEN_MAX 256
+#define SECRETS_CAP (1u << 20)
 
 /* The secrets file's section for a remote: "remote URL". */
 static void token_section(const vg_remote *r, char *out, size_t n)
 {
     snprintf(out, n, "remote %s", r->url);
+}
+
+/* ---- the token in the secrets file ------------------------------------------------- */
+
+/* The name of the section a line opens, as inih reads it (from after '[' to the
+ * first ']'), or NULL when the line opens none. */
+static const char *section_of(const char *line, const char *end, size_t *n)
+{
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    if (line == end || *line != '[')
+        return NULL;
+    const char *close = memchr(line + 1, ']', (size_t)(end - line - 1));
+    if (!close)
+        return NULL;
+    *n = (size_t)(close - line - 1);
+    return line + 1;
+}
+
+/* Set token = value in [section] of the secrets file, replacing the section if
+ * it is there (value NULL: remove it), every other line kept byte for byte;
+ * written whole through a rename (a new file 0600 in a 0700 directory). A file
+ * others may read is refused as config_secret refuses it. 0, or EXIT_FAIL after
+ * saying why. */
+static int secret_set(cli *c, const char *section, const char *value)
+{
+    vg_buf old, out;
+    vg_buf_init(&old, SECRETS_CAP);
+    vg_buf_init(&out, SECRETS_CAP + 1024);
+    int rc = config_secrets_load(&old) == 0 ? EXIT_OK : EXIT_FAIL;
+    size_t sl = strlen(section);
+    bool in = false;
+    vg_rc w = VG_OK;
+    for (const char *p = vg_buf_str(&old), *end = p + old.len; !rc && w == VG_OK && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        size_t n;
+        const char *name = section_of(p, next, &n);
+        if (name)
+            in = n == sl && memcmp(name, section, sl) == 0;
+        if (!in)
+            w = vg_buf_add(&out, p, (size_t)(next - p));
+        p = next;
+    }
+    if (!rc && w == VG_OK && value) {
+        if (out.len && out.data[out.len - 1] != '\n')
+            w = vg_buf_adds(&out, "\n");
+        if (w == VG_OK)
+            w = vg_buf_addf(&out, "%s[%s]\ntoken = %s\n", out.len ? "\n" : "", section, value);
+    }
+    char *path = paths_secrets();
+    vg_err err = {0};
+    if (!rc && w != VG_OK)
+        rc = cli_error(c, "secrets: %s: larger than %u KB; vigil refuses it", path,
+                       SECRETS_CAP >> 10);
+    if (!rc && (paths_ensure_parent(path, &err) != VG_OK ||
+                cli_write_atomic(path, vg_buf_str(&out), out.len, &err) != VG_OK))
+        rc = cli_fail(c, &err);
+    if (old.data)
+        sodium_memzero(old.data, old.len);
+    if (out.data)
+        sodium_memzero(out.data, out.len);
+    vg_buf_free(&old);
+    vg_buf_free(&out);
+    free(path);
+    return rc;
+}
+
+/* Whether the secrets file would be refused: EXIT_FAIL after saying why. */
+static int secrets_usable(void)
+{
+    vg_buf b;
+    vg_buf_init(&b, SECRETS_CAP);
+    int rc = config_secrets_load(&b) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (b.data)
+        sodium_memzero(b.data, b.len);
+    vg_buf_free(&b);
+    return rc;
 }
 
 /* ---- reading the token ---------------------------------------------------------- */
@@ -144,7 +224,7 @@ int cmd_remote_add(cli *c, int argc, char **argv)
         return cli_error(c, "this workspace syncs with '%s' (%s) already: one team per workspace,"
                             " since the server leases it its case refs (use another workspace"
                             " with --db, or `vigil remote rm %s`)", had.name, had.url, had.name);
-    if (config_secrets_check() != 0) /* refused before the token is asked for */
+    if (secrets_usable() != EXIT_OK) /* refused before the token is asked for */
         return EXIT_FAIL;
     char token[TOKEN_MAX + 8];
     if ((rc = read_token(c, r.url, token, sizeof token)))
@@ -164,13 +244,12 @@ int cmd_remote_add(cli *c, int argc, char **argv)
         char section[VG_REMOTE_URL + 16];
         token_section(&r, section, sizeof section);
         /* The token first: a remote is stored only with a token beside it. */
-        if (config_secret_set(section, "token", token) != 0) {
-            rc = EXIT_FAIL;
-        } else if (vg_remote_add(c->ws, &r, &err) != VG_OK) {
+        rc = secret_set(c, section, token);
+        if (rc == EXIT_OK && vg_remote_add(c->ws, &r, &err) != VG_OK) {
             rc = cli_fail(c, &err);
-            if (config_secret_set(section, "token", NULL) != 0)
+            if (secret_set(c, section, NULL) != EXIT_OK)
                 rc = EXIT_FAIL;
-        } else {
+        } else if (rc == EXIT_OK) {
             out_safe(c, r.name);
             fputs(": ", stdout);
             out_safe(c, r.tenant);
@@ -198,14 +277,14 @@ int cmd_remote_rm(cli *c, int argc, char **argv)
     vg_err err = {0};
     if (vg_remote_get(c->ws, pos[0], &r, &err) != VG_OK)
         return cli_fail(c, &err);
-    if (config_secrets_check() != 0)
+    if (secrets_usable() != EXIT_OK)
         return EXIT_FAIL;
     if (vg_remote_rm(c->ws, r.name, &err) != VG_OK)
         return cli_fail(c, &err);
     char section[VG_REMOTE_URL + 16];
     token_section(&r, section, sizeof section);
-    if (config_secret_set(section, "token", NULL) != 0)
-        return EXIT_FAIL;
+    if ((rc = secret_set(c, section, NULL)))
+        return rc;
     fputs("removed remote ", stdout);
     out_safe(c, r.name);
     fputs(" and its token\n", stdout);

@@ -18,9 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "paths.h"
-#include "vigil/buf.h"
 #include "vigil/model.h"
 #include "vigil/query.h"
 
@@ -321,83 +319,18 @@ int config_secret(const char *section, const char *key, char **out)
     return 0;
 }
 
-int config_secrets_check(void)
-{
-    char *path = paths_secrets();
-    FILE *f;
-    int rc = secrets_open(path, &f);
-    if (f)
-        fclose(f);
-    free(path);
-    return rc;
-}
-
-/* The name of the section a line opens, as inih reads it (from after '[' to the
- * first ']'), or NULL when the line opens none. */
-static const char *section_of(const char *line, const char *end, size_t *n)
-{
-    while (line < end && (*line == ' ' || *line == '\t'))
-        line++;
-    if (line == end || *line != '[')
-        return NULL;
-    const char *close = memchr(line + 1, ']', (size_t)(end - line - 1));
-    if (!close)
-        return NULL;
-    *n = (size_t)(close - line - 1);
-    return line + 1;
-}
-
-int config_secret_set(const char *section, const char *key, const char *value)
+int config_secrets_load(vg_buf *out)
 {
     char *path = paths_secrets();
     FILE *f;
     vg_err err = {0};
     int rc = secrets_open(path, &f);
-    vg_buf old, out;
-    vg_buf_init(&old, 1u << 20);
-    vg_buf_init(&out, (1u << 20) + 1024);
-    if (rc == 0 && f && vg_buf_read_file(&old, f, path, &err) != VG_OK) {
+    if (rc == 0 && f && vg_buf_read_file(out, f, path, &err) != VG_OK) {
         fprintf(stderr, "vigil: secrets: %s\n", err.msg);
         rc = -1;
     }
     if (f)
         fclose(f);
-    /* Every line as it was, but the lines of section (its header to the next). */
-    size_t sl = strlen(section);
-    bool in = false;
-    vg_rc w = VG_OK;
-    for (const char *p = vg_buf_str(&old), *end = p + old.len; rc == 0 && w == VG_OK && p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *next = nl ? nl + 1 : end;
-        size_t n;
-        const char *name = section_of(p, next, &n);
-        if (name)
-            in = n == sl && memcmp(name, section, sl) == 0;
-        if (!in)
-            w = vg_buf_add(&out, p, (size_t)(next - p));
-        p = next;
-    }
-    if (rc == 0 && w == VG_OK && value) {
-        if (out.len && out.data[out.len - 1] != '\n')
-            w = vg_buf_adds(&out, "\n");
-        if (w == VG_OK)
-            w = vg_buf_addf(&out, "%s[%s]\n%s = %s\n", out.len ? "\n" : "", section, key, value);
-    }
-    if (rc == 0 && w != VG_OK) {
-        fprintf(stderr, "vigil: secrets: %s: larger than 1 MB; vigil refuses it\n", path);
-        rc = -1;
-    }
-    if (rc == 0 && (paths_ensure_parent(path, &err) != VG_OK ||
-                    cli_write_atomic(path, vg_buf_str(&out), out.len, &err) != VG_OK)) {
-        fprintf(stderr, "vigil: secrets: %s\n", err.msg);
-        rc = -1;
-    }
-    if (old.data)
-        sodium_memzero(old.data, old.len);
-    if (out.data)
-        sodium_memzero(out.data, out.len);
-    vg_buf_free(&old);
-    vg_buf_free(&out);
     free(path);
     return rc;
 }

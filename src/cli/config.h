@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "copilot.h"
+#include "vigil/buf.h"
 #include "tui.h"
 
 /* [copilot] and [copilot.policy]; NULL/0 where the file says nothing. */
@@ -45,15 +46,10 @@ const int64_t *config_sla(const config *cf);
  * NULL when the file or the key is not there. A secrets file that others may read
  * (mode not 0600 or stricter) is refused: -1 after printing why. */
 int config_secret(const char *section, const char *key, char **out);
-/* Whether the secrets file would be refused (config_secret's checks): -1 after
- * printing why, 0 when it is usable or not there. */
-int config_secrets_check(void);
-/* Set key = value in [section] of the secrets file, replacing the section if it
- * is there (value NULL: remove the section), every other line kept byte for byte.
- * Written whole through a rename; a new file is mode 0600 in a 0700 directory,
- * an existing one is refused as config_secret refuses it. 0, or -1 after
- * printing why. */
-int config_secret_set(const char *section, const char *key, const char *value);
+/* The secrets file's bytes appended to out (nothing when there is none), after
+ * config_secret's checks: 0, or -1 after printing why it is refused (or larger
+ * than out's cap). */
+int config_secrets_load(vg_buf *out);
 
 /* The copilot's provider settings from the config, the environment and the
  * secrets file, with model (may be NULL) from the command line winning. -1 after

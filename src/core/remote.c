@@ -284,22 +284,59 @@ vg_rc vg_remote_waiting(vg_ws *ws, const vg_remote *r, int64_t *n, vg_err *err)
     return rc;
 }
 
-vg_rc vg_remote_waiting_refs(vg_ws *ws, int64_t *lo, int64_t *hi, vg_err *err)
+vg_rc vg_remote_lease(vg_ws *ws, int64_t lo, int64_t hi, vg_ref_moves *out, vg_err *err)
 {
-    *lo = *hi = 0;
+    memset(out, 0, sizeof *out);
     vg_refs refs;
     sqlite3_stmt *st;
     vg_rc rc = vg_refs_get(ws, &refs, err);
-    if (rc || (rc = prepare_once(ws, "SELECT min(ref), max(ref) FROM cases WHERE ref >= ?", &st,
+    if (rc || (rc = prepare_once(ws, "SELECT id, ref FROM cases WHERE ref >= ? ORDER BY ref", &st,
                                  err)))
         return rc;
     sqlite3_bind_int64(st, 1, refs.leased ? VG_REF_PROVISIONAL : 0);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *lo = sqlite3_column_int64(st, 0);
-        *hi = sqlite3_column_int64(st, 1);
-    } else {
-        rc = ws_dberr(ws, err, "reading the refs to renumber");
+    vg_id *ids = NULL;
+    int64_t *old = NULL;
+    size_t n = 0, cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            ids = vg_xrealloc(ids, cap * sizeof *ids);
+            old = vg_xrealloc(old, cap * sizeof *old);
+        }
+        col_id(st, 0, ids[n]);
+        old[n++] = sqlite3_column_int64(st, 1);
     }
+    if (s != SQLITE_DONE)
+        rc = ws_dberr(ws, err, "reading the refs to renumber");
     sqlite3_finalize(st);
+    int64_t written = 0;
+    if (rc == VG_OK)
+        rc = vg_refs_lease(ws, lo, hi, &written, err);
+    if (rc == VG_OK && written > 0 &&
+        (rc = prepare_once(ws, "SELECT ref FROM cases WHERE id = ?", &st, err)) == VG_OK) {
+        for (size_t i = 0; i < n && rc == VG_OK; i++) {
+            sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_ROW) {
+                rc = ws_dberr(ws, err, "reading a renumbered case");
+                break;
+            }
+            int64_t now = sqlite3_column_int64(st, 0);
+            sqlite3_reset(st);
+            if (now == old[i])
+                continue;
+            if (out->n++ == 0) {
+                out->from_lo = out->from_hi = old[i];
+                out->to_lo = out->to_hi = now;
+            }
+            out->from_lo = old[i] < out->from_lo ? old[i] : out->from_lo;
+            out->from_hi = old[i] > out->from_hi ? old[i] : out->from_hi;
+            out->to_lo = now < out->to_lo ? now : out->to_lo;
+            out->to_hi = now > out->to_hi ? now : out->to_hi;
+        }
+        sqlite3_finalize(st);
+    }
+    free(ids);
+    free(old);
     return rc;
 }

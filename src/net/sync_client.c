@@ -420,16 +420,15 @@ static vg_rc step_refs(round *k, vg_err *err)
     if (!ok)
         return vg_fail(err, VG_EIO, "refs: %s answered a lease that is not %" PRId64
                                     " refs {\"lo\", \"hi\"}", k->r->url, want);
-    int64_t from_lo, from_hi, n = 0;
-    if ((rc = vg_remote_waiting_refs(k->ws, &from_lo, &from_hi, err)) ||
-        (rc = vg_refs_lease(k->ws, lo, hi, &n, err)))
+    vg_ref_moves mv;
+    if ((rc = vg_remote_lease(k->ws, lo, hi, &mv, err)))
         return rc;
-    if (n > 0) {
-        k->out->renumbered += n;
-        k->out->renum_from_lo = from_lo;
-        k->out->renum_from_hi = from_hi;
-        k->out->renum_to_lo = lo;
-        k->out->renum_to_hi = lo + n - 1;
+    if (mv.n > 0) {
+        k->out->renumbered += mv.n;
+        k->out->renum_from_lo = mv.from_lo;
+        k->out->renum_from_hi = mv.from_hi;
+        k->out->renum_to_lo = mv.to_lo;
+        k->out->renum_to_hi = mv.to_hi;
     }
     return VG_OK;
 }
