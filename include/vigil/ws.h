@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vigil/buf.h"
 #include "vigil/err.h"
 #include "vigil/id.h"
 
@@ -63,6 +64,15 @@ void vg_ws_set_tenant(vg_ws *ws, const char *tenant);
 /* A SHA-like digest (BLAKE2b-256, hex) of the entity state: two replicas that have
  * applied the same ops, in any causal order, have the same digest. */
 VG_WUR vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err);
+
+/* A frontend's own records kept in the workspace beside the core's (meta, under
+ * 'aux:KEY'), written in the caller's open batch when there is one, so that a
+ * record and the ops it speaks of commit together (vigild's idempotency keys).
+ * A value begins with its expiry (ms since the epoch) and a space; vg_ws_aux_prune
+ * removes the records under prefix whose expiry has passed. */
+VG_WUR vg_rc vg_ws_aux_get(vg_ws *ws, const char *key, vg_buf *out, bool *found, vg_err *err);
+VG_WUR vg_rc vg_ws_aux_put(vg_ws *ws, const char *key, const char *value, vg_err *err);
+VG_WUR vg_rc vg_ws_aux_prune(vg_ws *ws, const char *prefix, int64_t now_ms, vg_err *err);
 
 /* Has another connection committed since the last call? (PRAGMA data_version) */
 VG_WUR vg_rc vg_ws_changed(vg_ws *ws, int *changed, vg_err *err);

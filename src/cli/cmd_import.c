@@ -83,18 +83,7 @@ int cmd_import(cli *c, int argc, char **argv)
         return rc;
     }
     if (opt_get(o, NOPT, "json")) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddNumberToObject(j, "read", (double)st.read);
-        cJSON_AddNumberToObject(j, "stored", (double)st.stored);
-        cJSON_AddNumberToObject(j, "merged", (double)st.merged);
-        cJSON_AddNumberToObject(j, "cases_created", (double)st.co.cases_created);
-        cJSON_AddNumberToObject(j, "cases_updated", (double)st.co.nupdated);
-        cJSON_AddNumberToObject(j, "rejected", (double)st.rejected);
-        cJSON_AddNumberToObject(j, "skipped", (double)st.skipped);
-        cJSON_AddNumberToObject(j, "files_failed", (double)st.files_failed);
-        cJSON *pf = cJSON_AddObjectToObject(j, "formats");
-        for (int i = 1; i < IMP_NFORMATS; i++)
-            cJSON_AddNumberToObject(pf, imp_format_names[i], (double)st.per_format[i]);
+        cJSON *j = imp_stats_json(&st);
         out_json(j);
     } else {
         printf("%" PRId64 " records read, %" PRId64 " alerts stored, %" PRId64

@@ -526,6 +526,70 @@ void vg_ws_set_tenant(vg_ws *ws, const char *tenant)
     ws->tenant = vg_xstrdup(tenant ? tenant : "");
 }
 
+/* ---- a frontend's records (aux) ---- */
+
+#define AUX_KEY_MAX 200
+
+static vg_rc aux_key(const char *key, char *out, vg_err *err)
+{
+    if (!key || !*key || strlen(key) > AUX_KEY_MAX)
+        return vg_fail(err, VG_EINVAL, "an aux key of 1 to %d bytes", AUX_KEY_MAX);
+    snprintf(out, AUX_KEY_MAX + 8, "aux:%s", key);
+    return VG_OK;
+}
+
+vg_rc vg_ws_aux_get(vg_ws *ws, const char *key, vg_buf *out, bool *found, vg_err *err)
+{
+    char k[AUX_KEY_MAX + 8];
+    sqlite3_stmt *st;
+    *found = false;
+    vg_rc rc = aux_key(key, k, err);
+    if (rc || (rc = ws_stmt_text(ws, "SELECT value FROM meta WHERE key = ?", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *found = true;
+        rc = vg_buf_add(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        if (rc)
+            vg_fail(err, rc, "aux %s: larger than its buffer", key);
+    } else if (s != SQLITE_DONE) {
+        rc = ws_dberr(ws, err, "reading meta");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+vg_rc vg_ws_aux_put(vg_ws *ws, const char *key, const char *value, vg_err *err)
+{
+    char k[AUX_KEY_MAX + 8];
+    sqlite3_stmt *st;
+    vg_rc rc = aux_key(key, k, err);
+    if (rc ||
+        (rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "writing meta");
+    sqlite3_reset(st);
+    return rc;
+}
+
+vg_rc vg_ws_aux_prune(vg_ws *ws, const char *prefix, int64_t now_ms, vg_err *err)
+{
+    char k[AUX_KEY_MAX + 8];
+    sqlite3_stmt *st;
+    vg_rc rc = aux_key(prefix, k, err);
+    if (rc || (rc = ws_stmt_text(ws, "DELETE FROM meta WHERE key >= ?1 AND key < ?1 || x'ff'"
+                                     " AND CAST(value AS INTEGER) < ?2", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now_ms);
+    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "pruning meta");
+    sqlite3_reset(st);
+    return rc;
+}
+
 vg_rc vg_ws_changed(vg_ws *ws, int *changed, vg_err *err)
 {
     sqlite3_stmt *st = NULL;

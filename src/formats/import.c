@@ -535,6 +535,8 @@ static vg_rc commit(run *u)
     vg_rc rc = VG_OK;
     if (u->o->correlate && u->nids)
         rc = vg_correlate(u->ws, (const vg_id *)u->ids, u->nids, &u->st->co, u->err);
+    if (rc == VG_OK && u->o->before_commit)
+        rc = u->o->before_commit(u->o->ud, u->ws, u->err);
     if (rc == VG_OK)
         rc = vg_batch_commit(u->ws, u->err);
     else
@@ -838,7 +840,7 @@ static vg_rc stream(run *u, FILE *f)
         if (rc == VG_OK && kind != IT_END && kind != IT_FAIL) {
             rc = store(u, it);
             /* strict keeps everything in one transaction, so a bad record undoes it all */
-            if (rc == VG_OK && !u->o->strict && ++u->in_batch > IMP_BATCH)
+            if (rc == VG_OK && !u->o->strict && !u->o->one_batch && ++u->in_batch > IMP_BATCH)
                 rc = commit(u);
         }
         vg_op_free(it->op);
@@ -867,22 +869,23 @@ static vg_rc stream(run *u, FILE *f)
     return rc;
 }
 
-vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o, imp_stats *st,
-                vg_err *err)
+/* Files by name, or one stream (mem, called name) when names is NULL. */
+static vg_rc run_files(vg_ws *ws, char *const *names, int n, FILE *mem, const char *name,
+                       const imp_opts *o, imp_stats *st, vg_err *err)
 {
     run u = {.ws = ws, .o = o, .st = st, .err = err};
     vg_rc rc = vg_ws_bulk(ws, true, err);
     if (rc)
         return rc;
     for (int i = 0; i < n && (rc == VG_OK || !o->strict); i++) {
-        bool in = strcmp(names[i], "-") == 0;
-        u.name = in ? "(stdin)" : names[i];
-        FILE *f = in ? stdin : fopen(names[i], "rb");
+        bool in = names && strcmp(names[i], "-") == 0;
+        u.name = !names ? name : in ? "(stdin)" : names[i];
+        FILE *f = !names ? mem : in ? stdin : fopen(names[i], "rb");
         if (!f)
             rc = vg_fail(err, VG_EIO, "%s: %s", names[i], strerror(errno));
         else {
             rc = stream(&u, f);
-            if (!in)
+            if (names && !in)
                 fclose(f);
         }
         if (rc == VG_EDB)
@@ -908,6 +911,43 @@ vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o, imp_sta
     }
     free(u.ids);
     return rc;
+}
+
+vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o, imp_stats *st,
+                vg_err *err)
+{
+    return run_files(ws, names, n, NULL, NULL, o, st, err);
+}
+
+vg_rc imp_mem(vg_ws *ws, const char *name, const char *data, size_t len, const imp_opts *o,
+              imp_stats *st, vg_err *err)
+{
+    /* an empty body: fmemopen refuses a size of 0 */
+    FILE *f = fmemopen(len ? (void *)data : (void *)"", len ? len : 1, "rb");
+    if (!f)
+        return vg_fail(err, VG_EIO, "%s: %s", name, strerror(errno));
+    if (!len)
+        (void)fgetc(f);
+    vg_rc rc = run_files(ws, NULL, 1, f, name, o, st, err);
+    fclose(f);
+    return rc;
+}
+
+cJSON *imp_stats_json(const imp_stats *st)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "read", (double)st->read);
+    cJSON_AddNumberToObject(j, "stored", (double)st->stored);
+    cJSON_AddNumberToObject(j, "merged", (double)st->merged);
+    cJSON_AddNumberToObject(j, "cases_created", (double)st->co.cases_created);
+    cJSON_AddNumberToObject(j, "cases_updated", (double)st->co.nupdated);
+    cJSON_AddNumberToObject(j, "rejected", (double)st->rejected);
+    cJSON_AddNumberToObject(j, "skipped", (double)st->skipped);
+    cJSON_AddNumberToObject(j, "files_failed", (double)st->files_failed);
+    cJSON *pf = cJSON_AddObjectToObject(j, "formats");
+    for (int i = 1; i < IMP_NFORMATS; i++)
+        cJSON_AddNumberToObject(pf, imp_format_names[i], (double)st->per_format[i]);
+    return j;
 }
 
 void imp_stats_free(imp_stats *st)

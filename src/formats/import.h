@@ -44,6 +44,11 @@ typedef struct imp_opts {
     /* Called for each rejected record (file, line, reason); may be NULL. */
     void (*reject)(void *ud, const char *file, int64_t line, const char *why);
     void *ud;
+    /* All of the call in one transaction (without strict's undoing at a bad
+     * record), and before_commit, when set, called inside it just before it
+     * commits: vigild records an ingest's idempotency key with what it stored. */
+    bool one_batch;
+    vg_rc (*before_commit)(void *ud, vg_ws *ws, vg_err *err);
 } imp_opts;
 
 typedef struct imp_stats {
@@ -59,6 +64,11 @@ typedef struct imp_stats {
  * the first bad record or file: nothing of the call is then stored. */
 VG_WUR vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o,
                        imp_stats *st, vg_err *err);
+/* The same for a body held in memory, read as a file called name. */
+VG_WUR vg_rc imp_mem(vg_ws *ws, const char *name, const char *data, size_t len, const imp_opts *o,
+                     imp_stats *st, vg_err *err);
+/* The counts as `vigil import --json` prints them (and vigild answers an ingest). */
+cJSON *imp_stats_json(const imp_stats *st);
 void imp_stats_free(imp_stats *st);
 
 /* ---- mapping (import_map.c) ---- */

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "http.h"
 #include "token.h"
 #include "vigil/buf.h"
@@ -46,6 +48,8 @@
 #define CONNECTION_MEMORY 32768u
 #define LISTEN_BACKLOG 256u
 
+typedef struct req req;
+
 struct http_server {
     struct MHD_Daemon *d;
     store *st;
@@ -53,26 +57,63 @@ struct http_server {
     size_t n;
     atomic_int in_flight;
     int listen_fd; /* after http_quiesce: closed only after the daemon stops */
+    /* parked requests, under park_mu; the waker thread resumes those whose
+     * deadline passed */
+    pthread_mutex_t park_mu;
+    pthread_cond_t park_cv;
+    req *parked;
+    unsigned long wake_seq;
+    bool stopping;
+    pthread_t waker;
+    bool waker_on;
 };
 
 /* One request's state, from its headers to its log line. */
-typedef struct req {
+struct req {
     struct timespec start;
     const route *rt;
     http_req hr;
     store_ident who;
     bool authed;
     vg_buf body;
+    const char *encoding; /* the body's Content-Encoding, NULL for identity */
+    bool decoded;
     bool answered; /* a response is queued (or written, by cut_off) */
     int status;
     size_t bytes;
     char method[16]; /* as sent, made safe, for the log */
     char path[256];
-} req;
+    req *next_parked;
+    struct MHD_Connection *conn;
+};
+
+int64_t http_mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void http_header(http_req *r, const char *name, const char *fmt, ...)
+{
+    if (r->nhdr == HTTP_HEADERS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    snprintf(r->hdr_name[r->nhdr], sizeof r->hdr_name[0], "%s", name);
+    vsnprintf(r->hdr_value[r->nhdr], sizeof r->hdr_value[0], fmt, ap);
+    va_end(ap);
+    r->nhdr++;
+}
 
 const char *http_query(const http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_request_header(const http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 static cJSON *error_json(int status, const char *field, const char *msg)
@@ -112,19 +153,43 @@ static char *json_text(cJSON *j, size_t *len)
     return text;
 }
 
-/* Queue status and j (freed) as the answer. */
+/* Queue status and j (freed) as the answer; or, when the handler gave raw bytes,
+ * those (compressed when the client takes it and they are large). */
 static enum MHD_Result answer(struct MHD_Connection *c, req *r, int status, cJSON *j,
                               const char *allow)
 {
     size_t len;
-    char *text = json_text(j, &len);
+    char *text;
+    const char *type = "application/json", *enc = NULL;
+    if (r->hr.raw && status == 200) {
+        cJSON_Delete(j);
+        const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        text = codec_encode(ae, r->hr.raw, r->hr.raw_len, &len, &enc);
+        if (text) {
+            free(r->hr.raw);
+        } else {
+            text = r->hr.raw;
+            len = r->hr.raw_len;
+        }
+        r->hr.raw = NULL;
+        type = r->hr.raw_type ? r->hr.raw_type : "application/octet-stream";
+    } else {
+        text = json_text(j, &len);
+    }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (enc)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, enc);
+    if (r->hr.raw_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    for (int i = 0; i < r->hr.nhdr; i++)
+        MHD_add_response_header(resp, r->hr.hdr_name[i], r->hr.hdr_value[i]);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigild\"");
@@ -223,21 +288,131 @@ static enum MHD_Result begin(http_server *hs, struct MHD_Connection *c, req *r, 
                  r->rt->body_cap);
         return fail(c, r, 413, NULL, msg);
     }
-    /* Compressed bodies (gzip, zstd) are decoded here, once the push and ingest
-     * routes take them: the cap then applies to the decoded bytes as well. Until
-     * then only identity is accepted. */
+    /* A compressed body (zstd, gzip) is decoded once it is all in (finish): the
+     * cap holds for the bytes sent and again for the bytes decoded. */
     const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_ENCODING);
+    if (ce && !codec_known(ce))
+        return fail(c, r, 415, "Content-Encoding", "this vigild takes zstd, gzip or identity");
     if (ce && strcasecmp(ce, "identity") != 0)
-        return fail(c, r, 415, "Content-Encoding", "this vigild takes no compressed bodies yet");
+        r->encoding = ce;
     vg_buf_init(&r->body, r->rt->body_cap);
     return MHD_YES;
 }
 
-/* The body is in: run the handler and queue its answer. */
+/* Park r until http_wake, its deadline or the stop; false when a wake came while
+ * its handler ran (the handler then runs again at once). */
+static bool park(http_server *hs, req *r)
+{
+    pthread_mutex_lock(&hs->park_mu);
+    bool ok = hs->wake_seq == r->hr.wake_seq && !hs->stopping;
+    if (ok) {
+        r->next_parked = hs->parked;
+        hs->parked = r;
+        MHD_suspend_connection(r->conn);
+        pthread_cond_signal(&hs->park_cv);
+    }
+    pthread_mutex_unlock(&hs->park_mu);
+    return ok;
+}
+
+/* Resume the parked requests for which pick says so. Under park_mu. */
+static void resume_where(http_server *hs, bool (*pick)(req *r, const void *arg), const void *arg)
+{
+    for (req **p = &hs->parked; *p;) {
+        req *r = *p;
+        if (pick(r, arg)) {
+            *p = r->next_parked;
+            r->next_parked = NULL;
+            MHD_resume_connection(r->conn);
+        } else {
+            p = &r->next_parked;
+        }
+    }
+}
+
+static bool of_tenant(req *r, const void *tenant)
+{
+    return strcmp(r->hr.park_tenant, tenant) == 0;
+}
+
+static bool any(req *r, const void *unused)
+{
+    (void)r, (void)unused;
+    return true;
+}
+
+static bool expired(req *r, const void *now)
+{
+    return r->hr.park_until <= *(const int64_t *)now;
+}
+
+void http_wake(http_server *hs, const char *tenant_id)
+{
+    pthread_mutex_lock(&hs->park_mu);
+    hs->wake_seq++;
+    resume_where(hs, of_tenant, tenant_id);
+    pthread_mutex_unlock(&hs->park_mu);
+}
+
+bool http_stopping(http_server *hs)
+{
+    pthread_mutex_lock(&hs->park_mu);
+    bool s = hs->stopping;
+    pthread_mutex_unlock(&hs->park_mu);
+    return s;
+}
+
+/* The waker: resumes each parked request at its deadline. */
+static void *waker(void *arg)
+{
+    http_server *hs = arg;
+    pthread_mutex_lock(&hs->park_mu);
+    while (!hs->stopping || hs->parked) {
+        int64_t now = http_mono_ms(), next = now + 60000;
+        resume_where(hs, expired, &now);
+        for (req *r = hs->parked; r; r = r->next_parked)
+            if (r->hr.park_until < next)
+                next = r->hr.park_until;
+        if (hs->stopping)
+            resume_where(hs, any, NULL);
+        else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t wait = next - now;
+            ts.tv_sec += wait / 1000;
+            ts.tv_nsec += (wait % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&hs->park_cv, &hs->park_mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&hs->park_mu);
+    return NULL;
+}
+
+/* The body is in: run the handler and queue its answer (or park the request). */
 static enum MHD_Result finish(http_server *hs, struct MHD_Connection *c, req *r, const char *url,
                               const char *method)
 {
+    if (r->encoding && !r->decoded) {
+        vg_buf plain;
+        vg_err err = {0};
+        vg_buf_init(&plain, r->rt->body_cap);
+        vg_rc rc = codec_decode(r->encoding, r->body.data ? r->body.data : "", r->body.len,
+                                &plain, &err);
+        vg_buf_free(&r->body);
+        r->body = plain;
+        r->decoded = true;
+        if (rc != VG_OK) {
+            vg_buf_free(&r->body);
+            return fail(c, r, rc == VG_EEXIST ? 413 : 400, "Content-Encoding", err.msg);
+        }
+    }
+    r->conn = c;
+    r->hr.hs = hs;
     r->hr.method = method;
     r->hr.path = url;
     r->hr.who = r->authed ? &r->who : NULL;
@@ -245,11 +420,23 @@ static enum MHD_Result finish(http_server *hs, struct MHD_Connection *c, req *r,
     r->hr.body = vg_buf_str(&r->body);
     r->hr.body_len = r->body.len;
     r->hr.conn = c;
-    cJSON *out = NULL;
-    int status = r->rt->fn(&r->hr, &out);
-    if (!out)
-        out = error_json(500, NULL, "the handler gave no answer");
-    return answer(c, r, status, out, NULL);
+    for (;;) {
+        cJSON *out = NULL;
+        pthread_mutex_lock(&hs->park_mu);
+        r->hr.wake_seq = hs->wake_seq;
+        pthread_mutex_unlock(&hs->park_mu);
+        int status = r->rt->fn(&r->hr, &out);
+        r->hr.runs++;
+        if (status == HTTP_PARK) {
+            cJSON_Delete(out);
+            if (park(hs, r))
+                return MHD_YES;
+            continue; /* woken while it ran: look again */
+        }
+        if (!out && !r->hr.raw)
+            out = error_json(500, NULL, "the handler gave no answer");
+        return answer(c, r, status, out, NULL);
+    }
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -336,6 +523,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (n > 0)
         (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     vg_buf_free(&r->body);
+    free(r->hr.raw);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&hs->in_flight, 1);
@@ -374,6 +562,12 @@ vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr 
     hs->n = n;
     hs->listen_fd = -1;
     atomic_init(&hs->in_flight, 0);
+    pthread_mutex_init(&hs->park_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&hs->park_cv, &ca);
+    pthread_condattr_destroy(&ca);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cpus < 2 ? 4 : cpus > 8 ? 16 : (unsigned)cpus * 2;
     unsigned want = addr->sa_family == AF_INET6
@@ -395,19 +589,29 @@ vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr 
                              MHD_OPTION_END);
     if (!hs->d) {
         int e = errno;
+        pthread_cond_destroy(&hs->park_cv);
+        pthread_mutex_destroy(&hs->park_mu);
         free(hs);
         return vg_fail(err, VG_EIO, "cannot listen: %s", e ? strerror(e) : "libmicrohttpd failed");
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(hs->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = di ? di->port : want;
+    hs->waker_on = pthread_create(&hs->waker, NULL, waker, hs) == 0;
     *out = hs;
     return VG_OK;
 }
 
 void http_quiesce(http_server *hs)
 {
-    if (hs && hs->listen_fd < 0)
+    if (!hs)
+        return;
+    if (hs->listen_fd < 0)
         hs->listen_fd = MHD_quiesce_daemon(hs->d);
+    pthread_mutex_lock(&hs->park_mu);
+    hs->stopping = true;
+    resume_where(hs, any, NULL);
+    pthread_cond_signal(&hs->park_cv);
+    pthread_mutex_unlock(&hs->park_mu);
 }
 
 int http_in_flight(http_server *hs) { return atomic_load(&hs->in_flight); }
@@ -416,7 +620,12 @@ void http_stop(http_server *hs)
 {
     if (!hs)
         return;
+    http_quiesce(hs); /* no request stays parked past the daemon */
+    if (hs->waker_on)
+        pthread_join(hs->waker, NULL);
     MHD_stop_daemon(hs->d);
+    pthread_cond_destroy(&hs->park_cv);
+    pthread_mutex_destroy(&hs->park_mu);
     if (hs->listen_fd >= 0)
         close(hs->listen_fd);
     free(hs);

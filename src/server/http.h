@@ -26,6 +26,14 @@ struct MHD_Connection;
 
 #define ROUTE_PARAMS 4     /* {name} segments in one pattern */
 #define ROUTE_PARAM_MAX 128 /* bytes of one such segment */
+#define HTTP_HEADERS 4      /* headers a handler may add to its answer */
+
+/* A handler's answer that parks the request (a long-poll): the connection is
+ * suspended, costing no thread, until http_wake names the request's tenant, its
+ * deadline passes or the server stops; then the handler runs again (runs > 0). */
+#define HTTP_PARK 0
+
+typedef struct http_server http_server;
 
 typedef struct http_req {
     const char *method;
@@ -36,7 +44,32 @@ typedef struct http_req {
     size_t body_len;
     char params[ROUTE_PARAMS][ROUTE_PARAM_MAX]; /* the pattern's {name} segments, in order */
     struct MHD_Connection *conn;
+    http_server *hs;
+    /* An answer other than JSON: raw (freed by the machinery, compressed for the
+     * client's Accept-Encoding when large) of type raw_type; *out is then unused. */
+    char *raw;
+    size_t raw_len;
+    const char *raw_type;
+    /* Headers added to the answer (http_header). */
+    char hdr_name[HTTP_HEADERS][32], hdr_value[HTTP_HEADERS][128];
+    int nhdr;
+    /* Parking: how many times the handler has run for this request, and the
+     * deadline (monotonic ms) and tenant it set before answering HTTP_PARK. */
+    int runs;
+    int64_t park_until;
+    vg_id park_tenant;
+    unsigned long wake_seq; /* http_wake's count when this run began */
 } http_req;
+
+/* Add a header to the answer (at most HTTP_HEADERS; more are dropped). */
+void http_header(http_req *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Milliseconds of the monotonic clock, for park_until. */
+int64_t http_mono_ms(void);
+/* Wake the parked requests of a tenant (its log has grown). */
+void http_wake(http_server *hs, const char *tenant_id);
+/* Has the server been told to stop? A parked request then answers at once. */
+bool http_stopping(http_server *hs);
 
 /* A handler answers a status and sets *out to the JSON it answers with (owned by
  * the machinery from then on); http_error builds an error answer. */
@@ -52,6 +85,8 @@ typedef struct route {
 
 /* The value of the query parameter name, or NULL. */
 const char *http_query(const http_req *r, const char *name);
+/* The value of the request's header name, or NULL. */
+const char *http_request_header(const http_req *r, const char *name);
 /* Set *out to the error answer for status (field may be NULL) and return status. */
 int http_error(cJSON **out, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -68,12 +103,12 @@ extern const route http_routes[];
 extern const size_t http_nroutes;
 
 /* A running server. */
-typedef struct http_server http_server;
 /* Listen on addr and serve table with st until http_stop. *port is the port bound
  * (the one asked for, or the one the system chose for port 0). */
 VG_WUR vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr *addr,
                         http_server **out, unsigned *port, vg_err *err);
-/* Stop accepting connections; requests already begun go on. */
+/* Stop accepting connections and answer parked requests; requests already begun
+ * go on. */
 void http_quiesce(http_server *hs);
 /* Requests begun and not yet answered. */
 int http_in_flight(http_server *hs);

@@ -1,15 +1,14 @@
 /*
  * routes.c — the routes vigild serves, one table (vigild(8) lists them).
  *
- * Push, pull and alert ingest have their rows already, with the roles and body
- * caps they will have, answering 501 until their handlers arrive: a client sees
- * the API's shape, and the caps and roles are tested from now on.
+ * The reads are here; sync and ingest (refs, push, pull, alerts) are sync.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
+#include "routes.h"
 #include "vg_config.h"
 #include "vigil/json.h"
 #include "vigil/query.h"
@@ -29,6 +28,7 @@ static int whoami(http_req *r, cJSON **out)
 {
     *out = cJSON_CreateObject();
     cJSON_AddStringToObject(*out, "tenant", r->who->tenant.name);
+    cJSON_AddStringToObject(*out, "tenant_id", r->who->tenant.id);
     cJSON_AddStringToObject(*out, "user", r->who->user);
     cJSON_AddStringToObject(*out, "role", store_role_name(r->who->role));
     return 200;
@@ -90,17 +90,13 @@ static int cases(http_req *r, cJSON **out)
     return 200;
 }
 
-static int not_yet(http_req *r, cJSON **out)
-{
-    return http_error(out, 501, NULL, "%s %s is not in this vigild yet", r->method, r->path);
-}
-
 const route http_routes[] = {
     {"GET", "/v1/health", 0, 0, health},
     {"GET", "/v1/whoami", ROLES_ANY, 0, whoami},
     {"GET", "/v1/cases", ROLES_READ, 0, cases},
-    {"POST", "/v1/ops", ROLES_WRITE, 16u << 20, not_yet},            /* push */
-    {"GET", "/v1/ops", ROLES_READ, 0, not_yet},                      /* pull */
-    {"POST", "/v1/alerts", ROLE_INGEST | ROLES_WRITE, 64u << 20, not_yet}, /* ingest */
+    {"POST", "/v1/refs", ROLES_WRITE, 4096, route_refs},
+    {"POST", "/v1/ops", ROLES_WRITE, 16u << 20, route_push},
+    {"GET", "/v1/ops", ROLES_READ, 0, route_pull},
+    {"POST", "/v1/alerts", ROLE_INGEST | ROLES_WRITE, 64u << 20, route_ingest},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof *http_routes;

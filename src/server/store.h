@@ -114,6 +114,15 @@ VG_WUR vg_rc store_token_revoke(store *s, const char *id, vg_err *err);
  * was used, at most once a minute per token. */
 VG_WUR vg_rc store_auth(store *s, const char *secret, store_ident *out, vg_err *err);
 
+/* Lease n case refs (1 to STORE_LEASE_MAX) of a tenant to user ("" for vigild's
+ * own workspace): [*lo, *hi], which no other lease of the tenant ever holds. */
+#define STORE_LEASE_MAX 1000000
+VG_WUR vg_rc store_ref_lease(store *s, const char *tenant_id, const char *user, int64_t n,
+                             int64_t *lo, int64_t *hi, vg_err *err);
+/* Is ref inside a lease of the tenant granted to user? */
+VG_WUR vg_rc store_ref_leased(store *s, const char *tenant_id, const char *user, int64_t ref,
+                              bool *yes, vg_err *err);
+
 /* Run fn with the workspace of the tenant tenant_id, which no other thread uses
  * until fn returns, and return what fn returns. The workspace is opened on first
  * use and kept open. fn must not call store_with_tenant for the same tenant. */

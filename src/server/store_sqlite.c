@@ -50,9 +50,13 @@ static const char *const steps[] = {
     " created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER,"
     " FOREIGN KEY(tenant_id, user) REFERENCES users(tenant_id, name));"
     "CREATE INDEX tokens_tenant ON tokens(tenant_id, created_at);",
-    /* Next steps, for sync (issue 15's protocol): ref leases (tenant, replica, the
-     * block of case refs it holds, when) and idempotency keys (tenant, key, a hash of
-     * the request body, the answer, when, for a retried push or alert post). */
+    /* 2: ref leases: a tenant's next case ref never granted, and each block of refs
+     * granted to a user's replica ("" is vigild's own workspace) */
+    "CREATE TABLE ref_counters(tenant_id TEXT PRIMARY KEY REFERENCES tenants(id),"
+    " next INTEGER NOT NULL CHECK(next >= 1)) WITHOUT ROWID;"
+    "CREATE TABLE ref_leases(tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " user TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL CHECK(hi >= lo),"
+    " granted_at INTEGER NOT NULL, PRIMARY KEY(tenant_id, lo)) WITHOUT ROWID;",
 };
 #define NSTEPS ((int)(sizeof steps / sizeof *steps))
 
@@ -658,6 +662,76 @@ vg_rc store_auth(store *s, const char *secret, store_ident *out, vg_err *err)
         (void)sqlite3_step(st);
         sqlite3_finalize(st);
     }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* --- ref leases ------------------------------------------------------------------- */
+
+vg_rc store_ref_lease(store *s, const char *tenant_id, const char *user, int64_t n, int64_t *lo,
+                      int64_t *hi, vg_err *err)
+{
+    if (n < 1 || n > STORE_LEASE_MAX)
+        return vg_fail(err, VG_EINVAL, "want: a number of refs from 1 to %d", STORE_LEASE_MAX);
+    pthread_mutex_lock(&s->mu);
+    vg_rc rc = VG_EDB;
+    sqlite3_stmt *get = NULL, *put = NULL, *rec = NULL;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = dberr(s, err, "leasing refs");
+        goto out;
+    }
+    get = prep(s, "SELECT next FROM ref_counters WHERE tenant_id = ?", err);
+    put = prep(s, "INSERT OR REPLACE INTO ref_counters(tenant_id, next) VALUES (?, ?)", err);
+    rec = prep(s, "INSERT INTO ref_leases(tenant_id, user, lo, hi, granted_at)"
+                  " VALUES (?, ?, ?, ?, ?)", err);
+    if (get && put && rec) {
+        sqlite3_bind_text(get, 1, tenant_id, -1, SQLITE_STATIC);
+        int64_t next = sqlite3_step(get) == SQLITE_ROW ? sqlite3_column_int64(get, 0) : 1;
+        sqlite3_bind_text(put, 1, tenant_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(put, 2, next + n);
+        sqlite3_bind_text(rec, 1, tenant_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(rec, 2, user, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(rec, 3, next);
+        sqlite3_bind_int64(rec, 4, next + n - 1);
+        sqlite3_bind_int64(rec, 5, vg_now_ms());
+        if (sqlite3_step(put) == SQLITE_DONE && sqlite3_step(rec) == SQLITE_DONE &&
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+            *lo = next;
+            *hi = next + n - 1;
+            rc = VG_OK;
+        } else {
+            rc = dberr(s, err, "leasing refs");
+        }
+    }
+    if (rc != VG_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    sqlite3_finalize(rec);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+vg_rc store_ref_leased(store *s, const char *tenant_id, const char *user, int64_t ref, bool *yes,
+                       vg_err *err)
+{
+    *yes = false;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prep(s, "SELECT user, hi FROM ref_leases WHERE tenant_id = ?1 AND lo <= ?2"
+                               " ORDER BY lo DESC LIMIT 1", err);
+    vg_rc rc = VG_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, ref);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const char *u = (const char *)sqlite3_column_text(st, 0);
+            *yes = u && strcmp(u, user) == 0 && sqlite3_column_int64(st, 1) >= ref;
+        }
+        rc = step == SQLITE_ROW || step == SQLITE_DONE ? VG_OK : dberr(s, err, "reading leases");
+    }
+    sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

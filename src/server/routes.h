@@ -1,0 +1,15 @@
+/*
+ * routes.h — the handlers of sync and ingest (sync.c), for the route table
+ * (routes.c).
+ */
+#ifndef VIGILD_ROUTES_H
+#define VIGILD_ROUTES_H
+
+#include "http.h"
+
+int route_refs(http_req *r, cJSON **out);   /* POST /v1/refs: a block of case refs */
+int route_push(http_req *r, cJSON **out);   /* POST /v1/ops */
+int route_pull(http_req *r, cJSON **out);   /* GET /v1/ops, a long-poll with wait */
+int route_ingest(http_req *r, cJSON **out); /* POST /v1/alerts */
+
+#endif
