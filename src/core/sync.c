@@ -245,7 +245,8 @@ static vg_rc ride_along(struct outbox *o, const char *case_id, int64_t seq, int6
     static const char sql[] =
         "SELECT o.id, o.hlc, o.origin, o.actor, o.tenant, o.target, o.payload"
         " FROM events e JOIN ops o ON o.id = e.id"
-        " WHERE e.case_id = ?1 AND o.kind = 'case.renumber' AND o.seq > ?2"
+        " WHERE e.case_id = ?1 AND e.kind = 'status' AND o.kind = 'case.renumber'"
+        "  AND o.seq > ?2"
         "  AND (?3 IS NULL OR o.actor = ?3) ORDER BY o.seq";
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(o->ws, sql, &st, o->err);
