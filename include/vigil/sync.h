@@ -69,7 +69,8 @@ typedef struct vg_refs {
 VG_WUR vg_rc vg_refs_get(vg_ws *ws, vg_refs *out, vg_err *err);
 /* How many refs to ask the server for now: 0 when the lease has at least `reserve`
  * left and nothing waits for a ref; else enough for what waits (provisional or
- * unleased cases) plus reserve, minus what is left. */
+ * unleased cases) plus reserve, minus what is left, and at least 1 (a workspace
+ * that never held a lease always asks). */
 VG_WUR vg_rc vg_refs_wanted(vg_ws *ws, int64_t reserve, int64_t *want, vg_err *err);
 /* Install the block [lo, hi] (1 <= lo <= hi < VG_REF_PROVISIONAL) after what is
  * left of the lease (a third block drops the oldest's remainder), in one batch,

@@ -528,7 +528,9 @@ vg_rc vg_refs_wanted(vg_ws *ws, int64_t reserve, int64_t *want, vg_err *err)
     if (rc)
         return rc;
     int64_t waiting = r.leased ? r.provisional : r.unleased;
-    if (r.left >= reserve && waiting == 0)
+    /* a workspace that never held a lease asks for one whatever the reserve: with
+     * none it would number max(ref)+1, as if alone */
+    if (r.leased && r.left >= reserve && waiting == 0)
         return VG_OK;
     *want = waiting + reserve - r.left;
     if (*want < 1)

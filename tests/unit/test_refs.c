@@ -148,8 +148,13 @@ static void test_rollback_gives_ref_back(void **state)
     vg_ws *ws = f->ws;
     vg_err err = {0};
     int64_t n;
+    int64_t want;
+    assert_int_equal(vg_refs_wanted(ws, 0, &want, &err), VG_OK);
+    assert_int_equal(want, 1); /* never leased: asks, even with no reserve */
     assert_int_equal(vg_refs_lease(ws, 10, 19, &n, &err), VG_OK);
     assert_int_equal(n, 0);
+    assert_int_equal(vg_refs_wanted(ws, 0, &want, &err), VG_OK);
+    assert_int_equal(want, 0);
     vg_id a, b, c;
     assert_int_equal(vg_batch_begin(ws, &err), VG_OK);
     new_case(ws, "imported, then the import failed", "low", a);
