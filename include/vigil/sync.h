@@ -62,20 +62,23 @@ typedef struct vg_refs {
     bool leased;         /* the workspace has ever held a lease */
     int64_t next, hi;    /* the next ref of the current block and its last (next > hi: used up) */
     int64_t left;        /* refs left in the lease, both blocks */
-    int64_t provisional; /* cases with a provisional ref */
-    int64_t unleased;    /* before the first lease: cases that will be renumbered */
+    int64_t provisional; /* cases this replica made with a provisional ref */
+    int64_t unleased;    /* before the first lease: cases that will be renumbered (the
+                          * ones this replica made) */
 } vg_refs;
 VG_WUR vg_rc vg_refs_get(vg_ws *ws, vg_refs *out, vg_err *err);
 /* How many refs to ask the server for now: 0 when the lease has at least `reserve`
  * left and nothing waits for a ref; else enough for what waits (provisional or
- * unleased cases) plus reserve, minus what is left. */
+ * unleased cases) plus reserve, minus what is left, and at least 1 (a workspace
+ * that never held a lease always asks). */
 VG_WUR vg_rc vg_refs_wanted(vg_ws *ws, int64_t reserve, int64_t *want, vg_err *err);
 /* Install the block [lo, hi] (1 <= lo <= hi < VG_REF_PROVISIONAL) after what is
  * left of the lease (a third block drops the oldest's remainder), in one batch,
  * and renumber by case.renumber ops (actor: the workspace's actor) the cases that
- * wait for a ref, in ref order: every case, the first time (so a workspace joins
- * its team before it pulls the team's cases); the provisional ones afterwards. A
- * case whose ref is already the one it would get keeps it without an op.
+ * wait for a ref, in ref order: every case this replica made, the first time; its
+ * provisional ones afterwards. A case made elsewhere (pulled, a bundle's, a
+ * replay's) keeps the ref its author gave it: only the creating replica renumbers.
+ * A case whose ref is already the one it would get keeps it without an op.
  * *renumbered: the ops written. VG_EINVAL if the lease is too small for what
  * waits (nothing written). */
 VG_WUR vg_rc vg_refs_lease(vg_ws *ws, int64_t lo, int64_t hi, int64_t *renumbered, vg_err *err);

@@ -23,7 +23,9 @@
  * the door (apply.c) takes the next ref of it for a case.create without one; with
  * the lease used up it gives a provisional ref, VG_REF_PROVISIONAL up. Installing a
  * lease renumbers, by case.renumber ops, the cases that wait for a ref: every case
- * the first time, the provisional ones afterwards. The outbox sends a renumber
+ * this replica made the first time, its provisional ones afterwards (a case made
+ * elsewhere is its author's to renumber; so a workspace may pull before its first
+ * lease, and vigild's own workspace, which holds the team's cases, may lease). The outbox sends a renumber
  * right after its case's create, so the server sees every case with its final ref
  * in the message that creates it. Inside a batch the lease is read once and
  * written back at commit (ws_lease_*), so that an import of 100,000 cases costs a
@@ -245,7 +247,8 @@ static vg_rc ride_along(struct outbox *o, const char *case_id, int64_t seq, int6
     static const char sql[] =
         "SELECT o.id, o.hlc, o.origin, o.actor, o.tenant, o.target, o.payload"
         " FROM events e JOIN ops o ON o.id = e.id"
-        " WHERE e.case_id = ?1 AND o.kind = 'case.renumber' AND o.seq > ?2"
+        " WHERE e.case_id = ?1 AND e.kind = 'status' AND o.kind = 'case.renumber'"
+        "  AND o.seq > ?2"
         "  AND (?3 IS NULL OR o.actor = ?3) ORDER BY o.seq";
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(o->ws, sql, &st, o->err);
@@ -425,20 +428,62 @@ bool ws_lease_draw(vg_ws *ws, int64_t *ref)
     return true;
 }
 
-static vg_rc count_cases(vg_ws *ws, bool provisional, int64_t *n, vg_err *err)
+/* The cases that wait for this replica's lease, in ref order: the ones it created
+ * (the ref of a case made elsewhere is its author's to change: op.h), all of them
+ * or the provisional ones. Collected first, as renumbering moves them in the
+ * order being read; *ids is fresh (NULL when none). The log is read once, its
+ * creates before the cases (it has no index by target). */
+static vg_rc waiting_cases(vg_ws *ws, bool provisional, vg_id **ids, size_t *n, vg_err *err)
 {
-    static const char all[] = "SELECT count(*) FROM cases",
-                      prov[] = "SELECT count(*) FROM cases WHERE ref >= ?";
+    static const char sql[] = "SELECT c.id FROM ops o CROSS JOIN cases c ON c.id = o.target"
+                              " WHERE o.kind = 'case.create' AND o.origin = ?1 AND c.ref >= ?2"
+                              " ORDER BY c.ref, c.id";
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(ws, provisional ? prov : all, &st, err);
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    vg_rc rc = ws_stmt_text(ws, sql, &st, err);
     if (rc)
         return rc;
-    if (provisional)
-        sqlite3_bind_int64(st, 1, VG_REF_PROVISIONAL);
-    int s = sqlite3_step(st);
-    *n = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_bind_text(st, 1, ws->replica, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, provisional ? VG_REF_PROVISIONAL : 0);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            *ids = vg_xrealloc(*ids, cap * sizeof **ids);
+        }
+        col_id(st, 0, (*ids)[(*n)++]);
+    }
     sqlite3_reset(st);
-    return s == SQLITE_ROW ? VG_OK : ws_dberr(ws, err, "counting cases");
+    return s == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "reading cases");
+}
+
+/* How many cases wait for the lease (waiting_cases). The provisional ones are
+ * looked for in the log only when the ref index shows there are any, which is
+ * seldom: vg_refs_wanted runs at every sync. */
+static vg_rc count_waiting(vg_ws *ws, bool provisional, int64_t *count, vg_err *err)
+{
+    *count = 0;
+    if (provisional) {
+        sqlite3_stmt *st;
+        vg_rc rc = ws_stmt_text(ws, "SELECT 1 FROM cases WHERE ref >= ? LIMIT 1", &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, VG_REF_PROVISIONAL);
+        int s = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (s == SQLITE_DONE)
+            return VG_OK;
+        if (s != SQLITE_ROW)
+            return ws_dberr(ws, err, "reading cases");
+    }
+    vg_id *ids;
+    size_t n;
+    vg_rc rc = waiting_cases(ws, provisional, &ids, &n, err);
+    free(ids);
+    *count = (int64_t)n;
+    return rc;
 }
 
 /* What the lease is (inside a batch: as the batch has it). */
@@ -464,9 +509,8 @@ static vg_rc refs_now(vg_ws *ws, vg_refs *out, vg_err *err)
         out->next = v[2];
         out->hi = v[3];
     }
-    if ((rc = count_cases(ws, true, &out->provisional, err)))
-        return rc;
-    return held ? VG_OK : count_cases(ws, false, &out->unleased, err);
+    return held ? count_waiting(ws, true, &out->provisional, err)
+                : count_waiting(ws, false, &out->unleased, err);
 }
 
 vg_rc vg_refs_get(vg_ws *ws, vg_refs *out, vg_err *err)
@@ -484,7 +528,9 @@ vg_rc vg_refs_wanted(vg_ws *ws, int64_t reserve, int64_t *want, vg_err *err)
     if (rc)
         return rc;
     int64_t waiting = r.leased ? r.provisional : r.unleased;
-    if (r.left >= reserve && waiting == 0)
+    /* a workspace that never held a lease asks for one whatever the reserve: with
+     * none it would number max(ref)+1, as if alone */
+    if (r.leased && r.left >= reserve && waiting == 0)
         return VG_OK;
     *want = waiting + reserve - r.left;
     if (*want < 1)
@@ -510,33 +556,6 @@ static void lease_install(vg_ws *ws, int64_t lo, int64_t hi)
     }
     ws->lease_held = true;
     ws->lease_dirty = true;
-}
-
-/* The cases that wait for a ref, in ref order (collected first: renumbering moves
- * them in the order being read). *ids is fresh. */
-static vg_rc waiting_cases(vg_ws *ws, bool provisional, vg_id **ids, size_t *n, vg_err *err)
-{
-    static const char all[] = "SELECT id FROM cases ORDER BY ref, id",
-                      prov[] = "SELECT id FROM cases WHERE ref >= ? ORDER BY ref, id";
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    *ids = NULL;
-    *n = 0;
-    vg_rc rc = ws_stmt_text(ws, provisional ? prov : all, &st, err);
-    if (rc)
-        return rc;
-    if (provisional)
-        sqlite3_bind_int64(st, 1, VG_REF_PROVISIONAL);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            *ids = vg_xrealloc(*ids, cap * sizeof **ids);
-        }
-        col_id(st, 0, (*ids)[(*n)++]);
-    }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "reading cases");
 }
 
 vg_rc vg_refs_lease(vg_ws *ws, int64_t lo, int64_t hi, int64_t *renumbered, vg_err *err)

@@ -148,8 +148,13 @@ static void test_rollback_gives_ref_back(void **state)
     vg_ws *ws = f->ws;
     vg_err err = {0};
     int64_t n;
+    int64_t want;
+    assert_int_equal(vg_refs_wanted(ws, 0, &want, &err), VG_OK);
+    assert_int_equal(want, 1); /* never leased: asks, even with no reserve */
     assert_int_equal(vg_refs_lease(ws, 10, 19, &n, &err), VG_OK);
     assert_int_equal(n, 0);
+    assert_int_equal(vg_refs_wanted(ws, 0, &want, &err), VG_OK);
+    assert_int_equal(want, 0);
     vg_id a, b, c;
     assert_int_equal(vg_batch_begin(ws, &err), VG_OK);
     new_case(ws, "imported, then the import failed", "low", a);
@@ -271,6 +276,47 @@ static void test_renumbers_concurrent(void **state)
     free(p);
 }
 
+/* Only the cases this replica made wait for its lease: a case pulled from the team
+ * (or brought by a bundle) keeps the ref its author gave it, even when it is
+ * provisional there. */
+static void test_lease_renumbers_own_cases_only(void **state)
+{
+    fx *f = *state;
+    vg_ws *ws = f->ws;
+    vg_err err = {0};
+    static const char other[] = "01JAAAAAAAAAAAAAAAAAAAAAA9";
+    vg_id mine, theirs, their_prov;
+    new_case(ws, "mine", "low", mine);
+    vg_ulid(1000, theirs);
+    vg_ulid(2000, their_prov);
+    must_apply(ws, stamped("case.create", theirs, VG_HLC(1000, 0), other,
+                           "{\"ref\":40,\"title\":\"the team's\"}"));
+    vg_refs r;
+    int64_t n, want;
+    assert_int_equal(vg_refs_get(ws, &r, &err), VG_OK);
+    assert_int_equal(r.unleased, 1);
+    assert_int_equal(vg_refs_lease(ws, 100, 100, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ref_of(ws, mine), 100);
+    assert_int_equal(ref_of(ws, theirs), 40);
+    /* someone else's provisional case is theirs to renumber */
+    must_apply(ws, stamped("case.create", their_prov, VG_HLC(2000, 0), other,
+                           "{\"ref\":1000000000,\"title\":\"offline elsewhere\"}"));
+    vg_id p;
+    new_case(ws, "mine, offline", "low", p);
+    assert_int_equal(ref_of(ws, p), VG_REF_PROVISIONAL + 1);
+    assert_int_equal(vg_refs_get(ws, &r, &err), VG_OK);
+    assert_int_equal(r.provisional, 1);
+    assert_int_equal(vg_refs_wanted(ws, 0, &want, &err), VG_OK);
+    assert_int_equal(want, 1);
+    assert_int_equal(vg_refs_lease(ws, 200, 200, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ref_of(ws, p), 200);
+    assert_int_equal(ref_of(ws, their_prov), VG_REF_PROVISIONAL);
+    assert_int_equal(vg_refs_wanted(ws, 0, &want, &err), VG_OK);
+    assert_int_equal(want, 0);
+}
+
 static void test_op_at(void **state)
 {
     fx *f = *state;
@@ -305,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_renumber_op, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_replicas_converge, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_renumbers_concurrent, setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lease_renumbers_own_cases_only, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_op_at, setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
