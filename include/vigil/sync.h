@@ -50,6 +50,11 @@ VG_WUR vg_rc vg_sync_take(vg_ws *ws, const char *remote, const char *body, size_
  * back to 0, so that the next sync pushes every op of ours again and pulls from the
  * start (ops held are skipped on both sides). */
 VG_WUR vg_rc vg_sync_reset(vg_ws *ws, const char *remote, vg_err *err);
+/* This workspace is a snapshot of the remote's as of its op pulled (pulled_id): its
+ * log is the remote's, so everything up to there is pulled, and nothing of it is
+ * ours to push. */
+VG_WUR vg_rc vg_sync_adopt(vg_ws *ws, const char *remote, int64_t pulled, const char *pulled_id,
+                           vg_err *err);
 /* Forget the remote's cursors (remote rm); no error when there are none. */
 VG_WUR vg_rc vg_sync_forget(vg_ws *ws, const char *remote, vg_err *err);
 

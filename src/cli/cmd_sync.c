@@ -14,6 +14,7 @@
  * `vigil sync` exits 3 when the server cannot be reached, so that a script (or
  * an analyst) can tell "try later, nothing is lost" from a refusal (exit 1).
  */
+#include <errno.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -382,6 +383,52 @@ static void print_moved(cli *c, const vg_remote *r, const net_sync_result *s, in
     }
 }
 
+/* A workspace that holds nothing yet joins from the team's snapshot (vigild(8),
+ * "Snapshots") rather than replaying the team's log op by op: the snapshot is
+ * written beside the workspace, made this replica's (the remote, the cursors at
+ * the snapshot's head), and renamed over the empty workspace, which is then
+ * opened again. *joined: it happened (false for a team with nothing yet). */
+static int join_by_snapshot(cli *c, const vg_remote *r, const char *token,
+                            const net_sync_opts *so, net_sync_result *s, bool *joined,
+                            vg_err *err)
+{
+    *joined = false;
+    char tmp[4200], wal[4200];
+    snprintf(tmp, sizeof tmp, "%s.join-%ld", c->db_path, (long)getpid());
+    int64_t seq = 0;
+    char id[27];
+    unlink(tmp); /* a join of ours that died with this pid */
+    if (net_snapshot(r, token, so, tmp, &seq, id, s, err) != VG_OK)
+        return -1;
+    vg_ws *snap = NULL;
+    vg_remote copy = *r;
+    vg_rc rc = seq == 0 ? VG_OK : vg_ws_open(tmp, 0, &snap, err);
+    if (rc == VG_OK && snap && (rc = vg_remote_add(snap, &copy, err)) == VG_OK)
+        rc = vg_sync_adopt(snap, r->name, seq, id, err);
+    vg_ws_close(snap);
+    if (rc != VG_OK || seq == 0) {
+        vg_ws_remove(tmp);
+        return rc == VG_OK ? 0 : -1;
+    }
+    vg_ws_close(c->ws);
+    c->ws = NULL;
+    /* a -wal still there is another process's: its frames must never meet the new file */
+    snprintf(wal, sizeof wal, "%s-wal", c->db_path);
+    if (access(wal, F_OK) == 0) {
+        vg_ws_remove(tmp);
+        vg_fail(err, VG_EIO, "%s is open in another vigil (a workstation?): close it and sync"
+                             " again", c->db_path);
+        return cli_open(c, 0) == EXIT_OK ? -1 : -2;
+    }
+    if (rename(tmp, c->db_path) != 0) {
+        vg_fail(err, VG_EIO, "%s: %s", c->db_path, strerror(errno));
+        vg_ws_remove(tmp);
+        return cli_open(c, 0) == EXIT_OK ? -1 : -2;
+    }
+    *joined = true;
+    return cli_open(c, 0) == EXIT_OK ? 0 : -2;
+}
+
 int cmd_sync(cli *c, int argc, char **argv)
 {
     opt o[] = {{"wait=", NULL}, {"json", NULL}};
@@ -407,8 +454,28 @@ int cmd_sync(cli *c, int argc, char **argv)
         return cli_error(c, "no token for %s in the secrets file (vigil paths); `vigil remote rm"
                             " %s` and add it again", r.url, r.name);
     net_sync_opts so = {.wait = (int)wait};
-    net_sync_result s;
-    vg_rc sr = net_sync(c->ws, &r, token, &so, &s, &err);
+    net_sync_result s = {0};
+    vg_sync_cursor cur;
+    bool joined = false;
+    vg_rc sr = vg_sync_get(c->ws, r.name, &cur, &err);
+    if (sr == VG_OK && cur.pulled == 0 && vg_ws_last_seq(c->ws) == 0) {
+        int j = join_by_snapshot(c, &r, token, &so, &s, &joined, &err);
+        if (j == -2) { /* the workspace could not be opened again: said already */
+            sodium_memzero(token, strlen(token));
+            free(token);
+            return EXIT_FAIL;
+        }
+        /* a vigild without snapshots (404): the log from its first op, as before */
+        sr = j == 0 || (j == -1 && s.status == 404) ? VG_OK : VG_EIO;
+    }
+    int64_t snap_bytes = s.bytes_received;
+    if (sr == VG_OK) {
+        sr = net_sync(c->ws, &r, token, &so, &s, &err);
+        s.bytes_received += snap_bytes;
+    }
+    if (joined && sr == VG_OK)
+        printf("%s: joined from the team's snapshot (%.1f MB)\n", r.name,
+               (double)snap_bytes / 1048576);
     sodium_memzero(token, strlen(token));
     free(token);
     int64_t waiting = 0;

@@ -177,6 +177,31 @@ vg_rc vg_sync_reset(vg_ws *ws, const char *remote, vg_err *err)
     return cursor_change(ws, remote, to_zero, NULL, err);
 }
 
+struct adopt {
+    int64_t pulled;
+    const char *id;
+};
+
+static vg_rc adopt(vg_ws *ws, vg_sync_cursor *c, void *ud, bool *put, vg_err *err)
+{
+    const struct adopt *a = ud;
+    if (a->pulled < 0 || a->pulled != ws->last_seq || !vg_ulid_valid(a->id))
+        return vg_fail(err, VG_EINVAL, "a snapshot said to hold seq %lld holds %lld",
+                       (long long)a->pulled, (long long)ws->last_seq);
+    c->pulled = a->pulled;
+    snprintf(c->pulled_id, sizeof c->pulled_id, "%s", a->id);
+    c->pushed = ws->last_seq;
+    *put = true;
+    return VG_OK;
+}
+
+vg_rc vg_sync_adopt(vg_ws *ws, const char *remote, int64_t pulled, const char *pulled_id,
+                    vg_err *err)
+{
+    struct adopt a = {pulled, pulled_id};
+    return cursor_change(ws, remote, adopt, &a, err);
+}
+
 vg_rc vg_sync_forget(vg_ws *ws, const char *remote, vg_err *err)
 {
     char key[80];

@@ -126,6 +126,10 @@ typedef struct conn {
     long status;
     bool over_cap;
     int64_t upto, head;     /* Vigil-Upto, Vigil-Head; -1 when absent */
+    char head_id[27];       /* Vigil-Head-Id ("" when absent) */
+    /* where a 2xx answer goes instead of body, when set (a snapshot) */
+    size_t (*sink)(void *ud, const char *p, size_t n);
+    void *sink_ud;
     /* why the transport could not connect */
     vg_err conn_err;
     bool conn_failed;
@@ -171,6 +175,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
             c->over_cap = true;
         return n;
     }
+    if (c->sink)
+        return c->sink(c->sink_ud, p, n);
     if (vg_buf_add(&c->body, p, n) != VG_OK) {
         c->over_cap = true;
         return 0;
@@ -201,8 +207,19 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     conn *c = ud;
     size_t n = size * nmemb;
-    if (!header_num(p, n, "Vigil-Upto", &c->upto))
+    static const char id_name[] = "Vigil-Head-Id:";
+    if (n > sizeof id_name && strncasecmp(p, id_name, sizeof id_name - 1) == 0) {
+        const char *v = p + sizeof id_name - 1;
+        while (v < p + n && *v == ' ')
+            v++;
+        size_t l = strcspn(v, "\r\n");
+        if (l == 26 && v + l <= p + n) {
+            memcpy(c->head_id, v, 26);
+            c->head_id[26] = '\0';
+        }
+    } else if (!header_num(p, n, "Vigil-Upto", &c->upto)) {
         header_num(p, n, "Vigil-Head", &c->head);
+    }
     return n;
 }
 
@@ -302,6 +319,7 @@ static vg_rc perform(conn *c, const request *q, vg_err *err)
     c->status = 0;
     c->over_cap = c->conn_failed = false;
     c->upto = c->head = -1;
+    c->head_id[0] = '\0';
     c->curl_err[0] = '\0';
     CURLcode res = curl_easy_perform(e);
     curl_slist_free_all(h);
@@ -594,6 +612,105 @@ vg_rc net_sync(vg_ws *ws, const vg_remote *r, const char *token, const net_sync_
     out->cancelled = k.c.cancelled;
     ZSTD_freeCCtx(k.zc);
     conn_close(&k.c);
+    return rc;
+}
+
+/* ---- a snapshot to start from ------------------------------------------------------ */
+
+typedef struct unpack {
+    ZSTD_DStream *z;
+    int fd;
+    uint64_t written;
+    size_t last; /* ZSTD_decompressStream's last answer: 0 at a frame's end */
+    bool bad, too_big, io;
+    char *out;
+} unpack;
+
+#define SNAPSHOT_CAP ((uint64_t)64 << 30) /* decoded bytes of a snapshot */
+#define SNAPSHOT_OUT (1u << 20)
+
+static size_t unpack_some(void *ud, const char *p, size_t n)
+{
+    unpack *u = ud;
+    ZSTD_inBuffer ib = {p, n, 0};
+    while (ib.pos < ib.size) {
+        ZSTD_outBuffer ob = {u->out, SNAPSHOT_OUT, 0};
+        u->last = ZSTD_decompressStream(u->z, &ob, &ib);
+        if (ZSTD_isError(u->last)) {
+            u->bad = true;
+            return 0;
+        }
+        if (u->written + ob.pos > SNAPSHOT_CAP) {
+            u->too_big = true;
+            return 0;
+        }
+        for (size_t off = 0; off < ob.pos;) {
+            ssize_t w = write(u->fd, u->out + off, ob.pos - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                u->io = true;
+                return 0;
+            }
+            off += (size_t)w;
+        }
+        u->written += ob.pos;
+    }
+    return n;
+}
+
+vg_rc net_snapshot(const vg_remote *r, const char *token, const net_sync_opts *o, const char *path,
+                   int64_t *seq, char id[27], net_sync_result *out, vg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    conn c;
+    vg_rc rc = conn_open(&c, r, token, o, err);
+    if (rc) {
+        conn_close(&c);
+        return rc;
+    }
+    unpack u = {.z = ZSTD_createDStream(), .fd = -1, .last = 1, .out = vg_xmalloc(SNAPSHOT_OUT)};
+    u.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (!u.z || u.fd < 0) {
+        rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    c.sink = unpack_some;
+    c.sink_ud = &u;
+    /* the answer is zstd already: curl is not to decode it again */
+    curl_easy_setopt(c.e, CURLOPT_ACCEPT_ENCODING, NULL);
+    request q = {"snapshot", "GET", "/v1/snapshot", {NULL}, NULL, 0, 3600L, SMALL_CAP};
+    if ((rc = perform(&c, &q, err)) != VG_OK) {
+        if (u.bad || u.too_big || u.io)
+            rc = vg_fail(err, VG_EIO, "snapshot: %s", u.bad ? "the server sent a corrupt stream"
+                                                     : u.too_big ? "larger than 64 GB decoded"
+                                                                 : strerror(errno));
+    } else if (c.status != 200) {
+        out->status = c.status;
+        rc = refused(&c, "snapshot", err);
+    } else if (u.last != 0) {
+        rc = vg_fail(err, VG_EIO, "snapshot: the stream from %s ended early", r->url);
+    } else if (c.head < 0 || !c.head_id[0]) {
+        rc = vg_fail(err, VG_EIO, "snapshot: %s answered without Vigil-Head and Vigil-Head-Id",
+                     r->url);
+    } else if (fsync(u.fd) != 0) {
+        rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+    } else {
+        *seq = c.head;
+        memcpy(id, c.head_id, 27);
+    }
+out:
+    out->bytes_sent = c.sent;
+    out->bytes_received = c.received;
+    out->offline = c.offline;
+    out->cancelled = c.cancelled;
+    if (u.fd >= 0)
+        close(u.fd);
+    if (rc && u.fd >= 0)
+        unlink(path);
+    ZSTD_freeDStream(u.z);
+    free(u.out);
+    conn_close(&c);
     return rc;
 }
 

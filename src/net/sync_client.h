@@ -64,6 +64,14 @@ typedef struct net_sync_result {
 VG_WUR vg_rc net_sync(vg_ws *ws, const vg_remote *r, const char *token, const net_sync_opts *o,
                       net_sync_result *out, vg_err *err);
 
+/* A new replica's start: GET /v1/snapshot, decompressed as it arrives into a new
+ * file at path (made 0600; removed again on failure), the tenant's workspace as of
+ * the op *seq (*id). The caller adopts it (vg_sync_adopt) and pulls the rest.
+ * Decoded, a snapshot may be 64 GB at most. */
+VG_WUR vg_rc net_snapshot(const vg_remote *r, const char *token, const net_sync_opts *o,
+                          const char *path, int64_t *seq, char id[27], net_sync_result *out,
+                          vg_err *err);
+
 typedef struct net_whoami_result {
     char tenant[65], user[65], role[16];
     bool offline;

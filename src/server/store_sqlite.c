@@ -820,6 +820,7 @@ static vg_rc compress_file(const char *from, const char *to, vg_err *err)
         goto out;
     }
     ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1); /* a damaged copy fails to decode */
     (void)ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* refused by a single-thread build */
     enum { CHUNK = 1 << 17 };
     char *ibuf = vg_xmalloc(CHUNK), *obuf = vg_xmalloc(CHUNK);
