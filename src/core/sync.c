@@ -192,7 +192,17 @@ static vg_rc adopt(vg_ws *ws, vg_sync_cursor *c, void *ud, bool *put, vg_err *er
     snprintf(c->pulled_id, sizeof c->pulled_id, "%s", a->id);
     c->pushed = ws->last_seq;
     *put = true;
-    return VG_OK;
+    /* No case of the snapshot is this replica's, so none waits for a first lease:
+     * the workspace is as one whose lease is used up (and vg_refs_wanted need not
+     * look for its own cases through the whole log). */
+    vg_rc rc = ws_lease_load(ws, err);
+    if (rc == VG_OK && !ws->lease_held) {
+        memset(ws->lease, 0, sizeof ws->lease);
+        ws->lease[0] = 1;
+        ws->lease_held = true;
+        ws->lease_dirty = true;
+    }
+    return rc;
 }
 
 vg_rc vg_sync_adopt(vg_ws *ws, const char *remote, int64_t pulled, const char *pulled_id,
@@ -460,14 +470,22 @@ bool ws_lease_draw(vg_ws *ws, int64_t *ref)
  * creates before the cases (it has no index by target). */
 static vg_rc waiting_cases(vg_ws *ws, bool provisional, vg_id **ids, size_t *n, vg_err *err)
 {
-    static const char sql[] = "SELECT c.id FROM ops o CROSS JOIN cases c ON c.id = o.target"
-                              " WHERE o.kind = 'case.create' AND o.origin = ?1 AND c.ref >= ?2"
-                              " ORDER BY c.ref, c.id";
+    /* Every case, the first time: the log read once, its creates joined to their
+     * cases. The provisional ones: from the ref index, which usually finds none,
+     * each one's create looked for in the log (the log has no index on target;
+     * a scan of it at every sync is what this avoids). */
+    static const char first[] = "SELECT c.id FROM ops o CROSS JOIN cases c ON c.id = o.target"
+                                " WHERE o.kind = 'case.create' AND o.origin = ?1 AND c.ref >= ?2"
+                                " ORDER BY c.ref, c.id",
+                      later[] = "SELECT c.id FROM cases c WHERE c.ref >= ?2 AND EXISTS"
+                                " (SELECT 1 FROM ops o WHERE o.target = c.id"
+                                "  AND o.kind = 'case.create' AND o.origin = ?1)"
+                                " ORDER BY c.ref, c.id";
     sqlite3_stmt *st;
     size_t cap = 0;
     *ids = NULL;
     *n = 0;
-    vg_rc rc = ws_stmt_text(ws, sql, &st, err);
+    vg_rc rc = ws_stmt_text(ws, provisional ? later : first, &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, ws->replica, -1, SQLITE_STATIC);
