@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "paths.h"
+#include "routes.h"
 #include "store.h"
 #include "token.h"
 #include "vg_config.h"
+#include "vigil/attack.h"
 #include "vigil/json.h"
 #include "vigil/text.h"
 #include "vigil/timefmt.h"
@@ -478,16 +481,26 @@ static int serve(const char *data, const char *listen, const char *port_file)
         fprintf(stderr, "vigild: %s\n", err.msg);
         return EXIT_FAIL;
     }
+    /* ATT&CK, for ingest as for `vigil import`: rule names map to techniques */
+    vg_attack *attack = NULL;
+    char *shipped = paths_data();
+    if (vg_attack_load(NULL, shipped, &attack, &err) != VG_OK)
+        fprintf(stderr, "vigild: %s: ingest goes on without mapping rule names to ATT&CK\n",
+                err.msg);
+    free(shipped);
+    routes_set_attack(attack);
     if (http_start(st, http_routes, http_nroutes, (struct sockaddr *)&addr, &hs, &port, &err) !=
         VG_OK) {
         fprintf(stderr, "vigild: %s: %s\n", listen, err.msg);
         store_close(st);
+        vg_attack_free(attack);
         return EXIT_FAIL;
     }
     if (port_file && !write_port_file(port_file, port)) {
         fprintf(stderr, "vigild: --port-file: cannot write %s\n", port_file);
         http_stop(hs);
         store_close(st);
+        vg_attack_free(attack);
         return EXIT_FAIL;
     }
     char host[INET6_ADDRSTRLEN];
@@ -513,6 +526,7 @@ static int serve(const char *data, const char *listen, const char *port_file)
                 left == 1 ? "" : "s", DRAIN_SECONDS);
     http_stop(hs);
     store_close(st);
+    vg_attack_free(attack);
     fprintf(stderr, "vigild: stopped\n");
     return EXIT_OK;
 }

@@ -6,6 +6,10 @@
 #define VIGILD_ROUTES_H
 
 #include "http.h"
+#include "vigil/attack.h"
+
+/* The ATT&CK table ingest maps rule names with (NULL: none), set before serving. */
+void routes_set_attack(const vg_attack *a);
 
 int route_refs(http_req *r, cJSON **out);   /* POST /v1/refs: a block of case refs */
 int route_push(http_req *r, cJSON **out);   /* POST /v1/ops */

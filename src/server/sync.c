@@ -379,6 +379,12 @@ int route_pull(http_req *r, cJSON **out)
     return 200;
 }
 
+/* ---- ingest's ATT&CK table ---------------------------------------------------------- */
+
+static const vg_attack *attack; /* read-only once serving starts */
+
+void routes_set_attack(const vg_attack *a) { attack = a; }
+
 /* ---- snapshot ---------------------------------------------------------------------- */
 
 #define SNAPSHOT_LAG 10000 /* ops a snapshot may be behind the log before it is made again */
@@ -479,7 +485,7 @@ static vg_rc ingest_in(vg_ws *ws, void *ud, vg_err *err)
         vg_buf_free(&v);
     }
     vg_ws_set_actor(ws, g->r->who->user);
-    imp_opts o = {.format = IMP_AUTO, .correlate = true, .one_batch = true,
+    imp_opts o = {.format = IMP_AUTO, .correlate = true, .one_batch = true, .attack = attack,
                   .reject = on_reject, .before_commit = remember, .ud = g};
     g->st.co.window_ms = o.window_ms;
     if ((rc = server_refs(g->r, ws, err)) ||

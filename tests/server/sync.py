@@ -353,6 +353,14 @@ try:
     ans = jbody(data) or {}
     for k in ("read", "stored", "merged", "cases_created", "rejected", "skipped"):
         eq(ans.get(k), local.get(k), f"ingest's {k} is vigil import's")
+    s, _, snapz = req("GET", "/v1/snapshot", TOK["viewer"])
+    srvdb = os.path.join(T, "after-ingest.db")
+    open(srvdb, "wb").write(subprocess.run(["zstd", "-dqc"], input=snapz,
+                                           capture_output=True).stdout)
+    import sqlite3
+    q = "SELECT source_ref, title, techniques FROM alerts ORDER BY source_ref, title"
+    eq(sqlite3.connect(srvdb).execute(q).fetchall(), sqlite3.connect(ws).execute(q).fetchall(),
+       "ingested alerts are the imported ones, ATT&CK techniques mapped alike")
     s, _, data = req("GET", "/v1/cases?limit=500", TOK["viewer"])
     refs = [c["ref"] for c in jbody(data)["cases"]]
     eq(len(refs), len(set(refs)), "the cases ingest opened take refs no replica holds")
