@@ -105,6 +105,9 @@ struct vg_ws {
 VG_WUR vg_rc ws_stmt(vg_ws *ws, int id, sqlite3_stmt **out, vg_err *err);
 /* The statement for a static SQL text, prepared on first use and reset. */
 VG_WUR vg_rc ws_stmt_text(vg_ws *ws, const char *sql, sqlite3_stmt **out, vg_err *err);
+/* Set meta's key to value (what names the write in an error). */
+VG_WUR vg_rc ws_meta_put(vg_ws *ws, const char *key, const char *value, const char *what,
+                         vg_err *err);
 /* Run SQL with no results and no parameters (schema, pragmas, transactions). */
 VG_WUR vg_rc ws_exec(vg_ws *ws, const char *sql, vg_err *err);
 /* A VG_EDB error carrying SQLite's message, prefixed by what was being done. */

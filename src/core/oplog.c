@@ -119,19 +119,11 @@ bool vg_head_parse(const char *s, vg_head *out)
 
 vg_rc oplog_store_head(vg_ws *ws, vg_err *err)
 {
-    sqlite3_stmt *st;
     char text[VG_HEAD_TEXT];
     vg_head h = {.seq = ws->last_seq};
     memcpy(h.hash, ws->last_hash, 32);
     vg_head_format(&h, text);
-    vg_rc rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES ('head', ?)", &st,
-                            err);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return ws_dberr(ws, err, "writing the op log's head");
-    return VG_OK;
+    return ws_meta_put(ws, "head", text, "writing the op log's head", err);
 }
 
 vg_rc oplog_check_head(vg_ws *ws, vg_err *err)

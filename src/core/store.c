@@ -560,19 +560,24 @@ vg_rc vg_ws_aux_get(vg_ws *ws, const char *key, vg_buf *out, bool *found, vg_err
     return rc;
 }
 
+vg_rc ws_meta_put(vg_ws *ws, const char *key, const char *value, const char *what, vg_err *err)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
 vg_rc vg_ws_aux_put(vg_ws *ws, const char *key, const char *value, vg_err *err)
 {
     char k[AUX_KEY_MAX + 8];
-    sqlite3_stmt *st;
     vg_rc rc = aux_key(key, k, err);
-    if (rc ||
-        (rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st, err)))
-        return rc;
-    sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "writing meta");
-    sqlite3_reset(st);
-    return rc;
+    return rc ? rc : ws_meta_put(ws, k, value, "writing meta", err);
 }
 
 vg_rc vg_ws_aux_prune(vg_ws *ws, const char *prefix, int64_t now_ms, vg_err *err)

@@ -78,18 +78,12 @@ vg_rc vg_sync_get(vg_ws *ws, const char *remote, vg_sync_cursor *out, vg_err *er
 static vg_rc cursor_put(vg_ws *ws, const char *remote, const vg_sync_cursor *c, vg_err *err)
 {
     char key[80], value[96];
-    sqlite3_stmt *st;
     vg_rc rc = cursor_key(remote, key, sizeof key, err);
-    if (rc ||
-        (rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st, err)))
+    if (rc)
         return rc;
     snprintf(value, sizeof value, "%" PRId64 " %" PRId64 "%s%s", c->pushed, c->pulled,
              c->pulled_id[0] ? " " : "", c->pulled_id);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "writing a sync cursor");
-    sqlite3_reset(st);
-    return rc;
+    return ws_meta_put(ws, key, value, "writing a sync cursor", err);
 }
 
 /* Run fn on the remote's cursor inside a batch of its own; fn says whether to
@@ -428,18 +422,10 @@ vg_rc ws_lease_flush(vg_ws *ws, vg_err *err)
     if (ws->lease_batch != ws->batches || !ws->lease_dirty)
         return VG_OK;
     char value[96];
-    sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(ws, "INSERT OR REPLACE INTO meta(key, value) VALUES ('refs', ?)", &st,
-                            err);
-    if (rc)
-        return rc;
     snprintf(value, sizeof value, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64, ws->lease[0],
              ws->lease[1], ws->lease[2], ws->lease[3]);
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "writing the ref lease");
-    sqlite3_reset(st);
     ws->lease_dirty = false;
-    return rc;
+    return ws_meta_put(ws, "refs", value, "writing the ref lease", err);
 }
 
 /* Refs left in a lease v: the current block's rest and the next block. */

@@ -772,14 +772,20 @@ static vg_rc tenant_ws_get(store *s, const char *tenant_id, tenant_ws **out, vg_
     return VG_OK;
 }
 
+/* tenant_ws_get under s->mu: opening (a migration, perhaps) makes a tenant's
+ * first request after a start wait for it, and others' token checks, once. */
+static vg_rc tenant_find(store *s, const char *tenant_id, tenant_ws **out, vg_err *err)
+{
+    pthread_mutex_lock(&s->mu);
+    vg_rc rc = tenant_ws_get(s, tenant_id, out, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 vg_rc store_with_tenant(store *s, const char *tenant_id, store_ws_fn fn, void *ud, vg_err *err)
 {
     tenant_ws *t = NULL;
-    /* Opening (a migration, perhaps) happens under s->mu: a tenant's first request
-     * after a start waits for it, and so do others' token checks, once. */
-    pthread_mutex_lock(&s->mu);
-    vg_rc rc = tenant_ws_get(s, tenant_id, &t, err);
-    pthread_mutex_unlock(&s->mu);
+    vg_rc rc = tenant_find(s, tenant_id, &t, err);
     if (rc != VG_OK)
         return rc;
     pthread_mutex_lock(&t->mu);
@@ -915,14 +921,11 @@ vg_rc store_snapshot(store *s, const char *tenant_id, int64_t lag, int *fd, uint
 {
     tenant_ws *t = NULL;
     *fd = -1;
-    pthread_mutex_lock(&s->mu);
-    vg_rc rc = tenant_ws_get(s, tenant_id, &t, err);
-    pthread_mutex_unlock(&s->mu);
+    vg_rc rc = tenant_find(s, tenant_id, &t, err);
     if (rc != VG_OK)
         return rc;
     pthread_mutex_lock(&t->snap_mu);
     char path[4200];
-    snprintf(path, sizeof path, "%s/snapshots/%s.zst", s->dir, t->id);
     int64_t head = 0;
     char head_id[27];
     sqlite3 *db = NULL;
