@@ -530,11 +530,19 @@ static void reject(run *u, int64_t line, const char *why)
         u->o->reject(u->o->ud, u->name, line, why);
 }
 
-static vg_rc commit(run *u)
+/* Correlate the alerts stored since the last time, inside the open batch. */
+static vg_rc correlate_batch(run *u)
 {
     vg_rc rc = VG_OK;
     if (u->o->correlate && u->nids)
         rc = vg_correlate(u->ws, (const vg_id *)u->ids, u->nids, &u->st->co, u->err);
+    u->nids = 0;
+    return rc;
+}
+
+static vg_rc commit(run *u)
+{
+    vg_rc rc = correlate_batch(u);
     if (rc == VG_OK && u->o->before_commit)
         rc = u->o->before_commit(u->o->ud, u->ws, u->err);
     if (rc == VG_OK)
@@ -840,8 +848,17 @@ static vg_rc stream(run *u, FILE *f)
         if (rc == VG_OK && kind != IT_END && kind != IT_FAIL) {
             rc = store(u, it);
             /* strict keeps everything in one transaction, so a bad record undoes it all */
-            if (rc == VG_OK && !u->o->strict && !u->o->one_batch && ++u->in_batch > IMP_BATCH)
-                rc = commit(u);
+            if (rc == VG_OK && !u->o->strict && ++u->in_batch > IMP_BATCH) {
+                /* one transaction or not, alerts correlate IMP_BATCH at a time, as
+                 * they would in any import (correlation's work grows faster than
+                 * the batch it looks at) */
+                if (u->o->one_batch) {
+                    rc = correlate_batch(u);
+                    u->in_batch = 1;
+                } else {
+                    rc = commit(u);
+                }
+            }
         }
         vg_op_free(it->op);
         free(it);
