@@ -16,11 +16,13 @@
 #include "vigil/ws.h"
 
 /* Exit codes (vigil(1)). */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/* EXIT_OFFLINE: `vigil sync` could not reach the server (nothing is lost). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OFFLINE = 3 };
 
 typedef struct cli {
     char *db_path;    /* the workspace file */
     char *actor;      /* who writes */
+    bool actor_given; /* --as named the actor: it wins over the remote's user */
     int text_flags;   /* VG_TEXT_ASCII when the terminal is not UTF-8 */
     int width;        /* terminal columns when stdout is a terminal, else 0 */
     const char *name; /* the running command's name, for messages */
@@ -133,6 +135,11 @@ int cmd_graph(cli *c, int argc, char **argv);   /* cmd_graph.c */
 int cmd_related(cli *c, int argc, char **argv);
 int cmd_ask(cli *c, int argc, char **argv);    /* cmd_copilot.c */
 int cmd_ledger(cli *c, int argc, char **argv);
+/* cmd_sync.c: the team's server */
+int cmd_remote_add(cli *c, int argc, char **argv);
+int cmd_remote_rm(cli *c, int argc, char **argv);
+int cmd_remote_ls(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -516,6 +516,22 @@ const command cli_commands[] = {
      "  Builds a replica from another workspace's op log alone (ops already here are\n"
      "  skipped), through the same door and merge rules as sync; `audit verify` and the\n"
      "  state then match the source's.\n", cmd_audit_replay},
+    {"remote add", "NAME URL",
+     "join a team: this workspace syncs with the vigild at URL (http://HOST:PORT)",
+     "  The token is read from the terminal without echo, or one line of stdin, and\n"
+     "  kept in the secrets file, [remote URL] token (vigil.conf(5)). The server must\n"
+     "  know it (GET /v1/whoami); the workspace's ops must all be by its user. One\n"
+     "  remote per workspace: the server leases the workspace its case refs.\n",
+     cmd_remote_add},
+    {"remote rm", "NAME", "forget the remote, its sync cursors and its token", NULL,
+     cmd_remote_rm},
+    {"remote ls", "[--json]", "the remote: URL, tenant, user and how far sync has gone", NULL,
+     cmd_remote_ls},
+    {"sync", "[NAME] [--wait S] [--json]",
+     "sync with the team: refs if needed, push this analyst's ops, pull the team's",
+     "  --wait S: when nothing is new, wait up to S seconds (0-30) for something.\n"
+     "  Exit 3 when the server cannot be reached (the ops wait; nothing is lost).\n",
+     cmd_sync},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
     {"version", "", "print the version", NULL, cmd_version},
     {"playbook ls", "[--json]", "the playbook library and the workspace's copies", NULL, cmd_pb_ls},

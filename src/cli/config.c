@@ -271,26 +271,39 @@ static int secret_entry(void *ud, const char *section, const char *name, const c
     return 1;
 }
 
-int config_secret(const char *section, const char *key, char **out)
+/* The secrets file opened for reading after the checks every reader and writer
+ * makes: a regular file (no symlink), readable by its owner alone. 0 with *f the
+ * file, 0 with *f NULL when there is none, -1 after printing why it is refused. */
+static int secrets_open(const char *path, FILE **f)
 {
-    *out = NULL;
-    char *path = paths_secrets();
     struct stat sb;
     int why;
-    FILE *f = open_regular(path, O_NOFOLLOW, &sb, &why);
-    if (!f) {
+    *f = open_regular(path, O_NOFOLLOW, &sb, &why);
+    if (!*f) {
         if (why != ENOENT)
             open_failed("secrets", path, why);
-        free(path);
         return why == ENOENT ? 0 : -1;
     }
     /* Checked on the open file, so the file read is the file checked. */
     if (sb.st_mode & 077) {
         fprintf(stderr, "vigil: secrets: %s: mode %04o lets others read it; vigil refuses it"
                         " (chmod 600 %s)\n", path, (unsigned)(sb.st_mode & 07777), path);
-        fclose(f);
-        free(path);
+        fclose(*f);
+        *f = NULL;
         return -1;
+    }
+    return 0;
+}
+
+int config_secret(const char *section, const char *key, char **out)
+{
+    *out = NULL;
+    char *path = paths_secrets();
+    FILE *f;
+    int rc = secrets_open(path, &f);
+    if (rc != 0 || !f) {
+        free(path);
+        return rc;
     }
     secret_reader r = {section, key, NULL};
     int line = ini_parse_file(f, secret_entry, &r);
@@ -304,6 +317,22 @@ int config_secret(const char *section, const char *key, char **out)
     free(path);
     *out = r.value;
     return 0;
+}
+
+int config_secrets_load(vg_buf *out)
+{
+    char *path = paths_secrets();
+    FILE *f;
+    vg_err err = {0};
+    int rc = secrets_open(path, &f);
+    if (rc == 0 && f && vg_buf_read_file(out, f, path, &err) != VG_OK) {
+        fprintf(stderr, "vigil: secrets: %s\n", err.msg);
+        rc = -1;
+    }
+    if (f)
+        fclose(f);
+    free(path);
+    return rc;
 }
 
 #define DEFAULT_BUDGET 8192

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "copilot.h"
+#include "vigil/buf.h"
 #include "tui.h"
 
 /* [copilot] and [copilot.policy]; NULL/0 where the file says nothing. */
@@ -45,6 +46,10 @@ const int64_t *config_sla(const config *cf);
  * NULL when the file or the key is not there. A secrets file that others may read
  * (mode not 0600 or stricter) is refused: -1 after printing why. */
 int config_secret(const char *section, const char *key, char **out);
+/* The secrets file's bytes appended to out (nothing when there is none), after
+ * config_secret's checks: 0, or -1 after printing why it is refused (or larger
+ * than out's cap). */
+int config_secrets_load(vg_buf *out);
 
 /* The copilot's provider settings from the config, the environment and the
  * secrets file, with model (may be NULL) from the command line winning. -1 after

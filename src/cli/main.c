@@ -1,8 +1,9 @@
 /*
  * main.c — `vigil [--db PATH] [--as NAME] [--ascii] SUBCOMMAND ...`
  *
- * Resolves where the workspace is and who is writing (--as, then the config file's
- * [user] name, then the login name), sets up safe output for this terminal, and
+ * Resolves where the workspace is and who is writing (--as, then the user of the
+ * workspace's remote, so that what an analyst writes can be pushed, then the config
+ * file's [user] name, then the login name), sets up safe output for this terminal, and
  * dispatches through the command table. Until the TUI exists, `vigil` with no
  * subcommand prints the case queue.
  */
@@ -26,6 +27,7 @@
 #include "tui.h"
 #include "vigil/op.h"
 #include "vigil/query.h"
+#include "vigil/remote.h"
 #include "vigil/text.h"
 
 int cli_fail(cli *c, const vg_err *err)
@@ -72,6 +74,12 @@ int cli_open(cli *c, int flags)
             return cli_error(c, "no workspace at %s (create one with `vigil init` or `vigil demo`,"
                                 " or name one with --db)", c->db_path);
         return cli_fail(c, &err);
+    }
+    /* A workspace that syncs with a team writes as the server's user for it. */
+    vg_remote r;
+    if (!c->actor_given && vg_remote_get(c->ws, NULL, &r, &err) == VG_OK) {
+        free(c->actor);
+        c->actor = vg_xstrdup(r.user);
     }
     vg_ws_set_actor(c->ws, c->actor);
     return EXIT_OK;
@@ -203,6 +211,7 @@ int main(int argc, char **argv)
                    : env_db && *env_db ? vg_xstrdup(env_db)
                    : cf.db ? vg_xstrdup(cf.db) : paths_workspace();
     c.actor = as ? vg_xstrdup(as) : cf.user ? vg_xstrdup(cf.user) : login_name();
+    c.actor_given = as != NULL;
 
     char *queue[] = {"cases"};
     int nargs = argc - i;

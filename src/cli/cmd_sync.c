@@ -1,0 +1,449 @@
+/*
+ * cmd_sync.c — `vigil remote add|rm|ls` and `vigil sync`: joining a team's vigild
+ * and syncing with it (vigil(1), REMOTES AND SYNC).
+ *
+ * The remote lives in the workspace (remote.h); its token in the secrets file,
+ * section [remote URL], key token (vigil.conf(5)), never on the command line
+ * (argv shows in ps): `remote add` reads it from the terminal without echo, or
+ * one line of stdin. Adding checks the token with the server first (GET
+ * /v1/whoami), so a remote is stored only with a token that works, and refuses a
+ * workspace whose ops were made by someone other than the token's user: a
+ * replica pushes only its user's ops (anyone else's would be forged), so those
+ * ops would never reach the team.
+ *
+ * `vigil sync` exits 3 when the server cannot be reached, so that a script (or
+ * an analyst) can tell "try later, nothing is lost" from a refusal (exit 1).
+ */
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "paths.h"
+#include "sync_client.h"
+#include "vigil/remote.h"
+#include "vigil/sync.h"
+#include "vigil/text.h"
+
+#define TOKEN_MAX 256
+#define SECRETS_CAP (1u << 20)
+
+/* The secrets file's section for a remote: "remote URL". */
+static void token_section(const vg_remote *r, char *out, size_t n)
+{
+    snprintf(out, n, "remote %s", r->url);
+}
+
+/* ---- the token in the secrets file ------------------------------------------------- */
+
+/* The name of the section a line opens, as inih reads it (from after '[' to the
+ * first ']'), or NULL when the line opens none. */
+static const char *section_of(const char *line, const char *end, size_t *n)
+{
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    if (line == end || *line != '[')
+        return NULL;
+    const char *close = memchr(line + 1, ']', (size_t)(end - line - 1));
+    if (!close)
+        return NULL;
+    *n = (size_t)(close - line - 1);
+    return line + 1;
+}
+
+/* Set token = value in [section] of the secrets file, replacing the section if
+ * it is there (value NULL: remove it), every other line kept byte for byte;
+ * written whole through a rename (a new file 0600 in a 0700 directory). A file
+ * others may read is refused as config_secret refuses it. 0, or EXIT_FAIL after
+ * saying why. */
+static int secret_set(cli *c, const char *section, const char *value)
+{
+    vg_buf old, out;
+    vg_buf_init(&old, SECRETS_CAP);
+    vg_buf_init(&out, SECRETS_CAP + 1024);
+    int rc = config_secrets_load(&old) == 0 ? EXIT_OK : EXIT_FAIL;
+    size_t sl = strlen(section);
+    bool in = false;
+    vg_rc w = VG_OK;
+    for (const char *p = vg_buf_str(&old), *end = p + old.len; !rc && w == VG_OK && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        size_t n;
+        const char *name = section_of(p, next, &n);
+        if (name)
+            in = n == sl && memcmp(name, section, sl) == 0;
+        if (!in)
+            w = vg_buf_add(&out, p, (size_t)(next - p));
+        p = next;
+    }
+    if (!rc && w == VG_OK && value) {
+        if (out.len && out.data[out.len - 1] != '\n')
+            w = vg_buf_adds(&out, "\n");
+        if (w == VG_OK)
+            w = vg_buf_addf(&out, "%s[%s]\ntoken = %s\n", out.len ? "\n" : "", section, value);
+    }
+    char *path = paths_secrets();
+    vg_err err = {0};
+    if (!rc && w != VG_OK)
+        rc = cli_error(c, "secrets: %s: larger than %u KB; vigil refuses it", path,
+                       SECRETS_CAP >> 10);
+    if (!rc && (paths_ensure_parent(path, &err) != VG_OK ||
+                cli_write_atomic(path, vg_buf_str(&out), out.len, &err) != VG_OK))
+        rc = cli_fail(c, &err);
+    if (old.data)
+        sodium_memzero(old.data, old.len);
+    if (out.data)
+        sodium_memzero(out.data, out.len);
+    vg_buf_free(&old);
+    vg_buf_free(&out);
+    free(path);
+    return rc;
+}
+
+/* Whether the secrets file would be refused: EXIT_FAIL after saying why. */
+static int secrets_usable(void)
+{
+    vg_buf b;
+    vg_buf_init(&b, SECRETS_CAP);
+    int rc = config_secrets_load(&b) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (b.data)
+        sodium_memzero(b.data, b.len);
+    vg_buf_free(&b);
+    return rc;
+}
+
+/* ---- reading the token ---------------------------------------------------------- */
+
+/* The terminal as it was before echo was turned off, for the signal handler. */
+static struct termios saved_tty;
+
+static void restore_tty(int sig)
+{
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* One line: from the terminal without echo (prompt on stderr), else of stdin.
+ * 0 with the token in out, or EXIT_FAIL after saying why. */
+static int read_token(cli *c, const char *url, char *out, size_t n)
+{
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tty) == 0;
+    struct sigaction old[3], sa = {.sa_handler = restore_tty};
+    const int sigs[3] = {SIGINT, SIGTERM, SIGQUIT};
+    if (tty) {
+        fprintf(stderr, "token for %s: ", url);
+        fflush(stderr);
+        struct termios quiet = saved_tty;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        for (int i = 0; i < 3; i++)
+            sigaction(sigs[i], &sa, &old[i]);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(out, (int)n, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+        for (int i = 0; i < 3; i++)
+            sigaction(sigs[i], &old[i], NULL);
+        fputc('\n', stderr);
+    }
+    if (!got)
+        return cli_error(c, "no token given (type it, or pipe one line into vigil remote add)");
+    size_t l = strlen(out);
+    while (l && (out[l - 1] == '\n' || out[l - 1] == '\r' || out[l - 1] == ' '))
+        out[--l] = '\0';
+    size_t s = strspn(out, " \t");
+    memmove(out, out + s, l - s + 1);
+    l -= s;
+    bool ok = l > 0 && l <= TOKEN_MAX;
+    for (size_t i = 0; ok && i < l; i++)
+        ok = out[i] > ' ' && out[i] < 0x7f;
+    if (!ok) {
+        sodium_memzero(out, n);
+        return cli_error(c, l ? "the token is not one line of at most %d printable characters"
+                              : "no token given", TOKEN_MAX);
+    }
+    return EXIT_OK;
+}
+
+/* ---- vigil remote ----------------------------------------------------------------- */
+
+/* "jdoe" or "jdoe, mary" from the actors (the first 20). */
+static void join_names(char **names, size_t n, char *out, size_t outsz)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 20 && at < outsz; i++)
+        at += (size_t)snprintf(out + at, outsz - at, "%s%s", i ? ", " : "", names[i]);
+    if (n > 20 && at < outsz)
+        snprintf(out + at, outsz - at, " and %zu more", n - 20);
+}
+
+/* Refuse a workspace holding ops made by others than user (see the file's top). */
+static int check_actors(cli *c, const char *user)
+{
+    char **actors;
+    size_t n;
+    vg_err err = {0};
+    if (vg_remote_foreign_actors(c->ws, user, &actors, &n, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (n == 0)
+        return EXIT_OK;
+    char names[300];
+    join_names(actors, n, names, sizeof names);
+    vg_fail(&err, VG_EINVAL, "this workspace's ops were made as %s; the server knows this token as"
+                             " %s: use a new workspace, or ask the admin for %s named %s",
+            names, user, n > 1 ? "users" : "a user", names);
+    vg_remote_actors_free(actors, n);
+    return cli_fail(c, &err);
+}
+
+int cmd_remote_add(cli *c, int argc, char **argv)
+{
+    char *pos[2];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 2, &npos)))
+        return rc;
+    if (npos != 2)
+        return cli_usage(c, "needs NAME and URL");
+    vg_remote r = {0};
+    vg_err err = {0};
+    if (vg_remote_check_name(pos[0], &err) != VG_OK ||
+        vg_remote_parse_url(pos[1], &r, &err) != VG_OK)
+        return cli_usage(c, "%s", err.msg);
+    snprintf(r.name, sizeof r.name, "%s", pos[0]);
+    if ((rc = cli_open(c, VG_OPEN_CREATE)))
+        return rc;
+    vg_remote had;
+    if (vg_remote_get(c->ws, NULL, &had, &err) == VG_OK)
+        return cli_error(c, "this workspace syncs with '%s' (%s) already: one team per workspace,"
+                            " since the server leases it its case refs (use another workspace"
+                            " with --db, or `vigil remote rm %s`)", had.name, had.url, had.name);
+    if (secrets_usable() != EXIT_OK) /* refused before the token is asked for */
+        return EXIT_FAIL;
+    char token[TOKEN_MAX + 8];
+    if ((rc = read_token(c, r.url, token, sizeof token)))
+        return rc;
+    net_whoami_result who;
+    if (net_whoami(&r, token, NULL, &who, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+    } else if (strcmp(who.role, "ingest") == 0) {
+        rc = cli_error(c, "an ingest token cannot sync (it may only post alerts): ask the admin"
+                          " for an analyst token");
+    } else if (strcmp(who.role, "viewer") && strcmp(who.role, "analyst") &&
+               strcmp(who.role, "admin")) {
+        rc = cli_error(c, "the server names an unknown role for this token");
+    } else if ((rc = check_actors(c, who.user)) == EXIT_OK) {
+        snprintf(r.user, sizeof r.user, "%s", who.user);
+        snprintf(r.tenant, sizeof r.tenant, "%s", who.tenant);
+        char section[VG_REMOTE_URL + 16];
+        token_section(&r, section, sizeof section);
+        /* The token first: a remote is stored only with a token beside it. */
+        rc = secret_set(c, section, token);
+        if (rc == EXIT_OK && vg_remote_add(c->ws, &r, &err) != VG_OK) {
+            rc = cli_fail(c, &err);
+            if (secret_set(c, section, NULL) != EXIT_OK)
+                rc = EXIT_FAIL;
+        } else if (rc == EXIT_OK) {
+            out_safe(c, r.name);
+            fputs(": ", stdout);
+            out_safe(c, r.tenant);
+            fputs(" as ", stdout);
+            out_safe(c, r.user);
+            bool viewer = strcmp(who.role, "viewer") == 0;
+            printf(" (%s%s)\n", who.role, viewer ? ", read-only: this workspace pulls only" : "");
+        }
+    }
+    sodium_memzero(token, sizeof token);
+    return rc;
+}
+
+int cmd_remote_rm(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
+        return rc;
+    if (npos != 1)
+        return cli_usage(c, "needs NAME");
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_remote r;
+    vg_err err = {0};
+    if (vg_remote_get(c->ws, pos[0], &r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (secrets_usable() != EXIT_OK)
+        return EXIT_FAIL;
+    if (vg_remote_rm(c->ws, r.name, &err) != VG_OK)
+        return cli_fail(c, &err);
+    char section[VG_REMOTE_URL + 16];
+    token_section(&r, section, sizeof section);
+    if ((rc = secret_set(c, section, NULL)))
+        return rc;
+    fputs("removed remote ", stdout);
+    out_safe(c, r.name);
+    fputs(" and its token\n", stdout);
+    return EXIT_OK;
+}
+
+int cmd_remote_ls(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 0, &npos)) || (rc = cli_open(c, 0)))
+        return rc;
+    vg_remote *all;
+    size_t n;
+    vg_err err = {0};
+    if (vg_remote_list(c->ws, &all, &n, &err) != VG_OK)
+        return cli_fail(c, &err);
+    bool json = opt_get(o, 1, "json");
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+        vg_sync_cursor cur;
+        int64_t waiting;
+        if (vg_sync_get(c->ws, all[i].name, &cur, &err) != VG_OK ||
+            vg_remote_waiting(c->ws, &all[i], &waiting, &err) != VG_OK) {
+            rc = cli_fail(c, &err);
+            break;
+        }
+        if (json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "name", all[i].name);
+            cJSON_AddStringToObject(j, "url", all[i].url);
+            cJSON_AddStringToObject(j, "tenant", all[i].tenant);
+            cJSON_AddStringToObject(j, "user", all[i].user);
+            cJSON_AddNumberToObject(j, "added_at", (double)all[i].added_at);
+            cJSON_AddNumberToObject(j, "pushed", (double)cur.pushed);
+            cJSON_AddNumberToObject(j, "pulled", (double)cur.pulled);
+            cJSON_AddNumberToObject(j, "waiting", (double)waiting);
+            cJSON_AddItemToArray(arr, j);
+        } else {
+            out_safe(c, all[i].name);
+            putchar(' ');
+            out_safe(c, all[i].url);
+            fputs(" tenant ", stdout);
+            out_safe(c, all[i].tenant);
+            fputs(" user ", stdout);
+            out_safe(c, all[i].user);
+            printf(": pushed to %lld, pulled to %lld, %lld op%s to push\n", (long long)cur.pushed,
+                   (long long)cur.pulled, (long long)waiting, waiting == 1 ? "" : "s");
+        }
+    }
+    if (json && rc == EXIT_OK)
+        out_json(arr);
+    else
+        cJSON_Delete(arr);
+    free(all);
+    return rc;
+}
+
+/* ---- vigil sync ------------------------------------------------------------------- */
+
+static const char *plural(int64_t n) { return n == 1 ? "" : "s"; }
+
+/* "#1-#3" or "#7". */
+static void ref_span(int64_t lo, int64_t hi, char *out, size_t n)
+{
+    if (lo == hi)
+        snprintf(out, n, "#%lld", (long long)lo);
+    else
+        snprintf(out, n, "#%lld-#%lld", (long long)lo, (long long)hi);
+}
+
+static void print_moved(cli *c, const vg_remote *r, const net_sync_result *s, int64_t waiting)
+{
+    out_safe(c, r->name);
+    if (s->read_only)
+        printf(": pulled %lld op%s (read-only: this token may not push; %lld op%s stay here)\n",
+               (long long)s->pulled, plural(s->pulled), (long long)waiting, plural(waiting));
+    else
+        printf(": pushed %lld op%s, pulled %lld op%s", (long long)s->pushed, plural(s->pushed),
+               (long long)s->pulled, plural(s->pulled));
+    if (!s->read_only && s->renumbered) {
+        char from[48], to[48];
+        ref_span(s->renum_from_lo, s->renum_from_hi, from, sizeof from);
+        ref_span(s->renum_to_lo, s->renum_to_hi, to, sizeof to);
+        printf(" (%lld case%s renumbered %s %s %s)", (long long)s->renumbered,
+               plural(s->renumbered), from, c->text_flags & VG_TEXT_ASCII ? "->" : "\u2192", to);
+    }
+    if (!s->read_only)
+        putchar('\n');
+    if (s->reset) {
+        out_safe(c, r->name);
+        fputs(": the server no longer held what this workspace had pulled (restored from an"
+              " older copy?): the cursors were reset and every op offered again\n", stdout);
+    }
+}
+
+int cmd_sync(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"wait=", NULL}, {"json", NULL}};
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 1, &npos)))
+        return rc;
+    int64_t wait = 0;
+    const char *w = opt_get(o, 2, "wait");
+    if (w && (rc = cli_count(c, "wait", w, 0, 30, &wait)))
+        return rc;
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_remote r;
+    vg_err err = {0};
+    if (vg_remote_get(c->ws, npos ? pos[0] : NULL, &r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    char section[VG_REMOTE_URL + 16], *token = NULL;
+    token_section(&r, section, sizeof section);
+    if (config_secret(section, "token", &token) != 0)
+        return EXIT_FAIL;
+    if (!token)
+        return cli_error(c, "no token for %s in the secrets file (vigil paths); `vigil remote rm"
+                            " %s` and add it again", r.url, r.name);
+    net_sync_opts so = {.wait = (int)wait};
+    net_sync_result s;
+    vg_rc sr = net_sync(c->ws, &r, token, &so, &s, &err);
+    sodium_memzero(token, strlen(token));
+    free(token);
+    int64_t waiting = 0;
+    vg_err werr;
+    if (vg_remote_waiting(c->ws, &r, &waiting, &werr) != VG_OK)
+        waiting = -1;
+    if (opt_get(o, 2, "json")) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "remote", r.name);
+        cJSON_AddBoolToObject(j, "ok", sr == VG_OK);
+        cJSON_AddBoolToObject(j, "offline", s.offline);
+        cJSON_AddNumberToObject(j, "pushed", (double)s.pushed);
+        cJSON_AddNumberToObject(j, "pulled", (double)s.pulled);
+        cJSON_AddNumberToObject(j, "renumbered", (double)s.renumbered);
+        cJSON_AddNumberToObject(j, "waiting", (double)waiting);
+        cJSON_AddBoolToObject(j, "reset", s.reset);
+        cJSON_AddBoolToObject(j, "read_only", s.read_only);
+        cJSON_AddNumberToObject(j, "bytes_sent", (double)s.bytes_sent);
+        cJSON_AddNumberToObject(j, "bytes_received", (double)s.bytes_received);
+        if (sr != VG_OK)
+            cJSON_AddStringToObject(j, "error", err.msg);
+        out_json(j);
+    } else if (sr == VG_OK) {
+        print_moved(c, &r, &s, waiting);
+    }
+    if (sr == VG_OK)
+        return EXIT_OK;
+    if (s.offline) {
+        vg_err off;
+        vg_fail(&off, VG_EIO, "%s: offline (%s); %lld op%s wait to push", r.name, err.msg,
+                (long long)waiting, plural(waiting));
+        cli_fail(c, &off);
+        return EXIT_OFFLINE;
+    }
+    vg_err named;
+    vg_fail(&named, err.rc, "%s: %s", r.name, err.msg);
+    return cli_fail(c, &named);
+}
