@@ -46,13 +46,16 @@
 #define PULL_CAP ((8u << 20) + (1u << 20))   /* the server's largest page, and slack */
 #define SMALL_CAP (64u << 10)                /* any other answer, and error bodies */
 #define CONNECT_MS 5000
+#define STOP_MS 50                           /* how often a connect looks at opts.stop */
 #define REQUEST_S 60L
 #define REF_RESERVE 20
 
 /* ---- the TCP transport ------------------------------------------------------------ */
 
-/* Connect fd to ai within ms milliseconds: 0, or an errno. */
-static int connect_within(int fd, const struct addrinfo *ai, int ms)
+/* Connect fd to ai within ms milliseconds: 0, or an errno (ECANCELED when *stop
+ * turned non-zero: it is looked at every STOP_MS, so that a round is cancelled
+ * at once even while a host does not answer). */
+static int connect_within(int fd, const struct addrinfo *ai, int ms, volatile int *stop)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
@@ -61,9 +64,13 @@ static int connect_within(int fd, const struct addrinfo *ai, int ms)
         if (errno != EINPROGRESS)
             return errno;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int n;
-        while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
-            ;
+        int n = 0;
+        for (int left = ms; left > 0 && n == 0; left -= STOP_MS) {
+            if (stop && *stop)
+                return ECANCELED;
+            while ((n = poll(&p, 1, left < STOP_MS ? left : STOP_MS)) < 0 && errno == EINTR)
+                ;
+        }
         if (n == 0)
             return ETIMEDOUT;
         int e = 0;
@@ -92,7 +99,7 @@ static int tcp_connect(net_transport *t, vg_err *err)
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             why = errno;
-        } else if ((why = connect_within(fd, a, t->timeout_ms)) != 0) {
+        } else if ((why = connect_within(fd, a, t->timeout_ms, t->stop)) != 0) {
             close(fd);
             fd = -1;
         }
@@ -218,6 +225,7 @@ static vg_rc conn_open(conn *c, const vg_remote *r, const char *token, const net
         net_transport_tcp(&c->tcp, r);
         c->t = &c->tcp;
     }
+    c->t->stop = c->stop;
     if (!token || !*token || strlen(token) > 256)
         return vg_fail(err, VG_EINVAL, "no usable token for %s", r->url);
     snprintf(c->auth, sizeof c->auth, "Authorization: Bearer %s", token);

@@ -33,6 +33,8 @@ struct net_transport {
     const vg_remote *remote;
     int timeout_ms; /* for connecting */
     void *ud;       /* the transport's own state */
+    volatile int *stop; /* net_sync sets it to opts.stop: connecting gives up when it turns
+                         * non-zero (NULL: never) */
 };
 
 /* The transport for r's URL (http://: TCP to r->host:r->port within 5 s). */
