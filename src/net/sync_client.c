@@ -52,6 +52,10 @@
 
 /* ---- the TCP transport ------------------------------------------------------------ */
 
+/* Has the flag another thread sets turned non-zero? (An atomic load: the writer
+ * stores atomically too, so the flag is no data race.) */
+static bool stopped(volatile int *stop) { return stop && __atomic_load_n(stop, __ATOMIC_RELAXED); }
+
 /* Connect fd to ai within ms milliseconds: 0, or an errno (ECANCELED when *stop
  * turned non-zero: it is looked at every STOP_MS, so that a round is cancelled
  * at once even while a host does not answer). */
@@ -66,7 +70,7 @@ static int connect_within(int fd, const struct addrinfo *ai, int ms, volatile in
         struct pollfd p = {.fd = fd, .events = POLLOUT};
         int n = 0;
         for (int left = ms; left > 0 && n == 0; left -= STOP_MS) {
-            if (stop && *stop)
+            if (stopped(stop))
                 return ECANCELED;
             while ((n = poll(&p, 1, left < STOP_MS ? left : STOP_MS)) < 0 && errno == EINTR)
                 ;
@@ -163,7 +167,7 @@ static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_
 {
     (void)dt, (void)dn, (void)ut, (void)un;
     conn *c = ud;
-    return c->stop && *c->stop ? 1 : 0;
+    return stopped(c->stop) ? 1 : 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
@@ -285,7 +289,7 @@ typedef struct request {
  * otherwise the transport's or curl's reason, c->offline or c->cancelled set. */
 static vg_rc perform(conn *c, const request *q, vg_err *err)
 {
-    if (c->stop && *c->stop) {
+    if (stopped(c->stop)) {
         c->cancelled = true;
         return vg_fail(err, VG_EIO, "%s: cancelled", q->step);
     }

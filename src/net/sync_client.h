@@ -42,7 +42,9 @@ void net_transport_tcp(net_transport *t, const vg_remote *r);
 
 typedef struct net_sync_opts {
     int wait;                  /* 0..30: seconds the last pull may long-poll */
-    volatile int *stop;        /* when it turns non-zero, the round ends (NULL: never) */
+    volatile int *stop;        /* when it turns non-zero, the round ends (NULL: never);
+                                * read atomically: another thread sets it with
+                                * __atomic_store_n */
     net_transport *transport;  /* NULL: net_transport_tcp */
 } net_sync_opts;
 

@@ -159,7 +159,7 @@ static void *run(void *ud)
     bool hurry = true; /* the next round does not long-poll */
     pthread_mutex_lock(&s->mu);
     while (!s->quit) {
-        s->stop = 0;
+        __atomic_store_n(&s->stop, 0, __ATOMIC_RELAXED);
         s->kicked = false;
         s->covers = -1; /* until it is read, any write of ours kicks */
         s->syncing = hurry && !s->read_only;
@@ -241,7 +241,7 @@ tui_sync *tui_sync_start(const char *path, const char *actor, const vg_remote *r
 static void kick(tui_sync *s)
 {
     s->kicked = true;
-    s->stop = 1;
+    __atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
     cut_sockets(s);
     pthread_cond_signal(&s->cv);
 }
