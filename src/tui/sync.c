@@ -14,7 +14,9 @@
  * A local write must not wait for a long-poll to end. Before each round the thread
  * notes the file's newest seq ("covers": every op up to it is in this round's
  * push); when the TUI finds ops of the remote's user after it (tui_sync_check, on
- * every wake of the loop), the round is cancelled and a new one starts at once.
+ * every wake of the loop), a long-poll (or the wait before a retry) is cancelled
+ * and a new round starts at once; a round that does not long-poll is let finish,
+ * and another follows it at once.
  * Cancelling sets the round's stop flag, which curl reads in its progress callback;
  * but an idle connection calls that only once a second (measured with libcurl
  * 7.88), so the thread also keeps a dup of each socket of the round and the
@@ -59,6 +61,8 @@ struct tui_sync {
     /* under mu */
     volatile int stop; /* the round's (opts.stop) */
     bool quit, kicked;
+    bool hurrying; /* the round in flight does not long-poll */
+    bool again;    /* a write came during it: another such round follows at once */
     int fds[MAX_FDS];
     int nfds;
     int64_t covers;    /* the round pushes every op up to this seq (-1: not known yet) */
@@ -129,7 +133,7 @@ static bool round_once(tui_sync *s, int wait)
     vg_rc rc = net_sync(s->ws, &s->remote, s->token, &o, &res, &err);
     pthread_mutex_lock(&s->mu);
     close_sockets(s);
-    s->syncing = false;
+    s->syncing = s->hurrying = false;
     bool ok = rc == VG_OK;
     if (ok) {
         s->synced_at = vg_now_ms();
@@ -160,8 +164,9 @@ static void *run(void *ud)
     pthread_mutex_lock(&s->mu);
     while (!s->quit) {
         __atomic_store_n(&s->stop, 0, __ATOMIC_RELAXED);
-        s->kicked = false;
+        s->kicked = s->again = false;
         s->covers = -1; /* until it is read, any write of ours kicks */
+        s->hurrying = hurry;
         s->syncing = hurry && !s->read_only;
         pthread_mutex_unlock(&s->mu);
         int64_t covers = vg_ws_last_seq(s->ws);
@@ -173,7 +178,7 @@ static void *run(void *ud)
         bool ok = go && round_once(s, hurry ? 0 : SYNC_WAIT);
         notify(s);
         pthread_mutex_lock(&s->mu);
-        if (s->kicked) { /* a local write: push now, and try hard again */
+        if (s->kicked || s->again) { /* a local write: push now, and try hard again */
             hurry = true;
             tries = 0;
             continue;
@@ -185,7 +190,7 @@ static void *run(void *ud)
         }
         hurry = true;
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += backoff_s[tries];
         if (tries < (int)(sizeof backoff_s / sizeof *backoff_s) - 1)
             tries++;
@@ -227,7 +232,11 @@ tui_sync *tui_sync_start(const char *path, const char *actor, const vg_remote *r
     s->t.ud = s;
     s->seen_seq = s->covers = -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    pthread_condattr_t ca; /* the backoff's waits on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&s->thread, NULL, run, s) != 0) {
         snprintf(msg, msgsz, "team sync off: cannot start its thread");
         s->thread = 0;
@@ -299,8 +308,14 @@ void tui_sync_check(tui_sync *s, vg_ws *ws)
     if (vg_remote_waiting(ws, &s->remote, &s->waiting, &err) != VG_OK)
         s->waiting = 0;
     pthread_mutex_lock(&s->mu);
-    if (s->waiting > 0 && seq > s->covers && !s->read_only && !s->kicked)
-        kick(s);
+    /* A round that does not long-poll is let finish (cutting it off again and again
+     * while the analyst writes would starve it); another follows at once. */
+    if (s->waiting > 0 && seq > s->covers && !s->read_only && !s->kicked) {
+        if (s->hurrying)
+            s->again = true;
+        else
+            kick(s);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
