@@ -140,6 +140,10 @@ int cmd_remote_add(cli *c, int argc, char **argv);
 int cmd_remote_rm(cli *c, int argc, char **argv);
 int cmd_remote_ls(cli *c, int argc, char **argv);
 int cmd_sync(cli *c, int argc, char **argv);
+struct vg_remote;
+/* The token for r from the secrets file, fresh in *token (the caller wipes and frees
+ * it): EXIT_OK, or EXIT_FAIL after saying why (no token, a refused secrets file). */
+int cli_remote_token(cli *c, const struct vg_remote *r, char **token);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

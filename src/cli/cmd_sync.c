@@ -347,6 +347,19 @@ int cmd_remote_ls(cli *c, int argc, char **argv)
 
 /* ---- vigil sync ------------------------------------------------------------------- */
 
+int cli_remote_token(cli *c, const vg_remote *r, char **token)
+{
+    char section[VG_REMOTE_URL + 16];
+    token_section(r, section, sizeof section);
+    *token = NULL;
+    if (config_secret(section, "token", token) != 0)
+        return EXIT_FAIL;
+    if (!*token)
+        return cli_error(c, "no token for %s in the secrets file (vigil paths); `vigil remote rm"
+                            " %s` and add it again", r->url, r->name);
+    return EXIT_OK;
+}
+
 static const char *plural(int64_t n) { return n == 1 ? "" : "s"; }
 
 /* "#1-#3" or "#7". */
@@ -446,13 +459,9 @@ int cmd_sync(cli *c, int argc, char **argv)
     vg_err err = {0};
     if (vg_remote_get(c->ws, npos ? pos[0] : NULL, &r, &err) != VG_OK)
         return cli_fail(c, &err);
-    char section[VG_REMOTE_URL + 16], *token = NULL;
-    token_section(&r, section, sizeof section);
-    if (config_secret(section, "token", &token) != 0)
-        return EXIT_FAIL;
-    if (!token)
-        return cli_error(c, "no token for %s in the secrets file (vigil paths); `vigil remote rm"
-                            " %s` and add it again", r.url, r.name);
+    char *token;
+    if ((rc = cli_remote_token(c, &r, &token)))
+        return rc;
     net_sync_opts so = {.wait = (int)wait};
     net_sync_result s = {0};
     vg_sync_cursor cur;

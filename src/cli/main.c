@@ -11,6 +11,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,7 +236,20 @@ int main(int argc, char **argv)
                 tui_copilot cp; /* a refused secrets file leaves the copilot off */
                 if (config_copilot(&cf, NULL, &cp) == 0)
                     cf.tui.copilot = &cp;
+                /* the team, and its token as `vigil sync` reads it (without one the
+                 * header says so and nothing syncs) */
+                vg_remote remote;
+                char *token = NULL;
+                if (vg_remote_get(c.ws, NULL, &remote, &err) == VG_OK) {
+                    cf.tui.remote = &remote;
+                    if (cli_remote_token(&c, &remote, &token) == EXIT_OK)
+                        cf.tui.token = token;
+                }
                 rc = tui_run(c.ws, c.actor, c.text_flags & VG_TEXT_ASCII, &cf.tui, log);
+                if (token) {
+                    sodium_memzero(token, strlen(token));
+                    free(token);
+                }
                 config_copilot_free(&cp);
                 free(playbooks);
             }

@@ -46,13 +46,20 @@
 #define PULL_CAP ((8u << 20) + (1u << 20))   /* the server's largest page, and slack */
 #define SMALL_CAP (64u << 10)                /* any other answer, and error bodies */
 #define CONNECT_MS 5000
+#define STOP_MS 50                           /* how often a connect looks at opts.stop */
 #define REQUEST_S 60L
 #define REF_RESERVE 20
 
 /* ---- the TCP transport ------------------------------------------------------------ */
 
-/* Connect fd to ai within ms milliseconds: 0, or an errno. */
-static int connect_within(int fd, const struct addrinfo *ai, int ms)
+/* Has the flag another thread sets turned non-zero? (An atomic load: the writer
+ * stores atomically too, so the flag is no data race.) */
+static bool stopped(volatile int *stop) { return stop && __atomic_load_n(stop, __ATOMIC_RELAXED); }
+
+/* Connect fd to ai within ms milliseconds: 0, or an errno (ECANCELED when *stop
+ * turned non-zero: it is looked at every STOP_MS, so that a round is cancelled
+ * at once even while a host does not answer). */
+static int connect_within(int fd, const struct addrinfo *ai, int ms, volatile int *stop)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
@@ -61,9 +68,13 @@ static int connect_within(int fd, const struct addrinfo *ai, int ms)
         if (errno != EINPROGRESS)
             return errno;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int n;
-        while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
-            ;
+        int n = 0;
+        for (int left = ms; left > 0 && n == 0; left -= STOP_MS) {
+            if (stopped(stop))
+                return ECANCELED;
+            while ((n = poll(&p, 1, left < STOP_MS ? left : STOP_MS)) < 0 && errno == EINTR)
+                ;
+        }
         if (n == 0)
             return ETIMEDOUT;
         int e = 0;
@@ -92,7 +103,7 @@ static int tcp_connect(net_transport *t, vg_err *err)
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             why = errno;
-        } else if ((why = connect_within(fd, a, t->timeout_ms)) != 0) {
+        } else if ((why = connect_within(fd, a, t->timeout_ms, t->stop)) != 0) {
             close(fd);
             fd = -1;
         }
@@ -160,7 +171,7 @@ static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_
 {
     (void)dt, (void)dn, (void)ut, (void)un;
     conn *c = ud;
-    return c->stop && *c->stop ? 1 : 0;
+    return stopped(c->stop) ? 1 : 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
@@ -235,6 +246,7 @@ static vg_rc conn_open(conn *c, const vg_remote *r, const char *token, const net
         net_transport_tcp(&c->tcp, r);
         c->t = &c->tcp;
     }
+    c->t->stop = c->stop;
     if (!token || !*token || strlen(token) > 256)
         return vg_fail(err, VG_EINVAL, "no usable token for %s", r->url);
     snprintf(c->auth, sizeof c->auth, "Authorization: Bearer %s", token);
@@ -294,7 +306,7 @@ typedef struct request {
  * otherwise the transport's or curl's reason, c->offline or c->cancelled set. */
 static vg_rc perform(conn *c, const request *q, vg_err *err)
 {
-    if (c->stop && *c->stop) {
+    if (stopped(c->stop)) {
         c->cancelled = true;
         return vg_fail(err, VG_EIO, "%s: cancelled", q->step);
     }

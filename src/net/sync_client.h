@@ -33,6 +33,8 @@ struct net_transport {
     const vg_remote *remote;
     int timeout_ms; /* for connecting */
     void *ud;       /* the transport's own state */
+    volatile int *stop; /* net_sync sets it to opts.stop: connecting gives up when it turns
+                         * non-zero (NULL: never) */
 };
 
 /* The transport for r's URL (http://: TCP to r->host:r->port within 5 s). */
@@ -40,7 +42,9 @@ void net_transport_tcp(net_transport *t, const vg_remote *r);
 
 typedef struct net_sync_opts {
     int wait;                  /* 0..30: seconds the last pull may long-poll */
-    volatile int *stop;        /* when it turns non-zero, the round ends (NULL: never) */
+    volatile int *stop;        /* when it turns non-zero, the round ends (NULL: never);
+                                * read atomically: another thread sets it with
+                                * __atomic_store_n */
     net_transport *transport;  /* NULL: net_transport_tcp */
 } net_sync_opts;
 

@@ -323,6 +323,20 @@ static int c_tab(tui *t, int argc, char **argv)
     return 0;
 }
 
+/* Read the queue's window again, the cursor staying on the case it was on when that
+ * case is still in the window (a case synced in may sort above it: the row under the
+ * cursor must not silently become another case, for the next key acts on it). */
+static void queue_reload(tui *t)
+{
+    vg_id was = "";
+    if (t->page.n)
+        memcpy(was, t->page.items[t->sel].id, sizeof was);
+    tui_queue_load(t);
+    for (size_t i = 0; was[0] && i < t->page.n; i++)
+        if (strcmp(t->page.items[i].id, was) == 0)
+            t->sel = (int)i;
+}
+
 static int c_refresh(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -334,7 +348,7 @@ static int c_refresh(tui *t, int argc, char **argv)
     else if (t->view == VIEW_INBOX || t->view == VIEW_ALERT)
         tui_inbox_open(t);
     else
-        tui_queue_load(t);
+        queue_reload(t);
     return 0;
 }
 

@@ -75,6 +75,34 @@ static int sev_attr(const tui *t, int sev)
     return COLOR_PAIR(pair[sev]) | (sev >= 3 ? A_BOLD : 0);
 }
 
+/* The header: the workspace, its sync state ("local": no team), the analyst and the
+ * counts. What does not fit goes, in this order: the path's directories, the path,
+ * the analyst; then the line is cut. It never wraps. */
+static void draw_header(tui *t)
+{
+    char state[128] = "local";
+    if (t->sync)
+        tui_sync_text(t->sync, state, sizeof state);
+    else if (t->cfg->remote)
+        snprintf(state, sizeof state, "team: off (no token; vigil sync says why)");
+    const char *path = vg_ws_path(t->ws), *slash = strrchr(path, '/');
+    const char *paths[] = {path, slash ? slash + 1 : path, ""};
+    char head[1024];
+    for (int level = 0; level < 4; level++) {
+        const char *p = paths[level < 2 ? level : 2];
+        snprintf(head, sizeof head, " vigil  %s%s(%s)  %s%sopen %lld  new %lld  critical %lld", p,
+                 *p ? " " : "", state, level < 3 ? t->actor : "", level < 3 ? "   " : " ",
+                 (long long)t->counts.open, (long long)t->counts.new_,
+                 (long long)t->counts.critical_open);
+        char *safe = vg_text_safe_dup(head, t->ascii ? VG_TEXT_ASCII : 0);
+        bool fits = vg_text_width(safe) <= (size_t)t->cols;
+        free(safe);
+        if (fits)
+            break;
+    }
+    put_text(t, 0, 0, t->cols, head, true);
+}
+
 static void draw_frame(tui *t, const char *crumbs, const char *keys)
 {
     vg_err err = {0};
@@ -83,14 +111,8 @@ static void draw_frame(tui *t, const char *crumbs, const char *keys)
             snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         t->counts_stale = false;
     }
-    const vg_counts k = t->counts;
-    char head[512];
-    /* "local": this workspace syncs with no server (team sync comes later) */
-    snprintf(head, sizeof head, " vigil  %s (local)  %s   open %lld  new %lld  critical %lld",
-             vg_ws_path(t->ws), t->actor, (long long)k.open, (long long)k.new_,
-             (long long)k.critical_open);
     attron(A_REVERSE);
-    put_text(t, 0, 0, t->cols, head, true);
+    draw_header(t);
     attroff(A_REVERSE);
     attron(A_BOLD);
     put_text(t, 1, 0, t->cols, crumbs, true);
@@ -1094,6 +1116,27 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
     curs_set(0);
 }
 
+/* Another connection wrote (another process, or the sync thread): read again what
+ * is on screen, keeping the place, and ring for a new critical case. */
+static void outside_change(tui *t)
+{
+    int changed;
+    vg_err err = {0};
+    if (vg_ws_changed(t->ws, &changed, &err) != VG_OK || !changed)
+        return;
+    tui_dispatch(t, "refresh");
+    vg_counts k;
+    t->counts_stale = true;
+    if (t->cfg->bell && vg_case_counts(t->ws, &k, &err) == VG_OK) {
+        if (k.critical_open > t->critical_seen && t->critical_seen >= 0) {
+            beep();
+            flash();
+            snprintf(t->msg, sizeof t->msg, "new critical case");
+        }
+        t->critical_seen = k.critical_open;
+    }
+}
+
 int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             const char *log_path)
 {
@@ -1143,6 +1186,9 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
         snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
 
+    if (t.cfg->remote && t.cfg->token)
+        t.sync = tui_sync_start(vg_ws_path(ws), actor, t.cfg->remote, t.cfg->token, t.msg,
+                                sizeof t.msg);
     double last_tick = 0; /* when another process's writes were last looked for */
     while (!t.quit) {
         /* The size, read from the terminal on every wake (key, signal or tick):
@@ -1154,6 +1200,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             getmaxyx(stdscr, t.rows, t.cols);
             tui_dispatch(&t, "refresh");
         }
+        tui_sync_check(t.sync, ws); /* what the last key (or the copilot) wrote is pushed now */
         draw(&t);
         if (trace) {
             static bool first = true;
@@ -1165,30 +1212,26 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             t.key_at = 0;
             fflush(trace);
         }
-        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+        /* stdin, and the sync thread's news (fd -1 without one: poll skips it) */
+        struct pollfd pfd[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                                {.fd = tui_sync_fd(t.sync), .events = POLLIN}};
         /* A copilot stream is read on a short tick, so keys are never kept waiting
          * and tokens show as they come. */
-        int ready = poll(&pfd, 1, tui_chat_busy(&t) ? TUI_CHAT_TICK_MS : 1000);
+        int ready = poll(pfd, 2, tui_chat_busy(&t) ? TUI_CHAT_TICK_MS : 1000);
         tui_chat_poll(&t);
         if (ready < 0)
             continue; /* a signal: look at the size again */
+        if (pfd[1].revents & POLLIN) { /* a round began or ended: what it pulled shows now */
+            tui_sync_woke(t.sync, t.msg, sizeof t.msg);
+            outside_change(&t);
+            if (!(pfd[0].revents & POLLIN))
+                continue;
+        }
         if (ready == 0 && mono() - last_tick < 1.0)
             continue; /* a copilot tick, not yet the second's */
         if (ready == 0) { /* the tick: did another process write? */
             last_tick = mono();
-            if (vg_ws_changed(ws, &changed, &err) == VG_OK && changed) {
-                tui_dispatch(&t, "refresh");
-                vg_counts k;
-                t.counts_stale = true;
-                if (t.cfg->bell && vg_case_counts(ws, &k, &err) == VG_OK) {
-                    if (k.critical_open > t.critical_seen && t.critical_seen >= 0) {
-                        beep();
-                        flash();
-                        snprintf(t.msg, sizeof t.msg, "new critical case");
-                    }
-                    t.critical_seen = k.critical_open;
-                }
-            }
+            outside_change(&t);
             continue;
         }
         wint_t ch;
@@ -1233,6 +1276,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         if (cmd)
             tui_dispatch(&t, cmd);
     }
+    tui_sync_stop(t.sync); /* at once: the round in flight is cut off */
     restore();
     tui_chat_free(&t);
     if (trace)

@@ -15,6 +15,7 @@
 #include "copilot.h"
 #include "llm.h"
 #include "vigil/query.h"
+#include "vigil/remote.h"
 #include "vigil/ws.h"
 
 typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT, VIEW_GRAPH } tui_view;
@@ -47,6 +48,10 @@ typedef struct tui_config {
     bool sla_set;      /* sla_ms holds the config's values, not the defaults */
     const char *playbooks; /* the playbook library's directory (NULL: none) */
     const tui_copilot *copilot; /* NULL: no copilot */
+    /* The team the workspace syncs with (NULL: none, the header says local) and the
+     * token for it (NULL: none in the secrets file; nothing syncs). */
+    const vg_remote *remote;
+    const char *token;
 } tui_config;
 
 typedef struct tui {
@@ -102,6 +107,7 @@ typedef struct tui {
     struct tui_chat *chat; /* the Copilot tab's conversation (chat.c) */
     struct tui_chat *gchat; /* the general pane's, about the open queue (chat.c) */
     bool gpane;            /* the general pane shares the queue's screen */
+    struct tui_sync *sync; /* the team sync's thread (sync.c), NULL without one */
 } tui;
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
@@ -211,6 +217,28 @@ int tui_playbook(tui *t, const char *id);
 void tui_picker_key(tui *t, const char *key); /* the picker takes every key */
 void tui_picker_draw(tui *t);
 void tui_tasks_free(tui *t);
+
+/* sync.c: the team sync on a thread of its own with a workspace handle of its own
+ * on the same file; the loop polls tui_sync_fd and calls tui_sync_check on every
+ * wake, so that a local write is pushed at once. */
+typedef struct tui_sync tui_sync;
+/* Start syncing the workspace file at path with r as actor, with token (copied).
+ * NULL with msg saying why when it cannot start. */
+tui_sync *tui_sync_start(const char *path, const char *actor, const vg_remote *r,
+                         const char *token, char *msg, size_t msgsz);
+/* End the round in flight at once, join the thread, free; NULL is fine. */
+void tui_sync_stop(tui_sync *s);
+/* Readable when the thread has news (a round began or ended); -1 for NULL. */
+int tui_sync_fd(const tui_sync *s);
+/* After tui_sync_fd woke the loop: take the news. True with msg set when a round
+ * failed in a new way (offline, refused): the whole reason, for the status line. */
+bool tui_sync_woke(tui_sync *s, char *msg, size_t msgsz);
+/* After any wake: if ws (the loop's handle) holds ops of the remote's user that the
+ * round in flight does not push, start a round that does, now. NULL is fine. */
+void tui_sync_check(tui_sync *s, vg_ws *ws);
+/* The header's state: "team: synced 3s ago", "team: syncing", "team: 4 to push,
+ * offline since 14:02", "team: read-only", "team: refused (HTTP 401)". */
+void tui_sync_text(tui_sync *s, char *out, size_t outsz);
 
 /* tui.c, for the graph view: the header, breadcrumbs and status line; the case tabs */
 void tui_frame(tui *t, const char *crumbs, const char *keys);
