@@ -702,7 +702,7 @@ vg_rc net_snapshot(const vg_remote *r, const char *token, const net_sync_opts *o
         rc = refused(&c, "snapshot", err);
     } else if (u.last != 0) {
         rc = vg_fail(err, VG_EIO, "snapshot: the stream from %s ended early", r->url);
-    } else if (c.head < 0 || !c.head_id[0]) {
+    } else if (c.head < 0 || (c.head > 0 && !c.head_id[0])) { /* an empty team: 0, no id */
         rc = vg_fail(err, VG_EIO, "snapshot: %s answered without Vigil-Head and Vigil-Head-Id",
                      r->url);
     } else if (fsync(u.fd) != 0) {
