@@ -119,9 +119,28 @@ VG_WUR vg_rc store_auth(store *s, const char *secret, store_ident *out, vg_err *
 #define STORE_LEASE_MAX 1000000
 VG_WUR vg_rc store_ref_lease(store *s, const char *tenant_id, const char *user, int64_t n,
                              int64_t *lo, int64_t *hi, vg_err *err);
-/* Is ref inside a lease of the tenant granted to user? */
-VG_WUR vg_rc store_ref_leased(store *s, const char *tenant_id, const char *user, int64_t ref,
-                              bool *yes, vg_err *err);
+/* Whose lease holds ref: user's, another's, none (STORE_REF_NOBODY), or none while
+ * the tenant is known to have been restored from an older copy, when a ref no
+ * lease holds may be from a lease the copy lost (STORE_REF_LOST). */
+typedef enum store_ref_holder {
+    STORE_REF_NOBODY,
+    STORE_REF_USER,
+    STORE_REF_OTHER,
+    STORE_REF_LOST
+} store_ref_holder;
+VG_WUR vg_rc store_ref_owner(store *s, const char *tenant_id, const char *user, int64_t ref,
+                             store_ref_holder *out, vg_err *err);
+/* Record ref as leased to user (a lost lease's, STORE_REF_LOST) and move the
+ * tenant's counter past it. */
+VG_WUR vg_rc store_ref_adopt(store *s, const char *tenant_id, const char *user, int64_t ref,
+                             vg_err *err);
+/* A replica showed that the tenant's workspace is older than what it pulled: the
+ * data directory was restored from an older copy, and leases granted after the
+ * copy are lost while replicas still use them. The first time in a window, the
+ * counter moves on by margin (no new lease gives a ref a lost one may have given),
+ * and for window_ms refs no lease holds are taken as lost leases' (STORE_REF_LOST). */
+VG_WUR vg_rc store_ref_restored(store *s, const char *tenant_id, int64_t margin,
+                                int64_t window_ms, vg_err *err);
 
 /* A snapshot of the tenant's workspace for a new replica to start from: a vigil
  * workspace file, zstd-compressed, without what is vigild's own (its replica id,

@@ -58,6 +58,9 @@ static const char *const steps[] = {
     "CREATE TABLE ref_leases(tenant_id TEXT NOT NULL REFERENCES tenants(id),"
     " user TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL CHECK(hi >= lo),"
     " granted_at INTEGER NOT NULL, PRIMARY KEY(tenant_id, lo)) WITHOUT ROWID;",
+    /* 3: until when a tenant's pushed refs that no lease holds are taken as from
+     * leases lost to a restore of an older copy (store_ref_restored) */
+    "ALTER TABLE ref_counters ADD COLUMN adopt_until INTEGER NOT NULL DEFAULT 0;",
 };
 #define NSTEPS ((int)(sizeof steps / sizeof *steps))
 
@@ -719,27 +722,97 @@ out:
     return rc;
 }
 
-vg_rc store_ref_leased(store *s, const char *tenant_id, const char *user, int64_t ref, bool *yes,
-                       vg_err *err)
+vg_rc store_ref_owner(store *s, const char *tenant_id, const char *user, int64_t ref,
+                      store_ref_holder *out, vg_err *err)
 {
-    *yes = false;
+    *out = STORE_REF_NOBODY;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = prep(s, "SELECT user, hi FROM ref_leases WHERE tenant_id = ?1 AND lo <= ?2"
                                " ORDER BY lo DESC LIMIT 1", err);
+    sqlite3_stmt *ad = prep(s, "SELECT adopt_until > ?2 FROM ref_counters WHERE tenant_id = ?1",
+                            err);
     vg_rc rc = VG_EDB;
-    if (st) {
+    if (st && ad) {
         sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, ref);
         int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
+        if (step == SQLITE_ROW && sqlite3_column_int64(st, 1) >= ref) {
             const char *u = (const char *)sqlite3_column_text(st, 0);
-            *yes = u && strcmp(u, user) == 0 && sqlite3_column_int64(st, 1) >= ref;
+            *out = u && strcmp(u, user) == 0 ? STORE_REF_USER : STORE_REF_OTHER;
+        } else if (step == SQLITE_ROW || step == SQLITE_DONE) {
+            sqlite3_bind_text(ad, 1, tenant_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ad, 2, vg_now_ms());
+            if (sqlite3_step(ad) == SQLITE_ROW && sqlite3_column_int(ad, 0))
+                *out = STORE_REF_LOST;
         }
         rc = step == SQLITE_ROW || step == SQLITE_DONE ? VG_OK : dberr(s, err, "reading leases");
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(ad);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+/* Run the statements of sql, binding tenant_id as ?1, user ?2, ref ?3 and now ?4
+ * in each (a statement without one of them leaves it unbound), in a transaction of
+ * its own on the server's file. */
+static vg_rc ref_write(store *s, const char *sql, const char *tenant_id, const char *user,
+                       int64_t ref, vg_err *err)
+{
+    pthread_mutex_lock(&s->mu);
+    vg_rc rc = VG_EDB;
+    sqlite3_stmt *st = NULL;
+    const char *tail = sql;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+        rc = VG_OK;
+        while (rc == VG_OK && *tail) {
+            if (sqlite3_prepare_v2(s->db, tail, -1, &st, &tail) != SQLITE_OK) {
+                rc = dberr(s, err, "recording refs");
+                break;
+            }
+            if (!st)
+                break;
+            sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, ref);
+            sqlite3_bind_int64(st, 4, vg_now_ms());
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = dberr(s, err, "recording refs");
+            sqlite3_finalize(st);
+            st = NULL;
+        }
+        if (rc == VG_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            rc = dberr(s, err, "recording refs");
+        if (rc != VG_OK)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    } else {
+        rc = dberr(s, err, "recording refs");
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+vg_rc store_ref_adopt(store *s, const char *tenant_id, const char *user, int64_t ref, vg_err *err)
+{
+    return ref_write(s,
+                     "INSERT OR IGNORE INTO ref_leases(tenant_id, user, lo, hi, granted_at)"
+                     " VALUES (?1, ?2, ?3, ?3, ?4);"
+                     "INSERT OR IGNORE INTO ref_counters(tenant_id, next) VALUES (?1, 1);"
+                     "UPDATE ref_counters SET next = max(next, ?3 + 1) WHERE tenant_id = ?1;",
+                     tenant_id, user, ref, err);
+}
+
+vg_rc store_ref_restored(store *s, const char *tenant_id, int64_t margin, int64_t window_ms,
+                         vg_err *err)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "INSERT OR IGNORE INTO ref_counters(tenant_id, next) VALUES (?1, 1);"
+             "UPDATE ref_counters SET next = next + %lld, adopt_until = ?4 + %lld"
+             " WHERE tenant_id = ?1 AND adopt_until <= ?4;"
+             "UPDATE ref_counters SET adopt_until = ?4 + %lld WHERE tenant_id = ?1;",
+             (long long)margin, (long long)window_ms, (long long)window_ms);
+    return ref_write(s, sql, tenant_id, "", 0, err);
 }
 
 /* --- tenants' workspaces ---------------------------------------------------------- */

@@ -31,6 +31,10 @@
 #define PULL_WAIT_MAX 30        /* seconds a pull may be parked */
 #define SERVER_REF_RESERVE 100  /* refs vigild keeps leased to its own workspace */
 #define IDEM_KEY_MAX 128
+/* A restore seen (a replica's cursor past this log): new leases start this many
+ * refs on, and for a week refs no lease holds are taken as lost leases'. */
+#define RESTORE_REF_MARGIN 1000
+#define RESTORE_WINDOW_MS ((int64_t)7 * 24 * 3600 * 1000)
 #define IDEM_TTL_MS ((int64_t)24 * 3600 * 1000) /* a key is remembered a day */
 
 /* The server's trouble is the journal's, not the client's: a 500 says only that. */
@@ -139,6 +143,9 @@ static int cursor_check(http_req *r, vg_ws *ws, int64_t seq, const char *id, cJS
         return server_fail(r, out, &err, "read the op log");
     if (rc == VG_OK && strcmp(have, id) == 0)
         return 200;
+    if (store_ref_restored(r->st, r->who->tenant.id, RESTORE_REF_MARGIN, RESTORE_WINDOW_MS,
+                           &err) != VG_OK)
+        fprintf(stderr, "vigild: tenant %s: %s\n", r->who->tenant.name, err.msg);
     return http_error(out, 409, r->method[0] == 'P' ? "Vigil-Pulled" : "id",
                       "this server's log does not hold op %.26s at seq %" PRId64
                       " (its newest is %" PRId64 "): it was restored from an older copy, or this"
@@ -239,7 +246,7 @@ static vg_rc refs_leased(push *p, vg_err *err)
 {
     for (size_t i = 0; i < p->nmade; i++) {
         vg_case c;
-        bool yes = false;
+        store_ref_holder who;
         vg_rc rc = vg_case_get(p->ws, p->made[i], &c, err);
         if (rc == VG_ENOTFOUND)
             continue; /* an op that changed nothing */
@@ -247,13 +254,20 @@ static vg_rc refs_leased(push *p, vg_err *err)
             return rc;
         int64_t ref = c.ref;
         vg_case_clear(&c);
-        if ((rc = store_ref_leased(p->r->st, p->r->who->tenant.id, p->r->who->user, ref, &yes,
-                                   err)))
+        const char *tenant = p->r->who->tenant.id, *user = p->r->who->user;
+        if ((rc = store_ref_owner(p->r->st, tenant, user, ref, &who, err)))
             return rc;
-        if (!yes)
+        if (who == STORE_REF_LOST) {
+            fprintf(stderr, "vigild: tenant %s: case #%" PRId64 " of %s's is from a lease this"
+                            " server lost (restored from an older copy): recorded as %s's\n",
+                    p->r->who->tenant.name, ref, user, user);
+            if ((rc = store_ref_adopt(p->r->st, tenant, user, ref, err)))
+                return rc;
+        } else if (who != STORE_REF_USER) {
             return refuse(p, 403, "ref", err,
                           "case %.26s has ref #%" PRId64 ", which is not leased to %s"
-                          " (POST /v1/refs leases refs)", p->made[i], ref, p->r->who->user);
+                          " (POST /v1/refs leases refs)", p->made[i], ref, user);
+        }
     }
     return VG_OK;
 }
