@@ -140,11 +140,13 @@ def sql(db, q):
 class Gate:
     """A TCP relay on a loopback port of its own to vigild's port: closed (the port
     refuses, every connection through it is cut) and opened again on the same port;
-    with rate, each direction passes at most rate bytes a second. up and down count
+    with rate, each direction passes at most rate bytes a second; with mute, vigild's
+    answers are dropped (the request arrives, its answer never). up and down count
     the bytes passed each way."""
 
     def __init__(self, target, rate=None):
         self.target, self.rate, self.port = target, rate, 0
+        self.mute = False
         self.up = self.down = 0
         self.socks, self.ls = [], None
         self.lock = threading.Lock()
@@ -210,6 +212,8 @@ class Gate:
                 except OSError:
                     pass
                 return
+            if way == "down" and self.mute:
+                continue
             try:
                 b.sendall(d)
             except OSError:
