@@ -527,9 +527,11 @@ const command cli_commands[] = {
      cmd_remote_rm},
     {"remote ls", "[--json]", "the remote: URL, tenant, user and how far sync has gone", NULL,
      cmd_remote_ls},
-    {"sync", "[NAME] [--wait S] [--json]",
+    {"sync", "[NAME] [--wait S] [--no-snapshot] [--json]",
      "sync with the team: refs if needed, push this analyst's ops, pull the team's",
      "  --wait S: when nothing is new, wait up to S seconds (0-30) for something.\n"
+     "  --no-snapshot: an empty workspace is built from the team's log, op by op,\n"
+     "  rather than from the team's snapshot.\n"
      "  Exit 3 when the server cannot be reached (the ops wait; nothing is lost).\n",
      cmd_sync},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},

@@ -444,13 +444,14 @@ static int join_by_snapshot(cli *c, const vg_remote *r, const char *token,
 
 int cmd_sync(cli *c, int argc, char **argv)
 {
-    opt o[] = {{"wait=", NULL}, {"json", NULL}};
+    opt o[] = {{"wait=", NULL}, {"json", NULL}, {"no-snapshot", NULL}};
+    enum { NOPT = 3 };
     char *pos[1];
     int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, o, 2, pos, 1, &npos)))
+    if ((rc = cli_parse(c, argc, argv, o, NOPT, pos, 1, &npos)))
         return rc;
     int64_t wait = 0;
-    const char *w = opt_get(o, 2, "wait");
+    const char *w = opt_get(o, NOPT, "wait");
     if (w && (rc = cli_count(c, "wait", w, 0, 30, &wait)))
         return rc;
     if ((rc = cli_open(c, 0)))
@@ -467,7 +468,8 @@ int cmd_sync(cli *c, int argc, char **argv)
     vg_sync_cursor cur;
     bool joined = false;
     vg_rc sr = vg_sync_get(c->ws, r.name, &cur, &err);
-    if (sr == VG_OK && cur.pulled == 0 && vg_ws_last_seq(c->ws) == 0) {
+    if (sr == VG_OK && cur.pulled == 0 && vg_ws_last_seq(c->ws) == 0 &&
+        !opt_get(o, NOPT, "no-snapshot")) {
         int j = join_by_snapshot(c, &r, token, &so, &s, &joined, &err);
         if (j == -2) { /* the workspace could not be opened again: said already */
             sodium_memzero(token, strlen(token));
@@ -491,7 +493,7 @@ int cmd_sync(cli *c, int argc, char **argv)
     vg_err werr;
     if (vg_remote_waiting(c->ws, &r, &waiting, &werr) != VG_OK)
         waiting = -1;
-    if (opt_get(o, 2, "json")) {
+    if (opt_get(o, NOPT, "json")) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "remote", r.name);
         cJSON_AddBoolToObject(j, "ok", sr == VG_OK);

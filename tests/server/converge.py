@@ -450,7 +450,13 @@ def main():
         check(wrote >= WRITES, f"the analysts wrote {WRITES} ops ({wrote})")
         renum = sql(srv.tenant_db(acme), "SELECT count(*) FROM ops WHERE kind = 'case.renumber'")
         eq(n_ops - renum[0][0], wrote, "the server's log holds every op they wrote")
-        eq(j.get("pulled"), n_ops, "the fourth pulled the whole log")
+        eq(len(fourth.op_ids()), n_ops, "the fourth, joined from the snapshot, holds the whole log")
+        fifth = Client("u4")  # the same analyst's second replica, from the log op by op
+        fifth.db = fifth.db.replace(".db", "-log.db")
+        fifth.join(f"http://127.0.0.1:{srv.port}", tok["u4"])
+        rc, j5, err5 = fifth.sync("--no-snapshot")
+        eq((rc, (j5 or {}).get("pulled")), (0, n_ops), "a replica built op by op pulls the whole log")
+        converged(allc + [fifth], "with a replica built from the log")
         mine = set()
         for c in clients:
             mine |= {r[0] for r in sql(c.db, f"SELECT id FROM ops WHERE actor = '{c.name}'")}
