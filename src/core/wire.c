@@ -165,9 +165,11 @@ vg_rc vg_op_unwire(const char *line, size_t len, vg_op **out, int64_t *seq, vg_e
     if (rc == VG_OK && !vg_json_member(line, len, "payload", &vs, &ve))
         rc = vg_fail(err, VG_EINVAL, "payload: required");
     /* the payload's strings are stored and sent on as they are: the whole line,
-     * not its named members only, must be UTF-8 */
-    if (rc == VG_OK && !vg_utf8_valid(line, len))
-        rc = vg_fail(err, VG_EINVAL, "payload: not valid UTF-8");
+     * not its named members only, must be JSON by the RFC (UTF-8, no raw control
+     * character such as a NUL, which would cut the payload's text short) */
+    if (rc == VG_OK && !vg_json_strict(line, len))
+        rc = vg_fail(err, VG_EINVAL, "payload: not strict JSON (invalid UTF-8 or a raw control"
+                                     " character)");
     if (rc) {
         cJSON_Delete(o);
         return rc;
