@@ -208,5 +208,12 @@ VG_WUR vg_rc vg_ops_receive(vg_ws *ws, const char *body, size_t len,
  * the seq of the last one (after, when none), *n how many. */
 VG_WUR vg_rc vg_ops_page(vg_ws *ws, int64_t after, size_t max, bool with_seq, vg_buf *out,
                          int64_t *upto, int64_t *n, vg_err *err);
+/* A page for a replica to pull (with seqs), leaving out the ops whose origin is
+ * skip_origin (the replica's own, which it holds; NULL: none): about max bytes,
+ * and at most 20,000 ops looked at. *upto and upto_id are the last op looked at,
+ * sent or not (after, and "", when none), where the replica's cursor moves. */
+VG_WUR vg_rc vg_ops_page_for(vg_ws *ws, int64_t after, size_t max, const char *skip_origin,
+                             vg_buf *out, int64_t *upto, char upto_id[27], int64_t *n,
+                             vg_err *err);
 
 #endif

@@ -46,6 +46,11 @@ VG_WUR vg_rc vg_sync_pushed(vg_ws *ws, const char *remote, int64_t upto, vg_err 
  * past the page's ops when nothing was written here since the last push). */
 VG_WUR vg_rc vg_sync_take(vg_ws *ws, const char *remote, const char *body, size_t len,
                           vg_received *r, vg_err *err);
+/* The same for a page that ends past its last line, at the remote's op upto
+ * (upto_id): the ops between were this replica's own, left out by the remote
+ * (vg_ops_page_for). */
+VG_WUR vg_rc vg_sync_take_to(vg_ws *ws, const char *remote, const char *body, size_t len,
+                             int64_t upto, const char *upto_id, vg_received *r, vg_err *err);
 /* The remote no longer holds what we pulled (restored from a copy): both cursors
  * back to 0, so that the next sync pushes every op of ours again and pulls from the
  * start (ops held are skipped on both sides). */

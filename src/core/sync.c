@@ -128,6 +128,8 @@ vg_rc vg_sync_pushed(vg_ws *ws, const char *remote, int64_t upto, vg_err *err)
 struct take {
     const char *body;
     size_t len;
+    int64_t upto; /* where the page ends, past its last line (0: at it) */
+    const char *upto_id;
     vg_received *r;
 };
 
@@ -142,6 +144,13 @@ static vg_rc take_page(vg_ws *ws, vg_sync_cursor *c, void *ud, bool *put, vg_err
         c->pulled = t->r->last_seq;
         memcpy(c->pulled_id, t->r->last_id, sizeof c->pulled_id);
     }
+    if (t->upto > c->pulled) {
+        if (!t->upto_id || !vg_ulid_valid(t->upto_id))
+            return vg_fail(err, VG_EINVAL, "a page ending at seq %lld names no op there",
+                           (long long)t->upto);
+        c->pulled = t->upto;
+        snprintf(c->pulled_id, sizeof c->pulled_id, "%s", t->upto_id);
+    }
     if (c->pushed == before)
         c->pushed = ws->last_seq;
     *put = true;
@@ -151,7 +160,13 @@ static vg_rc take_page(vg_ws *ws, vg_sync_cursor *c, void *ud, bool *put, vg_err
 vg_rc vg_sync_take(vg_ws *ws, const char *remote, const char *body, size_t len, vg_received *r,
                    vg_err *err)
 {
-    struct take t = {body, len, r};
+    return vg_sync_take_to(ws, remote, body, len, 0, NULL, r, err);
+}
+
+vg_rc vg_sync_take_to(vg_ws *ws, const char *remote, const char *body, size_t len, int64_t upto,
+                      const char *upto_id, vg_received *r, vg_err *err)
+{
+    struct take t = {body, len, upto, upto_id, r};
     memset(r, 0, sizeof *r);
     return cursor_change(ws, remote, take_page, &t, err);
 }

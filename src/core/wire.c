@@ -259,15 +259,26 @@ struct page {
     vg_buf *out;
     size_t max;
     bool with_seq;
-    int64_t upto, n;
+    const char *skip; /* an origin whose ops are looked at, not sent */
+    int64_t upto, n, looked, look_max; /* look_max 0: no limit */
+    char upto_id[27];
     vg_err *err;
 };
 
 #define PAGE_FULL VG_EEXIST /* stops the walk; not an error */
+#define PAGE_LOOK 20000     /* ops a page looks at, sent or skipped */
 
 static vg_rc page_one(void *ud, vg_op *op)
 {
     struct page *p = ud;
+    if (p->look_max && p->looked == p->look_max)
+        return PAGE_FULL;
+    if (p->skip && strcmp(op->origin, p->skip) == 0) {
+        p->looked++;
+        p->upto = op->seq;
+        memcpy(p->upto_id, op->id, sizeof p->upto_id);
+        return VG_OK;
+    }
     size_t len = strlen(op->text);
     /* one op is always taken, however large: a page holds at least one */
     if (p->n > 0 && p->out->len + len + 256 > p->max)
@@ -275,9 +286,26 @@ static vg_rc page_one(void *ud, vg_op *op)
     vg_rc rc = vg_op_wire(op, op->text, len, p->with_seq ? op->seq : 0, p->out, p->err);
     if (rc)
         return rc;
+    p->looked++;
     p->upto = op->seq;
+    memcpy(p->upto_id, op->id, sizeof p->upto_id);
     p->n++;
     return VG_OK;
+}
+
+vg_rc vg_ops_page_for(vg_ws *ws, int64_t after, size_t max, const char *skip_origin, vg_buf *out,
+                      int64_t *upto, char upto_id[27], int64_t *n, vg_err *err)
+{
+    struct page p = {.out = out, .max = max, .with_seq = true, .skip = skip_origin,
+                     .upto = after, .look_max = PAGE_LOOK, .err = err};
+    vg_rc rc = vg_ops_each(ws, after, page_one, &p, err);
+    if (rc == PAGE_FULL)
+        rc = VG_OK;
+    *upto = p.upto;
+    *n = p.n;
+    if (upto_id)
+        memcpy(upto_id, p.upto_id, sizeof p.upto_id);
+    return rc;
 }
 
 vg_rc vg_ops_page(vg_ws *ws, int64_t after, size_t max, bool with_seq, vg_buf *out,

@@ -138,6 +138,7 @@ typedef struct conn {
     bool over_cap;
     int64_t upto, head;     /* Vigil-Upto, Vigil-Head; -1 when absent */
     char head_id[27];       /* Vigil-Head-Id ("" when absent) */
+    char upto_id[27];       /* Vigil-Upto-Id ("" when absent) */
     /* where a 2xx answer goes instead of body, when set (a snapshot) */
     size_t (*sink)(void *ud, const char *p, size_t n);
     void *sink_ud;
@@ -214,23 +215,33 @@ static bool header_num(const char *line, size_t n, const char *name, int64_t *ou
     return true;
 }
 
+/* A header's op id, when the line is "name: ULID". */
+static bool header_id(const char *line, size_t n, const char *name, char id[27])
+{
+    size_t l = strlen(name);
+    if (n <= l + 1 || strncasecmp(line, name, l) != 0 || line[l] != ':')
+        return false;
+    const char *v = line + l + 1, *end = line + n;
+    while (v < end && *v == ' ')
+        v++;
+    size_t k = 0;
+    while (v + k < end && v[k] != '\r' && v[k] != '\n')
+        k++;
+    if (k == 26) {
+        memcpy(id, v, 26);
+        id[26] = '\0';
+    }
+    return true;
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     conn *c = ud;
     size_t n = size * nmemb;
-    static const char id_name[] = "Vigil-Head-Id:";
-    if (n > sizeof id_name && strncasecmp(p, id_name, sizeof id_name - 1) == 0) {
-        const char *v = p + sizeof id_name - 1;
-        while (v < p + n && *v == ' ')
-            v++;
-        size_t l = strcspn(v, "\r\n");
-        if (l == 26 && v + l <= p + n) {
-            memcpy(c->head_id, v, 26);
-            c->head_id[26] = '\0';
-        }
-    } else if (!header_num(p, n, "Vigil-Upto", &c->upto)) {
+    if (!header_id(p, n, "Vigil-Head-Id", c->head_id) &&
+        !header_id(p, n, "Vigil-Upto-Id", c->upto_id) &&
+        !header_num(p, n, "Vigil-Upto", &c->upto))
         header_num(p, n, "Vigil-Head", &c->head);
-    }
     return n;
 }
 
@@ -331,7 +342,7 @@ static vg_rc perform(conn *c, const request *q, vg_err *err)
     c->status = 0;
     c->over_cap = c->conn_failed = false;
     c->upto = c->head = -1;
-    c->head_id[0] = '\0';
+    c->head_id[0] = c->upto_id[0] = '\0';
     c->curl_err[0] = '\0';
     CURLcode res = curl_easy_perform(e);
     curl_slist_free_all(h);
@@ -545,11 +556,13 @@ static vg_rc step_pull(round *k, bool *conflict, vg_err *err)
         vg_sync_cursor cur;
         if ((rc = vg_sync_get(k->ws, k->r->name, &cur, err)))
             break;
-        char path[160];
+        char path[256];
         int m = snprintf(path, sizeof path, "/v1/ops?after=%" PRId64, cur.pulled);
         if (cur.pulled > 0)
             m += snprintf(path + m, sizeof path - (size_t)m, "&id=%s", cur.pulled_id);
-        m += snprintf(path + m, sizeof path - (size_t)m, "&max=%u", PULL_PAGE);
+        /* our own ops come back as the cursor's move, not their bytes */
+        m += snprintf(path + m, sizeof path - (size_t)m, "&max=%u&skip_origin=%s", PULL_PAGE,
+                      vg_ws_replica(k->ws));
         if (wait)
             snprintf(path + m, sizeof path - (size_t)m, "&wait=%d", wait);
         request q = {"pull", "GET", path, {NULL}, NULL, 0, wait ? wait + 15L : REQUEST_S, PULL_CAP};
@@ -570,9 +583,10 @@ static vg_rc step_pull(round *k, bool *conflict, vg_err *err)
                          k->r->url);
             break;
         }
-        if (k->c.body.len) {
+        if (k->c.body.len || upto > cur.pulled) {
             vg_received got = {0};
-            if ((rc = vg_sync_take(k->ws, k->r->name, k->c.body.data, k->c.body.len, &got, err)))
+            if ((rc = vg_sync_take_to(k->ws, k->r->name, k->c.body.data ? k->c.body.data : "",
+                                      k->c.body.len, upto, k->c.upto_id, &got, err)))
                 break;
             k->out->pulled += got.applied;
         }

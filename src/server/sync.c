@@ -333,7 +333,8 @@ int route_push(http_req *r, cJSON **out)
 typedef struct pull {
     http_req *r;
     int64_t after, max, upto, n, head;
-    const char *id;
+    const char *id, *skip;
+    char upto_id[27];
     vg_buf page;
     int status;
     cJSON *refusal;
@@ -345,7 +346,8 @@ static vg_rc pull_page(vg_ws *ws, void *ud, vg_err *err)
     if ((p->status = cursor_check(p->r, ws, p->after, p->id, &p->refusal)) != 200)
         return VG_OK;
     p->head = vg_ws_last_seq(ws);
-    return vg_ops_page(ws, p->after, (size_t)p->max, true, &p->page, &p->upto, &p->n, err);
+    return vg_ops_page_for(ws, p->after, (size_t)p->max, p->skip, &p->page, &p->upto, p->upto_id,
+                           &p->n, err);
 }
 
 int route_pull(http_req *r, cJSON **out)
@@ -361,6 +363,9 @@ int route_pull(http_req *r, cJSON **out)
     p.id = http_query(r, "id");
     if (p.after > 0 && (!p.id || !vg_ulid_valid(p.id)))
         return http_error(out, 400, "id", "id: the op held at seq 'after' (a ULID)");
+    p.skip = http_query(r, "skip_origin");
+    if (p.skip && !vg_ulid_valid(p.skip))
+        return http_error(out, 400, "skip_origin", "skip_origin: a replica id (a ULID)");
     vg_buf_init(&p.page, PULL_MAX_LIMIT + (64u << 20)); /* one op may pass max */
     vg_err err = {0};
     vg_rc rc = store_with_tenant(r->st, r->who->tenant.id, pull_page, &p, &err);
@@ -373,7 +378,7 @@ int route_pull(http_req *r, cJSON **out)
         *out = p.refusal;
         return p.status;
     }
-    if (p.n == 0 && wait > 0 && !http_stopping(r->hs)) {
+    if (p.n == 0 && p.upto == p.after && wait > 0 && !http_stopping(r->hs)) {
         int64_t now = http_mono_ms();
         if (r->runs == 0) {
             r->park_until = now + wait * 1000;
@@ -384,7 +389,9 @@ int route_pull(http_req *r, cJSON **out)
             return HTTP_PARK;
         }
     }
-    http_header(r, "Vigil-Upto", "%" PRId64, p.n ? p.upto : p.after);
+    http_header(r, "Vigil-Upto", "%" PRId64, p.upto);
+    if (p.upto > p.after)
+        http_header(r, "Vigil-Upto-Id", "%s", p.upto_id);
     http_header(r, "Vigil-Head", "%" PRId64, p.head);
     r->raw_len = p.page.len;
     r->raw = p.page.len ? vg_buf_take(&p.page) : vg_xstrdup("");

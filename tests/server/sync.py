@@ -310,6 +310,15 @@ try:
     err_is(req("POST", "/v1/ops", TOK["analyst"], lines(good),
                {"Vigil-Pulled": f"{last['seq'] + 5} {last['id']}"}), 409, "Vigil-Pulled",
            "a push from a replica that pulled more than this server holds")
+    # a replica's own ops come back as its cursor's move, not as their bytes
+    s, h, mine = pull(TOK["viewer"], skip_origin=ORIGIN)
+    eq([o for o in mine if o["origin"] == ORIGIN], [], "skip_origin leaves out that replica's ops")
+    eq([o["id"] for o in mine], [o["id"] for o in ops if o["origin"] != ORIGIN],
+       "and sends every other op")
+    eq((int(h["vigil-upto"]), h.get("vigil-upto-id")), (last["seq"], last["id"]),
+       "Vigil-Upto and Vigil-Upto-Id name the last op looked at, though it was left out")
+    err_is(req("GET", "/v1/ops?skip_origin=nope", TOK["viewer"]), 400, "skip_origin",
+           "a skip_origin that is no replica id")
     err_is(req("GET", "/v1/ops?after=3", TOK["viewer"]), 400, "id", "after without id")
     for q, f in (("after=-1", "after"), ("wait=31", "wait"), ("max=10", "max"), ("after=x", "after")):
         err_is(req("GET", "/v1/ops?" + q, TOK["viewer"]), 400, f, q)
