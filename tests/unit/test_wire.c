@@ -221,6 +221,65 @@ static void pull(vg_ws *to, vg_ws *server)
     }
 }
 
+/* A pull that leaves out the puller's own ops: the cursor still moves past them. */
+static void test_pull_skips_own(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *pa = path_in(dir, "a.db"), *pb = path_in(dir, "b.db"),
+         *ps = path_in(dir, "s.db");
+    vg_ws *a = open_ws(pa, "alice"), *b = open_ws(pb, "bob"), *srv = open_ws(ps, "vigild");
+    vg_id c1, c2;
+    int64_t sent, upto, n;
+    char upto_id[27];
+    vg_err err = {0};
+    new_case(a, "alice's case", "high", c1);
+    must_apply(a, vg_op_note_add(c1, "one"));
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    vg_buf pg;
+    vg_buf_init(&pg, 1u << 20);
+    /* only alice's ops on the server: a page of none that still ends at the head */
+    assert_int_equal(vg_ops_page_for(srv, 0, 4096, vg_ws_replica(a), &pg, &upto, upto_id, &n,
+                                     &err), VG_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pg.len, 0);
+    assert_int_equal(upto, vg_ws_last_seq(srv));
+    char head_id[27];
+    assert_int_equal(vg_op_at(srv, upto, head_id, &err), VG_OK);
+    assert_string_equal(upto_id, head_id);
+    vg_received r;
+    assert_int_equal(vg_sync_take_to(a, "team", "", 0, upto, upto_id, &r, &err), VG_OK);
+    vg_sync_cursor c;
+    assert_int_equal(vg_sync_get(a, "team", &c, &err), VG_OK);
+    assert_int_equal(c.pulled, upto);
+    assert_string_equal(c.pulled_id, head_id);
+    /* bob's op after them comes, and alice's after his do not */
+    new_case(b, "bob's case", "low", c2);
+    assert_int_equal(push(b, "bob", srv, &sent), VG_OK);
+    must_apply(a, vg_op_note_add(c1, "two"));
+    assert_int_equal(push(a, "alice", srv, &sent), VG_OK);
+    vg_buf_reset(&pg);
+    assert_int_equal(vg_ops_page_for(srv, c.pulled, 4096, vg_ws_replica(a), &pg, &upto, upto_id,
+                                     &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr(pg.data, "bob's case"));
+    assert_null(strstr(pg.data, "\"two\""));
+    assert_int_equal(upto, vg_ws_last_seq(srv));
+    assert_int_equal(vg_sync_take_to(a, "team", pg.data, pg.len, upto, upto_id, &r, &err), VG_OK);
+    assert_int_equal(r.applied, 1);
+    assert_int_equal(vg_sync_get(a, "team", &c, &err), VG_OK);
+    assert_int_equal(c.pulled, upto);
+    /* a page said to end past its lines must name the op it ends at */
+    assert_int_equal(vg_sync_take_to(a, "team", "", 0, upto + 5, "", &r, &err), VG_EINVAL);
+    vg_buf_free(&pg);
+    vg_ws_close(a);
+    vg_ws_close(b);
+    vg_ws_close(srv);
+    free(pa);
+    free(pb);
+    free(ps);
+    rm_tree(dir);
+}
+
 static void test_sync_cursors(void **state)
 {
     (void)state;
@@ -428,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_hostile_lines),
         cmocka_unit_test(test_sync_cursors),
+        cmocka_unit_test(test_pull_skips_own),
         cmocka_unit_test(test_outbox),
         cmocka_unit_test(test_cursor_reset_forget),
     };
