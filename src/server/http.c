@@ -158,53 +158,46 @@ static char *json_text(cJSON *j, size_t *len)
 static enum MHD_Result answer(struct MHD_Connection *c, req *r, int status, cJSON *j,
                               const char *allow)
 {
-    size_t len;
-    char *text;
+    size_t len = 0;
     const char *type = "application/json", *enc = NULL;
-    if (r->hr.raw_fd >= 0 && status == 200) {
+    bool negotiated = false; /* compressed or not by the client's Accept-Encoding */
+    struct MHD_Response *resp;
+    if (r->hr.raw_fd >= 0 && status == 200) { /* a file, sent as it is */
         cJSON_Delete(j);
-        struct MHD_Response *resp = MHD_create_response_from_fd64(r->hr.raw_fd_size, r->hr.raw_fd);
-        if (!resp)
-            return MHD_NO;
-        r->hr.raw_fd = -1; /* libmicrohttpd closes it */
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                r->hr.raw_type ? r->hr.raw_type : "application/octet-stream");
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        for (int i = 0; i < r->hr.nhdr; i++)
-            MHD_add_response_header(resp, r->hr.hdr_name[i], r->hr.hdr_value[i]);
-        enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
-        MHD_destroy_response(resp);
-        r->answered = true;
-        r->status = status;
-        r->bytes = (size_t)r->hr.raw_fd_size;
-        return ok;
-    }
-    if (r->hr.raw && status == 200) {
-        cJSON_Delete(j);
-        const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        text = codec_encode(ae, r->hr.raw, r->hr.raw_len, &len, &enc);
-        if (text) {
-            free(r->hr.raw);
-        } else {
-            text = r->hr.raw;
-            len = r->hr.raw_len;
-        }
-        r->hr.raw = NULL;
+        len = (size_t)r->hr.raw_fd_size;
+        resp = MHD_create_response_from_fd64(r->hr.raw_fd_size, r->hr.raw_fd);
+        if (resp)
+            r->hr.raw_fd = -1; /* libmicrohttpd closes it */
         type = r->hr.raw_type ? r->hr.raw_type : "application/octet-stream";
     } else {
-        text = json_text(j, &len);
+        char *text;
+        if (r->hr.raw && status == 200) {
+            cJSON_Delete(j);
+            const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_ACCEPT_ENCODING);
+            text = codec_encode(ae, r->hr.raw, r->hr.raw_len, &len, &enc);
+            if (text) {
+                free(r->hr.raw);
+            } else {
+                text = r->hr.raw;
+                len = r->hr.raw_len;
+            }
+            r->hr.raw = NULL;
+            type = r->hr.raw_type ? r->hr.raw_type : "application/octet-stream";
+            negotiated = true;
+        } else {
+            text = json_text(j, &len);
+        }
+        resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free(text);
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(text);
+    if (!resp)
         return MHD_NO;
-    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (enc)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, enc);
-    if (r->hr.raw_type)
+    if (negotiated)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     for (int i = 0; i < r->hr.nhdr; i++)
         MHD_add_response_header(resp, r->hr.hdr_name[i], r->hr.hdr_value[i]);

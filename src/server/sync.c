@@ -130,27 +130,31 @@ static vg_rc server_refs(http_req *r, vg_ws *ws, vg_err *err)
 
 /* ---- the log's place a client names --------------------------------------------- */
 
-/* Does this log hold op id at seq (what a client says it pulled last)? 409 when not:
- * the server was restored from an older copy, or the client pulled elsewhere. */
-static int cursor_check(http_req *r, vg_ws *ws, int64_t seq, const char *id, cJSON **out)
+/* Does this log hold op id at seq (what a client says it pulled last)? VG_EEXIST,
+ * err saying why, when it does not (answered 409): the server was restored from an
+ * older copy, or the client pulled elsewhere. A writer's 409 also tells the store
+ * its leases since the copy may be lost (store_ref_restored). */
+#define CURSOR_GONE VG_EEXIST
+
+static vg_rc cursor_holds(http_req *r, vg_ws *ws, int64_t seq, const char *id, vg_err *err)
 {
     if (seq == 0)
-        return 200;
+        return VG_OK;
     char have[27] = "";
-    vg_err err = {0};
-    vg_rc rc = seq <= vg_ws_last_seq(ws) ? vg_op_at(ws, seq, have, &err) : VG_ENOTFOUND;
-    if (rc != VG_OK && rc != VG_ENOTFOUND)
-        return server_fail(r, out, &err, "read the op log");
+    int64_t head = vg_ws_last_seq(ws);
+    vg_rc rc = seq <= head ? vg_op_at(ws, seq, have, err) : VG_ENOTFOUND;
     if (rc == VG_OK && strcmp(have, id) == 0)
-        return 200;
-    if (store_ref_restored(r->st, r->who->tenant.id, RESTORE_REF_MARGIN, RESTORE_WINDOW_MS,
-                           &err) != VG_OK)
-        fprintf(stderr, "vigild: tenant %s: %s\n", r->who->tenant.name, err.msg);
-    return http_error(out, 409, r->method[0] == 'P' ? "Vigil-Pulled" : "id",
-                      "this server's log does not hold op %.26s at seq %" PRId64
-                      " (its newest is %" PRId64 "): it was restored from an older copy, or this"
-                      " replica pulled from another server; sync again from the start",
-                      id, seq, vg_ws_last_seq(ws));
+        return VG_OK;
+    if (rc != VG_OK && rc != VG_ENOTFOUND)
+        return rc;
+    vg_err e = {0};
+    if ((r->who->role & ROLES_WRITE) &&
+        store_ref_restored(r->st, r->who->tenant.id, RESTORE_REF_MARGIN, RESTORE_WINDOW_MS, &e))
+        fprintf(stderr, "vigild: tenant %s: %s\n", r->who->tenant.name, e.msg);
+    return vg_fail(err, CURSOR_GONE,
+                   "this server's log does not hold op %.26s at seq %" PRId64 " (its newest is %"
+                   PRId64 "): it was restored from an older copy, or this replica pulled from"
+                   " another server; sync again from the start", id, seq, head);
 }
 
 /* "SEQ OPID" or "0" */
@@ -276,19 +280,15 @@ static vg_rc push_in(vg_ws *ws, void *ud, vg_err *err)
 {
     push *p = ud;
     p->ws = ws;
-    cJSON *out = NULL;
-    if ((p->status = cursor_check(p->r, ws, p->pulled, p->pulled_id, &out)) != 200) {
-        snprintf(err->msg, sizeof err->msg, "%s",
-                 cJSON_GetObjectItem(cJSON_GetObjectItem(out, "error"), "message")->valuestring);
+    vg_rc rc = cursor_holds(p->r, ws, p->pulled, p->pulled_id, err);
+    if (rc == CURSOR_GONE) {
+        p->status = 409;
         p->field = "Vigil-Pulled";
-        cJSON_Delete(out);
         return VG_EINVAL;
     }
-    p->status = 0;
     /* vigild's own lease comes first: its first one renumbers every case the
      * workspace holds, which must be none of the team's */
-    vg_rc rc = server_refs(p->r, ws, err);
-    if (rc || (rc = vg_batch_begin(ws, err)))
+    if (rc || (rc = server_refs(p->r, ws, err)) || (rc = vg_batch_begin(ws, err)))
         return rc;
     if ((rc = vg_ops_receive(ws, p->r->body, p->r->body_len, check, p, &p->got, err)) == VG_OK)
         rc = refs_leased(p, err);
@@ -336,15 +336,20 @@ typedef struct pull {
     const char *id, *skip;
     char upto_id[27];
     vg_buf page;
-    int status;
-    cJSON *refusal;
+    bool gone; /* the cursor names an op this log does not hold there */
+    vg_err why;
 } pull;
 
 static vg_rc pull_page(vg_ws *ws, void *ud, vg_err *err)
 {
     pull *p = ud;
-    if ((p->status = cursor_check(p->r, ws, p->after, p->id, &p->refusal)) != 200)
+    vg_rc rc = cursor_holds(p->r, ws, p->after, p->id, &p->why);
+    if (rc == CURSOR_GONE) {
+        p->gone = true;
         return VG_OK;
+    }
+    if (rc)
+        return vg_fail(err, rc, "%s", p->why.msg);
     p->head = vg_ws_last_seq(ws);
     return vg_ops_page_for(ws, p->after, (size_t)p->max, p->skip, &p->page, &p->upto, p->upto_id,
                            &p->n, err);
@@ -373,10 +378,9 @@ int route_pull(http_req *r, cJSON **out)
         vg_buf_free(&p.page);
         return server_fail(r, out, &err, "read the op log");
     }
-    if (p.status != 200) {
+    if (p.gone) {
         vg_buf_free(&p.page);
-        *out = p.refusal;
-        return p.status;
+        return http_error(out, 409, "id", "%s", p.why.msg);
     }
     if (p.n == 0 && p.upto == p.after && wait > 0 && !http_stopping(r->hs)) {
         int64_t now = http_mono_ms();
