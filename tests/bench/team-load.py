@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import statistics
@@ -23,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+from wireops import Replica, lines, ulid  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("vigild")
@@ -34,12 +36,6 @@ a = ap.parse_args()
 VIGILD = os.path.abspath(a.vigild)
 T = tempfile.mkdtemp(prefix="vigil-load-")
 D = os.path.join(T, "data")
-B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def ulid():
-    n = (int(time.time() * 1000) << 80) | secrets.randbits(80)
-    return "".join(B32[(n >> (5 * (25 - i))) & 31] for i in range(26))
 
 
 def vd(*args):
@@ -87,43 +83,31 @@ class Conn:
             self.w.close()
 
 
-def op(kind, target, payload, actor, clock):
-    return {"id": ulid(), "hlc": str(clock), "origin": ORIGIN, "actor": actor, "tenant": "",
-            "kind": kind, "target": target, "payload": payload}
-
-
-def line(o):
-    return (json.dumps(o, separators=(",", ":")) + "\n").encode()
-
-
-ORIGIN = ulid()
 lat, errors, visible = [], [], []
 
 
 async def client(port, user, token, deadline):
     c = Conn(port)
-    clock = int(time.time() * 1000) << 16
+    rep = Replica()  # the client's replica: its origin and clock
     st, _, data = await c.req("POST", "/v1/refs", token, b'{"want": 1}')
     if st != 200:
         errors.append(f"refs {st}")
         return
     case = ulid()
-    clock += 1
     st, _, data = await c.req("POST", "/v1/ops", token,
-                              line(op("case.create", case, {"title": f"case of {user}",
-                                                            "ref": json.loads(data)["lo"]},
-                                      user, clock)))
+                              lines(rep.op("case.create", case, {"title": f"case of {user}",
+                                                                 "ref": json.loads(data)["lo"]},
+                                           user)))
     if st != 200:
         errors.append(f"create {st} {data[:200]}")
         return
     after, aid = 0, None
     while time.time() < deadline:
-        clock += 1
         t0 = time.perf_counter()
         try:
-            st, _, data = await c.req("POST", "/v1/ops", token, line(op(
-                "note.add", ulid(), {"case": case, "body": f"note {clock} by {user}"}, user,
-                clock)))
+            st, _, data = await c.req("POST", "/v1/ops", token, lines(rep.op(
+                "note.add", ulid(), {"case": case, "body": f"note {rep.clock} by {user}"},
+                user)))
             t1 = time.perf_counter()
             lat.append(t1 - t0)
             if st != 200:
@@ -164,17 +148,16 @@ async def visibility(port, writer, wtoken, reader, rtoken, rounds=20):
             break
     st, _, data = await cw.req("POST", "/v1/refs", wtoken, b'{"want": 1}')
     case = ulid()
-    clock = (int(time.time() * 1000) << 16) + 999
-    await cw.req("POST", "/v1/ops", wtoken, line(op("case.create", case, {
-        "title": "visibility", "ref": json.loads(data)["lo"]}, writer, clock)))
+    rep = Replica()
+    await cw.req("POST", "/v1/ops", wtoken, lines(rep.op("case.create", case, {
+        "title": "visibility", "ref": json.loads(data)["lo"]}, writer)))
     for _ in range(rounds):
         q = f"/v1/ops?after={after}&id={aid}&wait=10"
         poll = asyncio.ensure_future(cr.req("GET", q, rtoken))
         await asyncio.sleep(0.3)
-        clock += 1
         t0 = time.perf_counter()
-        await cw.req("POST", "/v1/ops", wtoken, line(op("note.add", ulid(), {
-            "case": case, "body": "seen?"}, writer, clock)))
+        await cw.req("POST", "/v1/ops", wtoken, lines(rep.op("note.add", ulid(), {
+            "case": case, "body": "seen?"}, writer)))
         st, h, data = await poll
         visible.append(time.perf_counter() - t0)
         ops = [json.loads(x) for x in data.splitlines() if x]

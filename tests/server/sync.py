@@ -9,7 +9,6 @@ import gzip
 import http.client
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -17,6 +16,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wireops import Replica, lines, ulid  # noqa: E402
 
 VIGIL, VIGILD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,28 +48,12 @@ def vigild(*args):
     return p.stdout
 
 
-B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def ulid():
-    n = (int(time.time() * 1000) << 80) | secrets.randbits(80)
-    return "".join(B32[(n >> (5 * (25 - i))) & 31] for i in range(26))
-
-
-ORIGIN = ulid()
-clock = [int(time.time() * 1000) << 16]
+REPLICA = Replica()
+ORIGIN = REPLICA.origin
 
 
 def op(kind, target, payload, actor="a-analyst", tenant="", **over):
-    clock[0] += 1
-    o = {"id": ulid(), "hlc": str(clock[0]), "origin": ORIGIN, "actor": actor, "tenant": tenant,
-         "kind": kind, "target": target, "payload": payload}
-    o.update(over)
-    return o
-
-
-def lines(*ops):
-    return "".join(json.dumps(o, separators=(",", ":")) + "\n" for o in ops).encode()
+    return REPLICA.op(kind, target, payload, actor, tenant, **over)
 
 
 class Server:
