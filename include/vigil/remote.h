@@ -11,6 +11,7 @@
 #ifndef VIGIL_REMOTE_H
 #define VIGIL_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,25 +19,36 @@
 #include "vigil/ws.h"
 
 #define VG_REMOTE_NAME 65  /* [a-z0-9][a-z0-9._-]{0,63} and its NUL */
-#define VG_REMOTE_URL 300  /* http://HOST:PORT, HOST at most 253 bytes */
+#define VG_REMOTE_URL 600  /* ssh://USER@HOST:PORT/DIR?port=N: HOST at most 253 bytes, DIR 200 */
 
 typedef struct vg_remote {
     char name[VG_REMOTE_NAME];
-    char url[VG_REMOTE_URL];   /* as stored: "http://HOST:PORT", no trailing slash */
+    char url[VG_REMOTE_URL];   /* as stored: "http://HOST:PORT" (no trailing slash) or
+                                * "ssh://[USER@]HOST[:PORT][/DIR][?port=N]" */
     char user[VG_REMOTE_NAME]; /* the server's user for this replica's token */
     char tenant[VG_REMOTE_NAME];
     int64_t added_at;          /* ms since the epoch */
-    /* parsed from url */
+    /* parsed from url: where HTTP goes (for ssh://, vigild's loopback port on the
+     * SSH host: 127.0.0.1 and ?port=, 8470 by default) */
     char host[256];
     int port;
+    /* ssh:// only (ssh false: all empty) */
+    bool ssh;
+    char ssh_host[256];  /* the host as written: a name, an IPv4 address or a ~/.ssh/config alias */
+    int ssh_port;        /* 0: as ~/.ssh/config says, else 22 */
+    char ssh_user[65];   /* "": as ~/.ssh/config says, else the login name */
+    char ssh_dir[201];   /* the /path: vigild's --data for the exec fallback ("": its default) */
 } vg_remote;
 
 /* VG_OK when name is [a-z0-9][a-z0-9._-]{0,63}; VG_EINVAL naming what is wrong. */
 VG_WUR vg_rc vg_remote_check_name(const char *name, vg_err *err);
-/* Parse url (http://HOST:PORT or http://HOST:PORT/; HOST a name or an IPv4
- * address) into r->url (the stored form), r->host and r->port. Anything else is
- * VG_EINVAL naming what is wrong: ssh:// (not yet), another scheme, a user or
- * password, a path, a query, a missing or bad port. */
+/* Parse url into r->url (the stored form) and the fields after it:
+ *   http://HOST:PORT[/]                        loopback and tests
+ *   ssh://[USER@]HOST[:PORT][/DIR][?port=N]    vigild on HOST, reached through SSH
+ * HOST is a name or an IPv4 address (for ssh://, also a ~/.ssh/config alias);
+ * DIR is absolute, without "..". Anything else is VG_EINVAL naming what is
+ * wrong: another scheme, a password, a path or query http:// does not take, a
+ * missing or bad port. */
 VG_WUR vg_rc vg_remote_parse_url(const char *url, vg_remote *r, vg_err *err);
 
 /* Store r (name, url, user, tenant; added_at is set here). VG_EEXIST when the

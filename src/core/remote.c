@@ -7,9 +7,10 @@
  * teams' leases would hand out the same refs. Adding checks and writes in one
  * transaction, so two `remote add` racing cannot both win.
  *
- * Only http:// URLs are taken for now; ssh:// arrives with the SSH transport
- * (issue #16). HOST is a name or an IPv4 address: the URL is also the name of the
- * token's section in the INI secrets file, where a ']' would end the section name.
+ * URLs are ssh:// (the team's way: src/net/ssh.c) or http:// (loopback and tests).
+ * HOST is a name, an IPv4 address or, for ssh://, a ~/.ssh/config alias: the URL
+ * is also the name of the token's section in the INI secrets file, where a ']'
+ * would end the section name, so no URL holds one.
  */
 #include "internal.h"
 #include "vigil/op.h"
@@ -45,13 +46,113 @@ vg_rc vg_remote_check_name(const char *name, vg_err *err)
     return VG_OK;
 }
 
+/* Is s[0..n) a host: a name or an IPv4 address (and, for ssh://, a config alias)? */
+static bool host_ok(const char *s, size_t n, bool alias)
+{
+    bool ok = n >= 1 && n <= 253 && s[0] != '-';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+             (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' || (alias && s[i] == '_');
+    return ok;
+}
+
+/* "N" in [1, 65535] from s[0..n), or 0. */
+static int port_of(const char *s, size_t n)
+{
+    long port = 0;
+    size_t i = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && port <= 65535; i++)
+        port = port * 10 + (s[i] - '0');
+    return i == n && n > 0 && port >= 1 && port <= 65535 ? (int)port : 0;
+}
+
+/* ssh://[USER@]HOST[:PORT][/DIR][?port=N], after the scheme. */
+static vg_rc parse_ssh(const char *url, const char *a, vg_remote *r, vg_err *err)
+{
+    const char *end = a + strcspn(a, "/?#");
+    const char *at = memchr(a, '@', (size_t)(end - a));
+    if (at) {
+        size_t ul = (size_t)(at - a);
+        bool ok = ul >= 1 && ul <= 64 && a[0] != '-';
+        for (size_t i = 0; ok && i < ul; i++)
+            ok = (a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') ||
+                 (a[i] >= '0' && a[i] <= '9') || a[i] == '.' || a[i] == '_' || a[i] == '-';
+        if (!ok)
+            return vg_fail(err, VG_EINVAL, "URL '%.100s': the user is not [A-Za-z0-9._-]{1,64}"
+                                           " (and no password: SSH keys or the agent log in)",
+                           url);
+        memcpy(r->ssh_user, a, ul);
+        r->ssh_user[ul] = '\0';
+        a = at + 1;
+    }
+    if (*a == '[')
+        return vg_fail(err, VG_EINVAL, "URL '%.100s': an IPv6 address is not taken yet;"
+                                       " use a host name or a ~/.ssh/config alias", url);
+    const char *colon = memchr(a, ':', (size_t)(end - a));
+    const char *hend = colon ? colon : end;
+    if (!host_ok(a, (size_t)(hend - a), true))
+        return vg_fail(err, VG_EINVAL, "URL '%.100s': the host is not a name, an IPv4 address"
+                                       " or a ~/.ssh/config alias", url);
+    memcpy(r->ssh_host, a, (size_t)(hend - a));
+    r->ssh_host[hend - a] = '\0';
+    if (colon && !(r->ssh_port = port_of(colon + 1, (size_t)(end - colon - 1))))
+        return vg_fail(err, VG_EINVAL, "URL '%.100s': the SSH port is not a number from 1 to"
+                                       " 65535", url);
+    const char *p = end;
+    if (*p == '/') {
+        size_t dl = strcspn(p, "?#");
+        while (dl > 1 && p[dl - 1] == '/') /* ssh://host/ and /dir/ are /dir */
+            dl--;
+        bool ok = dl <= 200;
+        for (size_t i = 0; ok && i < dl; i++)
+            ok = (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+                 (p[i] >= '0' && p[i] <= '9') || strchr("/._-", p[i]);
+        if (!ok || strstr(p, "/../") || (dl >= 3 && strncmp(p + dl - 3, "/..", 3) == 0) ||
+            (dl == 3 && strncmp(p, "/..", 3) == 0))
+            return vg_fail(err, VG_EINVAL, "URL '%.100s': the path (vigild's directory on the"
+                                           " host) is not /[A-Za-z0-9._/-]{0,199} without '..'",
+                           url);
+        if (dl > 1) {
+            memcpy(r->ssh_dir, p, dl);
+            r->ssh_dir[dl] = '\0';
+        }
+        p += strcspn(p, "?#");
+    }
+    r->port = 8470; /* vigild's default --listen */
+    if (*p == '?') {
+        size_t ql = strcspn(p + 1, "#");
+        if (ql < 6 || strncmp(p + 1, "port=", 5) != 0 || !(r->port = port_of(p + 6, ql - 5)))
+            return vg_fail(err, VG_EINVAL, "URL '%.100s': the query may only be ?port=N, the"
+                                           " port vigild listens on (1 to 65535)", url);
+        p += 1 + ql;
+    }
+    if (*p == '#')
+        return vg_fail(err, VG_EINVAL, "URL '%.100s': no fragment in a remote's URL", url);
+    r->ssh = true;
+    snprintf(r->host, sizeof r->host, "127.0.0.1");
+    char port[8] = "", q[16] = "";
+    if (r->ssh_port)
+        snprintf(port, sizeof port, ":%d", r->ssh_port);
+    if (r->port != 8470)
+        snprintf(q, sizeof q, "?port=%d", r->port);
+    snprintf(r->url, sizeof r->url, "ssh://%s%s%s%s%s%s", r->ssh_user, *r->ssh_user ? "@" : "",
+             r->ssh_host, port, r->ssh_dir, q);
+    return VG_OK;
+}
+
 vg_rc vg_remote_parse_url(const char *url, vg_remote *r, vg_err *err)
 {
+    r->ssh = false;
+    r->ssh_host[0] = r->ssh_user[0] = r->ssh_dir[0] = '\0';
+    r->ssh_port = 0;
+    if (strlen(url) >= VG_REMOTE_URL)
+        return vg_fail(err, VG_EINVAL, "URL '%.100s...': longer than %d bytes", url,
+                       VG_REMOTE_URL - 1);
     if (strncmp(url, "ssh://", 6) == 0)
-        return vg_fail(err, VG_EINVAL, "ssh:// remotes come with the SSH transport;"
-                                       " use http://HOST:PORT for now");
+        return parse_ssh(url, url + 6, r, err);
     if (strncmp(url, "http://", 7) != 0)
-        return vg_fail(err, VG_EINVAL, "URL '%.100s': only http://HOST:PORT remotes for now", url);
+        return vg_fail(err, VG_EINVAL, "URL '%.100s': a remote is ssh://[USER@]HOST or"
+                                       " http://HOST:PORT", url);
     const char *a = url + 7, *end = a + strcspn(a, "/?#");
     if (memchr(a, '@', (size_t)(end - a)))
         return vg_fail(err, VG_EINVAL, "URL '%.100s': no user or password in a remote's URL"
@@ -70,24 +171,17 @@ vg_rc vg_remote_parse_url(const char *url, vg_remote *r, vg_err *err)
     if (!colon)
         return vg_fail(err, VG_EINVAL, "URL '%.100s': a port is needed (http://HOST:PORT)", url);
     size_t hl = (size_t)(colon - a);
-    bool ok = hl >= 1 && hl <= 253;
-    for (size_t i = 0; ok && i < hl; i++)
-        ok = (a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') ||
-             (a[i] >= '0' && a[i] <= '9') || a[i] == '.' || a[i] == '-';
-    if (!ok)
+    if (!host_ok(a, hl, false))
         return vg_fail(err, VG_EINVAL, "URL '%.100s': the host is not a name or an IPv4 address",
                        url);
-    long port = 0;
-    const char *p = colon + 1;
-    for (; p < end && *p >= '0' && *p <= '9' && port <= 65535; p++)
-        port = port * 10 + (*p - '0');
-    if (p != end || p == colon + 1 || port < 1 || port > 65535)
+    int port = port_of(colon + 1, (size_t)(end - colon - 1));
+    if (!port)
         return vg_fail(err, VG_EINVAL, "URL '%.100s': the port is not a number from 1 to 65535",
                        url);
     memcpy(r->host, a, hl);
     r->host[hl] = '\0';
-    r->port = (int)port;
-    snprintf(r->url, sizeof r->url, "http://%s:%ld", r->host, port);
+    r->port = port;
+    snprintf(r->url, sizeof r->url, "http://%s:%d", r->host, port);
     return VG_OK;
 }
 
