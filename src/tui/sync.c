@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssh.h"
 #include "sync_client.h"
 #include "tui.h"
 #include "vigil/op.h"
@@ -99,7 +100,7 @@ static void close_sockets(tui_sync *s)
     s->nfds = 0;
 }
 
-/* The transport: TCP, keeping a dup of the socket so that a cancel can shut it down
+/* The transport (TCP or SSH), keeping a dup of curl's socket so that a cancel can shut it down
  * whenever curl closes its own descriptor (the dup keeps the socket from being
  * reused meanwhile). */
 static int keep_connect(net_transport *t, vg_err *err)
@@ -226,7 +227,10 @@ tui_sync *tui_sync_start(const char *path, const char *actor, const vg_remote *r
     }
     s->remote = *r;
     s->token = vg_xstrdup(token);
-    net_transport_tcp(&s->tcp, &s->remote);
+    /* ssh:// or http://; for SSH, one session kept across rounds, and no passphrase
+     * asked (the screen is curses'): a key needs to be in the agent */
+    net_ssh_opts so = {0};
+    net_transport_for(&s->tcp, &s->remote, &so);
     s->t = s->tcp;
     s->t.connect = keep_connect;
     s->t.ud = s;
@@ -252,6 +256,8 @@ static void kick(tui_sync *s)
     s->kicked = true;
     __atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
     cut_sockets(s);
+    if (s->quit) /* and what the transport holds: an SSH key exchange, a hop */
+        net_transport_cut(&s->tcp);
     pthread_cond_signal(&s->cv);
 }
 
@@ -267,6 +273,7 @@ void tui_sync_stop(tui_sync *s)
         pthread_join(s->thread, NULL);
     }
     close_sockets(s);
+    net_transport_close(&s->tcp);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     for (int i = 0; i < 2; i++)
