@@ -29,6 +29,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -734,11 +735,25 @@ void http_stop(http_server *hs)
 
 /* --- one connection on a pair of pipes (vigild --stdio) ------------------------------ */
 
-/* Copy from into to until from ends (true) or either fails (false). */
-static bool copy_stream(int from, int to)
+/* Copy from into to until from ends (true) or either fails (false). With stop >= 0,
+ * also stop (false) when stop hangs up: the other thread's way of ending this one
+ * without pthread_cancel. */
+static bool copy_stream(int from, int to, int stop)
 {
     char buf[65536];
     for (;;) {
+        if (stop >= 0) {
+            struct pollfd pf[2] = {{from, POLLIN, 0}, {stop, 0, 0}};
+            if (poll(pf, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return false;
+            }
+            if (pf[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+                return false;
+            if (!pf[0].revents)
+                continue;
+        }
         ssize_t n = read(from, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
@@ -761,11 +776,13 @@ typedef struct pump {
 
 /* The client's bytes into the connection. At their end, the end of the stream:
  * libmicrohttpd reads what came before it first, answers it, and closes the
- * connection when it reads the end, so every request sent is answered. */
+ * connection when it reads the end, so every request sent is answered. It stops
+ * too when the socket hangs up (both ways shut: libmicrohttpd closed the
+ * connection, or http_serve_stream is done). */
 static void *pump_in(void *arg)
 {
     pump *p = arg;
-    (void)copy_stream(p->in, p->sock);
+    (void)copy_stream(p->in, p->sock, p->sock);
     shutdown(p->sock, SHUT_WR);
     return NULL;
 }
@@ -793,9 +810,9 @@ vg_rc http_serve_stream(http_server *hs, int in, int out, vg_err *err)
         return vg_fail(err, VG_EIO, "cannot start a thread: %s", strerror(e));
     }
     /* The answers out, until libmicrohttpd closes its end. The client's side
-     * may still be open (after a 400, or an idle minute): its thread stops. */
-    (void)copy_stream(sv[0], out);
-    pthread_cancel(t);
+     * may still be open (after a 400, or an idle minute): its thread is told. */
+    (void)copy_stream(sv[0], out, -1);
+    shutdown(sv[0], SHUT_RDWR); /* a hang-up for pump_in's poll, and its write fails */
     pthread_join(t, NULL);
     close(sv[0]);
     return VG_OK;

@@ -907,7 +907,8 @@ static int log_head(sqlite3 *db, int64_t *seq, char id[27])
 
 static size_t snap_head_frame(int64_t seq, const char *id, unsigned char out[8 + SNAP_HEAD_MAX])
 {
-    int n = snprintf((char *)out + 8, SNAP_HEAD_MAX, "%lld %s", (long long)seq, id);
+    int n = id[0] ? snprintf((char *)out + 8, SNAP_HEAD_MAX, "%lld %s", (long long)seq, id)
+                  : snprintf((char *)out + 8, SNAP_HEAD_MAX, "%lld", (long long)seq); /* empty */
     uint32_t magic = ZSTD_MAGIC_SKIPPABLE_START, len = (uint32_t)n;
     for (int b = 0; b < 4; b++) {
         out[b] = (unsigned char)(magic >> (8 * b));
