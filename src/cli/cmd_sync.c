@@ -35,10 +35,22 @@
 #define TOKEN_MAX 256
 #define SECRETS_CAP (1u << 20)
 
-/* The secrets file's section for a remote: "remote URL". */
+/* The secrets file's section for a remote: "remote URL", or, for a URL too long
+ * for it, "remote ~" and the first 20 bytes of the URL's SHA-256 in hex: inih
+ * (libinih1) cuts a section name at 49 bytes, and a cut name would match no URL,
+ * or worse, another one with the same start. */
+#define SECTION_MAX 49
 static void token_section(const vg_remote *r, char *out, size_t n)
 {
-    snprintf(out, n, "remote %s", r->url);
+    if (strlen("remote ") + strlen(r->url) <= SECTION_MAX) {
+        snprintf(out, n, "remote %s", r->url);
+        return;
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)r->url, strlen(r->url));
+    char hex[41];
+    sodium_bin2hex(hex, sizeof hex, h, 20);
+    snprintf(out, n, "remote ~%s", hex);
 }
 
 /* ---- the token in the secrets file ------------------------------------------------- */

@@ -1035,10 +1035,11 @@ static vg_rc test_http(const vg_remote *r, const char *token, net_transport *t,
         STEP("vigild", false, "%s", err->msg);
         return rc;
     }
-    STEP("vigild", true, "answers on %s:%d%s", r->host, r->port,
-         r->ssh ? (strstr(net_transport_how(t), "exec") ? " (through vigild --stdio)"
-                                                        : " (through the tunnel)")
-                : "");
+    if (strstr(net_transport_how(t), "exec"))
+        STEP("vigild", true, "answers on the exec channel (vigild --stdio)");
+    else
+        STEP("vigild", true, "answers on %s:%d%s", r->host, r->port,
+             r->ssh ? " (through the tunnel)" : "");
     if (rc) {
         STEP("token", false, "%s", err->msg);
         return rc;
