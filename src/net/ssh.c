@@ -472,8 +472,10 @@ static vg_rc hop_parse(hop *h, const char *spec, vg_err *err)
     for (const char *c = h->alias; ok && *c; c++)
         ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
              strchr("._-", *c);
+    ok = ok && h->user[0] != '-';
     for (const char *c = h->user; ok && *c; c++)
-        ok = *c != '-' && *c > ' ' && *c < 0x7f && *c != '\'';
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+             strchr("._-", *c);
     if (!ok)
         return vg_fail(err, VG_EINVAL, "ProxyJump entry '%.100s' is not [user@]host[:port]", spec);
     return VG_OK;
