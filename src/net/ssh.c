@@ -236,6 +236,7 @@ typedef struct sshx {
     pump *cur;          /* the target's channel being pumped, or NULL */
     char how[48];
     char why[WHY_TAIL + 100];
+    net_hostkey refused; /* the key last refused (state OK: none) */
 } sshx;
 
 static bool stopped(volatile int *stop) { return stop && __atomic_load_n(stop, __ATOMIC_RELAXED); }
@@ -828,6 +829,7 @@ static vg_rc hop_open(sshx *x, int i, volatile int *stop, bool trusting, const c
             k.added = true;
     } else if (rc == VG_OK && k.state != NET_HOSTKEY_OK) {
         rc = refuse_key(x, &k, err);
+        x->refused = k;
     }
     if (key)
         *key = k;
@@ -853,10 +855,12 @@ static vg_rc chain_open(sshx *x, volatile int *stop, net_test_step step, void *u
         x->n = i + 1;
         rc = hop_open(x, i, stop, false, NULL, NULL, step, ud, err);
     }
-    if (rc)
+    if (rc) {
         chain_close(x);
-    else
+    } else {
         x->authed = true;
+        x->refused.state = NET_HOSTKEY_OK;
+    }
     return rc;
 }
 
@@ -984,6 +988,7 @@ void net_transport_for(net_transport *t, const vg_remote *r, const net_ssh_opts 
     t->cut = ssh_cut_fn;
     t->how = x->how;
     t->why = x->why;
+    t->refused = &x->refused;
     t->timeout_ms = CONNECT_S * 1000;
 }
 

@@ -40,6 +40,9 @@ struct net_transport {
      * when a connection ended that should not have, why ("vigild --stdio: command
      * not found (exit 127)"; "" when nothing to say). NULL: none. */
     const char *how, *why;
+    /* The host key the transport last refused (state not OK), or NULL / state OK
+     * when none: for a screen to say so in few words (ssh.h). */
+    const struct net_hostkey *refused;
     void (*close)(net_transport *t); /* NULL: nothing to close */
     void (*cut)(net_transport *t);   /* NULL: nothing held */
 };
