@@ -518,6 +518,19 @@ static int join_by_snapshot(cli *c, const vg_remote *r, const char *token,
     return cli_open(c, 0) == EXIT_OK ? 0 : -2;
 }
 
+/* The workspace's remote called name (NULL: its one) and its token (the
+ * caller's to wipe and free). */
+static int remote_and_token(cli *c, const char *name, vg_remote *r, char **token)
+{
+    int rc = cli_open(c, 0);
+    if (rc)
+        return rc;
+    vg_err err = {0};
+    if (vg_remote_get(c->ws, name, r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    return cli_remote_token(c, r, token);
+}
+
 int cmd_sync(cli *c, int argc, char **argv)
 {
     opt o[] = {{"wait=", NULL}, {"json", NULL}, {"no-snapshot", NULL}};
@@ -530,14 +543,10 @@ int cmd_sync(cli *c, int argc, char **argv)
     const char *w = opt_get(o, NOPT, "wait");
     if (w && (rc = cli_count(c, "wait", w, 0, 30, &wait)))
         return rc;
-    if ((rc = cli_open(c, 0)))
-        return rc;
     vg_remote r;
     vg_err err = {0};
-    if (vg_remote_get(c->ws, npos ? pos[0] : NULL, &r, &err) != VG_OK)
-        return cli_fail(c, &err);
     char *token;
-    if ((rc = cli_remote_token(c, &r, &token)))
+    if ((rc = remote_and_token(c, npos ? pos[0] : NULL, &r, &token)))
         return rc;
     net_ssh_opts sopt;
     cli_ssh_opts(&sopt);
@@ -697,14 +706,12 @@ int cmd_remote_test(cli *c, int argc, char **argv)
 {
     char *pos[1];
     int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)) || (rc = cli_open(c, 0)))
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
         return rc;
     vg_remote r;
     vg_err err = {0};
-    if (vg_remote_get(c->ws, npos ? pos[0] : NULL, &r, &err) != VG_OK)
-        return cli_fail(c, &err);
     char *token;
-    if ((rc = cli_remote_token(c, &r, &token)))
+    if ((rc = remote_and_token(c, npos ? pos[0] : NULL, &r, &token)))
         return rc;
     net_ssh_opts o;
     cli_ssh_opts(&o);

@@ -528,6 +528,20 @@ static vg_rc chain_plan(sshx *x, vg_err *err)
         }                                                                                      \
     } while (0)
 
+/* `remote test`'s first step: does host resolve? */
+static vg_rc step_resolve(const char *host, net_test_step step, void *ud, vg_err *err)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int g = getaddrinfo(host, NULL, &hints, &ai);
+    if (g != 0) {
+        STEP("resolve", false, "%s: %s", host, gai_strerror(g));
+        return vg_fail(err, VG_EIO, "cannot resolve %s: %s", host, gai_strerror(g));
+    }
+    freeaddrinfo(ai);
+    STEP("resolve", true, "%s", host);
+    return VG_OK;
+}
+
 /* The passphrase callback for libssh's key import. */
 typedef struct ask_ctx {
     const net_ssh_opts *o;
@@ -756,16 +770,8 @@ static vg_rc hop_open(sshx *x, int i, volatile int *stop, bool trusting, const c
 
     /* the socket: TCP for the first hop, a direct-tcpip channel of the one before */
     if (i == 0) {
-        if (step) {
-            struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-            int g = getaddrinfo(h->host, NULL, &hints, &ai);
-            if (g != 0) {
-                STEP("resolve", false, "%s: %s", h->host, gai_strerror(g));
-                return vg_fail(err, VG_EIO, "cannot resolve %s: %s", h->host, gai_strerror(g));
-            }
-            freeaddrinfo(ai);
-            STEP("resolve", true, "%s", h->host);
-        }
+        if (step && step_resolve(h->host, step, ud, err) != VG_OK)
+            return err->rc;
         h->fd = net_tcp_connect(h->host, h->hport, (int)tmo * 1000, stop, err);
         if (h->fd < 0) {
             STEP("connect", false, "%s", err->msg);
@@ -1062,14 +1068,8 @@ vg_rc net_remote_test(const vg_remote *r, const char *token, const net_ssh_opts 
     net_transport_for(&t, r, o);
     vg_rc rc;
     if (!r->ssh) {
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-        int g = getaddrinfo(r->host, NULL, &hints, &ai);
-        if (g != 0) {
-            STEP("resolve", false, "%s: %s", r->host, gai_strerror(g));
-            return vg_fail(err, VG_EIO, "cannot resolve %s: %s", r->host, gai_strerror(g));
-        }
-        freeaddrinfo(ai);
-        STEP("resolve", true, "%s", r->host);
+        if (step_resolve(r->host, step, ud, err) != VG_OK)
+            return err->rc;
         int fd = net_tcp_connect(r->host, r->port, 5000, NULL, err);
         if (fd < 0) {
             STEP("connect", false, "%s", err->msg);
