@@ -626,9 +626,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     /* --stdio's connection is a socketpair, where TCP's options do not apply (and
      * there is no Nagle delay to warn of): libmicrohttpd tries them on every
      * answer */
-    if (!hs->listening &&
-        (strncmp(msg, "Setting TCP_", 12) == 0 ||
-         strncmp(msg, "Failed to push the data from buffers", 36) == 0))
+    if (!hs->listening && (strncmp(msg, "Setting TCP_", 12) == 0 ||
+                           strncmp(msg, "Failed to push the data from buffers", 36) == 0))
         expected = true;
     if (expected)
         return;
