@@ -626,9 +626,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     /* --stdio's connection is a socketpair, where TCP's options do not apply (and
      * there is no Nagle delay to warn of): libmicrohttpd tries them on every
      * answer */
-    if (!hs->listening &&
-        (strncmp(msg, "Setting TCP_", 12) == 0 ||
-         strncmp(msg, "Failed to push the data from buffers", 36) == 0))
+    if (!hs->listening && (strncmp(msg, "Setting TCP_", 12) == 0 ||
+                           strncmp(msg, "Failed to push the data from buffers", 36) == 0))
         expected = true;
     if (expected)
         return;
@@ -771,18 +770,22 @@ static bool copy_stream(int from, int to, int stop)
 }
 
 typedef struct pump {
+    http_server *hs;
     int in, sock;
 } pump;
 
 /* The client's bytes into the connection. At their end, the end of the stream:
  * libmicrohttpd reads what came before it first, answers it, and closes the
- * connection when it reads the end, so every request sent is answered. It stops
- * too when the socket hangs up (both ways shut: libmicrohttpd closed the
- * connection, or http_serve_stream is done). */
+ * connection when it reads the end, so every request sent is answered. A client
+ * that has closed its end sends nothing more to wait for, so a parked pull then
+ * answers at once, as on SIGTERM, rather than holding the process up to its 30
+ * seconds. It stops too when the socket hangs up (both ways shut:
+ * libmicrohttpd closed the connection, or http_serve_stream is done). */
 static void *pump_in(void *arg)
 {
     pump *p = arg;
-    (void)copy_stream(p->in, p->sock, p->sock);
+    if (copy_stream(p->in, p->sock, p->sock))
+        http_quiesce(p->hs);
     shutdown(p->sock, SHUT_WR);
     return NULL;
 }
@@ -802,7 +805,7 @@ vg_rc http_serve_stream(http_server *hs, int in, int out, vg_err *err)
         return vg_fail(err, VG_EIO, "cannot serve the connection: %s",
                        e ? strerror(e) : "libmicrohttpd refused it");
     }
-    pump p = {in, sv[0]};
+    pump p = {hs, in, sv[0]};
     pthread_t t;
     int e = pthread_create(&t, NULL, pump_in, &p);
     if (e != 0) {

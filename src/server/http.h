@@ -121,8 +121,9 @@ VG_WUR vg_rc http_start(store *st, const route *table, size_t n, const struct so
 /* Serve one HTTP connection whose bytes arrive on in and leave on out (pipes or
  * sockets: what sshd gives an exec channel), on a server started without an
  * address, and return when it ends: the client closed in and every answer to
- * what it sent has been written, or the server closed the connection (an
- * answer it closes after, an idle minute), or out can take no more. */
+ * what it sent has been written (a parked request answering at once once in is
+ * closed, as when stopping), or the server closed the connection (an answer it
+ * closes after, an idle minute), or out can take no more. */
 VG_WUR vg_rc http_serve_stream(http_server *hs, int in, int out, vg_err *err);
 /* Stop accepting connections and answer parked requests; requests already begun
  * go on. */

@@ -632,9 +632,11 @@ int main(int argc, char **argv)
         }
     }
     if (stdio && (listen || port_file || i < argc)) {
-        fprintf(stderr, "vigild: --stdio serves one connection on stdin and stdout: it takes"
-                        " no %s\nusage: vigild [--data DIR] --stdio\n",
-                i < argc ? "command" : listen ? "--listen" : "--port-file");
+        const char *what = i < argc ? "command" : listen ? "--listen" : "--port-file";
+        fprintf(stderr,
+                "vigild: --stdio serves one connection on stdin and stdout: it takes no %s\n"
+                "usage: vigild [--data DIR] --stdio\n",
+                what);
         return EXIT_USAGE;
     }
     if (i < argc) {

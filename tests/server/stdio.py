@@ -238,6 +238,21 @@ def main():
         rc, secs, rest = s.close()
         eq((rc, rest), (0, b""), "then exit 0 and nothing else")
 
+        # a long-poll sent, then stdin closed: nothing more can come, so it answers at
+        # once (as on SIGTERM) rather than holding the process for its wait
+        s = Stdio()
+        open_procs.append(s)
+        t1 = time.time()
+        s.send(s.request_bytes("GET", f"/v1/ops?after={head}&id={notes[-1]['id']}&wait=20",
+                               tok["bob"]))
+        time.sleep(0.5)  # parked by now
+        s.p.stdin.close()
+        st, _, body = s.response(10)
+        eq((st, body), (200, b""), "a parked pull at EOF: an empty page")
+        rc, _, rest = s.close()
+        eq((rc, rest), (0, b""), "then exit 0")
+        check(time.time() - t1 < 3, f"without waiting out the pull ({time.time() - t1:.2f} s)")
+
         # a bad token: 401, as the daemon answers
         s = Stdio()
         open_procs.append(s)
@@ -359,8 +374,15 @@ def main():
         eq((st, body), (200, b""), "another tenant's parked pull: nothing")
         check(0.9 < time.time() - t1 < 2.5, f"at its deadline ({time.time() - t1:.2f} s)")
 
-        # a snapshot says what its file holds, whichever process made it
-        for name, get in (("--stdio", lambda: s.req("GET", "/v1/snapshot", tok["bob"])),
+        # a snapshot says what its file holds, whichever process made it; one without
+        # that (an older vigild's file) is made again, not trusted
+        os.makedirs(os.path.join(cv.D, "snapshots"), exist_ok=True)
+        old = os.path.join(cv.D, "snapshots", acme_id + ".zst")
+        open(old, "wb").write(subprocess.run(["zstd", "-qc"], input=b"not a workspace",
+                                             capture_output=True).stdout)
+        for name, get in (("--stdio, over a file without its head",
+                           lambda: s.req("GET", "/v1/snapshot", tok["bob"])),
+                          ("--stdio", lambda: s.req("GET", "/v1/snapshot", tok["bob"])),("--stdio", lambda: s.req("GET", "/v1/snapshot", tok["bob"])),
                           ("the daemon", lambda: cv.req(srv.port, "GET", "/v1/snapshot",
                                                         tok["bob"]))):
             st, h, snapz = get()
