@@ -50,6 +50,7 @@
 #define KEEPALIVE_S 15      /* ServerAliveInterval when the config says none */
 #define PUMP_BUF (64u << 10)
 #define HALT ((vg_rc)0x100) /* hop_open: stopped at an unknown key, as trust asked */
+#define WHY_SIZE (WHY_TAIL + 400)
 #define WHY_TAIL 200        /* bytes of an exec channel's stderr kept to say why it ended */
 
 /* ---- the few config keys libssh leaves out ------------------------------------------ */
@@ -221,6 +222,7 @@ struct pump {
     volatile int stop;
     bool exec;          /* an exec channel: keep its stderr, its exit status */
     char *why;          /* where to say why it ended badly (the transport's) */
+    const char *fwd;    /* why forwarding was refused, before the exec ("" when it was not) */
     pthread_mutex_t *mu;
 };
 
@@ -235,7 +237,8 @@ typedef struct sshx {
     bool no_forward;    /* the target refused direct-tcpip: exec from now on */
     pump *cur;          /* the target's channel being pumped, or NULL */
     char how[48];
-    char why[WHY_TAIL + 100];
+    char why[WHY_SIZE];
+    char fwd[300];       /* why the target refused direct-tcpip ("": it did not) */
     net_hostkey refused; /* the key last refused (state OK: none) */
 } sshx;
 
@@ -256,6 +259,48 @@ static void write_all(int fd, const char *p, size_t n, bool *ok)
     }
 }
 
+/* Keep the last WHY_TAIL bytes of an exec channel's stderr. */
+static void tail_add(char *tail, size_t *tl, const char *p, size_t n)
+{
+    size_t k = n > WHY_TAIL ? WHY_TAIL : n;
+    if (*tl + k > WHY_TAIL) {
+        memmove(tail, tail + (*tl + k - WHY_TAIL), WHY_TAIL - k);
+        *tl = WHY_TAIL - k;
+    }
+    memcpy(tail + *tl, p + n - k, k);
+    *tl += k;
+}
+
+/* Say why an exec channel ended (its vigild's last words on stderr, its exit
+ * status), before curl is told the connection is over: it reads why then.
+ * Nothing when it ended as asked (exit 0 after the client's EOF): its stderr is
+ * then only its log. */
+static void exec_why(pump *p, char *buf, char *tail, size_t tl, bool client_done)
+{
+    int n;
+    while ((n = ssh_channel_read_nonblocking(p->ch, buf, PUMP_BUF, 1)) > 0)
+        tail_add(tail, &tl, buf, (size_t)n);
+    int st = ssh_channel_get_exit_status(p->ch);
+    tail[tl] = '\0';
+    for (size_t i = 0; i < tl; i++) /* one line, for an error message */
+        if (tail[i] == '\n' || tail[i] == '\r' || tail[i] == '\t')
+            tail[i] = ' ';
+    while (tl && tail[tl - 1] == ' ')
+        tl--;
+    if (st > 0 || (tl && !client_done)) { /* not a vigild that ended as asked */
+        char safe[WHY_TAIL + 1];
+        vg_text_safe(tail, tl, VG_TEXT_ASCII, safe, sizeof safe);
+        pthread_mutex_lock(p->mu);
+        snprintf(p->why, WHY_SIZE, "%s%sthe exec channel's vigild --stdio: %s%s", p->fwd,
+                 p->fwd[0] ? "; then " : "", safe, tl ? "" : "it ended");
+        if (st > 0) {
+            size_t w = strlen(p->why);
+            snprintf(p->why + w, WHY_SIZE - w, " (exit %d)", st);
+        }
+        pthread_mutex_unlock(p->mu);
+    }
+}
+
 /* Bridge ch and fd until both ends are done, the session drops or stop is set. */
 static void *pump_run(void *ud)
 {
@@ -263,7 +308,7 @@ static void *pump_run(void *ud)
     char *buf = malloc(PUMP_BUF);
     char tail[WHY_TAIL + 1] = "";
     size_t tl = 0;
-    bool fd_eof = false, ch_eof = false, ok = buf != NULL;
+    bool fd_eof = false, ch_eof = false, ok = buf != NULL, told = false;
     time_t last = time(NULL);
     while (ok && !__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
         int n;
@@ -273,17 +318,14 @@ static void *pump_run(void *ud)
         }
         if (n == SSH_ERROR)
             break;
-        while (p->exec && (n = ssh_channel_read_nonblocking(p->ch, buf, PUMP_BUF, 1)) > 0) {
-            size_t k = (size_t)n > WHY_TAIL ? WHY_TAIL : (size_t)n;
-            if (tl + k > WHY_TAIL) {
-                memmove(tail, tail + (tl + k - WHY_TAIL), WHY_TAIL - k);
-                tl = WHY_TAIL - k;
-            }
-            memcpy(tail + tl, buf + n - k, k);
-            tl += k;
-        }
+        while (p->exec && (n = ssh_channel_read_nonblocking(p->ch, buf, PUMP_BUF, 1)) > 0)
+            tail_add(tail, &tl, buf, (size_t)n);
         if (!ch_eof && (ssh_channel_is_eof(p->ch) || ssh_channel_is_closed(p->ch))) {
             ch_eof = true;
+            if (p->exec) {
+                exec_why(p, buf, tail, tl, fd_eof);
+                told = true;
+            }
             shutdown(p->fd, SHUT_WR);
         }
         if (ch_eof && (fd_eof || ssh_channel_is_closed(p->ch)))
@@ -314,24 +356,8 @@ static void *pump_run(void *ud)
             last = time(NULL);
         }
     }
-    if (p->exec && p->why) {
-        int st = ssh_channel_get_exit_status(p->ch);
-        tail[tl] = '\0';
-        if (st > 0 || tl) {
-            char safe[WHY_TAIL + 1];
-            vg_text_safe(tail, tl, VG_TEXT_ASCII, safe, sizeof safe);
-            for (char *c = safe; *c; c++)
-                if (*c == '\n' || *c == '\r')
-                    *c = ' ';
-            pthread_mutex_lock(p->mu);
-            if (st > 0)
-                snprintf(p->why, WHY_TAIL + 100, "the exec channel's vigild --stdio: %s%s(exit %d)",
-                         safe, tl ? " " : "", st);
-            else
-                snprintf(p->why, WHY_TAIL + 100, "the exec channel's vigild --stdio: %s", safe);
-            pthread_mutex_unlock(p->mu);
-        }
-    }
+    if (p->exec && !told)
+        exec_why(p, buf, tail, tl, fd_eof);
     free(buf);
     shutdown(p->fd, SHUT_RDWR);
     return NULL;
@@ -399,7 +425,7 @@ static int pump_start(sshx *x, pump **out, ssh_session s, ssh_channel ch, bool e
     if (!p)
         abort();
     *p = (pump){.s = s, .ch = ch, .fd = sp[0], .alive_s = alive_s, .exec = exec,
-                .why = x->why, .mu = &x->mu};
+                .why = x->why, .fwd = x->fwd, .mu = &x->mu};
     if (pthread_create(&p->th, NULL, pump_run, p) != 0) {
         free(p);
         close(sp[0]);
@@ -878,11 +904,12 @@ static int open_channel(sshx *x, net_test_step step, void *ud, vg_err *err)
 {
     hop *h = &x->hops[x->nplan - 1];
     int alive = h->c.alive_s > 0 ? h->c.alive_s : x->o.keepalive_s;
-    char fwd[300] = "";
+    char *fwd = x->fwd; /* kept: an exec that fails later says it came second */
     pthread_mutex_lock(&x->mu);
     x->why[0] = '\0';
     pthread_mutex_unlock(&x->mu);
     if (!x->no_forward) {
+        fwd[0] = '\0';
         ssh_channel ch = ssh_channel_new(h->s);
         if (ch && ssh_channel_open_forward(ch, "127.0.0.1", x->r->port, "127.0.0.1", 0) == SSH_OK) {
             int fd = pump_start(x, &x->cur, h->s, ch, false, alive, true, err);
@@ -894,16 +921,22 @@ static int open_channel(sshx *x, net_test_step step, void *ud, vg_err *err)
             }
             return fd;
         }
-        const char *e = ssh_get_error(h->s);
-        snprintf(fwd, sizeof fwd, "direct-tcpip to 127.0.0.1:%d: %s%s", x->r->port, e,
-                 strstr(e, "prohibited") ? " (sshd's AllowTcpForwarding no?)" : "");
+        /* libssh says "Channel opening failure: channel N error (CODE) TEXT"; code 1
+         * is RFC 4254's SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, 2 CONNECT_FAILED */
+        const char *e = ssh_get_error(h->s), *code = strstr(e, "error (");
+        bool prohibited = code && strncmp(code, "error (1)", 9) == 0;
+        bool refused = code && strncmp(code, "error (2)", 9) == 0;
+        snprintf(fwd, sizeof x->fwd, "direct-tcpip to 127.0.0.1:%d refused: %s", x->r->port,
+                 prohibited ? "sshd forbids forwarding (AllowTcpForwarding no?)"
+                 : refused  ? "nothing listens there (is vigild serving on that port?)"
+                            : e);
         if (ch)
             ssh_channel_free(ch);
         if (!ssh_is_connected(h->s)) {
             vg_fail(err, VG_EIO, "%s: the SSH session dropped: %s", h->name, fwd);
             return -1;
         }
-        if (strstr(e, "prohibited"))
+        if (prohibited)
             x->no_forward = true;
     }
     char cmd[300];

@@ -491,6 +491,15 @@ static int serve(const char *data, const char *listen, const char *port_file, bo
                 listen);
         return EXIT_USAGE;
     }
+    /* A --stdio vigild runs for a client over SSH, never by its admin: a data
+     * directory that does not exist is the URL's typo, not a new server to make. */
+    char db[4200];
+    snprintf(db, sizeof db, "%s/server.db", data);
+    if (stdio && access(db, F_OK) != 0) {
+        fprintf(stderr, "vigild: --stdio: %s holds no vigild data (no server.db): check the"
+                        " remote's /DIR\n", data);
+        return EXIT_FAIL;
+    }
     int in = -1, out = -1;
     if (stdio && !take_stdio(&in, &out)) {
         fprintf(stderr, "vigild: --stdio: cannot take stdin and stdout: %s\n", strerror(errno));

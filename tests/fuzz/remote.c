@@ -16,12 +16,17 @@
 #include "fuzz.h"
 #include "vigil/remote.h"
 
-static void safe_part(const char *what, const char *s)
+static void safe_bytes(const char *what, const char *s)
 {
-    fz_check(s[0] != '-', "%s '%s' may pass for an option", what, s);
     for (const char *c = s; *c; c++)
         fz_check(*c > ' ' && *c < 0x7f && !strchr("]['\"`$;\\|&<>(){}*!~ ", *c),
                  "%s '%s' holds a byte a shell or the INI reader would read", what, s);
+}
+
+static void safe_part(const char *what, const char *s)
+{
+    fz_check(s[0] != '-', "%s '%s' may pass for an option", what, s);
+    safe_bytes(what, s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.ssh_user[0])
             safe_part("the SSH user", r.ssh_user);
         if (r.ssh_dir[0]) {
-            safe_part("the DIR", r.ssh_dir + 1);
+            safe_bytes("the DIR", r.ssh_dir); /* absolute: never an option */
             fz_check(r.ssh_dir[0] == '/' && !strstr(r.ssh_dir, "/../") &&
                          strcmp(r.ssh_dir + strlen(r.ssh_dir) - 3, "/..") != 0,
                      "DIR '%s'", r.ssh_dir);

@@ -408,7 +408,17 @@ def main():
         rc, _, out = s.close()
         check(rc not in (0, None), f"a data dir that cannot be opened: exit {rc}")
         eq(out, b"", "and nothing on stdout")
-        check("not a directory" in s.stderr(), f"the reason on stderr: {s.stderr()!r}")
+        check("holds no vigild data" in s.stderr(), f"the reason on stderr: {s.stderr()!r}")
+        # a directory that does not exist (a typo in the remote's /DIR) is not made
+        missing = os.path.join(cv.T, "no-such-dir")
+        s = Stdio(data=missing)
+        open_procs.append(s)
+        rc, _, out = s.close()
+        check(rc not in (0, None), f"a data dir that does not exist: exit {rc}")
+        eq(out, b"", "and nothing on stdout")
+        check("holds no vigild data" in s.stderr() and "/DIR" in s.stderr(),
+              f"says so, naming the remote's /DIR: {s.stderr()!r}")
+        check(not os.path.exists(missing), "and the directory is not made")
         for extra, what in ((["--listen", "127.0.0.1:0", "--stdio"], "--listen"),
                             (["--port-file", os.path.join(cv.T, "pf"), "--stdio"], "--port-file"),
                             (["--stdio", "tenant", "ls"], "a command")):
