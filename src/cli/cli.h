@@ -144,6 +144,11 @@ struct vg_remote;
 /* The token for r from the secrets file, fresh in *token (the caller wipes and frees
  * it): EXIT_OK, or EXIT_FAIL after saying why (no token, a refused secrets file). */
 int cli_remote_token(cli *c, const struct vg_remote *r, char **token);
+/* The SSH options of a command: passphrases asked on /dev/tty. */
+struct net_ssh_opts;
+void cli_ssh_opts(struct net_ssh_opts *o);
+int cmd_remote_trust(cli *c, int argc, char **argv);
+int cmd_remote_test(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -517,12 +517,26 @@ const command cli_commands[] = {
      "  skipped), through the same door and merge rules as sync; `audit verify` and the\n"
      "  state then match the source's.\n", cmd_audit_replay},
     {"remote add", "NAME URL",
-     "join a team: this workspace syncs with the vigild at URL (http://HOST:PORT)",
+     "join a team: this workspace syncs with the vigild at URL",
+     "  URL: ssh://[USER@]HOST[:PORT][/DIR][?port=N] (vigild on HOST's loopback port N,\n"
+     "  8470 by default, reached through SSH with ~/.ssh/config, the agent and\n"
+     "  known_hosts; DIR is its --data, for `vigild --stdio` where sshd forbids\n"
+     "  forwarding), or http://HOST:PORT (loopback and tests).\n"
      "  The token is read from the terminal without echo, or one line of stdin, and\n"
      "  kept in the secrets file, [remote URL] token (vigil.conf(5)). The server must\n"
      "  know it (GET /v1/whoami); the workspace's ops must all be by its user. One\n"
      "  remote per workspace: the server leases the workspace its case refs.\n",
      cmd_remote_add},
+    {"remote trust", "NAME|URL [SHA256:FINGERPRINT]",
+     "accept an SSH host key known_hosts does not know yet, once checked",
+     "  Adds the key of the first host on the way (ProxyJump hops first) that\n"
+     "  known_hosts does not know to ~/.ssh/known_hosts, if it is the fingerprint\n"
+     "  given; without one, shows it and asks on the terminal. A changed key is\n"
+     "  never replaced.\n",
+     cmd_remote_trust},
+    {"remote test", "[NAME]",
+     "check each step to the server: resolve, connect, host key, auth, channel, vigild, token",
+     NULL, cmd_remote_test},
     {"remote rm", "NAME", "forget the remote, its sync cursors and its token", NULL,
      cmd_remote_rm},
     {"remote ls", "[--json]", "the remote: URL, tenant, user and how far sync has gone", NULL,

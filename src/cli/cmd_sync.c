@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "config.h"
 #include "paths.h"
+#include "ssh.h"
 #include "sync_client.h"
 #include "vigil/remote.h"
 #include "vigil/sync.h"
@@ -34,10 +35,22 @@
 #define TOKEN_MAX 256
 #define SECRETS_CAP (1u << 20)
 
-/* The secrets file's section for a remote: "remote URL". */
+/* The secrets file's section for a remote: "remote URL", or, for a URL too long
+ * for it, "remote ~" and the first 20 bytes of the URL's SHA-256 in hex: inih
+ * (libinih1) cuts a section name at 49 bytes, and a cut name would match no URL,
+ * or worse, another one with the same start. */
+#define SECTION_MAX 49
 static void token_section(const vg_remote *r, char *out, size_t n)
 {
-    snprintf(out, n, "remote %s", r->url);
+    if (strlen("remote ") + strlen(r->url) <= SECTION_MAX) {
+        snprintf(out, n, "remote %s", r->url);
+        return;
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)r->url, strlen(r->url));
+    char hex[41];
+    sodium_bin2hex(hex, sizeof hex, h, 20);
+    snprintf(out, n, "remote ~%s", hex);
 }
 
 /* ---- the token in the secrets file ------------------------------------------------- */
@@ -122,37 +135,73 @@ static int secrets_usable(void)
 
 /* The terminal as it was before echo was turned off, for the signal handler. */
 static struct termios saved_tty;
+static int saved_fd = -1;
 
 static void restore_tty(int sig)
 {
-    tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+    tcsetattr(saved_fd, TCSANOW, &saved_tty);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* One line of in into out (newline dropped): with tty, the terminal's echo off
+ * and prompt on stderr, the terminal restored on every exit, signals included. */
+static char *quiet_line(FILE *in, bool tty, const char *prompt, char *out, size_t n)
+{
+    struct sigaction old[3], sa = {.sa_handler = restore_tty};
+    const int sigs[3] = {SIGINT, SIGTERM, SIGQUIT};
+    int fd = fileno(in);
+    tty = tty && isatty(fd) && tcgetattr(fd, &saved_tty) == 0;
+    if (tty) {
+        saved_fd = fd;
+        fprintf(stderr, "%s", prompt);
+        fflush(stderr);
+        struct termios quiet = saved_tty;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        for (int i = 0; i < 3; i++)
+            sigaction(sigs[i], &sa, &old[i]);
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(out, (int)n, in);
+    if (tty) {
+        tcsetattr(fd, TCSAFLUSH, &saved_tty);
+        for (int i = 0; i < 3; i++)
+            sigaction(sigs[i], &old[i], NULL);
+        fputc('\n', stderr);
+    }
+    if (got)
+        out[strcspn(out, "\r\n")] = '\0';
+    return got;
+}
+
+/* net_ssh_opts.ask: a key's passphrase, asked on the terminal (/dev/tty: stdin
+ * may carry a token), never stored: the caller wipes it. */
+static int ask_tty(void *ud, const char *prompt, char *buf, size_t n)
+{
+    (void)ud;
+    FILE *tty = fopen("/dev/tty", "r+e");
+    if (!tty)
+        return -1;
+    char safe[400];
+    vg_text_safe(prompt, strlen(prompt), VG_TEXT_ASCII, safe, sizeof safe);
+    char *got = quiet_line(tty, true, safe, buf, n);
+    fclose(tty);
+    return got ? 0 : -1;
+}
+
+void cli_ssh_opts(net_ssh_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->ask = ask_tty;
 }
 
 /* One line: from the terminal without echo (prompt on stderr), else of stdin.
  * 0 with the token in out, or EXIT_FAIL after saying why. */
 static int read_token(cli *c, const char *url, char *out, size_t n)
 {
-    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tty) == 0;
-    struct sigaction old[3], sa = {.sa_handler = restore_tty};
-    const int sigs[3] = {SIGINT, SIGTERM, SIGQUIT};
-    if (tty) {
-        fprintf(stderr, "token for %s: ", url);
-        fflush(stderr);
-        struct termios quiet = saved_tty;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        for (int i = 0; i < 3; i++)
-            sigaction(sigs[i], &sa, &old[i]);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    char *got = fgets(out, (int)n, stdin);
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
-        for (int i = 0; i < 3; i++)
-            sigaction(sigs[i], &old[i], NULL);
-        fputc('\n', stderr);
-    }
+    char prompt[VG_REMOTE_URL + 16];
+    snprintf(prompt, sizeof prompt, "token for %s: ", url);
+    char *got = quiet_line(stdin, true, prompt, out, n);
     if (!got)
         return cli_error(c, "no token given (type it, or pipe one line into vigil remote add)");
     size_t l = strlen(out);
@@ -204,6 +253,24 @@ static int check_actors(cli *c, const char *user)
     return cli_fail(c, &err);
 }
 
+/* Refuse, saying how to go on, when an ssh:// remote's host key (or a jump
+ * host's) is not known yet: EXIT_OK when all are. r is not stored yet, so the
+ * command given names its URL. */
+static int hostkey_known(cli *c, const vg_remote *r, const net_ssh_opts *o)
+{
+    vg_remote anon = *r;
+    anon.name[0] = '\0';
+    net_hostkey k;
+    vg_err err = {0};
+    if (net_ssh_trust(&anon, o, NULL, &k, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (k.state == NET_HOSTKEY_OK)
+        return EXIT_OK;
+    return cli_error(c, "the host key of %s is not known (%s %s). Check the fingerprint with the"
+                        " server's admin, then: vigil remote trust '%s' %s",
+                     k.host, k.type, k.fingerprint, r->url, k.fingerprint);
+}
+
 int cmd_remote_add(cli *c, int argc, char **argv)
 {
     char *pos[2];
@@ -227,11 +294,20 @@ int cmd_remote_add(cli *c, int argc, char **argv)
                             " with --db, or `vigil remote rm %s`)", had.name, had.url, had.name);
     if (secrets_usable() != EXIT_OK) /* refused before the token is asked for */
         return EXIT_FAIL;
+    net_ssh_opts sopt;
+    cli_ssh_opts(&sopt);
+    if (r.ssh && (rc = hostkey_known(c, &r, &sopt)))
+        return rc; /* said before a token is typed for nothing */
     char token[TOKEN_MAX + 8];
     if ((rc = read_token(c, r.url, token, sizeof token)))
         return rc;
+    net_transport t;
+    net_transport_for(&t, &r, &sopt);
+    net_sync_opts so = {.transport = &t};
     net_whoami_result who;
-    if (net_whoami(&r, token, NULL, &who, &err) != VG_OK) {
+    vg_rc wr = net_whoami(&r, token, &so, &who, &err);
+    net_transport_close(&t);
+    if (wr != VG_OK) {
         rc = cli_fail(c, &err);
     } else if (strcmp(who.role, "ingest") == 0) {
         rc = cli_error(c, "an ingest token cannot sync (it may only post alerts): ask the admin"
@@ -442,6 +518,19 @@ static int join_by_snapshot(cli *c, const vg_remote *r, const char *token,
     return cli_open(c, 0) == EXIT_OK ? 0 : -2;
 }
 
+/* The workspace's remote called name (NULL: its one) and its token (the
+ * caller's to wipe and free). */
+static int remote_and_token(cli *c, const char *name, vg_remote *r, char **token)
+{
+    int rc = cli_open(c, 0);
+    if (rc)
+        return rc;
+    vg_err err = {0};
+    if (vg_remote_get(c->ws, name, r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    return cli_remote_token(c, r, token);
+}
+
 int cmd_sync(cli *c, int argc, char **argv)
 {
     opt o[] = {{"wait=", NULL}, {"json", NULL}, {"no-snapshot", NULL}};
@@ -454,16 +543,16 @@ int cmd_sync(cli *c, int argc, char **argv)
     const char *w = opt_get(o, NOPT, "wait");
     if (w && (rc = cli_count(c, "wait", w, 0, 30, &wait)))
         return rc;
-    if ((rc = cli_open(c, 0)))
-        return rc;
     vg_remote r;
     vg_err err = {0};
-    if (vg_remote_get(c->ws, npos ? pos[0] : NULL, &r, &err) != VG_OK)
-        return cli_fail(c, &err);
     char *token;
-    if ((rc = cli_remote_token(c, &r, &token)))
+    if ((rc = remote_and_token(c, npos ? pos[0] : NULL, &r, &token)))
         return rc;
-    net_sync_opts so = {.wait = (int)wait};
+    net_ssh_opts sopt;
+    cli_ssh_opts(&sopt);
+    net_transport t; /* one for the round: an SSH session opened once */
+    net_transport_for(&t, &r, &sopt);
+    net_sync_opts so = {.wait = (int)wait, .transport = &t};
     net_sync_result s = {0};
     vg_sync_cursor cur;
     bool joined = false;
@@ -474,6 +563,7 @@ int cmd_sync(cli *c, int argc, char **argv)
         if (j == -2) { /* the workspace could not be opened again: said already */
             sodium_memzero(token, strlen(token));
             free(token);
+            net_transport_close(&t);
             return EXIT_FAIL;
         }
         /* a vigild without snapshots (404): the log from its first op, as before */
@@ -489,6 +579,7 @@ int cmd_sync(cli *c, int argc, char **argv)
                (double)snap_bytes / 1048576);
     sodium_memzero(token, strlen(token));
     free(token);
+    net_transport_close(&t);
     int64_t waiting = 0;
     vg_err werr;
     if (vg_remote_waiting(c->ws, &r, &waiting, &werr) != VG_OK)
@@ -524,4 +615,108 @@ int cmd_sync(cli *c, int argc, char **argv)
     vg_err named;
     vg_fail(&named, err.rc, "%s: %s", r.name, err.msg);
     return cli_fail(c, &named);
+}
+
+/* ---- vigil remote trust, vigil remote test ------------------------------------------ */
+
+/* The remote called arg, or, when arg is a URL, that URL unstored (remote add
+ * says to trust a host before the remote exists). */
+static int remote_of(cli *c, const char *arg, vg_remote *r)
+{
+    vg_err err = {0};
+    memset(r, 0, sizeof *r);
+    if (strstr(arg, "://")) {
+        if (vg_remote_parse_url(arg, r, &err) != VG_OK)
+            return cli_usage(c, "%s", err.msg);
+        return EXIT_OK;
+    }
+    int rc = cli_open(c, 0);
+    if (rc)
+        return rc;
+    if (vg_remote_get(c->ws, arg, r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    return EXIT_OK;
+}
+
+int cmd_remote_trust(cli *c, int argc, char **argv)
+{
+    char *pos[2];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 2, &npos)))
+        return rc;
+    if (npos < 1)
+        return cli_usage(c, "needs NAME (or the URL) and, checked, the fingerprint");
+    if (npos == 2 && strncmp(pos[1], "SHA256:", 7) != 0)
+        return cli_usage(c, "the fingerprint is SHA256:... as vigil and ssh-keygen -l print it");
+    vg_remote r;
+    if ((rc = remote_of(c, pos[0], &r)))
+        return rc;
+    net_ssh_opts o;
+    cli_ssh_opts(&o);
+    const char *fp = npos == 2 ? pos[1] : NULL;
+    char shown[80];
+    for (int trusted = 0;;) {
+        net_hostkey k;
+        vg_err err = {0};
+        if (net_ssh_trust(&r, &o, fp, &k, &err) != VG_OK)
+            return cli_fail(c, &err);
+        if (k.added) { /* then the hops after it, in turn */
+            fputs("trusted ", stdout);
+            out_safe(c, k.host);
+            printf(" (%s %s): added to ~/.ssh/known_hosts\n", k.type, k.fingerprint);
+            trusted++;
+            fp = NULL;
+            continue;
+        }
+        if (k.state == NET_HOSTKEY_OK) {
+            if (!trusted)
+                printf("every host key on the way to %s is known already: nothing to trust\n",
+                       r.url);
+            return EXIT_OK;
+        }
+        /* not known, and no fingerprint for it: the analyst says, on a terminal */
+        FILE *tty = isatty(STDIN_FILENO) ? fopen("/dev/tty", "r+e") : NULL;
+        if (!tty)
+            return cli_error(c, "the host key of %s is %s %s: check it with the server's admin,"
+                                " then: vigil remote trust '%s' %s",
+                             k.host, k.type, k.fingerprint, pos[0], k.fingerprint);
+        fprintf(stderr, "the host key of %s is %s %s\ntrust it, checked with the server's"
+                        " admin? type yes: ", k.host, k.type, k.fingerprint);
+        fflush(stderr);
+        char answer[16];
+        char *got = fgets(answer, sizeof answer, tty);
+        fclose(tty);
+        if (!got || strcmp(answer, "yes\n") != 0)
+            return cli_error(c, "not trusted: nothing written");
+        snprintf(shown, sizeof shown, "%s", k.fingerprint); /* the key shown, and no other */
+        fp = shown;
+    }
+}
+
+static void test_step(void *ud, const char *name, bool ok, const char *detail)
+{
+    cli *c = ud;
+    printf("%-4s %-9s ", ok ? "ok" : "FAIL", name);
+    out_safe(c, detail);
+    putchar('\n');
+    fflush(stdout);
+}
+
+int cmd_remote_test(cli *c, int argc, char **argv)
+{
+    char *pos[1];
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1, &npos)))
+        return rc;
+    vg_remote r;
+    vg_err err = {0};
+    char *token;
+    if ((rc = remote_and_token(c, npos ? pos[0] : NULL, &r, &token)))
+        return rc;
+    net_ssh_opts o;
+    cli_ssh_opts(&o);
+    vg_rc tr = net_remote_test(&r, token, &o, test_step, c, &err);
+    sodium_memzero(token, strlen(token));
+    free(token);
+    return tr == VG_OK ? EXIT_OK : EXIT_FAIL;
 }

@@ -5,7 +5,7 @@
  * What is read of the analyst's set-up: ~/.ssh/config (then /etc/ssh/ssh_config)
  * for Host, HostName, Port, User, IdentityFile, IdentitiesOnly, ProxyJump,
  * ConnectTimeout and ServerAliveInterval; the agent (SSH_AUTH_SOCK); key files,
- * asking for a passphrase on the terminal when allowed; ~/.ssh/known_hosts and
+ * asking for a passphrase through opts.ask; ~/.ssh/known_hosts and
  * /etc/ssh/ssh_known_hosts, hashed entries included. "~" is $HOME.
  *
  * Each HTTP connection curl opens is one channel: a direct-tcpip channel to
@@ -24,14 +24,25 @@
 #include "sync_client.h"
 
 typedef struct net_ssh_opts {
-    bool prompt;        /* a key's passphrase may be asked on /dev/tty (the CLI; not the TUI) */
+    /* Ask the analyst for a secret (a key's passphrase): the prompt, the answer into
+     * buf (NUL-terminated), 0, or -1 when nobody can be asked. NULL: never ask (the
+     * workstation's thread: the header says to add the key to the agent). The net
+     * layer knows no terminal; the CLI asks on /dev/tty. */
+    int (*ask)(void *ud, const char *prompt, char *buf, size_t n);
+    void *ask_ud;
     int keepalive_s;    /* SSH keepalive when idle (0: ServerAliveInterval, else 15) */
 } net_ssh_opts;
+
+/* Whether libssh.so.4 can be loaded (ssh_lazy.c: vigil loads it on first use). */
+bool net_ssh_available(void);
 
 /* The transport for r: TCP for http:// remotes (net_transport_tcp), SSH for
  * ssh:// ones. net_transport_close ends what it opened. */
 void net_transport_for(net_transport *t, const vg_remote *r, const net_ssh_opts *o);
 void net_transport_close(net_transport *t);
+/* Shut down every socket the transport holds (another thread may call it): what
+ * is connecting or in flight ends at once; the next connect starts again. */
+void net_transport_cut(net_transport *t);
 
 /* How the transport's last connection went through ("" before one, "tcp",
  * "ssh direct-tcpip", "ssh exec vigild --stdio"). */
@@ -48,15 +59,18 @@ typedef struct net_hostkey {
     char host[300];        /* the hop: "[host]:port" or "host", as known_hosts names it */
     char type[32];         /* "ssh-ed25519" */
     char fingerprint[80];  /* "SHA256:..." */
-    net_hostkey_state state;
+    net_hostkey_state state; /* as found */
+    bool added;              /* net_ssh_trust added it to known_hosts */
 } net_hostkey;
 
-/* `vigil remote trust`: connect to each hop of r (ProxyJump hops first) up to the
- * first whose host key is not known, and report it in *out. With fingerprint
- * NULL, only report (VG_OK, out->state says); with a fingerprint, add that hop's
- * key to ~/.ssh/known_hosts when it is the one offered (VG_EINVAL naming both
- * when it is not), and go on to the next hop. A changed key is VG_EEXIST and is
- * never replaced. *out is the last hop looked at; all known: NET_HOSTKEY_OK. */
+/* `vigil remote trust`: open each hop of r (ProxyJump hops first; logging in at
+ * each, since the next is reached through it) up to the first whose host key
+ * known_hosts does not know, and report it in *out (state UNKNOWN). With a
+ * fingerprint, that hop's key is added to ~/.ssh/known_hosts when it is the one
+ * offered (out->added; VG_EINVAL naming both when it is not), and the walk ends
+ * there: the caller looks again for the hops after it. A
+ * changed key is VG_EEXIST and never replaced. All known: VG_OK, state OK, the
+ * target's key in *out. */
 VG_WUR vg_rc net_ssh_trust(const vg_remote *r, const net_ssh_opts *o, const char *fingerprint,
                            net_hostkey *out, vg_err *err);
 

@@ -19,6 +19,7 @@
  * server skips those it holds).
  */
 #include "sync_client.h"
+#include "ssh.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -87,15 +88,14 @@ static int connect_within(int fd, const struct addrinfo *ai, int ms, volatile in
     return 0;
 }
 
-static int tcp_connect(net_transport *t, vg_err *err)
+int net_tcp_connect(const char *host, int port, int ms, volatile int *stop, vg_err *err)
 {
-    const vg_remote *r = t->remote;
-    char port[8];
-    snprintf(port, sizeof port, "%d", r->port);
+    char ps[8];
+    snprintf(ps, sizeof ps, "%d", port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *ai = NULL;
-    int g = getaddrinfo(r->host, port, &hints, &ai);
+    int g = getaddrinfo(host, ps, &hints, &ai);
     if (g != 0) {
-        vg_fail(err, VG_EIO, "cannot reach %s:%d: %s", r->host, r->port, gai_strerror(g));
+        vg_fail(err, VG_EIO, "cannot reach %s:%d: %s", host, port, gai_strerror(g));
         return -1;
     }
     int fd = -1, why = 0;
@@ -103,16 +103,23 @@ static int tcp_connect(net_transport *t, vg_err *err)
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             why = errno;
-        } else if ((why = connect_within(fd, a, t->timeout_ms, t->stop)) != 0) {
+        } else if ((why = connect_within(fd, a, ms, stop)) != 0) {
             close(fd);
             fd = -1;
         }
     }
     freeaddrinfo(ai);
-    if (fd < 0)
-        vg_fail(err, VG_EIO, "cannot reach %s:%d: %s", r->host, r->port,
-                why == ETIMEDOUT ? "no answer within 5 s" : strerror(why));
+    if (fd < 0 && why == ETIMEDOUT)
+        vg_fail(err, VG_EIO, "cannot reach %s:%d: no answer within %d s", host, port,
+                (ms + 999) / 1000);
+    else if (fd < 0)
+        vg_fail(err, VG_EIO, "cannot reach %s:%d: %s", host, port, strerror(why));
     return fd;
+}
+
+static int tcp_connect(net_transport *t, vg_err *err)
+{
+    return net_tcp_connect(t->remote->host, t->remote->port, t->timeout_ms, t->stop, err);
 }
 
 void net_transport_tcp(net_transport *t, const vg_remote *r)
@@ -121,6 +128,7 @@ void net_transport_tcp(net_transport *t, const vg_remote *r)
     t->connect = tcp_connect;
     t->remote = r;
     t->timeout_ms = CONNECT_MS;
+    t->how = "tcp";
 }
 
 /* ---- one connection, its requests ------------------------------------------------- */
@@ -254,7 +262,7 @@ static vg_rc conn_open(conn *c, const vg_remote *r, const char *token, const net
     if (o && o->transport) {
         c->t = o->transport;
     } else {
-        net_transport_tcp(&c->tcp, r);
+        net_transport_for(&c->tcp, r, NULL); /* its own: closed with the connection */
         c->t = &c->tcp;
     }
     c->t->stop = c->stop;
@@ -297,6 +305,8 @@ static void conn_close(conn *c)
 {
     if (c->e)
         curl_easy_cleanup(c->e);
+    if (c->t == &c->tcp)
+        net_transport_close(&c->tcp);
     curl_slist_free_all(c->resolve);
     vg_buf_free(&c->body);
     sodium_memzero(c->auth, sizeof c->auth);
@@ -322,7 +332,10 @@ static vg_rc perform(conn *c, const request *q, vg_err *err)
         return vg_fail(err, VG_EIO, "%s: cancelled", q->step);
     }
     char url[VG_REMOTE_URL + 256];
-    snprintf(url, sizeof url, "%s%s", c->r->url, q->path);
+    if (c->r->ssh) /* HTTP inside the tunnel: to vigild's loopback port */
+        snprintf(url, sizeof url, "http://%s:%d%s", c->r->host, c->r->port, q->path);
+    else
+        snprintf(url, sizeof url, "%s%s", c->r->url, q->path);
     struct curl_slist *h = curl_slist_append(NULL, c->auth);
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip before a page */
     for (int i = 0; i < 4 && q->hdrs[i]; i++)
@@ -366,7 +379,9 @@ static vg_rc perform(conn *c, const request *q, vg_err *err)
         return vg_fail(err, VG_EIO, "%s: the server's answer passed the %zu KB cap", q->step,
                        q->cap >> 10);
     if (c->conn_failed) {
-        c->offline = true;
+        /* out of reach, or refused by the transport (a host key not known, a key
+         * not taken): the first waits, the second needs the analyst */
+        c->offline = c->conn_err.rc == VG_EIO;
         *err = c->conn_err;
         return err->rc;
     }
@@ -374,11 +389,19 @@ static vg_rc perform(conn *c, const request *q, vg_err *err)
                  res == CURLE_SEND_ERROR || res == CURLE_RECV_ERROR || res == CURLE_GOT_NOTHING ||
                  res == CURLE_PARTIAL_FILE;
     const char *why = c->curl_err[0] ? c->curl_err : curl_easy_strerror(res);
+    /* what the transport saw end (an exec channel's vigild failing, say) */
+    const char *tw = c->t->why && c->t->why[0] ? c->t->why : NULL;
+    char where[VG_REMOTE_URL + 16];
+    if (c->r->ssh)
+        snprintf(where, sizeof where, "%s", c->r->url);
+    else
+        snprintf(where, sizeof where, "%s:%d", c->r->host, c->r->port);
     if (res == CURLE_OPERATION_TIMEDOUT)
-        return vg_fail(err, VG_EIO, "%s: no answer from %s:%d within %ld s", q->step, c->r->host,
-                       c->r->port, q->timeout_s);
-    return vg_fail(err, VG_EIO, "%s: %s%s:%d: %s", q->step, c->offline ? "lost the connection to " : "",
-                   c->r->host, c->r->port, why);
+        return vg_fail(err, VG_EIO, "%s: no answer from %s within %ld s", q->step, where,
+                       q->timeout_s);
+    return vg_fail(err, VG_EIO, "%s: %s%s: %s%s%s", q->step,
+                   c->offline ? "lost the connection to " : "", where, tw ? tw : why,
+                   tw ? "; " : "", tw ? why : "");
 }
 
 /* An answer that is not the one wanted, as an error: the step, the status and

@@ -35,7 +35,21 @@ struct net_transport {
     void *ud;       /* the transport's own state */
     volatile int *stop; /* net_sync sets it to opts.stop: connecting gives up when it turns
                          * non-zero (NULL: never) */
+    /* The transport's own words, kept in its state (so a copy of this struct sees
+     * them too): how the last connection went ("tcp", "ssh direct-tcpip", ...) and,
+     * when a connection ended that should not have, why ("vigild --stdio: command
+     * not found (exit 127)"; "" when nothing to say). NULL: none. */
+    const char *how, *why;
+    /* The host key the transport last refused (state not OK), or NULL / state OK
+     * when none: for a screen to say so in few words (ssh.h). */
+    const struct net_hostkey *refused;
+    void (*close)(net_transport *t); /* NULL: nothing to close */
+    void (*cut)(net_transport *t);   /* NULL: nothing held */
 };
+
+/* A TCP connection to host:port within ms milliseconds, given up when *stop turns
+ * non-zero (stop NULL: never): the socket, or -1 with err naming host:port and why. */
+int net_tcp_connect(const char *host, int port, int ms, volatile int *stop, vg_err *err);
 
 /* The transport for r's URL (http://: TCP to r->host:r->port within 5 s). */
 void net_transport_tcp(net_transport *t, const vg_remote *r);

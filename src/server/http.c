@@ -16,10 +16,20 @@
  *      passes it is cut off with 413 (cut_off says how);
  *   3. the body complete: the handler runs and its JSON is queued.
  * on_completed writes the log line, whatever happened, and frees the request.
+ *
+ * Two ways in. The daemon listens on its address; `vigild --stdio` listens
+ * nowhere and hands libmicrohttpd one end of a socketpair, pumping the other end
+ * to and from its stdin and stdout (http_serve_stream): the same requests, caps,
+ * tokens and answers, on the channel sshd's exec gives it. Either may run beside
+ * others on the same data directory, so a parked pull is also woken by another
+ * process's commit: while anything is parked the waker reads the heads of the
+ * parked requests' tenants every HTTP_LOOK_MS (one indexed max() each); with
+ * nothing parked it reads nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -29,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,7 +67,8 @@ struct http_server {
     const route *table;
     size_t n;
     atomic_int in_flight;
-    int listen_fd; /* after http_quiesce: closed only after the daemon stops */
+    bool listening; /* started with an address (not for --stdio) */
+    int listen_fd;  /* after http_quiesce: closed only after the daemon stops */
     /* parked requests, under park_mu; the waker thread resumes those whose
      * deadline passed */
     pthread_mutex_t park_mu;
@@ -374,23 +386,80 @@ bool http_stopping(http_server *hs)
     return s;
 }
 
-/* The waker: resumes each parked request at its deadline. */
+/* A tenant with parked requests, and the head its log is at now. */
+typedef struct look {
+    vg_id tenant;
+    int64_t head;
+} look;
+
+static bool moved(req *r, const void *arg)
+{
+    const look *l = arg;
+    return strcmp(r->hr.park_tenant, l->tenant) == 0 && r->hr.park_head < l->head;
+}
+
+/* Resume the parked requests whose tenant's log has moved past the head they
+ * saw: a commit by another process, which calls no http_wake in this one. Called
+ * with park_mu held, which it drops while reading: a handler takes a tenant's
+ * lock and then park_mu (http_wake), so reading under park_mu could deadlock. A
+ * head that cannot be read wakes nobody; those requests answer at their
+ * deadline as before. */
+static void look_for_moves(http_server *hs)
+{
+    size_t n = 0, cap = 0;
+    look *ls = NULL;
+    for (req *r = hs->parked; r; r = r->next_parked) {
+        size_t i = 0;
+        while (i < n && strcmp(ls[i].tenant, r->hr.park_tenant) != 0)
+            i++;
+        if (i < n)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            ls = vg_xrealloc(ls, cap * sizeof *ls);
+        }
+        memcpy(ls[n].tenant, r->hr.park_tenant, sizeof ls[n].tenant);
+        n++;
+    }
+    pthread_mutex_unlock(&hs->park_mu);
+    for (size_t i = 0; i < n; i++) {
+        vg_err err = {0};
+        if (store_tenant_head(hs->st, ls[i].tenant, &ls[i].head, &err) != VG_OK)
+            ls[i].head = -1;
+    }
+    pthread_mutex_lock(&hs->park_mu);
+    for (size_t i = 0; i < n; i++)
+        if (ls[i].head >= 0)
+            resume_where(hs, moved, &ls[i]);
+    free(ls);
+}
+
+/* The waker: resumes each parked request at its deadline, or when its tenant's
+ * log moves (look_for_moves, every HTTP_LOOK_MS while any is parked). */
 static void *waker(void *arg)
 {
     http_server *hs = arg;
+    int64_t next_look = 0;
     pthread_mutex_lock(&hs->park_mu);
     while (!hs->stopping || hs->parked) {
         int64_t now = http_mono_ms(), next = now + 60000;
+        if (hs->parked && !hs->stopping && now >= next_look) {
+            look_for_moves(hs);
+            next_look = http_mono_ms() + HTTP_LOOK_MS;
+            continue;
+        }
         resume_where(hs, expired, &now);
         for (req *r = hs->parked; r; r = r->next_parked)
             if (r->hr.park_until < next)
                 next = r->hr.park_until;
+        if (hs->parked && next_look < next)
+            next = next_look;
         if (hs->stopping)
             resume_where(hs, any, NULL);
         else {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait = next - now;
+            int64_t wait = next > now ? next - now : 0;
             ts.tv_sec += wait / 1000;
             ts.tv_nsec += (wait % 1000) * 1000000;
             if (ts.tv_nsec >= 1000000000) {
@@ -481,14 +550,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return finish(hs, c, r, url, method);
 }
 
-/* "127.0.0.1:53412" or "[::1]:53412" */
+/* "127.0.0.1:53412" or "[::1]:53412", "stdio" for --stdio's connection */
 static void peer_text(struct MHD_Connection *c, char *out, size_t outsz)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_UNIX) {
+        snprintf(out, outsz, "stdio");
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)ci->client_addr;
         inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
         port = ntohs(a->sin_port);
@@ -545,12 +616,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    http_server *hs = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
     /* libmicrohttpd says this, on this thread, of the close cut_off asked for */
     bool expected = cutting && strncmp(msg, "Application reported internal error", 35) == 0;
     cutting = false;
+    /* --stdio's connection is a socketpair, where TCP's options do not apply (and
+     * there is no Nagle delay to warn of): libmicrohttpd tries them on every
+     * answer */
+    if (!hs->listening && (strncmp(msg, "Setting TCP_", 12) == 0 ||
+                           strncmp(msg, "Failed to push the data from buffers", 36) == 0))
+        expected = true;
     if (expected)
         return;
     fprintf(stderr, "vigild: libmicrohttpd: %s\n", msg);
@@ -575,6 +653,7 @@ vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr 
     hs->table = table;
     hs->n = n;
     hs->listen_fd = -1;
+    hs->listening = addr != NULL;
     atomic_init(&hs->in_flight, 0);
     pthread_mutex_init(&hs->park_mu, NULL);
     pthread_condattr_t ca;
@@ -584,17 +663,23 @@ vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr 
     pthread_condattr_destroy(&ca);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cpus < 2 ? 4 : cpus > 8 ? 16 : (unsigned)cpus * 2;
-    unsigned want = addr->sa_family == AF_INET6
+    unsigned want = !addr ? 0
+                    : addr->sa_family == AF_INET6
                         ? ntohs(((const struct sockaddr_in6 *)addr)->sin6_port)
                         : ntohs(((const struct sockaddr_in *)addr)->sin_port);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (addr->sa_family == AF_INET6)
+    if (!addr)
+        flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC; /* ITC: to hear of an added connection */
+    else if (addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* a pool of one is refused with a warning: none then */
+    struct MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
+                                    {MHD_OPTION_END, 0, NULL}};
     errno = 0;
     hs->d = MHD_start_daemon(flags, (uint16_t)want, NULL, NULL, on_request, hs,
                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, hs, /* first, to hear all */
                              MHD_OPTION_SOCK_ADDR, addr,
-                             MHD_OPTION_THREAD_POOL_SIZE, threads,
+                             MHD_OPTION_ARRAY, addr ? pool : pool + 1,
                              MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
                              MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
@@ -606,9 +691,11 @@ vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr 
         pthread_cond_destroy(&hs->park_cv);
         pthread_mutex_destroy(&hs->park_mu);
         free(hs);
-        return vg_fail(err, VG_EIO, "cannot listen: %s", e ? strerror(e) : "libmicrohttpd failed");
+        return vg_fail(err, VG_EIO, "cannot %s: %s", addr ? "listen" : "start serving",
+                       e ? strerror(e) : "libmicrohttpd failed");
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(hs->d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *di =
+        addr ? MHD_get_daemon_info(hs->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     *port = di ? di->port : want;
     hs->waker_on = pthread_create(&hs->waker, NULL, waker, hs) == 0;
     *out = hs;
@@ -619,7 +706,7 @@ void http_quiesce(http_server *hs)
 {
     if (!hs)
         return;
-    if (hs->listen_fd < 0)
+    if (hs->listening && hs->listen_fd < 0)
         hs->listen_fd = MHD_quiesce_daemon(hs->d);
     pthread_mutex_lock(&hs->park_mu);
     hs->stopping = true;
@@ -643,4 +730,93 @@ void http_stop(http_server *hs)
     if (hs->listen_fd >= 0)
         close(hs->listen_fd);
     free(hs);
+}
+
+/* --- one connection on a pair of pipes (vigild --stdio) ------------------------------ */
+
+/* Copy from into to until from ends (true) or either fails (false). With stop >= 0,
+ * also stop (false) when stop hangs up: the other thread's way of ending this one
+ * without pthread_cancel. */
+static bool copy_stream(int from, int to, int stop)
+{
+    char buf[65536];
+    for (;;) {
+        if (stop >= 0) {
+            struct pollfd pf[2] = {{from, POLLIN, 0}, {stop, 0, 0}};
+            if (poll(pf, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return false;
+            }
+            if (pf[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+                return false;
+            if (!pf[0].revents)
+                continue;
+        }
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n == 0;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(to, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return false;
+            off += w;
+        }
+    }
+}
+
+typedef struct pump {
+    http_server *hs;
+    int in, sock;
+} pump;
+
+/* The client's bytes into the connection. At their end, the end of the stream:
+ * libmicrohttpd reads what came before it first, answers it, and closes the
+ * connection when it reads the end, so every request sent is answered. A client
+ * that has closed its end sends nothing more to wait for, so a parked pull then
+ * answers at once, as on SIGTERM, rather than holding the process up to its 30
+ * seconds. It stops too when the socket hangs up (both ways shut:
+ * libmicrohttpd closed the connection, or http_serve_stream is done). */
+static void *pump_in(void *arg)
+{
+    pump *p = arg;
+    if (copy_stream(p->in, p->sock, p->sock))
+        http_quiesce(p->hs);
+    shutdown(p->sock, SHUT_WR);
+    return NULL;
+}
+
+vg_rc http_serve_stream(http_server *hs, int in, int out, vg_err *err)
+{
+    /* libmicrohttpd serves sockets; stdin and stdout may be pipes. Each direction
+     * has its own thread doing blocking copies, so that neither waits on the
+     * other (a large answer being read while the client still sends). */
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return vg_fail(err, VG_EIO, "socketpair: %s", strerror(errno));
+    struct sockaddr_un peer = {.sun_family = AF_UNIX};
+    if (MHD_add_connection(hs->d, sv[1], (struct sockaddr *)&peer, sizeof peer) != MHD_YES) {
+        int e = errno; /* libmicrohttpd has closed sv[1] */
+        close(sv[0]);
+        return vg_fail(err, VG_EIO, "cannot serve the connection: %s",
+                       e ? strerror(e) : "libmicrohttpd refused it");
+    }
+    pump p = {hs, in, sv[0]};
+    pthread_t t;
+    int e = pthread_create(&t, NULL, pump_in, &p);
+    if (e != 0) {
+        close(sv[0]);
+        return vg_fail(err, VG_EIO, "cannot start a thread: %s", strerror(e));
+    }
+    /* The answers out, until libmicrohttpd closes its end. The client's side
+     * may still be open (after a 400, or an idle minute): its thread is told. */
+    (void)copy_stream(sv[0], out, -1);
+    shutdown(sv[0], SHUT_RDWR); /* a hang-up for pump_in's poll, and its write fails */
+    pthread_join(t, NULL);
+    close(sv[0]);
+    return VG_OK;
 }

@@ -30,9 +30,12 @@ struct MHD_Connection;
 #define HTTP_HEADERS 4      /* headers a handler may add to its answer */
 
 /* A handler's answer that parks the request (a long-poll): the connection is
- * suspended, costing no thread, until http_wake names the request's tenant, its
- * deadline passes or the server stops; then the handler runs again (runs > 0). */
+ * suspended, costing no thread, until http_wake names the request's tenant, the
+ * tenant's log moves past park_head (a commit by another vigild process on the
+ * same directory, seen within HTTP_LOOK_MS), its deadline passes or the server
+ * stops; then the handler runs again (runs > 0). */
 #define HTTP_PARK 0
+#define HTTP_LOOK_MS 200 /* how often the heads of parked requests' tenants are read */
 
 typedef struct http_server http_server;
 
@@ -58,10 +61,12 @@ typedef struct http_req {
     char hdr_name[HTTP_HEADERS][32], hdr_value[HTTP_HEADERS][128];
     int nhdr;
     /* Parking: how many times the handler has run for this request, and the
-     * deadline (monotonic ms) and tenant it set before answering HTTP_PARK. */
+     * deadline (monotonic ms), tenant and that tenant's head (the seq its log
+     * ended at when the handler looked) it set before answering HTTP_PARK. */
     int runs;
     int64_t park_until;
     vg_id park_tenant;
+    int64_t park_head;
     unsigned long wake_seq; /* http_wake's count when this run began */
 } http_req;
 
@@ -108,9 +113,18 @@ extern const size_t http_nroutes;
 
 /* A running server. */
 /* Listen on addr and serve table with st until http_stop. *port is the port bound
- * (the one asked for, or the one the system chose for port 0). */
+ * (the one asked for, or the one the system chose for port 0). With addr NULL,
+ * listen nowhere (*port 0): the server then serves the connection that
+ * http_serve_stream hands it (vigild --stdio). */
 VG_WUR vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr *addr,
                         http_server **out, unsigned *port, vg_err *err);
+/* Serve one HTTP connection whose bytes arrive on in and leave on out (pipes or
+ * sockets: what sshd gives an exec channel), on a server started without an
+ * address, and return when it ends: the client closed in and every answer to
+ * what it sent has been written (a parked request answering at once once in is
+ * closed, as when stopping), or the server closed the connection (an answer it
+ * closes after, an idle minute), or out can take no more. */
+VG_WUR vg_rc http_serve_stream(http_server *hs, int in, int out, vg_err *err);
 /* Stop accepting connections and answer parked requests; requests already begun
  * go on. */
 void http_quiesce(http_server *hs);

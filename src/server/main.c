@@ -1,13 +1,21 @@
 /*
  * main.c — `vigild [--data DIR] [--listen ADDR:PORT] [--port-file FILE] [COMMAND ...]`
+ *          `vigild [--data DIR] --stdio`
  *
  * With a command, vigild administers its data directory directly (no HTTP: the
  * administrator is on the host, as the owner of the directory); without one, it
  * serves in the foreground until SIGTERM or SIGINT, for systemd's Type=simple.
+ * With --stdio it serves one HTTP connection on stdin and stdout and exits when
+ * the client closes it: what an SSH exec channel runs where sshd forbids
+ * forwarding (as git and Fossil sync over SSH), beside the daemon on the same
+ * directory. Then stdout is HTTP alone: it is moved aside at start, and fd 1
+ * points at stderr, so a stray printf cannot corrupt the stream.
  * Messages go to stderr as `vigild: what: why`; exit 0 success, 1 failure,
  * 2 usage, as vigil's. vigild(8) is the manual.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -321,8 +329,10 @@ static const cmd commands[] = {
 static void usage_all(FILE *f)
 {
     fputs("usage: vigild [--data DIR] [--listen ADDR:PORT] [--port-file FILE]\n"
+          "       vigild [--data DIR] --stdio\n"
           "       vigild [--data DIR] COMMAND [ARGS]\n\n"
-          "Without a command, serve (in the foreground) until SIGTERM. Commands:\n", f);
+          "Without a command, serve (in the foreground) until SIGTERM; with --stdio, serve\n"
+          "one connection on stdin and stdout (an SSH exec channel). Commands:\n", f);
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  vigild %s %s\n", commands[i].name, commands[i].usage);
     fputs("\n--data defaults to " DEFAULT_DATA ", --listen to " DEFAULT_LISTEN
@@ -456,21 +466,55 @@ static bool write_port_file(const char *path, unsigned port)
     return ok && rename(tmp, path) == 0;
 }
 
-static int serve(const char *data, const char *listen, const char *port_file)
+/* For --stdio: the connection's fds, moved off 0 and 1 (close-on-exec), with fd 0
+ * reading /dev/null and fd 1 writing to stderr from then on. */
+static bool take_stdio(int *in, int *out)
+{
+    *in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    *out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    bool ok = *in >= 0 && *out >= 0 && null >= 0 && dup2(null, STDIN_FILENO) >= 0 &&
+              dup2(STDERR_FILENO, STDOUT_FILENO) >= 0;
+    if (null >= 0)
+        close(null);
+    return ok;
+}
+
+/* Serve: on listen until SIGTERM or SIGINT, or (stdio) one connection on stdin
+ * and stdout until it ends. The store, the routes and the server are the same;
+ * what differs is where the connections come from and what ends the serving. */
+static int serve(const char *data, const char *listen, const char *port_file, bool stdio)
 {
     struct sockaddr_storage addr;
-    if (!parse_listen(listen, &addr)) {
+    if (!stdio && !parse_listen(listen, &addr)) {
         fprintf(stderr, "vigild: --listen: '%s' is not ADDR:PORT (127.0.0.1:8470, [::1]:8470)\n",
                 listen);
         return EXIT_USAGE;
     }
+    /* A --stdio vigild runs for a client over SSH, never by its admin: a data
+     * directory that does not exist is the URL's typo, not a new server to make. */
+    char db[4200];
+    snprintf(db, sizeof db, "%s/server.db", data);
+    if (stdio && access(db, F_OK) != 0) {
+        fprintf(stderr, "vigild: --stdio: %s holds no vigild data (no server.db): check the"
+                        " remote's /DIR\n", data);
+        return EXIT_FAIL;
+    }
+    int in = -1, out = -1;
+    if (stdio && !take_stdio(&in, &out)) {
+        fprintf(stderr, "vigild: --stdio: cannot take stdin and stdout: %s\n", strerror(errno));
+        return EXIT_FAIL;
+    }
     /* SIGTERM and SIGINT are taken by sigwait below, in this thread: blocked before
-     * the workers start, so that they inherit the mask and no handler runs in one. */
+     * the workers start, so that they inherit the mask and no handler runs in one.
+     * --stdio keeps their default: its client is gone when they come (sshd's
+     * session ended), and SQLite's transactions survive the kill. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    if (!stdio)
+        pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     store *st = NULL;
@@ -489,12 +533,25 @@ static int serve(const char *data, const char *listen, const char *port_file)
                 err.msg);
     free(shipped);
     routes_set_attack(attack);
-    if (http_start(st, http_routes, http_nroutes, (struct sockaddr *)&addr, &hs, &port, &err) !=
-        VG_OK) {
-        fprintf(stderr, "vigild: %s: %s\n", listen, err.msg);
+    if (http_start(st, http_routes, http_nroutes, stdio ? NULL : (struct sockaddr *)&addr, &hs,
+                   &port, &err) != VG_OK) {
+        fprintf(stderr, "vigild: %s: %s\n", stdio ? "--stdio" : listen, err.msg);
         store_close(st);
         vg_attack_free(attack);
         return EXIT_FAIL;
+    }
+    if (stdio) {
+        int rc = EXIT_OK;
+        if (http_serve_stream(hs, in, out, &err) != VG_OK) {
+            fprintf(stderr, "vigild: --stdio: %s\n", err.msg);
+            rc = EXIT_FAIL;
+        }
+        http_stop(hs);
+        store_close(st);
+        vg_attack_free(attack);
+        close(in);
+        close(out);
+        return rc;
     }
     if (port_file && !write_port_file(port_file, port)) {
         fprintf(stderr, "vigild: --port-file: cannot write %s\n", port_file);
@@ -541,11 +598,16 @@ int main(int argc, char **argv)
     int text_flags = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0)
                          ? 0 : VG_TEXT_ASCII;
     const char *data = DEFAULT_DATA, *listen = NULL, *port_file = NULL;
+    bool stdio = false;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char **slot = NULL;
         const char *a = argv[i], *eq = strchr(a, '=');
         size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        if (strcmp(a, "--stdio") == 0) {
+            stdio = true;
+            continue;
+        }
         if (nl == 6 && strncmp(a, "--data", 6) == 0)
             slot = &data;
         else if (nl == 8 && strncmp(a, "--listen", 8) == 0)
@@ -578,6 +640,14 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (stdio && (listen || port_file || i < argc)) {
+        const char *what = i < argc ? "command" : listen ? "--listen" : "--port-file";
+        fprintf(stderr,
+                "vigild: --stdio serves one connection on stdin and stdout: it takes no %s\n"
+                "usage: vigild [--data DIR] --stdio\n",
+                what);
+        return EXIT_USAGE;
+    }
     if (i < argc) {
         if (listen || port_file) {
             fprintf(stderr, "vigild: --listen and --port-file are for serving, not for a"
@@ -586,5 +656,5 @@ int main(int argc, char **argv)
         }
         return run_command(data, text_flags, argc - i, argv + i);
     }
-    return serve(data, listen ? listen : DEFAULT_LISTEN, port_file);
+    return serve(data, listen ? listen : DEFAULT_LISTEN, port_file, stdio);
 }

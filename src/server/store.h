@@ -145,10 +145,16 @@ VG_WUR vg_rc store_ref_restored(store *s, const char *tenant_id, int64_t margin,
 /* A snapshot of the tenant's workspace for a new replica to start from: a vigil
  * workspace file, zstd-compressed, without what is vigild's own (its replica id,
  * its ref lease, idempotency records), as of the op *seq (*id). It is kept, and
- * made again when the tenant's log has grown by more than lag ops since. *fd is
+ * made again when the tenant's log has grown by more than lag ops since; *seq and
+ * *id are read from the file sent (another process may have made it). *fd is
  * open on it (the caller closes it), *size its bytes. */
 VG_WUR vg_rc store_snapshot(store *s, const char *tenant_id, int64_t lag, int *fd, uint64_t *size,
                             int64_t *seq, char id[27], vg_err *err);
+
+/* The seq of the newest op in the tenant's log as the file holds it now, whoever
+ * wrote it (this process or another vigild on the directory), without waiting
+ * for the tenant's handlers. */
+VG_WUR vg_rc store_tenant_head(store *s, const char *tenant_id, int64_t *seq, vg_err *err);
 
 /* Run fn with the workspace of the tenant tenant_id, which no other thread uses
  * until fn returns, and return what fn returns. The workspace is opened on first

@@ -4,6 +4,7 @@
  *   DIR/server.db            tenants, users, token hashes (this file's schema below)
  *   DIR/server.key           32 random bytes that key the token hashes, mode 0600
  *   DIR/tenants/<id>.db      one vigil workspace per tenant
+ *   DIR/snapshots/<id>.zst   the snapshot new replicas of a tenant start from
  *
  * A workspace per tenant rather than a tenant column in one: no query of the core
  * can cross tenants by mistake, a tenant is backed up, moved or removed as a file,
@@ -18,6 +19,12 @@
  * other; the improvement, when a tenant's reads contend, is a small pool of
  * read-only connections per tenant (WAL lets them read while the writer writes)
  * beside the one writer, chosen by whether the handler writes.
+ *
+ * Several processes. A daemon and any number of `vigild --stdio` (one per SSH
+ * exec channel) open the same directory at once, so nothing here may assume it
+ * is alone: SQLite's locking orders their writes, temporary files carry the pid,
+ * and what a snapshot holds is read from the snapshot file itself (its first
+ * frame), never remembered from the last time this process made one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,10 +75,12 @@ typedef struct tenant_ws {
     vg_id id;
     vg_ws *ws;
     pthread_mutex_t mu; /* held while a caller uses ws */
-    /* the snapshot new replicas start from (store_snapshot), under snap_mu */
+    /* making the snapshot new replicas start from (store_snapshot) */
     pthread_mutex_t snap_mu;
-    int64_t snap_seq;
-    char snap_id[27];
+    /* a read-only connection for store_tenant_head, under head_mu: a look at the
+     * head never waits for a handler's write (WAL) */
+    pthread_mutex_t head_mu;
+    sqlite3 *head_db;
     struct tenant_ws *next;
 } tenant_ws;
 
@@ -292,6 +301,8 @@ void store_close(store *s)
         vg_ws_close(t->ws);
         pthread_mutex_destroy(&t->mu);
         pthread_mutex_destroy(&t->snap_mu);
+        sqlite3_close(t->head_db);
+        pthread_mutex_destroy(&t->head_mu);
         free(t);
     }
     sqlite3_close(s->db);
@@ -839,6 +850,7 @@ static vg_rc tenant_ws_get(store *s, const char *tenant_id, tenant_ws **out, vg_
     t->ws = ws;
     pthread_mutex_init(&t->mu, NULL);
     pthread_mutex_init(&t->snap_mu, NULL);
+    pthread_mutex_init(&t->head_mu, NULL);
     t->next = s->open;
     s->open = t;
     *out = t;
@@ -886,8 +898,64 @@ static int log_head(sqlite3 *db, int64_t *seq, char id[27])
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Compress the file at from into to (zstd, two workers when the library has them). */
-static vg_rc compress_file(const char *from, const char *to, vg_err *err)
+/* The snapshot's first frame: a zstd skippable frame (magic, length, then
+ * "<seq> <id>") saying which op the snapshot ends at. Decoders skip it (a client
+ * reads the workspace alone), and the server reads it from the very file it
+ * sends, so the Vigil-Head it answers is the file's even when another process
+ * replaced the file a moment before. */
+#define SNAP_HEAD_MAX 64
+
+static size_t snap_head_frame(int64_t seq, const char *id, unsigned char out[8 + SNAP_HEAD_MAX])
+{
+    int n = id[0] ? snprintf((char *)out + 8, SNAP_HEAD_MAX, "%lld %s", (long long)seq, id)
+                  : snprintf((char *)out + 8, SNAP_HEAD_MAX, "%lld", (long long)seq); /* empty */
+    uint32_t magic = ZSTD_MAGIC_SKIPPABLE_START, len = (uint32_t)n;
+    for (int b = 0; b < 4; b++) {
+        out[b] = (unsigned char)(magic >> (8 * b));
+        out[4 + b] = (unsigned char)(len >> (8 * b));
+    }
+    return 8 + (size_t)n;
+}
+
+/* Read the head of the snapshot open on fd (pread: the offset stays at 0 for
+ * the answer); false when the file has no such frame (a vigild before the
+ * frame wrote it) or it does not parse. */
+static bool snap_head_read(int fd, int64_t *seq, char id[27])
+{
+    unsigned char b[8 + SNAP_HEAD_MAX];
+    ssize_t got = pread(fd, b, sizeof b, 0);
+    if (got < 8)
+        return false;
+    uint32_t magic = 0, len = 0;
+    for (int k = 0; k < 4; k++) {
+        magic |= (uint32_t)b[k] << (8 * k);
+        len |= (uint32_t)b[4 + k] << (8 * k);
+    }
+    if (magic != ZSTD_MAGIC_SKIPPABLE_START || len >= SNAP_HEAD_MAX || (ssize_t)len > got - 8)
+        return false;
+    char text[SNAP_HEAD_MAX], *end;
+    memcpy(text, b + 8, len);
+    text[len] = '\0';
+    long long v = strtoll(text, &end, 10);
+    if (end == text || v < 0 || (*end != ' ' && *end != '\0'))
+        return false;
+    if (*end == ' ') {
+        if (!vg_ulid_valid(end + 1))
+            return false;
+        memcpy(id, end + 1, 27);
+    } else {
+        if (v != 0) /* an op other than none has an id */
+            return false;
+        id[0] = '\0';
+    }
+    *seq = v;
+    return true;
+}
+
+/* Compress the file at from into to (zstd, two workers when the library has them),
+ * after the head frame (snap_head_frame). */
+static vg_rc compress_file(const char *from, const char *to, int64_t seq, const char *id,
+                           vg_err *err)
 {
     FILE *in = fopen(from, "rb");
     int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -901,6 +969,12 @@ static vg_rc compress_file(const char *from, const char *to, vg_err *err)
     ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
     ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1); /* a damaged copy fails to decode */
     (void)ZSTD_CCtx_setParameter(z, ZSTD_c_nbWorkers, 2); /* refused by a single-thread build */
+    unsigned char frame[8 + SNAP_HEAD_MAX];
+    size_t fl = snap_head_frame(seq, id, frame);
+    if (fwrite(frame, 1, fl, out) != fl) {
+        rc = vg_fail(err, VG_EIO, "%s: %s", to, strerror(errno));
+        goto out;
+    }
     enum { CHUNK = 1 << 17 };
     char *ibuf = vg_xmalloc(CHUNK), *obuf = vg_xmalloc(CHUNK);
     size_t n;
@@ -939,19 +1013,24 @@ out:
 /* Make DIR/snapshots/<id>.zst from the tenant's workspace: SQLite's backup of it,
  * as one consistent read, without what is vigild's alone (its replica id, its ref
  * lease, idempotency records) and in rollback-journal mode (one file), then
- * compressed. */
+ * compressed behind its head frame. The work files carry the pid: another vigild
+ * process on this directory may be making the same tenant's snapshot; the last
+ * rename wins, and either file is whole and says what it holds. */
 static vg_rc snapshot_make(store *s, tenant_ws *t, vg_err *err)
 {
     char src[4200], db[4200], zst[4200], tmp[4200];
+    long pid = (long)getpid();
     tenant_path(s, t->id, src, sizeof src);
     snprintf(db, sizeof db, "%s/snapshots", s->dir);
     if (mkdir(db, 0700) != 0 && errno != EEXIST)
         return vg_fail(err, VG_EIO, "%s: %s", db, strerror(errno));
-    snprintf(db, sizeof db, "%s/snapshots/%s.db", s->dir, t->id);
+    snprintf(db, sizeof db, "%s/snapshots/%s.%ld.db", s->dir, t->id, pid);
     snprintf(zst, sizeof zst, "%s/snapshots/%s.zst", s->dir, t->id);
-    snprintf(tmp, sizeof tmp, "%s/snapshots/%s.zst.tmp", s->dir, t->id);
+    snprintf(tmp, sizeof tmp, "%s/snapshots/%s.zst.%ld.tmp", s->dir, t->id, pid);
     unlink(db);
     sqlite3 *from = NULL, *to = NULL;
+    int64_t seq = 0;
+    char id[27];
     vg_rc rc = VG_OK;
     if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_open_v2(db, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -971,22 +1050,32 @@ static vg_rc snapshot_make(store *s, tenant_ws *t, vg_err *err)
                          "DELETE FROM meta WHERE key IN ('replica', 'refs') OR key GLOB 'aux:*'"
                          " OR key GLOB 'sync:*' OR key GLOB 'remote:*';",
                      NULL, NULL, NULL) != SQLITE_OK ||
-        log_head(to, &t->snap_seq, t->snap_id) != SQLITE_OK) {
+        log_head(to, &seq, id) != SQLITE_OK) {
         rc = vg_fail(err, VG_EDB, "snapshot of tenant %s: %s", t->id, sqlite3_errmsg(to));
         goto out;
     }
     sqlite3_close(to);
     to = NULL;
-    if ((rc = compress_file(db, tmp, err)) == VG_OK && rename(tmp, zst) != 0)
+    if ((rc = compress_file(db, tmp, seq, id, err)) == VG_OK && rename(tmp, zst) != 0)
         rc = vg_fail(err, VG_EIO, "%s: %s", zst, strerror(errno));
 out:
     sqlite3_close(from);
     sqlite3_close(to);
     unlink(db);
     unlink(tmp);
-    if (rc)
-        t->snap_seq = -1;
     return rc;
+}
+
+/* The tenant's snapshot file, open, and the head it holds; -1 when there is none
+ * or it has no head frame. */
+static int snapshot_open(const char *path, int64_t *seq, char id[27])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && !snap_head_read(fd, seq, id)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 vg_rc store_snapshot(store *s, const char *tenant_id, int64_t lag, int *fd, uint64_t *size,
@@ -1008,21 +1097,71 @@ vg_rc store_snapshot(store *s, const char *tenant_id, int64_t lag, int *fd, uint
         qr = log_head(db, &head, head_id);
     sqlite3_close(db);
     snprintf(path, sizeof path, "%s/snapshots/%s.zst", s->dir, t->id);
-    struct stat sb;
-    if (qr != SQLITE_OK)
+    if (qr != SQLITE_OK) {
         rc = vg_fail(err, VG_EDB, "reading tenant %s's log", t->id);
-    else if (t->snap_seq <= 0 || head - t->snap_seq > lag || stat(path, &sb) != 0)
-        rc = snapshot_make(s, t, err);
-    if (rc == VG_OK) {
-        *fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (*fd < 0 || fstat(*fd, &sb) != 0)
-            rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
-        else {
-            *size = (uint64_t)sb.st_size;
-            *seq = t->snap_seq;
-            memcpy(id, t->snap_id, 27);
+        goto out;
+    }
+    *fd = snapshot_open(path, seq, id);
+    if (*fd < 0 || head - *seq > lag) {
+        if (*fd >= 0)
+            close(*fd);
+        if ((rc = snapshot_make(s, t, err)) != VG_OK)
+            goto out;
+        /* whichever process renamed last: the file says what it holds */
+        errno = 0;
+        if ((*fd = snapshot_open(path, seq, id)) < 0) {
+            rc = vg_fail(err, VG_EIO, "%s: %s", path,
+                         errno ? strerror(errno) : "made without its head frame");
+            goto out;
         }
     }
+    struct stat sb;
+    if (fstat(*fd, &sb) != 0) {
+        rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+        close(*fd);
+        *fd = -1;
+    } else {
+        *size = (uint64_t)sb.st_size;
+    }
+out:
     pthread_mutex_unlock(&t->snap_mu);
+    return rc;
+}
+
+/* --- the head, for the waker -------------------------------------------------------- */
+
+vg_rc store_tenant_head(store *s, const char *tenant_id, int64_t *seq, vg_err *err)
+{
+    tenant_ws *t = NULL;
+    vg_rc rc = tenant_find(s, tenant_id, &t, err);
+    if (rc != VG_OK)
+        return rc;
+    pthread_mutex_lock(&t->head_mu);
+    if (!t->head_db) {
+        char path[4200];
+        tenant_path(s, t->id, path, sizeof path);
+        if (sqlite3_open_v2(path, &t->head_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK) {
+            rc = vg_fail(err, VG_EDB, "%s: %s", path,
+                         t->head_db ? sqlite3_errmsg(t->head_db) : "cannot open");
+            sqlite3_close(t->head_db);
+            t->head_db = NULL;
+        } else {
+            sqlite3_busy_timeout(t->head_db, 1000);
+        }
+    }
+    if (rc == VG_OK) {
+        sqlite3_stmt *st = NULL;
+        /* seq is the rowid: max() is one step down the b-tree */
+        if (sqlite3_prepare_v2(t->head_db, "SELECT coalesce(max(seq), 0) FROM ops", -1, &st,
+                               NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            *seq = sqlite3_column_int64(st, 0);
+        else
+            rc = vg_fail(err, VG_EDB, "tenant %s: reading its head: %s", t->id,
+                         sqlite3_errmsg(t->head_db));
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&t->head_mu);
     return rc;
 }

@@ -388,6 +388,7 @@ int route_pull(http_req *r, cJSON **out)
             r->park_until = now + wait * 1000;
             memcpy(r->park_tenant, r->who->tenant.id, sizeof(vg_id));
         }
+        r->park_head = p.head; /* a commit past it, by any process, wakes the pull */
         if (now < r->park_until) {
             vg_buf_free(&p.page);
             return HTTP_PARK;

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssh.h"
 #include "sync_client.h"
 #include "tui.h"
 #include "vigil/op.h"
@@ -69,6 +70,7 @@ struct tui_sync {
     int64_t synced_at; /* ms: when a round last succeeded (0: never) */
     int64_t offline_since;
     bool syncing, read_only, failed;
+    int hostkey;       /* the SSH host key was refused: 1 not known, 2 changed (0: no) */
     long status;       /* of a refusal */
     char error[300];   /* of the last failure, made safe */
     /* the loop's thread only */
@@ -99,7 +101,7 @@ static void close_sockets(tui_sync *s)
     s->nfds = 0;
 }
 
-/* The transport: TCP, keeping a dup of the socket so that a cancel can shut it down
+/* The transport (TCP or SSH), keeping a dup of curl's socket so that a cancel can shut it down
  * whenever curl closes its own descriptor (the dup keeps the socket from being
  * reused meanwhile). */
 static int keep_connect(net_transport *t, vg_err *err)
@@ -136,6 +138,7 @@ static bool round_once(tui_sync *s, int wait)
     s->syncing = s->hurrying = false;
     bool ok = rc == VG_OK;
     if (ok) {
+        s->hostkey = 0;
         s->synced_at = vg_now_ms();
         s->offline_since = 0;
         s->failed = false;
@@ -151,6 +154,22 @@ static bool round_once(tui_sync *s, int wait)
             s->status = res.status;
         }
         vg_text_safe(err.msg, strlen(err.msg), 0, s->error, sizeof s->error);
+        /* a refused host key in few words, the fingerprint first: the status line is
+         * one row of 80 columns (the whole story is `vigil remote trust`'s) */
+        const net_hostkey *k = s->tcp.refused;
+        s->hostkey = 0;
+        if (!res.offline && k && k->state != NET_HOSTKEY_OK) {
+            s->hostkey = k->state == NET_HOSTKEY_CHANGED ? 2 : 1;
+            char m[700];
+            if (s->hostkey == 2)
+                snprintf(m, sizeof m, "host key CHANGED, refused: %s of %s (see `vigil remote"
+                                      " trust`)", k->fingerprint, k->host);
+            else
+                snprintf(m, sizeof m, "%s: unknown host key of %s; check it, then `vigil"
+                                      " remote trust %s %s`", k->fingerprint, k->host,
+                         s->remote.name, k->fingerprint);
+            vg_text_safe(m, strlen(m), 0, s->error, sizeof s->error);
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return ok;
@@ -226,7 +245,10 @@ tui_sync *tui_sync_start(const char *path, const char *actor, const vg_remote *r
     }
     s->remote = *r;
     s->token = vg_xstrdup(token);
-    net_transport_tcp(&s->tcp, &s->remote);
+    /* ssh:// or http://; for SSH, one session kept across rounds, and no passphrase
+     * asked (the screen is curses'): a key needs to be in the agent */
+    net_ssh_opts so = {0};
+    net_transport_for(&s->tcp, &s->remote, &so);
     s->t = s->tcp;
     s->t.connect = keep_connect;
     s->t.ud = s;
@@ -252,6 +274,8 @@ static void kick(tui_sync *s)
     s->kicked = true;
     __atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
     cut_sockets(s);
+    if (s->quit) /* and what the transport holds: an SSH key exchange, a hop */
+        net_transport_cut(&s->tcp);
     pthread_cond_signal(&s->cv);
 }
 
@@ -267,6 +291,7 @@ void tui_sync_stop(tui_sync *s)
         pthread_join(s->thread, NULL);
     }
     close_sockets(s);
+    net_transport_close(&s->tcp);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     for (int i = 0; i < 2; i++)
@@ -325,9 +350,12 @@ void tui_sync_text(tui_sync *s, char *out, size_t outsz)
     int64_t synced = s->synced_at, off = s->offline_since;
     bool syncing = s->syncing, ro = s->read_only, failed = s->failed;
     long status = s->status;
+    int hostkey = s->hostkey;
     pthread_mutex_unlock(&s->mu);
     int64_t now = vg_now_ms();
-    if (failed && status) {
+    if (failed && hostkey) {
+        snprintf(out, outsz, "team: host key %s", hostkey == 2 ? "CHANGED" : "not known");
+    } else if (failed && status) {
         snprintf(out, outsz, "team: refused (HTTP %ld)", status);
     } else if (failed) {
         snprintf(out, outsz, "team: failed (see the status line)");
