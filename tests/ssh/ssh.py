@@ -11,13 +11,18 @@ unknown host key refused with its fingerprint and the command that accepts it, `
 trust` (a wrong fingerprint refused, nothing written), then accepted; a changed host
 key refused loudly, trust refusing too; hashed known_hosts; a key file (the default
 one, and IdentityFile/IdentitiesOnly/User from ~/.ssh/config); the agent; an encrypted
-key's passphrase typed on a terminal (a pty), and no hang without one; ProxyJump
-through one and two jump sshds (their logs show the forwards); AllowTcpForwarding no
-and the exec fallback syncing; `remote test` for a good remote and for each of a
-closed port, no usable key and an unknown host key; sshd SIGKILLed mid-push and
-mid-pull and started again: the next sync finishes, nothing lost or stored twice; and
-converge.py's three analysts converging with their remotes on ssh:// (shorter: 300
-writes), tunnels cut and vigild restarted.
+key's passphrase typed on a terminal (a pty; asked once, typed with the echo off),
+and no hang without one; ProxyJump through one and two jump sshds (their logs show
+the forwards; no ssh(1) on PATH), a jump host's unknown key named and trusted, the
+jump host down; AllowTcpForwarding no and the exec fallback syncing, and both ways
+named when neither works; `remote test` for a good remote and for each of a closed
+port, a silent one (ConnectTimeout), no usable key and an unknown host key; sshd
+SIGKILLed mid-push and mid-pull and started again: the next sync finishes, nothing
+lost or stored twice; and converge.py's three analysts converging with their remotes
+on ssh:// (shorter: 300 writes), tunnels cut and vigild restarted.
+
+The workstation (TUI) on an ssh:// remote is tests/tui/ssh's. VIGIL_SSH_KEEP=1 keeps
+the scratch directory (the sshd logs) for a look after a failure.
 
 The seed is printed; VIGIL_SEED=N re-runs one. VIGIL_SSH_ONLY=part,part runs some parts
 (the names in PARTS)."""
@@ -29,6 +34,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import termios
@@ -383,6 +389,7 @@ def proxy_jump():
           "the key logged in at both hops")
     eq(jump2.log().count("Accepted publickey"), 0, "the second jump was not used")
     c2 = client("deep", hm)
+    c2.env["PATH"] = os.path.join(h.T, "no-such-dir")  # the hops are vigil's, not ssh(1)'s
     add(c2, f"ssh://soc-deep?port={srv.port}", "frank", "through two jump hosts")
     rc, j, err = c2.sync()
     eq(rc, 0, f"sync through ProxyJump jump,jump2 ({said(err)})")
@@ -390,6 +397,16 @@ def proxy_jump():
                                                                 " second")
     check(fwd in jump2.log(), "the second jump forwarded to the target")
     h.converged([c, c2], "replicas behind jump hosts")
+    # the jump host's key not known yet: refused naming that hop, trusted by name
+    hm.trust(target, jump2)
+    rc, j, err = c.sync()
+    eq(rc, 1, f"an unknown key on the jump host is refused ({said(err)})")
+    check(jump.fp in err and str(jump.port) in err, f"naming the jump hop and its key: {said(err)}")
+    p = c.run("remote", "trust", "team", jump.fp, timeout=120)
+    eq(p.returncode, 0, f"trust the jump host's key by the remote's name ({said(p.stderr)})")
+    check(jump.host_pub.split()[1] in hm.read_known_hosts(), "the jump's key is in known_hosts")
+    rc, j, err = c.sync()
+    eq(rc, 0, f"then sync goes through ({said(err)})")
     # the jump host down: no way to the target, and the message says which hop
     jump.stop()
     rc, j, err = c.sync()
@@ -478,6 +495,20 @@ def remote_test():
     eq([(w, st) for w, st, _ in got], [("ok", "resolve"), ("FAIL", "connect")],
        f"resolve ok, connect FAILs, nothing after: {said(p.stdout)}")
     check(got and str(closed) in got[-1][2] + p.stderr, f"naming the port: {said(p.stdout)}")
+    # a port that takes the connection and never says a word (a hung host, a black
+    # hole on the way): ConnectTimeout ends the wait
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)
+    hm.config(f"Host soc-srv\n  HostName 127.0.0.1\n  Port {mute.getsockname()[1]}\n"
+              f"  ConnectTimeout 2\n")
+    t = time.time()
+    got, p = steps("a silent port", 1)
+    took = time.time() - t
+    mute.close()
+    check(got and got[-1][0] == "FAIL" and got[-1][1] in ("connect", "host key"),
+          f"a silent port FAILs at connect or the key exchange: {said(p.stdout)}")
+    check(took < 20, f"within ConnectTimeout's reach, not hanging ({took:.1f} s)")
     hm.config(f"Host soc-srv\n  HostName 127.0.0.1\n  Port {d.port}\n")
     os.rename(key, key + ".away")
     got, p = steps("no key", 1)
