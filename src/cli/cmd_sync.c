@@ -152,19 +152,19 @@ static char *quiet_line(FILE *in, bool tty, const char *prompt, char *out, size_
     const int sigs[3] = {SIGINT, SIGTERM, SIGQUIT};
     int fd = fileno(in);
     tty = tty && isatty(fd) && tcgetattr(fd, &saved_tty) == 0;
-    if (tty) {
+    if (tty) { /* echo off before the prompt: what is typed after it is all kept */
         saved_fd = fd;
-        fprintf(stderr, "%s", prompt);
-        fflush(stderr);
         struct termios quiet = saved_tty;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         for (int i = 0; i < 3; i++)
             sigaction(sigs[i], &sa, &old[i]);
-        tcsetattr(fd, TCSAFLUSH, &quiet);
+        tcsetattr(fd, TCSANOW, &quiet);
+        fprintf(stderr, "%s", prompt);
+        fflush(stderr);
     }
     char *got = fgets(out, (int)n, in);
     if (tty) {
-        tcsetattr(fd, TCSAFLUSH, &saved_tty);
+        tcsetattr(fd, TCSANOW, &saved_tty);
         for (int i = 0; i < 3; i++)
             sigaction(sigs[i], &old[i], NULL);
         fputc('\n', stderr);
@@ -253,24 +253,6 @@ static int check_actors(cli *c, const char *user)
     return cli_fail(c, &err);
 }
 
-/* Refuse, saying how to go on, when an ssh:// remote's host key (or a jump
- * host's) is not known yet: EXIT_OK when all are. r is not stored yet, so the
- * command given names its URL. */
-static int hostkey_known(cli *c, const vg_remote *r, const net_ssh_opts *o)
-{
-    vg_remote anon = *r;
-    anon.name[0] = '\0';
-    net_hostkey k;
-    vg_err err = {0};
-    if (net_ssh_trust(&anon, o, NULL, &k, &err) != VG_OK)
-        return cli_fail(c, &err);
-    if (k.state == NET_HOSTKEY_OK)
-        return EXIT_OK;
-    return cli_error(c, "the host key of %s is not known (%s %s). Check the fingerprint with the"
-                        " server's admin, then: vigil remote trust '%s' %s",
-                     k.host, k.type, k.fingerprint, r->url, k.fingerprint);
-}
-
 int cmd_remote_add(cli *c, int argc, char **argv)
 {
     char *pos[2];
@@ -296,13 +278,22 @@ int cmd_remote_add(cli *c, int argc, char **argv)
         return EXIT_FAIL;
     net_ssh_opts sopt;
     cli_ssh_opts(&sopt);
-    if (r.ssh && (rc = hostkey_known(c, &r, &sopt)))
-        return rc; /* said before a token is typed for nothing */
-    char token[TOKEN_MAX + 8];
-    if ((rc = read_token(c, r.url, token, sizeof token)))
-        return rc;
+    /* The SSH session first (host keys, keys, a passphrase), kept for whoami: what
+     * would refuse is said before a token is typed for nothing. The remote is not
+     * stored yet, so a refused host key's message names its URL, not its name. */
+    vg_remote anon = r;
+    anon.name[0] = '\0';
     net_transport t;
-    net_transport_for(&t, &r, &sopt);
+    net_transport_for(&t, &anon, &sopt);
+    if (net_transport_open(&t, &err) != VG_OK) {
+        net_transport_close(&t);
+        return cli_fail(c, &err);
+    }
+    char token[TOKEN_MAX + 8];
+    if ((rc = read_token(c, r.url, token, sizeof token))) {
+        net_transport_close(&t);
+        return rc;
+    }
     net_sync_opts so = {.transport = &t};
     net_whoami_result who;
     vg_rc wr = net_whoami(&r, token, &so, &who, &err);

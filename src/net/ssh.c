@@ -30,6 +30,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -776,6 +777,12 @@ static vg_rc hop_open(sshx *x, int i, volatile int *stop, bool trusting, const c
     snprintf(h->host, sizeof h->host, "%s", hn ? hn : h->alias);
     if (!h->user[0] && un)
         snprintf(h->user, sizeof h->user, "%s", un);
+    if (!h->user[0]) { /* neither the URL nor the config: the login name, as libssh takes */
+        struct passwd pw, *pp = NULL;
+        char pb[1024];
+        if (getpwuid_r(getuid(), &pw, pb, sizeof pb, &pp) == 0 && pp)
+            snprintf(h->user, sizeof h->user, "%s", pp->pw_name);
+    }
     ssh_string_free_char(hn);
     ssh_string_free_char(un);
     h->hport = (int)port;
@@ -1029,6 +1036,14 @@ void net_transport_for(net_transport *t, const vg_remote *r, const net_ssh_opts 
     t->why = x->why;
     t->refused = &x->refused;
     t->timeout_ms = CONNECT_S * 1000;
+}
+
+vg_rc net_transport_open(net_transport *t, vg_err *err)
+{
+    if (t->connect != ssh_connect_fn)
+        return VG_OK;
+    sshx *x = t->ud;
+    return x->authed ? VG_OK : chain_open(x, t->stop, NULL, NULL, err);
 }
 
 void net_transport_close(net_transport *t)

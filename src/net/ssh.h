@@ -40,6 +40,10 @@ bool net_ssh_available(void);
  * ssh:// ones. net_transport_close ends what it opened. */
 void net_transport_for(net_transport *t, const vg_remote *r, const net_ssh_opts *o);
 void net_transport_close(net_transport *t);
+/* Open what the transport keeps before its first connection: for SSH the whole
+ * chain, host keys checked and logged in (a passphrase asked then), so that a
+ * command can refuse before it asks for anything else; nothing for TCP. */
+VG_WUR vg_rc net_transport_open(net_transport *t, vg_err *err);
 /* Shut down every socket the transport holds (another thread may call it): what
  * is connecting or in flight ends at once; the next connect starts again. */
 void net_transport_cut(net_transport *t);
