@@ -331,6 +331,18 @@ int cmd_remote_add(cli *c, int argc, char **argv)
     return rc;
 }
 
+/* The workspace's remote called name (NULL: its one), the workspace opened. */
+static int remote_named(cli *c, const char *name, vg_remote *r)
+{
+    int rc = cli_open(c, 0);
+    if (rc)
+        return rc;
+    vg_err err = {0};
+    if (vg_remote_get(c->ws, name, r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    return EXIT_OK;
+}
+
 int cmd_remote_rm(cli *c, int argc, char **argv)
 {
     char *pos[1];
@@ -339,12 +351,10 @@ int cmd_remote_rm(cli *c, int argc, char **argv)
         return rc;
     if (npos != 1)
         return cli_usage(c, "needs NAME");
-    if ((rc = cli_open(c, 0)))
-        return rc;
     vg_remote r;
     vg_err err = {0};
-    if (vg_remote_get(c->ws, pos[0], &r, &err) != VG_OK)
-        return cli_fail(c, &err);
+    if ((rc = remote_named(c, pos[0], &r)))
+        return rc;
     if (secrets_usable() != EXIT_OK)
         return EXIT_FAIL;
     if (vg_remote_rm(c->ws, r.name, &err) != VG_OK)
@@ -513,13 +523,8 @@ static int join_by_snapshot(cli *c, const vg_remote *r, const char *token,
  * caller's to wipe and free). */
 static int remote_and_token(cli *c, const char *name, vg_remote *r, char **token)
 {
-    int rc = cli_open(c, 0);
-    if (rc)
-        return rc;
-    vg_err err = {0};
-    if (vg_remote_get(c->ws, name, r, &err) != VG_OK)
-        return cli_fail(c, &err);
-    return cli_remote_token(c, r, token);
+    int rc = remote_named(c, name, r);
+    return rc ? rc : cli_remote_token(c, r, token);
 }
 
 int cmd_sync(cli *c, int argc, char **argv)
@@ -621,12 +626,7 @@ static int remote_of(cli *c, const char *arg, vg_remote *r)
             return cli_usage(c, "%s", err.msg);
         return EXIT_OK;
     }
-    int rc = cli_open(c, 0);
-    if (rc)
-        return rc;
-    if (vg_remote_get(c->ws, arg, r, &err) != VG_OK)
-        return cli_fail(c, &err);
-    return EXIT_OK;
+    return remote_named(c, arg, r);
 }
 
 int cmd_remote_trust(cli *c, int argc, char **argv)

@@ -277,6 +277,24 @@ class Client:
         return {r[0] for r in sql(self.db, "SELECT id FROM ops")}
 
 
+def write_alerts(path, n, groups, r):
+    """n Suricata EVE alerts of groups hosts (a case each once imported), random by r,
+    one a line into path: many ops for a test that needs a long push or pull."""
+    with open(path, "w") as f:
+        for i in range(n):
+            g = i % groups
+            f.write(json.dumps({
+                "timestamp": f"2026-11-{1 + g:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:"
+                             f"{i % 60:02d}.000+0000",
+                "flow_id": r.randrange(1 << 60), "event_type": "alert",
+                "src_ip": f"198.51.{g}.{i % 11}", "src_port": r.randrange(65536),
+                "dest_ip": f"10.9.{g}.{i % 13}", "dest_port": 443, "proto": "TCP",
+                "alert": {"signature_id": 3000000 + i % 40,
+                          "signature": f"TEST sig {i % 40} {r.getrandbits(128):032x}",
+                          "category": "Test", "severity": r.randint(1, 3)},
+                "payload_printable": f"{r.getrandbits(256):064x}"}) + "\n")
+
+
 def converged(clients, what):
     """Every client has the same digest and the same refs, every ref on one case and
     none provisional, and passes audit verify."""

@@ -35,19 +35,7 @@ def big_outbox(c, seed):
     opens cases), the library's playbooks applied to those cases, notes."""
     r = random.Random(seed)
     path = os.path.join(h.T, "alerts.jsonl")
-    with open(path, "w") as f:
-        for i in range(40000):  # 20 hosts' alerts: 20 cases, 20,000 ops, 7 MB
-            g = i % 20
-            f.write(json.dumps({
-                "timestamp": f"2026-11-{1 + g:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:"
-                             f"{i % 60:02d}.000+0000",
-                "flow_id": r.randrange(1 << 60), "event_type": "alert",
-                "src_ip": f"198.51.{g}.{i % 11}", "src_port": r.randrange(65536),
-                "dest_ip": f"10.9.{g}.{i % 13}", "dest_port": 443, "proto": "TCP",
-                "alert": {"signature_id": 3000000 + i % 40,
-                          "signature": f"TEST sig {i % 40} {r.getrandbits(128):032x}",
-                          "category": "Test", "severity": r.randint(1, 3)},
-                "payload_printable": f"{r.getrandbits(256):064x}"}) + "\n")
+    h.write_alerts(path, 40000, 20, r)  # 20 hosts' alerts: 20 cases, 20,000 ops, 7 MB
     p = c.run("import", path)
     check(p.returncode == 0, f"the import: {p.stderr}")
     ids = [k["id"] for k in c.cases()]

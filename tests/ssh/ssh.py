@@ -606,20 +606,7 @@ def sshd_killed():
 def outbox(c, n_alerts):
     """Many ops: an import of generated alerts (cases with them), a playbook and notes."""
     path = os.path.join(h.T, c.name + "-alerts.jsonl")
-    r = random.Random(n_alerts)
-    with open(path, "w") as f:
-        for i in range(n_alerts):
-            g = i % 10
-            f.write(json.dumps({
-                "timestamp": f"2026-11-{1 + g:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:"
-                             f"{i % 60:02d}.000+0000",
-                "flow_id": r.randrange(1 << 60), "event_type": "alert",
-                "src_ip": f"198.51.{g}.{i % 11}", "src_port": r.randrange(65536),
-                "dest_ip": f"10.9.{g}.{i % 13}", "dest_port": 443, "proto": "TCP",
-                "alert": {"signature_id": 3000000 + i % 40,
-                          "signature": f"TEST sig {i % 40} {r.getrandbits(128):032x}",
-                          "category": "Test", "severity": r.randint(1, 3)},
-                "payload_printable": f"{r.getrandbits(256):064x}"}) + "\n")
+    h.write_alerts(path, n_alerts, 10, random.Random(n_alerts))
     p = c.run("import", path)
     check(p.returncode == 0, f"the import: {p.stderr}")
     for k, case in enumerate(x["id"] for x in c.cases()):
