@@ -13,7 +13,8 @@
  * ConnectTimeout, KnownHosts files, Include, Match), but turns ProxyJump into a
  * ProxyCommand running ssh(1), and ignores IdentitiesOnly and ServerAliveInterval.
  * Those few are looked up here (cfg_lookup), with the same first-match rules, so
- * the hops are opened by libssh in this process and never by a program it runs.
+ * the hops are opened by libssh in this process and never by a program it runs
+ * (a ProxyCommand is refused with a word on ProxyJump).
  *
  * Keys: the agent first (unless IdentitiesOnly: libssh offers every agent key or
  * none), then the IdentityFile keys (the defaults when none), each offered by its
@@ -58,6 +59,7 @@
 
 typedef struct cfg {
     char proxyjump[512];
+    bool proxycommand;   /* a ProxyCommand came first (not run: refused) */
     int identities_only; /* -1: not said */
     int alive_s;         /* ServerAliveInterval; -1: not said */
     int timeout_s;       /* ConnectTimeout; -1: not said */
@@ -154,8 +156,9 @@ static void cfg_line(cfg *c, char *line, const char *host, bool user, int depth,
     } else if (strcasecmp(k, "ProxyJump") == 0 && !c->proxyjump[0]) {
         snprintf(c->proxyjump, sizeof c->proxyjump, "%s", v);
     } else if (strcasecmp(k, "ProxyCommand") == 0 && !c->proxyjump[0]) {
-        /* The first of ProxyJump and ProxyCommand wins, as in ssh(1); a
-         * ProxyCommand is left to libssh, which runs it. */
+        /* The first of ProxyJump and ProxyCommand wins, as in ssh(1). vigil runs
+         * no program to connect: a ProxyCommand is refused, saying so. */
+        c->proxycommand = strcasecmp(v, "none") != 0;
         snprintf(c->proxyjump, sizeof c->proxyjump, "none");
     } else if (strcasecmp(k, "IdentitiesOnly") == 0 && c->identities_only < 0) {
         c->identities_only = strcasecmp(v, "yes") == 0;
@@ -524,6 +527,10 @@ static vg_rc chain_plan(sshx *x, vg_err *err)
     t->port = r->ssh_port;
     snprintf(t->name, sizeof t->name, "%s", r->ssh_host);
     cfg_lookup(&t->c, t->alias);
+    if (t->c.proxycommand)
+        return vg_fail(err, VG_EINVAL, "%s: ~/.ssh/config gives a ProxyCommand, which vigil does"
+                                       " not run (it opens SSH itself): use ProxyJump",
+                       r->ssh_host);
     hop target = *t;
     int n = 0;
     if (target.c.proxyjump[0]) {
