@@ -606,7 +606,8 @@ def sshd_killed():
 def outbox(c, n_alerts):
     """Many ops: an import of generated alerts (cases with them), a playbook and notes."""
     path = os.path.join(h.T, c.name + "-alerts.jsonl")
-    h.write_alerts(path, n_alerts, 10, random.Random(n_alerts))
+    r = random.Random(n_alerts)
+    h.write_alerts(path, n_alerts, 10, r)
     p = c.run("import", path)
     check(p.returncode == 0, f"the import: {p.stderr}")
     for k, case in enumerate(x["id"] for x in c.cases()):
