@@ -297,6 +297,36 @@ def key_files():
     os.rename(dflt + ".away", dflt)
 
 
+def keepalive():
+    """An idle tunnel keeps talking, so a NAT does not drop it: with ServerAliveInterval 1
+    in the config, a sync long-polling 4 s with nothing to pull sends about one
+    SSH2_MSG_IGNORE a second (sshd logs each at DEBUG3); without the key, the default
+    interval (15 s) sends none in those 4 s."""
+    hm = home("alive")
+    key = os.path.join(hm.ssh, "id_ed25519")
+    s.keygen(key)
+    d = sshd("sshd-alive", authorized=[open(key + ".pub").read()], log_level="DEBUG3")
+    hm.trust(d)
+    hm.config(f"Host alive\n  HostName 127.0.0.1\n  Port {d.port}\n  User {s.USER}\n"
+              "  ServerAliveInterval 1\n")
+    c = client("alive", hm)
+    add(c, f"ssh://alive?port={srv.port}", "judy", "a remote whose config sets keepalives")
+    rc, j, err = c.sync()
+    eq(rc, 0, f"the first sync ({said(err)})")
+    ignores = lambda: d.log().count("Received SSH2_MSG_IGNORE")  # noqa: E731
+    before = ignores()
+    t = time.time()
+    rc, j, err = c.sync("--wait", "4")
+    eq(rc, 0, f"a sync long-polling 4 s ({said(err)})")
+    took, n = time.time() - t, ignores() - before
+    check(n >= 2 and n <= took + 2, f"keepalives while idle: {n} in {took:.1f} s")
+    hm.config(f"Host alive\n  HostName 127.0.0.1\n  Port {d.port}\n  User {s.USER}\n")
+    before = ignores()
+    rc, j, err = c.sync("--wait", "4")
+    eq(rc, 0, f"the same without ServerAliveInterval ({said(err)})")
+    eq(ignores() - before, 0, "the default interval (15 s) sends none in 4 s")
+
+
 def agent_auth():
     hm = home("agent")
     key = os.path.join(h.T, "agent-only", "id_ed25519")  # not where vigil looks for files
@@ -692,8 +722,9 @@ def converge_over_ssh(seed, writes=300):
 
 
 PARTS = {"urls": bad_urls, "hostkeys": host_keys, "hashed": hashed_known_hosts,
-         "keys": key_files, "agent": agent_auth, "passphrase": encrypted_key,
-         "jump": proxy_jump, "exec": exec_fallback, "test": remote_test, "kill": sshd_killed,
+         "keys": key_files, "keepalive": keepalive, "agent": agent_auth,
+         "passphrase": encrypted_key, "jump": proxy_jump, "exec": exec_fallback, "test": remote_test,
+         "kill": sshd_killed,
          "converge": None}
 
 
@@ -713,7 +744,8 @@ def main():
     print(f"seed {seed} (VIGIL_SEED={seed} runs this one again)", flush=True)
     only = [p for p in os.environ.get("VIGIL_SSH_ONLY", "").split(",") if p]
     try:
-        names = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan"]
+        names = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan",
+                 "judy"]
         tok.update(h.team("acme", names))
         srv = h.Server()
         tenant = json.loads(h.req(srv.port, "GET", "/v1/whoami", tok["alice"])[2])["tenant_id"]

@@ -82,15 +82,17 @@ class Sshd:
     """sshd -D -e on 127.0.0.1:port (a free one, kept across restarts) in dir. forwarding:
     AllowTcpForwarding; path: the PATH of the sessions (SetEnv), where the exec fallback
     finds vigild; permit_open: PermitOpen (a jump host that forwards to one place);
-    extra: more sshd_config lines."""
+    extra: more sshd_config lines; log_level: sshd's LogLevel (DEBUG3 logs each
+    SSH2_MSG_IGNORE it receives, a client's keepalive)."""
 
     def __init__(self, dir, authorized, forwarding=True, path=None, permit_open=None, extra=(),
-                 port=0):
+                 port=0, log_level="DEBUG1"):
         self.dir = dir
         os.makedirs(dir, exist_ok=True)
         self.authorized = list(authorized)
         self.forwarding, self.path, self.permit_open = forwarding, path, permit_open
         self.extra = list(extra)
+        self.log_level = log_level
         self.port = port or free_port()
         self.p = None
         self.hostkey = os.path.join(dir, "host_ed25519")
@@ -121,7 +123,7 @@ class Sshd:
                  "PasswordAuthentication no", "KbdInteractiveAuthentication no",
                  "PermitRootLogin prohibit-password", f"AllowUsers {USER}",
                  "AllowTcpForwarding " + ("yes" if self.forwarding else "no"),
-                 "LogLevel DEBUG1", "MaxStartups 100", "MaxSessions 100",
+                 "LogLevel " + self.log_level, "MaxStartups 100", "MaxSessions 100",
                  "ClientAliveInterval 0"]
         if self.permit_open:
             lines.append("PermitOpen " + self.permit_open)
