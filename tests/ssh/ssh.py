@@ -10,7 +10,8 @@ What an analyst would notice, one part each: a bad URL refused with the reason; 
 unknown host key refused with its fingerprint and the command that accepts it, `remote
 trust` (a wrong fingerprint refused, nothing written), then accepted; a changed host
 key refused loudly, trust refusing too; hashed known_hosts; a key file (the default
-one, and IdentityFile/IdentitiesOnly/User from ~/.ssh/config); the agent; an encrypted
+one, and IdentityFile/IdentitiesOnly/User from ~/.ssh/config); keepalives on an idle
+tunnel at ServerAliveInterval; the agent; an encrypted
 key's passphrase typed on a terminal (a pty; asked once, typed with the echo off),
 and no hang without one; ProxyJump through one and two jump sshds (their logs show
 the forwards; no ssh(1) on PATH), a jump host's unknown key named and trusted, the
@@ -723,9 +724,8 @@ def converge_over_ssh(seed, writes=300):
 
 PARTS = {"urls": bad_urls, "hostkeys": host_keys, "hashed": hashed_known_hosts,
          "keys": key_files, "keepalive": keepalive, "agent": agent_auth,
-         "passphrase": encrypted_key, "jump": proxy_jump, "exec": exec_fallback, "test": remote_test,
-         "kill": sshd_killed,
-         "converge": None}
+         "passphrase": encrypted_key, "jump": proxy_jump, "exec": exec_fallback,
+         "test": remote_test, "kill": sshd_killed, "converge": None}
 
 
 def main():
