@@ -85,6 +85,16 @@ static void expand(const char *path, char *out, size_t n)
         snprintf(out, n, "%s", path);
 }
 
+/* s as a whole decimal number in [lo, hi], or -1 (the config's and a ProxyJump
+ * entry's numbers: a port, seconds). */
+static long num_in(const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return *s >= '0' && *s <= '9' && !*end && !errno && v >= lo && v <= hi ? v : -1;
+}
+
 /* Does host match the Host line's patterns (a negated one vetoes)? */
 static bool host_matches(char *pats, const char *host)
 {
@@ -136,7 +146,9 @@ static void cfg_line(cfg *c, char *line, const char *host, bool user, int depth,
             *on = host_matches(w, host);
         else
             *on = false;
-    } else if (strcasecmp(k, "Include") == 0 && depth < 8) {
+    } else if (!*on) {
+        return; /* below: only where the Host or Match block applies */
+    } else if (strcasecmp(k, "Include") == 0 && depth < 8) { /* conditional, as ssh's */
         char pat[512], *save;
         for (char *p = strtok_r(v, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
             if (*p == '~' || *p == '/' || *p == '%')
@@ -151,8 +163,6 @@ static void cfg_line(cfg *c, char *line, const char *host, bool user, int depth,
                     cfg_file(c, g.gl_pathv[i], host, user, depth + 1);
             globfree(&g);
         }
-    } else if (!*on) {
-        return;
     } else if (strcasecmp(k, "ProxyJump") == 0 && !c->proxyjump[0]) {
         snprintf(c->proxyjump, sizeof c->proxyjump, "%s", v);
     } else if (strcasecmp(k, "ProxyCommand") == 0 && !c->proxyjump[0]) {
@@ -163,9 +173,9 @@ static void cfg_line(cfg *c, char *line, const char *host, bool user, int depth,
     } else if (strcasecmp(k, "IdentitiesOnly") == 0 && c->identities_only < 0) {
         c->identities_only = strcasecmp(v, "yes") == 0;
     } else if (strcasecmp(k, "ServerAliveInterval") == 0 && c->alive_s < 0) {
-        c->alive_s = atoi(v);
+        c->alive_s = (int)num_in(v, 0, 86400);
     } else if (strcasecmp(k, "ConnectTimeout") == 0 && c->timeout_s < 0) {
-        c->timeout_s = atoi(v);
+        c->timeout_s = (int)num_in(v, 0, 86400);
     } else if (strcasecmp(k, "IdentityFile") == 0 && c->nids < MAX_IDS) {
         expand(v, c->ids[c->nids], sizeof c->ids[0]);
         c->nids++;
@@ -498,8 +508,8 @@ static vg_rc hop_parse(hop *h, const char *spec, vg_err *err)
     snprintf(h->alias, sizeof h->alias, "%.*s", (int)(colon ? colon - host : (long)strlen(host)),
              host);
     if (colon)
-        h->port = atoi(colon + 1);
-    bool ok = h->alias[0] && h->alias[0] != '-' && (!colon || (h->port > 0 && h->port < 65536));
+        h->port = (int)num_in(colon + 1, 1, 65535);
+    bool ok = h->alias[0] && h->alias[0] != '-' && (!colon || h->port > 0);
     for (const char *c = h->alias; ok && *c; c++)
         ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
              strchr("._-", *c);
