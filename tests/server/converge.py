@@ -408,6 +408,48 @@ class Writer(threading.Thread):
             check(False, f"u{self.i}: {e!r}")
 
 
+def write_together(clients, gates, writes, seed, srv):
+    """Three Writers, one per client and its gate, writing writes ops in all; vigild
+    stopped for everyone a while once two fifths are written, and started again on
+    the same port. Each must have been offline and have synced. The writers."""
+    done = [0]
+    restarted = threading.Event()
+
+    def progress():
+        with _lock:
+            done[0] += 1
+            if done[0] == writes * 2 // 5:
+                restarted.set()
+
+    per = [writes // 3 + (1 if i < writes % 3 else 0) for i in range(3)]
+    ws = [Writer(i + 1, clients[i], gates[i], per[i], seed, progress) for i in range(3)]
+    for w in ws:
+        w.daemon = True  # a writer that never ends must not keep a stopped test alive
+        w.start()
+    while not restarted.wait(1) and any(w.is_alive() for w in ws):
+        pass
+    srv.stop()
+    time.sleep(1.5)
+    srv.start()
+    for w in ws:
+        w.join()
+    for w in ws:
+        check(w.offline_syncs > 0, f"u{w.i} was offline at least once ({w.offline_syncs})")
+        check(w.synced > 0, f"u{w.i} synced while writing ({w.synced})")
+    return ws
+
+
+def wait_for(cond, what, limit=60, step=0.02):
+    """Until cond() holds (True), or a failed check after limit seconds (False)."""
+    t = time.time() + limit
+    while time.time() < t:
+        if cond():
+            return True
+        time.sleep(step)
+    check(False, f"timed out waiting for {what}")
+    return False
+
+
 def main():
     t0 = time.time()
     setup("vigil-converge-")
@@ -424,32 +466,8 @@ def main():
             c.join(f"http://127.0.0.1:{g.port}", tok[c.name])
             c.must_sync("the first sync")
 
-        done = [0]
-        restart_at = WRITES * 2 // 5
-        restarted = threading.Event()
-
-        def progress():
-            with _lock:
-                done[0] += 1
-                if done[0] == restart_at:
-                    restarted.set()
-
-        n = [WRITES // 3 + (1 if i < WRITES % 3 else 0) for i in range(3)]
-        ws = [Writer(i + 1, clients[i], gates[i], n[i], seed, progress) for i in range(3)]
-        for w in ws:
-            w.start()
-        # vigild stopped for everyone a while, and started again on the same port
-        while not restarted.wait(1) and any(w.is_alive() for w in ws):
-            pass
-        srv.stop()
-        time.sleep(1.5)
-        srv.start()
-        for w in ws:
-            w.join()
+        ws = write_together(clients, gates, WRITES, seed, srv)
         t_write = time.time() - t0
-        for w in ws:
-            check(w.offline_syncs > 0, f"u{w.i} was offline at least once ({w.offline_syncs})")
-            check(w.synced > 0, f"u{w.i} synced while writing ({w.synced})")
         print(f"writes done in {t_write:.1f} s; syncs offline: "
               f"{[w.offline_syncs for w in ws]}, online: {[w.synced for w in ws]}", flush=True)
 

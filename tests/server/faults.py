@@ -20,14 +20,7 @@ import converge as h  # noqa: E402  the harness: checks, vigild, relays, workspa
 from converge import check, eq, sql  # noqa: E402
 
 
-def wait_for(cond, what, limit=60):
-    t = time.time() + limit
-    while time.time() < t:
-        if cond():
-            return True
-        time.sleep(0.02)
-    check(False, f"timed out waiting for {what}")
-    return False
+wait_for = h.wait_for
 
 
 def big_outbox(c, seed):

@@ -39,7 +39,6 @@ import socket
 import subprocess
 import sys
 import termios
-import threading
 import time
 import traceback
 
@@ -648,13 +647,7 @@ def outbox(c, n_alerts):
 
 
 def wait_for(cond, what, limit=120):
-    t = time.time() + limit
-    while time.time() < t:
-        if cond():
-            return True
-        time.sleep(0.01)
-    check(False, f"timed out waiting for {what}")
-    return False
+    return h.wait_for(cond, what, limit, step=0.01)
 
 
 def converge_over_ssh(seed, writes=300):
@@ -679,30 +672,7 @@ def converge_over_ssh(seed, writes=300):
         clients.append(c)
         if p.returncode != 0:  # converge's writers count their ops by the remote's user
             return
-    done = [0]
-    restarted = threading.Event()
-
-    def progress():
-        with h._lock:
-            done[0] += 1
-            if done[0] == writes * 2 // 5:
-                restarted.set()
-
-    per = [writes // 3 + (1 if i < writes % 3 else 0) for i in range(3)]
-    ws = [h.Writer(i + 1, clients[i], gates[i], per[i], seed, progress) for i in range(3)]
-    for w in ws:
-        w.daemon = True  # a writer that never ends must not keep a stopped test alive
-        w.start()
-    while not restarted.wait(1) and any(w.is_alive() for w in ws):
-        pass
-    srv.stop()
-    time.sleep(1.5)
-    srv.start()
-    for w in ws:
-        w.join()
-    for w in ws:
-        check(w.offline_syncs > 0, f"u{w.i} was offline at least once ({w.offline_syncs})")
-        check(w.synced > 0, f"u{w.i} synced while writing ({w.synced})")
+    ws = h.write_together(clients, gates, writes, seed, srv)
     print(f"converge: syncs offline {[w.offline_syncs for w in ws]}, online "
           f"{[w.synced for w in ws]}", flush=True)
     for _ in range(2):
