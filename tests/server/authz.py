@@ -196,8 +196,8 @@ def main():
                         "content": "x"}, "globex's entry in acme's session")
         # a cursor naming acme's op at its seq, and one naming an op no one has
         first = sorted(alice.op_ids())[0]
-        seq = [r[0] for r in h.sql(srv.tenant_db(json.loads(h.req(
-            srv.port, "GET", "/v1/whoami", tok["analyst"])[2])["tenant_id"]),
+        seq = [r[0] for r in h.server_sql(srv, json.loads(h.req(
+            srv.port, "GET", "/v1/whoami", tok["analyst"])[2])["tenant_id"],
             f"SELECT seq FROM ops WHERE id = '{first}'")][0]
         a = [h.req(srv.port, "GET", f"/v1/ops?after={seq}&id={i}", tok["other"])
              for i in (first, ulid())]

@@ -28,6 +28,9 @@ import http.client
 VIGIL = VIGILD = T = D = None
 passed = failed = 0
 _lock = threading.Lock()
+# A PostgreSQL URL: vigild's store (vigild(8), --store; tests/server/on-pg runs the
+# suites so). Unset: the SQLite store in the data directory.
+STORE = os.environ.get("VIGILD_STORE") or None
 
 
 def setup(prefix):
@@ -135,6 +138,54 @@ def sql(db, q):
         return con.execute(q).fetchall()
     finally:
         con.close()
+
+
+def _pg():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pgcluster
+    return pgcluster
+
+
+def server_sql(srv, tenant_id, q):
+    """Rows of q on the tenant's op log as the server stores it: its SQLite workspace,
+    or (STORE) the PostgreSQL table as the vigild role with the tenant set, where q
+    reads a table ops of (seq, id, kind) made from each op's stored line."""
+    if not STORE:
+        return sql(srv.tenant_db(tenant_id), q)
+    out = _pg().psql(STORE, "WITH ops AS (SELECT seq, id, convert_from(line, 'UTF8')::jsonb"
+                     " ->> 'kind' AS kind FROM public.ops) " + q,
+                     options=f"-c vigil.tenant={tenant_id}")
+    return [tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("|"))
+            for line in out.splitlines()]
+
+
+def store_copy():
+    """With vigild stopped: a copy of everything it stores (the data directory, or
+    with STORE its database, the data directory then being only a cache that stays
+    as it is); store_restore puts the copy back, as an administrator restoring a
+    backup would."""
+    if not STORE:
+        old = os.path.join(T, "data.old")
+        shutil.copytree(D, old)
+        return old
+    db = STORE.rsplit("/", 1)[1]
+    old = db + "_old"
+    admin = os.environ["VIGIL_PG_ADMIN"]  # the cluster's superuser (on-pg sets it)
+    _pg().psql(admin, f'DROP DATABASE IF EXISTS "{old}"')
+    _pg().psql(admin, f'CREATE DATABASE "{old}" TEMPLATE "{db}" OWNER vigild')
+    return old
+
+
+def store_restore(old):
+    """Put store_copy's copy back (vigild stopped)."""
+    if not STORE:
+        shutil.rmtree(D)
+        os.rename(old, D)
+        return
+    db = STORE.rsplit("/", 1)[1]
+    admin = os.environ["VIGIL_PG_ADMIN"]
+    _pg().psql(admin, f'DROP DATABASE "{db}" WITH (FORCE)')
+    _pg().psql(admin, f'ALTER DATABASE "{old}" RENAME TO "{db}"')
 
 
 class Gate:
@@ -314,7 +365,7 @@ def converged(clients, what):
 
 def server_ops(srv, tenant_id):
     """(ops, distinct op ids) in the tenant's log on the server."""
-    return sql(srv.tenant_db(tenant_id), "SELECT count(*), count(DISTINCT id) FROM ops")[0]
+    return server_sql(srv, tenant_id, "SELECT count(*), count(DISTINCT id) FROM ops")[0]
 
 
 # ---- the convergence test ------------------------------------------------------------
@@ -484,7 +535,7 @@ def main():
         eq(n_ops, n_ids, "the server's log holds each op once")
         wrote = sum(w.own() for w in ws)
         check(wrote >= WRITES, f"the analysts wrote {WRITES} ops ({wrote})")
-        renum = sql(srv.tenant_db(acme), "SELECT count(*) FROM ops WHERE kind = 'case.renumber'")
+        renum = server_sql(srv, acme, "SELECT count(*) FROM ops WHERE kind = 'case.renumber'")
         eq(n_ops - renum[0][0], wrote, "the server's log holds every op they wrote")
         eq(len(fourth.op_ids()), n_ops, "the fourth, joined from the snapshot, holds the whole log")
         fifth = Client("u4")  # the same analyst's second replica, from the log op by op
@@ -496,7 +547,7 @@ def main():
         mine = set()
         for c in clients:
             mine |= {r[0] for r in sql(c.db, f"SELECT id FROM ops WHERE actor = '{c.name}'")}
-        server_ids = {r[0] for r in sql(srv.tenant_db(acme), "SELECT id FROM ops")}
+        server_ids = {r[0] for r in server_sql(srv, acme, "SELECT id FROM ops")}
         eq(len(mine - server_ids), 0, "every op a client wrote is on the server")
         authors = {c["created_by"] for c in fourth.cases()}
         eq(authors, {"u1", "u2", "u3"}, "the cases are the three analysts'")

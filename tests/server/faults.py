@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import converge as h  # noqa: E402  the harness: checks, vigild, relays, workspaces
-from converge import check, eq, sql  # noqa: E402
+from converge import check, eq  # noqa: E402
 
 
 wait_for = h.wait_for
@@ -49,10 +49,12 @@ def main():
         tok = h.team("acme", ["alice", "bob", "carol", "dave"])
         srv = h.Server()
         acme = json.loads(h.req(srv.port, "GET", "/v1/whoami", tok["alice"])[2])["tenant_id"]
-        db = srv.tenant_db(acme)
 
         def on_server():
-            return sql(db, "SELECT count(*), count(DISTINCT id) FROM ops")[0]
+            return h.server_sql(srv, acme, "SELECT count(*), count(DISTINCT id) FROM ops")[0]
+
+        def server_ids():
+            return {r[0] for r in h.server_sql(srv, acme, "SELECT id FROM ops")}
 
         def once(what):
             n, d = on_server()
@@ -98,8 +100,7 @@ def main():
         eq(j.get("pushed"), n_alice - stored, "the next sync applies only what the server lacked")
         eq(once("after the pushes"), n_alice, "the server holds every op of alice's")
         eq(alice.remote()["waiting"], 0, "nothing waits")
-        server_ids = {r[0] for r in sql(db, "SELECT id FROM ops")}
-        eq(alice.op_ids() - server_ids, set(), "no op of alice's is missing on the server")
+        eq(alice.op_ids() - server_ids(), set(), "no op of alice's is missing on the server")
         bob = h.Client("bob")
         bob.join(f"http://127.0.0.1:{srv.port}", tok["bob"])
         j = bob.must_sync("bob's first sync")
@@ -145,12 +146,13 @@ def main():
         print(f"mid-pull done ({time.time() - t0:.1f} s)", flush=True)
 
         # --- a server restored from an older copy of its data directory -----------------
+        # (with PostgreSQL, of its database: the data directory is vigild's cache of
+        # it, left as it is, newer than the database it is restored to)
         def restored(write, what):
             """Copy the data directory (vigild stopped), let everyone write and sync,
             put the copy back; the ids of every op the clients hold."""
             srv.stop()
-            old = os.path.join(h.T, "data.old")
-            shutil.copytree(h.D, old)
+            old = h.store_copy()
             srv.start()
             for k in range(3):
                 for c in everyone:
@@ -162,8 +164,7 @@ def main():
             for c in everyone:
                 wrote |= c.op_ids()
             srv.stop()
-            shutil.rmtree(h.D)
-            os.rename(old, h.D)
+            h.store_restore(old)
             srv.start()
             check(len(wrote) > once(what), f"{what}: the restored server lost ops the clients hold")
             return wrote
@@ -183,8 +184,7 @@ def main():
             eq((j or {}).get("reset"), True, f"{c.name}'s sync reports the reset")
         for c in everyone:
             c.must_sync("after the reset")
-        server_ids = {r[0] for r in sql(db, "SELECT id FROM ops")}
-        eq(len(wrote - server_ids), 0, "every op any client wrote is on the server again")
+        eq(len(wrote - server_ids()), 0, "every op any client wrote is on the server again")
         once("after the restore")
         h.converged(everyone, "after the restore")
         print(f"restore done ({time.time() - t0:.1f} s)", flush=True)
@@ -204,7 +204,7 @@ def main():
                 if rc != 0:
                     why.append(f"{c.name}: {err}")
         eq(why, [], "every sync after the restore succeeds")
-        lost = wrote - {r[0] for r in sql(db, "SELECT id FROM ops")}
+        lost = wrote - server_ids()
         eq(len(lost), 0, "no op of the cases opened after the copy is lost")
         h.converged(everyone, "after the restore, with cases opened after the copy")
     finally:
