@@ -23,7 +23,8 @@ so that the URLs carry no password. One cluster per process: a second one's
 PGPASSFILE replaces the first's.
 
 Also module-level: psql(url, sql, options=...) runs psql on any URL (a suite given
-VIGILD_STORE uses that), and bindir() finds the binaries or says what is missing."""
+VIGILD_STORE uses that), bindir() finds the binaries or says what is missing, and
+require_store(VIGILD) skips (exit 77) a test whose vigild has no --store."""
 import atexit
 import os
 import pwd
@@ -59,6 +60,14 @@ def bindir():
             f"server binaries are needed (Debian: apt-get install postgresql, which "
             f"scripts/setup installs; or set PG_BINDIR to another version's bin directory)")
     return d
+
+
+def require_store(vigild):
+    """Exit 77 (meson's skip) if this vigild has no --store (its --help names none)."""
+    out = subprocess.run([vigild, "--help"], capture_output=True, text=True).stdout
+    if "--store" not in out:
+        print(f"SKIP: {vigild} has no --store (vigild --help does not mention it)", flush=True)
+        sys.exit(77)
 
 
 def psql(url, sql, options=None, timeout=60):

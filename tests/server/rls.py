@@ -34,6 +34,7 @@ EVE = (b'{"timestamp":"2026-11-04T21:57:58.102938+0000","event_type":"alert",'
 
 def main():
     t0 = time.time()
+    pgcluster.require_store(os.path.abspath(sys.argv[2]))
     pg = pgcluster.Cluster().start()
     os.environ["VIGILD_STORE"] = pg.url()  # the harness's vigild calls and Server use it
     import converge as h  # noqa: E402  (after VIGILD_STORE: its STORE)

@@ -433,6 +433,8 @@ def main():
     a = ap.parse_args()
     os.environ.pop("VIGILD_STORE", None)  # each vigild is given its store here
     vigild = os.path.abspath(a.vigild)
+    if not a.sqlite_shared:
+        pgcluster.require_store(vigild)
     t0 = time.time()
     root = tempfile.mkdtemp(prefix="vigil-scale-")
     servers, hp = [], None
