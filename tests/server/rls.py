@@ -24,7 +24,7 @@ import pgcluster  # noqa: E402
 from pgcluster import PgError  # noqa: E402
 
 # the tables vigild's PostgreSQL store keeps per tenant (each has tenant_id)
-TENANT_TABLES = ["users", "tokens", "ref_counters", "ref_leases", "heads", "ops", "idem"]
+TENANT_TABLES = ["tenants", "users", "tokens", "ref_counters", "ref_leases", "heads", "ops", "idem"]
 
 EVE = (b'{"timestamp":"2026-11-04T21:57:58.102938+0000","event_type":"alert",'
        b'"src_ip":"203.0.113.45","dest_ip":"10.0.1.10","proto":"TCP",'
