@@ -61,6 +61,21 @@ void vg_ws_set_actor(vg_ws *ws, const char *actor);
 const char *vg_ws_actor(const vg_ws *ws);
 void vg_ws_set_tenant(vg_ws *ws, const char *tenant);
 
+/* Hooks of a frontend that keeps the log's truth elsewhere (vigild's PostgreSQL
+ * store, where the database's log is the truth and this workspace a copy of it).
+ * begin runs when a batch has begun (its transaction open, vg_ops_receive may
+ * apply in it); commit runs before a batch that added the ops (after, upto]
+ * commits, while its transaction is still open (vg_ops_each reads them). Either
+ * failing rolls the batch back, so what commit recorded elsewhere and what the
+ * workspace holds never disagree by more than a commit the hook made and the
+ * workspace then failed to make. NULL: none. */
+typedef struct vg_ws_hooks {
+    vg_rc (*begin)(void *ud, vg_ws *ws, vg_err *err);
+    vg_rc (*commit)(void *ud, vg_ws *ws, int64_t after, int64_t upto, vg_err *err);
+    void *ud;
+} vg_ws_hooks;
+void vg_ws_set_hooks(vg_ws *ws, const vg_ws_hooks *h);
+
 /* A SHA-like digest (BLAKE2b-256, hex) of the entity state: two replicas that have
  * applied the same ops, in any causal order, have the same digest. */
 VG_WUR vg_rc vg_ws_digest(vg_ws *ws, char hex[65], vg_err *err);

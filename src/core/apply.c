@@ -2270,6 +2270,11 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
     ws->ntouched = 0;
     ws->in_batch = 1;
     ws->batches++;
+    if (ws->hooks.begin && (rc = ws->hooks.begin(ws->hooks.ud, ws, err)) != VG_OK) {
+        rollback(ws);
+        ws->in_batch = 0;
+        return rc;
+    }
     return VG_OK;
 }
 
@@ -2293,6 +2298,8 @@ vg_rc vg_batch_commit(vg_ws *ws, vg_err *err)
                            " DELETE FROM temp.fts_stage", err);
     if (rc == VG_OK && ws->last_seq != ws->begin_seq)
         rc = oplog_store_head(ws, err);
+    if (rc == VG_OK && ws->last_seq != ws->begin_seq && ws->hooks.commit)
+        rc = ws->hooks.commit(ws->hooks.ud, ws, ws->begin_seq, ws->last_seq, err);
     if (rc == VG_OK)
         rc = ws_exec(ws, "COMMIT", err);
     if (rc)

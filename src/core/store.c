@@ -520,6 +520,14 @@ void vg_ws_set_actor(vg_ws *ws, const char *actor)
     ws->actor = vg_xstrdup(actor && *actor ? actor : "unknown");
 }
 
+void vg_ws_set_hooks(vg_ws *ws, const vg_ws_hooks *h)
+{
+    if (h)
+        ws->hooks = *h;
+    else
+        memset(&ws->hooks, 0, sizeof ws->hooks);
+}
+
 void vg_ws_set_tenant(vg_ws *ws, const char *tenant)
 {
     free(ws->tenant);

@@ -370,6 +370,8 @@ static bool expired(req *r, const void *now)
     return r->hr.park_until <= *(const int64_t *)now;
 }
 
+static void wake_from_store(void *ud, const char *tenant_id) { http_wake(ud, tenant_id); }
+
 void http_wake(http_server *hs, const char *tenant_id)
 {
     pthread_mutex_lock(&hs->park_mu);
@@ -698,6 +700,7 @@ vg_rc http_start(store *st, const route *table, size_t n, const struct sockaddr 
         addr ? MHD_get_daemon_info(hs->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     *port = di ? di->port : want;
     hs->waker_on = pthread_create(&hs->waker, NULL, waker, hs) == 0;
+    store_watch(st, wake_from_store, hs); /* another process's commit, when the store hears it */
     *out = hs;
     return VG_OK;
 }
@@ -721,6 +724,7 @@ void http_stop(http_server *hs)
 {
     if (!hs)
         return;
+    store_watch(hs->st, NULL, NULL);
     http_quiesce(hs); /* no request stays parked past the daemon */
     if (hs->waker_on)
         pthread_join(hs->waker, NULL);

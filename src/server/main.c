@@ -1,6 +1,7 @@
 /*
- * main.c — `vigild [--data DIR] [--listen ADDR:PORT] [--port-file FILE] [COMMAND ...]`
- *          `vigild [--data DIR] --stdio`
+ * main.c — `vigild [--data DIR] [--store URL] [--listen ADDR:PORT] [--port-file FILE] [COMMAND ...]`
+ *          `vigild [--data DIR] [--store URL] --stdio`
+ *          `vigild migrate-store --from DIR --to URL`
  *
  * With a command, vigild administers its data directory directly (no HTTP: the
  * administrator is on the host, as the owner of the directory); without one, it
@@ -328,11 +329,15 @@ static const cmd commands[] = {
 
 static void usage_all(FILE *f)
 {
-    fputs("usage: vigild [--data DIR] [--listen ADDR:PORT] [--port-file FILE]\n"
-          "       vigild [--data DIR] --stdio\n"
-          "       vigild [--data DIR] COMMAND [ARGS]\n\n"
+    fputs("usage: vigild [--data DIR] [--store URL] [--listen ADDR:PORT] [--port-file FILE]\n"
+          "       vigild [--data DIR] [--store URL] --stdio\n"
+          "       vigild [--data DIR] [--store URL] COMMAND [ARGS]\n"
+          "       vigild migrate-store --from DIR --to URL\n\n"
           "Without a command, serve (in the foreground) until SIGTERM; with --stdio, serve\n"
-          "one connection on stdin and stdout (an SSH exec channel). Commands:\n", f);
+          "one connection on stdin and stdout (an SSH exec channel). --store (or\n"
+          "$VIGILD_STORE) is a PostgreSQL database (postgresql://USER@HOST:PORT/DB) that\n"
+          "keeps everything, shared by any number of vigild; without it the data directory\n"
+          "does. Commands:\n", f);
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  vigild %s %s\n", commands[i].name, commands[i].usage);
     fputs("\n--data defaults to " DEFAULT_DATA ", --listen to " DEFAULT_LISTEN
@@ -382,7 +387,7 @@ static int parse_args(ctx *x, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int run_command(const char *data, int text_flags, int argc, char **argv)
+static int run_command(const char *data, const char *url, int text_flags, int argc, char **argv)
 {
     const cmd *c = NULL;
     for (int i = 0; i < NCOMMANDS && !c; i++) {
@@ -405,11 +410,53 @@ static int run_command(const char *data, int text_flags, int argc, char **argv)
     if (rc)
         return rc;
     vg_err err = {0};
-    if (store_open(data, &x.st, &err) != VG_OK)
+    if (store_open(data, url, &x.st, &err) != VG_OK)
         return fail(&x, &err);
     rc = c->run(&x);
     store_close(x.st);
     return rc;
+}
+
+/* --- moving a data directory into PostgreSQL ---------------------------------------- */
+
+static void say_line(void *ud, const char *line)
+{
+    (void)ud;
+    printf("%s\n", line);
+}
+
+/* vigild [--data DIR] migrate-store --from DIR --to URL: DIR (--data) receives
+ * this host's copies of the moved logs, read back from the database to check them. */
+static int migrate_store(const char *data, int text_flags, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--from") == 0 ? &from
+                            : strcmp(argv[i], "--to") == 0 ? &to : NULL;
+        if (!slot || i + 1 == argc || !*argv[i + 1]) {
+            char safe[256];
+            vg_text_safe(argv[i], strlen(argv[i]), text_flags, safe, sizeof safe);
+            fprintf(stderr, "vigild: migrate-store: %s '%s'\nusage: vigild [--data DIR]"
+                            " migrate-store --from DIR --to URL\n",
+                    slot ? "a value is missing after" : "unexpected argument", safe);
+            return EXIT_USAGE;
+        }
+        *slot = argv[++i];
+    }
+    if (!from || !to) {
+        fprintf(stderr, "vigild: migrate-store: --from DIR and --to URL are both needed\n"
+                        "usage: vigild [--data DIR] migrate-store --from DIR --to URL\n");
+        return EXIT_USAGE;
+    }
+    vg_err err = {0};
+    if (store_migrate(from, to, data, say_line, NULL, &err) != VG_OK) {
+        char safe[1024];
+        vg_text_safe(err.msg, strlen(err.msg), text_flags, safe, sizeof safe);
+        fprintf(stderr, "vigild: migrate-store: %s\n", safe);
+        return EXIT_FAIL;
+    }
+    printf("moved %s into PostgreSQL; serve it with: vigild --data %s --store URL\n", from, data);
+    return EXIT_OK;
 }
 
 /* --- serving ---------------------------------------------------------------------- */
@@ -483,7 +530,8 @@ static bool take_stdio(int *in, int *out)
 /* Serve: on listen until SIGTERM or SIGINT, or (stdio) one connection on stdin
  * and stdout until it ends. The store, the routes and the server are the same;
  * what differs is where the connections come from and what ends the serving. */
-static int serve(const char *data, const char *listen, const char *port_file, bool stdio)
+static int serve(const char *data, const char *url, const char *listen, const char *port_file,
+                 bool stdio)
 {
     struct sockaddr_storage addr;
     if (!stdio && !parse_listen(listen, &addr)) {
@@ -495,7 +543,12 @@ static int serve(const char *data, const char *listen, const char *port_file, bo
      * directory that does not exist is the URL's typo, not a new server to make. */
     char db[4200];
     snprintf(db, sizeof db, "%s/server.db", data);
-    if (stdio && access(db, F_OK) != 0) {
+    if (stdio && url && access(data, F_OK) != 0) {
+        fprintf(stderr, "vigild: --stdio: %s: no such data directory: check the remote's"
+                        " /DIR\n", data);
+        return EXIT_FAIL;
+    }
+    if (stdio && !url && access(db, F_OK) != 0) {
         fprintf(stderr, "vigild: --stdio: %s holds no vigild data (no server.db): check the"
                         " remote's /DIR\n", data);
         return EXIT_FAIL;
@@ -521,7 +574,7 @@ static int serve(const char *data, const char *listen, const char *port_file, bo
     http_server *hs = NULL;
     vg_err err = {0};
     unsigned port = 0;
-    if (store_open(data, &st, &err) != VG_OK) {
+    if (store_open(data, url, &st, &err) != VG_OK) {
         fprintf(stderr, "vigild: %s\n", err.msg);
         return EXIT_FAIL;
     }
@@ -565,8 +618,8 @@ static int serve(const char *data, const char *listen, const char *port_file, bo
     inet_ntop(addr.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&addr)->sin6_addr
                                  : (void *)&((struct sockaddr_in *)&addr)->sin_addr,
               host, sizeof host);
-    fprintf(stderr, "vigild %s: serving %s on %s%s%s:%u\n", VG_VERSION, data, v6 ? "[" : "",
-            host, v6 ? "]" : "", port);
+    fprintf(stderr, "vigild %s: serving %s%s on %s%s%s:%u\n", VG_VERSION, data,
+            url ? " (store: PostgreSQL)" : "", v6 ? "[" : "", host, v6 ? "]" : "", port);
 
     int sig = 0;
     sigwait(&stop, &sig);
@@ -597,7 +650,7 @@ int main(int argc, char **argv)
     const char *cs = nl_langinfo(CODESET);
     int text_flags = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0)
                          ? 0 : VG_TEXT_ASCII;
-    const char *data = DEFAULT_DATA, *listen = NULL, *port_file = NULL;
+    const char *data = DEFAULT_DATA, *listen = NULL, *port_file = NULL, *url = NULL;
     bool stdio = false;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -614,6 +667,8 @@ int main(int argc, char **argv)
             slot = &listen;
         else if (nl == 11 && strncmp(a, "--port-file", 11) == 0)
             slot = &port_file;
+        else if (nl == 7 && strncmp(a, "--store", 7) == 0)
+            slot = &url;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage_all(stdout);
             return EXIT_OK;
@@ -640,6 +695,11 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    /* the store: --store, else $VIGILD_STORE, else the data directory's own files */
+    if (!url && getenv("VIGILD_STORE") && *getenv("VIGILD_STORE"))
+        url = getenv("VIGILD_STORE");
+    if (i < argc && strcmp(argv[i], "migrate-store") == 0)
+        return migrate_store(data, text_flags, argc - i, argv + i);
     if (stdio && (listen || port_file || i < argc)) {
         const char *what = i < argc ? "command" : listen ? "--listen" : "--port-file";
         fprintf(stderr,
@@ -654,7 +714,7 @@ int main(int argc, char **argv)
                             " command\n");
             return EXIT_USAGE;
         }
-        return run_command(data, text_flags, argc - i, argv + i);
+        return run_command(data, url, text_flags, argc - i, argv + i);
     }
-    return serve(data, listen ? listen : DEFAULT_LISTEN, port_file, stdio);
+    return serve(data, url, listen ? listen : DEFAULT_LISTEN, port_file, stdio);
 }

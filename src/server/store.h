@@ -1,12 +1,14 @@
 /*
  * store.h — everything vigild keeps, behind one interface.
  *
- * The server's own records (tenants, their users, bearer tokens) and each tenant's
- * vigil workspace are reached only through these calls, so that a later backend
- * (PostgreSQL: one database, row-level security on the tenant) can replace the
- * embedded one (store_sqlite.c: DIR/server.db and DIR/tenants/<id>.db) without a
- * handler noticing. Every call takes the tenant from its caller, which takes it
- * from the token; nothing here looks a tenant up by anything a request names.
+ * The server's own records (tenants, their users, bearer tokens, ref leases,
+ * idempotency records) and each tenant's vigil workspace are reached only through
+ * these calls, whichever backend keeps them (store_be.h): the embedded one
+ * (store_sqlite.c: DIR/server.db and DIR/tenants/<id>.db) or PostgreSQL
+ * (store_pg.c: one database, row-level security on the tenant, for several
+ * vigild), without a handler noticing. Every call takes the tenant from its
+ * caller, which takes it from the token; nothing here looks a tenant up by
+ * anything a request names.
  *
  * A store is used by many threads at once (the server's workers): every call is
  * safe to make concurrently.
@@ -18,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/buf.h"
 #include "vigil/err.h"
 #include "vigil/id.h"
 #include "vigil/ws.h"
@@ -78,9 +81,14 @@ typedef struct store_ident {
 /* Open the store in the data directory dir, making dir (0700), its key and its
  * file on first use. A dir that is not a directory, is owned by another user or is
  * group- or world-writable is refused, as is a key file that others may read: the
- * message names the path and what is wrong with it. The caller closes *out. */
-VG_WUR vg_rc store_open(const char *dir, store **out, vg_err *err);
+ * message names the path and what is wrong with it. With url (a PostgreSQL
+ * connection string or postgresql:// URI) the records and the op logs are the
+ * database's, made or migrated on first use, and dir keeps only this host's
+ * copies of the tenants' workspaces. The caller closes *out. */
+VG_WUR vg_rc store_open(const char *dir, const char *url, store **out, vg_err *err);
 void store_close(store *s);
+/* "sqlite" or "postgresql". */
+const char *store_kind(const store *s);
 
 /* Add a tenant named name (VG_EEXIST if there is one), with its workspace. */
 VG_WUR vg_rc store_tenant_add(store *s, const char *name, store_tenant *out, vg_err *err);
@@ -158,9 +166,35 @@ VG_WUR vg_rc store_tenant_head(store *s, const char *tenant_id, int64_t *seq, vg
 
 /* Run fn with the workspace of the tenant tenant_id, which no other thread uses
  * until fn returns, and return what fn returns. The workspace is opened on first
- * use and kept open. fn must not call store_with_tenant for the same tenant. */
+ * use and kept open; it holds every op the tenant's log held when fn began, and
+ * while fn writes no other process writes the tenant's log. fn must not call
+ * store_with_tenant for the same tenant. */
 typedef vg_rc (*store_ws_fn)(vg_ws *ws, void *ud, vg_err *err);
 VG_WUR vg_rc store_with_tenant(store *s, const char *tenant_id, store_ws_fn fn, void *ud,
                                vg_err *err);
+
+/* Idempotency records of ingest, from inside store_with_tenant (ws is the one fn
+ * was given): the value kept under key, and a value to keep under it until ttl_ms
+ * from now, committed with the ops the same batch commits (or on its own when the
+ * batch adds none). Looking a key up first makes the rest of fn the only writer
+ * of the tenant, in every process, until fn returns. Keys: 1 to
+ * STORE_IDEM_KEY_MAX bytes. */
+#define STORE_IDEM_KEY_MAX 128
+VG_WUR vg_rc store_idem_get(store *s, vg_ws *ws, const char *key, vg_buf *out, bool *found,
+                            vg_err *err);
+VG_WUR vg_rc store_idem_put(store *s, vg_ws *ws, const char *key, const char *value,
+                            int64_t ttl_ms, vg_err *err);
+
+/* Move the SQLite data directory from into the empty PostgreSQL store url (its
+ * key, tenants, users, token hashes, leases and every op log), then read each
+ * tenant's log back into this host's copy under copies (a new data directory)
+ * and check that its head, seq and chain hash, is the directory's; say(ud, line)
+ * reports each tenant. Nothing is written to the database unless all of it is. */
+VG_WUR vg_rc store_migrate(const char *from, const char *url, const char *copies,
+                           void (*say)(void *ud, const char *line), void *ud, vg_err *err);
+
+/* Call fn(ud, tenant_id) whenever another process commits to a tenant's log, when
+ * the backend can tell (PostgreSQL's LISTEN); from a thread of the store's. */
+void store_watch(store *s, void (*fn)(void *ud, const char *tenant_id), void *ud);
 
 #endif

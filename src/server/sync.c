@@ -30,7 +30,7 @@
 #define PULL_MAX_LIMIT (8u << 20)
 #define PULL_WAIT_MAX 30        /* seconds a pull may be parked */
 #define SERVER_REF_RESERVE 100  /* refs vigild keeps leased to its own workspace */
-#define IDEM_KEY_MAX 128
+#define IDEM_KEY_MAX STORE_IDEM_KEY_MAX
 /* A restore seen (a replica's cursor past this log): new leases start this many
  * refs on, and for a week refs no lease holds are taken as lost leases'. */
 #define RESTORE_REF_MARGIN 1000
@@ -472,12 +472,10 @@ static vg_rc remember(void *ud, vg_ws *ws, vg_err *err)
     g->answer = answer_text(g);
     if (!g->key)
         return VG_OK;
-    char k[IDEM_KEY_MAX + 8];
-    snprintf(k, sizeof k, "idem:%s", g->key);
-    size_t n = strlen(g->answer) + 96;
+    size_t n = strlen(g->answer) + 80;
     char *v = vg_xmalloc(n);
-    snprintf(v, n, "%" PRId64 " %s %s", vg_now_ms() + IDEM_TTL_MS, g->hash, g->answer);
-    vg_rc rc = vg_ws_aux_put(ws, k, v, err);
+    snprintf(v, n, "%s %s", g->hash, g->answer);
+    vg_rc rc = store_idem_put(g->r->st, ws, g->key, v, IDEM_TTL_MS, err);
     free(v);
     return rc;
 }
@@ -487,20 +485,17 @@ static vg_rc ingest_in(vg_ws *ws, void *ud, vg_err *err)
     ingest *g = ud;
     vg_rc rc;
     if (g->key) {
-        char k[IDEM_KEY_MAX + 8];
-        snprintf(k, sizeof k, "idem:%s", g->key);
         vg_buf v;
         bool found;
         vg_buf_init(&v, 1u << 20);
-        if ((rc = vg_ws_aux_prune(ws, "idem:", vg_now_ms(), err)) ||
-            (rc = vg_ws_aux_get(ws, k, &v, &found, err))) {
+        if ((rc = store_idem_get(g->r->st, ws, g->key, &v, &found, err))) {
             vg_buf_free(&v);
             return rc;
         }
-        if (found) {
-            const char *s = vg_buf_str(&v), *sp = strchr(s, ' ');
-            if (sp && strncmp(sp + 1, g->hash, 64) == 0 && sp[65] == ' ') {
-                g->answer = vg_xstrdup(sp + 66);
+        if (found) { /* "HASH ANSWER" */
+            const char *s = vg_buf_str(&v);
+            if (strncmp(s, g->hash, 64) == 0 && s[64] == ' ') {
+                g->answer = vg_xstrdup(s + 65);
                 g->replayed = true;
             } else {
                 g->status = 422;
