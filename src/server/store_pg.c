@@ -101,10 +101,15 @@ static const char *const steps[] = {
 #define CATCH_UP_ROWS 500        /* ops a look at the database brings at most */
 #define INSERT_ROWS 500          /* ops one INSERT writes at most (4 parameters each) */
 
+#define PREP_MAX 32 /* statements a connection keeps prepared */
 typedef struct pgc {
     PGconn *c;
     struct pg *p;
     struct pgc *next;
+    /* the statements prepared on c (by their text's address: the store's own
+     * literals), named "v<index>"; forgotten when c is reset */
+    const char *prep[PREP_MAX];
+    int nprep;
 } pgc;
 
 typedef struct pg {
@@ -218,6 +223,7 @@ static PGconn *conn(pg *p, vg_err *err)
         pthread_setspecific(p->tls, x);
     } else if (PQstatus(x->c) != CONNECTION_OK) {
         PQreset(x->c);
+        x->nprep = 0; /* a new session knows none */
     }
     if (!x->c || PQstatus(x->c) != CONNECTION_OK) {
         conn_fail(p, x->c, err);
@@ -303,18 +309,36 @@ static vg_rc tx_end(pg *p, PGconn *c, vg_rc rc, vg_err *err)
 
 /* A pipeline (libpq's): statements sent one after another without waiting, then
  * one sync and every result read, so that a transaction of several statements
- * costs one round trip. Parameters are copied out when sent. */
+ * costs one round trip. Parameters are copied out when sent. The store's own
+ * statements (pl_sendp) are prepared once a connection, in the pipeline that
+ * first sends them: parsed and planned once, not each time. */
 typedef struct pl {
     PGconn *c;
-    int sent;
+    pgc *x;   /* c's prepared statements, or NULL (not this thread's connection) */
+    int sent; /* statements sent: what keep[] is indexed by */
+    int nres; /* results to read, in order: statements and preparations */
+    int *of;  /* result i: its statement, or -1 - k for preparing x->prep[k] */
+    int capres;
     bool ok;
 } pl;
 
-static void pl_begin(pl *q, PGconn *c)
+static void pl_begin(pl *q, pg *p, PGconn *c)
 {
+    memset(q, 0, sizeof *q);
     q->c = c;
-    q->sent = 0;
+    q->x = pthread_getspecific(p->tls);
+    if (q->x && q->x->c != c)
+        q->x = NULL;
     q->ok = PQenterPipelineMode(c);
+}
+
+static void pl_result(pl *q, int of)
+{
+    if (q->nres == q->capres) {
+        q->capres = q->capres ? q->capres * 2 : 16;
+        q->of = vg_xrealloc(q->of, (size_t)q->capres * sizeof *q->of);
+    }
+    q->of[q->nres++] = of;
 }
 
 static void pl_send(pl *q, const char *sql, int n, const char *const *v, const int *len,
@@ -322,16 +346,38 @@ static void pl_send(pl *q, const char *sql, int n, const char *const *v, const i
 {
     if (q->ok)
         q->ok = PQsendQueryParams(q->c, sql, n, NULL, v, len, fmt, resfmt);
-    q->sent++;
+    pl_result(q, q->sent++);
+}
+
+/* pl_send for a statement of the store's own (sql a literal: its address names it). */
+static void pl_sendp(pl *q, const char *sql, int n, const char *const *v, int resfmt)
+{
+    int k = 0;
+    while (q->x && k < q->x->nprep && q->x->prep[k] != sql)
+        k++;
+    if (!q->x || k == PREP_MAX) {
+        pl_send(q, sql, n, v, NULL, NULL, resfmt);
+        return;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "v%d", k);
+    if (k == q->x->nprep) {
+        q->x->prep[q->x->nprep++] = sql;
+        if (q->ok)
+            q->ok = PQsendPrepare(q->c, name, sql, n, NULL);
+        pl_result(q, -1 - k);
+    }
+    if (q->ok)
+        q->ok = PQsendQueryPrepared(q->c, name, n, v, NULL, NULL, resfmt);
+    pl_result(q, q->sent++);
 }
 
 /* BEGIN and the tenant the transaction sees. */
 static void pl_tx(pl *q, const char *tenant)
 {
-    static const char *v[1];
-    pl_send(q, "BEGIN", 0, NULL, NULL, NULL, 0);
-    v[0] = tenant;
-    pl_send(q, "SELECT set_config('vigil.tenant', $1, true)", 1, v, NULL, NULL, 0);
+    const char *v[] = {tenant};
+    pl_sendp(q, "BEGIN", 0, NULL, 0);
+    pl_sendp(q, "SELECT set_config('vigil.tenant', $1, true)", 1, v, 0);
 }
 
 /* Sync and read the results: VG_OK when every statement succeeded, the result of
@@ -343,7 +389,8 @@ static vg_rc pl_end(pg *p, pl *q, const char *what, PGresult **keep, vg_err *err
     bool ok = q->ok && PQpipelineSync(c);
     char m[400] = "";
     PGresult *r;
-    for (int i = 0; ok && i < q->sent; i++) {
+    for (int i = 0; ok && i < q->nres; i++) {
+        int of = q->of[i];
         while ((r = PQgetResult(c))) {
             ExecStatusType st = PQresultStatus(r);
             if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -352,8 +399,10 @@ static vg_rc pl_end(pg *p, pl *q, const char *what, PGresult **keep, vg_err *err
                     first_line(pr ? pr : PQerrorMessage(c), m, sizeof m);
                 if (!*m)
                     snprintf(m, sizeof m, "aborted");
-            } else if (keep && !keep[i]) {
-                keep[i] = r;
+                if (of < 0 && q->x) /* not prepared after all: prepared again next time */
+                    q->x->prep[-1 - of] = NULL;
+            } else if (of >= 0 && keep && !keep[of]) {
+                keep[of] = r;
                 continue;
             }
             PQclear(r);
@@ -364,6 +413,9 @@ static vg_rc pl_end(pg *p, pl *q, const char *what, PGresult **keep, vg_err *err
     if (ok)
         PQclear(r);
     PQexitPipelineMode(c);
+    if (!ok && q->x) /* what was sent is unknown: prepare from scratch */
+        q->x->nprep = 0;
+    free(q->of);
     if (ok && !*m)
         return VG_OK;
     if (!*m)
@@ -383,10 +435,10 @@ static PGresult *tq(pg *p, PGconn *c, const char *tenant, const char *what, vg_e
 {
     pl q;
     PGresult *keep[4] = {0};
-    pl_begin(&q, c);
+    pl_begin(&q, p, c);
     pl_tx(&q, tenant);
-    pl_send(&q, sql, n, v, NULL, NULL, resfmt);
-    pl_send(&q, "COMMIT", 0, NULL, NULL, NULL, 0);
+    pl_sendp(&q, sql, n, v, resfmt);
+    pl_sendp(&q, "COMMIT", 0, NULL, 0);
     if (pl_end(p, &q, what, keep, err) != VG_OK)
         return NULL;
     PQclear(keep[0]);
@@ -1202,11 +1254,11 @@ static vg_rc lock_tenant(pgt *pt, bool in_batch, vg_err *err)
     pl q;
     PGresult *keep[5] = {0};
     unsigned gen = listen_gen(p);
-    pl_begin(&q, c);
-    pl_send(&q, "SELECT pg_advisory_lock($1)", 1, v, NULL, NULL, 0);
+    pl_begin(&q, p, c);
+    pl_sendp(&q, "SELECT pg_advisory_lock($1)", 1, v, 0);
     pl_tx(&q, pt->t->id);
-    pl_send(&q, "SELECT seq FROM heads WHERE tenant_id = $1", 1, t, NULL, NULL, 0);
-    pl_send(&q, "COMMIT", 0, NULL, NULL, NULL, 0);
+    pl_sendp(&q, "SELECT seq FROM heads WHERE tenant_id = $1", 1, t, 0);
+    pl_sendp(&q, "COMMIT", 0, NULL, 0);
     vg_rc rc = pl_end(p, &q, "waiting for the tenant's log", keep, err);
     if (rc == VG_OK) {
         pt->locked = true;
@@ -1390,7 +1442,7 @@ static vg_rc on_commit(void *ud, vg_ws *ws, int64_t after, int64_t upto, vg_err 
      * the commit, and the lock given back (the next writer brings its own copy up
      * from the database; this one's local commit follows) */
     pl q;
-    pl_begin(&q, c);
+    pl_begin(&q, p, c);
     pl_tx(&q, pt->t->id);
     char last_id[27] = "", f[24], u[24], k[24], exp[24];
     vg_rc rc = send_log(p, c, &q, pt->t->id, ws, from, upto, last_id, err);
@@ -1398,22 +1450,22 @@ static vg_rc on_commit(void *ud, vg_ws *ws, int64_t after, int64_t upto, vg_err 
     num(u, sizeof u, upto);
     num(k, sizeof k, lock_key(pt->t->id));
     const char *hv[] = {pt->t->id, u, last_id, f}, *kv[] = {k};
-    pl_send(&q,
-            "UPDATE heads SET seq = $2::bigint, id = $3 WHERE tenant_id = $1"
-            " AND seq = $4::bigint",
-            4, hv, NULL, NULL, 0);
-    pl_send(&q,
-            "SELECT vigil_check(seq = $2::bigint, 'the log moved while this process held"
-            " its lock') FROM heads WHERE tenant_id = $1",
-            2, hv, NULL, NULL, 0);
+    pl_sendp(&q,
+             "UPDATE heads SET seq = $2::bigint, id = $3 WHERE tenant_id = $1"
+             " AND seq = $4::bigint",
+             4, hv, 0);
+    pl_sendp(&q,
+             "SELECT vigil_check(seq = $2::bigint, 'the log moved while this process held"
+             " its lock') FROM heads WHERE tenant_id = $1",
+             2, hv, 0);
     if (pt->idem_key) {
         num(exp, sizeof exp, pt->idem_exp);
         const char *iv[] = {pt->t->id, pt->idem_key, pt->idem_val, exp};
-        pl_send(&q, IDEM_PUT, 4, iv, NULL, NULL, 0);
+        pl_sendp(&q, IDEM_PUT, 4, iv, 0);
     }
-    pl_send(&q, "SELECT pg_notify('vigil_log', $1 || ' ' || $2)", 2, hv, NULL, NULL, 0);
-    pl_send(&q, "COMMIT", 0, NULL, NULL, NULL, 0);
-    pl_send(&q, "SELECT pg_advisory_unlock($1)", 1, kv, NULL, NULL, 0);
+    pl_sendp(&q, "SELECT pg_notify('vigil_log', $1 || ' ' || $2)", 2, hv, 0);
+    pl_sendp(&q, "COMMIT", 0, NULL, 0);
+    pl_sendp(&q, "SELECT pg_advisory_unlock($1)", 1, kv, 0);
     vg_err e = {0};
     vg_rc sent = pl_end(p, &q, "writing the log", NULL, &e);
     if (rc == VG_OK && sent != VG_OK) {
