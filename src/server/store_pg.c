@@ -99,6 +99,7 @@ static const char *const steps[] = {
 #define NSTEPS ((int)(sizeof steps / sizeof *steps))
 #define SCHEMA_LOCK "5647535600" /* pg_advisory_xact_lock: one migrator at a time */
 #define CATCH_UP_ROWS 500        /* ops a look at the database brings at most */
+#define BRING_UP_BATCH 20000     /* ops a copy brought up alone takes in one transaction */
 #define INSERT_ROWS 500          /* ops one INSERT writes at most (4 parameters each) */
 
 #define PREP_MAX 32 /* statements a connection keeps prepared */
@@ -1153,6 +1154,7 @@ static vg_rc bring_up(pgt *pt, PGconn *c, int64_t upto, bool alone, vg_err *err)
     vg_ws *ws = pt->t->ws;
     bool begun = false;
     vg_rc rc = VG_OK;
+    int64_t first = 0; /* the copy's head when the open batch began */
     for (;;) {
         int64_t have = vg_ws_last_seq(ws);
         if (upto && have >= upto)
@@ -1176,6 +1178,7 @@ static vg_rc bring_up(pgt *pt, PGconn *c, int64_t upto, bool alone, vg_err *err)
             rc = vg_batch_begin(ws, err);
             pt->quiet = false;
             begun = rc == VG_OK;
+            first = have;
             if (rc == VG_OK && vg_ws_last_seq(ws) != have) {
                 PQclear(r); /* another process on this directory brought it up meanwhile */
                 continue;
@@ -1214,6 +1217,15 @@ static vg_rc bring_up(pgt *pt, PGconn *c, int64_t upto, bool alone, vg_err *err)
                          pt->t->id, vg_ws_last_seq(ws), last);
         if (rc)
             break;
+        if (begun && vg_ws_last_seq(ws) - first >= BRING_UP_BATCH) {
+            /* a long way to go (a new host's copy): commit what is applied */
+            pt->quiet = true;
+            rc = vg_batch_commit(ws, err);
+            pt->quiet = false;
+            begun = false;
+            if (rc)
+                return rc;
+        }
     }
     if (begun) {
         pt->quiet = true;
@@ -1909,6 +1921,10 @@ vg_rc store_migrate(const char *from, const char *url, const char *copies,
     size_t n = 0;
     rc = c ? move_in(p, c, from, key, &m, &n, err) : VG_EIO;
     sodium_memzero(key, sizeof key);
+    /* the planner's statistics of what was just loaded, before anything reads it
+     * (without them it sorts a tenant's whole log to find the next page) */
+    if (rc == VG_OK)
+        rc = qx(p, c, "analysing the moved tables", err, "ANALYZE", 0, NULL);
     /* Verified as vigild will read it: each tenant's log made again from the
      * database into this host's copy, whose head (seq and hash of the chain)
      * must be the directory's. */
