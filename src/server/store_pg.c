@@ -1924,7 +1924,8 @@ vg_rc store_migrate(const char *from, const char *url, const char *copies,
     /* the planner's statistics of what was just loaded, before anything reads it
      * (without them it sorts a tenant's whole log to find the next page) */
     if (rc == VG_OK)
-        rc = qx(p, c, "analysing the moved tables", err, "ANALYZE", 0, NULL);
+        rc = qx(p, c, "analysing the moved tables", err,
+                "ANALYZE tenants, users, tokens, ref_counters, ref_leases, heads, ops", 0, NULL);
     /* Verified as vigild will read it: each tenant's log made again from the
      * database into this host's copy, whose head (seq and hash of the chain)
      * must be the directory's. */

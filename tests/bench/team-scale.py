@@ -156,26 +156,23 @@ def cpu_of(pids):
     return total
 
 
-def postgres_pids():
-    """The cluster's processes: every process of the postgres user (the bench's
-    cluster is the only one running)."""
-    out = []
+def cluster_cpu(pg):
+    """CPU seconds the cluster has used: the postmaster's own and its reaped
+    children's (backends that ended), and its live children's."""
+    if pg is None:
+        return 0.0
+    pm = int(open(os.path.join(pg.data, "postmaster.pid")).readline())
+    f = open(f"/proc/{pm}/stat").read().rsplit(")", 1)[1].split()
+    total = sum(int(x) for x in f[11:15]) / TICK
+    kids = []
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
-                if os.stat(f"/proc/{d}").st_uid == PG_UID and "postgres" in open(
-                        f"/proc/{d}/comm").read():
-                    out.append(int(d))
-            except OSError:
+                if int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) == pm:
+                    kids.append(int(d))
+            except (OSError, IndexError, ValueError):
                 pass
-    return out
-
-
-try:
-    import pwd
-    PG_UID = pwd.getpwnam("postgres").pw_uid if os.geteuid() == 0 else os.geteuid()
-except KeyError:
-    PG_UID = -1
+    return total + cpu_of(kids)
 
 
 def users_on(srv, role):
@@ -204,20 +201,20 @@ async def writer(port, user, token, deadline, out):
             if st == 200:
                 out["ops"] += json.loads(data)["applied"]
             else:
-                out["errors"] += 1
+                fail(out, f"push {st} {data[:200]}")
             while True:  # to the head, leaving out its own ops
                 q = f"/v1/ops?after={after}&skip_origin={rep.origin}" + (
                     f"&id={aid}" if aid else "")
                 st, h, data = await c.req("GET", q, token)
                 if st != 200:
-                    out["errors"] += 1
+                    fail(out, f"pull {st} {data[:200]}")
                     break
                 if int(h.get("vigil-upto", after)) > after:
                     after, aid = int(h["vigil-upto"]), h["vigil-upto-id"]
                 if after >= int(h.get("vigil-head", "0")):
                     break
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            out["errors"] += 1
+        except (ConnectionError, asyncio.IncompleteReadError, OSError) as e:
+            fail(out, f"connection {e!r}")
             c.close()
     c.close()
 
@@ -245,17 +242,23 @@ async def sensor(port, i, token, deadline, out):
             if st == 200:
                 out["alerts"] += len(recs)
             else:
-                out["errors"] += 1
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            out["errors"] += 1
+                fail(out, f"ingest {st} {data[:200]}")
+        except (ConnectionError, asyncio.IncompleteReadError, OSError) as e:
+            fail(out, f"connection {e!r}")
             c.close()
     c.close()
 
 
-def run_load(srv, kind):
+def fail(out, what):
+    out["errors"] += 1
+    if len(out["why"]) < 3:
+        out["why"].append(what)
+
+
+def run_load(srv, kind, pg=None):
     srv.start()
     us = users_on(srv, "analyst" if kind == "load" else "ingest")
-    out = {"ops": 0, "alerts": 0, "errors": 0}
+    out = {"ops": 0, "alerts": 0, "errors": 0, "why": []}
 
     async def go():
         deadline = time.time() + a.seconds
@@ -264,15 +267,13 @@ def run_load(srv, kind):
         else:
             await asyncio.gather(*(sensor(srv.port, i, t, deadline, out)
                                    for i, (u, t) in enumerate(us)))
-    pgp = postgres_pids() if srv.store else []
     mine = [p.pid for p in srv.ps]
     hap = [srv.hap.pid] if srv.hap else []
-    c0 = (cpu_of(mine), cpu_of(pgp), cpu_of(hap), sum(os.times()[:2]))
+    c0 = (cpu_of(mine), cluster_cpu(pg), cpu_of(hap), sum(os.times()[:2]))
     t0 = time.time()
     try:
         asyncio.run(go())
-        c1 = (cpu_of(mine), cpu_of(postgres_pids() if srv.store else []), cpu_of(hap),
-              sum(os.times()[:2]))
+        c1 = (cpu_of(mine), cluster_cpu(pg), cpu_of(hap), sum(os.times()[:2]))
         out["cpu"] = [b - a for a, b in zip(c0, c1)]
     finally:
         took = time.time() - t0
@@ -286,7 +287,7 @@ def row_load(kind):
         res = {}
         for name, srv in (("sqlite", Server(f"{kind}-sqlite")),
                           ("pg", Server(f"{kind}-pg", pg.new_db(f"{kind}_pg"), a.procs))):
-            res[name] = run_load(srv, kind)
+            res[name] = run_load(srv, kind, pg if srv.store else None)
     finally:
         pg.stop()
     key = "ops" if kind == "load" else "alerts"
@@ -299,6 +300,8 @@ def row_load(kind):
           f" | {rp:.0f} vs {rs:.0f} {key}/s = {rp / rs:.2f}x"
           f" ({p['errors']} and {s['errors']} errors) | >= 1.5x |", flush=True)
     for name, (o, took) in (("PostgreSQL", res["pg"]), ("SQLite", res["sqlite"])):
+        for w in o["why"]:
+            print(f"{name}: error: {w}", file=sys.stderr)
         n = max(o[key], 1)
         v, g, h, cl = (x * 1000 / n for x in o["cpu"])
         print(f"| (CPU ms per {key[:-1]}, {name}: vigild {v:.2f}, postgres {g:.2f}, haproxy"
