@@ -300,6 +300,13 @@ static vg_rc tx(pg *p, PGconn *c, const char *tenant, vg_err *err)
     return rc;
 }
 
+/* This thread's connection in a transaction that sees tenant's rows; NULL after err. */
+static PGconn *tx_open(pg *p, const char *tenant, vg_err *err)
+{
+    PGconn *c = conn(p, err);
+    return c && tx(p, c, tenant, err) == VG_OK ? c : NULL;
+}
+
 static vg_rc tx_end(pg *p, PGconn *c, vg_rc rc, vg_err *err)
 {
     if (rc == VG_OK)
@@ -746,12 +753,10 @@ static vg_rc pg_tenant_add(void *b, const store_tenant *t, vg_rc (*made)(void *u
                            void *ud, vg_err *err)
 {
     pg *p = b;
-    PGconn *c = conn(p, err);
+    PGconn *c = tx_open(p, t->id, err);
     if (!c)
-        return VG_EIO;
-    vg_rc rc = tx(p, c, t->id, err);
-    if (rc)
-        return rc;
+        return err->rc;
+    vg_rc rc = VG_OK;
     char at[24];
     num(at, sizeof at, t->created_at);
     const char *v[] = {t->id, t->name, at};
@@ -831,12 +836,10 @@ static vg_rc pg_user_add(void *b, const char *tenant_id, const char *name, store
                          vg_err *err)
 {
     pg *p = b;
-    PGconn *c = conn(p, err);
+    PGconn *c = tx_open(p, tenant_id, err);
     if (!c)
-        return VG_EIO;
-    vg_rc rc = tx(p, c, tenant_id, err);
-    if (rc)
-        return rc;
+        return err->rc;
+    vg_rc rc = VG_OK;
     char at[24];
     num(at, sizeof at, vg_now_ms());
     const char *v[] = {tenant_id, name, store_role_name(role), at};
@@ -894,12 +897,10 @@ static vg_rc pg_token_add(void *b, const char *tenant_id, const char *user, cons
     char hex[2 * TOKEN_HASH_BYTES + 3], at[24];
     hex_bytea(hash, TOKEN_HASH_BYTES, hex, sizeof hex);
     num(at, sizeof at, vg_now_ms());
-    PGconn *c = conn(p, err);
+    PGconn *c = tx_open(p, tenant_id, err);
     if (!c)
-        return VG_EIO;
-    vg_rc rc = tx(p, c, tenant_id, err);
-    if (rc)
-        return rc;
+        return err->rc;
+    vg_rc rc = VG_OK;
     const char *v[] = {id, label && *label ? label : NULL, hex, at, tenant_id, user};
     PGresult *r = qp(p, c, "adding a token", err,
                      "INSERT INTO tokens(id, tenant_id, username, label, hash, created_at)"
@@ -932,12 +933,10 @@ static vg_rc pg_tokens(void *b, const char *tenant_id, store_token **items, size
 static vg_rc pg_token_revoke(void *b, const char *id, vg_err *err)
 {
     pg *p = b;
-    PGconn *c = conn(p, err);
+    PGconn *c = tx_open(p, "*", err);
     if (!c)
-        return VG_EIO;
-    vg_rc rc = tx(p, c, "*", err);
-    if (rc)
-        return rc;
+        return err->rc;
+    vg_rc rc = VG_OK;
     char at[24];
     num(at, sizeof at, vg_now_ms());
     const char *v[] = {at, id};
@@ -1021,12 +1020,10 @@ static vg_rc pg_auth(void *b, const unsigned char hash[TOKEN_HASH_BYTES], store_
 static vg_rc ref_tx(pg *p, const char *tenant_id, const char *user, int64_t a, int64_t bb,
                     const char *const *sql, int n, int want, PGresult **out, vg_err *err)
 {
-    PGconn *c = conn(p, err);
+    PGconn *c = tx_open(p, tenant_id, err);
     if (!c)
-        return VG_EIO;
-    vg_rc rc = tx(p, c, tenant_id, err);
-    if (rc)
-        return rc;
+        return err->rc;
+    vg_rc rc = VG_OK;
     char sa[24], now[24], sb[24];
     num(sa, sizeof sa, a);
     num(now, sizeof now, vg_now_ms());
