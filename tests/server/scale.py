@@ -16,8 +16,9 @@ Phases, S seconds of load each:
   steady     no error at all (any status but 200, any connection failure, is one)
   wake       a pull parked on one vigild is answered within a second or so of a push
              through another (LISTEN/NOTIFY), for each vigild
-  kill       one vigild SIGKILLed with a large push in hand (sent whole to it), while
-             the clients run through haproxy; it is started again
+  kill       a vigild SIGKILLed with a large push in hand, sent whole to it (before
+             it commits it), and another once it committed one (its answer lost), while
+             the clients run through haproxy; each is started again a second later
   pg restart PostgreSQL restarted (pg_ctl restart -m fast) mid-load; every vigild
              serves again on its own, without a restart
 In the fault phases a failed request is retried (the same body) until it succeeds:
@@ -400,6 +401,18 @@ def store_log(pg, shared, tid):
     return [(int(r.split("|")[0]), r.split("|")[1]) for r in rows]
 
 
+def store_has(pg, shared, tid, op_id):
+    """Does the store hold the op op_id in the tenant's log (committed)?"""
+    if shared:
+        con = sqlite3.connect(f"file:{shared}/tenants/{tid}.db?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute("SELECT count(*) FROM ops WHERE id = ?", (op_id,)).fetchone()[0] > 0
+        finally:
+            con.close()
+    return pg.psql(f"SELECT count(*) FROM ops WHERE id = '{op_id}'", as_vigild=True,
+                   options=f"-c vigil.tenant={tid}") != "0"
+
+
 def make_clients(admin, n, tenants, port, pause):
     names = [f"t{k}" for k in range(tenants)]
     ids = {}
@@ -507,47 +520,64 @@ def main():
             c.mine.add(wake["id"])
         c.port = hp.port
 
-        # --- kill: a vigild SIGKILLed with a push in hand ---------------------------------
-        killer = clients[1]
-        victim = servers[1]
-        big_rep = Replica()  # not the killer's own, which its thread uses meanwhile
-        big = [big_rep.op("note.add", ulid(), {"case": killer.cases[0],
-                                                  "body": f"big push {k} " + "y" * 100},
-                             killer.user) for k in range(3000)]
-        big_body = lines(*big)
-        kill_info = {}
+        # --- kill: vigild SIGKILLed with a push in hand, twice -------------------------
+        # vigild2 just after the push is sent whole to it (while it reads, checks or
+        # applies it), vigild3 once the push is committed (its last op is in the
+        # store) but before its answer is read; each is started again a second later,
+        # as systemd's Restart=on-failure would. Meanwhile the clients go on through
+        # haproxy, whose retries and health checks move them to the others.
+        def big_push(c):
+            rep = Replica()  # not the client's own, which its thread uses meanwhile
+            ops = [rep.op("note.add", ulid(), {"case": c.cases[0], "body": f"big push {k} "
+                                              + "y" * 100}, c.user) for k in range(3000)]
+            return ops, lines(*ops)
+
+        kills = [(clients[1], servers[1], "sent"), (clients[2], servers[2], "committed")]
+        bigs = [big_push(c) for c, _, _ in kills]
+        kill_info = []
 
         def kill_mid_push(phase):
-            time.sleep(a.seconds / 3)
-            sk = socket.create_connection(("127.0.0.1", victim.port))
-            sk.sendall(f"POST /v1/ops HTTP/1.1\r\nHost: vigild\r\nAuthorization: Bearer "
-                       f"{killer.token}\r\nContent-Length: {len(big_body)}\r\n\r\n".encode()
-                       + big_body)
-            time.sleep(0.01)  # in vigild's hands: being read, checked or applied
-            victim.kill(signal.SIGKILL)
-            kill_info["t"] = time.time()
-            sk.close()
-            time.sleep(1)
-            victim.start()  # as systemd's Restart=on-failure would
-            kill_info["back"] = time.time()
+            for (c, victim, when), (ops, body) in zip(kills, bigs):
+                time.sleep(a.seconds / 4)
+                sk = socket.create_connection(("127.0.0.1", victim.port))
+                sk.sendall(f"POST /v1/ops HTTP/1.1\r\nHost: vigild\r\nAuthorization: Bearer "
+                           f"{c.token}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+                t = time.time()
+                if when == "sent":
+                    time.sleep(0.01)
+                else:
+                    while not store_has(pg, shared, c.tenant, ops[-1]["id"]) and \
+                            time.time() < t + 30:
+                        time.sleep(0.01)
+                victim.kill(signal.SIGKILL)
+                kill_info.append(f"{victim.name} killed {time.time() - t:.2f} s after the push "
+                                 f"was sent ({when})")
+                sk.close()
+                time.sleep(1)
+                victim.start()
 
         kill = load(clients, Phase("kill", strict=False), a.seconds, kill_mid_push)
         report(kill)
         eq(kill.errors, [], "kill phase: every request succeeded in the end")
-        # the push whose vigild died, retried by its client through haproxy
-        st, _, data = killer.call(kill, "POST", "/v1/ops", big_body)
-        j = json.loads(data) if st == 200 else {}
-        eq((st, j.get("applied", 0) + j.get("known", 0)), (200, len(big)),
-           "the killed push, retried through haproxy: every op applied or known")
-        killer.mine |= {o["id"] for o in big}
-        print(f"kill: the vigild died with the push {'committed' if j.get('known') else 'not committed'}"
-              f" (retry: {j.get('applied')} applied, {j.get('known')} known)", flush=True)
-        seen, t_end = {}, time.time() + 20
-        while "vigild2" not in seen and time.time() < t_end:
-            s, hd, _ = req(hp.port, "GET", "/v1/whoami", killer.token)
-            seen[hd.get("x-vigild")] = s
-            time.sleep(0.1)
-        eq(seen.get("vigild2"), 200, "the restarted vigild serves through haproxy again")
+        for (c, victim, when), (ops, body), info in zip(kills, bigs, kill_info):
+            # the push whose vigild died, retried by its client through haproxy
+            st, _, data = c.call(kill, "POST", "/v1/ops", body)
+            j = json.loads(data) if st == 200 else {}
+            eq((st, j.get("applied", 0) + j.get("known", 0)), (200, len(ops)),
+               f"the push {victim.name} died with, retried through haproxy: every op "
+               f"applied or known")
+            if when == "committed":
+                eq(j.get("known"), len(ops), "the committed one: every op known, none twice")
+            c.mine |= {o["id"] for o in ops}
+            print(f"kill: {info}; its retry: {j.get('applied')} applied, {j.get('known')} "
+                  f"known", flush=True)
+            seen, t_end = {}, time.time() + 20
+            while victim.name not in seen and time.time() < t_end:
+                st, hd, _ = req(hp.port, "GET", "/v1/whoami", c.token)
+                seen[hd.get("x-vigild")] = st
+                time.sleep(0.1)
+            eq(seen.get(victim.name), 200, f"the restarted {victim.name} serves through "
+                                           f"haproxy again")
 
         # --- PostgreSQL restarted mid-load ---------------------------------------------
         restart_info = {}
