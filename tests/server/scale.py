@@ -202,6 +202,7 @@ class Phase:
         self.errors = []
         self.fail_first = self.fail_last = None
         self.by_server = {}
+        self.causes = {}  # what the failed attempts got: a status, or the exception
 
     def note(self, applied=0, lat=None, server=None):
         with _lock:
@@ -212,8 +213,9 @@ class Phase:
             if server:
                 self.by_server[server] = self.by_server.get(server, 0) + 1
 
-    def failed_once(self, what):
+    def failed_once(self, what, cause):
         with _lock:
+            self.causes[cause] = self.causes.get(cause, 0) + 1
             now = time.time()
             self.fail_first = self.fail_first or now
             self.fail_last = now
@@ -271,7 +273,7 @@ class Client:
             if st not in RETRYABLE:
                 phase.gave_up(what)  # a refusal: retrying the same request cannot help
                 return st, hd, data
-            phase.failed_once(what)
+            phase.failed_once(what, st or data.decode(errors="replace").split("(")[0])
             if time.time() > deadline:
                 phase.gave_up(what)
                 return st, hd, data
@@ -383,7 +385,8 @@ def report(phase):
           f"{phase.applied / secs:.0f} ops/s; {phase.requests} requests = "
           f"{phase.requests / secs:.0f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
           f"retries {phase.retries}, errors {len(phase.errors)}"
-          + (f"; answered by {spread}" if spread else ""), flush=True)
+          + (f"; answered by {spread}" if spread else "")
+          + (f"; failed attempts: {phase.causes}" if phase.causes else ""), flush=True)
     for e in phase.errors[:10]:
         print("   ", e, flush=True)
 
