@@ -552,9 +552,10 @@ def main():
                     while not store_has(pg, shared, c.tenant, ops[-1]["id"]) and \
                             time.time() < t + 120:
                         time.sleep(0.01)
+                late = when == "committed" and not store_has(pg, shared, c.tenant, ops[-1]["id"])
                 victim.kill(signal.SIGKILL)
                 kill_info.append(f"{victim.name} killed {time.time() - t:.2f} s after the push "
-                                 f"was sent ({when})")
+                                 f"was sent ({'NOT committed by then' if late else when})")
                 sk.close()
                 time.sleep(1)
                 victim.start()
