@@ -30,6 +30,8 @@ a cursor, none twice), with the same op at each seq as the database, every op it
 pushed among them and none of another tenant's. Prints ops/s (ops applied a second)
 of the steady phase, requests a second and latencies.
 
+SCALE_DEBUG=1 prints every failed attempt (the fault phases' retries) as it happens.
+
 --bench keeps fsync on (the issue's row: --clients 200 --seconds 60 --bench);
 --compare-sqlite then runs the steady phase again, same load, against one vigild on
 the SQLite store without haproxy, and prints both."""
@@ -214,6 +216,8 @@ class Phase:
                 self.by_server[server] = self.by_server.get(server, 0) + 1
 
     def failed_once(self, what, cause):
+        if os.environ.get("SCALE_DEBUG"):
+            print("  attempt failed:", what, flush=True)
         with _lock:
             self.causes[cause] = self.causes.get(cause, 0) + 1
             now = time.time()
@@ -251,6 +255,7 @@ class Client:
         backoff = 0.05
         while True:
             t = time.perf_counter()
+            reused = self.conn is not None
             try:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=45)
@@ -269,7 +274,8 @@ class Client:
             if st in want:
                 phase.note(lat=time.perf_counter() - t, server=hd.get("x-vigild"))
                 return st, hd, data
-            what = f"{self.user}: {method} {path.split('?')[0]} -> {st} {data[:160]!r}"
+            what = (f"{self.user}: {method} {path.split('?')[0]} -> {st} {data[:160]!r}"
+                    + (" (on a kept-alive connection)" if reused else ""))
             if st not in RETRYABLE:
                 phase.gave_up(what)  # a refusal: retrying the same request cannot help
                 return st, hd, data
@@ -538,6 +544,7 @@ def main():
         kills = [(clients[1], servers[1], "sent"), (clients[2], servers[2], "committed")]
         bigs = [big_push(c) for c, _, _ in kills]
         kill_info = []
+        probes = []  # (the dead vigild, status, who answered) of requests while it was dead
 
         def kill_mid_push(phase):
             for (c, victim, when), (ops, body) in zip(kills, bigs):
@@ -557,12 +564,26 @@ def main():
                 kill_info.append(f"{victim.name} killed {time.time() - t:.2f} s after the push "
                                  f"was sent ({'NOT committed by then' if late else when})")
                 sk.close()
-                time.sleep(1)
+                # while it is dead (and before haproxy's checks mark it down), a new
+                # request through haproxy that is sent to it goes to another
+                t_up = time.time() + 1
+                while time.time() < t_up:
+                    try:
+                        st, hd, _ = req(hp.port, "GET", "/v1/whoami", c.token, timeout=10)
+                        probes.append((victim.name, st, hd.get("x-vigild")))
+                    except OSError as e:
+                        probes.append((victim.name, repr(e), None))
                 victim.start()
 
         kill = load(clients, Phase("kill", strict=False), a.seconds, kill_mid_push)
         report(kill)
         eq(kill.errors, [], "kill phase: every request succeeded in the end")
+        eq([p for p in probes if p[1] != 200 or p[2] == p[0]], [],
+           f"requests through haproxy while a vigild was dead: answered by the others "
+           f"({len(probes)} sent)")
+        print(f"kill: {len(probes)} requests sent through haproxy while a vigild was dead: "
+              f"{sum(p[1] == 200 and p[2] != p[0] for p in probes)} answered by another",
+              flush=True)
         for (c, victim, when), (ops, body), info in zip(kills, bigs, kill_info):
             # the push whose vigild died, retried by its client through haproxy
             t = time.time()
