@@ -417,6 +417,53 @@ static int run_command(const char *data, const char *url, int text_flags, int ar
     return rc;
 }
 
+/* --- where the store is ------------------------------------------------------------- */
+
+#define STORE_FILE_MAX 4096
+
+/* DIR/store: the store's URL, one line, kept in the data directory so that every
+ * vigild on it (an SSH exec channel's --stdio too, which sees no environment of
+ * the administrator's) finds the same database. It may hold a password: a file
+ * others may read is refused. *url is NULL when there is no such file. */
+static bool store_file(const char *data, char *buf, size_t bufsz, const char **url)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/store", data);
+    *url = NULL;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return true;
+        fprintf(stderr, "vigild: %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    struct stat sb;
+    ssize_t n = -1;
+    const char *why = NULL;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        why = "not a regular file";
+    else if (sb.st_mode & 077)
+        why = "readable or writable by others (it may hold a password); chmod 600 it";
+    else if (sb.st_uid != geteuid())
+        why = "owned by another user";
+    else if (sb.st_size >= (off_t)bufsz || (n = read(fd, buf, bufsz - 1)) < 0)
+        why = "larger than 4 KB, or unreadable";
+    close(fd);
+    if (why) {
+        fprintf(stderr, "vigild: %s: %s\n", path, why);
+        return false;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    if (n == 0 || strchr(buf, '\n')) {
+        fprintf(stderr, "vigild: %s: one line, the store's URL (postgresql://...)\n", path);
+        return false;
+    }
+    *url = buf;
+    return true;
+}
+
 /* --- moving a data directory into PostgreSQL ---------------------------------------- */
 
 static void say_line(void *ud, const char *line)
@@ -695,9 +742,14 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    /* the store: --store, else $VIGILD_STORE, else the data directory's own files */
+    /* the store: --store, else $VIGILD_STORE, else DIR/store, else the data
+     * directory's own files */
+    static char url_buf[STORE_FILE_MAX];
     if (!url && getenv("VIGILD_STORE") && *getenv("VIGILD_STORE"))
         url = getenv("VIGILD_STORE");
+    if (!url && !(i < argc && strcmp(argv[i], "migrate-store") == 0) &&
+        !store_file(data, url_buf, sizeof url_buf, &url))
+        return EXIT_FAIL;
     if (i < argc && strcmp(argv[i], "migrate-store") == 0)
         return migrate_store(data, text_flags, argc - i, argv + i);
     if (stdio && (listen || port_file || i < argc)) {

@@ -87,6 +87,8 @@ static const char *const steps[] = {
     "CREATE TABLE ops(tenant_id text NOT NULL REFERENCES tenants, seq bigint NOT NULL,"
     " id text NOT NULL, line bytea NOT NULL, PRIMARY KEY (tenant_id, seq),"
     " UNIQUE (tenant_id, id));"
+    "CREATE FUNCTION vigil_check(ok boolean, msg text) RETURNS void LANGUAGE plpgsql AS"
+    " $$ BEGIN IF NOT ok THEN RAISE EXCEPTION '%', msg; END IF; END $$;"
     "CREATE TABLE idem(tenant_id text NOT NULL REFERENCES tenants, key text NOT NULL,"
     " value text NOT NULL, expires_at bigint NOT NULL, PRIMARY KEY (tenant_id, key));"
     TENANT_POLICY("tenants") TENANT_POLICY("users") TENANT_POLICY("tokens")
@@ -97,12 +99,18 @@ static const char *const steps[] = {
 #define NSTEPS ((int)(sizeof steps / sizeof *steps))
 #define SCHEMA_LOCK "5647535600" /* pg_advisory_xact_lock: one migrator at a time */
 #define CATCH_UP_ROWS 500        /* ops a look at the database brings at most */
+#define BRING_UP_BATCH 20000     /* ops a copy brought up alone takes in one transaction */
 #define INSERT_ROWS 500          /* ops one INSERT writes at most (4 parameters each) */
 
+#define PREP_MAX 32 /* statements a connection keeps prepared */
 typedef struct pgc {
     PGconn *c;
     struct pg *p;
     struct pgc *next;
+    /* the statements prepared on c (by their text's address: the store's own
+     * literals), named "v<index>"; forgotten when c is reset */
+    const char *prep[PREP_MAX];
+    int nprep;
 } pgc;
 
 typedef struct pg {
@@ -119,7 +127,29 @@ typedef struct pg {
     int wpipe[2];
     void (*wfn)(void *ud, const char *tenant_id);
     void *wud;
+    /* What the listener makes safe to remember (under wmu): while it is connected
+     * (gen odd), every commit to a tenant's log and every token revoked is heard,
+     * so a tenant's head heard or read since it connected is the head until the
+     * next notification, and a token checked since then is as checked until one. */
+    unsigned gen;
+    struct heard *heard; /* tenants' heads */
+    size_t nheard, capheard;
+    struct known *known; /* tokens checked */
+    size_t nknown, capknown;
 } pg;
+
+typedef struct heard {
+    vg_id tenant;
+    int64_t seq;
+} heard;
+
+#define KNOWN_MS 30000 /* a token checked is taken as checked for this long at most */
+#define KNOWN_MAX 4096
+typedef struct known {
+    unsigned char hash[TOKEN_HASH_BYTES];
+    store_ident who;
+    int64_t until;
+} known;
 
 /* What this backend keeps of an open tenant (tenant_ws.be). */
 typedef struct pgt {
@@ -147,17 +177,21 @@ static vg_rc conn_fail(pg *p, PGconn *c, vg_err *err)
     return vg_fail(err, VG_EIO, "PostgreSQL %s: %s", p->where, m);
 }
 
+/* Each session's settings, before the store's own connection string so that its
+ * options=... replaces them: a writer waits for a tenant's lock at most 60 s
+ * (then answers 500); the server's notices are not the administrator's news; and
+ * a commit does not wait for its WAL flush. That is SQLite's WAL with
+ * synchronous=NORMAL, the embedded store's: a crash of the database's host may
+ * lose the last moments of commits, never corrupt; clients that pushed them see
+ * the server's log behind their cursor and push again (the restored-server path
+ * of the sync protocol). options='-c synchronous_commit=on' in the URL waits. */
+#define SESSION "-c lock_timeout=60s -c client_min_messages=warning -c synchronous_commit=off"
+
 static PGconn *connect_db(pg *p)
 {
-    const char *const keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-    const char *const vals[] = {p->url, "vigild", "10", NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK) {
-        /* a writer waits for a tenant's lock at most this long, then answers 500;
-         * the server's notices (IF NOT EXISTS) are not the administrator's news */
-        PQclear(PQexec(c, "SET lock_timeout = '60s'; SET client_min_messages = warning"));
-    }
-    return c;
+    const char *const keys[] = {"options", "dbname", "application_name", "connect_timeout", NULL};
+    const char *const vals[] = {SESSION, p->url, "vigild", "10", NULL};
+    return PQconnectdbParams(keys, vals, 1);
 }
 
 static void conn_gone(void *v)
@@ -190,8 +224,7 @@ static PGconn *conn(pg *p, vg_err *err)
         pthread_setspecific(p->tls, x);
     } else if (PQstatus(x->c) != CONNECTION_OK) {
         PQreset(x->c);
-        if (PQstatus(x->c) == CONNECTION_OK)
-            PQclear(PQexec(x->c, "SET lock_timeout = '60s'; SET client_min_messages = warning"));
+        x->nprep = 0; /* a new session knows none */
     }
     if (!x->c || PQstatus(x->c) != CONNECTION_OK) {
         conn_fail(p, x->c, err);
@@ -275,6 +308,146 @@ static vg_rc tx_end(pg *p, PGconn *c, vg_rc rc, vg_err *err)
     return rc;
 }
 
+/* A pipeline (libpq's): statements sent one after another without waiting, then
+ * one sync and every result read, so that a transaction of several statements
+ * costs one round trip. Parameters are copied out when sent. The store's own
+ * statements (pl_sendp) are prepared once a connection, in the pipeline that
+ * first sends them: parsed and planned once, not each time. */
+typedef struct pl {
+    PGconn *c;
+    pgc *x;   /* c's prepared statements, or NULL (not this thread's connection) */
+    int sent; /* statements sent: what keep[] is indexed by */
+    int nres; /* results to read, in order: statements and preparations */
+    int *of;  /* result i: its statement, or -1 - k for preparing x->prep[k] */
+    int capres;
+    bool ok;
+} pl;
+
+static void pl_begin(pl *q, pg *p, PGconn *c)
+{
+    memset(q, 0, sizeof *q);
+    q->c = c;
+    q->x = pthread_getspecific(p->tls);
+    if (q->x && q->x->c != c)
+        q->x = NULL;
+    q->ok = PQenterPipelineMode(c);
+}
+
+static void pl_result(pl *q, int of)
+{
+    if (q->nres == q->capres) {
+        q->capres = q->capres ? q->capres * 2 : 16;
+        q->of = vg_xrealloc(q->of, (size_t)q->capres * sizeof *q->of);
+    }
+    q->of[q->nres++] = of;
+}
+
+static void pl_send(pl *q, const char *sql, int n, const char *const *v, const int *len,
+                    const int *fmt, int resfmt)
+{
+    if (q->ok)
+        q->ok = PQsendQueryParams(q->c, sql, n, NULL, v, len, fmt, resfmt);
+    pl_result(q, q->sent++);
+}
+
+/* pl_send for a statement of the store's own (sql a literal: its address names it). */
+static void pl_sendp(pl *q, const char *sql, int n, const char *const *v, int resfmt)
+{
+    int k = 0;
+    while (q->x && k < q->x->nprep && q->x->prep[k] != sql)
+        k++;
+    if (!q->x || k == PREP_MAX) {
+        pl_send(q, sql, n, v, NULL, NULL, resfmt);
+        return;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "v%d", k);
+    if (k == q->x->nprep) {
+        q->x->prep[q->x->nprep++] = sql;
+        if (q->ok)
+            q->ok = PQsendPrepare(q->c, name, sql, n, NULL);
+        pl_result(q, -1 - k);
+    }
+    if (q->ok)
+        q->ok = PQsendQueryPrepared(q->c, name, n, v, NULL, NULL, resfmt);
+    pl_result(q, q->sent++);
+}
+
+/* BEGIN and the tenant the transaction sees. */
+static void pl_tx(pl *q, const char *tenant)
+{
+    const char *v[] = {tenant};
+    pl_sendp(q, "BEGIN", 0, NULL, 0);
+    pl_sendp(q, "SELECT set_config('vigil.tenant', $1, true)", 1, v, 0);
+}
+
+/* Sync and read the results: VG_OK when every statement succeeded, the result of
+ * statement i in keep[i] if keep (the caller clears them; NULL after a failure).
+ * On failure a transaction block left open is rolled back and err says what. */
+static vg_rc pl_end(pg *p, pl *q, const char *what, PGresult **keep, vg_err *err)
+{
+    PGconn *c = q->c;
+    bool ok = q->ok && PQpipelineSync(c);
+    char m[400] = "";
+    PGresult *r;
+    for (int i = 0; ok && i < q->nres; i++) {
+        int of = q->of[i];
+        while ((r = PQgetResult(c))) {
+            ExecStatusType st = PQresultStatus(r);
+            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                const char *pr = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+                if (!*m && st != PGRES_PIPELINE_ABORTED)
+                    first_line(pr ? pr : PQerrorMessage(c), m, sizeof m);
+                if (!*m)
+                    snprintf(m, sizeof m, "aborted");
+                if (of < 0 && q->x) /* not prepared after all: prepared again next time */
+                    q->x->prep[-1 - of] = NULL;
+            } else if (of >= 0 && keep && !keep[of]) {
+                keep[of] = r;
+                continue;
+            }
+            PQclear(r);
+        }
+    }
+    while (ok && (r = PQgetResult(c)) && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+        PQclear(r);
+    if (ok)
+        PQclear(r);
+    PQexitPipelineMode(c);
+    if (!ok && q->x) /* what was sent is unknown: prepare from scratch */
+        q->x->nprep = 0;
+    free(q->of);
+    if (ok && !*m)
+        return VG_OK;
+    if (!*m)
+        first_line(PQerrorMessage(c), m, sizeof m);
+    for (int i = 0; keep && i < q->sent; i++) {
+        PQclear(keep[i]);
+        keep[i] = NULL;
+    }
+    PQclear(PQexec(c, "ROLLBACK")); /* a failed statement leaves the block open */
+    return vg_fail(err, rc_of(c), "PostgreSQL %s: %s: %s", p->where, what, m);
+}
+
+/* One statement in a transaction that sees tenant's rows, in one round trip: its
+ * result (resfmt 1: binary columns), or NULL after err. */
+static PGresult *tq(pg *p, PGconn *c, const char *tenant, const char *what, vg_err *err,
+                    const char *sql, int n, const char *const *v, int resfmt)
+{
+    pl q;
+    PGresult *keep[4] = {0};
+    pl_begin(&q, p, c);
+    pl_tx(&q, tenant);
+    pl_sendp(&q, sql, n, v, resfmt);
+    pl_sendp(&q, "COMMIT", 0, NULL, 0);
+    if (pl_end(p, &q, what, keep, err) != VG_OK)
+        return NULL;
+    PQclear(keep[0]);
+    PQclear(keep[1]);
+    PQclear(keep[3]);
+    return keep[2];
+}
+
 static void num(char *buf, size_t n, int64_t v)
 {
     snprintf(buf, n, "%" PRId64, v);
@@ -285,6 +458,111 @@ static void hex_bytea(const unsigned char *b, size_t n, char *out, size_t outsz)
 {
     memcpy(out, "\\x", 3);
     sodium_bin2hex(out + 2, outsz - 2, b, n);
+}
+
+/* --- what the listener lets a process remember ------------------------------------ */
+
+/* The listener is connected: gen is odd. */
+static unsigned listen_gen(pg *p)
+{
+    pthread_mutex_lock(&p->wmu);
+    unsigned g = p->gen;
+    pthread_mutex_unlock(&p->wmu);
+    return g;
+}
+
+static heard *heard_find(pg *p, const char *tenant)
+{
+    for (size_t i = 0; i < p->nheard; i++)
+        if (strcmp(p->heard[i].tenant, tenant) == 0)
+            return &p->heard[i];
+    return NULL;
+}
+
+/* A head heard (notified) or read (at gen, when the read began): the highest wins. */
+static void heard_note(pg *p, const char *tenant, int64_t seq, unsigned gen)
+{
+    pthread_mutex_lock(&p->wmu);
+    if ((p->gen & 1) && gen == p->gen) {
+        heard *h = heard_find(p, tenant);
+        if (!h) {
+            if (p->nheard == p->capheard) {
+                p->capheard = p->capheard ? p->capheard * 2 : 16;
+                p->heard = vg_xrealloc(p->heard, p->capheard * sizeof *p->heard);
+            }
+            h = &p->heard[p->nheard++];
+            memcpy(h->tenant, tenant, sizeof h->tenant);
+            h->seq = seq;
+        } else if (seq > h->seq) {
+            h->seq = seq;
+        }
+    }
+    pthread_mutex_unlock(&p->wmu);
+}
+
+/* The tenant's head as heard, or -1 when it must be read. */
+static int64_t heard_head(pg *p, const char *tenant)
+{
+    pthread_mutex_lock(&p->wmu);
+    heard *h = (p->gen & 1) ? heard_find(p, tenant) : NULL;
+    int64_t seq = h ? h->seq : -1;
+    pthread_mutex_unlock(&p->wmu);
+    return seq;
+}
+
+static bool known_get(pg *p, const unsigned char *hash, store_ident *out)
+{
+    bool hit = false;
+    int64_t now = vg_now_ms();
+    pthread_mutex_lock(&p->wmu);
+    for (size_t i = 0; (p->gen & 1) && i < p->nknown && !hit; i++)
+        if (p->known[i].until > now &&
+            sodium_memcmp(p->known[i].hash, hash, TOKEN_HASH_BYTES) == 0) {
+            *out = p->known[i].who;
+            hit = true;
+        }
+    pthread_mutex_unlock(&p->wmu);
+    return hit;
+}
+
+static void known_put(pg *p, const unsigned char *hash, const store_ident *who, unsigned gen)
+{
+    int64_t now = vg_now_ms();
+    pthread_mutex_lock(&p->wmu);
+    if ((p->gen & 1) && gen == p->gen) {
+        size_t w = 0; /* drop the expired first */
+        for (size_t i = 0; i < p->nknown; i++)
+            if (p->known[i].until > now)
+                p->known[w++] = p->known[i];
+        p->nknown = w;
+        if (p->nknown < KNOWN_MAX) {
+            if (p->nknown == p->capknown) {
+                p->capknown = p->capknown ? p->capknown * 2 : 16;
+                p->known = vg_xrealloc(p->known, p->capknown * sizeof *p->known);
+            }
+            known *k = &p->known[p->nknown++];
+            memcpy(k->hash, hash, TOKEN_HASH_BYTES);
+            k->who = *who;
+            k->until = now + KNOWN_MS;
+        }
+    }
+    pthread_mutex_unlock(&p->wmu);
+}
+
+/* What the listener saw: its connection lost (LISTEN_DOWN) or made (LISTEN_UP),
+ * or a token revoked (LISTEN_FORGET). Each makes everything remembered, and every
+ * read begun before, count for nothing. */
+enum { LISTEN_DOWN, LISTEN_UP, LISTEN_FORGET };
+static void listen_state(pg *p, int what)
+{
+    pthread_mutex_lock(&p->wmu);
+    if (what == LISTEN_FORGET || ((p->gen & 1) != 0) != (what == LISTEN_UP))
+        p->gen += what == LISTEN_FORGET && (p->gen & 1) ? 2 : 1;
+    p->nheard = 0;
+    if (p->known)
+        sodium_memzero(p->known, p->nknown * sizeof *p->known);
+    p->nknown = 0;
+    pthread_mutex_unlock(&p->wmu);
 }
 
 /* --- opening, the schema, the key ---------------------------------------------------- */
@@ -446,6 +724,10 @@ static void pg_close(void *b)
     }
     pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->wmu);
+    free(p->heard);
+    if (p->known)
+        sodium_memzero(p->known, p->capknown * sizeof *p->known);
+    free(p->known);
     sodium_memzero(p->key, sizeof p->key);
     if (p->url)
         sodium_memzero(p->url, strlen(p->url));
@@ -503,21 +785,14 @@ static vg_rc gather(pg *p, const char *tenant, const char *sql, int n, const cha
     PGconn *c = conn(p, err);
     if (!c)
         return VG_EIO;
-    vg_rc rc = tx(p, c, tenant, err);
-    if (rc)
-        return rc;
-    PGresult *r = qp(p, c, "listing", err, sql, n, v);
+    PGresult *r = tq(p, c, tenant, "listing", err, sql, n, v, 0);
     if (!r)
-        return tx_end(p, c, err->rc, err);
+        return err->rc;
     int rows = PQntuples(r);
     char *arr = rows ? vg_xcalloc((size_t)rows, itemsz) : NULL;
     for (int i = 0; i < rows; i++)
         read(r, i, arr + (size_t)i * itemsz);
     PQclear(r);
-    if ((rc = tx_end(p, c, VG_OK, err)) != VG_OK) {
-        free(arr);
-        return rc;
-    }
     *items = arr;
     *nitems = (size_t)rows;
     return VG_OK;
@@ -676,6 +951,8 @@ static vg_rc pg_token_revoke(void *b, const char *id, vg_err *err)
         rc = vg_fail(err, VG_ENOTFOUND, "no token with id '%s' (see vigild token ls)", safe);
     }
     PQclear(r);
+    if (rc == VG_OK) /* every vigild forgets the tokens it has checked */
+        rc = qx(p, c, "revoking", err, "SELECT pg_notify('vigil_token', '')", 0, NULL);
     return tx_end(p, c, rc, err);
 }
 
@@ -685,24 +962,25 @@ static vg_rc pg_auth(void *b, const unsigned char hash[TOKEN_HASH_BYTES], store_
                      vg_err *err)
 {
     pg *p = b;
+    if (known_get(p, hash, out))
+        return VG_OK;
+    unsigned gen = listen_gen(p);
     char hex[2 * TOKEN_HASH_BYTES + 3];
     hex_bytea(hash, TOKEN_HASH_BYTES, hex, sizeof hex);
     PGconn *c = conn(p, err);
     if (!c)
         return VG_EIO;
-    vg_rc rc = tx(p, c, "*", err);
-    if (rc)
-        return rc;
     const char *v[] = {hex};
-    PGresult *r = qp(p, c, "checking a token", err,
+    PGresult *r = tq(p, c, "*", "checking a token", err,
                      "SELECT k.hash, k.id, k.username, u.role, k.last_used_at,"
                      " t.tenant_id, t.name, t.created_at FROM tokens k"
                      " JOIN users u ON u.tenant_id = k.tenant_id AND u.name = k.username"
                      " JOIN tenants t ON t.tenant_id = k.tenant_id"
                      " WHERE k.hash = $1 AND k.revoked_at IS NULL",
-                     1, v);
+                     1, v, 0);
     if (!r)
-        return tx_end(p, c, err->rc, err);
+        return err->rc;
+    vg_rc rc;
     int64_t now = vg_now_ms(), last = 0;
     size_t hn = 0;
     unsigned char *got =
@@ -725,15 +1003,11 @@ static vg_rc pg_auth(void *b, const unsigned char hash[TOKEN_HASH_BYTES], store_
         num(at, sizeof at, now);
         const char *u[] = {at, out->token_id};
         vg_err ignored = {0};
-        (void)qx(p, c, "noting a token's use", &ignored,
-                 "UPDATE tokens SET last_used_at = $1 WHERE id = $2", 2, u);
+        PQclear(tq(p, c, out->tenant.id, "noting a token's use", &ignored,
+                   "UPDATE tokens SET last_used_at = $1 WHERE id = $2", 2, u, 0));
     }
-    vg_err e = {0};
-    vg_rc end = tx_end(p, c, VG_OK, &e);
-    if (rc == VG_OK && end != VG_OK) {
-        *err = e;
-        rc = end;
-    }
+    if (rc == VG_OK)
+        known_put(p, hash, out, gen);
     return rc;
 }
 
@@ -851,17 +1125,14 @@ static vg_rc pg_ref_restored(void *b, const char *tenant_id, int64_t margin, int
 /* The tenant's head in the database. */
 static vg_rc db_head(pg *p, PGconn *c, const char *tenant_id, int64_t *seq, vg_err *err)
 {
-    vg_rc rc = tx(p, c, tenant_id, err);
-    if (rc)
-        return rc;
     const char *v[] = {tenant_id};
-    PGresult *r =
-        qp(p, c, "reading the head", err, "SELECT seq FROM heads WHERE tenant_id = $1", 1, v);
+    PGresult *r = tq(p, c, tenant_id, "reading the head", err,
+                     "SELECT seq FROM heads WHERE tenant_id = $1", 1, v, 0);
     if (!r)
-        return tx_end(p, c, err->rc, err);
+        return err->rc;
     *seq = PQntuples(r) ? col_i64(r, 0, 0) : 0;
     PQclear(r);
-    return tx_end(p, c, VG_OK, err);
+    return VG_OK;
 }
 
 static int64_t be64(const char *b)
@@ -872,43 +1143,50 @@ static int64_t be64(const char *b)
     return (int64_t)v;
 }
 
-/* Apply the database's ops past the copy's head, up to upto (0: all there are), in
- * the caller's batch. Each must land at the seq it has there: anything else means
- * the copy is not the database's (VG_ECORRUPT). */
-static vg_rc bring_up(pgt *pt, PGconn *c, int64_t upto, vg_err *err)
+/* Apply the database's ops past the copy's head, up to upto (0: all there are).
+ * In the caller's batch, or (alone) in one of its own, begun only when there is
+ * something to apply, with the hooks quiet: what it applies is in the database
+ * already. Each op must land at the seq it has there: anything else means the
+ * copy is not the database's (VG_ECORRUPT). */
+static vg_rc bring_up(pgt *pt, PGconn *c, int64_t upto, bool alone, vg_err *err)
 {
     pg *p = pt->p;
     vg_ws *ws = pt->t->ws;
+    bool begun = false;
+    vg_rc rc = VG_OK;
+    int64_t first = 0; /* the copy's head when the open batch began */
     for (;;) {
         int64_t have = vg_ws_last_seq(ws);
         if (upto && have >= upto)
-            return VG_OK;
+            break;
         char after[24], lim[24];
         num(after, sizeof after, have);
         num(lim, sizeof lim, CATCH_UP_ROWS);
         const char *v[] = {pt->t->id, after, lim};
-        vg_rc rc = tx(p, c, pt->t->id, err);
-        if (rc)
-            return rc;
         /* binary results: the seq as 8 bytes, the line as it is */
-        PGresult *r = PQexecParams(c,
-                                   "SELECT seq, line FROM ops WHERE tenant_id = $1"
-                                   " AND seq > $2::bigint ORDER BY seq LIMIT $3::bigint",
-                                   3, NULL, v, NULL, NULL, 1);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            PQclear(r);
-            conn_fail(p, c, err);
-            err->rc = rc_of(c);
-            return tx_end(p, c, err->rc, err);
-        }
-        if ((rc = tx_end(p, c, VG_OK, err)) != VG_OK) {
-            PQclear(r);
-            return rc;
+        PGresult *r = tq(p, c, pt->t->id, "reading the log", err,
+                         "SELECT seq, line FROM ops WHERE tenant_id = $1"
+                         " AND seq > $2::bigint ORDER BY seq LIMIT $3::bigint",
+                         3, v, 1);
+        if (!r) {
+            rc = err->rc;
+            break;
         }
         int n = PQntuples(r);
-        if (n == 0) {
+        if (n > 0 && alone && !begun) {
+            pt->quiet = true;
+            rc = vg_batch_begin(ws, err);
+            pt->quiet = false;
+            begun = rc == VG_OK;
+            first = have;
+            if (rc == VG_OK && vg_ws_last_seq(ws) != have) {
+                PQclear(r); /* another process on this directory brought it up meanwhile */
+                continue;
+            }
+        }
+        if (n == 0 || rc) {
             PQclear(r);
-            return VG_OK;
+            break;
         }
         size_t total = 0;
         for (int i = 0; i < n; i++)
@@ -938,23 +1216,25 @@ static vg_rc bring_up(pgt *pt, PGconn *c, int64_t upto, vg_err *err)
                          " database's (seq %" PRId64 " here for %" PRId64 " there)",
                          pt->t->id, vg_ws_last_seq(ws), last);
         if (rc)
-            return rc;
+            break;
+        if (begun && vg_ws_last_seq(ws) - first >= BRING_UP_BATCH) {
+            /* a long way to go (a new host's copy): commit what is applied */
+            pt->quiet = true;
+            rc = vg_batch_commit(ws, err);
+            pt->quiet = false;
+            begun = false;
+            if (rc)
+                return rc;
+        }
     }
-}
-
-/* Bring the copy up outside any caller's batch (a batch of its own, the hooks
- * quiet: what it applies is in the database already). */
-static vg_rc bring_up_alone(pgt *pt, PGconn *c, vg_err *err)
-{
-    pt->quiet = true;
-    vg_rc rc = vg_batch_begin(pt->t->ws, err);
-    if (rc == VG_OK) {
-        if ((rc = bring_up(pt, c, 0, err)) == VG_OK)
-            rc = vg_batch_commit(pt->t->ws, err);
+    if (begun) {
+        pt->quiet = true;
+        if (rc == VG_OK)
+            rc = vg_batch_commit(ws, err);
         else
-            vg_batch_rollback(pt->t->ws);
+            vg_batch_rollback(ws);
+        pt->quiet = false;
     }
-    pt->quiet = false;
     return rc;
 }
 
@@ -982,13 +1262,28 @@ static vg_rc lock_tenant(pgt *pt, bool in_batch, vg_err *err)
         return VG_EIO;
     char k[24];
     num(k, sizeof k, lock_key(pt->t->id));
-    const char *v[] = {k};
-    vg_rc rc = qx(p, c, "waiting for the tenant's log", err, "SELECT pg_advisory_lock($1)", 1, v);
-    if (rc)
-        return rc;
-    pt->locked = true;
-    if ((rc = db_head(p, c, pt->t->id, &pt->db_head, err)) == VG_OK)
-        rc = in_batch ? bring_up(pt, c, pt->db_head, err) : bring_up_alone(pt, c, err);
+    const char *v[] = {k}, *t[] = {pt->t->id};
+    pl q;
+    PGresult *keep[5] = {0};
+    unsigned gen = listen_gen(p);
+    pl_begin(&q, p, c);
+    pl_sendp(&q, "SELECT pg_advisory_lock($1)", 1, v, 0);
+    pl_tx(&q, pt->t->id);
+    pl_sendp(&q, "SELECT seq FROM heads WHERE tenant_id = $1", 1, t, 0);
+    pl_sendp(&q, "COMMIT", 0, NULL, 0);
+    vg_rc rc = pl_end(p, &q, "waiting for the tenant's log", keep, err);
+    if (rc == VG_OK) {
+        pt->locked = true;
+        pt->db_head = PQntuples(keep[3]) ? col_i64(keep[3], 0, 0) : 0;
+        heard_note(p, pt->t->id, pt->db_head, gen);
+    } else if (PQstatus(c) == CONNECTION_OK) {
+        /* the lock may have been granted before what failed after it */
+        PQclear(PQexecParams(c, "SELECT pg_advisory_unlock($1)", 1, NULL, v, NULL, NULL, 0));
+    }
+    for (int i = 0; i < 5; i++)
+        PQclear(keep[i]);
+    if (rc == VG_OK && vg_ws_last_seq(pt->t->ws) < pt->db_head)
+        rc = bring_up(pt, c, pt->db_head, !in_batch, err);
     if (rc == VG_OK && vg_ws_last_seq(pt->t->ws) != pt->db_head)
         rc = vg_fail(err, VG_ECORRUPT,
                      "tenant %s: this host's copy of the log is at %" PRId64
@@ -1010,6 +1305,7 @@ typedef struct outgoing {
     pg *p;
     const char *tenant_id;
     PGconn *c;
+    pl *q; /* sent into this pipeline, or (NULL) run at once */
     int64_t upto;
     vg_buf lines; /* the current INSERT's lines, back to back */
     size_t *ends; /* where each line ends in lines */
@@ -1046,7 +1342,9 @@ static vg_rc send_rows(outgoing *o)
         rc = vg_buf_addf(&sql, "%s($1, $%d::bigint, $%d, $%d::bytea)", i ? ", " : "", 2 + 3 * i,
                          3 + 3 * i, 4 + 3 * i);
     }
-    if (rc == VG_OK) {
+    if (rc == VG_OK && o->q) {
+        pl_send(o->q, vg_buf_str(&sql), np, v, len, fmt, 0);
+    } else if (rc == VG_OK) {
         PGresult *r = PQexecParams(o->c, vg_buf_str(&sql), np, NULL, v, len, fmt, 0);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             char m[400];
@@ -1084,12 +1382,16 @@ static vg_rc out_one(void *ud, vg_op *op)
 }
 
 /* INSERT the ops (after, upto] of ws (upto 0: all) into the tenant's log, in c's
- * transaction; last_id the last one's id. */
-static vg_rc send_log(pg *p, PGconn *c, const char *tenant_id, vg_ws *ws, int64_t after,
+ * transaction (sent into the pipeline q if not NULL); last_id the last one's id. */
+static vg_rc send_log(pg *p, PGconn *c, pl *q, const char *tenant_id, vg_ws *ws, int64_t after,
                       int64_t upto, char last_id[27], vg_err *err)
 {
-    outgoing o = {
-        .p = p, .tenant_id = tenant_id, .c = c, .upto = upto ? upto : INT64_MAX, .err = err};
+    outgoing o = {.p = p,
+                  .tenant_id = tenant_id,
+                  .c = c,
+                  .q = q,
+                  .upto = upto ? upto : INT64_MAX,
+                  .err = err};
     vg_buf_init(&o.lines, (size_t)1 << 31);
     o.ends = vg_xcalloc(INSERT_ROWS, sizeof *o.ends);
     o.seqs = vg_xcalloc(INSERT_ROWS, sizeof *o.seqs);
@@ -1108,6 +1410,10 @@ static vg_rc send_log(pg *p, PGconn *c, const char *tenant_id, vg_ws *ws, int64_
 }
 
 /* Write the idempotency record waiting to be written, in c's transaction. */
+#define IDEM_PUT                                                                                   \
+    "INSERT INTO idem VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (tenant_id, key)"                \
+    " DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+
 static vg_rc idem_write(pgt *pt, PGconn *c, vg_err *err)
 {
     if (!pt->idem_key)
@@ -1115,11 +1421,7 @@ static vg_rc idem_write(pgt *pt, PGconn *c, vg_err *err)
     char exp[24];
     num(exp, sizeof exp, pt->idem_exp);
     const char *v[] = {pt->t->id, pt->idem_key, pt->idem_val, exp};
-    vg_rc rc = qx(pt->p, c, "recording an idempotency key", err,
-                  "INSERT INTO idem VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (tenant_id, key)"
-                  " DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-                  4, v);
-    return rc;
+    return qx(pt->p, c, "recording an idempotency key", err, IDEM_PUT, 4, v);
 }
 
 static void idem_forget(pgt *pt)
@@ -1147,36 +1449,44 @@ static vg_rc on_commit(void *ud, vg_ws *ws, int64_t after, int64_t upto, vg_err 
     PGconn *c = conn(p, err);
     if (!c)
         return VG_EIO;
-    vg_rc rc = tx(p, c, pt->t->id, err);
-    if (rc)
-        return rc;
-    char last_id[27] = "";
-    if ((rc = send_log(p, c, pt->t->id, ws, from, upto, last_id, err)) == VG_OK) {
-        char f[24], u[24];
-        num(f, sizeof f, from);
-        num(u, sizeof u, upto);
-        const char *v[] = {pt->t->id, u, last_id, f};
-        PGresult *r = qp(p, c, "moving the head", err,
-                         "UPDATE heads SET seq = $2::bigint, id = $3 WHERE tenant_id = $1"
-                         " AND seq = $4::bigint",
-                         4, v);
-        if (!r)
-            rc = err->rc;
-        else if (rows_changed(r) != 1)
-            rc = vg_fail(err, VG_ECORRUPT,
-                         "tenant %s: the database's log moved while this"
-                         " process held its lock (a dropped connection?)",
-                         pt->t->id);
-        PQclear(r);
+    /* one round trip: the ops, the head (checked: a second writer's INSERT would
+     * have failed on the seqs already), the idempotency record, the notification,
+     * the commit, and the lock given back (the next writer brings its own copy up
+     * from the database; this one's local commit follows) */
+    pl q;
+    pl_begin(&q, p, c);
+    pl_tx(&q, pt->t->id);
+    char last_id[27] = "", f[24], u[24], k[24], exp[24];
+    vg_rc rc = send_log(p, c, &q, pt->t->id, ws, from, upto, last_id, err);
+    num(f, sizeof f, from);
+    num(u, sizeof u, upto);
+    num(k, sizeof k, lock_key(pt->t->id));
+    const char *hv[] = {pt->t->id, u, last_id, f}, *kv[] = {k};
+    pl_sendp(&q,
+             "UPDATE heads SET seq = $2::bigint, id = $3 WHERE tenant_id = $1"
+             " AND seq = $4::bigint",
+             4, hv, 0);
+    pl_sendp(&q,
+             "SELECT vigil_check(seq = $2::bigint, 'the log moved while this process held"
+             " its lock') FROM heads WHERE tenant_id = $1",
+             2, hv, 0);
+    if (pt->idem_key) {
+        num(exp, sizeof exp, pt->idem_exp);
+        const char *iv[] = {pt->t->id, pt->idem_key, pt->idem_val, exp};
+        pl_sendp(&q, IDEM_PUT, 4, iv, 0);
     }
-    if (rc == VG_OK)
-        rc = idem_write(pt, c, err);
+    pl_sendp(&q, "SELECT pg_notify('vigil_log', $1 || ' ' || $2)", 2, hv, 0);
+    pl_sendp(&q, "COMMIT", 0, NULL, 0);
+    pl_sendp(&q, "SELECT pg_advisory_unlock($1)", 1, kv, 0);
+    vg_err e = {0};
+    vg_rc sent = pl_end(p, &q, "writing the log", NULL, &e);
+    if (rc == VG_OK && sent != VG_OK) {
+        *err = e;
+        rc = sent;
+    }
     if (rc == VG_OK) {
-        const char *v[] = {pt->t->id};
-        rc = qx(p, c, "notifying", err, "SELECT pg_notify('vigil_log', $1)", 1, v);
-    }
-    if ((rc = tx_end(p, c, rc, err)) == VG_OK) {
         pt->db_head = upto;
+        pt->locked = false;
         idem_forget(pt);
     }
     return rc;
@@ -1262,11 +1572,21 @@ static void pg_closed(void *b, tenant_ws *t)
     t->be = NULL;
 }
 
+/* The copy brought up before a caller uses it: not even asked for when the
+ * listener has heard of nothing past it since it connected. */
 static vg_rc pg_enter(void *b, tenant_ws *t, vg_err *err)
 {
+    pg *p = b;
     pgt *pt = t->be;
-    PGconn *c = conn(b, err);
-    return c ? bring_up_alone(pt, c, err) : VG_EIO;
+    int64_t h = heard_head(p, t->id);
+    if (h >= 0 && vg_ws_last_seq(t->ws) >= h)
+        return VG_OK;
+    unsigned gen = listen_gen(p);
+    PGconn *c = conn(p, err);
+    vg_rc rc = c ? bring_up(pt, c, 0, true, err) : VG_EIO;
+    if (rc == VG_OK)
+        heard_note(p, t->id, vg_ws_last_seq(t->ws), gen);
+    return rc;
 }
 
 static void pg_leave(void *b, tenant_ws *t)
@@ -1294,8 +1614,15 @@ static void pg_leave(void *b, tenant_ws *t)
 
 static vg_rc pg_head(void *b, const char *tenant_id, int64_t *seq, vg_err *err)
 {
-    PGconn *c = conn(b, err);
-    return c ? db_head(b, c, tenant_id, seq, err) : VG_EIO;
+    pg *p = b;
+    if ((*seq = heard_head(p, tenant_id)) >= 0)
+        return VG_OK;
+    unsigned gen = listen_gen(p);
+    PGconn *c = conn(p, err);
+    vg_rc rc = c ? db_head(p, c, tenant_id, seq, err) : VG_EIO;
+    if (rc == VG_OK)
+        heard_note(p, tenant_id, *seq, gen);
+    return rc;
 }
 
 /* --- idempotency records ---------------------------------------------------------------- */
@@ -1348,6 +1675,10 @@ static vg_rc pg_idem_put(void *b, tenant_ws *t, const char *key, const char *val
 
 /* --- LISTEN ---------------------------------------------------------------------------- */
 
+/* The listener: LISTEN vigil_log ("TENANT SEQ" at each commit to a log) and
+ * vigil_token (a token revoked), on a connection of its own, made again when it
+ * drops (with a growing pause); the server hears of every commit to wake its
+ * parked pulls. */
 static void *listener(void *arg)
 {
     pg *p = arg;
@@ -1355,17 +1686,21 @@ static void *listener(void *arg)
     int backoff = 100;
     for (;;) {
         if (!c || PQstatus(c) != CONNECTION_OK) {
+            listen_state(p, LISTEN_DOWN);
             if (c)
                 PQfinish(c);
             c = connect_db(p);
             if (PQstatus(c) == CONNECTION_OK) {
-                PGresult *r = PQexec(c, "LISTEN vigil_log");
+                PGresult *r = PQexec(c, "LISTEN vigil_log; LISTEN vigil_token");
                 bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
                 PQclear(r);
-                if (ok)
+                if (ok) {
                     backoff = 100;
-                else
-                    PQfinish(c), c = NULL;
+                    listen_state(p, LISTEN_UP);
+                } else {
+                    PQfinish(c);
+                    c = NULL;
+                }
             }
         }
         struct pollfd fds[2] = {
@@ -1380,23 +1715,37 @@ static void *listener(void *arg)
             break;
         if (fds[1].fd >= 0 && fds[1].revents) {
             if (!PQconsumeInput(c))
-                continue; /* gone: reconnect above */
+                continue; /* gone: made again above */
             PGnotify *n;
+            unsigned gen = listen_gen(p);
             while ((n = PQnotifies(c))) {
-                if (vg_ulid_valid(n->extra))
-                    p->wfn(p->wud, n->extra);
+                if (strcmp(n->relname, "vigil_token") == 0) {
+                    listen_state(p, LISTEN_FORGET); /* every token checked, again */
+                } else if (strlen(n->extra) > 27 && n->extra[26] == ' ') {
+                    vg_id t;
+                    memcpy(t, n->extra, 26);
+                    t[26] = '\0';
+                    char *end;
+                    long long seq = strtoll(n->extra + 27, &end, 10);
+                    if (vg_ulid_valid(t) && !*end) {
+                        heard_note(p, t, seq, gen);
+                        p->wfn(p->wud, t);
+                    }
+                }
                 PQfreemem(n);
             }
         }
     }
+    listen_state(p, LISTEN_DOWN);
     PQfinish(c);
     return NULL;
 }
 
 static void pg_watch(void *b, void (*fn)(void *ud, const char *tenant_id), void *ud)
 {
+    /* called by one thread, to start and to stop (the listener takes wmu: not held
+     * here while it is joined) */
     pg *p = b;
-    pthread_mutex_lock(&p->wmu);
     if (p->wrunning) {
         (void)!write(p->wpipe[1], "x", 1);
         pthread_join(p->wt, NULL);
@@ -1416,7 +1765,6 @@ static void pg_watch(void *b, void (*fn)(void *ud, const char *tenant_id), void 
             p->wpipe[0] = p->wpipe[1] = -1;
         }
     }
-    pthread_mutex_unlock(&p->wmu);
 }
 
 /* --- a SQLite data directory moved in (vigild migrate-store) --------------------------- */
@@ -1526,7 +1874,7 @@ static vg_rc move_in(pg *p, PGconn *c, const char *from, const unsigned char *ke
         vg_ws *ws = NULL;
         if ((rc = vg_ws_open(wpath, 0, &ws, err)) == VG_OK &&
             (rc = vg_audit_head(ws, &m[n].head, err)) == VG_OK &&
-            (rc = send_log(p, c, m[n].id, ws, 0, 0, last_id, err)) == VG_OK) {
+            (rc = send_log(p, c, NULL, m[n].id, ws, 0, 0, last_id, err)) == VG_OK) {
             char seq[24];
             num(seq, sizeof seq, m[n].head.seq);
             const char *v[] = {m[n].id, seq, last_id};
@@ -1573,6 +1921,11 @@ vg_rc store_migrate(const char *from, const char *url, const char *copies,
     size_t n = 0;
     rc = c ? move_in(p, c, from, key, &m, &n, err) : VG_EIO;
     sodium_memzero(key, sizeof key);
+    /* the planner's statistics of what was just loaded, before anything reads it
+     * (without them it sorts a tenant's whole log to find the next page) */
+    if (rc == VG_OK)
+        rc = qx(p, c, "analysing the moved tables", err,
+                "ANALYZE tenants, users, tokens, ref_counters, ref_leases, heads, ops", 0, NULL);
     /* Verified as vigild will read it: each tenant's log made again from the
      * database into this host's copy, whose head (seq and hash of the chain)
      * must be the directory's. */
@@ -1594,7 +1947,7 @@ vg_rc store_migrate(const char *from, const char *url, const char *copies,
         vg_head h = {0};
         if ((rc = vg_ws_open(wpath, VG_OPEN_CREATE, &tw.ws, err)) == VG_OK) {
             vg_ws_set_tenant(tw.ws, m[i].id);
-            if ((rc = bring_up_alone(&pt, c, err)) == VG_OK)
+            if ((rc = bring_up(&pt, c, 0, true, err)) == VG_OK)
                 rc = vg_audit_head(tw.ws, &h, err);
         }
         vg_ws_close(tw.ws);
