@@ -196,7 +196,7 @@ class Haproxy:
 class Phase:
     def __init__(self, name, strict):
         self.name, self.strict = name, strict
-        self.stop = threading.Event()
+        self.go, self.stop = threading.Event(), threading.Event()
         self.t0 = time.time()
         self.t1 = None
         self.applied = self.requests = self.retries = 0
@@ -351,6 +351,7 @@ class Client:
     def run(self, phase):
         r = self.rng
         self.conn = None  # a connection of this phase's own
+        phase.go.wait()
         while not phase.stop.is_set():
             ops = self.new_ops(phase)
             if ops:
@@ -368,7 +369,9 @@ def load(clients, phase, seconds, during=None):
     """Run every client for seconds; during(phase), if given, in this thread meanwhile."""
     ths = [threading.Thread(target=c.run, args=(phase,), daemon=True) for c in clients]
     for t in ths:
-        t.start()
+        t.start()  # (200 of them take a while: each waits for the go)
+    phase.t0 = time.time()
+    phase.go.set()
     end = time.time() + seconds
     if during:
         during(phase)
