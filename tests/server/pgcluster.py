@@ -95,10 +95,12 @@ def free_port():
 
 
 class Cluster:
-    def __init__(self, bench=False, keep=None):
+    def __init__(self, bench=False, keep=None, conf=None):
         """bench: fsync on. keep: leave the directory (and its log) after stop;
-        default $PGCLUSTER_KEEP."""
+        default $PGCLUSTER_KEEP. conf: more postgresql.conf settings {name: value}
+        (values as the file writes them: "'text'", "on", "100")."""
         self.bench = bench
+        self.more_conf = dict(conf or {})
         self.keep = bool(os.environ.get("PGCLUSTER_KEEP")) if keep is None else keep
         self.bin = bindir()
         self.root = os.geteuid() == 0
@@ -182,6 +184,7 @@ class Cluster:
         }
         if not self.bench:
             conf.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+        conf.update(self.more_conf)
         hba = ("local all postgres trust\n"
                "local all all scram-sha-256\n"
                "host all postgres 127.0.0.1/32 reject\n"

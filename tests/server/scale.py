@@ -16,8 +16,9 @@ Phases, S seconds of load each:
   steady     no error at all (any status but 200, any connection failure, is one)
   wake       a pull parked on one vigild is answered within a second or so of a push
              through another (LISTEN/NOTIFY), for each vigild
-  kill       one vigild SIGKILLed with a large push in hand (sent whole to it), while
-             the clients run through haproxy; it is started again
+  kill       a vigild SIGKILLed with a large push in hand, sent whole to it (before
+             it commits it), and another once it committed one (its answer lost), while
+             the clients run through haproxy; each is started again a second later
   pg restart PostgreSQL restarted (pg_ctl restart -m fast) mid-load; every vigild
              serves again on its own, without a restart
 In the fault phases a failed request is retried (the same body) until it succeeds:
@@ -28,6 +29,8 @@ without a gap; every client's log of pulled seqs is exactly 1..head (no op skipp
 a cursor, none twice), with the same op at each seq as the database, every op it
 pushed among them and none of another tenant's. Prints ops/s (ops applied a second)
 of the steady phase, requests a second and latencies.
+
+SCALE_DEBUG=1 prints every failed attempt (the fault phases' retries) as it happens.
 
 --bench keeps fsync on (the issue's row: --clients 200 --seconds 60 --bench);
 --compare-sqlite then runs the steady phase again, same load, against one vigild on
@@ -193,7 +196,7 @@ class Haproxy:
 class Phase:
     def __init__(self, name, strict):
         self.name, self.strict = name, strict
-        self.stop = threading.Event()
+        self.go, self.stop = threading.Event(), threading.Event()
         self.t0 = time.time()
         self.t1 = None
         self.applied = self.requests = self.retries = 0
@@ -201,6 +204,7 @@ class Phase:
         self.errors = []
         self.fail_first = self.fail_last = None
         self.by_server = {}
+        self.causes = {}  # what the failed attempts got: a status, or the exception
 
     def note(self, applied=0, lat=None, server=None):
         with _lock:
@@ -211,8 +215,11 @@ class Phase:
             if server:
                 self.by_server[server] = self.by_server.get(server, 0) + 1
 
-    def failed_once(self, what):
+    def failed_once(self, what, cause):
+        if os.environ.get("SCALE_DEBUG"):
+            print("  attempt failed:", what, flush=True)
         with _lock:
+            self.causes[cause] = self.causes.get(cause, 0) + 1
             now = time.time()
             self.fail_first = self.fail_first or now
             self.fail_last = now
@@ -248,6 +255,7 @@ class Client:
         backoff = 0.05
         while True:
             t = time.perf_counter()
+            reused = self.conn is not None
             try:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=45)
@@ -266,11 +274,12 @@ class Client:
             if st in want:
                 phase.note(lat=time.perf_counter() - t, server=hd.get("x-vigild"))
                 return st, hd, data
-            what = f"{self.user}: {method} {path.split('?')[0]} -> {st} {data[:160]!r}"
+            what = (f"{self.user}: {method} {path.split('?')[0]} -> {st} {data[:160]!r}"
+                    + (" (on a kept-alive connection)" if reused else ""))
             if st not in RETRYABLE:
                 phase.gave_up(what)  # a refusal: retrying the same request cannot help
                 return st, hd, data
-            phase.failed_once(what)
+            phase.failed_once(what, st or data.decode(errors="replace").split("(")[0])
             if time.time() > deadline:
                 phase.gave_up(what)
                 return st, hd, data
@@ -342,6 +351,7 @@ class Client:
     def run(self, phase):
         r = self.rng
         self.conn = None  # a connection of this phase's own
+        phase.go.wait()
         while not phase.stop.is_set():
             ops = self.new_ops(phase)
             if ops:
@@ -359,7 +369,9 @@ def load(clients, phase, seconds, during=None):
     """Run every client for seconds; during(phase), if given, in this thread meanwhile."""
     ths = [threading.Thread(target=c.run, args=(phase,), daemon=True) for c in clients]
     for t in ths:
-        t.start()
+        t.start()  # (200 of them take a while: each waits for the go)
+    phase.t0 = time.time()
+    phase.go.set()
     end = time.time() + seconds
     if during:
         during(phase)
@@ -382,7 +394,8 @@ def report(phase):
           f"{phase.applied / secs:.0f} ops/s; {phase.requests} requests = "
           f"{phase.requests / secs:.0f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
           f"retries {phase.retries}, errors {len(phase.errors)}"
-          + (f"; answered by {spread}" if spread else ""), flush=True)
+          + (f"; answered by {spread}" if spread else "")
+          + (f"; failed attempts: {phase.causes}" if phase.causes else ""), flush=True)
     for e in phase.errors[:10]:
         print("   ", e, flush=True)
 
@@ -398,6 +411,18 @@ def store_log(pg, shared, tid):
     rows = pg.psql("SELECT seq, id FROM ops ORDER BY seq", as_vigild=True,
                    options=f"-c vigil.tenant={tid}").splitlines()
     return [(int(r.split("|")[0]), r.split("|")[1]) for r in rows]
+
+
+def store_has(pg, shared, tid, op_id):
+    """Does the store hold the op op_id in the tenant's log (committed)?"""
+    if shared:
+        con = sqlite3.connect(f"file:{shared}/tenants/{tid}.db?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute("SELECT count(*) FROM ops WHERE id = ?", (op_id,)).fetchone()[0] > 0
+        finally:
+            con.close()
+    return pg.psql(f"SELECT count(*) FROM ops WHERE id = '{op_id}'", as_vigild=True,
+                   options=f"-c vigil.tenant={tid}") != "0"
 
 
 def make_clients(admin, n, tenants, port, pause):
@@ -507,47 +532,82 @@ def main():
             c.mine.add(wake["id"])
         c.port = hp.port
 
-        # --- kill: a vigild SIGKILLed with a push in hand ---------------------------------
-        killer = clients[1]
-        victim = servers[1]
-        big_rep = Replica()  # not the killer's own, which its thread uses meanwhile
-        big = [big_rep.op("note.add", ulid(), {"case": killer.cases[0],
-                                                  "body": f"big push {k} " + "y" * 100},
-                             killer.user) for k in range(3000)]
-        big_body = lines(*big)
-        kill_info = {}
+        # --- kill: vigild SIGKILLed with a push in hand, twice -------------------------
+        # vigild2 just after the push is sent whole to it (while it reads, checks or
+        # applies it), vigild3 once the push is committed (its last op is in the
+        # store) but before its answer is read; each is started again a second later,
+        # as systemd's Restart=on-failure would. Meanwhile the clients go on through
+        # haproxy, whose retries and health checks move them to the others.
+        def big_push(c):
+            rep = Replica()  # not the client's own, which its thread uses meanwhile
+            ops = [rep.op("note.add", ulid(), {"case": c.cases[0], "body": f"big push {k} "
+                                              + "y" * 100}, c.user) for k in range(3000)]
+            return ops, lines(*ops)
+
+        kills = [(clients[1], servers[1], "sent"), (clients[2], servers[2], "committed")]
+        bigs = [big_push(c) for c, _, _ in kills]
+        kill_info = []
+        probes = []  # (the dead vigild, status, who answered) of requests while it was dead
 
         def kill_mid_push(phase):
-            time.sleep(a.seconds / 3)
-            sk = socket.create_connection(("127.0.0.1", victim.port))
-            sk.sendall(f"POST /v1/ops HTTP/1.1\r\nHost: vigild\r\nAuthorization: Bearer "
-                       f"{killer.token}\r\nContent-Length: {len(big_body)}\r\n\r\n".encode()
-                       + big_body)
-            time.sleep(0.01)  # in vigild's hands: being read, checked or applied
-            victim.kill(signal.SIGKILL)
-            kill_info["t"] = time.time()
-            sk.close()
-            time.sleep(1)
-            victim.start()  # as systemd's Restart=on-failure would
-            kill_info["back"] = time.time()
+            for (c, victim, when), (ops, body) in zip(kills, bigs):
+                time.sleep(a.seconds / 4)
+                sk = socket.create_connection(("127.0.0.1", victim.port))
+                sk.sendall(f"POST /v1/ops HTTP/1.1\r\nHost: vigild\r\nAuthorization: Bearer "
+                           f"{c.token}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+                t = time.time()
+                if when == "sent":
+                    time.sleep(0.01)
+                else:
+                    while not store_has(pg, shared, c.tenant, ops[-1]["id"]) and \
+                            time.time() < t + 120:
+                        time.sleep(0.01)
+                late = when == "committed" and not store_has(pg, shared, c.tenant, ops[-1]["id"])
+                victim.kill(signal.SIGKILL)
+                kill_info.append(f"{victim.name} killed {time.time() - t:.2f} s after the push "
+                                 f"was sent ({'NOT committed by then' if late else when})")
+                sk.close()
+                # while it is dead (and before haproxy's checks mark it down), a new
+                # request through haproxy that is sent to it goes to another
+                t_up = time.time() + 1
+                while time.time() < t_up:
+                    try:
+                        st, hd, _ = req(hp.port, "GET", "/v1/whoami", c.token, timeout=10)
+                        probes.append((victim.name, st, hd.get("x-vigild")))
+                    except OSError as e:
+                        probes.append((victim.name, repr(e), None))
+                victim.start()
 
         kill = load(clients, Phase("kill", strict=False), a.seconds, kill_mid_push)
         report(kill)
         eq(kill.errors, [], "kill phase: every request succeeded in the end")
-        # the push whose vigild died, retried by its client through haproxy
-        st, _, data = killer.call(kill, "POST", "/v1/ops", big_body)
-        j = json.loads(data) if st == 200 else {}
-        eq((st, j.get("applied", 0) + j.get("known", 0)), (200, len(big)),
-           "the killed push, retried through haproxy: every op applied or known")
-        killer.mine |= {o["id"] for o in big}
-        print(f"kill: the vigild died with the push {'committed' if j.get('known') else 'not committed'}"
-              f" (retry: {j.get('applied')} applied, {j.get('known')} known)", flush=True)
-        seen, t_end = {}, time.time() + 20
-        while "vigild2" not in seen and time.time() < t_end:
-            s, hd, _ = req(hp.port, "GET", "/v1/whoami", killer.token)
-            seen[hd.get("x-vigild")] = s
-            time.sleep(0.1)
-        eq(seen.get("vigild2"), 200, "the restarted vigild serves through haproxy again")
+        eq([p for p in probes if p[1] != 200 or p[2] == p[0]], [],
+           f"requests through haproxy while a vigild was dead: answered by the others "
+           f"({len(probes)} sent)")
+        print(f"kill: {len(probes)} requests sent through haproxy while a vigild was dead: "
+              f"{sum(p[1] == 200 and p[2] != p[0] for p in probes)} answered by another",
+              flush=True)
+        for (c, victim, when), (ops, body), info in zip(kills, bigs, kill_info):
+            # the push whose vigild died, retried by its client through haproxy
+            t = time.time()
+            st, _, data = c.call(kill, "POST", "/v1/ops", body)
+            t = time.time() - t
+            j = json.loads(data) if st == 200 else {}
+            eq((st, j.get("applied", 0) + j.get("known", 0)), (200, len(ops)),
+               f"the push {victim.name} died with, retried through haproxy: every op "
+               f"applied or known")
+            if when == "committed":
+                eq(j.get("known"), len(ops), "the committed one: every op known, none twice")
+            c.mine |= {o["id"] for o in ops}
+            print(f"kill: {info}; its retry: {j.get('applied')} applied, {j.get('known')} "
+                  f"known, in {t:.2f} s", flush=True)
+            seen, t_end = {}, time.time() + 20
+            while victim.name not in seen and time.time() < t_end:
+                st, hd, _ = req(hp.port, "GET", "/v1/whoami", c.token)
+                seen[hd.get("x-vigild")] = st
+                time.sleep(0.1)
+            eq(seen.get(victim.name), 200, f"the restarted {victim.name} serves through "
+                                           f"haproxy again")
 
         # --- PostgreSQL restarted mid-load ---------------------------------------------
         restart_info = {}
