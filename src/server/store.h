@@ -147,6 +147,8 @@ VG_WUR vg_rc store_ref_adopt(store *s, const char *tenant_id, const char *user, 
  * copy are lost while replicas still use them. The first time in a window, the
  * counter moves on by margin (no new lease gives a ref a lost one may have given),
  * and for window_ms refs no lease holds are taken as lost leases' (STORE_REF_LOST). */
+#define STORE_RESTORE_MARGIN 1000 /* what a restore seen moves the counter on by */
+#define STORE_RESTORE_WINDOW_MS ((int64_t)7 * 24 * 3600 * 1000) /* and how long it counts */
 VG_WUR vg_rc store_ref_restored(store *s, const char *tenant_id, int64_t margin,
                                 int64_t window_ms, vg_err *err);
 

@@ -1546,6 +1546,20 @@ static vg_rc pg_opened(void *b, tenant_ws *t, vg_err *err)
         unlink(wal);
         if (rc == VG_OK && (rc = vg_ws_open(path, VG_OPEN_CREATE, &t->ws, err)) == VG_OK)
             vg_ws_set_tenant(t->ws, t->id);
+        /* The copy held ops the database does not: the database was restored from
+         * an older copy (or is another). Leases granted since that copy are lost
+         * while replicas still use their refs, and this host's new copy is about
+         * to lease refs of its own: the counter moves on by the margin now, and
+         * refs no lease holds are taken as lost leases' for the window, whatever
+         * an earlier restore's window (restored with the rows) says. */
+        static const char *const sql[] = {
+            "INSERT INTO ref_counters(tenant_id, next) VALUES ($1, 1) ON CONFLICT DO NOTHING",
+            "UPDATE ref_counters SET next = next + $3::bigint,"
+            " adopt_until = greatest(adopt_until, $4::bigint + $5::bigint) WHERE tenant_id = $1",
+        };
+        if (rc == VG_OK)
+            rc = ref_tx(p, t->id, "", STORE_RESTORE_MARGIN, STORE_RESTORE_WINDOW_MS, sql, 2, -1,
+                        NULL, err);
     }
     if (rc != VG_OK) {
         free(pt);

@@ -33,8 +33,8 @@
 #define IDEM_KEY_MAX STORE_IDEM_KEY_MAX
 /* A restore seen (a replica's cursor past this log): new leases start this many
  * refs on, and for a week refs no lease holds are taken as lost leases'. */
-#define RESTORE_REF_MARGIN 1000
-#define RESTORE_WINDOW_MS ((int64_t)7 * 24 * 3600 * 1000)
+#define RESTORE_REF_MARGIN STORE_RESTORE_MARGIN
+#define RESTORE_WINDOW_MS STORE_RESTORE_WINDOW_MS
 #define IDEM_TTL_MS ((int64_t)24 * 3600 * 1000) /* a key is remembered a day */
 
 /* The server's trouble is the journal's, not the client's: a 500 says only that. */
