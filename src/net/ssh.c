@@ -258,10 +258,12 @@ typedef struct sshx {
 
 static bool stopped(volatile int *stop) { return stop && __atomic_load_n(stop, __ATOMIC_RELAXED); }
 
+/* fd is a socket (a socketpair's end, or TCP): send(), so that a peer gone
+ * mid-write is an error here, not a SIGPIPE that kills vigil. */
 static void write_all(int fd, const char *p, size_t n, bool *ok)
 {
     while (*ok && n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
