@@ -63,8 +63,10 @@ void vg_ws_set_tenant(vg_ws *ws, const char *tenant);
 
 /* Hooks of a frontend that keeps the log's truth elsewhere (vigild's PostgreSQL
  * store, where the database's log is the truth and this workspace a copy of it).
- * begin runs when a batch has begun (its transaction open, vg_ops_receive may
- * apply in it); commit runs before a batch that added the ops (after, upto]
+ * begin runs when a batch is about to begin, before its transaction takes the
+ * file's write lock (so that a lock of the frontend's is always taken before it,
+ * never while holding it: two processes on one file cannot deadlock), and may
+ * apply ops in batches of its own; commit runs before a batch that added the ops (after, upto]
  * commits, while its transaction is still open (vg_ops_each reads them). Either
  * failing rolls the batch back, so what commit recorded elsewhere and what the
  * workspace holds never disagree by more than a commit the hook made and the

@@ -2259,7 +2259,10 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
         return VG_EDB;
     ws->fts_ready = true;
     ws->fts_staged = false;
-    vg_rc rc = ws_exec(ws, "BEGIN IMMEDIATE", err);
+    /* before the write lock: a frontend's lock elsewhere is always taken first */
+    vg_rc rc = ws->hooks.begin ? ws->hooks.begin(ws->hooks.ud, ws, err) : VG_OK;
+    if (rc == VG_OK)
+        rc = ws_exec(ws, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
     if ((rc = oplog_load_head(ws, err)) || (rc = oplog_check_head(ws, err))) {
@@ -2270,11 +2273,6 @@ vg_rc vg_batch_begin(vg_ws *ws, vg_err *err)
     ws->ntouched = 0;
     ws->in_batch = 1;
     ws->batches++;
-    if (ws->hooks.begin && (rc = ws->hooks.begin(ws->hooks.ud, ws, err)) != VG_OK) {
-        rollback(ws);
-        ws->in_batch = 0;
-        return rc;
-    }
     return VG_OK;
 }
 

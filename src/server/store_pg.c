@@ -1289,13 +1289,15 @@ static vg_rc lock_tenant(pgt *pt, bool in_batch, vg_err *err)
     return rc;
 }
 
-/* The core's hook: a batch began on the copy. A batch writes, so its caller becomes
- * the tenant's writer first. */
+/* The core's hook: a batch is about to begin on the copy. A batch writes, so its
+ * caller becomes the tenant's writer first, before the copy's write lock: every
+ * process takes the two in that order (a lock order, so that processes sharing a
+ * data directory cannot deadlock). */
 static vg_rc on_begin(void *ud, vg_ws *ws, vg_err *err)
 {
     pgt *pt = ud;
     (void)ws;
-    return pt->quiet ? VG_OK : lock_tenant(pt, true, err);
+    return pt->quiet ? VG_OK : lock_tenant(pt, false, err);
 }
 
 typedef struct outgoing {

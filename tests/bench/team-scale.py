@@ -278,6 +278,12 @@ def run_load(srv, kind, pg=None):
     finally:
         took = time.time() - t0
         srv.stop()
+        if out["errors"]:  # what the servers said, for the error lines
+            for i in range(srv.procs):
+                log = os.path.join(T, f"{srv.name}-{i}.port.log")
+                said = [x for x in open(log, errors="replace") if x.startswith("vigild: ")]
+                for x in said[:3]:
+                    print(f"{srv.name}-{i}: {x.rstrip()}", file=sys.stderr)
     return out, took
 
 

@@ -455,6 +455,9 @@ def main():
     ap.add_argument("--sqlite-shared", action="store_true",
                     help="no PostgreSQL: the three vigild on one SQLite data directory "
                          "(the restart phase is left out)")
+    ap.add_argument("--one-data-dir", action="store_true",
+                    help="on PostgreSQL, the three vigild share one data directory (one "
+                         "host): their copies of the logs are one file")
     a = ap.parse_args()
     os.environ.pop("VIGILD_STORE", None)  # each vigild is given its store here
     vigild = os.path.abspath(a.vigild)
@@ -470,13 +473,15 @@ def main():
             servers = [Vigild(vigild, f"vigild{i}", root, None, shared) for i in (1, 2, 3)]
         else:
             pg = pgcluster.Cluster(bench=a.bench).start()
-            servers = [Vigild(vigild, f"vigild{i}", root, pg.url()) for i in (1, 2, 3)]
+            one = os.path.join(root, "one") if a.one_data_dir else None
+            servers = [Vigild(vigild, f"vigild{i}", root, pg.url(), one) for i in (1, 2, 3)]
         for s in servers:
             s.start()
         hp = Haproxy(root, servers)
         clients, tenant_ids = make_clients(servers[0].admin, a.clients, a.tenants, hp.port,
                                            a.pause)
-        print(f"set-up: {'SQLite (one data directory)' if shared else 'PostgreSQL'}, 3 vigild, haproxy on {hp.port}, {a.clients} clients in "
+        print(f"set-up: {'SQLite (one data directory)' if shared else 'PostgreSQL'}"
+              f"{' (one data directory)' if a.one_data_dir else ''}, 3 vigild, haproxy on {hp.port}, {a.clients} clients in "
               f"{a.tenants} tenants ({time.time() - t0:.1f} s)", flush=True)
 
         # haproxy has checked each vigild and sends requests to each in turn
