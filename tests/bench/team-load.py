@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
-from wireops import Replica, lines, ulid  # noqa: E402
+from wireops import AsyncConn as Conn, Replica, lines, ulid  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("vigild")
@@ -41,46 +41,6 @@ D = os.path.join(T, "data")
 def vd(*args):
     return subprocess.run([VIGILD, "--data", D, *args], capture_output=True, text=True,
                           check=True).stdout
-
-
-class Conn:
-    """One keep-alive HTTP/1.1 connection."""
-
-    def __init__(self, port):
-        self.port = port
-        self.r = self.w = None
-
-    async def open(self):
-        self.r, self.w = await asyncio.open_connection("127.0.0.1", self.port)
-
-    async def req(self, method, path, token, body=b"", headers=None):
-        if self.w is None:
-            await self.open()
-        h = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-        for k, v in (headers or {}).items():
-            h += f"{k}: {v}\r\n"
-        if body or method == "POST":
-            h += f"Content-Length: {len(body)}\r\n"
-        self.w.write(h.encode() + b"\r\n" + body)
-        await self.w.drain()
-        status_line = await self.r.readline()
-        if not status_line:
-            raise ConnectionError("closed")
-        status = int(status_line.split()[1])
-        hdr = {}
-        while True:
-            line = await self.r.readline()
-            if line in (b"\r\n", b""):
-                break
-            k, _, v = line.decode().partition(":")
-            hdr[k.strip().lower()] = v.strip()
-        n = int(hdr.get("content-length", "0"))
-        data = await self.r.readexactly(n) if n else b""
-        return status, hdr, data
-
-    def close(self):
-        if self.w:
-            self.w.close()
 
 
 lat, errors, visible = [], [], []

@@ -32,7 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from pgcluster import Cluster, free_port  # noqa: E402
-from wireops import Replica, lines, ulid  # noqa: E402
+from wireops import AsyncConn as Conn, Replica, lines, ulid  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("vigil")
@@ -100,45 +100,6 @@ class Server:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
-
-
-class Conn:
-    """One keep-alive HTTP/1.1 connection (as team-load.py's)."""
-
-    def __init__(self, port):
-        self.port, self.r, self.w = port, None, None
-
-    async def req(self, method, path, token, body=b"", headers=None):
-        if self.w is None:
-            self.r, self.w = await asyncio.open_connection("127.0.0.1", self.port)
-        h = f"{method} {path} HTTP/1.1\r\nHost: vigild\r\nAuthorization: Bearer {token}\r\n"
-        for k, v in (headers or {}).items():
-            h += f"{k}: {v}\r\n"
-        if body or method == "POST":
-            h += f"Content-Length: {len(body)}\r\n"
-        self.w.write(h.encode() + b"\r\n" + body)
-        await self.w.drain()
-        status_line = await self.r.readline()
-        if not status_line:
-            raise ConnectionError("closed")
-        status = int(status_line.split()[1])
-        hdr = {}
-        while True:
-            line = await self.r.readline()
-            if line in (b"\r\n", b""):
-                break
-            k, _, v = line.decode().partition(":")
-            hdr[k.strip().lower()] = v.strip()
-        n = int(hdr.get("content-length", "0"))
-        data = await self.r.readexactly(n) if n else b""
-        if hdr.get("connection", "").lower() == "close":
-            self.close()
-        return status, hdr, data
-
-    def close(self):
-        if self.w:
-            self.w.close()
-        self.r = self.w = None
 
 
 TICK = os.sysconf("SC_CLK_TCK")
