@@ -335,9 +335,9 @@ static void usage_all(FILE *f)
           "       vigild migrate-store --from DIR --to URL\n\n"
           "Without a command, serve (in the foreground) until SIGTERM; with --stdio, serve\n"
           "one connection on stdin and stdout (an SSH exec channel). --store (or\n"
-          "$VIGILD_STORE) is a PostgreSQL database (postgresql://USER@HOST:PORT/DB) that\n"
-          "keeps everything, shared by any number of vigild; without it the data directory\n"
-          "does. Commands:\n", f);
+          "$VIGILD_STORE, or the file DIR/store) is a PostgreSQL database\n"
+          "(postgresql://USER@HOST:PORT/DB) that keeps everything, shared by any number of\n"
+          "vigild; without it the data directory does. Commands:\n", f);
     for (int i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  vigild %s %s\n", commands[i].name, commands[i].usage);
     fputs("\n--data defaults to " DEFAULT_DATA ", --listen to " DEFAULT_LISTEN
