@@ -376,6 +376,12 @@ static tenant_ws *tenant_of_ws(store *s, vg_ws *ws)
     return t;
 }
 
+vg_rc store_catch_up(store *s, vg_ws *ws, vg_err *err)
+{
+    tenant_ws *t = s->be->refresh ? tenant_of_ws(s, ws) : NULL;
+    return t ? s->be->refresh(s->b, t, err) : VG_OK;
+}
+
 vg_rc store_idem_get(store *s, vg_ws *ws, const char *key, vg_buf *out, bool *found, vg_err *err)
 {
     tenant_ws *t = tenant_of_ws(s, ws);

@@ -175,6 +175,12 @@ typedef vg_rc (*store_ws_fn)(vg_ws *ws, void *ud, vg_err *err);
 VG_WUR vg_rc store_with_tenant(store *s, const char *tenant_id, store_ws_fn fn, void *ud,
                                vg_err *err);
 
+/* From inside store_with_tenant (ws the one fn was given): bring ws up to every op
+ * committed to the tenant's log by any process, asking the store itself. What a
+ * handler does before it judges a client's cursor past ws's head: another process
+ * may have committed it a moment ago. */
+VG_WUR vg_rc store_catch_up(store *s, vg_ws *ws, vg_err *err);
+
 /* Idempotency records of ingest, from inside store_with_tenant (ws is the one fn
  * was given): the value kept under key, and a value to keep under it until ttl_ms
  * from now, committed with the ops the same batch commits (or on its own when the

@@ -79,6 +79,9 @@ typedef struct store_be {
     /* Before and after a caller uses t->ws (t->mu held). NULL: nothing to do. */
     vg_rc (*enter)(void *b, tenant_ws *t, vg_err *err);
     void (*leave)(void *b, tenant_ws *t);
+    /* Bring t->ws up to every op committed to the log, asking even when nothing new
+     * was heard (store_catch_up); NULL: the file is the log. */
+    vg_rc (*refresh)(void *b, tenant_ws *t, vg_err *err);
     /* The head of the tenant's log, whoever wrote it; NULL: the workspace file's. */
     vg_rc (*head)(void *b, const char *tenant_id, int64_t *seq, vg_err *err);
     /* Idempotency records (store_idem_get/put), inside store_with_tenant. */

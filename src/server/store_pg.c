@@ -1602,6 +1602,17 @@ static vg_rc pg_enter(void *b, tenant_ws *t, vg_err *err)
     return rc;
 }
 
+static vg_rc pg_refresh(void *b, tenant_ws *t, vg_err *err)
+{
+    pg *p = b;
+    unsigned gen = listen_gen(p);
+    PGconn *c = conn(p, err);
+    vg_rc rc = c ? bring_up(t->be, c, 0, true, err) : VG_EIO;
+    if (rc == VG_OK)
+        heard_note(p, t->id, vg_ws_last_seq(t->ws), gen);
+    return rc;
+}
+
 static void pg_leave(void *b, tenant_ws *t)
 {
     pg *p = b;
@@ -2003,6 +2014,7 @@ const store_be store_be_pg = {
     .closed = pg_closed,
     .enter = pg_enter,
     .leave = pg_leave,
+    .refresh = pg_refresh,
     .head = pg_head,
     .idem_get = pg_idem_get,
     .idem_put = pg_idem_put,

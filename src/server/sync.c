@@ -142,7 +142,12 @@ static vg_rc cursor_holds(http_req *r, vg_ws *ws, int64_t seq, const char *id, v
         return VG_OK;
     char have[27] = "";
     int64_t head = vg_ws_last_seq(ws);
-    vg_rc rc = seq <= head ? vg_op_at(ws, seq, have, err) : VG_ENOTFOUND;
+    vg_rc rc = VG_OK;
+    /* a cursor past this copy may be from another vigild's commit of a moment ago */
+    if (seq > head && (rc = store_catch_up(r->st, ws, err)) != VG_OK)
+        return rc;
+    head = vg_ws_last_seq(ws);
+    rc = seq <= head ? vg_op_at(ws, seq, have, err) : VG_ENOTFOUND;
     if (rc == VG_OK && strcmp(have, id) == 0)
         return VG_OK;
     if (rc != VG_OK && rc != VG_ENOTFOUND)
