@@ -1247,9 +1247,9 @@ static int64_t lock_key(const char *tenant_id)
     return (int64_t)h;
 }
 
-/* Become the tenant's one writer: its lock, then the copy up to the head (in the
- * caller's batch if in_batch). */
-static vg_rc lock_tenant(pgt *pt, bool in_batch, vg_err *err)
+/* Become the tenant's one writer: its lock, then the copy up to the head (in
+ * batches of its own: no batch of the caller's is open yet). */
+static vg_rc lock_tenant(pgt *pt, vg_err *err)
 {
     if (pt->locked)
         return VG_OK;
@@ -1280,7 +1280,7 @@ static vg_rc lock_tenant(pgt *pt, bool in_batch, vg_err *err)
     for (int i = 0; i < 5; i++)
         PQclear(keep[i]);
     if (rc == VG_OK && vg_ws_last_seq(pt->t->ws) < pt->db_head)
-        rc = bring_up(pt, c, pt->db_head, !in_batch, err);
+        rc = bring_up(pt, c, pt->db_head, true, err);
     if (rc == VG_OK && vg_ws_last_seq(pt->t->ws) != pt->db_head)
         rc = vg_fail(err, VG_ECORRUPT,
                      "tenant %s: this host's copy of the log is at %" PRId64
@@ -1297,7 +1297,7 @@ static vg_rc on_begin(void *ud, vg_ws *ws, vg_err *err)
 {
     pgt *pt = ud;
     (void)ws;
-    return pt->quiet ? VG_OK : lock_tenant(pt, false, err);
+    return pt->quiet ? VG_OK : lock_tenant(pt, err);
 }
 
 typedef struct outgoing {
@@ -1657,7 +1657,7 @@ static vg_rc pg_idem_get(void *b, tenant_ws *t, const char *key, vg_buf *out, bo
     pg *p = b;
     pgt *pt = t->be;
     /* the caller writes next, and two processes must not both take the key as new */
-    vg_rc rc = lock_tenant(pt, false, err);
+    vg_rc rc = lock_tenant(pt, err);
     PGconn *c = rc == VG_OK ? conn(p, err) : NULL;
     if (!c)
         return rc ? rc : VG_EIO;
