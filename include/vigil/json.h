@@ -23,6 +23,26 @@ cJSON *vg_note_json(const vg_note *n);
 cJSON *vg_event_json(const vg_event *e);
 cJSON *vg_hit_json(const vg_hit *h);
 
+/* Views of reads that the CLI's --json and `vigil mcp` both give (views.c). */
+/* A case with its alerts (at most alert_limit; 0: all), artifacts, tasks and their
+ * progress, playbooks and notes: `vigil case show --json`. */
+VG_WUR vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **out,
+                                 vg_err *err);
+struct vg_graph;
+struct vg_glayout;
+struct vg_related;
+struct vg_attack;
+struct vg_technique;
+struct vg_attack_seen;
+/* Nodes, edges and bridges; with l, where each node is drawn too. */
+cJSON *vg_graph_json(const struct vg_graph *g, const struct vg_glayout *l);
+/* One object per related case with the values it shares ({id, ref, ..., shared}). */
+cJSON *vg_related_json(const struct vg_related *r, size_t n);
+cJSON *vg_technique_json(const struct vg_attack *a, const struct vg_technique *t);
+/* The techniques seen, by tactic, and those not in the table. */
+cJSON *vg_coverage_json(const struct vg_attack *a, const struct vg_attack_seen *seen,
+                        size_t nseen);
+
 /* v as JSON text that a strict parser takes (RFC 8259, valid UTF-8, unique keys):
  * the text every --json prints. It makes v strict first: of members with the same
  * key (compared as printed, invalid UTF-8 repaired) only the first stays, and a raw

@@ -79,6 +79,12 @@ VG_WUR vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user,
 VG_WUR vg_rc vg_ledger_find(vg_ws *ws, int kind, const char *id, vg_ledger_entry *out,
                             vg_err *err);
 
+/* The proposal entries of user that nobody decided and the door has not applied,
+ * oldest first: on case_id (its sessions', and the general sessions' proposals
+ * that name it), or every one with case_id NULL. Freed with vg_ledger_free. */
+VG_WUR vg_rc vg_ledger_open_proposals(vg_ws *ws, const char *user, const char *case_id,
+                                      vg_ledger_entry **items, size_t *n, vg_err *err);
+
 /* Recompute the ledger's hash chains (each entry by its rule, above) and check
  * each session against its ledger.add ops; on a break VG_ECORRUPT with a message
  * naming the first entry that breaks it, *bad_id its id (for a session whose

@@ -135,6 +135,14 @@ int cmd_graph(cli *c, int argc, char **argv);   /* cmd_graph.c */
 int cmd_related(cli *c, int argc, char **argv);
 int cmd_ask(cli *c, int argc, char **argv);    /* cmd_copilot.c */
 int cmd_ledger(cli *c, int argc, char **argv);
+/* Apply (edited: the analyst's params, may be NULL) or cancel proposal id and print
+ * what happened; any false: it must be on case_id (NULL: the general pane's). */
+int cli_decide(cli *c, bool any, const char *case_id, const char *id, const cJSON *edited,
+               bool cancel, bool json);
+int cmd_mcp(cli *c, int argc, char **argv); /* cmd_mcp.c */
+int cmd_proposals_ls(cli *c, int argc, char **argv);
+int cmd_proposals_apply(cli *c, int argc, char **argv);
+int cmd_proposals_cancel(cli *c, int argc, char **argv);
 /* cmd_sync.c: the team's server */
 int cmd_remote_add(cli *c, int argc, char **argv);
 int cmd_remote_rm(cli *c, int argc, char **argv);

@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "vigil/attack.h"
 #include "vigil/buf.h"
+#include "vigil/json.h"
 #include "vigil/text.h"
 
 #define MAX_BUNDLE (512u << 20) /* the official bundle is about 45 MB */
@@ -27,26 +28,6 @@ int cli_attack(cli *c, vg_attack **out)
     free(user);
     free(data);
     return rc == VG_OK ? EXIT_OK : cli_fail(c, &err);
-}
-
-/* The tactics of t as a JSON array of short names. */
-static cJSON *tactics_json(const vg_attack *a, const vg_technique *t)
-{
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; i < vg_attack_ntactics(a); i++)
-        if (t->tactics & (1u << i))
-            cJSON_AddItemToArray(arr, cJSON_CreateString(vg_attack_tactic_at(a, i)->shortname));
-    return arr;
-}
-
-static cJSON *technique_json(const vg_attack *a, const vg_technique *t)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "id", t->id);
-    cJSON_AddStringToObject(j, "name", t->name);
-    cJSON_AddStringToObject(j, "parent", t->parent);
-    cJSON_AddItemToObject(j, "tactics", tactics_json(a, t));
-    return j;
 }
 
 static void print_technique(cli *c, const vg_attack *a, const vg_technique *t)
@@ -84,7 +65,7 @@ int cmd_attack_ls(cli *c, int argc, char **argv)
             continue;
         shown++;
         if (arr)
-            cJSON_AddItemToArray(arr, technique_json(a, t));
+            cJSON_AddItemToArray(arr, vg_technique_json(a, t));
         else
             print_technique(c, a, t);
     }
@@ -117,81 +98,48 @@ int cmd_attack_coverage(cli *c, int argc, char **argv)
         vg_attack_free(a);
         return cli_fail(c, &err);
     }
-    bool json = opt_get(o, 1, "json") != NULL;
-    size_t known = 0;
-    for (size_t i = 0; i < nseen; i++)
-        known += vg_attack_known(a, seen[i].id);
-    cJSON *root = cJSON_CreateObject(), *tacs = NULL;
-    if (json) {
-        cJSON_AddStringToObject(root, "attack_version", vg_attack_version(a));
-        cJSON_AddNumberToObject(root, "techniques_seen", (double)known);
-        tacs = cJSON_AddArrayToObject(root, "tactics");
-    } else {
-        fputs("ATT&CK ", stdout);
-        out_safe(c, vg_attack_version(a));
-        printf(": %zu techniques seen across cases and alerts\n", known);
+    cJSON *root = vg_coverage_json(a, seen, nseen);
+    if (opt_get(o, 1, "json")) {
+        free(seen);
+        vg_attack_free(a);
+        out_json(root);
+        return EXIT_OK;
     }
-    for (size_t ti = 0; ti < vg_attack_ntactics(a); ti++) {
-        const vg_tactic *tac = vg_attack_tactic_at(a, ti);
-        size_t total = vg_attack_by_tactic(a, (int)ti, NULL, 0), hit = 0;
-        cJSON *list = cJSON_CreateArray();
-        for (size_t i = 0; i < nseen; i++) {
-            const vg_technique *t = vg_attack_get(a, seen[i].id);
-            if (!t || !(t->tactics & (1u << ti)))
-                continue;
-            hit++;
-            cJSON *j = technique_json(a, t);
-            cJSON_AddNumberToObject(j, "cases", (double)seen[i].cases);
-            cJSON_AddNumberToObject(j, "alerts", (double)seen[i].alerts);
-            cJSON_AddItemToArray(list, j);
-        }
-        if (json) {
-            cJSON *tj = cJSON_CreateObject();
-            cJSON_AddStringToObject(tj, "id", tac->id);
-            cJSON_AddStringToObject(tj, "shortname", tac->shortname);
-            cJSON_AddStringToObject(tj, "name", tac->name);
-            cJSON_AddNumberToObject(tj, "techniques", (double)total);
-            cJSON_AddNumberToObject(tj, "seen", (double)hit);
-            cJSON_AddItemToObject(tj, "seen_techniques", list);
-            cJSON_AddItemToArray(tacs, tj);
-            continue;
-        }
+    /* the text is the JSON view read back, so the two cannot disagree */
+    fputs("ATT&CK ", stdout);
+    out_safe(c, cJSON_GetStringValue(cJSON_GetObjectItem(root, "attack_version")));
+    printf(": %d techniques seen across cases and alerts\n",
+           cJSON_GetObjectItem(root, "techniques_seen")->valueint);
+    const cJSON *tac, *j;
+    cJSON_ArrayForEach(tac, cJSON_GetObjectItem(root, "tactics"))
+    {
         putchar('\n');
-        out_fit(c, tac->name, 28, true);
+        out_fit(c, cJSON_GetStringValue(cJSON_GetObjectItem(tac, "name")), 28, true);
         putchar(' ');
-        out_fit(c, tac->id, 7, true);
-        printf(" %3zu of %zu seen\n", hit, total);
-        const cJSON *j;
-        cJSON_ArrayForEach(j, list)
+        out_fit(c, cJSON_GetStringValue(cJSON_GetObjectItem(tac, "id")), 7, true);
+        printf(" %3d of %d seen\n", cJSON_GetObjectItem(tac, "seen")->valueint,
+               cJSON_GetObjectItem(tac, "techniques")->valueint);
+        cJSON_ArrayForEach(j, cJSON_GetObjectItem(tac, "seen_techniques"))
         {
             printf("  %-10s ", cJSON_GetObjectItem(j, "id")->valuestring);
             out_fit(c, cJSON_GetObjectItem(j, "name")->valuestring, 40, true);
             printf(" %5d cases %6d alerts\n", cJSON_GetObjectItem(j, "cases")->valueint,
                    cJSON_GetObjectItem(j, "alerts")->valueint);
         }
-        cJSON_Delete(list);
     }
-    cJSON *unknown = json ? cJSON_AddArrayToObject(root, "unknown") : NULL;
     for (size_t i = 0, k = 0; i < nseen; i++) {
         if (vg_attack_known(a, seen[i].id))
             continue;
-        if (unknown) {
-            cJSON_AddItemToArray(unknown, cJSON_CreateString(seen[i].id));
-        } else {
-            if (k++ == 0)
-                fputs("\nNot in the table\n", stdout);
-            printf("  ");
-            out_safe(c, seen[i].id);
-            printf(" %5lld cases %6lld alerts\n", (long long)seen[i].cases,
-                   (long long)seen[i].alerts);
-        }
+        if (k++ == 0)
+            fputs("\nNot in the table\n", stdout);
+        printf("  ");
+        out_safe(c, seen[i].id);
+        printf(" %5lld cases %6lld alerts\n", (long long)seen[i].cases,
+               (long long)seen[i].alerts);
     }
-    if (json)
-        out_json(root);
-    else
-        cJSON_Delete(root);
     free(seen);
     vg_attack_free(a);
+    cJSON_Delete(root);
     return EXIT_OK;
 }
 

@@ -297,25 +297,11 @@ int cmd_case_show(cli *c, int argc, char **argv)
         goto out;
     }
     if (opt_get(o, 1, "json")) {
-        cJSON *j = vg_case_json(&k), *a;
-        cJSON_AddItemToObject(j, "alerts", a = cJSON_CreateArray());
-        for (size_t i = 0; i < nal; i++)
-            cJSON_AddItemToArray(a, vg_alert_json(&al[i]));
-        cJSON_AddItemToObject(j, "artifacts", a = cJSON_CreateArray());
-        for (size_t i = 0; i < nar; i++)
-            cJSON_AddItemToArray(a, vg_artifact_json(&ar[i]));
-        cJSON_AddItemToObject(j, "tasks", a = cJSON_CreateArray());
-        for (size_t i = 0; i < ntk; i++)
-            cJSON_AddItemToArray(a, vg_task_json(&tk[i]));
-        vg_progress pr;
-        vg_progress_of(tk, ntk, &pr);
-        cJSON_AddItemToObject(j, "progress", vg_progress_json(&pr));
-        cJSON_AddItemToObject(j, "playbooks", a = cJSON_CreateArray());
-        for (size_t i = 0; i < npbs; i++)
-            cJSON_AddItemToArray(a, cJSON_CreateString(pbs[i]));
-        cJSON_AddItemToObject(j, "notes", a = cJSON_CreateArray());
-        for (size_t i = 0; i < nnt; i++)
-            cJSON_AddItemToArray(a, vg_note_json(&nt[i]));
+        cJSON *j;
+        if (vg_case_detail_json(c->ws, id, 0, &j, &err) != VG_OK) {
+            rc = cli_fail(c, &err);
+            goto out;
+        }
         out_json(j);
         goto out;
     }

@@ -171,8 +171,8 @@ static void result_text(cli *c, const char *ref, const cop_turn *t, const cop_re
 
 /* Apply or cancel proposal id: one that acts on case_id, or with case_id NULL
  * one from a general session. */
-static int decide(cli *c, const char *case_id, const char *id, const char *edit, bool cancel,
-                  bool json)
+int cli_decide(cli *c, bool any, const char *case_id, const char *id, const cJSON *edited,
+               bool cancel, bool json)
 {
     vg_err err = {0};
     char *res = NULL;
@@ -180,23 +180,17 @@ static int decide(cli *c, const char *case_id, const char *id, const char *edit,
     bool general;
     if (cop_proposal_case(c->ws, c->actor, id, on, &general, &err) != VG_OK)
         return cli_fail(c, &err);
-    if (!case_id && !general)
+    if (!any && !case_id && !general)
         return cli_error(c, "proposal %.26s is from a case's session, not the general pane"
                             " (vigil ask REF --apply ID)", id);
-    if (case_id && strcmp(on, case_id) != 0)
+    if (!any && case_id && strcmp(on, case_id) != 0)
         return cli_error(c, "proposal %.26s is on another case", id);
     if (cancel) {
         if (cop_proposal_cancel(c->ws, c->actor, id, &err) != VG_OK)
             return cli_fail(c, &err);
         res = vg_xstrdup("cancelled");
-    } else {
-        cJSON *edited = NULL;
-        if (edit && !(edited = cJSON_Parse(edit)))
-            return cli_usage(c, "--edit: not a JSON object of params");
-        vg_rc rc = cop_proposal_apply(c->ws, c->actor, id, edited, "analyst", &res, &err);
-        cJSON_Delete(edited);
-        if (rc != VG_OK)
-            return cli_fail(c, &err);
+    } else if (cop_proposal_apply(c->ws, c->actor, id, edited, "analyst", &res, &err) != VG_OK) {
+        return cli_fail(c, &err);
     }
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -244,9 +238,15 @@ int cmd_ask(cli *c, int argc, char **argv)
     vg_id case_id = "";
     if (!queue && (rc = cli_case(c, pos[0], case_id)))
         return rc;
-    if (apply || cancel)
-        return decide(c, queue ? NULL : case_id, apply ? apply : cancel, edit, cancel != NULL,
-                      json);
+    if (apply || cancel) {
+        cJSON *edited = NULL;
+        if (edit && !(edited = cJSON_Parse(edit)))
+            return cli_usage(c, "--edit: not a JSON object of params");
+        rc = cli_decide(c, false, queue ? NULL : case_id, apply ? apply : cancel, edited,
+                        cancel != NULL, json);
+        cJSON_Delete(edited);
+        return rc;
+    }
 
     tui_copilot s;
     if (config_copilot(c->cf, opt_get(o, no, "model"), &s) != 0) {

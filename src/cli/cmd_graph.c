@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "vigil/graph.h"
+#include "vigil/json.h"
 #include "vigil/model.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -51,74 +52,6 @@ static int parse_when(cli *c, const char *name, const char *v, int64_t *out)
     return cli_usage(c, "--%s: '%s' is not Nd, Nh, Nm or YYYY-MM-DD", name, v);
 }
 
-static void json_str(cJSON *o, const char *key, const char *s)
-{
-    char *r = vg_utf8_repair(s ? s : "");
-    cJSON_AddStringToObject(o, key, r);
-    free(r);
-}
-
-static void print_json(const vg_graph *g, const vg_glayout *l)
-{
-    cJSON *root = cJSON_CreateObject(), *nodes, *edges, *bridges;
-    cJSON_AddItemToObject(root, "nodes", nodes = cJSON_CreateArray());
-    cJSON_AddItemToObject(root, "edges", edges = cJSON_CreateArray());
-    cJSON_AddItemToObject(root, "bridges", bridges = cJSON_CreateArray());
-    for (size_t i = 0; i < g->n; i++) {
-        const vg_gnode *nd = &g->nodes[i];
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddNumberToObject(j, "n", (double)i);
-        static const char *const kinds[] = {"case", "artifact", "more"};
-        cJSON_AddStringToObject(j, "kind", kinds[nd->kind]);
-        if (nd->kind == VG_GNODE_CASE) {
-            cJSON_AddStringToObject(j, "id", nd->case_id);
-            cJSON_AddNumberToObject(j, "ref", (double)nd->ref);
-            json_str(j, "title", nd->title);
-            cJSON_AddStringToObject(j, "severity", vg_enum_name(&VG_SEVERITY, nd->severity));
-            cJSON_AddStringToObject(j, "status", vg_enum_name(&VG_STATUS, nd->status));
-            cJSON_AddBoolToObject(j, "root", nd->root);
-        } else if (nd->kind == VG_GNODE_VALUE) {
-            cJSON_AddStringToObject(j, "type", vg_enum_name(&VG_ARTIFACT_TYPE, nd->type));
-            json_str(j, "value", nd->value);
-            cJSON_AddBoolToObject(j, "ioc", nd->is_ioc);
-            cJSON_AddBoolToObject(j, "from_alert", nd->from_alert);
-            cJSON_AddNumberToObject(j, "cases", nd->ncases);
-        } else {
-            cJSON_AddStringToObject(j, "case", nd->case_id);
-            cJSON_AddNumberToObject(j, "hidden", nd->hidden);
-        }
-        cJSON_AddNumberToObject(j, "rank", l->rank[i]);
-        cJSON_AddNumberToObject(j, "order", l->order[i]);
-        cJSON_AddNumberToObject(j, "row", l->row[i]);
-        cJSON_AddNumberToObject(j, "col", l->col[i]);
-        cJSON_AddItemToArray(nodes, j);
-        if (nd->kind == VG_GNODE_VALUE && nd->ncases > 1) {
-            cJSON *b = cJSON_CreateObject(), *refs;
-            cJSON_AddStringToObject(b, "type", vg_enum_name(&VG_ARTIFACT_TYPE, nd->type));
-            json_str(b, "value", nd->value);
-            cJSON_AddItemToObject(b, "cases", refs = cJSON_CreateArray());
-            for (size_t e = 0; e < g->ne; e++)
-                if (g->edges[e].b == (int)i)
-                    cJSON_AddItemToArray(refs, cJSON_CreateNumber((double)g->nodes[g->edges[e].a].ref));
-            cJSON_AddItemToArray(bridges, b);
-        }
-    }
-    for (size_t e = 0; e < g->ne; e++) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddNumberToObject(j, "from", g->edges[e].a);
-        cJSON_AddNumberToObject(j, "to", g->edges[e].b);
-        cJSON_AddBoolToObject(j, "bridge", g->edges[e].bridge);
-        cJSON_AddItemToArray(edges, j);
-    }
-    cJSON_AddNumberToObject(root, "ranks", l->nranks);
-    cJSON_AddNumberToObject(root, "crossings", (double)l->crossings);
-    cJSON_AddNumberToObject(root, "width", l->width);
-    cJSON_AddNumberToObject(root, "height", l->height);
-    cJSON_AddBoolToObject(root, "truncated", g->truncated);
-    out_json(root);
-}
-
-/* A DOT string: the label already made safe; quotes and backslashes escaped. */
 static void dot_str(const char *s)
 {
     putchar('"');
@@ -234,7 +167,7 @@ int cmd_graph(cli *c, int argc, char **argv)
     vg_graph_layout(&g, &lo, &l);
     double t2 = now_s();
     if (opt_get(o, no, "json")) {
-        print_json(&g, &l);
+        out_json(vg_graph_json(&g, &l));
     } else if (opt_get(o, no, "dot")) {
         print_dot(&g, &l);
     } else {
@@ -277,24 +210,7 @@ int cmd_related(cli *c, int argc, char **argv)
         return cli_fail(c, &err);
     }
     if (opt_get(o, 1, "json")) {
-        cJSON *arr = cJSON_CreateArray(), *cur = NULL, *shared = NULL;
-        for (size_t i = 0; i < n; i++) {
-            if (i == 0 || r[i].ref != r[i - 1].ref) {
-                cur = cJSON_CreateObject();
-                cJSON_AddStringToObject(cur, "id", r[i].case_id);
-                cJSON_AddNumberToObject(cur, "ref", (double)r[i].ref);
-                json_str(cur, "title", r[i].title);
-                cJSON_AddStringToObject(cur, "severity", vg_enum_name(&VG_SEVERITY, r[i].severity));
-                cJSON_AddStringToObject(cur, "status", vg_enum_name(&VG_STATUS, r[i].status));
-                cJSON_AddItemToObject(cur, "shared", shared = cJSON_CreateArray());
-                cJSON_AddItemToArray(arr, cur);
-            }
-            cJSON *s = cJSON_CreateObject();
-            cJSON_AddStringToObject(s, "type", vg_enum_name(&VG_ARTIFACT_TYPE, r[i].type));
-            json_str(s, "value", r[i].value);
-            cJSON_AddItemToArray(shared, s);
-        }
-        out_json(arr);
+        out_json(vg_related_json(r, n));
     } else {
         for (size_t i = 0; i < n; i++) {
             if (i == 0 || r[i].ref != r[i - 1].ref) {

@@ -478,6 +478,21 @@ const command cli_commands[] = {
     {"ledger", "REF|--queue [--session S] [--json]",
      "your copilot sessions on a case (--queue: the general pane's): prompts, answers,"
      " proposals, decisions, errors", NULL, cmd_ledger},
+    {"proposals ls", "[REF] [--json]",
+     "proposals waiting for your decision: the copilot's and agents' (vigil mcp), oldest first",
+     NULL, cmd_proposals_ls},
+    {"proposals apply", "ID [--text T|--confirm-text|--edit JSON] [--json]",
+     "apply a proposal once, through the one door",
+     "  A note an agent drafted is applied only in your words: --text gives them,\n"
+     "  --confirm-text takes the draft as written. --edit replaces the params\n"
+     "  (checked again).\n", cmd_proposals_apply},
+    {"proposals cancel", "ID [--json]", "refuse a proposal", NULL, cmd_proposals_cancel},
+    {"mcp", "[--read-only]",
+     "serve the workspace to an MCP client (an IDE or desktop agent) on stdin and stdout",
+     "  Tools read cases, alerts, the timeline, search, the graph, the inbox, coverage,\n"
+     "  playbooks and your ledger; propose_* tools only record proposals you apply with\n"
+     "  `vigil proposals apply` or y in the workstation (--read-only: none). Every call\n"
+     "  is kept in the ledger. vigil-mcp(1).\n", cmd_mcp},
     {"search", "QUERY... [--limit N] [--json]",
      "search cases, alerts, notes, artifacts and timeline entries (the query language of /)",
      "Words match full text, best first; field terms narrow: sev>=high status:open\n"

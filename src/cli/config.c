@@ -164,9 +164,13 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         vg_err err = {0};
         if (cop_policy_set(&cf->copilot.policy, name, value, &err) != VG_OK)
             return FAIL("[copilot.policy] %.400s", err.msg);
+    } else if (!strcmp(section, "mcp.policy")) {
+        vg_err err = {0};
+        if (cop_policy_set(&cf->mcp_policy, name, value, &err) != VG_OK)
+            return FAIL("[mcp.policy] %.400s", err.msg);
     } else {
         return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, import, keys,"
-                    " views, copilot, copilot.policy)", section);
+                    " views, copilot, copilot.policy, mcp.policy)", section);
     }
     return 1;
 #undef FAIL
@@ -223,6 +227,7 @@ static void open_failed(const char *what, const char *path, int why)
 int config_read(config *cf)
 {
     cop_policy_default(&cf->copilot.policy);
+    cop_policy_default(&cf->mcp_policy);
     char *path = paths_config();
     struct stat sb;
     int why;

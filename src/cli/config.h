@@ -28,6 +28,7 @@ typedef struct config {
     int64_t import_window_ms, import_bucket_ms; /* [import] window, dedup_bucket; 0: default */
     tui_config tui;
     copilot_config copilot;
+    cop_policy mcp_policy; /* [mcp.policy]: what an agent's proposals may do (vigil mcp) */
 } config;
 
 /* Read the config file if there is one. On a mistake, print

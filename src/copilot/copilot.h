@@ -277,6 +277,8 @@ typedef struct cop_item {
     int state;         /* COP_STATES */
     int mode;          /* what the policy decided */
     char *result;      /* what applying did, why it failed, or why auto held it */
+    char *model;       /* cop_pending: who proposed it (the session's model or client) */
+    bool draft;        /* a note an agent drafted: applied only with the analyst's text */
 } cop_item;
 
 typedef struct cop_result {
@@ -296,6 +298,23 @@ typedef struct cop_result {
  * request first, unless the model proposed that note). */
 VG_WUR vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_policy *pol,
                              cop_result *out, vg_err *err);
+/* A proposal that comes from no model turn: an agent's, through `vigil mcp` (via
+ * "mcp"). params are checked as a model's are (cop_params_check; an add_note's
+ * text is the agent's draft, applied only with the analyst's words), recorded in
+ * session_id on case_id (a case's session of user, model naming the client) and
+ * decided by pol like a turn's: flagged (the agent was shown flagged data) never
+ * auto-applies, nor does a value that data (what the agent was shown) holds. *out
+ * gets the item (cop_items_free with n 1, or free its members). */
+VG_WUR vg_rc cop_propose(vg_ws *ws, const char *case_id, const char *session_id,
+                         const char *user, const char *model, const char *via, int action,
+                         const cJSON *params, const cop_policy *pol, bool flagged,
+                         const char *data, cop_item *out, vg_err *err);
+/* The proposals of user still waiting for a decision on case_id (its sessions' and
+ * the general pane's naming it; NULL: every case), oldest first, each with its
+ * proposer in model. Freed with cop_items_free. */
+VG_WUR vg_rc cop_pending(vg_ws *ws, const char *user, const char *case_id, cop_item **items,
+                         size_t *n, vg_err *err);
+void cop_items_free(cop_item *items, size_t n);
 /* Record that the turn failed (the provider's error) in the ledger. */
 VG_WUR vg_rc cop_turn_fail(vg_ws *ws, cop_turn *t, const char *what, vg_err *err);
 void cop_turn_clear(cop_turn *t);

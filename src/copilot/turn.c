@@ -67,6 +67,8 @@ static vg_rc append_json(vg_ws *ws, const char *case_id, const char *session, co
     return rc;
 }
 
+static vg_rc target_of(const vg_ledger_entry *p, const cJSON *content, vg_id out, vg_err *err);
+
 static void add_message(cJSON *msgs, const char *role, const char *content)
 {
     cJSON *m = cJSON_CreateObject();
@@ -241,6 +243,165 @@ static vg_rc decide(vg_ws *ws, const vg_ledger_entry *prop, const char *id, int 
                        prop->model, d, err);
 }
 
+/* Record proposal p (moved into out's items) in the session as a proposal entry,
+ * then decide it by the policy: applied when auto (never on a flagged turn, never
+ * with a value only data holds), cancelled when reject, else left for review. via
+ * names who proposed it when it is not a model's turn ("mcp"); a note an agent
+ * proposes is its draft, applied only in the analyst's words. */
+static vg_rc record(vg_ws *ws, const char *case_id, const char *session, const char *user,
+                    const char *model, cop_proposal *p, const cop_policy *pol, bool flagged,
+                    const char *data, const char *analyst, const char *via, cop_result *out,
+                    vg_err *err)
+{
+    vg_id id;
+    vg_ulid(vg_now_ms(), id);
+    int mode = cop_policy_decide(pol, p->action, flagged);
+    char held[300] = "";
+    if (mode == COP_AUTO &&
+        cop_untrusted_value(p->action, p->params, data ? data : "", analyst ? analyst : "", held,
+                            sizeof held))
+        mode = COP_REVIEW;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "id", id);
+    cJSON_AddStringToObject(e, "type", vg_enum_name(&COP_ACTIONS, p->action));
+    if (p->case_id[0]) { /* a general proposal: the case it acts on */
+        cJSON_AddStringToObject(e, "case", p->case_id);
+        cJSON_AddNumberToObject(e, "case_ref", (double)p->case_ref);
+    }
+    cJSON_AddItemToObject(e, "params", cJSON_Duplicate(p->params, true));
+    cJSON_AddStringToObject(e, "preview", p->preview);
+    cJSON_AddStringToObject(e, "mode", vg_enum_name(&COP_MODES, mode));
+    cJSON_AddBoolToObject(e, "flagged", flagged);
+    if (held[0])
+        cJSON_AddStringToObject(e, "held", held);
+    if (via) {
+        cJSON_AddStringToObject(e, "via", via);
+        if (p->action == COP_ADD_NOTE)
+            cJSON_AddBoolToObject(e, "draft", true);
+    }
+    vg_rc rc = append_json(ws, case_id, session, user, VG_LEDGER_PROPOSAL, model, e, err);
+    if (rc)
+        return rc;
+    add_item(out, id, p, mode);
+    cop_item *it = &out->items[out->nitems - 1];
+    if (held[0])
+        it->result = vg_xstrdup(held);
+    vg_err e2 = {0};
+    if (mode == COP_AUTO) {
+        free(it->result);
+        it->result = NULL;
+        rc = cop_proposal_apply(ws, user, id, NULL, "auto", &it->result, &e2);
+        it->state = rc == VG_OK ? COP_APPLIED : COP_FAILED;
+        if (rc != VG_OK)
+            it->result = vg_xstrdup(e2.msg);
+    } else if (mode == COP_REJECT) {
+        vg_ledger_entry prop = {0};
+        snprintf(prop.case_id, sizeof prop.case_id, "%s", case_id);
+        snprintf(prop.session_id, sizeof prop.session_id, "%s", session);
+        prop.user = (char *)user;
+        prop.model = (char *)model;
+        if ((rc = decide(ws, &prop, id, COP_CANCELLED, "policy", NULL,
+                         "the policy rejects this action", err)))
+            return rc;
+        it->state = COP_CANCELLED;
+        it->result = vg_xstrdup("rejected by the policy");
+    }
+    return VG_OK;
+}
+
+vg_rc cop_propose(vg_ws *ws, const char *case_id, const char *session_id, const char *user,
+                  const char *model, const char *via, int action, const cJSON *params,
+                  const cop_policy *pol, bool flagged, const char *data, cop_item *out,
+                  vg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (action < 0 || action >= COP__NACTIONS)
+        return vg_fail(err, VG_EINVAL, "no action %d", action);
+    vg_rc rc = vg_ledger_session_check(ws, case_id, session_id, user, err);
+    if (rc)
+        return rc;
+    vg_case c = {0};
+    if ((rc = vg_case_get(ws, case_id, &c, err)))
+        return rc;
+    cop_proposal p = {.action = action};
+    const char *note = action == COP_ADD_NOTE
+                           ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, "text"))
+                           : NULL;
+    if ((rc = cop_params_check(action, params, note, &p.params, err))) {
+        vg_case_clear(&c);
+        return rc;
+    }
+    p.preview = cop_preview(action, p.params, &c);
+    vg_case_clear(&c);
+    cop_result r = {0};
+    rc = record(ws, case_id, session_id, user, model, &p, pol, flagged, data, NULL, via, &r, err);
+    cJSON_Delete(p.params); /* NULL when it moved into r */
+    free(p.preview);
+    if (rc == VG_OK && r.nitems == 1) {
+        *out = r.items[0];
+        r.nitems = 0;
+    }
+    cop_result_clear(&r);
+    return rc;
+}
+
+void cop_items_free(cop_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cJSON_Delete(items[i].p.params);
+        free(items[i].p.preview);
+        free(items[i].result);
+        free(items[i].model);
+    }
+    free(items);
+}
+
+vg_rc cop_pending(vg_ws *ws, const char *user, const char *case_id, cop_item **items, size_t *n,
+                  vg_err *err)
+{
+    vg_ledger_entry *e = NULL;
+    size_t ne = 0;
+    *items = NULL;
+    *n = 0;
+    vg_rc rc = vg_ledger_open_proposals(ws, user, case_id, &e, &ne, err);
+    if (rc)
+        return rc;
+    *items = ne ? vg_xcalloc(ne, sizeof **items) : NULL;
+    for (size_t i = 0; i < ne; i++) {
+        cJSON *o = cJSON_Parse(e[i].content);
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type"));
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+        int action = type ? vg_enum_parse(&COP_ACTIONS, type) : -1;
+        if (action < 0 || !id) {
+            cJSON_Delete(o);
+            continue;
+        }
+        cop_item *it = &(*items)[(*n)++];
+        snprintf(it->id, sizeof it->id, "%s", id);
+        it->p.action = action;
+        it->p.params = cJSON_DetachItemFromObjectCaseSensitive(o, "params");
+        const char *pv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "preview"));
+        it->p.preview = vg_xstrdup(pv ? pv : "");
+        vg_id on;
+        vg_err e2 = {0};
+        if (target_of(&e[i], o, on, &e2) == VG_OK)
+            memcpy(it->p.case_id, on, sizeof on);
+        const cJSON *ref = cJSON_GetObjectItemCaseSensitive(o, "case_ref");
+        it->p.case_ref = cJSON_IsNumber(ref) ? (int64_t)ref->valuedouble : 0;
+        const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "mode"));
+        it->mode = mode ? vg_enum_parse(&COP_MODES, mode) : COP_REVIEW;
+        it->state = COP_PROPOSED;
+        it->draft = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "draft"));
+        it->model = vg_xstrdup(e[i].model ? e[i].model : "");
+        const char *held = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "held"));
+        if (held)
+            it->result = vg_xstrdup(held);
+        cJSON_Delete(o);
+    }
+    vg_ledger_free(e, ne);
+    return VG_OK;
+}
+
 vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_policy *pol,
                       cop_result *out, vg_err *err)
 {
@@ -273,54 +434,10 @@ vg_rc cop_turn_finish(vg_ws *ws, cop_turn *t, const char *reply, const cop_polic
                           o, err)))
         return rc;
 
-    for (size_t i = 0; i < out->answer.nprops; i++) {
-        cop_proposal *p = &out->answer.props[i];
-        vg_id id;
-        vg_ulid(vg_now_ms(), id);
-        int mode = cop_policy_decide(pol, p->action, out->flagged);
-        char held[300] = "";
-        if (mode == COP_AUTO &&
-            cop_untrusted_value(p->action, p->params, t->ctx.text, t->analyst, held, sizeof held))
-            mode = COP_REVIEW;
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "id", id);
-        cJSON_AddStringToObject(e, "type", vg_enum_name(&COP_ACTIONS, p->action));
-        if (p->case_id[0]) { /* a general proposal: the case it acts on */
-            cJSON_AddStringToObject(e, "case", p->case_id);
-            cJSON_AddNumberToObject(e, "case_ref", (double)p->case_ref);
-        }
-        cJSON_AddItemToObject(e, "params", cJSON_Duplicate(p->params, true));
-        cJSON_AddStringToObject(e, "preview", p->preview);
-        cJSON_AddStringToObject(e, "mode", vg_enum_name(&COP_MODES, mode));
-        cJSON_AddBoolToObject(e, "flagged", out->flagged);
-        if (held[0])
-            cJSON_AddStringToObject(e, "held", held);
-        if ((rc = append_json(ws, t->case_id, t->session_id, t->user, VG_LEDGER_PROPOSAL,
-                              t->model, e, err)))
+    for (size_t i = 0; i < out->answer.nprops; i++)
+        if ((rc = record(ws, t->case_id, t->session_id, t->user, t->model, &out->answer.props[i],
+                         pol, out->flagged, t->ctx.text, t->analyst, NULL, out, err)))
             return rc;
-        add_item(out, id, p, mode);
-        cop_item *it = &out->items[out->nitems - 1];
-        if (held[0])
-            it->result = vg_xstrdup(held);
-        vg_err e2 = {0};
-        if (mode == COP_AUTO) {
-            rc = cop_proposal_apply(ws, t->user, id, NULL, "auto", &it->result, &e2);
-            it->state = rc == VG_OK ? COP_APPLIED : COP_FAILED;
-            if (rc != VG_OK)
-                it->result = vg_xstrdup(e2.msg);
-        } else if (mode == COP_REJECT) {
-            vg_ledger_entry prop = {0};
-            snprintf(prop.case_id, sizeof prop.case_id, "%s", t->case_id);
-            snprintf(prop.session_id, sizeof prop.session_id, "%s", t->session_id);
-            prop.user = t->user;
-            prop.model = t->model;
-            if ((rc = decide(ws, &prop, id, COP_CANCELLED, "policy", NULL,
-                             "the policy rejects this action", err)))
-                return rc;
-            it->state = COP_CANCELLED;
-            it->result = vg_xstrdup("rejected by the policy");
-        }
-    }
     /* The proposals moved into items. */
     out->answer.nprops = 0;
 
@@ -375,6 +492,7 @@ void cop_result_clear(cop_result *r)
         cJSON_Delete(r->items[i].p.params);
         free(r->items[i].p.preview);
         free(r->items[i].result);
+        free(r->items[i].model);
     }
     free(r->items);
     cop_suggestions_free(r->suggestions, r->nsuggestions);
@@ -668,6 +786,15 @@ vg_rc cop_proposal_apply(vg_ws *ws, const char *user, const char *proposal_id, c
     vg_id on;
     if ((rc = target_of(&prop, content, on, err)))
         goto out;
+    /* An agent's note is its draft: the analyst's confirmation or edit makes it theirs. */
+    if (action == COP_ADD_NOTE && !edited &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(content, "draft"))) {
+        rc = vg_fail(err, VG_EINVAL,
+                     "proposal %.26s is a note an agent drafted: it is applied in your words"
+                     " (confirm or edit its text)",
+                     proposal_id);
+        goto out;
+    }
     if ((rc = vg_batch_begin(ws, err)))
         goto out;
     if ((rc = state_of(ws, proposal_id, &state, err)))

@@ -345,6 +345,46 @@ vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user, const cha
     return VG_OK;
 }
 
+vg_rc vg_ledger_open_proposals(vg_ws *ws, const char *user, const char *case_id,
+                              vg_ledger_entry **items, size_t *n, vg_err *err)
+{
+    /* The two NOT EXISTS use the decision index and proposals_applied's key. */
+    static const char sql[] =
+        "SELECT " ENTRY_COLS " FROM ledger p WHERE p.kind = 'proposal' AND p.user = ?1"
+        " AND (?2 IS NULL OR p.case_id = ?2"
+        "  OR (p.case_id IS NULL AND json_extract(p.content, '$.case') = ?2))"
+        " AND NOT EXISTS (SELECT 1 FROM ledger d WHERE d.kind = 'decision'"
+        "  AND json_extract(d.content, '$.proposal') = json_extract(p.content, '$.id'))"
+        " AND NOT EXISTS (SELECT 1 FROM proposals_applied a"
+        "  WHERE a.proposal = json_extract(p.content, '$.id'))"
+        " ORDER BY p.id";
+    *items = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *items = vg_xrealloc(*items, cap * sizeof **items);
+        }
+        read_entry(st, &(*items)[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        vg_ledger_free(*items, *n);
+        *items = NULL;
+        *n = 0;
+        return ws_dberr(ws, err, "reading the ledger");
+    }
+    return VG_OK;
+}
+
 vg_rc vg_ledger_find(vg_ws *ws, int kind, const char *id, vg_ledger_entry *out, vg_err *err)
 {
     /* The expressions and conditions are those of the partial indexes of schema
