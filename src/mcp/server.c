@@ -236,10 +236,9 @@ const char *mcp_session_of(mcp *m, const char *case_id)
 
 /* Keep a call in the ledger: what it asked and what it was given (its size and hash). */
 static vg_rc keep(mcp *m, const char *what, const char *name, const cJSON *args,
-                  const char *case_id, const cJSON *result, int flags, const char *error,
+                  const char *case_id, const char *text, int flags, const char *error,
                   vg_err *err)
 {
-    char *text = result ? vg_json_print(cJSON_Duplicate(result, true)) : NULL;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, what, name);
     cJSON_AddItemToObject(o, "arguments", args ? cJSON_Duplicate(args, true)
@@ -260,7 +259,6 @@ static vg_rc keep(mcp *m, const char *what, const char *name, const cJSON *args,
     }
     if (error)
         cJSON_AddStringToObject(o, "error", error);
-    free(text);
     char *content = vg_json_print(o);
     cJSON_Delete(o);
     const char *cid = case_id && *case_id ? case_id : NULL;
@@ -356,25 +354,29 @@ static bool deliver(mcp *m, const cJSON *id, const char *what, const char *name,
     vg_err err = {0};
     int flags = 0;
     cJSON *result;
-    if (o->error[0]) {
-        result = tool_error(o->error);
-    } else {
+    char *text = NULL;
+    if (!o->error[0]) {
         result = shape(m, o->data, &flags);
         o->data = NULL;
-        char *text = vg_json_print(cJSON_Duplicate(result, true));
-        size_t n = text ? strlen(text) : 0;
-        free(text);
-        if (n > MCP_RESULT_MAX) {
-            cJSON_Delete(result);
+        text = vg_json_print(result);
+        if (text && strlen(text) > MCP_RESULT_MAX) {
             snprintf(o->error, sizeof o->error,
                      "the result is %zu bytes, more than the %u a call may return: ask for"
                      " fewer rows (limit) and page with cursor",
-                     n, MCP_RESULT_MAX);
-            result = tool_error(o->error);
+                     strlen(text), MCP_RESULT_MAX);
+            cJSON_Delete(result);
+            free(text);
+            text = NULL;
         }
     }
-    if (keep(m, what, name, args, o->case_id, result, flags, o->error[0] ? o->error : NULL,
-             &err) != VG_OK) {
+    if (o->error[0]) {
+        result = tool_error(o->error);
+        text = vg_json_print(result);
+    }
+    vg_rc kept = keep(m, what, name, args, o->case_id, text, flags,
+                      o->error[0] ? o->error : NULL, &err);
+    free(text);
+    if (kept != VG_OK) {
         cJSON_Delete(result);
         char msg[600];
         snprintf(msg, sizeof msg, "the call could not be kept in the ledger, so nothing is"
