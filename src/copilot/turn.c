@@ -331,7 +331,15 @@ vg_rc cop_propose(vg_ws *ws, const char *case_id, const char *session_id, const 
         vg_case_clear(&c);
         return rc;
     }
-    p.preview = cop_preview(action, p.params, &c);
+    if (action == COP_ADD_NOTE) { /* not the analyst's words: a draft of theirs to be */
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p.params, "text"));
+        size_t n = strlen(text ? text : "") + 80;
+        p.preview = vg_xmalloc(n);
+        snprintf(p.preview, n, "add note (a draft, yours to confirm or edit): \"%.400s\"",
+                 text ? text : "");
+    } else {
+        p.preview = cop_preview(action, p.params, &c);
+    }
     vg_case_clear(&c);
     cop_result r = {0};
     rc = record(ws, case_id, session_id, user, model, &p, pol, flagged, data, NULL, via, &r, err);
