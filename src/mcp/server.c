@@ -266,7 +266,10 @@ static vg_rc keep(mcp *m, const char *what, const char *name, const cJSON *args,
                   const char *case_id, const cJSON *result, int flags, const char *error,
                   vg_err *err)
 {
-    char *text = result ? vg_json_print(cJSON_Duplicate(result, true)) : NULL;
+    /* vg_json_print makes strict in place and keeps nothing: print a copy */
+    cJSON *copy = result ? cJSON_Duplicate(result, true) : NULL;
+    char *text = copy ? vg_json_print(copy) : NULL;
+    cJSON_Delete(copy);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, what, name);
     cJSON_AddItemToObject(o, "arguments", args ? cJSON_Duplicate(args, true)
@@ -388,9 +391,11 @@ static bool deliver(mcp *m, const cJSON *id, const char *what, const char *name,
     } else {
         result = shape(m, o->data, &flags);
         o->data = NULL;
-        char *text = vg_json_print(cJSON_Duplicate(result, true));
+        cJSON *copy = cJSON_Duplicate(result, true);
+        char *text = copy ? vg_json_print(copy) : NULL;
         size_t n = text ? strlen(text) : 0;
         free(text);
+        cJSON_Delete(copy);
         if (n > MCP_RESULT_MAX) {
             cJSON_Delete(result);
             snprintf(o->error, sizeof o->error,

@@ -311,6 +311,7 @@ static void t_get_alert(mcp *m, const cJSON *args, mcp_out *o)
         }
         cJSON_AddStringToObject(j, "raw_event", text ? text : "");
         free(text);
+        cJSON_Delete(raw);
     }
     cJSON_AddItemToObject(o->data, "alert", j);
     vg_alert_clear(&a);
