@@ -211,6 +211,8 @@ async function ended(rec, label) {
     const child = rec.child;
     if (child && child.exitCode === null && child.signalCode === null)
         await new Promise((resolve) => child.once('exit', resolve));
+    if (child?.exitCode !== 0 || /Sanitizer|runtime error:/.test(rec.stderr))
+        process.stderr.write(`${label}: vigil mcp's stderr:\n${rec.stderr}\n`); // whole
     ok(child && child.exitCode === 0,
        `${label}: vigil mcp exits 0 when the client closes stdin`,
        () => `exit ${child?.exitCode} signal ${child?.signalCode}: ${rec.stderr}`);
