@@ -927,8 +927,23 @@ char *cop_ledger_summary(const vg_ledger_entry *e)
     else if (e->kind == VG_LEDGER_DECISION)
         snprintf(head, sizeof head, "%.26s %.12s by %.12s%s", js(o, "proposal"), js(o, "state"),
                  js(o, "by"), what ? ": " : "");
+    else if (e->kind == VG_LEDGER_PROMPT && !cJSON_GetObjectItem(o, "question")) {
+        /* an agent's call through vigil mcp: what it called and with what */
+        static const char *const calls[] = {"tool", "resource", "prompt"};
+        for (size_t i = 0; i < 3 && !head[0]; i++)
+            if (*js(o, calls[i])) {
+                char *args = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "arguments"));
+                snprintf(head, sizeof head, "%s %.40s %.80s%s%s", calls[i], js(o, calls[i]),
+                         args ? args : "{}", args && strlen(args) > 80 ? "..." : "",
+                         what ? ": " : "");
+                free(args);
+            }
+    }
     char tail[400] = "";
     size_t n = 0;
+    const cJSON *bytes = cJSON_GetObjectItem(o, "result_bytes");
+    if (cJSON_IsNumber(bytes))
+        n += (size_t)snprintf(tail + n, sizeof tail - n, " (%.0f bytes)", bytes->valuedouble);
     const cJSON *lat = cJSON_GetObjectItem(o, "latency_ms");
     if (cJSON_IsNumber(lat))
         n += (size_t)snprintf(tail + n, sizeof tail - n, " (%.0f ms)", lat->valuedouble);

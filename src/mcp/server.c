@@ -128,6 +128,33 @@ static void make_safe(cJSON *node, char *path, size_t len, size_t cap, scan *sc)
         }
         return;
     }
+    if (cJSON_IsRaw(node) && node->valuestring) {
+        /* a raw event kept as its JSON text (64-bit numbers exact): its strings are
+         * as untrusted as any, so they are scanned in its parse; the text stays
+         * unless cleaning changed one, when the cleaned parse takes its place */
+        cJSON *tree = cJSON_Parse(node->valuestring);
+        if (!tree)
+            return;
+        char *before = vg_json_print(tree);
+        make_safe(tree, path, len, cap, sc);
+        char *after = vg_json_print(tree);
+        if (before && after && strcmp(before, after) == 0) {
+            cJSON_Delete(tree);
+        } else { /* swap the contents: node stays where its parent holds it */
+            cJSON *next = node->next, *prev = node->prev;
+            char *key = node->string;
+            int konst = node->type & cJSON_StringIsConst;
+            free(node->valuestring);
+            *node = *tree;
+            node->next = next, node->prev = prev, node->string = key;
+            node->type |= konst;
+            tree->child = NULL, tree->valuestring = NULL, tree->string = NULL;
+            cJSON_Delete(tree);
+        }
+        free(before);
+        free(after);
+        return;
+    }
     int i = 0;
     for (cJSON *ch = node->child; ch; ch = ch->next, i++) {
         size_t l = len;

@@ -42,7 +42,9 @@ static void expand_enums(cJSON *node)
                     cJSON *arr = cJSON_CreateArray();
                     for (int k = 0; k < enums[i].e->n; k++)
                         cJSON_AddItemToArray(arr, cJSON_CreateString(enums[i].e->names[k]));
-                    cJSON_ReplaceItemViaPointer(node, ch, arr);
+                    /* in the object by key: ReplaceItemViaPointer would leave the
+                     * new array nameless, an "" member instead of "enum" */
+                    cJSON_ReplaceItemInObjectCaseSensitive(node, "enum", arr);
                     ch = arr;
                     break;
                 }
@@ -100,7 +102,11 @@ bool mcp_args_check(const mcp_tool *t, const cJSON *args, char *msg, size_t msgs
             }
             size_t len = strlen(a->valuestring);
             if (minl && len < (size_t)minl->valuedouble) {
-                snprintf(msg, msgsz, "argument '%.60s' must not be empty", a->string);
+                if (minl->valuedouble <= 1)
+                    snprintf(msg, msgsz, "argument '%.60s' must not be empty", a->string);
+                else
+                    snprintf(msg, msgsz, "argument '%.60s' is %zu bytes, fewer than %.0f",
+                             a->string, len, minl->valuedouble);
                 goto out;
             }
             if (maxl && len > (size_t)maxl->valuedouble) {
@@ -305,6 +311,7 @@ static void t_get_alert(mcp *m, const cJSON *args, mcp_out *o)
         }
         cJSON_AddStringToObject(j, "raw_event", text ? text : "");
         free(text);
+        cJSON_Delete(raw);
     }
     cJSON_AddItemToObject(o->data, "alert", j);
     vg_alert_clear(&a);
