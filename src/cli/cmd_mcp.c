@@ -107,6 +107,21 @@ int cmd_proposals_ls(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The params of id when it is a draft note waiting for the analyst (fresh), else NULL. */
+static cJSON *draft_of(cli *c, const char *id)
+{
+    cop_item *it = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    cJSON *p = NULL;
+    if (cop_pending(c->ws, c->actor, NULL, &it, &n, &err) == VG_OK)
+        for (size_t i = 0; i < n && !p; i++)
+            if (!strcmp(it[i].id, id) && it[i].draft)
+                p = cJSON_Duplicate(it[i].p.params, true);
+    cop_items_free(it, n);
+    return p;
+}
+
 int cmd_proposals_apply(cli *c, int argc, char **argv)
 {
     opt o[] = {{"text=", NULL}, {"confirm-text", NULL}, {"edit=", NULL}, {"json", NULL}};
@@ -130,20 +145,17 @@ int cmd_proposals_apply(cli *c, int argc, char **argv)
         cJSON_AddStringToObject(edited, "text", text);
     }
     if (confirm) { /* the draft, as written, made the analyst's by saying so */
-        cop_item *it = NULL;
-        size_t n = 0;
-        vg_err err = {0};
-        if (cop_pending(c->ws, c->actor, NULL, &it, &n, &err) != VG_OK)
-            return cli_fail(c, &err);
-        for (size_t i = 0; i < n && !edited; i++)
-            if (!strcmp(it[i].id, pos[0]) && it[i].draft)
-                edited = cJSON_Duplicate(it[i].p.params, true);
-        cop_items_free(it, n);
-        if (!edited)
+        if (!(edited = draft_of(c, pos[0])))
             return cli_error(c, "proposal %.26s is not a waiting draft note (--confirm-text"
                                 " is for those)", pos[0]);
     }
     rc = cli_decide(c, true, NULL, pos[0], edited, false, opt_get(o, 4, "json") != NULL);
+    cJSON *draft;
+    if (rc == EXIT_FAIL && !edited && (draft = draft_of(c, pos[0]))) { /* say how */
+        fprintf(stderr, "  give your words with --text \"...\", or take the draft as written"
+                        " with --confirm-text\n");
+        cJSON_Delete(draft);
+    }
     cJSON_Delete(edited);
     return rc;
 }
