@@ -913,9 +913,55 @@ static const char *js(const cJSON *o, const char *key)
     return v ? v : "";
 }
 
+/* An MCP call's entry (src/mcp: {tool|resource|prompt, arguments, client,
+ * result_bytes, flagged?, error?}, and no "question", which a model turn's prompt
+ * entry always has) as "tool list_cases {...} -> 1234 bytes [flagged: ...] error:
+ * ...", the arguments cut to about MCP_ARGS_CUT bytes; NULL when it is not one. */
+#define MCP_ARGS_CUT 120
+static char *mcp_call_summary(const vg_ledger_entry *e, const cJSON *o)
+{
+    static const char *const what[] = {"tool", "resource", "prompt"};
+    if (e->kind != VG_LEDGER_PROMPT || cJSON_GetObjectItemCaseSensitive(o, "question"))
+        return NULL;
+    const char *kind = NULL, *name = NULL;
+    for (size_t i = 0; i < sizeof what / sizeof *what && !name; i++)
+        if ((name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, what[i]))))
+            kind = what[i];
+    if (!name)
+        return NULL;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "arguments");
+    char *args = a ? cJSON_PrintUnformatted(a) : NULL;
+    size_t al = args ? strlen(args) : 0;
+    bool cut = al > MCP_ARGS_CUT;
+    if (cut) { /* at a character boundary */
+        al = MCP_ARGS_CUT;
+        while (al && ((unsigned char)args[al] & 0xc0) == 0x80)
+            al--;
+    }
+    char bytes[48] = "";
+    const cJSON *rb = cJSON_GetObjectItemCaseSensitive(o, "result_bytes");
+    if (cJSON_IsNumber(rb))
+        snprintf(bytes, sizeof bytes, " -> %.0f bytes", rb->valuedouble);
+    const char *flagged = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "flagged"));
+    const char *error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "error"));
+    size_t len = strlen(kind) + 100 + al + sizeof bytes + 100 + 200 + 40;
+    char *out = vg_xmalloc(len);
+    snprintf(out, len, "%s %.100s%s%.*s%s%s%s%.100s%s%s%.200s", kind, name, al ? " " : "",
+             (int)al, args ? args : "", cut ? "..." : "", bytes, flagged ? " [flagged: " : "",
+             flagged ? flagged : "", flagged ? "]" : "", error ? " error: " : "",
+             error ? error : "");
+    cJSON_free(args);
+    return out;
+}
+
 char *cop_ledger_summary(const vg_ledger_entry *e)
 {
     cJSON *o = cJSON_Parse(e->content);
+    char *call = mcp_call_summary(e, o);
+    if (call) {
+        cJSON_Delete(o);
+        return call;
+    }
     static const char *const keys[] = {"question", "answer", "preview", "result", "error"};
     const char *what = NULL;
     for (size_t i = 0; i < 5 && !what; i++)

@@ -13,6 +13,13 @@
  * A line starting with / is a : command (/note, /event, /sev, /status, /assign...),
  * so the pane keeps working with no model at all.
  *
+ * Above the conversation, the tab lists the proposals waiting for the analyst on
+ * the case that it does not show as cards: an agent's through `vigil mcp`, or a
+ * model's from an earlier run (cop_pending, read again whenever the tab is built).
+ * While the conversation has no card of its own to decide, y, n and e act on the
+ * first of them; an agent's note is a draft, so y opens it on the status line to be
+ * put in the analyst's words, and only Enter applies it.
+ *
  * The general pane (c on the queue) is the same conversation machinery about the
  * open queue instead of one case: it shares the screen with the queue (the queue
  * above, the pane below), so j/k keep moving through the queue while an answer
@@ -173,24 +180,37 @@ bool tui_chat_busy(const tui *t)
 /* ---- drawing ------------------------------------------------------------------------- */
 
 /* One line, wrapped to width at spaces (bytes stand in for columns: near enough
- * for prose). */
-static void wrapped(tui *t, const char *s, int width)
+ * for prose), the lines after the first indented by indent spaces. */
+static void wrapped_in(tui *t, const char *s, int width, int indent)
 {
-    while ((int)strlen(s) > width && width > 10) {
-        int cut = width;
-        while (cut > width / 2 && s[cut] != ' ')
+    int room = width;
+    while ((int)strlen(s) > room && room > 10) {
+        int cut = room;
+        while (cut > room / 2 && s[cut] != ' ')
             cut--;
         if (s[cut] != ' ')
-            cut = width;
+            cut = room;
         while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
             cut--;
-        char *piece = vg_xstrndup(s, (size_t)cut);
+        char *piece = vg_xmalloc((size_t)cut + (size_t)indent + 1);
+        int lead = room < width ? indent : 0;
+        memset(piece, ' ', (size_t)lead);
+        memcpy(piece + lead, s, (size_t)cut);
+        piece[lead + cut] = '\0';
         tui_add_line(t, piece);
         free(piece);
         s += cut + (s[cut] == ' ');
+        room = width - indent;
     }
-    tui_add_line(t, s);
+    char *last = vg_xmalloc(strlen(s) + (size_t)indent + 1);
+    int lead = room < width ? indent : 0;
+    memset(last, ' ', (size_t)lead);
+    memcpy(last + lead, s, strlen(s) + 1);
+    tui_add_line(t, last);
+    free(last);
 }
+
+static void wrapped(tui *t, const char *s, int width) { wrapped_in(t, s, width, 0); }
 
 /* Markdown made readable as plain lines, wrapped to width: headings underlined,
  * list marks as bullets, code blocks indented, emphasis marks dropped. */
@@ -310,6 +330,100 @@ static void model_line(tui *t, const struct tui_chat *ch, const char *what, cons
     tui_add_line(t, line);
 }
 
+/* ---- proposals waiting for the analyst ------------------------------------------------ */
+
+/* The proposals of the analyst still waiting on a case, less those the conversation
+ * shows as cards: items[0..n) are listed, items[0..all) are freed. */
+typedef struct waitlist {
+    cop_item *items;
+    size_t n, all;
+} waitlist;
+
+static void waitlist_free(waitlist *w)
+{
+    cop_items_free(w->items, w->all);
+    memset(w, 0, sizeof *w);
+}
+
+/* Read the waiting proposals on case_id, oldest first; those that are cards of the
+ * conversation on that case go to the end, out of the listed ones. */
+static vg_rc waiting(tui *t, const char *case_id, waitlist *w, vg_err *err)
+{
+    memset(w, 0, sizeof *w);
+    vg_rc rc = cop_pending(t->ws, t->actor, case_id, &w->items, &w->all, err);
+    if (rc)
+        return rc;
+    const struct tui_chat *ch = t->chat;
+    for (size_t i = 0; i < w->all; i++) {
+        bool shown = false;
+        for (size_t j = 0; ch && strcmp(ch->case_id, case_id) == 0 && j < ch->ncards; j++)
+            shown = shown || strcmp(ch->cards[j].id, w->items[i].id) == 0;
+        if (!shown) { /* keep the order: move it down to the listed part */
+            cop_item keep = w->items[i];
+            memmove(w->items + w->n + 1, w->items + w->n, (i - w->n) * sizeof *w->items);
+            w->items[w->n++] = keep;
+        }
+    }
+    return VG_OK;
+}
+
+int tui_chat_waiting(tui *t, const char *case_id)
+{
+    cop_item *items = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (cop_pending(t->ws, t->actor, case_id, &items, &n, &err) != VG_OK)
+        return 0;
+    cop_items_free(items, n);
+    return (int)n;
+}
+
+/* Does y, n or e go to the first waiting proposal: the conversation on the case
+ * has no card of its own waiting for a decision? */
+static bool waiting_first(const tui *t, const char *case_id)
+{
+    const struct tui_chat *ch = t->chat;
+    return !ch || strcmp(ch->case_id, case_id) != 0 || focused(ch) < 0;
+}
+
+/* "Waiting for you (2)", then each with who proposed it and what it will change. */
+static void waiting_lines(tui *t, const char *case_id, int width)
+{
+    waitlist w;
+    vg_err err = {0};
+    char line[768];
+    if (waiting(t, case_id, &w, &err) != VG_OK) {
+        snprintf(line, sizeof line, "! proposals waiting for you: %s", err.msg);
+        tui_add_line(t, line);
+        return;
+    }
+    if (!w.n) {
+        waitlist_free(&w);
+        return;
+    }
+    bool first = waiting_first(t, case_id);
+    snprintf(line, sizeof line, "Waiting for you (%zu)%s", w.n,
+             first ? ": y apply  n cancel  e edit the first (>>)"
+                   : ": y, n and e take them once the conversation's proposals are decided");
+    tui_add_line(t, line);
+    for (size_t i = 0; i < w.n; i++) {
+        const cop_item *it = &w.items[i];
+        bool on = first && i == 0;
+        snprintf(line, sizeof line, "%s [%.80s] %s%s", on ? ">>" : "  ", it->model,
+                 it->draft ? "draft: " : "", it->p.preview);
+        wrapped_in(t, line, width, 4);
+        if (it->result) { /* why the policy held it */
+            snprintf(line, sizeof line, "    %s", it->result);
+            wrapped_in(t, line, width, 4);
+        }
+        if (on && it->draft)
+            wrapped_in(t, "    y edits it into your words on the status line: Enter applies,"
+                          " Esc waits", width, 4);
+    }
+    tui_add_line(t, "");
+    waitlist_free(&w);
+}
+
 void tui_chat_tab(tui *t, const vg_case *c)
 {
     struct tui_chat *ch = chat(t);
@@ -317,6 +431,7 @@ void tui_chat_tab(tui *t, const vg_case *c)
     tui_add_line(t, "c ask  y apply  n cancel  e edit  a add suggestion  Esc stop  /cmd runs"
                     " a : command");
     tui_add_line(t, "");
+    waiting_lines(t, c->id, t->cols > 12 ? t->cols - 3 : 10);
     if (strcmp(ch->case_id, c->id) != 0) {
         tui_add_line(t, "(no conversation on this case yet: c asks a question)");
         return;
@@ -361,7 +476,9 @@ void tui_ledger_tab(tui *t, const vg_case *c)
         vg_local_time(e[i].created_at, at, sizeof at);
         snprintf(line, sizeof line, "%3lld %s %-8s %s", (long long)e[i].seq, at,
                  vg_enum_name(&VG_LEDGER_KIND, e[i].kind), what);
-        tui_add_line(t, line);
+        /* wrapped, so that the end of an MCP call (its result's size, a flag, an
+         * error) shows at 80 columns too */
+        wrapped_in(t, line, t->cols > 12 ? t->cols - 3 : 10, 30);
         free(what);
     }
     vg_ledger_free(e, n);
@@ -670,9 +787,78 @@ static void decided(tui *t, struct tui_chat *ch, card *k, vg_rc rc, int state, c
         tui_queue_load(t);
 }
 
+/* y, n or e on the first waiting proposal of the open case (the Copilot tab with no
+ * card of the conversation to decide). False when none waits. */
+static bool waiting_key(tui *t, char key)
+{
+    waitlist w;
+    vg_err err = {0};
+    if (key != 'y' && key != 'n' && key != 'e')
+        return false;
+    if (waiting(t, t->case_id, &w, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return true;
+    }
+    if (!w.n) {
+        waitlist_free(&w);
+        return false;
+    }
+    vg_id id;
+    memcpy(id, w.items[0].id, sizeof id);
+    char *result = NULL;
+    vg_rc rc;
+    if (key == 'n') {
+        rc = cop_proposal_cancel(t->ws, t->actor, id, &err);
+        if (rc == VG_OK)
+            result = vg_xstrdup("cancelled");
+    } else if (key == 'y' && !w.items[0].draft) {
+        rc = cop_proposal_apply(t->ws, t->actor, id, NULL, "analyst", &result, &err);
+    } else {
+        /* a draft note (y) is edited as text, anything else (e) as its params */
+        bool note = key == 'y';
+        const char *draft =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w.items[0].p.params, "text"));
+        char *cur = note ? NULL : cJSON_PrintUnformatted(w.items[0].p.params);
+        const char *from = note ? (draft ? draft : "") : (cur ? cur : "{}");
+        size_t sz = strlen(from) + 4096; /* room to type, and never a cut draft */
+        char *text = vg_xmalloc(sz);
+        snprintf(text, sz, "%s", from);
+        cJSON_free(cur);
+        waitlist_free(&w);
+        tui_prompt(t, note ? "your note> " : "edit params> ", text, sz);
+        if (!text[0]) { /* Esc (or nothing left): it waits as it was */
+            free(text);
+            snprintf(t->msg, sizeof t->msg, "nothing applied: the proposal is still waiting");
+            redraw(t);
+            return true;
+        }
+        cJSON *edited = note ? cJSON_CreateObject() : cJSON_Parse(text);
+        if (note)
+            cJSON_AddStringToObject(edited, "text", text);
+        free(text);
+        if (!cJSON_IsObject(edited)) {
+            cJSON_Delete(edited);
+            snprintf(t->msg, sizeof t->msg, "not a JSON object: nothing applied");
+            redraw(t);
+            return true;
+        }
+        rc = cop_proposal_apply(t->ws, t->actor, id, edited, "analyst", &result, &err);
+        cJSON_Delete(edited);
+    }
+    waitlist_free(&w);
+    snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? (result ? result : "") : err.msg);
+    free(result);
+    t->counts_stale = true;
+    redraw(t);
+    return true;
+}
+
 bool tui_chat_key(tui *t, char key)
 {
     struct tui_chat *ch = visible(t);
+    /* the Copilot tab with no conversation's card to decide: the waiting proposals */
+    if (tui_in_tab(t, "Copilot") && waiting_first(t, t->case_id) && waiting_key(t, key))
+        return true;
     if (!ch)
         return false;
     vg_err err = {0};

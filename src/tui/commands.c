@@ -888,6 +888,12 @@ size_t tui_help_lines(char lines[][128], size_t max)
         snprintf(lines[n++], 128, "  %-8s %s", bindings[i].key, bindings[i].command);
     if (n < max) /* the Tasks tab's own keys (tui_tasks_binding) */
         snprintf(lines[n++], 128, "  Tasks tab: Space task-toggle, Enter fold, a playbook");
+    if (n < max) /* tui_chat_key: the proposals waiting on the case ("Copilot (2)") */
+        snprintf(lines[n++], 128, "  Copilot tab: y apply, n cancel, e edit the first proposal"
+                                  " waiting for you");
+    if (n < max)
+        snprintf(lines[n++], 128, "    (an agent's, by vigil mcp: y on its draft note edits the"
+                                  " text first)");
     if (n < max)
         snprintf(lines[n++], 128, "Commands");
     for (int i = 0; active_cfg && i < active_cfg->nviews && n + 1 < max; i++)

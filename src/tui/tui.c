@@ -462,6 +462,9 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "tags       %s", c->tags);
     add_line(t, "ATT&CK     %s", c->techniques);
     add_line(t, "alerts     %lld", (long long)c->alert_count);
+    if (t->waiting)
+        add_line(t, "proposals  %d waiting for you (the Copilot tab: y applies, n cancels)",
+                 t->waiting);
     vg_progress pr;
     vg_err perr = {0};
     if (vg_case_progress(t->ws, c->id, &pr, &perr) == VG_OK && pr.all_total)
@@ -594,6 +597,7 @@ void tui_case_open(tui *t, const char *case_id)
         t->tab = 0, t->scroll = 0;
     t->view = VIEW_CASE;
     lines_free(t);
+    t->waiting = tui_chat_waiting(t, t->case_id);
     tabs[t->tab].build(t, &c);
     vg_case_clear(&c);
 }
@@ -769,18 +773,29 @@ static void draw_case(tui *t)
 void tui_frame(tui *t, const char *crumbs, const char *keys) { draw_frame(t, crumbs, keys); }
 int tui_sev_attr(const tui *t, int sev) { return sev_attr(t, sev); }
 
+/* The tab strip; the Copilot tab counts the proposals waiting for the analyst
+ * ("Copilot (2)"). When the labels do not fit with a space between them, they go
+ * without it. */
 void tui_draw_tabs(tui *t)
 {
-    int x = 1;
+    char label[NTABS][32];
+    int width = 0;
     for (int i = 0; i < NTABS; i++) {
-        char label[32];
-        snprintf(label, sizeof label, " %s ", tabs[i].name);
+        bool count = t->waiting > 0 && tabs[i].build == tui_chat_tab;
+        if (count)
+            snprintf(label[i], sizeof label[i], " %s (%d) ", tabs[i].name, t->waiting);
+        else
+            snprintf(label[i], sizeof label[i], " %s ", tabs[i].name);
+        width += (int)strlen(label[i]) + 1;
+    }
+    int gap = 1 + width <= t->cols ? 1 : 0, x = 1;
+    for (int i = 0; i < NTABS; i++) {
         if (i == t->tab)
             attron(A_REVERSE);
-        put_text(t, 2, x, t->cols - x, label, false);
+        put_text(t, 2, x, t->cols - x, label[i], false);
         if (i == t->tab)
             attroff(A_REVERSE);
-        x += (int)strlen(label) + 1;
+        x += (int)strlen(label[i]) + gap;
     }
 }
 
@@ -1040,6 +1055,31 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The end of what is typed that fits in cols columns (where the cursor is), for a
+ * line longer than the prompt's room (a draft note being put in one's words). */
+static const char *prompt_tail(const tui *t, const char *s, int cols)
+{
+    if (cols <= 0 || strlen(s) <= (size_t)cols)
+        return s; /* no character is narrower than a byte */
+    char *safe = vg_text_safe_dup(s, t->ascii ? VG_TEXT_ASCII : 0);
+    size_t w = vg_text_width(safe);
+    free(safe);
+    while (*s && w > (size_t)cols) {
+        size_t n = 1;
+        while (((unsigned char)s[n] & 0xc0) == 0x80)
+            n++;
+        char one[8] = "";
+        if (n < sizeof one)
+            memcpy(one, s, n);
+        char *cs = vg_text_safe_dup(one, t->ascii ? VG_TEXT_ASCII : 0);
+        size_t cw = vg_text_width(cs);
+        free(cs);
+        w -= cw < w ? cw : w;
+        s += n;
+    }
+    return s;
+}
+
 void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
 {
     draw(t); /* what the command before the prompt changed (c opens a pane) shows */
@@ -1052,7 +1092,7 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
         clrtoeol();
         int px = (int)strlen(prompt); /* ":" or "/", or a longer one ("ask> ") */
         put_text(t, t->rows - 1, 0, t->cols, prompt, false);
-        put_text(t, t->rows - 1, px, t->cols - px, out, false);
+        put_text(t, t->rows - 1, px, t->cols - px, prompt_tail(t, out, t->cols - px - 1), false);
         refresh();
         wint_t ch;
         /* a copilot answer keeps streaming while a line is typed */

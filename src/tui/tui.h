@@ -105,6 +105,8 @@ typedef struct tui {
     struct tui_picker *picker; /* open over the case when not NULL */
     struct tui_graph *graph; /* the graph view's state (graph_view.c), NULL until opened */
     struct tui_chat *chat; /* the Copilot tab's conversation (chat.c) */
+    int waiting;           /* proposals waiting for the analyst on the open case, read
+                            * when its view is built (the tab strip shows them) */
     struct tui_chat *gchat; /* the general pane's, about the open queue (chat.c) */
     bool gpane;            /* the general pane shares the queue's screen */
     struct tui_sync *sync; /* the team sync's thread (sync.c), NULL without one */
@@ -168,6 +170,9 @@ void tui_show_tab(tui *t, const char *name);
 #define TUI_CHAT_TICK_MS 30
 void tui_chat_tab(tui *t, const vg_case *c);
 void tui_ledger_tab(tui *t, const vg_case *c);
+/* How many proposals wait for the analyst's decision on case_id (an agent's through
+ * vigil mcp, or a model's): what the Copilot tab lists and y, n, e decide there. */
+int tui_chat_waiting(tui *t, const char *case_id);
 /* Ask about the open case ("/cmd ..." runs a : command instead, offline too). */
 void tui_chat_ask(tui *t, const char *question);
 /* The general pane: ask about the open queue, opening the pane under the queue
@@ -184,7 +189,9 @@ void tui_chat_poll(tui *t);
 bool tui_chat_stop(tui *t);
 /* Decide the focused proposal of the pane on screen (the Copilot tab or the
  * general pane): 'y' apply, 'n' cancel, 'e' edit then apply; 'a' takes the first
- * suggestion (a case's only). False when the pane has none to act on. */
+ * suggestion (a case's only). In the Copilot tab, when the conversation has no card
+ * to decide, y, n and e take the first proposal waiting on the case (y on an agent's
+ * draft note edits its text first). False when the pane has none to act on. */
 bool tui_chat_key(tui *t, char key);
 void tui_chat_free(tui *t);
 bool tui_is_marked(const tui *t, const char *case_id);

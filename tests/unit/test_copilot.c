@@ -484,6 +484,53 @@ static void test_note_text(void **state)
     }
 }
 
+/* An MCP call's ledger entry reads as what was called, with what, and what came
+ * back; a model turn's prompt entry still reads as its question. */
+static void test_ledger_summary_mcp(void **state)
+{
+    (void)state;
+    vg_ledger_entry e = {.kind = VG_LEDGER_PROMPT};
+    char *s;
+    e.content = "{\"tool\":\"list_cases\",\"arguments\":{\"query\":\"status:open\"},"
+                "\"client\":\"mcp:claude-code 2.1\",\"result_bytes\":1234,\"result_hash\":\"ab\"}";
+    s = cop_ledger_summary(&e);
+    assert_string_equal(s, "tool list_cases {\"query\":\"status:open\"} -> 1234 bytes");
+    free(s);
+
+    e.content = "{\"resource\":\"vigil://case/12\",\"arguments\":{},\"client\":\"c\","
+                "\"result_bytes\":9,\"flagged\":\"ignore-instructions, close/dismiss\"}";
+    s = cop_ledger_summary(&e);
+    assert_string_equal(s, "resource vigil://case/12 {} -> 9 bytes"
+                           " [flagged: ignore-instructions, close/dismiss]");
+    free(s);
+
+    e.content = "{\"tool\":\"get_case\",\"arguments\":{\"case\":\"999\"},\"client\":\"c\","
+                "\"error\":\"no case #999\"}";
+    s = cop_ledger_summary(&e);
+    assert_string_equal(s, "tool get_case {\"case\":\"999\"} error: no case #999");
+    free(s);
+
+    /* long arguments are cut, never inside a character */
+    char big[600];
+    int n = snprintf(big, sizeof big, "{\"prompt\":\"summarise_case\",\"arguments\":{\"case\":\"");
+    for (int i = 0; i < 150; i++)
+        n += snprintf(big + n, sizeof big - (size_t)n, "\xc3\xa9"); /* é */
+    snprintf(big + n, sizeof big - (size_t)n, "\"},\"result_bytes\":5}");
+    e.content = big;
+    s = cop_ledger_summary(&e);
+    assert_true(strncmp(s, "prompt summarise_case {\"case\":\"\xc3\xa9", 33) == 0);
+    assert_non_null(strstr(s, "... -> 5 bytes"));
+    assert_true(strlen(s) < 200);
+    assert_true(vg_utf8_valid(s, strlen(s)));
+    free(s);
+
+    /* a model turn's prompt holds "prompt" (the text sent) and its question */
+    e.content = "{\"question\":\"what happened?\",\"prompt\":\"SYSTEM ...\",\"prompt_hash\":\"x\"}";
+    s = cop_ledger_summary(&e);
+    assert_string_equal(s, "what happened?");
+    free(s);
+}
+
 static void test_note_placeholder(void **state)
 {
     (void)state;
@@ -1388,6 +1435,7 @@ int main(void)
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_note_text),
         cmocka_unit_test(test_note_placeholder),
+        cmocka_unit_test(test_ledger_summary_mcp),
         cmocka_unit_test_setup_teardown(test_injected_alert_changes_nothing, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_once_and_cancel, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_policy_auto_and_reject, setup, fx_teardown),
