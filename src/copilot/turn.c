@@ -335,7 +335,7 @@ vg_rc cop_propose(vg_ws *ws, const char *case_id, const char *session_id, const 
         const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p.params, "text"));
         size_t n = strlen(text ? text : "") + 80;
         p.preview = vg_xmalloc(n);
-        snprintf(p.preview, n, "add note (a draft, yours to confirm or edit): \"%.400s\"",
+        snprintf(p.preview, n, "add note (an agent's draft): \"%.400s\"",
                  text ? text : "");
     } else {
         p.preview = cop_preview(action, p.params, &c);

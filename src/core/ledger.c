@@ -348,16 +348,25 @@ vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user, const cha
 vg_rc vg_ledger_open_proposals(vg_ws *ws, const char *user, const char *case_id,
                               vg_ledger_entry **items, size_t *n, vg_err *err)
 {
-    /* The two NOT EXISTS use the decision index and proposals_applied's key. */
-    static const char sql[] =
-        "SELECT " ENTRY_COLS " FROM ledger p WHERE p.kind = 'proposal' AND p.user = ?1"
-        " AND (?2 IS NULL OR p.case_id = ?2"
-        "  OR (p.case_id IS NULL AND json_extract(p.content, '$.case') = ?2))"
-        " AND NOT EXISTS (SELECT 1 FROM ledger d WHERE d.kind = 'decision'"
-        "  AND json_extract(d.content, '$.proposal') = json_extract(p.content, '$.id'))"
-        " AND NOT EXISTS (SELECT 1 FROM proposals_applied a"
-        "  WHERE a.proposal = json_extract(p.content, '$.id'))"
-        " ORDER BY p.id";
+    /* On a case: its sessions' entries through ledger_case, and the general
+     * sessions' (case_id NULL, the same index) that name it; every case: the
+     * proposals alone. The NOT EXISTS use the decision index and proposals_applied's
+     * key. */
+#define OPEN_PROPOSAL                                                                    \
+    " AND NOT EXISTS (SELECT 1 FROM ledger d WHERE d.kind = 'decision'"                  \
+    "  AND json_extract(d.content, '$.proposal') = json_extract(p.content, '$.id'))"     \
+    " AND NOT EXISTS (SELECT 1 FROM proposals_applied a"                                 \
+    "  WHERE a.proposal = json_extract(p.content, '$.id'))"
+    static const char on_case[] =
+        "SELECT * FROM (SELECT " ENTRY_COLS " FROM ledger p WHERE p.case_id = ?2"
+        " AND p.kind = 'proposal' AND p.user = ?1" OPEN_PROPOSAL
+        " UNION ALL SELECT " ENTRY_COLS " FROM ledger p WHERE p.case_id IS NULL"
+        " AND p.kind = 'proposal' AND p.user = ?1"
+        " AND json_extract(p.content, '$.case') = ?2" OPEN_PROPOSAL ") ORDER BY id";
+    static const char every[] = "SELECT " ENTRY_COLS " FROM ledger p WHERE p.kind = 'proposal'"
+                                " AND p.user = ?1" OPEN_PROPOSAL " ORDER BY p.id";
+#undef OPEN_PROPOSAL
+    const char *sql = case_id ? on_case : every;
     *items = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
@@ -365,7 +374,8 @@ vg_rc vg_ledger_open_proposals(vg_ws *ws, const char *user, const char *case_id,
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    if (case_id)
+        sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
     size_t cap = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

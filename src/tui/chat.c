@@ -409,8 +409,8 @@ static void waiting_lines(tui *t, const char *case_id, int width)
     for (size_t i = 0; i < w.n; i++) {
         const cop_item *it = &w.items[i];
         bool on = first && i == 0;
-        snprintf(line, sizeof line, "%s [%.80s] %s%s", on ? ">>" : "  ", it->model,
-                 it->draft ? "draft: " : "", it->p.preview);
+        snprintf(line, sizeof line, "%s [%.80s] %s", on ? ">>" : "  ", it->model,
+                 it->p.preview);
         wrapped_in(t, line, width, 4);
         if (it->result) { /* why the policy held it */
             snprintf(line, sizeof line, "    %s", it->result);
