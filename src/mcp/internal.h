@@ -6,6 +6,7 @@
 #define VIGIL_MCP_INTERNAL_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "mcp.h"
 #include "vigil/buf.h"
@@ -17,6 +18,15 @@
 typedef struct mcp_session {
     vg_id case_id, session;
 } mcp_session;
+
+/* The injection detector's verdicts on strings met in this session (server.c). */
+#define MCP_VERDICTS 65536
+typedef struct mcp_verdicts {
+    unsigned char key[16];
+    uint64_t hash[MCP_VERDICTS];
+    uint16_t flags[MCP_VERDICTS];
+    size_t used;
+} mcp_verdicts;
 
 typedef struct mcp {
     vg_ws *ws;
@@ -30,6 +40,7 @@ typedef struct mcp {
     size_t nsessions;
     int flags;          /* COP_INJ_* of everything shown so far */
     vg_buf shown;       /* the data shown so far: no auto-apply of a value it holds */
+    mcp_verdicts *verdicts;
 } mcp;
 
 /* What a tool gives back: a JSON object (data from the workspace, made safe and

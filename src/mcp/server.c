@@ -73,6 +73,19 @@ static bool send_result(mcp *m, const cJSON *id, cJSON *result)
     return send_msg(m, r);
 }
 
+/* A result already printed (text: strict JSON, vg_json_print's): sent as it is. */
+static bool send_result_text(mcp *m, const cJSON *id, const char *text)
+{
+    cJSON *idc = id ? cJSON_Duplicate(id, true) : cJSON_CreateNull();
+    char *idt = vg_json_print(idc);
+    cJSON_Delete(idc);
+    bool ok = idt && fprintf(m->out, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}\n", idt,
+                             text) >= 0 &&
+              fflush(m->out) == 0;
+    free(idt);
+    return ok;
+}
+
 /* An error naming what is wrong; arg, when not NULL, is the argument at fault. */
 static bool send_error(mcp *m, const cJSON *id, int code, const char *msg, const char *arg)
 {
@@ -93,7 +106,53 @@ typedef struct scan {
     int flags;
     cJSON *fields; /* paths of flagged strings, at most a few */
     vg_buf *shown;
+    mcp_verdicts *cache;
 } scan;
+
+/* A string vigil made itself in the shape it makes it: an id (ULID), a time as
+ * json.c prints it, a number or a hash. No instruction fits in one. */
+static bool generated(const char *s, size_t n)
+{
+    if (n == 26 && vg_ulid_valid(s))
+        return true;
+    if (n == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+        s[19] == '.' && s[23] == 'Z' && strspn(s, "0123456789-:T.Z") == n)
+        return true;
+    return strspn(s, "0123456789abcdef") == n;
+}
+
+/* The detector's verdict on s (cleaned), from the cache when this session met the
+ * same text before (agents read the same cases again and again): a verdict is a
+ * function of the text alone. The key is a keyed 64-bit hash, so text cannot be
+ * made to collide with a flagged one on purpose. */
+static int verdict(mcp_verdicts *v, const char *s)
+{
+    size_t n = strlen(s);
+    if (n <= 8 || generated(s, n))
+        return 0;
+    uint64_t h;
+    crypto_shorthash((unsigned char *)&h, (const unsigned char *)s, n, v->key);
+    h |= 1; /* 0 marks an empty slot */
+    size_t i = (size_t)(h % MCP_VERDICTS);
+    for (size_t probe = 0; probe < 8; probe++, i = (i + 1) % MCP_VERDICTS) {
+        if (v->hash[i] == h)
+            return v->flags[i];
+        if (!v->hash[i])
+            break;
+    }
+    int f = cop_inject_scan_clean(s);
+    if (v->used >= MCP_VERDICTS / 2) { /* full enough: start again */
+        memset(v->hash, 0, sizeof v->hash);
+        v->used = 0;
+        i = (size_t)(h % MCP_VERDICTS);
+    }
+    while (v->hash[i])
+        i = (i + 1) % MCP_VERDICTS;
+    v->hash[i] = h;
+    v->flags[i] = (uint16_t)f;
+    v->used++;
+    return f;
+}
 
 static bool plain_ascii(const char *s)
 {
@@ -116,7 +175,7 @@ static void make_safe(cJSON *node, char *path, size_t len, size_t cap, scan *sc)
             cJSON_SetValuestring(node, c);
             free(c);
         }
-        int f = strlen(node->valuestring) > 8 ? cop_inject_scan_clean(node->valuestring) : 0;
+        int f = verdict(sc->cache, node->valuestring);
         if (f) {
             sc->flags |= f;
             if (cJSON_GetArraySize(sc->fields) < 8)
@@ -181,7 +240,7 @@ static const char untrusted_note[] =
 static int mark(mcp *m, cJSON *data, const char **first)
 {
     char path[256] = "";
-    scan sc = {0, cJSON_CreateArray(), &m->shown};
+    scan sc = {0, cJSON_CreateArray(), &m->shown, m->verdicts};
     make_safe(data, path, 0, sizeof path, &sc);
     m->flags |= sc.flags;
     cJSON *u = cJSON_CreateObject();
@@ -425,23 +484,26 @@ static bool deliver(mcp *m, const cJSON *id, const char *what, const char *name,
     }
     vg_rc kept = keep(m, what, name, args, o->case_id, text, flags,
                       o->error[0] ? o->error : NULL, &err);
-    free(text);
     if (kept != VG_OK) {
+        free(text);
         cJSON_Delete(result);
         char msg[600];
         snprintf(msg, sizeof msg, "the call could not be kept in the ledger, so nothing is"
                                   " returned: %.500s", err.msg);
         return send_error(m, id, RPC_INTERNAL, msg, NULL);
     }
-    if (!strcmp(what, "tool"))
-        return send_result(m, id, result);
-    /* resources and prompts: an error is a protocol error */
-    if (o->error[0]) {
-        cJSON_Delete(result);
-        return send_error(m, id, strcmp(what, "resource") == 0 ? RPC_NO_RESOURCE : RPC_PARAMS,
-                          o->error, NULL);
+    if (!strcmp(what, "tool") || !o->error[0]) { /* the text kept is the text sent */
+        bool ok = text ? send_result_text(m, id, text) : send_result(m, id, result);
+        if (text)
+            cJSON_Delete(result);
+        free(text);
+        return ok;
     }
-    return send_result(m, id, result);
+    /* a resource's or a prompt's error is a protocol error */
+    free(text);
+    cJSON_Delete(result);
+    return send_error(m, id, strcmp(what, "resource") == 0 ? RPC_NO_RESOURCE : RPC_PARAMS,
+                      o->error, NULL);
 }
 
 static bool m_tools_call(mcp *m, const cJSON *id, const cJSON *params)
@@ -764,6 +826,8 @@ out:
 int mcp_serve(vg_ws *ws, const mcp_config *cfg, FILE *in, FILE *out)
 {
     mcp m = {.ws = ws, .cfg = cfg, .out = out};
+    m.verdicts = vg_xcalloc(1, sizeof *m.verdicts);
+    crypto_shorthash_keygen(m.verdicts->key);
     snprintf(m.version, sizeof m.version, "%s", versions[0]);
     snprintf(m.client, sizeof m.client, "mcp:unknown");
     vg_buf_init(&m.shown, MCP_SHOWN_MAX + STRING_CAP + 16);
@@ -805,5 +869,6 @@ int mcp_serve(vg_ws *ws, const mcp_config *cfg, FILE *in, FILE *out)
     free(line);
     vg_buf_free(&m.shown);
     free(m.sessions);
+    free(m.verdicts);
     return rc;
 }
