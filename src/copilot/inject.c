@@ -41,6 +41,7 @@
 #include "copilot.h"
 
 #include <ctype.h>
+#include <locale.h>
 #include <regex.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -227,10 +228,16 @@ static bool compiled_ok[2][NPATTERNS];
 /* The hints for table [1]; the regexes themselves are compiled on first use
  * (regex), since clean text never needs most of them and compiling all costs a
  * millisecond of every `vigil ask`. */
+static locale_t c_locale; /* the patterns are ASCII; the folded text's words are too */
+
 static void compile_all(void)
 {
     if (ready)
         return;
+    /* regcomp and regexec in the C locale: byte-wise, where the analyst's UTF-8 one
+     * would decode every byte of every text into wide characters first (a third of
+     * a scan) for patterns that hold no character past ASCII */
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     for (size_t i = 0; i < NPATTERNS; i++) {
         snprintf(hints_li[i], sizeof hints_li[i], "%s", patterns[i].hints);
         for (char *q = hints_li[i]; *q; q++)
@@ -410,11 +417,14 @@ static int match_words(const char *words, bool raw, int table)
     size_t len = strlen(words);
     bigrams bg;
     bigrams_of(words, len, &bg);
+    locale_t was = c_locale ? uselocale(c_locale) : (locale_t)0;
     for (size_t i = 0; i < NPATTERNS; i++)
         if (patterns[i].raw == raw && !(reasons & patterns[i].reason) &&
             hinted(words, len, &bg, table ? hints_li[i] : patterns[i].hints) &&
             regexec(regex(table, i), words, 0, NULL, 0) == 0)
             reasons |= patterns[i].reason;
+    if (was)
+        uselocale(was);
     return reasons;
 }
 
