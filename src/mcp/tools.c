@@ -42,7 +42,8 @@ static void expand_enums(cJSON *node)
                     cJSON *arr = cJSON_CreateArray();
                     for (int k = 0; k < enums[i].e->n; k++)
                         cJSON_AddItemToArray(arr, cJSON_CreateString(enums[i].e->names[k]));
-                    cJSON_ReplaceItemViaPointer(node, ch, arr);
+                    /* by name: a replacement via the pointer would lose the key */
+                    cJSON_ReplaceItemInObjectCaseSensitive(node, "enum", arr);
                     ch = arr;
                     break;
                 }
