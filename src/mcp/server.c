@@ -234,12 +234,22 @@ const char *mcp_session_of(mcp *m, const char *case_id)
     return s->session;
 }
 
+/* The text of v as sent, v left as it is (vg_json_print makes what it prints strict
+ * in place, and does not take it). Fresh, NULL when memory runs out. */
+static char *print_copy(const cJSON *v)
+{
+    cJSON *copy = cJSON_Duplicate(v, true);
+    char *text = copy ? vg_json_print(copy) : NULL;
+    cJSON_Delete(copy);
+    return text;
+}
+
 /* Keep a call in the ledger: what it asked and what it was given (its size and hash). */
 static vg_rc keep(mcp *m, const char *what, const char *name, const cJSON *args,
                   const char *case_id, const cJSON *result, int flags, const char *error,
                   vg_err *err)
 {
-    char *text = result ? vg_json_print(cJSON_Duplicate(result, true)) : NULL;
+    char *text = result ? print_copy(result) : NULL;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, what, name);
     cJSON_AddItemToObject(o, "arguments", args ? cJSON_Duplicate(args, true)
@@ -361,7 +371,7 @@ static bool deliver(mcp *m, const cJSON *id, const char *what, const char *name,
     } else {
         result = shape(m, o->data, &flags);
         o->data = NULL;
-        char *text = vg_json_print(cJSON_Duplicate(result, true));
+        char *text = print_copy(result);
         size_t n = text ? strlen(text) : 0;
         free(text);
         if (n > MCP_RESULT_MAX) {
