@@ -132,7 +132,8 @@ bool mcp_args_check(const mcp_tool *t, const cJSON *args, char *msg, size_t msgs
             }
         } else if (!strcmp(type, "integer")) {
             double v = a->valuedouble;
-            if (!cJSON_IsNumber(a) || v != (double)(int64_t)v) {
+            /* the range first: casting a double past int64_t's is undefined (1e300) */
+            if (!cJSON_IsNumber(a) || !(v >= -9e15 && v <= 9e15) || v != (double)(int64_t)v) {
                 snprintf(msg, msgsz, "argument '%.60s' must be an integer", a->string);
                 goto out;
             }
