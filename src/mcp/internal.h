@@ -77,6 +77,10 @@ const char *mcp_session_of(mcp *m, const char *case_id);
 
 /* The resources and prompts (tools.c). */
 void mcp_case_resource(mcp *m, const char *ref, mcp_out *out);
-cJSON *mcp_resource_list(mcp *m, const char *cursor, char *err, size_t errsz);
+/* The open cases as resources, a page after cursor; *flags gets the detector's flags
+ * of their titles. NULL with err on a bad cursor. */
+cJSON *mcp_resource_list(mcp *m, const char *cursor, int *flags, char *err, size_t errsz);
+/* The injection detector's flags for s (cleaned), remembered for the session. */
+int mcp_verdict(mcp_verdicts *v, const char *s);
 
 #endif

@@ -125,7 +125,7 @@ static bool generated(const char *s, size_t n)
  * same text before (agents read the same cases again and again): a verdict is a
  * function of the text alone. The key is a keyed 64-bit hash, so text cannot be
  * made to collide with a flagged one on purpose. */
-static int verdict(mcp_verdicts *v, const char *s)
+int mcp_verdict(mcp_verdicts *v, const char *s)
 {
     size_t n = strlen(s);
     if (n <= 8 || generated(s, n))
@@ -175,7 +175,7 @@ static void make_safe(cJSON *node, char *path, size_t len, size_t cap, scan *sc)
             cJSON_SetValuestring(node, c);
             free(c);
         }
-        int f = verdict(sc->cache, node->valuestring);
+        int f = mcp_verdict(sc->cache, node->valuestring);
         if (f) {
             sc->flags |= f;
             if (cJSON_GetArraySize(sc->fields) < 8)
@@ -591,10 +591,30 @@ static bool m_resources_list(mcp *m, const cJSON *id, const cJSON *params)
     char err[300] = "";
     const char *cursor =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, "cursor"));
-    cJSON *r = mcp_resource_list(m, cursor, err, sizeof err);
+    int flags = 0;
+    cJSON *r = mcp_resource_list(m, cursor, &flags, err, sizeof err);
     if (!r)
         return send_error(m, id, RPC_PARAMS, err, "cursor");
-    return send_result(m, id, r);
+    /* the titles are data shown: kept like any call's result */
+    char *text = vg_json_print(r);
+    vg_err e = {0};
+    cJSON *args = cJSON_CreateObject();
+    if (cursor)
+        cJSON_AddStringToObject(args, "cursor", cursor);
+    vg_rc kept = keep(m, "resource", "list", args, NULL, text, flags, NULL, &e);
+    cJSON_Delete(args);
+    bool ok;
+    if (kept != VG_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "the call could not be kept in the ledger, so nothing is"
+                                  " returned: %.500s", e.msg);
+        ok = send_error(m, id, RPC_INTERNAL, msg, NULL);
+    } else {
+        ok = text ? send_result_text(m, id, text) : send_result(m, id, cJSON_Duplicate(r, true));
+    }
+    free(text);
+    cJSON_Delete(r);
+    return ok;
 }
 
 static bool m_templates_list(mcp *m, const cJSON *id)
