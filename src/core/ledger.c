@@ -304,6 +304,29 @@ static void read_entry(sqlite3_stmt *st, vg_ledger_entry *e)
         sodium_bin2hex(e->hash, sizeof e->hash, sqlite3_column_blob(st, 9), 32);
 }
 
+/* Every row of st (bound, then finalized here) into *items. */
+static vg_rc read_entries(vg_ws *ws, sqlite3_stmt *st, vg_ledger_entry **items, size_t *n,
+                          vg_err *err)
+{
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *items = vg_xrealloc(*items, cap * sizeof **items);
+        }
+        read_entry(st, &(*items)[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        vg_ledger_free(*items, *n);
+        *items = NULL;
+        *n = 0;
+        return ws_dberr(ws, err, "reading the ledger");
+    }
+    return VG_OK;
+}
+
 vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user, const char *session_id,
                      vg_ledger_entry **items, size_t *n, vg_err *err)
 {
@@ -323,22 +346,8 @@ vg_rc vg_ledger_list(vg_ws *ws, const char *case_id, const char *user, const cha
     sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
     if (session_id)
         sqlite3_bind_text(st, 3, session_id, -1, SQLITE_STATIC);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *items = vg_xrealloc(*items, cap * sizeof **items);
-        }
-        read_entry(st, &(*items)[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        vg_ledger_free(*items, *n);
-        *items = NULL;
-        *n = 0;
-        return ws_dberr(ws, err, "reading the ledger");
-    }
+    if ((rc = read_entries(ws, st, items, n, err)))
+        return rc;
     if (session_id && *n == 0)
         return vg_fail(err, VG_ENOTFOUND, "no session %.26s %s", session_id,
                        case_id ? "on this case" : "in the general pane");
@@ -376,22 +385,8 @@ vg_rc vg_ledger_open_proposals(vg_ws *ws, const char *user, const char *case_id,
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
     if (case_id)
         sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
-    size_t cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *items = vg_xrealloc(*items, cap * sizeof **items);
-        }
-        read_entry(st, &(*items)[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        vg_ledger_free(*items, *n);
-        *items = NULL;
-        *n = 0;
-        return ws_dberr(ws, err, "reading the ledger");
-    }
+    if ((rc = read_entries(ws, st, items, n, err)))
+        return rc;
     return VG_OK;
 }
 
