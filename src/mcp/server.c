@@ -683,6 +683,14 @@ static bool m_prompts_list(mcp *m, const cJSON *id)
     return send_result(m, id, r);
 }
 
+static void user_message(cJSON *msgs, cJSON *content)
+{
+    cJSON *mm = cJSON_CreateObject();
+    cJSON_AddStringToObject(mm, "role", "user");
+    cJSON_AddItemToObject(mm, "content", content);
+    cJSON_AddItemToArray(msgs, mm);
+}
+
 /* A prompt's messages: the ask, and for a case the case itself as an embedded
  * resource (untrusted data, marked as every result is). */
 static cJSON *prompt_shape(mcp *m, cJSON *data, int *flags)
@@ -693,12 +701,10 @@ static cJSON *prompt_shape(mcp *m, cJSON *data, int *flags)
     cJSON_Delete(data);
     cJSON *r = cJSON_CreateObject(), *msgs = cJSON_AddArrayToObject(r, "messages");
     cJSON_AddItemToObject(r, "description", desc);
-    cJSON *mm = cJSON_CreateObject(), *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(mm, "role", "user");
+    cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "type", "text");
     cJSON_AddItemToObject(c, "text", ask);
-    cJSON_AddItemToObject(mm, "content", c);
-    cJSON_AddItemToArray(msgs, mm);
+    user_message(msgs, c);
     *flags = 0;
     if (caseobj) {
         cJSON *res = resource_result(m, caseobj, flags);
@@ -706,18 +712,12 @@ static cJSON *prompt_shape(mcp *m, cJSON *data, int *flags)
             cJSON_GetObjectItem(res, "contents"),
             cJSON_GetArrayItem(cJSON_GetObjectItem(res, "contents"), 0));
         cJSON_Delete(res);
-        cJSON *m2 = cJSON_CreateObject(), *c2 = cJSON_CreateObject();
-        cJSON_AddStringToObject(m2, "role", "user");
+        cJSON *c2 = cJSON_CreateObject();
         cJSON_AddStringToObject(c2, "type", "resource");
         cJSON_AddItemToObject(c2, "resource", contents);
-        cJSON_AddItemToObject(m2, "content", c2);
-        cJSON_AddItemToArray(msgs, m2);
-        if (*flags) {
-            cJSON *m3 = cJSON_CreateObject();
-            cJSON_AddStringToObject(m3, "role", "user");
-            cJSON_AddItemToObject(m3, "content", warning(*flags, NULL));
-            cJSON_AddItemToArray(msgs, m3);
-        }
+        user_message(msgs, c2);
+        if (*flags)
+            user_message(msgs, warning(*flags, NULL));
     }
     return r;
 }
