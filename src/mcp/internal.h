@@ -19,7 +19,8 @@ typedef struct mcp_session {
     vg_id case_id, session;
 } mcp_session;
 
-/* The injection detector's verdicts on strings met in this session (server.c). */
+/* The injection detector's verdicts on strings met in this session (server.c): an
+ * open-addressed table of keyed 64-bit hashes, emptied when half full. */
 #define MCP_VERDICTS 65536
 typedef struct mcp_verdicts {
     unsigned char key[16];
@@ -45,7 +46,7 @@ typedef struct mcp {
 
 /* What a tool gives back: a JSON object (data from the workspace, made safe and
  * scanned by the caller), the case it was about (its ledger session), or an error
- * the agent can act on (is_error: a result, not a protocol error). */
+ * the agent can act on (error set: an isError result, not a protocol error). */
 typedef struct mcp_out {
     cJSON *data;
     vg_id case_id;
@@ -56,7 +57,7 @@ typedef struct mcp_tool {
     const char *name, *title, *description;
     const char *schema; /* the JSON schema of its arguments (inputSchema) */
     bool write;         /* a proposal tool: none with --read-only */
-    /* VG_OK with out->data, or out->error set (and any rc) */
+    /* fills out->data, or out->error */
     void (*run)(mcp *m, const cJSON *args, mcp_out *out);
 } mcp_tool;
 
