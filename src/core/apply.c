@@ -1759,6 +1759,56 @@ out:
 #define BULK_BYTES (256 << 10)  /* and at most about this much text */
 #define BULK_MAX_IN 100000      /* what a received one may hold */
 
+/* Is an alert with this id (made under it, or named by it) here? */
+static vg_rc alert_held(ctx *c, const char *id, bool *held)
+{
+    static const char sql[] = "SELECT 1 FROM alerts WHERE id = ?1"
+                              " UNION ALL SELECT 1 FROM alert_ids WHERE id = ?1";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    *held = s == SQLITE_ROW;
+    sqlite3_reset(st);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? VG_OK : ws_dberr(c->ws, c->err, "looking up an alert");
+}
+
+/* Parts of an alert.import (vigil/bundle.h): a bundle carries, of an op whose alerts
+ * went to several cases, the elements of its own cases' alerts, as a new op with
+ * part_of: the original's id. A part's elements are the original's, so an element
+ * whose alert is here already came by the original or by another part, and is not
+ * merged again (a repeat would count it twice); the original arriving after a part
+ * of it skips the same way. The door remembers the originals it has seen parts of
+ * (meta 'part:ID'); *parts: this op is a part, or an original with parts here. */
+static vg_rc import_parts(ctx *c, bool record, bool *parts)
+{
+    const char *part_of = pstr(c, "part_of");
+    const cJSON *po = cJSON_GetObjectItemCaseSensitive(c->op->payload, "part_of");
+    if (po && (!part_of || !vg_ulid_valid(part_of)))
+        return vg_fail(c->err, VG_EINVAL, "part_of: must be an op id");
+    *parts = part_of != NULL;
+    if (record && !part_of)
+        return VG_OK;
+    char key[VG_ID_LEN + 8];
+    snprintf(key, sizeof key, "part:%s", part_of ? part_of : c->op->id);
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws,
+                            record ? "INSERT OR IGNORE INTO meta(key, value) VALUES (?1, '')"
+                                   : "SELECT 1 FROM meta WHERE key = ?1",
+                            &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "recording an op's part");
+    *parts = *parts || s == SQLITE_ROW;
+    return VG_OK;
+}
+
 static vg_rc h_alert_import(ctx *c)
 {
     const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(c->op->payload, "alerts");
@@ -1767,12 +1817,21 @@ static vg_rc h_alert_import(ctx *c)
     if (!cJSON_IsArray(alerts) || cJSON_GetArraySize(alerts) < 1 ||
         cJSON_GetArraySize(alerts) > BULK_MAX_IN)
         return vg_fail(c->err, VG_EINVAL, "alerts: must be a list of 1 to %d alerts", BULK_MAX_IN);
-    vg_rc rc = VG_OK;
+    bool parts = false;
+    vg_rc rc = import_parts(c, false, &parts);
     for (int pass = 0; pass < 2 && rc == VG_OK; pass++) {
         int i = 0;
         cJSON *el;
         cJSON_ArrayForEach(el, alerts) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
+            bool held = false;
+            if (pass == 1 && parts && cJSON_IsString(id) &&
+                (rc = alert_held(c, id->valuestring, &held)))
+                break;
+            if (held) { /* it came by the original or by another part of it */
+                i++;
+                continue;
+            }
             vg_op sub = {.hlc = c->op->hlc, .actor = c->op->actor, .tenant = c->op->tenant,
                          .payload = el};
             ctx sc = {.ws = c->ws, .op = &sub, .local = false, .ms = c->ms, .raw_at = i,
@@ -1794,6 +1853,8 @@ static vg_rc h_alert_import(ctx *c)
             i++;
         }
     }
+    if (rc == VG_OK && parts && !c->check_only)
+        rc = import_parts(c, true, &parts);
     return rc;
 }
 
