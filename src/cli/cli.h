@@ -157,6 +157,18 @@ struct net_ssh_opts;
 void cli_ssh_opts(struct net_ssh_opts *o);
 int cmd_remote_trust(cli *c, int argc, char **argv);
 int cmd_remote_test(cli *c, int argc, char **argv);
+/* cmd_keys.c: the analyst's key set and the keys they trust. cli_identity loads
+ * the identity (refusing one others can read) and cli_keyring the trusted keys
+ * (none when there is no file); each prints why on failure. */
+struct vg_identity;
+struct vg_keyring;
+int cli_identity(cli *c, struct vg_identity *out);
+int cli_keyring(cli *c, struct vg_keyring *out);
+int cmd_keygen(cli *c, int argc, char **argv);
+int cmd_key_show(cli *c, int argc, char **argv);
+int cmd_key_trust(cli *c, int argc, char **argv);
+int cmd_key_rm(cli *c, int argc, char **argv);
+int cmd_key_ls(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 
