@@ -1819,16 +1819,18 @@ static vg_rc h_alert_import(ctx *c)
         return vg_fail(c->err, VG_EINVAL, "alerts: must be a list of 1 to %d alerts", BULK_MAX_IN);
     bool parts = false;
     vg_rc rc = import_parts(c, false, &parts);
+    /* of a part, the elements whose alert was here before this op (looked up before
+     * any is written: two elements may repeat one alert) */
+    bool *held = parts ? vg_xcalloc((size_t)cJSON_GetArraySize(alerts), sizeof *held) : NULL;
     for (int pass = 0; pass < 2 && rc == VG_OK; pass++) {
         int i = 0;
         cJSON *el;
         cJSON_ArrayForEach(el, alerts) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
-            bool held = false;
-            if (pass == 1 && parts && cJSON_IsString(id) &&
-                (rc = alert_held(c, id->valuestring, &held)))
+            if (pass == 0 && held && cJSON_IsString(id) &&
+                (rc = alert_held(c, id->valuestring, &held[i])))
                 break;
-            if (held) { /* it came by the original or by another part of it */
+            if (pass == 1 && held && held[i]) { /* it came by the original or another part */
                 i++;
                 continue;
             }
@@ -1853,6 +1855,7 @@ static vg_rc h_alert_import(ctx *c)
             i++;
         }
     }
+    free(held);
     if (rc == VG_OK && parts && !c->check_only)
         rc = import_parts(c, true, &parts);
     return rc;
