@@ -471,6 +471,9 @@ vg_rc vg_bundle_header(const unsigned char *data, size_t len, const char *where,
     memset(info, 0, sizeof *info);
     const char *t = (const char *)data, *end = t + (len < HEADER_MAX ? len : HEADER_MAX);
     size_t ml = strlen(VG_BUNDLE_MAGIC);
+    if (len < ml && len > 0 && memcmp(t, VG_BUNDLE_MAGIC, len) == 0)
+        return vg_fail(err, VG_ECORRUPT, "%s: cut short: only %zu bytes of its header are here",
+                       where, len);
     if (len < ml || memcmp(t, VG_BUNDLE_MAGIC, ml) != 0)
         return vg_fail(err, VG_EINVAL, "%s: not a vigil bundle (it does not start 'vigil-bundle 1')",
                        where);
