@@ -600,7 +600,7 @@ const command cli_commands[] = {
      "playbooks for a case, from its techniques, tags and title", NULL, cmd_pb_suggest},
     {"playbook keygen", "[-o FILE] [--comment C]",
      "make an Ed25519 key pair for signing packs (FILE, FILE.pub)", NULL, cmd_pb_keygen},
-    {"playbook pack", "--key KEY FILE... -o PACK", "write playbook files into one signed pack",
+    {"playbook pack", "[--key KEY] FILE... -o PACK", "write playbook files into one signed pack",
      NULL, cmd_pb_pack},
     {"help", "[SUBCOMMAND]", "this list, or one subcommand's help", NULL, cmd_help},
 };
