@@ -162,6 +162,9 @@ VG_WUR vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, v
  * to fn, which must not keep it; fn's error stops the walk and is returned. */
 VG_WUR vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op),
                          void *ud, vg_err *err);
+/* The same, each op's payload left unparsed (an empty object): its text alone. */
+VG_WUR vg_rc vg_ops_each_text(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op),
+                              void *ud, vg_err *err);
 /* What a new replica does on its first sync: every op of the workspace at
  * src_path applied to ws through the door, in src's order (ops ws holds already
  * are skipped), in batches. *ops counts the ops read, *applied those written. */

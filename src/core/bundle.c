@@ -363,7 +363,7 @@ vg_rc vg_bundle_export(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger
     set_sort(&p.cases);
     vg_rc rc = case_alerts(ws, &p.cases, &p.alerts, err);
     if (rc == VG_OK)
-        rc = vg_ops_each(ws, 0, pick_one, &p, err);
+        rc = vg_ops_each_text(ws, 0, pick_one, &p, err);
     cJSON *m = rc ? NULL : manifest_new(ws, &p.cases, ledger, me, p.n, err);
     if (rc == VG_OK && !m)
         rc = err->rc ? err->rc : VG_EIO;
