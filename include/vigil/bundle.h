@@ -7,10 +7,12 @@
  * artifacts, tasks, events, playbook records, alert links and stars, and, when
  * asked, their copilot ledger entries), and their alerts. An alert.import of the
  * sender's that also holds other cases' alerts travels as a part of itself (a new
- * op with part_of: the original's id, holding only these cases' elements; an
- * element whose alert was later moved to one of these cases from elsewhere loses
- * its case and the artifacts it chose there, and the move that follows links it), so
- * nothing of another case leaves the machine. A part is made the same way from the
+ * op with part_of: the original's id and part_at: each element's place in it,
+ * holding only these cases' elements; an element whose alert was later moved to
+ * one of these cases from elsewhere loses its case and the artifacts it chose there,
+ * and the move that follows links it), so nothing of another case leaves the
+ * machine; the door applies each place's effects once, whichever of the original
+ * and its parts a replica gets first (vigil/op.h). A part is made the same way from the
  * same elements every time (its id is derived from them), so a bundle exported
  * twice is imported once. Importing merges the ops through the door with the rules
  * of sync: an op already held changes nothing, so a case worked on two machines and

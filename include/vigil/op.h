@@ -50,11 +50,12 @@
  *                   inside a batch joins the batch's alert.import (vg_apply), so
  *                   every importer writes this way; an element that fails validation
  *                   is not added, and a stamped alert.import with a bad element is
- *                   refused whole. Stamped with part_of: ID, it is a part of the
- *                   alert.import ID (vigil/bundle.h: a bundle's cases' elements of
- *                   it): an element whose alert is held is skipped, since it came by
- *                   the original or another part, and so is the original's when
- *                   it arrives after a part.
+ *                   refused whole. Stamped with part_of: ID and part_at: [places],
+ *                   it is a part of the alert op ID (vigil/bundle.h: a bundle's
+ *                   cases' elements of it, at those places of the original): each
+ *                   place's two effects (its alert's row, what it brings to its
+ *                   case) happen once on a replica, whichever of the original and
+ *                   its parts arrive, in any order (apply.c, parts_*).
  *   alert.set      {field: status, value, case?, artifacts?} or {field: starred, value: bool}
  *                   linked with artifacts: true brings the alert's entities to the
  *                   case as alert.add does

@@ -142,7 +142,8 @@ static vg_rc emit(pick *p, const vg_op *op, const char *text, size_t len)
 
 /* A part of op (an alert.import or alert.add): the elements chosen, made into a new
  * alert.import whose id is derived from the original's and the elements'. */
-static vg_rc emit_part(pick *p, const vg_op *op, const char *root, const vg_id *ids, size_t n)
+static vg_rc emit_part(pick *p, const vg_op *op, const char *root, const vg_id *ids,
+                       const int64_t *places, size_t n)
 {
     unsigned char h[32];
     crypto_generichash_state gs;
@@ -156,7 +157,11 @@ static vg_rc emit_part(pick *p, const vg_op *op, const char *root, const vg_id *
     vg_ulid_from(vg_ulid_ms(op->id), h, part.id);
     memcpy(part.target, part.id, sizeof part.target);
     snprintf(part.kind, sizeof part.kind, "alert.import");
-    vg_rc rc = vg_buf_addf(&p->part, "],\"part_of\":\"%s\"}", root);
+    vg_rc rc = vg_buf_addf(&p->part, "],\"part_of\":\"%s\",\"part_at\":[", root);
+    for (size_t i = 0; rc == VG_OK && i < n; i++)
+        rc = vg_buf_addf(&p->part, "%s%lld", i ? "," : "", (long long)places[i]);
+    if (rc == VG_OK)
+        rc = vg_buf_adds(&p->part, "]}");
     if (rc)
         return vg_fail(p->err, rc, "op %s: too large for a bundle", op->id);
     return emit(p, &part, p->part.data, p->part.len);
@@ -183,8 +188,16 @@ static vg_rc pick_import(pick *p, vg_op *op)
         return VG_OK;
     size_t total = 0, chosen = 0, moved = 0, cap = 0;
     vg_id *ids = NULL;
+    int64_t *places = NULL;
     char id[VG_ID_LEN + 1], c[VG_ID_LEN + 1];
+    /* a part's elements keep their places in its original */
+    const char *ps = NULL, *pe = NULL, *pat = NULL, *vs2, *ve2;
+    if (vg_json_member(t, tl, "part_at", &ps, &pe) && *ps == '[')
+        pat = ps + 1;
     for (at = as + 1; vg_json_next(&at, ae, &es, &ee); total++) {
+        int64_t place = (int64_t)total;
+        if (pat && vg_json_next(&pat, pe, &vs2, &ve2))
+            place = strtoll(vs2, NULL, 10);
         if (!text_str(es, (size_t)(ee - es), "id", id, sizeof id) || !set_has(&p->alerts, id))
             continue;
         if (text_str(es, (size_t)(ee - es), "case", c, sizeof c) && !set_has(&p->cases, c))
@@ -192,7 +205,9 @@ static vg_rc pick_import(pick *p, vg_op *op)
         if (chosen == cap) {
             cap = cap ? cap * 2 : 64;
             ids = vg_xrealloc(ids, cap * sizeof *ids);
+            places = vg_xrealloc(places, cap * sizeof *places);
         }
+        places[chosen] = place;
         memcpy(ids[chosen++], id, sizeof id);
     }
     vg_rc rc = VG_OK;
@@ -209,9 +224,10 @@ static vg_rc pick_import(pick *p, vg_op *op)
             if (text_str(es, (size_t)(ee - es), "id", id, sizeof id) && set_has(&p->alerts, id))
                 rc = part_add(p, es, ee, &first);
         rc = rc ? vg_fail(p->err, rc, "op %s: too large for a bundle", op->id)
-                : emit_part(p, op, root, ids, chosen);
+                : emit_part(p, op, root, ids, places, chosen);
     }
     free(ids);
+    free(places);
     return rc;
 }
 
@@ -228,8 +244,9 @@ static vg_rc pick_alert_add(pick *p, vg_op *op)
     if (rc)
         return vg_fail(p->err, rc, "op %s: too large for a bundle", op->id);
     vg_id ids[1];
+    int64_t place = 0;
     memcpy(ids[0], op->target, sizeof ids[0]);
-    return emit_part(p, op, op->id, (const vg_id *)ids, 1);
+    return emit_part(p, op, op->id, (const vg_id *)ids, &place, 1);
 }
 
 static vg_rc pick_one(void *ud, vg_op *op)

@@ -19,11 +19,10 @@
 /* tests/fixtures/bundle: bob's key set and the keyring that trusts alice */
 static const char identity[] =
     "vigil-identity 1\nname bob\n"
-    "sign-secret RkfCdwk5QaIPHUAnsX8ev/Btjz3wbXfpIKkKPrxZJcYRkZjOXB4CMUly6Ld9XVc+rXdQRp5U/"
-    "gLJe5VTWcjbgQ==\n"
-    "box-secret 1Xk3gAjO1I23BsJ5u7ta65jwkd9+xgG3F5s5mhnzp/4=\n";
-static const char ring_text[] = "vigil-key 1 alice ed25519:kT2MKqAdklVlmUSaOvR2cVkIgNPw298HAb6bwjMi8dw="
-                                " x25519:PGR1PsNCw0LB8YqdKeNaIMR/eTF/VlHqlkpTHyjYdRk=\n";
+    "sign-secret s3mVMs/C0LMVfk+VFKbtbdGxcosRIE2RwatuJNgO+GF+nLja9Qb4fqF2o8PeCk1BzblL9+205mNSmJvufm4KuQ==\n"
+    "box-secret 1xFZoX2uNeu8JeJgsUVPV15KXsTy48g1iBSXHdxtEsc=\n";
+static const char ring_text[] =
+    "vigil-key 1 alice ed25519:hFKLdoBOgWAUfLUNjftoBUbob5hpg+OprB+bgkWHFm0= x25519:V8uBULRUCt+oDtnyUsucWeo3OHUK6cvF6a+TNWaOFgo=\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
