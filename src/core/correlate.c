@@ -472,21 +472,28 @@ static int titled_cmp(const void *x, const void *y)
     return strcmp(a->title, b->title);
 }
 
-/* The most frequent title (ties: the more severe, then the earlier). */
+/* The title of the group: the most frequent among its most severe alerts (a case
+ * is named for what makes it matter, not for its noisiest low alert; ties: the
+ * earlier); *count is how many of all its alerts bear it. */
 static const char *dominant(const corr *c, const int *m, size_t n, int *count)
 {
-    titled *ts = vg_xmalloc(n * sizeof *ts);
+    int top = -1;
     for (size_t i = 0; i < n; i++)
-        ts[i] = (titled){c->a[m[i]].title, c->a[m[i]].sev, c->a[m[i]].t};
-    qsort(ts, n, sizeof *ts, titled_cmp);
+        top = c->a[m[i]].sev > top ? c->a[m[i]].sev : top;
+    titled *ts = vg_xmalloc(n * sizeof *ts);
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->a[m[i]].sev == top)
+            ts[nt++] = (titled){c->a[m[i]].title, c->a[m[i]].sev, c->a[m[i]].t};
+    qsort(ts, nt, sizeof *ts, titled_cmp);
     const char *best = NULL;
     int bn = 0, bsev = -1;
     int64_t bt = 0;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < nt;) {
         size_t j = i;
         int sev = -1;
         int64_t t = INT64_MAX;
-        for (; j < n && strcmp(ts[j].title, ts[i].title) == 0; j++) {
+        for (; j < nt && strcmp(ts[j].title, ts[i].title) == 0; j++) {
             sev = ts[j].sev > sev ? ts[j].sev : sev;
             t = ts[j].t < t ? ts[j].t : t;
         }
@@ -500,7 +507,9 @@ static const char *dominant(const corr *c, const int *m, size_t n, int *count)
         i = j;
     }
     free(ts);
-    *count = bn;
+    *count = 0;
+    for (size_t i = 0; best && i < n; i++)
+        *count += strcmp(c->a[m[i]].title, best) == 0;
     return best;
 }
 
