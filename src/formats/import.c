@@ -6,6 +6,7 @@
  * JSON array, split into its elements as it is read; anything else is JSON lines.
  */
 #include "import.h"
+#include "import_src.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -352,17 +353,65 @@ char *imp_redact(const char *text, size_t len, char *why, size_t whysz)
     return vg_buf_take(&b);
 }
 
-/* ---- records -------------------------------------------------------------------- */
+/* ---- records --------------------------------------------------------------------
+ *
+ * The shape of an input is told by its first bytes (after import_src.c has
+ * decompressed it and skipped a byte order mark):
+ *   '['   one JSON array: its elements are the records;
+ *   '{'   JSON lines when the first line is a whole value, or when it is not and
+ *         the next line opens a value of its own (a first line cut short: one bad
+ *         record, and the next line is the next one); otherwise pretty-printed
+ *         objects one after another (concatenated JSON), each object a record;
+ *   else  JSON lines (each bad line is a bad record).
+ * Inside any record, a search response's hits (`hits.hits`, also inside Kibana
+ * Inspect's `rawResponse` or `response`) are the records instead, handed out one
+ * at a time as the array streams by: a response larger than IMP_MAX_RECORD reads
+ * as well as a small one, and what surrounds the hits is read past, not kept. A
+ * hit's `_source` is unwrapped when the record is parsed (prepare()).
+ *
+ * One scanner reads each byte once: strings, escapes and the depth, and at the
+ * first PATH_DEPTH depths the keys that spell a search response's path. A record
+ * is kept up to IMP_MAX_RECORD bytes; past that it is scanned to its end and
+ * refused whole. Line numbers are counted as the bytes go by, so a record is named
+ * by the line it starts on, whatever the shape. */
+
+enum { M_START, M_LINES, M_ARRAY, M_VALUES, M_DONE };
+
+#define PATH_DEPTH 4 /* rawResponse.hits.hits opens at depth 4 */
+#define KEY_MAX 12   /* "rawResponse" and its NUL */
+
+typedef struct scan {
+    int depth;     /* containers open since the record began */
+    bool str, esc; /* inside a string; just after its backslash */
+    bool cap;      /* the string is a key of the path's depths: captured */
+    uint8_t klen;  /* bytes captured; KEY_MAX: too long, or escaped */
+    char kbuf[KEY_MAX];
+    /* per depth 1..PATH_DEPTH: an object? its next string a key? the last key read
+     * there, and the key whose value opened it */
+    bool obj[PATH_DEPTH + 1], want_key[PATH_DEPTH + 1];
+    char key[PATH_DEPTH + 1][KEY_MAX], opener[PATH_DEPTH + 1][KEY_MAX];
+} scan;
 
 typedef struct reader {
-    FILE *f;
+    imp_src *src;
     char chunk[64 * 1024];
     size_t pos, len;
-    bool eof, array, started, closed;
-    int64_t line;        /* the line the reader is on */
-    vg_buf rec;          /* the record being assembled */
-    int64_t rec_line;    /* the line it started on */
-    bool too_big;
+    bool eof;
+    int mode;
+    bool probe;       /* the first line of a '{' input: a record, or the start of one? */
+    bool probing;     /* past that line, looking at what comes next */
+    size_t probe_len; /* that line's bytes in rec */
+    bool to_eol;      /* the record opens no value: it runs to the end of its line */
+    int64_t line;     /* the line the reader is on */
+    vg_buf rec;       /* the record being assembled */
+    int64_t rec_line; /* the line it started on */
+    bool in_rec, too_big, discard;
+    int hits;          /* > 0: reading a search response's hits, an array at this depth */
+    int64_t resp_line; /* the line that response started on */
+    scan sc;
+    const char *bad;  /* why the record is bad, when the reader knows it */
+    char err[300];    /* why the input cannot be read on */
+    int64_t err_line; /* the line the failure is at, 0 for none */
 } reader;
 
 static bool fill(reader *r)
@@ -371,119 +420,341 @@ static bool fill(reader *r)
         return true;
     if (r->eof)
         return false;
-    r->len = fread(r->chunk, 1, sizeof r->chunk, r->f);
+    r->len = imp_src_read(r->src, r->chunk, sizeof r->chunk);
     r->pos = 0;
-    r->eof = r->len == 0;
-    return !r->eof;
+    r->eof = r->len < sizeof r->chunk; /* imp_src_read is short only at the end */
+    return r->len > 0;
 }
 
-static int next_byte(reader *r)
+static void keep(reader *r, const char *s, size_t n)
 {
-    if (!fill(r))
-        return EOF;
-    int c = (unsigned char)r->chunk[r->pos++];
-    if (c == '\n')
-        r->line++;
-    return c;
-}
-
-static void keep_span(reader *r, const char *s, size_t n)
-{
-    if (r->too_big)
+    if (r->discard || r->too_big || n == 0)
         return;
     if (r->rec.len + n > IMP_MAX_RECORD || vg_buf_add(&r->rec, s, n) != VG_OK)
         r->too_big = true;
 }
 
-static void keep(reader *r, char c)
+static void truncate_rec(reader *r, size_t n)
 {
-    keep_span(r, &c, 1);
+    if (r->rec.data && n < r->rec.len) {
+        r->rec.len = n;
+        r->rec.data[n] = '\0';
+    }
 }
 
-/* The next record into r->rec: 1 when there is one, 0 at the end, -1 when an
- * array is broken off (unterminated). */
+static void scan_reset(scan *sc)
+{
+    sc->depth = 0;
+    sc->str = sc->esc = sc->cap = false;
+    sc->obj[1] = sc->want_key[1] = false;
+}
+
+/* c ('{' or '[') opens a container: true when it is the hits array of a search
+ * response (hits.hits, rawResponse.hits.hits or response.hits.hits). */
+static bool scan_open(scan *sc, char c)
+{
+    int d = sc->depth, nd = ++sc->depth;
+    if (nd > PATH_DEPTH)
+        return false;
+    sc->obj[nd] = sc->want_key[nd] = c == '{';
+    sc->key[nd][0] = '\0';
+    if (d >= 1 && sc->obj[d])
+        memcpy(sc->opener[nd], sc->key[d], KEY_MAX);
+    else
+        sc->opener[nd][0] = '\0';
+    if (c != '[' || nd < 3 || !sc->obj[1] || !sc->obj[nd - 1] ||
+        strcmp(sc->opener[nd], "hits") != 0 || strcmp(sc->opener[nd - 1], "hits") != 0)
+        return false;
+    return nd == 3 || (sc->obj[2] && (strcmp(sc->opener[2], "rawResponse") == 0 ||
+                                      strcmp(sc->opener[2], "response") == 0));
+}
+
+/* A '"' outside a string: a key of the path's depths is captured. */
+static void scan_quote(scan *sc)
+{
+    int d = sc->depth;
+    sc->str = true;
+    sc->cap = false;
+    if (d >= 1 && d <= PATH_DEPTH && sc->obj[d] && sc->want_key[d]) {
+        sc->want_key[d] = false;
+        sc->cap = d < PATH_DEPTH;
+        sc->klen = 0;
+    }
+}
+
+/* One byte inside a string (c is not a newline). */
+static void scan_in_string(scan *sc, char c)
+{
+    if (sc->esc || c == '\\') {
+        sc->esc = !sc->esc;
+        sc->klen = KEY_MAX; /* an escaped key is no key of the path */
+    } else if (c == '"') {
+        sc->str = false;
+        if (sc->cap) {
+            char *k = sc->key[sc->depth];
+            if (sc->klen < KEY_MAX) {
+                memcpy(k, sc->kbuf, sc->klen);
+                k[sc->klen] = '\0';
+            } else {
+                k[0] = '\0';
+            }
+            sc->cap = false;
+        }
+    } else if (sc->cap) {
+        if (sc->klen < KEY_MAX - 1)
+            sc->kbuf[sc->klen++] = c;
+        else
+            sc->klen = KEY_MAX;
+    }
+}
+
+static bool blank(const vg_buf *b)
+{
+    return strspn(vg_buf_str(b), " \t\r\n\f\v") == b->len;
+}
+
+/* Reads on from pos: 1 when a record is complete in rec, 0 when the chunk is used
+ * up and more is needed (the end of the input is at_end's). */
+static int scan_run(reader *r)
+{
+    const char *s = r->chunk;
+    size_t i = r->pos, n = r->len, span = i;
+    scan *sc = &r->sc;
+    while (i < n) {
+        char c = s[i];
+        bool consume = true; /* the byte that ends a record is the record's */
+        if (!r->in_rec) {     /* between records */
+            if (c == '\n' && r->hits && r->mode == M_LINES) {
+                /* a search response on one line, its line over before its hits */
+                r->hits = 0;
+                r->in_rec = true;
+                r->rec_line = r->line;
+                r->bad = "the search response ends with its line, before its hits do";
+                span = i;
+                goto line_end;
+            }
+            if (c == '\n')
+                r->line++;
+            if (isspace((unsigned char)c) || (c == ',' && (r->hits || r->mode == M_ARRAY))) {
+                i++;
+                continue;
+            }
+            if (r->hits && c == ']') { /* the hits are over: the rest is read past */
+                i++;
+                sc->depth--;
+                r->hits = 0;
+                r->in_rec = r->discard = true;
+                span = i;
+                continue;
+            }
+            if (r->mode == M_START) {
+                if (c == '[') {
+                    r->mode = M_ARRAY;
+                    i++;
+                    continue;
+                }
+                r->mode = M_LINES;
+                r->probe = c == '{';
+            }
+            if (r->mode == M_DONE) { /* after the array's ']' nothing is read */
+                i = span = n;
+                break;
+            }
+            if (r->mode == M_ARRAY && c == ']') {
+                r->mode = M_DONE;
+                i++;
+                continue;
+            }
+            r->in_rec = true;
+            r->rec_line = r->line;
+            span = i;
+            if (!r->hits) {
+                scan_reset(sc);
+                r->to_eol = r->mode == M_VALUES && c != '{' && c != '[';
+            }
+        }
+        if (r->probing) { /* past the first line of a '{' input */
+            if (c == '\n')
+                r->line++;
+            if (isspace((unsigned char)c)) {
+                i++;
+                continue;
+            }
+            r->probing = r->probe = false;
+            if (c == '{' || c == '[') { /* JSON lines, the first one cut short */
+                truncate_rec(r, r->probe_len);
+                r->in_rec = false;
+                r->pos = i;
+                return 1;
+            }
+            r->mode = M_VALUES; /* pretty-printed: the object goes on */
+        }
+        if (sc->str) {
+            if (!sc->esc && !sc->cap) { /* the bulk of a string, quickly */
+                while (i < n && s[i] != '"' && s[i] != '\\' && s[i] != '\n')
+                    i++;
+                if (i == n)
+                    break;
+                c = s[i];
+            }
+            if (c == '\n') {
+                if (r->mode == M_LINES || r->to_eol)
+                    goto line_end;
+                r->line++;
+            } else {
+                scan_in_string(sc, c);
+            }
+            i++;
+            continue;
+        }
+        switch (c) {
+        case '\n':
+            if (r->mode == M_LINES || r->to_eol)
+                goto line_end;
+            r->line++;
+            break;
+        case '"':
+            scan_quote(sc);
+            break;
+        case '{':
+        case '[':
+            if (scan_open(sc, c) && !r->hits && !r->discard && !r->to_eol) {
+                /* a search response: its hits are the records, not what led to them */
+                r->hits = sc->depth;
+                r->resp_line = r->rec_line;
+                r->probe = false;
+                r->in_rec = r->too_big = false;
+                vg_buf_reset(&r->rec);
+                span = ++i;
+                continue;
+            }
+            break;
+        case ',':
+            if ((r->hits && sc->depth == r->hits) ||
+                (!r->hits && r->mode == M_ARRAY && sc->depth == 0))
+                goto end_before; /* the ',' after an element */
+            if (sc->depth >= 1 && sc->depth <= PATH_DEPTH && sc->obj[sc->depth])
+                sc->want_key[sc->depth] = true;
+            break;
+        case '}':
+        case ']':
+            if (r->hits && sc->depth == r->hits && c == ']') {
+                consume = false; /* the last hit: its ']' ends the hits, read next */
+                goto end_before;
+            }
+            if (!r->hits && r->mode == M_ARRAY && sc->depth == 0 && c == ']') {
+                r->mode = M_DONE; /* the array's own ']' after its last element */
+                goto end_before;
+            }
+            if (sc->depth > 0)
+                sc->depth--;
+            if (sc->depth == 0 && r->mode == M_VALUES && !r->to_eol && !r->hits) {
+                i++; /* the object's '}' is its last byte */
+                keep(r, s + span, i - span);
+                goto record;
+            }
+            break;
+        }
+        i++;
+        continue;
+    line_end:
+        if (r->probe && !sc->str && sc->depth > 0 && !r->too_big && !r->hits) {
+            /* the first line of a '{' input does not close its value */
+            keep(r, s + span, i - span);
+            r->probe_len = r->rec.len;
+            r->probing = true;
+            span = i;
+            r->line++;
+            i++;
+            continue;
+        }
+        r->probe = false;
+        if (r->hits) {
+            r->hits = 0;
+            r->bad = "the search response ends with its line, before its hits do";
+        }
+        keep(r, s + span, i - span);
+        r->line++;
+        i++;
+        goto record;
+    end_before:
+        keep(r, s + span, i - span);
+        if (consume)
+            i++;
+    record:
+        r->in_rec = false;
+        span = i;
+        if (r->discard) { /* what followed a search response's hits */
+            r->discard = false;
+            vg_buf_reset(&r->rec);
+            r->too_big = false;
+            continue;
+        }
+        if (!r->too_big && !r->bad && blank(&r->rec)) {
+            vg_buf_reset(&r->rec);
+            continue;
+        }
+        r->pos = i;
+        return 1;
+    }
+    if (r->in_rec && !r->probing)
+        keep(r, s + span, i - span);
+    r->pos = i;
+    return 0;
+}
+
+/* The input is over: the last record (1), the end (0), or a failure (-1, why in
+ * r->err). */
+static int at_end(reader *r)
+{
+    const char *e = imp_src_error(r->src);
+    if (e) {
+        snprintf(r->err, sizeof r->err, "%s", e);
+        return -1;
+    }
+    if (r->probing) {
+        r->probing = r->probe = r->in_rec = false;
+        truncate_rec(r, r->probe_len);
+        return 1;
+    }
+    if (r->hits || (r->discard && r->mode != M_LINES)) {
+        snprintf(r->err, sizeof r->err, "the search response is not closed");
+        r->err_line = r->resp_line;
+        return -1;
+    }
+    if (r->in_rec) {
+        r->in_rec = false;
+        if (r->discard) {
+            r->discard = false;
+            return 0;
+        }
+        if (r->mode == M_VALUES && !r->to_eol)
+            r->bad = "the JSON value that starts here is not closed";
+        else if (r->mode == M_ARRAY)
+            goto open_array;
+        if (!r->too_big && !r->bad && blank(&r->rec))
+            return 0;
+        return 1;
+    }
+    if (r->mode != M_ARRAY)
+        return 0;
+open_array:
+    snprintf(r->err, sizeof r->err, "the JSON array is not closed");
+    r->err_line = r->line;
+    return -1;
+}
+
+/* The next record into r->rec: 1 when there is one (r->bad says why it is bad,
+ * when the reader knows), 0 at the end, -1 when the input fails (r->err). */
 static int next_record(reader *r)
 {
     vg_buf_reset(&r->rec);
     r->too_big = false;
-    int c;
-    if (!r->started) {
-        while ((c = next_byte(r)) != EOF && isspace(c))
-            ;
-        if (c == EOF)
-            return 0;
-        r->started = true;
-        if (c == '[')
-            r->array = true;
-        else {
-            r->rec_line = r->line;
-            keep(r, (char)c);
-        }
-    }
-    if (!r->array) { /* JSON lines: a record is a non-blank line */
-        for (;;) {
-            if (!fill(r)) {
-                if (r->rec.len || r->too_big)
-                    return 1;
-                return 0;
-            }
-            if (r->rec.len == 0 && !r->too_big)
-                r->rec_line = r->line;
-            const char *s = r->chunk + r->pos;
-            size_t avail = r->len - r->pos;
-            const char *nl = memchr(s, '\n', avail);
-            size_t take = nl ? (size_t)(nl - s) : avail;
-            keep_span(r, s, take);
-            r->pos += take;
-            if (!nl)
-                continue;
-            r->pos++;
-            r->line++;
-            if (r->too_big)
-                return 1;
-            if (r->rec.len && strspn(vg_buf_str(&r->rec), " \t\r") != r->rec.len)
-                return 1;
-            vg_buf_reset(&r->rec);
-        }
-    }
-    /* An array: skip to the next element, then read it to its end at depth 0. */
-    if (r->closed)
-        return 0;
-    while ((c = next_byte(r)) != EOF && (isspace(c) || c == ','))
-        ;
-    if (c == EOF)
-        return -1;
-    if (c == ']') {
-        r->closed = true;
-        return 0;
-    }
-    r->rec_line = r->line;
-    int depth = 0;
-    bool str = false, esc = false;
-    for (;; c = next_byte(r)) {
-        if (c == EOF)
-            return -1;
-        if (str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"')
-            str = true;
-        else if (c == '{' || c == '[')
-            depth++;
-        else if (c == '}' || c == ']') {
-            if (depth == 0) { /* the array's own ']' after a scalar element */
-                r->closed = true;
-                return 1;
-            }
-            depth--;
-        } else if (depth == 0 && c == ',')
-            return 1;
-        keep(r, (char)c);
-        if (depth == 0 && !str && (c == '}' || c == ']' || c == '"'))
+    r->bad = NULL;
+    for (;;) {
+        if (r->pos == r->len && !fill(r))
+            return at_end(r);
+        if (scan_run(r))
             return 1;
     }
 }
@@ -649,12 +920,41 @@ static item *take(queue *q)
     return it;
 }
 
-/* One record made ready for the door: an alert.add op, or why it is skipped or bad. */
-static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t line, bool too_big)
+/* A document inside the record it was exported in: an Elasticsearch hit
+ * (`_index`/`_id` beside `_source`, one of a search response's hits or a hit on
+ * its own) or a document of Kibana's es_archiver (`{"type":"doc","value":{"index",
+ * "id","source"}}`). The document, detached from rec, with its text [*ts, *te)
+ * inside text; NULL when rec is the document itself. */
+static cJSON *unwrap(cJSON *rec, const char *text, size_t len, const char **ts, const char **te)
+{
+    cJSON *src = cJSON_GetObjectItemCaseSensitive(rec, "_source");
+    if (cJSON_IsObject(src) &&
+        (cJSON_HasObjectItem(rec, "_index") || cJSON_HasObjectItem(rec, "_id")))
+        return vg_json_member(text, len, "_source", ts, te) ? cJSON_DetachItemViaPointer(rec, src)
+                                                             : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
+    cJSON *value = cJSON_GetObjectItemCaseSensitive(rec, "value");
+    cJSON *vsrc = cJSON_IsObject(value) ? cJSON_GetObjectItemCaseSensitive(value, "source") : NULL;
+    const char *vs, *ve;
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "doc") == 0 && cJSON_IsObject(vsrc) &&
+        vg_json_member(text, len, "value", &vs, &ve) &&
+        vg_json_member(vs, (size_t)(ve - vs), "source", ts, te))
+        return cJSON_DetachItemViaPointer(value, vsrc);
+    return NULL;
+}
+
+/* One record made ready for the door: an alert.add op, or why it is skipped or
+ * bad (bad: what the reader already knows is wrong with it). */
+static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t line, bool too_big,
+                     const char *bad)
 {
     item *it = vg_xcalloc(1, sizeof *it);
     it->line = line;
     it->kind = IT_BAD;
+    if (bad) {
+        snprintf(it->why, sizeof it->why, "%s", bad);
+        return it;
+    }
     if (too_big) {
         snprintf(it->why, sizeof it->why, "record is larger than %u MiB", IMP_MAX_RECORD >> 20);
         return it;
@@ -694,6 +994,14 @@ static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t li
     if (!unique) {
         cJSON_Delete(rec);
         return it;
+    }
+    const char *ts, *te;
+    cJSON *doc = unwrap(rec, text, len, &ts, &te);
+    if (doc) { /* the document is the record; its text is the raw event */
+        cJSON_Delete(rec);
+        rec = doc;
+        text = ts;
+        len = (size_t)(te - ts);
     }
     imp_format fmt = o->format != IMP_AUTO ? o->format : imp_detect(rec);
     vg_op *op = vg_op_new("alert.add", NULL);
@@ -744,28 +1052,32 @@ static item *failure(vg_rc rc, const char *fmt, ...)
 static void *produce(void *arg)
 {
     producer *p = arg;
-    reader r = {.f = p->f, .line = 1};
-    vg_buf_init(&r.rec, IMP_MAX_RECORD + 1);
+    reader *r = vg_xcalloc(1, sizeof *r);
+    r->src = imp_src_open(p->f);
+    r->line = 1;
+    vg_buf_init(&r->rec, IMP_MAX_RECORD + 1);
     int got;
     bool checked = false, go = true;
     item *last = NULL;
-    while (go && (got = next_record(&r)) != 0) {
+    while (go && (got = next_record(r)) != 0) {
         if (got < 0) {
-            last = failure(VG_EINVAL, "%s:%" PRId64 ": the JSON array is not closed", p->name,
-                           r.line);
+            last = r->err_line
+                       ? failure(VG_EINVAL, "%s:%" PRId64 ": %s", p->name, r->err_line, r->err)
+                       : failure(VG_EINVAL, "%s: %s", p->name, r->err);
             break;
         }
         if (!checked) { /* a binary file is refused as a whole, not line by line */
             checked = true;
-            size_t n = r.rec.len < 4096 ? r.rec.len : 4096;
-            const char *nul = memchr(vg_buf_str(&r.rec), '\0', n);
+            size_t n = r->rec.len < 4096 ? r->rec.len : 4096;
+            const char *nul = memchr(vg_buf_str(&r->rec), '\0', n);
             if (nul) {
                 last = failure(VG_EINVAL, "%s: a binary file (NUL byte at offset %zu), not JSON",
-                               p->name, (size_t)(nul - vg_buf_str(&r.rec)));
+                               p->name, (size_t)(nul - vg_buf_str(&r->rec)));
                 break;
             }
         }
-        go = put(&p->q, prepare(p->o, vg_buf_str(&r.rec), r.rec.len, r.rec_line, r.too_big));
+        go = put(&p->q, prepare(p->o, vg_buf_str(&r->rec), r->rec.len, r->rec_line, r->too_big,
+                                r->bad));
     }
     if (go && !last && ferror(p->f))
         last = failure(VG_EIO, "%s: read error", p->name);
@@ -776,7 +1088,9 @@ static void *produce(void *arg)
             last->kind = IT_END;
         put(&p->q, last);
     }
-    vg_buf_free(&r.rec);
+    vg_buf_free(&r->rec);
+    imp_src_close(r->src);
+    free(r);
     return NULL;
 }
 
@@ -821,9 +1135,11 @@ static vg_rc store(run *u, item *it)
         return rc;
     snprintf(why, sizeof why, "%.280s", u->err->msg);
 bad:
-    reject(u, it->line, why);
-    if (u->o->strict)
+    if (u->o->strict) { /* the error says it, once: not the reject callback as well */
+        u->st->rejected++;
         return vg_fail(u->err, VG_EINVAL, "%s:%" PRId64 ": %s", u->name, it->line, why);
+    }
+    reject(u, it->line, why);
     return VG_OK;
 }
 
