@@ -168,16 +168,16 @@ static size_t decode_zstd(imp_src *s, char *buf, size_t cap)
         }
         size_t made = ob.pos - got;
         got = ob.pos;
-        if (more)
-            s->in_pos = ib.pos;
-        s->zret = ret;
-        count_out(s, made);
         if (!more && made == 0) { /* the input is over and nothing is left inside */
-            if (ret != 0)
+            if (s->zret != 0)     /* ... in the middle of a frame */
                 fail(s, "the zstd data is cut short after %llu bytes (a truncated file?)",
                      (unsigned long long)s->in_read);
             break;
         }
+        if (more)
+            s->in_pos = ib.pos;
+        s->zret = ret; /* 0 when a frame has just ended, whole */
+        count_out(s, made);
     }
     return got;
 }

@@ -3,11 +3,17 @@
  * them, redaction that keeps numbers exact, format detection and severity mapping;
  * and that an import's bulk-load settings end with it. Hostile records too: secrets
  * behind escapes, repeated keys, raw control bytes, numbers out of every range.
+ * The shapes a file comes in (JSON lines, an array, pretty objects one after
+ * another, search responses and hits), gzip and zstd, bombs, cuts and encodings.
  */
 #include <math.h>
 
+#include <zlib.h>
+#include <zstd.h>
+
 #include "helpers.h"
 #include "import.h"
+#include "import_src.h"
 
 static int64_t t_of(const char *json)
 {
@@ -487,6 +493,342 @@ static void test_bulk_load_ends(void **state)
     free(missing);
 }
 
+/* ---- file shapes, wrappers, compression, encodings (#17 items 1-4) ---- */
+
+/* All of an input's decoded bytes through imp_src; *err its error or NULL. */
+static char *src_all(const void *data, size_t len, size_t *out, char *err, size_t errsz)
+{
+    FILE *fp = fmemopen((void *)data, len, "rb");
+    assert_non_null(fp);
+    imp_src *s = imp_src_open(fp);
+    size_t cap = 1 << 20, n = 0, got;
+    char *buf = malloc(cap);
+    while ((got = imp_src_read(s, buf + n, 4096)) > 0) {
+        n += got;
+        if (n + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        if (got < 4096)
+            break;
+    }
+    const char *e = imp_src_error(s);
+    snprintf(err, errsz, "%s", e ? e : "");
+    imp_src_close(s);
+    fclose(fp);
+    *out = n;
+    return buf;
+}
+
+/* data deflated in gzip framing (zlib's deflate: a gzip member). */
+static size_t gz(const char *data, size_t len, unsigned char *out, size_t cap)
+{
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = z.total_out;
+    deflateEnd(&z);
+    return n;
+}
+
+static void test_src_codecs(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\":1}\n{\"b\":2}\n";
+    size_t tl = strlen(text), n;
+    char err[300];
+    unsigned char packed[4096];
+    /* plain, and a UTF-8 BOM skipped */
+    char *got = src_all(text, tl, &n, err, sizeof err);
+    assert_int_equal(n, tl);
+    assert_memory_equal(got, text, tl);
+    free(got);
+    char bom[64];
+    snprintf(bom, sizeof bom, "\xef\xbb\xbf%s", text);
+    got = src_all(bom, strlen(bom), &n, err, sizeof err);
+    assert_int_equal(n, tl);
+    assert_memory_equal(got, text, tl);
+    free(got);
+    /* gzip whatever the name, two members one after another, then zero padding */
+    size_t a = gz(text, 8, packed, sizeof packed);
+    size_t b = gz(text + 8, tl - 8, packed + a, sizeof packed - a);
+    memset(packed + a + b, 0, 16);
+    got = src_all(packed, a + b + 16, &n, err, sizeof err);
+    assert_string_equal(err, "");
+    assert_int_equal(n, tl);
+    assert_memory_equal(got, text, tl);
+    free(got);
+    /* cut short: what came before is good, and the error says so */
+    got = src_all(packed, a + b / 2, &n, err, sizeof err);
+    assert_non_null(strstr(err, "the gzip data is cut short"));
+    assert_true(n >= 8 && n < tl);
+    assert_memory_equal(got, text, n);
+    free(got);
+    /* bytes after the gzip data that are not another member */
+    memcpy(packed + a, "junk", 4);
+    got = src_all(packed, a + 4, &n, err, sizeof err);
+    assert_non_null(strstr(err, "data after the end of the gzip stream"));
+    free(got);
+    /* zstd, two frames; cut short */
+    size_t z1 = ZSTD_compress(packed, sizeof packed, text, 8, 3);
+    size_t z2 = ZSTD_compress(packed + z1, sizeof packed - z1, text + 8, tl - 8, 19);
+    got = src_all(packed, z1 + z2, &n, err, sizeof err);
+    assert_string_equal(err, "");
+    assert_int_equal(n, tl);
+    assert_memory_equal(got, text, tl);
+    free(got);
+    got = src_all(packed, z1 + z2 - 3, &n, err, sizeof err);
+    assert_non_null(strstr(err, "the zstd data is cut short"));
+    free(got);
+    /* refused by name */
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *why;
+    } refused[] = {
+        {"\xff\xfe{\0\"\0", 6, "UTF-16: convert with iconv -f UTF-16 -t UTF-8"},
+        {"\xfe\xff\0{\0\"", 6, "UTF-16: convert with iconv -f UTF-16 -t UTF-8"},
+        {"{\0\"\0a\0", 6, "UTF-16LE without a byte order mark"},
+        {"\xff\xfe\0\0{\0\0\0", 8, "UTF-32: convert with iconv"},
+        {"\xfd" "7zXZ\0\0\0", 8, "xz-compressed"},
+        {"BZh91AY&SY", 10, "bzip2-compressed"},
+        {"PK\3\4\24\0", 6, "a zip archive"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        got = src_all(refused[i].bytes, refused[i].len, &n, err, sizeof err);
+        if (!strstr(err, refused[i].why))
+            fail_msg("case %zu: '%s', wanted '%s'", i, err, refused[i].why);
+        assert_int_equal(n, 0);
+        free(got);
+    }
+    /* inputs shorter than the four bytes looked at */
+    got = src_all("{}", 2, &n, err, sizeof err);
+    assert_int_equal(n, 2);
+    assert_string_equal(err, "");
+    free(got);
+    got = src_all("", 0, &n, err, sizeof err);
+    assert_int_equal(n, 0);
+    free(got);
+}
+
+/* A gzip bomb: 100 MiB of spaces in 100 KB is refused once 64 MiB are out, and
+ * reading stops there. */
+static void test_src_bomb(void **state)
+{
+    (void)state;
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = 1 << 20, len = 0;
+    unsigned char *packed = malloc(cap);
+    char *spaces = malloc(1 << 20);
+    memset(spaces, ' ', 1 << 20);
+    for (int i = 0; i < 100; i++) {
+        z.next_in = (unsigned char *)spaces;
+        z.avail_in = 1 << 20;
+        z.next_out = packed + len;
+        z.avail_out = (uInt)(cap - len);
+        assert_int_equal(deflate(&z, i == 99 ? Z_FINISH : Z_NO_FLUSH), i == 99 ? Z_STREAM_END : Z_OK);
+        len = z.total_out;
+    }
+    deflateEnd(&z);
+    FILE *fp = fmemopen(packed, len, "rb");
+    imp_src *s = imp_src_open(fp);
+    uint64_t out = 0;
+    size_t got;
+    while ((got = imp_src_read(s, spaces, 1 << 20)) == 1 << 20)
+        out += got;
+    out += got;
+    assert_non_null(imp_src_error(s));
+    assert_non_null(strstr(imp_src_error(s), "a decompression bomb?"));
+    assert_true(out <= IMP_BOMB_FLOOR + (1 << 20));
+    imp_src_close(s);
+    fclose(fp);
+    free(packed);
+    free(spaces);
+}
+
+/* imp_mem into the fixture's workspace; counts into st, rejections into r. */
+static vg_rc import_mem(fx *f, const char *data, size_t len, bool strict, imp_stats *st, rejects *r)
+{
+    imp_opts o = {.format = IMP_AUTO, .strict = strict, .reject = on_reject, .ud = r};
+    vg_err err = {0};
+    memset(st, 0, sizeof *st);
+    vg_rc rc = imp_mem(f->ws, "in", data, len, &o, st, &err);
+    if (rc != VG_OK && r && r->n < 8) { /* the failure as the last rejection */
+        snprintf(r->why[r->n], sizeof r->why[0], "%.290s", err.msg);
+        r->line[r->n++] = -1;
+    }
+    imp_stats_free(st);
+    return rc;
+}
+
+#define ALERT(ref) "{\"source\":\"t\",\"source_ref\":\"" ref "\",\"title\":\"x\",\"time\":1794230000}"
+#define PRETTY(ref) "{\n  \"source\": \"t\",\n  \"source_ref\": \"" ref "\",\n  \"title\": \"x\",\n" \
+                    "  \"time\": 1794230000\n}"
+
+/* Each shape of a file, and the line each bad record is named by. */
+static void test_shapes(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    imp_stats st;
+    static const struct {
+        const char *in;
+        int64_t read, stored, rejected;
+        int64_t bad_line; /* the first rejection's line, 0 for none */
+    } cases[] = {
+        /* JSON lines, a JSON array, one pretty object, pretty objects one after another */
+        {ALERT("l1") "\n" ALERT("l2") "\n", 2, 2, 0, 0},
+        {"[" ALERT("a1") ",\n" PRETTY("a2") "]", 2, 2, 0, 0},
+        {PRETTY("p1") "\n", 1, 1, 0, 0},
+        {PRETTY("c1") "\n" PRETTY("c2") PRETTY("c3") "\n\n" PRETTY("c4"), 4, 4, 0, 0},
+        /* a bad pretty object among good ones: named by the line it starts on */
+        {PRETTY("d1") "\n{\n  \"source\": \"t\",\n  \"title\": \"x\"\n}\n" PRETTY("d2"), 3, 2, 1, 7},
+        /* a first line cut short, then JSON lines: one bad line, the rest read */
+        {"{\"source\":\"t\",\"ti\n" ALERT("e1") "\n" ALERT("e2") "\n", 3, 2, 1, 1},
+        /* a pretty object that never closes */
+        {PRETTY("f1") "\n{\n  \"source\": \"t\",\n", 2, 1, 1, 7},
+        /* between pretty objects, a line that opens no value */
+        {PRETTY("g1") "\nnot json\n" PRETTY("g2"), 3, 2, 1, 7},
+        /* a search response, compact and pretty; a hit alone; NDJSON of hits */
+        {"{\"took\":1,\"hits\":{\"total\":{\"value\":2},\"hits\":[{\"_index\":\"i\",\"_id\":\"1\","
+         "\"_source\":" ALERT("s1") "},{\"_index\":\"i\",\"_id\":\"2\",\"_source\":" ALERT("s2")
+         "}]},\"aggregations\":{\"a\":{\"hits\":{\"hits\":[1]}}}}\n",
+         2, 2, 0, 0},
+        {"{\n \"took\": 1,\n \"hits\": {\n  \"hits\": [\n   {\n    \"_index\": \"i\",\n"
+         "    \"_source\": " ALERT("t1") "\n   },\n   {\"_id\": \"2\", \"_source\": {\"title\": \"x\"}},\n"
+         "   {\"_id\": \"3\", \"_source\": " ALERT("t3") "}\n  ]\n },\n \"x\": [1]\n}\n",
+         3, 2, 1, 9},
+        {"{\"_index\":\"i\",\"_id\":\"h\",\"_score\":1,\"_source\":" PRETTY("h1") "}", 1, 1, 0, 0},
+        {"{\"_index\":\"i\",\"_source\":" ALERT("n1") "}\n{\"_id\":\"x\",\"_source\":" ALERT("n2") "}\n",
+         2, 2, 0, 0},
+        /* Kibana Inspect: rawResponse and response around a search response */
+        {"{\"id\":\"x\",\"rawResponse\":{\"took\":1,\"hits\":{\"hits\":[{\"_id\":\"1\",\"_source\":"
+         ALERT("k1") "}]}},\"isPartial\":false}", 1, 1, 0, 0},
+        {"{\"request\":{},\"response\":{\"hits\":{\"hits\":[{\"_id\":\"1\",\"_source\":" ALERT("k2")
+         "}]}}}", 1, 1, 0, 0},
+        /* an es_archiver document */
+        {"{\n \"type\": \"doc\",\n \"value\": {\"index\": \"i\", \"id\": \"1\", \"source\": "
+         ALERT("v1") "}\n}\n", 1, 1, 0, 0},
+        /* not a search response: keys that only look like its path */
+        {"{\"source\":\"t\",\"source_ref\":\"q1\",\"title\":\"x\",\"time\":1794230000,"
+         "\"raw\":{\"hits\":{\"hits\":[1,2]}}}\n", 1, 1, 0, 0},
+        {"{\"hits\":[{\"hits\":[" ALERT("q2") "]}]}\n", 1, 0, 1, 1},
+        /* a one-line response whose line ends inside its hits */
+        {"{\"hits\":{\"hits\":[{\"_id\":\"1\",\"_source\":" ALERT("r1") "},\n" ALERT("r2") "\n",
+         3, 2, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        rejects r = {0};
+        assert_int_equal(import_mem(f, cases[i].in, strlen(cases[i].in), false, &st, &r), VG_OK);
+        if (st.read != cases[i].read || st.stored + st.merged != cases[i].stored ||
+            st.rejected != cases[i].rejected ||
+            (cases[i].bad_line && (r.n == 0 || r.line[0] != cases[i].bad_line)))
+            fail_msg("case %zu: read %lld stored %lld rejected %lld, first rejection line %lld (%s)",
+                     i, (long long)st.read, (long long)(st.stored + st.merged),
+                     (long long)st.rejected, (long long)(r.n ? r.line[0] : 0),
+                     r.n ? r.why[0] : "-");
+    }
+    /* the hit's _source is the raw event, not the hit */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE source_ref = 's1' AND"
+                                    " json_extract(vg_raw(raw, raw_op, raw_at), '$._index') IS NULL"
+                                    " AND json_extract(vg_raw(raw, raw_op, raw_at), '$.source_ref')"
+                                    " = 's1'"), 1);
+    /* failures of the whole input */
+    static const struct {
+        const char *in;
+        const char *why;
+    } failing[] = {
+        {"{\"hits\":{\"hits\":[" ALERT("u1") ",", "in:1: the search response is not closed"},
+        {"[" ALERT("u2") ",\n", "in:2: the JSON array is not closed"},
+        {"{\n \"hits\": {\n  \"hits\": [\n" ALERT("u3") "\n", "in:1: the search response is not closed"},
+    };
+    for (size_t i = 0; i < sizeof failing / sizeof *failing; i++) {
+        rejects r = {0};
+        assert_int_equal(import_mem(f, failing[i].in, strlen(failing[i].in), false, &st, &r), VG_OK);
+        if (st.files_failed != 1 || r.n == 0 || !strstr(r.why[r.n - 1], failing[i].why))
+            fail_msg("failing %zu: %lld failed, '%s'", i, (long long)st.files_failed,
+                     r.n ? r.why[r.n - 1] : "-");
+    }
+}
+
+/* A search response far larger than IMP_MAX_RECORD streams hit by hit; and the
+ * response's path is found wherever the 64 KiB reads cut its keys. */
+static void test_big_response(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    vg_buf b;
+    vg_buf_init(&b, 64u << 20);
+    assert_int_equal(vg_buf_adds(&b, "{\"took\":5,\"timed_out\":false,\"hits\":{\"total\":{\"value\":3000},"
+                                     "\"hits\":["), VG_OK);
+    char pad[2048];
+    memset(pad, 'p', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(vg_buf_addf(&b, "%s{\"_index\":\"i\",\"_id\":\"%d\",\"_source\":{\"source\":\"t\","
+                                         "\"source_ref\":\"big-%d\",\"title\":\"x\",\"time\":1794230000,"
+                                         "\"raw\":{\"pad\":\"%s\"}}}",
+                                     i ? "," : "", i, i, pad), VG_OK);
+    assert_int_equal(vg_buf_adds(&b, "]}}"), VG_OK);
+    assert_true(b.len > IMP_MAX_RECORD);
+    imp_stats st;
+    rejects r = {0};
+    assert_int_equal(import_mem(f, b.data, b.len, false, &st, &r), VG_OK);
+    assert_int_equal(st.read, 3000);
+    assert_int_equal(st.stored, 3000);
+    assert_int_equal(r.n, 0);
+    vg_buf_free(&b);
+    /* "hits" cut at every byte by the end of the first read */
+    for (int shift = 0; shift < 24; shift++) {
+        vg_buf c;
+        vg_buf_init(&c, 1 << 20);
+        size_t lead = 64 * 1024 - 10 + (size_t)shift;
+        assert_int_equal(vg_buf_adds(&c, "{\"took\":1,\"x\":\""), VG_OK);
+        while (c.len < lead)
+            assert_int_equal(vg_buf_add(&c, "y", 1), VG_OK);
+        char ref[32];
+        snprintf(ref, sizeof ref, "cut-%d", shift);
+        assert_int_equal(vg_buf_addf(&c, "\",\"hits\":{\"hits\":[{\"_id\":\"1\",\"_source\":{\"source\":"
+                                         "\"t\",\"source_ref\":\"%s\",\"title\":\"x\",\"time\":1794230000}}]}}",
+                                     ref), VG_OK);
+        rejects rc = {0};
+        assert_int_equal(import_mem(f, c.data, c.len, false, &st, &rc), VG_OK);
+        if (st.stored != 1 || rc.n)
+            fail_msg("shift %d: %lld stored, %s", shift, (long long)st.stored, rc.n ? rc.why[0] : "-");
+        vg_buf_free(&c);
+    }
+}
+
+/* A UTF-8 BOM loses no record, in any shape; with strict, a bad record is one
+ * error and nothing is stored. */
+static void test_bom_strict(void **state)
+{
+    fx *f = fx_new();
+    *state = f;
+    imp_stats st;
+    static const char *const inputs[] = {
+        "\xef\xbb\xbf" ALERT("b1") "\n" ALERT("b2") "\n",
+        "\xef\xbb\xbf[" ALERT("b3") "," ALERT("b4") "]",
+        "\xef\xbb\xbf" PRETTY("b5") "\n" PRETTY("b6"),
+    };
+    for (size_t i = 0; i < 3; i++) {
+        rejects r = {0};
+        assert_int_equal(import_mem(f, inputs[i], strlen(inputs[i]), false, &st, &r), VG_OK);
+        assert_int_equal(st.stored, 2);
+        assert_int_equal(r.n, 0);
+    }
+    int64_t before = sql_int(f->ws, "SELECT count(*) FROM alerts");
+    const char *bad = "\xef\xbb\xbf" ALERT("b7") "\n{\"source\":\"t\"}\n";
+    rejects r = {0};
+    assert_int_equal(import_mem(f, bad, strlen(bad), true, &st, &r), VG_EINVAL);
+    assert_int_equal(r.n, 1); /* the error alone: no reject callback as well */
+    assert_non_null(strstr(r.why[0], "in:2:"));
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts"), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +842,11 @@ int main(void)
         cmocka_unit_test(test_detect_and_map),
         cmocka_unit_test(test_vendor_fields),
         cmocka_unit_test_teardown(test_bulk_load_ends, fx_teardown),
+        cmocka_unit_test(test_src_codecs),
+        cmocka_unit_test(test_src_bomb),
+        cmocka_unit_test_teardown(test_shapes, fx_teardown),
+        cmocka_unit_test_teardown(test_big_response, fx_teardown),
+        cmocka_unit_test_teardown(test_bom_strict, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
