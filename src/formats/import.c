@@ -2,8 +2,10 @@
  * import.c — reading alert streams into the workspace (see import.h).
  *
  * The reader holds one record at a time (at most IMP_MAX_RECORD bytes), so memory
- * does not grow with the file. A stream whose first non-blank byte is '[' is one
- * JSON array, split into its elements as it is read; anything else is JSON lines.
+ * does not grow with the file: JSON lines, a JSON array, pretty objects one after
+ * another, and a search response's hits inside any of them, are all split into
+ * records as the bytes stream by (the shapes: "records" below). The bytes come
+ * from import_src.c, which decompresses and checks the encoding.
  */
 #include "import.h"
 #include "import_src.h"

@@ -1,7 +1,9 @@
 /*
- * import.h — alerts in: vendor JSON (JSON lines or one JSON array) into alert.add
- * ops through the one door (which gathers them into alert.import ops of a few
- * hundred alerts each: op.h), with deduplication, redaction and correlation.
+ * import.h — alerts in: vendor JSON (JSON lines, one JSON array, pretty objects one
+ * after another; Elasticsearch search responses and hits; gzip or zstd; see
+ * import.c and import_src.h) into alert.add ops through the one door (which
+ * gathers them into alert.import ops of a few hundred alerts each: op.h), with
+ * deduplication, redaction and correlation.
  *
  * A file is read in pieces (never whole), a record at a time, on a thread of its
  * own; each record's format is detected on its own (or forced), mapped onto
@@ -58,10 +60,12 @@ typedef struct imp_stats {
 } imp_stats;
 
 /* Import files ("-" is standard input) in order. Bad records are reported
- * through o->reject and counted; a file that cannot be read, is binary, or is a
- * broken JSON array is reported (line 0) and counted in files_failed, and the next
- * file is read. Returns an error only when the workspace fails or, with strict, at
- * the first bad record or file: nothing of the call is then stored. */
+ * through o->reject and counted; a file that cannot be read, is binary, is a
+ * broken JSON array or search response, a cut or corrupt compressed file, or in an
+ * encoding vigil refuses is reported (line 0) and counted in files_failed, and the
+ * next file is read. Returns an error only when the workspace fails or, with
+ * strict, at the first bad record or file: nothing of the call is then stored, and
+ * o->reject is not called for it (the error says it). */
 VG_WUR vg_rc imp_files(vg_ws *ws, char *const *names, int n, const imp_opts *o,
                        imp_stats *st, vg_err *err);
 /* The same for a body held in memory, read as a file called name. */
