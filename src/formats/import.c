@@ -525,7 +525,7 @@ static int scan_run(reader *r)
     while (i < n) {
         char c = s[i];
         bool consume = true; /* the byte that ends a record is the record's */
-        if (!r->in_rec) {     /* between records */
+        if (!r->in_rec) {    /* between records */
             if (c == '\n' && r->hits && r->mode == M_LINES) {
                 /* a search response on one line, its line over before its hits */
                 r->hits = 0;
@@ -933,7 +933,7 @@ static cJSON *unwrap(cJSON *rec, const char *text, size_t len, const char **ts, 
     if (cJSON_IsObject(src) &&
         (cJSON_HasObjectItem(rec, "_index") || cJSON_HasObjectItem(rec, "_id")))
         return vg_json_member(text, len, "_source", ts, te) ? cJSON_DetachItemViaPointer(rec, src)
-                                                             : NULL;
+                                                            : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "type");
     cJSON *value = cJSON_GetObjectItemCaseSensitive(rec, "value");
     cJSON *vsrc = cJSON_IsObject(value) ? cJSON_GetObjectItemCaseSensitive(value, "source") : NULL;
@@ -1078,8 +1078,8 @@ static void *produce(void *arg)
                 break;
             }
         }
-        go = put(&p->q, prepare(p->o, vg_buf_str(&r->rec), r->rec.len, r->rec_line, r->too_big,
-                                r->bad));
+        go = put(&p->q,
+                 prepare(p->o, vg_buf_str(&r->rec), r->rec.len, r->rec_line, r->too_big, r->bad));
     }
     if (go && !last && ferror(p->f))
         last = failure(VG_EIO, "%s: read error", p->name);

@@ -33,7 +33,7 @@ struct imp_src {
     z_stream z;
     bool z_live, z_ended, z_padding; /* inflate set up; a member ended; zeros after it */
     ZSTD_DCtx *zd;
-    size_t zret; /* ZSTD_decompressStream's last hint: 0 when a frame is complete */
+    size_t zret;  /* ZSTD_decompressStream's last hint: 0 when a frame is complete */
     char head[4]; /* the first decoded bytes, served first from head_pos */
     size_t head_pos, head_len;
     bool failed, done;
@@ -207,8 +207,9 @@ static bool pick_codec(imp_src *s)
         }
         s->z_live = true;
         s->codec = IMP_GZIP;
-    } else if (n >= 4 && ((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) ||
-                          ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18))) {
+    } else if (n >= 4 &&
+               ((b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) ||
+                ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18))) {
         s->zd = ZSTD_createDCtx();
         if (!s->zd) {
             fail(s, "cannot start zstd");
@@ -217,7 +218,7 @@ static bool pick_codec(imp_src *s)
         ZSTD_DCtx_setParameter(s->zd, ZSTD_d_windowLogMax, 27);
         s->zret = 1;
         s->codec = IMP_ZSTD;
-    } else if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0) {
+    } else if (n >= 6 && memcmp(b, "\3757zXZ\0", 6) == 0) { /* FD '7' 'z' 'X' 'Z' 00 */
         fail(s, "xz-compressed: decompress it first (xz -dc FILE | vigil import -)");
     } else if (n >= 4 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h' && b[3] >= '1' && b[3] <= '9') {
         fail(s, "bzip2-compressed: decompress it first (bzip2 -dc FILE | vigil import -)");
