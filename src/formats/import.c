@@ -363,7 +363,8 @@ char *imp_redact(const char *text, size_t len, char *why, size_t whysz)
  *   '{'   JSON lines when the first line is a whole value, or when it is not and
  *         the next line opens a value of its own (a first line cut short: one bad
  *         record, and the next line is the next one); otherwise pretty-printed
- *         objects one after another (concatenated JSON), each object a record;
+ *         objects one after another (concatenated JSON; a ',' between two is
+ *         forgiven), each object a record;
  *   else  JSON lines (each bad line is a bad record).
  * Inside any record, a search response's hits (`hits.hits`, also inside Kibana
  * Inspect's `rawResponse` or `response`) are the records instead, handed out one
@@ -537,7 +538,7 @@ static int scan_run(reader *r)
             }
             if (c == '\n')
                 r->line++;
-            if (isspace((unsigned char)c) || (c == ',' && (r->hits || r->mode == M_ARRAY))) {
+            if (isspace((unsigned char)c) || (c == ',' && r->mode != M_LINES)) {
                 i++;
                 continue;
             }

@@ -684,6 +684,7 @@ static void test_shapes(void **state)
         {"[" ALERT("a1") ",\n" PRETTY("a2") "]", 2, 2, 0, 0},
         {PRETTY("p1") "\n", 1, 1, 0, 0},
         {PRETTY("c1") "\n" PRETTY("c2") PRETTY("c3") "\n\n" PRETTY("c4"), 4, 4, 0, 0},
+        {PRETTY("c5") ",\n" PRETTY("c6") "\n", 2, 2, 0, 0}, /* a ',' between: forgiven */
         /* a bad pretty object among good ones: named by the line it starts on */
         {PRETTY("d1") "\n{\n  \"source\": \"t\",\n  \"title\": \"x\"\n}\n" PRETTY("d2"), 3, 2, 1, 7},
         /* a first line cut short, then JSON lines: one bad line, the rest read */
