@@ -531,6 +531,22 @@ const command cli_commands[] = {
      "  Builds a replica from another workspace's op log alone (ops already here are\n"
      "  skipped), through the same door and merge rules as sync; `audit verify` and the\n"
      "  state then match the source's.\n", cmd_audit_replay},
+    {"backup", "[-o FILE|-] [--passphrase-file F | --to-self]",
+     "the workspace as one encrypted file: a consistent snapshot, compressed and sealed",
+     "  Sealed to your key set (vigil keygen) when you have one, else locked by a\n"
+     "  passphrase asked twice on the terminal (--passphrase-file F: its first line,\n"
+     "  for scripts; at least 8 characters; Argon2id, 256 MiB). Taken while others\n"
+     "  write: an import running meanwhile is in it or not, never half. Default FILE:\n"
+     "  vigil-YYYYMMDD-HHMMSS.backup here; - writes it to a pipe. Prints the sizes,\n"
+     "  the op count and the head, which `vigil restore` prints again.\n",
+     cmd_backup},
+    {"restore", "FILE|- --db PATH [--force] [--passphrase-file F]",
+     "a backup back into a workspace file, checked before it is put in place",
+     "  Written beside PATH, opened as a workspace, checked (integrity_check, audit\n"
+     "  verify) and only then renamed to PATH. An existing PATH is replaced only with\n"
+     "  --force, never while a process has it open; its -wal and -shm are removed.\n"
+     "  On any failure PATH is as it was. Without --db: the workspace vigil opens.\n",
+     cmd_restore},
     {"remote add", "NAME URL",
      "join a team: this workspace syncs with the vigild at URL",
      "  URL: ssh://[USER@]HOST[:PORT][/DIR][?port=N] (vigild on HOST's loopback port N,\n"
