@@ -124,6 +124,10 @@ static vg_rc parse_lock(char *line, vg_backup_header *h, vg_err *err)
     char *f[LINE_MAX_FIELDS];
     int n = split(line, f, LINE_MAX_FIELDS);
     unsigned long long mem = 0;
+    if (n < 0)
+        return vg_fail(err, VG_EINVAL,
+                       "a damaged header: its lock line is not words between"
+                       " single spaces");
     if (n < 2 || strcmp(f[0], "lock") != 0)
         return vg_fail(err, VG_EINVAL, "not a vigil backup: its header has no lock line");
     if (strcmp(f[1], "self") == 0) {
@@ -183,7 +187,8 @@ vg_rc vg_backup_header_parse(const char *buf, size_t len, bool eof, size_t *used
         return vg_fail(err, VG_EINVAL, "not a vigil backup");
     size_t lim = len < VG_BACKUP_HEADER_MAX ? len : VG_BACKUP_HEADER_MAX;
     const char *nl = memchr(buf, '\n', lim);
-    if (nl && (size_t)(nl - buf) != sizeof VG_BACKUP_MAGIC - 1) {
+    if (nl && ((size_t)(nl - buf) != sizeof VG_BACKUP_MAGIC - 1 ||
+               memcmp(buf, VG_BACKUP_MAGIC, sizeof VG_BACKUP_MAGIC - 1) != 0)) {
         /* "vigil-backup N" of a format after this one */
         size_t vl = (size_t)(nl - buf) - ml;
         bool digits = vl > 0 && vl < 10;
@@ -196,8 +201,6 @@ vg_rc vg_backup_header_parse(const char *buf, size_t len, bool eof, size_t *used
                            (int)vl, buf + ml);
         return vg_fail(err, VG_EINVAL, "not a vigil backup");
     }
-    if (nl && memcmp(buf, VG_BACKUP_MAGIC, sizeof VG_BACKUP_MAGIC - 1) != 0)
-        return vg_fail(err, VG_EINVAL, "not a vigil backup");
     const char *end = NULL;
     for (size_t i = 1; i < lim; i++)
         if (buf[i] == '\n' && buf[i - 1] == '\n') {
