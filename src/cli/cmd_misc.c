@@ -540,7 +540,7 @@ const command cli_commands[] = {
      "  vigil-YYYYMMDD-HHMMSS.backup here; - writes it to a pipe. Prints the sizes,\n"
      "  the op count and the head, which `vigil restore` prints again.\n",
      cmd_backup},
-    {"restore", "FILE|- --db PATH [--force] [--passphrase-file F]",
+    {"restore", "FILE|- [--db PATH] [--force] [--passphrase-file F]",
      "a backup back into a workspace file, checked before it is put in place",
      "  Written beside PATH, opened as a workspace, checked (integrity_check, audit\n"
      "  verify) and only then renamed to PATH. An existing PATH is replaced only with\n"
