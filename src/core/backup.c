@@ -841,6 +841,13 @@ static vg_rc check_restored(const char *tmp, vg_backup_info *info, vg_err *err)
         rc = vg_audit_head(ws, &info->head, err);
     info->ops = count;
     vg_ws_close(ws);
+    /* the last connection closed folds its log into the file and removes it; only
+     * the file is renamed into place, so a log left here would be lost */
+    struct stat sb;
+    char *wal = with_suffix(tmp, "-wal");
+    if (rc == VG_OK && stat(wal, &sb) == 0 && sb.st_size > 0)
+        rc = vg_fail(err, VG_EIO, "%s: its write-ahead log was not folded into it", tmp);
+    free(wal);
     return rc;
 }
 
@@ -854,6 +861,20 @@ static vg_rc unlink_side(const char *path, const char *suffix, vg_err *err)
     return rc;
 }
 
+/* Copy what an old workspace's -wal holds into it (best effort: it may not be a
+ * database at all), so that removing the -wal loses nothing of it should the
+ * rename that replaces it then fail. Closing the last connection removes the -wal. */
+static void checkpoint_old(const char *path)
+{
+    char *wal = with_suffix(path, "-wal");
+    bool has = access(wal, F_OK) == 0;
+    free(wal);
+    sqlite3 *db = NULL;
+    if (has && sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
 /* Put tmp at path: over a file there only with force (its -wal and -shm removed
  * first: a log left beside the new file would be replayed into it); without,
  * link() so that a file that appeared meanwhile is never replaced. */
@@ -863,6 +884,8 @@ static vg_rc put_in_place(const char *tmp, const char *path, int flags, vg_err *
     bool exists = false;
     if ((rc = check_target(path, flags, &exists, err)) != VG_OK)
         return rc;
+    if (exists)
+        checkpoint_old(path);
     if ((rc = unlink_side(path, "-wal", err)) != VG_OK ||
         (rc = unlink_side(path, "-shm", err)) != VG_OK)
         return rc;
