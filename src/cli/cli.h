@@ -167,6 +167,12 @@ int cmd_remote_test(cli *c, int argc, char **argv);
 struct vg_identity;
 struct vg_keyring;
 int cli_identity(cli *c, struct vg_identity *out);
+int cli_identity_quiet(struct vg_identity *out); /* the same, saying nothing */
+/* The trusted keys and one's own as lines of a packs' trusted-keys file. */
+char *cli_pack_trusted(void);
+int cmd_bundle_export(cli *c, int argc, char **argv); /* cmd_bundle.c */
+int cmd_bundle_import(cli *c, int argc, char **argv);
+int cmd_bundle_show(cli *c, int argc, char **argv);
 int cli_keyring(cli *c, struct vg_keyring *out);
 int cmd_keygen(cli *c, int argc, char **argv);
 int cmd_key_show(cli *c, int argc, char **argv);

@@ -30,28 +30,41 @@ static vg_rc read_small(const char *path, vg_buf *b, vg_err *err)
     return rc;
 }
 
-int cli_identity(cli *c, vg_identity *out)
+/* The identity file's text parsed into out; rc and err say why not. */
+static vg_rc identity_load(vg_identity *out, char **path_out, vg_err *err)
 {
     char *path = paths_identity();
     vg_buf b;
-    vg_err err = {0};
-    vg_rc rc = read_small(path, &b, &err);
-    int ret = EXIT_OK;
+    vg_rc rc = read_small(path, &b, err);
     struct stat sb;
     if (rc == VG_ENOTFOUND)
-        ret = cli_error(c, "you have no key set yet (%s): `vigil keygen` makes one", path);
-    else if (rc)
-        ret = cli_fail(c, &err);
-    else if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-        ret = cli_error(c, "%s can be read by others (mode %03o); chmod 600 it first", path,
-                        (unsigned)(sb.st_mode & 0777));
-    else if (vg_identity_parse(b.data ? b.data : "", b.len, path, out, &err) != VG_OK)
-        ret = cli_fail(c, &err);
+        rc = vg_fail(err, VG_ENOTFOUND, "you have no key set yet (%s): `vigil keygen` makes one",
+                     path);
+    else if (rc == VG_OK && stat(path, &sb) == 0 && (sb.st_mode & 077))
+        rc = vg_fail(err, VG_EINVAL, "%s can be read by others (mode %03o); chmod 600 it first",
+                     path, (unsigned)(sb.st_mode & 0777));
+    else if (rc == VG_OK)
+        rc = vg_identity_parse(b.data ? b.data : "", b.len, path, out, err);
     if (b.data)
         sodium_memzero(b.data, b.len);
     vg_buf_free(&b);
-    free(path);
-    return ret;
+    if (path_out)
+        *path_out = path;
+    else
+        free(path);
+    return rc;
+}
+
+int cli_identity_quiet(vg_identity *out)
+{
+    vg_err err = {0};
+    return identity_load(out, NULL, &err) == VG_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+int cli_identity(cli *c, vg_identity *out)
+{
+    vg_err err = {0};
+    return identity_load(out, NULL, &err) == VG_OK ? EXIT_OK : cli_fail(c, &err);
 }
 
 int cli_keyring(cli *c, vg_keyring *out)
@@ -292,4 +305,32 @@ int cmd_key_ls(cli *c, int argc, char **argv)
     }
     vg_keyring_free(&r);
     return EXIT_OK;
+}
+
+char *cli_pack_trusted(void)
+{
+    vg_buf b;
+    vg_buf_init(&b, (size_t)-1 / 2);
+    vg_keyring r = {0};
+    vg_identity me;
+    vg_err err = {0};
+    char *path = paths_keyring();
+    vg_buf t;
+    if (read_small(path, &t, &err) == VG_OK && vg_keyring_parse(vg_buf_str(&t), path, &r, &err))
+        memset(&r, 0, sizeof r);
+    vg_buf_free(&t);
+    free(path);
+    bool own = cli_identity_quiet(&me) == EXIT_OK;
+    for (size_t i = 0; i < r.n + own; i++) {
+        const vg_pubkey *k = i < r.n ? &r.keys[i] : &me.pub;
+        char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(b64, sizeof b64, k->sign, 32, sodium_base64_VARIANT_ORIGINAL);
+        if (vg_buf_addf(&b, "ed25519 %s %s\n", b64, k->name))
+            abort();
+    }
+    if (own)
+        vg_identity_wipe(&me);
+    vg_keyring_free(&r);
+    char *s = vg_buf_take(&b);
+    return s ? s : vg_xstrdup("");
 }
