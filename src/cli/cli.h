@@ -157,6 +157,13 @@ struct net_ssh_opts;
 void cli_ssh_opts(struct net_ssh_opts *o);
 int cmd_remote_trust(cli *c, int argc, char **argv);
 int cmd_remote_test(cli *c, int argc, char **argv);
+/* cmd_intel.c: the intel store. cli_intel_path: $VIGIL_INTEL_DB, [intel] db, else
+ * $XDG_DATA_HOME/vigil/intel.db (fresh). */
+char *cli_intel_path(const cli *c);
+int cmd_intel_import(cli *c, int argc, char **argv);
+int cmd_intel_ls(cli *c, int argc, char **argv);
+int cmd_intel_rm(cli *c, int argc, char **argv);
+int cmd_intel_stats(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -350,10 +350,11 @@ static int cmd_paths(cli *c, int argc, char **argv)
     int npos, rc;
     if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
         return rc;
-    char *p[5] = {paths_config(), paths_secrets(), vg_xstrdup(c->db_path), paths_state(),
-                  paths_data()};
-    static const char *const names[5] = {"config", "secrets", "workspace", "logs", "data"};
-    for (int i = 0; i < 5; i++) {
+    char *p[6] = {paths_config(), paths_secrets(), vg_xstrdup(c->db_path), cli_intel_path(c),
+                  paths_state(), paths_data()};
+    static const char *const names[6] = {"config", "secrets", "workspace", "intel", "logs",
+                                         "data"};
+    for (int i = 0; i < 6; i++) {
         printf("%-10s ", names[i]);
         out_safe(c, p[i]);
         putchar('\n');
@@ -563,6 +564,23 @@ const command cli_commands[] = {
      "  rather than from the team's snapshot.\n"
      "  Exit 3 when the server cannot be reached (the ops wait; nothing is lost).\n",
      cmd_sync},
+    {"intel import", "FILE... [--name N] [--tlp T] [--format auto|stix|misp|list|csv] [--json]",
+     "import threat-intel feeds (STIX 2.1, MISP events and feeds, lists, CSV) into the intel"
+     " store",
+     "  One feed per file, named after it (a MISP manifest.json after its directory);\n"
+     "  --name N makes all the files one feed N. Importing a feed's name again replaces\n"
+     "  it whole, in one transaction. --tlp T: the feed is shared under T (an indicator\n"
+     "  keeps the stricter of its own marking and T). Values match artifacts and alert\n"
+     "  entities of every workspace as they are read, known months ago or not; expired\n"
+     "  indicators stop matching. A STIX pattern vigil cannot match (AND, FOLLOWEDBY,\n"
+     "  MATCHES, qualifiers) is kept as not matchable. A file over [intel]\n"
+     "  max_file_size, invalid UTF-8 or a pattern bomb refuses the whole import.\n",
+     cmd_intel_import},
+    {"intel ls", "[--json]", "the feeds in the intel store", NULL, cmd_intel_ls},
+    {"intel rm", "NAME [--json]", "remove a feed and its indicators", NULL, cmd_intel_rm},
+    {"intel stats", "[--json]",
+     "the intel store: feeds, indicators (matchable, not, expired), by type", NULL,
+     cmd_intel_stats},
     {"paths", "", "where vigil keeps its files", NULL, cmd_paths},
     {"version", "", "print the version", NULL, cmd_version},
     {"playbook ls", "[--json]", "the playbook library and the workspace's copies", NULL, cmd_pb_ls},
