@@ -240,6 +240,10 @@ void vg_intel_known_text(const vg_intel_match *m, size_t n, char *out, size_t ou
  * "description"}, ...] (times ISO 8601, null when not given). */
 cJSON *vg_intel_matches_json(const vg_intel_match *m, size_t n);
 
+/* Add to o (an artifact's JSON) "known" (vg_intel_known_text, or null when no feed
+ * knows the value) and "intel" (vg_intel_matches_json, [] when none). */
+VG_WUR vg_rc vg_intel_annotate(vg_ws *ws, int type, const char *value, cJSON *o, vg_err *err);
+
 /* How much of a case the feeds know: its distinct artifact values that match (alert
  * entities reach a case as artifacts), and per feed how many. */
 typedef struct vg_intel_summary {
@@ -255,6 +259,8 @@ VG_WUR vg_rc vg_intel_case_summary(vg_ws *ws, const char *case_id, int64_t now_m
 void vg_intel_summary_clear(vg_intel_summary *s);
 /* "intel: 3 values known to feeds (feodo 2, circl-osint 1)"; "" when none. */
 void vg_intel_summary_text(const vg_intel_summary *s, char *out, size_t outsz);
+/* {"values": N, "feeds": [{"feed", "values"}, ...]} */
+cJSON *vg_intel_summary_json(const vg_intel_summary *s);
 
 /* The open cases holding values the feeds know, most severe, then most values,
  * then newest first; at most limit of them, *total how many there are. */

@@ -213,6 +213,20 @@ static int cmd_dash(cli *c, int argc, char **argv)
             cJSON_AddNumberToObject(x, "cases", (double)d.shared[i].cases);
             cJSON_AddItemToArray(sh, x);
         }
+        cJSON *ih = cJSON_AddObjectToObject(j, "intel");
+        cJSON_AddBoolToObject(ih, "loaded", d.has_intel);
+        cJSON_AddNumberToObject(ih, "open_cases", (double)d.intel_cases);
+        cJSON *top = cJSON_AddArrayToObject(ih, "cases");
+        for (size_t i = 0; i < d.nintel; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "ref", (double)d.intel[i].ref);
+            cJSON_AddStringToObject(x, "severity", vg_enum_name(&VG_SEVERITY, d.intel[i].severity));
+            cJSON_AddNumberToObject(x, "values", (double)d.intel[i].values);
+            char *t = vg_utf8_repair(d.intel[i].title);
+            cJSON_AddStringToObject(x, "title", t);
+            free(t);
+            cJSON_AddItemToArray(top, x);
+        }
         out_json(j);
     } else {
         size_t n;

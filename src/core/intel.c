@@ -1021,6 +1021,39 @@ cJSON *vg_intel_matches_json(const vg_intel_match *m, size_t n)
     return arr;
 }
 
+vg_rc vg_intel_annotate(vg_ws *ws, int type, const char *value, cJSON *o, vg_err *err)
+{
+    vg_intel_match *m = NULL;
+    size_t n = 0;
+    vg_rc rc = vg_intel_lookup(ws, type, value, 0, &m, &n, err);
+    if (rc)
+        return rc;
+    if (n) {
+        char known[512];
+        vg_intel_known_text(m, n, known, sizeof known);
+        add_str(o, "known", known);
+    } else {
+        cJSON_AddNullToObject(o, "known");
+    }
+    cJSON_AddItemToObject(o, "intel", vg_intel_matches_json(m, n));
+    vg_intel_matches_free(m, n);
+    return VG_OK;
+}
+
+cJSON *vg_intel_summary_json(const vg_intel_summary *s)
+{
+    cJSON *j = cJSON_CreateObject(), *arr;
+    cJSON_AddNumberToObject(j, "values", (double)s->values);
+    cJSON_AddItemToObject(j, "feeds", arr = cJSON_CreateArray());
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        cJSON *f = cJSON_CreateObject();
+        add_str(f, "feed", s->feeds[i].feed);
+        cJSON_AddNumberToObject(f, "values", (double)s->feeds[i].values);
+        cJSON_AddItemToArray(arr, f);
+    }
+    return j;
+}
+
 void vg_intel_summary_clear(vg_intel_summary *s)
 {
     for (size_t i = 0; s && i < s->nfeeds; i++)
