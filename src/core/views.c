@@ -95,7 +95,7 @@ cJSON *vg_graph_json(const vg_graph *g, const vg_glayout *l)
         const vg_gnode *nd = &g->nodes[i];
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "n", (double)i);
-        static const char *const kinds[] = {"case", "artifact", "more"};
+        static const char *const kinds[] = {"case", "artifact", "more", "intel"};
         cJSON_AddStringToObject(j, "kind", kinds[nd->kind]);
         if (nd->kind == VG_GNODE_CASE) {
             cJSON_AddStringToObject(j, "id", nd->case_id);
@@ -110,6 +110,8 @@ cJSON *vg_graph_json(const vg_graph *g, const vg_glayout *l)
             cJSON_AddBoolToObject(j, "ioc", nd->is_ioc);
             cJSON_AddBoolToObject(j, "from_alert", nd->from_alert);
             cJSON_AddNumberToObject(j, "cases", nd->ncases);
+        } else if (nd->kind == VG_GNODE_INTEL) {
+            add_str(j, "feed", nd->value);
         } else {
             cJSON_AddStringToObject(j, "case", nd->case_id);
             cJSON_AddNumberToObject(j, "hidden", nd->hidden);
