@@ -100,6 +100,18 @@ static char *norm_value(int type, const char *raw, char *why, size_t whysz)
         case VG_AT_SHA512:
             bad = n == 128 && hex == n ? NULL : "not a SHA-512 (128 hex digits)";
             break;
+        case VG_AT_ASN: { /* "AS64512", as artifacts write it; a feed may give the number */
+            const char *d = (v[0] == 'a' || v[0] == 'A') && (v[1] == 's' || v[1] == 'S') ? v + 2 : v;
+            if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 10) {
+                bad = "not an AS number";
+            } else {
+                char *as = vg_xmalloc(strlen(d) + 3);
+                snprintf(as, strlen(d) + 3, "AS%s", d);
+                free(v);
+                v = as;
+            }
+            break;
+        }
         default:
             break;
         }
@@ -207,6 +219,7 @@ static const struct {
     {"file:name", VG_AT_FILENAME},
     {"mutex:name", VG_AT_MUTEX},
     {"windows-registry-key:key", VG_AT_REGISTRY},
+    {"autonomous-system:number", VG_AT_ASN},
 };
 
 /* The hash names of STIX's hash-algorithm vocabulary (and the unquoted spellings
@@ -935,6 +948,14 @@ static vg_rc stix_observable(feed *f, const cJSON *obj, const cJSON *objects, bo
             const char *v = jstr(obj, SCO[i].prop);
             return v ? put_value(f, &base, SCO[i].at, v, base.ref) : VG_OK;
         }
+    if (strcmp(type, "autonomous-system") == 0) {
+        const cJSON *num = cJSON_GetObjectItemCaseSensitive(obj, "number");
+        if (!cJSON_IsNumber(num) || num->valuedouble < 0 || num->valuedouble > 4294967295.0)
+            return VG_OK;
+        char as[24];
+        snprintf(as, sizeof as, "%.0f", num->valuedouble);
+        return put_value(f, &base, VG_AT_ASN, as, base.ref);
+    }
     if (strcmp(type, "file") == 0 || strcmp(type, "artifact") == 0) {
         const cJSON *hashes = cJSON_GetObjectItemCaseSensitive(obj, "hashes"), *h;
         vg_rc rc = VG_OK;
@@ -1033,7 +1054,7 @@ static int misp_types(const char *t, int out[2])
         {"filename", VG_AT_FILENAME, -2},  {"file", VG_AT_FILENAME, -2},
         {"regkey", VG_AT_REGISTRY, -2},    {"regkey|value", VG_AT_REGISTRY, -1},
         {"mutex", VG_AT_MUTEX, -2},        {"vulnerability", VG_AT_CVE, -2},
-        {"user-agent", VG_AT_USER_AGENT, -2},
+        {"user-agent", VG_AT_USER_AGENT, -2}, {"as", VG_AT_ASN, -2},
     };
     for (size_t i = 0; i < sizeof M / sizeof *M; i++)
         if (strcasecmp(M[i].name, t) == 0) {
