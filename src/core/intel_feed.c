@@ -58,6 +58,8 @@ static char *norm_value(int type, const char *raw, char *why, size_t whysz)
         bad = "an empty value";
     else if (n > (type == VG_AT_URL ? 8192u : 2048u))
         bad = "longer than vigil matches";
+    else if (!vg_utf8_valid(v, n)) /* a pattern handed over alone is not checked as a file is */
+        bad = "not valid UTF-8";
     for (size_t i = 0; !bad && i < n; i++)
         if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
             bad = "a control character in it";
