@@ -89,16 +89,16 @@ void vg_stix_pattern_free(vg_stix_pattern *p);
 /* One indicator as a parser read it. Strings are the parser's, valid during the
  * callback only. */
 typedef struct vg_intel_rec {
-    int type;            /* VG_ARTIFACT_TYPE index; -1 when not matchable */
-    const char *value;   /* normalised; NULL when not matchable */
-    const char *pattern; /* what the feed said, when not matchable ("[a:b = 'c' AND ...]") */
-    const char *why;     /* why it is not matchable */
-    const char *ref;     /* the STIX id or MISP uuid; NULL */
+    int type;                /* VG_ARTIFACT_TYPE index; -1 when not matchable */
+    const char *value;       /* normalised; NULL when not matchable */
+    const char *pattern;     /* what the feed said, when not matchable ("[a:b = 'c' AND ...]") */
+    const char *why;         /* why it is not matchable */
+    const char *ref;         /* the STIX id or MISP uuid; NULL */
     const char *description; /* NULL */
-    int tlp;             /* VG_TLP index; -1: none given */
-    int confidence;      /* 0..100; -1: none given */
-    int64_t valid_from;  /* ms since the epoch; 0: not given */
-    int64_t valid_until; /* ms; 0: never expires */
+    int tlp;                 /* VG_TLP index; -1: none given */
+    int confidence;          /* 0..100; -1: none given */
+    int64_t valid_from;      /* ms since the epoch; 0: not given */
+    int64_t valid_until;     /* ms; 0: never expires */
 } vg_intel_rec;
 
 typedef vg_rc (*vg_intel_emit_fn)(void *ud, const vg_intel_rec *r, vg_err *err);
@@ -119,19 +119,18 @@ typedef struct vg_intel_parse_opts {
 
 /* What a parse saw. */
 typedef struct vg_intel_counts {
-    vg_intel_format format;    /* what it was read as */
-    int64_t emitted;           /* records handed to emit */
-    int64_t unmatchable;       /* ... of them not matchable */
-    int64_t skipped;           /* items that are no indicator vigil keeps (a MISP link,
-                                  a comment line, a STIX object of another kind) */
+    vg_intel_format format; /* what it was read as */
+    int64_t emitted;        /* records handed to emit */
+    int64_t unmatchable;    /* ... of them not matchable */
+    int64_t skipped;        /* items that are no indicator vigil keeps (a MISP link,
+                               a comment line, a STIX object of another kind) */
 } vg_intel_counts;
 
 /* Read a feed file's bytes (text[0..len)) and call emit for every indicator in it.
  * The text must be valid UTF-8 (the error names the line of the first bad byte). A
  * record emit refuses ends the parse with its error. *counts is filled either way. */
 VG_WUR vg_rc vg_intel_parse(const char *text, size_t len, const vg_intel_parse_opts *o,
-                            vg_intel_emit_fn emit, void *ud, vg_intel_counts *counts,
-                            vg_err *err);
+                            vg_intel_emit_fn emit, void *ud, vg_intel_counts *counts, vg_err *err);
 
 /* ---- the store ------------------------------------------------------------------- */
 
@@ -159,11 +158,11 @@ typedef struct vg_intel_import_opts {
 typedef struct vg_intel_feed_report {
     char *name;
     const char *format;
-    int64_t indicators;  /* stored */
+    int64_t indicators; /* stored */
     int64_t matchable;
-    int64_t expired;     /* stored, already past valid_until */
+    int64_t expired; /* stored, already past valid_until */
     int64_t skipped;
-    int64_t replaced;    /* indicators the feed held before, -1 when it is new */
+    int64_t replaced; /* indicators the feed held before, -1 when it is new */
 } vg_intel_feed_report;
 
 typedef struct vg_intel_report {
@@ -196,8 +195,8 @@ VG_WUR vg_rc vg_intel_remove(vg_intel *in, const char *name, int64_t *removed, v
 
 typedef struct vg_intel_stats {
     int64_t feeds, indicators, matchable, unmatchable, expired;
-    int64_t bytes;             /* the store's file */
-    int64_t by_type[24];       /* matchable and unexpired, per VG_ARTIFACT_TYPE index */
+    int64_t bytes;       /* the store's file */
+    int64_t by_type[24]; /* matchable and unexpired, per VG_ARTIFACT_TYPE index */
 } vg_intel_stats;
 VG_WUR vg_rc vg_intel_stats_get(vg_intel *in, int64_t now_ms, vg_intel_stats *out, vg_err *err);
 
@@ -221,10 +220,10 @@ bool vg_ws_has_intel(const vg_ws *ws);
 /* One feed's indicator for a value. */
 typedef struct vg_intel_match {
     char *feed;
-    int tlp;        /* VG_TLP index, -1 */
-    int confidence; /* -1 */
+    int tlp;                                      /* VG_TLP index, -1 */
+    int confidence;                               /* -1 */
     int64_t valid_from, valid_until, imported_at; /* 0: not given */
-    char *ref, *description; /* "" when none */
+    char *ref, *description;                      /* "" when none */
 } vg_intel_match;
 
 /* The unexpired indicators (at now_ms; 0: now) for an artifact type and a
@@ -251,7 +250,7 @@ typedef struct vg_intel_summary {
     struct vg_intel_feed_count {
         char *feed;
         int64_t values;
-    } *feeds;
+    } * feeds;
     size_t nfeeds;
 } vg_intel_summary;
 VG_WUR vg_rc vg_intel_case_summary(vg_ws *ws, const char *case_id, int64_t now_ms,

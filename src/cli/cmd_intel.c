@@ -84,8 +84,8 @@ static void known_here(cli *c)
             printf("known in this workspace: %" PRId64 " open case%s (", total,
                    total == 1 ? "" : "s");
             for (size_t i = 0; i < n; i++)
-                printf("%s#%" PRId64 " %" PRId64 " value%s", i ? ", " : "", h[i].ref,
-                       h[i].values, h[i].values == 1 ? "" : "s");
+                printf("%s#%" PRId64 " %" PRId64 " value%s", i ? ", " : "", h[i].ref, h[i].values,
+                       h[i].values == 1 ? "" : "s");
             printf("%s)\n", total > (int64_t)n ? ", ..." : "");
         }
         vg_intel_case_hits_free(h, n);
@@ -109,8 +109,10 @@ int cmd_intel_import(cli *c, int argc, char **argv)
     const char *v;
     if ((v = opt_get(o, NOPTS, "name"))) {
         if (!vg_intel_name_ok(v))
-            return cli_usage(c, "--name: '%s' is not a feed name (1 to 64 letters, digits and"
-                                " . _ + -, starting with a letter or digit)", v);
+            return cli_usage(c,
+                             "--name: '%s' is not a feed name (1 to 64 letters, digits and"
+                             " . _ + -, starting with a letter or digit)",
+                             v);
         io.name = v;
     }
     if ((v = opt_get(o, NOPTS, "tlp")) && (io.tlp = vg_intel_tlp_parse(v)) < 0) {
@@ -139,13 +141,13 @@ int cmd_intel_import(cli *c, int argc, char **argv)
     vg_rc r = vg_intel_import(in, (const char *const *)pos, (size_t)npos, &io, &rep, &err);
     vg_intel_close(in);
     if (nt.n > NOTES_SHOWN)
-        fprintf(stderr, "vigil: %s: note: ... and %" PRId64 " more items not matchable or"
-                        " skipped (vigil intel stats counts them)\n",
+        fprintf(stderr,
+                "vigil: %s: note: ... and %" PRId64 " more items not matchable or"
+                " skipped (vigil intel stats counts them)\n",
                 c->name, nt.n - NOTES_SHOWN);
     if (r != VG_OK) {
         cli_fail(c, &err);
-        fprintf(stderr, "vigil: %s: nothing was imported; the intel store is as it was\n",
-                c->name);
+        fprintf(stderr, "vigil: %s: nothing was imported; the intel store is as it was\n", c->name);
         return EXIT_FAIL;
     }
     if (opt_get(o, NOPTS, "json")) {

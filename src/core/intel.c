@@ -112,8 +112,7 @@ static int cmp_str(const void *a, const void *b)
 static char **schema_rows(sqlite3 *db, const char *schema, size_t *n)
 {
     char sql[160];
-    snprintf(sql, sizeof sql, "SELECT type, name, coalesce(sql, '') FROM %s.sqlite_master",
-             schema);
+    snprintf(sql, sizeof sql, "SELECT type, name, coalesce(sql, '') FROM %s.sqlite_master", schema);
     sqlite3_stmt *st = NULL;
     char **rows = NULL;
     size_t cap = 0;
@@ -247,9 +246,10 @@ vg_rc vg_intel_open(const char *path, bool create, vg_intel **out, vg_err *err)
         rc = vg_fail(err, VG_ENOTFOUND, "no intel store at %s (an empty file)", path);
         goto fail;
     }
-    if ((rc = exec(in->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                           " PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;"
-                           " PRAGMA temp_store = MEMORY",
+    if ((rc = exec(in->db,
+                   "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                   " PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;"
+                   " PRAGMA temp_store = MEMORY",
                    err)))
         goto fail;
     if (fresh) {
@@ -278,8 +278,9 @@ fail:
 bool vg_intel_name_ok(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
-    if (n < 1 || n > 64 || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
-                             (name[0] >= '0' && name[0] <= '9')))
+    if (n < 1 || n > 64 ||
+        !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+          (name[0] >= '0' && name[0] <= '9')))
         return false;
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == n;
 }
@@ -403,7 +404,8 @@ static vg_rc put_rec(void *ud, const vg_intel_rec *r, vg_err *err)
     if (r->description && *r->description) {
         /* a line's worth, cut between characters: it is shown beside a value */
         size_t dl = strnlen(r->description, 1024);
-        while (dl && dl < strlen(r->description) && ((unsigned char)r->description[dl] & 0xc0) == 0x80)
+        while (dl && dl < strlen(r->description) &&
+               ((unsigned char)r->description[dl] & 0xc0) == 0x80)
             dl--;
         sqlite3_bind_text(st, 9, r->description, (int)dl, SQLITE_STATIC);
     }
@@ -489,8 +491,8 @@ static vg_rc import_group(importer *im, const char *const *paths, const group *g
         sqlite3_bind_int64(st, 1, old);
         int s = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (s != SQLITE_DONE || sqlite3_prepare_v2(db, "DELETE FROM feeds WHERE id = ?1", -1,
-                                                   &st, NULL) != SQLITE_OK)
+        if (s != SQLITE_DONE ||
+            sqlite3_prepare_v2(db, "DELETE FROM feeds WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
             return db_fail(db, err, "replacing a feed");
         sqlite3_bind_int64(st, 1, old);
         s = sqlite3_step(st);
@@ -503,8 +505,9 @@ static vg_rc import_group(importer *im, const char *const *paths, const group *g
     for (size_t i = 0; i < g->n; i++)
         if (vg_buf_addf(&source, "%s%s", i ? " " : "", paths[g->paths[i]]))
             break;
-    if (sqlite3_prepare_v2(db, "INSERT INTO feeds(name, format, source, imported_at, hash, count,"
-                               " matchable, tlp) VALUES (?1, '', ?2, ?3, '', 0, 0, ?4)",
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO feeds(name, format, source, imported_at, hash, count,"
+                           " matchable, tlp) VALUES (?1, '', ?2, ?3, '', 0, 0, ?4)",
                            -1, &st, NULL) != SQLITE_OK) {
         vg_buf_free(&source);
         return db_fail(db, err, "writing a feed");
@@ -528,8 +531,8 @@ static vg_rc import_group(importer *im, const char *const *paths, const group *g
         const char *path = paths[g->paths[i]];
         char *text = NULL;
         size_t len = 0;
-        if ((rc = read_file(path, o->max_bytes > 0 ? o->max_bytes : VG_INTEL_MAX_BYTES, &text,
-                            &len, err)))
+        if ((rc = read_file(path, o->max_bytes > 0 ? o->max_bytes : VG_INTEL_MAX_BYTES, &text, &len,
+                            err)))
             break;
         crypto_generichash_update(&h, (const unsigned char *)text, len);
         char *dir = vg_xstrdup(path), *slash = strrchr(dir, '/');
@@ -771,10 +774,11 @@ vg_rc vg_intel_stats_get(vg_intel *in, int64_t now_ms, vg_intel_stats *out, vg_e
         out->unmatchable = out->indicators - out->matchable;
     }
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(in->db,
-                           "SELECT type, count(*) FROM indicators i WHERE type IS NOT NULL AND"
-                           UNEXPIRED("i", "?1") " GROUP BY type",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            in->db,
+            "SELECT type, count(*) FROM indicators i WHERE type IS NOT NULL AND" UNEXPIRED(
+                "i", "?1") " GROUP BY type",
+            -1, &st, NULL) != SQLITE_OK)
         return db_fail(in->db, err, "counting the intel");
     sqlite3_bind_int64(st, 1, now);
     int s;
@@ -864,8 +868,10 @@ vg_rc vg_intel_feed_id(vg_ws *ws, const char *name, int64_t *id, vg_err *err)
     char safe[160];
     vg_text_safe(name, strlen(name), 0, safe, sizeof safe);
     if (!ws->intel)
-        return vg_fail(err, VG_ENOTFOUND, "intel:%s: no feed of that name (no intel is loaded:"
-                                          " vigil intel import FILE)", safe);
+        return vg_fail(err, VG_ENOTFOUND,
+                       "intel:%s: no feed of that name (no intel is loaded:"
+                       " vigil intel import FILE)",
+                       safe);
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(ws, "SELECT id FROM intel.feeds WHERE name = ?1", &st, err);
     if (rc)
@@ -875,8 +881,10 @@ vg_rc vg_intel_feed_id(vg_ws *ws, const char *name, int64_t *id, vg_err *err)
         *id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     if (!*id)
-        return vg_fail(err, VG_ENOTFOUND, "intel:%s: no feed of that name (vigil intel ls lists"
-                                          " them)", safe);
+        return vg_fail(err, VG_ENOTFOUND,
+                       "intel:%s: no feed of that name (vigil intel ls lists"
+                       " them)",
+                       safe);
     return VG_OK;
 }
 
@@ -1064,13 +1072,13 @@ void vg_intel_summary_clear(vg_intel_summary *s)
     }
 }
 
-vg_rc vg_intel_case_summary(vg_ws *ws, const char *case_id, int64_t now_ms,
-                            vg_intel_summary *out, vg_err *err)
+vg_rc vg_intel_case_summary(vg_ws *ws, const char *case_id, int64_t now_ms, vg_intel_summary *out,
+                            vg_err *err)
 {
     static const char values[] =
         "SELECT count(*) FROM artifacts a WHERE a.case_id = ?1 AND a.removed = 0 AND EXISTS"
-        " (SELECT 1 FROM intel.indicators i WHERE i.type = a.type AND i.value = a.value AND"
-        UNEXPIRED("i", "?2") ")";
+        " (SELECT 1 FROM intel.indicators i WHERE i.type = a.type AND i.value = a.value "
+        "AND" UNEXPIRED("i", "?2") ")";
     static const char feeds[] =
         "SELECT f.name, count(*) FROM artifacts a JOIN intel.indicators i ON i.type = a.type"
         " AND i.value = a.value JOIN intel.feeds f ON f.id = i.feed WHERE a.case_id = ?1 AND"
@@ -1148,8 +1156,9 @@ vg_rc vg_intel_open_cases(vg_ws *ws, int64_t now_ms, int limit, vg_intel_case_hi
         "SELECT c.id, c.ref, c.title, c.severity, count(*) AS k FROM cases c"
         " JOIN artifacts a ON a.case_id = c.id AND a.removed = 0"
         " WHERE c." WS_OPEN_STATUSES " AND EXISTS (SELECT 1 FROM intel.indicators i"
-        "  WHERE i.type = a.type AND i.value = a.value AND" UNEXPIRED("i", "?1") ")"
-        " GROUP BY c.id ORDER BY c.severity DESC, k DESC, c.created_at DESC, c.id";
+        "  WHERE i.type = a.type AND i.value = a.value AND" UNEXPIRED(
+            "i", "?1") ")"
+                       " GROUP BY c.id ORDER BY c.severity DESC, k DESC, c.created_at DESC, c.id";
     *items = NULL;
     *n = 0;
     *total = 0;

@@ -103,7 +103,8 @@ static char *norm_value(int type, const char *raw, char *why, size_t whysz)
             bad = n == 128 && hex == n ? NULL : "not a SHA-512 (128 hex digits)";
             break;
         case VG_AT_ASN: { /* "AS64512", as artifacts write it; a feed may give the number */
-            const char *d = (v[0] == 'a' || v[0] == 'A') && (v[1] == 's' || v[1] == 'S') ? v + 2 : v;
+            const char *d =
+                (v[0] == 'a' || v[0] == 'A') && (v[1] == 's' || v[1] == 'S') ? v + 2 : v;
             if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 10) {
                 bad = "not an AS number";
             } else {
@@ -133,8 +134,11 @@ static int hash_type(const char *v)
     size_t n = strlen(v);
     if (strspn(v, "0123456789abcdefABCDEF") != n)
         return -1;
-    return n == 32 ? VG_AT_MD5 : n == 40 ? VG_AT_SHA1 : n == 64 ? VG_AT_SHA256
-                                       : n == 128 ? VG_AT_SHA512 : -1;
+    return n == 32    ? VG_AT_MD5
+           : n == 40  ? VG_AT_SHA1
+           : n == 64  ? VG_AT_SHA256
+           : n == 128 ? VG_AT_SHA512
+                      : -1;
 }
 
 int vg_intel_tlp_parse(const char *s)
@@ -231,8 +235,8 @@ static int stix_hash(const char *name)
     static const struct {
         const char *name;
         int type;
-    } H[] = {{"MD5", VG_AT_MD5},         {"SHA-1", VG_AT_SHA1},     {"SHA1", VG_AT_SHA1},
-             {"SHA-256", VG_AT_SHA256},  {"SHA256", VG_AT_SHA256},  {"SHA-512", VG_AT_SHA512},
+    } H[] = {{"MD5", VG_AT_MD5},        {"SHA-1", VG_AT_SHA1},    {"SHA1", VG_AT_SHA1},
+             {"SHA-256", VG_AT_SHA256}, {"SHA256", VG_AT_SHA256}, {"SHA-512", VG_AT_SHA512},
              {"SHA512", VG_AT_SHA512}};
     for (size_t i = 0; i < sizeof H / sizeof *H; i++)
         if (strcasecmp(H[i].name, name) == 0)
@@ -315,8 +319,7 @@ static bool pp_enter(pparser *p)
 {
     if (++p->depth > VG_INTEL_PATTERN_DEPTH) {
         p->bomb = true;
-        snprintf(p->error, sizeof p->error, "nested deeper than %d levels",
-                 VG_INTEL_PATTERN_DEPTH);
+        snprintf(p->error, sizeof p->error, "nested deeper than %d levels", VG_INTEL_PATTERN_DEPTH);
         return false;
     }
     return true;
@@ -337,7 +340,8 @@ static bool pp_string(pparser *p, char **out)
             *out = b.data ? vg_buf_take(&b) : vg_xstrdup("");
             return true;
         }
-        if (c == '\\' && p->pos + 1 < p->n && (p->s[p->pos + 1] == '\'' || p->s[p->pos + 1] == '\\'))
+        if (c == '\\' && p->pos + 1 < p->n &&
+            (p->s[p->pos + 1] == '\'' || p->s[p->pos + 1] == '\\'))
             c = p->s[++p->pos];
         if (vg_buf_add(&b, &c, 1))
             break;
@@ -407,8 +411,8 @@ static bool pp_path(pparser *p, char *path, size_t pathsz)
             want_part = false;
         } else if (want_part && (isalnum((unsigned char)c) || c == '_' || c == '-')) {
             size_t s0 = p->pos;
-            while (p->pos < p->n && (isalnum((unsigned char)p->s[p->pos]) ||
-                                     p->s[p->pos] == '_' || p->s[p->pos] == '-'))
+            while (p->pos < p->n && (isalnum((unsigned char)p->s[p->pos]) || p->s[p->pos] == '_' ||
+                                     p->s[p->pos] == '-'))
                 p->pos++;
             ok = vg_buf_add(&b, p->s + s0, p->pos - s0) == VG_OK;
             want_part = false;
@@ -488,8 +492,8 @@ static bool pp_test(pparser *p)
     if (pp_keyword(p, "EXISTS")) {
         char path[512];
         pp_unmatchable(p, "EXISTS");
-        return pp_path(p, path, sizeof path) && (++p->terms <= VG_INTEL_PATTERN_TERMS ||
-                                                 pp_fail(p, "too many comparisons"));
+        return pp_path(p, path, sizeof path) &&
+               (++p->terms <= VG_INTEL_PATTERN_TERMS || pp_fail(p, "too many comparisons"));
     }
     char path[512];
     if (!pp_path(p, path, sizeof path))
@@ -536,7 +540,8 @@ static bool pp_test(pparser *p)
             char *lit = NULL;
             bool ok = pp_literal(p, &lit);
             free(lit);
-            return ok && (++p->terms <= VG_INTEL_PATTERN_TERMS || pp_fail(p, "too many comparisons"));
+            return ok &&
+                   (++p->terms <= VG_INTEL_PATTERN_TERMS || pp_fail(p, "too many comparisons"));
         }
     return pp_fail(p, "a comparison operator expected");
 }
@@ -570,15 +575,16 @@ static bool pp_qualifiers(pparser *p)
         char *lit = NULL;
         bool ok;
         if (pp_keyword(p, "WITHIN")) {
-            ok = pp_literal(p, &lit) && (pp_keyword(p, "SECONDS") || pp_fail(p, "SECONDS expected"));
+            ok =
+                pp_literal(p, &lit) && (pp_keyword(p, "SECONDS") || pp_fail(p, "SECONDS expected"));
         } else if (pp_keyword(p, "REPEATS")) {
             ok = pp_literal(p, &lit) && (pp_keyword(p, "TIMES") || pp_fail(p, "TIMES expected"));
         } else if (pp_keyword(p, "START")) {
             ok = pp_literal(p, &lit);
             free(lit);
             lit = NULL;
-            ok = ok && (pp_keyword(p, "STOP") || pp_fail(p, "STOP expected")) &&
-                 pp_literal(p, &lit);
+            ok =
+                ok && (pp_keyword(p, "STOP") || pp_fail(p, "STOP expected")) && pp_literal(p, &lit);
         } else {
             return true;
         }
@@ -662,8 +668,8 @@ vg_rc vg_stix_pattern_parse(const char *pattern, size_t len, vg_stix_pattern *ou
     if (len > VG_INTEL_PATTERN_BYTES) {
         out->matchable = false;
         snprintf(out->why, sizeof out->why, "longer than %d bytes", VG_INTEL_PATTERN_BYTES);
-        return vg_fail(err, VG_EINVAL, "a pattern of %zu bytes (the most vigil reads is %d)",
-                       len, VG_INTEL_PATTERN_BYTES);
+        return vg_fail(err, VG_EINVAL, "a pattern of %zu bytes (the most vigil reads is %d)", len,
+                       VG_INTEL_PATTERN_BYTES);
     }
     pparser p = {.s = pattern, .n = len, .out = out};
     bool ok = pp_observations(&p);
@@ -937,9 +943,12 @@ static vg_rc stix_observable(feed *f, const cJSON *obj, const cJSON *objects, bo
         const char *type, *prop;
         int at;
     } SCO[] = {
-        {"ipv4-addr", "value", VG_AT_IP},       {"ipv6-addr", "value", VG_AT_IP},
-        {"domain-name", "value", VG_AT_DOMAIN}, {"url", "value", VG_AT_URL},
-        {"email-addr", "value", VG_AT_EMAIL},   {"mutex", "name", VG_AT_MUTEX},
+        {"ipv4-addr", "value", VG_AT_IP},
+        {"ipv6-addr", "value", VG_AT_IP},
+        {"domain-name", "value", VG_AT_DOMAIN},
+        {"url", "value", VG_AT_URL},
+        {"email-addr", "value", VG_AT_EMAIL},
+        {"mutex", "name", VG_AT_MUTEX},
         {"windows-registry-key", "key", VG_AT_REGISTRY},
     };
     vg_intel_rec base;
@@ -964,7 +973,8 @@ static vg_rc stix_observable(feed *f, const cJSON *obj, const cJSON *objects, bo
         cJSON_ArrayForEach(h, hashes)
         {
             int t = stix_hash(h->string ? h->string : "");
-            if (t >= 0 && cJSON_IsString(h) && (rc = put_value(f, &base, t, h->valuestring, base.ref)))
+            if (t >= 0 && cJSON_IsString(h) &&
+                (rc = put_value(f, &base, t, h->valuestring, base.ref)))
                 return rc;
         }
         const char *name = jstr(obj, "name");
@@ -1035,28 +1045,45 @@ static int misp_types(const char *t, int out[2])
         const char *name;
         int a, b;
     } M[] = {
-        {"ip-src", VG_AT_IP, -2},          {"ip-dst", VG_AT_IP, -2},
-        {"ip", VG_AT_IP, -2},              {"ipv4", VG_AT_IP, -2},
-        {"ipv6", VG_AT_IP, -2},            {"ipv4-addr", VG_AT_IP, -2},
-        {"ipv6-addr", VG_AT_IP, -2},       {"ip-src|port", VG_AT_IP, -1},
-        {"ip-dst|port", VG_AT_IP, -1},     {"domain", VG_AT_DOMAIN, -2},
-        {"domain-name", VG_AT_DOMAIN, -2}, {"fqdn", VG_AT_DOMAIN, -2},
-        {"hostname", VG_AT_DOMAIN, -2},    {"hostname|port", VG_AT_DOMAIN, -1},
-        {"domain|ip", VG_AT_DOMAIN, VG_AT_IP}, {"url", VG_AT_URL, -2},
-        {"uri", VG_AT_URL, -2},            {"email", VG_AT_EMAIL, -2},
-        {"email-src", VG_AT_EMAIL, -2},    {"email-dst", VG_AT_EMAIL, -2},
-        {"email-reply-to", VG_AT_EMAIL, -2}, {"email-addr", VG_AT_EMAIL, -2},
-        {"md5", VG_AT_MD5, -2},            {"sha1", VG_AT_SHA1, -2},
-        {"sha256", VG_AT_SHA256, -2},      {"sha512", VG_AT_SHA512, -2},
+        {"ip-src", VG_AT_IP, -2},
+        {"ip-dst", VG_AT_IP, -2},
+        {"ip", VG_AT_IP, -2},
+        {"ipv4", VG_AT_IP, -2},
+        {"ipv6", VG_AT_IP, -2},
+        {"ipv4-addr", VG_AT_IP, -2},
+        {"ipv6-addr", VG_AT_IP, -2},
+        {"ip-src|port", VG_AT_IP, -1},
+        {"ip-dst|port", VG_AT_IP, -1},
+        {"domain", VG_AT_DOMAIN, -2},
+        {"domain-name", VG_AT_DOMAIN, -2},
+        {"fqdn", VG_AT_DOMAIN, -2},
+        {"hostname", VG_AT_DOMAIN, -2},
+        {"hostname|port", VG_AT_DOMAIN, -1},
+        {"domain|ip", VG_AT_DOMAIN, VG_AT_IP},
+        {"url", VG_AT_URL, -2},
+        {"uri", VG_AT_URL, -2},
+        {"email", VG_AT_EMAIL, -2},
+        {"email-src", VG_AT_EMAIL, -2},
+        {"email-dst", VG_AT_EMAIL, -2},
+        {"email-reply-to", VG_AT_EMAIL, -2},
+        {"email-addr", VG_AT_EMAIL, -2},
+        {"md5", VG_AT_MD5, -2},
+        {"sha1", VG_AT_SHA1, -2},
+        {"sha256", VG_AT_SHA256, -2},
+        {"sha512", VG_AT_SHA512, -2},
         {"filename|md5", VG_AT_FILENAME, VG_AT_MD5},
         {"filename|sha1", VG_AT_FILENAME, VG_AT_SHA1},
         {"filename|sha256", VG_AT_FILENAME, VG_AT_SHA256},
         {"filename|sha512", VG_AT_FILENAME, VG_AT_SHA512},
         {"malware-sample", VG_AT_FILENAME, VG_AT_MD5},
-        {"filename", VG_AT_FILENAME, -2},  {"file", VG_AT_FILENAME, -2},
-        {"regkey", VG_AT_REGISTRY, -2},    {"regkey|value", VG_AT_REGISTRY, -1},
-        {"mutex", VG_AT_MUTEX, -2},        {"vulnerability", VG_AT_CVE, -2},
-        {"user-agent", VG_AT_USER_AGENT, -2}, {"as", VG_AT_ASN, -2},
+        {"filename", VG_AT_FILENAME, -2},
+        {"file", VG_AT_FILENAME, -2},
+        {"regkey", VG_AT_REGISTRY, -2},
+        {"regkey|value", VG_AT_REGISTRY, -1},
+        {"mutex", VG_AT_MUTEX, -2},
+        {"vulnerability", VG_AT_CVE, -2},
+        {"user-agent", VG_AT_USER_AGENT, -2},
+        {"as", VG_AT_ASN, -2},
     };
     for (size_t i = 0; i < sizeof M / sizeof *M; i++)
         if (strcasecmp(M[i].name, t) == 0) {
@@ -1129,8 +1156,9 @@ static vg_rc misp_attribute(feed *f, misp_ctx *m, const cJSON *a)
         !parse_time(jstr(a, "timestamp"), &base.valid_from))
         base.valid_from = m->date;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(a, "to_ids");
-    bool to_ids = cJSON_IsTrue(ids) || (cJSON_IsString(ids) && (strcmp(ids->valuestring, "1") == 0 ||
-                                                                strcasecmp(ids->valuestring, "true") == 0));
+    bool to_ids =
+        cJSON_IsTrue(ids) || (cJSON_IsString(ids) && (strcmp(ids->valuestring, "1") == 0 ||
+                                                      strcasecmp(ids->valuestring, "true") == 0));
     char name[96];
     item_name(base.ref, "an attribute", name, sizeof name);
     if (!to_ids) {
@@ -1179,8 +1207,8 @@ static vg_rc misp_event(feed *f, const cJSON *ev, int default_tlp)
     if (m.skipped_types) {
         char ev_name[96];
         item_name(jstr(ev, "uuid"), "an event", ev_name, sizeof ev_name);
-        note(f, "%s: %s: %lld attributes of types vigil does not match (%s, ...) skipped",
-             where(f), ev_name, (long long)m.skipped_types, m.first_skipped);
+        note(f, "%s: %s: %lld attributes of types vigil does not match (%s, ...) skipped", where(f),
+             ev_name, (long long)m.skipped_types, m.first_skipped);
     }
     return rc;
 }
@@ -1293,8 +1321,8 @@ static vg_rc parse_misp(feed *f, const cJSON *root, int default_tlp)
     f->c->format = VG_INTEL_MISP;
     if (is_manifest(root))
         return parse_manifest(f, root);
-    const cJSON *list = cJSON_IsArray(root) ? root
-                                            : cJSON_GetObjectItemCaseSensitive(root, "response");
+    const cJSON *list =
+        cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "response");
     if (list) { /* a search's answer: [{"Event": ...}, ...] */
         const cJSON *x;
         cJSON_ArrayForEach(x, list)
@@ -1316,8 +1344,7 @@ static vg_rc parse_misp(feed *f, const cJSON *root, int default_tlp)
 
 /* The next line of text from *pos (CR LF or LF), NUL-terminated in buf (cut at
  * bufsz - 1 with *cut set); false at the end. */
-static bool next_line(const char *text, size_t len, size_t *pos, char *buf, size_t bufsz,
-                      bool *cut)
+static bool next_line(const char *text, size_t len, size_t *pos, char *buf, size_t bufsz, bool *cut)
 {
     if (*pos >= len)
         return false;
@@ -1353,7 +1380,8 @@ static vg_rc list_token(feed *f, char *tok, size_t line)
     snprintf(item, sizeof item, "line %zu", line);
     /* "198.51.100.0/24": the extractor would keep the address and drop the range */
     char *slash = strchr(tok, '/');
-    if (slash && !strstr(tok, "://") && strspn(tok, "0123456789.:abcdefABCDEF") == (size_t)(slash - tok))
+    if (slash && !strstr(tok, "://") &&
+        strspn(tok, "0123456789.:abcdefABCDEF") == (size_t)(slash - tok))
         return put_value(f, &base, VG_AT_IP, tok, item);
     vg_ioc_list l = {0};
     vg_ioc_extract(tok, strlen(tok), &l);
@@ -1393,8 +1421,8 @@ static vg_rc parse_list(feed *f, const char *text, size_t len)
     while (next_line(text, len, &pos, buf, sizeof buf, &cut)) {
         line++;
         if (cut)
-            return vg_fail(f->err, VG_EINVAL, "%s: line %zu: longer than %zu bytes", where(f),
-                           line, sizeof buf - 1);
+            return vg_fail(f->err, VG_EINVAL, "%s: line %zu: longer than %zu bytes", where(f), line,
+                           sizeof buf - 1);
         char *s = trim(buf);
         if (!*s || *s == '#' || *s == ';' || (s[0] == '/' && s[1] == '/'))
             continue;
@@ -1452,13 +1480,16 @@ static int csv_column(const char *name)
         const char *name;
         int col;
     } C[] = {
-        {"type", CSV_TYPE},          {"value", CSV_VALUE},        {"indicator", CSV_VALUE},
-        {"ioc", CSV_VALUE},          {"observable", CSV_VALUE},   {"tlp", CSV_TLP},
-        {"confidence", CSV_CONF},    {"valid_from", CSV_FROM},    {"first_seen", CSV_FROM},
-        {"date", CSV_FROM},          {"valid_until", CSV_UNTIL},  {"expires", CSV_UNTIL},
-        {"expiry", CSV_UNTIL},       {"valid_to", CSV_UNTIL},     {"description", CSV_DESC},
-        {"comment", CSV_DESC},       {"note", CSV_DESC},          {"id", CSV_ID},
-        {"uuid", CSV_ID},            {"ref", CSV_ID},
+        {"type", CSV_TYPE},         {"value", CSV_VALUE},
+        {"indicator", CSV_VALUE},   {"ioc", CSV_VALUE},
+        {"observable", CSV_VALUE},  {"tlp", CSV_TLP},
+        {"confidence", CSV_CONF},   {"valid_from", CSV_FROM},
+        {"first_seen", CSV_FROM},   {"date", CSV_FROM},
+        {"valid_until", CSV_UNTIL}, {"expires", CSV_UNTIL},
+        {"expiry", CSV_UNTIL},      {"valid_to", CSV_UNTIL},
+        {"description", CSV_DESC},  {"comment", CSV_DESC},
+        {"note", CSV_DESC},         {"id", CSV_ID},
+        {"uuid", CSV_ID},           {"ref", CSV_ID},
     };
     for (size_t i = 0; i < sizeof C / sizeof *C; i++)
         if (strcasecmp(C[i].name, name) == 0)
@@ -1480,8 +1511,8 @@ static vg_rc parse_csv(feed *f, const char *text, size_t len)
     while (next_line(text, len, &pos, buf, sizeof buf, &cut)) {
         line++;
         if (cut)
-            return vg_fail(f->err, VG_EINVAL, "%s: line %zu: longer than %zu bytes", where(f),
-                           line, sizeof buf - 1);
+            return vg_fail(f->err, VG_EINVAL, "%s: line %zu: longer than %zu bytes", where(f), line,
+                           sizeof buf - 1);
         char *s = buf;
         while (isspace((unsigned char)*s))
             s++;
@@ -1510,8 +1541,10 @@ static vg_rc parse_csv(feed *f, const char *text, size_t len)
             v[i] = col[i] >= 0 && col[i] < n ? trim(fields[col[i]]) : "";
         char item[32];
         snprintf(item, sizeof item, "line %zu", line);
-        vg_intel_rec base = {.type = -1, .tlp = vg_intel_tlp_parse(*v[CSV_TLP] ? v[CSV_TLP] : NULL),
-                             .confidence = -1, .ref = *v[CSV_ID] ? v[CSV_ID] : NULL,
+        vg_intel_rec base = {.type = -1,
+                             .tlp = vg_intel_tlp_parse(*v[CSV_TLP] ? v[CSV_TLP] : NULL),
+                             .confidence = -1,
+                             .ref = *v[CSV_ID] ? v[CSV_ID] : NULL,
                              .description = *v[CSV_DESC] ? v[CSV_DESC] : NULL};
         if (*v[CSV_CONF]) {
             char *end;
@@ -1528,7 +1561,7 @@ static vg_rc parse_csv(feed *f, const char *text, size_t len)
                            where(f), line, v[CSV_UNTIL]);
         int types[2] = {-1, -1};
         int parts = strcasecmp(v[CSV_TYPE], "hash") == 0 ? (types[0] = hash_type(v[CSV_VALUE]), 1)
-                                                          : misp_types(v[CSV_TYPE], types);
+                                                         : misp_types(v[CSV_TYPE], types);
         if (!parts || types[0] < 0) {
             char shown[40];
             vg_text_safe(v[CSV_TYPE], strlen(v[CSV_TYPE]), VG_TEXT_ASCII, shown, sizeof shown);

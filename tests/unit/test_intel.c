@@ -50,8 +50,8 @@ static void test_pattern_matchable(void **state)
     want_cmps("[ipv4-addr:value = '1.2.3.4' OR domain-name:value = 'X.org']", 2,
               (const char *[]){"ip 1.2.3.4", "domain x.org"});
     /* ORs of observations are ORs too; defanged values are refanged */
-    want_cmps("[ipv4-addr:value = '198.51.100.1/32'] OR [url:value = 'hxxp://evil[.]example/a']",
-              2, (const char *[]){"ip 198.51.100.1", "url http://evil.example/a"});
+    want_cmps("[ipv4-addr:value = '198.51.100.1/32'] OR [url:value = 'hxxp://evil[.]example/a']", 2,
+              (const char *[]){"ip 198.51.100.1", "url http://evil.example/a"});
     want_cmps("[file:hashes.'SHA-256' = "
               "'EF537F25C895BFA782526529A9B63D97AA631564D5D789C2B765448C8635FB6C']",
               1,
@@ -237,12 +237,11 @@ static void test_lists_and_csv(void **state)
     assert_true(has_row(&s, "sha1 0123456789abcdef0123456789abcdef01234567"));
     assert_int_equal(c.skipped, 1); /* link: not a type vigil matches */
     /* a CSV without its columns, a bad time: refused, naming the line */
-    assert_int_equal(parse_text("kind,thing\nip,1.2.3.4\n", VG_INTEL_CSV, &s, &c, &err),
-                     VG_EINVAL);
+    assert_int_equal(parse_text("kind,thing\nip,1.2.3.4\n", VG_INTEL_CSV, &s, &c, &err), VG_EINVAL);
     assert_non_null(strstr(err.msg, "line 1"));
-    assert_int_equal(parse_text("type,value,valid_until\nip,1.2.3.4,soon\n", VG_INTEL_CSV, &s, &c,
-                                &err),
-                     VG_EINVAL);
+    assert_int_equal(
+        parse_text("type,value,valid_until\nip,1.2.3.4,soon\n", VG_INTEL_CSV, &s, &c, &err),
+        VG_EINVAL);
     assert_non_null(strstr(err.msg, "feed.txt: line 2: valid_until"));
     /* hostile text: invalid UTF-8 and NUL bytes name their line */
     assert_int_equal(parse_text("1.2.3.4\n5.6.7.8\n\xff\xfe bad\n", VG_INTEL_AUTO, &s, &c, &err),
@@ -272,7 +271,8 @@ static void test_stix_json(void **state)
         "\"[domain-name:value = 'c2.example']\",\"valid_from\":\"2026-10-02T00:00:00Z\","
         "\"object_marking_refs\":[\"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82\"]},"
         "{\"type\":\"indicator\",\"id\":\"indicator--b\",\"pattern_type\":\"stix\",\"pattern\":"
-        "\"[ipv4-addr:value = '203.0.113.9']\",\"object_marking_refs\":[\"marking-definition--x\"]},"
+        "\"[ipv4-addr:value = "
+        "'203.0.113.9']\",\"object_marking_refs\":[\"marking-definition--x\"]},"
         "{\"type\":\"indicator\",\"id\":\"indicator--c\",\"pattern_type\":\"yara\",\"pattern\":"
         "\"rule x {}\"},"
         "{\"type\":\"indicator\",\"id\":\"indicator--d\",\"pattern\":\"[ipv4-addr:value = "
@@ -301,9 +301,9 @@ static void test_stix_json(void **state)
     assert_non_null(strstr(err.msg, "feed.txt: indicator--bomb: refused"));
     vg_buf_free(&b);
     /* broken JSON names the line */
-    assert_int_equal(parse_text("{\"type\":\"bundle\",\n\"objects\":[\n{]}", VG_INTEL_STIX, &s, &c,
-                                &err),
-                     VG_EINVAL);
+    assert_int_equal(
+        parse_text("{\"type\":\"bundle\",\n\"objects\":[\n{]}", VG_INTEL_STIX, &s, &c, &err),
+        VG_EINVAL);
     assert_non_null(strstr(err.msg, "line 3"));
 }
 
@@ -338,7 +338,8 @@ static void test_real_samples(void **state)
     assert_int_equal(c.format, VG_INTEL_STIX);
     assert_int_equal(s.n, 2);
     assert_true(has_row(&s, "ip 10.0.0.0"));
-    assert_true(has_row(&s, "sha256 ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c"));
+    assert_true(
+        has_row(&s, "sha256 ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c"));
 
     t = slurp("stix-infrastructure.json", &len);
     memset(&s, 0, sizeof s);
@@ -363,8 +364,8 @@ static void test_real_samples(void **state)
     assert_true(has_row(&s, "md5 0749bae92ca336a02c83d126e04ec628 CLEAR"));
     assert_true(has_row(&s, "sha1 77b0c41b7d340b8a3d903f21347bbf06aa766b5b CLEAR"));
     assert_true(has_row(&s, "filename 3Z4wnG9603it23y.exe CLEAR"));
-    assert_true(has_row(&s,
-                        "registry Software\\Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Run CLEAR"));
+    assert_true(has_row(
+        &s, "registry Software\\Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Run CLEAR"));
     assert_int_equal(c.skipped, 4);
 
     t = slurp("misp-pymisp-event_obj_attr_tag.json", &len);
@@ -382,7 +383,8 @@ static void test_real_samples(void **state)
     vg_intel_parse_opts mo = {.where = "manifest.json", .dir = dir};
     assert_int_equal(vg_intel_parse(t, len, &mo, collect, &s, &c, &err), VG_OK);
     assert_int_equal(s.n, 5);
-    assert_true(has_row(&s, "sha256 b3c4ae251f8094fa15b510051835c657eaef2a6cea46075d3aec964b14a99f68 CLEAR"));
+    assert_true(has_row(
+        &s, "sha256 b3c4ae251f8094fa15b510051835c657eaef2a6cea46075d3aec964b14a99f68 CLEAR"));
     /* without its directory a manifest is refused */
     assert_int_equal(vg_intel_parse(t, len, &o, collect, &s, &c, &err), VG_EINVAL);
     assert_non_null(strstr(err.msg, "manifest"));
@@ -446,9 +448,9 @@ static size_t known(world *w, const char *type, const char *value, int64_t now)
     size_t n = 0;
     vg_err err = {0};
     char *v = vg_ioc_normalise(vg_enum_parse(&VG_ARTIFACT_TYPE, type), value);
-    assert_int_equal(vg_intel_lookup(w->ws, vg_enum_parse(&VG_ARTIFACT_TYPE, type), v, now, &m, &n,
-                                     &err),
-                     VG_OK);
+    assert_int_equal(
+        vg_intel_lookup(w->ws, vg_enum_parse(&VG_ARTIFACT_TYPE, type), v, now, &m, &n, &err),
+        VG_OK);
     free(v);
     vg_intel_matches_free(m, n);
     return n;
@@ -517,7 +519,9 @@ static void test_normalise_and_match(void **state)
     assert_int_equal(known(w, "url", "https://evil.example/Path", 0), 1);
     assert_int_equal(known(w, "url", "https://evil.example/path", 0), 0); /* paths keep case */
     assert_int_equal(known(w, "ip", "2001:db8::1", 0), 1);
-    assert_int_equal(known(w, "sha256", "ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c", 0), 1);
+    assert_int_equal(
+        known(w, "sha256", "ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c", 0),
+        1);
     assert_int_equal(known(w, "ip", "198.51.100.3", 0), 0);
     vg_intel_summary s;
     vg_err err = {0};
@@ -614,7 +618,7 @@ static void test_expiry(void **state)
     assert_int_equal(known(w, "ip", "203.0.113.1", now), 0); /* expired: no longer matches */
     assert_int_equal(known(w, "ip", "203.0.113.2", now), 1);
     assert_int_equal(known(w, "ip", "203.0.113.3", now), 1); /* no valid_until: never expires */
-    assert_int_equal(known(w, "ip", "203.0.113.1", 946684800000), 1); /* it did in 2000 */
+    assert_int_equal(known(w, "ip", "203.0.113.1", 946684800000), 1);  /* it did in 2000 */
     assert_int_equal(known(w, "ip", "203.0.113.2", 4102444800001), 0); /* and will not in 2100 */
     vg_intel *in = NULL;
     vg_err err = {0};
