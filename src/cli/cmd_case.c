@@ -583,7 +583,29 @@ int cmd_artifact_add(cli *c, int argc, char **argv)
         cJSON_AddTrueToObject(op->payload, "is_ioc");
     if (opt_get(o, 2, "tlp"))
         cJSON_AddStringToObject(op->payload, "tlp", opt_get(o, 2, "tlp"));
-    return cli_apply(c, op);
+    if ((rc = cli_apply(c, op)))
+        return rc;
+    /* matched as it is added: what the analyst's intel feeds know of it */
+    vg_artifact a;
+    vg_err err = {0};
+    if (vg_artifact_resolve(c->ws, id, pos[2], &a, &err) == VG_OK) {
+        vg_intel_match *m = NULL;
+        size_t n = 0;
+        if (vg_intel_lookup(c->ws, a.type, a.value, 0, &m, &n, &err) != VG_OK)
+            rc = cli_fail(c, &err);
+        if (n) {
+            char known[512];
+            vg_intel_known_text(m, n, known, sizeof known);
+            printf("%s ", vg_enum_name(&VG_ARTIFACT_TYPE, a.type));
+            out_safe(c, a.value);
+            printf("   ");
+            out_safe(c, known);
+            putchar('\n');
+        }
+        vg_intel_matches_free(m, n);
+        vg_artifact_clear(&a);
+    }
+    return rc;
 }
 
 int cmd_artifact_ls(cli *c, int argc, char **argv)
