@@ -239,12 +239,16 @@ int cmd_intel_ls(cli *c, int argc, char **argv)
     } else if (!n) {
         puts("(no feeds; vigil intel import FILE adds one)");
     } else {
-        printf("%-24s %-6s %10s %10s %8s %-12s %s\n", "NAME", "FORMAT", "INDICATORS", "MATCHABLE",
-               "EXPIRED", "TLP", "IMPORTED");
+        int w = 4; /* the NAME column: as wide as the longest name */
+        for (size_t i = 0; i < n; i++)
+            if ((int)vg_text_width(f[i].name) > w)
+                w = (int)vg_text_width(f[i].name);
+        printf("%-*s %-6s %10s %10s %8s %-12s %s\n", w, "NAME", "FORMAT", "INDICATORS",
+               "MATCHABLE", "EXPIRED", "TLP", "IMPORTED");
         for (size_t i = 0; i < n; i++) {
             char when[32];
             fmt_time(f[i].imported_at, when, sizeof when);
-            out_fit(c, f[i].name, 24, true);
+            out_fit(c, f[i].name, w, true);
             printf(" %-6s %10" PRId64 " %10" PRId64 " %8" PRId64 " %-12s %s\n", f[i].format,
                    f[i].indicators, f[i].matchable, f[i].expired,
                    f[i].tlp >= 0 ? vg_enum_name(&VG_TLP, f[i].tlp) : "-", when);

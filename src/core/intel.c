@@ -830,10 +830,10 @@ vg_rc vg_ws_attach_intel(vg_ws *ws, const char *path, vg_err *err)
         ws->intel = false;
     }
     struct stat sb;
-    if (!path || !*path || (stat(path, &sb) != 0 && errno == ENOENT))
+    if (!path || !*path)
         return VG_OK; /* no intel */
     if (stat(path, &sb) != 0)
-        return vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? VG_OK : vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return vg_fail(err, VG_ENOTVIGIL, "%s is not a vigil intel store (not a file)", path);
     if (sb.st_size == 0)
