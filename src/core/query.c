@@ -102,6 +102,24 @@ static char *fts_query(const char *text)
     "EXISTS (SELECT 1 FROM intel.indicators i WHERE i.type = " A ".type AND i.value = " A  \
     ".value AND i.feed = ?16 AND" INTEL_UNEXPIRED ")"
 
+/* Whether search's intel: terms should walk the alerts' keys and seek each in the
+ * intel store rather than walk the store's indicators and seek each in the keys:
+ * when the workspace's alerts (their highest rowid; some 2.5 keys each) are fewer
+ * than a third of the store's indicators (its highest id). Both are one seek. */
+static bool intel_keys_first(vg_ws *ws)
+{
+    static const char sql[] = "SELECT (SELECT coalesce(max(rowid), 0) FROM alerts),"
+                              " (SELECT coalesce(max(id), 0) FROM intel.indicators)";
+    sqlite3_stmt *st = NULL;
+    vg_err ignored = {0};
+    bool keys = false;
+    if (ws_stmt_text(ws, sql, &st, &ignored) == VG_OK && sqlite3_step(st) == SQLITE_ROW)
+        keys = sqlite3_column_int64(st, 0) * 3 < sqlite3_column_int64(st, 1);
+    if (st)
+        sqlite3_reset(st);
+    return keys;
+}
+
 static char *value_key(const char *type, const char *value)
 {
     size_t n = strlen(type) + strlen(value) + 2;
@@ -1261,19 +1279,26 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
             rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY t DESC, r LIMIT ?2");
     } else if (q.intel) {
         /* What the feeds know: artifacts by their (type, value) seek into the store;
-         * alerts by each unexpired indicator's seek into alert_keys (an alert's
-         * entities are keyed "type:value"), once per alert; and the cases holding
-         * a known artifact. */
+         * alerts through alert_keys (an alert's entities are keyed "type:value"),
+         * walking the smaller side and seeking into the other: each unexpired
+         * indicator into the keys, or (a workspace of fewer alerts than the store
+         * has indicators: some 2.5 keys an alert) each key into the store, once per
+         * alert; and the cases holding a known artifact. */
+        bool keys_first = intel_keys_first(ws);
         rc = rc ? rc : vg_buf_addf(&sql,
             "SELECT r, 0, NULL FROM (SELECT a.rowid * 8 + 4 AS r, a.last_seen AS t FROM"
             " artifacts a WHERE a.removed = 0 AND %s"
-            " UNION ALL SELECT k.alert * 8 + 3, max(k.t) FROM intel.indicators i JOIN alert_keys k"
-            "  ON k.key = i.type || ':' || i.value WHERE i.type IS NOT NULL AND"
-            INTEL_UNEXPIRED "%s GROUP BY k.alert"
+            " UNION ALL SELECT k.alert * 8 + 3, max(k.t) FROM %s"
+            " WHERE i.type IS NOT NULL AND" INTEL_UNEXPIRED "%s GROUP BY k.alert"
             " UNION ALL SELECT c.rowid * 8 + 1, c.created_at FROM cases c WHERE c.id IN"
             "  (SELECT a.case_id FROM artifacts a WHERE a.removed = 0 AND %s))",
-            feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"), feed ? " AND i.feed = ?16" : "",
-            feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"));
+            feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"),
+            keys_first ? "alert_keys k CROSS JOIN intel.indicators i ON i.type ="
+                         " substr(k.key, 1, instr(k.key, ':') - 1) AND i.value ="
+                         " substr(k.key, instr(k.key, ':') + 1)"
+                       : "intel.indicators i CROSS JOIN alert_keys k ON k.key = i.type || ':' ||"
+                         " i.value",
+            feed ? " AND i.feed = ?16" : "", feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"));
         if (bare)
             rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY t DESC, r LIMIT ?2");
     } else

@@ -597,14 +597,25 @@ static void test_alert_entities(void **state)
                               "1700000000000,\"entities\":{\"dest_ip\":\"203.0.113.77\","
                               "\"host\":\"ws-9\"}}");
     must_apply(w->ws, op);
-    import(w, "c2", "c2.txt", "203.0.113.77\n", VG_OK, NULL);
-    vg_hit *h = NULL;
-    size_t n = 0;
-    vg_err err = {0};
-    assert_int_equal(vg_search(w->ws, "intel:hit", 20, &h, &n, &err), VG_OK);
-    assert_int_equal(n, 1);
-    assert_string_equal(h[0].kind, "alert");
-    vg_hits_free(h, n);
+    /* a store of fewer indicators than the workspace has keys: walked indicator by
+     * indicator; one of many more: key by key (query.c); the same hits either way */
+    static const char *const feeds[2] = {
+        "203.0.113.77\n",
+        "203.0.113.70\n203.0.113.71\n203.0.113.72\n203.0.113.73\n203.0.113.74\n"
+        "203.0.113.75\n203.0.113.76\n203.0.113.77\n203.0.113.78\nws-9.example\n"};
+    for (int k = 0; k < 2; k++) {
+        import(w, "c2", "c2.txt", feeds[k], VG_OK, NULL);
+        vg_hit *h = NULL;
+        size_t n = 0;
+        vg_err err = {0};
+        assert_int_equal(vg_search(w->ws, "intel:hit", 20, &h, &n, &err), VG_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(h[0].kind, "alert");
+        vg_hits_free(h, n);
+        assert_int_equal(vg_search(w->ws, "intel:c2 type:alert", 20, &h, &n, &err), VG_OK);
+        assert_int_equal(n, 1);
+        vg_hits_free(h, n);
+    }
 }
 
 static void test_expiry(void **state)
