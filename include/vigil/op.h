@@ -50,7 +50,12 @@
  *                   inside a batch joins the batch's alert.import (vg_apply), so
  *                   every importer writes this way; an element that fails validation
  *                   is not added, and a stamped alert.import with a bad element is
- *                   refused whole.
+ *                   refused whole. Stamped with part_of: ID and part_at: [places],
+ *                   it is a part of the alert op ID (vigil/bundle.h: a bundle's
+ *                   cases' elements of it, at those places of the original): each
+ *                   place's two effects (its alert's row, what it brings to its
+ *                   case) happen once on a replica, whichever of the original and
+ *                   its parts arrive, in any order (apply.c, parts_*).
  *   alert.set      {field: status, value, case?, artifacts?} or {field: starred, value: bool}
  *                   linked with artifacts: true brings the alert's entities to the
  *                   case as alert.add does
@@ -158,6 +163,9 @@ VG_WUR vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, v
  * to fn, which must not keep it; fn's error stops the walk and is returned. */
 VG_WUR vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op),
                          void *ud, vg_err *err);
+/* The same, each op's payload left unparsed (an empty object): its text alone. */
+VG_WUR vg_rc vg_ops_each_text(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op),
+                              void *ud, vg_err *err);
 /* What a new replica does on its first sync: every op of the workspace at
  * src_path applied to ws through the door, in src's order (ops ws holds already
  * are skipped), in batches. *ops counts the ops read, *applied those written. */

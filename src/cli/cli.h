@@ -164,6 +164,24 @@ int cmd_intel_import(cli *c, int argc, char **argv);
 int cmd_intel_ls(cli *c, int argc, char **argv);
 int cmd_intel_rm(cli *c, int argc, char **argv);
 int cmd_intel_stats(cli *c, int argc, char **argv);
+/* cmd_keys.c: the analyst's key set and the keys they trust. cli_identity loads
+ * the identity (refusing one others can read) and cli_keyring the trusted keys
+ * (none when there is no file); each prints why on failure. */
+struct vg_identity;
+struct vg_keyring;
+int cli_identity(cli *c, struct vg_identity *out);
+int cli_identity_quiet(struct vg_identity *out); /* the same, saying nothing */
+/* The trusted keys and one's own as lines of a packs' trusted-keys file. */
+char *cli_pack_trusted(void);
+int cmd_bundle_export(cli *c, int argc, char **argv); /* cmd_bundle.c */
+int cmd_bundle_import(cli *c, int argc, char **argv);
+int cmd_bundle_show(cli *c, int argc, char **argv);
+int cli_keyring(cli *c, struct vg_keyring *out);
+int cmd_keygen(cli *c, int argc, char **argv);
+int cmd_key_show(cli *c, int argc, char **argv);
+int cmd_key_trust(cli *c, int argc, char **argv);
+int cmd_key_rm(cli *c, int argc, char **argv);
+int cmd_key_ls(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "vigil/keys.h"
 #include "vigil/attack.h"
 #include "paths.h"
 #include "vigil/buf.h"
@@ -321,6 +323,14 @@ static int import_pack(cli *c, const char *path, const char *text, size_t len, b
     vg_err err = {0};
     vg_rc rc;
     char *tpath = paths_trusted_keys(), *trusted = trusted_text(tpath, &err, &rc);
+    if (trusted) { /* and the keys of `vigil key trust`, and one's own */
+        char *more = cli_pack_trusted();
+        size_t a = strlen(trusted), b = strlen(more);
+        trusted = vg_xrealloc(trusted, a + b + 2);
+        trusted[a] = '\n';
+        memcpy(trusted + a + 1, more, b + 1);
+        free(more);
+    }
     vg_playbook *p = NULL;
     size_t n = 0;
     vg_pack_info info;
@@ -686,8 +696,12 @@ int cmd_pb_pack(cli *c, int argc, char **argv)
     if ((rc = cli_parse(c, argc, argv, o, 2, pos, 256, &npos)))
         return rc;
     const char *key = opt_get(o, 2, "key"), *outp = opt_get(o, 2, "o");
+    vg_identity me;
+    if (!key && cli_identity_quiet(&me) != EXIT_OK)
+        return cli_usage(c, "a pack is signed: give --key KEY, or make your key set with"
+                            " `vigil keygen`");
     if (!key)
-        return cli_usage(c, "a pack is signed: give --key KEY (vigil playbook keygen makes one)");
+        vg_identity_wipe(&me);
     if (!outp)
         return cli_usage(c, "where to? (-o PACK)");
     if (npos == 0)
@@ -704,13 +718,26 @@ int cmd_pb_pack(cli *c, int argc, char **argv)
             goto out;
         }
     struct stat sb;
-    if (stat(key, &sb) == 0 && (sb.st_mode & 077))
+    if (key && stat(key, &sb) == 0 && (sb.st_mode & 077))
         fprintf(stderr, "vigil: %s: warning: %s can be read by others (mode %03o); chmod 600 it\n",
                 c->name, key, (unsigned)(sb.st_mode & 0777));
     vg_buf_free(&kb);
-    if (read_capped(key, &kb, &err) != VG_OK) {
+    if (key && read_capped(key, &kb, &err) != VG_OK) {
         rc = cli_fail(c, &err);
         goto out;
+    }
+    if (!key) { /* the analyst's own key set signs (vigil/keys.h: the same Ed25519 key) */
+        vg_buf_init(&kb, 4096);
+        if ((rc = cli_identity(c, &me)))
+            goto out;
+        char b64[sodium_base64_ENCODED_LEN(64, sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(b64, sizeof b64, me.sign_sk, sizeof me.sign_sk,
+                          sodium_base64_VARIANT_ORIGINAL);
+        vg_identity_wipe(&me);
+        if (vg_buf_addf(&kb, "vigil-secret-key ed25519 %s\n", b64))
+            abort();
+        sodium_memzero(b64, sizeof b64);
+        key = "your key set";
     }
     if (!(text = vg_pack_write(p, (size_t)n, vg_buf_str(&kb), key, &err))) {
         rc = cli_fail(c, &err);

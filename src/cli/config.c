@@ -106,8 +106,18 @@ static int entry(void *ud, const char *section, const char *name, const char *va
     } else if (!strcmp(section, "import")) {
         int64_t *slot = !strcmp(name, "window") ? &cf->import_window_ms
                         : !strcmp(name, "dedup_bucket") ? &cf->import_bucket_ms : NULL;
+        if (!strcmp(name, "infrastructure_hosts")) {
+            char *end;
+            long n = strtol(value, &end, 10);
+            if (end == value || *end || n < 2 || n > 100000)
+                return FAIL("[import] infrastructure_hosts: '%s' is not a number of hosts from 2"
+                            " to 100000", value);
+            cf->import_infra_hosts = (int)n;
+            return 1;
+        }
         if (!slot)
-            return FAIL("[import] %s: unknown key (keys: window, dedup_bucket)", name);
+            return FAIL("[import] %s: unknown key (keys: window, dedup_bucket,"
+                        " infrastructure_hosts)", name);
         if (!parse_span(value, slot))
             return FAIL("[import] %s: '%s' is not a time such as 30m, 4h or 3d", name, value);
     } else if (!strcmp(section, "keys")) {

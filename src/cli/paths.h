@@ -15,6 +15,8 @@ char *paths_user_data(void); /* $XDG_DATA_HOME/vigil: the user's own data files 
 char *paths_trusted_keys(void); /* $XDG_CONFIG_HOME/vigil/trusted-keys (playbook packs) */
 char *paths_pack_key(void);     /* $XDG_CONFIG_HOME/vigil/pack-key (keygen's default) */
 char *paths_intel(void);        /* $XDG_DATA_HOME/vigil/intel.db (the intel store) */
+char *paths_identity(void);     /* $XDG_DATA_HOME/vigil/identity (vigil keygen; mode 0600) */
+char *paths_keyring(void);      /* $XDG_DATA_HOME/vigil/keyring (vigil key trust) */
 /* Read-only files shipped with vigil: $VIGIL_DATA_DIR, else the installed
  * directory (PREFIX/share/vigil), else the source tree of an uninstalled build. */
 char *paths_data(void);      /* data/: the ATT&CK table, schemas, keyword maps */

@@ -102,7 +102,12 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " last_seen = max(last_seen, excluded.last_seen)"
                         /* the same alert made apart on two replicas: the smaller id's
                          * content, whichever a replica applies first */
-                        WINNER(title) WINNER(rule) WINNER(severity) WINNER(event_time)
+                        WINNER(title) WINNER(rule) WINNER(severity)
+                        /* a repeat of the same alert (its id) keeps the earliest event
+                         * time, whatever order a sensor wrote them in */
+                        ", event_time = CASE WHEN excluded.id < id THEN excluded.event_time"
+                        " WHEN excluded.id = id THEN min(event_time, excluded.event_time)"
+                        " ELSE event_time END"
                         WINNER(entities) WINNER(techniques) WINNER(recorded_at)
                         WINNER(raw_op) WINNER(raw_at),
     /* an alert by any id it was made under (alert_ids: the same alert made apart
@@ -132,6 +137,7 @@ typedef struct ctx {
     bool unchanged; /* a local set to the value the field has: nothing to write */
     int64_t raw_at; /* an alert's place in its alert.import, -1 for an alert.add */
     bool check_only; /* validate the op and write nothing (alert.import's first pass) */
+    bool case_only;  /* alert.add: its case's side alone, the row being here (import_parts) */
     vg_err *err;
 } ctx;
 
@@ -1358,6 +1364,34 @@ static const char art_seen[] =
     "  THEN ?8 ELSE clock_origin END"
     " WHERE case_id = ?2 AND type = ?3 AND value = ?4 AND removed = 0 AND id <= ?1";
 
+/* A value the case held when the op was made, brought again by an alert: one more
+ * sighting, and its first and last seen move to take in the alert's time. The
+ * value's row is there on every replica (the op that made it came before this one,
+ * as it did on the author's); a removed one counts too, so that the count does not
+ * depend on whether a concurrent removal came first. live: only a value the case
+ * holds now (the author's own choice, made by this update's changes()). */
+static vg_rc art_sighted(ctx *c, const char *case_id, const char *type, const char *value,
+                         int64_t t, bool live)
+{
+    static const char sql[] = "UPDATE artifacts SET sightings = sightings + 1,"
+                              " first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?4)"
+                              " WHERE case_id = ?1 AND type = ?2 AND value = ?3";
+    static const char sql_live[] = "UPDATE artifacts SET sightings = sightings + 1,"
+                                   " first_seen = min(first_seen, ?4),"
+                                   " last_seen = max(last_seen, ?4)"
+                                   " WHERE case_id = ?1 AND type = ?2 AND value = ?3"
+                                   " AND removed = 0";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, live ? sql_live : sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, t);
+    return step_done(c, st, "counting an artifact's sighting");
+}
+
 static bool picked(const cJSON *pick, int i)
 {
     const cJSON *it;
@@ -1377,12 +1411,15 @@ static void put_artifact(void *ud, int type, const char *value)
     const char *tname = VG_ARTIFACT_TYPE.names[type];
     bool exists = true;
     if (a->choose) {
+        /* held: sighted again (one lookup); else chosen, as removed or new */
         bool removed, wins;
-        if ((a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)) ||
-            (exists && !removed))
+        if ((a->rc = art_sighted(c, a->case_id, tname, value, a->t, true)) ||
+            sqlite3_changes(c->ws->db) == 1 ||
+            (a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)))
             return;
         cJSON_AddItemToArray(a->picked, cJSON_CreateNumber(i));
     } else if (a->pick && !picked(a->pick, i)) {
+        a->rc = art_sighted(c, a->case_id, tname, value, a->t, false);
         return;
     }
     /* one id for the value on the case, whichever alert brings it: its case's time
@@ -1566,6 +1603,13 @@ static vg_rc h_alert_add(ctx *c)
     sqlite3_stmt *st;
     if (c->check_only) /* valid: everything below writes */
         goto out;
+    if (c->case_only) { /* what the alert did to its case, its row having come by a part */
+        if (case_id && wants_artifacts(c) && ent && (rc = alert_artifacts(c, case_id, ent, t)))
+            goto out;
+        if (case_id)
+            rc = touch(c, case_id);
+        goto out;
+    }
     if ((rc = ws_stmt(c->ws, ST_ALERT_INSERT, &st, c->err)))
         goto out;
     sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
@@ -1759,6 +1803,112 @@ out:
 #define BULK_BYTES (256 << 10)  /* and at most about this much text */
 #define BULK_MAX_IN 100000      /* what a received one may hold */
 
+/* Parts (vigil/bundle.h). A bundle carries, of an alert op whose alerts went to
+ * several cases, a part: a new alert.import with part_of (the original's id) and
+ * part_at (each element's place in the original), holding its own cases' elements,
+ * an element whose case stays behind stripped of its case. An element does two
+ * things: its alert's row (made, or counted again by a repeat) and, with a case, what
+ * it brings to that case. Whichever of the original and its parts come, in any
+ * order, each must happen once: the door keeps, per original that has parts here,
+ * what each place has done (meta 'part:ID', a character a place: '0' nothing, 'r'
+ * the row, 'c' the row and the case). An original that never had a part costs one
+ * lookup. */
+typedef struct parts {
+    bool on;         /* this op is a part, or an original with parts here */
+    bool all_done;   /* a part whose original is in the log */
+    const cJSON *at; /* part_at */
+    char key[VG_ID_LEN + 8];
+    vg_buf done;     /* the places' state */
+} parts;
+
+static vg_rc parts_load(ctx *c, parts *p, int n)
+{
+    memset(p, 0, sizeof *p);
+    vg_buf_init(&p->done, BULK_MAX_IN + 1);
+    const char *part_of = pstr(c, "part_of");
+    const cJSON *po = cJSON_GetObjectItemCaseSensitive(c->op->payload, "part_of");
+    p->at = cJSON_GetObjectItemCaseSensitive(c->op->payload, "part_at");
+    if (po && (!part_of || !vg_ulid_valid(part_of)))
+        return vg_fail(c->err, VG_EINVAL, "part_of: must be an op id");
+    if (part_of) {
+        if (!cJSON_IsArray(p->at) || cJSON_GetArraySize(p->at) != n)
+            return vg_fail(c->err, VG_EINVAL, "part_at: a place for each of the alerts");
+        const cJSON *it;
+        cJSON_ArrayForEach(it, p->at)
+            if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble < BULK_MAX_IN))
+                return vg_fail(c->err, VG_EINVAL, "part_at: places from 0 to %d", BULK_MAX_IN - 1);
+        bool known = false;
+        vg_rc rc = vg_op_known(c->ws, part_of, &known, c->err);
+        if (rc)
+            return rc;
+        p->on = p->all_done = known;
+        if (known)
+            return VG_OK;
+    }
+    snprintf(p->key, sizeof p->key, "part:%s", part_of ? part_of : c->op->id);
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, "SELECT value FROM meta WHERE key = ?1", &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, p->key, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW &&
+        vg_buf_add(&p->done, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)))
+        s = SQLITE_ERROR;
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "reading an op's parts");
+    p->on = part_of || s == SQLITE_ROW;
+    return VG_OK;
+}
+
+/* Element i's place in the original, and what that place has done. */
+static size_t parts_place(const parts *p, int i)
+{
+    return p->at ? (size_t)cJSON_GetArrayItem(p->at, i)->valuedouble : (size_t)i;
+}
+
+static char parts_state(const parts *p, size_t place)
+{
+    return place < p->done.len ? p->done.data[place] : '0';
+}
+
+static vg_rc parts_mark(ctx *c, parts *p, size_t place, char state)
+{
+    while (p->done.len <= place)
+        if (vg_buf_adds(&p->done, "0"))
+            return vg_fail(c->err, VG_EINVAL, "part_at: too far");
+    if (state == 'c' || p->done.data[place] == '0')
+        p->done.data[place] = state;
+    return VG_OK;
+}
+
+static vg_rc parts_save(ctx *c, parts *p)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", &st,
+                            c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, p->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, vg_buf_str(&p->done), (int)p->done.len, SQLITE_STATIC);
+    return step_done(c, st, "recording an op's parts");
+}
+
+/* One element (or a whole alert.add) under the parts' rule: what it has not done
+ * yet, then marked. */
+static vg_rc parts_apply(ctx *sc, parts *p, size_t place)
+{
+    bool has_case = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(sc->op->payload, "case"));
+    char st = p->all_done ? 'c' : parts_state(p, place);
+    if (st == 'c' || (st == 'r' && !has_case))
+        return VG_OK;
+    sc->case_only = st == 'r';
+    vg_rc rc = h_alert_add(sc);
+    sc->case_only = false;
+    return rc ? rc : parts_mark(sc, p, place, has_case ? 'c' : 'r');
+}
+
 static vg_rc h_alert_import(ctx *c)
 {
     const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(c->op->payload, "alerts");
@@ -1767,7 +1917,8 @@ static vg_rc h_alert_import(ctx *c)
     if (!cJSON_IsArray(alerts) || cJSON_GetArraySize(alerts) < 1 ||
         cJSON_GetArraySize(alerts) > BULK_MAX_IN)
         return vg_fail(c->err, VG_EINVAL, "alerts: must be a list of 1 to %d alerts", BULK_MAX_IN);
-    vg_rc rc = VG_OK;
+    parts pt;
+    vg_rc rc = parts_load(c, &pt, cJSON_GetArraySize(alerts));
     for (int pass = 0; pass < 2 && rc == VG_OK; pass++) {
         int i = 0;
         cJSON *el;
@@ -1785,7 +1936,8 @@ static vg_rc h_alert_import(ctx *c)
             memcpy(sub.origin, c->op->origin, sizeof sub.origin);
             memcpy(sub.target, id->valuestring, sizeof sub.target);
             snprintf(sub.kind, sizeof sub.kind, "alert.add");
-            if ((rc = h_alert_add(&sc))) {
+            if ((rc = pass == 1 && pt.on ? parts_apply(&sc, &pt, parts_place(&pt, i))
+                                         : h_alert_add(&sc))) {
                 char why[sizeof c->err->msg];
                 snprintf(why, sizeof why, "%s", c->err->msg);
                 vg_fail(c->err, rc, "alerts[%d]: %.400s", i, why);
@@ -1794,6 +1946,24 @@ static vg_rc h_alert_import(ctx *c)
             i++;
         }
     }
+    if (rc == VG_OK && pt.on && !pt.all_done && !c->check_only)
+        rc = parts_save(c, &pt);
+    vg_buf_free(&pt.done);
+    return rc;
+}
+
+/* A received alert.add: an original some part of which may have come first. */
+static vg_rc h_alert_add_op(ctx *c)
+{
+    if (c->local || c->check_only)
+        return h_alert_add(c);
+    parts pt;
+    vg_rc rc = parts_load(c, &pt, 1);
+    if (rc == VG_OK && !pt.on)
+        rc = h_alert_add(c);
+    else if (rc == VG_OK && (rc = parts_apply(c, &pt, 0)) == VG_OK)
+        rc = parts_save(c, &pt);
+    vg_buf_free(&pt.done);
     return rc;
 }
 
@@ -2153,7 +2323,7 @@ static const struct handler {
     {"note.add", h_note_add},               {"artifact.add", h_artifact_add},
     {"artifact.remove", h_artifact_remove}, {"task.add", h_task_add},
     {"task.set", h_task_set},               {"event.add", h_event_add},
-    {"event.set", h_event_set},             {"alert.add", h_alert_add},
+    {"event.set", h_event_set},             {"alert.add", h_alert_add_op},
     {"alert.set", h_alert_set},             {"alert.import", h_alert_import},
     {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},
     {"playbook.remove", h_playbook_remove}, {"playbook.apply", h_playbook_apply},

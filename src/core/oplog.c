@@ -530,8 +530,8 @@ void oplog_register_raw(vg_ws *ws)
 
 /* ---- reading the log as ops (replay; sync sends the same) --------------------- */
 
-vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op), void *ud,
-                  vg_err *err)
+static vg_rc ops_walk(vg_ws *ws, int64_t after_seq, bool parse, vg_rc (*fn)(void *ud, vg_op *op),
+                      void *ud, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(ws->db,
@@ -555,8 +555,10 @@ vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op)
             break;
         }
         vg_op *op = vg_op_new(text_col(st, 6), text_col(st, 7));
-        cJSON_Delete(op->payload);
-        op->payload = cJSON_ParseWithLength(payload, len);
+        if (parse) {
+            cJSON_Delete(op->payload);
+            op->payload = cJSON_ParseWithLength(payload, len);
+        }
         op->text = vg_xstrndup(payload, len);
         op->hlc = (uint64_t)sqlite3_column_int64(st, 2);
         snprintf(op->id, sizeof op->id, "%s", text_col(st, 1));
@@ -576,6 +578,18 @@ vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op)
     if (rc == VG_OK && s != SQLITE_DONE)
         return ws_dberr(ws, err, "reading the op log");
     return rc;
+}
+
+vg_rc vg_ops_each(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op), void *ud,
+                  vg_err *err)
+{
+    return ops_walk(ws, after_seq, true, fn, ud, err);
+}
+
+vg_rc vg_ops_each_text(vg_ws *ws, int64_t after_seq, vg_rc (*fn)(void *ud, vg_op *op), void *ud,
+                       vg_err *err)
+{
+    return ops_walk(ws, after_seq, false, fn, ud, err);
 }
 
 /* Rows per transaction, an alert.import counting its alerts: as an import's (its

@@ -230,7 +230,7 @@ static int sev_scale(double v, const double cut[4])
 }
 
 static const double WAZUH_CUT[4] = {4, 7, 10, 13};     /* rule.level 0..15 */
-static const double RISK_CUT[4] = {1, 21, 47, 73};     /* Elastic risk score 0..100 */
+static const double RISK_CUT[4] = {0, 22, 48, 74};     /* Elastic risk score 0..100 */
 static const double NATIVE_CUT[4] = {1, 2, 3, 4};      /* vigil's own ranks 0..4 */
 
 static int severity_of(const cJSON *v, const double cut[4])
@@ -344,6 +344,94 @@ static void each_tech(cJSON *techs, const cJSON *rec, const char *list, const ch
     }
 }
 
+/* Sysmon's Hashes field: "SHA1=..,MD5=..,SHA256=..,IMPHASH=.." (IMPHASH names an
+ * import table, not a file, and is left out). */
+static void sysmon_hashes(cJSON *ents, const cJSON *v)
+{
+    if (!cJSON_IsString(v))
+        return;
+    for (const char *p = v->valuestring; *p;) {
+        size_t l = strcspn(p, ",");
+        const char *eq = memchr(p, '=', l);
+        if (eq && (size_t)(eq - p) < 8) {
+            char algo[8], hex[140];
+            size_t al = (size_t)(eq - p), hl = l - al - 1;
+            for (size_t i = 0; i < al; i++)
+                algo[i] = (char)tolower((unsigned char)p[i]);
+            algo[al] = '\0';
+            if (hl < sizeof hex && strcmp(algo, "imphash") != 0) {
+                memcpy(hex, eq + 1, hl);
+                hex[hl] = '\0';
+                const char *name = hash_name(hex);
+                if (name && strcmp(name, algo) == 0) {
+                    cJSON *h = cJSON_CreateString(hex);
+                    ent(ents, name, h);
+                    cJSON_Delete(h);
+                }
+            }
+        }
+        p += l + (p[l] == ',');
+    }
+}
+
+/* CVE ids as rule sets write them: "CVE-2021-44228", or "CVE_2021_44228" (ET's
+ * metadata); a scalar or a list. */
+static void cves(cJSON *ents, const cJSON *v)
+{
+    if (cJSON_IsArray(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v)
+            cves(ents, it);
+        return;
+    }
+    if (!cJSON_IsString(v))
+        return;
+    char id[32];
+    size_t n = strlen(v->valuestring);
+    if (n < 13 || n >= sizeof id || strncasecmp(v->valuestring, "cve", 3) != 0)
+        return;
+    for (size_t i = 0; i <= n; i++)
+        id[i] = v->valuestring[i] == '_' ? '-' : (char)toupper((unsigned char)v->valuestring[i]);
+    if (id[3] != '-' || id[8] != '-' || strspn(id + 4, "0123456789") != 4 ||
+        strspn(id + 9, "0123456789") != n - 9)
+        return;
+    cJSON *c = cJSON_CreateString(id);
+    ent(ents, "cve", c);
+    cJSON_Delete(c);
+}
+
+/* ATT&CK ids inside text values ("T1059.001 Command and Scripting Interpreter",
+ * "attack.t1190"): each T followed by 4 digits (and .3). */
+static void tech_ids(cJSON *techs, const cJSON *v)
+{
+    if (cJSON_IsArray(v)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v)
+            tech_ids(techs, it);
+        return;
+    }
+    if (!cJSON_IsString(v))
+        return;
+    for (const char *p = v->valuestring; *p; p++) {
+        if ((*p != 'T' && *p != 't') || (p > v->valuestring && isalnum((unsigned char)p[-1])))
+            continue;
+        if (strspn(p + 1, "0123456789") != 4)
+            continue;
+        char id[12];
+        size_t l = 5;
+        if (p[5] == '.' && strspn(p + 6, "0123456789") == 3)
+            l = 9;
+        if (isalnum((unsigned char)p[l]))
+            continue;
+        memcpy(id, p, l);
+        id[0] = 'T';
+        id[l] = '\0';
+        cJSON *t = cJSON_CreateString(id);
+        tech(techs, t);
+        cJSON_Delete(t);
+    }
+}
+
 typedef struct out {
     cJSON *p, *ents, *techs;
     char *why;
@@ -373,7 +461,21 @@ static imp_map_rc need_title_time(out *o, const char *title, const char *tfield,
         snprintf(o->why, o->whysz, "%s: '%.60s' is not a time", tfield, s ? s : "(not text)");
         return MAP_BAD;
     }
-    cJSON_AddStringToObject(o->p, "title", title);
+    /* a title is one line: control characters become spaces, ends are trimmed
+     * (OCSF titles come with trailing newlines) */
+    size_t n = strlen(title);
+    char *t = vg_xmalloc(n + 1);
+    for (size_t i = 0; i <= n; i++)
+        t[i] = i < n && ((unsigned char)title[i] < 0x20 || title[i] == 0x7f) ? ' ' : title[i];
+    char *b = t + strspn(t, " ");
+    while (n > 0 && t[n - 1] == ' ')
+        t[--n] = '\0';
+    if (!*b) {
+        free(t);
+        return bad(o, "%s", "no title or rule name");
+    }
+    cJSON_AddStringToObject(o->p, "title", b);
+    free(t);
     cJSON_AddNumberToObject(o->p, "event_time", (double)ms);
     return MAP_OK;
 }
@@ -458,9 +560,14 @@ static imp_map_rc map_ecs(const cJSON *r, out *o)
     if (sev < 0)
         sev = severity_of(get(r, "event.severity"), RISK_CUT);
     set_sev(o, sev);
-    const cJSON *t = get(r, "@timestamp");
-    imp_map_rc rc = need_title_time(o, first_str(r, titles, b1, sizeof b1), "@timestamp",
-                                    t ? t : get(r, "kibana.alert.original_time"));
+    /* the event's own time: a detection alert's @timestamp is when its rule ran */
+    const cJSON *t = get(r, "kibana.alert.original_time");
+    const char *tname = "kibana.alert.original_time";
+    if (!t) {
+        t = get(r, "@timestamp");
+        tname = "@timestamp";
+    }
+    imp_map_rc rc = need_title_time(o, first_str(r, titles, b1, sizeof b1), tname, t);
     if (rc)
         return rc;
     static const struct { const char *name, *path; } E[] = {
@@ -474,9 +581,15 @@ static imp_map_rc map_ecs(const cJSON *r, out *o)
         {"md5", "process.hash.md5"}, {"sha1", "process.hash.sha1"},
         {"sha256", "process.hash.sha256"}, {"sender", "email.from.address"},
         {"recipient", "email.to.address"}, {"registry", "registry.path"},
-        {"user_agent", "user_agent.original"}, {"cve", "vulnerability.id"}};
+        {"user_agent", "user_agent.original"}, {"cve", "vulnerability.id"},
+        /* Windows events as Winlogbeat and Elastic Agent ship them */
+        {"host", "winlog.computer_name"}, {"user", "winlog.event_data.TargetUserName"},
+        {"user", "winlog.event_data.SubjectUserName"}, {"host", "winlog.event_data.WorkstationName"},
+        {"src_ip", "winlog.event_data.IpAddress"}, {"process", "winlog.event_data.Image"},
+        {"process", "winlog.event_data.ParentImage"}, {"src_ip", "source.address"}};
     for (size_t i = 0; i < sizeof E / sizeof *E; i++)
         ent_at(o->ents, E[i].name, r, E[i].path);
+    sysmon_hashes(o->ents, get(r, "winlog.event_data.Hashes"));
     tech(o->techs, get(r, "threat.technique.id"));
     tech(o->techs, get(r, "threat.technique.subtechnique.id"));
     each_tech(o->techs, r, "kibana.alert.rule.threat", "technique", "id");
@@ -498,13 +611,29 @@ static imp_map_rc map_wazuh(const cJSON *r, out *o)
     static const struct { const char *name, *path; } E[] = {
         {"host", "agent.name"}, {"ip", "agent.ip"}, {"src_ip", "data.srcip"},
         {"dest_ip", "data.dstip"}, {"user", "data.srcuser"}, {"user", "data.dstuser"},
-        {"user", "data.win.eventdata.targetUserName"},
-        {"user", "data.win.eventdata.subjectUserName"},
-        {"process", "data.win.eventdata.image"}, {"url", "data.url"},
-        {"file", "syscheck.path"}, {"md5", "syscheck.md5_after"},
-        {"sha1", "syscheck.sha1_after"}, {"sha256", "syscheck.sha256_after"}};
+        {"url", "data.url"},
+        /* Windows eventchannel: the Security log and Sysmon (data.win.*) */
+        {"host", "data.win.system.computer"}, {"user", "data.win.eventdata.targetUserName"},
+        {"user", "data.win.eventdata.subjectUserName"}, {"user", "data.win.eventdata.user"},
+        {"src_ip", "data.win.eventdata.ipAddress"}, {"src_ip", "data.win.eventdata.sourceIp"},
+        {"dest_ip", "data.win.eventdata.destinationIp"},
+        {"host", "data.win.eventdata.workstationName"},
+        {"process", "data.win.eventdata.image"}, {"process", "data.win.eventdata.parentImage"},
+        {"file", "data.win.eventdata.targetFilename"},
+        {"domain", "data.win.eventdata.queryName"},
+        {"registry", "data.win.eventdata.targetObject"}};
     for (size_t i = 0; i < sizeof E / sizeof *E; i++)
         ent_at(o->ents, E[i].name, r, E[i].path);
+    sysmon_hashes(o->ents, get(r, "data.win.eventdata.hashes"));
+    /* File integrity: a changed file of the organisation's own, or a registry key
+     * (Windows); what it changed to is context, not an indicator to hunt for, so
+     * its hashes are not entities (they stay in the raw event). */
+    char b4[64];
+    const char *path = str_at(r, "syscheck.path", b4, sizeof b4);
+    const cJSON *pv = get(r, "syscheck.path");
+    bool registry = path && (strncmp(path, "HKEY_", 5) == 0 || strncmp(path, "[x", 2) == 0 ||
+                             get(r, "syscheck.value_name") || get(r, "syscheck.value_type"));
+    ent(o->ents, registry ? "registry" : "file", pv);
     tech(o->techs, get(r, "rule.mitre.id"));
     return MAP_OK;
 }
@@ -555,6 +684,8 @@ static imp_map_rc map_suricata(const cJSON *r, out *o)
     ent_at(o->ents, "sha1", r, "fileinfo.sha1");
     ent_at(o->ents, "sha256", r, "fileinfo.sha256");
     tech(o->techs, get(r, "alert.metadata.mitre_technique_id"));
+    tech_ids(o->techs, get(r, "alert.metadata.mitre_attack"));
+    cves(o->ents, get(r, "alert.metadata.cve"));
     return MAP_OK;
 }
 
@@ -576,7 +707,9 @@ static imp_map_rc map_ocsf(const cJSON *r, out *o)
     set_str(o, "rule", first_str(r, rules, b3, sizeof b3));
     /* severity_id: 0 unknown, 1 informational .. 5 critical, 6 fatal, 99 other */
     int sev = -1, sid;
-    if (int_in(get(r, "severity_id"), 1, 6, &sid))
+    if (int_in(get(r, "severity_id"), 0, 99, &sid) && (sid == 0 || sid == 99))
+        sev = VG_SEV_INFO; /* Unknown, Other: vigil has no unknown; ranked last, never medium */
+    else if (int_in(get(r, "severity_id"), 1, 6, &sid))
         sev = sid >= 5 ? VG_SEV_CRITICAL : sid - 1;
     if (sev < 0)
         sev = severity_of(get(r, "severity"), NULL);
@@ -609,6 +742,20 @@ static imp_map_rc map_ocsf(const cJSON *r, out *o)
         if (name)
             ent(o->ents, name, v);
     }
+    /* the evidence a finding cites, and the vulnerabilities it names */
+    static const struct { const char *name, *path; } EV[] = {
+        {"src_ip", "src_endpoint.ip"}, {"dest_ip", "dst_endpoint.ip"},
+        {"host", "src_endpoint.hostname"}, {"host", "dst_endpoint.hostname"},
+        {"host", "device.hostname"}, {"user", "actor.user.name"}, {"user", "user.name"},
+        {"process", "process.name"}, {"process", "actor.process.name"}, {"file", "file.name"},
+        {"url", "url.url_string"}, {"domain", "query.hostname"}};
+    const cJSON *evs = get(r, "evidences");
+    cJSON_ArrayForEach(it, evs)
+        for (size_t i = 0; i < sizeof EV / sizeof *EV; i++)
+            ent_at(o->ents, EV[i].name, it, EV[i].path);
+    const cJSON *vulns = get(r, "vulnerabilities");
+    cJSON_ArrayForEach(it, vulns)
+        cves(o->ents, get(it, "cve.uid"));
     const cJSON *attacks = get(r, "attacks"), *a;
     cJSON_ArrayForEach(a, attacks) {
         tech(o->techs, get(a, "technique.uid"));

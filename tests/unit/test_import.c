@@ -350,6 +350,113 @@ static void test_detect_and_map(void **state)
     cJSON_Delete(p);
 }
 
+/* The value list of an entity ("a|b" for a list), "" when absent. */
+static char *ents(const cJSON *p, const char *name)
+{
+    static char buf[1024];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "entities"), name);
+    buf[0] = '\0';
+    if (cJSON_IsString(v))
+        snprintf(buf, sizeof buf, "%s", v->valuestring);
+    const cJSON *it, *list = cJSON_IsArray(v) ? v : NULL;
+    cJSON_ArrayForEach(it, list) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof buf - l, "%s%s", l ? "|" : "", it->valuestring);
+    }
+    return buf;
+}
+
+/* Fields that carry the attack, as each vendor names them (issue #17, items 5-8). */
+static void test_vendor_fields(void **state)
+{
+    (void)state;
+    imp_format f;
+    cJSON *p;
+    char why[200];
+    /* Wazuh, a Windows logon failure and a Sysmon process event (eventchannel) */
+    assert_int_equal(map("{\"timestamp\":\"2026-11-04T21:57:58.102+0000\",\"rule\":{\"level\":5,"
+                         "\"description\":\"Logon failure\",\"id\":\"60122\"},\"agent\":{\"name\":\"dc01\"},"
+                         "\"id\":\"1730757478.1\",\"data\":{\"win\":{\"system\":{\"computer\":\"DC01.corp.example\","
+                         "\"eventID\":\"4625\"},\"eventdata\":{\"targetUserName\":\"mkhan\",\"subjectUserName\":\"-\","
+                         "\"ipAddress\":\"203.0.113.9\",\"workstationName\":\"KALI\",\"image\":\"C:\\\\Windows\\\\System32\\\\lsass.exe\","
+                         "\"hashes\":\"SHA1=0123456789ABCDEF0123456789ABCDEF01234567,MD5=0123456789ABCDEF0123456789ABCDEF,"
+                         "IMPHASH=FEDCBA9876543210FEDCBA9876543210\"}}}}", &f, &p, why), MAP_OK);
+    assert_int_equal(f, IMP_WAZUH);
+    assert_string_equal(ents(p, "src_ip"), "203.0.113.9");
+    assert_string_equal(ents(p, "host"), "dc01|DC01.corp.example|KALI");
+    assert_string_equal(ents(p, "user"), "mkhan|-");
+    assert_string_equal(ents(p, "sha1"), "0123456789ABCDEF0123456789ABCDEF01234567");
+    assert_string_equal(ents(p, "md5"), "0123456789ABCDEF0123456789ABCDEF"); /* not the IMPHASH */
+    cJSON_Delete(p);
+    /* Wazuh FIM: a registry value is a registry key, its hashes no indicator; a file's
+     * hashes neither (the organisation's own file, changed) */
+    assert_int_equal(map("{\"timestamp\":\"2026-11-04T21:57:58Z\",\"rule\":{\"level\":5,\"description\":"
+                         "\"Registry Value Integrity Checksum Changed\"},\"agent\":{\"name\":\"w1\"},\"id\":\"2\","
+                         "\"syscheck\":{\"path\":\"HKEY_LOCAL_MACHINE\\\\System\\\\CurrentControlSet\\\\Services\\\\x\","
+                         "\"value_name\":\"Start\",\"arch\":\"[x64]\",\"sha256_after\":"
+                         "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}}", &f, &p, why), MAP_OK);
+    assert_string_equal(ents(p, "registry"), "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\x");
+    assert_string_equal(ents(p, "file"), "");
+    assert_string_equal(ents(p, "sha256"), "");
+    cJSON_Delete(p);
+    assert_int_equal(map("{\"timestamp\":\"2026-11-04T21:57:58Z\",\"rule\":{\"level\":7,\"description\":"
+                         "\"Integrity checksum changed.\"},\"agent\":{\"name\":\"web\"},\"id\":\"3\",\"syscheck\":{"
+                         "\"path\":\"/etc/passwd\",\"md5_after\":\"0123456789abcdef0123456789abcdef\"}}", &f, &p, why), MAP_OK);
+    assert_string_equal(ents(p, "file"), "/etc/passwd");
+    assert_string_equal(ents(p, "md5"), "");
+    cJSON_Delete(p);
+    /* Suricata: ET's metadata names techniques and CVEs */
+    assert_int_equal(map("{\"timestamp\":\"2026-11-04T21:57:58Z\",\"event_type\":\"alert\",\"src_ip\":\"198.51.100.7\","
+                         "\"alert\":{\"signature\":\"ET EXPLOIT Apache log4j RCE Attempt\",\"signature_id\":2034647,"
+                         "\"severity\":1,\"metadata\":{\"cve\":[\"CVE_2021_44228\"],\"mitre_technique_id\":[\"T1190\"],"
+                         "\"mitre_attack\":[\"T1203 Exploitation for Client Execution\"]}}}", &f, &p, why), MAP_OK);
+    assert_string_equal(ents(p, "cve"), "CVE-2021-44228");
+    char *t = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(p, "techniques"));
+    assert_string_equal(t, "[\"T1190\",\"T1203\"]");
+    free(t);
+    cJSON_Delete(p);
+    /* OCSF: vulnerabilities, evidences, Unknown and Other severities, a title with a newline */
+    assert_int_equal(map("{\"class_uid\":2004,\"time\":1793829478102,\"severity_id\":99,"
+                         "\"finding_info\":{\"title\":\"Suspicious logon\\n\",\"uid\":\"f-1\"},"
+                         "\"vulnerabilities\":[{\"cve\":{\"uid\":\"CVE-2023-4966\"}}],"
+                         "\"evidences\":[{\"src_endpoint\":{\"ip\":\"203.0.113.50\"},\"actor\":{\"user\":{\"name\":\"svc-x\"}}}]}",
+                         &f, &p, why), MAP_OK);
+    assert_string_equal(pget(p, "title"), "Suspicious logon");
+    assert_string_equal(pget(p, "severity"), "info");
+    assert_string_equal(ents(p, "cve"), "CVE-2023-4966");
+    assert_string_equal(ents(p, "src_ip"), "203.0.113.50");
+    assert_string_equal(ents(p, "user"), "svc-x");
+    cJSON_Delete(p);
+    assert_int_equal(map("{\"class_uid\":2004,\"time\":1793829478102,\"severity_id\":0,"
+                         "\"finding_info\":{\"title\":\"F\"}}", &f, &p, why), MAP_OK);
+    assert_string_equal(pget(p, "severity"), "info");
+    cJSON_Delete(p);
+    /* ECS: the event's own time, not the rule's run; winlog's users; the risk bands */
+    assert_int_equal(map("{\"@timestamp\":\"2026-11-05T10:00:00Z\",\"kibana.alert.rule.name\":\"R\","
+                         "\"kibana.alert.original_time\":\"2026-11-05T09:41:07.250Z\",\"kibana.alert.risk_score\":73,"
+                         "\"winlog\":{\"computer_name\":\"WS-7\",\"event_data\":{\"TargetUserName\":\"ana\","
+                         "\"IpAddress\":\"198.51.100.23\"}}}", &f, &p, why), MAP_OK);
+    const cJSON *et = cJSON_GetObjectItemCaseSensitive(p, "event_time");
+    assert_true(et->valuedouble == 1793871667250.0);
+    assert_string_equal(pget(p, "severity"), "high");
+    assert_string_equal(ents(p, "user"), "ana");
+    assert_string_equal(ents(p, "host"), "WS-7");
+    assert_string_equal(ents(p, "src_ip"), "198.51.100.23");
+    cJSON_Delete(p);
+    static const struct { int score; const char *sev; } bands[] = {
+        {0, "low"}, {21, "low"}, {22, "medium"}, {47, "medium"}, {48, "high"}, {73, "high"},
+        {74, "critical"}, {100, "critical"}};
+    for (size_t i = 0; i < sizeof bands / sizeof *bands; i++) {
+        char rec[200];
+        snprintf(rec, sizeof rec, "{\"@timestamp\":\"2026-11-05T10:00:00Z\",\"kibana.alert.rule.name\":\"R\","
+                 "\"kibana.alert.risk_score\":%d}", bands[i].score);
+        assert_int_equal(map(rec, &f, &p, why), MAP_OK);
+        if (strcmp(pget(p, "severity"), bands[i].sev) != 0)
+            fail_msg("risk score %d: %s, wanted %s", bands[i].score, pget(p, "severity"), bands[i].sev);
+        cJSON_Delete(p);
+    }
+}
+
 /* An import runs with SQLite's CHECK constraints unevaluated (the door checks the
  * same rules): when it ends, however it ends, they are back. */
 static void test_bulk_load_ends(void **state)
@@ -391,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_hostile_numbers),
         cmocka_unit_test_teardown(test_door_numbers, fx_teardown),
         cmocka_unit_test(test_detect_and_map),
+        cmocka_unit_test(test_vendor_fields),
         cmocka_unit_test_teardown(test_bulk_load_ends, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

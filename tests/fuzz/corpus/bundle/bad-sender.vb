@@ -1,0 +1,3 @@
+vigil-bundle 1
+sender vk1:0000
+
