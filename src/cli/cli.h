@@ -161,6 +161,13 @@ void cli_ssh_opts(struct net_ssh_opts *o);
 int cli_ask_secret(const char *prompt, char *buf, size_t n);
 int cmd_remote_trust(cli *c, int argc, char **argv);
 int cmd_remote_test(cli *c, int argc, char **argv);
+/* cmd_intel.c: the intel store. cli_intel_path: $VIGIL_INTEL_DB, [intel] db, else
+ * $XDG_DATA_HOME/vigil/intel.db (fresh). */
+char *cli_intel_path(const cli *c);
+int cmd_intel_import(cli *c, int argc, char **argv);
+int cmd_intel_ls(cli *c, int argc, char **argv);
+int cmd_intel_rm(cli *c, int argc, char **argv);
+int cmd_intel_stats(cli *c, int argc, char **argv);
 /* cmd_keys.c: the analyst's key set and the keys they trust. cli_identity loads
  * the identity (refusing one others can read) and cli_keyring the trusted keys
  * (none when there is no file); each prints why on failure. */

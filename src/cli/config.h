@@ -30,6 +30,9 @@ typedef struct config {
     tui_config tui;
     copilot_config copilot;
     cop_policy mcp_policy; /* [mcp.policy]: what an agent's proposals may do (vigil mcp) */
+    /* [intel]: the store's path, and the caps on an import (0: the defaults) */
+    char *intel_db;
+    int64_t intel_max_bytes, intel_max_items;
 } config;
 
 /* Read the config file if there is one. On a mistake, print
