@@ -12,7 +12,9 @@
  *     b-c put a, b and c together). A group of two or more alerts becomes one new
  *     case: the title of its most frequent alert title, the highest severity, the
  *     union of techniques, its alerts linked and their entities added as artifacts.
- *     An alert alone stays in the inbox.
+ *     An alert alone stays in the inbox. A value carried by alerts of more than
+ *     infra_hosts distinct hosts in the window is shared infrastructure and
+ *     groups nothing (nor, in rule 1, joins an alert to a case).
  * Every write is an op through the door, inside the caller's batch; an alert's
  * entities come to its case with the op that puts it there (artifacts, op.h), not
  * as ops of their own. Each alert on a case is a row of that case's timeline at
@@ -33,13 +35,24 @@
 #include "vigil/op.h"
 #include "vigil/ws.h"
 
+#define VG_INFRA_HOSTS 10
+
 typedef struct vg_correlation {
     int64_t window_ms;  /* 24 h unless the caller says otherwise */
+    /* Shared infrastructure (the DNS resolver, the gateway, a proxy): a value that
+     * inbox alerts of more than this many distinct hosts carry within the window
+     * joins nothing, in rule 2 and from then on in rule 1 (the workspace
+     * remembers it: meta 'infra:KEY'); hosts themselves are never infrastructure.
+     * 0: VG_INFRA_HOSTS. */
+    int infra_hosts;
+    int64_t infra_found;      /* values found to be infrastructure by these calls */
+    char infra[8][160];       /* the first few, "ip 10.0.0.53", for the summary */
     /* results, accumulated over calls */
     int64_t cases_created, alerts_linked;
     vg_id *updated;     /* the existing cases that received alerts, each once, sorted */
     size_t nupdated, capupdated;
     struct vg_open_cases *open; /* the open cases, read once per batch */
+    struct vg_infra_set *infra_set; /* the infrastructure values, read once per batch */
 } vg_correlation;
 
 /* Correlate the alerts with these ids (just stored, or the alerts repeats folded

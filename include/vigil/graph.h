@@ -31,7 +31,9 @@
 #include "vigil/id.h"
 #include "vigil/ws.h"
 
-typedef enum { VG_GNODE_CASE, VG_GNODE_VALUE, VG_GNODE_MORE } vg_gnode_kind;
+/* INTEL: an intel feed that knows values of the graph (intel.h), joined to each of
+ * them; it stands on the cases' side of the bipartite graph and bridges nothing. */
+typedef enum { VG_GNODE_CASE, VG_GNODE_VALUE, VG_GNODE_MORE, VG_GNODE_INTEL } vg_gnode_kind;
 
 typedef struct vg_gnode {
     vg_gnode_kind kind;
@@ -43,8 +45,8 @@ typedef struct vg_gnode {
     int64_t created_at;
     bool root;       /* one of the cases the graph was built around */
     /* a value */
-    int type;        /* VG_ARTIFACT_TYPE index */
-    char *value;     /* normalised; unsafe data */
+    int type;        /* VG_ARTIFACT_TYPE index (-1 for an intel node) */
+    char *value;     /* normalised; unsafe data (an intel node: the feed's name) */
     bool is_ioc;
     bool from_alert; /* known only from alert entities, not an artifact */
     int ncases;      /* cases of the graph carrying it: 2 or more is a bridge */
@@ -52,7 +54,8 @@ typedef struct vg_gnode {
     int hidden;
 } vg_gnode;
 
-/* An edge from a case (a) to a value or MORE node (b). */
+/* An edge from a case (a) to a value or MORE node (b), or from an intel node (a) to a
+ * value it knows (b). */
 typedef struct vg_gedge {
     int a, b;
     bool bridge;
@@ -91,6 +94,7 @@ typedef struct vg_graph_opts {
     int max_nodes;            /* stop adding cases past this many nodes (the whole
                                  workspace: newest cases first); <= 0: 5000 */
     bool no_entities;         /* leave out hosts and users from alert entities */
+    bool no_intel;            /* leave out the intel nodes (the feeds that know values) */
 } vg_graph_opts;
 
 #define VG_GRAPH_DEFAULT_DEPTH 2
@@ -110,7 +114,7 @@ int vg_graph_find_case(const vg_graph *g, const char *case_id);
 int vg_graph_find_value(const vg_graph *g, int type, const char *value);
 
 /* A node's label, unsafe (make it safe before showing it): "#12 title",
- * "domain evil.example", "+37 artifacts". Fresh. */
+ * "domain evil.example", "+37 artifacts", "intel feodo". Fresh. */
 char *vg_gnode_label(const vg_gnode *n);
 
 /* The cases that share values with a case: one row per (case, shared value),

@@ -10,6 +10,8 @@
  *              closed_at); none, never 0, when nothing closed
  *   aging      open cases by age: <1d, 1-3d, 3-7d, 7-30d, >30d
  *   shared     artifact values on the most cases (the bridges between them)
+ *   intel      open cases holding values an unexpired intel indicator names (when an
+ *              intel store is attached), most severe first
  *
  * Computed in SQL over indexed columns; rendered to text lines here too, so the CLI
  * (`vigil dash`) and the TUI show the same thing.
@@ -42,6 +44,15 @@ typedef struct vg_dash {
         int64_t cases;
     } shared[VG_DASH_TOP];
     size_t nshared;
+    bool has_intel;       /* an intel store is attached */
+    int64_t intel_cases;  /* open cases the feeds know values of */
+    struct {
+        int64_t ref;
+        int severity;
+        int64_t values;
+        char *title;      /* data */
+    } intel[VG_DASH_TOP];
+    size_t nintel;
 } vg_dash;
 
 /* The dashboard over the `days` (1..90) before now_ms. */

@@ -78,6 +78,8 @@ void vg_case_list_free(vg_case_list *l);
  * Search adds what only makes sense for mixed results:
  *   type:case|alert|note|artifact|event (several with commas)  after:2026-11-01
  *   before:2026-11-15 (dates or times, UTC)  case:#12
+ *   intel:hit (artifacts and alerts holding a value an unexpired intel indicator
+ *   names, and the cases holding such artifacts)  intel:FEED (known to that feed)
  * `me` is the analyst. The query owns the strings its filter points to. */
 typedef struct vg_case_query {
     vg_case_filter f;
@@ -86,6 +88,7 @@ typedef struct vg_case_query {
     unsigned kinds;             /* 1 << VG_HIT_* ; 0 = every kind */
     int64_t after_ms, before_ms; /* 0 = open */
     char *case_ref;
+    char *intel; /* intel:hit ("") or intel:FEED (the feed's name); NULL: no intel term */
 } vg_case_query;
 VG_WUR vg_rc vg_case_query_parse(const char *q, const char *me, vg_case_query *out, vg_err *err);
 VG_WUR vg_rc vg_search_query_parse(const char *q, const char *me, vg_case_query *out,

@@ -155,8 +155,19 @@ int cli_remote_token(cli *c, const struct vg_remote *r, char **token);
 /* The SSH options of a command: passphrases asked on /dev/tty. */
 struct net_ssh_opts;
 void cli_ssh_opts(struct net_ssh_opts *o);
+/* A secret (a passphrase) asked on /dev/tty with echo off, the prompt made safe:
+ * 0 with the line in buf (newline dropped; the caller wipes it), -1 when there is
+ * no terminal or nothing was typed. */
+int cli_ask_secret(const char *prompt, char *buf, size_t n);
 int cmd_remote_trust(cli *c, int argc, char **argv);
 int cmd_remote_test(cli *c, int argc, char **argv);
+/* cmd_intel.c: the intel store. cli_intel_path: $VIGIL_INTEL_DB, [intel] db, else
+ * $XDG_DATA_HOME/vigil/intel.db (fresh). */
+char *cli_intel_path(const cli *c);
+int cmd_intel_import(cli *c, int argc, char **argv);
+int cmd_intel_ls(cli *c, int argc, char **argv);
+int cmd_intel_rm(cli *c, int argc, char **argv);
+int cmd_intel_stats(cli *c, int argc, char **argv);
 /* cmd_keys.c: the analyst's key set and the keys they trust. cli_identity loads
  * the identity (refusing one others can read) and cli_keyring the trusted keys
  * (none when there is no file); each prints why on failure. */
@@ -175,6 +186,9 @@ int cmd_key_show(cli *c, int argc, char **argv);
 int cmd_key_trust(cli *c, int argc, char **argv);
 int cmd_key_rm(cli *c, int argc, char **argv);
 int cmd_key_ls(cli *c, int argc, char **argv);
+/* cmd_backup.c: encrypted backups (vigil/backup.h) */
+int cmd_backup(cli *c, int argc, char **argv);
+int cmd_restore(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

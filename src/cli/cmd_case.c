@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "vigil/buf.h"
+#include "vigil/intel.h"
 #include "vigil/json.h"
 #include "vigil/op.h"
 #include "vigil/playbook.h"
@@ -270,6 +271,24 @@ int cmd_alert_show(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* "   known: FEED, TLP:AMBER, 2026-10-02" after an artifact the intel knows. */
+static int print_known(cli *c, const vg_artifact *a)
+{
+    vg_intel_match *m = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_intel_lookup(c->ws, a->type, a->value, 0, &m, &n, &err) != VG_OK)
+        return cli_fail(c, &err);
+    if (n) {
+        char known[512];
+        vg_intel_known_text(m, n, known, sizeof known);
+        printf("   ");
+        out_safe(c, known);
+    }
+    vg_intel_matches_free(m, n);
+    return EXIT_OK;
+}
+
 int cmd_case_show(cli *c, int argc, char **argv)
 {
     opt o[] = {{"json", NULL}};
@@ -328,6 +347,19 @@ int cmd_case_show(cli *c, int argc, char **argv)
     fmt_time(k.acknowledged_at, t1, sizeof t1);
     fmt_time(k.closed_at, t3, sizeof t3);
     printf("  acknowledged %s   closed %s\n", t1, t3);
+    vg_intel_summary is;
+    if (vg_intel_case_summary(c->ws, id, 0, &is, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    if (is.values) {
+        char line[1024];
+        vg_intel_summary_text(&is, line, sizeof line);
+        printf("  ");
+        out_safe(c, line);
+        putchar('\n');
+    }
+    vg_intel_summary_clear(&is);
     if (*k.description) {
         putchar('\n');
         out_text(c, k.description, 2);
@@ -353,6 +385,8 @@ int cmd_case_show(cli *c, int argc, char **argv)
             vg_refs_format(ar[i].other_refs, ar[i].other_cases > 20, refs, sizeof refs);
             printf("  (also on %s)", refs);
         }
+        if ((rc = print_known(c, &ar[i])))
+            goto out;
         putchar('\n');
     }
     show_tasks(c, tk, ntk, pbs, npbs);
@@ -549,7 +583,29 @@ int cmd_artifact_add(cli *c, int argc, char **argv)
         cJSON_AddTrueToObject(op->payload, "is_ioc");
     if (opt_get(o, 2, "tlp"))
         cJSON_AddStringToObject(op->payload, "tlp", opt_get(o, 2, "tlp"));
-    return cli_apply(c, op);
+    if ((rc = cli_apply(c, op)))
+        return rc;
+    /* matched as it is added: what the analyst's intel feeds know of it */
+    vg_artifact a;
+    vg_err err = {0};
+    if (vg_artifact_resolve(c->ws, id, pos[2], &a, &err) == VG_OK) {
+        vg_intel_match *m = NULL;
+        size_t n = 0;
+        if (vg_intel_lookup(c->ws, a.type, a.value, 0, &m, &n, &err) != VG_OK)
+            rc = cli_fail(c, &err);
+        if (n) {
+            char known[512];
+            vg_intel_known_text(m, n, known, sizeof known);
+            printf("%s ", vg_enum_name(&VG_ARTIFACT_TYPE, a.type));
+            out_safe(c, a.value);
+            printf("   ");
+            out_safe(c, known);
+            putchar('\n');
+        }
+        vg_intel_matches_free(m, n);
+        vg_artifact_clear(&a);
+    }
+    return rc;
 }
 
 int cmd_artifact_ls(cli *c, int argc, char **argv)
@@ -567,23 +623,31 @@ int cmd_artifact_ls(cli *c, int argc, char **argv)
         return cli_fail(c, &err);
     if (opt_get(o, 1, "json")) {
         cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToArray(arr, vg_artifact_json(&a[i]));
-        out_json(arr);
+        for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+            cJSON *x = vg_artifact_json(&a[i]);
+            cJSON_AddItemToArray(arr, x);
+            if (vg_intel_annotate(c->ws, a[i].type, a[i].value, x, &err) != VG_OK)
+                rc = cli_fail(c, &err);
+        }
+        if (rc == EXIT_OK)
+            out_json(arr);
+        else
+            cJSON_Delete(arr);
     } else {
         printf("%-8s %-10s %-3s %-12s %5s %5s  %s\n", "ID", "TYPE", "IOC", "TLP", "SEEN",
                "CASES", "VALUE");
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
             printf("%.8s %-10s %-3s %-12s %5lld %5lld  ", a[i].id,
                    vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type), a[i].is_ioc ? "yes" : "-",
                    vg_enum_name(&VG_TLP, a[i].tlp), (long long)a[i].sightings,
                    (long long)a[i].other_cases + 1);
             out_safe(c, a[i].value);
+            rc = print_known(c, &a[i]);
             putchar('\n');
         }
     }
     vg_artifacts_free(a, n);
-    return EXIT_OK;
+    return rc;
 }
 
 int cmd_artifact_rm(cli *c, int argc, char **argv)

@@ -71,7 +71,9 @@ static void print_dot(const vg_graph *g, const vg_glayout *l)
     for (size_t i = 0; i < g->n; i++) {
         printf("  n%zu [label=", i);
         dot_str(l->labels[i].text);
-        printf("%s];\n", g->nodes[i].kind == VG_GNODE_CASE ? ", shape=box" : "");
+        printf("%s];\n", g->nodes[i].kind == VG_GNODE_CASE    ? ", shape=box"
+                         : g->nodes[i].kind == VG_GNODE_INTEL ? ", shape=note"
+                                                              : "");
     }
     for (int r = 0; r < l->nranks; r++) {
         printf("  { rank=same; r%d [style=invis, label=\"\"];", r);

@@ -68,7 +68,8 @@ int cmd_import(cli *c, int argc, char **argv)
     shown s = {.c = c};
     io.reject = on_reject;
     io.ud = &s;
-    imp_stats st = {.co.window_ms = io.window_ms};
+    imp_stats st = {.co.window_ms = io.window_ms,
+                    .co.infra_hosts = c->cf ? c->cf->import_infra_hosts : 0};
     vg_err err = {0};
     vg_rc r = imp_files(c->ws, pos, npos, &io, &st, &err);
     vg_attack_free(attack);
@@ -93,6 +94,17 @@ int cmd_import(cli *c, int argc, char **argv)
         if (st.skipped)
             printf(", %" PRId64 " non-alert events skipped", st.skipped);
         putchar('\n');
+        if (st.co.infra_found) {
+            printf("shared infrastructure, on alerts of more than %d hosts, joins no case:",
+                   st.co.infra_hosts > 0 ? st.co.infra_hosts : VG_INFRA_HOSTS);
+            for (int64_t i = 0; i < st.co.infra_found && i < 8; i++) {
+                fputs(i ? ", " : " ", stdout);
+                out_safe(c, st.co.infra[i]);
+            }
+            if (st.co.infra_found > 8)
+                printf(" and %" PRId64 " more", st.co.infra_found - 8);
+            putchar('\n');
+        }
     }
     bool clean = st.rejected == 0 && st.files_failed == 0;
     imp_stats_free(&st);

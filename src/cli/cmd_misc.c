@@ -213,6 +213,20 @@ static int cmd_dash(cli *c, int argc, char **argv)
             cJSON_AddNumberToObject(x, "cases", (double)d.shared[i].cases);
             cJSON_AddItemToArray(sh, x);
         }
+        cJSON *ih = cJSON_AddObjectToObject(j, "intel");
+        cJSON_AddBoolToObject(ih, "loaded", d.has_intel);
+        cJSON_AddNumberToObject(ih, "open_cases", (double)d.intel_cases);
+        cJSON *top = cJSON_AddArrayToObject(ih, "cases");
+        for (size_t i = 0; i < d.nintel; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "ref", (double)d.intel[i].ref);
+            cJSON_AddStringToObject(x, "severity", vg_enum_name(&VG_SEVERITY, d.intel[i].severity));
+            cJSON_AddNumberToObject(x, "values", (double)d.intel[i].values);
+            char *t = vg_utf8_repair(d.intel[i].title);
+            cJSON_AddStringToObject(x, "title", t);
+            free(t);
+            cJSON_AddItemToArray(top, x);
+        }
         out_json(j);
     } else {
         size_t n;
@@ -350,10 +364,11 @@ static int cmd_paths(cli *c, int argc, char **argv)
     int npos, rc;
     if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 0, &npos)))
         return rc;
-    char *p[5] = {paths_config(), paths_secrets(), vg_xstrdup(c->db_path), paths_state(),
-                  paths_data()};
-    static const char *const names[5] = {"config", "secrets", "workspace", "logs", "data"};
-    for (int i = 0; i < 5; i++) {
+    char *p[6] = {paths_config(), paths_secrets(), vg_xstrdup(c->db_path), cli_intel_path(c),
+                  paths_state(), paths_data()};
+    static const char *const names[6] = {"config", "secrets", "workspace", "intel", "logs",
+                                         "data"};
+    for (int i = 0; i < 6; i++) {
         printf("%-10s ", names[i]);
         out_safe(c, p[i]);
         putchar('\n');
@@ -531,6 +546,22 @@ const command cli_commands[] = {
      "  Builds a replica from another workspace's op log alone (ops already here are\n"
      "  skipped), through the same door and merge rules as sync; `audit verify` and the\n"
      "  state then match the source's.\n", cmd_audit_replay},
+    {"backup", "[-o FILE|-] [--passphrase-file F | --to-self]",
+     "the workspace as one encrypted file: a consistent snapshot, compressed and sealed",
+     "  Sealed to your key set (vigil keygen) when you have one, else locked by a\n"
+     "  passphrase asked twice on the terminal (--passphrase-file F: its first line,\n"
+     "  for scripts; at least 8 characters; Argon2id, 256 MiB). Taken while others\n"
+     "  write: an import running meanwhile is in it or not, never half. Default FILE:\n"
+     "  vigil-YYYYMMDD-HHMMSS.backup here; - writes it to a pipe. Prints the sizes,\n"
+     "  the op count and the head, which `vigil restore` prints again.\n",
+     cmd_backup},
+    {"restore", "FILE|- [--db PATH] [--force] [--passphrase-file F]",
+     "a backup back into a workspace file, checked before it is put in place",
+     "  Written beside PATH, opened as a workspace, checked (integrity_check, audit\n"
+     "  verify) and only then renamed to PATH. An existing PATH is replaced only with\n"
+     "  --force, never while a process has it open; its -wal and -shm are removed.\n"
+     "  On any failure PATH is as it was. Without --db: the workspace vigil opens.\n",
+     cmd_restore},
     {"remote add", "NAME URL",
      "join a team: this workspace syncs with the vigild at URL",
      "  URL: ssh://[USER@]HOST[:PORT][/DIR][?port=N] (vigild on HOST's loopback port N,\n"
@@ -563,6 +594,23 @@ const command cli_commands[] = {
      "  rather than from the team's snapshot.\n"
      "  Exit 3 when the server cannot be reached (the ops wait; nothing is lost).\n",
      cmd_sync},
+    {"intel import", "FILE... [--name N] [--tlp T] [--format auto|stix|misp|list|csv] [--json]",
+     "import threat-intel feeds (STIX 2.1, MISP events and feeds, lists, CSV) into the intel"
+     " store",
+     "  One feed per file, named after it (a MISP manifest.json after its directory);\n"
+     "  --name N makes all the files one feed N. Importing a feed's name again replaces\n"
+     "  it whole, in one transaction. --tlp T: the feed is shared under T (an indicator\n"
+     "  keeps the stricter of its own marking and T). Values match artifacts and alert\n"
+     "  entities of every workspace as they are read, known months ago or not; expired\n"
+     "  indicators stop matching. A STIX pattern vigil cannot match (AND, FOLLOWEDBY,\n"
+     "  MATCHES, qualifiers) is kept as not matchable. A file over [intel]\n"
+     "  max_file_size, invalid UTF-8 or a pattern bomb refuses the whole import.\n",
+     cmd_intel_import},
+    {"intel ls", "[--json]", "the feeds in the intel store", NULL, cmd_intel_ls},
+    {"intel rm", "NAME [--json]", "remove a feed and its indicators", NULL, cmd_intel_rm},
+    {"intel stats", "[--json]",
+     "the intel store: feeds, indicators (matchable, not, expired), by type", NULL,
+     cmd_intel_stats},
     {"keygen", "[--name N] [--force]",
      "make your key set (signs bundles and packs, opens bundles sealed to you)", NULL, cmd_keygen},
     {"key show", "[--json]", "your public key line and fingerprint, to give to colleagues", NULL,

@@ -179,9 +179,16 @@ static char *quiet_line(FILE *in, bool tty, const char *prompt, char *out, size_
 static int ask_tty(void *ud, const char *prompt, char *buf, size_t n)
 {
     (void)ud;
+    return cli_ask_secret(prompt, buf, n);
+}
+
+int cli_ask_secret(const char *prompt, char *buf, size_t n)
+{
     FILE *tty = fopen("/dev/tty", "r+e");
     if (!tty)
         return -1;
+    /* unbuffered: no copy of the secret is left in a stdio buffer freed unwiped */
+    setvbuf(tty, NULL, _IONBF, 0);
     char safe[400];
     vg_text_safe(prompt, strlen(prompt), VG_TEXT_ASCII, safe, sizeof safe);
     char *got = quiet_line(tty, true, safe, buf, n);

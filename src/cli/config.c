@@ -106,8 +106,18 @@ static int entry(void *ud, const char *section, const char *name, const char *va
     } else if (!strcmp(section, "import")) {
         int64_t *slot = !strcmp(name, "window") ? &cf->import_window_ms
                         : !strcmp(name, "dedup_bucket") ? &cf->import_bucket_ms : NULL;
+        if (!strcmp(name, "infrastructure_hosts")) {
+            char *end;
+            long n = strtol(value, &end, 10);
+            if (end == value || *end || n < 2 || n > 100000)
+                return FAIL("[import] infrastructure_hosts: '%s' is not a number of hosts from 2"
+                            " to 100000", value);
+            cf->import_infra_hosts = (int)n;
+            return 1;
+        }
         if (!slot)
-            return FAIL("[import] %s: unknown key (keys: window, dedup_bucket)", name);
+            return FAIL("[import] %s: unknown key (keys: window, dedup_bucket,"
+                        " infrastructure_hosts)", name);
         if (!parse_span(value, slot))
             return FAIL("[import] %s: '%s' is not a time such as 30m, 4h or 3d", name, value);
     } else if (!strcmp(section, "keys")) {
@@ -164,13 +174,31 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         vg_err err = {0};
         if (cop_policy_set(&cf->copilot.policy, name, value, &err) != VG_OK)
             return FAIL("[copilot.policy] %.400s", err.msg);
+    } else if (!strcmp(section, "intel")) {
+        if (!strcmp(name, "db")) {
+            set_str(&cf->intel_db, value);
+        } else if (!strcmp(name, "max_file_size") || !strcmp(name, "max_indicators")) {
+            /* a count, with K, M or G (powers of 1024 for sizes, of 1000 for counts) */
+            bool size = !strcmp(name, "max_file_size");
+            char *end;
+            long long n = strtoll(value, &end, 10);
+            int64_t unit = !*end ? 1 : !strcasecmp(end, "k") ? (size ? 1024 : 1000)
+                           : !strcasecmp(end, "m") ? (size ? 1 << 20 : 1000000)
+                           : !strcasecmp(end, "g") ? (size ? 1 << 30 : 1000000000) : 0;
+            if (end == value || n <= 0 || !unit || n > ((int64_t)1 << 40) / unit)
+                return FAIL("[intel] %s: '%s' is not a positive number (K, M or G after it)",
+                            name, value);
+            *(size ? &cf->intel_max_bytes : &cf->intel_max_items) = n * unit;
+        } else {
+            return FAIL("[intel] %s: unknown key (keys: db, max_file_size, max_indicators)", name);
+        }
     } else if (!strcmp(section, "mcp.policy")) {
         vg_err err = {0};
         if (cop_policy_set(&cf->mcp_policy, name, value, &err) != VG_OK)
             return FAIL("[mcp.policy] %.400s", err.msg);
     } else {
         return FAIL("[%s]: unknown section (sections: user, workspace, ui, sla, import, keys,"
-                    " views, copilot, copilot.policy, mcp.policy)", section);
+                    " views, copilot, copilot.policy, mcp.policy, intel)", section);
     }
     return 1;
 #undef FAIL
@@ -257,6 +285,8 @@ void config_free(config *cf)
     free(cf->user);
     free(cf->db);
     cf->user = cf->db = NULL;
+    free(cf->intel_db);
+    cf->intel_db = NULL;
     free(cf->copilot.provider);
     free(cf->copilot.url);
     free(cf->copilot.model);

@@ -26,9 +26,13 @@ typedef struct config {
     char *db;   /* [workspace] path */
     bool ascii; /* [ui] ascii */
     int64_t import_window_ms, import_bucket_ms; /* [import] window, dedup_bucket; 0: default */
+    int import_infra_hosts; /* [import] infrastructure_hosts; 0: VG_INFRA_HOSTS */
     tui_config tui;
     copilot_config copilot;
     cop_policy mcp_policy; /* [mcp.policy]: what an agent's proposals may do (vigil mcp) */
+    /* [intel]: the store's path, and the caps on an import (0: the defaults) */
+    char *intel_db;
+    int64_t intel_max_bytes, intel_max_items;
 } config;
 
 /* Read the config file if there is one. On a mistake, print

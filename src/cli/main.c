@@ -26,6 +26,7 @@
 #include "copilot.h"
 #include "paths.h"
 #include "tui.h"
+#include "vigil/intel.h"
 #include "vigil/op.h"
 #include "vigil/query.h"
 #include "vigil/remote.h"
@@ -83,6 +84,15 @@ int cli_open(cli *c, int flags)
         c->actor = vg_xstrdup(r.user);
     }
     vg_ws_set_actor(c->ws, c->actor);
+    /* The analyst's intel, matched as the workspace is read; without it (none yet,
+     * or a store this vigil cannot read, said once) the workspace reads as before. */
+    char *intel = cli_intel_path(c);
+    if (vg_ws_attach_intel(c->ws, intel, &err) != VG_OK) {
+        char safe[1024];
+        vg_text_safe(err.msg, strlen(err.msg), c->text_flags, safe, sizeof safe);
+        fprintf(stderr, "vigil: warning: intel: %s (reading without intel)\n", safe);
+    }
+    free(intel);
     return EXIT_OK;
 }
 

@@ -38,6 +38,7 @@ char *paths_state(void) { return xdg("XDG_STATE_HOME", ".local/state", ""); }
 char *paths_user_data(void) { return xdg("XDG_DATA_HOME", ".local/share", ""); }
 char *paths_trusted_keys(void) { return xdg("XDG_CONFIG_HOME", ".config", "trusted-keys"); }
 char *paths_pack_key(void) { return xdg("XDG_CONFIG_HOME", ".config", "pack-key"); }
+char *paths_intel(void) { return xdg("XDG_DATA_HOME", ".local/share", "intel.db"); }
 char *paths_identity(void) { return xdg("XDG_DATA_HOME", ".local/share", "identity"); }
 char *paths_keyring(void) { return xdg("XDG_DATA_HOME", ".local/share", "keyring"); }
 

@@ -14,6 +14,7 @@ char *paths_state(void);     /* $XDG_STATE_HOME/vigil (logs) */
 char *paths_user_data(void); /* $XDG_DATA_HOME/vigil: the user's own data files */
 char *paths_trusted_keys(void); /* $XDG_CONFIG_HOME/vigil/trusted-keys (playbook packs) */
 char *paths_pack_key(void);     /* $XDG_CONFIG_HOME/vigil/pack-key (keygen's default) */
+char *paths_intel(void);        /* $XDG_DATA_HOME/vigil/intel.db (the intel store) */
 char *paths_identity(void);     /* $XDG_DATA_HOME/vigil/identity (vigil keygen; mode 0600) */
 char *paths_keyring(void);      /* $XDG_DATA_HOME/vigil/keyring (vigil key trust) */
 /* Read-only files shipped with vigil: $VIGIL_DATA_DIR, else the installed

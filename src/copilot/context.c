@@ -35,6 +35,7 @@
 
 #include "vigil/buf.h"
 #include "vigil/json.h"
+#include "vigil/intel.h"
 #include "vigil/query.h"
 
 #define CONTEXT_CAP (8u << 20)
@@ -224,13 +225,29 @@ vg_rc cop_context_build_with(vg_ws *ws, const char *case_id, size_t budget, cons
     line(&bd, "artifacts:", true);
     for (size_t i = 0; i < na; i++) {
         char *v = clean_field(&bd, arts[i].value, COP_FIELD_CAP, false);
-        char l[COP_FIELD_CAP + 96];
-        snprintf(l, sizeof l, "- %s %s%s", vg_enum_name(&VG_ARTIFACT_TYPE, arts[i].type), v,
-                 arts[i].is_ioc ? " (ioc)" : "");
+        /* what the analyst's intel feeds know of it: data too (feed names come from
+         * files), so cleaned and scanned like the value */
+        vg_intel_match *m = NULL;
+        size_t nm = 0;
+        char known[512] = "";
+        if ((rc = vg_intel_lookup(ws, arts[i].type, arts[i].value, 0, &m, &nm, err))) {
+            free(v);
+            goto done;
+        }
+        vg_intel_known_text(m, nm, known, sizeof known);
+        vg_intel_matches_free(m, nm);
+        char *k = clean_field(&bd, known, COP_FIELD_CAP, false);
+        char l[2 * COP_FIELD_CAP + 96];
+        snprintf(l, sizeof l, "- %s %s%s%s%s", vg_enum_name(&VG_ARTIFACT_TYPE, arts[i].type), v,
+                 arts[i].is_ioc ? " (ioc)" : "", *k ? " " : "", k);
         bool fits = line(&bd, l, false);
-        if (fits)
+        if (fits) {
             scan_field(&bd, v, "artifact value");
+            if (*k)
+                scan_field(&bd, k, "intel feed name");
+        }
         free(v);
+        free(k);
         if (!fits)
             break;
         out->artifacts_in++;
@@ -318,7 +335,7 @@ static void sla_text(const vg_case *c, const int64_t *sla_ms, int64_t now, char 
  * scanned one by one if the entry goes in. */
 typedef struct queue_entry {
     char *text;
-    char *fields[2 + COP_QUEUE_ARTIFACTS]; /* title, assignee, values */
+    char *fields[2 + 2 * COP_QUEUE_ARTIFACTS]; /* title, assignee, values and what intel knows */
     size_t nfields;
 } queue_entry;
 
@@ -354,9 +371,17 @@ static vg_rc entry_build(vg_ws *ws, builder *bd, const vg_case *c, const int64_t
     for (size_t i = 0; rc == VG_OK && i < na; i++) {
         char *v = out->fields[out->nfields++] = clean_field(bd, arts[i].value,
                                                              COP_QUEUE_FIELD_CAP, false);
-        rc = vg_buf_addf(&e, "%s%s %s%s", i ? ", " : "\n  artifacts: ",
+        vg_intel_match *m = NULL;
+        size_t nm = 0;
+        char known[512] = "";
+        vg_err ignored = {0}; /* an intel store that cannot be read leaves the line as it was */
+        if (vg_intel_lookup(ws, arts[i].type, arts[i].value, 0, &m, &nm, &ignored) == VG_OK)
+            vg_intel_known_text(m, nm, known, sizeof known);
+        vg_intel_matches_free(m, nm);
+        char *k = out->fields[out->nfields++] = clean_field(bd, known, COP_QUEUE_FIELD_CAP, false);
+        rc = vg_buf_addf(&e, "%s%s %s%s%s%s%s", i ? ", " : "\n  artifacts: ",
                          vg_enum_name(&VG_ARTIFACT_TYPE, arts[i].type), v,
-                         arts[i].is_ioc ? " (ioc)" : "");
+                         arts[i].is_ioc ? " (ioc)" : "", *k ? " (" : "", k, *k ? ")" : "");
     }
     if (rc == VG_OK && total > (int64_t)na)
         rc = vg_buf_addf(&e, " (+%lld more)", (long long)(total - (int64_t)na));

@@ -1368,15 +1368,21 @@ static const char art_seen[] =
  * sighting, and its first and last seen move to take in the alert's time. The
  * value's row is there on every replica (the op that made it came before this one,
  * as it did on the author's); a removed one counts too, so that the count does not
- * depend on whether a concurrent removal came first. */
+ * depend on whether a concurrent removal came first. live: only a value the case
+ * holds now (the author's own choice, made by this update's changes()). */
 static vg_rc art_sighted(ctx *c, const char *case_id, const char *type, const char *value,
-                         int64_t t)
+                         int64_t t, bool live)
 {
     static const char sql[] = "UPDATE artifacts SET sightings = sightings + 1,"
                               " first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?4)"
                               " WHERE case_id = ?1 AND type = ?2 AND value = ?3";
+    static const char sql_live[] = "UPDATE artifacts SET sightings = sightings + 1,"
+                                   " first_seen = min(first_seen, ?4),"
+                                   " last_seen = max(last_seen, ?4)"
+                                   " WHERE case_id = ?1 AND type = ?2 AND value = ?3"
+                                   " AND removed = 0";
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    vg_rc rc = ws_stmt_text(c->ws, live ? sql_live : sql, &st, c->err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
@@ -1405,16 +1411,15 @@ static void put_artifact(void *ud, int type, const char *value)
     const char *tname = VG_ARTIFACT_TYPE.names[type];
     bool exists = true;
     if (a->choose) {
+        /* held: sighted again (one lookup); else chosen, as removed or new */
         bool removed, wins;
-        if ((a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)))
+        if ((a->rc = art_sighted(c, a->case_id, tname, value, a->t, true)) ||
+            sqlite3_changes(c->ws->db) == 1 ||
+            (a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)))
             return;
-        if (exists && !removed) {
-            a->rc = art_sighted(c, a->case_id, tname, value, a->t);
-            return;
-        }
         cJSON_AddItemToArray(a->picked, cJSON_CreateNumber(i));
     } else if (a->pick && !picked(a->pick, i)) {
-        a->rc = art_sighted(c, a->case_id, tname, value, a->t);
+        a->rc = art_sighted(c, a->case_id, tname, value, a->t, false);
         return;
     }
     /* one id for the value on the case, whichever alert brings it: its case's time

@@ -59,7 +59,56 @@ typedef struct corr {
     size_t caphold;
     const struct holder *open; /* the open cases, by id (co->open, see open_cases) */
     size_t nopen;
+    struct vg_infra_set *infra; /* co->infra_set, see infra_load */
 } corr;
+
+/* The values the workspace knows as shared infrastructure, sorted, as this batch
+ * read them (meta 'infra:KEY'). */
+struct vg_infra_set {
+    char **keys;
+    size_t n;
+    int64_t batch; /* ws->batches when read; -1: stale */
+};
+
+static int str_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static vg_rc infra_load(corr *c)
+{
+    struct vg_infra_set *is = c->co->infra_set;
+    if (!is)
+        is = c->co->infra_set = vg_xcalloc(1, sizeof *is);
+    c->infra = is;
+    if (is->batch == c->ws->batches)
+        return VG_OK;
+    for (size_t i = 0; i < is->n; i++)
+        free(is->keys[i]);
+    is->n = 0;
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, "SELECT substr(key, 7) FROM meta WHERE key >= 'infra:'"
+                                   " AND key < 'infra;' ORDER BY key", &st, c->err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (is->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            is->keys = vg_xrealloc(is->keys, cap * sizeof *is->keys);
+        }
+        is->keys[is->n++] = vg_xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_reset(st);
+    is->batch = c->ws->batches;
+    return VG_OK;
+}
+
+static bool is_infra(const corr *c, const char *key)
+{
+    return c->infra && c->infra->n &&
+           bsearch(&key, c->infra->keys, c->infra->n, sizeof *c->infra->keys, str_cmp);
+}
 
 /* ---- small collections ---------------------------------------------------------- */
 
@@ -314,24 +363,41 @@ static vg_rc open_cases(corr *c)
 /* The open case holding the most of these values (then the newest), or "". For
  * each value, the 16 newest open cases holding it count (a value on every case
  * says nothing). The cases holding a value come from the artifacts_value index
- * alone (schema step 7), their creation times and refs from c->open; they are
+ * and their rows (schema step 7), their creation times and refs from c->open; they are
  * ranked here rather than by ORDER BY, for which SQLite would build a temporary
  * b-tree for every value. Refs are unique, so the order is total. */
-static vg_rc open_case_for(corr *c, const vals *vs, vg_id out)
+static vg_rc open_case_for(corr *c, const vals *vs, int64_t t, vg_id out)
 {
+    /* A value an alert brought counts within the window of its sightings there
+     * ([first seen - w, last seen + w]): a case does not take in every later
+     * recurrence of an alert that once touched it. One the analyst put on the case
+     * is a standing watch, whenever the alert. */
     static const char sql[] =
-        "SELECT case_id FROM artifacts WHERE type = ?1 AND value = ?2 AND removed = 0";
+        "SELECT case_id FROM artifacts WHERE type = ?1 AND value = ?2 AND removed = 0"
+        " AND (source != 'alert' OR ?3 BETWEEN first_seen - ?4 AND last_seen + ?4)";
+    int64_t win = c->co->window_ms > 0 ? c->co->window_ms : DAY_MS;
     struct { holder h; int hits; } best[16];
     int nbest = 0;
     sqlite3_stmt *st;
     vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
     if (rc)
         return rc;
+    if ((rc = infra_load(c)))
+        return rc;
     for (size_t i = 0; i < vs->n; i++) {
         if (!vg_entity_is_key(vs->v[i].type))
             continue;
+        if (c->infra->n) { /* shared infrastructure joins nothing */
+            char *k = key_of(&vs->v[i]);
+            bool skip = is_infra(c, k);
+            free(k);
+            if (skip)
+                continue;
+        }
         sqlite3_bind_text(st, 1, vg_enum_name(&VG_ARTIFACT_TYPE, vs->v[i].type), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, vs->v[i].value, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, t);
+        sqlite3_bind_int64(st, 4, win);
         size_t nh = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
             holder key;
@@ -395,7 +461,7 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
         vals vs = {0};
         entities_of(x->entities, &vs);
         vg_id case_id;
-        vg_rc rc = open_case_for(c, &vs, case_id);
+        vg_rc rc = open_case_for(c, &vs, x->t, case_id);
         if (rc == VG_OK && case_id[0]) {
             if ((rc = apply(c, link_op(x->id, case_id))) == VG_OK)
                 joined(c, case_id);
@@ -432,32 +498,87 @@ static int span_cmp(const void *x, const void *y)
     return strcmp(((const span *)x)->key, ((const span *)y)->key);
 }
 
-/* Join the inbox alerts that carry key with event times in [lo - w, hi + w]. */
+/* A value found to be shared infrastructure: remembered by the workspace (for
+ * rule 1, in this batch and later imports) and counted for the summary. */
+static vg_rc infra_found(corr *c, const char *key)
+{
+    char mk[600];
+    snprintf(mk, sizeof mk, "infra:%.560s", key);
+    vg_rc rc = ws_meta_put(c->ws, mk, "1", "remembering shared infrastructure", c->err);
+    if (rc)
+        return rc;
+    if (c->co->infra_found < 8) {
+        char *d = c->co->infra[c->co->infra_found];
+        snprintf(d, sizeof c->co->infra[0], "%.150s", key);
+        char *colon = strchr(d, ':');
+        if (colon)
+            *colon = ' ';
+    }
+    c->co->infra_found++;
+    if (c->infra) /* rule 1's view of it */
+        c->infra->batch = -1;
+    return VG_OK;
+}
+
+/* Join the inbox alerts that carry key with event times in [lo - w, hi + w], unless
+ * alerts of more than infra_hosts distinct hosts carry it there. */
 static vg_rc join_key(corr *c, const span *s, int64_t w)
 {
     static const char sql[] =
-        "SELECT k.alert, k.t FROM alert_keys k JOIN alerts a ON a.rowid = k.alert"
+        "SELECT k.alert, k.t, NULL FROM alert_keys k JOIN alerts a ON a.rowid = k.alert"
         " WHERE k.key = ?1 AND k.t BETWEEN ?2 AND ?3 AND a.status = 'new'"
         " ORDER BY k.t, k.alert LIMIT 2000"; /* MAX_NEIGHBOURS */
+    static const char sql_hosts[] =
+        "SELECT k.alert, k.t, json_extract(a.entities, '$.host') FROM alert_keys k"
+        " JOIN alerts a ON a.rowid = k.alert"
+        " WHERE k.key = ?1 AND k.t BETWEEN ?2 AND ?3 AND a.status = 'new'"
+        " ORDER BY k.t, k.alert LIMIT 2000";
+    bool is_host = strncmp(s->key, "hostname:", 9) == 0;
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
-    if (rc)
+    vg_rc rc = infra_load(c);
+    if (rc || is_infra(c, s->key)) /* known as infrastructure already */
+        return rc;
+    if ((rc = ws_stmt_text(c->ws, is_host ? sql : sql_hosts, &st, c->err)))
         return rc;
     sqlite3_bind_text(st, 1, s->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, s->lo - w);
     sqlite3_bind_int64(st, 3, s->hi + w);
-    int prev = -1;
-    int64_t prev_t = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int i = node(c, sqlite3_column_int64(st, 0));
-        int64_t t = sqlite3_column_int64(st, 1);
-        if (prev >= 0 && t - prev_t <= w)
-            unite(c, prev, i);
-        prev = i;
-        prev_t = t;
+    int limit = c->co->infra_hosts > 0 ? c->co->infra_hosts : VG_INFRA_HOSTS;
+    char **hosts = vg_xcalloc((size_t)limit + 1, sizeof *hosts);
+    int nhosts = 0;
+    size_t nrows = 0, caprows = 0;
+    timed *rows = NULL;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nrows == caprows) {
+            caprows = caprows ? caprows * 2 : 64;
+            rows = vg_xrealloc(rows, caprows * sizeof *rows);
+        }
+        rows[nrows++] = (timed){sqlite3_column_int64(st, 1), node(c, sqlite3_column_int64(st, 0))};
+        const char *h = (const char *)sqlite3_column_text(st, 2);
+        if (h && nhosts <= limit) {
+            int k = 0;
+            while (k < nhosts && strcmp(hosts[k], h) != 0)
+                k++;
+            if (k == nhosts)
+                hosts[nhosts++] = vg_xstrdup(h);
+        }
     }
     sqlite3_reset(st);
-    return VG_OK;
+    if (step != SQLITE_DONE)
+        rc = ws_dberr(c->ws, c->err, "reading the alerts that share a value");
+    if (rc == VG_OK && nhosts > limit) {
+        rc = infra_found(c, s->key);
+    } else if (rc == VG_OK) {
+        for (size_t r = 1; r < nrows; r++)
+            if (rows[r].t - rows[r - 1].t <= w)
+                unite(c, rows[r - 1].i, rows[r].i);
+    }
+    for (int k = 0; k < nhosts; k++)
+        free(hosts[k]);
+    free(hosts);
+    free(rows);
+    return rc;
 }
 
 typedef struct titled {
@@ -769,7 +890,7 @@ vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_ou
         !cJSON_GetObjectItemCaseSensitive(p, "case")) {
         vg_entity_each(ent, put_val, &vs);
         if ((rc = open_cases(&c)) == VG_OK && c.nopen)
-            rc = open_case_for(&c, &vs, case_id);
+            rc = open_case_for(&c, &vs, (int64_t)t->valuedouble, case_id);
         if (rc == VG_OK && case_id[0]) {
             cJSON_AddStringToObject(op->payload, "case", case_id);
             cJSON_AddTrueToObject(op->payload, "artifacts");
@@ -788,6 +909,13 @@ vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_ou
 
 void vg_correlation_free(vg_correlation *co)
 {
+    if (co->infra_set) {
+        for (size_t i = 0; i < co->infra_set->n; i++)
+            free(co->infra_set->keys[i]);
+        free(co->infra_set->keys);
+        free(co->infra_set);
+        co->infra_set = NULL;
+    }
     if (co->open)
         free(co->open->h);
     free(co->open);

@@ -18,6 +18,7 @@
  */
 #include "internal.h"
 #include "vigil/graph.h"
+#include "vigil/intel.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 
@@ -93,6 +94,14 @@ static char *value_key(int type, const char *value)
     size_t n = strlen(value) + 16;
     char *k = vg_xmalloc(n);
     snprintf(k, n, "v|%d|%s", type, value);
+    return k;
+}
+
+static char *intel_key(const char *feed)
+{
+    size_t n = strlen(feed) + 3;
+    char *k = vg_xmalloc(n);
+    snprintf(k, n, "i|%s", feed);
     return k;
 }
 
@@ -179,6 +188,10 @@ char *vg_gnode_label(const vg_gnode *n)
     case VG_GNODE_MORE:
         snprintf(head, sizeof head, "+%d artifacts", n->hidden);
         body = "";
+        break;
+    case VG_GNODE_INTEL:
+        snprintf(head, sizeof head, "intel ");
+        body = n->value ? n->value : "";
         break;
     default:
         snprintf(head, sizeof head, "%s ", vg_enum_name(&VG_ARTIFACT_TYPE, n->type));
@@ -525,9 +538,11 @@ static void count_cases(vg_graph *g)
     for (size_t i = 0; i < g->n; i++)
         g->nodes[i].ncases = 0;
     for (size_t e = 0; e < g->ne; e++)
-        g->nodes[g->edges[e].b].ncases++;
+        if (g->nodes[g->edges[e].a].kind == VG_GNODE_CASE)
+            g->nodes[g->edges[e].b].ncases++;
     for (size_t e = 0; e < g->ne; e++)
-        g->edges[e].bridge = g->nodes[g->edges[e].b].kind == VG_GNODE_VALUE &&
+        g->edges[e].bridge = g->nodes[g->edges[e].a].kind == VG_GNODE_CASE &&
+                             g->nodes[g->edges[e].b].kind == VG_GNODE_VALUE &&
                              g->nodes[g->edges[e].b].ncases > 1;
 }
 
@@ -610,6 +625,8 @@ static int node_cmp(const void *x, const void *y)
     const vg_gnode *a = &sort_nodes[*(const int *)x], *b = &sort_nodes[*(const int *)y];
     if (a->kind != b->kind)
         return a->kind < b->kind ? -1 : 1;
+    if (a->kind == VG_GNODE_INTEL)
+        return strcmp(a->value, b->value);
     if (a->kind != VG_GNODE_VALUE)
         return (a->ref > b->ref) - (a->ref < b->ref);
     if (a->type != b->type)
@@ -660,6 +677,8 @@ static void compact(vg_graph *g, const bool *keep)
         char ck[40], *key;
         if (g->nodes[i].kind == VG_GNODE_VALUE) {
             key = value_key(g->nodes[i].type, g->nodes[i].value);
+        } else if (g->nodes[i].kind == VG_GNODE_INTEL) {
+            key = intel_key(g->nodes[i].value);
         } else {
             snprintf(ck, sizeof ck, "%c|%s", g->nodes[i].kind == VG_GNODE_CASE ? 'c' : 'm',
                      g->nodes[i].case_id);
@@ -675,6 +694,45 @@ static void compact(vg_graph *g, const bool *keep)
     }
     free(ord);
     free(map);
+}
+
+/* The feeds that know the graph's values, as intel nodes joined to those values,
+ * then the canonical order again (intel nodes last, by feed name). */
+static vg_rc add_intel(vg_ws *ws, vg_graph *g, vg_err *err)
+{
+    size_t nvalues = g->n;
+    bool any = false;
+    for (size_t i = 0; i < nvalues; i++) {
+        if (g->nodes[i].kind != VG_GNODE_VALUE)
+            continue;
+        vg_intel_match *m = NULL;
+        size_t nm = 0;
+        vg_rc rc = vg_intel_lookup(ws, g->nodes[i].type, g->nodes[i].value, 0, &m, &nm, err);
+        if (rc)
+            return rc;
+        for (size_t k = 0; k < nm; k++) {
+            char *key = intel_key(m[k].feed);
+            bool added;
+            int f = node_get(g, key, VG_GNODE_INTEL, &added);
+            free(key);
+            if (added) {
+                g->nodes[f].type = -1;
+                g->nodes[f].value = vg_xstrdup(m[k].feed);
+            }
+            edge_add(g, f, (int)i);
+            any = true;
+        }
+        vg_intel_matches_free(m, nm);
+    }
+    if (!any)
+        return VG_OK;
+    bool *keep = vg_xmalloc((g->n + 1) * sizeof *keep);
+    for (size_t i = 0; i < g->n; i++)
+        keep[i] = true;
+    compact(g, keep);
+    free(keep);
+    count_cases(g);
+    return VG_OK;
 }
 
 vg_rc vg_graph_build(vg_ws *ws, const vg_graph_opts *opts, vg_graph *out, vg_err *err)
@@ -702,6 +760,8 @@ vg_rc vg_graph_build(vg_ws *ws, const vg_graph_opts *opts, vg_graph *out, vg_err
     compact(out, keep);
     free(keep);
     count_cases(out);
+    if (!opts->no_intel && vg_ws_has_intel(ws) && (rc = add_intel(ws, out, err)))
+        return rc;
     return VG_OK;
 }
 

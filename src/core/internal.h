@@ -76,6 +76,7 @@ struct vg_ws {
     int64_t last_seq;                /* seq of the newest op in the log */
     int64_t begin_seq;               /* ... when the open batch began */
     vg_ws_hooks hooks; /* vg_ws_set_hooks */
+    bool intel;        /* the analyst's intel store is attached as "intel" (intel.c) */
     vg_id proposal;                  /* the proposal being applied ("": none; apply.c) */
     struct ZSTD_CCtx_s *zc;          /* payload compression (oplog.c), made on first use */
     struct ZSTD_DCtx_s *zd;

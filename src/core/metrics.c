@@ -5,6 +5,7 @@
  * report agree by construction.
  */
 #include "internal.h"
+#include "vigil/intel.h"
 #include "vigil/metrics.h"
 #include "vigil/model.h"
 
@@ -129,6 +130,23 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
         out->nshared++;
     }
     sqlite3_finalize(st);
+    /* the open cases intel knows values of (read-time matching: intel.h) */
+    out->has_intel = vg_ws_has_intel(ws);
+    vg_intel_case_hit *hits = NULL;
+    size_t nh = 0;
+    if ((rc = vg_intel_open_cases(ws, now_ms, VG_DASH_TOP, &hits, &nh, &out->intel_cases, err))) {
+        vg_dash_clear(out);
+        return rc;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        out->intel[i].ref = hits[i].ref;
+        out->intel[i].severity = hits[i].severity;
+        out->intel[i].values = hits[i].values;
+        out->intel[i].title = hits[i].title;
+        hits[i].title = NULL;
+    }
+    out->nintel = nh;
+    vg_intel_case_hits_free(hits, nh);
     return VG_OK;
 }
 
@@ -136,8 +154,10 @@ void vg_dash_clear(vg_dash *d)
 {
     for (size_t i = 0; d && i < d->nshared; i++)
         free(d->shared[i].value);
+    for (size_t i = 0; d && i < d->nintel; i++)
+        free(d->intel[i].title);
     if (d)
-        d->nshared = 0;
+        d->nshared = d->nintel = 0;
 }
 
 void vg_duration(bool has, int64_t ms, char *out, size_t outsz)
@@ -232,6 +252,16 @@ char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n)
             d->shared[i].value);
     if (!d->nshared)
         add(&l, "%s", "  (no value is on more than one case)");
+    if (d->has_intel) {
+        add(&l, "%s", "");
+        add(&l, "Open cases with intel hits: %lld", (long long)d->intel_cases);
+        for (size_t i = 0; i < d->nintel; i++)
+            add(&l, "  #%-5lld %-8s %3lld value%s known  %s", (long long)d->intel[i].ref,
+                vg_enum_name(&VG_SEVERITY, d->intel[i].severity), (long long)d->intel[i].values,
+                d->intel[i].values == 1 ? " " : "s", d->intel[i].title);
+        if (!d->intel_cases)
+            add(&l, "%s", "  (no open case holds a value the feeds know)");
+    }
     *n = l.n;
     return l.v;
 }

@@ -7,6 +7,7 @@
  * SQL fragments chosen by filter presence are constant strings, never data.
  */
 #include "internal.h"
+#include "vigil/intel.h"
 #include "vigil/ioc.h"
 #include "vigil/timefmt.h"
 
@@ -90,6 +91,34 @@ static char *fts_query(const char *text)
     " " CASE " IN (SELECT vt.case_id FROM artifacts vt WHERE vt.type = " TYPE                 \
     "  AND vt.value = " VALUE " AND vt.removed = 0 UNION SELECT va.case_id FROM alert_keys vk" \
     "  JOIN alerts va ON va.rowid = vk.alert WHERE vk.key = " KEY " AND va.case_id IS NOT NULL)"
+
+/* Whether artifact A's value is known to an unexpired indicator (?17 now), of any
+ * feed or of feed ?16 (intel.h: the store attached as "intel"). */
+#define INTEL_UNEXPIRED " (i.valid_until IS NULL OR i.valid_until > ?17)"
+#define INTEL_KNOWN(A)                                                                      \
+    "EXISTS (SELECT 1 FROM intel.indicators i WHERE i.type = " A ".type AND i.value = " A  \
+    ".value AND" INTEL_UNEXPIRED ")"
+#define INTEL_KNOWN_FEED(A)                                                                 \
+    "EXISTS (SELECT 1 FROM intel.indicators i WHERE i.type = " A ".type AND i.value = " A  \
+    ".value AND i.feed = ?16 AND" INTEL_UNEXPIRED ")"
+
+/* Whether search's intel: terms should walk the alerts' keys and seek each in the
+ * intel store rather than walk the store's indicators and seek each in the keys:
+ * when the workspace's alerts (their highest rowid; some 2.5 keys each) are fewer
+ * than a third of the store's indicators (its highest id). Both are one seek. */
+static bool intel_keys_first(vg_ws *ws)
+{
+    static const char sql[] = "SELECT (SELECT coalesce(max(rowid), 0) FROM alerts),"
+                              " (SELECT coalesce(max(id), 0) FROM intel.indicators)";
+    sqlite3_stmt *st = NULL;
+    vg_err ignored = {0};
+    bool keys = false;
+    if (ws_stmt_text(ws, sql, &st, &ignored) == VG_OK && sqlite3_step(st) == SQLITE_ROW)
+        keys = sqlite3_column_int64(st, 0) * 3 < sqlite3_column_int64(st, 1);
+    if (st)
+        sqlite3_reset(st);
+    return keys;
+}
 
 static char *value_key(const char *type, const char *value)
 {
@@ -356,6 +385,13 @@ static vg_rc search_term(vg_case_query *out, const char *field, const char *v, b
         *(field[0] == 'a' ? &out->after_ms : &out->before_ms) = ms;
         return VG_OK;
     }
+    if (strcmp(field, "intel") == 0) {
+        if (!*v)
+            return vg_fail(err, VG_EINVAL, "intel: hit (any feed) or a feed's name");
+        free(out->intel);
+        out->intel = vg_xstrdup(strcmp(v, "hit") == 0 ? "" : v);
+        return VG_OK;
+    }
     free(out->case_ref);
     out->case_ref = vg_xstrdup(v);
     return VG_OK;
@@ -461,14 +497,15 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
         } else if (vf < sizeof VALUE_FIELDS / sizeof *VALUE_FIELDS && op[0] == ':') {
             rc = value_term(out, VALUE_FIELDS[vf].type, field, v, neg, err);
         } else if (op[0] == ':' && (!strcmp(field, "type") || !strcmp(field, "after") ||
-                                    !strcmp(field, "before") || !strcmp(field, "case"))) {
+                                    !strcmp(field, "before") || !strcmp(field, "case") ||
+                                    !strcmp(field, "intel"))) {
             rc = search ? search_term(out, field, v, neg, err)
                         : vg_fail(err, VG_EINVAL, "'%s:' narrows search results; the queue"
                                                   " lists cases", field);
         } else {
             rc = vg_fail(err, VG_EINVAL, "'%s': not a filter (status:, sev:, sev>=, assignee:,"
                                          " tag:, ip:, domain:, host:, user:, hash:, ...%s or words)",
-                         w, search ? " type:, after:, before:, case:," : "");
+                         w, search ? " type:, after:, before:, case:, intel:," : "");
         }
     }
     if (rc == VG_OK && text.len && vg_buf_str(&text)[strspn(vg_buf_str(&text), " \t\r\n")])
@@ -502,6 +539,7 @@ void vg_case_query_clear(vg_case_query *q)
     free(q->value_type);
     free(q->value);
     free(q->case_ref);
+    free(q->intel);
     memset(q, 0, sizeof *q);
 }
 
@@ -1172,7 +1210,7 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         return rc;
     const vg_case_filter *f = &q.f;
     if (!q.text && !q.value && !q.kinds && !f->status_mask && !f->severity_mask &&
-        !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !q.case_ref) {
+        !f->assignee && !f->tag && !q.after_ms && !q.before_ms && !q.case_ref && !q.intel) {
         vg_case_query_clear(&q);
         return vg_fail(err, VG_EINVAL, "nothing to search for");
     }
@@ -1180,6 +1218,17 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
     if (q.case_ref && (rc = vg_case_resolve(ws, q.case_ref, case_id, err))) {
         vg_case_query_clear(&q);
         return rc;
+    }
+    /* intel: the feed named (0: any); without intel nothing is known */
+    int64_t feed = 0;
+    if (q.intel && *q.intel && (rc = vg_intel_feed_id(ws, q.intel, &feed, err))) {
+        vg_case_query_clear(&q);
+        return rc;
+    }
+    if (q.intel && !vg_ws_has_intel(ws)) {
+        vg_case_query_clear(&q);
+        *items = vg_xcalloc(1, sizeof **items);
+        return VG_OK;
     }
     char *fq = q.text ? fts_query(q.text) : NULL, *key = NULL;
     vg_buf sql;
@@ -1227,6 +1276,30 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
             " UNION ALL SELECT rowid * 8 + 1, created_at FROM cases c WHERE"
             VALUE_SQL("c.id", "?5", "?6", "?7") ")");
         if (bare && !f->not_value)
+            rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY t DESC, r LIMIT ?2");
+    } else if (q.intel) {
+        /* What the feeds know: artifacts by their (type, value) seek into the store;
+         * alerts through alert_keys (an alert's entities are keyed "type:value"),
+         * walking the smaller side and seeking into the other: each unexpired
+         * indicator into the keys, or (a workspace of fewer alerts than the store
+         * has indicators: some 2.5 keys an alert) each key into the store, once per
+         * alert; and the cases holding a known artifact. */
+        bool keys_first = intel_keys_first(ws);
+        rc = rc ? rc : vg_buf_addf(&sql,
+            "SELECT r, 0, NULL FROM (SELECT a.rowid * 8 + 4 AS r, a.last_seen AS t FROM"
+            " artifacts a WHERE a.removed = 0 AND %s"
+            " UNION ALL SELECT k.alert * 8 + 3, max(k.t) FROM %s"
+            " WHERE i.type IS NOT NULL AND" INTEL_UNEXPIRED "%s GROUP BY k.alert"
+            " UNION ALL SELECT c.rowid * 8 + 1, c.created_at FROM cases c WHERE c.id IN"
+            "  (SELECT a.case_id FROM artifacts a WHERE a.removed = 0 AND %s))",
+            feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"),
+            keys_first ? "alert_keys k CROSS JOIN intel.indicators i ON i.type ="
+                         " substr(k.key, 1, instr(k.key, ':') - 1) AND i.value ="
+                         " substr(k.key, instr(k.key, ':') + 1)"
+                       : "intel.indicators i CROSS JOIN alert_keys k ON k.key = i.type || ':' ||"
+                         " i.value",
+            feed ? " AND i.feed = ?16" : "", feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"));
+        if (bare)
             rc = rc ? rc : vg_buf_adds(&sql, " ORDER BY t DESC, r LIMIT ?2");
     } else
         rc = rc ? rc : vg_buf_adds(&sql,
@@ -1278,6 +1351,10 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         rc = rc ? rc : vg_buf_adds(&sql, f->not_value ? " AND NOT coalesce(" : " AND coalesce(");
     if (q.value && fq)
         rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("case_id", "?5", "?6", "?7") ", 0)");
+    if (q.intel && (fq || q.value)) /* with words or a value: hits on cases the feeds know */
+        rc = rc ? rc : vg_buf_addf(&sql, " AND case_id IN (SELECT a.case_id FROM artifacts a"
+                                         " WHERE a.removed = 0 AND %s)",
+                                   feed ? INTEL_KNOWN_FEED("a") : INTEL_KNOWN("a"));
     rc = rc ? rc : vg_buf_adds(&sql, many ? " ORDER BY r DESC LIMIT ?2"
                                      : fq ? " ORDER BY rank, t DESC, r DESC LIMIT ?2"
                                           : " ORDER BY t DESC, r LIMIT ?2");
@@ -1308,6 +1385,8 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         sqlite3_bind_int64(st, 13, q.after_ms);
         sqlite3_bind_int64(st, 14, q.before_ms);
         sqlite3_bind_text(st, 15, case_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 16, feed);
+        sqlite3_bind_int64(st, 17, vg_now_ms());
     }
     size_t cap = 16;
     vg_hit *arr = vg_xcalloc(cap, sizeof *arr);

@@ -409,7 +409,14 @@ vg_rc vg_ws_open(const char *path, int flags, vg_ws **out, vg_err *err)
     if (flags & VG_OPEN_CREATE)
         oflags |= SQLITE_OPEN_CREATE;
     vg_rc rc = VG_OK;
-    if (sqlite3_open_v2(path, &ws->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* URIs on, for the read-only ATTACH of the intel store (intel.c); a relative
+     * path that reads as a URI is made one that does not. */
+    size_t plen = strlen(path) + 3;
+    char *opath = vg_xmalloc(plen);
+    snprintf(opath, plen, "%s%s", strncmp(path, "file:", 5) == 0 ? "./" : "", path);
+    int orc = sqlite3_open_v2(opath, &ws->db, oflags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    free(opath);
+    if (orc != SQLITE_OK) {
         rc = vg_fail(err, VG_EIO, "%s: %s", path, ws->db ? sqlite3_errmsg(ws->db) : "cannot open");
         goto fail;
     }

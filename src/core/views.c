@@ -10,6 +10,7 @@
 
 #include "vigil/attack.h"
 #include "vigil/graph.h"
+#include "vigil/intel.h"
 #include "vigil/playbook.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -46,8 +47,19 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
     for (size_t i = 0; i < nal; i++)
         cJSON_AddItemToArray(a, vg_alert_json(&al[i]));
     cJSON_AddItemToObject(j, "artifacts", a = cJSON_CreateArray());
-    for (size_t i = 0; i < nar; i++)
-        cJSON_AddItemToArray(a, vg_artifact_json(&ar[i]));
+    for (size_t i = 0; i < nar && rc == VG_OK; i++) {
+        cJSON *x = vg_artifact_json(&ar[i]);
+        cJSON_AddItemToArray(a, x);
+        rc = vg_intel_annotate(ws, ar[i].type, ar[i].value, x, err);
+    }
+    vg_intel_summary is = {0};
+    if (rc == VG_OK && (rc = vg_intel_case_summary(ws, id, 0, &is, err)) == VG_OK)
+        cJSON_AddItemToObject(j, "intel", vg_intel_summary_json(&is));
+    vg_intel_summary_clear(&is);
+    if (rc) {
+        cJSON_Delete(j);
+        goto done;
+    }
     cJSON_AddItemToObject(j, "tasks", a = cJSON_CreateArray());
     for (size_t i = 0; i < ntk; i++)
         cJSON_AddItemToArray(a, vg_task_json(&tk[i]));
@@ -83,7 +95,7 @@ cJSON *vg_graph_json(const vg_graph *g, const vg_glayout *l)
         const vg_gnode *nd = &g->nodes[i];
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "n", (double)i);
-        static const char *const kinds[] = {"case", "artifact", "more"};
+        static const char *const kinds[] = {"case", "artifact", "more", "intel"};
         cJSON_AddStringToObject(j, "kind", kinds[nd->kind]);
         if (nd->kind == VG_GNODE_CASE) {
             cJSON_AddStringToObject(j, "id", nd->case_id);
@@ -98,6 +110,8 @@ cJSON *vg_graph_json(const vg_graph *g, const vg_glayout *l)
             cJSON_AddBoolToObject(j, "ioc", nd->is_ioc);
             cJSON_AddBoolToObject(j, "from_alert", nd->from_alert);
             cJSON_AddNumberToObject(j, "cases", nd->ncases);
+        } else if (nd->kind == VG_GNODE_INTEL) {
+            add_str(j, "feed", nd->value);
         } else {
             cJSON_AddStringToObject(j, "case", nd->case_id);
             cJSON_AddNumberToObject(j, "hidden", nd->hidden);

@@ -1280,6 +1280,9 @@ cJSON *imp_stats_json(const imp_stats *st)
     cJSON_AddNumberToObject(j, "rejected", (double)st->rejected);
     cJSON_AddNumberToObject(j, "skipped", (double)st->skipped);
     cJSON_AddNumberToObject(j, "files_failed", (double)st->files_failed);
+    cJSON *inf = cJSON_AddArrayToObject(j, "infrastructure");
+    for (int64_t i = 0; i < st->co.infra_found && i < 8; i++)
+        cJSON_AddItemToArray(inf, cJSON_CreateString(st->co.infra[i]));
     cJSON *pf = cJSON_AddObjectToObject(j, "formats");
     for (int i = 1; i < IMP_NFORMATS; i++)
         cJSON_AddNumberToObject(pf, imp_format_names[i], (double)st->per_format[i]);

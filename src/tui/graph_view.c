@@ -277,6 +277,7 @@ void tui_graph_draw(tui *t)
                 int attr = li == gv->sel ? (int)(A_REVERSE | A_BOLD)
                            : n->kind == VG_GNODE_CASE ? tui_sev_attr(t, n->severity)
                            : n->kind == VG_GNODE_MORE ? (int)A_DIM
+                           : n->kind == VG_GNODE_INTEL ? (int)A_BOLD
                                                       : 0;
                 const char *s = skip_cols(lb->text, gx - lb->col);
                 int room = t->cols - sx, width = lb->col + lb->width - gx;
@@ -360,7 +361,8 @@ static void pan(tui *t, int dy, int dx)
 static void toggle_fold(tui *t)
 {
     tui_graph *gv = t->graph;
-    if (gv->sel < 0 || gv->g.nodes[gv->sel].kind == VG_GNODE_VALUE) {
+    if (gv->sel < 0 || gv->g.nodes[gv->sel].kind == VG_GNODE_VALUE ||
+        gv->g.nodes[gv->sel].kind == VG_GNODE_INTEL) {
         snprintf(t->msg, sizeof t->msg, "c folds a case's values: select a case or a +N node");
         return;
     }
@@ -394,6 +396,20 @@ static void open_node(tui *t)
     }
     if (n->kind == VG_GNODE_MORE) {
         toggle_fold(t);
+        return;
+    }
+    if (n->kind == VG_GNODE_INTEL) { /* the graph's values this feed knows */
+        detail_free(gv);
+        gv->detail = vg_xcalloc(gv->g.ne + 3, sizeof *gv->detail);
+        char *label = vg_gnode_label(n);
+        size_t len = strlen(label) + 64;
+        gv->detail[gv->ndetail] = vg_xmalloc(len);
+        snprintf(gv->detail[gv->ndetail++], len, "%s knows these values of the graph:", label);
+        free(label);
+        gv->detail[gv->ndetail++] = vg_xstrdup("");
+        for (size_t e = 0; e < gv->g.ne; e++)
+            if (gv->g.edges[e].a == gv->sel)
+                gv->detail[gv->ndetail++] = vg_gnode_label(&gv->g.nodes[gv->g.edges[e].b]);
         return;
     }
     vg_related *r;

@@ -25,6 +25,7 @@
 
 #include "tui.h"
 #include "vigil/buf.h"
+#include "vigil/intel.h"
 #include "vigil/json.h"
 #include "vigil/metrics.h"
 #include "vigil/model.h"
@@ -462,6 +463,14 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "tags       %s", c->tags);
     add_line(t, "ATT&CK     %s", c->techniques);
     add_line(t, "alerts     %lld", (long long)c->alert_count);
+    vg_intel_summary is;
+    vg_err ierr = {0};
+    if (vg_intel_case_summary(t->ws, c->id, 0, &is, &ierr) == VG_OK && is.values) {
+        char known[512];
+        vg_intel_summary_text(&is, known, sizeof known);
+        add_line(t, "%s", known);
+    }
+    vg_intel_summary_clear(&is);
     if (t->waiting)
         add_line(t, "proposals  %d waiting for you (the Copilot tab: y applies, n cancels)",
                  t->waiting);
@@ -515,10 +524,16 @@ static void tab_artifacts(tui *t, const vg_case *c)
     for (size_t i = 0; i < n; i++) {
         char refs[200] = ""; /* "also on #12, #40": the bridges to other cases */
         vg_refs_format(a[i].other_refs, a[i].other_cases > 20, refs, sizeof refs);
-        add_line(t, "%-10s %-3s %-12s %5lld  %s%s%s%s", vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type),
+        char known[512] = ""; /* "known: feodo, TLP:AMBER, 2026-10-02": what intel knows */
+        vg_intel_match *m = NULL;
+        size_t nm = 0;
+        if (vg_intel_lookup(t->ws, a[i].type, a[i].value, 0, &m, &nm, &err) == VG_OK)
+            vg_intel_known_text(m, nm, known, sizeof known);
+        vg_intel_matches_free(m, nm);
+        add_line(t, "%-10s %-3s %-12s %5lld  %s%s%s%s%s%s", vg_enum_name(&VG_ARTIFACT_TYPE, a[i].type),
                  a[i].is_ioc ? "yes" : "-", vg_enum_name(&VG_TLP, a[i].tlp),
                  (long long)a[i].sightings, a[i].value, refs[0] ? "   (also on " : "", refs,
-                 refs[0] ? ")" : "");
+                 refs[0] ? ")" : "", known[0] ? "   " : "", known);
     }
     vg_artifacts_free(a, n);
 }

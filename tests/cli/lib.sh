@@ -10,6 +10,7 @@ trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 export HOME="$T/home" XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state"
 export LC_ALL=C.UTF-8 TZ=UTC
+unset VIGIL_INTEL_DB # the tests' intel store is under XDG_DATA_HOME
 unset VIGIL_DB
 # The files vigil ships (data/, playbooks/) from this tree, laid out as installed.
 mkdir -p "$T/share"

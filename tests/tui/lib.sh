@@ -12,6 +12,7 @@ trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 1
 export HOME="$T" XDG_CONFIG_HOME="$T/config" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state"
 export LC_ALL=C.UTF-8 TZ=UTC TERM=xterm-256color
+unset VIGIL_INTEL_DB # the tests' intel store is under XDG_DATA_HOME
 # The files vigil ships (data/, playbooks/) from this tree, laid out as installed.
 mkdir -p "$T/share"
 for f in "$SRC"/data/*; do ln -s "$f" "$T/share/"; done
