@@ -385,6 +385,7 @@ enum { M_START, M_LINES, M_ARRAY, M_VALUES, M_DONE };
 
 typedef struct scan {
     int depth;     /* containers open since the record began */
+    int deepest;   /* the most open at once since then */
     bool str, esc; /* inside a string; just after its backslash */
     bool cap;      /* the string is a key of the path's depths: captured */
     uint8_t klen;  /* bytes captured; KEY_MAX: too long, or escaped */
@@ -410,6 +411,7 @@ typedef struct reader {
     int64_t rec_line; /* the line it started on */
     bool in_rec, too_big, discard;
     int hits;          /* > 0: reading a search response's hits, an array at this depth */
+    int base;          /* the depth the record began at (0, or a hit's) */
     int64_t resp_line; /* the line that response started on */
     scan sc;
     const char *bad;  /* why the record is bad, when the reader knows it */
@@ -447,7 +449,7 @@ static void truncate_rec(reader *r, size_t n)
 
 static void scan_reset(scan *sc)
 {
-    sc->depth = 0;
+    sc->depth = sc->deepest = 0;
     sc->str = sc->esc = sc->cap = false;
     sc->obj[1] = sc->want_key[1] = false;
 }
@@ -457,6 +459,8 @@ static void scan_reset(scan *sc)
 static bool scan_open(scan *sc, char c)
 {
     int d = sc->depth, nd = ++sc->depth;
+    if (nd > sc->deepest)
+        sc->deepest = nd;
     if (nd > PATH_DEPTH)
         return false;
     sc->obj[nd] = sc->want_key[nd] = c == '{';
@@ -485,7 +489,19 @@ static void scan_quote(scan *sc)
     }
 }
 
-/* One byte inside a string (c is not a newline). */
+/* Bytes of a key being captured (none of them a quote or a backslash). */
+static void scan_key_bytes(scan *sc, const char *b, size_t n)
+{
+    if (sc->klen < KEY_MAX && sc->klen + n < KEY_MAX) {
+        memcpy(sc->kbuf + sc->klen, b, n);
+        sc->klen = (uint8_t)(sc->klen + n);
+    } else {
+        sc->klen = KEY_MAX;
+    }
+}
+
+/* The byte that ends a string's bulk: a quote, a backslash, or the byte after a
+ * backslash (never a newline). */
 static void scan_in_string(scan *sc, char c)
 {
     if (sc->esc || c == '\\') {
@@ -503,13 +519,13 @@ static void scan_in_string(scan *sc, char c)
             }
             sc->cap = false;
         }
-    } else if (sc->cap) {
-        if (sc->klen < KEY_MAX - 1)
-            sc->kbuf[sc->klen++] = c;
-        else
-            sc->klen = KEY_MAX;
     }
 }
+
+/* The bytes that end a string's bulk, and those that matter outside strings. */
+static const bool stops_string[256] = {['"'] = true, ['\\'] = true, ['\n'] = true};
+static const bool stops_value[256] = {['"'] = true, ['{'] = true, ['['] = true, ['}'] = true,
+                                      [']'] = true, [','] = true, ['\n'] = true};
 
 static bool blank(const vg_buf *b)
 {
@@ -575,6 +591,7 @@ static int scan_run(reader *r)
                 scan_reset(sc);
                 r->to_eol = r->mode == M_VALUES && c != '{' && c != '[';
             }
+            r->base = sc->deepest = sc->depth;
         }
         if (r->probing) { /* past the first line of a '{' input */
             if (c == '\n')
@@ -593,9 +610,12 @@ static int scan_run(reader *r)
             r->mode = M_VALUES; /* pretty-printed: the object goes on */
         }
         if (sc->str) {
-            if (!sc->esc && !sc->cap) { /* the bulk of a string, quickly */
-                while (i < n && s[i] != '"' && s[i] != '\\' && s[i] != '\n')
+            if (!sc->esc) { /* the bulk of a string, quickly */
+                size_t from = i;
+                while (i < n && !stops_string[(unsigned char)s[i]])
                     i++;
+                if (sc->cap)
+                    scan_key_bytes(sc, s + from, i - from);
                 if (i == n)
                     break;
                 c = s[i];
@@ -608,6 +628,11 @@ static int scan_run(reader *r)
                 scan_in_string(sc, c);
             }
             i++;
+            continue;
+        }
+        if (!stops_value[(unsigned char)c]) { /* numbers, literals, ':', blanks */
+            while (++i < n && !stops_value[(unsigned char)s[i]])
+                ;
             continue;
         }
         switch (c) {
@@ -760,28 +785,6 @@ static int next_record(reader *r)
         if (scan_run(r))
             return 1;
     }
-}
-
-/* Deeper than IMP_MAX_DEPTH: a nesting bomb, refused before it is parsed. */
-static bool too_deep(const char *s, size_t n)
-{
-    int depth = 0;
-    bool str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"')
-            str = true;
-        else if ((c == '{' || c == '[') && ++depth > IMP_MAX_DEPTH)
-            return true;
-        else if (c == '}' || c == ']')
-            depth--;
-    }
-    return false;
 }
 
 /* ---- the import ----------------------------------------------------------------- */
@@ -947,9 +950,11 @@ static cJSON *unwrap(cJSON *rec, const char *text, size_t len, const char **ts, 
 }
 
 /* One record made ready for the door: an alert.add op, or why it is skipped or
- * bad (bad: what the reader already knows is wrong with it). */
+ * bad (bad: what the reader already knows is wrong with it; depth: how deep it
+ * nests, as the reader counted it, so a nesting bomb is refused before it is
+ * parsed). */
 static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t line, bool too_big,
-                     const char *bad)
+                     int depth, const char *bad)
 {
     item *it = vg_xcalloc(1, sizeof *it);
     it->line = line;
@@ -966,7 +971,7 @@ static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t li
         snprintf(it->why, sizeof it->why, "NUL byte in the record (a binary file?)");
         return it;
     }
-    if (too_deep(text, len)) {
+    if (depth > IMP_MAX_DEPTH) {
         snprintf(it->why, sizeof it->why, "nested deeper than %d levels", IMP_MAX_DEPTH);
         return it;
     }
@@ -1080,7 +1085,8 @@ static void *produce(void *arg)
             }
         }
         go = put(&p->q,
-                 prepare(p->o, vg_buf_str(&r->rec), r->rec.len, r->rec_line, r->too_big, r->bad));
+                 prepare(p->o, vg_buf_str(&r->rec), r->rec.len, r->rec_line, r->too_big,
+                         r->sc.deepest - r->base, r->bad));
     }
     if (go && !last && ferror(p->f))
         last = failure(VG_EIO, "%s: read error", p->name);
