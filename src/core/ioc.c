@@ -160,6 +160,29 @@ char *vg_refang(const char *s)
 
 /* ---- normalising ------------------------------------------------------------------ */
 
+/* s (fresh, taken) in the canonical form of RFC 5952 when it is an IPv6 address,
+ * with its zone index ("%eth0") kept as written; else s as it is. inet_ntop writes
+ * that form (glibc's, from BIND: lower case, the longest zero run of two groups or
+ * more as "::", the first of equal runs, ::ffff:a.b.c.d for a mapped address). */
+static char *ipv6_canonical(char *s)
+{
+    char buf[64], out[INET6_ADDRSTRLEN];
+    unsigned char a[16];
+    size_t n = strcspn(s, "%");
+    if (n >= sizeof buf)
+        return s;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (inet_pton(AF_INET6, buf, a) != 1 || !inet_ntop(AF_INET6, a, out, sizeof out))
+        return s;
+    size_t on = strlen(out), zn = strlen(s + n);
+    char *r = vg_xmalloc(on + zn + 1);
+    memcpy(r, out, on);
+    memcpy(r + on, s + n, zn + 1);
+    free(s);
+    return r;
+}
+
 char *vg_ioc_normalise(int type, const char *value)
 {
     while (isspace((unsigned char)*value))
@@ -197,6 +220,8 @@ char *vg_ioc_normalise(int type, const char *value)
         if (l > 1 && trimmed[l - 1] == '.')
             trimmed[l - 1] = '\0';
     }
+    if (type == VG_AT_IP && strchr(trimmed, ':'))
+        trimmed = ipv6_canonical(trimmed);
     return trimmed;
 }
 
@@ -339,26 +364,97 @@ static size_t ipv4_at(const char *s, size_t n, uint32_t *addr)
     return i;
 }
 
-static int ipv4_flags(uint32_t a)
+/* ---- what an address is for ------------------------------------------------------ */
+
+/* The one classification of addresses (ioc.h): `vigil iocs` tags by it, and the
+ * entities of alerts (entity.c) decide by it which values never correlate and are
+ * never indicators. */
+static vg_ip_scope ipv4_scope(uint32_t a)
 {
     uint32_t b = a >> 24, c = a >> 16 & 0xff;
-    if (b == 10 || (b == 172 && (c & 0xf0) == 16) || (b == 192 && c == 168) || b == 127 ||
-        (b == 169 && c == 254) || (b == 100 && (c & 0xc0) == 64))
-        return VG_IOC_PRIVATE;
-    if (b == 0 || b >= 224 || (a >> 8) == 0xc00002 || (a >> 8) == 0xc63364 ||
-        (a >> 8) == 0xcb0071 || (b == 198 && (c & 0xfe) == 18))
-        return VG_IOC_RESERVED;
-    return 0;
+    if (a == 0)
+        return VG_IP_UNSPECIFIED;
+    if (a == 0xffffffffu)
+        return VG_IP_BROADCAST;
+    if (b == 127)
+        return VG_IP_LOOPBACK;
+    if (b == 169 && c == 254)
+        return VG_IP_LINK_LOCAL;
+    if (b >= 224 && b < 240)
+        return VG_IP_MULTICAST;
+    if (b == 10 || (b == 172 && (c & 0xf0) == 16) || (b == 192 && c == 168) ||
+        (b == 100 && (c & 0xc0) == 64))
+        return VG_IP_PRIVATE;
+    if ((a >> 8) == 0xc00002 || (a >> 8) == 0xc63364 || (a >> 8) == 0xcb0071)
+        return VG_IP_DOCUMENTATION;
+    if (b == 0 || b >= 240 || (b == 198 && (c & 0xfe) == 18))
+        return VG_IP_RESERVED;
+    return VG_IP_PUBLIC;
 }
 
-static int ipv6_flags(const unsigned char *a)
+static vg_ip_scope ipv6_scope(const unsigned char *a)
 {
-    static const unsigned char loop[16] = {[15] = 1};
-    if (memcmp(a, loop, 16) == 0 || (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+    static const unsigned char zero[16], mapped[12] = {[10] = 0xff, [11] = 0xff};
+    if (memcmp(a, zero, 15) == 0)
+        return a[15] == 0 ? VG_IP_UNSPECIFIED : a[15] == 1 ? VG_IP_LOOPBACK : VG_IP_RESERVED;
+    if (memcmp(a, mapped, 12) == 0)
+        return ipv4_scope((uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 |
+                          a[15]);
+    if (a[0] == 0xff)
+        return VG_IP_MULTICAST;
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+        return VG_IP_LINK_LOCAL;
+    if ((a[0] & 0xfe) == 0xfc)
+        return VG_IP_PRIVATE;
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+        return VG_IP_DOCUMENTATION;
+    return VG_IP_PUBLIC;
+}
+
+/* The flags `vigil iocs` has always shown, from the scope. */
+static int scope_flags(vg_ip_scope sc)
+{
+    switch (sc) {
+    case VG_IP_PRIVATE: case VG_IP_LOOPBACK: case VG_IP_LINK_LOCAL:
         return VG_IOC_PRIVATE;
-    if ((a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) || a[0] == 0xff)
+    case VG_IP_PUBLIC:
+        return 0;
+    default:
         return VG_IOC_RESERVED;
-    return 0;
+    }
+}
+
+bool vg_ip_scope_no_host(vg_ip_scope sc)
+{
+    return sc == VG_IP_LOOPBACK || sc == VG_IP_LINK_LOCAL || sc == VG_IP_MULTICAST ||
+           sc == VG_IP_BROADCAST || sc == VG_IP_UNSPECIFIED;
+}
+
+const char *vg_ip_scope_name(vg_ip_scope sc)
+{
+    static const char *const names[] = {"public",   "documentation", "reserved",
+                                        "private",  "loopback",      "link-local",
+                                        "multicast", "broadcast",    "unspecified"};
+    return (unsigned)sc < sizeof names / sizeof *names ? names[sc] : "public";
+}
+
+int vg_ip_scope_of(const char *s)
+{
+    char buf[64];
+    size_t n = strcspn(s, "%"); /* fe80::1%eth0: the zone names no other address */
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    unsigned char a[16];
+    if (memchr(buf, ':', n)) {
+        if (inet_pton(AF_INET6, buf, a) != 1)
+            return -1;
+        return (int)ipv6_scope(a);
+    }
+    if (s[n] || inet_pton(AF_INET, buf, a) != 1)
+        return -1;
+    return (int)ipv4_scope((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]);
 }
 
 /* ---- the scanner ------------------------------------------------------------------- */
@@ -399,15 +495,57 @@ static bool marked(scan *s, size_t at, size_t n)
 static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const char *p, size_t n,
                           bool lower);
 
-static void put(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, bool lower)
+/* flags may carry an address's scope above its flag bits (SCOPE_AT); the list
+ * keeps it apart. */
+#define SCOPE_AT 8
+
+/* The indicator written at t[at..at+n); listed as text[0..tn) when text is not
+ * NULL (an IPv6 address in its canonical form), else as written. */
+static void put_as(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, const char *text,
+                   size_t tn, bool lower)
 {
     if (marked(s, at, n))
         flags |= VG_IOC_DEFANGED;
     if (s->list) {
-        list_add_span(s->list, kind, flags, s->t + at, n, lower);
+        if (text)
+            list_add_span(s->list, kind, flags, text, tn, lower);
+        else
+            list_add_span(s->list, kind, flags, s->t + at, n, lower);
         return;
     }
-    s->emit(s, kind, flags, at, n);
+    s->emit(s, kind, flags & ((1 << SCOPE_AT) - 1), at, n);
+}
+
+static void put(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, bool lower)
+{
+    put_as(s, kind, flags, at, n, NULL, 0, lower);
+}
+
+/* An address's flags with its scope above them. */
+static int addr_flags(vg_ip_scope sc)
+{
+    return scope_flags(sc) | (int)sc << SCOPE_AT;
+}
+
+/* Is the IPv4 address a, followed in the text by p[0..n) (what came after it in
+ * its token), the broadcast address of the subnet written with it? The prefix
+ * must be written ("10.1.2.255/24": of a known subnet), /8 to /30 (a /31 or /32
+ * has no broadcast address), and the host bits all ones. A bare x.x.x.255 is an
+ * address like any other: in a /23 or a larger subnet it is a host's. */
+static bool ipv4_subnet_broadcast(uint32_t a, const char *p, size_t n)
+{
+    if (n < 2 || p[0] != '/' || !isdigit((unsigned char)p[1]))
+        return false;
+    unsigned len = (unsigned)(p[1] - '0');
+    size_t i = 2;
+    if (i < n && isdigit((unsigned char)p[i]))
+        len = len * 10 + (unsigned)(p[i++] - '0');
+    if (i < n && isdigit((unsigned char)p[i]))
+        return false;
+    if (len < 8 || len > 30)
+        return false;
+    uint32_t host = (1u << (32 - len)) - 1;
+    return (a & host) == host;
 }
 
 static bool prefix_ci(const char *s, size_t n, const char *p)
@@ -443,7 +581,8 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         while (n && (cls[(unsigned char)p[n - 1]] & C_TRIM_END) &&
                !(n > 1 && p[n - 1] == '\\' && p[n - 2] != '\\'))
             n--;
-        while (n && (cls[(unsigned char)p[0]] & C_TRIM_START)) {
+        while (n && (cls[(unsigned char)p[0]] & C_TRIM_START) &&
+               !(n > 2 && p[0] == ':' && p[1] == ':' && (cls[(unsigned char)p[2]] & C_HEX))) {
             p++;
             at++;
             n--;
@@ -543,16 +682,22 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         if (m < sizeof buf) {
             memcpy(buf, p, m);
             buf[m] = '\0';
-            if (inet_pton(AF_INET6, buf, a) == 1)
-                put(s, VG_IOC_IPV6, ipv6_flags(a), at, m, true);
+            char canon[INET6_ADDRSTRLEN];
+            if (inet_pton(AF_INET6, buf, a) == 1 && inet_ntop(AF_INET6, a, canon, sizeof canon)) {
+                put_as(s, VG_IOC_IPV6, addr_flags(ipv6_scope(a)), at, m, canon, strlen(canon),
+                       true);
+                return;
+            }
         }
-        return;
+        /* not an address: a host with a port and a path ("evil.com:80:/x.php") */
     }
     if (isdigit((unsigned char)p[0])) {
         uint32_t a;
         size_t m = ipv4_at(p, n, &a);
         if (m) {
-            put(s, VG_IOC_IPV4, ipv4_flags(a), at, m, false);
+            vg_ip_scope sc =
+                ipv4_subnet_broadcast(a, p + m, n - m) ? VG_IP_BROADCAST : ipv4_scope(a);
+            put(s, VG_IOC_IPV4, addr_flags(sc), at, m, false);
             return;
         }
     }
@@ -725,7 +870,8 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     v[n] = '\0';
     l->seen[k] = (struct vg_ioc_slot){h, v};
     l->seen_n++;
-    l->items[l->n++] = (vg_ioc){kind, flags, v};
+    l->items[l->n++] = (vg_ioc){kind, flags & ((1 << SCOPE_AT) - 1),
+                                (vg_ip_scope)(flags >> SCOPE_AT), v};
     return true;
 }
 
