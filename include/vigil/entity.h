@@ -64,6 +64,21 @@ int vg_entity_each(const cJSON *entities, vg_entity_fn fn, void *ud);
 typedef void (*vg_entity_ioc_fn)(void *ud, int type, const char *value, bool ioc);
 int vg_entity_each_ioc(const cJSON *entities, vg_entity_ioc_fn fn, void *ud);
 
+/* The same, each value with its name: for readers that need to know which side of
+ * a connection a value is on (vg_entity_direction), or to show it by name. */
+typedef struct vg_entity_value {
+    const char *name;  /* as in the object: "src_ip", "home_dest_ip", "process" */
+    int type;          /* vg_entity_type(name) */
+    const char *value; /* normalised, as vg_entity_each gives it */
+    bool ioc;          /* as vg_entity_each_ioc gives it */
+} vg_entity_value;
+typedef void (*vg_entity_walk_fn)(void *ud, const vg_entity_value *v);
+int vg_entity_walk(const cJSON *entities, vg_entity_walk_fn fn, void *ud);
+
+/* The side of a connection an entity name says: 1 the source (src_ip,
+ * home_src_ip), 2 the destination (dest_ip, home_dest_ip), 0 neither. */
+int vg_entity_direction(const char *name);
+
 /* ---- the organisation's own networks and domains ([import] home_net, home_domains) */
 
 typedef struct vg_home vg_home;

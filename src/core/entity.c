@@ -123,10 +123,11 @@ static bool meaningless(int type, const char *v)
 typedef struct each_ctx {
     vg_entity_fn fn;
     vg_entity_ioc_fn ioc_fn;
+    vg_entity_walk_fn walk_fn;
     void *ud;
 } each_ctx;
 
-static int one(const each_ctx *x, int type, bool home, const char *raw)
+static int one(const each_ctx *x, const char *name, int type, bool home, const char *raw)
 {
     char *v = vg_ioc_normalise(type, raw);
     int n = 0;
@@ -134,10 +135,17 @@ static int one(const each_ctx *x, int type, bool home, const char *raw)
         for (char *p = v; *p; p++)
             *p = (char)tolower((unsigned char)*p);
     if (!meaningless(type, v) && strlen(v) <= 2048) {
-        if (x->ioc_fn)
-            x->ioc_fn(x->ud, type, v, !home && vg_entity_is_ioc(type, v));
-        else
+        if (x->fn) {
             x->fn(x->ud, type, v);
+        } else {
+            bool ioc = !home && vg_entity_is_ioc(type, v);
+            if (x->ioc_fn) {
+                x->ioc_fn(x->ud, type, v, ioc);
+            } else {
+                vg_entity_value ev = {.name = name, .type = type, .value = v, .ioc = ioc};
+                x->walk_fn(x->ud, &ev);
+            }
+        }
         n = 1;
     }
     free(v);
@@ -152,14 +160,14 @@ static int each(const cJSON *entities, const each_ctx *x)
         int type = e->string ? vg_entity_type(e->string) : -1;
         if (type < 0)
             continue;
-        bool home = x->ioc_fn && strncmp(e->string, HOME, HOME_LEN) == 0;
+        bool home = !x->fn && strncmp(e->string, HOME, HOME_LEN) == 0;
         if (cJSON_IsString(e))
-            n += one(x, type, home, e->valuestring);
+            n += one(x, e->string, type, home, e->valuestring);
         else if (cJSON_IsArray(e)) {
             const cJSON *it;
             cJSON_ArrayForEach(it, e)
                 if (cJSON_IsString(it))
-                    n += one(x, type, home, it->valuestring);
+                    n += one(x, e->string, type, home, it->valuestring);
         }
     }
     return n;
@@ -175,6 +183,19 @@ int vg_entity_each_ioc(const cJSON *entities, vg_entity_ioc_fn fn, void *ud)
 {
     each_ctx x = {.ioc_fn = fn, .ud = ud};
     return each(entities, &x);
+}
+
+int vg_entity_walk(const cJSON *entities, vg_entity_walk_fn fn, void *ud)
+{
+    each_ctx x = {.walk_fn = fn, .ud = ud};
+    return each(entities, &x);
+}
+
+int vg_entity_direction(const char *name)
+{
+    if (strncmp(name, HOME, HOME_LEN) == 0)
+        name += HOME_LEN;
+    return strncmp(name, "src_", 4) == 0 ? 1 : strncmp(name, "dest_", 5) == 0 ? 2 : 0;
 }
 
 /* ---- home ------------------------------------------------------------------------ */
