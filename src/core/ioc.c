@@ -461,6 +461,8 @@ int vg_ip_scope_of(const char *s)
 
 typedef struct scan {
     const char *t;   /* refanged text */
+    size_t m;        /* its length */
+    size_t resume;   /* a path read past its token ends here: the scan goes on from it */
     vg_ioc_list *list; /* collecting: new indicators go here (else emit is called) */
     const size_t *marks;
     size_t nmarks;
@@ -563,6 +565,222 @@ static bool all_hex(const char *p, size_t n)
     return true;
 }
 
+/* ---- paths and registry keys: read on the text itself, past their token ---------- */
+
+/* Can byte c be inside a Windows path or registry key as vigil reads one? Not white
+ * space or a control byte, nor what Windows forbids in names (< > | " * ?), nor
+ * the backtick of markup; a comma or semicolon ends one ("a.exe,Control_RunDLL"). */
+static inline bool path_byte(unsigned char c)
+{
+    return c > ' ' && c != 0x7f && !strchr("<>|\"*?`,;", c);
+}
+
+/* Does t[i..m) start a Windows path or key of its own: a drive ("C:\"), a share
+ * ("\\host"), a variable ("%APPDATA%\", "%TEMP%/") or a registry hive? */
+static size_t env_prefix(const char *t, size_t n);
+static bool path_start(const char *t, size_t n)
+{
+    unsigned char c0 = (unsigned char)t[0];
+    return (n > 2 && isalpha(c0) && t[1] == ':' && t[2] == '\\') ||
+           (n > 2 && c0 == '\\' && t[1] == '\\') || env_prefix(t, n) ||
+           ((c0 == 'H' || c0 == 'h') && n > 4 && (t[1] == 'K' || t[1] == 'k'));
+}
+
+/* Is w[0..n) a file's name: a word with an extension of 2 to 4 letters or digits
+ * ("Panel.lnk")? */
+static bool file_word(const char *w, size_t n)
+{
+    const char *dot = n ? memrchr(w, '.', n) : NULL;
+    if (!dot || dot == w)
+        return false;
+    size_t ext = n - (size_t)(dot - w) - 1;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)w[i]) && !strchr("._-~$()[]", w[i]))
+            return false;
+    return ext >= 2 && ext <= 4;
+}
+
+/* "%NAME%\" or "%NAME%/" at the start of t[0..n): the length of "%NAME%", else 0.
+ * NAME is what Windows' variables are written with: letters, digits, _ ( ). */
+static size_t env_prefix(const char *t, size_t n)
+{
+    if (n < 4 || t[0] != '%' || !(isalpha((unsigned char)t[1]) || t[1] == '_'))
+        return 0;
+    size_t i = 1;
+    while (i < n && i < 40 && (isalnum((unsigned char)t[i]) || strchr("_()", t[i])))
+        i++;
+    return i + 1 < n && t[i] == '%' && (t[i + 1] == '\\' || t[i + 1] == '/') ? i + 1 : 0;
+}
+
+/* The end of a Windows path or registry key that starts at t[at] (of t[0..m)). It
+ * runs over path bytes, braces included ("CLSID\{...}"), and over a space when the
+ * word after it goes on with a backslash ("C:\Program Files\x.exe",
+ * "Windows NT\CurrentVersion") and starts no path of its own. Written between
+ * backticks, quotes or AsciiDoc's ++ on one line, it runs to the closing mark,
+ * spaces and all (`%STARTUP%\Control Panel.lnk`). What ends a sentence or wraps
+ * it is not part of it: final dots, colons, an unbalanced ) or ]. Linear: each
+ * byte is read a bounded number of times (a word that does not go on is read
+ * again by the scanner). */
+static size_t path_end(const char *t, size_t m, size_t at)
+{
+    size_t end = at;
+    for (;;) {
+        while (end < m && path_byte((unsigned char)t[end]))
+            end++;
+        if (end + 1 >= m || t[end] != ' ')
+            break;
+        size_t w = end + 1, slash = 0;
+        while (w < m && path_byte((unsigned char)t[w])) {
+            if (t[w] == '\\' && !slash)
+                slash = w;
+            w++;
+        }
+        bool last = w == m || t[w] == '\n' || t[w] == '\r'; /* "...\Control Panel.lnk" */
+        if (!slash && last && file_word(t + end + 1, w - end - 1)) {
+            end = w;
+            break;
+        }
+        if (!slash || slash == end + 1 || path_start(t + end + 1, m - end - 1))
+            break;
+        end = w;
+    }
+    /* a span closed on its line by the mark that opened it */
+    const char *close = NULL;
+    size_t cl = 0;
+    if (at >= 2 && t[at - 1] == '+' && t[at - 2] == '+')
+        close = "++", cl = 2;
+    else if (at >= 1 && (t[at - 1] == '`' || t[at - 1] == '"' || t[at - 1] == '\''))
+        close = t + at - 1, cl = 1;
+    if (close) {
+        /* to the closing mark ("++" before a backtick or the word's end: a path may
+         * hold "++" itself, Notepad++), not past an option (" -k", " /c") */
+        size_t i = at;
+        while (i < m && t[i] != '\n' && t[i] != '\r' && t[i] != '\t' &&
+               !(cl == 1 && t[i] == close[0]) &&
+               !(cl == 2 && t[i] == '+' && i + 1 < m && t[i + 1] == '+' &&
+                 (i + 2 == m || !path_byte((unsigned char)t[i + 2]))) &&
+               !(t[i] == ' ' && i + 1 < m && (t[i + 1] == '-' || t[i + 1] == '/')) &&
+               !strchr("<>|`\"", t[i]))
+            i++;
+        bool closed = i < m && (t[i] == close[0] || (t[i] == ' ' && close[0] != ' '));
+        if (closed && (i > end || cl == 2)) {
+            while (i > at && t[i - 1] == ' ')
+                i--;
+            end = i;
+        }
+    }
+    /* trim: sentence punctuation, a closing typographic quote (U+2019, U+201D, as
+     * UTF-8), and a ) or ] that closes nothing of its own */
+    for (;;) {
+        while (end > at && strchr(".:,;!'", t[end - 1]))
+            end--;
+        if (end >= at + 3 && (unsigned char)t[end - 3] == 0xe2 &&
+            (unsigned char)t[end - 2] == 0x80 &&
+            ((unsigned char)t[end - 1] == 0x99 || (unsigned char)t[end - 1] == 0x9d)) {
+            end -= 3;
+            continue;
+        }
+        if (end > at && (t[end - 1] == ')' || t[end - 1] == ']')) {
+            char open = t[end - 1] == ')' ? '(' : '[';
+            int depth = 0;
+            for (size_t i = at; i < end; i++)
+                depth += t[i] == open ? 1 : t[i] == t[end - 1] ? -1 : 0;
+            if (depth < 0) {
+                end--;
+                continue;
+            }
+        }
+        break;
+    }
+    return end;
+}
+
+/* Put the Windows path or registry key at t[at..end), and go on scanning after
+ * it. A registry key's doubled backslashes ("CLSID\\{...}", escapes of markup) are
+ * single: a key's name is never empty. */
+static void put_path(scan *s, vg_ioc_kind kind, size_t at, size_t end)
+{
+    size_t n = end - at;
+    if (s->resume < end)
+        s->resume = end;
+    if (kind != VG_IOC_REGISTRY || !memmem(s->t + at, n, "\\\\", 2)) {
+        put(s, kind, 0, at, n, false);
+        return;
+    }
+    char *v = vg_xmalloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(s->t[at + i] == '\\' && k && v[k - 1] == '\\'))
+            v[k++] = s->t[at + i];
+    put_as(s, kind, 0, at, n, v, k, false);
+    free(v);
+}
+
+/* Is the text before t[at] an HTTP method and a space ("GET /x/y.php")? Then what
+ * starts there is the target of a request, a part of a URL, not a file. */
+static bool request_target(const char *t, size_t at)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS",
+                                          "PATCH", "CONNECT"};
+    if (at < 4 || t[at - 1] != ' ')
+        return false;
+    for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
+        size_t l = strlen(methods[k]);
+        if (at >= l + 1 && memcmp(t + at - 1 - l, methods[k], l) == 0 &&
+            (at == l + 1 || !isalpha((unsigned char)t[at - 2 - l])))
+            return true;
+    }
+    return false;
+}
+
+/* Is the Unix path p[0..n) more likely base64 (a key or a blob in a report, cut at
+ * a line's end), which has a long segment of mixed case and digits without a dot,
+ * dash or underscore, or a '+'? */
+static bool base64_like(const char *p, size_t n)
+{
+    if (memchr(p, '+', n) && !memchr(p, '.', n))
+        return true;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        bool up = false, lo = false, dig = false, punct = false;
+        while (j < n && p[j] != '/') {
+            unsigned char c = (unsigned char)p[j++];
+            up |= isupper(c);
+            lo |= islower(c);
+            dig |= isdigit(c);
+            punct |= c == '.' || c == '-' || c == '_';
+        }
+        if (j - i >= 16 && up && lo && dig && !punct)
+            return true;
+        i = j + 1;
+    }
+    return false;
+}
+
+/* Is the name p[0..n), a domain by its form, more likely something else when it
+ * was not written defanged? Written in capitals, it is a product or a realm in
+ * prose ("ASP.NET", "VB.NET", "[APKGOD.NET]"), and so are the names of
+ * Microsoft's frameworks however written ("asp.net"); under .zip or .mov, the
+ * top-level domains named after file types, it is a file ("loader.zip",
+ * "clip.mov"). An analyst who means such a name as an indicator writes it
+ * defanged ("update[.]zip"), or in a URL or an e-mail address. */
+static bool name_in_prose(const char *p, size_t n)
+{
+    bool letter = false, lower = false;
+    for (size_t i = 0; i < n; i++) {
+        letter |= isalpha((unsigned char)p[i]) != 0;
+        lower |= islower((unsigned char)p[i]) != 0;
+    }
+    if (letter && !lower)
+        return true;
+    static const char *const tech[] = {"asp.net", "ado.net", "vb.net"}; /* Microsoft's */
+    for (size_t i = 0; i < sizeof tech / sizeof *tech; i++)
+        if (strlen(tech[i]) == n && strncasecmp(p, tech[i], n) == 0)
+            return true;
+    return (n > 4 && strncasecmp(p + n - 4, ".zip", 4) == 0) ||
+           (n > 4 && strncasecmp(p + n - 4, ".mov", 4) == 0);
+}
+
 /* Classify one narrow token t[at..at+n). seen holds at least the classes of its
  * bytes (C_ANY when the caller does not know them).
  *
@@ -575,20 +793,30 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
     const char *colon, *dot = NULL; /* dot: the first '.' at or past p, once looked for */
+    bool version = false;           /* the value is under a version's label */
     for (;;) {
+        if (p[0] == '%' && env_prefix(p, n)) { /* %TEMP%\x.log: before '%' is trimmed */
+            put_path(s, VG_IOC_PATH, at, path_end(s->t, s->m, at));
+            return;
+        }
         /* trim punctuation that ends sentences or wraps values (a path keeps a
          * trailing backslash only when it is doubled) */
         while (n && (cls[(unsigned char)p[n - 1]] & C_TRIM_END) &&
                !(n > 1 && p[n - 1] == '\\' && p[n - 2] != '\\'))
             n--;
         while (n && (cls[(unsigned char)p[0]] & C_TRIM_START) &&
-               !(n > 2 && p[0] == ':' && p[1] == ':' && (cls[(unsigned char)p[2]] & C_HEX))) {
+               !(n > 2 && p[0] == ':' && p[1] == ':' && (cls[(unsigned char)p[2]] & C_HEX)) &&
+               !(p[0] == '%' && env_prefix(p, n))) {
             p++;
             at++;
             n--;
         }
         if (n < 4)
             return;
+        if (p[0] == '%' && env_prefix(p, n)) { /* "++%TEMP%\x.txt++" */
+            put_path(s, VG_IOC_PATH, at, path_end(s->t, s->m, at));
+            return;
+        }
         unsigned char c0 = (unsigned char)p[0];
         /* the marks the token holds: looked for only where the scanner saw one, and
          * a mark found absent stays absent in the value under a label (it is part
@@ -603,12 +831,12 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
             (prefix_ci(p, n, "HKLM\\") || prefix_ci(p, n, "HKCU\\") ||
              prefix_ci(p, n, "HKCR\\") || prefix_ci(p, n, "HKU\\") || prefix_ci(p, n, "HKCC\\") ||
              prefix_ci(p, n, "HKEY_"))) {
-            put(s, VG_IOC_REGISTRY, 0, at, n, false);
+            put_path(s, VG_IOC_REGISTRY, at, path_end(s->t, s->m, at));
             return;
         }
         if ((isalpha(c0) && n > 3 && p[1] == ':' && p[2] == '\\') ||
             (c0 == '\\' && p[1] == '\\')) {
-            put(s, VG_IOC_PATH, 0, at, n, false);
+            put_path(s, VG_IOC_PATH, at, path_end(s->t, s->m, at));
             return;
         }
         if (c0 == '/') {
@@ -616,7 +844,8 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
             for (size_t i = 0; i + 1 < n; i++)
                 if (p[i] == '/' && p[i + 1] != '/' && isalnum((unsigned char)p[i + 1]))
                     segs++;
-            if (segs >= 2 && !memchr(p, ':', n) && !memchr(p, '@', n))
+            if (segs >= 2 && !memchr(p, ':', n) && !memchr(p, '@', n) && !base64_like(p, n) &&
+                !(n == 9 && memcmp(p, "/dev/null", 9) == 0) && !request_target(s->t, at))
                 put(s, VG_IOC_PATH, 0, at, n, false);
             return;
         }
@@ -667,6 +896,10 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         }
         if (!(word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\'))
             break;
+        /* "rv:1.9.0.19" (a user agent), "version:4.0.9.3": a version, not an address */
+        version = (k == 2 && strncasecmp(p, "rv", 2) == 0) ||
+                  (k == 3 && strncasecmp(p, "ver", 3) == 0) ||
+                  (k == 7 && strncasecmp(p, "version", 7) == 0);
         p += k + 1;
         at += k + 1;
         n -= k + 1;
@@ -694,6 +927,8 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
     if (isdigit((unsigned char)p[0])) {
         uint32_t a;
         size_t m = ipv4_at(p, n, &a);
+        if (m && version)
+            return;
         if (m) {
             vg_ip_scope sc =
                 ipv4_subnet_broadcast(a, p + m, n - m) ? VG_IP_BROADCAST : ipv4_scope(a);
@@ -712,7 +947,7 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         while (m && p[m - 1] == '.')
             m--;
         bool special;
-        if (is_domain(p, m, &special))
+        if (is_domain(p, m, &special) && (marked(s, at, m) || !name_in_prose(p, m)))
             put(s, VG_IOC_DOMAIN, special ? VG_IOC_RESERVED : 0, at, m, true);
     }
 }
@@ -723,7 +958,25 @@ static inline bool worth_a_look(const char *t, size_t n, unsigned seen)
     return n >= 4 && ((seen & C_MARK) || n >= 32 || ((t[0] | 0x20) == 'c' && (seen & C_DIGIT)));
 }
 
-static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws"};
+static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws", "file"};
+
+/* Where a URL at p[host..end) (host: the byte after "://") stops being one: at a
+ * '[' past an IPv6 literal host (AsciiDoc's link text, "https://x.org[name]"), at
+ * "++" (AsciiDoc's passthrough marks), then before what ends a sentence. */
+static size_t url_end(const char *p, size_t host, size_t end)
+{
+    size_t i = host;
+    if (i < end && p[i] == '[') { /* [2001:db8::1]:8080 */
+        while (i < end && p[i] != ']')
+            i++;
+    }
+    for (; i < end; i++)
+        if (p[i] == '[' || (p[i] == '+' && i + 1 < end && p[i + 1] == '+'))
+            break;
+    while (i > host && strchr(".,;:!?)]'\"*", p[i - 1]))
+        i--;
+    return i;
+}
 
 /* A wide token t[at..at+n) whose bytes have the classes seen: a URL if it holds
  * scheme://host, else narrow tokens. */
@@ -759,7 +1012,9 @@ static void wide(scan *s, size_t at, size_t n, unsigned seen)
                                 narrow(s, at + i, j - i, C_ANY);
                             i = j + 1;
                         }
-                        put(s, VG_IOC_URL, 0, at + ustart, end - ustart, false);
+                        end = url_end(p, host, end);
+                        if (end > host)
+                            put(s, VG_IOC_URL, 0, at + ustart, end - ustart, false);
                         return;
                     }
                 }
@@ -779,6 +1034,11 @@ static void wide(scan *s, size_t at, size_t n, unsigned seen)
         if (worth_a_look(p + i, j - i, part))
             narrow(s, at + i, j - i, part);
         i = j + 1;
+        if (s->resume > at + i) { /* a path ran on past this token */
+            if (s->resume >= at + n)
+                return;
+            i = s->resume - at;
+        }
     }
 }
 
@@ -794,6 +1054,8 @@ static void run_scan(scan *s, size_t m)
             seen |= cls[t[i++]];
         if (worth_a_look((const char *)t + start, i - start, seen))
             wide(s, start, i - start, seen);
+        if (s->resume > i)
+            i = s->resume;
     }
 }
 
@@ -880,7 +1142,7 @@ size_t vg_ioc_extract(const char *text, size_t len, vg_ioc_list *out)
     ensure_init();
     size_t m, *marks = NULL, nmarks = 0, before = out->n;
     char *t = refang_marked(text, len, &m, &marks, &nmarks);
-    scan s = {.t = t, .list = out, .marks = marks, .nmarks = nmarks};
+    scan s = {.t = t, .m = m, .list = out, .marks = marks, .nmarks = nmarks};
     run_scan(&s, m);
     free(marks);
     free(t);
@@ -993,7 +1255,7 @@ char *vg_defang(const char *text)
     size_t m;
     char *t = refang_marked(text, strlen(text), &m, NULL, NULL);
     spans sp = {0};
-    scan s = {.t = t, .emit = span_emit, .ud = &sp};
+    scan s = {.t = t, .m = m, .emit = span_emit, .ud = &sp};
     run_scan(&s, m);
     vg_buf b;
     vg_buf_init(&b, (size_t)m * 4 + 64);

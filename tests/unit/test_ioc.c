@@ -97,8 +97,8 @@ static void test_extract_network(void **state)
            "ip 2001:db8::1 " RES "\nip fe80::1 " PRIV "\nip 2606:4700::1111 0\n");
     expect("src:198.51.100.7 dst_ip:8.8.4.4 host:evil.com",
            "ip 198.51.100.7 " RES "\nip 8.8.4.4 0\ndomain evil.com 0\n");
-    expect("visit Evil.COM, then evil.zip and status-telemetry.test; login.micros0ft.co.uk.",
-           "domain evil.com 0\ndomain evil.zip 0\ndomain status-telemetry.test " RES
+    expect("visit Evil.COM, then evil[.]zip and status-telemetry.test; login.micros0ft.co.uk.",
+           "domain evil.com 0\ndomain evil.zip " DEF "\ndomain status-telemetry.test " RES
            "\ndomain login.micros0ft.co.uk 0\n");
     expect("file names and words are not domains: invoice.pdf report.docx e.g. i.e. a.b", "");
     expect("url=https://cdn.example.com/a?b=c&d=e, and (http://203.0.113.9:8080/x).",
@@ -663,6 +663,59 @@ static void test_artifacts_through_the_door(void **state)
     rm_tree(dir);
 }
 
+/* What real threat reports write (#17 item 17; tests/fixtures/real/reports holds
+ * the reports themselves and tests/cli/ioc their measured precision and recall). */
+static void test_extract_real_reports(void **state)
+{
+    (void)state;
+    /* markup is not part of a URL: AsciiDoc's ++ and link text, backticks, <...> */
+    expect("- `++http://get.adobe[.]com/flashplayer/download/update/x32++`\n"
+           "The https://www.misp-project.org[MISP] event, <https://evil.example/a>,"
+           " `https://evil.example/b` and [text](https://evil.example/c).",
+           "url http://get.adobe.com/flashplayer/download/update/x32 " DEF "\n"
+           "url https://www.misp-project.org 0\nurl https://evil.example/a 0\n"
+           "url https://evil.example/b 0\nurl https://evil.example/c 0\n");
+    expect("http://[2001:db8::1]:8080/x[1] file://46.8.19[.]163/mise/server.exe",
+           "url http://[2001:db8::1]:8080/x 0\nurl file://46.8.19.163/mise/server.exe " DEF "\n");
+    /* registry keys keep their {CLSID}, spaces inside, a doubled backslash is one */
+    expect("* `HKCU\\Software\\Classes\\CLSID\\\\{49CBB1C7-97D1-485A-9EC1-A26065633066}`\n"
+           "[HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-BF7523F5501E}]\n"
+           "HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver is set\n"
+           "reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v upd",
+           "registry HKCU\\Software\\Classes\\CLSID\\{49CBB1C7-97D1-485A-9EC1-A26065633066} 0\n"
+           "registry HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-"
+           "BF7523F5501E} 0\n"
+           "registry HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver 0\n"
+           "registry HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run 0\n");
+    /* %TEMP%\... and %APPDATA%\... paths, ~ and spaces inside, no C:\Program */
+    expect(" * `%TEMP%\\~DF1E06.tmp`\n * `++%TEMP%\\iecache.bin++`\n"
+           "- `%APPDATA%/Microsoft/Windows/scawrdot.db`\n"
+           "- `C:\\Program Files\\VMware\\VMware Tools\\VMware VGAuth\\readme.txt`\n"
+           "* `++C:\\Program Files (x86)\\Mozilla Firefox\\rasadhlp.dll++`\n"
+           "%STARTUP%\\Control Panel.lnk\n"
+           "\"ImagePath\"= \"%SystemRoot%\\System32\\svchost.exe -k DComLaunch\"\n"
+           "dropped C:\\Users\\Public\\a.exe and then C:\\Intel\\ (a folder), then 50%.",
+           "filename %TEMP%\\~DF1E06.tmp 0\nfilename %TEMP%\\iecache.bin 0\n"
+           "filename %APPDATA%/Microsoft/Windows/scawrdot.db 0\n"
+           "filename C:\\Program Files\\VMware\\VMware Tools\\VMware VGAuth\\readme.txt 0\n"
+           "filename C:\\Program Files (x86)\\Mozilla Firefox\\rasadhlp.dll 0\n"
+           "filename %STARTUP%\\Control Panel.lnk 0\n"
+           "filename %SystemRoot%\\System32\\svchost.exe 0\n"
+           "filename C:\\Users\\Public\\a.exe 0\nfilename C:\\Intel\\ 0\n");
+    /* a version in a user agent is no address; names in prose are no domains */
+    expect("Mozilla/5.0 (X11; U; Linux i686; en-US; rv:1.9.0.19) Gecko/2010040116 at 9.9.9.9",
+           "ip 9.9.9.9 0\n");
+    expect("a compiled ASP.NET page and asp.net, VB.NET, [APKGOD.NET].zip, loader.zip and "
+           "clip.mov, but evil[.]zip and ASPNET[.]NET",
+           "domain evil.zip " DEF "\ndomain aspnet.net " DEF "\n");
+    /* base64 runs and request targets are no file names; real paths still are */
+    expect("/GvhBwH59oUDdpifd9uaGqNN/gDKIyEpdFX/QoXYaY8OoxIa+fDN+f+iSxhOwBIN\n"
+           "/7NRmh2/F3v/QArQONQ48YKvtFyALOk+q+QXwDUm9zVPJQ4VYrihWtFyRD0mFGi9\n"
+           "185.106.96[.]158 port 80 - GET /spfooh/cacerts.crl\n"
+           "cron runs /var/tmp/qCVwOWA >/dev/null 2>&1",
+           "ip 185.106.96.158 " DEF "\nfilename /var/tmp/qCVwOWA 0\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_entities_never_iocs),
         cmocka_unit_test(test_entity_home),
         cmocka_unit_test(test_artifacts_through_the_door),
+        cmocka_unit_test(test_extract_real_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
