@@ -657,20 +657,31 @@ static size_t path_end(const char *t, size_t m, size_t at)
         size_t i = at;
         while (i < m && t[i] != '\n' && t[i] != '\r' && t[i] != '\t' &&
                !(cl == 1 && t[i] == close[0]) &&
-               !(cl == 2 && t[i] == '+' && i + 1 < m && t[i + 1] == '+' &&
-                 (i + 2 == m || !path_byte((unsigned char)t[i + 2]))) &&
+               !(cl == 2 && t[i] == '+' && i + 1 < m && t[i + 1] == '+') &&
                !(t[i] == ' ' && i + 1 < m && (t[i + 1] == '-' || t[i + 1] == '/')) &&
                !strchr("<>|`\"", t[i]))
             i++;
-        bool closed = i < m && (t[i] == close[0] || (t[i] == ' ' && close[0] != ' '));
+        /* the search stops at the first mark of its kind, so the spans searched from
+         * two starts never overlap; a "++" inside a name closes nothing */
+        bool closed = i < m && (t[i] == ' ' ||
+                                (cl == 1 && t[i] == close[0]) ||
+                                (cl == 2 && t[i] == '+' &&
+                                 (i + 2 >= m || !path_byte((unsigned char)t[i + 2]))));
         if (closed && (i > end || cl == 2)) {
             while (i > at && t[i - 1] == ' ')
                 i--;
             end = i;
+        } else if (cl == 2 && end >= at + 2 && t[end - 1] == '+' && t[end - 2] == '+') {
+            end -= 2; /* "++C:\x\Notepad++\a.exe++": the marks around it */
         }
     }
     /* trim: sentence punctuation, a closing typographic quote (U+2019, U+201D, as
      * UTF-8), and a ) or ] that closes nothing of its own */
+    long paren = 0, bracket = 0; /* opened minus closed, counted once */
+    for (size_t i = at; i < end; i++) {
+        paren += t[i] == '(' ? 1 : t[i] == ')' ? -1 : 0;
+        bracket += t[i] == '[' ? 1 : t[i] == ']' ? -1 : 0;
+    }
     for (;;) {
         while (end > at && strchr(".:,;!'", t[end - 1]))
             end--;
@@ -680,15 +691,13 @@ static size_t path_end(const char *t, size_t m, size_t at)
             end -= 3;
             continue;
         }
-        if (end > at && (t[end - 1] == ')' || t[end - 1] == ']')) {
-            char open = t[end - 1] == ')' ? '(' : '[';
-            int depth = 0;
-            for (size_t i = at; i < end; i++)
-                depth += t[i] == open ? 1 : t[i] == t[end - 1] ? -1 : 0;
-            if (depth < 0) {
-                end--;
-                continue;
-            }
+        if (end > at && t[end - 1] == ')' && paren < 0) {
+            end--, paren++;
+            continue;
+        }
+        if (end > at && t[end - 1] == ']' && bracket < 0) {
+            end--, bracket++;
+            continue;
         }
         break;
     }
