@@ -58,8 +58,8 @@ typedef struct vg_ioc {
     vg_ioc_kind kind;
     int flags;
     vg_ip_scope scope; /* IPv4 and IPv6 only (VG_IP_PUBLIC for other kinds) */
-    char *value; /* normalised (refanged, lower-cased where case-insensitive, an IPv6
-                    address in its canonical form) */
+    char *value;       /* normalised (refanged, lower-cased where case-insensitive, an IPv6
+                          address in its canonical form) */
 } vg_ioc;
 
 typedef struct vg_ioc_list {

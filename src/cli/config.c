@@ -127,7 +127,8 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         }
         if (!slot)
             return FAIL("[import] %s: unknown key (keys: window, dedup_bucket,"
-                        " infrastructure_hosts, home_net, home_domains)", name);
+                        " infrastructure_hosts, home_net, home_domains)",
+                        name);
         if (!parse_span(value, slot))
             return FAIL("[import] %s: '%s' is not a time such as 30m, 4h or 3d", name, value);
     } else if (!strcmp(section, "keys")) {

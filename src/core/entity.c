@@ -166,8 +166,10 @@ static int each(const cJSON *entities, const each_ctx *x)
         else if (cJSON_IsArray(e)) {
             const cJSON *it;
             cJSON_ArrayForEach(it, e)
+            {
                 if (cJSON_IsString(it))
                     n += one(x, e->string, type, home, it->valuestring);
+            }
         }
     }
     return n;
@@ -494,8 +496,8 @@ static int home_verdict(const vg_home *h, int type, const char *raw)
         }
     }
     unsigned char a[16];
-    int r = named && (home_name(h, s, n) || (type == VG_AT_URL && addr_parse(s, n, a) &&
-                                              home_addr(h, a)))
+    int r = named && (home_name(h, s, n) ||
+                      (type == VG_AT_URL && addr_parse(s, n, a) && home_addr(h, a)))
                 ? 1
                 : 0;
     free(v);
@@ -533,8 +535,10 @@ static bool home_touches(const vg_home *h, const cJSON *e, int type)
         return home_verdict(h, type, e->valuestring) != 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, e)
+    {
         if (cJSON_IsString(it) && home_verdict(h, type, it->valuestring) != 0)
             return true;
+    }
     return false;
 }
 

@@ -415,7 +415,9 @@ static vg_ip_scope ipv6_scope(const unsigned char *a)
 static int scope_flags(vg_ip_scope sc)
 {
     switch (sc) {
-    case VG_IP_PRIVATE: case VG_IP_LOOPBACK: case VG_IP_LINK_LOCAL:
+    case VG_IP_PRIVATE:
+    case VG_IP_LOOPBACK:
+    case VG_IP_LINK_LOCAL:
         return VG_IOC_PRIVATE;
     case VG_IP_PUBLIC:
         return 0;
@@ -432,9 +434,9 @@ bool vg_ip_scope_no_host(vg_ip_scope sc)
 
 const char *vg_ip_scope_name(vg_ip_scope sc)
 {
-    static const char *const names[] = {"public",   "documentation", "reserved",
-                                        "private",  "loopback",      "link-local",
-                                        "multicast", "broadcast",    "unspecified"};
+    static const char *const names[] = {"public",    "documentation", "reserved",
+                                        "private",   "loopback",      "link-local",
+                                        "multicast", "broadcast",     "unspecified"};
     return (unsigned)sc < sizeof names / sizeof *names ? names[sc] : "public";
 }
 
@@ -454,7 +456,8 @@ int vg_ip_scope_of(const char *s)
     }
     if (s[n] || inet_pton(AF_INET, buf, a) != 1)
         return -1;
-    return (int)ipv4_scope((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]);
+    return (int)ipv4_scope((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 |
+                           a[3]);
 }
 
 /* ---- the scanner ------------------------------------------------------------------- */
@@ -663,10 +666,10 @@ static size_t path_end(const char *t, size_t m, size_t at)
             i++;
         /* the search stops at the first mark of its kind, so the spans searched from
          * two starts never overlap; a "++" inside a name closes nothing */
-        bool closed = i < m && (t[i] == ' ' ||
-                                (cl == 1 && t[i] == close[0]) ||
-                                (cl == 2 && t[i] == '+' &&
-                                 (i + 2 >= m || !path_byte((unsigned char)t[i + 2]))));
+        bool closed =
+            i < m &&
+            (t[i] == ' ' || (cl == 1 && t[i] == close[0]) ||
+             (cl == 2 && t[i] == '+' && (i + 2 >= m || !path_byte((unsigned char)t[i + 2]))));
         if (closed && (i > end || cl == 2)) {
             while (i > at && t[i - 1] == ' ')
                 i--;
@@ -729,8 +732,8 @@ static void put_path(scan *s, vg_ioc_kind kind, size_t at, size_t end)
  * starts there is the target of a request, a part of a URL, not a file. */
 static bool request_target(const char *t, size_t at)
 {
-    static const char *const methods[] = {"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS",
-                                          "PATCH", "CONNECT"};
+    static const char *const methods[] = {"GET",    "POST",    "PUT",   "HEAD",
+                                          "DELETE", "OPTIONS", "PATCH", "CONNECT"};
     if (at < 4 || t[at - 1] != ' ')
         return false;
     for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
@@ -1141,8 +1144,8 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     v[n] = '\0';
     l->seen[k] = (struct vg_ioc_slot){h, v};
     l->seen_n++;
-    l->items[l->n++] = (vg_ioc){kind, flags & ((1 << SCOPE_AT) - 1),
-                                (vg_ip_scope)(flags >> SCOPE_AT), v};
+    l->items[l->n++] =
+        (vg_ioc){kind, flags & ((1 << SCOPE_AT) - 1), (vg_ip_scope)(flags >> SCOPE_AT), v};
     return true;
 }
 

@@ -310,6 +310,8 @@ static cJSON *attack_pattern(const export_case *x, const char *tid)
 
 /* ---- files: the hashes of one file together, its name and directory --------------- */
 
+typedef char stix_id[96]; /* "type--uuid" */
+
 enum { H_MD5, H_SHA1, H_SHA256, H_SHA512, NHASH };
 static const char *const HASH_NAME[NHASH] = {"MD5", "SHA-1", "SHA-256", "SHA-512"};
 static const size_t HASH_LEN[NHASH] = {32, 40, 64, 128};
@@ -317,8 +319,11 @@ static const size_t HASH_LEN[NHASH] = {32, 40, 64, 128};
 /* The hash slot of an artifact type, or -1. */
 static int hash_slot(int type)
 {
-    return type == VG_AT_MD5 ? H_MD5 : type == VG_AT_SHA1 ? H_SHA1 : type == VG_AT_SHA256 ? H_SHA256
-         : type == VG_AT_SHA512 ? H_SHA512 : -1;
+    return type == VG_AT_MD5      ? H_MD5
+           : type == VG_AT_SHA1   ? H_SHA1
+           : type == VG_AT_SHA256 ? H_SHA256
+           : type == VG_AT_SHA512 ? H_SHA512
+                                  : -1;
 }
 
 /* One file as the alerts describe it: its hashes (normalised) and path. */
@@ -573,10 +578,10 @@ static void file_objects(const export_case *x, const files *fs, size_t f, cJSON 
     export_json_time(od, "first_observed", first);
     export_json_time(od, "last_observed", last);
     cJSON_AddNumberToObject(od, "number_observed", (double)seen);
-    cJSON *or = cJSON_AddArrayToObject(od, "object_refs");
-    cJSON_AddItemToArray(or, cJSON_CreateString(file_id));
+    cJSON *seen_refs = cJSON_AddArrayToObject(od, "object_refs");
+    cJSON_AddItemToArray(seen_refs, cJSON_CreateString(file_id));
     if (dir_id[0])
-        cJSON_AddItemToArray(or, cJSON_CreateString(dir_id));
+        cJSON_AddItemToArray(seen_refs, cJSON_CreateString(dir_id));
     add_marking(od, tlp);
     add_ref(refs, od);
     cJSON_AddItemToArray(objs, od);
@@ -731,7 +736,7 @@ vg_rc export_stix(const export_case *x, vg_buf *out)
     free(ids);
     files fs;
     files_build(x, &fs);
-    char (*observed)[96] = vg_xcalloc(fs.n ? fs.n : 1, sizeof *observed);
+    stix_id *observed = vg_xcalloc(fs.n ? fs.n : 1, sizeof *observed);
     for (size_t f = 0; f < fs.n; f++) {
         bool held = false;
         for (size_t i = 0; i < x->narts && !held; i++)

@@ -23,9 +23,9 @@
 #include "vigil/entity.h"
 
 static const char *const COLUMNS[] = {
-    "message", "datetime", "timestamp", "timestamp_desc", "recorded_at", "kind", "source",
-    "actor", "technique", "tactic", "starred", "src_ip", "dest_ip", "ip", "host", "user",
-    "domain", "case_ref", "case_title", "event_id",
+    "message", "datetime",  "timestamp", "timestamp_desc", "recorded_at", "kind",     "source",
+    "actor",   "technique", "tactic",    "starred",        "src_ip",      "dest_ip",  "ip",
+    "host",    "user",      "domain",    "case_ref",       "case_title",  "event_id",
 };
 #define NCOLS (sizeof COLUMNS / sizeof *COLUMNS)
 enum { F_SRC, F_DEST, F_IP, F_HOST, F_USER, F_DOMAIN, NFIELDS };
@@ -46,10 +46,17 @@ static void add_field(void *ud, const vg_entity_value *v)
         k = dir == 1 ? F_SRC : dir == 2 ? F_DEST : F_IP;
         break;
     }
-    case VG_AT_HOSTNAME: k = F_HOST; break;
-    case VG_AT_USER: k = F_USER; break;
-    case VG_AT_DOMAIN: k = F_DOMAIN; break;
-    default: return;
+    case VG_AT_HOSTNAME:
+        k = F_HOST;
+        break;
+    case VG_AT_USER:
+        k = F_USER;
+        break;
+    case VG_AT_DOMAIN:
+        k = F_DOMAIN;
+        break;
+    default:
+        return;
     }
     vg_buf *b = &fs->f[k];
     size_t vl = strlen(v->value);

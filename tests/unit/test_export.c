@@ -134,9 +134,8 @@ static cJSON *write_json(const export_case *x, int f)
 static const cJSON *by_id(const cJSON *objs, const char *id)
 {
     const cJSON *o;
-    cJSON_ArrayForEach(o, objs)
-        if (strcmp(cJSON_GetObjectItem(o, "id")->valuestring, id) == 0)
-            return o;
+    cJSON_ArrayForEach(o, objs) if (strcmp(cJSON_GetObjectItem(o, "id")->valuestring, id) ==
+                                    0) return o;
     return NULL;
 }
 

@@ -370,7 +370,6 @@ static void test_extract_deep_labels(void **state)
         fail_msg("\"gg:\" x 300,000 then evil.com: %s", why);
 }
 
-
 /* RFC 5952: one spelling for each IPv6 address, whatever the sensor wrote. */
 static void test_ipv6_canonical(void **state)
 {
@@ -378,8 +377,8 @@ static void test_ipv6_canonical(void **state)
     check("ip", "fe80:0:0:0:870A:159e:acca:1b3", "fe80::870a:159e:acca:1b3");
     check("ip", "FE80::870A:159E:ACCA:01B3", "fe80::870a:159e:acca:1b3");
     check("ip", "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
-    check("ip", "2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1");     /* the longest run */
-    check("ip", "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");   /* the first of equal runs */
+    check("ip", "2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1");      /* the longest run */
+    check("ip", "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");    /* the first of equal runs */
     check("ip", "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"); /* one zero group stays */
     check("ip", "0:0:0:0:0:ffff:c000:280", "::ffff:192.0.2.128");
     check("ip", "::FFFF:192.0.2.128", "::ffff:192.0.2.128");
@@ -463,9 +462,9 @@ static void test_extract_scopes(void **state)
         {"169.254.3.4", VG_IP_LINK_LOCAL, VG_IOC_PRIVATE},
         {"0.0.0.0", VG_IP_UNSPECIFIED, VG_IOC_RESERVED},
         {"10.1.2.255", VG_IP_BROADCAST, VG_IOC_RESERVED}, /* the /24's broadcast */
-        {"10.1.4.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},     /* no subnet written */
-        {"10.1.6.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},     /* a host of 10.1.4.0/22 */
-        {"10.9.9.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},     /* a /31 has no broadcast */
+        {"10.1.4.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},    /* no subnet written */
+        {"10.1.6.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},    /* a host of 10.1.4.0/22 */
+        {"10.9.9.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},    /* a /31 has no broadcast */
         {"8.8.8.8", VG_IP_PUBLIC, 0},
     };
     assert_int_equal(l.n, sizeof want / sizeof *want);
@@ -506,12 +505,13 @@ static char *each_ioc(const char *json)
 static void test_entities_never_iocs(void **state)
 {
     (void)state;
-    char *got = each_ioc("{\"src_ip\": [\"203.0.113.9\", \"224.0.0.251\", \"FF02::FB\","
-                         " \"169.254.1.1\", \"fe80::1%eth0\", \"0.0.0.0\", \"::\", \"::1\","
-                         " \"127.0.0.1\", \"255.255.255.255\", \"10.0.0.5\", \"192.168.1.255\"],"
-                         " \"dest_ip\": \"2001:DB8:0:0:0:0:0:7\","
-                         " \"home_src_ip\": \"198.51.100.20\", \"home_domain\": \"corp.example\","
-                         " \"domain\": \"evil.example\", \"home_bogus\": \"x\", \"host\": \"ws-1\"}");
+    char *got =
+        each_ioc("{\"src_ip\": [\"203.0.113.9\", \"224.0.0.251\", \"FF02::FB\","
+                 " \"169.254.1.1\", \"fe80::1%eth0\", \"0.0.0.0\", \"::\", \"::1\","
+                 " \"127.0.0.1\", \"255.255.255.255\", \"10.0.0.5\", \"192.168.1.255\"],"
+                 " \"dest_ip\": \"2001:DB8:0:0:0:0:0:7\","
+                 " \"home_src_ip\": \"198.51.100.20\", \"home_domain\": \"corp.example\","
+                 " \"domain\": \"evil.example\", \"home_bogus\": \"x\", \"host\": \"ws-1\"}");
     assert_string_equal(got, "ip 203.0.113.9 ioc\nip 10.0.0.5\nip 192.168.1.255\n"
                              "ip 2001:db8::7 ioc\nip 198.51.100.20\ndomain corp.example\n"
                              "domain evil.example ioc\nhostname ws-1\n");
@@ -552,8 +552,11 @@ static void test_entity_home(void **state)
     (void)state;
     vg_err err = {0};
     vg_home *h = vg_home_new();
-    assert_int_equal(vg_home_set_nets(h, "198.51.100.0/24, 2001:db8:1::/48 ,10.20.30.0/24, "
-                                         "203.0.113.77", &err), VG_OK);
+    assert_int_equal(vg_home_set_nets(h,
+                                      "198.51.100.0/24, 2001:db8:1::/48 ,10.20.30.0/24, "
+                                      "203.0.113.77",
+                                      &err),
+                     VG_OK);
     assert_int_equal(vg_home_set_domains(h, "corp.example, *.Example.ORG, .lab.test.", &err),
                      VG_OK);
     assert_true(vg_home_has_ip(h, "198.51.100.200"));
@@ -569,17 +572,21 @@ static void test_entity_home(void **state)
 
     /* the victim's public address is an entity, not an indicator; the attacker's
      * stays an indicator; a private one needs no deciding */
-    char *got = homed(h, "{\"src_ip\":\"203.0.113.9\",\"dest_ip\":[\"198.51.100.7\","
-                         "\"10.20.30.4\",\"8.8.8.8\"],\"host\":\"ws-1\"}", 1);
+    char *got = homed(h,
+                      "{\"src_ip\":\"203.0.113.9\",\"dest_ip\":[\"198.51.100.7\","
+                      "\"10.20.30.4\",\"8.8.8.8\"],\"host\":\"ws-1\"}",
+                      1);
     assert_string_equal(got, "{\"src_ip\":\"203.0.113.9\",\"dest_ip\":[\"10.20.30.4\","
                              "\"8.8.8.8\"],\"host\":\"ws-1\",\"home_dest_ip\":\"198.51.100.7\"}");
     free(got);
     /* names: a domain, a URL's host, an e-mail address's domain; a subnet's
      * broadcast left out; a home_ name there already gains the value */
-    got = homed(h, "{\"domain\":[\"www.corp.example\",\"evil.example\"],\"url\":"
-                   "\"https://user@intranet.example.org:8443/login\",\"sender\":\"ceo@Corp.Example\","
-                   "\"recipient\":\"x@evil.example\",\"ip\":\"10.20.30.255\","
-                   "\"home_dest_ip\":\"198.51.100.1\",\"dest_ip\":\"198.51.100.2\"}", 5);
+    got = homed(h,
+                "{\"domain\":[\"www.corp.example\",\"evil.example\"],\"url\":"
+                "\"https://user@intranet.example.org:8443/login\",\"sender\":\"ceo@Corp.Example\","
+                "\"recipient\":\"x@evil.example\",\"ip\":\"10.20.30.255\","
+                "\"home_dest_ip\":\"198.51.100.1\",\"dest_ip\":\"198.51.100.2\"}",
+                5);
     assert_string_equal(got, "{\"domain\":[\"evil.example\"],\"recipient\":\"x@evil.example\","
                              "\"home_domain\":\"www.corp.example\",\"home_url\":"
                              "\"https://user@intranet.example.org:8443/login\","
@@ -592,9 +599,12 @@ static void test_entity_home(void **state)
     free(got);
     /* the defaults: the private ranges, whose broadcasts are left out and whose
      * addresses, never IOCs, keep their names; a URL on a private host is home */
-    got = homed(NULL, "{\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"10.255.255.255\","
-                      "\"url\":\"http://192.168.1.10/admin\"}", 2);
-    assert_string_equal(got, "{\"src_ip\":\"10.1.2.3\",\"home_url\":\"http://192.168.1.10/admin\"}");
+    got = homed(NULL,
+                "{\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"10.255.255.255\","
+                "\"url\":\"http://192.168.1.10/admin\"}",
+                2);
+    assert_string_equal(got,
+                        "{\"src_ip\":\"10.1.2.3\",\"home_url\":\"http://192.168.1.10/admin\"}");
     free(got);
 
     /* mistakes name the entry and change nothing */
@@ -627,7 +637,8 @@ static void test_artifacts_through_the_door(void **state)
     must_apply(a, vg_op_artifact_add(case_id, "ip", "2001:db8:0:0:0:0:0:9"));
     assert_int_equal(sql_int(a, "SELECT count(*) FROM artifacts WHERE type = 'ip'"), 2);
     assert_int_equal(sql_int(a, "SELECT count(*) FROM artifacts WHERE value IN"
-                                " ('fe80::870a:159e:acca:1b3', '2001:db8::9')"), 2);
+                                " ('fe80::870a:159e:acca:1b3', '2001:db8::9')"),
+                     2);
     vg_op *op = vg_op_new("alert.add", NULL);
     cJSON_AddStringToObject(op->payload, "source", "suricata");
     cJSON_AddStringToObject(op->payload, "source_ref", "v6-1");
@@ -635,9 +646,11 @@ static void test_artifacts_through_the_door(void **state)
     cJSON_AddNumberToObject(op->payload, "event_time", 1731000000000.0);
     cJSON_AddStringToObject(op->payload, "case", case_id);
     cJSON_AddBoolToObject(op->payload, "artifacts", true);
-    cJSON_AddItemToObject(op->payload, "entities", cJSON_Parse(
-        "{\"src_ip\": [\"203.0.113.9\", \"2001:DB8::9\"], \"dest_ip\": [\"224.0.0.251\","
-        " \"ff02::fb\", \"169.254.1.1\", \"0.0.0.0\"], \"home_dest_ip\": \"198.51.100.20\"}"));
+    cJSON_AddItemToObject(
+        op->payload, "entities",
+        cJSON_Parse(
+            "{\"src_ip\": [\"203.0.113.9\", \"2001:DB8::9\"], \"dest_ip\": [\"224.0.0.251\","
+            " \"ff02::fb\", \"169.254.1.1\", \"0.0.0.0\"], \"home_dest_ip\": \"198.51.100.20\"}"));
     must_apply(a, op);
     copy_ops(a, b, "ORDER BY seq");
     vg_ws *ws[2] = {a, b};
@@ -645,16 +658,17 @@ static void test_artifacts_through_the_door(void **state)
         assert_int_equal(sql_int(ws[i], "SELECT count(*) FROM artifacts WHERE type = 'ip'"), 4);
         assert_int_equal(sql_int(ws[i], "SELECT is_ioc FROM artifacts WHERE value = '203.0.113.9'"),
                          1);
-        assert_int_equal(sql_int(ws[i], "SELECT is_ioc FROM artifacts WHERE value = '198.51.100.20'"),
-                         0);
-        assert_int_equal(sql_int(ws[i], "SELECT sightings FROM artifacts WHERE value = '2001:db8::9'"),
-                         2);
+        assert_int_equal(
+            sql_int(ws[i], "SELECT is_ioc FROM artifacts WHERE value = '198.51.100.20'"), 0);
+        assert_int_equal(
+            sql_int(ws[i], "SELECT sightings FROM artifacts WHERE value = '2001:db8::9'"), 2);
         assert_int_equal(sql_int(ws[i], "SELECT count(*) FROM artifacts WHERE value IN"
                                         " ('224.0.0.251', 'ff02::fb', '169.254.1.1', '0.0.0.0')"),
                          0);
         assert_int_equal(sql_int(ws[i], "SELECT count(*) FROM alert_keys WHERE key LIKE 'ip:2%'"
                                         " OR key LIKE 'ip:1%' OR key LIKE 'ip:f%'"
-                                        " OR key LIKE 'ip:0%'"), 3);
+                                        " OR key LIKE 'ip:0%'"),
+                         3);
     }
     vg_ws_close(a);
     vg_ws_close(b);
@@ -678,15 +692,16 @@ static void test_extract_real_reports(void **state)
     expect("http://[2001:db8::1]:8080/x[1] file://46.8.19[.]163/mise/server.exe",
            "url http://[2001:db8::1]:8080/x 0\nurl file://46.8.19.163/mise/server.exe " DEF "\n");
     /* registry keys keep their {CLSID}, spaces inside, a doubled backslash is one */
-    expect("* `HKCU\\Software\\Classes\\CLSID\\\\{49CBB1C7-97D1-485A-9EC1-A26065633066}`\n"
-           "[HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-BF7523F5501E}]\n"
-           "HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver is set\n"
-           "reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v upd",
-           "registry HKCU\\Software\\Classes\\CLSID\\{49CBB1C7-97D1-485A-9EC1-A26065633066} 0\n"
-           "registry HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-"
-           "BF7523F5501E} 0\n"
-           "registry HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver 0\n"
-           "registry HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run 0\n");
+    expect(
+        "* `HKCU\\Software\\Classes\\CLSID\\\\{49CBB1C7-97D1-485A-9EC1-A26065633066}`\n"
+        "[HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-BF7523F5501E}]\n"
+        "HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver is set\n"
+        "reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v upd",
+        "registry HKCU\\Software\\Classes\\CLSID\\{49CBB1C7-97D1-485A-9EC1-A26065633066} 0\n"
+        "registry HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-"
+        "BF7523F5501E} 0\n"
+        "registry HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver 0\n"
+        "registry HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run 0\n");
     /* %TEMP%\... and %APPDATA%\... paths, ~ and spaces inside, no C:\Program */
     expect(" * `%TEMP%\\~DF1E06.tmp`\n * `++%TEMP%\\iecache.bin++`\n"
            "- `%APPDATA%/Microsoft/Windows/scawrdot.db`\n"
