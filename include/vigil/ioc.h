@@ -22,14 +22,44 @@ typedef enum vg_ioc_kind {
 
 enum {
     VG_IOC_PRIVATE = 1 << 0,  /* RFC 1918, loopback, link-local, ULA, CGNAT */
-    VG_IOC_RESERVED = 1 << 1, /* documentation, multicast, special-use names (.example) */
+    VG_IOC_RESERVED = 1 << 1, /* documentation, multicast, broadcast, unspecified, other
+                                 reserved ranges, special-use names (.example) */
     VG_IOC_DEFANGED = 1 << 2, /* it was written defanged in the text */
 };
+
+/* What an IP address is for (the special-purpose registries of RFC 6890): the one
+ * classification that `vigil iocs`, an alert's entities, the IOC flag and
+ * correlation share. */
+typedef enum vg_ip_scope {
+    VG_IP_PUBLIC,        /* global unicast: may be an indicator */
+    VG_IP_DOCUMENTATION, /* 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32 */
+    VG_IP_RESERVED,      /* 0/8 (but 0.0.0.0), 198.18/15 (benchmarks), 240/4 */
+    VG_IP_PRIVATE,       /* RFC 1918, CGNAT 100.64/10, ULA fc00::/7 */
+    VG_IP_LOOPBACK,      /* 127/8, ::1 */
+    VG_IP_LINK_LOCAL,    /* 169.254/16, fe80::/10 */
+    VG_IP_MULTICAST,     /* 224/4, ff00::/8 */
+    VG_IP_BROADCAST,     /* 255.255.255.255, and a known subnet's (vg_ioc_extract) */
+    VG_IP_UNSPECIFIED,   /* 0.0.0.0, :: */
+} vg_ip_scope;
+
+/* The scope of an address written as text (dotted quad, or IPv6 in any of its
+ * spellings, an IPv4-mapped one classified as its IPv4 address, a zone index
+ * "%eth0" allowed), or -1 when s is not an address. */
+int vg_ip_scope_of(const char *s);
+/* "public", "documentation", "reserved", "private", "loopback", "link-local",
+ * "multicast", "broadcast", "unspecified". */
+const char *vg_ip_scope_name(vg_ip_scope scope);
+/* Whether an address of this scope names no host of its own that could be an
+ * attacker's or a victim's: loopback, link-local, multicast, broadcast and
+ * unspecified. Such a value is never an IOC and never correlates alerts. */
+bool vg_ip_scope_no_host(vg_ip_scope scope);
 
 typedef struct vg_ioc {
     vg_ioc_kind kind;
     int flags;
-    char *value; /* normalised (refanged, lower-cased where case-insensitive) */
+    vg_ip_scope scope; /* IPv4 and IPv6 only (VG_IP_PUBLIC for other kinds) */
+    char *value;       /* normalised (refanged, lower-cased where case-insensitive, an IPv6
+                          address in its canonical form) */
 } vg_ioc;
 
 typedef struct vg_ioc_list {
@@ -56,7 +86,11 @@ const char *vg_ioc_type(vg_ioc_kind kind);
 char *vg_defang(const char *text);
 
 /* The normalised form of value for an artifact type (a VG_ARTIFACT_TYPE index),
- * freshly allocated. */
+ * freshly allocated. An IPv6 address is written in its canonical form (RFC 5952:
+ * lower case, no leading zeros, the longest run of two zero groups or more as
+ * "::", the first such run when two are as long, an IPv4-mapped address as
+ * ::ffff:a.b.c.d; a zone index kept as written), so "FE80:0:0:0:870A:159E:ACCA:1B3"
+ * and "fe80::870a:159e:acca:1b3" are one value. */
 char *vg_ioc_normalise(int type, const char *value);
 /* Refang a string: defanged notations back to their real characters. Fresh. */
 char *vg_refang(const char *s);

@@ -42,6 +42,10 @@ typedef struct vg_identity {
     unsigned char box_sk[32];
 } vg_identity;
 
+/* Exactly want bytes of standard base64 in s[0..slen) into out (the whole span
+ * must be the encoding): what every key, seal and signature line holds. */
+bool vg_b64_exact(const char *s, size_t slen, unsigned char *out, size_t want);
+
 /* Is name a key's name (1 to 63 of A-Z a-z 0-9 . _ @ + -)? */
 bool vg_key_name_ok(const char *name);
 

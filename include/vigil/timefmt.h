@@ -18,4 +18,9 @@ void vg_age(int64_t ms, int64_t now_ms, char *out, size_t outsz);
  * 2026-11-03 14:02 (seconds optional); false when it is none of these. */
 bool vg_parse_local_time(const char *s, int64_t *ms);
 
+/* An ISO 8601 / RFC 3339 time as tools write it: 2026-11-02, 2026-11-02T10:11(:12)?
+ * (.123456789)?(Z|+hh:mm|+hhmm|+hh)?; a space may stand for the T; no zone means UTC
+ * (as the tools that omit it mean). False for anything else, or before 1970. */
+bool vg_parse_iso8601(const char *s, int64_t *ms);
+
 #endif

@@ -119,6 +119,10 @@ int cases_csv(const vg_case *items, size_t n, bool header);
  * reader sees the old file or the new one, never half of one. The directory must
  * exist. A new file is mode 0600; a file that was there keeps its mode. */
 VG_WUR vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err);
+/* The same, the contents written to the temporary file's fd (named tmp) by fill. */
+VG_WUR vg_rc cli_write_atomic_fn(const char *path,
+                                 vg_rc (*fill)(void *ud, int fd, const char *tmp, vg_err *err),
+                                 void *ud, vg_err *err);
 /* cmd_playbook.c */
 int cmd_pb_lint(cli *c, int argc, char **argv);
 int cmd_pb_ls(cli *c, int argc, char **argv);

@@ -125,38 +125,35 @@ static bool is_workspace(const char *db, const char *path)
     return false;
 }
 
-/* Write the backup to path through a temporary file beside it, renamed into place
- * once whole and on disk. */
+struct backup_to {
+    vg_ws *ws;
+    const vg_backup_lock *lock;
+    vg_backup_info *info;
+};
+
+/* The backup into the temporary file cli_write_atomic_fn made (it syncs and renames
+ * it into place once whole). */
+static vg_rc fill_backup(void *ud, int fd, const char *tmp, vg_err *err)
+{
+    const struct backup_to *b = ud;
+    int own = dup(fd);
+    FILE *f = own >= 0 ? fdopen(own, "wb") : NULL;
+    if (!f) {
+        if (own >= 0)
+            close(own);
+        return vg_fail(err, VG_EIO, "%s: %s", tmp, strerror(errno));
+    }
+    vg_rc rc = vg_backup_write(b->ws, f, b->lock, NULL, b->info, err);
+    if (fclose(f) != 0 && rc == VG_OK)
+        rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
+    return rc;
+}
+
 static vg_rc write_file(vg_ws *ws, const char *path, const vg_backup_lock *lock,
                         vg_backup_info *info, vg_err *err)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = vg_xmalloc(n);
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC); /* 0600 */
-    if (fd < 0) {
-        vg_rc rc = vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return vg_fail(err, VG_EIO, "%s: %s", path, strerror(errno));
-    }
-    vg_rc rc = vg_backup_write(ws, f, lock, NULL, info, err);
-    if (rc == VG_OK && fsync(fd) != 0)
-        rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (fclose(f) != 0 && rc == VG_OK)
-        rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (rc == VG_OK && rename(tmp, path) != 0)
-        rc = vg_fail(err, VG_EIO, "renaming %s to %s: %s", tmp, path, strerror(errno));
-    if (rc != VG_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    struct backup_to b = {ws, lock, info};
+    return cli_write_atomic_fn(path, fill_backup, &b, err);
 }
 
 int cmd_backup(cli *c, int argc, char **argv)

@@ -22,9 +22,11 @@
 /* The file is made by mkstemp beside the target (O_EXCL, a name no one can
  * guess), so a symlink planted where the temporary file will be is never
  * followed; it is mode 0600, or the target's mode when the target exists (an
- * export over a shared report stays as shared as it was), written whole, synced,
- * then renamed over the target. On any error it is removed. */
-vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err)
+ * export over a shared report stays as shared as it was), written whole by fill,
+ * synced, then renamed over the target. On any error it is removed. */
+vg_rc cli_write_atomic_fn(const char *path, vg_rc (*fill)(void *ud, int fd, const char *tmp,
+                                                          vg_err *err),
+                          void *ud, vg_err *err)
 {
     vg_rc rc = VG_OK;
     size_t n = strlen(path) + 16;
@@ -39,15 +41,8 @@ vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *e
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && fchmod(fd, sb.st_mode & 0777) != 0)
         rc = vg_fail(err, VG_EIO, "%s: keeping its mode: %s", path, strerror(errno));
-    for (size_t done = 0; rc == VG_OK && done < len;) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(w < 0 ? errno : EIO));
-        else
-            done += (size_t)w;
-    }
+    if (rc == VG_OK)
+        rc = fill(ud, fd, tmp, err);
     if (rc == VG_OK && fsync(fd) != 0)
         rc = vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(errno));
     if (close(fd) != 0 && rc == VG_OK)
@@ -58,6 +53,31 @@ vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *e
         unlink(tmp);
     free(tmp);
     return rc;
+}
+
+struct text {
+    const char *text;
+    size_t len;
+};
+
+static vg_rc fill_text(void *ud, int fd, const char *tmp, vg_err *err)
+{
+    const struct text *t = ud;
+    for (size_t done = 0; done < t->len;) {
+        ssize_t w = write(fd, t->text + done, t->len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return vg_fail(err, VG_EIO, "writing %s: %s", tmp, strerror(w < 0 ? errno : EIO));
+        done += (size_t)w;
+    }
+    return VG_OK;
+}
+
+vg_rc cli_write_atomic(const char *path, const char *text, size_t len, vg_err *err)
+{
+    struct text t = {text, len};
+    return cli_write_atomic_fn(path, fill_text, &t, err);
 }
 
 int cmd_export(cli *c, int argc, char **argv)

@@ -46,7 +46,8 @@ int cmd_import(cli *c, int argc, char **argv)
     imp_opts io = {.format = IMP_AUTO, .correlate = !opt_get(o, NOPT, "no-correlate"),
                    .strict = opt_get(o, NOPT, "strict") != NULL,
                    .window_ms = c->cf ? c->cf->import_window_ms : 0,
-                   .bucket_ms = c->cf ? c->cf->import_bucket_ms : 0};
+                   .bucket_ms = c->cf ? c->cf->import_bucket_ms : 0,
+                   .home = c->cf ? c->cf->import_home : NULL};
     const char *fmt = opt_get(o, NOPT, "format");
     if (fmt) {
         int i = 0;

@@ -98,13 +98,24 @@ static int gather(cli *c, const char *s, size_t n, void *ud)
     return EXIT_OK;
 }
 
-static const char *flag_words(int flags)
+static bool is_addr(const vg_ioc *it)
 {
-    static const char *const words[] = {"",         "private",          "reserved",
-                                        "private,reserved", "defanged",
-                                        "private,defanged", "reserved,defanged",
-                                        "private,reserved,defanged"};
-    return words[flags & 7];
+    return it->kind == VG_IOC_IPV4 || it->kind == VG_IOC_IPV6;
+}
+
+/* "private", "reserved, multicast", "defanged": the flags, then what an address
+ * is for when the flags do not say it already; "" for none. */
+static void tag_words(const vg_ioc *it, char *out, size_t outsz)
+{
+    static const char *const flags[] = {"private", "reserved", "defanged"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 3; i++)
+        if (it->flags & (1 << i))
+            n += (size_t)snprintf(out + n, outsz - n, "%s%s", n ? ", " : "", flags[i]);
+    if (is_addr(it) && it->scope != VG_IP_PUBLIC && it->scope != VG_IP_PRIVATE &&
+        it->scope != VG_IP_RESERVED && n < outsz)
+        snprintf(out + n, outsz - n, "%s%s", n ? ", " : "", vg_ip_scope_name(it->scope));
 }
 
 /* Print indicators as a table or JSON. */
@@ -113,22 +124,27 @@ static void print_iocs(cli *c, const vg_ioc_list *l, bool json)
     if (json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < l->n; i++) {
+            const vg_ioc *it = &l->items[i];
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "type", vg_ioc_type(l->items[i].kind));
-            cJSON_AddStringToObject(o, "value", l->items[i].value);
-            cJSON_AddBoolToObject(o, "private", l->items[i].flags & VG_IOC_PRIVATE);
-            cJSON_AddBoolToObject(o, "reserved", l->items[i].flags & VG_IOC_RESERVED);
-            cJSON_AddBoolToObject(o, "defanged", l->items[i].flags & VG_IOC_DEFANGED);
+            cJSON_AddStringToObject(o, "type", vg_ioc_type(it->kind));
+            cJSON_AddStringToObject(o, "value", it->value);
+            cJSON_AddBoolToObject(o, "private", it->flags & VG_IOC_PRIVATE);
+            cJSON_AddBoolToObject(o, "reserved", it->flags & VG_IOC_RESERVED);
+            cJSON_AddBoolToObject(o, "defanged", it->flags & VG_IOC_DEFANGED);
+            if (is_addr(it))
+                cJSON_AddStringToObject(o, "scope", vg_ip_scope_name(it->scope));
             cJSON_AddItemToArray(arr, o);
         }
         out_json(arr);
         return;
     }
     for (size_t i = 0; i < l->n; i++) {
+        char tags[96];
+        tag_words(&l->items[i], tags, sizeof tags);
         printf("%-9s ", vg_ioc_type(l->items[i].kind));
         out_safe(c, l->items[i].value);
-        if (l->items[i].flags)
-            printf("  (%s)", flag_words(l->items[i].flags));
+        if (tags[0])
+            printf("  (%s)", tags);
         putchar('\n');
     }
 }

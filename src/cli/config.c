@@ -106,6 +106,16 @@ static int entry(void *ud, const char *section, const char *name, const char *va
     } else if (!strcmp(section, "import")) {
         int64_t *slot = !strcmp(name, "window") ? &cf->import_window_ms
                         : !strcmp(name, "dedup_bucket") ? &cf->import_bucket_ms : NULL;
+        if (!strcmp(name, "home_net") || !strcmp(name, "home_domains")) {
+            vg_err err = {0};
+            if (!cf->import_home)
+                cf->import_home = vg_home_new();
+            vg_rc hrc = name[5] == 'n' ? vg_home_set_nets(cf->import_home, value, &err)
+                                       : vg_home_set_domains(cf->import_home, value, &err);
+            if (hrc != VG_OK)
+                return FAIL("[import] %s: %.400s", name, err.msg);
+            return 1;
+        }
         if (!strcmp(name, "infrastructure_hosts")) {
             char *end;
             long n = strtol(value, &end, 10);
@@ -117,7 +127,8 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         }
         if (!slot)
             return FAIL("[import] %s: unknown key (keys: window, dedup_bucket,"
-                        " infrastructure_hosts)", name);
+                        " infrastructure_hosts, home_net, home_domains)",
+                        name);
         if (!parse_span(value, slot))
             return FAIL("[import] %s: '%s' is not a time such as 30m, 4h or 3d", name, value);
     } else if (!strcmp(section, "keys")) {
@@ -291,6 +302,8 @@ void config_free(config *cf)
     free(cf->copilot.url);
     free(cf->copilot.model);
     cf->copilot.provider = cf->copilot.url = cf->copilot.model = NULL;
+    vg_home_free(cf->import_home);
+    cf->import_home = NULL;
 }
 
 typedef struct secret_reader {

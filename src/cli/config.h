@@ -11,6 +11,7 @@
 
 #include "copilot.h"
 #include "vigil/buf.h"
+#include "vigil/entity.h"
 #include "tui.h"
 
 /* [copilot] and [copilot.policy]; NULL/0 where the file says nothing. */
@@ -27,6 +28,7 @@ typedef struct config {
     bool ascii; /* [ui] ascii */
     int64_t import_window_ms, import_bucket_ms; /* [import] window, dedup_bucket; 0: default */
     int import_infra_hosts; /* [import] infrastructure_hosts; 0: VG_INFRA_HOSTS */
+    vg_home *import_home;   /* [import] home_net, home_domains; NULL: the defaults */
     tui_config tui;
     copilot_config copilot;
     cop_policy mcp_policy; /* [mcp.policy]: what an agent's proposals may do (vigil mcp) */

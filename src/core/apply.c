@@ -1401,7 +1401,7 @@ static bool picked(const cJSON *pick, int i)
     return false;
 }
 
-static void put_artifact(void *ud, int type, const char *value)
+static void put_artifact(void *ud, int type, const char *value, bool ioc)
 {
     struct art_ctx *a = ud;
     ctx *c = a->c;
@@ -1433,7 +1433,6 @@ static void put_artifact(void *ud, int type, const char *value)
     crypto_generichash_final(&hs, h, sizeof h);
     vg_id id;
     vg_ulid_from(vg_ulid_ms(a->case_id), h, id);
-    bool ioc = vg_entity_is_ioc(type, value);
     if (exists) { /* held, as far as this op knows: merged in place */
         sqlite3_stmt *st;
         if ((a->rc = ws_stmt_text(c->ws, art_seen, &st, c->err)))
@@ -1497,7 +1496,7 @@ static vg_rc alert_artifacts(ctx *c, const char *case_id, const cJSON *entities,
                         .pick = cJSON_IsArray(pick) ? pick : NULL};
     if (a.choose)
         a.picked = cJSON_CreateArray();
-    vg_entity_each(entities, put_artifact, &a);
+    vg_entity_each_ioc(entities, put_artifact, &a); /* the IOC flag by name and value */
     if (a.choose) /* the choice, in the op */
         cJSON_ReplaceItemInObjectCaseSensitive(c->op->payload, "artifacts", a.picked);
     return a.rc;

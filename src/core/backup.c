@@ -34,6 +34,7 @@
 #include <zstd.h>
 
 #include "internal.h"
+#include "vigil/keys.h"
 #include "vigil/ledger.h"
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
@@ -61,14 +62,6 @@ static void init(void)
 }
 
 /* ---- the clear header ----------------------------------------------------------- */
-
-static bool unb64(const char *s, size_t slen, unsigned char *out, size_t want)
-{
-    size_t got = 0;
-    const char *end = NULL;
-    return sodium_base642bin(out, want, s, slen, NULL, &got, &end, B64) == 0 && got == want &&
-           end == s + slen;
-}
 
 /* A decimal number in [lo, hi], digits only, no leading zero. */
 static bool parse_num(const char *s, unsigned long long lo, unsigned long long hi,
@@ -138,7 +131,7 @@ static vg_rc parse_lock(char *line, vg_backup_header *h, vg_err *err)
         if (!parse_fp(f[2], h->fp))
             return vg_fail(err, VG_EINVAL, "a damaged header: '%.60s' is not a key's fingerprint",
                            f[2]);
-        if (!unb64(f[3], strlen(f[3]), h->sealed, sizeof h->sealed))
+        if (!vg_b64_exact(f[3], strlen(f[3]), h->sealed, sizeof h->sealed))
             return vg_fail(err, VG_EINVAL,
                            "a damaged header: its sealed key is not %d bytes of"
                            " base64",
@@ -161,7 +154,7 @@ static vg_rc parse_lock(char *line, vg_backup_header *h, vg_err *err)
                            "a damaged header: Argon2id's memory '%.24s' is not a"
                            " number of bytes from %u to %u",
                            f[4], MEM_MIN, MEM_MAX);
-        if (!unb64(f[5], strlen(f[5]), h->salt, sizeof h->salt))
+        if (!vg_b64_exact(f[5], strlen(f[5]), h->salt, sizeof h->salt))
             return vg_fail(err, VG_EINVAL, "a damaged header: its salt is not %d bytes of base64",
                            VG_BACKUP_SALT);
         h->mem = (size_t)mem;

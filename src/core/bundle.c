@@ -519,15 +519,12 @@ vg_rc vg_bundle_header(const unsigned char *data, size_t len, const char *where,
             sender = true;
         } else if (kl == 9 && memcmp(p, "recipient", 9) == 0) {
             const char *sp2 = memchr(v, ' ', vl);
-            size_t got = 0;
-            const char *b64end = NULL;
             if (info->nrecipients == VG_BUNDLE_MAX_RECIPIENTS)
                 return vg_fail(err, VG_EINVAL, "%s: more than %d recipients", where,
                                VG_BUNDLE_MAX_RECIPIENTS);
             if (!sp2 || !fp_parse(v, (size_t)(sp2 - v), info->recipients[info->nrecipients]) ||
-                sodium_base642bin(info->sealed[info->nrecipients], SEALED, sp2 + 1,
-                                  (size_t)(nl - sp2 - 1), NULL, &got, &b64end, B64) != 0 ||
-                got != SEALED || b64end != nl)
+                !vg_b64_exact(sp2 + 1, (size_t)(nl - sp2 - 1), info->sealed[info->nrecipients],
+                              SEALED))
                 return vg_fail(err, VG_EINVAL, "%s: line %d: a recipient line is damaged", where,
                                line);
             info->nrecipients++;

@@ -37,6 +37,7 @@
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/text.h"
+#include "vigil/timefmt.h"
 
 const char *const VG_INTEL_FORMATS[VG_INTEL__NFORMATS] = {"auto", "stix", "misp", "list", "csv"};
 
@@ -165,45 +166,7 @@ static bool parse_time(const char *s, int64_t *ms)
         *ms = strtoll(s, NULL, 10) * 1000;
         return true;
     }
-    struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10)
-        return false;
-    const char *p = s + 10;
-    int64_t frac = 0;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &k) != 3 || k != 8)
-            return false;
-        p += 9;
-        if (*p == '.') {
-            int scale = 100;
-            for (p++; isdigit((unsigned char)*p); p++) {
-                frac += (*p - '0') * scale;
-                scale /= 10;
-            }
-        }
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh = 0, om = 0, k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5)
-            return false;
-        off = (int64_t)(oh * 60 + om) * 60000 * (*p == '+' ? 1 : -1);
-        p += 6;
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
-        return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *ms = (int64_t)timegm(&tm) * 1000 + frac - off;
-    return true;
+    return vg_parse_iso8601(s, ms);
 }
 
 /* ---- STIX patterns ------------------------------------------------------------- */

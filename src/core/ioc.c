@@ -160,6 +160,29 @@ char *vg_refang(const char *s)
 
 /* ---- normalising ------------------------------------------------------------------ */
 
+/* s (fresh, taken) in the canonical form of RFC 5952 when it is an IPv6 address,
+ * with its zone index ("%eth0") kept as written; else s as it is. inet_ntop writes
+ * that form (glibc's, from BIND: lower case, the longest zero run of two groups or
+ * more as "::", the first of equal runs, ::ffff:a.b.c.d for a mapped address). */
+static char *ipv6_canonical(char *s)
+{
+    char buf[64], out[INET6_ADDRSTRLEN];
+    unsigned char a[16];
+    size_t n = strcspn(s, "%");
+    if (n >= sizeof buf)
+        return s;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (inet_pton(AF_INET6, buf, a) != 1 || !inet_ntop(AF_INET6, a, out, sizeof out))
+        return s;
+    size_t on = strlen(out), zn = strlen(s + n);
+    char *r = vg_xmalloc(on + zn + 1);
+    memcpy(r, out, on);
+    memcpy(r + on, s + n, zn + 1);
+    free(s);
+    return r;
+}
+
 char *vg_ioc_normalise(int type, const char *value)
 {
     while (isspace((unsigned char)*value))
@@ -197,6 +220,8 @@ char *vg_ioc_normalise(int type, const char *value)
         if (l > 1 && trimmed[l - 1] == '.')
             trimmed[l - 1] = '\0';
     }
+    if (type == VG_AT_IP && strchr(trimmed, ':'))
+        trimmed = ipv6_canonical(trimmed);
     return trimmed;
 }
 
@@ -339,32 +364,108 @@ static size_t ipv4_at(const char *s, size_t n, uint32_t *addr)
     return i;
 }
 
-static int ipv4_flags(uint32_t a)
+/* ---- what an address is for ------------------------------------------------------ */
+
+/* The one classification of addresses (ioc.h): `vigil iocs` tags by it, and the
+ * entities of alerts (entity.c) decide by it which values never correlate and are
+ * never indicators. */
+static vg_ip_scope ipv4_scope(uint32_t a)
 {
     uint32_t b = a >> 24, c = a >> 16 & 0xff;
-    if (b == 10 || (b == 172 && (c & 0xf0) == 16) || (b == 192 && c == 168) || b == 127 ||
-        (b == 169 && c == 254) || (b == 100 && (c & 0xc0) == 64))
-        return VG_IOC_PRIVATE;
-    if (b == 0 || b >= 224 || (a >> 8) == 0xc00002 || (a >> 8) == 0xc63364 ||
-        (a >> 8) == 0xcb0071 || (b == 198 && (c & 0xfe) == 18))
-        return VG_IOC_RESERVED;
-    return 0;
+    if (a == 0)
+        return VG_IP_UNSPECIFIED;
+    if (a == 0xffffffffu)
+        return VG_IP_BROADCAST;
+    if (b == 127)
+        return VG_IP_LOOPBACK;
+    if (b == 169 && c == 254)
+        return VG_IP_LINK_LOCAL;
+    if (b >= 224 && b < 240)
+        return VG_IP_MULTICAST;
+    if (b == 10 || (b == 172 && (c & 0xf0) == 16) || (b == 192 && c == 168) ||
+        (b == 100 && (c & 0xc0) == 64))
+        return VG_IP_PRIVATE;
+    if ((a >> 8) == 0xc00002 || (a >> 8) == 0xc63364 || (a >> 8) == 0xcb0071)
+        return VG_IP_DOCUMENTATION;
+    if (b == 0 || b >= 240 || (b == 198 && (c & 0xfe) == 18))
+        return VG_IP_RESERVED;
+    return VG_IP_PUBLIC;
 }
 
-static int ipv6_flags(const unsigned char *a)
+static vg_ip_scope ipv6_scope(const unsigned char *a)
 {
-    static const unsigned char loop[16] = {[15] = 1};
-    if (memcmp(a, loop, 16) == 0 || (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+    static const unsigned char zero[16], mapped[12] = {[10] = 0xff, [11] = 0xff};
+    if (memcmp(a, zero, 15) == 0)
+        return a[15] == 0 ? VG_IP_UNSPECIFIED : a[15] == 1 ? VG_IP_LOOPBACK : VG_IP_RESERVED;
+    if (memcmp(a, mapped, 12) == 0)
+        return ipv4_scope((uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 |
+                          a[15]);
+    if (a[0] == 0xff)
+        return VG_IP_MULTICAST;
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+        return VG_IP_LINK_LOCAL;
+    if ((a[0] & 0xfe) == 0xfc)
+        return VG_IP_PRIVATE;
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+        return VG_IP_DOCUMENTATION;
+    return VG_IP_PUBLIC;
+}
+
+/* The flags `vigil iocs` has always shown, from the scope. */
+static int scope_flags(vg_ip_scope sc)
+{
+    switch (sc) {
+    case VG_IP_PRIVATE:
+    case VG_IP_LOOPBACK:
+    case VG_IP_LINK_LOCAL:
         return VG_IOC_PRIVATE;
-    if ((a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) || a[0] == 0xff)
+    case VG_IP_PUBLIC:
+        return 0;
+    default:
         return VG_IOC_RESERVED;
-    return 0;
+    }
+}
+
+bool vg_ip_scope_no_host(vg_ip_scope sc)
+{
+    return sc == VG_IP_LOOPBACK || sc == VG_IP_LINK_LOCAL || sc == VG_IP_MULTICAST ||
+           sc == VG_IP_BROADCAST || sc == VG_IP_UNSPECIFIED;
+}
+
+const char *vg_ip_scope_name(vg_ip_scope sc)
+{
+    static const char *const names[] = {"public",    "documentation", "reserved",
+                                        "private",   "loopback",      "link-local",
+                                        "multicast", "broadcast",     "unspecified"};
+    return (unsigned)sc < sizeof names / sizeof *names ? names[sc] : "public";
+}
+
+int vg_ip_scope_of(const char *s)
+{
+    char buf[64];
+    size_t n = strcspn(s, "%"); /* fe80::1%eth0: the zone names no other address */
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    unsigned char a[16];
+    if (memchr(buf, ':', n)) {
+        if (inet_pton(AF_INET6, buf, a) != 1)
+            return -1;
+        return (int)ipv6_scope(a);
+    }
+    if (s[n] || inet_pton(AF_INET, buf, a) != 1)
+        return -1;
+    return (int)ipv4_scope((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 |
+                           a[3]);
 }
 
 /* ---- the scanner ------------------------------------------------------------------- */
 
 typedef struct scan {
     const char *t;   /* refanged text */
+    size_t m;        /* its length */
+    size_t resume;   /* a path read past its token ends here: the scan goes on from it */
     vg_ioc_list *list; /* collecting: new indicators go here (else emit is called) */
     const size_t *marks;
     size_t nmarks;
@@ -399,15 +500,57 @@ static bool marked(scan *s, size_t at, size_t n)
 static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const char *p, size_t n,
                           bool lower);
 
-static void put(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, bool lower)
+/* flags may carry an address's scope above its flag bits (SCOPE_AT); the list
+ * keeps it apart. */
+#define SCOPE_AT 8
+
+/* The indicator written at t[at..at+n); listed as text[0..tn) when text is not
+ * NULL (an IPv6 address in its canonical form), else as written. */
+static void put_as(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, const char *text,
+                   size_t tn, bool lower)
 {
     if (marked(s, at, n))
         flags |= VG_IOC_DEFANGED;
     if (s->list) {
-        list_add_span(s->list, kind, flags, s->t + at, n, lower);
+        if (text)
+            list_add_span(s->list, kind, flags, text, tn, lower);
+        else
+            list_add_span(s->list, kind, flags, s->t + at, n, lower);
         return;
     }
-    s->emit(s, kind, flags, at, n);
+    s->emit(s, kind, flags & ((1 << SCOPE_AT) - 1), at, n);
+}
+
+static void put(scan *s, vg_ioc_kind kind, int flags, size_t at, size_t n, bool lower)
+{
+    put_as(s, kind, flags, at, n, NULL, 0, lower);
+}
+
+/* An address's flags with its scope above them. */
+static int addr_flags(vg_ip_scope sc)
+{
+    return scope_flags(sc) | (int)sc << SCOPE_AT;
+}
+
+/* Is the IPv4 address a, followed in the text by p[0..n) (what came after it in
+ * its token), the broadcast address of the subnet written with it? The prefix
+ * must be written ("10.1.2.255/24": of a known subnet), /8 to /30 (a /31 or /32
+ * has no broadcast address), and the host bits all ones. A bare x.x.x.255 is an
+ * address like any other: in a /23 or a larger subnet it is a host's. */
+static bool ipv4_subnet_broadcast(uint32_t a, const char *p, size_t n)
+{
+    if (n < 2 || p[0] != '/' || !isdigit((unsigned char)p[1]))
+        return false;
+    unsigned len = (unsigned)(p[1] - '0');
+    size_t i = 2;
+    if (i < n && isdigit((unsigned char)p[i]))
+        len = len * 10 + (unsigned)(p[i++] - '0');
+    if (i < n && isdigit((unsigned char)p[i]))
+        return false;
+    if (len < 8 || len > 30)
+        return false;
+    uint32_t host = (1u << (32 - len)) - 1;
+    return (a & host) == host;
 }
 
 static bool prefix_ci(const char *s, size_t n, const char *p)
@@ -425,6 +568,231 @@ static bool all_hex(const char *p, size_t n)
     return true;
 }
 
+/* ---- paths and registry keys: read on the text itself, past their token ---------- */
+
+/* Can byte c be inside a Windows path or registry key as vigil reads one? Not white
+ * space or a control byte, nor what Windows forbids in names (< > | " * ?), nor
+ * the backtick of markup; a comma or semicolon ends one ("a.exe,Control_RunDLL"). */
+static inline bool path_byte(unsigned char c)
+{
+    return c > ' ' && c != 0x7f && !strchr("<>|\"*?`,;", c);
+}
+
+/* Does t[i..m) start a Windows path or key of its own: a drive ("C:\"), a share
+ * ("\\host"), a variable ("%APPDATA%\", "%TEMP%/") or a registry hive? */
+static size_t env_prefix(const char *t, size_t n);
+static bool path_start(const char *t, size_t n)
+{
+    unsigned char c0 = (unsigned char)t[0];
+    return (n > 2 && isalpha(c0) && t[1] == ':' && t[2] == '\\') ||
+           (n > 2 && c0 == '\\' && t[1] == '\\') || env_prefix(t, n) ||
+           ((c0 == 'H' || c0 == 'h') && n > 4 && (t[1] == 'K' || t[1] == 'k'));
+}
+
+/* Is w[0..n) a file's name: a word with an extension of 2 to 4 letters or digits
+ * ("Panel.lnk")? */
+static bool file_word(const char *w, size_t n)
+{
+    const char *dot = n ? memrchr(w, '.', n) : NULL;
+    if (!dot || dot == w)
+        return false;
+    size_t ext = n - (size_t)(dot - w) - 1;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)w[i]) && !strchr("._-~$()[]", w[i]))
+            return false;
+    return ext >= 2 && ext <= 4;
+}
+
+/* "%NAME%\" or "%NAME%/" at the start of t[0..n): the length of "%NAME%", else 0.
+ * NAME is what Windows' variables are written with: letters, digits, _ ( ). */
+static size_t env_prefix(const char *t, size_t n)
+{
+    if (n < 4 || t[0] != '%' || !(isalpha((unsigned char)t[1]) || t[1] == '_'))
+        return 0;
+    size_t i = 1;
+    while (i < n && i < 40 && (isalnum((unsigned char)t[i]) || strchr("_()", t[i])))
+        i++;
+    return i + 1 < n && t[i] == '%' && (t[i + 1] == '\\' || t[i + 1] == '/') ? i + 1 : 0;
+}
+
+/* The end of a Windows path or registry key that starts at t[at] (of t[0..m)). It
+ * runs over path bytes, braces included ("CLSID\{...}"), and over a space when the
+ * word after it goes on with a backslash ("C:\Program Files\x.exe",
+ * "Windows NT\CurrentVersion") and starts no path of its own. Written between
+ * backticks, quotes or AsciiDoc's ++ on one line, it runs to the closing mark,
+ * spaces and all (`%STARTUP%\Control Panel.lnk`). What ends a sentence or wraps
+ * it is not part of it: final dots, colons, an unbalanced ) or ]. Linear: each
+ * byte is read a bounded number of times (a word that does not go on is read
+ * again by the scanner). */
+static size_t path_end(const char *t, size_t m, size_t at)
+{
+    size_t end = at;
+    for (;;) {
+        while (end < m && path_byte((unsigned char)t[end]))
+            end++;
+        if (end + 1 >= m || t[end] != ' ')
+            break;
+        size_t w = end + 1, slash = 0;
+        while (w < m && path_byte((unsigned char)t[w])) {
+            if (t[w] == '\\' && !slash)
+                slash = w;
+            w++;
+        }
+        bool last = w == m || t[w] == '\n' || t[w] == '\r'; /* "...\Control Panel.lnk" */
+        if (!slash && last && file_word(t + end + 1, w - end - 1)) {
+            end = w;
+            break;
+        }
+        if (!slash || slash == end + 1 || path_start(t + end + 1, m - end - 1))
+            break;
+        end = w;
+    }
+    /* a span closed on its line by the mark that opened it */
+    const char *close = NULL;
+    size_t cl = 0;
+    if (at >= 2 && t[at - 1] == '+' && t[at - 2] == '+')
+        close = "++", cl = 2;
+    else if (at >= 1 && (t[at - 1] == '`' || t[at - 1] == '"' || t[at - 1] == '\''))
+        close = t + at - 1, cl = 1;
+    if (close) {
+        /* to the closing mark ("++" before a backtick or the word's end: a path may
+         * hold "++" itself, Notepad++), not past an option (" -k", " /c") */
+        size_t i = at;
+        while (i < m && t[i] != '\n' && t[i] != '\r' && t[i] != '\t' &&
+               !(cl == 1 && t[i] == close[0]) &&
+               !(cl == 2 && t[i] == '+' && i + 1 < m && t[i + 1] == '+') &&
+               !(t[i] == ' ' && i + 1 < m && (t[i + 1] == '-' || t[i + 1] == '/')) &&
+               !strchr("<>|`\"", t[i]))
+            i++;
+        /* the search stops at the first mark of its kind, so the spans searched from
+         * two starts never overlap; a "++" inside a name closes nothing */
+        bool closed =
+            i < m &&
+            (t[i] == ' ' || (cl == 1 && t[i] == close[0]) ||
+             (cl == 2 && t[i] == '+' && (i + 2 >= m || !path_byte((unsigned char)t[i + 2]))));
+        if (closed && (i > end || cl == 2)) {
+            while (i > at && t[i - 1] == ' ')
+                i--;
+            end = i;
+        } else if (cl == 2 && end >= at + 2 && t[end - 1] == '+' && t[end - 2] == '+') {
+            end -= 2; /* "++C:\x\Notepad++\a.exe++": the marks around it */
+        }
+    }
+    /* trim: sentence punctuation, a closing typographic quote (U+2019, U+201D, as
+     * UTF-8), and a ) or ] that closes nothing of its own */
+    long paren = 0, bracket = 0; /* opened minus closed, counted once */
+    for (size_t i = at; i < end; i++) {
+        paren += t[i] == '(' ? 1 : t[i] == ')' ? -1 : 0;
+        bracket += t[i] == '[' ? 1 : t[i] == ']' ? -1 : 0;
+    }
+    for (;;) {
+        while (end > at && strchr(".:,;!'", t[end - 1]))
+            end--;
+        if (end >= at + 3 && (unsigned char)t[end - 3] == 0xe2 &&
+            (unsigned char)t[end - 2] == 0x80 &&
+            ((unsigned char)t[end - 1] == 0x99 || (unsigned char)t[end - 1] == 0x9d)) {
+            end -= 3;
+            continue;
+        }
+        if (end > at && t[end - 1] == ')' && paren < 0) {
+            end--, paren++;
+            continue;
+        }
+        if (end > at && t[end - 1] == ']' && bracket < 0) {
+            end--, bracket++;
+            continue;
+        }
+        break;
+    }
+    return end;
+}
+
+/* Put the Windows path or registry key at t[at..end), and go on scanning after
+ * it. A registry key's doubled backslashes ("CLSID\\{...}", escapes of markup) are
+ * single: a key's name is never empty. */
+static void put_path(scan *s, vg_ioc_kind kind, size_t at, size_t end)
+{
+    size_t n = end - at;
+    if (s->resume < end)
+        s->resume = end;
+    if (kind != VG_IOC_REGISTRY || !memmem(s->t + at, n, "\\\\", 2)) {
+        put(s, kind, 0, at, n, false);
+        return;
+    }
+    char *v = vg_xmalloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(s->t[at + i] == '\\' && k && v[k - 1] == '\\'))
+            v[k++] = s->t[at + i];
+    put_as(s, kind, 0, at, n, v, k, false);
+    free(v);
+}
+
+/* Is the text before t[at] an HTTP method and a space ("GET /x/y.php")? Then what
+ * starts there is the target of a request, a part of a URL, not a file. */
+static bool request_target(const char *t, size_t at)
+{
+    static const char *const methods[] = {"GET",    "POST",    "PUT",   "HEAD",
+                                          "DELETE", "OPTIONS", "PATCH", "CONNECT"};
+    if (at < 4 || t[at - 1] != ' ')
+        return false;
+    for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
+        size_t l = strlen(methods[k]);
+        if (at >= l + 1 && memcmp(t + at - 1 - l, methods[k], l) == 0 &&
+            (at == l + 1 || !isalpha((unsigned char)t[at - 2 - l])))
+            return true;
+    }
+    return false;
+}
+
+/* Is the Unix path p[0..n) more likely base64 (a key or a blob in a report, cut at
+ * a line's end), which has a long segment of mixed case and digits without a dot,
+ * dash or underscore, or a '+'? */
+static bool base64_like(const char *p, size_t n)
+{
+    if (memchr(p, '+', n) && !memchr(p, '.', n))
+        return true;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        bool up = false, lo = false, dig = false, punct = false;
+        while (j < n && p[j] != '/') {
+            unsigned char c = (unsigned char)p[j++];
+            up |= isupper(c);
+            lo |= islower(c);
+            dig |= isdigit(c);
+            punct |= c == '.' || c == '-' || c == '_';
+        }
+        if (j - i >= 16 && up && lo && dig && !punct)
+            return true;
+        i = j + 1;
+    }
+    return false;
+}
+
+/* Is the name p[0..n), a domain by its form, more likely something else when it
+ * was not written defanged? Written in capitals, it is a product or a realm in
+ * prose ("ASP.NET", "VB.NET", "[APKGOD.NET]"), and so are the names of
+ * Microsoft's frameworks however written ("asp.net"); under .zip or .mov, the
+ * top-level domains named after file types, it is a file ("loader.zip",
+ * "clip.mov"). An analyst who means such a name as an indicator writes it
+ * defanged ("update[.]zip"), or in a URL or an e-mail address. */
+static bool name_in_prose(const char *p, size_t n)
+{
+    bool letter = false, lower = false;
+    for (size_t i = 0; i < n; i++) {
+        letter |= isalpha((unsigned char)p[i]) != 0;
+        lower |= islower((unsigned char)p[i]) != 0;
+    }
+    if (letter && !lower)
+        return true;
+    static const char *const tech[] = {"asp.net", "ado.net", "vb.net"}; /* Microsoft's */
+    for (size_t i = 0; i < sizeof tech / sizeof *tech; i++)
+        if (strlen(tech[i]) == n && strncasecmp(p, tech[i], n) == 0)
+            return true;
+    return (n > 4 && strncasecmp(p + n - 4, ".zip", 4) == 0) ||
+           (n > 4 && strncasecmp(p + n - 4, ".mov", 4) == 0);
+}
+
 /* Classify one narrow token t[at..at+n). seen holds at least the classes of its
  * bytes (C_ANY when the caller does not know them).
  *
@@ -437,19 +805,30 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
 {
     const char *p = s->t + at;
     const char *colon, *dot = NULL; /* dot: the first '.' at or past p, once looked for */
+    bool version = false;           /* the value is under a version's label */
     for (;;) {
+        if (p[0] == '%' && env_prefix(p, n)) { /* %TEMP%\x.log: before '%' is trimmed */
+            put_path(s, VG_IOC_PATH, at, path_end(s->t, s->m, at));
+            return;
+        }
         /* trim punctuation that ends sentences or wraps values (a path keeps a
          * trailing backslash only when it is doubled) */
         while (n && (cls[(unsigned char)p[n - 1]] & C_TRIM_END) &&
                !(n > 1 && p[n - 1] == '\\' && p[n - 2] != '\\'))
             n--;
-        while (n && (cls[(unsigned char)p[0]] & C_TRIM_START)) {
+        while (n && (cls[(unsigned char)p[0]] & C_TRIM_START) &&
+               !(n > 2 && p[0] == ':' && p[1] == ':' && (cls[(unsigned char)p[2]] & C_HEX)) &&
+               !(p[0] == '%' && env_prefix(p, n))) {
             p++;
             at++;
             n--;
         }
         if (n < 4)
             return;
+        if (p[0] == '%' && env_prefix(p, n)) { /* "++%TEMP%\x.txt++" */
+            put_path(s, VG_IOC_PATH, at, path_end(s->t, s->m, at));
+            return;
+        }
         unsigned char c0 = (unsigned char)p[0];
         /* the marks the token holds: looked for only where the scanner saw one, and
          * a mark found absent stays absent in the value under a label (it is part
@@ -464,12 +843,12 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
             (prefix_ci(p, n, "HKLM\\") || prefix_ci(p, n, "HKCU\\") ||
              prefix_ci(p, n, "HKCR\\") || prefix_ci(p, n, "HKU\\") || prefix_ci(p, n, "HKCC\\") ||
              prefix_ci(p, n, "HKEY_"))) {
-            put(s, VG_IOC_REGISTRY, 0, at, n, false);
+            put_path(s, VG_IOC_REGISTRY, at, path_end(s->t, s->m, at));
             return;
         }
         if ((isalpha(c0) && n > 3 && p[1] == ':' && p[2] == '\\') ||
             (c0 == '\\' && p[1] == '\\')) {
-            put(s, VG_IOC_PATH, 0, at, n, false);
+            put_path(s, VG_IOC_PATH, at, path_end(s->t, s->m, at));
             return;
         }
         if (c0 == '/') {
@@ -477,7 +856,8 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
             for (size_t i = 0; i + 1 < n; i++)
                 if (p[i] == '/' && p[i + 1] != '/' && isalnum((unsigned char)p[i + 1]))
                     segs++;
-            if (segs >= 2 && !memchr(p, ':', n) && !memchr(p, '@', n))
+            if (segs >= 2 && !memchr(p, ':', n) && !memchr(p, '@', n) && !base64_like(p, n) &&
+                !(n == 9 && memcmp(p, "/dev/null", 9) == 0) && !request_target(s->t, at))
                 put(s, VG_IOC_PATH, 0, at, n, false);
             return;
         }
@@ -528,6 +908,10 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         }
         if (!(word && label && k + 1 < n && p[k + 1] != '/' && p[k + 1] != '\\'))
             break;
+        /* "rv:1.9.0.19" (a user agent), "version:4.0.9.3": a version, not an address */
+        version = (k == 2 && strncasecmp(p, "rv", 2) == 0) ||
+                  (k == 3 && strncasecmp(p, "ver", 3) == 0) ||
+                  (k == 7 && strncasecmp(p, "version", 7) == 0);
         p += k + 1;
         at += k + 1;
         n -= k + 1;
@@ -543,16 +927,24 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         if (m < sizeof buf) {
             memcpy(buf, p, m);
             buf[m] = '\0';
-            if (inet_pton(AF_INET6, buf, a) == 1)
-                put(s, VG_IOC_IPV6, ipv6_flags(a), at, m, true);
+            char canon[INET6_ADDRSTRLEN];
+            if (inet_pton(AF_INET6, buf, a) == 1 && inet_ntop(AF_INET6, a, canon, sizeof canon)) {
+                put_as(s, VG_IOC_IPV6, addr_flags(ipv6_scope(a)), at, m, canon, strlen(canon),
+                       true);
+                return;
+            }
         }
-        return;
+        /* not an address: a host with a port and a path ("evil.com:80:/x.php") */
     }
     if (isdigit((unsigned char)p[0])) {
         uint32_t a;
         size_t m = ipv4_at(p, n, &a);
+        if (m && version)
+            return;
         if (m) {
-            put(s, VG_IOC_IPV4, ipv4_flags(a), at, m, false);
+            vg_ip_scope sc =
+                ipv4_subnet_broadcast(a, p + m, n - m) ? VG_IP_BROADCAST : ipv4_scope(a);
+            put(s, VG_IOC_IPV4, addr_flags(sc), at, m, false);
             return;
         }
     }
@@ -567,7 +959,7 @@ static void narrow(scan *s, size_t at, size_t n, unsigned seen)
         while (m && p[m - 1] == '.')
             m--;
         bool special;
-        if (is_domain(p, m, &special))
+        if (is_domain(p, m, &special) && (marked(s, at, m) || !name_in_prose(p, m)))
             put(s, VG_IOC_DOMAIN, special ? VG_IOC_RESERVED : 0, at, m, true);
     }
 }
@@ -578,7 +970,25 @@ static inline bool worth_a_look(const char *t, size_t n, unsigned seen)
     return n >= 4 && ((seen & C_MARK) || n >= 32 || ((t[0] | 0x20) == 'c' && (seen & C_DIGIT)));
 }
 
-static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws"};
+static const char *const schemes[] = {"https", "http", "ftps", "ftp", "sftp", "wss", "ws", "file"};
+
+/* Where a URL at p[host..end) (host: the byte after "://") stops being one: at a
+ * '[' past an IPv6 literal host (AsciiDoc's link text, "https://x.org[name]"), at
+ * "++" (AsciiDoc's passthrough marks), then before what ends a sentence. */
+static size_t url_end(const char *p, size_t host, size_t end)
+{
+    size_t i = host;
+    if (i < end && p[i] == '[') { /* [2001:db8::1]:8080 */
+        while (i < end && p[i] != ']')
+            i++;
+    }
+    for (; i < end; i++)
+        if (p[i] == '[' || (p[i] == '+' && i + 1 < end && p[i + 1] == '+'))
+            break;
+    while (i > host && strchr(".,;:!?)]'\"*", p[i - 1]))
+        i--;
+    return i;
+}
 
 /* A wide token t[at..at+n) whose bytes have the classes seen: a URL if it holds
  * scheme://host, else narrow tokens. */
@@ -614,7 +1024,9 @@ static void wide(scan *s, size_t at, size_t n, unsigned seen)
                                 narrow(s, at + i, j - i, C_ANY);
                             i = j + 1;
                         }
-                        put(s, VG_IOC_URL, 0, at + ustart, end - ustart, false);
+                        end = url_end(p, host, end);
+                        if (end > host)
+                            put(s, VG_IOC_URL, 0, at + ustart, end - ustart, false);
                         return;
                     }
                 }
@@ -634,6 +1046,11 @@ static void wide(scan *s, size_t at, size_t n, unsigned seen)
         if (worth_a_look(p + i, j - i, part))
             narrow(s, at + i, j - i, part);
         i = j + 1;
+        if (s->resume > at + i) { /* a path ran on past this token */
+            if (s->resume >= at + n)
+                return;
+            i = s->resume - at;
+        }
     }
 }
 
@@ -649,6 +1066,8 @@ static void run_scan(scan *s, size_t m)
             seen |= cls[t[i++]];
         if (worth_a_look((const char *)t + start, i - start, seen))
             wide(s, start, i - start, seen);
+        if (s->resume > i)
+            i = s->resume;
     }
 }
 
@@ -725,7 +1144,8 @@ static bool list_add_span(vg_ioc_list *l, vg_ioc_kind kind, int flags, const cha
     v[n] = '\0';
     l->seen[k] = (struct vg_ioc_slot){h, v};
     l->seen_n++;
-    l->items[l->n++] = (vg_ioc){kind, flags, v};
+    l->items[l->n++] =
+        (vg_ioc){kind, flags & ((1 << SCOPE_AT) - 1), (vg_ip_scope)(flags >> SCOPE_AT), v};
     return true;
 }
 
@@ -734,7 +1154,7 @@ size_t vg_ioc_extract(const char *text, size_t len, vg_ioc_list *out)
     ensure_init();
     size_t m, *marks = NULL, nmarks = 0, before = out->n;
     char *t = refang_marked(text, len, &m, &marks, &nmarks);
-    scan s = {.t = t, .list = out, .marks = marks, .nmarks = nmarks};
+    scan s = {.t = t, .m = m, .list = out, .marks = marks, .nmarks = nmarks};
     run_scan(&s, m);
     free(marks);
     free(t);
@@ -847,7 +1267,7 @@ char *vg_defang(const char *text)
     size_t m;
     char *t = refang_marked(text, strlen(text), &m, NULL, NULL);
     spans sp = {0};
-    scan s = {.t = t, .emit = span_emit, .ud = &sp};
+    scan s = {.t = t, .m = m, .emit = span_emit, .ud = &sp};
     run_scan(&s, m);
     vg_buf b;
     vg_buf_init(&b, (size_t)m * 4 + 64);

@@ -23,7 +23,7 @@ static void init(void)
         abort();
 }
 
-static bool unb64(const char *s, size_t slen, unsigned char *out, size_t want)
+bool vg_b64_exact(const char *s, size_t slen, unsigned char *out, size_t want)
 {
     size_t got = 0;
     const char *end = NULL;
@@ -124,12 +124,12 @@ vg_rc vg_identity_parse(const char *text, size_t len, const char *where, vg_iden
                        where, VG_KEY_NAME_MAX);
     p = next_line(p, end);
     if (!(v = field(p, end, "sign-secret", &vl)) ||
-        !unb64(v, vl, out->sign_sk, sizeof out->sign_sk)) {
+        !vg_b64_exact(v, vl, out->sign_sk, sizeof out->sign_sk)) {
         vg_identity_wipe(out);
         return vg_fail(err, VG_EINVAL, "%s: line 3: the signing key is damaged", where);
     }
     p = next_line(p, end);
-    if (!(v = field(p, end, "box-secret", &vl)) || !unb64(v, vl, out->box_sk, sizeof out->box_sk)) {
+    if (!(v = field(p, end, "box-secret", &vl)) || !vg_b64_exact(v, vl, out->box_sk, sizeof out->box_sk)) {
         vg_identity_wipe(out);
         return vg_fail(err, VG_EINVAL, "%s: line 4: the encryption key is damaged", where);
     }
@@ -176,11 +176,11 @@ vg_rc vg_pubkey_parse(const char *line, size_t len, vg_pubkey *out, vg_err *err)
     p = sp + 1;
     sp = memchr(p, ' ', (size_t)(end - p));
     if (!sp || (size_t)(sp - p) < 8 || memcmp(p, "ed25519:", 8) != 0 ||
-        !unb64(p + 8, (size_t)(sp - p) - 8, out->sign, sizeof out->sign))
+        !vg_b64_exact(p + 8, (size_t)(sp - p) - 8, out->sign, sizeof out->sign))
         return vg_fail(err, VG_EINVAL, "the key's ed25519: part is damaged");
     p = sp + 1;
     if ((size_t)(end - p) < 7 || memcmp(p, "x25519:", 7) != 0 ||
-        !unb64(p + 7, (size_t)(end - p) - 7, out->box, sizeof out->box))
+        !vg_b64_exact(p + 7, (size_t)(end - p) - 7, out->box, sizeof out->box))
         return vg_fail(err, VG_EINVAL, "the key's x25519: part is damaged");
     return VG_OK;
 }

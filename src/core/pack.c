@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "vigil/buf.h"
+#include "vigil/keys.h"
 #include "vigil/json.h"
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
@@ -25,15 +26,6 @@ static char *b64(const unsigned char *bin, size_t n)
     char *s = vg_xmalloc(sz);
     sodium_bin2base64(s, sz, bin, n, B64);
     return s;
-}
-
-/* Decode exactly want bytes of base64 from s (up to the first space or end). */
-static bool unb64(const char *s, size_t slen, unsigned char *out, size_t want)
-{
-    size_t got = 0;
-    const char *end = NULL;
-    return sodium_base642bin(out, want, s, slen, NULL, &got, &end, B64) == 0 && got == want &&
-           end == s + slen;
 }
 
 void vg_pack_keygen(const char *comment, char **secret_text, char **public_text)
@@ -65,7 +57,7 @@ static vg_rc parse_secret(const char *text, const char *where, unsigned char sk[
                        where);
     const char *k = text + sizeof prefix - 1;
     size_t l = strcspn(k, " \r\n");
-    if (!unb64(k, l, sk, crypto_sign_SECRETKEYBYTES))
+    if (!vg_b64_exact(k, l, sk, crypto_sign_SECRETKEYBYTES))
         return vg_fail(err, VG_EINVAL, "%s: the secret key is damaged (not 64 bytes of base64)",
                        where);
     return VG_OK;
@@ -123,7 +115,8 @@ static vg_rc trusted_has(const char *trusted, const char *where, const unsigned 
         if (s >= p + l || *s == '#' || *s == '\r')
             continue;
         unsigned char k[crypto_sign_PUBLICKEYBYTES];
-        if (strncmp(s, "ed25519 ", 8) != 0 || !unb64(s + 8, strcspn(s + 8, " \t\r\n"), k, sizeof k))
+        if (strncmp(s, "ed25519 ", 8) != 0 ||
+            !vg_b64_exact(s + 8, strcspn(s + 8, " \t\r\n"), k, sizeof k))
             return vg_fail(err, VG_EINVAL, "%s: line %d: not 'ed25519 PUBLIC-KEY [comment]'", where,
                            line);
         if (sodium_memcmp(k, pk, sizeof k) == 0)
@@ -194,11 +187,11 @@ vg_rc vg_pack_open(const char *text, size_t len, const char *where, const char *
             break;
         size_t l = (size_t)(nl - p);
         if (l > 15 && strncmp(p, "signer ed25519 ", 15) == 0 && !has_pk) {
-            if (!unb64(p + 15, l - 15, pk, sizeof pk))
+            if (!vg_b64_exact(p + 15, l - 15, pk, sizeof pk))
                 return vg_fail(err, VG_EINVAL, "%s: the signer line is damaged", where);
             has_pk = true;
         } else if (l > 10 && strncmp(p, "signature ", 10) == 0 && !has_sig) {
-            if (!unb64(p + 10, l - 10, sig, sizeof sig))
+            if (!vg_b64_exact(p + 10, l - 10, sig, sizeof sig))
                 return vg_fail(err, VG_EINVAL, "%s: the signature line is damaged", where);
             has_sig = true;
         } else {

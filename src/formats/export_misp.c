@@ -5,6 +5,14 @@
  * tag of the tlp taxonomy (on the event and on each attribute), and each ATT&CK
  * technique a mitre-attack-pattern galaxy tag ("Name - T1234"). Notes are left
  * out: MISP events hold indicators, the report export holds the narrative.
+ *
+ * An address is ip-src or ip-dst by the side of the connection the case's alerts
+ * name it on (their src_ip and dest_ip entities, home_ ones included): ip-src when
+ * they name it as a source more often than as a destination, else ip-dst (MISP's
+ * usual type for the remote end an indicator points at, and the type for an
+ * address no alert names, such as one an analyst added). The event's date is the
+ * case's first activity (its earliest timeline row: an alert's event time, a note,
+ * an analyst's event), not the day of the export nor of the case's opening.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -12,6 +20,8 @@
 #include <string.h>
 
 #include "export.h"
+#include "vigil/entity.h"
+#include "vigil/ioc.h"
 
 /* vigil artifact type -> MISP attribute type and category. */
 static const struct {
@@ -59,6 +69,38 @@ static void add_seconds(cJSON *o, const char *key, int64_t ms)
     cJSON_AddStringToObject(o, key, s);
 }
 
+/* How often the case's alerts name each IP artifact as a source and as a
+ * destination. */
+typedef struct sides {
+    const export_case *x;
+    int64_t (*n)[2]; /* per artifact: [source, destination] */
+} sides;
+
+static void count_side(void *ud, const vg_entity_value *v)
+{
+    sides *sd = ud;
+    int dir = v->type == VG_AT_IP ? vg_entity_direction(v->name) : 0;
+    if (!dir)
+        return;
+    for (size_t i = 0; i < sd->x->narts; i++)
+        if (sd->x->arts[i].type == VG_AT_IP && strcmp(sd->x->arts[i].value, v->value) == 0)
+            sd->n[i][dir - 1]++;
+}
+
+/* The case's first activity: its earliest timeline row (the timeline holds its
+ * alerts at their event times), else when it was opened. */
+static int64_t first_activity(const export_case *x)
+{
+    int64_t t = x->c.created_at;
+    for (size_t i = 0; i < x->nevents; i++)
+        if (x->events[i].occurred_at > 0 && x->events[i].occurred_at < t)
+            t = x->events[i].occurred_at;
+    for (size_t i = 0; i < x->nalerts; i++)
+        if (x->alerts[i].event_time > 0 && x->alerts[i].event_time < t)
+            t = x->alerts[i].event_time;
+    return t;
+}
+
 vg_rc export_misp(const export_case *x, vg_buf *out)
 {
     const vg_case *c = &x->c;
@@ -67,7 +109,7 @@ vg_rc export_misp(const export_case *x, vg_buf *out)
     char info[1024], date[40];
     snprintf(info, sizeof info, "#%lld %s", (long long)c->ref, c->title);
     export_json_str(ev, "info", info);
-    export_json_time(ev, "date", c->created_at);
+    export_json_time(ev, "date", first_activity(x));
     snprintf(date, sizeof date, "%.10s", cJSON_GetObjectItem(ev, "date")->valuestring);
     cJSON_ReplaceItemInObject(ev, "date", cJSON_CreateString(date));
     /* threat level: 1 high, 2 medium, 3 low, 4 undefined */
@@ -100,6 +142,12 @@ vg_rc export_misp(const export_case *x, vg_buf *out)
     }
     cJSON_Delete(ctags);
 
+    sides sd = {x, vg_xcalloc(x->narts ? x->narts : 1, sizeof *sd.n)};
+    for (size_t i = 0; i < x->nalerts; i++) {
+        cJSON *ent = cJSON_Parse(x->alerts[i].entities ? x->alerts[i].entities : "{}");
+        vg_entity_walk(ent, count_side, &sd);
+        cJSON_Delete(ent);
+    }
     cJSON *attrs = cJSON_AddArrayToObject(ev, "Attribute");
     for (size_t i = 0; i < x->narts; i++) {
         const vg_artifact *a = &x->arts[i];
@@ -109,7 +157,10 @@ vg_rc export_misp(const export_case *x, vg_buf *out)
             ti++; /* the last, "other", when none matches */
         cJSON *at = cJSON_CreateObject();
         add_uuid(at, "attribute", a->id);
-        cJSON_AddStringToObject(at, "type", MISP_TYPES[ti].misp);
+        const char *mtype = MISP_TYPES[ti].misp;
+        if (a->type == VG_AT_IP && sd.n[i][0] > sd.n[i][1])
+            mtype = "ip-src";
+        cJSON_AddStringToObject(at, "type", mtype);
         cJSON_AddStringToObject(at, "category", MISP_TYPES[ti].category);
         export_json_str(at, "value", a->value);
         cJSON_AddBoolToObject(at, "to_ids", a->is_ioc);
@@ -124,5 +175,6 @@ vg_rc export_misp(const export_case *x, vg_buf *out)
         tlp_tag(cJSON_AddArrayToObject(at, "Tag"), a->tlp);
         cJSON_AddItemToArray(attrs, at);
     }
+    free(sd.n);
     return export_json_take(root, true, out);
 }

@@ -10,6 +10,17 @@
  * objects of STIX 2.1 (TLP 1.0: CLEAR is sent as WHITE, and AMBER+STRICT as AMBER
  * with a "tlp:amber+strict" label on the report, since 1.0 has no such level).
  *
+ * Files: a case's hashes and file names are artifacts of their own, but its alerts
+ * say which go together (a Sysmon event names a process image with its MD5 and
+ * SHA-256). Each file is one `file` SCO with every hash the case holds of it and
+ * its base name as `name`, its directory a `directory` SCO (`parent_directory_ref`),
+ * and an `observed-data` over them (first and last seen, sightings); an IOC hash or
+ * file name is still an indicator with its own single-observation pattern, tied to
+ * its file by a `based-on` relationship to that observed-data. Hashes go together
+ * when an alert names at most one value of each algorithm and at most one file
+ * name: alerts that share a hash join their files, unless that would give one file
+ * two values of one algorithm. A hash or a name no alert ties is a file alone.
+ *
  * Ids: SCOs follow the STIX rule (UUIDv5 in the STIX namespace over their
  * id-contributing properties), every other object is a UUIDv5 of its vigil id in
  * vigil's namespace, so a re-export updates the same objects.
@@ -21,6 +32,8 @@
 #include <string.h>
 
 #include "export.h"
+#include "vigil/entity.h"
+#include "vigil/ioc.h"
 #include "vigil/text.h"
 
 #define MAX_TECHS 512
@@ -120,6 +133,8 @@ static const stix_map *map_of(const vg_artifact *a, const char **sco_type, long 
     return NULL;
 }
 
+static const char *base_name(const char *path, size_t *dirlen);
+
 /* A STIX pattern string literal: quotes and backslashes escaped. */
 static vg_rc add_literal(vg_buf *b, const char *s)
 {
@@ -145,7 +160,27 @@ static char *pattern_of(const vg_artifact *a, const stix_map *m, const char *sco
     else if (m->hash)
         rc = vg_buf_addf(&b, "[file:hashes.%s%s%s = ", strcmp(m->hash, "MD5") ? "'" : "",
                          m->hash, strcmp(m->hash, "MD5") ? "'" : "");
-    else
+    else if (a->type == VG_AT_FILENAME) { /* the base name, and the directory it is in */
+        size_t dirlen;
+        const char *name = base_name(a->value, &dirlen);
+        rc = vg_buf_adds(&b, "[file:name = ");
+        if (rc == VG_OK)
+            rc = add_literal(&b, name);
+        if (rc == VG_OK && dirlen) {
+            char *dir = vg_xstrndup(a->value, dirlen);
+            rc = vg_buf_adds(&b, " AND file:parent_directory_ref.path = ");
+            if (rc == VG_OK)
+                rc = add_literal(&b, dir);
+            free(dir);
+        }
+        if (rc == VG_OK)
+            rc = vg_buf_adds(&b, "]");
+        if (rc != VG_OK) {
+            vg_buf_free(&b);
+            return NULL;
+        }
+        return vg_buf_take(&b);
+    } else
         rc = vg_buf_addf(&b, "[%s:%s = ", sco, m->prop);
     if (rc == VG_OK)
         rc = asn >= 0 && m && strcmp(m->prop, "number") == 0 ? vg_buf_addf(&b, "%lld", asn)
@@ -273,6 +308,299 @@ static cJSON *attack_pattern(const export_case *x, const char *tid)
     return o;
 }
 
+/* ---- files: the hashes of one file together, its name and directory --------------- */
+
+typedef char stix_id[96]; /* "type--uuid" */
+
+enum { H_MD5, H_SHA1, H_SHA256, H_SHA512, NHASH };
+static const char *const HASH_NAME[NHASH] = {"MD5", "SHA-1", "SHA-256", "SHA-512"};
+static const size_t HASH_LEN[NHASH] = {32, 40, 64, 128};
+
+/* The hash slot of an artifact type, or -1. */
+static int hash_slot(int type)
+{
+    return type == VG_AT_MD5      ? H_MD5
+           : type == VG_AT_SHA1   ? H_SHA1
+           : type == VG_AT_SHA256 ? H_SHA256
+           : type == VG_AT_SHA512 ? H_SHA512
+                                  : -1;
+}
+
+/* One file as the alerts describe it: its hashes (normalised) and path. */
+typedef struct file_desc {
+    char *hash[NHASH];
+    char *path;
+} file_desc;
+
+typedef struct files {
+    file_desc *v;
+    size_t n, cap;
+    int *of_art; /* per artifact: its file, or -1 */
+} files;
+
+static void desc_clear(file_desc *d)
+{
+    for (int k = 0; k < NHASH; k++)
+        free(d->hash[k]);
+    free(d->path);
+    memset(d, 0, sizeof *d);
+}
+
+/* What one alert names: hashes by slot (more than one of a slot: ambiguous), and
+ * file names (more than one: no name). */
+typedef struct alert_files {
+    file_desc d;
+    int nhash[NHASH], nnames;
+} alert_files;
+
+static void collect_file(void *ud, int type, const char *value)
+{
+    alert_files *af = ud;
+    int k = hash_slot(type);
+    if (k >= 0) {
+        if (af->nhash[k]++ == 0)
+            af->d.hash[k] = vg_xstrdup(value);
+    } else if (type == VG_AT_FILENAME) {
+        if (af->nnames == 0 || strcmp(af->d.path, value) != 0)
+            af->nnames++;
+        if (!af->d.path)
+            af->d.path = vg_xstrdup(value);
+    }
+}
+
+/* Can file f take what d says without two values of one algorithm? Do they share
+ * a hash? */
+static bool desc_fits(const file_desc *f, const file_desc *d, bool *shares)
+{
+    *shares = false;
+    for (int k = 0; k < NHASH; k++) {
+        if (!f->hash[k] || !d->hash[k])
+            continue;
+        if (strcmp(f->hash[k], d->hash[k]) != 0)
+            return false;
+        *shares = true;
+    }
+    return true;
+}
+
+static void files_add(files *fs, file_desc *d)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        bool shares;
+        if (desc_fits(&fs->v[i], d, &shares) && shares) {
+            for (int k = 0; k < NHASH; k++)
+                if (!fs->v[i].hash[k] && d->hash[k]) {
+                    fs->v[i].hash[k] = d->hash[k];
+                    d->hash[k] = NULL;
+                }
+            if (!fs->v[i].path && d->path) {
+                fs->v[i].path = d->path;
+                d->path = NULL;
+            }
+            desc_clear(d);
+            return;
+        }
+    }
+    if (fs->n == fs->cap) {
+        fs->cap = fs->cap ? fs->cap * 2 : 16;
+        fs->v = vg_xrealloc(fs->v, fs->cap * sizeof *fs->v);
+    }
+    fs->v[fs->n++] = *d;
+    memset(d, 0, sizeof *d);
+}
+
+/* Does an artifact have a file of its own in STIX: a hash of the right length, or a
+ * file name? */
+static bool fileish(const vg_artifact *a)
+{
+    int k = hash_slot(a->type);
+    if (k >= 0)
+        return all_hex(a->value, HASH_LEN[k]);
+    return a->type == VG_AT_FILENAME;
+}
+
+/* The case's files: from what its alerts tie together, then each artifact put in
+ * the file that holds its value (or a file of its own). */
+static void files_build(const export_case *x, files *fs)
+{
+    memset(fs, 0, sizeof *fs);
+    for (size_t i = 0; i < x->nalerts; i++) {
+        cJSON *ent = cJSON_Parse(x->alerts[i].entities ? x->alerts[i].entities : "{}");
+        alert_files af = {0};
+        vg_entity_each(ent, collect_file, &af);
+        cJSON_Delete(ent);
+        bool one_each = true, any = false;
+        for (int k = 0; k < NHASH; k++) {
+            one_each &= af.nhash[k] <= 1;
+            any |= af.nhash[k] > 0;
+        }
+        if (af.nnames > 1) {
+            free(af.d.path);
+            af.d.path = NULL;
+        }
+        if (any && one_each)
+            files_add(fs, &af.d);
+        desc_clear(&af.d);
+    }
+    fs->of_art = vg_xmalloc((x->narts ? x->narts : 1) * sizeof *fs->of_art);
+    for (size_t i = 0; i < x->narts; i++) {
+        const vg_artifact *a = &x->arts[i];
+        fs->of_art[i] = -1;
+        if (!fileish(a))
+            continue;
+        int k = hash_slot(a->type);
+        for (size_t f = 0; f < fs->n && fs->of_art[i] < 0; f++)
+            if (k >= 0 ? fs->v[f].hash[k] && strcmp(fs->v[f].hash[k], a->value) == 0
+                       : fs->v[f].path && strcmp(fs->v[f].path, a->value) == 0)
+                fs->of_art[i] = (int)f;
+        if (fs->of_art[i] < 0) { /* a file of its own */
+            file_desc d = {0};
+            if (k >= 0)
+                d.hash[k] = vg_xstrdup(a->value);
+            else
+                d.path = vg_xstrdup(a->value);
+            if (fs->n == fs->cap) {
+                fs->cap = fs->cap ? fs->cap * 2 : 16;
+                fs->v = vg_xrealloc(fs->v, fs->cap * sizeof *fs->v);
+            }
+            fs->v[fs->n] = d;
+            fs->of_art[i] = (int)fs->n++;
+        }
+    }
+}
+
+static void files_free(files *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        desc_clear(&fs->v[i]);
+    free(fs->v);
+    free(fs->of_art);
+}
+
+/* path's base name and directory: "C:\Users\x\a.exe" is a.exe in C:\Users\x, and
+ * "/tmp/.x/run.sh" run.sh in /tmp/.x; a name alone has no directory (*dirlen 0). */
+static const char *base_name(const char *path, size_t *dirlen)
+{
+    const char *b = path;
+    for (const char *p = path; *p; p++)
+        if ((*p == '\\' || *p == '/') && p[1])
+            b = p + 1;
+    *dirlen = b > path ? (size_t)(b - path - 1) : 0;
+    if (*dirlen == 0 && b > path) /* "/x": the root */
+        *dirlen = 1;
+    return b;
+}
+
+/* An SCO's id by the STIX rule: a UUIDv5 over its id-contributing properties. */
+static void sco_id(const char *type, const cJSON *key, char *out, size_t outsz)
+{
+    char *canon = cJSON_PrintUnformatted(key), u[37];
+    export_uuid5(STIX_SCO_NS, canon, strlen(canon), u);
+    cJSON_free(canon);
+    snprintf(out, outsz, "%s--%s", type, u);
+}
+
+/* The objects of file f: its directory (if any), the file, and an observed-data
+ * over them, appended to objs and refs; *observed gets the observed-data's id.
+ * The artifacts in it give its times, count and marking. */
+static void file_objects(const export_case *x, const files *fs, size_t f, cJSON *objs, cJSON *refs,
+                         char *observed, size_t observedsz)
+{
+    const file_desc *d = &fs->v[f];
+    int64_t first = 0, last = 0, seen = 1;
+    int tlp = -1;
+    for (size_t i = 0; i < x->narts; i++) {
+        if (fs->of_art[i] != (int)f)
+            continue;
+        const vg_artifact *a = &x->arts[i];
+        if (tlp < 0 || first == 0 || a->first_seen < first)
+            first = a->first_seen;
+        if (a->last_seen > last)
+            last = a->last_seen;
+        if (a->sightings > seen)
+            seen = a->sightings;
+        if (a->tlp > tlp)
+            tlp = a->tlp;
+    }
+    if (last < first)
+        last = first;
+    if (seen > 999999999)
+        seen = 999999999;
+    char dir_id[96] = "", file_id[96];
+    size_t dirlen = 0;
+    const char *name = d->path ? base_name(d->path, &dirlen) : NULL;
+    if (dirlen) {
+        cJSON *key = cJSON_CreateObject();
+        char *path = vg_xstrndup(d->path, dirlen);
+        export_json_str(key, "path", path);
+        free(path);
+        sco_id("directory", key, dir_id, sizeof dir_id);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", "directory");
+        cJSON_AddStringToObject(o, "spec_version", "2.1");
+        cJSON_AddStringToObject(o, "id", dir_id);
+        cJSON_AddItemToObject(o, "path", cJSON_DetachItemFromObject(key, "path"));
+        cJSON_Delete(key);
+        add_marking(o, tlp);
+        add_ref(refs, o);
+        cJSON_AddItemToArray(objs, o);
+    }
+    cJSON *key = cJSON_CreateObject();
+    bool any_hash = false;
+    for (int k = 0; k < NHASH; k++)
+        any_hash |= d->hash[k] != NULL;
+    if (any_hash) {
+        cJSON *h = cJSON_AddObjectToObject(key, "hashes");
+        for (int k = 0; k < NHASH; k++)
+            if (d->hash[k])
+                export_json_str(h, HASH_NAME[k], d->hash[k]);
+    }
+    if (name)
+        export_json_str(key, "name", name);
+    if (dir_id[0])
+        cJSON_AddStringToObject(key, "parent_directory_ref", dir_id);
+    sco_id("file", key, file_id, sizeof file_id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "file");
+    cJSON_AddStringToObject(o, "spec_version", "2.1");
+    cJSON_AddStringToObject(o, "id", file_id);
+    for (cJSON *k = key->child; k; k = k->next)
+        cJSON_AddItemToObject(o, k->string, cJSON_Duplicate(k, true));
+    cJSON_Delete(key);
+    add_marking(o, tlp);
+    add_ref(refs, o);
+    cJSON_AddItemToArray(objs, o);
+
+    char name_buf[160];
+    snprintf(name_buf, sizeof name_buf, "observed-data:%s:%s", x->c.id, file_id);
+    export_stix_id("observed-data", name_buf, observed, observedsz);
+    cJSON *od = sdo("observed-data", observed, first, last);
+    export_json_time(od, "first_observed", first);
+    export_json_time(od, "last_observed", last);
+    cJSON_AddNumberToObject(od, "number_observed", (double)seen);
+    cJSON *seen_refs = cJSON_AddArrayToObject(od, "object_refs");
+    cJSON_AddItemToArray(seen_refs, cJSON_CreateString(file_id));
+    if (dir_id[0])
+        cJSON_AddItemToArray(seen_refs, cJSON_CreateString(dir_id));
+    add_marking(od, tlp);
+    add_ref(refs, od);
+    cJSON_AddItemToArray(objs, od);
+}
+
+/* indicator --based-on--> observed-data. */
+static cJSON *based_on(const char *indicator, const char *observed, int64_t at, int tlp)
+{
+    char id[96], name[256];
+    snprintf(name, sizeof name, "relationship:%s:based-on:%s", indicator, observed);
+    export_stix_id("relationship", name, id, sizeof id);
+    cJSON *r = sdo("relationship", id, at, at);
+    cJSON_AddStringToObject(r, "relationship_type", "based-on");
+    cJSON_AddStringToObject(r, "source_ref", indicator);
+    cJSON_AddStringToObject(r, "target_ref", observed);
+    add_marking(r, tlp);
+    return r;
+}
+
 static cJSON *artifact_obj(const export_case *x, const vg_artifact *a, const char *report_id)
 {
     const char *type = vg_enum_name(&VG_ARTIFACT_TYPE, a->type), *sco = NULL;
@@ -313,6 +641,8 @@ static cJSON *artifact_obj(const export_case *x, const vg_artifact *a, const cha
             return o;
         }
     }
+    if (m && fileish(a))
+        return NULL; /* its file's objects say it (file_objects) */
     if (m)
         return sco_of(a, m, sco, asn);
     char content[1024];
@@ -404,8 +734,21 @@ vg_rc export_stix(const export_case *x, vg_buf *out)
         cJSON_AddItemToArray(objs, o);
     }
     free(ids);
+    files fs;
+    files_build(x, &fs);
+    stix_id *observed = vg_xcalloc(fs.n ? fs.n : 1, sizeof *observed);
+    for (size_t f = 0; f < fs.n; f++) {
+        bool held = false;
+        for (size_t i = 0; i < x->narts && !held; i++)
+            held = fs.of_art[i] == (int)f;
+        if (held)
+            file_objects(x, &fs, f, objs, refs, observed[f], sizeof observed[f]);
+    }
     for (size_t i = 0; i < x->narts; i++) {
-        cJSON *o = artifact_obj(x, &x->arts[i], report_id);
+        const vg_artifact *a = &x->arts[i];
+        cJSON *o = artifact_obj(x, a, report_id);
+        if (!o)
+            continue;
         /* two artifacts can be one observable (a hostname and a domain with one value) */
         const char *oid = cJSON_GetObjectItem(o, "id")->valuestring;
         bool dup = false;
@@ -417,7 +760,15 @@ vg_rc export_stix(const export_case *x, vg_buf *out)
         }
         add_ref(refs, o);
         cJSON_AddItemToArray(objs, o);
+        int f = fs.of_art[i];
+        if (f >= 0 && strncmp(oid, "indicator--", 11) == 0) { /* tied to its file */
+            cJSON *rel = based_on(oid, observed[f], a->first_seen, a->tlp);
+            add_ref(refs, rel);
+            cJSON_AddItemToArray(objs, rel);
+        }
     }
+    free(observed);
+    files_free(&fs);
     for (size_t i = 0; i < x->nnotes; i++) {
         cJSON *o = note_obj(x->notes[i].id, x->notes[i].author, x->notes[i].body,
                             x->notes[i].created_at, report_id);

@@ -21,6 +21,7 @@
 
 #include "vigil/attack.h"
 #include "vigil/buf.h"
+#include "vigil/entity.h"
 #include "vigil/json.h"
 #include "vigil/op.h"
 
@@ -1014,6 +1015,8 @@ static item *prepare(const imp_opts *o, const char *text, size_t len, int64_t li
     imp_format fmt = o->format != IMP_AUTO ? o->format : imp_detect(rec);
     vg_op *op = vg_op_new("alert.add", NULL);
     imp_map_rc m = imp_map(rec, fmt, o->bucket_ms, op->payload, it->why, sizeof it->why);
+    if (m == MAP_OK) /* the organisation's own values: decided here, carried by the op */
+        vg_entity_home(o->home, cJSON_GetObjectItemCaseSensitive(op->payload, "entities"));
     if (m == MAP_OK && o->attack)
         map_techniques(o->attack, op->payload);
     if (m == MAP_OK) {

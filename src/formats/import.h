@@ -43,6 +43,10 @@ typedef struct imp_opts {
     /* ATT&CK: alerts that name no technique get them from their rule text by the
      * keyword map; NULL leaves them as they are */
     const struct vg_attack *attack;
+    /* The organisation's own networks and domains ([import] home_net, home_domains):
+     * its values move to home_ entity names, never indicators (vg_entity_home);
+     * NULL: the defaults (the private ranges) */
+    const struct vg_home *home;
     /* Called for each rejected record (file, line, reason); may be NULL. */
     void (*reject)(void *ud, const char *file, int64_t line, const char *why);
     void *ud;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "vigil/model.h"
+#include "vigil/timefmt.h"
 
 const char *const imp_format_names[IMP_NFORMATS] = {"auto", "native", "ecs", "wazuh",
                                                      "suricata", "ocsf"};
@@ -103,69 +104,6 @@ static const char *first_str(const cJSON *o, const char *const *paths, char *buf
 
 /* ---- times ---------------------------------------------------------------------- */
 
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (!isdigit((unsigned char)**p))
-            return false;
-        v = v * 10 + (**p - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* ISO 8601 / RFC 3339: 2026-11-02T10:11:12(.123456789)?(Z|+hh:mm|+hhmm)?; a space
- * may stand for the T; no zone means UTC (as the tools that omit it mean). */
-static bool iso_time(const char *s, int64_t *ms)
-{
-    struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    const char *p = s;
-    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d))
-        return false;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
-            return false;
-        if (*p == ':' && (p++, !digits(&p, 2, &sec)))
-            return false;
-    }
-    int frac = 0, scale = 100;
-    if (*p == '.' || *p == ',') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return false;
-        for (; isdigit((unsigned char)*p); p++, scale /= 10)
-            frac += scale ? (*p - '0') * scale : 0;
-    }
-    int off = 0;
-    if (*p == 'Z' || *p == 'z')
-        p++;
-    else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-        if (!digits(&p, 2, &oh))
-            return false;
-        if (*p == ':')
-            p++;
-        if (isdigit((unsigned char)*p) && !digits(&p, 2, &om))
-            return false;
-        off = sign * (oh * 60 + om);
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    *ms = ((int64_t)t - off * 60) * 1000 + frac;
-    return *ms >= 0;
-}
-
 /* A count since the epoch in an unknown unit, told by its size: seconds until the
  * year 5138, then milliseconds, microseconds, nanoseconds. */
 static int64_t epoch_ms(double v)
@@ -198,7 +136,7 @@ bool imp_time(const cJSON *v, int64_t *ms)
         }
         return false;
     }
-    return iso_time(s, ms);
+    return vg_parse_iso8601(s, ms);
 }
 
 /* ---- severities ----------------------------------------------------------------- */

@@ -52,6 +52,15 @@ static const ioc_shape ioc_shapes[] = {
     {"no separator", "x", NULL, ""},
     {"path segments", "/a", NULL, ""},
     {"CVE prefixes", "CVE-2024-", NULL, "1234"},
+    /* paths read past their token: spans whose marks never close, words that go on
+     * with a backslash, closing marks to trim */
+    {"++ paths unclosed", "++C:\\a ", NULL, ""},
+    {"backtick paths unclosed", "`%TEMP%\\a b ", NULL, ""},
+    {"quoted paths", "\"C:\\a b", NULL, "\""},
+    {"a path of spaced words", "C:\\a", " b\\c", ""},
+    {"a path then )", "C:\\a", ")", ""},
+    {"a key then ]", "HKCU\\x", "]", ""},
+    {"URLs then [", "http://a.com/x", "[", ""},
 };
 #define IOC_NSHAPES (sizeof ioc_shapes / sizeof *ioc_shapes)
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ioc_shapes.h"
+#include "vigil/entity.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 
@@ -96,8 +97,8 @@ static void test_extract_network(void **state)
            "ip 2001:db8::1 " RES "\nip fe80::1 " PRIV "\nip 2606:4700::1111 0\n");
     expect("src:198.51.100.7 dst_ip:8.8.4.4 host:evil.com",
            "ip 198.51.100.7 " RES "\nip 8.8.4.4 0\ndomain evil.com 0\n");
-    expect("visit Evil.COM, then evil.zip and status-telemetry.test; login.micros0ft.co.uk.",
-           "domain evil.com 0\ndomain evil.zip 0\ndomain status-telemetry.test " RES
+    expect("visit Evil.COM, then evil[.]zip and status-telemetry.test; login.micros0ft.co.uk.",
+           "domain evil.com 0\ndomain evil.zip " DEF "\ndomain status-telemetry.test " RES
            "\ndomain login.micros0ft.co.uk 0\n");
     expect("file names and words are not domains: invoice.pdf report.docx e.g. i.e. a.b", "");
     expect("url=https://cdn.example.com/a?b=c&d=e, and (http://203.0.113.9:8080/x).",
@@ -369,6 +370,367 @@ static void test_extract_deep_labels(void **state)
         fail_msg("\"gg:\" x 300,000 then evil.com: %s", why);
 }
 
+/* RFC 5952: one spelling for each IPv6 address, whatever the sensor wrote. */
+static void test_ipv6_canonical(void **state)
+{
+    (void)state;
+    check("ip", "fe80:0:0:0:870A:159e:acca:1b3", "fe80::870a:159e:acca:1b3");
+    check("ip", "FE80::870A:159E:ACCA:01B3", "fe80::870a:159e:acca:1b3");
+    check("ip", "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
+    check("ip", "2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1");      /* the longest run */
+    check("ip", "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1");    /* the first of equal runs */
+    check("ip", "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"); /* one zero group stays */
+    check("ip", "0:0:0:0:0:ffff:c000:280", "::ffff:192.0.2.128");
+    check("ip", "::FFFF:192.0.2.128", "::ffff:192.0.2.128");
+    check("ip", "0:0:0:0:0:0:0:0", "::");
+    check("ip", "FE80:0::1%eth0", "fe80::1%eth0"); /* the zone index as written */
+    check("ip", "203.0.113.7", "203.0.113.7");
+    check("ip", "not:an:address", "not:an:address"); /* left as it is */
+    /* extraction lists each address once, in that form */
+    expect("from FE80:0:0:0:870A:159E:ACCA:01B3 then fe80::870a:159e:acca:1b3 and 2001:DB8::0:1",
+           "ip fe80::870a:159e:acca:1b3 " PRIV "\nip 2001:db8::1 " RES "\n");
+}
+
+static void scope_is(const char *addr, int want)
+{
+    int got = vg_ip_scope_of(addr);
+    if (got != want)
+        fail_msg("%s: scope %s, wanted %s", addr, got < 0 ? "none" : vg_ip_scope_name(got),
+                 want < 0 ? "none" : vg_ip_scope_name(want));
+}
+
+/* One classification of addresses, and the ones that name no host. */
+static void test_ip_scope(void **state)
+{
+    (void)state;
+    scope_is("8.8.8.8", VG_IP_PUBLIC);
+    scope_is("2606:4700::1111", VG_IP_PUBLIC);
+    scope_is("203.0.113.7", VG_IP_DOCUMENTATION);
+    scope_is("2001:db8::1", VG_IP_DOCUMENTATION);
+    scope_is("10.1.2.3", VG_IP_PRIVATE);
+    scope_is("100.64.0.1", VG_IP_PRIVATE);
+    scope_is("fd00::1", VG_IP_PRIVATE);
+    scope_is("::ffff:192.168.1.1", VG_IP_PRIVATE); /* mapped: its IPv4 address */
+    scope_is("127.0.0.53", VG_IP_LOOPBACK);
+    scope_is("::1", VG_IP_LOOPBACK);
+    scope_is("169.254.169.254", VG_IP_LINK_LOCAL);
+    scope_is("fe80::1%eth0", VG_IP_LINK_LOCAL);
+    scope_is("febf::1", VG_IP_LINK_LOCAL);
+    scope_is("fec0::1", VG_IP_PUBLIC); /* past fe80::/10 */
+    scope_is("224.0.0.251", VG_IP_MULTICAST);
+    scope_is("239.255.255.250", VG_IP_MULTICAST);
+    scope_is("ff02::fb", VG_IP_MULTICAST);
+    scope_is("255.255.255.255", VG_IP_BROADCAST);
+    scope_is("0.0.0.0", VG_IP_UNSPECIFIED);
+    scope_is("::", VG_IP_UNSPECIFIED);
+    scope_is("0.1.2.3", VG_IP_RESERVED);
+    scope_is("240.0.0.1", VG_IP_RESERVED);
+    scope_is("198.18.0.1", VG_IP_RESERVED);
+    scope_is("192.168.1.255", VG_IP_PRIVATE); /* x.x.x.255 alone is an address */
+    scope_is("8.8.8.255", VG_IP_PUBLIC);
+    scope_is("evil.com", -1);
+    scope_is("1.2.3.4:80", -1);
+    scope_is("01.2.3.4", -1);
+    scope_is("", -1);
+    assert_true(vg_ip_scope_no_host(VG_IP_MULTICAST));
+    assert_true(vg_ip_scope_no_host(VG_IP_BROADCAST));
+    assert_true(vg_ip_scope_no_host(VG_IP_LINK_LOCAL));
+    assert_true(vg_ip_scope_no_host(VG_IP_UNSPECIFIED));
+    assert_true(vg_ip_scope_no_host(VG_IP_LOOPBACK));
+    assert_false(vg_ip_scope_no_host(VG_IP_PRIVATE));
+    assert_false(vg_ip_scope_no_host(VG_IP_PUBLIC));
+    assert_false(vg_ip_scope_no_host(VG_IP_DOCUMENTATION));
+}
+
+/* `vigil iocs` tags by the same classification; x.x.x.255 is a broadcast only
+ * when the text writes the subnet it is the broadcast of. */
+static void test_extract_scopes(void **state)
+{
+    (void)state;
+    const char *text = "mdns 224.0.0.251 ssdp ff02::c bcast 255.255.255.255 apipa 169.254.3.4 "
+                       "any 0.0.0.0 net 10.1.2.255/24 host 10.1.4.255 wide 10.1.6.255/22 "
+                       "p2p 10.9.9.255/31 pub 8.8.8.8";
+    vg_ioc_list l = {0};
+    vg_ioc_extract(text, strlen(text), &l);
+    static const struct {
+        const char *value;
+        int scope, flags;
+    } want[] = {
+        {"224.0.0.251", VG_IP_MULTICAST, VG_IOC_RESERVED},
+        {"ff02::c", VG_IP_MULTICAST, VG_IOC_RESERVED},
+        {"255.255.255.255", VG_IP_BROADCAST, VG_IOC_RESERVED},
+        {"169.254.3.4", VG_IP_LINK_LOCAL, VG_IOC_PRIVATE},
+        {"0.0.0.0", VG_IP_UNSPECIFIED, VG_IOC_RESERVED},
+        {"10.1.2.255", VG_IP_BROADCAST, VG_IOC_RESERVED}, /* the /24's broadcast */
+        {"10.1.4.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},    /* no subnet written */
+        {"10.1.6.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},    /* a host of 10.1.4.0/22 */
+        {"10.9.9.255", VG_IP_PRIVATE, VG_IOC_PRIVATE},    /* a /31 has no broadcast */
+        {"8.8.8.8", VG_IP_PUBLIC, 0},
+    };
+    assert_int_equal(l.n, sizeof want / sizeof *want);
+    for (size_t i = 0; i < l.n; i++) {
+        assert_string_equal(l.items[i].value, want[i].value);
+        if ((int)l.items[i].scope != want[i].scope || l.items[i].flags != want[i].flags)
+            fail_msg("%s: scope %s flags %d, wanted %s %d", want[i].value,
+                     vg_ip_scope_name(l.items[i].scope), l.items[i].flags,
+                     vg_ip_scope_name(want[i].scope), want[i].flags);
+    }
+    vg_ioc_list_free(&l);
+}
+
+typedef struct seen {
+    char text[2048];
+} seen;
+
+static void saw(void *ud, int type, const char *value, bool ioc)
+{
+    seen *s = ud;
+    size_t n = strlen(s->text);
+    snprintf(s->text + n, sizeof s->text - n, "%s %s%s\n", VG_ARTIFACT_TYPE.names[type], value,
+             ioc ? " ioc" : "");
+}
+
+static char *each_ioc(const char *json)
+{
+    cJSON *e = cJSON_Parse(json);
+    assert_non_null(e);
+    seen s = {{0}};
+    vg_entity_each_ioc(e, saw, &s);
+    cJSON_Delete(e);
+    return strdup(s.text);
+}
+
+/* Addresses that name no host are no entity (no IOC, no correlation key); the
+ * others keep their IOC flag by scope, and a home_ name is never an IOC. */
+static void test_entities_never_iocs(void **state)
+{
+    (void)state;
+    char *got =
+        each_ioc("{\"src_ip\": [\"203.0.113.9\", \"224.0.0.251\", \"FF02::FB\","
+                 " \"169.254.1.1\", \"fe80::1%eth0\", \"0.0.0.0\", \"::\", \"::1\","
+                 " \"127.0.0.1\", \"255.255.255.255\", \"10.0.0.5\", \"192.168.1.255\"],"
+                 " \"dest_ip\": \"2001:DB8:0:0:0:0:0:7\","
+                 " \"home_src_ip\": \"198.51.100.20\", \"home_domain\": \"corp.example\","
+                 " \"domain\": \"evil.example\", \"home_bogus\": \"x\", \"host\": \"ws-1\"}");
+    assert_string_equal(got, "ip 203.0.113.9 ioc\nip 10.0.0.5\nip 192.168.1.255\n"
+                             "ip 2001:db8::7 ioc\nip 198.51.100.20\ndomain corp.example\n"
+                             "domain evil.example ioc\nhostname ws-1\n");
+    free(got);
+    int ip = vg_entity_type("ip");
+    assert_false(vg_entity_is_ioc(ip, "224.0.0.251"));
+    assert_false(vg_entity_is_ioc(ip, "ff02::1"));
+    assert_false(vg_entity_is_ioc(ip, "169.254.169.254"));
+    assert_false(vg_entity_is_ioc(ip, "fe80::870a:159e:acca:1b3"));
+    assert_false(vg_entity_is_ioc(ip, "255.255.255.255"));
+    assert_false(vg_entity_is_ioc(ip, "0.0.0.0"));
+    assert_false(vg_entity_is_ioc(ip, "::"));
+    assert_true(vg_entity_is_ioc(ip, "8.8.8.255"));
+    assert_true(vg_entity_is_ioc(ip, "203.0.113.9:443")); /* an address with its port */
+    assert_int_equal(vg_entity_type("home_dest_ip"), ip);
+    assert_int_equal(vg_entity_type("home_url"), vg_entity_type("url"));
+    assert_int_equal(vg_entity_type("home_bogus"), -1);
+    assert_true(vg_entity_is_home("home_domain"));
+    assert_false(vg_entity_is_home("domain"));
+    assert_false(vg_entity_is_home("home_"));
+}
+
+static char *homed(const vg_home *h, const char *json, int want_changed)
+{
+    cJSON *e = cJSON_Parse(json);
+    assert_non_null(e);
+    int n = vg_entity_home(h, e);
+    if (n != want_changed)
+        fail_msg("%s: %d values moved or left out, wanted %d", json, n, want_changed);
+    char *s = cJSON_PrintUnformatted(e);
+    cJSON_Delete(e);
+    return s;
+}
+
+/* The organisation's own values move to home_ names on the author's side. */
+static void test_entity_home(void **state)
+{
+    (void)state;
+    vg_err err = {0};
+    vg_home *h = vg_home_new();
+    assert_int_equal(vg_home_set_nets(h,
+                                      "198.51.100.0/24, 2001:db8:1::/48 ,10.20.30.0/24, "
+                                      "203.0.113.77",
+                                      &err),
+                     VG_OK);
+    assert_int_equal(vg_home_set_domains(h, "corp.example, *.Example.ORG, .lab.test.", &err),
+                     VG_OK);
+    assert_true(vg_home_has_ip(h, "198.51.100.200"));
+    assert_true(vg_home_has_ip(h, "2001:DB8:1:0::5"));
+    assert_true(vg_home_has_ip(h, "203.0.113.77"));
+    assert_false(vg_home_has_ip(h, "203.0.113.78"));
+    assert_false(vg_home_has_ip(h, "10.0.0.1")); /* home_net replaced the defaults */
+    assert_true(vg_home_has_domain(h, "mail.corp.example"));
+    assert_true(vg_home_has_domain(h, "EXAMPLE.org."));
+    assert_true(vg_home_has_domain(h, "x.lab.test"));
+    assert_false(vg_home_has_domain(h, "notcorp.example"));
+    assert_false(vg_home_has_domain(h, "corp.example.evil.com"));
+
+    /* the victim's public address is an entity, not an indicator; the attacker's
+     * stays an indicator; a private one needs no deciding */
+    char *got = homed(h,
+                      "{\"src_ip\":\"203.0.113.9\",\"dest_ip\":[\"198.51.100.7\","
+                      "\"10.20.30.4\",\"8.8.8.8\"],\"host\":\"ws-1\"}",
+                      1);
+    assert_string_equal(got, "{\"src_ip\":\"203.0.113.9\",\"dest_ip\":[\"10.20.30.4\","
+                             "\"8.8.8.8\"],\"host\":\"ws-1\",\"home_dest_ip\":\"198.51.100.7\"}");
+    free(got);
+    /* names: a domain, a URL's host, an e-mail address's domain; a subnet's
+     * broadcast left out; a home_ name there already gains the value */
+    got = homed(h,
+                "{\"domain\":[\"www.corp.example\",\"evil.example\"],\"url\":"
+                "\"https://user@intranet.example.org:8443/login\",\"sender\":\"ceo@Corp.Example\","
+                "\"recipient\":\"x@evil.example\",\"ip\":\"10.20.30.255\","
+                "\"home_dest_ip\":\"198.51.100.1\",\"dest_ip\":\"198.51.100.2\"}",
+                5);
+    assert_string_equal(got, "{\"domain\":[\"evil.example\"],\"recipient\":\"x@evil.example\","
+                             "\"home_domain\":\"www.corp.example\",\"home_url\":"
+                             "\"https://user@intranet.example.org:8443/login\","
+                             "\"home_sender\":\"ceo@Corp.Example\","
+                             "\"home_dest_ip\":[\"198.51.100.1\",\"198.51.100.2\"]}");
+    free(got);
+    /* nothing of the organisation's: nothing written */
+    got = homed(h, "{\"src_ip\":\"8.8.8.8\",\"domain\":\"evil.example\"}", 0);
+    assert_string_equal(got, "{\"src_ip\":\"8.8.8.8\",\"domain\":\"evil.example\"}");
+    free(got);
+    /* the defaults: the private ranges, whose broadcasts are left out and whose
+     * addresses, never IOCs, keep their names; a URL on a private host is home */
+    got = homed(NULL,
+                "{\"src_ip\":\"10.1.2.3\",\"dest_ip\":\"10.255.255.255\","
+                "\"url\":\"http://192.168.1.10/admin\"}",
+                2);
+    assert_string_equal(got,
+                        "{\"src_ip\":\"10.1.2.3\",\"home_url\":\"http://192.168.1.10/admin\"}");
+    free(got);
+
+    /* mistakes name the entry and change nothing */
+    assert_int_equal(vg_home_set_nets(h, "10.0.0.0/8, 10.0.0.0/33", &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "'10.0.0.0/33' is not a network"));
+    assert_int_equal(vg_home_set_nets(h, "corp.example", &err), VG_EINVAL);
+    assert_int_equal(vg_home_set_nets(h, "1.2.3.4/", &err), VG_EINVAL);
+    assert_int_equal(vg_home_set_domains(h, "corp example", &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "'corp example' is not a domain name"));
+    assert_true(vg_home_has_ip(h, "198.51.100.200"));
+    assert_true(vg_home_has_domain(h, "corp.example"));
+    assert_int_equal(vg_home_set_nets(h, "", &err), VG_OK); /* none */
+    assert_false(vg_home_has_ip(h, "198.51.100.200"));
+    vg_home_free(h);
+    vg_home_free(NULL);
+}
+
+/* Through the door: one artifact for two spellings of an address; an alert's
+ * values that name no host bring nothing; home_ values are artifacts, never IOCs,
+ * and a replica that receives the ops computes the same flags. */
+static void test_artifacts_through_the_door(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *a_path = path_in(dir, "a.db"), *b_path = path_in(dir, "b.db");
+    vg_ws *a = open_ws(a_path, "alice"), *b = open_ws(b_path, "bob");
+    vg_id case_id;
+    new_case(a, "v6", "high", case_id);
+    must_apply(a, vg_op_artifact_add(case_id, "ip", "FE80:0:0:0:870A:159E:ACCA:01B3"));
+    must_apply(a, vg_op_artifact_add(case_id, "ip", "fe80::870a:159e:acca:1b3"));
+    must_apply(a, vg_op_artifact_add(case_id, "ip", "2001:db8:0:0:0:0:0:9"));
+    assert_int_equal(sql_int(a, "SELECT count(*) FROM artifacts WHERE type = 'ip'"), 2);
+    assert_int_equal(sql_int(a, "SELECT count(*) FROM artifacts WHERE value IN"
+                                " ('fe80::870a:159e:acca:1b3', '2001:db8::9')"),
+                     2);
+    vg_op *op = vg_op_new("alert.add", NULL);
+    cJSON_AddStringToObject(op->payload, "source", "suricata");
+    cJSON_AddStringToObject(op->payload, "source_ref", "v6-1");
+    cJSON_AddStringToObject(op->payload, "title", "ET INFO mDNS");
+    cJSON_AddNumberToObject(op->payload, "event_time", 1731000000000.0);
+    cJSON_AddStringToObject(op->payload, "case", case_id);
+    cJSON_AddBoolToObject(op->payload, "artifacts", true);
+    cJSON_AddItemToObject(
+        op->payload, "entities",
+        cJSON_Parse(
+            "{\"src_ip\": [\"203.0.113.9\", \"2001:DB8::9\"], \"dest_ip\": [\"224.0.0.251\","
+            " \"ff02::fb\", \"169.254.1.1\", \"0.0.0.0\"], \"home_dest_ip\": \"198.51.100.20\"}"));
+    must_apply(a, op);
+    copy_ops(a, b, "ORDER BY seq");
+    vg_ws *ws[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sql_int(ws[i], "SELECT count(*) FROM artifacts WHERE type = 'ip'"), 4);
+        assert_int_equal(sql_int(ws[i], "SELECT is_ioc FROM artifacts WHERE value = '203.0.113.9'"),
+                         1);
+        assert_int_equal(
+            sql_int(ws[i], "SELECT is_ioc FROM artifacts WHERE value = '198.51.100.20'"), 0);
+        assert_int_equal(
+            sql_int(ws[i], "SELECT sightings FROM artifacts WHERE value = '2001:db8::9'"), 2);
+        assert_int_equal(sql_int(ws[i], "SELECT count(*) FROM artifacts WHERE value IN"
+                                        " ('224.0.0.251', 'ff02::fb', '169.254.1.1', '0.0.0.0')"),
+                         0);
+        assert_int_equal(sql_int(ws[i], "SELECT count(*) FROM alert_keys WHERE key LIKE 'ip:2%'"
+                                        " OR key LIKE 'ip:1%' OR key LIKE 'ip:f%'"
+                                        " OR key LIKE 'ip:0%'"),
+                         3);
+    }
+    vg_ws_close(a);
+    vg_ws_close(b);
+    free(a_path);
+    free(b_path);
+    rm_tree(dir);
+}
+
+/* What real threat reports write (#17 item 17; tests/fixtures/real/reports holds
+ * the reports themselves and tests/cli/ioc their measured precision and recall). */
+static void test_extract_real_reports(void **state)
+{
+    (void)state;
+    /* markup is not part of a URL: AsciiDoc's ++ and link text, backticks, <...> */
+    expect("- `++http://get.adobe[.]com/flashplayer/download/update/x32++`\n"
+           "The https://www.misp-project.org[MISP] event, <https://evil.example/a>,"
+           " `https://evil.example/b` and [text](https://evil.example/c).",
+           "url http://get.adobe.com/flashplayer/download/update/x32 " DEF "\n"
+           "url https://www.misp-project.org 0\nurl https://evil.example/a 0\n"
+           "url https://evil.example/b 0\nurl https://evil.example/c 0\n");
+    expect("http://[2001:db8::1]:8080/x[1] file://46.8.19[.]163/mise/server.exe",
+           "url http://[2001:db8::1]:8080/x 0\nurl file://46.8.19.163/mise/server.exe " DEF "\n");
+    /* registry keys keep their {CLSID}, spaces inside, a doubled backslash is one */
+    expect(
+        "* `HKCU\\Software\\Classes\\CLSID\\\\{49CBB1C7-97D1-485A-9EC1-A26065633066}`\n"
+        "[HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-BF7523F5501E}]\n"
+        "HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver is set\n"
+        "reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v upd",
+        "registry HKCU\\Software\\Classes\\CLSID\\{49CBB1C7-97D1-485A-9EC1-A26065633066} 0\n"
+        "registry HKEY_CURRENT_USER\\Software\\Classes\\CLSID\\{A7F7DE86-C5BF-4239-A220-"
+        "BF7523F5501E} 0\n"
+        "registry HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Explorer\\ScreenSaver 0\n"
+        "registry HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run 0\n");
+    /* %TEMP%\... and %APPDATA%\... paths, ~ and spaces inside, no C:\Program */
+    expect(" * `%TEMP%\\~DF1E06.tmp`\n * `++%TEMP%\\iecache.bin++`\n"
+           "- `%APPDATA%/Microsoft/Windows/scawrdot.db`\n"
+           "- `C:\\Program Files\\VMware\\VMware Tools\\VMware VGAuth\\readme.txt`\n"
+           "* `++C:\\Program Files (x86)\\Mozilla Firefox\\rasadhlp.dll++`\n"
+           "%STARTUP%\\Control Panel.lnk\n"
+           "\"ImagePath\"= \"%SystemRoot%\\System32\\svchost.exe -k DComLaunch\"\n"
+           "dropped C:\\Users\\Public\\a.exe and then C:\\Intel\\ (a folder), then 50%.",
+           "filename %TEMP%\\~DF1E06.tmp 0\nfilename %TEMP%\\iecache.bin 0\n"
+           "filename %APPDATA%/Microsoft/Windows/scawrdot.db 0\n"
+           "filename C:\\Program Files\\VMware\\VMware Tools\\VMware VGAuth\\readme.txt 0\n"
+           "filename C:\\Program Files (x86)\\Mozilla Firefox\\rasadhlp.dll 0\n"
+           "filename %STARTUP%\\Control Panel.lnk 0\n"
+           "filename %SystemRoot%\\System32\\svchost.exe 0\n"
+           "filename C:\\Users\\Public\\a.exe 0\nfilename C:\\Intel\\ 0\n");
+    /* a version in a user agent is no address; names in prose are no domains */
+    expect("Mozilla/5.0 (X11; U; Linux i686; en-US; rv:1.9.0.19) Gecko/2010040116 at 9.9.9.9",
+           "ip 9.9.9.9 0\n");
+    expect("a compiled ASP.NET page and asp.net, VB.NET, [APKGOD.NET].zip, loader.zip and "
+           "clip.mov, but evil[.]zip and ASPNET[.]NET",
+           "domain evil.zip " DEF "\ndomain aspnet.net " DEF "\n");
+    /* base64 runs and request targets are no file names; real paths still are */
+    expect("/GvhBwH59oUDdpifd9uaGqNN/gDKIyEpdFX/QoXYaY8OoxIa+fDN+f+iSxhOwBIN\n"
+           "/7NRmh2/F3v/QArQONQ48YKvtFyALOk+q+QXwDUm9zVPJQ4VYrihWtFyRD0mFGi9\n"
+           "185.106.96[.]158 port 80 - GET /spfooh/cacerts.crl\n"
+           "cron runs /var/tmp/qCVwOWA >/dev/null 2>&1",
+           "ip 185.106.96.158 " DEF "\nfilename /var/tmp/qCVwOWA 0\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +748,13 @@ int main(void)
         cmocka_unit_test(test_extract_marks_at_token_ends),
         cmocka_unit_test(test_extract_deep_labels),
         cmocka_unit_test(test_extract_linear_on_hostile_text),
+        cmocka_unit_test(test_ipv6_canonical),
+        cmocka_unit_test(test_ip_scope),
+        cmocka_unit_test(test_extract_scopes),
+        cmocka_unit_test(test_entities_never_iocs),
+        cmocka_unit_test(test_entity_home),
+        cmocka_unit_test(test_artifacts_through_the_door),
+        cmocka_unit_test(test_extract_real_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
