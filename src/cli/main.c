@@ -204,8 +204,10 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (config_read(&cf) != 0)
+    if (config_read(&cf) != 0) {
+        config_free(&cf); /* what the lines before the bad one set */
         return EXIT_FAIL;
+    }
     c.cf = &cf;
     char *pbdir = paths_playbooks(); /* for the copilot's apply_playbook */
     cop_set_playbook_library(pbdir);
