@@ -59,9 +59,13 @@ bool vg_entity_is_ioc(int type, const char *value);
 typedef void (*vg_entity_fn)(void *ud, int type, const char *value);
 int vg_entity_each(const cJSON *entities, vg_entity_fn fn, void *ud);
 
-/* The same, each value with its IOC flag: vg_entity_is_ioc, and false under a
- * home_ name. The values, their order and their count are vg_entity_each's. */
-typedef void (*vg_entity_ioc_fn)(void *ud, int type, const char *value, bool ioc);
+/* The same, each value with its IOC flag (vg_entity_is_ioc, and false under a
+ * home_ name) and its place: its index among the values as vigil counted them
+ * before addresses that name no host were skipped too (only the empty, built-in,
+ * loopback, unspecified and all-ones ones were), so that the places an op records
+ * (alert.add's artifacts: [places], op.h) mean the same values to every version.
+ * The values, their order and their count are vg_entity_each's. */
+typedef void (*vg_entity_ioc_fn)(void *ud, int type, const char *value, bool ioc, int place);
 int vg_entity_each_ioc(const cJSON *entities, vg_entity_ioc_fn fn, void *ud);
 
 /* The same, each value with its name: for readers that need to know which side of

@@ -1401,13 +1401,14 @@ static bool picked(const cJSON *pick, int i)
     return false;
 }
 
-static void put_artifact(void *ud, int type, const char *value, bool ioc)
+static void put_artifact(void *ud, int type, const char *value, bool ioc, int place)
 {
     struct art_ctx *a = ud;
     ctx *c = a->c;
-    if (a->rc || a->n >= ALERT_ARTIFACTS)
+    if (a->rc || place >= ALERT_ARTIFACTS)
         return;
-    int i = a->n++;
+    int i = place; /* what the op's places count (vg_entity_each_ioc) */
+    a->n++;
     const char *tname = VG_ARTIFACT_TYPE.names[type];
     bool exists = true;
     if (a->choose) {

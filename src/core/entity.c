@@ -120,14 +120,32 @@ static bool meaningless(int type, const char *v)
     return false;
 }
 
+/* What vigil skipped before address scopes (vg_entity_each_ioc's places): a subset
+ * of meaningless()'s. */
+static bool skipped_before_scopes(int type, const char *v)
+{
+    static const char *const addrs[] = {"0.0.0.0", "::", "::1", "255.255.255.255"};
+    if (type != VG_AT_IP)
+        return meaningless(type, v);
+    for (size_t i = 0; i < sizeof addrs / sizeof *addrs; i++)
+        if (strcmp(v, addrs[i]) == 0)
+            return true;
+    static const char *const blank[] = {"", "-", "n/a", "na", "none", "null", "unknown", "?"};
+    for (size_t i = 0; i < sizeof blank / sizeof *blank; i++)
+        if (strcasecmp(v, blank[i]) == 0)
+            return true;
+    return strncmp(v, "127.", 4) == 0;
+}
+
 typedef struct each_ctx {
     vg_entity_fn fn;
     vg_entity_ioc_fn ioc_fn;
     vg_entity_walk_fn walk_fn;
     void *ud;
+    int place; /* the next value's place (vg_entity_each_ioc) */
 } each_ctx;
 
-static int one(const each_ctx *x, const char *name, int type, bool home, const char *raw)
+static int one(each_ctx *x, const char *name, int type, bool home, const char *raw)
 {
     char *v = vg_ioc_normalise(type, raw);
     int n = 0;
@@ -140,7 +158,7 @@ static int one(const each_ctx *x, const char *name, int type, bool home, const c
         } else {
             bool ioc = !home && vg_entity_is_ioc(type, v);
             if (x->ioc_fn) {
-                x->ioc_fn(x->ud, type, v, ioc);
+                x->ioc_fn(x->ud, type, v, ioc, x->place);
             } else {
                 vg_entity_value ev = {.name = name, .type = type, .value = v, .ioc = ioc};
                 x->walk_fn(x->ud, &ev);
@@ -148,11 +166,13 @@ static int one(const each_ctx *x, const char *name, int type, bool home, const c
         }
         n = 1;
     }
+    if (x->ioc_fn && !skipped_before_scopes(type, v) && strlen(v) <= 2048)
+        x->place++;
     free(v);
     return n;
 }
 
-static int each(const cJSON *entities, const each_ctx *x)
+static int each(const cJSON *entities, each_ctx *x)
 {
     const cJSON *e;
     int n = 0;

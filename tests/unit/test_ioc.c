@@ -482,12 +482,12 @@ typedef struct seen {
     char text[2048];
 } seen;
 
-static void saw(void *ud, int type, const char *value, bool ioc)
+static void saw(void *ud, int type, const char *value, bool ioc, int place)
 {
     seen *s = ud;
     size_t n = strlen(s->text);
-    snprintf(s->text + n, sizeof s->text - n, "%s %s%s\n", VG_ARTIFACT_TYPE.names[type], value,
-             ioc ? " ioc" : "");
+    snprintf(s->text + n, sizeof s->text - n, "%s %s%s @%d\n", VG_ARTIFACT_TYPE.names[type],
+             value, ioc ? " ioc" : "", place);
 }
 
 static char *each_ioc(const char *json)
@@ -512,9 +512,12 @@ static void test_entities_never_iocs(void **state)
                  " \"dest_ip\": \"2001:DB8:0:0:0:0:0:7\","
                  " \"home_src_ip\": \"198.51.100.20\", \"home_domain\": \"corp.example\","
                  " \"domain\": \"evil.example\", \"home_bogus\": \"x\", \"host\": \"ws-1\"}");
-    assert_string_equal(got, "ip 203.0.113.9 ioc\nip 10.0.0.5\nip 192.168.1.255\n"
-                             "ip 2001:db8::7 ioc\nip 198.51.100.20\ndomain corp.example\n"
-                             "domain evil.example ioc\nhostname ws-1\n");
+    /* the places count the values vigil saw before scopes: the multicast and
+     * link-local ones (1 to 4) keep theirs, so an earlier op's places still name
+     * the same values */
+    assert_string_equal(got, "ip 203.0.113.9 ioc @0\nip 10.0.0.5 @5\nip 192.168.1.255 @6\n"
+                             "ip 2001:db8::7 ioc @7\nip 198.51.100.20 @8\ndomain corp.example @9\n"
+                             "domain evil.example ioc @10\nhostname ws-1 @11\n");
     free(got);
     int ip = vg_entity_type("ip");
     assert_false(vg_entity_is_ioc(ip, "224.0.0.251"));
@@ -731,6 +734,31 @@ static void test_extract_real_reports(void **state)
            "ip 185.106.96.158 " DEF "\nfilename /var/tmp/qCVwOWA 0\n");
 }
 
+/* An op written before address scopes, its places counted with a multicast
+ * address among them: this vigil brings the same value to the case. */
+static void test_old_places(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), *path = path_in(dir, "w.db");
+    vg_ws *ws = open_ws(path, "alice");
+    vg_id case_id;
+    new_case(ws, "old", "high", case_id);
+    char json[600];
+    snprintf(json, sizeof json,
+             "{\"source\":\"ids\",\"source_ref\":\"o-1\",\"title\":\"t\",\"event_time\":1790000000000,"
+             "\"case\":\"%s\",\"entities\":{\"dest_ip\":[\"224.0.0.251\",\"203.0.113.5\"],"
+             "\"host\":\"h-1\"},\"artifacts\":[1]}", case_id);
+    vg_id origin;
+    vg_ulid(1, origin);
+    must_apply(ws, stamped("alert.add", NULL, ((uint64_t)1790000000000 << 16), origin, json));
+    char *got = sql_text(ws, "SELECT group_concat(type || ' ' || value) FROM artifacts");
+    assert_string_equal(got, "ip 203.0.113.5");
+    free(got);
+    vg_ws_close(ws);
+    free(path);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -754,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_entities_never_iocs),
         cmocka_unit_test(test_entity_home),
         cmocka_unit_test(test_artifacts_through_the_door),
+        cmocka_unit_test(test_old_places),
         cmocka_unit_test(test_extract_real_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
