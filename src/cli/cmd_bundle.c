@@ -135,19 +135,26 @@ static int read_bundle(cli *c, const char *path, vg_buf *b)
     return rc ? cli_fail(c, &err) : EXIT_OK;
 }
 
+/* The key of a fingerprint: yours, or one you trust; NULL when neither. */
+static const vg_pubkey *known(const vg_keyring *ring, const vg_identity *me,
+                              const unsigned char *fp)
+{
+    unsigned char mine[VG_FP_BYTES];
+    if (me) {
+        vg_pubkey_fp(&me->pub, mine);
+        if (memcmp(mine, fp, VG_FP_BYTES) == 0)
+            return &me->pub;
+    }
+    return vg_keyring_by_fp(ring, fp);
+}
+
 /* "alice (vk1:...)" for a fingerprint, the name when the key is known. */
 static void who(const vg_keyring *ring, const vg_identity *me, const unsigned char *fp,
                 char *out, size_t outsz)
 {
     char t[VG_FP_TEXT];
-    unsigned char mine[VG_FP_BYTES];
     vg_fp_format(fp, t);
-    const vg_pubkey *k = vg_keyring_by_fp(ring, fp);
-    if (me) {
-        vg_pubkey_fp(&me->pub, mine);
-        if (memcmp(mine, fp, VG_FP_BYTES) == 0)
-            k = &me->pub;
-    }
+    const vg_pubkey *k = known(ring, me, fp);
     if (k)
         snprintf(out, outsz, "%s (%s)", k->name, t);
     else
@@ -157,14 +164,8 @@ static void who(const vg_keyring *ring, const vg_identity *me, const unsigned ch
 static cJSON *fp_json(const vg_keyring *ring, const vg_identity *me, const unsigned char *fp)
 {
     char t[VG_FP_TEXT];
-    unsigned char mine[VG_FP_BYTES];
     vg_fp_format(fp, t);
-    const vg_pubkey *k = vg_keyring_by_fp(ring, fp);
-    if (me) {
-        vg_pubkey_fp(&me->pub, mine);
-        if (memcmp(mine, fp, VG_FP_BYTES) == 0)
-            k = &me->pub;
-    }
+    const vg_pubkey *k = known(ring, me, fp);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "fingerprint", t);
     if (k)

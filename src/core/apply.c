@@ -1337,7 +1337,6 @@ struct art_ctx {
     ctx *c;
     const char *case_id;
     int64_t t;
-    int n;          /* values seen so far */
     bool choose;    /* a local op: choose, recording the choice in picked */
     const cJSON *pick; /* a received op: the places chosen (NULL: every value) */
     cJSON *picked;
@@ -1408,7 +1407,6 @@ static void put_artifact(void *ud, int type, const char *value, bool ioc, int pl
     if (a->rc || place >= ALERT_ARTIFACTS)
         return;
     int i = place; /* what the op's places count (vg_entity_each_ioc) */
-    a->n++;
     const char *tname = VG_ARTIFACT_TYPE.names[type];
     bool exists = true;
     if (a->choose) {
