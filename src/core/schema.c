@@ -288,6 +288,14 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " SELECT json_extract(content, '$.proposal'), coalesce(json_extract(content, '$.op'), '')"
     " FROM ledger WHERE kind = 'decision' AND json_extract(content, '$.state') = 'applied'"
     " AND json_extract(content, '$.proposal') IS NOT NULL;",
+    /* 14: task logs (TheHive's): each entry is a task.log op, its id the entry's id,
+     * and this table their projection, read per task in the order they were
+     * written (created_at, the op's clock; id breaks ties the same on every
+     * replica). case_id is the task's case, kept for the case's reads. */
+    "CREATE TABLE task_logs(id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id),"
+    " case_id TEXT NOT NULL REFERENCES cases(id), author TEXT NOT NULL, body TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX task_logs_case ON task_logs(case_id, task_id, created_at, id);",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);
