@@ -96,15 +96,15 @@ typedef enum vg_handoff_kind {
     VG_HO_SLA,        /* an open case due within the window, or overdue */
     VG_HO_PROPOSAL,   /* a copilot proposal of the reader's waiting for a decision */
     VG_HO_ESCALATED,  /* severity raised */
-    VG_HO_OPENED,     /* case created */
     VG_HO_REASSIGNED, /* assignee changed */
-    VG_HO_TASK_DONE,  /* task status set to done */
     VG_HO_CLOSED,     /* case closed */
+    VG_HO_TASK_DONE,  /* task status set to done */
+    VG_HO_OPENED,     /* case created (often the longest group: last) */
     VG_HO__N
 } vg_handoff_kind;
 
-/* "mentions", "sla", "proposals", "escalated", "opened", "reassigned", "tasks_done",
- * "closed" (JSON keys) and their headings ("Mentions of you", ...). */
+/* "mentions", "sla", "proposals", "escalated", "reassigned", "closed", "tasks_done",
+ * "opened" (JSON keys) and their headings ("Mentions of you", ...). */
 extern const char *const VG_HANDOFF_KEYS[VG_HO__N];
 extern const char *const VG_HANDOFF_TITLES[VG_HO__N];
 
@@ -122,6 +122,8 @@ typedef struct vg_handoff_opts {
     int64_t since, now;      /* ms; since <= now */
     const int64_t *sla_ms;   /* target per severity (0: none), 5 of them; NULL: no SLA group */
     int64_t sla_window;      /* SLA: due before now + this (ms) */
+    int64_t mentions_since;  /* mentions from this time (0: since), so that a view can
+                              * list every unread one, however old */
 } vg_handoff_opts;
 
 /* What changed since o->since, grouped in vg_handoff_kind order, newest first in

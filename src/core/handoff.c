@@ -384,11 +384,11 @@ vg_rc vg_mentions_mark(vg_ws *ws, const char *user, int64_t at, vg_err *err)
 /* ---- the handoff ---------------------------------------------------------------- */
 
 const char *const VG_HANDOFF_KEYS[VG_HO__N] = {
-    "mentions", "sla", "proposals", "escalated", "opened", "reassigned", "tasks_done", "closed",
+    "mentions", "sla", "proposals", "escalated", "reassigned", "closed", "tasks_done", "opened",
 };
 const char *const VG_HANDOFF_TITLES[VG_HO__N] = {
-    "Mentions of you",  "SLA due soon",  "Proposals waiting for you", "Escalated",
-    "Opened",           "Reassigned",    "Tasks done",                "Closed",
+    "Mentions of you", "SLA due soon", "Proposals waiting for you", "Escalated",
+    "Reassigned",      "Closed",       "Tasks done",                "Opened",
 };
 
 typedef struct item_list {
@@ -581,7 +581,8 @@ vg_rc vg_handoff(vg_ws *ws, const vg_handoff_opts *o, vg_handoff_item **out, siz
     *n = 0;
     vg_mention *m = NULL;
     size_t nm = 0;
-    vg_rc rc = vg_mentions_of(ws, o->reader, o->since, &m, &nm, err);
+    vg_rc rc = vg_mentions_of(ws, o->reader, o->mentions_since ? o->mentions_since : o->since, &m,
+                              &nm, err);
     for (size_t i = 0; rc == VG_OK && i < nm; i++) {
         char *line = line_of(m[i].body);
         vg_handoff_item *x = push(&it, VG_HO_MENTION, m[i].at, m[i].case_id, m[i].case_ref,

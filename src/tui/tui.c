@@ -25,6 +25,7 @@
 
 #include "tui.h"
 #include "vigil/buf.h"
+#include "vigil/handoff.h"
 #include "vigil/intel.h"
 #include "vigil/json.h"
 #include "vigil/metrics.h"
@@ -88,13 +89,15 @@ static void draw_header(tui *t)
         snprintf(state, sizeof state, "team: off (no token; vigil sync says why)");
     const char *path = vg_ws_path(t->ws), *slash = strrchr(path, '/');
     const char *paths[] = {path, slash ? slash + 1 : path, ""};
-    char head[1024];
+    char head[1024], at[32] = "";
+    if (t->mentions_unread > 0) /* unread mentions of the analyst (H shows them) */
+        snprintf(at, sizeof at, "  @%lld", t->mentions_unread);
     for (int level = 0; level < 4; level++) {
         const char *p = paths[level < 2 ? level : 2];
-        snprintf(head, sizeof head, " vigil  %s%s(%s)  %s%sopen %lld  new %lld  critical %lld", p,
-                 *p ? " " : "", state, level < 3 ? t->actor : "", level < 3 ? "   " : " ",
+        snprintf(head, sizeof head, " vigil  %s%s(%s)  %s%sopen %lld  new %lld  critical %lld%s",
+                 p, *p ? " " : "", state, level < 3 ? t->actor : "", level < 3 ? "   " : " ",
                  (long long)t->counts.open, (long long)t->counts.new_,
-                 (long long)t->counts.critical_open);
+                 (long long)t->counts.critical_open, at);
         char *safe = vg_text_safe_dup(head, t->ascii ? VG_TEXT_ASCII : 0);
         bool fits = vg_text_width(safe) <= (size_t)t->cols;
         free(safe);
@@ -110,6 +113,14 @@ static void draw_frame(tui *t, const char *crumbs, const char *keys)
     if (t->counts_stale) {
         if (vg_case_counts(t->ws, &t->counts, &err) != VG_OK)
             snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        /* unread mentions: after the read marker; they arrive with the notes */
+        int64_t seen = 0;
+        vg_mention *m = NULL;
+        size_t nm = 0;
+        if (vg_mentions_seen(t->ws, t->actor, &seen, &err) == VG_OK &&
+            vg_mentions_of(t->ws, t->actor, seen + 1, &m, &nm, &err) == VG_OK)
+            t->mentions_unread = (long long)nm;
+        vg_mentions_free(m, nm);
         t->counts_stale = false;
     }
     attron(A_REVERSE);
@@ -830,6 +841,73 @@ void tui_dash_open(tui *t)
     vg_dash_clear(&d);
 }
 
+/* ---- the handoff view ------------------------------------------------------------ */
+
+void tui_handoff_open(tui *t, const char *since_text)
+{
+    vg_err err = {0};
+    vg_handoff_opts o = {.reader = t->actor, .now = vg_now_ms(), .sla_window = 8 * 3600000LL,
+                         .sla_ms = tui_config_sla(t->cfg)};
+    char want[sizeof t->handoff_since];
+    snprintf(want, sizeof want, "%s",
+             since_text ? since_text : t->handoff_since[0] ? t->handoff_since : "8h");
+    if (vg_parse_since(want, o.now, &o.since, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    memcpy(t->handoff_since, want, sizeof want);
+    int64_t seen = 0;
+    if (vg_mentions_seen(t->ws, t->actor, &seen, &err) != VG_OK)
+        seen = 0;
+    o.mentions_since = seen + 1 < o.since ? seen + 1 : o.since; /* every unread one too */
+    vg_handoff_item *it = NULL;
+    size_t n = 0;
+    if (vg_handoff(t->ws, &o, &it, &n, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    if (t->view != VIEW_HANDOFF || since_text) /* another window starts at its top */
+        t->scroll = 0;
+    t->view = VIEW_HANDOFF;
+    lines_free(t);
+    char since[32];
+    vg_local_time(o.since, since, sizeof since);
+    add_line(t, "What changed since %s (%s), for %s", since, t->handoff_since, t->actor);
+    if (n == 0)
+        add_line(t, "%s", "  nothing changed since then, and nothing is waiting");
+    int64_t newest = 0;
+    for (size_t i = 0; i < n; i++) {
+        const vg_handoff_item *x = &it[i];
+        if (i == 0 || x->kind != it[i - 1].kind) {
+            size_t count = 0;
+            for (size_t k = i; k < n && it[k].kind == x->kind; k++)
+                count++;
+            add_line(t, "%s", "");
+            add_line(t, "%s (%zu)", VG_HANDOFF_TITLES[x->kind], count);
+        }
+        char when[32], ref[24] = "-";
+        vg_local_time(x->at, when, sizeof when);
+        if (x->case_ref)
+            snprintf(ref, sizeof ref, "#%lld", (long long)x->case_ref);
+        /* one line an item: the text made one line (a mention's first line) */
+        add_line(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
+                 (int)strcspn(x->text, "\r\n"), x->text);
+        if (x->kind == VG_HO_MENTION && x->at > newest)
+            newest = x->at;
+    }
+    vg_handoff_free(it, n);
+    /* shown: the mentions are read (a marker of this replica, not an op) */
+    if (newest && vg_mentions_mark(t->ws, t->actor, newest, &err) != VG_OK)
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    t->counts_stale = true;
+}
+
+static void draw_handoff(tui *t)
+{
+    draw_frame(t, " Handoff", " j/k scroll  r refresh  :handoff 2d  Esc back  ? help  q quit");
+    draw_lines(t, 2);
+}
+
 static void draw_dash(tui *t)
 {
     draw_frame(t, " Dashboard", " j/k scroll  r refresh  Esc back  : command  ? help  q quit");
@@ -1023,6 +1101,8 @@ static void draw(tui *t)
         draw_inbox(t);
     else if (t->view == VIEW_GRAPH)
         tui_graph_draw(t);
+    else if (t->view == VIEW_HANDOFF)
+        draw_handoff(t);
     else
         draw_alert(t);
     if (t->picker && t->view == VIEW_CASE)
