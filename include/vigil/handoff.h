@@ -60,15 +60,14 @@ bool vg_mentions_user(const char *text, const char *user);
  * Fresh; vg_strings_free. */
 VG_WUR vg_rc vg_users_known(vg_ws *ws, char ***out, size_t *n, vg_err *err);
 /* The names text mentions that are not known users, each once, in order. */
-VG_WUR vg_rc vg_mentions_unknown(vg_ws *ws, const char *text, char ***out, size_t *n,
-                                 vg_err *err);
+VG_WUR vg_rc vg_mentions_unknown(vg_ws *ws, const char *text, char ***out, size_t *n, vg_err *err);
 void vg_strings_free(char **s, size_t n);
 
 typedef struct vg_mention {
-    vg_id id, case_id;     /* the note's or log entry's id */
+    vg_id id, case_id; /* the note's or log entry's id */
     int64_t case_ref;
-    bool task_log;         /* a task log entry (task_title says which task), else a note */
-    char *task_title;      /* "" for a note */
+    bool task_log;    /* a task log entry (task_title says which task), else a note */
+    char *task_title; /* "" for a note */
     char *case_title;
     char *author, *body;
     int64_t at;
@@ -76,8 +75,8 @@ typedef struct vg_mention {
 
 /* The notes and task log entries written at or after since that mention user,
  * written by someone else, newest first. Fresh array; vg_mentions_free. */
-VG_WUR vg_rc vg_mentions_of(vg_ws *ws, const char *user, int64_t since, vg_mention **out,
-                            size_t *n, vg_err *err);
+VG_WUR vg_rc vg_mentions_of(vg_ws *ws, const char *user, int64_t since, vg_mention **out, size_t *n,
+                            vg_err *err);
 void vg_mentions_free(vg_mention *m, size_t n);
 cJSON *vg_mention_json(const vg_mention *m);
 
@@ -109,21 +108,21 @@ extern const char *const VG_HANDOFF_KEYS[VG_HO__N];
 extern const char *const VG_HANDOFF_TITLES[VG_HO__N];
 
 typedef struct vg_handoff_item {
-    int kind;           /* vg_handoff_kind */
-    int64_t at;         /* when (SLA: when it is due) */
-    vg_id case_id;      /* "" for a general proposal */
-    int64_t case_ref;   /* 0 when none */
-    char *actor;        /* who did it ("" for SLA) */
-    char *text;         /* one line: what happened ("medium → high", the case's title...) */
+    int kind;         /* vg_handoff_kind */
+    int64_t at;       /* when (SLA: when it is due) */
+    vg_id case_id;    /* "" for a general proposal */
+    int64_t case_ref; /* 0 when none */
+    char *actor;      /* who did it ("" for SLA) */
+    char *text;       /* one line: what happened ("medium → high", the case's title...) */
 } vg_handoff_item;
 
 typedef struct vg_handoff_opts {
-    const char *reader;      /* whose mentions and proposals */
-    int64_t since, now;      /* ms; since <= now */
-    const int64_t *sla_ms;   /* target per severity (0: none), 5 of them; NULL: no SLA group */
-    int64_t sla_window;      /* SLA: due before now + this (ms) */
-    int64_t mentions_since;  /* mentions from this time (0: since), so that a view can
-                              * list every unread one, however old */
+    const char *reader;     /* whose mentions and proposals */
+    int64_t since, now;     /* ms; since <= now */
+    const int64_t *sla_ms;  /* target per severity (0: none), 5 of them; NULL: no SLA group */
+    int64_t sla_window;     /* SLA: due before now + this (ms) */
+    int64_t mentions_since; /* mentions from this time (0: since), so that a view can
+                             * list every unread one, however old */
 } vg_handoff_opts;
 
 /* What changed since o->since, grouped in vg_handoff_kind order, newest first in

@@ -184,8 +184,8 @@ static int case_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, 
 }
 
 /* "Tasks 3/12 ███░░░░░░░  2 mandatory left", then each phase with its own bar. */
-static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs,
-                       const vg_task_log *lg, size_t nlg)
+static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs, const vg_task_log *lg,
+                       size_t nlg)
 {
     vg_progress p;
     vg_progress_of(t, n, &p);

@@ -38,8 +38,8 @@ static vg_rc prep(vg_ws *ws, const char *sql, sqlite3_stmt **st, vg_err *err)
 
 /* ---- task logs ------------------------------------------------------------------ */
 
-vg_rc vg_task_logs_of_case(vg_ws *ws, const char *case_id, const char *task_id,
-                           vg_task_log **out, size_t *n, vg_err *err)
+vg_rc vg_task_logs_of_case(vg_ws *ws, const char *case_id, const char *task_id, vg_task_log **out,
+                           size_t *n, vg_err *err)
 {
     static const char sql[] = "SELECT id, task_id, case_id, author, body, created_at FROM task_logs"
                               " WHERE case_id = ?1 AND (?2 IS NULL OR task_id = ?2)"
@@ -387,8 +387,9 @@ const char *const VG_HANDOFF_KEYS[VG_HO__N] = {
     "mentions", "sla", "proposals", "escalated", "reassigned", "closed", "tasks_done", "opened",
 };
 const char *const VG_HANDOFF_TITLES[VG_HO__N] = {
-    "Mentions of you", "SLA due soon", "Proposals waiting for you", "Escalated",
-    "Reassigned",      "Closed",       "Tasks done",                "Opened",
+    "Mentions of you", "SLA due soon", "Proposals waiting for you",
+    "Escalated",       "Reassigned",   "Closed",
+    "Tasks done",      "Opened",
 };
 
 typedef struct item_list {
@@ -573,8 +574,7 @@ static int item_cmp(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
-vg_rc vg_handoff(vg_ws *ws, const vg_handoff_opts *o, vg_handoff_item **out, size_t *n,
-                 vg_err *err)
+vg_rc vg_handoff(vg_ws *ws, const vg_handoff_opts *o, vg_handoff_item **out, size_t *n, vg_err *err)
 {
     item_list it = {0};
     *out = NULL;
@@ -585,8 +585,8 @@ vg_rc vg_handoff(vg_ws *ws, const vg_handoff_opts *o, vg_handoff_item **out, siz
                               &nm, err);
     for (size_t i = 0; rc == VG_OK && i < nm; i++) {
         char *line = line_of(m[i].body);
-        vg_handoff_item *x = push(&it, VG_HO_MENTION, m[i].at, m[i].case_id, m[i].case_ref,
-                                  m[i].author);
+        vg_handoff_item *x =
+            push(&it, VG_HO_MENTION, m[i].at, m[i].case_id, m[i].case_ref, m[i].author);
         if (m[i].task_log) {
             char *tt = line_of(m[i].task_title);
             x->text = fmt("on task '%s': %s", tt, line);
@@ -658,11 +658,20 @@ vg_rc vg_parse_since(const char *s, int64_t now, int64_t *out, vg_err *err)
         int64_t unit = 0;
         if (end != s && end[0] && !end[1]) {
             switch (end[0]) {
-            case 'm': unit = 60000; break;
-            case 'h': unit = 3600000; break;
-            case 'd': unit = 86400000; break;
-            case 'w': unit = 7 * 86400000LL; break;
-            default: break;
+            case 'm':
+                unit = 60000;
+                break;
+            case 'h':
+                unit = 3600000;
+                break;
+            case 'd':
+                unit = 86400000;
+                break;
+            case 'w':
+                unit = 7 * 86400000LL;
+                break;
+            default:
+                break;
             }
         }
         if (unit && v <= 100000ULL * 86400000ULL / (unsigned long long)unit) {

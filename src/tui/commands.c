@@ -630,8 +630,8 @@ void tui_mention_msg(tui *t, const char *text, const char *done)
     }
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(t->msg);
-        snprintf(t->msg + l, sizeof t->msg - l, "%s@%.40s", i ? ", " : "; not a known user: ",
-                 unknown[i]);
+        snprintf(t->msg + l, sizeof t->msg - l, "%s@%.40s",
+                 i ? ", " : "; not a known user: ", unknown[i]);
     }
     vg_strings_free(unknown, n);
 }

@@ -74,7 +74,8 @@ static void test_task_log_apply(void **state)
     assert_int_equal(vg_task_logs_of_case(f->ws, f->case_id, f->task_id, &l, &n, &err), VG_OK);
     assert_int_equal(n, 2);
     assert_string_equal(l[0].body, "gateway logs pulled, @bob has them"); /* oldest first */
-    char *entry = sql_text(f->ws, "SELECT id FROM ops WHERE kind = 'task.log' ORDER BY seq LIMIT 1");
+    char *entry =
+        sql_text(f->ws, "SELECT id FROM ops WHERE kind = 'task.log' ORDER BY seq LIMIT 1");
     assert_string_equal(l[0].id, entry); /* the op's id is the entry's */
     free(entry);
     vg_task_logs_free(l, n);
@@ -141,9 +142,8 @@ static void test_task_log_replay(void **state)
     assert_int_equal(vg_case_detail_json(f->ws, f->case_id, 0, &j, &err), VG_OK);
     cJSON *log = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tasks"), 0), "log");
     assert_int_equal(cJSON_GetArraySize(log), 2);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(log, 1),
-                                                                 "author")),
-                        "bob");
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(log, 1), "author")), "bob");
     cJSON_Delete(j);
 }
 
@@ -204,9 +204,9 @@ static void test_known_users(void **state)
     assert_string_equal(u[1], "bob");
     assert_string_equal(u[2], "chen");
     vg_strings_free(u, n);
-    assert_int_equal(vg_mentions_unknown(f->ws, "@Chen @dave and @bob, @dave again, @erin", &u,
-                                         &n, &err),
-                     VG_OK);
+    assert_int_equal(
+        vg_mentions_unknown(f->ws, "@Chen @dave and @bob, @dave again, @erin", &u, &n, &err),
+        VG_OK);
     assert_int_equal(n, 2);
     assert_string_equal(u[0], "dave");
     assert_string_equal(u[1], "erin");
@@ -303,7 +303,8 @@ static void test_handoff_derivation(void **state)
     vg_ulid(now - 2 * HOUR, t2);
     char js[400];
     /* before the window: opened 30 h ago, escalated 20 h ago (neither listed) */
-    at(f->ws, "case.create", old, now - 30 * HOUR, "bob", "{\"title\":\"Old case\",\"severity\":\"low\"}");
+    at(f->ws, "case.create", old, now - 30 * HOUR, "bob",
+       "{\"title\":\"Old case\",\"severity\":\"low\"}");
     snprintf(js, sizeof js, "{\"field\":\"severity\",\"value\":\"high\",\"old\":\"low\"}");
     at(f->ws, "case.set", old, now - 20 * HOUR, "bob", js);
     /* in the window */
@@ -313,15 +314,18 @@ static void test_handoff_derivation(void **state)
        "{\"title\":\"Spray on VPN\",\"severity\":\"low\"}");
     at(f->ws, "case.set", c3, now - 90 * 60000, "chen",
        "{\"field\":\"severity\",\"value\":\"critical\",\"old\":\"low\"}");
+    /* lowered: not listed */
     at(f->ws, "case.set", c3, now - 80 * 60000, "chen",
-       "{\"field\":\"severity\",\"value\":\"medium\",\"old\":\"critical\"}"); /* lowered: not listed */
+       "{\"field\":\"severity\",\"value\":\"medium\",\"old\":\"critical\"}");
     at(f->ws, "case.set", c2, now - 70 * 60000, "bob",
        "{\"field\":\"assignee\",\"value\":\"alice\",\"old\":\"\"}");
-    snprintf(js, sizeof js, "{\"case\":\"%s\",\"phase\":\"containment\",\"title\":\"Isolate ws-12\"}",
-             c2);
+    snprintf(js, sizeof js,
+             "{\"case\":\"%s\",\"phase\":\"containment\",\"title\":\"Isolate ws-12\"}", c2);
     at(f->ws, "task.add", t2, now - 60 * 60000, "bob", js);
-    snprintf(js, sizeof js, "{\"case\":\"%s\",\"field\":\"status\",\"value\":\"done\","
-                            "\"title\":\"Isolate ws-12\",\"old\":\"todo\"}", c2);
+    snprintf(js, sizeof js,
+             "{\"case\":\"%s\",\"field\":\"status\",\"value\":\"done\","
+             "\"title\":\"Isolate ws-12\",\"old\":\"todo\"}",
+             c2);
     at(f->ws, "task.set", t2, now - 50 * 60000, "bob", js);
     at(f->ws, "case.set", old, now - 40 * 60000, "bob",
        "{\"field\":\"status\",\"value\":\"closed\",\"resolution\":\"false_positive\","
@@ -340,7 +344,10 @@ static void test_handoff_derivation(void **state)
     must_apply(f->ws, lp);
 
     int64_t sla[5] = {0, 0, 0, 4 * HOUR, 1 * HOUR}; /* high: 4 h */
-    vg_handoff_opts o = {.reader = "alice", .since = now - 8 * HOUR, .now = now, .sla_ms = sla,
+    vg_handoff_opts o = {.reader = "alice",
+                         .since = now - 8 * HOUR,
+                         .now = now,
+                         .sla_ms = sla,
                          .sla_window = 8 * HOUR};
     vg_handoff_item *it = NULL;
     size_t n = 0;
@@ -380,13 +387,18 @@ static void test_handoff_derivation(void **state)
             assert_string_equal(x->case_id, c3);
             assert_string_equal(x->text, "low → critical");
             break;
-        case VG_HO_REASSIGNED: assert_string_equal(x->text, "(nobody) → alice"); break;
-        case VG_HO_TASK_DONE: assert_string_equal(x->text, "Isolate ws-12"); break;
+        case VG_HO_REASSIGNED:
+            assert_string_equal(x->text, "(nobody) → alice");
+            break;
+        case VG_HO_TASK_DONE:
+            assert_string_equal(x->text, "Isolate ws-12");
+            break;
         case VG_HO_CLOSED:
             assert_string_equal(x->case_id, old);
             assert_string_equal(x->text, "Old case (false_positive)");
             break;
-        default: break;
+        default:
+            break;
         }
     }
     size_t first = 0;
@@ -422,9 +434,9 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_task_log_apply),   T(test_task_log_refused), T(test_task_log_replay),
-        T(test_mention_parsing),  T(test_known_users),      T(test_mentions_of),
-        T(test_parse_since),      T(test_handoff_derivation),
+        T(test_task_log_apply),  T(test_task_log_refused),   T(test_task_log_replay),
+        T(test_mention_parsing), T(test_known_users),        T(test_mentions_of),
+        T(test_parse_since),     T(test_handoff_derivation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
