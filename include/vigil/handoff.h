@@ -10,8 +10,10 @@
  *   notes themselves, on the next sync.
  * - Known users are the actors of the workspace's op log (every teammate who ever
  *   wrote reaches a team replica through sync), the workspace's own actor, its
- *   remote's user and the assignees of cases and tasks. The team server's roster is
- *   not asked: that would be a network call while the analyst types.
+ *   remote's user, the assignees of cases and tasks, and the team's roster: the
+ *   users its server listed (GET /v1/users) at the last sync that asked, kept in
+ *   this replica (vg_roster_put). The server is never asked while the analyst
+ *   types: a note is checked against what the replica holds.
  * - The handoff lists, for an incoming analyst, what changed since a time: read
  *   from the op log's case.create, case.set and task.set ops, the ledger's open
  *   proposals, the cases' SLA targets and the mentions.
@@ -62,6 +64,15 @@ VG_WUR vg_rc vg_users_known(vg_ws *ws, char ***out, size_t *n, vg_err *err);
 /* The names text mentions that are not known users, each once, in order. */
 VG_WUR vg_rc vg_mentions_unknown(vg_ws *ws, const char *text, char ***out, size_t *n, vg_err *err);
 void vg_strings_free(char **s, size_t n);
+
+/* The team's users as the server of remote listed them at `at` (ms): a meta row
+ * 'roster:REMOTE' of this replica ({"at": ms, "users": [names]}), not an op: the
+ * server is the authority on who is in the team, and every replica asks it.
+ * Names that are not [a-z0-9][a-z0-9._-]{0,63} are left out; at most 10,000. */
+VG_WUR vg_rc vg_roster_put(vg_ws *ws, const char *remote, const char *const *names, size_t n,
+                           int64_t at, vg_err *err);
+/* When the roster of remote was last put (0: never). */
+VG_WUR vg_rc vg_roster_at(vg_ws *ws, const char *remote, int64_t *at, vg_err *err);
 
 typedef struct vg_mention {
     vg_id id, case_id; /* the note's or log entry's id */

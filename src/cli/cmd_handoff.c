@@ -164,11 +164,12 @@ int cmd_handoff(cli *c, int argc, char **argv)
     int npos, rc;
     if ((rc = cli_parse(c, argc, argv, o, 2, NULL, 0, &npos)))
         return rc;
-    vg_handoff_opts ho = {.reader = c->actor, .now = vg_now_ms(), .sla_window = 8 * 3600000LL};
+    vg_handoff_opts ho = {.now = vg_now_ms(), .sla_window = 8 * 3600000LL};
     if ((rc = since_opt(c, opt_get(o, 2, "since"), "8h", ho.now, &ho.since)) ||
         (rc = cli_open(c, 0)))
         return rc;
     ho.sla_ms = config_sla(c->cf);
+    ho.reader = c->actor; /* the remote's user, once the workspace is open */
     vg_handoff_item *it = NULL;
     size_t n = 0;
     vg_err err = {0};

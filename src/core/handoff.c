@@ -179,6 +179,78 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+#define ROSTER_MAX 10000
+
+static void roster_key(const char *remote, char *key, size_t n)
+{
+    snprintf(key, n, "roster:%s", remote);
+}
+
+/* The roster of remote as stored (NULL when there is none or it does not parse). */
+static cJSON *roster_get(vg_ws *ws, const char *remote, vg_err *err, vg_rc *rc)
+{
+    char key[160];
+    roster_key(remote, key, sizeof key);
+    sqlite3_stmt *st;
+    *rc = prep(ws, "SELECT value FROM meta WHERE key = ?", &st, err);
+    if (*rc)
+        return NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    cJSON *j = NULL;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        j = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        *rc = ws_dberr(ws, err, "reading the team's roster");
+    return j;
+}
+
+static bool roster_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+              s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
+}
+
+vg_rc vg_roster_put(vg_ws *ws, const char *remote, const char *const *names, size_t n, int64_t at,
+                    vg_err *err)
+{
+    cJSON *j = cJSON_CreateObject(), *arr;
+    cJSON_AddNumberToObject(j, "at", (double)at);
+    cJSON_AddItemToObject(j, "users", arr = cJSON_CreateArray());
+    for (size_t i = 0, k = 0; i < n && k < ROSTER_MAX; i++)
+        if (names[i] && roster_name_ok(names[i])) {
+            cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+            k++;
+        }
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!text)
+        abort(); /* out of memory */
+    char key[160];
+    roster_key(remote, key, sizeof key);
+    vg_rc rc = ws_meta_put(ws, key, text, "storing the team's roster", err);
+    cJSON_free(text);
+    return rc;
+}
+
+vg_rc vg_roster_at(vg_ws *ws, const char *remote, int64_t *at, vg_err *err)
+{
+    vg_rc rc;
+    cJSON *j = roster_get(ws, remote, err, &rc);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "at");
+    *at = cJSON_IsNumber(a) && a->valuedouble > 0 && a->valuedouble < 9e15 ? (int64_t)a->valuedouble
+                                                                           : 0;
+    cJSON_Delete(j);
+    return rc;
+}
+
 vg_rc vg_users_known(vg_ws *ws, char ***out, size_t *n, vg_err *err)
 {
     static const char sql[] = "SELECT actor FROM ops UNION SELECT assignee FROM cases"
@@ -209,8 +281,24 @@ vg_rc vg_users_known(vg_ws *ws, char ***out, size_t *n, vg_err *err)
         v[nv++] = vg_xstrdup(vg_ws_actor(ws));
     vg_remote r;
     vg_err ignore;
-    if (vg_remote_get(ws, NULL, &r, &ignore) == VG_OK && r.user[0])
-        v[nv++] = vg_xstrdup(r.user);
+    if (vg_remote_get(ws, NULL, &r, &ignore) == VG_OK) {
+        if (r.user[0])
+            v[nv++] = vg_xstrdup(r.user);
+        vg_rc rrc;
+        cJSON *j = roster_get(ws, r.name, err, &rrc), *u;
+        if (rrc) {
+            vg_strings_free(v, nv);
+            return rrc;
+        }
+        cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(j, "users"))
+        {
+            if (!cJSON_IsString(u))
+                continue;
+            v = vg_xrealloc(v, (nv + 1) * sizeof *v);
+            v[nv++] = vg_xstrdup(u->valuestring);
+        }
+        cJSON_Delete(j);
+    }
     qsort(v, nv, sizeof *v, str_cmp);
     size_t k = 0;
     for (size_t i = 0; i < nv; i++) {

@@ -8,6 +8,7 @@
 #include "vigil/handoff.h"
 #include "vigil/json.h"
 #include "vigil/ledger.h"
+#include "vigil/remote.h"
 
 #define HOUR 3600000LL
 
@@ -213,6 +214,43 @@ static void test_known_users(void **state)
     vg_strings_free(u, n);
     assert_int_equal(vg_mentions_unknown(f->ws, "no mention here", &u, &n, &err), VG_OK);
     assert_int_equal(n, 0);
+}
+
+static void test_roster(void **state)
+{
+    hfx *f = *state;
+    vg_err err = {0};
+    int64_t at;
+    assert_int_equal(vg_roster_at(f->ws, "team", &at, &err), VG_OK);
+    assert_int_equal(at, 0);
+    const char *names[] = {"dave", "Bad Name", "erin", "", "x;drop"};
+    assert_int_equal(vg_roster_put(f->ws, "team", names, 5, 1796000000000LL, &err), VG_OK);
+    assert_int_equal(vg_roster_at(f->ws, "team", &at, &err), VG_OK);
+    assert_int_equal(at, 1796000000000LL);
+    /* the roster counts for the workspace's remote only */
+    char **u = NULL;
+    size_t n = 0;
+    assert_int_equal(vg_mentions_unknown(f->ws, "@dave @erin", &u, &n, &err), VG_OK);
+    assert_int_equal(n, 2);
+    vg_strings_free(u, n);
+    vg_remote r = {0};
+    snprintf(r.name, sizeof r.name, "team");
+    assert_int_equal(vg_remote_parse_url("http://127.0.0.1:8470", &r, &err), VG_OK);
+    snprintf(r.user, sizeof r.user, "alice");
+    snprintf(r.tenant, sizeof r.tenant, "acme");
+    assert_int_equal(vg_remote_add(f->ws, &r, &err), VG_OK);
+    assert_int_equal(vg_mentions_unknown(f->ws, "@dave @erin @zed", &u, &n, &err), VG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(u[0], "zed");
+    vg_strings_free(u, n);
+    assert_int_equal(vg_users_known(f->ws, &u, &n, &err), VG_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_null(strchr(u[i], ' ')); /* the bad names were left out */
+    assert_int_equal(n, 3);             /* alice, dave, erin */
+    vg_strings_free(u, n);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind NOT IN"
+                                    " ('case.create', 'task.add')"),
+                     0);
 }
 
 static void test_mentions_of(void **state)
@@ -436,7 +474,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_task_log_apply),  T(test_task_log_refused),   T(test_task_log_replay),
         T(test_mention_parsing), T(test_known_users),        T(test_mentions_of),
-        T(test_parse_since),     T(test_handoff_derivation),
+        T(test_parse_since),     T(test_handoff_derivation), T(test_roster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
