@@ -43,6 +43,8 @@ static int step(tui *t, int delta)
         tui_tasks_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
+    else if (t->view == VIEW_HANDOFF)
+        tui_handoff_move(t, delta);
     else
         tui_case_scroll(t, delta);
     return 0;
@@ -67,7 +69,10 @@ static int ends(tui *t, bool bottom)
         tui_queue_ends(t, bottom);
     else if (tui_tasks_active(t))
         tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
-    else
+    else if (t->view == VIEW_HANDOFF) {
+        tui_handoff_move(t, bottom ? 1 << 20 : -(1 << 20));
+        tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
+    } else
         tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
     return 0;
 }
@@ -88,6 +93,9 @@ static int c_open(tui *t, int argc, char **argv)
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
         tui_alert_open(t);
+    } else if (tui_handoff_case(t)) {
+        memcpy(id, tui_handoff_case(t), sizeof id);
+        tui_case_open(t, id);
     }
     return 0;
 }

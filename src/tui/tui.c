@@ -777,6 +777,8 @@ const char *tui_current_case(tui *t)
 {
     if (t->view == VIEW_CASE)
         return t->case_id;
+    if (t->view == VIEW_HANDOFF) /* the selected item's case */
+        return tui_handoff_case(t);
     return t->page.n ? t->page.items[t->sel].id : NULL;
 }
 
@@ -866,16 +868,20 @@ void tui_handoff_open(tui *t, const char *since_text)
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return;
     }
-    if (t->view != VIEW_HANDOFF || since_text) /* another window starts at its top */
+    bool fresh = t->view != VIEW_HANDOFF || since_text; /* another window: from its top */
+    if (fresh)
         t->scroll = 0;
     t->view = VIEW_HANDOFF;
     lines_free(t);
+    free(t->handoff_case);
+    t->handoff_case = NULL;
     char since[32];
     vg_local_time(o.since, since, sizeof since);
     add_line(t, "What changed since %s (%s), for %s", since, t->handoff_since, t->actor);
     if (n == 0)
         add_line(t, "%s", "  nothing changed since then, and nothing is waiting");
     int64_t newest = 0;
+    size_t ncase = 0;
     for (size_t i = 0; i < n; i++) {
         const vg_handoff_item *x = &it[i];
         if (i == 0 || x->kind != it[i - 1].kind) {
@@ -892,19 +898,76 @@ void tui_handoff_open(tui *t, const char *since_text)
         /* one line an item: the text made one line (a mention's first line) */
         add_line(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
                  (int)strcspn(x->text, "\r\n"), x->text);
+        /* each line's case, "" for the headings and blank lines before it */
+        t->handoff_case = vg_xrealloc(t->handoff_case, t->nlines * sizeof *t->handoff_case);
+        for (size_t k = ncase; k < t->nlines; k++)
+            t->handoff_case[k][0] = '\0';
+        ncase = t->nlines;
+        memcpy(t->handoff_case[t->nlines - 1], x->case_id, sizeof(vg_id));
         if (x->kind == VG_HO_MENTION && x->at > newest)
             newest = x->at;
     }
     vg_handoff_free(it, n);
+    t->handoff_case = vg_xrealloc(t->handoff_case, (t->nlines + 1) * sizeof *t->handoff_case);
+    for (size_t k = ncase; k < t->nlines; k++)
+        t->handoff_case[k][0] = '\0';
+    if (fresh || t->handoff_sel >= (int)t->nlines)
+        t->handoff_sel = -1;
+    tui_handoff_move(t, 0);
     /* shown: the mentions are read (a marker of this replica, not an op) */
     if (newest && vg_mentions_mark(t->ws, t->actor, newest, &err) != VG_OK)
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
     t->counts_stale = true;
 }
 
+void tui_handoff_move(tui *t, int delta)
+{
+    int n = (int)t->nlines, sel = t->handoff_sel, step = delta < 0 ? -1 : 1;
+    if (!t->handoff_case || n == 0)
+        return;
+    if (sel < 0) { /* the first line with a case */
+        for (sel = 0; sel < n && !t->handoff_case[sel][0]; sel++)
+            ;
+    } else {
+        for (int left = delta < 0 ? -delta : delta; left > 0; left--) {
+            int k = sel + step;
+            while (k >= 0 && k < n && !t->handoff_case[k][0])
+                k += step;
+            if (k < 0 || k >= n)
+                break;
+            sel = k;
+        }
+    }
+    if (sel >= n) { /* no line names a case: scroll alone */
+        t->handoff_sel = -1;
+        t->hl_line = 0;
+        tui_case_scroll(t, delta);
+        return;
+    }
+    t->handoff_sel = sel;
+    t->hl_line = sel + 1;
+    int height = t->rows - 3;
+    if (sel < t->scroll)
+        t->scroll = sel;
+    if (sel >= t->scroll + height)
+        t->scroll = sel - height + 1;
+    /* the group's heading stays in sight above its first item */
+    if (sel - t->scroll < 2 && sel > 0 && !t->handoff_case[sel - 1][0])
+        t->scroll = sel > 2 ? sel - 2 : 0;
+}
+
+const char *tui_handoff_case(const tui *t)
+{
+    if (t->view != VIEW_HANDOFF || t->handoff_sel < 0 || !t->handoff_case ||
+        t->handoff_sel >= (int)t->nlines || !t->handoff_case[t->handoff_sel][0])
+        return NULL;
+    return t->handoff_case[t->handoff_sel];
+}
+
 static void draw_handoff(tui *t)
 {
-    draw_frame(t, " Handoff", " j/k scroll  r refresh  :handoff 2d  Esc back  ? help  q quit");
+    draw_frame(t, " Handoff",
+               " j/k move  Enter open the case  r refresh  :handoff 2d  Esc back  q quit");
     draw_lines(t, 2);
 }
 
@@ -1421,6 +1484,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     inbox_free(&t);
     free(t.marked);
     lines_free(&t);
+    free(t.handoff_case);
     tui_tasks_free(&t);
     tui_graph_close(&t);
     return 0;

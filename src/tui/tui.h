@@ -74,6 +74,8 @@ typedef struct tui {
     vg_counts counts;   /* the header's counts, read again when the data changes */
     long long mentions_unread; /* the header's "@N": mentions after the read marker */
     char handoff_since[32];    /* the handoff view's --since ("8h") */
+    vg_id *handoff_case;       /* the handoff view: each line's case ("" for none) */
+    int handoff_sel;           /* its selected line (Enter opens that case) */
     bool counts_stale;
     /* the queue: a window of rows after `after` (none: from the top) */
     vg_case_list page;
@@ -241,6 +243,10 @@ int tui_task_log(tui *t, const char *text);
  * analyst, grouped, newest first, with every unread mention; opening it marks
  * the mentions read. The header shows "@N" unread mentions. */
 void tui_handoff_open(tui *t, const char *since_text);
+/* Move the handoff view's selection over the lines that name a case (j/k, g/G),
+ * scrolling to keep it on screen; the case of the selected line (NULL: none). */
+void tui_handoff_move(tui *t, int delta);
+const char *tui_handoff_case(const tui *t);
 /* t->msg: done, and a warning naming each @name in text that no user of the
  * workspace has (the write is made all the same). */
 void tui_mention_msg(tui *t, const char *text, const char *done);
