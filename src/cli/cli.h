@@ -193,6 +193,13 @@ int cmd_key_ls(cli *c, int argc, char **argv);
 /* cmd_backup.c: encrypted backups (vigil/backup.h) */
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+/* cmd_handoff.c: task logs, mentions and the shift handoff (vigil/handoff.h).
+ * cli_mention_warn: after a note or a task log entry is added, a warning on stderr
+ * for each @name in text that is not a user the workspace knows. */
+int cmd_task_log(cli *c, int argc, char **argv);
+int cmd_mentions(cli *c, int argc, char **argv);
+int cmd_handoff(cli *c, int argc, char **argv);
+void cli_mention_warn(cli *c, const char *text);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

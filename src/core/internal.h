@@ -172,7 +172,7 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "cc9ce90a17a4880584ce9cfd1a2e43e5362564592f6394e51956b80054306a9d"
+#define VG_SCHEMA_DIGEST "571de0f208882e55ce0f4daf36a0c44d700ff1f1ae7471836f906f3e47f92b03"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */
