@@ -13,8 +13,12 @@
  * door: a few local alert.add ops in a batch, which the door makes into one
  * alert.import op, some on a shared case with their entities as artifacts, some
  * repeating an alert of the same source another author has too; and links alerts
- * to cases bringing their entities (alert.set with artifacts: true). What is sent
- * is what sync sends: each author's log, read back with vg_ops_each.
+ * to cases bringing their entities (alert.set with artifacts: true). And each
+ * merges cases (case.merge) now and then, while the others go on writing to the
+ * merged case, merge it elsewhere or merge into it before they hear of it: writes
+ * for a merged case that arrive after the merge must land where the ones that came
+ * before it were moved. What is sent is what sync sends: each author's log, read
+ * back with vg_ops_each.
  */
 #include "helpers.h"
 #include "vigil/ledger.h"
@@ -130,9 +134,13 @@ static vg_op *random_op(vg_ws *ws)
         return vg_op_case_create("case", sev[pick(5)], NULL);
     if (k < 18)
         return vg_op_case_set(c, "severity", sev[pick(5)]);
-    if (k < 26)
+    if (k < 26) { /* a merged case's status is not set here (the door refuses it) */
+        if (!random_row(ws, "SELECT id FROM cases WHERE id NOT IN (SELECT source FROM"
+                            " case_merges)", c, NULL, 0))
+            return vg_op_note_add(c, "all merged");
         return pick(4) ? vg_op_case_set(c, "status", st[pick(4)])
                        : vg_op_case_close(c, pick(2) ? "true_positive" : "false_positive");
+    }
     if (k < 32)
         return vg_op_case_set(c, "assignee", users[pick(4)]);
     if (k < 36)
@@ -170,6 +178,17 @@ static vg_op *random_op(vg_ws *ws)
     }
     if (k < 94)
         return vg_op_event_add(c, vg_now_ms() - pick(100000), NULL, "something happened");
+    if (k < 95 || (k == 96 && pick(2))) { /* a merge, as the author's replica allows it */
+        vg_id into;
+        static const char src[] = "SELECT id FROM cases WHERE merged_into IS NULL"
+                                  " AND id NOT IN (SELECT source FROM case_merges)";
+        static const char dst[] = "SELECT id FROM cases WHERE merged_into IS NULL"
+                                  " AND status != 'closed'";
+        if (random_row(ws, src, c, NULL, 0) && random_row(ws, dst, into, NULL, 0) &&
+            strcmp(c, into) != 0)
+            return vg_op_case_merge(c, into);
+        return vg_op_note_add(c, "nothing to merge");
+    }
     if (k < 96) { /* an inbox alert linked to a case, bringing its entities */
         char sql[200]; /* anyone's (test_link_of_concurrent_repeat) */
         snprintf(sql, sizeof sql, "SELECT id FROM alerts WHERE status = 'new'");
@@ -364,6 +383,29 @@ static void test_three_replicas_converge(void **state)
                         " WHERE kind = 'alert.import' AND r IS NOT NULL"
                         " GROUP BY json_extract(e.value, '$.source'), r"
                         " HAVING count(DISTINCT origin) > 1)") > 5);
+    /* ... merges, with writes for merged cases after them, and nothing left on a
+     * merged case */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM case_merges") > 5);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM cases WHERE merged_into IS NOT"
+                                         " NULL") > 5);
+    assert_true(sql_int(receivers[0].ws,
+                        "SELECT count(*) FROM ops o JOIN case_merges m"
+                        " ON json_extract(vg_payload(o.payload), '$.case') = m.source"
+                        " WHERE o.hlc > m.hlc") > 3);
+    assert_int_equal(sql_int(receivers[0].ws,
+                             "SELECT (SELECT count(*) FROM notes WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM artifacts WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM events WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM cases m JOIN cases t"
+                             "  ON t.id = m.merged_into WHERE t.merged_into IS NOT NULL)"),
+                     0);
+    assert_int_equal(sql_int(receivers[0].ws,
+                             "SELECT count(*) FROM cases WHERE id IN (SELECT source FROM"
+                             " case_merges) AND (status != 'closed' OR resolution != 'duplicate')"),
+                     0);
     /* ... and the ledger: sessions of every author, on cases and general, continued */
     assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT user) FROM ledger") == NORIGIN);
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ledger WHERE case_id IS NULL") > 0);
