@@ -133,7 +133,20 @@ static vg_rc session_tail(vg_ws *ws, const char *who, const char *case_id,
 vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *session_id,
                               const char *user, vg_err *err)
 {
-    return session_tail(ws, "", case_id, session_id, user, NULL, NULL, err);
+    /* a merged case's sessions are on the case it was merged into (op.h: case.merge),
+     * where the door writes its entries */
+    vg_id live = "";
+    if (case_id) {
+        sqlite3_stmt *st;
+        vg_rc rc = ws_stmt_text(ws, "SELECT merged_into FROM cases WHERE id = ?", &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            col_id(st, 0, live);
+        sqlite3_reset(st);
+    }
+    return session_tail(ws, "", live[0] ? live : case_id, session_id, user, NULL, NULL, err);
 }
 
 vg_rc ledger_put(vg_ws *ws, const ledger_add *a, int64_t *seq, vg_err *err)

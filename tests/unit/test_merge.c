@@ -648,6 +648,10 @@ static void test_merge_while_another_writes(void **state)
         snprintf(sql, sizeof sql, "SELECT status = 'closed' AND resolution = 'duplicate'"
                                   " FROM cases WHERE id = '%s'", s);
         assert_int_equal(sql_int(r[i], sql), 1);
+        /* bob goes on with his session under the old case, as vigild checks a push */
+        vg_err err = {0};
+        if (vg_ledger_session_check(r[i], s, sess, "bob", &err) != VG_OK)
+            fail_msg("session check: %s", err.msg);
     }
     vg_ws_close(p.a);
     vg_ws_close(p.b);
