@@ -769,8 +769,12 @@ static vg_rc h_case_set(ctx *c)
     if (f->vocab == &VG_STATUS && (rc = merge_source(c, c->op->target, &merged)))
         goto out_old;
     if (merged && c->local) {
-        rc = vg_fail(c->err, VG_EINVAL, "case %s was merged into another case: its status stays"
-                                        " closed (duplicate)", c->op->target);
+        int64_t ref = 0;
+        case_ref(c, c->op->target, &ref);
+        rc = vg_fail(c->err, VG_EINVAL,
+                     "case #%lld was merged into another case: its status stays closed"
+                     " (duplicate)",
+                     (long long)ref);
         goto out_old;
     }
     if ((rc = lww(c, c->op->target, f->name, &wins)))
@@ -922,7 +926,7 @@ typedef struct merge_edge {
 typedef struct merge_group {
     merge_edge *edges; /* every merge applied here */
     size_t nedges;
-    vg_id *members;    /* the group of the op's source */
+    vg_id *members; /* the group of the op's source */
     size_t nmembers, cap;
 } merge_group;
 
@@ -956,8 +960,8 @@ static vg_rc group_load(ctx *c, const char *id, merge_group *g)
 {
     memset(g, 0, sizeof *g);
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(c->ws, "SELECT source, into_case, origin, hlc FROM case_merges",
-                            &st, c->err);
+    vg_rc rc =
+        ws_stmt_text(c->ws, "SELECT source, into_case, origin, hlc FROM case_merges", &st, c->err);
     if (rc)
         return rc;
     size_t cap = 0;
@@ -1214,8 +1218,10 @@ static vg_rc h_case_merge(ctx *c)
         return rc;
     c->ws->known_batch = -1; /* what case_find remembers may move */
     sqlite3_stmt *st;
-    if ((rc = ws_stmt_text(c->ws, "INSERT OR IGNORE INTO case_merges(op, source, into_case, hlc,"
-                                  " origin) VALUES (?, ?, ?, ?, ?)", &st, c->err)))
+    if ((rc = ws_stmt_text(c->ws,
+                           "INSERT OR IGNORE INTO case_merges(op, source, into_case, hlc,"
+                           " origin) VALUES (?, ?, ?, ?, ?)",
+                           &st, c->err)))
         return rc;
     sqlite3_bind_text(st, 1, c->op->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, src, -1, SQLITE_STATIC);

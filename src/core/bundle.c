@@ -291,7 +291,7 @@ static vg_rc case_group(vg_ws *ws, const vg_id *cases, size_t n, idset *out, vg_
     for (size_t i = 0; rc == VG_OK && i < n; i++) {
         sqlite3_bind_text(st, 1, cases[i], -1, SQLITE_STATIC);
         set_add(&lives, sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
-                                                        : cases[i]);
+                                                       : cases[i]);
         sqlite3_reset(st);
     }
     if (rc == VG_OK)

@@ -699,8 +699,10 @@ vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err)
 vg_rc vg_case_follow(vg_ws *ws, const char *id, vg_id out, int64_t *ref, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, "SELECT m.id, m.ref FROM cases c JOIN cases m ON m.id = c.merged_into"
-                        " WHERE c.id = ?", &st, err);
+    vg_rc rc = prep(ws,
+                    "SELECT m.id, m.ref FROM cases c JOIN cases m ON m.id = c.merged_into"
+                    " WHERE c.id = ?",
+                    &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -738,10 +740,12 @@ vg_rc vg_case_merged_refs(vg_ws *ws, const char *id, int64_t **refs, size_t *n, 
 vg_rc vg_case_get(vg_ws *ws, const char *id, vg_case *out, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, "SELECT " CASE_COLS ", (SELECT count(*) FROM alerts a WHERE"
-                        " a.case_id = c.id), coalesce(m.id, ''), coalesce(m.ref, 0)"
-                        " FROM cases c LEFT JOIN cases m ON m.id = c.merged_into"
-                        " WHERE c.id = ?", &st, err);
+    vg_rc rc = prep(ws,
+                    "SELECT " CASE_COLS ", (SELECT count(*) FROM alerts a WHERE"
+                    " a.case_id = c.id), coalesce(m.id, ''), coalesce(m.ref, 0)"
+                    " FROM cases c LEFT JOIN cases m ON m.id = c.merged_into"
+                    " WHERE c.id = ?",
+                    &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

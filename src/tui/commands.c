@@ -420,8 +420,9 @@ static int c_merge(tui *t, int argc, char **argv)
         memcpy(ids[n++], cur, sizeof(vg_id));
     }
     if (!n) {
-        snprintf(t->msg, sizeof t->msg, "merge: mark the cases to merge into this one (Space),"
-                                        " or :merge REF to merge this case into REF");
+        snprintf(t->msg, sizeof t->msg,
+                 "merge: mark the cases to merge into this one (Space),"
+                 " or :merge REF to merge this case into REF");
         free(ids);
         return 1;
     }
