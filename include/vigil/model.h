@@ -31,7 +31,7 @@ enum { VG_ST_NEW, VG_ST_IN_PROGRESS, VG_ST_ON_HOLD, VG_ST_CONTAINED, VG_ST_CLOSE
 /* VG_ARTIFACT_TYPE indexes, for code that branches on a type (model.c's order) */
 enum { VG_AT_IP, VG_AT_DOMAIN, VG_AT_URL, VG_AT_EMAIL, VG_AT_MD5, VG_AT_SHA1, VG_AT_SHA256,
        VG_AT_SHA512, VG_AT_FILENAME, VG_AT_HOSTNAME, VG_AT_USER, VG_AT_REGISTRY, VG_AT_MUTEX,
-       VG_AT_USER_AGENT, VG_AT_CVE, VG_AT_ASN, VG_AT_OTHER };
+       VG_AT_USER_AGENT, VG_AT_CVE, VG_AT_ASN, VG_AT_OTHER, VG_AT_COMMAND_LINE };
 
 /* Index of name in e (case-insensitive; '-' accepted for '_'), or -1. */
 int vg_enum_parse(const vg_enum *e, const char *name);

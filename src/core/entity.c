@@ -34,6 +34,7 @@ static const struct {
     {"sha1", VG_AT_SHA1},     {"sha256", VG_AT_SHA256},     {"sha512", VG_AT_SHA512},
     {"file", VG_AT_FILENAME}, {"process", VG_AT_FILENAME},  {"registry", VG_AT_REGISTRY},
     {"cve", VG_AT_CVE},       {"user_agent", VG_AT_USER_AGENT},
+    {"command_line", VG_AT_COMMAND_LINE},
 };
 
 #define HOME "home_"

@@ -22,7 +22,8 @@ ENUM(VG_RESOLUTION, "resolution", "true_positive", "false_positive", "benign", "
 ENUM(VG_TLP, "tlp", "CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED");
 ENUM(VG_PAP, "pap", "CLEAR", "GREEN", "AMBER", "RED");
 ENUM(VG_ARTIFACT_TYPE, "type", "ip", "domain", "url", "email", "md5", "sha1", "sha256", "sha512",
-     "filename", "hostname", "user", "registry", "mutex", "user-agent", "cve", "asn", "other");
+     "filename", "hostname", "user", "registry", "mutex", "user-agent", "cve", "asn", "other",
+     "command-line");
 ENUM(VG_ARTIFACT_SOURCE, "source", "manual", "copilot", "alert", "import");
 ENUM(VG_PHASE, "phase", "identification", "containment", "eradication", "recovery",
      "lessons_learned");

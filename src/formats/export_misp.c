@@ -35,7 +35,7 @@ static const struct {
     {"user", "target-user", "Targeting data"},   {"registry", "regkey", "Persistence mechanism"},
     {"mutex", "mutex", "Artifacts dropped"},     {"user-agent", "user-agent", "Network activity"},
     {"cve", "vulnerability", "External analysis"}, {"asn", "AS", "Network activity"},
-    {"other", "text", "Other"},
+    {"other", "text", "Other"},                  {"command-line", "text", "Payload installation"},
 };
 
 static void add_tag(cJSON *tags, const char *name)

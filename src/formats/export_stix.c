@@ -97,6 +97,7 @@ static const stix_map MAPS[] = {
     {"registry", "windows-registry-key", "key", NULL, 0},
     {"mutex", "mutex", "name", NULL, 0},
     {"asn", "autonomous-system", "number", NULL, 0},
+    {"command-line", "process", "command_line", NULL, 0},
 };
 
 static bool all_hex(const char *s, size_t len)

@@ -520,11 +520,13 @@ static imp_map_rc map_ecs(const cJSON *r, out *o)
         {"sha256", "process.hash.sha256"}, {"sender", "email.from.address"},
         {"recipient", "email.to.address"}, {"registry", "registry.path"},
         {"user_agent", "user_agent.original"}, {"cve", "vulnerability.id"},
+        {"command_line", "process.command_line"},
         /* Windows events as Winlogbeat and Elastic Agent ship them */
         {"host", "winlog.computer_name"}, {"user", "winlog.event_data.TargetUserName"},
         {"user", "winlog.event_data.SubjectUserName"}, {"host", "winlog.event_data.WorkstationName"},
         {"src_ip", "winlog.event_data.IpAddress"}, {"process", "winlog.event_data.Image"},
-        {"process", "winlog.event_data.ParentImage"}, {"src_ip", "source.address"}};
+        {"process", "winlog.event_data.ParentImage"}, {"src_ip", "source.address"},
+        {"command_line", "winlog.event_data.CommandLine"}};
     for (size_t i = 0; i < sizeof E / sizeof *E; i++)
         ent_at(o->ents, E[i].name, r, E[i].path);
     sysmon_hashes(o->ents, get(r, "winlog.event_data.Hashes"));
@@ -557,6 +559,7 @@ static imp_map_rc map_wazuh(const cJSON *r, out *o)
         {"dest_ip", "data.win.eventdata.destinationIp"},
         {"host", "data.win.eventdata.workstationName"},
         {"process", "data.win.eventdata.image"}, {"process", "data.win.eventdata.parentImage"},
+        {"command_line", "data.win.eventdata.commandLine"},
         {"file", "data.win.eventdata.targetFilename"},
         {"domain", "data.win.eventdata.queryName"},
         {"registry", "data.win.eventdata.targetObject"}};
@@ -661,7 +664,8 @@ static imp_map_rc map_ocsf(const cJSON *r, out *o)
         {"host", "device.hostname"}, {"host", "device.name"}, {"ip", "device.ip"},
         {"user", "actor.user.name"}, {"user", "user.name"}, {"src_ip", "src_endpoint.ip"},
         {"dest_ip", "dst_endpoint.ip"}, {"domain", "dst_endpoint.domain"},
-        {"process", "process.name"}, {"file", "file.name"}};
+        {"process", "process.name"}, {"file", "file.name"}, {"command_line", "process.cmd_line"},
+        {"command_line", "actor.process.cmd_line"}};
     for (size_t i = 0; i < sizeof E / sizeof *E; i++)
         ent_at(o->ents, E[i].name, r, E[i].path);
     /* observables[].type_id: 1 hostname, 2 IP, 4 user, 5 email, 6 URL, 7 file name,

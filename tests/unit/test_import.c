@@ -12,6 +12,8 @@
 #include <zstd.h>
 
 #include "helpers.h"
+#include "vigil/entity.h"
+#include "vigil/model.h"
 #include "import.h"
 #include "import_src.h"
 
@@ -385,6 +387,7 @@ static void test_vendor_fields(void **state)
                          "\"id\":\"1730757478.1\",\"data\":{\"win\":{\"system\":{\"computer\":\"DC01.corp.example\","
                          "\"eventID\":\"4625\"},\"eventdata\":{\"targetUserName\":\"mkhan\",\"subjectUserName\":\"-\","
                          "\"ipAddress\":\"203.0.113.9\",\"workstationName\":\"KALI\",\"image\":\"C:\\\\Windows\\\\System32\\\\lsass.exe\","
+                         "\"commandLine\":\"rundll32.exe C:\\\\Users\\\\Public\\\\x.dll,Start\","
                          "\"hashes\":\"SHA1=0123456789ABCDEF0123456789ABCDEF01234567,MD5=0123456789ABCDEF0123456789ABCDEF,"
                          "IMPHASH=FEDCBA9876543210FEDCBA9876543210\"}}}}", &f, &p, why), MAP_OK);
     assert_int_equal(f, IMP_WAZUH);
@@ -393,6 +396,12 @@ static void test_vendor_fields(void **state)
     assert_string_equal(ents(p, "user"), "mkhan|-");
     assert_string_equal(ents(p, "sha1"), "0123456789ABCDEF0123456789ABCDEF01234567");
     assert_string_equal(ents(p, "md5"), "0123456789ABCDEF0123456789ABCDEF"); /* not the IMPHASH */
+    assert_string_equal(ents(p, "command_line"), "rundll32.exe C:\\Users\\Public\\x.dll,Start");
+    /* a command line is an artifact of its own type, context and never an indicator */
+    int cl = vg_entity_type("command_line");
+    assert_string_equal(vg_enum_name(&VG_ARTIFACT_TYPE, cl), "command-line");
+    assert_false(vg_entity_is_ioc(cl, "rundll32.exe x.dll"));
+    assert_false(vg_entity_is_key(cl));
     cJSON_Delete(p);
     /* Wazuh FIM: a registry value is a registry key, its hashes no indicator; a file's
      * hashes neither (the organisation's own file, changed) */
@@ -440,6 +449,7 @@ static void test_vendor_fields(void **state)
     /* ECS: the event's own time, not the rule's run; winlog's users; the risk bands */
     assert_int_equal(map("{\"@timestamp\":\"2026-11-05T10:00:00Z\",\"kibana.alert.rule.name\":\"R\","
                          "\"kibana.alert.original_time\":\"2026-11-05T09:41:07.250Z\",\"kibana.alert.risk_score\":73,"
+                         "\"process\":{\"command_line\":\"powershell -enc SQBFAFgA\"},"
                          "\"winlog\":{\"computer_name\":\"WS-7\",\"event_data\":{\"TargetUserName\":\"ana\","
                          "\"IpAddress\":\"198.51.100.23\"}}}", &f, &p, why), MAP_OK);
     const cJSON *et = cJSON_GetObjectItemCaseSensitive(p, "event_time");
@@ -448,6 +458,7 @@ static void test_vendor_fields(void **state)
     assert_string_equal(ents(p, "user"), "ana");
     assert_string_equal(ents(p, "host"), "WS-7");
     assert_string_equal(ents(p, "src_ip"), "198.51.100.23");
+    assert_string_equal(ents(p, "command_line"), "powershell -enc SQBFAFgA");
     cJSON_Delete(p);
     static const struct { int score; const char *sev; } bands[] = {
         {0, "low"}, {21, "low"}, {22, "medium"}, {47, "medium"}, {48, "high"}, {73, "high"},
