@@ -193,6 +193,21 @@ int cmd_key_ls(cli *c, int argc, char **argv);
 /* cmd_backup.c: encrypted backups (vigil/backup.h) */
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+/* cmd_field.c: custom fields and case templates */
+int cmd_field_define(cli *c, int argc, char **argv);
+int cmd_field_ls(cli *c, int argc, char **argv);
+int cmd_field_rm(cli *c, int argc, char **argv);
+int cmd_field_set(cli *c, int argc, char **argv);
+int cmd_template_ls(cli *c, int argc, char **argv);
+int cmd_template_show(cli *c, int argc, char **argv);
+int cmd_template_lint(cli *c, int argc, char **argv);
+/* The templates (the analyst's directory over the shipped one), printing the
+ * error; and a new case from the one named name (fields: values on top of the
+ * template's; title: what the analyst typed, may be NULL) into id. */
+struct vg_template;
+int cli_templates(cli *c, struct vg_template **items, size_t *n);
+int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *fields,
+                           char id[27]);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "vigil/attack.h"
+#include "vigil/fields.h"
 #include "vigil/graph.h"
 #include "vigil/intel.h"
 #include "vigil/playbook.h"
@@ -42,7 +43,12 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
         (rc = vg_notes_of_case(ws, id, &nt, &nnt, err)) ||
         (rc = vg_case_playbooks(ws, id, &pbs, &npbs, err)))
         goto done;
-    cJSON *j = vg_case_json(&k), *a;
+    cJSON *j = vg_case_json(&k), *a, *fields;
+    if ((rc = vg_case_fields_json(ws, id, &fields, err))) {
+        cJSON_Delete(j);
+        goto done;
+    }
+    cJSON_AddItemToObject(j, "fields", fields);
     cJSON_AddItemToObject(j, "alerts", a = cJSON_CreateArray());
     for (size_t i = 0; i < nal; i++)
         cJSON_AddItemToArray(a, vg_alert_json(&al[i]));
