@@ -258,6 +258,7 @@ vg_rc vg_template_parse(const char *text, size_t len, const char *where, vg_temp
         return vg_fail(err, VG_EINVAL, "%s: line %d: not valid JSON", where, line);
     }
     out->src = vg_xstrndup(text, len);
+    out->origin = vg_xstrdup(where);
     vg_rc rc = from_json(j, where, out->src, out, err);
     cJSON_Delete(j);
     if (rc)
@@ -275,8 +276,8 @@ vg_rc vg_template_load(const char *path, vg_template *out, vg_err *err)
     vg_buf_init(&b, VG_TPL_MAX_FILE);
     vg_rc rc = vg_buf_read_file(&b, f, path, err);
     fclose(f);
-    if (rc == VG_OK && (rc = vg_template_parse(vg_buf_str(&b), b.len, path, out, err)) == VG_OK)
-        out->origin = vg_xstrdup(path);
+    if (rc == VG_OK)
+        rc = vg_template_parse(vg_buf_str(&b), b.len, path, out, err);
     vg_buf_free(&b);
     return rc;
 }

@@ -652,7 +652,7 @@ static int c_field(tui *t, int argc, char **argv)
                 size_t l = strlen(vals);
                 snprintf(vals + l, sizeof vals - l, "%s%s", i ? ", " : ": ", d.values[i]);
             }
-            snprintf(t->msg, sizeof t->msg, "field %s is a %s%s; :field %s VALUE sets it (- clears)",
+            snprintf(t->msg, sizeof t->msg, "field %s is a %.8s%.40s; :field %.64s VALUE sets it (- clears)",
                      d.name, VG_FIELD_TYPE.names[d.type], vals, d.name);
         }
         vg_field_def_clear(&d);
