@@ -476,7 +476,7 @@ int cmd_case_new(cli *c, int argc, char **argv)
         title = pos[0];
     if (!title && !tpl) {
         cJSON_Delete(fields);
-        return cli_usage(c, "a case needs a title (TITLE or --title), or a --template");
+        return cli_usage(c, "a case needs a --title (or a TITLE, or a --template)");
     }
     if ((rc = cli_open(c, 0))) {
         cJSON_Delete(fields);
