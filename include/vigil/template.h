@@ -29,10 +29,10 @@
 #define VG_TPL_MAX_LIBRARY 500       /* files read from one directory */
 
 typedef struct vg_template {
-    char id[65];       /* [a-z0-9][a-z0-9._-]*, the file's name without .json */
-    char *name;        /* "Phishing" */
-    char *description; /* what it is for ("" when none) */
-    char *title;       /* the title pattern */
+    char id[65];            /* [a-z0-9][a-z0-9._-]*, the file's name without .json */
+    char *name;             /* "Phishing" */
+    char *description;      /* what it is for ("" when none) */
+    char *title;            /* the title pattern */
     int severity, tlp, pap; /* VG_SEVERITY, VG_TLP, VG_PAP indexes; -1: not said */
     char **tags;
     size_t ntags;

@@ -21,8 +21,7 @@
 
 int cmd_field_define(cli *c, int argc, char **argv)
 {
-    opt o[] = {{"values=", NULL}, {"required", NULL}, {"default=", NULL},
-               {"description=", NULL}};
+    opt o[] = {{"values=", NULL}, {"required", NULL}, {"default=", NULL}, {"description=", NULL}};
     int n = (int)(sizeof o / sizeof *o), npos, rc;
     char *pos[2];
     if ((rc = cli_parse(c, argc, argv, o, n, pos, 2, &npos)))
@@ -227,7 +226,8 @@ int cmd_template_show(cli *c, int argc, char **argv)
         const cJSON *it;
         if (cJSON_GetArraySize(x->fields))
             printf("  fields\n");
-        cJSON_ArrayForEach(it, x->fields) {
+        cJSON_ArrayForEach(it, x->fields)
+        {
             char *v = vg_field_json_text(it);
             printf("    %-22s ", it->string);
             out_safe(c, v ? v : "");

@@ -94,16 +94,20 @@ vg_rc vg_field_normalise(const vg_field_def *d, const char *in, const char *wher
         char *end;
         double v = n ? strtod(in, &end) : 0;
         if (!n || *end || !isfinite(v) || strspn(in, "0123456789+-.eE") != n)
-            return vg_fail(err, VG_EINVAL, "%s: '%s' is not a number (number expected, as 1000"
-                                           " or 12.5)", label, in);
+            return vg_fail(err, VG_EINVAL,
+                           "%s: '%s' is not a number (number expected, as 1000"
+                           " or 12.5)",
+                           label, in);
         *out = number_text(v);
         return VG_OK;
     }
     case VG_FT_DATE: {
         int64_t ms;
         if (!vg_parse_iso8601(in, &ms))
-            return vg_fail(err, VG_EINVAL, "%s: '%s' is not a date (date expected, as 2026-11-03"
-                                           " or 2026-11-03T14:02:00Z)", label, in);
+            return vg_fail(err, VG_EINVAL,
+                           "%s: '%s' is not a date (date expected, as 2026-11-03"
+                           " or 2026-11-03T14:02:00Z)",
+                           label, in);
         if (is_day(in)) {
             *out = vg_xstrdup(in);
             return VG_OK;
@@ -186,26 +190,30 @@ vg_rc vg_field_def_from_json(const cJSON *j, vg_field_def *out, vg_err *err)
     static const char *const known[] = {"name",    "type",        "values",  "required",
                                         "default", "description", "proposal"};
     const cJSON *it;
-    cJSON_ArrayForEach(it, j) {
+    cJSON_ArrayForEach(it, j)
+    {
         size_t k = 0;
         while (k < sizeof known / sizeof *known && strcmp(known[k], it->string) != 0)
             k++;
         if (k == sizeof known / sizeof *known)
-            return vg_fail(err, VG_EINVAL, "'%s' is not a member of a field definition"
-                                           " (name, type, values, required, default, description)",
+            return vg_fail(err, VG_EINVAL,
+                           "'%s' is not a member of a field definition"
+                           " (name, type, values, required, default, description)",
                            it->string);
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     if (!cJSON_IsString(name) || !vg_field_name_ok(name->valuestring))
-        return vg_fail(err, VG_EINVAL, "name: '%s' is not a field name (a-z, 0-9 and _, from a"
-                                       " letter, at most %d bytes)",
+        return vg_fail(err, VG_EINVAL,
+                       "name: '%s' is not a field name (a-z, 0-9 and _, from a"
+                       " letter, at most %d bytes)",
                        cJSON_IsString(name) ? name->valuestring : "(none)", VG_FIELD_MAX_NAME);
     snprintf(out->name, sizeof out->name, "%s", name->valuestring);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     out->type = cJSON_IsString(type) ? vg_enum_parse(&VG_FIELD_TYPE, type->valuestring) : -1;
     if (out->type < 0) {
-        int rc = vg_fail(err, VG_EINVAL, "field %s: type '%s' is not one of string, number,"
-                                         " date, enum, bool",
+        int rc = vg_fail(err, VG_EINVAL,
+                         "field %s: type '%s' is not one of string, number,"
+                         " date, enum, bool",
                          out->name, cJSON_IsString(type) ? type->valuestring : "(none)");
         out->type = 0;
         return rc;
@@ -223,15 +231,18 @@ vg_rc vg_field_def_from_json(const cJSON *j, vg_field_def *out, vg_err *err)
             return vg_fail(err, VG_EINVAL, "field %s: more than %d values", out->name,
                            VG_FIELD_MAX_VALUES);
         out->values = vg_xcalloc((size_t)nv, sizeof *out->values);
-        cJSON_ArrayForEach(it, vals) {
+        cJSON_ArrayForEach(it, vals)
+        {
             if (!cJSON_IsString(it) || !*it->valuestring || strlen(it->valuestring) > 128 ||
                 !vg_utf8_valid(it->valuestring, strlen(it->valuestring)))
-                return vg_fail(err, VG_EINVAL, "field %s: every value must be text of 1 to 128"
-                                               " bytes", out->name);
+                return vg_fail(err, VG_EINVAL,
+                               "field %s: every value must be text of 1 to 128"
+                               " bytes",
+                               out->name);
             for (size_t i = 0; i < out->nvalues; i++)
                 if (strcmp(out->values[i], it->valuestring) == 0)
-                    return vg_fail(err, VG_EINVAL, "field %s: value '%s' is there twice",
-                                   out->name, it->valuestring);
+                    return vg_fail(err, VG_EINVAL, "field %s: value '%s' is there twice", out->name,
+                                   it->valuestring);
             out->values[out->nvalues++] = vg_xstrdup(it->valuestring);
         }
     }
@@ -270,7 +281,8 @@ static void read_def(sqlite3_stmt *st, vg_field_def *d)
     if (nv > 0) {
         d->values = vg_xcalloc((size_t)nv, sizeof *d->values);
         const cJSON *it;
-        cJSON_ArrayForEach(it, vals) {
+        cJSON_ArrayForEach(it, vals)
+        {
             if (cJSON_IsString(it))
                 d->values[d->nvalues++] = vg_xstrdup(it->valuestring);
         }
@@ -288,8 +300,10 @@ vg_rc vg_field_defs(vg_ws *ws, vg_field_def **items, size_t *n, vg_err *err)
     *items = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(ws, "SELECT " DEF_COLS " FROM field_defs WHERE removed = 0"
-                                " ORDER BY name LIMIT 1000", &st, err);
+    vg_rc rc = ws_stmt_text(ws,
+                            "SELECT " DEF_COLS " FROM field_defs WHERE removed = 0"
+                            " ORDER BY name LIMIT 1000",
+                            &st, err);
     if (rc)
         return rc;
     size_t cap = 0;
@@ -315,8 +329,10 @@ vg_rc vg_field_def_get(vg_ws *ws, const char *name, vg_field_def *out, vg_err *e
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(ws, "SELECT " DEF_COLS " FROM field_defs WHERE name = ?1"
-                                " AND removed = 0", &st, err);
+    vg_rc rc = ws_stmt_text(ws,
+                            "SELECT " DEF_COLS " FROM field_defs WHERE name = ?1"
+                            " AND removed = 0",
+                            &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -328,19 +344,22 @@ vg_rc vg_field_def_get(vg_ws *ws, const char *name, vg_field_def *out, vg_err *e
         return VG_OK;
     if (s != SQLITE_DONE)
         return ws_dberr(ws, err, "reading a custom field");
-    return vg_fail(err, VG_ENOTFOUND, "'%s' is not a custom field of this workspace (vigil field"
-                                      " ls lists them)", name);
+    return vg_fail(err, VG_ENOTFOUND,
+                   "'%s' is not a custom field of this workspace (vigil field"
+                   " ls lists them)",
+                   name);
 }
 
-vg_rc vg_case_fields(vg_ws *ws, const char *case_id, vg_field_value **items, size_t *n,
-                     vg_err *err)
+vg_rc vg_case_fields(vg_ws *ws, const char *case_id, vg_field_value **items, size_t *n, vg_err *err)
 {
     *items = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    vg_rc rc = ws_stmt_text(ws, "SELECT v.name, v.value FROM case_fields v JOIN field_defs d"
-                                " ON d.name = v.name AND d.removed = 0 WHERE v.case_id = ?1"
-                                " ORDER BY v.name", &st, err);
+    vg_rc rc = ws_stmt_text(ws,
+                            "SELECT v.name, v.value FROM case_fields v JOIN field_defs d"
+                            " ON d.name = v.name AND d.removed = 0 WHERE v.case_id = ?1"
+                            " ORDER BY v.name",
+                            &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);

@@ -145,7 +145,8 @@ static vg_rc get_list(const cJSON *j, const char *key, const char *where, const 
     *out = vg_xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof **out);
     const cJSON *it;
     size_t i = 0;
-    cJSON_ArrayForEach(it, v) {
+    cJSON_ArrayForEach(it, v)
+    {
         if (!cJSON_IsString(it) || !*it->valuestring || strlen(it->valuestring) > 128 ||
             !vg_utf8_valid(it->valuestring, strlen(it->valuestring)))
             return vg_fail(err, VG_EINVAL, "%s[%zu]: must be text of 1 to 128 bytes", w, i);
@@ -162,22 +163,25 @@ static vg_rc get_list(const cJSON *j, const char *key, const char *where, const 
 static vg_rc from_json(const cJSON *j, const char *where, const char *src, vg_template *t,
                        vg_err *err)
 {
-    static const char *const known[] = {"id",   "name", "description", "title", "severity",
-                                        "tags", "tlp",  "pap",         "fields",
-                                        "case_description", "playbooks"};
+    static const char *const known[] = {
+        "id",  "name",   "description",      "title",    "severity", "tags", "tlp",
+        "pap", "fields", "case_description", "playbooks"};
     if (!cJSON_IsObject(j))
         return vg_fail(err, VG_EINVAL, "%s: a template is a JSON object", where);
     const cJSON *it;
-    cJSON_ArrayForEach(it, j) {
+    cJSON_ArrayForEach(it, j)
+    {
         size_t k = 0;
         while (k < sizeof known / sizeof *known && strcmp(known[k], it->string) != 0)
             k++;
         if (k == sizeof known / sizeof *known) {
             char w[300];
             where_key(where, src, NULL, it->string, w, sizeof w);
-            return vg_fail(err, VG_EINVAL, "%s: unknown key (a template has id, name, description,"
-                                           " title, severity, tags, tlp, pap, fields,"
-                                           " case_description, playbooks)", w);
+            return vg_fail(err, VG_EINVAL,
+                           "%s: unknown key (a template has id, name, description,"
+                           " title, severity, tags, tlp, pap, fields,"
+                           " case_description, playbooks)",
+                           w);
         }
     }
     char *id = NULL;
@@ -216,11 +220,14 @@ static vg_rc from_json(const cJSON *j, const char *where, const char *src, vg_te
         where_key(where, src, NULL, "fields", w, sizeof w);
         if (!cJSON_IsObject(f))
             return vg_fail(err, VG_EINVAL, "%s: must be an object {name: value}", w);
-        cJSON_ArrayForEach(it, f) {
+        cJSON_ArrayForEach(it, f)
+        {
             where_key(where, src, "fields", it->string, w, sizeof w);
             if (!vg_field_name_ok(it->string))
-                return vg_fail(err, VG_EINVAL, "%s: not a field name (a-z, 0-9 and _, from a"
-                                               " letter)", w);
+                return vg_fail(err, VG_EINVAL,
+                               "%s: not a field name (a-z, 0-9 and _, from a"
+                               " letter)",
+                               w);
             char *v = vg_field_json_text(it);
             if (!v)
                 return vg_fail(err, VG_EINVAL, "%s: must be text, a number or a bool", w);
@@ -367,7 +374,8 @@ vg_rc vg_template_check(vg_ws *ws, const vg_template *t, const char *pbdir, vg_e
     if (rc)
         return rc;
     const cJSON *it;
-    cJSON_ArrayForEach(it, t->fields) {
+    cJSON_ArrayForEach(it, t->fields)
+    {
         char w[300];
         where_key(where, t->src, "fields", it->string, w, sizeof w);
         const vg_field_def *d = NULL;
@@ -375,8 +383,10 @@ vg_rc vg_template_check(vg_ws *ws, const vg_template *t, const char *pbdir, vg_e
             if (strcmp(defs[k].name, it->string) == 0)
                 d = &defs[k];
         if (!d) {
-            rc = vg_fail(err, VG_EINVAL, "%s: not a custom field of this workspace (vigil field"
-                                         " ls lists them)", w);
+            rc = vg_fail(err, VG_EINVAL,
+                         "%s: not a custom field of this workspace (vigil field"
+                         " ls lists them)",
+                         w);
             break;
         }
         char *v = vg_field_json_text(it), *norm = NULL;
@@ -389,8 +399,9 @@ vg_rc vg_template_check(vg_ws *ws, const vg_template *t, const char *pbdir, vg_e
     for (size_t k = 0; rc == VG_OK && k < nd; k++)
         if (defs[k].required && !defs[k].def &&
             !cJSON_GetObjectItemCaseSensitive(t->fields, defs[k].name))
-            rc = vg_fail(err, VG_EINVAL, "%s: fields: %s is required (a %s) and has no default:"
-                                         " the template must give it",
+            rc = vg_fail(err, VG_EINVAL,
+                         "%s: fields: %s is required (a %s) and has no default:"
+                         " the template must give it",
                          where, defs[k].name, VG_FIELD_TYPE.names[defs[k].type]);
     vg_field_defs_free(defs, nd);
     for (size_t i = 0; rc == VG_OK && i < t->nplaybooks; i++) {
@@ -401,8 +412,10 @@ vg_rc vg_template_check(vg_ws *ws, const vg_template *t, const char *pbdir, vg_e
         if (f == VG_ENOTFOUND) {
             char w[300];
             where_key(where, t->src, NULL, "playbooks", w, sizeof w);
-            rc = vg_fail(err, VG_EINVAL, "%s[%zu]: '%s' is not a playbook of the library or this"
-                                         " workspace (vigil playbook ls)", w, i, t->playbooks[i]);
+            rc = vg_fail(err, VG_EINVAL,
+                         "%s[%zu]: '%s' is not a playbook of the library or this"
+                         " workspace (vigil playbook ls)",
+                         w, i, t->playbooks[i]);
         } else if (f) {
             rc = vg_fail(err, f, "%s", e.msg);
         }
@@ -463,7 +476,8 @@ vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON 
     }
     cJSON *f = cJSON_Duplicate(t->fields, true);
     const cJSON *it;
-    cJSON_ArrayForEach(it, extra) {
+    cJSON_ArrayForEach(it, extra)
+    {
         cJSON_DeleteItemFromObjectCaseSensitive(f, it->string);
         cJSON_AddItemToObject(f, it->string, cJSON_Duplicate(it, true));
     }
@@ -471,8 +485,8 @@ vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON 
     return op;
 }
 
-vg_rc vg_template_new_case(vg_ws *ws, const vg_template *t, const char *title,
-                           const cJSON *extra, const char *pbdir, vg_id case_out, vg_err *err)
+vg_rc vg_template_new_case(vg_ws *ws, const vg_template *t, const char *title, const cJSON *extra,
+                           const char *pbdir, vg_id case_out, vg_err *err)
 {
     vg_playbook *pbs = vg_xcalloc(t->nplaybooks + 1, sizeof *pbs);
     vg_rc rc = VG_OK;

@@ -48,14 +48,16 @@ static void test_normalise(void **state)
     assert_string_equal(v = norm(&num, "12.50", VG_OK, NULL, 0), "12.5"), free(v);
     assert_string_equal(v = norm(&num, "-0", VG_OK, NULL, 0), "0"), free(v);
     assert_null(norm(&num, "lots", VG_EINVAL, msg, sizeof msg));
-    assert_string_equal(msg, "field loss: 'lots' is not a number (number expected, as 1000 or 12.5)");
+    assert_string_equal(msg,
+                        "field loss: 'lots' is not a number (number expected, as 1000 or 12.5)");
     assert_null(norm(&num, "inf", VG_EINVAL, NULL, 0));
     assert_null(norm(&num, "1e999", VG_EINVAL, NULL, 0));
     assert_null(norm(&num, "", VG_EINVAL, NULL, 0));
     vg_field_def date = def_of("{\"name\":\"seen\",\"type\":\"date\"}");
     assert_string_equal(v = norm(&date, "2026-11-03", VG_OK, NULL, 0), "2026-11-03"), free(v);
     assert_string_equal(v = norm(&date, "2026-11-03T14:02:00+01:00", VG_OK, NULL, 0),
-                        "2026-11-03T13:02:00Z"), free(v);
+                        "2026-11-03T13:02:00Z"),
+        free(v);
     assert_null(norm(&date, "03/11/2026", VG_EINVAL, msg, sizeof msg));
     assert_non_null(strstr(msg, "is not a date (date expected"));
     vg_field_def b = def_of("{\"name\":\"ok\",\"type\":\"bool\"}");
@@ -251,8 +253,9 @@ static void test_values(void **state)
     vg_case_query_clear(&q);
     vg_err err = {0};
     assert_int_equal(vg_case_query_parse("field.loss>x", NULL, &q, &err), VG_EINVAL);
-    assert_int_equal(vg_case_query_parse("field.a:1 field.b:1 field.c:1 field.d:1 field.e:1",
-                                         NULL, &q, &err), VG_EINVAL);
+    assert_int_equal(
+        vg_case_query_parse("field.a:1 field.b:1 field.c:1 field.d:1 field.e:1", NULL, &q, &err),
+        VG_EINVAL);
     assert_non_null(strstr(err.msg, "at most 4 field terms"));
     vg_ws_close(ws);
     free(p);
@@ -299,8 +302,9 @@ static void test_values_converge(void **state)
     assert_string_equal(v, "20");
     free(v);
     /* a received op of the wrong shape is refused */
-    assert_non_null(strstr(must_fail(a, stamped("case.set", c, HLC(5000), ORIGIN_B,
-                                                "{\"field\":\"field.loss\",\"value\":[1]}"),
+    assert_non_null(strstr(must_fail(a,
+                                     stamped("case.set", c, HLC(5000), ORIGIN_B,
+                                             "{\"field\":\"field.loss\",\"value\":[1]}"),
                                      VG_EINVAL),
                            "must be text, a number or a bool"));
     vg_ws_close(a);
@@ -403,9 +407,12 @@ static void test_templates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalise),         cmocka_unit_test(test_definitions),
-        cmocka_unit_test(test_define_remove_converge), cmocka_unit_test(test_values),
-        cmocka_unit_test(test_values_converge),   cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_definitions),
+        cmocka_unit_test(test_define_remove_converge),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_values_converge),
+        cmocka_unit_test(test_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
