@@ -73,14 +73,16 @@ VG_WUR vg_rc vg_template_check(vg_ws *ws, const vg_template *t, const char *pbdi
  * UTC). Fresh, or NULL with err set. */
 char *vg_template_title(const vg_template *t, const char *title, int64_t now_ms, vg_err *err);
 
-/* The case.create op of a case from t (fields: t's, then extra's members on top;
- * extra may be NULL), with the given title (vg_template_title). */
-vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON *extra);
+/* The case.create op of a case from t with the given title (vg_template_title).
+ * over, when not NULL, is payload members that win over the template's: its
+ * "fields" merged over t's key by key, any other member (severity, description,
+ * assignee, tags, ...) replacing the template's. */
+vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON *over);
 
-/* A new case from t in one batch: its case.create and each playbook applied
- * (pbdir: the library). All or nothing; the case's id in case_out. */
+/* A new case from t in one batch: its case.create (over as above) and each
+ * playbook applied (pbdir: the library). All or nothing; the case's id in case_out. */
 VG_WUR vg_rc vg_template_new_case(vg_ws *ws, const vg_template *t, const char *title,
-                                  const cJSON *extra, const char *pbdir, vg_id case_out,
+                                  const cJSON *over, const char *pbdir, vg_id case_out,
                                   vg_err *err);
 
 /* t as JSON (the file's members, and origin and user). */

@@ -202,11 +202,12 @@ int cmd_template_ls(cli *c, int argc, char **argv);
 int cmd_template_show(cli *c, int argc, char **argv);
 int cmd_template_lint(cli *c, int argc, char **argv);
 /* The templates (the analyst's directory over the shipped one), printing the
- * error; and a new case from the one named name (fields: values on top of the
- * template's; title: what the analyst typed, may be NULL) into id. */
+ * error; and a new case from the one named name (over: case.create members on top
+ * of the template's, "fields" merged key by key; title: what the analyst typed,
+ * may be NULL) into id, in one batch. */
 struct vg_template;
 int cli_templates(cli *c, struct vg_template **items, size_t *n);
-int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *fields,
+int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *over,
                            char id[27]);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);

@@ -422,8 +422,6 @@ out:
     return rc;
 }
 
-static int apply_all(cli *c, vg_op **ops, int n);
-
 int cmd_case_new(cli *c, int argc, char **argv)
 {
     opt o[] = {{"title=", NULL},    {"severity=", NULL}, {"description=", NULL},
@@ -484,16 +482,16 @@ int cmd_case_new(cli *c, int argc, char **argv)
     }
     vg_id id;
     if (tpl) {
-        rc = cli_case_from_template(c, tpl, title, fields, id);
-        /* the template's choices, then what the command line says on top */
-        vg_op *ops[4];
-        int nops = 0;
-        static const char *const over[] = {"severity", "description", "assignee", "tags"};
-        for (size_t i = 0; rc == EXIT_OK && i < 4; i++)
-            if (opt_get(o, n, over[i]))
-                ops[nops++] = vg_op_case_set(id, over[i], opt_get(o, n, over[i]));
-        if (nops)
-            rc = apply_all(c, ops, nops);
+        /* what the command line says wins over the template, in the same op */
+        cJSON *over = cJSON_CreateObject();
+        static const char *const names[] = {"severity", "description", "assignee", "tags"};
+        for (size_t i = 0; i < 4; i++)
+            if (opt_get(o, n, names[i]))
+                cJSON_AddStringToObject(over, names[i], opt_get(o, n, names[i]));
+        cJSON_AddItemToObject(over, "fields", fields);
+        fields = NULL;
+        rc = cli_case_from_template(c, tpl, title, over, id);
+        cJSON_Delete(over);
     } else {
         vg_op *op =
             vg_op_case_create(title, opt_get(o, n, "severity"), opt_get(o, n, "description"));

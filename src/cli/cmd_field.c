@@ -279,8 +279,9 @@ int cmd_template_lint(cli *c, int argc, char **argv)
     return bad ? EXIT_FAIL : EXIT_OK;
 }
 
-/* `case new --template NAME`: the case from the template, with fields on top. */
-int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *fields,
+/* `case new --template NAME`: the case from the template, the command line's
+ * payload members (over) on top. */
+int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *over,
                            vg_id id)
 {
     vg_template *t;
@@ -297,7 +298,7 @@ int cli_case_from_template(cli *c, const char *name, const char *title, const cJ
         free(safe);
     } else if (vg_template_check(c->ws, x, pbdir, &err) != VG_OK ||
                !(full = vg_template_title(x, title, vg_now_ms(), &err)) ||
-               vg_template_new_case(c->ws, x, full, fields, pbdir, id, &err) != VG_OK) {
+               vg_template_new_case(c->ws, x, full, over, pbdir, id, &err) != VG_OK) {
         rc = cli_fail(c, &err);
     }
     free(full);

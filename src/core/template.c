@@ -461,7 +461,7 @@ char *vg_template_title(const vg_template *t, const char *title, int64_t now_ms,
     return vg_buf_take(&b);
 }
 
-vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON *extra)
+vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON *over)
 {
     vg_op *op = vg_op_case_create(title, t->severity >= 0 ? VG_SEVERITY.names[t->severity] : NULL,
                                   t->case_description);
@@ -475,17 +475,25 @@ vg_op *vg_template_case_op(const vg_template *t, const char *title, const cJSON 
             cJSON_AddItemToArray(a, cJSON_CreateString(t->tags[i]));
     }
     cJSON *f = cJSON_Duplicate(t->fields, true);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, extra)
+    const cJSON *it, *x;
+    cJSON_ArrayForEach(it, over)
     {
-        cJSON_DeleteItemFromObjectCaseSensitive(f, it->string);
-        cJSON_AddItemToObject(f, it->string, cJSON_Duplicate(it, true));
+        if (strcmp(it->string, "fields") == 0) {
+            cJSON_ArrayForEach(x, it)
+            {
+                cJSON_DeleteItemFromObjectCaseSensitive(f, x->string);
+                cJSON_AddItemToObject(f, x->string, cJSON_Duplicate(x, true));
+            }
+        } else if (strcmp(it->string, "title") != 0) {
+            cJSON_DeleteItemFromObjectCaseSensitive(op->payload, it->string);
+            cJSON_AddItemToObject(op->payload, it->string, cJSON_Duplicate(it, true));
+        }
     }
     cJSON_AddItemToObject(op->payload, "fields", f);
     return op;
 }
 
-vg_rc vg_template_new_case(vg_ws *ws, const vg_template *t, const char *title, const cJSON *extra,
+vg_rc vg_template_new_case(vg_ws *ws, const vg_template *t, const char *title, const cJSON *over,
                            const char *pbdir, vg_id case_out, vg_err *err)
 {
     vg_playbook *pbs = vg_xcalloc(t->nplaybooks + 1, sizeof *pbs);
@@ -501,7 +509,7 @@ vg_rc vg_template_new_case(vg_ws *ws, const vg_template *t, const char *title, c
     if (rc == VG_OK)
         rc = vg_batch_begin(ws, err);
     if (rc == VG_OK) {
-        op = vg_template_case_op(t, title, extra);
+        op = vg_template_case_op(t, title, over);
         memcpy(case_out, op->target, sizeof(vg_id));
         rc = vg_apply(ws, op, err);
         for (size_t i = 0; i < t->nplaybooks && rc == VG_OK; i++)
