@@ -531,9 +531,11 @@ cJSON *vg_template_json(const vg_template *t)
     char *s = vg_utf8_repair(t->name);
     cJSON_AddStringToObject(j, "name", s);
     free(s);
-    s = vg_utf8_repair(t->description);
-    cJSON_AddStringToObject(j, "description", s);
-    free(s);
+    if (*t->description) { /* as the file has it: absent when none */
+        s = vg_utf8_repair(t->description);
+        cJSON_AddStringToObject(j, "description", s);
+        free(s);
+    }
     s = vg_utf8_repair(t->title);
     cJSON_AddStringToObject(j, "title", s);
     free(s);
