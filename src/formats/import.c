@@ -1126,7 +1126,16 @@ static vg_rc store(run *u, item *it)
     it->op = NULL;
     int fmt = it->fmt;
     bool joined = false; /* stored on an open case: nothing left to correlate */
-    vg_rc rc = u->o->correlate ? vg_correlate_add(u->ws, op, &u->st->co, &joined, u->err)
+    /* a record imported before (this file again, or a line it repeats) */
+    bool known = false;
+    vg_rc rc = vg_alert_known(u->ws, op, &known, u->err);
+    if (rc == VG_OK && known) {
+        u->st->already++;
+        vg_op_free(op);
+        return VG_OK;
+    }
+    if (rc == VG_OK)
+        rc = u->o->correlate ? vg_correlate_add(u->ws, op, &u->st->co, &joined, u->err)
                                : vg_apply(u->ws, op, u->err);
     if (rc == VG_OK) {
         u->st->per_format[fmt]++;
@@ -1284,6 +1293,7 @@ cJSON *imp_stats_json(const imp_stats *st)
     cJSON_AddNumberToObject(j, "read", (double)st->read);
     cJSON_AddNumberToObject(j, "stored", (double)st->stored);
     cJSON_AddNumberToObject(j, "merged", (double)st->merged);
+    cJSON_AddNumberToObject(j, "already_imported", (double)st->already);
     cJSON_AddNumberToObject(j, "cases_created", (double)st->co.cases_created);
     cJSON_AddNumberToObject(j, "cases_updated", (double)st->co.nupdated);
     cJSON_AddNumberToObject(j, "rejected", (double)st->rejected);
