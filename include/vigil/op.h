@@ -44,6 +44,13 @@
  *   task.add       {case, phase, title, description?, assignee?, status?, playbook?,
  *                   mandatory?}
  *   task.set       {case, field, value, title?, old?}           target: task id
+ *   task.log       {case, text, title?}                         target: task id
+ *                   one entry of the task's log (TheHive's task logs): the op's id
+ *                   is the entry's id, its actor the author, its clock the time; the
+ *                   task must be on the case. The text is kept whole (up to 1 MiB);
+ *                   a timeline row "task 'TITLE' log by ACTOR: first line". Adds are
+ *                   idempotent by id, so replicas converge in any causal order.
+ *                   `@user` in the text mentions that analyst (vigil/handoff.h).
  *   event.add      {case, occurred_at, kind?, summary, source?, technique?, tactic?}
  *   event.set      {case, field: "starred", value}              target: event id
  *   alert.add      {source, source_ref?, rule?, title, severity?, event_time,
@@ -172,6 +179,8 @@ vg_op *vg_op_artifact_remove(const char *case_id, const char *type, const char *
 vg_op *vg_op_task_add(const char *case_id, const char *phase, const char *title);
 vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *field,
                       const char *value);
+/* A task log entry (task.log): text is kept whole. */
+vg_op *vg_op_task_log(const char *case_id, const char *task_id, const char *text);
 vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
                        const char *summary);
 /* A ledger entry (kind a VG_LEDGER_KIND name; case_id NULL for a general

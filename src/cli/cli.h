@@ -209,6 +209,13 @@ struct vg_template;
 int cli_templates(cli *c, struct vg_template **items, size_t *n);
 int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *over,
                            char id[27]);
+/* cmd_handoff.c: task logs, mentions and the shift handoff (vigil/handoff.h).
+ * cli_mention_warn: after a note or a task log entry is added, a warning on stderr
+ * for each @name in text that is not a user the workspace knows. */
+int cmd_task_log(cli *c, int argc, char **argv);
+int cmd_mentions(cli *c, int argc, char **argv);
+int cmd_handoff(cli *c, int argc, char **argv);
+void cli_mention_warn(cli *c, const char *text);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "vigil/handoff.h"
 #include "config.h"
 #include "vigil/buf.h"
 #include "vigil/fields.h"
@@ -184,7 +185,8 @@ static int case_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, 
 }
 
 /* "Tasks 3/12 ███░░░░░░░  2 mandatory left", then each phase with its own bar. */
-static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs)
+static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs, const vg_task_log *lg,
+                       size_t nlg)
 {
     vg_progress p;
     vg_progress_of(t, n, &p);
@@ -216,6 +218,16 @@ static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs)
             out_safe(c, t[i].assignee);
         }
         putchar('\n');
+        for (size_t e = 0; e < nlg; e++) { /* the task's log, oldest first, each whole */
+            if (strcmp(lg[e].task_id, t[i].id) != 0)
+                continue;
+            char when[32];
+            fmt_time(lg[e].created_at, when, sizeof when);
+            printf("         log %s ", when);
+            out_safe(c, lg[e].author);
+            printf(":\n");
+            out_text(c, lg[e].body, 11);
+        }
     }
 }
 
@@ -401,7 +413,14 @@ int cmd_case_show(cli *c, int argc, char **argv)
             goto out;
         putchar('\n');
     }
-    show_tasks(c, tk, ntk, pbs, npbs);
+    vg_task_log *lg = NULL;
+    size_t nlg = 0;
+    if (vg_task_logs_of_case(c->ws, id, NULL, &lg, &nlg, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    show_tasks(c, tk, ntk, pbs, npbs, lg, nlg);
+    vg_task_logs_free(lg, nlg);
     printf("\nNotes %zu\n", nnt);
     for (size_t i = 0; i < nnt; i++) {
         fmt_time(nt[i].created_at, t1, sizeof t1);
@@ -646,8 +665,10 @@ int cmd_note(cli *c, int argc, char **argv)
         return rc;
     }
     rc = cli_apply(c, vg_op_note_add(id, vg_buf_str(&body)));
-    if (rc == EXIT_OK)
+    if (rc == EXIT_OK) {
+        cli_mention_warn(c, vg_buf_str(&body));
         note_offer(c, pos[0], vg_buf_str(&body));
+    }
     vg_buf_free(&body);
     return rc;
 }

@@ -1505,6 +1505,57 @@ out:
     return rc;
 }
 
+/* A task log entry (TheHive's task logs): the op's id is the entry's, target the
+ * task, which must be on the case; a local op carries the task's title for its
+ * timeline row, so the row's text depends on the op alone. The text is kept
+ * whole; the timeline shows its first line. */
+static vg_rc h_task_log(ctx *c)
+{
+    const char *case_id, *text;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) || (rc = need_text(c, "text", true, MAX_TEXT, &text)))
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_TASK_GET, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return vg_fail(c->err, VG_ENOTFOUND, "task %s is not on this case", c->op->target);
+    }
+    char *title = col_dup(st, 0);
+    sqlite3_reset(st);
+    if (c->local) {
+        pset_str(c, "title", title);
+        case_id = pstr(c, "case");
+        text = pstr(c, "text");
+    }
+    static const char ins[] = "INSERT OR IGNORE INTO task_logs(id, task_id, case_id, author, body,"
+                              " created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    if ((rc = ws_stmt_text(c->ws, ins, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, c->op->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->op->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, c->ms);
+    if ((rc = step_done(c, st, "adding a task log entry")))
+        goto out;
+    char summary[400], tshort[120], line[100];
+    const char *ptitle = pstr(c, "title");
+    first_line(ptitle ? ptitle : title, tshort, sizeof tshort);
+    first_line(text + strspn(text, " \t\r\n"), line, sizeof line);
+    snprintf(summary, sizeof summary, "task '%s' log by %s: %s", tshort, c->op->actor, line);
+    if ((rc = emit(c, case_id, c->ms, "task", summary, NULL, NULL)))
+        goto out;
+    rc = touch(c, case_id);
+out:
+    free(title);
+    return rc;
+}
+
 static vg_rc h_event_add(ctx *c)
 {
     const char *case_id, *summary, *source, *technique, *tactic;
@@ -2834,7 +2885,8 @@ static const struct handler {
     {"case.renumber", h_case_renumber},
     {"note.add", h_note_add},               {"artifact.add", h_artifact_add},
     {"artifact.remove", h_artifact_remove}, {"task.add", h_task_add},
-    {"task.set", h_task_set},               {"event.add", h_event_add},
+    {"task.set", h_task_set},               {"task.log", h_task_log},
+    {"event.add", h_event_add},
     {"event.set", h_event_set},             {"alert.add", h_alert_add_op},
     {"alert.set", h_alert_set},             {"alert.import", h_alert_import},
     {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},

@@ -717,7 +717,7 @@ static vg_rc merge_check(void *ud, const vg_op *op, vg_err *err)
     const char *k = op->kind;
     static const char *const kinds[] = {
         "case.create", "case.set",   "case.renumber", "note.add",     "artifact.add",
-        "artifact.remove", "task.add", "task.set",    "event.add",    "event.set",
+        "artifact.remove", "task.add", "task.set",    "task.log",     "event.add",    "event.set",
         "alert.add",   "alert.set",  "alert.import",  "playbook.apply", "ledger.add"};
     bool ok = false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)

@@ -172,7 +172,7 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "3f3133cc3e3e5c58c0502161972a3c0953251bb29bdf727b763e69aa60076d97"
+#define VG_SCHEMA_DIGEST "43696429cbd16c9fd88f61d8a681c59a7229b8f92eb8b46a6aaa3413c6dce01a"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */

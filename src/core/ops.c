@@ -121,6 +121,13 @@ vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *fiel
     return op;
 }
 
+vg_op *vg_op_task_log(const char *case_id, const char *task_id, const char *text)
+{
+    vg_op *op = child("task.log", task_id, case_id);
+    cJSON_AddStringToObject(op->payload, "text", text);
+    return op;
+}
+
 vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
                        const char *summary)
 {

@@ -298,7 +298,15 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "ALTER TABLE alerts ADD COLUMN rec INTEGER;"
     "CREATE TABLE alert_recs(alert INTEGER NOT NULL, rec INTEGER NOT NULL,"
     " PRIMARY KEY(alert, rec)) WITHOUT ROWID;",
-    /* 15: custom fields (vigil/fields.h). field_defs is one last-writer-wins register
+    /* 15: task logs (TheHive's): each entry is a task.log op, its id the entry's id,
+     * and this table their projection, read per task in the order they were
+     * written (created_at, the op's clock; id breaks ties the same on every
+     * replica). case_id is the task's case, kept for the case's reads. */
+    "CREATE TABLE task_logs(id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id),"
+    " case_id TEXT NOT NULL REFERENCES cases(id), author TEXT NOT NULL, body TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX task_logs_case ON task_logs(case_id, task_id, created_at, id);",
+    /* 16: custom fields (vigil/fields.h). field_defs is one last-writer-wins register
      * per name (field.define, field.remove: a removal blanks the row and marks it, so
      * the row is the same whichever order the ops arrive in); case_fields holds each
      * case's values as text in their type's canonical form, one LWW register per

@@ -641,6 +641,7 @@ static const struct entity_table {
     {"artifacts", "*", "case_id, type, value", "id", false},
     {"tasks", "*", "id", "id", false},
     {"notes", "*", "id", "id", false},
+    {"task_logs", "*", "id", "id", false},
     {"events", "*", "id", "id", false},
     {"playbooks", "*", "id", "id", false},
     {"ledger",

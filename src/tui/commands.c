@@ -14,6 +14,7 @@
 #include "tui.h"
 #include "vigil/fields.h"
 #include "vigil/id.h"
+#include "vigil/handoff.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
@@ -45,6 +46,8 @@ static int step(tui *t, int delta)
         tui_tasks_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
+    else if (t->view == VIEW_HANDOFF)
+        tui_handoff_move(t, delta);
     else
         tui_case_scroll(t, delta);
     return 0;
@@ -69,7 +72,10 @@ static int ends(tui *t, bool bottom)
         tui_queue_ends(t, bottom);
     else if (tui_tasks_active(t))
         tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
-    else
+    else if (t->view == VIEW_HANDOFF) {
+        tui_handoff_move(t, bottom ? 1 << 20 : -(1 << 20));
+        tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
+    } else
         tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
     return 0;
 }
@@ -90,6 +96,9 @@ static int c_open(tui *t, int argc, char **argv)
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
         tui_alert_open(t);
+    } else if (tui_handoff_case(t)) {
+        memcpy(id, tui_handoff_case(t), sizeof id);
+        tui_case_open(t, id);
     }
     return 0;
 }
@@ -312,6 +321,12 @@ static int c_dashboard(tui *t, int argc, char **argv)
     return 0;
 }
 
+static int c_handoff(tui *t, int argc, char **argv)
+{
+    tui_handoff_open(t, argc > 1 ? argv[1] : NULL);
+    return 0;
+}
+
 static int c_help(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -348,6 +363,8 @@ static int c_refresh(tui *t, int argc, char **argv)
         tui_case_open(t, t->case_id);
     else if (t->view == VIEW_DASH)
         tui_dash_open(t);
+    else if (t->view == VIEW_HANDOFF)
+        tui_handoff_open(t, NULL);
     else if (t->view == VIEW_INBOX || t->view == VIEW_ALERT)
         tui_inbox_open(t);
     else
@@ -576,6 +593,8 @@ static int c_event(tui *t, int argc, char **argv)
     return write_op(t, vg_op_event_add(id, when, NULL, text), "event added");
 }
 
+static int note_op(tui *t, const char *case_id, const char *text);
+
 static int c_edit_note(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -587,7 +606,7 @@ static int c_edit_note(tui *t, int argc, char **argv)
     char *text = tui_edit_text(t);
     if (!text)
         return 1;
-    int rc = write_op(t, vg_op_note_add(case_id, text), "note added");
+    int rc = note_op(t, case_id, text);
     free(text);
     return rc;
 }
@@ -610,17 +629,77 @@ static int c_star(tui *t, int argc, char **argv)
     return write_op(t, op, starred ? "unstarred" : "starred");
 }
 
+void tui_mention_msg(tui *t, const char *text, const char *done)
+{
+    char **unknown = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    snprintf(t->msg, sizeof t->msg, "%s", done);
+    if (vg_mentions_unknown(t->ws, text, &unknown, &n, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%s; %.200s", done, err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(t->msg);
+        snprintf(t->msg + l, sizeof t->msg - l, "%s@%.40s",
+                 i ? ", " : "; not a known user: ", unknown[i]);
+    }
+    vg_strings_free(unknown, n);
+}
+
+/* argv[from..] joined by spaces, fresh (as long as the line was). */
+static char *join_args(int argc, char **argv, int from)
+{
+    size_t len = 1;
+    for (int i = from; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = vg_xmalloc(len), *p = s;
+    *p = '\0';
+    for (int i = from; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+        if (i > from)
+            *p++ = ' ';
+        memcpy(p, argv[i], l + 1);
+        p += l;
+    }
+    return s;
+}
+
+/* A note, and a warning for a mention of a user the workspace does not know. */
+static int note_op(tui *t, const char *case_id, const char *text)
+{
+    vg_err err = {0};
+    vg_op *op = vg_op_note_add(case_id, text);
+    vg_rc rc = vg_apply(t->ws, op, &err);
+    vg_op_free(op);
+    if (rc == VG_OK)
+        tui_mention_msg(t, text, "note added");
+    else
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    char msg[sizeof t->msg];
+    memcpy(msg, t->msg, sizeof msg);
+    c_refresh(t, 0, NULL);
+    memcpy(t->msg, msg, sizeof msg);
+    return rc == VG_OK ? 0 : 1;
+}
+
 static int c_note(tui *t, int argc, char **argv)
 {
     const char *id = need_case(t);
     if (!id)
         return 1;
-    char text[2048] = "";
-    for (int i = 1; i < argc; i++) {
-        size_t l = strlen(text);
-        snprintf(text + l, sizeof text - l, "%s%s", i > 1 ? " " : "", argv[i]);
-    }
-    return write_op(t, vg_op_note_add(id, text), "note added");
+    char *text = join_args(argc, argv, 1);
+    int rc = note_op(t, id, text);
+    free(text);
+    return rc;
+}
+
+static int c_log(tui *t, int argc, char **argv)
+{
+    char *text = join_args(argc, argv, 1);
+    int rc = tui_task_log(t, text);
+    free(text);
+    return rc;
 }
 
 /* :field NAME VALUE... on the case (or the marked cases); a lone - clears it. */
@@ -893,6 +972,9 @@ static const tcmd commands[] = {
     {"field", "NAME VALUE...", "set a custom field of the case (- clears it)", c_field},
     {"new", "[--template NAME] TITLE...", "open a case (from a template: fields, playbooks)",
      c_new},
+    {"note", "TEXT...", "add a note to the case (@NAME mentions an analyst)", c_note},
+    {"log", "[TEXT...]", "Tasks tab: an entry in the selected task's log ($EDITOR alone)", c_log},
+    {"handoff", "[SINCE]", "what changed since 8h (or 2d, a time) and your mentions", c_handoff},
     {"edit-note", "", "write a note in $VISUAL or $EDITOR", c_edit_note},
     {"star", "N", "star or unstar event N of the timeline", c_star},
     {"playbook", "[ID]", "apply a playbook: a picker with a preview, or the one named",
@@ -925,7 +1007,7 @@ static const struct binding {
     {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},          {"n", "next-match"},    {"N", "prev-match"},
     {"h", "left"},         {"l", "right"},         {"Left", "left"},     {"Right", "right"},
     {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"},
-    {"m", "graph all"},
+    {"m", "graph all"},    {"H", "handoff"},
     {"c", "ask"},
 };
 
@@ -970,10 +1052,10 @@ void tui_set_config(const tui_config *cfg) { active_cfg = cfg; }
 
 int tui_dispatch(tui *t, const char *command)
 {
-    char buf[2048], *argv[64];
-    int argc = 0;
-    snprintf(buf, sizeof buf, "%s", command);
-    for (char *p = buf; *p && argc < 64;) {
+    /* as long as the command is: a note or a log entry is never cut */
+    char *buf = vg_xstrdup(command), **argv = vg_xmalloc((strlen(command) / 2 + 2) * sizeof *argv);
+    int argc = 0, rc = 1;
+    for (char *p = buf; *p;) {
         while (*p == ' ')
             *p++ = '\0';
         if (!*p)
@@ -982,15 +1064,25 @@ int tui_dispatch(tui *t, const char *command)
         while (*p && *p != ' ')
             p++;
     }
-    if (argc == 0)
-        return 0;
-    if (t->view == VIEW_GRAPH && tui_graph_command(t, argc, argv))
-        return 0;
+    argv[argc] = NULL;
+    if (argc == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (t->view == VIEW_GRAPH && tui_graph_command(t, argc, argv)) {
+        rc = 0;
+        goto out;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(commands[i].name, argv[0]) == 0)
-            return commands[i].fn(t, argc, argv);
+        if (strcmp(commands[i].name, argv[0]) == 0) {
+            rc = commands[i].fn(t, argc, argv);
+            goto out;
+        }
     snprintf(t->msg, sizeof t->msg, "unknown command '%.64s' (? lists them)", argv[0]);
-    return 1;
+out:
+    free(argv);
+    free(buf);
+    return rc;
 }
 
 size_t tui_help_lines(char lines[][128], size_t max)

@@ -2,8 +2,8 @@
  * test_merge.c — replicas converge.
  *
  * Three analysts work on their own replicas at once (creating cases, changing the
- * same fields, adding and removing the same artifacts, ticking tasks), syncing now
- * and then, until 1,000 ops exist. Three fresh replicas then receive all of them in
+ * same fields, adding and removing the same artifacts, ticking tasks and writing in
+ * their logs), syncing now and then, until 1,000 ops exist. Three fresh replicas then receive all of them in
  * three different random orders, each respecting causality as sync does (an op
  * never arrives before one its author had already seen). All must end with the
  * same state digest, and so must the three authors once fully synced. Each author
@@ -217,8 +217,9 @@ static vg_op *random_op(vg_ws *ws)
     if (k < 92) {
         char sql[200];
         snprintf(sql, sizeof sql, "SELECT id FROM tasks WHERE case_id = '%s'", c);
-        if (random_row(ws, sql, t, NULL, 0))
-            return vg_op_task_set(c, t, "status", pick(2) ? "done" : "todo");
+        if (random_row(ws, sql, t, NULL, 0)) /* tick it, or write in its log */
+            return pick(3) == 0 ? vg_op_task_log(c, t, pick(2) ? "checked, @bob" : "nothing yet")
+                                : vg_op_task_set(c, t, "status", pick(2) ? "done" : "todo");
         return vg_op_task_add(c, "recovery", "task");
     }
     if (k < 94)
@@ -437,6 +438,11 @@ static void test_three_replicas_converge(void **state)
                         " WHERE kind = 'alert.import' AND r IS NOT NULL"
                         " GROUP BY json_extract(e.value, '$.source'), r"
                         " HAVING count(DISTINCT origin) > 1)") > 5);
+    /* ... task logs, written by more than one author, on tasks others made */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT author) FROM task_logs") > 1);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM task_logs l JOIN ops o"
+                                         " ON o.target = l.task_id AND o.kind = 'task.add'"
+                                         " WHERE o.actor <> l.author") > 0);
     /* ... and the ledger: sessions of every author, on cases and general, continued */
     assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT user) FROM ledger") == NORIGIN);
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ledger WHERE case_id IS NULL") > 0);

@@ -95,9 +95,11 @@ static void write_records(const char *path, int from, int to)
                          "\"alert\":{\"signature_id\":2000001,\"signature\":\"ET MALWARE Cobalt"
                          " Strike Beacon\",\"severity\":1}}");
             else if (i > 50 && pick(10) == 0) {
-                const char *was = lines[pick(i)];
+                char was[sizeof lines[i]];
+                memcpy(was, lines[pick(i)], sizeof was);
                 size_t n = strlen(was);
-                snprintf(lines[i], sizeof lines[i], "%.*s,\"sighting_%d\":1}", (int)(n - 1), was, i);
+                snprintf(lines[i], sizeof lines[i], "%.*s,\"sighting_%d\":1}", (int)(n - 1), was,
+                         i);
             }
             else
                 record(i, lines[i], sizeof lines[i]);
