@@ -968,7 +968,6 @@ static const tcmd commands[] = {
     {"tag", "TAG", "add a tag", c_tag},
     {"mark", "", "mark the row for a bulk action (writes then apply to all marked)", c_mark},
     {"unmark", "", "clear the marks", c_unmark},
-    {"note", "TEXT...", "add a note to the case", c_note},
     {"field", "NAME VALUE...", "set a custom field of the case (- clears it)", c_field},
     {"new", "[--template NAME] TITLE...", "open a case (from a template: fields, playbooks)",
      c_new},
