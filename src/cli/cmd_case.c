@@ -334,6 +334,11 @@ int cmd_case_show(cli *c, int argc, char **argv)
             rc = cli_fail(c, &err);
             goto out;
         }
+        if (c->merged_from[0]) { /* the ref typed named a case merged into this one */
+            cJSON *m = cJSON_AddObjectToObject(j, "merged_from");
+            cJSON_AddStringToObject(m, "id", c->merged_from);
+            cJSON_AddNumberToObject(m, "ref", (double)c->merged_from_ref);
+        }
         out_json(j);
         goto out;
     }
@@ -371,6 +376,19 @@ int cmd_case_show(cli *c, int argc, char **argv)
     fmt_time(k.acknowledged_at, t1, sizeof t1);
     fmt_time(k.closed_at, t3, sizeof t3);
     printf("  acknowledged %s   closed %s\n", t1, t3);
+    int64_t *merged = NULL;
+    size_t nmerged = 0;
+    if (vg_case_merged_refs(c->ws, id, &merged, &nmerged, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    if (nmerged) {
+        printf("  merged in  ");
+        for (size_t i = 0; i < nmerged; i++)
+            printf(" #%lld", (long long)merged[i]);
+        putchar('\n');
+    }
+    free(merged);
     vg_intel_summary is;
     if (vg_intel_case_summary(c->ws, id, 0, &is, &err) != VG_OK) {
         rc = cli_fail(c, &err);
@@ -634,6 +652,53 @@ int cmd_case_reopen(cli *c, int argc, char **argv)
     if (status != VG_ST_CLOSED)
         return cli_error(c, "case #%lld is not closed", (long long)ref);
     return cli_apply(c, vg_op_case_set(id, "status", "in_progress"));
+}
+
+/* `case merge SRC into TGT`: one case.merge op; the door refuses a merge into the
+ * case itself, into a closed or merged case, or of a case merged already. The source
+ * is named as it is (a merged case's ref is not followed here: merging it again is
+ * refused by name). */
+int cmd_case_merge(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}};
+    char *pos[3];
+    int npos, rc = cli_parse(c, argc, argv, o, 1, pos, 3, &npos);
+    if (rc)
+        return rc;
+    if (npos != 3 || strcasecmp(pos[1], "into") != 0)
+        return cli_usage(c, "merge which case into which? (REF into REF)");
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_err err = {0};
+    vg_id src, dst;
+    if (vg_case_resolve(c->ws, pos[0], src, &err) != VG_OK ||
+        vg_case_resolve(c->ws, pos[2], dst, &err) != VG_OK)
+        return cli_fail(c, &err);
+    vg_op *op = vg_op_case_merge(src, dst);
+    if (vg_apply(c->ws, op, &err) != VG_OK) {
+        vg_op_free(op);
+        return cli_fail(c, &err);
+    }
+    int64_t sref = 0, dref = 0;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->payload, "ref");
+    sref = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    v = cJSON_GetObjectItemCaseSensitive(op->payload, "into_ref");
+    dref = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    vg_op_free(op);
+    if (opt_get(o, 1, "json")) {
+        cJSON *j = cJSON_CreateObject(), *m;
+        m = cJSON_AddObjectToObject(j, "merged");
+        cJSON_AddStringToObject(m, "id", src);
+        cJSON_AddNumberToObject(m, "ref", (double)sref);
+        m = cJSON_AddObjectToObject(j, "into");
+        cJSON_AddStringToObject(m, "id", dst);
+        cJSON_AddNumberToObject(m, "ref", (double)dref);
+        out_json(j);
+    } else {
+        printf("merged case #%lld into #%lld (#%lld closed as duplicate)\n", (long long)sref,
+               (long long)dref, (long long)sref);
+    }
+    return EXIT_OK;
 }
 
 int cmd_note(cli *c, int argc, char **argv)

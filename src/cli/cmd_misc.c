@@ -464,6 +464,13 @@ const command cli_commands[] = {
      cmd_template_lint},
     {"case close", "REF --resolution R", "close a case", NULL, cmd_case_close},
     {"case reopen", "REF", "reopen a closed case (status in_progress)", NULL, cmd_case_reopen},
+    {"case merge", "REF into REF [--json]",
+     "merge a case into another: its alerts, artifacts, tasks, notes, timeline and copilot"
+     " sessions move there, and it is closed as duplicate",
+     "  The merged case's ref still resolves: every command given it works on the case it\n"
+     "  was merged into, and says so on stderr. A merge into the case itself, into a closed\n"
+     "  or merged case, or of a case merged already is refused; there is no unmerge.\n",
+     cmd_case_merge},
     {"note", "REF TEXT...|-", "add a note to a case (- reads it from stdin)",
      "  @NAME mentions that analyst (vigil mentions, vigil handoff); a name the\n"
      "  workspace does not know gets a warning, and the note is added all the same.\n",

@@ -2,7 +2,7 @@
  * fields.c — custom fields (contract in vigil/fields.h): the type check that turns
  * what an analyst typed into a stored value, reading definitions and a case's
  * values back, their JSON, and the op constructors. The door (apply.c) writes the
- * field_defs and case_fields tables (schema step 16); this file only reads them.
+ * field_defs and case_fields tables (schema step 17); this file only reads them.
  */
 #include "internal.h"
 #include "vigil/fields.h"

@@ -64,8 +64,9 @@ struct vg_ws {
     bool fts_ready;  /* temp.fts_stage exists on this connection (apply.c) */
     bool fts_staged; /* the open batch staged rows for the search index */
     /* the case the open batch last found (apply.c, case_ref): cases are never
-     * deleted, so it stands until the batch ends */
-    vg_id known_case;
+     * deleted, so it stands until the batch ends (or a case.merge moves what is
+     * on it: known_live, the case its writes go to, "" for itself) */
+    vg_id known_case, known_live;
     int64_t known_ref, known_batch;
     /* the ref lease (sync.c, ws_lease_*): meta 'refs' as the batch numbered
      * lease_batch read it, {next, hi, lo2, hi2}, and whether the door drew from it */
@@ -172,12 +173,15 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "43696429cbd16c9fd88f61d8a681c59a7229b8f92eb8b46a6aaa3413c6dce01a"
+#define VG_SCHEMA_DIGEST "89b212ab2a34dda8b247b1c8e1c7b5e38a76fea5c1bc2b793c30f2ceee3dbc87"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */
 typedef struct ledger_add {
     const char *case_id; /* NULL: a general session's */
+    /* the case the op named, when the door wrote the entry on the case that one was
+     * merged into (case_id): what the entry's hash covers; NULL: case_id */
+    const char *hashed_case;
     const char *session_id, *user, *kind, *model, *content;
     int64_t seq;         /* 0: a local op's, assigned by ledger_put */
     int64_t created_at;  /* the op's clock milliseconds */

@@ -74,6 +74,13 @@ vg_op *vg_op_case_set(const char *case_id, const char *field, const char *value)
     return op;
 }
 
+vg_op *vg_op_case_merge(const char *case_id, const char *into_id)
+{
+    vg_op *op = vg_op_new("case.merge", case_id);
+    cJSON_AddStringToObject(op->payload, "into", into_id);
+    return op;
+}
+
 vg_op *vg_op_case_close(const char *case_id, const char *resolution)
 {
     vg_op *op = vg_op_case_set(case_id, "status", "closed");

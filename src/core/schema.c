@@ -306,7 +306,20 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " case_id TEXT NOT NULL REFERENCES cases(id), author TEXT NOT NULL, body TEXT NOT NULL,"
     " created_at INTEGER NOT NULL);"
     "CREATE INDEX task_logs_case ON task_logs(case_id, task_id, created_at, id);",
-    /* 16: custom fields (vigil/fields.h). field_defs is one last-writer-wins register
+    /* 16: merged cases (op.h: case.merge). case_merges holds every merge op applied,
+     * the set the door works out where a merged case's rows live from, whatever order
+     * the ops came in; cases.merged_into is that answer for a merged case (the case
+     * its rows are on now, NULL for a case that is not merged), what the door
+     * redirects a write for a merged case to and what a ref resolves to. A ledger
+     * entry moved to another case keeps the case its hash covers in hashed_case
+     * (NULL: the one it is on). */
+    "ALTER TABLE cases ADD COLUMN merged_into TEXT;"
+    "CREATE INDEX cases_merged ON cases(merged_into) WHERE merged_into IS NOT NULL;"
+    "CREATE TABLE case_merges(op TEXT PRIMARY KEY, source TEXT NOT NULL,"
+    " into_case TEXT NOT NULL, hlc INTEGER NOT NULL, origin TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX case_merges_source ON case_merges(source);"
+    "ALTER TABLE ledger ADD COLUMN hashed_case TEXT;",
+    /* 17: custom fields (vigil/fields.h). field_defs is one last-writer-wins register
      * per name (field.define, field.remove: a removal blanks the row and marks it, so
      * the row is the same whichever order the ops arrive in); case_fields holds each
      * case's values as text in their type's canonical form, one LWW register per

@@ -646,10 +646,11 @@ static const struct entity_table {
     {"playbooks", "*", "id", "id", false},
     {"ledger",
      "case_id, session_id, user, seq, kind, model, content, created_at, prev_hash, hash,"
-     " legacy_chain",
+     " legacy_chain, hashed_case",
      "session_id, seq", "session_id || ' entry ' || seq", false},
     {"clocks", "*", "entity, field", "entity || ' ' || field", false},
     {"proposals_applied", "*", "proposal", "proposal", false},
+    {"case_merges", "*", "op", "op", false},
     {"field_defs", "*", "name", "name", false},
     {"case_fields", "*", "case_id, name", "case_id || ' ' || name", false},
 };

@@ -46,6 +46,16 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
         (rc = vg_case_playbooks(ws, id, &pbs, &npbs, err)))
         goto done;
     cJSON *j = vg_case_json(&k), *a, *fields;
+    int64_t *merged = NULL;
+    size_t nmerged = 0;
+    if ((rc = vg_case_merged_refs(ws, id, &merged, &nmerged, err))) {
+        cJSON_Delete(j);
+        goto done;
+    }
+    cJSON_AddItemToObject(j, "merged_cases", a = cJSON_CreateArray()); /* refs merged in */
+    for (size_t i = 0; i < nmerged; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)merged[i]));
+    free(merged);
     if ((rc = vg_case_fields_json(ws, id, &fields, err))) {
         cJSON_Delete(j);
         goto done;

@@ -87,11 +87,17 @@ static int c_open(tui *t, int argc, char **argv)
     vg_id id;
     vg_err err = {0};
     if (argc > 1) {
-        if (vg_case_resolve(t->ws, argv[1], id, &err) != VG_OK) {
+        vg_id into;
+        int64_t into_ref;
+        if (vg_case_resolve(t->ws, argv[1], id, &err) != VG_OK ||
+            vg_case_follow(t->ws, id, into, &into_ref, &err) != VG_OK) {
             snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
             return 1;
         }
-        tui_case_open(t, id);
+        tui_case_open(t, into[0] ? into : id);
+        if (into[0]) /* a merged case's ref opens the case it was merged into */
+            snprintf(t->msg, sizeof t->msg, "%.40s was merged into #%lld", argv[1],
+                     (long long)into_ref);
     } else if (t->view == VIEW_QUEUE && t->page.n) {
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
@@ -401,6 +407,75 @@ static int write_all(tui *t, vg_op *(*make)(const char *id, void *ud), void *ud,
         snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? done : err.msg);
     if (rc == VG_OK && t->view == VIEW_QUEUE)
         t->nmarked = 0;
+    c_refresh(t, 0, NULL);
+    return rc == VG_OK ? 0 : 1;
+}
+
+/* :merge [REF]: the marked cases (or, with REF and none marked, the current one)
+ * into REF, or into the current case; one batch, all of them or none. */
+static int c_merge(tui *t, int argc, char **argv)
+{
+    vg_id into, *ids = NULL;
+    vg_err err = {0};
+    const char *cur = tui_current_case(t);
+    if (argc > 1) {
+        if (vg_case_resolve(t->ws, argv[1], into, &err) != VG_OK) {
+            snprintf(t->msg, sizeof t->msg, "merge: %.200s", err.msg);
+            return 1;
+        }
+    } else if (cur) {
+        memcpy(into, cur, sizeof into);
+    } else {
+        snprintf(t->msg, sizeof t->msg, "merge: no case selected");
+        return 1;
+    }
+    size_t n = 0;
+    if (t->view == VIEW_QUEUE && t->nmarked) {
+        ids = vg_xcalloc(t->nmarked, sizeof *ids);
+        for (size_t i = 0; i < t->nmarked; i++)
+            if (strcmp(t->marked[i], into) != 0)
+                memcpy(ids[n++], t->marked[i], sizeof(vg_id));
+    } else if (argc > 1 && cur) {
+        ids = vg_xcalloc(1, sizeof *ids);
+        memcpy(ids[n++], cur, sizeof(vg_id));
+    }
+    if (!n) {
+        snprintf(t->msg, sizeof t->msg,
+                 "merge: mark the cases to merge into this one (Space),"
+                 " or :merge REF to merge this case into REF");
+        free(ids);
+        return 1;
+    }
+    vg_rc rc = vg_batch_begin(t->ws, &err);
+    char refs[200] = "";
+    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+        vg_op *op = vg_op_case_merge(ids[i], into);
+        rc = vg_apply(t->ws, op, &err);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(op->payload, "ref");
+        size_t l = strlen(refs);
+        if (rc == VG_OK && cJSON_IsNumber(r) && l + 24 < sizeof refs)
+            snprintf(refs + l, sizeof refs - l, "%s#%lld", i ? ", " : "",
+                     (long long)r->valuedouble);
+        vg_op_free(op);
+    }
+    if (rc == VG_OK)
+        rc = vg_batch_commit(t->ws, &err);
+    else
+        vg_batch_rollback(t->ws);
+    free(ids);
+    if (rc == VG_OK) {
+        vg_case k;
+        int64_t ref = 0;
+        if (vg_case_get(t->ws, into, &k, &err) == VG_OK) {
+            ref = k.ref;
+            vg_case_clear(&k);
+        }
+        snprintf(t->msg, sizeof t->msg, "merged %s into #%lld", refs, (long long)ref);
+        if (t->view == VIEW_QUEUE)
+            t->nmarked = 0;
+    } else {
+        snprintf(t->msg, sizeof t->msg, "merge: %.200s", err.msg);
+    }
     c_refresh(t, 0, NULL);
     return rc == VG_OK ? 0 : 1;
 }
@@ -963,6 +1038,8 @@ static const tcmd commands[] = {
     {"refresh", "", "read the workspace again", c_refresh},
     {"status", "S [RESOLUTION]", "set the status (closed needs a resolution)", c_status},
     {"close", "RESOLUTION", "close (true_positive, false_positive, benign, ...)", c_close},
+    {"merge", "[REF]", "merge the marked cases into this one, or this case into REF"
+     " (closed as duplicate)", c_merge},
     {"severity", "S", "set the severity", c_severity},
     {"assign", "[NAME|me]", "assign (to you by default)", c_assign},
     {"tag", "TAG", "add a tag", c_tag},

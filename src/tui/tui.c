@@ -470,6 +470,21 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "status     %s%s%s%s", vg_enum_name(&VG_STATUS, c->status),
              c->resolution >= 0 ? " (" : "", c->resolution >= 0 ? vg_enum_name(&VG_RESOLUTION, c->resolution) : "",
              c->resolution >= 0 ? ")" : "");
+    if (c->merged_into[0]) /* its rows are there (op.h: case.merge) */
+        add_line(t, "merged     into #%lld", (long long)c->merged_into_ref);
+    int64_t *merged = NULL;
+    size_t nmerged = 0;
+    vg_err merr = {0};
+    if (vg_case_merged_refs(t->ws, c->id, &merged, &nmerged, &merr) == VG_OK && nmerged) {
+        char refs[256] = "";
+        for (size_t i = 0; i < nmerged; i++) {
+            size_t l = strlen(refs);
+            if (l + 24 < sizeof refs)
+                snprintf(refs + l, sizeof refs - l, "%s#%lld", i ? ", " : "", (long long)merged[i]);
+        }
+        add_line(t, "merged in  %s", refs);
+    }
+    free(merged);
     add_line(t, "assignee   %s", *c->assignee ? c->assignee : "-");
     add_line(t, "tlp / pap  %s / %s", vg_enum_name(&VG_TLP, c->tlp), vg_enum_name(&VG_PAP, c->pap));
     add_line(t, "tags       %s", c->tags);

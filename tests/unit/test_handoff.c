@@ -259,6 +259,7 @@ static void test_mentions_of(void **state)
     vg_ws_set_actor(f->ws, "bob");
     must_apply(f->ws, vg_op_note_add(f->case_id, "@alice please check"));
     must_apply(f->ws, vg_op_note_add(f->case_id, "@alice2 is someone else; alice@corp too"));
+    usleep(3000); /* newest first is by the millisecond: the next one is later */
     must_apply(f->ws, vg_op_task_log(f->case_id, f->task_id, "done, over to @alice"));
     vg_ws_set_actor(f->ws, "alice");
     must_apply(f->ws, vg_op_note_add(f->case_id, "note to self @alice")); /* her own: not one */
