@@ -17,9 +17,20 @@
  *
  * Op kinds and payloads (JSON objects; target is the entity id):
  *   case.create    {ref?, title, severity?, description?, tlp?, pap?, assignee?,
- *                   tags?[], techniques?[]}   target: new case id; status is new
+ *                   tags?[], techniques?[], fields?{NAME: value}}   target: new case id;
+ *                   status is new. fields: custom field values; a local op's are
+ *                   checked and every definition's default is filled in, and, when
+ *                   the op carries fields at all (an analyst's case, not
+ *                   correlation's), a required field with no value and no default
+ *                   refuses the case.
  *                   (a later status is a case.set, so the timeline shows it)
  *   case.set       {field, value, resolution? (status=closed), old?}
+ *                   field "field.NAME" sets custom field NAME (vigil/fields.h): value
+ *                   its text (a local op's checked against the definition and made
+ *                   canonical: a wrong type, an enum value not in the list, an
+ *                   unknown field are refused naming it), or null to clear it (not a
+ *                   required field's); LWW per (case, NAME); a received op's value is
+ *                   kept as its author stored it. Timeline "field NAME OLD → NEW".
  *   case.renumber  {ref, old?}   ref: a whole number from 1; the case must exist.
  *                   Gives the case a new ref (vigil/sync.h: a lease's ref replacing
  *                   the one the case had before its workspace joined a team, or a
@@ -106,6 +117,16 @@
  *                   session. Stamped only, {..., prev_hash, hash} (hex): an entry
  *                   written before the ledger was kept in ops, stored with the hashes
  *                   it had (ledger_into_ops makes these on migration). No timeline row.
+ *   field.define   {name, type, values?[], required?, default?, description?}
+ *                   target: the op's own id. Defines (or redefines) custom field name
+ *                   (vigil/fields.h): type string|number|date|enum|bool, values an
+ *                   enum's, default checked against the type. One LWW register per
+ *                   name by (hlc, origin) with field.remove; values already stored
+ *                   are not checked again. No timeline row.
+ *   field.remove   {name}   the register's tombstone (local: it must be defined); the
+ *                   cases' values stay, hidden, and show again if it is redefined.
+ *                   Definitions are the workspace's, like its playbooks: sync
+ *                   carries them, bundles do not (a bundle's values arrive as text).
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
  */

@@ -39,6 +39,8 @@ typedef struct vg_case_cursor {
     char skey[256]; /* keyed orders: title or assignee */
 } vg_case_cursor;
 
+#define VG_QUERY_MAX_FIELDS 4 /* field.NAME terms in one query */
+
 typedef struct vg_case_filter {
     unsigned status_mask;   /* bit i = VG_STATUS index i; 0 = any */
     unsigned severity_mask; /* bit i = VG_SEVERITY index i; 0 = any */
@@ -51,6 +53,14 @@ typedef struct vg_case_filter {
      * type name and a normalised value; NULL = any */
     const char *value_type, *value;
     bool not_value;
+    /* custom field terms (field.NAME:V, field.NAME>=V, ...), all of which must hold:
+     * name, value as typed (op ":" "=" ">" ">=" "<" "<="), negated */
+    struct vg_field_term {
+        const char *name, *value;
+        char op[3];
+        bool neg;
+    } fields[VG_QUERY_MAX_FIELDS];
+    int nfields;
     int limit;              /* 1..10000 */
     const vg_case_cursor *after; /* NULL = first page */
     bool backward; /* the rows before `after` (or the last page), still in queue order */
@@ -74,6 +84,9 @@ void vg_case_list_free(vg_case_list *l);
  *   assignee:none  tag:phish  free words (all must match)  "a quoted phrase"
  *   ip:10.0.0.5  domain:  host:  user:  url:  email:  md5:  sha1:  sha256:  sha512:
  *   hash: (any of the four)  cve:  file:   (a case holding that value)
+ *   field.NAME:V (a custom field: text equal ignoring case, a date by its day, a
+ *   bool as true/false/yes/no)  field.NAME>=N field.NAME<N ... (a number field
+ *   against a number, a date field against a date), at most VG_QUERY_MAX_FIELDS
  * and `!` before a field term negates it (!status:closed, !tag:fp, !assignee:me).
  * Search adds what only makes sense for mixed results:
  *   type:case|alert|note|artifact|event (several with commas)  after:2026-11-01
@@ -84,6 +97,7 @@ void vg_case_list_free(vg_case_list *l);
 typedef struct vg_case_query {
     vg_case_filter f;
     char *assignee, *tag, *text, *value_type, *value;
+    char *field_names[VG_QUERY_MAX_FIELDS], *field_values[VG_QUERY_MAX_FIELDS];
     /* search only */
     unsigned kinds;             /* 1 << VG_HIT_* ; 0 = every kind */
     int64_t after_ms, before_ms; /* 0 = open */

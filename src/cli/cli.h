@@ -200,6 +200,22 @@ int cmd_key_ls(cli *c, int argc, char **argv);
 /* cmd_backup.c: encrypted backups (vigil/backup.h) */
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+/* cmd_field.c: custom fields and case templates */
+int cmd_field_define(cli *c, int argc, char **argv);
+int cmd_field_ls(cli *c, int argc, char **argv);
+int cmd_field_rm(cli *c, int argc, char **argv);
+int cmd_field_set(cli *c, int argc, char **argv);
+int cmd_template_ls(cli *c, int argc, char **argv);
+int cmd_template_show(cli *c, int argc, char **argv);
+int cmd_template_lint(cli *c, int argc, char **argv);
+/* The templates (the analyst's directory over the shipped one), printing the
+ * error; and a new case from the one named name (over: case.create members on top
+ * of the template's, "fields" merged key by key; title: what the analyst typed,
+ * may be NULL) into id, in one batch. */
+struct vg_template;
+int cli_templates(cli *c, struct vg_template **items, size_t *n);
+int cli_case_from_template(cli *c, const char *name, const char *title, const cJSON *over,
+                           char id[27]);
 /* cmd_handoff.c: task logs, mentions and the shift handoff (vigil/handoff.h).
  * cli_mention_warn: after a note or a task log entry is added, a warning on stderr
  * for each @name in text that is not a user the workspace knows. */

@@ -12,6 +12,7 @@
 #include "vigil/handoff.h"
 #include "config.h"
 #include "vigil/buf.h"
+#include "vigil/fields.h"
 #include "vigil/intel.h"
 #include "vigil/json.h"
 #include "vigil/op.h"
@@ -356,6 +357,17 @@ int cmd_case_show(cli *c, int argc, char **argv)
     out_safe(c, k.tags);
     printf("\n  techniques  ");
     out_safe(c, k.techniques);
+    vg_field_value *fv = NULL;
+    size_t nfv = 0;
+    if (vg_case_fields(c->ws, id, &fv, &nfv, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    for (size_t i = 0; i < nfv; i++) {
+        printf("\n  %-11s %-20s ", i ? "" : "fields", fv[i].name);
+        out_safe(c, fv[i].value);
+    }
+    vg_field_values_free(fv, nfv);
     fmt_time(k.created_at, t1, sizeof t1);
     fmt_time(k.updated_at, t2, sizeof t2);
     printf("\n  created     %s by ", t1);
@@ -449,33 +461,103 @@ out:
 
 int cmd_case_new(cli *c, int argc, char **argv)
 {
-    opt o[] = {{"title=", NULL}, {"severity=", NULL}, {"description=", NULL}, {"assignee=", NULL}, {"tags=", NULL}, {"json", NULL}};
+    opt o[] = {{"title=", NULL},    {"severity=", NULL}, {"description=", NULL},
+               {"assignee=", NULL}, {"tags=", NULL},     {"json", NULL},
+               {"template=", NULL}};
     int n = (int)(sizeof o / sizeof *o), npos, rc;
+    /* --field NAME=VALUE may be given many times: gathered here, the rest parsed */
+    char **rest = vg_xcalloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0;
+    cJSON *fields = cJSON_CreateObject();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--field") == 0 && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(a, "--field=", 8) == 0)
+            v = a + 8;
+        else if (strcmp(a, "--field") == 0) {
+            free(rest);
+            cJSON_Delete(fields);
+            return cli_usage(c, "option --field needs NAME=VALUE");
+        }
+        if (!v) {
+            rest[nrest++] = argv[i];
+            continue;
+        }
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v) {
+            free(rest);
+            cJSON_Delete(fields);
+            return cli_usage(c, "--field '%s': not NAME=VALUE", v);
+        }
+        char *name = vg_xstrndup(v, (size_t)(eq - v));
+        cJSON_DeleteItemFromObjectCaseSensitive(fields, name);
+        cJSON_AddStringToObject(fields, name, eq + 1);
+        free(name);
+    }
     char *pos[1];
-    if ((rc = cli_parse(c, argc, argv, o, n, pos, 0, &npos)))
+    rc = cli_parse(c, nrest, rest, o, n, pos, 1, &npos);
+    free(rest);
+    if (rc) {
+        cJSON_Delete(fields);
         return rc;
-    const char *title = opt_get(o, n, "title");
-    if (!title)
-        return cli_usage(c, "a case needs a --title");
-    if ((rc = cli_open(c, 0)))
+    }
+    const char *title = opt_get(o, n, "title"), *tpl = opt_get(o, n, "template");
+    if (npos == 1 && title) {
+        cJSON_Delete(fields);
+        return cli_usage(c, "give the title once (TITLE or --title)");
+    }
+    if (npos == 1)
+        title = pos[0];
+    if (!title && !tpl) {
+        cJSON_Delete(fields);
+        return cli_usage(c, "a case needs a --title (or a TITLE, or a --template)");
+    }
+    if ((rc = cli_open(c, 0))) {
+        cJSON_Delete(fields);
         return rc;
-    vg_op *op = vg_op_case_create(title, opt_get(o, n, "severity"), opt_get(o, n, "description"));
-    if (opt_get(o, n, "assignee"))
-        cJSON_AddStringToObject(op->payload, "assignee", opt_get(o, n, "assignee"));
-    if (opt_get(o, n, "tags"))
-        cJSON_AddStringToObject(op->payload, "tags", opt_get(o, n, "tags"));
+    }
     vg_id id;
-    memcpy(id, op->target, sizeof id);
-    if ((rc = cli_apply(c, op)))
+    if (tpl) {
+        /* what the command line says wins over the template, in the same op */
+        cJSON *over = cJSON_CreateObject();
+        static const char *const names[] = {"severity", "description", "assignee", "tags"};
+        for (size_t i = 0; i < 4; i++)
+            if (opt_get(o, n, names[i]))
+                cJSON_AddStringToObject(over, names[i], opt_get(o, n, names[i]));
+        cJSON_AddItemToObject(over, "fields", fields);
+        fields = NULL;
+        rc = cli_case_from_template(c, tpl, title, over, id);
+        cJSON_Delete(over);
+    } else {
+        vg_op *op =
+            vg_op_case_create(title, opt_get(o, n, "severity"), opt_get(o, n, "description"));
+        if (opt_get(o, n, "assignee"))
+            cJSON_AddStringToObject(op->payload, "assignee", opt_get(o, n, "assignee"));
+        if (opt_get(o, n, "tags"))
+            cJSON_AddStringToObject(op->payload, "tags", opt_get(o, n, "tags"));
+        cJSON_AddItemToObject(op->payload, "fields", fields);
+        fields = NULL;
+        memcpy(id, op->target, sizeof id);
+        rc = cli_apply(c, op);
+    }
+    cJSON_Delete(fields);
+    if (rc)
         return rc;
     vg_case k;
     vg_err err = {0};
     if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
         return cli_fail(c, &err);
-    if (opt_get(o, n, "json"))
-        out_json(vg_case_json(&k));
-    else
+    if (opt_get(o, n, "json")) {
+        cJSON *j;
+        if (vg_case_detail_json(c->ws, id, 0, &j, &err) != VG_OK) {
+            vg_case_clear(&k);
+            return cli_fail(c, &err);
+        }
+        out_json(j);
+    } else {
         printf("created case #%lld %s\n", (long long)k.ref, k.id);
+    }
     vg_case_clear(&k);
     return EXIT_OK;
 }

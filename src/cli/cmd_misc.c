@@ -435,11 +435,33 @@ const command cli_commands[] = {
     {"alert show", "ID [--json|--raw]",
      "an alert with its raw event (--raw: the event alone, exactly as the sensor wrote it)",
      "  ID: an alert id or a unique prefix of 4 or more characters.\n", cmd_alert_show},
-    {"case new", "--title T [--severity S] [--description D] [--assignee U] [--tags A,B] [--json]",
-     "open a case", NULL, cmd_case_new},
+    {"case new", "[TITLE] [--title T] [--template NAME] [--field NAME=VALUE]... [--severity S]"
+     " [--description D] [--assignee U] [--tags A,B] [--json]",
+     "open a case (from a template: its fields, tags and playbooks too)",
+     "  --template NAME: a case template (vigil template ls); its title pattern takes\n"
+     "  TITLE as {title}. --field sets a custom field; repeat it for more. A required\n"
+     "  field with no default must be given. The case and its playbooks' tasks are\n"
+     "  one batch: all or nothing.\n", cmd_case_new},
     {"case set", "REF field=value...", "change fields of a case (all or nothing)",
-     "  Fields: title, description, severity, status, tlp, pap, assignee, tags, techniques.\n"
+     "  Fields: title, description, severity, status, tlp, pap, assignee, tags, techniques,\n"
+     "  and field.NAME for a custom field (field.NAME= clears it).\n"
      "  status=closed needs resolution=R in the same command.\n", cmd_case_set},
+    {"field define", "NAME TYPE [--values a,b,c] [--required] [--default V] [--description D]",
+     "define (or redefine) a custom field of the workspace",
+     "  TYPE: string, number, date (2026-11-03 or 2026-11-03T14:02:00Z), enum (with\n"
+     "  --values), bool. New cases get the default; a required one with no default\n"
+     "  must be given when an analyst opens a case.\n", cmd_field_define},
+    {"field ls", "[--json]", "the workspace's custom fields", NULL, cmd_field_ls},
+    {"field rm", "NAME", "remove a custom field's definition (cases keep their values, hidden)",
+     NULL, cmd_field_rm},
+    {"field set", "REF NAME VALUE", "set a case's custom field (\"\" clears it)", NULL,
+     cmd_field_set},
+    {"template ls", "[--json]", "the case templates (yours override the shipped ones)", NULL,
+     cmd_template_ls},
+    {"template show", "NAME [--json]", "what a case template sets", NULL, cmd_template_show},
+    {"template lint", "FILE...",
+     "check template files (vigil-template(5)) against the workspace, naming key and line", NULL,
+     cmd_template_lint},
     {"case close", "REF --resolution R", "close a case", NULL, cmd_case_close},
     {"case reopen", "REF", "reopen a closed case (status in_progress)", NULL, cmd_case_reopen},
     {"case merge", "REF into REF [--json]",

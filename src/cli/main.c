@@ -259,6 +259,9 @@ int main(int argc, char **argv)
                 cf.tui.start_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
                 char *playbooks = paths_playbooks();
                 cf.tui.playbooks = playbooks;
+                char *tpl_user = paths_user_templates(), *tpl = paths_templates();
+                cf.tui.templates[0] = tpl_user;
+                cf.tui.templates[1] = tpl;
                 tui_copilot cp; /* a refused secrets file leaves the copilot off */
                 if (config_copilot(&cf, NULL, &cp) == 0)
                     cf.tui.copilot = &cp;
@@ -278,6 +281,8 @@ int main(int argc, char **argv)
                 }
                 config_copilot_free(&cp);
                 free(playbooks);
+                free(tpl_user);
+                free(tpl);
             }
         }
         free(log);

@@ -97,3 +97,6 @@ vg_rc paths_ensure_parent(const char *path, vg_err *err)
     free(dir);
     return rc;
 }
+
+char *paths_templates(void) { return data_path("/templates", "/data/templates"); }
+char *paths_user_templates(void) { return xdg("XDG_CONFIG_HOME", ".config", "templates"); }

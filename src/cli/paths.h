@@ -21,6 +21,10 @@ char *paths_keyring(void);      /* $XDG_DATA_HOME/vigil/keyring (vigil key trust
  * directory (PREFIX/share/vigil), else the source tree of an uninstalled build. */
 char *paths_data(void);      /* data/: the ATT&CK table, schemas, keyword maps */
 char *paths_playbooks(void); /* the playbook library */
+char *paths_templates(void); /* the shipped case templates (data/templates) */
+/* $XDG_CONFIG_HOME/vigil/templates: the analyst's templates, which override shipped
+ * ones of the same id */
+char *paths_user_templates(void);
 /* mkdir -p the directory that will hold path (mode 0700 for new directories). */
 VG_WUR vg_rc paths_ensure_parent(const char *path, vg_err *err);
 

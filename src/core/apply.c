@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "oplog.h"
 #include "vigil/entity.h"
+#include "vigil/fields.h"
 #include "vigil/json.h"
 #include "vigil/ioc.h"
 #include "vigil/ledger.h"
@@ -567,6 +568,326 @@ static void first_line(const char *s, char *out, size_t n)
 
 /* ---- handlers ------------------------------------------------------------------ */
 
+/* ---- custom fields (vigil/fields.h) ----------------------------------------------- */
+
+/* A custom field's value member as the text to store, fresh; NULL (and VG_OK) for
+ * none, which clears the value. */
+static vg_rc field_value_text(ctx *c, const cJSON *v, const char *label, char **out)
+{
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return VG_OK;
+    char *t = vg_field_json_text(v);
+    if (!t)
+        return vg_fail(c->err, VG_EINVAL, "%s: must be text, a number or a bool", label);
+    if (strlen(t) > VG_FIELD_MAX_VALUE) {
+        free(t);
+        return vg_fail(c->err, VG_EINVAL, "%s: longer than %d bytes", label, VG_FIELD_MAX_VALUE);
+    }
+    if (!*t) {
+        free(t);
+        return VG_OK;
+    }
+    *out = t;
+    return VG_OK;
+}
+
+/* (case, name) := value (NULL: no value) when this op's clock wins its register. */
+static vg_rc field_put(ctx *c, const char *case_id, const char *name, const char *value)
+{
+    char key[VG_FIELD_MAX_NAME + 8];
+    snprintf(key, sizeof key, "field.%s", name);
+    bool wins;
+    vg_rc rc = lww(c, case_id, key, &wins);
+    if (rc || !wins)
+        return rc;
+    sqlite3_stmt *st;
+    rc = ws_stmt_text(c->ws, value ? "INSERT OR REPLACE INTO case_fields(case_id, name, value)"
+                                     " VALUES (?1, ?2, ?3)"
+                                   : "DELETE FROM case_fields WHERE case_id = ?1 AND name = ?2",
+                      &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    return step_done(c, st, "writing a custom field");
+}
+
+/* case.set on field.NAME: checked against the definition when local, kept as its
+ * author stored it when received (fields.h). */
+static vg_rc h_case_field(ctx *c, const char *name)
+{
+    if (!vg_field_name_ok(name))
+        return vg_fail(c->err, VG_EINVAL, "'field.%.80s': not a custom field name", name);
+    char label[VG_FIELD_MAX_NAME + 8];
+    snprintf(label, sizeof label, "field %s", name);
+    char *value = NULL, *old = NULL;
+    int64_t ref;
+    vg_rc rc = field_value_text(c, cJSON_GetObjectItemCaseSensitive(c->op->payload, "value"),
+                                label, &value);
+    if (rc || (rc = case_ref(c, c->op->target, &ref)))
+        goto out;
+    if (c->local) {
+        vg_field_def d;
+        if ((rc = vg_field_def_get(c->ws, name, &d, c->err))) {
+            if (rc == VG_ENOTFOUND)
+                rc = VG_EINVAL;
+            goto out;
+        }
+        if (value) {
+            char *norm;
+            rc = vg_field_normalise(&d, value, NULL, &norm, c->err);
+            free(value);
+            value = rc ? NULL : norm;
+        } else if (d.required) {
+            rc = vg_fail(c->err, VG_EINVAL, "field %s is required: it can be changed, not"
+                                            " cleared", name);
+        }
+        vg_field_def_clear(&d);
+        if (rc)
+            goto out;
+        sqlite3_stmt *st;
+        if ((rc = ws_stmt_text(c->ws, "SELECT value FROM case_fields WHERE case_id = ?1"
+                                      " AND name = ?2", &st, c->err)))
+            goto out;
+        sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            old = col_dup(st, 0);
+        sqlite3_reset(st);
+        if ((!old && !value) || (old && value && strcmp(old, value) == 0)) {
+            c->unchanged = true;
+            goto out;
+        }
+        pset_str(c, "old", old ? old : "");
+        cJSON_DeleteItemFromObjectCaseSensitive(c->op->payload, "value");
+        if (value)
+            cJSON_AddStringToObject(c->op->payload, "value", value);
+        else
+            cJSON_AddNullToObject(c->op->payload, "value");
+    }
+    if ((rc = field_put(c, c->op->target, name, value)))
+        goto out;
+    char summary[400], vshort[120], oshort[120];
+    const char *o = pstr(c, "old");
+    first_line(value ? value : "", vshort, sizeof vshort);
+    first_line(o ? o : "", oshort, sizeof oshort);
+    if (!value)
+        snprintf(summary, sizeof summary, "field %s cleared by %s", name, c->op->actor);
+    else
+        snprintf(summary, sizeof summary, "field %s %s%s%s by %s", name, oshort,
+                 *oshort ? " → " : "→ ", vshort, c->op->actor);
+    /* the value is the case's own, as its title is; the row goes where the case's
+     * rows are (a merged case's: its target's) */
+    const char *where = c->op->target;
+    if ((rc = live_case(c, &where)) || (rc = emit(c, where, c->ms, "status", summary, NULL, NULL)))
+        goto out;
+    rc = touch(c, where);
+out:
+    free(value);
+    free(old);
+    return rc;
+}
+
+/* A case.create's "fields": a local op's checked against the definitions, each
+ * value made canonical and every default filled in; a required field that has no
+ * default and no value refuses the case when the op carries "fields" (an analyst's
+ * case; correlation's and promotion's carry none and leave it for the analyst). A
+ * received op's are checked for shape alone. Runs before the handler's first write. */
+static vg_rc create_fields_check(ctx *c)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(c->op->payload, "fields");
+    if (f && !cJSON_IsNull(f) && !cJSON_IsObject(f))
+        return vg_fail(c->err, VG_EINVAL, "fields: must be an object {name: value}");
+    const cJSON *it;
+    if (!c->local) {
+        cJSON_ArrayForEach(it, f) {
+            char *t = NULL;
+            char label[VG_FIELD_MAX_NAME + 16];
+            snprintf(label, sizeof label, "fields.%.64s", it->string);
+            if (!vg_field_name_ok(it->string))
+                return vg_fail(c->err, VG_EINVAL, "%s: not a custom field name", label);
+            vg_rc rc = field_value_text(c, it, label, &t);
+            free(t);
+            if (rc)
+                return rc;
+        }
+        return VG_OK;
+    }
+    vg_field_def *defs;
+    size_t nd;
+    vg_rc rc = vg_field_defs(c->ws, &defs, &nd, c->err);
+    if (rc)
+        return rc;
+    cJSON *norm = cJSON_CreateObject();
+    cJSON_ArrayForEach(it, f) {
+        char label[VG_FIELD_MAX_NAME + 16];
+        snprintf(label, sizeof label, "fields.%.64s", it->string);
+        const vg_field_def *d = NULL;
+        for (size_t k = 0; k < nd && !d; k++)
+            if (strcmp(defs[k].name, it->string) == 0)
+                d = &defs[k];
+        if (!d) {
+            rc = vg_fail(c->err, VG_EINVAL, "%s: not a custom field of this workspace (vigil field"
+                                            " ls lists them)", label);
+            break;
+        }
+        char *t = NULL, *v = NULL;
+        if ((rc = field_value_text(c, it, label, &t)))
+            break;
+        if (!t)
+            continue;
+        rc = vg_field_normalise(d, t, label, &v, c->err);
+        free(t);
+        if (rc)
+            break;
+        cJSON_AddStringToObject(norm, d->name, v);
+        free(v);
+    }
+    for (size_t k = 0; rc == VG_OK && k < nd; k++) {
+        if (cJSON_GetObjectItemCaseSensitive(norm, defs[k].name))
+            continue;
+        if (defs[k].def)
+            cJSON_AddStringToObject(norm, defs[k].name, defs[k].def);
+        else if (defs[k].required && f)
+            rc = vg_fail(c->err, VG_EINVAL, "fields.%s: required (a %s) and has no default:"
+                                            " give it a value",
+                         defs[k].name, VG_FIELD_TYPE.names[defs[k].type]);
+    }
+    vg_field_defs_free(defs, nd);
+    if (rc) {
+        cJSON_Delete(norm);
+        return rc;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(c->op->payload, "fields");
+    if (cJSON_GetArraySize(norm) > 0)
+        cJSON_AddItemToObject(c->op->payload, "fields", norm);
+    else
+        cJSON_Delete(norm);
+    return VG_OK;
+}
+
+/* The new case's values (after its row). */
+static vg_rc create_fields_write(ctx *c)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(c->op->payload, "fields")) {
+        char *t = NULL;
+        vg_rc rc = field_value_text(c, it, "fields", &t);
+        if (rc == VG_OK)
+            rc = field_put(c, c->op->target, it->string, t);
+        free(t);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
+/* field.define: one LWW register per name ("field:NAME" "def"), the row the
+ * winning definition whole. */
+static vg_rc h_field_define(ctx *c)
+{
+    vg_field_def d;
+    vg_rc rc = vg_field_def_from_json(c->op->payload, &d, c->err);
+    if (rc) {
+        vg_field_def_clear(&d);
+        return rc;
+    }
+    if (c->local) {
+        vg_field_def old;
+        vg_err e = {0};
+        vg_rc g = vg_field_def_get(c->ws, d.name, &old, &e);
+        cJSON *want = vg_field_def_json(&d);
+        if (g == VG_OK) {
+            cJSON *have = vg_field_def_json(&old);
+            c->unchanged = cJSON_Compare(want, have, true);
+            cJSON_Delete(have);
+        } else if (g == VG_ENOTFOUND) {
+            vg_field_def *all;
+            size_t n;
+            if ((rc = vg_field_defs(c->ws, &all, &n, c->err)) == VG_OK) {
+                vg_field_defs_free(all, n);
+                if (n >= VG_FIELD_MAX_DEFS)
+                    rc = vg_fail(c->err, VG_EINVAL, "a workspace holds at most %d custom fields",
+                                 VG_FIELD_MAX_DEFS);
+            }
+        } else {
+            rc = vg_fail(c->err, g, "%s", e.msg);
+        }
+        vg_field_def_clear(&old);
+        /* the payload in its canonical form (the proposal it applies kept) */
+        const char *p = pstr(c, "proposal");
+        if (p)
+            cJSON_AddStringToObject(want, "proposal", p);
+        cJSON_Delete(c->op->payload);
+        c->op->payload = want;
+        if (rc || c->unchanged) {
+            vg_field_def_clear(&d);
+            return rc;
+        }
+    }
+    char entity[VG_FIELD_MAX_NAME + 8];
+    snprintf(entity, sizeof entity, "field:%s", d.name);
+    bool wins;
+    if ((rc = lww(c, entity, "def", &wins)) || !wins) {
+        vg_field_def_clear(&d);
+        return rc;
+    }
+    cJSON *vals = cJSON_CreateArray();
+    for (size_t i = 0; i < d.nvalues; i++)
+        cJSON_AddItemToArray(vals, cJSON_CreateString(d.values[i]));
+    char *vtext = cJSON_PrintUnformatted(vals);
+    cJSON_Delete(vals);
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws, "INSERT OR REPLACE INTO field_defs(name, type, enum_values,"
+                                  " required, default_value, description, removed)"
+                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", &st, c->err)) == VG_OK) {
+        sqlite3_bind_text(st, 1, d.name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, VG_FIELD_TYPE.names[d.type], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, vtext ? vtext : "[]", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, d.required);
+        if (d.def)
+            sqlite3_bind_text(st, 5, d.def, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, d.description, -1, SQLITE_STATIC);
+        rc = step_done(c, st, "defining a custom field");
+    }
+    cJSON_free(vtext);
+    vg_field_def_clear(&d);
+    return rc;
+}
+
+/* field.remove: the register's tombstone, the row blanked so that it is the same
+ * whichever of a definition and a removal a replica meets first. */
+static vg_rc h_field_remove(ctx *c)
+{
+    const char *name = pstr(c, "name");
+    if (!vg_field_name_ok(name))
+        return vg_fail(c->err, VG_EINVAL, "name: '%.80s' is not a field name",
+                       name ? name : "(none)");
+    vg_rc rc;
+    if (c->local) {
+        vg_field_def d;
+        rc = vg_field_def_get(c->ws, name, &d, c->err);
+        vg_field_def_clear(&d);
+        if (rc)
+            return rc;
+    }
+    char entity[VG_FIELD_MAX_NAME + 8];
+    snprintf(entity, sizeof entity, "field:%s", name);
+    bool wins;
+    if ((rc = lww(c, entity, "def", &wins)) || !wins)
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws, "INSERT OR REPLACE INTO field_defs(name, type, enum_values,"
+                                  " required, default_value, description, removed)"
+                                  " VALUES (?1, '', '[]', 0, NULL, '', 1)", &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return step_done(c, st, "removing a custom field");
+}
+
 /* The ref of a new case that names none (vigil/sync.h): max(ref)+1 in a workspace
  * that never held a lease; else the lease's next ref, or, with the lease used up,
  * a provisional one, max(VG_REF_PROVISIONAL, max(ref)+1) over that range. A stamped
@@ -601,6 +922,8 @@ static vg_rc h_case_create(ctx *c)
     int sev, tlp, pap;
     char *tags = NULL, *techs = NULL;
     vg_rc rc;
+    if ((rc = create_fields_check(c)))
+        return rc;
     if ((rc = need_text(c, "title", true, MAX_TITLE, &title)) ||
         (rc = need_text(c, "description", false, MAX_TEXT, &desc)) ||
         (rc = need_text(c, "assignee", false, MAX_VALUE, &assignee)) ||
@@ -641,7 +964,8 @@ static vg_rc h_case_create(ctx *c)
     sqlite3_bind_int64(st, 12, c->ms);
     sqlite3_bind_int64(st, 13, c->ms);
     if ((rc = step_done(c, st, "creating a case")) ||
-        (inserted(c) && (rc = fts_stage(c, FTS_CASE, c->op->target, NULL, NULL, false))))
+        (inserted(c) && (rc = fts_stage(c, FTS_CASE, c->op->target, NULL, NULL, false))) ||
+        (rc = create_fields_write(c)))
         goto out;
     char summary[160];
     snprintf(summary, sizeof summary, "case #%lld opened by %s (severity %s)", (long long)ref,
@@ -687,12 +1011,14 @@ static vg_rc h_case_set(ctx *c)
 {
     const char *field = pstr(c, "field");
     const struct case_field *f = NULL;
+    if (field && strncmp(field, "field.", 6) == 0)
+        return h_case_field(c, field + 6);
     for (size_t i = 0; field && i < sizeof case_fields / sizeof *case_fields; i++)
         if (strcmp(case_fields[i].name, field) == 0)
             f = &case_fields[i];
     if (!f)
-        return vg_fail(c->err, VG_EINVAL, "'%s' is not a case field; fields are %s",
-                       field ? field : "(none)", VG_CASE_FIELDS);
+        return vg_fail(c->err, VG_EINVAL, "'%s' is not a case field; fields are %s,"
+                       " field.NAME (a custom field)", field ? field : "(none)", VG_CASE_FIELDS);
 
     /* Normalise the value to what is stored. */
     char *value = NULL;
@@ -3028,6 +3354,7 @@ static const struct handler {
     {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},
     {"playbook.remove", h_playbook_remove}, {"playbook.apply", h_playbook_apply},
     {"ledger.add", h_ledger_add},
+    {"field.define", h_field_define},       {"field.remove", h_field_remove},
 };
 
 /* ---- the door -------------------------------------------------------------------- */

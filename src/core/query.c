@@ -7,6 +7,7 @@
  * SQL fragments chosen by filter presence are constant strings, never data.
  */
 #include "internal.h"
+#include "vigil/fields.h"
 #include "vigil/intel.h"
 #include "vigil/ioc.h"
 #include "vigil/timefmt.h"
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static vg_rc prep(vg_ws *ws, const char *sql, sqlite3_stmt **st, vg_err *err)
 {
@@ -128,6 +130,61 @@ static char *value_key(const char *type, const char *value)
     return k;
 }
 
+/* A custom field term (vg_case_filter.fields): ?P the name, ?P+1 the value as
+ * typed, ?P+2 it as a number (NULL when it is none), ?P+3 it as a bool ("true",
+ * "false", NULL), ?P+1 for a date comparison its canonical form. The SQL is made of
+ * constant fragments; the values are bound. */
+static vg_rc field_sql(vg_buf *sql, const struct vg_field_term *t, int p)
+{
+    static const char *const ops[] = {">=", "<=", ">", "<"};
+    const char *cmp = NULL;
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(t->op, ops[i]) == 0)
+            cmp = ops[i];
+    const char *ty = "(SELECT d.type FROM field_defs d WHERE d.name = cf.name)";
+    if (!cmp)
+        return vg_buf_addf(sql, " AND %sEXISTS (SELECT 1 FROM case_fields cf WHERE cf.case_id ="
+                                " c.id AND cf.name = ?%d AND (cf.value = ?%d COLLATE NOCASE"
+                                " OR (?%d IS NOT NULL AND %s = 'number' AND"
+                                " CAST(cf.value AS REAL) = ?%d)"
+                                " OR (%s = 'date' AND substr(cf.value, 1, 10) = ?%d)"
+                                " OR (?%d IS NOT NULL AND %s = 'bool' AND cf.value = ?%d)))",
+                           t->neg ? "NOT " : "", p, p + 1, p + 2, ty, p + 2, ty, p + 1, p + 3, ty,
+                           p + 3);
+    return vg_buf_addf(sql, " AND %sEXISTS (SELECT 1 FROM case_fields cf WHERE cf.case_id ="
+                            " c.id AND cf.name = ?%d AND (CASE WHEN ?%d IS NOT NULL THEN"
+                            " %s = 'number' AND CAST(cf.value AS REAL) %s ?%d"
+                            " ELSE %s = 'date' AND cf.value %s ?%d END))",
+                       t->neg ? "NOT " : "", p, p + 2, ty, cmp, p + 2, ty, cmp, p + 1);
+}
+
+/* Is s all of a decimal number? */
+static bool number_of(const char *s, double *out)
+{
+    char *end;
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+        return false;
+    *out = strtod(s, &end);
+    return *end == '\0' && *out == *out;
+}
+
+static void field_bind(sqlite3_stmt *st, const struct vg_field_term *t, int p)
+{
+    double d;
+    sqlite3_bind_text(st, p, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, p + 1, t->value, -1, SQLITE_STATIC);
+    if (number_of(t->value, &d))
+        sqlite3_bind_double(st, p + 2, d);
+    static const char *const yes[] = {"true", "yes", "1", "on"}, *const no[] = {"false", "no", "0",
+                                                                                  "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(t->value, yes[i]) == 0)
+            sqlite3_bind_text(st, p + 3, "true", -1, SQLITE_STATIC);
+        if (strcasecmp(t->value, no[i]) == 0)
+            sqlite3_bind_text(st, p + 3, "false", -1, SQLITE_STATIC);
+    }
+}
+
 vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -173,6 +230,8 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         rc = rc ? rc : vg_buf_adds(&sql, f->not_value ? " AND NOT" : " AND");
     if (f->value)
         rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("c.id", "?12", "?13", "?14"));
+    for (int i = 0; i < f->nfields && i < VG_QUERY_MAX_FIELDS; i++)
+        rc = rc ? rc : field_sql(&sql, &f->fields[i], 40 + 4 * i);
     /* Each order: its keyset comparison and ORDER BY, forward and backward (backward
      * pages walk the same index the other way and are flipped below). */
     static const struct {
@@ -255,6 +314,8 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         sqlite3_bind_text(st, 13, f->value, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 14, key, -1, SQLITE_STATIC);
     }
+    for (int i = 0; i < f->nfields && i < VG_QUERY_MAX_FIELDS; i++)
+        field_bind(st, &f->fields[i], 40 + 4 * i);
     if (f->after) {
         sqlite3_bind_int(st, 8, f->after->severity);
         sqlite3_bind_int64(st, 9, f->after->created_at);
@@ -397,6 +458,37 @@ static vg_rc search_term(vg_case_query *out, const char *field, const char *v, b
     return VG_OK;
 }
 
+/* field.NAME:V and its comparisons (vg_case_filter.fields). */
+static vg_rc field_term(vg_case_query *out, const char *name, const char *op, const char *v,
+                        bool neg, bool search, vg_err *err)
+{
+    if (search)
+        return vg_fail(err, VG_EINVAL, "'field.%s': custom fields narrow the queue (vigil cases"
+                                       " --query, the queue's /), not search", name);
+    if (!vg_field_name_ok(name))
+        return vg_fail(err, VG_EINVAL, "'field.%s': not a custom field name", name);
+    if (!*v)
+        return vg_fail(err, VG_EINVAL, "field.%s: which value?", name);
+    if (out->f.nfields == VG_QUERY_MAX_FIELDS)
+        return vg_fail(err, VG_EINVAL, "field.%s: at most %d field terms", name,
+                       VG_QUERY_MAX_FIELDS);
+    char *value = NULL;
+    double d;
+    if (op[0] != ':' && op[0] != '=' && !number_of(v, &d)) {
+        vg_field_def day = {.type = VG_FT_DATE};
+        snprintf(day.name, sizeof day.name, "%.64s", name);
+        if (vg_field_normalise(&day, v, NULL, &value, NULL) != VG_OK)
+            return vg_fail(err, VG_EINVAL, "field.%s%s%s: a comparison takes a number or a date"
+                                           " (2026-11-03)", name, op, v);
+    }
+    int i = out->f.nfields++;
+    out->field_names[i] = vg_xstrdup(name);
+    out->field_values[i] = value ? value : vg_xstrdup(v);
+    snprintf(out->f.fields[i].op, sizeof out->f.fields[i].op, "%s", op);
+    out->f.fields[i].neg = neg;
+    return VG_OK;
+}
+
 static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_query *out,
                          vg_err *err)
 {
@@ -443,8 +535,8 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
                 rc = vg_fail(err, VG_EINVAL, "query too long");
             continue;
         }
-        char field[32], op[3] = ":";
-        snprintf(field, sizeof field, "%.*s", (int)(field_len < 31 ? field_len : 31), w);
+        char field[80], op[3] = ":";
+        snprintf(field, sizeof field, "%.*s", (int)(field_len < 79 ? field_len : 79), w);
         const char *v = w + field_len;
         if (v[0] == ':' || v[0] == '=')
             v++;
@@ -458,7 +550,9 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
         while (vf < sizeof VALUE_FIELDS / sizeof *VALUE_FIELDS &&
                strcmp(VALUE_FIELDS[vf].field, field) != 0)
             vf++;
-        if (strcmp(field, "status") == 0 && op[0] == ':') {
+        if (strncmp(field, "field.", 6) == 0) {
+            rc = field_term(out, field + 6, op, v, neg, search, err);
+        } else if (strcmp(field, "status") == 0 && op[0] == ':') {
             unsigned mask = 0;
             char list[256];
             snprintf(list, sizeof list, "%s", v);
@@ -504,7 +598,7 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
                                                   " lists cases", field);
         } else {
             rc = vg_fail(err, VG_EINVAL, "'%s': not a filter (status:, sev:, sev>=, assignee:,"
-                                         " tag:, ip:, domain:, host:, user:, hash:, ...%s or words)",
+                                         " tag:, ip:, domain:, host:, user:, hash:, field.NAME:, ...%s or words)",
                          w, search ? " type:, after:, before:, case:, intel:," : "");
         }
     }
@@ -516,6 +610,10 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
     out->f.text = out->text;
     out->f.value_type = out->value_type;
     out->f.value = out->value;
+    for (int i = 0; i < out->f.nfields; i++) {
+        out->f.fields[i].name = out->field_names[i];
+        out->f.fields[i].value = out->field_values[i];
+    }
     if (rc)
         vg_case_query_clear(out);
     return rc;
@@ -540,6 +638,10 @@ void vg_case_query_clear(vg_case_query *q)
     free(q->value);
     free(q->case_ref);
     free(q->intel);
+    for (int i = 0; i < VG_QUERY_MAX_FIELDS; i++) {
+        free(q->field_names[i]);
+        free(q->field_values[i]);
+    }
     memset(q, 0, sizeof *q);
 }
 

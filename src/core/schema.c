@@ -319,6 +319,20 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " into_case TEXT NOT NULL, hlc INTEGER NOT NULL, origin TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX case_merges_source ON case_merges(source);"
     "ALTER TABLE ledger ADD COLUMN hashed_case TEXT;",
+    /* 17: custom fields (vigil/fields.h). field_defs is one last-writer-wins register
+     * per name (field.define, field.remove: a removal blanks the row and marks it, so
+     * the row is the same whichever order the ops arrive in); case_fields holds each
+     * case's values as text in their type's canonical form, one LWW register per
+     * (case, name) whose clock is "field.NAME" in clocks. Values stay when their
+     * definition is removed (they show again if it is defined again). The index
+     * serves the queue's field.NAME terms. */
+    "CREATE TABLE field_defs(name TEXT PRIMARY KEY, type TEXT NOT NULL,"
+    " enum_values TEXT NOT NULL DEFAULT '[]', required INTEGER NOT NULL DEFAULT 0,"
+    " default_value TEXT, description TEXT NOT NULL DEFAULT '',"
+    " removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE case_fields(case_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY(case_id, name)) WITHOUT ROWID;"
+    "CREATE INDEX case_fields_by_name ON case_fields(name, value);",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);

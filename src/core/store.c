@@ -651,6 +651,8 @@ static const struct entity_table {
     {"clocks", "*", "entity, field", "entity || ' ' || field", false},
     {"proposals_applied", "*", "proposal", "proposal", false},
     {"case_merges", "*", "op", "op", false},
+    {"field_defs", "*", "name", "name", false},
+    {"case_fields", "*", "case_id, name", "case_id || ' ' || name", false},
 };
 #define ENTITY_TABLES (sizeof entity_tables / sizeof *entity_tables)
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/attack.h"
+#include "vigil/fields.h"
 #include "vigil/graph.h"
 #include "vigil/handoff.h"
 #include "vigil/intel.h"
@@ -44,7 +45,7 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
         (rc = vg_notes_of_case(ws, id, &nt, &nnt, err)) ||
         (rc = vg_case_playbooks(ws, id, &pbs, &npbs, err)))
         goto done;
-    cJSON *j = vg_case_json(&k), *a;
+    cJSON *j = vg_case_json(&k), *a, *fields;
     int64_t *merged = NULL;
     size_t nmerged = 0;
     if ((rc = vg_case_merged_refs(ws, id, &merged, &nmerged, err))) {
@@ -55,6 +56,11 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
     for (size_t i = 0; i < nmerged; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber((double)merged[i]));
     free(merged);
+    if ((rc = vg_case_fields_json(ws, id, &fields, err))) {
+        cJSON_Delete(j);
+        goto done;
+    }
+    cJSON_AddItemToObject(j, "fields", fields);
     cJSON_AddItemToObject(j, "alerts", a = cJSON_CreateArray());
     for (size_t i = 0; i < nal; i++)
         cJSON_AddItemToArray(a, vg_alert_json(&al[i]));

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vigil/fields.h"
 #include "vigil/json.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -47,9 +48,19 @@ vg_rc export_load(vg_ws *ws, const char *case_id, const vg_attack *attack, expor
         (rc = vg_artifacts_of_case(ws, case_id, &out->arts, &out->narts, err)) ||
         (rc = vg_tasks_of_case(ws, case_id, &out->tasks, &out->ntasks, err)) ||
         (rc = vg_notes_of_case(ws, case_id, &out->notes, &out->nnotes, err)) ||
-        (rc = vg_alerts_of_case(ws, case_id, 10000, &out->alerts, &out->nalerts, err)))
+        (rc = vg_alerts_of_case(ws, case_id, 10000, &out->alerts, &out->nalerts, err)) ||
+        (rc = vg_field_defs(ws, &out->fdefs, &out->nfdefs, err)) ||
+        (rc = vg_case_fields(ws, case_id, &out->fields, &out->nfields, err)))
         export_case_clear(out);
     return rc;
+}
+
+const vg_field_def *export_field_def(const export_case *x, const char *name)
+{
+    for (size_t i = 0; i < x->nfdefs; i++)
+        if (strcmp(x->fdefs[i].name, name) == 0)
+            return &x->fdefs[i];
+    return NULL;
 }
 
 void export_case_clear(export_case *x)
@@ -60,6 +71,8 @@ void export_case_clear(export_case *x)
     vg_tasks_free(x->tasks, x->ntasks);
     vg_notes_free(x->notes, x->nnotes);
     vg_alerts_free(x->alerts, x->nalerts);
+    vg_field_defs_free(x->fdefs, x->nfdefs);
+    vg_field_values_free(x->fields, x->nfields);
     memset(x, 0, sizeof *x);
 }
 

@@ -37,7 +37,14 @@ typedef struct export_case {
     vg_alert *alerts;
     size_t nalerts;
     const vg_attack *attack; /* may be NULL: techniques then go by id alone */
+    /* the workspace's custom fields and the case's values of them (vigil/fields.h) */
+    struct vg_field_def *fdefs;
+    size_t nfdefs;
+    struct vg_field_value *fields;
+    size_t nfields;
 } export_case;
+/* The definition of the case's value v (NULL when none). */
+const struct vg_field_def *export_field_def(const export_case *x, const char *name);
 
 /* Read case_id (an id, not a reference) and its children. attack may be NULL.
  * On success the caller clears *out with export_case_clear. */

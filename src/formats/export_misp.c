@@ -3,7 +3,8 @@
  * "Import from MISP JSON" read): the case is the event, each artifact an
  * attribute with MISP's type and category and to_ids from the IOC flag, TLP a
  * tag of the tlp taxonomy (on the event and on each attribute), and each ATT&CK
- * technique a mitre-attack-pattern galaxy tag ("Name - T1234"). Notes are left
+ * technique a mitre-attack-pattern galaxy tag ("Name - T1234"), each custom field
+ * an event tag in machine-tag form (vigil-field:NAME="VALUE"). Notes are left
  * out: MISP events hold indicators, the report export holds the narrative.
  *
  * An address is ip-src or ip-dst by the side of the connection the case's alerts
@@ -21,6 +22,7 @@
 
 #include "export.h"
 #include "vigil/entity.h"
+#include "vigil/fields.h"
 #include "vigil/ioc.h"
 
 /* vigil artifact type -> MISP attribute type and category. */
@@ -141,6 +143,18 @@ vg_rc export_misp(const export_case *x, vg_buf *out)
             add_tag(tags, v->valuestring);
     }
     cJSON_Delete(ctags);
+    for (size_t i = 0; i < x->nfields; i++) {
+        vg_buf b;
+        vg_buf_init(&b, 1 << 14);
+        if (vg_buf_addf(&b, "vigil-field:%s=\"", x->fields[i].name) == VG_OK) {
+            bool ok = true;
+            for (const char *q = x->fields[i].value; *q && ok; q++)
+                ok = vg_buf_add(&b, *q == '"' ? "'" : q, 1) == VG_OK;
+            if (ok && vg_buf_adds(&b, "\"") == VG_OK)
+                add_tag(tags, vg_buf_str(&b));
+        }
+        vg_buf_free(&b);
+    }
 
     sides sd = {x, vg_xcalloc(x->narts ? x->narts : 1, sizeof *sd.n)};
     for (size_t i = 0; i < x->nalerts; i++) {

@@ -21,6 +21,7 @@
 
 #include "export.h"
 #include "vigil/text.h"
+#include "vigil/fields.h"
 
 typedef struct writer {
     vg_buf *b;
@@ -218,6 +219,16 @@ static void header(writer *w, const export_case *x)
     table_end(w);
     vg_buf_free(&techs);
     vg_buf_free(&tagb);
+    if (x->nfields) {
+        heading(w, 2, "Custom fields");
+        static const char *const fcols[] = {"Field", "Value"};
+        table_head(w, fcols, 2);
+        for (size_t i = 0; i < x->nfields; i++) {
+            const char *row[2] = {x->fields[i].name, x->fields[i].value};
+            table_row(w, row, 2);
+        }
+        table_end(w);
+    }
     heading(w, 2, "Summary");
     if (c->description && *c->description)
         block(w, c->description);

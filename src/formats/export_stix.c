@@ -21,6 +21,12 @@
  * name: alerts that share a hash join their files, unless that would give one file
  * two values of one algorithm. A hash or a name no alert ties is a file alone.
  *
+ * Custom fields: the case's values are a property-extension of the report, named
+ * by an `extension-definition` (created by an `identity` for the workspace's
+ * vigil) whose schema is a plain-text account of the definitions (name, type,
+ * enum values); its id is a UUIDv5 of that text, so a changed set of definitions
+ * is a new extension. Numbers are JSON numbers, bools booleans, the rest strings.
+ *
  * Ids: SCOs follow the STIX rule (UUIDv5 in the STIX namespace over their
  * id-contributing properties), every other object is a UUIDv5 of its vigil id in
  * vigil's namespace, so a re-export updates the same objects.
@@ -33,6 +39,7 @@
 
 #include "export.h"
 #include "vigil/entity.h"
+#include "vigil/fields.h"
 #include "vigil/ioc.h"
 #include "vigil/text.h"
 
@@ -653,6 +660,50 @@ static cJSON *artifact_obj(const export_case *x, const vg_artifact *a, const cha
     return o;
 }
 
+/* The case's custom fields as a property-extension of the report (see the top). */
+static void field_extension(const export_case *x, cJSON *objs, cJSON *report, cJSON *refs)
+{
+    if (x->nfields == 0)
+        return;
+    vg_buf schema;
+    vg_buf_init(&schema, 1 << 20);
+    vg_rc rc = vg_buf_adds(&schema, "vigil custom fields, one property each:");
+    for (size_t i = 0; i < x->nfdefs && rc == VG_OK; i++) {
+        const vg_field_def *d = &x->fdefs[i];
+        rc = vg_buf_addf(&schema, "%s %s (%s", i ? ";" : "", d->name,
+                         VG_FIELD_TYPE.names[d->type]);
+        for (size_t k = 0; k < d->nvalues && rc == VG_OK; k++)
+            rc = vg_buf_addf(&schema, "%s%s", k ? "|" : ": ", d->values[k]);
+        rc = rc ? rc : vg_buf_adds(&schema, ")");
+    }
+    char ident[96], ext_id[96], name[96];
+    export_stix_id("identity", "identity:vigil", ident, sizeof ident);
+    export_stix_id("extension-definition", vg_buf_str(&schema), ext_id, sizeof ext_id);
+    snprintf(name, sizeof name, "vigil");
+    cJSON *id = sdo("identity", ident, x->c.created_at, x->c.created_at);
+    cJSON_AddStringToObject(id, "name", "vigil");
+    cJSON_AddStringToObject(id, "identity_class", "system");
+    cJSON_AddItemToArray(objs, id);
+    add_ref(refs, id);
+    cJSON *def = sdo("extension-definition", ext_id, x->c.created_at, x->c.created_at);
+    cJSON_AddStringToObject(def, "created_by_ref", ident);
+    cJSON_AddStringToObject(def, "name", "vigil custom fields");
+    export_json_str(def, "schema", vg_buf_str(&schema));
+    cJSON_AddStringToObject(def, "version", "1.0.0");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(def, "extension_types"),
+                         cJSON_CreateString("property-extension"));
+    cJSON_AddItemToArray(objs, def);
+    add_ref(refs, def);
+    vg_buf_free(&schema);
+    cJSON *e = cJSON_AddObjectToObject(report, "extensions");
+    cJSON *p = cJSON_AddObjectToObject(e, ext_id);
+    cJSON_AddStringToObject(p, "extension_type", "property-extension");
+    for (size_t i = 0; i < x->nfields; i++)
+        cJSON_AddItemToObject(p, x->fields[i].name,
+                              vg_field_value_json(export_field_def(x, x->fields[i].name),
+                                                  x->fields[i].value));
+}
+
 vg_rc export_stix(const export_case *x, vg_buf *out)
 {
     const vg_case *c = &x->c;
@@ -777,6 +828,7 @@ vg_rc export_stix(const export_case *x, vg_buf *out)
         add_ref(refs, o);
         cJSON_AddItemToArray(objs, o);
     }
+    field_extension(x, objs, report, refs);
     if (cJSON_GetArraySize(refs) == 0) /* a report must refer to something */
         cJSON_AddItemToArray(refs, cJSON_CreateString(TLP_MARKS[tlp_mark(c->tlp)].id));
     cJSON_AddItemToObject(report, "object_refs", refs);

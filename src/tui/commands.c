@@ -12,10 +12,13 @@
 #include <string.h>
 
 #include "tui.h"
+#include "vigil/fields.h"
+#include "vigil/id.h"
 #include "vigil/handoff.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
+#include "vigil/template.h"
 
 typedef struct tcmd {
     const char *name;
@@ -774,6 +777,117 @@ static int c_log(tui *t, int argc, char **argv)
     return rc;
 }
 
+/* :field NAME VALUE... on the case (or the marked cases); a lone - clears it. */
+static int c_field(tui *t, int argc, char **argv)
+{
+    if (argc < 2) {
+        vg_field_def *d = NULL;
+        size_t n = 0;
+        vg_err err = {0};
+        char names[200] = "";
+        if (vg_field_defs(t->ws, &d, &n, &err) == VG_OK)
+            for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(names);
+                snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", d[i].name);
+            }
+        vg_field_defs_free(d, n);
+        snprintf(t->msg, sizeof t->msg, "field NAME VALUE: %s", n ? names : "no custom fields"
+                 " (vigil field define NAME TYPE)");
+        return 1;
+    }
+    if (argc == 2) {
+        vg_field_def d;
+        vg_err err = {0};
+        if (vg_field_def_get(t->ws, argv[1], &d, &err) != VG_OK) {
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        } else {
+            char vals[160] = "";
+            for (size_t i = 0; i < d.nvalues; i++) {
+                size_t l = strlen(vals);
+                snprintf(vals + l, sizeof vals - l, "%s%s", i ? ", " : ": ", d.values[i]);
+            }
+            snprintf(t->msg, sizeof t->msg, "field %s is a %.8s%.40s; :field %.64s VALUE sets it (- clears)",
+                     d.name, VG_FIELD_TYPE.names[d.type], vals, d.name);
+        }
+        vg_field_def_clear(&d);
+        return 1;
+    }
+    char field[VG_FIELD_MAX_NAME + 8], value[2048] = "";
+    snprintf(field, sizeof field, "field.%.64s", argv[1]);
+    for (int i = 2; i < argc; i++) {
+        size_t l = strlen(value);
+        snprintf(value + l, sizeof value - l, "%s%s", i > 2 ? " " : "", argv[i]);
+    }
+    setarg a = {field, strcmp(value, "-") == 0 ? "" : value, NULL};
+    return write_all(t, make_set, &a, "field set");
+}
+
+/* :new [--template NAME] TITLE...: a case, from a template with its playbooks; with
+ * nothing, the templates there are. */
+static int c_new(tui *t, int argc, char **argv)
+{
+    const char *tpl = NULL;
+    int first = 1;
+    if (argc > 2 && strcmp(argv[1], "--template") == 0) {
+        tpl = argv[2];
+        first = 3;
+    }
+    char title[1024] = "";
+    for (int i = first; i < argc; i++) {
+        size_t l = strlen(title);
+        snprintf(title + l, sizeof title - l, "%s%s", i > first ? " " : "", argv[i]);
+    }
+    vg_template *ts = NULL;
+    size_t nt = 0;
+    vg_err err = {0};
+    const char *dirs[2] = {t->cfg ? t->cfg->templates[0] : NULL,
+                           t->cfg ? t->cfg->templates[1] : NULL};
+    if (vg_template_library(dirs, 2, 1, &ts, &nt, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    int rc = 1;
+    vg_id id;
+    if (!tpl && !*title) {
+        char names[200] = "";
+        for (size_t i = 0; i < nt; i++) {
+            size_t l = strlen(names);
+            snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", ts[i].id);
+        }
+        snprintf(t->msg, sizeof t->msg, "templates (:new --template NAME TITLE): %s",
+                 nt ? names : "none");
+    } else if (tpl) {
+        const vg_template *x = vg_template_find(ts, nt, tpl);
+        const char *pb = t->cfg ? t->cfg->playbooks : NULL;
+        char *full = NULL;
+        if (!x)
+            snprintf(t->msg, sizeof t->msg, "%.60s: no such template", tpl);
+        else if (vg_template_check(t->ws, x, pb, &err) != VG_OK ||
+                 !(full = vg_template_title(x, title, vg_now_ms(), &err)) ||
+                 vg_template_new_case(t->ws, x, full, NULL, pb, id, &err) != VG_OK)
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        else
+            rc = 0;
+        free(full);
+    } else {
+        vg_op *op = vg_op_case_create(title, NULL, NULL);
+        cJSON_AddItemToObject(op->payload, "fields", cJSON_CreateObject());
+        memcpy(id, op->target, sizeof id);
+        if (vg_apply(t->ws, op, &err) != VG_OK)
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        else
+            rc = 0;
+        vg_op_free(op);
+    }
+    vg_templates_free(ts, nt);
+    if (rc == 0) {
+        c_refresh(t, 0, NULL);
+        tui_case_open(t, id);
+        snprintf(t->msg, sizeof t->msg, "case opened");
+    }
+    return rc;
+}
+
 /* The Tasks tab and the playbook picker (tasks.c). */
 static int c_playbook(tui *t, int argc, char **argv)
 {
@@ -931,6 +1045,9 @@ static const tcmd commands[] = {
     {"tag", "TAG", "add a tag", c_tag},
     {"mark", "", "mark the row for a bulk action (writes then apply to all marked)", c_mark},
     {"unmark", "", "clear the marks", c_unmark},
+    {"field", "NAME VALUE...", "set a custom field of the case (- clears it)", c_field},
+    {"new", "[--template NAME] TITLE...", "open a case (from a template: fields, playbooks)",
+     c_new},
     {"note", "TEXT...", "add a note to the case (@NAME mentions an analyst)", c_note},
     {"log", "[TEXT...]", "Tasks tab: an entry in the selected task's log ($EDITOR alone)", c_log},
     {"handoff", "[SINCE]", "what changed since 8h (or 2d, a time) and your mentions", c_handoff},

@@ -25,6 +25,7 @@
 
 #include "tui.h"
 #include "vigil/buf.h"
+#include "vigil/fields.h"
 #include "vigil/handoff.h"
 #include "vigil/intel.h"
 #include "vigil/json.h"
@@ -488,6 +489,13 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "tlp / pap  %s / %s", vg_enum_name(&VG_TLP, c->tlp), vg_enum_name(&VG_PAP, c->pap));
     add_line(t, "tags       %s", c->tags);
     add_line(t, "ATT&CK     %s", c->techniques);
+    vg_field_value *fv = NULL;
+    size_t nfv = 0;
+    vg_err ferr = {0};
+    if (vg_case_fields(t->ws, c->id, &fv, &nfv, &ferr) == VG_OK)
+        for (size_t i = 0; i < nfv; i++)
+            add_line(t, "%-10s %s = %s", i ? "" : "fields", fv[i].name, fv[i].value);
+    vg_field_values_free(fv, nfv);
     add_line(t, "alerts     %lld", (long long)c->alert_count);
     vg_intel_summary is;
     vg_err ierr = {0};

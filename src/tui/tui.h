@@ -55,6 +55,8 @@ typedef struct tui_config {
     int64_t sla_ms[5]; /* time to resolve by severity (info..critical); 0: none */
     bool sla_set;      /* sla_ms holds the config's values, not the defaults */
     const char *playbooks; /* the playbook library's directory (NULL: none) */
+    /* the case templates' directories, the analyst's first (NULL: none) */
+    const char *templates[2];
     const tui_copilot *copilot; /* NULL: no copilot */
     /* The team the workspace syncs with (NULL: none, the header says local) and the
      * token for it (NULL: none in the secrets file; nothing syncs). */

@@ -21,6 +21,7 @@
  * back with vg_ops_each.
  */
 #include "helpers.h"
+#include "vigil/fields.h"
 #include "vigil/ledger.h"
 
 #define NORIGIN 3
@@ -120,6 +121,52 @@ static void col_id_of(vg_ws *ws, const char *sql, vg_id out)
     free(t);
 }
 
+/* Custom fields (vigil/fields.h): definitions made, changed and removed by every
+ * author (the same names, so they race), and values set and cleared on cases. */
+static vg_op *random_field_op(vg_ws *ws, const char *c)
+{
+    static const char *const names[] = {"loss", "unit", "seen", "ok"};
+    static const char *const types[] = {"number", "enum", "date", "bool"};
+    vg_id unused;
+    char name[80];
+    bool any = random_row(ws, "SELECT name, name FROM field_defs WHERE removed = 0", unused, name,
+                          sizeof name);
+    if (!any || pick(6) == 0) {
+        int f = pick(4);
+        vg_field_def d = {0};
+        snprintf(d.name, sizeof d.name, "%s", names[f]);
+        d.type = vg_enum_parse(&VG_FIELD_TYPE, types[f]);
+        char *vals[] = {"finance", "hr", "it"};
+        if (d.type == VG_FT_ENUM) {
+            d.values = vals;
+            d.nvalues = 3;
+        }
+        d.required = pick(3) == 0;
+        static const char *const defs[] = {"0", "it", "2026-11-01", "false"};
+        if (d.required || pick(2))
+            d.def = (char *)defs[f];
+        d.description = pick(2) ? "one" : "two";
+        return vg_op_field_define(&d);
+    }
+    if (pick(15) == 0)
+        return vg_op_field_remove(name);
+    vg_field_def d;
+    vg_err err = {0};
+    if (vg_field_def_get(ws, name, &d, &err) != VG_OK)
+        fail_msg("field %s: %s", name, err.msg);
+    char v[32];
+    switch (d.type) {
+    case VG_FT_NUMBER: snprintf(v, sizeof v, "%d", pick(1000)); break;
+    case VG_FT_ENUM: snprintf(v, sizeof v, "%s", d.values[pick((int)d.nvalues)]); break;
+    case VG_FT_DATE: snprintf(v, sizeof v, "2026-11-%02d", 1 + pick(28)); break;
+    case VG_FT_BOOL: snprintf(v, sizeof v, "%s", pick(2) ? "true" : "false"); break;
+    default: snprintf(v, sizeof v, "s%d", pick(9)); break;
+    }
+    bool clear = !d.required && pick(5) == 0;
+    vg_field_def_clear(&d);
+    return vg_op_field_set(c, name, clear ? NULL : v);
+}
+
 static vg_op *random_op(vg_ws *ws)
 {
     static const char *const sev[] = {"info", "low", "medium", "high", "critical"};
@@ -130,8 +177,14 @@ static vg_op *random_op(vg_ws *ws)
     vg_id c, t;
     char extra[256];
     int k = pick(100);
-    if (k < 8 || !random_row(ws, "SELECT id FROM cases", c, NULL, 0))
-        return vg_op_case_create("case", sev[pick(5)], NULL);
+    if (k < 8 || !random_row(ws, "SELECT id FROM cases", c, NULL, 0)) {
+        vg_op *op = vg_op_case_create("case", sev[pick(5)], NULL);
+        if (pick(3) == 0) /* an analyst's: every default filled in */
+            cJSON_AddItemToObject(op->payload, "fields", cJSON_CreateObject());
+        return op;
+    }
+    if (pick(10) == 0)
+        return random_field_op(ws, c);
     if (k < 18)
         return vg_op_case_set(c, "severity", sev[pick(5)]);
     if (k < 26) { /* a merged case's status is not set here (the door refuses it) */
@@ -377,6 +430,18 @@ static void test_three_replicas_converge(void **state)
     /* The workload really exercised concurrency: concurrent sets and artifact churn. */
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'") > 100);
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM artifacts WHERE removed = 1") > 0);
+    /* ... custom fields defined, redefined and removed by several authors, values set
+     * and cleared, defaults filled in at creation */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT origin) FROM ops"
+                                         " WHERE kind = 'field.define'") > 1);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ops WHERE kind = 'field.remove'") > 0);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ops WHERE kind = 'case.set'"
+                                         " AND json_extract(vg_payload(payload), '$.field')"
+                                         " LIKE 'field.%'") > 20);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM case_fields") > 5);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ops WHERE kind = 'case.create'"
+                                         " AND json_extract(vg_payload(payload), '$.fields')"
+                                         " IS NOT NULL") > 0);
     assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT origin) FROM ops") == NORIGIN);
     /* ... alerts imported in batches, repeated across authors, on cases and linked */
     assert_int_equal(sql_int(receivers[0].ws, "SELECT count(*) FROM ops WHERE kind = 'alert.add'"), 0);
