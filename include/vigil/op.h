@@ -79,6 +79,20 @@
  *                   session. Stamped only, {..., prev_hash, hash} (hex): an entry
  *                   written before the ledger was kept in ops, stored with the hashes
  *                   it had (ledger_into_ops makes these on migration). No timeline row.
+ *   evidence.add   {case, name, type, size, sha256, sha1, md5, description?,
+ *                   stored: "copy"|"ref", path? (stored ref only)}   target: new id
+ *                   an item of the case's evidence register (vigil/evidence.h): the
+ *                   file's hashes (lowercase hex), size, type (from its first bytes)
+ *                   and original name; its content is kept beside the workspace by
+ *                   SHA-256 (copy) or stays at path (ref). The item's first custody
+ *                   entry (action add, by the op's actor at its time) and a timeline
+ *                   row "evidence added by ...". Idempotent by id.
+ *   evidence.custody {case, action, sha256?, result?, detail?}   target: the item
+ *                   one entry of the item's chain of custody, its id the op's: action
+ *                   access (evidence get), export, transfer (a bundle exported or
+ *                   imported, content fetched), verify; sha256 the hash seen; result
+ *                   ok, changed, missing or absent; detail where to or from whom. The
+ *                   item must be on the case. No timeline row.
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
  */

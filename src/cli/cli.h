@@ -193,6 +193,12 @@ int cmd_key_ls(cli *c, int argc, char **argv);
 /* cmd_backup.c: encrypted backups (vigil/backup.h) */
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+/* cmd_evidence.c: a case's evidence register and its chain of custody */
+int cmd_evidence_add(cli *c, int argc, char **argv);
+int cmd_evidence_ls(cli *c, int argc, char **argv);
+int cmd_evidence_get(cli *c, int argc, char **argv);
+int cmd_evidence_verify(cli *c, int argc, char **argv);
+int cmd_evidence_custody(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -718,7 +718,8 @@ static vg_rc merge_check(void *ud, const vg_op *op, vg_err *err)
     static const char *const kinds[] = {
         "case.create", "case.set",   "case.renumber", "note.add",     "artifact.add",
         "artifact.remove", "task.add", "task.set",    "event.add",    "event.set",
-        "alert.add",   "alert.set",  "alert.import",  "playbook.apply", "ledger.add"};
+        "alert.add",   "alert.set",  "alert.import",  "playbook.apply", "ledger.add",
+        "evidence.add", "evidence.custody"};
     bool ok = false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         ok = ok || strcmp(k, kinds[i]) == 0;

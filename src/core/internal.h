@@ -149,7 +149,7 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "8ee1aba9d45d05cfb4bff879073bf578ece28e629bf6266d1171806056f049c3"
+#define VG_SCHEMA_DIGEST "5467958880def5e15ad27ac4d693bdc2d13bc5dfa04c52abcaccb2a2f0fa914b"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */

@@ -648,6 +648,8 @@ static const struct entity_table {
      "session_id, seq", "session_id || ' entry ' || seq", false},
     {"clocks", "*", "entity, field", "entity || ' ' || field", false},
     {"proposals_applied", "*", "proposal", "proposal", false},
+    {"evidence", "*", "id", "id", false},
+    {"custody", "*", "id", "id", false},
 };
 #define ENTITY_TABLES (sizeof entity_tables / sizeof *entity_tables)
 
