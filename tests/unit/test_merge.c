@@ -14,7 +14,9 @@
  * alert.import op, some on a shared case with their entities as artifacts, some
  * repeating an alert of the same source another author has too; and links alerts
  * to cases bringing their entities (alert.set with artifacts: true). What is sent
- * is what sync sends: each author's log, read back with vg_ops_each.
+ * is what sync sends: each author's log, read back with vg_ops_each. Evidence
+ * items are registered (evidence.add) and their chains of custody grow from every
+ * replica (evidence.custody on anyone's item), which must come out the same too.
  */
 #include "helpers.h"
 #include "vigil/ledger.h"
@@ -177,6 +179,38 @@ static vg_op *random_op(vg_ws *ws)
             return vg_op_note_add(c, "no alert to link");
         vg_op *op = vg_op_alert_link(t, c);
         cJSON_AddTrueToObject(op->payload, "artifacts");
+        return op;
+    }
+    int ev = pick(6);
+    if (ev == 0) { /* an evidence item (its register entry: the content is not the op's) */
+        vg_op *op = vg_op_new("evidence.add", NULL);
+        char hex[65];
+        for (int i = 0; i < 64; i++)
+            hex[i] = "0123456789abcdef"[pick(16)];
+        hex[64] = '\0';
+        cJSON_AddStringToObject(op->payload, "case", c);
+        cJSON_AddStringToObject(op->payload, "name", pick(2) ? "mail.eml" : "disk.dd");
+        cJSON_AddStringToObject(op->payload, "type", "data");
+        cJSON_AddNumberToObject(op->payload, "size", pick(100000));
+        cJSON_AddStringToObject(op->payload, "sha256", hex);
+        hex[40] = '\0';
+        cJSON_AddStringToObject(op->payload, "sha1", hex);
+        hex[32] = '\0';
+        cJSON_AddStringToObject(op->payload, "md5", hex);
+        cJSON_AddStringToObject(op->payload, "stored", "copy");
+        return op;
+    }
+    if (ev == 1 || ev == 2) { /* a custody entry on anyone's item */
+        static const char *const actions[] = {"access", "export", "transfer", "verify"};
+        if (!random_row(ws, "SELECT id, case_id || ' ' || sha256 FROM evidence", t, extra,
+                        sizeof extra))
+            return vg_op_note_add(c, "no evidence");
+        extra[VG_ID_LEN] = '\0';
+        vg_op *op = vg_op_new("evidence.custody", t);
+        cJSON_AddStringToObject(op->payload, "case", extra);
+        cJSON_AddStringToObject(op->payload, "action", actions[pick(4)]);
+        cJSON_AddStringToObject(op->payload, "sha256", extra + VG_ID_LEN + 1);
+        cJSON_AddStringToObject(op->payload, "result", pick(4) ? "ok" : "changed");
         return op;
     }
     /* A copilot ledger entry: the author goes on with one of their own sessions (on a
@@ -364,6 +398,12 @@ static void test_three_replicas_converge(void **state)
                         " WHERE kind = 'alert.import' AND r IS NOT NULL"
                         " GROUP BY json_extract(e.value, '$.source'), r"
                         " HAVING count(DISTINCT origin) > 1)") > 5);
+    /* ... evidence, with chains of custody written on other replicas than the item's */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM evidence") > 3);
+    assert_true(sql_int(receivers[0].ws,
+                        "SELECT count(*) FROM custody c JOIN ops o ON o.id = c.id"
+                        " JOIN ops a ON a.target = c.evidence AND a.kind = 'evidence.add'"
+                        " WHERE o.origin != a.origin") > 0);
     /* ... and the ledger: sessions of every author, on cases and general, continued */
     assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT user) FROM ledger") == NORIGIN);
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ledger WHERE case_id IS NULL") > 0);
