@@ -199,6 +199,7 @@ int cmd_evidence_ls(cli *c, int argc, char **argv);
 int cmd_evidence_get(cli *c, int argc, char **argv);
 int cmd_evidence_verify(cli *c, int argc, char **argv);
 int cmd_evidence_custody(cli *c, int argc, char **argv);
+int cmd_evidence_push(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -10,9 +10,56 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
+#include "ssh.h"
+#include "sync_client.h"
 #include "vigil/evidence.h"
+#include "vigil/remote.h"
 #include "vigil/text.h"
+
+/* The content of an item absent here, from the workspace's team server when it has
+ * one: stored (checked against its hash) and marked held, the transfer on the
+ * item's chain. 1: there is no remote (nothing said); EXIT_FAIL after saying why. */
+static int fetch_remote(cli *c, const vg_evidence *e)
+{
+    vg_remote r;
+    vg_err err = {0};
+    if (e->path || vg_remote_get(c->ws, NULL, &r, &err) != VG_OK)
+        return 1;
+    char *token;
+    int rc = cli_remote_token(c, &r, &token);
+    if (rc)
+        return rc;
+    net_ssh_opts sopt;
+    cli_ssh_opts(&sopt);
+    net_transport t;
+    net_transport_for(&t, &r, &sopt);
+    net_sync_opts so = {.transport = &t};
+    vg_buf b;
+    vg_buf_init(&b, (size_t)VG_EVIDENCE_BUNDLE_MAX);
+    long status;
+    vg_rc g = net_evidence_get(&r, token, &so, e->sha256, (size_t)VG_EVIDENCE_BUNDLE_MAX, &b,
+                               &status, &err);
+    net_transport_close(&t);
+    sodium_memzero(token, strlen(token));
+    free(token);
+    if (g == VG_OK)
+        g = vg_evidence_store(c->ws, e->sha256, b.data ? b.data : "", b.len, &err);
+    vg_buf_free(&b);
+    if (g == VG_OK)
+        g = vg_evidence_mark_held(c->ws, e->id, &err);
+    char detail[300];
+    snprintf(detail, sizeof detail, "fetched from the team server %s", r.name);
+    if (g == VG_OK)
+        g = vg_evidence_record(c->ws, e, "transfer", e->sha256, "ok", detail, &err);
+    if (g != VG_OK)
+        return cli_fail(c, &err);
+    fprintf(stderr, "vigil: %s: fetched %.12s from %s\n", c->name, e->id, r.name);
+    return EXIT_OK;
+}
+
 
 static void size_text(int64_t n, char *out, size_t outsz)
 {
@@ -143,6 +190,11 @@ int cmd_evidence_get(cli *c, int argc, char **argv)
     vg_err err = {0};
     if (vg_evidence_find(c->ws, pos[0], &e, &err) != VG_OK)
         return cli_fail(c, &err);
+    if (!vg_evidence_present(c->ws, &e) && (rc = fetch_remote(c, &e)) == EXIT_FAIL) {
+        vg_evidence_clear(&e);
+        return rc;
+    }
+    rc = EXIT_OK;
     vg_rc r;
     char detail[600];
     if (to_stdout) {
@@ -324,4 +376,68 @@ int cmd_evidence_custody(cli *c, int argc, char **argv)
     vg_custody_free(items, n);
     vg_evidence_clear(&e);
     return EXIT_OK;
+}
+
+int cmd_evidence_push(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"remote=", NULL}};
+    char *pos[1];
+    int npos, rc;
+    vg_id id;
+    if ((rc = cli_parse(c, argc, argv, o, 1, pos, 1, &npos)))
+        return rc;
+    if ((rc = cli_open(c, 0)) || (npos == 1 && (rc = cli_case(c, pos[0], id))))
+        return rc;
+    vg_remote r;
+    vg_err err = {0};
+    if (vg_remote_get(c->ws, opt_get(o, 1, "remote"), &r, &err) != VG_OK)
+        return cli_fail(c, &err);
+    char *token;
+    if ((rc = cli_remote_token(c, &r, &token)))
+        return rc;
+    vg_evidence *items;
+    size_t n;
+    if (vg_evidence_list(c->ws, npos == 1 ? id : NULL, &items, &n, &err) != VG_OK) {
+        sodium_memzero(token, strlen(token));
+        free(token);
+        return cli_fail(c, &err);
+    }
+    net_ssh_opts sopt;
+    cli_ssh_opts(&sopt);
+    net_transport t;
+    net_transport_for(&t, &r, &sopt);
+    net_sync_opts so = {.transport = &t};
+    int sent = 0, skipped = 0;
+    for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+        vg_evidence *e = &items[i];
+        if (e->path || e->size > VG_EVIDENCE_BUNDLE_MAX || !vg_evidence_present(c->ws, e)) {
+            skipped++;
+            continue;
+        }
+        vg_buf b;
+        vg_buf_init(&b, (size_t)VG_EVIDENCE_BUNDLE_MAX);
+        long status;
+        char detail[300];
+        snprintf(detail, sizeof detail, "sent to the team server %s", r.name);
+        if (vg_evidence_read(c->ws, e, &b, &err) != VG_OK ||
+            net_evidence_put(&r, token, &so, e->sha256, b.data ? b.data : "", b.len, &status,
+                             &err) != VG_OK ||
+            vg_evidence_record(c->ws, e, "transfer", e->sha256, "ok", detail, &err) != VG_OK)
+            rc = cli_fail(c, &err);
+        else
+            sent++;
+        vg_buf_free(&b);
+    }
+    net_transport_close(&t);
+    sodium_memzero(token, strlen(token));
+    free(token);
+    vg_evidences_free(items, n);
+    if (rc == EXIT_OK) {
+        printf("%s: sent the content of %d evidence file%s", r.name, sent, sent == 1 ? "" : "s");
+        if (skipped)
+            printf(" (%d left: by reference, not held here, or over %lld MB)", skipped,
+                   (long long)(VG_EVIDENCE_BUNDLE_MAX >> 20));
+        putchar('\n');
+    }
+    return rc;
 }
