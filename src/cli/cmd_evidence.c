@@ -21,13 +21,13 @@
 
 /* The content of an item absent here, from the workspace's team server when it has
  * one: stored (checked against its hash) and marked held, the transfer on the
- * item's chain. 1: there is no remote (nothing said); EXIT_FAIL after saying why. */
+ * item's chain. -1: there is no remote (nothing said); EXIT_FAIL after saying why. */
 static int fetch_remote(cli *c, const vg_evidence *e)
 {
     vg_remote r;
     vg_err err = {0};
     if (e->path || vg_remote_get(c->ws, NULL, &r, &err) != VG_OK)
-        return 1;
+        return -1;
     char *token;
     int rc = cli_remote_token(c, &r, &token);
     if (rc)
