@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vigil/evidence.h"
 #include "vigil/json.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -47,7 +48,8 @@ vg_rc export_load(vg_ws *ws, const char *case_id, const vg_attack *attack, expor
         (rc = vg_artifacts_of_case(ws, case_id, &out->arts, &out->narts, err)) ||
         (rc = vg_tasks_of_case(ws, case_id, &out->tasks, &out->ntasks, err)) ||
         (rc = vg_notes_of_case(ws, case_id, &out->notes, &out->nnotes, err)) ||
-        (rc = vg_alerts_of_case(ws, case_id, 10000, &out->alerts, &out->nalerts, err)))
+        (rc = vg_alerts_of_case(ws, case_id, 10000, &out->alerts, &out->nalerts, err)) ||
+        (rc = vg_evidence_list(ws, case_id, &out->evidence, &out->nevidence, err)))
         export_case_clear(out);
     return rc;
 }
@@ -60,6 +62,7 @@ void export_case_clear(export_case *x)
     vg_tasks_free(x->tasks, x->ntasks);
     vg_notes_free(x->notes, x->nnotes);
     vg_alerts_free(x->alerts, x->nalerts);
+    vg_evidences_free(x->evidence, x->nevidence);
     memset(x, 0, sizeof *x);
 }
 

@@ -37,6 +37,8 @@ typedef struct export_case {
     vg_alert *alerts;
     size_t nalerts;
     const vg_attack *attack; /* may be NULL: techniques then go by id alone */
+    struct vg_evidence *evidence; /* the evidence register, oldest first (the reports) */
+    size_t nevidence;
 } export_case;
 
 /* Read case_id (an id, not a reference) and its children. attack may be NULL.
