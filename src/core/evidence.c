@@ -390,6 +390,24 @@ vg_rc vg_evidence_add(vg_ws *ws, const char *case_id, const char *path, const ch
     if (tfd >= 0 && close(tfd) != 0 && rc == VG_OK)
         rc = vg_fail(err, VG_EIO, "%s: %s", tmp, strerror(errno));
     tfd = -1;
+    /* the same content on the same case is one item: its chain says who had it since */
+    if (rc == VG_OK) {
+        static const char dup[] = "SELECT id, added_by FROM evidence WHERE case_id = ? AND"
+                                  " sha256 = ? AND (path IS NULL) = ? LIMIT 1";
+        sqlite3_stmt *st;
+        if ((rc = ws_stmt_text(ws, dup, &st, err)) == VG_OK) {
+            sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, !ref_only);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                rc = vg_fail(err, VG_EEXIST,
+                             "%s: already on this case as evidence %.12s (added by %.64s);"
+                             " nothing added",
+                             path, (const char *)sqlite3_column_text(st, 0),
+                             (const char *)sqlite3_column_text(st, 1));
+            sqlite3_reset(st);
+        }
+    }
     bool made = false;
     if (rc == VG_OK && tmp && (rc = blob_place(ws, tmp, sha256, &made, err)) == VG_OK) {
         free(tmp);
