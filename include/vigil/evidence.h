@@ -45,9 +45,9 @@ typedef struct vg_custody {
     char action[16]; /* add, access, export, transfer, verify */
     char *actor;
     int64_t at;
-    char sha256[65];  /* the hash seen ("" when the content was not there) */
-    char result[16];  /* ok, changed, missing, absent ("" for none) */
-    char *detail;     /* where to, from whom ("" when none) */
+    char sha256[65]; /* the hash seen ("" when the content was not there) */
+    char result[16]; /* ok, changed, missing, absent ("" for none) */
+    char *detail;    /* where to, from whom ("" when none) */
 } vg_custody;
 
 void vg_evidence_clear(vg_evidence *e);
@@ -70,8 +70,7 @@ char *vg_evidence_blob_path(const vg_ws *ws, const char *sha256);
  * missing or unreadable file is refused naming it, and nothing is stored; an op
  * that fails leaves no blob it made. *out (may be NULL) the new item. */
 VG_WUR vg_rc vg_evidence_add(vg_ws *ws, const char *case_id, const char *path, const char *name,
-                             const char *description, bool ref_only, vg_evidence *out,
-                             vg_err *err);
+                             const char *description, bool ref_only, vg_evidence *out, vg_err *err);
 
 /* The register of a case (case_id NULL: every case's), oldest first. */
 VG_WUR vg_rc vg_evidence_list(vg_ws *ws, const char *case_id, vg_evidence **items, size_t *n,
@@ -79,8 +78,8 @@ VG_WUR vg_rc vg_evidence_list(vg_ws *ws, const char *case_id, vg_evidence **item
 /* One item by its id or a unique prefix of it (at least 4 characters). */
 VG_WUR vg_rc vg_evidence_find(vg_ws *ws, const char *id, vg_evidence *out, vg_err *err);
 /* An item's chain of custody, oldest first. */
-VG_WUR vg_rc vg_evidence_custody(vg_ws *ws, const char *evidence_id, vg_custody **items,
-                                 size_t *n, vg_err *err);
+VG_WUR vg_rc vg_evidence_custody(vg_ws *ws, const char *evidence_id, vg_custody **items, size_t *n,
+                                 vg_err *err);
 
 /* Is the item's content here (its blob, or its ref-only file)? */
 bool vg_evidence_present(const vg_ws *ws, const vg_evidence *e);

@@ -60,7 +60,6 @@ static int fetch_remote(cli *c, const vg_evidence *e)
     return EXIT_OK;
 }
 
-
 static void size_text(int64_t n, char *out, size_t outsz)
 {
     static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
@@ -313,8 +312,8 @@ int cmd_evidence_verify(cli *c, int argc, char **argv)
     else
         cJSON_Delete(arr);
     if (rc == EXIT_OK && !json)
-        printf("%d item%s checked: %d ok, %d changed or missing, %d not held here\n",
-               ok + bad, ok + bad == 1 ? "" : "s", ok, bad, absent);
+        printf("%d item%s checked: %d ok, %d changed or missing, %d not held here\n", ok + bad,
+               ok + bad == 1 ? "" : "s", ok, bad, absent);
     vg_evidences_free(items, n);
     return rc != EXIT_OK ? rc : bad ? EXIT_FAIL : EXIT_OK;
 }
@@ -362,7 +361,8 @@ int cmd_evidence_custody(cli *c, int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             char t[32];
             fmt_time(items[i].at, t, sizeof t);
-            printf("  %s  %-8s %-8s ", t, items[i].action, items[i].result[0] ? items[i].result : "-");
+            printf("  %s  %-8s %-8s ", t, items[i].action,
+                   items[i].result[0] ? items[i].result : "-");
             out_fit(c, items[i].actor, 12, true);
             if (items[i].sha256[0])
                 printf(" sha256 %.16s", items[i].sha256);

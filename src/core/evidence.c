@@ -69,8 +69,11 @@ static bool utf8_text(const unsigned char *p, size_t n)
         unsigned char b = p[i];
         if (b == 0 || (b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f'))
             return false;
-        size_t k = b < 0x80 ? 0 : (b & 0xe0) == 0xc0 ? 1 : (b & 0xf0) == 0xe0 ? 2
-                              : (b & 0xf8) == 0xf0 ? 3 : 9;
+        size_t k = b < 0x80             ? 0
+                   : (b & 0xe0) == 0xc0 ? 1
+                   : (b & 0xf0) == 0xe0 ? 2
+                   : (b & 0xf8) == 0xf0 ? 3
+                                        : 9;
         if (k == 9)
             return false;
         if (i + k >= n && k)
@@ -96,12 +99,12 @@ const char *vg_evidence_sniff(const unsigned char *p, size_t n)
         {0, "PK\x05\x06", 4, "zip"},
         {0, "\x1f\x8b", 2, "gzip"},
         {0, "\x28\xb5\x2f\xfd", 4, "zstd"},
-        {0, "\xfd" "7zXZ\x00", 6, "xz"},
+        {0, "\3757zXZ\0", 6, "xz"},
         {0, "BZh", 3, "bzip2"},
         {0, "7z\xbc\xaf\x27\x1c", 6, "7z"},
         {0, "Rar!\x1a\x07", 6, "rar"},
         {0, "MZ", 2, "pe"},
-        {0, "\x7f" "ELF", 4, "elf"},
+        {0, "\177ELF", 4, "elf"},
         {0, "\xcf\xfa\xed\xfe", 4, "macho"},
         {0, "\xce\xfa\xed\xfe", 4, "macho"},
         {0, "\xca\xfe\xba\xbe", 4, "macho"},
@@ -481,8 +484,7 @@ static void row_evidence(sqlite3_stmt *st, vg_evidence *e)
     e->added_at = sqlite3_column_int64(st, 11);
 }
 
-vg_rc vg_evidence_list(vg_ws *ws, const char *case_id, vg_evidence **items, size_t *n,
-                       vg_err *err)
+vg_rc vg_evidence_list(vg_ws *ws, const char *case_id, vg_evidence **items, size_t *n, vg_err *err)
 {
     static const char sql[] = "SELECT " EV_COLS " FROM evidence"
                               " WHERE ?1 IS NULL OR case_id = ?1 ORDER BY added_at, id";
@@ -515,8 +517,7 @@ vg_rc vg_evidence_find(vg_ws *ws, const char *id, vg_evidence *out, vg_err *err)
     size_t len = strlen(id);
     memset(out, 0, sizeof *out);
     if (len < 4 || len > VG_ID_LEN)
-        return vg_fail(err, VG_EINVAL, "evidence '%.40s': give its id (at least 4 characters)",
-                       id);
+        return vg_fail(err, VG_EINVAL, "evidence '%.40s': give its id (at least 4 characters)", id);
     char up[VG_ID_LEN + 1];
     for (size_t i = 0; i <= len; i++)
         up[i] = (char)(id[i] >= 'a' && id[i] <= 'z' ? id[i] - 32 : id[i]);
@@ -540,8 +541,7 @@ vg_rc vg_evidence_find(vg_ws *ws, const char *id, vg_evidence *out, vg_err *err)
     }
     if (found == 2) {
         vg_evidence_clear(out);
-        return vg_fail(err, VG_EAMBIGUOUS, "evidence '%s': more than one item has that prefix",
-                       up);
+        return vg_fail(err, VG_EAMBIGUOUS, "evidence '%s': more than one item has that prefix", up);
     }
     if (!found)
         return vg_fail(err, VG_ENOTFOUND, "evidence '%s': no such item (vigil evidence ls REF)",
@@ -667,8 +667,8 @@ vg_rc vg_evidence_read(vg_ws *ws, const vg_evidence *e, vg_buf *out, vg_err *err
     char *p = content_path(ws, e);
     FILE *f = fopen(p, "rb");
     if (!f) {
-        vg_rc rc = vg_fail(err, errno == ENOENT ? VG_ENOTFOUND : VG_EIO, "%s: %s", p,
-                           strerror(errno));
+        vg_rc rc =
+            vg_fail(err, errno == ENOENT ? VG_ENOTFOUND : VG_EIO, "%s: %s", p, strerror(errno));
         free(p);
         return rc;
     }

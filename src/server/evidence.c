@@ -86,10 +86,10 @@ int route_evidence_put(http_req *r, cJSON **out)
     blob_q q = {.r = r, .sha = r->params[0], .fd = -1};
     vg_err err = {0};
     if (!sha_ok(q.sha))
-        return http_error(out, 400, "sha256", "the path names no SHA-256 (64 lowercase hex digits)");
+        return http_error(out, 400, "sha256",
+                          "the path names no SHA-256 (64 lowercase hex digits)");
     if (store_with_tenant(r->st, r->who->tenant.id, put_blob, &q, &err) != VG_OK) {
-        fprintf(stderr, "vigild: tenant %s: storing evidence: %s\n", r->who->tenant.name,
-                err.msg);
+        fprintf(stderr, "vigild: tenant %s: storing evidence: %s\n", r->who->tenant.name, err.msg);
         return http_error(out, 500, NULL, "the server could not store the evidence");
     }
     if (!q.named)
@@ -108,10 +108,10 @@ int route_evidence_get(http_req *r, cJSON **out)
     blob_q q = {.r = r, .sha = r->params[0], .fd = -1};
     vg_err err = {0};
     if (!sha_ok(q.sha))
-        return http_error(out, 400, "sha256", "the path names no SHA-256 (64 lowercase hex digits)");
+        return http_error(out, 400, "sha256",
+                          "the path names no SHA-256 (64 lowercase hex digits)");
     if (store_with_tenant(r->st, r->who->tenant.id, get_blob, &q, &err) != VG_OK) {
-        fprintf(stderr, "vigild: tenant %s: reading evidence: %s\n", r->who->tenant.name,
-                err.msg);
+        fprintf(stderr, "vigild: tenant %s: reading evidence: %s\n", r->who->tenant.name, err.msg);
         return http_error(out, 500, NULL, "the server could not read the evidence");
     }
     if (q.fd < 0)

@@ -48,7 +48,7 @@ static void test_sniff(void **state)
     assert_string_equal(vg_evidence_sniff((const unsigned char *)"%PDF-1.7", 8), "pdf");
     assert_string_equal(vg_evidence_sniff((const unsigned char *)"PK\x03\x04zz", 6), "zip");
     assert_string_equal(vg_evidence_sniff((const unsigned char *)"MZ\x90", 3), "pe");
-    assert_string_equal(vg_evidence_sniff((const unsigned char *)"\x7f" "ELF\x02", 5), "elf");
+    assert_string_equal(vg_evidence_sniff((const unsigned char *)"\177ELF\2", 5), "elf");
     assert_string_equal(vg_evidence_sniff((const unsigned char *)"\xd4\xc3\xb2\xa1", 4), "pcap");
     assert_string_equal(vg_evidence_sniff((const unsigned char *)"ElfFile\0", 8), "evtx");
     assert_string_equal(vg_evidence_sniff((const unsigned char *)"From: a@b\n", 10), "email");
