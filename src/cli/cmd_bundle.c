@@ -180,8 +180,8 @@ int cmd_bundle_export(cli *c, int argc, char **argv)
     if (carried)
         printf("  with the content of %lld evidence file%s\n", (long long)carried,
                carried == 1 ? "" : "s");
-    rc = custody_transfer(c, (const vg_id *)cases, (size_t)npos, "exported in a bundle to",
-                          names, max, true);
+    rc = custody_transfer(c, (const vg_id *)cases, (size_t)npos, "exported in a bundle to", names,
+                          max, true);
 done:
     if (have_me)
         vg_identity_wipe(&me);

@@ -129,8 +129,7 @@ int cmd_export(cli *c, int argc, char **argv)
                  path && strcmp(path, "-") != 0 ? path : "standard output");
         if ((r = vg_batch_begin(c->ws, &err)) == VG_OK) {
             for (size_t i = 0; r == VG_OK && i < x.nevidence; i++)
-                r = vg_evidence_record(c->ws, &x.evidence[i], "export", NULL, NULL, detail,
-                                       &err);
+                r = vg_evidence_record(c->ws, &x.evidence[i], "export", NULL, NULL, detail, &err);
             if (r == VG_OK)
                 r = vg_batch_commit(c->ws, &err);
             else

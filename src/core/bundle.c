@@ -374,8 +374,8 @@ vg_rc vg_bundle_export(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger
 
 /* The content of the cases' evidence items up to max bytes each, held here, each
  * blob once, appended to blobs and listed in arr ({sha256, size}). */
-static vg_rc evidence_blobs(vg_ws *ws, const idset *cases, int64_t max, vg_buf *blobs,
-                            cJSON *arr, int64_t *carried, vg_err *err)
+static vg_rc evidence_blobs(vg_ws *ws, const idset *cases, int64_t max, vg_buf *blobs, cJSON *arr,
+                            int64_t *carried, vg_err *err)
 {
     idset seen = {0};
     vg_rc rc = VG_OK;
@@ -451,8 +451,8 @@ vg_rc vg_bundle_export_with(vg_ws *ws, const vg_id *cases, size_t ncases, bool l
     vg_buf blobs;
     vg_buf_init(&blobs, VG_BUNDLE_MAX_PLAIN);
     cJSON *ev = cJSON_CreateArray();
-    if (evidence_max > 0 && (rc = evidence_blobs(ws, &p.cases, evidence_max, &blobs, ev, carried,
-                                                 err))) {
+    if (evidence_max > 0 &&
+        (rc = evidence_blobs(ws, &p.cases, evidence_max, &blobs, ev, carried, err))) {
         cJSON_Delete(ev);
         vg_buf_free(&blobs);
         goto out;
@@ -743,8 +743,7 @@ static vg_rc evidence_layout(const cJSON *m, size_t rest, const char *where, siz
     return VG_OK;
 }
 
-vg_rc vg_bundle_evidence_store(vg_ws *ws, const vg_bundle_info *info, int64_t *stored,
-                               vg_err *err)
+vg_rc vg_bundle_evidence_store(vg_ws *ws, const vg_bundle_info *info, int64_t *stored, vg_err *err)
 {
     *stored = 0;
     const cJSON *x;

@@ -307,15 +307,15 @@ static void evidence(writer *w, const export_case *x)
     if (x->nevidence == 0)
         return;
     heading(w, 2, "Evidence");
-    static const char *const cols[] = {"Name", "Type", "Bytes", "SHA-256", "SHA-1", "MD5",
-                                       "Added by", "Added"};
+    static const char *const cols[] = {"Name",  "Type", "Bytes",    "SHA-256",
+                                       "SHA-1", "MD5",  "Added by", "Added"};
     table_head(w, cols, 8);
     for (size_t i = 0; i < x->nevidence; i++) {
         const vg_evidence *e = &x->evidence[i];
         char n[24], when[40];
         snprintf(n, sizeof n, "%lld", (long long)e->size);
-        const char *row[8] = {e->name, e->type, n, e->sha256, e->sha1, e->md5, e->added_by,
-                              utc(e->added_at, when, sizeof when)};
+        const char *row[8] = {e->name, e->type, n,           e->sha256,
+                              e->sha1, e->md5,  e->added_by, utc(e->added_at, when, sizeof when)};
         table_row(w, row, 8);
     }
     table_end(w);

@@ -804,8 +804,7 @@ vg_rc net_whoami(const vg_remote *r, const char *token, const net_sync_opts *o,
 /* ---- evidence content on demand (PUT and GET /v1/evidence/SHA256) --------------- */
 
 vg_rc net_evidence_put(const vg_remote *r, const char *token, const net_sync_opts *o,
-                       const char *sha256, const void *data, size_t len, long *status,
-                       vg_err *err)
+                       const char *sha256, const void *data, size_t len, long *status, vg_err *err)
 {
     conn c;
     char path[128];

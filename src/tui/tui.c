@@ -540,8 +540,8 @@ static void tab_evidence(tui *t, const vg_case *c)
             snprintf(sz, sizeof sz, "%.1f %s", v, (const char *[]){"B", "KB", "MB", "GB", "TB"}[u]);
         bool here = vg_evidence_present(t->ws, &e[i]);
         add_line(t, "%.12s %-8.8s %9s %-6s %.16s %s", e[i].id, e[i].type, sz,
-                 here ? (e[i].path ? "ref" : "copy") : (e[i].path ? "gone" : "absent"),
-                 e[i].sha256, e[i].name);
+                 here ? (e[i].path ? "ref" : "copy") : (e[i].path ? "gone" : "absent"), e[i].sha256,
+                 e[i].name);
     }
     vg_evidences_free(e, n);
 }
