@@ -82,8 +82,8 @@
  *   evidence.add   {case, name, type, size, sha256, sha1, md5, description?,
  *                   stored: "copy"|"ref", path? (stored ref only)}   target: new id
  *                   an item of the case's evidence register (vigil/evidence.h): the
- *                   file's hashes (lowercase hex), size, type (from its first bytes)
- *                   and original name; its content is kept beside the workspace by
+ *                   file's hashes (lowercase hex), size, type (a word of a-z0-9, from
+ *                   its first bytes) and original name; its content is kept beside the workspace by
  *                   SHA-256 (copy) or stays at path (ref). The item's first custody
  *                   entry (action add, by the op's actor at its time) and a timeline
  *                   row "evidence added by ...". Idempotent by id.

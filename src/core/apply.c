@@ -2360,6 +2360,8 @@ static vg_rc h_evidence_add(ctx *c)
         return rc;
     if (!pnum(c, "size", &size) || size < 0)
         return vg_fail(c->err, VG_EINVAL, "size: must be a whole number of bytes");
+    if (strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(type))
+        return vg_fail(c->err, VG_EINVAL, "type: '%.31s' is not a word of a-z and 0-9", type);
     bool ref = strcmp(stored, "ref") == 0;
     if (!ref && strcmp(stored, "copy") != 0)
         return vg_fail(c->err, VG_EINVAL, "stored: '%.16s' is not one of copy, ref", stored);

@@ -231,6 +231,16 @@ static void test_received_and_replay(void **state)
     cJSON_AddNumberToObject(op->payload, "size", 1);
     cJSON_AddStringToObject(op->payload, "sha256", "ABC");
     assert_non_null(strstr(must_fail(wa, op, VG_EINVAL), "sha256"));
+    op = vg_op_new("evidence.add", NULL);
+    cJSON_AddStringToObject(op->payload, "case", c);
+    cJSON_AddStringToObject(op->payload, "name", "x");
+    cJSON_AddStringToObject(op->payload, "type", "\x1b[31mred");
+    cJSON_AddNumberToObject(op->payload, "size", 1);
+    cJSON_AddStringToObject(op->payload, "sha256", e.sha256);
+    cJSON_AddStringToObject(op->payload, "sha1", e.sha1);
+    cJSON_AddStringToObject(op->payload, "md5", e.md5);
+    cJSON_AddStringToObject(op->payload, "stored", "copy");
+    assert_non_null(strstr(must_fail(wa, op, VG_EINVAL), "type"));
     op = vg_op_new("evidence.custody", e.id);
     cJSON_AddStringToObject(op->payload, "case", c);
     cJSON_AddStringToObject(op->payload, "action", "shred");
