@@ -141,6 +141,12 @@ void vg_op_free(vg_op *op);
  * no-op that succeeds. */
 VG_WUR vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err);
 
+/* Whether a new alert.add carries a record its alert holds already: the same
+ * (source, source_ref) and the same raw event, byte for byte, counted before (the
+ * door would fold it in without counting it). What an import skips as "already
+ * imported", so that importing a file again writes nothing. */
+VG_WUR vg_rc vg_alert_known(vg_ws *ws, const vg_op *op, bool *known, vg_err *err);
+
 /* A batch applies many ops in one transaction (imports, the demo). An op that
  * fails validation inside a batch writes nothing of its own; the caller decides
  * whether to go on or roll the whole batch back. */

@@ -92,6 +92,8 @@ int cmd_import(cli *c, int argc, char **argv)
                " duplicates merged, %" PRId64 " cases created, %zu cases updated, %" PRId64
                " records rejected",
                st.read, st.stored, st.merged, st.co.cases_created, st.co.nupdated, st.rejected);
+        if (st.already)
+            printf(", %" PRId64 " already imported", st.already);
         if (st.skipped)
             printf(", %" PRId64 " non-alert events skipped", st.skipped);
         putchar('\n');

@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "oplog.h"
 #include "vigil/entity.h"
+#include "vigil/json.h"
 #include "vigil/ioc.h"
 #include "vigil/ledger.h"
 #include "vigil/model.h"
@@ -93,9 +94,9 @@ const char *const ws_stmt_sql[ST__COUNT] = {
      * stays in the op that brought it (raw_op, raw_at: schema step 11). */
     [ST_ALERT_INSERT] = "INSERT INTO alerts(id, source, source_ref, rule, title, severity,"
                         " event_time, first_seen, last_seen, count, status, case_id, entities,"
-                        " techniques, raw, recorded_at, raw_op, raw_at)"
+                        " techniques, raw, recorded_at, raw_op, raw_at, rec)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                        "  coalesce(?17, '{}'), ?14, '', ?16, ?13, ?15)"
+                        "  coalesce(?17, '{}'), ?14, '', ?16, ?13, ?15, ?18)"
                         " ON CONFLICT(source, source_ref) WHERE source_ref IS NOT NULL DO UPDATE SET"
                         " id = min(id, excluded.id), count = count + excluded.count,"
                         " first_seen = min(first_seen, excluded.first_seen),"
@@ -109,7 +110,11 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                         " WHEN excluded.id = id THEN min(event_time, excluded.event_time)"
                         " ELSE event_time END"
                         WINNER(entities) WINNER(techniques) WINNER(recorded_at)
-                        WINNER(raw_op) WINNER(raw_at),
+                        WINNER(raw_op) WINNER(raw_at)
+                        /* the record the row's raw event is (?19: an older row's,
+                         * worked out from its raw event) */
+                        ", rec = CASE WHEN excluded.id < id THEN excluded.rec"
+                        " ELSE coalesce(rec, ?19) END",
     /* an alert by any id it was made under (alert_ids: the same alert made apart
      * on two replicas is one row, named by the smaller id); what alert.set needs,
      * and the key its field clocks are kept under */
@@ -122,8 +127,10 @@ const char *const ws_stmt_sql[ST__COUNT] = {
                      " FROM alert_ids x JOIN alerts a ON a.rowid = x.alert WHERE x.id = ?1"
                      " LIMIT 1",
     /* the alert a repeat folds into (the door; import's correlation asks first) */
-    [ST_ALERT_BY_REF] = "SELECT rowid, id, count FROM alerts"
+    [ST_ALERT_BY_REF] = "SELECT rowid, id, rec FROM alerts"
                         " WHERE source = ?1 AND source_ref = ?2",
+    [ST_ALERT_REC_HAS] = "SELECT 1 FROM alert_recs WHERE alert = ?1 AND rec = ?2",
+    [ST_ALERT_REC_ADD] = "INSERT OR IGNORE INTO alert_recs(alert, rec) VALUES (?1, ?2)",
 };
 #undef WINNER
 
@@ -138,6 +145,8 @@ typedef struct ctx {
     int64_t raw_at; /* an alert's place in its alert.import, -1 for an alert.add */
     bool check_only; /* validate the op and write nothing (alert.import's first pass) */
     bool case_only;  /* alert.add: its case's side alone, the row being here (import_parts) */
+    const char *el;  /* an alert.import element's own text, when the op came as text */
+    size_t el_len;
     vg_err *err;
 } ctx;
 
@@ -1501,14 +1510,139 @@ static vg_rc alert_artifacts(ctx *c, const char *case_id, const cJSON *entities,
     return a.rc;
 }
 
-vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref, int64_t *rowid,
-                      vg_id id, int64_t *count, vg_err *err)
+vg_rc ws_rec_key(vg_ws *ws, vg_err *err)
+{
+    if (ws->rec_key_ok)
+        return VG_OK;
+    sqlite3_stmt *q;
+    vg_rc rc = ws_stmt_text(ws, "SELECT value FROM meta WHERE key = 'rec_key'", &q, err);
+    if (rc)
+        return rc;
+    const char *hex = sqlite3_step(q) == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+    size_t n = 0;
+    bool have = hex &&
+                sodium_hex2bin(ws->rec_key, sizeof ws->rec_key, hex, strlen(hex), NULL, &n, NULL) ==
+                    0 &&
+                n == sizeof ws->rec_key;
+    sqlite3_reset(q);
+    if (!have) { /* the workspace's first digest: made in the door's transaction */
+        char h[2 * sizeof ws->rec_key + 1];
+        randombytes_buf(ws->rec_key, sizeof ws->rec_key);
+        sodium_bin2hex(h, sizeof h, ws->rec_key, sizeof ws->rec_key);
+        static const char put[] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('rec_key', ?1)";
+        if ((rc = ws_stmt_text(ws, put, &q, err)))
+            return rc;
+        sqlite3_bind_text(q, 1, h, -1, SQLITE_TRANSIENT);
+        int s = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (s != SQLITE_DONE)
+            return ws_dberr(ws, err, "keeping the record key");
+    }
+    ws->rec_key_ok = true;
+    return VG_OK;
+}
+
+/* Over the JSON text less the white space between its tokens, so that a record
+ * pretty-printed in one export and compact in another is the same record. */
+bool ws_rec(vg_ws *ws, const char *raw, size_t len, int64_t *rec)
+{
+    if (len < 3 || *raw != '{')
+        return false;
+    if (!ws->rec_text.cap)
+        vg_buf_init(&ws->rec_text, MAX_RAW + (1u << 20));
+    vg_buf_reset(&ws->rec_text);
+    size_t from = 0, i = 0;
+    while (i < len) {
+        char ch = raw[i];
+        if (ch == '"') { /* to the quote that ends it: one with an even run of \ before it */
+            size_t j = i + 1;
+            for (;;) {
+                const char *q = memchr(raw + j, '"', len - j);
+                if (!q) {
+                    j = len;
+                    break;
+                }
+                size_t k = (size_t)(q - raw), b = 0;
+                while (k - b > i + 1 && raw[k - 1 - b] == '\\')
+                    b++;
+                j = k + 1;
+                if (b % 2 == 0)
+                    break;
+            }
+            i = j;
+            continue;
+        }
+        if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') {
+            if (i > from && vg_buf_add(&ws->rec_text, raw + from, i - from) != VG_OK)
+                return false;
+            from = i + 1;
+        }
+        i++;
+    }
+    const unsigned char *t = (const unsigned char *)raw;
+    size_t tlen = len;
+    if (from) { /* white space left out: the compact text */
+        if (len > from && vg_buf_add(&ws->rec_text, raw + from, len - from) != VG_OK)
+            return false;
+        t = (const unsigned char *)vg_buf_str(&ws->rec_text);
+        tlen = ws->rec_text.len;
+    }
+    unsigned char d[crypto_shorthash_BYTES];
+    crypto_shorthash(d, t, tlen, ws->rec_key);
+    memcpy(rec, d, sizeof *rec);
+    return true;
+}
+
+/* The identity of the record an alert.add carries, over its raw event's bytes as
+ * the log holds them (and ws_alert_raw gives back): a received op's own text (an
+ * element's, in an alert.import), a local op's raw text as the importer handed it
+ * over, or the object as vg_apply will print it. */
+static bool alert_rec(const ctx *c, const cJSON *raw, int64_t *rec)
+{
+    const char *t = c->el ? c->el : c->local ? NULL : c->op->text;
+    const char *s, *e;
+    if (t)
+        return vg_json_member(t, c->el ? c->el_len : strlen(t), "raw", &s, &e) &&
+               ws_rec(c->ws, s, (size_t)(e - s), rec);
+    if (cJSON_IsRaw(raw))
+        return ws_rec(c->ws, raw->valuestring, strlen(raw->valuestring), rec);
+    if (!cJSON_IsObject(raw))
+        return false;
+    char *text = cJSON_PrintUnformatted(raw);
+    bool ok = text && ws_rec(c->ws, text, strlen(text), rec);
+    cJSON_free(text);
+    return ok;
+}
+
+/* An alert stored before schema step 14 has no rec: the one of its raw event,
+ * worked out when a repeat first meets it (the door keeps it then). */
+static vg_rc lazy_rec(vg_ws *ws, ws_alert_ref *a, vg_err *err)
+{
+    static const char sql[] = "SELECT raw, raw_op, raw_at FROM alerts WHERE rowid = ?";
+    sqlite3_stmt *q;
+    vg_rc rc = ws_stmt_text(ws, sql, &q, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, a->rowid);
+    char *raw = NULL;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        raw = ws_alert_raw(ws, sqlite3_column_int64(q, 1),
+                           sqlite3_column_type(q, 2) == SQLITE_NULL ? -1
+                                                                    : sqlite3_column_int64(q, 2),
+                           (const char *)sqlite3_column_text(q, 0));
+    sqlite3_reset(q);
+    if (raw && ws_rec(ws, raw, strlen(raw), &a->rec))
+        a->has_rec = a->rec_lazy = true;
+    free(raw);
+    return VG_OK;
+}
+
+vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref, ws_alert_ref *out,
+                      vg_err *err)
 {
     if (ws->byref_ok && strcmp(ws->byref_source, source) == 0 &&
         strcmp(vg_buf_str(&ws->byref_ref), source_ref) == 0) {
-        *rowid = ws->byref_rowid;
-        memcpy(id, ws->byref_id, sizeof(vg_id));
-        *count = ws->byref_count;
+        *out = ws->byref;
         return VG_OK;
     }
     sqlite3_stmt *q;
@@ -1517,17 +1651,20 @@ vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref, int
         return rc;
     sqlite3_bind_text(q, 1, source, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, source_ref, -1, SQLITE_STATIC);
-    *rowid = *count = 0;
-    id[0] = '\0';
+    memset(out, 0, sizeof *out);
     int s = sqlite3_step(q);
     if (s == SQLITE_ROW) {
-        *rowid = sqlite3_column_int64(q, 0);
-        col_id(q, 1, id);
-        *count = sqlite3_column_int64(q, 2);
+        out->rowid = sqlite3_column_int64(q, 0);
+        col_id(q, 1, out->id);
+        out->has_rec = sqlite3_column_type(q, 2) != SQLITE_NULL;
+        out->rec = sqlite3_column_int64(q, 2);
     }
     sqlite3_reset(q);
     if (s != SQLITE_ROW && s != SQLITE_DONE)
         return ws_dberr(ws, err, "looking up an alert");
+    if (out->rowid && !out->has_rec &&
+        ((rc = ws_rec_key(ws, err)) || (rc = lazy_rec(ws, out, err))))
+        return rc;
     ws->byref_ok = false;
     if (strlen(source) < sizeof ws->byref_source) {
         if (!ws->byref_ref.cap)
@@ -1535,13 +1672,30 @@ vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref, int
         vg_buf_reset(&ws->byref_ref);
         if (vg_buf_adds(&ws->byref_ref, source_ref) == VG_OK) {
             snprintf(ws->byref_source, sizeof ws->byref_source, "%s", source);
-            ws->byref_rowid = *rowid;
-            memcpy(ws->byref_id, id, sizeof(vg_id));
-            ws->byref_count = *count;
+            ws->byref = *out;
             ws->byref_ok = true;
         }
     }
     return VG_OK;
+}
+
+/* Whether the alert a holds the record rec already: its row's, or one of the others
+ * counted into it (alert_recs). */
+static vg_rc rec_known(vg_ws *ws, const ws_alert_ref *a, int64_t rec, bool *known, vg_err *err)
+{
+    *known = a->has_rec && a->rec == rec;
+    if (*known || !a->rowid)
+        return VG_OK;
+    sqlite3_stmt *q;
+    vg_rc rc = ws_stmt(ws, ST_ALERT_REC_HAS, &q, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, a->rowid);
+    sqlite3_bind_int64(q, 2, rec);
+    int s = sqlite3_step(q);
+    *known = s == SQLITE_ROW;
+    sqlite3_reset(q);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? VG_OK : ws_dberr(ws, err, "looking up a record");
 }
 
 static vg_rc h_alert_add(ctx *c)
@@ -1573,15 +1727,15 @@ static vg_rc h_alert_add(ctx *c)
     /* The alert this one repeats, if any: the upsert below folds into it. A local
      * repeat names it, so the alert keeps its id (the upsert's min(id) is for
      * replicas that created the same alert apart). */
-    int64_t have_rowid = 0, have_count = 0;
-    vg_id have_id = "";
+    ws_alert_ref have = {0};
     if (source_ref) {
-        if ((rc = ws_alert_by_ref(c->ws, source, source_ref, &have_rowid, have_id, &have_count,
-                                  c->err)))
+        if ((rc = ws_alert_by_ref(c->ws, source, source_ref, &have, c->err)))
             return rc;
-        if (have_rowid && c->local)
-            memcpy(c->op->target, have_id, sizeof have_id);
+        if (have.rowid && c->local)
+            memcpy(c->op->target, have.id, sizeof have.id);
     }
+    int64_t have_rowid = have.rowid;
+    const char *have_id = have.id;
     if (!c->check_only)
         c->ws->byref_ok = false; /* the upsert below changes what it found */
     const cJSON *ent = cJSON_GetObjectItemCaseSensitive(c->op->payload, "entities");
@@ -1608,6 +1762,17 @@ static vg_rc h_alert_add(ctx *c)
             rc = touch(c, case_id);
         goto out;
     }
+    /* A repeat of a record the alert holds already (the same raw event, byte for
+     * byte) is not counted again: an alert's count is over its distinct records, so
+     * a file imported twice, or on two replicas, counts each of its records once. */
+    int64_t rec = 0;
+    if ((rc = ws_rec_key(c->ws, c->err)))
+        goto out;
+    bool has_rec = alert_rec(c, raw, &rec), known = false;
+    if (have_rowid && has_rec && (rc = rec_known(c->ws, &have, rec, &known, c->err)))
+        goto out;
+    if (known)
+        count = 0;
     if ((rc = ws_stmt(c->ws, ST_ALERT_INSERT, &st, c->err)))
         goto out;
     sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
@@ -1633,18 +1798,30 @@ static vg_rc h_alert_add(ctx *c)
     if (ents)
         sqlite3_bind_text(st, 17, ents, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 16, c->ms);
+    if (has_rec)
+        sqlite3_bind_int64(st, 18, rec);
+    if (have.rec_lazy)
+        sqlite3_bind_int64(st, 19, have.rec);
     if ((rc = step_done(c, st, "adding an alert")))
         goto out;
     /* What the row holds now, as the upsert left it (no RETURNING: SQLite would
      * hold each returned row in a temporary table of its own). */
-    int64_t rowid = have_rowid, stored_count = have_count + count;
+    int64_t rowid = have_rowid ? have_rowid : sqlite3_last_insert_rowid(c->ws->db);
     const char *into = have_rowid && strcmp(have_id, c->op->target) < 0 ? have_id : c->op->target;
-    if (!have_rowid) {
-        rowid = sqlite3_last_insert_rowid(c->ws->db);
-        stored_count = count;
-    }
     snprintf(c->op->into, sizeof c->op->into, "%s", into);
-    c->op->folded = stored_count > count;
+    c->op->folded = have_rowid != 0;
+    /* a record counted into an alert: the row keeps the winner's, the others are
+     * remembered beside it */
+    bool took_over = have_rowid && strcmp(c->op->target, have_id) < 0;
+    if (have_rowid && has_rec && !known && (!took_over || have.has_rec)) {
+        sqlite3_stmt *q;
+        if ((rc = ws_stmt(c->ws, ST_ALERT_REC_ADD, &q, c->err)))
+            goto out;
+        sqlite3_bind_int64(q, 1, rowid);
+        sqlite3_bind_int64(q, 2, took_over ? have.rec : rec);
+        if ((rc = step_done(c, q, "counting a record")))
+            goto out;
+    }
     /* the same alert made apart on another replica: the id that lost still names it */
     if (have_rowid && strcmp(c->op->target, have_id) != 0) {
         static const char alias[] = "INSERT OR IGNORE INTO alert_ids(id, alert) VALUES (?1, ?2)";
@@ -1659,7 +1836,6 @@ static vg_rc h_alert_add(ctx *c)
     }
     /* a new alert, or this one's content took over (the smaller id): search indexes
      * its title and rule, correlation its entities */
-    bool took_over = have_rowid && strcmp(c->op->target, have_id) < 0;
     if ((!have_rowid || took_over) &&
         (rc = fts_stage_row(c, rowid * 8 + 3, title, rule ? rule : "", took_over)))
         goto out;
@@ -1797,7 +1973,7 @@ out:
  * savepoint would do the same, at the cost of journalling every page the batch
  * touches a second time); an element's validity does not depend on the ones before
  * it (alert.add checks its own fields and that its case exists). */
-#define BULK_MAX 512            /* alerts in one alert.import made here */
+#define BULK_MAX WS_BULK_MAX     /* alerts in one alert.import made here */
 #define BULK_BYTES (256 << 10)  /* and at most about this much text */
 #define BULK_MAX_IN 100000      /* what a received one may hold */
 
@@ -1920,12 +2096,23 @@ static vg_rc h_alert_import(ctx *c)
     for (int pass = 0; pass < 2 && rc == VG_OK; pass++) {
         int i = 0;
         cJSON *el;
+        /* each element's own text beside it, when the op came as text */
+        const char *at = NULL, *end = NULL, *es = NULL, *ee = NULL;
+        if (pass == 1 && c->op->text &&
+            vg_json_member(c->op->text, strlen(c->op->text), "alerts", &at, NULL) &&
+            *at == '[') {
+            end = c->op->text + strlen(c->op->text);
+            at++;
+        }
         cJSON_ArrayForEach(el, alerts) {
+            if (at && !vg_json_next(&at, end, &es, &ee))
+                at = es = NULL;
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
             vg_op sub = {.hlc = c->op->hlc, .actor = c->op->actor, .tenant = c->op->tenant,
                          .payload = el};
             ctx sc = {.ws = c->ws, .op = &sub, .local = false, .ms = c->ms, .raw_at = i,
-                      .check_only = pass == 0, .err = c->err};
+                      .check_only = pass == 0, .el = es, .el_len = es ? (size_t)(ee - es) : 0,
+                      .err = c->err};
             if (!cJSON_IsObject(el) || !cJSON_IsString(id) || !vg_ulid_valid(id->valuestring)) {
                 rc = vg_fail(c->err, VG_EINVAL, "alerts[%d]: needs an object with an id", i);
                 break;
@@ -2034,8 +2221,12 @@ static vg_rc bulk_add(vg_ws *ws, vg_op *op, vg_err *err)
         return vg_fail(err, VG_EDB, "alert.import: an alert of more than %u MiB",
                        (unsigned)(ws->bulk.cap >> 20));
     }
-    if ((ws->nbulk && (rc = vg_buf_adds(&ws->bulk, ","))) || (rc = vg_buf_adds(&ws->bulk, text)))
+    if (ws->nbulk && (rc = vg_buf_adds(&ws->bulk, ",")))
         rc = vg_fail(err, VG_EDB, "alert.import: out of room");
+    ws->bulk_at[2 * ws->nbulk] = ws->bulk.len;
+    if (rc == VG_OK && (rc = vg_buf_adds(&ws->bulk, text)))
+        rc = vg_fail(err, VG_EDB, "alert.import: out of room");
+    ws->bulk_at[2 * ws->nbulk + 1] = ws->bulk.len;
     cJSON_free(text);
     if (rc)
         return rc;
@@ -2534,6 +2725,7 @@ static void rollback(vg_ws *ws)
 {
     ws->proposal[0] = '\0';
     ws->byref_ok = false;
+    ws->rec_key_ok = false; /* it may have been made in the transaction */
     ws_raw_forget(ws); /* a seq read in the transaction may be made again */
     ws_drop_keys(ws);
     bulk_drop(ws);
@@ -2607,6 +2799,26 @@ void vg_batch_rollback(vg_ws *ws)
         return;
     rollback(ws);
     ws->in_batch = 0;
+}
+
+vg_rc vg_alert_known(vg_ws *ws, const vg_op *op, bool *known, vg_err *err)
+{
+    *known = false;
+    const cJSON *p = op->payload;
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(p, "source");
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(p, "source_ref");
+    if (strcmp(op->kind, "alert.add") != 0 || !cJSON_IsString(src) || !cJSON_IsString(ref))
+        return VG_OK;
+    ws_alert_ref have;
+    vg_rc rc = ws_alert_by_ref(ws, src->valuestring, ref->valuestring, &have, err);
+    if (rc || !have.rowid)
+        return rc;
+    ctx c = {.ws = ws, .op = (vg_op *)op, .local = op->hlc == 0, .raw_at = -1, .err = err};
+    int64_t rec;
+    if ((rc = ws_rec_key(ws, err)) ||
+        !alert_rec(&c, cJSON_GetObjectItemCaseSensitive(p, "raw"), &rec))
+        return rc;
+    return rec_known(ws, &have, rec, known, err);
 }
 
 vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err)

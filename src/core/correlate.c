@@ -879,12 +879,10 @@ vg_rc vg_correlate_add(vg_ws *ws, vg_op *op, vg_correlation *co, bool *joined_ou
     /* A repeat folds into its alert, which is correlated as itself: the door
      * would not move a stored alert for an alert.add. */
     if (cJSON_IsString(src) && cJSON_IsString(ref)) {
-        int64_t rowid, count;
-        vg_id id;
-        if ((rc = ws_alert_by_ref(ws, src->valuestring, ref->valuestring, &rowid, id, &count,
-                                  err)))
+        ws_alert_ref have;
+        if ((rc = ws_alert_by_ref(ws, src->valuestring, ref->valuestring, &have, err)))
             return rc;
-        repeat = rowid != 0;
+        repeat = have.rowid != 0;
     }
     if (!repeat && cJSON_IsObject(ent) && cJSON_IsNumber(t) &&
         !cJSON_GetObjectItemCaseSensitive(p, "case")) {

@@ -24,7 +24,7 @@ enum {
     ST_NOTE_INSERT,
     ST_ART_FIND, ST_ART_INSERT, ST_ART_MERGE, ST_ART_PRESENCE,
     ST_TASK_INSERT, ST_TASK_GET, ST_TASK_NEXT_ORD,
-    ST_ALERT_INSERT, ST_ALERT_GET, ST_ALERT_BY_REF,
+    ST_ALERT_INSERT, ST_ALERT_GET, ST_ALERT_BY_REF, ST_ALERT_REC_HAS, ST_ALERT_REC_ADD,
     ST__COUNT
 };
 
@@ -47,6 +47,9 @@ typedef struct ws_touch {
     vg_id case_id;
     int64_t ms;
 } ws_touch;
+
+/* Alerts in one alert.import op made here (apply.c's bulk_*). */
+#define WS_BULK_MAX 512
 
 struct vg_ws {
     sqlite3 *db;
@@ -85,6 +88,7 @@ struct vg_ws {
      * ("{\"alerts\":[" then one element each), its stamp, and how many. */
     vg_buf bulk;
     size_t nbulk;
+    size_t bulk_at[2 * WS_BULK_MAX]; /* each element's start and end in bulk */
     uint64_t bulk_hlc;
     vg_id bulk_id;
     /* the last alert looked up by (source, source_ref): correlation asks, then the
@@ -92,8 +96,19 @@ struct vg_ws {
     bool byref_ok;
     char byref_source[72];
     vg_buf byref_ref;
-    int64_t byref_rowid, byref_count;
-    vg_id byref_id;
+    struct ws_alert_ref {
+        int64_t rowid; /* 0: no such alert */
+        vg_id id;
+        bool has_rec;  /* rec: the digest of the raw event the row holds (ws_rec) */
+        bool rec_lazy; /* the row has none yet (no repeat has met it): rec was worked
+                        * out from its raw event, for the door to keep */
+        int64_t rec;
+    } byref;
+    /* what ws_rec keys its digests with (meta 'rec_key', made on first use), and a
+     * raw event's text with the white space between its tokens left out */
+    unsigned char rec_key[16];
+    bool rec_key_ok;
+    vg_buf rec_text;
     /* the last op payloads read for alerts' raw events (oplog.c, ws_alert_raw) */
     struct ws_raw_op *raw_ops;
     uint64_t raw_tick;
@@ -138,8 +153,16 @@ char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy
 void ws_raw_forget(vg_ws *ws);
 
 /* The alert stored for (source, source_ref): rowid 0 when there is none. */
+typedef struct ws_alert_ref ws_alert_ref;
 VG_WUR vg_rc ws_alert_by_ref(vg_ws *ws, const char *source, const char *source_ref,
-                             int64_t *rowid, vg_id id, int64_t *count, vg_err *err);
+                             ws_alert_ref *out, vg_err *err);
+/* A record's identity (alerts.rec, alert_recs): a keyed digest (SipHash-2-4, the
+ * workspace's own secret key, so that nobody can make a record that passes for
+ * another) of its raw event's bytes as the op log holds them, white space between
+ * tokens left out. A replica's are its own: they are compared with each other
+ * only, never sent. false when raw is no record (empty, not an object). */
+VG_WUR vg_rc ws_rec_key(vg_ws *ws, vg_err *err);
+bool ws_rec(vg_ws *ws, const char *raw, size_t len, int64_t *rec);
 
 /* Schema steps: steps[i] takes user_version i to i+1. */
 extern const char *const vg_schema_steps[VG_SCHEMA_VERSION];
@@ -149,7 +172,7 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "5467958880def5e15ad27ac4d693bdc2d13bc5dfa04c52abcaccb2a2f0fa914b"
+#define VG_SCHEMA_DIGEST "ddef9c8c77ba81f84d2b54cd3349e9c9d6948fcebd53894650801eec2adf1ad0"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */

@@ -489,10 +489,23 @@ char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy
 {
     if (legacy && *legacy)
         return vg_xstrdup(legacy);
+    const char *s, *e;
+    /* an alert of the batch's alert.import, not in the log yet (apply.c, bulk_add) */
+    if (ws->nbulk && raw_op == ws->last_seq + 1 && raw_at >= 0) {
+        if ((size_t)raw_at >= ws->nbulk)
+            return vg_xstrdup("{}");
+        s = ws->bulk.data + ws->bulk_at[2 * raw_at];
+        e = ws->bulk.data + ws->bulk_at[2 * raw_at + 1];
+        if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
+            return vg_xstrdup("{}");
+        return vg_xstrndup(s, (size_t)(e - s));
+    }
     ws_raw_op *o = raw_op > 0 ? raw_op_load(ws, raw_op) : NULL;
     if (!o)
         return vg_xstrdup("{}");
-    const char *t = vg_buf_str(&o->text), *s = t, *e = t + o->text.len;
+    const char *t = vg_buf_str(&o->text);
+    s = t;
+    e = t + o->text.len;
     if (raw_at >= 0) {
         if (!o->indexed && o->used_once) /* a second alert of this op: index them all */
             raw_op_index(o);

@@ -288,7 +288,17 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " SELECT json_extract(content, '$.proposal'), coalesce(json_extract(content, '$.op'), '')"
     " FROM ledger WHERE kind = 'decision' AND json_extract(content, '$.state') = 'applied'"
     " AND json_extract(content, '$.proposal') IS NOT NULL;",
-    /* 14: the evidence register (evidence.add ops: vigil/evidence.h) and each item's
+    /* 14: an alert counts its distinct records: rec is the identity of the record
+     * its row's raw event is (a digest of its bytes, apply.c's ws_rec), alert_recs
+     * those of the other records counted into it, so that a record seen again (the
+     * same file imported twice, or on two replicas) folds in without counting. An
+     * alert already here gets its rec when a repeat first meets it (the door
+     * works it out from its raw event), not here for every alert of a large
+     * workspace. */
+    "ALTER TABLE alerts ADD COLUMN rec INTEGER;"
+    "CREATE TABLE alert_recs(alert INTEGER NOT NULL, rec INTEGER NOT NULL,"
+    " PRIMARY KEY(alert, rec)) WITHOUT ROWID;",
+    /* 15: the evidence register (evidence.add ops: vigil/evidence.h) and each item's
      * chain of custody (its add and every evidence.custody op: access, export,
      * transfer, verify). path is a ref-only item's file; NULL: a stored copy, kept
      * beside the workspace by its SHA-256. */

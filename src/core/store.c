@@ -511,6 +511,7 @@ void vg_ws_close(vg_ws *ws)
     ws_raw_forget(ws);
     free(ws->raw_ops);
     vg_buf_free(&ws->byref_ref);
+    vg_buf_free(&ws->rec_text);
     free(ws->path);
     free(ws->actor);
     free(ws->tenant);

@@ -44,28 +44,41 @@ static bool word_char(char c)
  * are found by their first letter. */
 static bool secret_key(const char *k, size_t n)
 {
-    static const char *const words[] = {
-        "password", "passwd", "pwd", "passphrase", "token", "api_key", "apikey", "api-key",
-        "authorization", "cookie", "secret", "private_key", "private-key", "privatekey",
-        "credential", "session_id", "session-id", "sessionid"};
-    static const char *const whole[] = {"otp", "pin", "pass"};
+    typedef struct word {
+        const char *w;
+        size_t len;
+    } word;
+#define W(s) {s, sizeof s - 1}
+    /* by first letter; the short ones count only as words of their own */
+    static const word a[] = {W("api_key"), W("apikey"), W("api-key"), W("authorization"), {0}},
+                      c_[] = {W("cookie"), W("credential"), {0}},
+                      p[] = {W("password"), W("passwd"), W("pwd"), W("passphrase"),
+                             W("private_key"), W("private-key"), W("privatekey"), {0}},
+                      s[] = {W("secret"), W("session_id"), W("session-id"), W("sessionid"), {0}},
+                      t[] = {W("token"), {0}}, none[] = {{0}};
+    static const word otp = W("otp"), pin = W("pin"), pass = W("pass");
+#undef W
     for (size_t i = 0; i < n; i++) {
-        int c = tolower((unsigned char)k[i]);
-        if (c != 'p' && c != 't' && c != 'a' && c != 'c' && c != 's' && c != 'o')
-            continue;
-        for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
-            size_t len = strlen(words[w]);
-            if (words[w][0] == c && len <= n - i && strncasecmp(k + i, words[w], len) == 0)
-                return true;
+        const word *words = none, *whole = NULL, *whole2 = NULL;
+        switch (tolower((unsigned char)k[i])) {
+        case 'a': words = a; break;
+        case 'c': words = c_; break;
+        case 'p': words = p; whole = &pin; whole2 = &pass; break;
+        case 's': words = s; break;
+        case 't': words = t; break;
+        case 'o': whole = &otp; break;
+        default: continue;
         }
+        for (; words->w; words++)
+            if (words->len <= n - i && strncasecmp(k + i, words->w, words->len) == 0)
+                return true;
         if (i > 0 && word_char(k[i - 1]))
             continue;
-        for (size_t w = 0; w < sizeof whole / sizeof *whole; w++) {
-            size_t len = strlen(whole[w]);
-            if (whole[w][0] == c && len <= n - i && strncasecmp(k + i, whole[w], len) == 0 &&
-                (i + len == n || !word_char(k[i + len])))
+        const word *ws[] = {whole, whole2};
+        for (size_t w = 0; w < 2; w++)
+            if (ws[w] && ws[w]->len <= n - i && strncasecmp(k + i, ws[w]->w, ws[w]->len) == 0 &&
+                (i + ws[w]->len == n || !word_char(k[i + ws[w]->len])))
                 return true;
-        }
     }
     return false;
 }
@@ -1126,7 +1139,16 @@ static vg_rc store(run *u, item *it)
     it->op = NULL;
     int fmt = it->fmt;
     bool joined = false; /* stored on an open case: nothing left to correlate */
-    vg_rc rc = u->o->correlate ? vg_correlate_add(u->ws, op, &u->st->co, &joined, u->err)
+    /* a record imported before (this file again, or a line it repeats) */
+    bool known = false;
+    vg_rc rc = vg_alert_known(u->ws, op, &known, u->err);
+    if (rc == VG_OK && known) {
+        u->st->already++;
+        vg_op_free(op);
+        return VG_OK;
+    }
+    if (rc == VG_OK)
+        rc = u->o->correlate ? vg_correlate_add(u->ws, op, &u->st->co, &joined, u->err)
                                : vg_apply(u->ws, op, u->err);
     if (rc == VG_OK) {
         u->st->per_format[fmt]++;
@@ -1284,6 +1306,7 @@ cJSON *imp_stats_json(const imp_stats *st)
     cJSON_AddNumberToObject(j, "read", (double)st->read);
     cJSON_AddNumberToObject(j, "stored", (double)st->stored);
     cJSON_AddNumberToObject(j, "merged", (double)st->merged);
+    cJSON_AddNumberToObject(j, "already_imported", (double)st->already);
     cJSON_AddNumberToObject(j, "cases_created", (double)st->co.cases_created);
     cJSON_AddNumberToObject(j, "cases_updated", (double)st->co.nupdated);
     cJSON_AddNumberToObject(j, "rejected", (double)st->rejected);

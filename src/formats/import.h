@@ -59,6 +59,7 @@ typedef struct imp_opts {
 
 typedef struct imp_stats {
     int64_t read, stored, merged, skipped, rejected, files_failed;
+    int64_t already; /* records the workspace holds already (vg_alert_known): not written */
     int64_t per_format[IMP_NFORMATS];
     vg_correlation co; /* cases created, cases updated */
 } imp_stats;

@@ -41,10 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reported = 0;
     vg_rc rc = imp_files(ws, names, 1, &o, &st, &err);
     fz_check(rc == VG_OK, "the import failed: %s", err.msg);
-    fz_check(st.read == st.stored + st.merged + st.skipped + st.rejected,
-             "read %lld, but %lld stored, %lld merged, %lld skipped, %lld rejected",
+    fz_check(st.read == st.stored + st.merged + st.already + st.skipped + st.rejected,
+             "read %lld, but %lld stored, %lld merged, %lld already imported, %lld skipped,"
+             " %lld rejected",
              (long long)st.read, (long long)st.stored, (long long)st.merged,
-             (long long)st.skipped, (long long)st.rejected);
+             (long long)st.already, (long long)st.skipped, (long long)st.rejected);
     fz_check(reported == st.rejected + st.files_failed, "%lld reported, %lld rejected",
              (long long)reported, (long long)(st.rejected + st.files_failed));
     imp_stats_free(&st);

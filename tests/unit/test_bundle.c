@@ -31,9 +31,9 @@ static vg_op *alert(const char *ref, const char *case_id, int64_t t)
     char ip[32];
     snprintf(ip, sizeof ip, "198.51.100.%d", (int)(t % 200));
     cJSON_AddStringToObject(e, "src_ip", ip);
-    char raw[128];
-    snprintf(raw, sizeof raw, "{\"flow_id\":1882548932481212%03d,\"ref\":\"%s\"}", (int)(t % 1000),
-             ref);
+    char raw[160];
+    snprintf(raw, sizeof raw, "{\"flow_id\":1882548932481212%03d,\"ref\":\"%s\",\"t\":%lld}",
+             (int)(t % 1000), ref, (long long)t);
     cJSON_AddItemToObject(op->payload, "raw", cJSON_CreateRaw(raw));
     if (case_id) {
         cJSON_AddStringToObject(op->payload, "case", case_id);

@@ -240,7 +240,7 @@ static vg_op *random_op(vg_ws *ws)
  * recur; the raw event as the tool wrote it (a 64-bit flow id). Some go to the
  * batch's case (one per batch: see test_repeat_on_two_cases_in_one_batch),
  * bringing their entities as artifacts. */
-static vg_op *alert_of(const char *ref, const char *case_id)
+static vg_op *alert_seen(const char *ref, const char *case_id, int seen)
 {
     static const char *const hosts[] = {"ws-01", "ws-02", "ws-03", "db-01"};
     static const char *const users[] = {"ann", "bo", "cy"};
@@ -264,8 +264,9 @@ static vg_op *alert_of(const char *ref, const char *case_id)
     cJSON_AddStringToObject(e, "user", s);
     snprintf(s, sizeof s, "198.51.%c.%u", ref[0], 1 + h % 9);
     cJSON_AddStringToObject(e, "ip", s);
-    snprintf(s, sizeof s, "{\"flow_id\":%llu,\"ref\":\"%s\", \"note\": \"as the sensor wrote it\"}",
-             1882548932481212123ULL + h % 1000, ref);
+    snprintf(s, sizeof s,
+             "{\"flow_id\":%llu,\"ref\":\"%s\", \"note\": \"as the sensor wrote it\", \"seen\": %d}",
+             1882548932481212123ULL + h % 1000, ref, seen);
     cJSON_AddItemToObject(op->payload, "raw", cJSON_CreateRaw(s));
     if (case_id) {
         cJSON_AddStringToObject(op->payload, "case", case_id);
@@ -274,15 +275,22 @@ static vg_op *alert_of(const char *ref, const char *case_id)
     return op;
 }
 
+static vg_op *alert_of(const char *ref, const char *case_id)
+{
+    return alert_seen(ref, case_id, 0);
+}
+
 /* Author o's next alert: a new one of its own, or a repeat of one it holds (its
  * own or another author's, once synced: see test_concurrent_repeat), half of
- * them to the shared case (test_repeat_on_two_cases_in_one_batch). */
+ * them to the shared case (test_repeat_on_two_cases_in_one_batch). A repeat is
+ * another sighting (another raw event) or the same record again, which its alert
+ * does not count twice, whoever brings it. */
 static vg_op *random_alert(vg_ws *ws, int o, const char *case_id)
 {
     char ref[64];
     vg_id id;
     if (pick(2) && random_row(ws, "SELECT id, source_ref FROM alerts", id, ref, sizeof ref))
-        return alert_of(ref, pick(2) ? case_id : NULL);
+        return alert_seen(ref, pick(2) ? case_id : NULL, pick(3));
     snprintf(ref, sizeof ref, "%d-ref-%d", o, pick(1000000));
     return alert_of(ref, pick(2) ? case_id : NULL);
 }
@@ -459,7 +467,7 @@ static void import_alert(vg_ws *ws, vg_op *op)
 }
 
 /* Both receivers take both logs, in the two orders, and must agree. */
-static void pair_converge(pair *p)
+static void pair_check(pair *p)
 {
     copy_ops(p->a, p->ab, "ORDER BY seq");
     copy_ops(p->b, p->ab, "ORDER BY seq");
@@ -486,6 +494,11 @@ static void pair_converge(pair *p)
             }
         sqlite3_finalize(st);
     }
+}
+
+static void pair_converge(pair *p)
+{
+    pair_check(p);
     vg_ws_close(p->a);
     vg_ws_close(p->b);
     vg_ws_close(p->ab);
@@ -524,6 +537,15 @@ static void test_concurrent_repeat(void **state)
     pair_open(&p);
     import_alert(p.a, alert_of("0-same", NULL));
     import_alert(p.b, alert_of("0-same", NULL));
+    pair_check(&p);
+    /* one record, brought by both: counted once on each */
+    assert_int_equal(sql_int(p.ab, "SELECT count FROM alerts"), 1);
+    assert_int_equal(sql_int(p.ba, "SELECT count FROM alerts"), 1);
+    /* another sighting of it, brought by one: counted on both */
+    import_alert(p.b, alert_seen("0-same", NULL, 1));
+    pair_check(&p);
+    assert_int_equal(sql_int(p.ab, "SELECT count FROM alerts"), 2);
+    assert_int_equal(sql_int(p.ba, "SELECT count FROM alerts"), 2);
     pair_converge(&p);
 }
 

@@ -75,8 +75,9 @@ static void record(int i, char *line, size_t sz)
                  i, rules[pick(6)], pick(5), (long long)t, host, user);
 }
 
-/* Records [from, to) of the data set as JSON lines at path; one line in ten repeats
- * an earlier one (dedup folds it), and record 1000 is a Suricata alert whose
+/* Records [from, to) of the data set as JSON lines at path; one line in ten is a
+ * new sighting of an earlier record (the same alert, one field more: dedup folds
+ * it), and record 1000 is a Suricata alert whose
  * flow_id needs all 64 bits. */
 static void write_records(const char *path, int from, int to)
 {
@@ -93,8 +94,13 @@ static void write_records(const char *path, int from, int to)
                          "\"dest_ip\":\"198.51.100.7\",\"dest_port\":443,\"proto\":\"TCP\","
                          "\"alert\":{\"signature_id\":2000001,\"signature\":\"ET MALWARE Cobalt"
                          " Strike Beacon\",\"severity\":1}}");
-            else if (i > 50 && pick(10) == 0)
-                memcpy(lines[i], lines[pick(i)], sizeof lines[i]);
+            else if (i > 50 && pick(10) == 0) {
+                char was[sizeof lines[i]];
+                memcpy(was, lines[pick(i)], sizeof was);
+                size_t n = strlen(was);
+                snprintf(lines[i], sizeof lines[i], "%.*s,\"sighting_%d\":1}", (int)(n - 1), was,
+                         i);
+            }
             else
                 record(i, lines[i], sizeof lines[i]);
             made = i + 1;
@@ -104,7 +110,8 @@ static void write_records(const char *path, int from, int to)
     fclose(f);
 }
 
-static void import_file(vg_ws *ws, const char *path)
+/* Import path; how many of its records the workspace held already. */
+static int64_t import_file(vg_ws *ws, const char *path)
 {
     imp_opts o = {.format = IMP_AUTO, .correlate = true};
     imp_stats st = {0};
@@ -113,7 +120,10 @@ static void import_file(vg_ws *ws, const char *path)
     if (imp_files(ws, names, 1, &o, &st, &err) != VG_OK)
         fail_msg("import %s: %s", path, err.msg);
     assert_int_equal(st.rejected, 0);
+    assert_int_equal(st.read, st.stored + st.merged + st.already);
+    int64_t already = st.already;
     imp_stats_free(&st);
+    return already;
 }
 
 static void ledger_entry(vg_ws *ws, const char *session, const char *content)
@@ -138,11 +148,11 @@ static int world_setup(void **state)
     vg_ws *ws = open_ws(w->src, "alice");
     vg_id session;
     vg_ulid(vg_now_ms(), session);
-    import_file(ws, a);
+    assert_int_equal(import_file(ws, a), 0);
     ledger_entry(ws, session, "{\"question\":\"what hit ws-001?\"}");
     ledger_entry(ws, session, "{\"answer\":\"beacons\"}");
     ledger_entry(ws, session, "{\"question\":\"and then?\"}");
-    import_file(ws, b);
+    assert_int_equal(import_file(ws, b), 0);
     ledger_entry(ws, session, "{\"answer\":\"lateral movement\"}");
     vg_ws_close(ws);
     free(a);
@@ -199,6 +209,40 @@ static void test_workload_shape(void **state)
     vg_ws_close(ws);
 }
 
+/* The same files imported again write nothing: every record is one the workspace
+ * holds (its alert's own or one counted into it), so no op is added and the state
+ * is what it was; a record seen again with something new in it is counted. */
+static void test_reimport_is_a_no_op(void **state)
+{
+    world *w = *state;
+    vg_ws *ws = copy_of(w, "again.db", NULL);
+    char d1[65], d2[65], *a = path_in(w->dir, "a.jsonl"), *b = path_in(w->dir, "b.jsonl");
+    vg_err err = {0};
+    int64_t nops = sql_int(ws, "SELECT count(*) FROM ops");
+    assert_int_equal(vg_ws_digest(ws, d1, &err), VG_OK);
+    assert_int_equal(import_file(ws, b), NREC - NREC / 2);
+    assert_int_equal(import_file(ws, a), NREC / 2);
+    assert_int_equal(sql_int(ws, "SELECT count(*) FROM ops"), nops);
+    assert_int_equal(vg_ws_digest(ws, d2, &err), VG_OK);
+    assert_string_equal(d1, d2);
+    assert_int_equal(sql_int(ws, "SELECT sum(count) FROM alerts"), NREC);
+    /* one record of the file, sighted again with a field more: counted */
+    char *line = sql_text(ws, "SELECT vg_raw(raw, raw_op, raw_at) FROM alerts"
+                              " WHERE source = 'wazuh' ORDER BY id LIMIT 1");
+    char *c = path_in(w->dir, "c.jsonl");
+    FILE *f = fopen(c, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n%.*s,\"again\":true}\n", line, (int)strlen(line) - 1, line);
+    fclose(f);
+    assert_int_equal(import_file(ws, c), 1);
+    assert_int_equal(sql_int(ws, "SELECT sum(count) FROM alerts"), NREC + 1);
+    free(line);
+    free(a);
+    free(b);
+    free(c);
+    vg_ws_close(ws);
+}
+
 /* Every alert's id and raw event (vg_raw), in id order; the caller frees it. */
 static char *raws(vg_ws *ws)
 {
@@ -240,6 +284,14 @@ static void test_replay(void **state)
     assert_int_equal(sql_int(r, "SELECT count(*) FROM ops WHERE typeof(payload) = 'blob'"),
                      sql_int(src, "SELECT count(*) FROM ops WHERE typeof(payload) = 'blob'"));
 
+    /* the records each alert has counted (each replica keys its own digests) */
+    static const char recs[] = "SELECT group_concat(r, ' ') FROM (SELECT a.id || ':'"
+                               " || (a.rec IS NOT NULL) || ':' || (SELECT count(*) FROM alert_recs x"
+                               " WHERE x.alert = a.rowid) r FROM alerts a ORDER BY a.id)";
+    char *r1 = sql_text(src, recs), *r2 = sql_text(r, recs);
+    assert_string_equal(r2, r1);
+    free(r1);
+    free(r2);
     char *a = raws(src), *b = raws(r);
     assert_true(strlen(a) > NREC * 100);
     assert_string_equal(b, a);
@@ -463,6 +515,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workload_shape),
         cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_reimport_is_a_no_op),
         cmocka_unit_test(test_tamper_flipped_byte),
         cmocka_unit_test(test_tamper_truncated_frame),
         cmocka_unit_test(test_tamper_deleted_ledger_op),
