@@ -50,8 +50,9 @@ typedef struct vg_ledger_entry {
 } vg_ledger_entry;
 
 /* May user write into session on case (NULL: the general pane)? VG_OK when the
- * session is new or is the user's own on that case (or general, for NULL);
- * VG_EINVAL naming the reason otherwise. */
+ * session is new or is the user's own on that case (or general, for NULL; a merged
+ * case's sessions are on the case it was merged into); VG_EINVAL naming the reason
+ * otherwise. */
 VG_WUR vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *session_id,
                                      const char *user, vg_err *err);
 

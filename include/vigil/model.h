@@ -56,6 +56,10 @@ typedef struct vg_case {
     int64_t created_at, updated_at;
     int64_t acknowledged_at, closed_at; /* 0 when not set */
     int64_t alert_count;                /* filled by listings */
+    /* vg_case_get: the case this one was merged into (op.h: case.merge), where its
+     * rows are now, and its ref; "" and 0 when it is not merged */
+    vg_id merged_into;
+    int64_t merged_into_ref;
 } vg_case;
 
 typedef struct vg_alert {

@@ -27,12 +27,39 @@
  *                   case.set field ("ref"); a timeline row "case renumbered #OLD →
  *                   #N". Made only by vg_refs_lease, on the replica that created
  *                   the case, before the case is pushed.
+ *   case.merge     {into, ref?, into_ref?}   target: the case merged (the source)
+ *                   Moves everything on the source (alerts, artifacts, tasks, notes,
+ *                   timeline rows, evidence, copilot sessions) to the case `into` and closes the
+ *                   source, resolution duplicate; cases.merged_into then names where
+ *                   its rows are, and every later write for it (an op naming the
+ *                   source's case, from any replica, at any clock) is applied to that
+ *                   case instead, the payload unchanged (apply.c, live_case). Where a
+ *                   merged case's rows live is a function of the set of merges, not
+ *                   their order (apply.c, the rules above h_case_merge): chains
+ *                   resolve to their last case, and concurrent merges of one case
+ *                   into two, or into each other, end on the same case everywhere.
+ *                   Artifacts of one value combine (sightings add up, first/last seen
+ *                   widen, IOC and the stricter TLP win, presence by the later clock).
+ *                   A status set for a merged case keeps its clock and is not
+ *                   written; a local one is refused. ref and into_ref, filled by
+ *                   vg_apply for a local op, are the refs the author saw, for the
+ *                   target's timeline row "merged #REF into this case by USER".
+ *                   Refused: a case into itself (any op); for a local op, a source
+ *                   merged already, a target that is merged (merge into its target
+ *                   instead) or closed. No unmerge: moved rows are not told apart.
  *   note.add       {case, body}                                 target: new note id
  *   artifact.add   {case, type, value, is_ioc?, tlp?, source?, seen?}  target: new id
  *   artifact.remove{case, type, value}                          target: artifact id
  *   task.add       {case, phase, title, description?, assignee?, status?, playbook?,
  *                   mandatory?}
  *   task.set       {case, field, value, title?, old?}           target: task id
+ *   task.log       {case, text, title?}                         target: task id
+ *                   one entry of the task's log (TheHive's task logs): the op's id
+ *                   is the entry's id, its actor the author, its clock the time; the
+ *                   task must be on the case. The text is kept whole (up to 1 MiB);
+ *                   a timeline row "task 'TITLE' log by ACTOR: first line". Adds are
+ *                   idempotent by id, so replicas converge in any causal order.
+ *                   `@user` in the text mentions that analyst (vigil/handoff.h).
  *   event.add      {case, occurred_at, kind?, summary, source?, technique?, tactic?}
  *   event.set      {case, field: "starred", value}              target: event id
  *   alert.add      {source, source_ref?, rule?, title, severity?, event_time,
@@ -159,12 +186,16 @@ void vg_batch_rollback(vg_ws *ws);
 vg_op *vg_op_case_create(const char *title, const char *severity, const char *description);
 vg_op *vg_op_case_set(const char *case_id, const char *field, const char *value);
 vg_op *vg_op_case_close(const char *case_id, const char *resolution);
+/* Merge case_id into into_id (op.h: case.merge). */
+vg_op *vg_op_case_merge(const char *case_id, const char *into_id);
 vg_op *vg_op_note_add(const char *case_id, const char *body);
 vg_op *vg_op_artifact_add(const char *case_id, const char *type, const char *value);
 vg_op *vg_op_artifact_remove(const char *case_id, const char *type, const char *value);
 vg_op *vg_op_task_add(const char *case_id, const char *phase, const char *title);
 vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *field,
                       const char *value);
+/* A task log entry (task.log): text is kept whole. */
+vg_op *vg_op_task_log(const char *case_id, const char *task_id, const char *text);
 vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kind,
                        const char *summary);
 /* A ledger entry (kind a VG_LEDGER_KIND name; case_id NULL for a general

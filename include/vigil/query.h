@@ -107,6 +107,13 @@ VG_WUR vg_rc vg_case_cursor_parse(const char *s, vg_case_cursor *out, vg_err *er
  * that names the candidates. */
 VG_WUR vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err);
 VG_WUR vg_rc vg_case_get(vg_ws *ws, const char *id, vg_case *out, vg_err *err);
+/* A merged case (op.h: case.merge): the case its rows are on now and that case's
+ * ref, into out and *ref; "" and 0 when id is not merged (or not a case). */
+VG_WUR vg_rc vg_case_follow(vg_ws *ws, const char *id, vg_id out, int64_t *ref, vg_err *err);
+/* The refs of the cases merged into id, in order (*refs, the caller frees; NULL and 0
+ * when none). */
+VG_WUR vg_rc vg_case_merged_refs(vg_ws *ws, const char *id, int64_t **refs, size_t *n,
+                                 vg_err *err);
 
 /* The children of a case. Each fills *items (caller frees with the _free below). */
 VG_WUR vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items,

@@ -28,6 +28,10 @@ typedef struct cli {
     const char *name; /* the running command's name, for messages */
     vg_ws *ws;
     const struct config *cf; /* the config file's settings */
+    /* cli_case followed a merged case's ref to its target: the ref typed and the
+     * merged case's id (0 and "" otherwise) */
+    int64_t merged_from_ref;
+    char merged_from[27];
 } cli;
 
 typedef struct command {
@@ -81,7 +85,9 @@ int cli_mask(cli *c, const vg_enum *e, const char *list, unsigned *mask);
 /* --NAME's value v as a number in [lo, hi] (usage error otherwise). */
 int cli_count(cli *c, const char *name, const char *v, int64_t lo, int64_t hi, int64_t *out);
 
-/* Resolve REF to a case id, printing the error; EXIT_OK or EXIT_FAIL. */
+/* Resolve REF to a case id, printing the error; EXIT_OK or EXIT_FAIL. A merged
+ * case's ref resolves to the case it was merged into, with a note on stderr
+ * ("#3 was merged into #7") and c->merged_from set. */
 int cli_case(cli *c, const char *ref, char id[27]);
 /* Apply an op (taking ownership), printing the error on failure. */
 int cli_apply(cli *c, vg_op *op);
@@ -94,6 +100,7 @@ int cmd_case_new(cli *c, int argc, char **argv);
 int cmd_case_set(cli *c, int argc, char **argv);
 int cmd_case_close(cli *c, int argc, char **argv);
 int cmd_case_reopen(cli *c, int argc, char **argv);
+int cmd_case_merge(cli *c, int argc, char **argv);
 int cmd_note(cli *c, int argc, char **argv);
 int cmd_artifact_add(cli *c, int argc, char **argv);
 int cmd_artifact_ls(cli *c, int argc, char **argv);
@@ -193,6 +200,13 @@ int cmd_key_ls(cli *c, int argc, char **argv);
 /* cmd_backup.c: encrypted backups (vigil/backup.h) */
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+/* cmd_handoff.c: task logs, mentions and the shift handoff (vigil/handoff.h).
+ * cli_mention_warn: after a note or a task log entry is added, a warning on stderr
+ * for each @name in text that is not a user the workspace knows. */
+int cmd_task_log(cli *c, int argc, char **argv);
+int cmd_mentions(cli *c, int argc, char **argv);
+int cmd_handoff(cli *c, int argc, char **argv);
+void cli_mention_warn(cli *c, const char *text);
 /* cmd_evidence.c: a case's evidence register and its chain of custody */
 int cmd_evidence_add(cli *c, int argc, char **argv);
 int cmd_evidence_ls(cli *c, int argc, char **argv);

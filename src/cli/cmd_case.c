@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "vigil/handoff.h"
 #include "config.h"
 #include "vigil/buf.h"
 #include "vigil/intel.h"
@@ -183,7 +184,8 @@ static int case_args(cli *c, int argc, char **argv, opt *o, int no, char **pos, 
 }
 
 /* "Tasks 3/12 ███░░░░░░░  2 mandatory left", then each phase with its own bar. */
-static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs)
+static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs, const vg_task_log *lg,
+                       size_t nlg)
 {
     vg_progress p;
     vg_progress_of(t, n, &p);
@@ -215,6 +217,16 @@ static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs)
             out_safe(c, t[i].assignee);
         }
         putchar('\n');
+        for (size_t e = 0; e < nlg; e++) { /* the task's log, oldest first, each whole */
+            if (strcmp(lg[e].task_id, t[i].id) != 0)
+                continue;
+            char when[32];
+            fmt_time(lg[e].created_at, when, sizeof when);
+            printf("         log %s ", when);
+            out_safe(c, lg[e].author);
+            printf(":\n");
+            out_text(c, lg[e].body, 11);
+        }
     }
 }
 
@@ -321,6 +333,11 @@ int cmd_case_show(cli *c, int argc, char **argv)
             rc = cli_fail(c, &err);
             goto out;
         }
+        if (c->merged_from[0]) { /* the ref typed named a case merged into this one */
+            cJSON *m = cJSON_AddObjectToObject(j, "merged_from");
+            cJSON_AddStringToObject(m, "id", c->merged_from);
+            cJSON_AddNumberToObject(m, "ref", (double)c->merged_from_ref);
+        }
         out_json(j);
         goto out;
     }
@@ -347,6 +364,19 @@ int cmd_case_show(cli *c, int argc, char **argv)
     fmt_time(k.acknowledged_at, t1, sizeof t1);
     fmt_time(k.closed_at, t3, sizeof t3);
     printf("  acknowledged %s   closed %s\n", t1, t3);
+    int64_t *merged = NULL;
+    size_t nmerged = 0;
+    if (vg_case_merged_refs(c->ws, id, &merged, &nmerged, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    if (nmerged) {
+        printf("  merged in  ");
+        for (size_t i = 0; i < nmerged; i++)
+            printf(" #%lld", (long long)merged[i]);
+        putchar('\n');
+    }
+    free(merged);
     vg_intel_summary is;
     if (vg_intel_case_summary(c->ws, id, 0, &is, &err) != VG_OK) {
         rc = cli_fail(c, &err);
@@ -389,7 +419,14 @@ int cmd_case_show(cli *c, int argc, char **argv)
             goto out;
         putchar('\n');
     }
-    show_tasks(c, tk, ntk, pbs, npbs);
+    vg_task_log *lg = NULL;
+    size_t nlg = 0;
+    if (vg_task_logs_of_case(c->ws, id, NULL, &lg, &nlg, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto out;
+    }
+    show_tasks(c, tk, ntk, pbs, npbs, lg, nlg);
+    vg_task_logs_free(lg, nlg);
     printf("\nNotes %zu\n", nnt);
     for (size_t i = 0; i < nnt; i++) {
         fmt_time(nt[i].created_at, t1, sizeof t1);
@@ -535,6 +572,53 @@ int cmd_case_reopen(cli *c, int argc, char **argv)
     return cli_apply(c, vg_op_case_set(id, "status", "in_progress"));
 }
 
+/* `case merge SRC into TGT`: one case.merge op; the door refuses a merge into the
+ * case itself, into a closed or merged case, or of a case merged already. The source
+ * is named as it is (a merged case's ref is not followed here: merging it again is
+ * refused by name). */
+int cmd_case_merge(cli *c, int argc, char **argv)
+{
+    opt o[] = {{"json", NULL}};
+    char *pos[3];
+    int npos, rc = cli_parse(c, argc, argv, o, 1, pos, 3, &npos);
+    if (rc)
+        return rc;
+    if (npos != 3 || strcasecmp(pos[1], "into") != 0)
+        return cli_usage(c, "merge which case into which? (REF into REF)");
+    if ((rc = cli_open(c, 0)))
+        return rc;
+    vg_err err = {0};
+    vg_id src, dst;
+    if (vg_case_resolve(c->ws, pos[0], src, &err) != VG_OK ||
+        vg_case_resolve(c->ws, pos[2], dst, &err) != VG_OK)
+        return cli_fail(c, &err);
+    vg_op *op = vg_op_case_merge(src, dst);
+    if (vg_apply(c->ws, op, &err) != VG_OK) {
+        vg_op_free(op);
+        return cli_fail(c, &err);
+    }
+    int64_t sref = 0, dref = 0;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(op->payload, "ref");
+    sref = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    v = cJSON_GetObjectItemCaseSensitive(op->payload, "into_ref");
+    dref = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    vg_op_free(op);
+    if (opt_get(o, 1, "json")) {
+        cJSON *j = cJSON_CreateObject(), *m;
+        m = cJSON_AddObjectToObject(j, "merged");
+        cJSON_AddStringToObject(m, "id", src);
+        cJSON_AddNumberToObject(m, "ref", (double)sref);
+        m = cJSON_AddObjectToObject(j, "into");
+        cJSON_AddStringToObject(m, "id", dst);
+        cJSON_AddNumberToObject(m, "ref", (double)dref);
+        out_json(j);
+    } else {
+        printf("merged case #%lld into #%lld (#%lld closed as duplicate)\n", (long long)sref,
+               (long long)dref, (long long)sref);
+    }
+    return EXIT_OK;
+}
+
 int cmd_note(cli *c, int argc, char **argv)
 {
     char *pos[256];
@@ -564,8 +648,10 @@ int cmd_note(cli *c, int argc, char **argv)
         return rc;
     }
     rc = cli_apply(c, vg_op_note_add(id, vg_buf_str(&body)));
-    if (rc == EXIT_OK)
+    if (rc == EXIT_OK) {
+        cli_mention_warn(c, vg_buf_str(&body));
         note_offer(c, pos[0], vg_buf_str(&body));
+    }
     vg_buf_free(&body);
     return rc;
 }

@@ -442,7 +442,17 @@ const command cli_commands[] = {
      "  status=closed needs resolution=R in the same command.\n", cmd_case_set},
     {"case close", "REF --resolution R", "close a case", NULL, cmd_case_close},
     {"case reopen", "REF", "reopen a closed case (status in_progress)", NULL, cmd_case_reopen},
-    {"note", "REF TEXT...|-", "add a note to a case (- reads it from stdin)", NULL, cmd_note},
+    {"case merge", "REF into REF [--json]",
+     "merge a case into another: its alerts, artifacts, tasks, notes, timeline and copilot"
+     " sessions move there, and it is closed as duplicate",
+     "  The merged case's ref still resolves: every command given it works on the case it\n"
+     "  was merged into, and says so on stderr. A merge into the case itself, into a closed\n"
+     "  or merged case, or of a case merged already is refused; there is no unmerge.\n",
+     cmd_case_merge},
+    {"note", "REF TEXT...|-", "add a note to a case (- reads it from stdin)",
+     "  @NAME mentions that analyst (vigil mentions, vigil handoff); a name the\n"
+     "  workspace does not know gets a warning, and the note is added all the same.\n",
+     cmd_note},
     {"artifact add", "REF TYPE VALUE [--ioc] [--tlp T]", "add an observable to a case", NULL,
      cmd_artifact_add},
     {"artifact ls", "REF [--json]", "list a case's artifacts", NULL, cmd_artifact_ls},
@@ -469,6 +479,22 @@ const command cli_commands[] = {
     {"task set", "REF TASK field=value...", "change a task (TASK: its number or id prefix)",
      "  Fields: status (todo, in_progress, done, skipped), title, description, assignee, phase.\n",
      cmd_task_set},
+    {"task log", "REF TASK TEXT...|-",
+     "add an entry to a task's log (TASK: its number or id prefix; - reads stdin)",
+     "  The entry keeps who wrote it and when; it shows under the task in case show and\n"
+     "  as a row of the case's timeline. @NAME in the text mentions that analyst.\n",
+     cmd_task_log},
+    {"mentions", "[--since T] [--json]",
+     "notes and task log entries that mention you (@NAME), newest first",
+     "  T: a duration back from now (90m, 8h, 2d, 1w) or a time (2026-11-03T14:02Z).\n",
+     cmd_mentions},
+    {"handoff", "[--since T] [--json]",
+     "what changed since T (default 8h), for the analyst taking over",
+     "  Cases opened, closed, escalated and reassigned, tasks done, your copilot\n"
+     "  proposals waiting, SLA targets due in the next 8 hours (or overdue) and\n"
+     "  mentions of you: read from the op log, grouped, newest first.\n"
+     "  T: a duration back from now (90m, 8h, 2d, 1w) or a time; not in the future.\n",
+     cmd_handoff},
     {"timeline", "REF [--by occurred|recorded] [--limit N] [--json]",
      "a case's timeline, by when things happened or when they were recorded", NULL, cmd_timeline},
     {"iocs", "[FILE...] [--json]",

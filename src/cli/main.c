@@ -99,8 +99,22 @@ int cli_open(cli *c, int flags)
 int cli_case(cli *c, const char *ref, char id[27])
 {
     vg_err err = {0};
-    if (vg_case_resolve(c->ws, ref, id, &err) != VG_OK)
+    vg_id into;
+    int64_t into_ref;
+    vg_case k;
+    if (vg_case_resolve(c->ws, ref, id, &err) != VG_OK ||
+        vg_case_follow(c->ws, id, into, &into_ref, &err) != VG_OK)
         return cli_fail(c, &err);
+    if (!into[0])
+        return EXIT_OK;
+    if (vg_case_get(c->ws, id, &k, &err) != VG_OK)
+        return cli_fail(c, &err);
+    c->merged_from_ref = k.ref;
+    snprintf(c->merged_from, sizeof c->merged_from, "%s", id);
+    vg_case_clear(&k);
+    fprintf(stderr, "vigil: #%lld was merged into #%lld\n", (long long)c->merged_from_ref,
+            (long long)into_ref);
+    memcpy(id, into, sizeof into);
     return EXIT_OK;
 }
 

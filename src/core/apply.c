@@ -58,8 +58,10 @@ const char *const ws_stmt_sql[ST__COUNT] = {
     [ST_CASE_INSERT] = "INSERT OR IGNORE INTO cases(id, ref, title, description, severity, status,"
                        " tlp, pap, assignee, tags, techniques, created_by, created_at, updated_at)"
                        " VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?)",
-    [ST_CASE_EXISTS] = "SELECT ref FROM cases WHERE id = ?",
-    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = max(updated_at, ?2) WHERE id = ?1",
+    [ST_CASE_EXISTS] = "SELECT ref, coalesce(merged_into, '') FROM cases WHERE id = ?",
+    /* the cases merged into this one share its updated_at (h_case_merge) */
+    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = max(updated_at, ?2)"
+                      " WHERE id = ?1 OR merged_into = ?1",
     [ST_CASE_NEXT_REF] = "SELECT coalesce(max(ref), 0) + 1 FROM cases",
     [ST_CASE_FIELD] = "SELECT title, description, severity, status, tlp, pap, assignee, tags,"
                       " techniques, resolution FROM cases WHERE id = ?",
@@ -147,6 +149,7 @@ typedef struct ctx {
     bool case_only;  /* alert.add: its case's side alone, the row being here (import_parts) */
     const char *el;  /* an alert.import element's own text, when the op came as text */
     size_t el_len;
+    vg_id live;      /* the case a write for a merged case goes to (live_case); "" if none */
     vg_err *err;
 } ctx;
 
@@ -338,13 +341,17 @@ static vg_rc flush_touched(vg_ws *ws, vg_err *err)
     return VG_OK;
 }
 
-/* The case's ref, or VG_ENOTFOUND. An import adds many things to one case in a
- * row, so the last case found is remembered for the rest of the batch. */
-static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
+/* The case's ref, or VG_ENOTFOUND, and into live the case it was merged into ("" when
+ * it is not merged; live may be NULL). An import adds many things to one case in a
+ * row, so the last case found is remembered for the rest of the batch (a case.merge
+ * forgets it). */
+static vg_rc case_find(ctx *c, const char *case_id, int64_t *ref, vg_id live)
 {
     vg_ws *ws = c->ws;
     if (ws->known_batch == ws->batches && strcmp(ws->known_case, case_id) == 0) {
         *ref = ws->known_ref;
+        if (live)
+            memcpy(live, ws->known_live, sizeof ws->known_live);
         return VG_OK;
     }
     sqlite3_stmt *st;
@@ -353,11 +360,17 @@ static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
+    vg_id into = "";
+    if (s == SQLITE_ROW) {
         *ref = sqlite3_column_int64(st, 0);
+        col_id(st, 1, into);
+    }
     sqlite3_reset(st);
+    if (live)
+        memcpy(live, into, sizeof into);
     if (s == SQLITE_ROW && strlen(case_id) < sizeof ws->known_case) {
         memcpy(ws->known_case, case_id, strlen(case_id) + 1);
+        memcpy(ws->known_live, into, sizeof into);
         ws->known_ref = *ref;
         ws->known_batch = ws->batches;
     }
@@ -368,12 +381,35 @@ static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
     return vg_fail(c->err, VG_ENOTFOUND, "case %s: no such case", case_id);
 }
 
-/* The `case` field of a child op: required, and the case must exist. */
-static vg_rc need_case(ctx *c, const char **case_id)
+static vg_rc case_ref(ctx *c, const char *case_id, int64_t *ref)
+{
+    return case_find(c, case_id, ref, NULL);
+}
+
+/* The case a child op writes to (op.h: case.merge): the one it names, which must
+ * exist, or the case that one was merged into, so that a write for a merged case
+ * lands where its rows are whichever a replica applied first, the write or the
+ * merge. *case_id is the op's case on entry and the live one on return (c->live
+ * holds it). The payload keeps the case its author named. */
+static vg_rc live_case(ctx *c, const char **case_id)
 {
     int64_t ref;
+    vg_id live;
+    vg_rc rc = case_find(c, *case_id, &ref, live);
+    if (rc)
+        return rc;
+    memcpy(c->live, live, sizeof live);
+    if (live[0])
+        *case_id = c->live;
+    return VG_OK;
+}
+
+/* The `case` field of a child op: required, and the case must exist; *case_id
+ * the case to write (live_case). */
+static vg_rc need_case(ctx *c, const char **case_id)
+{
     vg_rc rc = need_text(c, "case", true, VG_ID_LEN, case_id);
-    return rc ? rc : case_ref(c, *case_id, &ref);
+    return rc ? rc : live_case(c, case_id);
 }
 
 static vg_rc touch(ctx *c, const char *case_id)
@@ -617,6 +653,20 @@ out:
     return rc;
 }
 
+/* Is the case the source of a case.merge (applied here)? */
+static vg_rc merge_source(ctx *c, const char *case_id, bool *merged)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, "SELECT 1 FROM case_merges WHERE source = ?", &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    *merged = s == SQLITE_ROW;
+    sqlite3_reset(st);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? VG_OK : ws_dberr(c->ws, c->err, "reading merges");
+}
+
 /* The fields `case.set` accepts, with their vocabulary (NULL = free text). */
 static const struct case_field {
     const char *name;
@@ -722,10 +772,23 @@ static vg_rc h_case_set(ctx *c)
     else
         cJSON_AddStringToObject(c->op->payload, "value", value);
 
-    bool wins;
+    /* a merged case stays closed as a duplicate (h_case_merge), whichever came first,
+     * the merge or a status set: the clock is kept, the status is not written */
+    bool merged = false, wins;
+    if (f->vocab == &VG_STATUS && (rc = merge_source(c, c->op->target, &merged)))
+        goto out_old;
+    if (merged && c->local) {
+        int64_t ref = 0;
+        case_ref(c, c->op->target, &ref);
+        rc = vg_fail(c->err, VG_EINVAL,
+                     "case #%lld was merged into another case: its status stays closed"
+                     " (duplicate)",
+                     (long long)ref);
+        goto out_old;
+    }
     if ((rc = lww(c, c->op->target, f->name, &wins)))
         goto out_old;
-    if (wins) {
+    if (wins && !merged) {
         static const char *const upd[] = {
             "UPDATE cases SET title = ?2 WHERE id = ?1",
             "UPDATE cases SET description = ?2 WHERE id = ?1",
@@ -778,9 +841,11 @@ static vg_rc h_case_set(ctx *c)
     snprintf(summary, sizeof summary, "%s %s%s%s%s%s%s by %s", f->name, oshort,
              had ? " → " : o ? "→ " : "", vshort, res >= 0 ? " (" : "",
              res >= 0 ? VG_RESOLUTION.names[res] : "", res >= 0 ? ")" : "", c->op->actor);
-    if ((rc = emit(c, c->op->target, c->ms, "status", summary, NULL, NULL)))
+    /* the row goes where the case's rows are (a merged case's: its target's) */
+    const char *where = c->op->target;
+    if ((rc = live_case(c, &where)) || (rc = emit(c, where, c->ms, "status", summary, NULL, NULL)))
         goto out_old;
-    rc = touch(c, c->op->target);
+    rc = touch(c, where);
 out_old:
     free(old);
 out:
@@ -832,7 +897,395 @@ static vg_rc h_case_renumber(ctx *c)
                  (long long)ref);
     else
         snprintf(summary, sizeof summary, "case renumbered → #%lld", (long long)ref);
-    return emit(c, c->op->target, c->ms, "status", summary, NULL, NULL);
+    const char *where = c->op->target; /* a merged case's rows are on its target */
+    if ((rc = live_case(c, &where)))
+        return rc;
+    return emit(c, where, c->ms, "status", summary, NULL, NULL);
+}
+
+/* ---- case.merge ------------------------------------------------------------------
+ *
+ * A merge moves what is on a case (its alerts, artifacts, tasks, notes, timeline rows,
+ * evidence and copilot sessions) to another and closes it as a duplicate. Replicas see
+ * merges and the writes for merged cases in any order, so where a case's rows live is a
+ * function of the set of merges applied (case_merges), never of their order:
+ *  - the cases joined by merges, directly or through others, are one group, and all
+ *    the rows of a group's cases are on one case of it, its live case: of the cases
+ *    no merge of the group takes from, the target of the latest merge (by clock and
+ *    origin) into one of them; when every case is the source of one (a cycle of
+ *    concurrent merges), the target of the latest merge;
+ *  - every other case of the group has merged_into = the live case, where the door
+ *    sends its writes (live_case); a merge that joins two groups or changes a
+ *    group's live case moves the rows of its other cases there. Rows move only
+ *    toward a group's live case, and moving commutes with every write: artifacts of
+ *    the same value combine as artifact.add merges them (sightings add up, first and
+ *    last seen widen, the IOC flag and the stricter TLP win, the smaller id names the
+ *    row and its source, the later presence clock decides removed);
+ *  - the source of any merge is closed, resolution duplicate, closed_at its earliest
+ *    merge's time; a status set for it keeps its clock but is not written;
+ *  - the cases of a group share updated_at (the latest of them; touch writes them
+ *    all), so a write counts the same whether it came before or after the merge.
+ * Unmerging is not an op: rows that moved cannot be told apart from the target's. */
+
+typedef struct merge_edge {
+    vg_id source, into, origin;
+    uint64_t hlc;
+} merge_edge;
+
+typedef struct merge_group {
+    merge_edge *edges; /* every merge applied here */
+    size_t nedges;
+    vg_id *members; /* the group of the op's source */
+    size_t nmembers, cap;
+} merge_group;
+
+static bool group_has(const merge_group *g, const char *id)
+{
+    for (size_t i = 0; i < g->nmembers; i++)
+        if (strcmp(g->members[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void group_add(merge_group *g, const char *id)
+{
+    if (group_has(g, id))
+        return;
+    if (g->nmembers == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 8;
+        g->members = vg_xrealloc(g->members, g->cap * sizeof *g->members);
+    }
+    snprintf(g->members[g->nmembers++], sizeof(vg_id), "%s", id);
+}
+
+static void group_free(merge_group *g)
+{
+    free(g->edges);
+    free(g->members);
+}
+
+/* The group of case id: every merge applied, and the cases they join to it. */
+static vg_rc group_load(ctx *c, const char *id, merge_group *g)
+{
+    memset(g, 0, sizeof *g);
+    sqlite3_stmt *st;
+    vg_rc rc =
+        ws_stmt_text(c->ws, "SELECT source, into_case, origin, hlc FROM case_merges", &st, c->err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (g->nedges == cap) {
+            cap = cap ? cap * 2 : 16;
+            g->edges = vg_xrealloc(g->edges, cap * sizeof *g->edges);
+        }
+        merge_edge *e = &g->edges[g->nedges++];
+        col_id(st, 0, e->source);
+        col_id(st, 1, e->into);
+        col_id(st, 2, e->origin);
+        e->hlc = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE)
+        return ws_dberr(c->ws, c->err, "reading merges");
+    group_add(g, id);
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < g->nedges; i++) {
+            bool a = group_has(g, g->edges[i].source), b = group_has(g, g->edges[i].into);
+            if (a != b) {
+                group_add(g, a ? g->edges[i].into : g->edges[i].source);
+                grew = true;
+            }
+        }
+    }
+    return VG_OK;
+}
+
+static bool edge_later(const merge_edge *a, const merge_edge *b)
+{
+    return !b || a->hlc > b->hlc || (a->hlc == b->hlc && strcmp(a->origin, b->origin) > 0);
+}
+
+/* The group's live case (the rule at the top of this section). */
+static const char *group_live(const merge_group *g)
+{
+    const merge_edge *best = NULL, *any = NULL;
+    for (size_t i = 0; i < g->nedges; i++) {
+        const merge_edge *e = &g->edges[i];
+        if (!group_has(g, e->source))
+            continue;
+        if (edge_later(e, any))
+            any = e;
+        bool taken = false;
+        for (size_t j = 0; j < g->nedges && !taken; j++)
+            taken = strcmp(g->edges[j].source, e->into) == 0;
+        if (!taken && edge_later(e, best))
+            best = e;
+    }
+    return best ? best->into : any ? any->into : g->members[0];
+}
+
+static vg_rc exec_ids(ctx *c, const char *sql, const char *a, const char *b, const char *what)
+{
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    return step_done(c, st, what);
+}
+
+/* One artifact of a case being moved. */
+typedef struct moving_art {
+    int64_t rowid, first, last, sightings, hlc;
+    bool ioc, removed;
+    char *id, *type, *value, *tlp, *source, *origin;
+} moving_art;
+
+static void moving_free(moving_art *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].id);
+        free(m[i].type);
+        free(m[i].value);
+        free(m[i].tlp);
+        free(m[i].source);
+        free(m[i].origin);
+    }
+    free(m);
+}
+
+/* The artifacts of from, onto to: a value to does not hold moves, one it holds is
+ * combined into its row there (the rule at the top of this section). */
+static vg_rc move_artifacts(ctx *c, const char *from, const char *to)
+{
+    static const char list[] =
+        "SELECT rowid, id, type, value, is_ioc, tlp, source, first_seen, last_seen, sightings,"
+        " removed, clock_hlc, clock_origin FROM artifacts WHERE case_id = ?1";
+    static const char held[] = "SELECT 1 FROM artifacts WHERE case_id = ?1 AND type = ?2"
+                               " AND value = ?3";
+    static const char combine[] =
+        "UPDATE artifacts SET id = min(id, ?4), source = CASE WHEN ?4 < id THEN ?5 ELSE source END,"
+        " is_ioc = max(is_ioc, ?6),"
+        " tlp = CASE WHEN instr(',CLEAR,GREEN,AMBER,AMBER+STRICT,RED,', ',' || ?7 || ',')"
+        "  > instr(',CLEAR,GREEN,AMBER,AMBER+STRICT,RED,', ',' || tlp || ',') THEN ?7 ELSE tlp END,"
+        " first_seen = min(first_seen, ?8), last_seen = max(last_seen, ?9),"
+        " sightings = sightings + ?10,"
+        " removed = CASE WHEN ?12 > clock_hlc OR (?12 = clock_hlc AND ?13 > clock_origin)"
+        "  THEN ?11 ELSE removed END,"
+        " clock_origin = CASE WHEN ?12 > clock_hlc OR (?12 = clock_hlc AND ?13 > clock_origin)"
+        "  THEN ?13 ELSE clock_origin END,"
+        " clock_hlc = max(clock_hlc, ?12)"
+        " WHERE case_id = ?1 AND type = ?2 AND value = ?3";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, list, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    moving_art *m = NULL;
+    size_t n = 0, cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            m = vg_xrealloc(m, cap * sizeof *m);
+        }
+        moving_art *a = &m[n++];
+        a->rowid = sqlite3_column_int64(st, 0);
+        a->id = col_dup(st, 1);
+        a->type = col_dup(st, 2);
+        a->value = col_dup(st, 3);
+        a->ioc = sqlite3_column_int(st, 4);
+        a->tlp = col_dup(st, 5);
+        a->source = col_dup(st, 6);
+        a->first = sqlite3_column_int64(st, 7);
+        a->last = sqlite3_column_int64(st, 8);
+        a->sightings = sqlite3_column_int64(st, 9);
+        a->removed = sqlite3_column_int(st, 10);
+        a->hlc = sqlite3_column_int64(st, 11);
+        a->origin = col_dup(st, 12);
+    }
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE) {
+        moving_free(m, n);
+        return ws_dberr(c->ws, c->err, "reading artifacts");
+    }
+    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+        moving_art *a = &m[i];
+        if ((rc = ws_stmt_text(c->ws, held, &st, c->err)))
+            break;
+        sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a->value, -1, SQLITE_STATIC);
+        bool there = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (!there) {
+            rc = ws_stmt_text(c->ws, "UPDATE artifacts SET case_id = ?2 WHERE rowid = ?1", &st,
+                              c->err);
+            if (rc)
+                break;
+            sqlite3_bind_int64(st, 1, a->rowid);
+            sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+            rc = step_done(c, st, "moving an artifact");
+            continue;
+        }
+        /* the row goes first: its id may name the combined one */
+        if ((rc = ws_stmt_text(c->ws, "DELETE FROM artifacts WHERE rowid = ?1", &st, c->err)))
+            break;
+        sqlite3_bind_int64(st, 1, a->rowid);
+        if ((rc = step_done(c, st, "moving an artifact")) ||
+            (rc = fts_stage_row(c, a->rowid * 8 + 4, NULL, NULL, true)) ||
+            (rc = ws_stmt_text(c->ws, combine, &st, c->err)))
+            break;
+        sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a->value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, a->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, a->source, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, a->ioc);
+        sqlite3_bind_text(st, 7, a->tlp, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, a->first);
+        sqlite3_bind_int64(st, 9, a->last);
+        sqlite3_bind_int64(st, 10, a->sightings);
+        sqlite3_bind_int(st, 11, a->removed);
+        sqlite3_bind_int64(st, 12, a->hlc);
+        sqlite3_bind_text(st, 13, a->origin, -1, SQLITE_STATIC);
+        if ((rc = step_done(c, st, "combining an artifact")))
+            break;
+        rc = fts_stage(c, FTS_ARTIFACT, to, a->type, a->value, true);
+    }
+    moving_free(m, n);
+    return rc;
+}
+
+/* Everything on case from, onto case to. */
+static vg_rc move_case(ctx *c, const char *from, const char *to)
+{
+    static const char *const moves[] = {
+        "UPDATE alerts SET case_id = ?2 WHERE case_id = ?1",
+        "UPDATE tasks SET case_id = ?2 WHERE case_id = ?1",
+        "UPDATE notes SET case_id = ?2 WHERE case_id = ?1",
+        "UPDATE events SET case_id = ?2 WHERE case_id = ?1",
+        "UPDATE task_logs SET case_id = ?2 WHERE case_id = ?1",
+        "UPDATE evidence SET case_id = ?2 WHERE case_id = ?1",
+        /* an entry's hash covers the case it was written on (ledger.c) */
+        "UPDATE ledger SET hashed_case = coalesce(hashed_case, case_id), case_id = ?2"
+        " WHERE case_id = ?1",
+    };
+    vg_rc rc = VG_OK;
+    for (size_t i = 0; i < sizeof moves / sizeof *moves && rc == VG_OK; i++)
+        rc = exec_ids(c, moves[i], from, to, "moving a merged case's rows");
+    return rc ? rc : move_artifacts(c, from, to);
+}
+
+static vg_rc h_case_merge(ctx *c)
+{
+    const char *into, *src = c->op->target;
+    int64_t src_ref, into_ref;
+    vg_id src_live, into_live;
+    vg_rc rc;
+    if ((rc = need_text(c, "into", true, VG_ID_LEN, &into)))
+        return rc;
+    if (!vg_ulid_valid(into))
+        return vg_fail(c->err, VG_EINVAL, "into: '%s' is not a case id", into);
+    if ((rc = case_find(c, src, &src_ref, src_live)) ||
+        (rc = case_find(c, into, &into_ref, into_live)))
+        return rc;
+    if (strcmp(src, into) == 0)
+        return vg_fail(c->err, VG_EINVAL, "case #%lld cannot be merged into itself",
+                       (long long)src_ref);
+    bool merged;
+    if ((rc = merge_source(c, src, &merged)))
+        return rc;
+    if (c->local) {
+        sqlite3_stmt *st;
+        if (merged || src_live[0])
+            return vg_fail(c->err, VG_EINVAL, "case #%lld is merged already", (long long)src_ref);
+        if (into_live[0]) {
+            int64_t r = 0;
+            case_ref(c, into_live, &r);
+            return vg_fail(c->err, VG_EINVAL, "case #%lld was merged into #%lld: merge into #%lld",
+                           (long long)into_ref, (long long)r, (long long)r);
+        }
+        if ((rc = ws_stmt(c->ws, ST_CASE_FIELD, &st, c->err)))
+            return rc;
+        sqlite3_bind_text(st, 1, into, -1, SQLITE_STATIC);
+        bool closed = sqlite3_step(st) == SQLITE_ROW &&
+                      strcmp((const char *)sqlite3_column_text(st, 3), "closed") == 0;
+        sqlite3_reset(st);
+        if (closed)
+            return vg_fail(c->err, VG_EINVAL, "case #%lld is closed: reopen it to merge into it",
+                           (long long)into_ref);
+        pset_num(c, "ref", src_ref);
+        pset_num(c, "into_ref", into_ref);
+        into = pstr(c, "into");
+    }
+    /* the times of this batch's writes are in before the group's are read */
+    if ((rc = flush_touched(c->ws, c->err)))
+        return rc;
+    c->ws->known_batch = -1; /* what case_find remembers may move */
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws,
+                           "INSERT OR IGNORE INTO case_merges(op, source, into_case, hlc,"
+                           " origin) VALUES (?, ?, ?, ?, ?)",
+                           &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, src, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, into, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->op->hlc);
+    sqlite3_bind_text(st, 5, c->op->origin, -1, SQLITE_STATIC);
+    if ((rc = step_done(c, st, "recording a merge")))
+        return rc;
+    static const char close_src[] =
+        "UPDATE cases SET status = 'closed', resolution = 'duplicate',"
+        " closed_at = (SELECT min(hlc) >> 16 FROM case_merges WHERE source = ?1),"
+        " acknowledged_at = min(coalesce(acknowledged_at, ?2), ?2) WHERE id = ?1";
+    if ((rc = ws_stmt_text(c->ws, close_src, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, c->ms);
+    if ((rc = step_done(c, st, "closing a merged case")))
+        return rc;
+
+    merge_group g;
+    if ((rc = group_load(c, src, &g)))
+        goto out;
+    vg_id live;
+    snprintf(live, sizeof live, "%s", group_live(&g));
+    for (size_t i = 0; i < g.nmembers && rc == VG_OK; i++) {
+        const char *m = g.members[i];
+        bool is_live = strcmp(m, live) == 0;
+        if ((rc = exec_ids(c, "UPDATE cases SET merged_into = ?2 WHERE id = ?1", m,
+                           is_live ? NULL : live, "merging a case")))
+            break;
+        if (!is_live)
+            rc = move_case(c, m, live);
+    }
+    /* one updated_at for the group: the latest of its cases' */
+    static const char times[] =
+        "UPDATE cases SET updated_at = (SELECT max(updated_at) FROM cases"
+        " WHERE id = ?1 OR merged_into = ?1) WHERE id = ?1 OR merged_into = ?1";
+    if (rc == VG_OK)
+        rc = exec_ids(c, times, live, NULL, "merging a case");
+    /* "merged #12 into this case by alice": the refs the author saw (renumbering
+     * changes refs, and the text of a row depends on its op alone) */
+    char summary[160];
+    int64_t r1 = src_ref;
+    pnum(c, "ref", &r1);
+    snprintf(summary, sizeof summary, "merged #%lld into this case by %s", (long long)r1,
+             c->op->actor);
+    if (rc == VG_OK)
+        rc = emit(c, live, c->ms, "status", summary, NULL, NULL);
+    if (rc == VG_OK)
+        rc = touch(c, live);
+out:
+    group_free(&g);
+    return rc;
 }
 
 static vg_rc h_note_add(ctx *c)
@@ -957,7 +1410,8 @@ static vg_rc h_artifact_add(ctx *c)
         (rc = need_enum(c, "source", &VG_ARTIFACT_SOURCE, 0, &src)))
         goto out;
     pset_str(c, "value", value);
-    case_id = pstr(c, "case");
+    if (!c->live[0])
+        case_id = pstr(c, "case");
     int64_t seen = c->ms;
     pnum(c, "seen", &seen);
     const char *tname = VG_ARTIFACT_TYPE.names[type];
@@ -1060,7 +1514,8 @@ static vg_rc h_task_add(ctx *c)
         ord = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
         sqlite3_reset(st);
         pset_num(c, "order", ord);
-        case_id = pstr(c, "case");
+        if (!c->live[0])
+            case_id = pstr(c, "case");
         title = pstr(c, "title");
         desc = pstr(c, "description");
         assignee = pstr(c, "assignee");
@@ -1179,6 +1634,57 @@ out:
     free(title);
     free(old);
     free(val);
+    return rc;
+}
+
+/* A task log entry (TheHive's task logs): the op's id is the entry's, target the
+ * task, which must be on the case; a local op carries the task's title for its
+ * timeline row, so the row's text depends on the op alone. The text is kept
+ * whole; the timeline shows its first line. */
+static vg_rc h_task_log(ctx *c)
+{
+    const char *case_id, *text;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) || (rc = need_text(c, "text", true, MAX_TEXT, &text)))
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt(c->ws, ST_TASK_GET, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return vg_fail(c->err, VG_ENOTFOUND, "task %s is not on this case", c->op->target);
+    }
+    char *title = col_dup(st, 0);
+    sqlite3_reset(st);
+    if (c->local) {
+        pset_str(c, "title", title);
+        case_id = pstr(c, "case");
+        text = pstr(c, "text");
+    }
+    static const char ins[] = "INSERT OR IGNORE INTO task_logs(id, task_id, case_id, author, body,"
+                              " created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    if ((rc = ws_stmt_text(c->ws, ins, &st, c->err)))
+        goto out;
+    sqlite3_bind_text(st, 1, c->op->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->op->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, c->ms);
+    if ((rc = step_done(c, st, "adding a task log entry")))
+        goto out;
+    char summary[400], tshort[120], line[100];
+    const char *ptitle = pstr(c, "title");
+    first_line(ptitle ? ptitle : title, tshort, sizeof tshort);
+    first_line(text + strspn(text, " \t\r\n"), line, sizeof line);
+    snprintf(summary, sizeof summary, "task '%s' log by %s: %s", tshort, c->op->actor, line);
+    if ((rc = emit(c, case_id, c->ms, "task", summary, NULL, NULL)))
+        goto out;
+    rc = touch(c, case_id);
+out:
+    free(title);
     return rc;
 }
 
@@ -1345,6 +1851,7 @@ vg_rc ws_flush_keys(vg_ws *ws, vg_err *err)
 struct art_ctx {
     ctx *c;
     const char *case_id;
+    const char *id_case; /* the case the op names, which the values' ids are made from */
     int64_t t;
     bool choose;    /* a local op: choose, recording the choice in picked */
     const cJSON *pick; /* a received op: the places chosen (NULL: every value) */
@@ -1435,12 +1942,12 @@ static void put_artifact(void *ud, int type, const char *value, bool ioc, int pl
     unsigned char h[32];
     crypto_generichash_state hs;
     crypto_generichash_init(&hs, NULL, 0, sizeof h);
-    crypto_generichash_update(&hs, (const unsigned char *)a->case_id, strlen(a->case_id) + 1);
+    crypto_generichash_update(&hs, (const unsigned char *)a->id_case, strlen(a->id_case) + 1);
     crypto_generichash_update(&hs, (const unsigned char *)tname, strlen(tname) + 1);
     crypto_generichash_update(&hs, (const unsigned char *)value, strlen(value));
     crypto_generichash_final(&hs, h, sizeof h);
     vg_id id;
-    vg_ulid_from(vg_ulid_ms(a->case_id), h, id);
+    vg_ulid_from(vg_ulid_ms(a->id_case), h, id);
     if (exists) { /* held, as far as this op knows: merged in place */
         sqlite3_stmt *st;
         if ((a->rc = ws_stmt_text(c->ws, art_seen, &st, c->err)))
@@ -1500,7 +2007,11 @@ static bool wants_artifacts(const ctx *c)
 static vg_rc alert_artifacts(ctx *c, const char *case_id, const cJSON *entities, int64_t t)
 {
     const cJSON *pick = cJSON_GetObjectItemCaseSensitive(c->op->payload, "artifacts");
-    struct art_ctx a = {.c = c, .case_id = case_id, .t = t, .choose = c->local,
+    /* ids from the case the op names, so that a value brought to a merged case has
+     * the id it has when it came before the merge and moved with it */
+    const char *named = pstr(c, "case");
+    struct art_ctx a = {.c = c, .case_id = case_id, .id_case = named ? named : case_id,
+                        .t = t, .choose = c->local,
                         .pick = cJSON_IsArray(pick) ? pick : NULL};
     if (a.choose)
         a.picked = cJSON_CreateArray();
@@ -1702,7 +2213,7 @@ static vg_rc h_alert_add(ctx *c)
 {
     const char *source, *source_ref, *rule, *title, *case_id = NULL;
     int sev;
-    int64_t t, first, last, count = 1, ref;
+    int64_t t, first, last, count = 1;
     vg_rc rc;
     if ((rc = need_text(c, "source", true, 64, &source)) ||
         (rc = need_text(c, "source_ref", false, MAX_VALUE, &source_ref)) ||
@@ -1722,7 +2233,7 @@ static vg_rc h_alert_add(ctx *c)
     pnum(c, "count", &count);
     if (count < 1)
         return vg_fail(c->err, VG_EINVAL, "count: must be at least 1");
-    if (case_id && (rc = case_ref(c, case_id, &ref)))
+    if (case_id && (rc = live_case(c, &case_id)))
         return rc;
     /* The alert this one repeats, if any: the upsert below folds into it. A local
      * repeat names it, so the alert keeps its id (the upsert's min(id) is for
@@ -1904,7 +2415,6 @@ static vg_rc h_alert_set(ctx *c)
 {
     int status;
     const char *case_id = NULL;
-    int64_t ref;
     vg_rc rc;
     const char *field = pstr(c, "field");
     alert_row a;
@@ -1931,7 +2441,7 @@ static vg_rc h_alert_set(ctx *c)
         return rc;
     if (status != 1)
         case_id = NULL;
-    if (case_id && (rc = case_ref(c, case_id, &ref)))
+    if (case_id && (rc = live_case(c, &case_id)))
         return rc;
     if ((rc = alert_row_get(c, &a)))
         return rc;
@@ -2446,10 +2956,10 @@ static vg_rc h_ledger_add(ctx *c)
         return vg_fail(c->err, VG_EINVAL,
                        "ledger.add: the entry is %s's and the op %s's: nobody writes into"
                        " another's session", user, c->op->actor);
-    int64_t ref;
     if (case_id && !*case_id)
         return vg_fail(c->err, VG_EINVAL, "case: no case is absent, not \"\"");
-    if (case_id && (rc = case_ref(c, case_id, &ref)))
+    const char *named = case_id;
+    if (case_id && (rc = live_case(c, &case_id)))
         return rc;
     /* proposals and decisions are found by fields of their JSON (schema step 5) */
     char applied[VG_ID_LEN + 1] = "", applied_by[VG_ID_LEN + 1] = "";
@@ -2470,7 +2980,8 @@ static vg_rc h_ledger_add(ctx *c)
             return vg_fail(c->err, VG_EINVAL, "content: a %s is a JSON object",
                            vg_enum_name(&VG_LEDGER_KIND, kind));
     }
-    ledger_add a = {.case_id = case_id, .session_id = c->op->target, .user = user,
+    ledger_add a = {.case_id = case_id, .hashed_case = case_id != named ? named : NULL,
+                    .session_id = c->op->target, .user = user,
                     .kind = vg_enum_name(&VG_LEDGER_KIND, kind), .model = model ? model : "",
                     .content = content, .created_at = c->ms};
     bool has_hash = cJSON_GetObjectItemCaseSensitive(c->op->payload, "hash") ||
@@ -2633,10 +3144,11 @@ static const struct handler {
     vg_rc (*fn)(ctx *c);
 } handlers[] = {
     {"case.create", h_case_create},         {"case.set", h_case_set},
-    {"case.renumber", h_case_renumber},
+    {"case.renumber", h_case_renumber},     {"case.merge", h_case_merge},
     {"note.add", h_note_add},               {"artifact.add", h_artifact_add},
     {"artifact.remove", h_artifact_remove}, {"task.add", h_task_add},
-    {"task.set", h_task_set},               {"event.add", h_event_add},
+    {"task.set", h_task_set},               {"task.log", h_task_log},
+    {"event.add", h_event_add},
     {"event.set", h_event_set},             {"alert.add", h_alert_add_op},
     {"alert.set", h_alert_set},             {"alert.import", h_alert_import},
     {"playbook.import", h_playbook_put},    {"playbook.set", h_playbook_put},

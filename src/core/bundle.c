@@ -282,6 +282,42 @@ static vg_rc pick_one(void *ud, vg_op *op)
     return has_case && set_has(&p->cases, c) ? emit(p, op, t, tl) : VG_OK;
 }
 
+/* The cases a bundle of these holds: each one, or the case it was merged into (its
+ * rows are there), and every case merged into those, so that the merged cases' ops
+ * and the case.merge ops that moved their rows travel too (op.h: case.merge). */
+static vg_rc case_group(vg_ws *ws, const vg_id *cases, size_t n, idset *out, vg_err *err)
+{
+    static const char live[] = "SELECT coalesce(merged_into, id) FROM cases WHERE id = ?1";
+    static const char merged[] = "SELECT id FROM cases WHERE merged_into = ?1";
+    idset lives = {0};
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(ws, live, &st, err);
+    for (size_t i = 0; rc == VG_OK && i < n; i++) {
+        sqlite3_bind_text(st, 1, cases[i], -1, SQLITE_STATIC);
+        set_add(&lives, sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+                                                       : cases[i]);
+        sqlite3_reset(st);
+    }
+    if (rc == VG_OK)
+        rc = ws_stmt_text(ws, merged, &st, err);
+    set_sort(&lives);
+    for (size_t i = 0; rc == VG_OK && i < lives.n; i++) {
+        if (i && strcmp(lives.ids[i], lives.ids[i - 1]) == 0)
+            continue; /* two cases named that went to one */
+        set_add(out, lives.ids[i]);
+        sqlite3_bind_text(st, 1, lives.ids[i], -1, SQLITE_STATIC);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW)
+            set_add(out, (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE)
+            rc = ws_dberr(ws, err, "listing the cases merged into a case");
+    }
+    free(lives.ids);
+    set_sort(out);
+    return rc;
+}
+
 /* The alerts on the cases, by every id they are known by. */
 static vg_rc case_alerts(vg_ws *ws, const idset *cases, idset *alerts, vg_err *err)
 {
@@ -435,10 +471,9 @@ vg_rc vg_bundle_export_with(vg_ws *ws, const vg_id *cases, size_t ncases, bool l
     vg_buf_init(&lines, VG_BUNDLE_MAX_PLAIN);
     pick p = {.ledger = ledger, .out = &lines, .err = err};
     vg_buf_init(&p.part, VG_BUNDLE_MAX_PLAIN);
-    for (size_t i = 0; i < ncases; i++)
-        set_add(&p.cases, cases[i]);
-    set_sort(&p.cases);
-    vg_rc rc = case_alerts(ws, &p.cases, &p.alerts, err);
+    vg_rc rc = case_group(ws, cases, ncases, &p.cases, err);
+    if (rc == VG_OK)
+        rc = case_alerts(ws, &p.cases, &p.alerts, err);
     if (rc == VG_OK)
         rc = vg_ops_each_text(ws, 0, pick_one, &p, err);
     cJSON *m = rc ? NULL : manifest_new(ws, &p.cases, ledger, me, p.n, err);
@@ -877,9 +912,9 @@ static vg_rc merge_check(void *ud, const vg_op *op, vg_err *err)
     const char *k = op->kind;
     static const char *const kinds[] = {
         "case.create", "case.set",   "case.renumber", "note.add",     "artifact.add",
-        "artifact.remove", "task.add", "task.set",    "event.add",    "event.set",
+        "artifact.remove", "task.add", "task.set",    "task.log",     "event.add",    "event.set",
         "alert.add",   "alert.set",  "alert.import",  "playbook.apply", "ledger.add",
-        "evidence.add", "evidence.custody"};
+        "case.merge", "evidence.add", "evidence.custody"};
     bool ok = false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         ok = ok || strcmp(k, kinds[i]) == 0;
@@ -887,9 +922,13 @@ static vg_rc merge_check(void *ud, const vg_op *op, vg_err *err)
         return vg_fail(err, VG_EINVAL, "a bundle does not carry %s ops", k);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(op->payload, "case");
     if (strncmp(k, "case.", 5) == 0) {
+        const cJSON *into = cJSON_GetObjectItemCaseSensitive(op->payload, "into");
         if (!set_has(cases, op->target))
             return vg_fail(err, VG_EINVAL, "it writes case %s, which the bundle does not hold",
                            op->target);
+        if (strcmp(k, "case.merge") == 0 &&
+            (!cJSON_IsString(into) || !set_has(cases, into->valuestring)))
+            return vg_fail(err, VG_EINVAL, "it merges into a case the bundle does not hold");
     } else if (strcmp(k, "alert.import") == 0) {
         const cJSON *el;
         cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(op->payload, "alerts"))

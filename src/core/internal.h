@@ -64,8 +64,9 @@ struct vg_ws {
     bool fts_ready;  /* temp.fts_stage exists on this connection (apply.c) */
     bool fts_staged; /* the open batch staged rows for the search index */
     /* the case the open batch last found (apply.c, case_ref): cases are never
-     * deleted, so it stands until the batch ends */
-    vg_id known_case;
+     * deleted, so it stands until the batch ends (or a case.merge moves what is
+     * on it: known_live, the case its writes go to, "" for itself) */
+    vg_id known_case, known_live;
     int64_t known_ref, known_batch;
     /* the ref lease (sync.c, ws_lease_*): meta 'refs' as the batch numbered
      * lease_batch read it, {next, hi, lo2, hi2}, and whether the door drew from it */
@@ -172,12 +173,15 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "ddef9c8c77ba81f84d2b54cd3349e9c9d6948fcebd53894650801eec2adf1ad0"
+#define VG_SCHEMA_DIGEST "f80124236a55cb78c8f4a485e219b7576b9e293170e426c4c407239d651e3d2c"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */
 typedef struct ledger_add {
     const char *case_id; /* NULL: a general session's */
+    /* the case the op named, when the door wrote the entry on the case that one was
+     * merged into (case_id): what the entry's hash covers; NULL: case_id */
+    const char *hashed_case;
     const char *session_id, *user, *kind, *model, *content;
     int64_t seq;         /* 0: a local op's, assigned by ledger_put */
     int64_t created_at;  /* the op's clock milliseconds */

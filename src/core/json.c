@@ -97,6 +97,11 @@ cJSON *vg_case_json(const vg_case *c)
     add_time(o, "acknowledged_at", c->acknowledged_at);
     add_time(o, "closed_at", c->closed_at);
     cJSON_AddNumberToObject(o, "alert_count", (double)c->alert_count);
+    if (c->merged_into[0]) {
+        cJSON *m = cJSON_AddObjectToObject(o, "merged_into");
+        cJSON_AddStringToObject(m, "id", c->merged_into);
+        cJSON_AddNumberToObject(m, "ref", (double)c->merged_into_ref);
+    }
     return o;
 }
 

@@ -133,14 +133,27 @@ static vg_rc session_tail(vg_ws *ws, const char *who, const char *case_id,
 vg_rc vg_ledger_session_check(vg_ws *ws, const char *case_id, const char *session_id,
                               const char *user, vg_err *err)
 {
-    return session_tail(ws, "", case_id, session_id, user, NULL, NULL, err);
+    /* a merged case's sessions are on the case it was merged into (op.h: case.merge),
+     * where the door writes its entries */
+    vg_id live = "";
+    if (case_id) {
+        sqlite3_stmt *st;
+        vg_rc rc = ws_stmt_text(ws, "SELECT merged_into FROM cases WHERE id = ?", &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            col_id(st, 0, live);
+        sqlite3_reset(st);
+    }
+    return session_tail(ws, "", live[0] ? live : case_id, session_id, user, NULL, NULL, err);
 }
 
 vg_rc ledger_put(vg_ws *ws, const ledger_add *a, int64_t *seq, vg_err *err)
 {
     static const char insert[] = "INSERT INTO ledger(case_id, session_id, user, seq, kind,"
-                                 " model, content, created_at, prev_hash, hash, legacy_chain)"
-                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 " model, content, created_at, prev_hash, hash, legacy_chain,"
+                                 " hashed_case) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     unsigned char prev[32], hash[32];
     int64_t last;
     vg_rc rc = session_tail(ws, "ledger.add: ", a->case_id, a->session_id, a->user, &last, prev,
@@ -161,7 +174,8 @@ vg_rc ledger_put(vg_ws *ws, const ledger_add *a, int64_t *seq, vg_err *err)
         memcpy(hash, a->hash, 32);
     } else {
         /* no case hashes as "", as vg_ledger_verify reads a NULL */
-        entry_hash(prev, a->case_id ? a->case_id : "", a->session_id, a->user, *seq, a->kind,
+        const char *hc = a->hashed_case ? a->hashed_case : a->case_id;
+        entry_hash(prev, hc ? hc : "", a->session_id, a->user, *seq, a->kind,
                    a->model, a->content, a->created_at, hash);
     }
     sqlite3_stmt *st;
@@ -178,6 +192,7 @@ vg_rc ledger_put(vg_ws *ws, const ledger_add *a, int64_t *seq, vg_err *err)
     sqlite3_bind_blob(st, 9, prev, 32, SQLITE_STATIC);
     sqlite3_bind_blob(st, 10, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, a->legacy_chain, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, a->hashed_case, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
@@ -511,8 +526,10 @@ vg_rc vg_ledger_verify(vg_ws *ws, int64_t *count, int64_t *bad_id, vg_err *err)
     size_t nheads = 0;
     *count = 0;
     *bad_id = 0;
-    vg_rc rc = prep(ws, "SELECT id, case_id, session_id, user, seq, kind, model, content,"
-                        " created_at, prev_hash, hash, legacy_chain FROM ledger ORDER BY id",
+    /* an entry moved by a case.merge is checked against the case it was written on */
+    vg_rc rc = prep(ws, "SELECT id, coalesce(hashed_case, case_id), session_id, user, seq, kind,"
+                        " model, content, created_at, prev_hash, hash, legacy_chain FROM ledger"
+                        " ORDER BY id",
                     &st, err);
     if (rc)
         return rc;

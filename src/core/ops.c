@@ -74,6 +74,13 @@ vg_op *vg_op_case_set(const char *case_id, const char *field, const char *value)
     return op;
 }
 
+vg_op *vg_op_case_merge(const char *case_id, const char *into_id)
+{
+    vg_op *op = vg_op_new("case.merge", case_id);
+    cJSON_AddStringToObject(op->payload, "into", into_id);
+    return op;
+}
+
 vg_op *vg_op_case_close(const char *case_id, const char *resolution)
 {
     vg_op *op = vg_op_case_set(case_id, "status", "closed");
@@ -118,6 +125,13 @@ vg_op *vg_op_task_set(const char *case_id, const char *task_id, const char *fiel
     vg_op *op = child("task.set", task_id, case_id);
     cJSON_AddStringToObject(op->payload, "field", field);
     cJSON_AddStringToObject(op->payload, "value", value);
+    return op;
+}
+
+vg_op *vg_op_task_log(const char *case_id, const char *task_id, const char *text)
+{
+    vg_op *op = child("task.log", task_id, case_id);
+    cJSON_AddStringToObject(op->payload, "text", text);
     return op;
 }
 

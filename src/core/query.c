@@ -696,17 +696,64 @@ vg_rc vg_case_resolve(vg_ws *ws, const char *ref, vg_id out, vg_err *err)
     return VG_OK;
 }
 
+vg_rc vg_case_follow(vg_ws *ws, const char *id, vg_id out, int64_t *ref, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = prep(ws,
+                    "SELECT m.id, m.ref FROM cases c JOIN cases m ON m.id = c.merged_into"
+                    " WHERE c.id = ?",
+                    &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    out[0] = '\0';
+    *ref = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        col_id(st, 0, out);
+        *ref = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
+vg_rc vg_case_merged_refs(vg_ws *ws, const char *id, int64_t **refs, size_t *n, vg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *refs = NULL;
+    *n = 0;
+    vg_rc rc = prep(ws, "SELECT ref FROM cases WHERE merged_into = ? ORDER BY ref", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *refs = vg_xrealloc(*refs, cap * sizeof **refs);
+        }
+        (*refs)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
 vg_rc vg_case_get(vg_ws *ws, const char *id, vg_case *out, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, "SELECT " CASE_COLS ", (SELECT count(*) FROM alerts a WHERE"
-                        " a.case_id = c.id) FROM cases c WHERE c.id = ?", &st, err);
+    vg_rc rc = prep(ws,
+                    "SELECT " CASE_COLS ", (SELECT count(*) FROM alerts a WHERE"
+                    " a.case_id = c.id), coalesce(m.id, ''), coalesce(m.ref, 0)"
+                    " FROM cases c LEFT JOIN cases m ON m.id = c.merged_into"
+                    " WHERE c.id = ?",
+                    &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         read_case(st, out);
         out->alert_count = sqlite3_column_int64(st, 17);
+        col_id(st, 18, out->merged_into);
+        out->merged_into_ref = sqlite3_column_int64(st, 19);
     } else {
         rc = vg_fail(err, VG_ENOTFOUND, "case %s: no such case", id);
     }

@@ -298,7 +298,28 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "ALTER TABLE alerts ADD COLUMN rec INTEGER;"
     "CREATE TABLE alert_recs(alert INTEGER NOT NULL, rec INTEGER NOT NULL,"
     " PRIMARY KEY(alert, rec)) WITHOUT ROWID;",
-    /* 15: the evidence register (evidence.add ops: vigil/evidence.h) and each item's
+    /* 15: task logs (TheHive's): each entry is a task.log op, its id the entry's id,
+     * and this table their projection, read per task in the order they were
+     * written (created_at, the op's clock; id breaks ties the same on every
+     * replica). case_id is the task's case, kept for the case's reads. */
+    "CREATE TABLE task_logs(id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id),"
+    " case_id TEXT NOT NULL REFERENCES cases(id), author TEXT NOT NULL, body TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX task_logs_case ON task_logs(case_id, task_id, created_at, id);",
+    /* 16: merged cases (op.h: case.merge). case_merges holds every merge op applied,
+     * the set the door works out where a merged case's rows live from, whatever order
+     * the ops came in; cases.merged_into is that answer for a merged case (the case
+     * its rows are on now, NULL for a case that is not merged), what the door
+     * redirects a write for a merged case to and what a ref resolves to. A ledger
+     * entry moved to another case keeps the case its hash covers in hashed_case
+     * (NULL: the one it is on). */
+    "ALTER TABLE cases ADD COLUMN merged_into TEXT;"
+    "CREATE INDEX cases_merged ON cases(merged_into) WHERE merged_into IS NOT NULL;"
+    "CREATE TABLE case_merges(op TEXT PRIMARY KEY, source TEXT NOT NULL,"
+    " into_case TEXT NOT NULL, hlc INTEGER NOT NULL, origin TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX case_merges_source ON case_merges(source);"
+    "ALTER TABLE ledger ADD COLUMN hashed_case TEXT;",
+    /* 17: the evidence register (evidence.add ops: vigil/evidence.h) and each item's
      * chain of custody (its add and every evidence.custody op: access, export,
      * transfer, verify). path is a ref-only item's file; NULL: a stored copy, kept
      * beside the workspace by its SHA-256. */

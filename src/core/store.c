@@ -641,14 +641,16 @@ static const struct entity_table {
     {"artifacts", "*", "case_id, type, value", "id", false},
     {"tasks", "*", "id", "id", false},
     {"notes", "*", "id", "id", false},
+    {"task_logs", "*", "id", "id", false},
     {"events", "*", "id", "id", false},
     {"playbooks", "*", "id", "id", false},
     {"ledger",
      "case_id, session_id, user, seq, kind, model, content, created_at, prev_hash, hash,"
-     " legacy_chain",
+     " legacy_chain, hashed_case",
      "session_id, seq", "session_id || ' entry ' || seq", false},
     {"clocks", "*", "entity, field", "entity || ' ' || field", false},
     {"proposals_applied", "*", "proposal", "proposal", false},
+    {"case_merges", "*", "op", "op", false},
     {"evidence", "*", "id", "id", false},
     {"custody", "*", "id", "id", false},
 };

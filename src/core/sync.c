@@ -291,7 +291,9 @@ static vg_rc ride_along(struct outbox *o, const char *case_id, int64_t seq, int6
     static const char sql[] =
         "SELECT o.id, o.hlc, o.origin, o.actor, o.tenant, o.target, o.payload"
         " FROM events e JOIN ops o ON o.id = e.id"
-        " WHERE e.case_id = ?1 AND e.kind = 'status' AND o.kind = 'case.renumber'"
+        /* a merged case's rows are on the case it was merged into */
+        " WHERE e.case_id IN (?1, (SELECT merged_into FROM cases WHERE id = ?1))"
+        "  AND e.kind = 'status' AND o.kind = 'case.renumber' AND o.target = ?1"
         "  AND o.seq > ?2"
         "  AND (?3 IS NULL OR o.actor = ?3) ORDER BY o.seq";
     sqlite3_stmt *st;

@@ -7,9 +7,11 @@
 #include "vigil/json.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "vigil/attack.h"
 #include "vigil/graph.h"
+#include "vigil/handoff.h"
 #include "vigil/intel.h"
 #include "vigil/playbook.h"
 #include "vigil/query.h"
@@ -43,6 +45,16 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
         (rc = vg_case_playbooks(ws, id, &pbs, &npbs, err)))
         goto done;
     cJSON *j = vg_case_json(&k), *a;
+    int64_t *merged = NULL;
+    size_t nmerged = 0;
+    if ((rc = vg_case_merged_refs(ws, id, &merged, &nmerged, err))) {
+        cJSON_Delete(j);
+        goto done;
+    }
+    cJSON_AddItemToObject(j, "merged_cases", a = cJSON_CreateArray()); /* refs merged in */
+    for (size_t i = 0; i < nmerged; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)merged[i]));
+    free(merged);
     cJSON_AddItemToObject(j, "alerts", a = cJSON_CreateArray());
     for (size_t i = 0; i < nal; i++)
         cJSON_AddItemToArray(a, vg_alert_json(&al[i]));
@@ -60,9 +72,22 @@ vg_rc vg_case_detail_json(vg_ws *ws, const char *id, int alert_limit, cJSON **ou
         cJSON_Delete(j);
         goto done;
     }
+    vg_task_log *lg = NULL;
+    size_t nlg = 0;
+    if ((rc = vg_task_logs_of_case(ws, id, NULL, &lg, &nlg, err))) {
+        cJSON_Delete(j);
+        goto done;
+    }
     cJSON_AddItemToObject(j, "tasks", a = cJSON_CreateArray());
-    for (size_t i = 0; i < ntk; i++)
-        cJSON_AddItemToArray(a, vg_task_json(&tk[i]));
+    for (size_t i = 0; i < ntk; i++) {
+        cJSON *t = vg_task_json(&tk[i]), *log;
+        cJSON_AddItemToObject(t, "log", log = cJSON_CreateArray());
+        for (size_t e = 0; e < nlg; e++)
+            if (strcmp(lg[e].task_id, tk[i].id) == 0)
+                cJSON_AddItemToArray(log, vg_task_log_json(&lg[e]));
+        cJSON_AddItemToArray(a, t);
+    }
+    vg_task_logs_free(lg, nlg);
     vg_progress pr;
     vg_progress_of(tk, ntk, &pr);
     cJSON_AddItemToObject(j, "progress", vg_progress_json(&pr));

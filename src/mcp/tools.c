@@ -189,11 +189,16 @@ static bool the_case(mcp *m, const cJSON *args, mcp_out *o)
 {
     vg_err err = {0};
     const char *ref = sarg(args, "case");
-    if (vg_case_resolve(m->ws, ref, o->case_id, &err) != VG_OK) {
+    vg_id into;
+    int64_t into_ref;
+    if (vg_case_resolve(m->ws, ref, o->case_id, &err) != VG_OK ||
+        vg_case_follow(m->ws, o->case_id, into, &into_ref, &err) != VG_OK) {
         snprintf(o->error, sizeof o->error, "%s", err.msg);
         o->case_id[0] = '\0';
         return false;
     }
+    if (into[0]) /* a merged case's ref names the case it was merged into, as in the CLI */
+        memcpy(o->case_id, into, sizeof into);
     return true;
 }
 

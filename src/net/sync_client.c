@@ -38,6 +38,7 @@
 #include <zstd.h>
 
 #include "vigil/buf.h"
+#include "vigil/handoff.h"
 #include "vigil/sync.h"
 #include "vigil/text.h"
 
@@ -627,6 +628,46 @@ static vg_rc step_pull(round *k, bool *conflict, vg_err *err)
     return rc;
 }
 
+#define ROSTER_EVERY_MS (10 * 60000LL) /* the team's users asked again after this */
+#define ROSTER_CAP (1u << 20)
+
+/* The team's users (GET /v1/users), for the mentions' check (vigil/handoff.h), when
+ * the replica's roster is older than ROSTER_EVERY_MS. Best effort: a server that
+ * does not serve the route (an older vigild), a refusal or a bad answer leaves the
+ * roster as it was and the round goes on; only a lost connection, which the next
+ * step would meet too, is the round's error. */
+static vg_rc step_users(round *k, vg_err *err)
+{
+    int64_t at = 0, now = vg_now_ms();
+    vg_err ignore;
+    if (vg_roster_at(k->ws, k->r->name, &at, &ignore) != VG_OK ||
+        (at && at <= now && now - at < ROSTER_EVERY_MS))
+        return VG_OK;
+    request q = {"users", "GET", "/v1/users", {NULL}, NULL, 0, REQUEST_S, ROSTER_CAP};
+    vg_rc rc = perform(&k->c, &q, err);
+    if (rc)
+        return k->c.offline || k->c.cancelled ? rc : VG_OK;
+    if (k->c.status != 200)
+        return VG_OK;
+    cJSON *j = cJSON_ParseWithLength(vg_buf_str(&k->c.body), k->c.body.len), *u;
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "users");
+    if (cJSON_IsArray(arr)) {
+        size_t n = 0;
+        const char **names = vg_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *names);
+        cJSON_ArrayForEach(u, arr)
+        {
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "name"));
+            if (name)
+                names[n++] = name;
+        }
+        vg_rc prc = vg_roster_put(k->ws, k->r->name, names, n, now, &ignore);
+        (void)prc; /* one that could not be kept is asked for again next round */
+        free(names);
+    }
+    cJSON_Delete(j);
+    return VG_OK;
+}
+
 vg_rc net_sync(vg_ws *ws, const vg_remote *r, const char *token, const net_sync_opts *o,
                net_sync_result *out, vg_err *err)
 {
@@ -643,6 +684,8 @@ vg_rc net_sync(vg_ws *ws, const vg_remote *r, const char *token, const net_sync_
         if ((rc = step_refs(&k, err)))
             break;
         if (!out->read_only && (rc = step_push(&k, &conflict, err)))
+            break;
+        if (!conflict && attempt == 0 && (rc = step_users(&k, err)))
             break;
         if (!conflict && (rc = step_pull(&k, &conflict, err)))
             break;

@@ -34,6 +34,29 @@ static int whoami(http_req *r, cJSON **out)
     return 200;
 }
 
+/* The tenant's users (the token's tenant, never another's), by name, with their
+ * roles: what a replica checks an @mention against (vigil/handoff.h). */
+static int users(http_req *r, cJSON **out)
+{
+    store_user *u = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (store_users(r->st, r->who->tenant.id, &u, &n, &err) != VG_OK) {
+        fprintf(stderr, "vigild: tenant %s: %s\n", r->who->tenant.name, err.msg);
+        return http_error(out, 500, NULL, "the server could not read its users");
+    }
+    *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(*out, "users");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", u[i].name);
+        cJSON_AddStringToObject(o, "role", store_role_name(u[i].role));
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(u);
+    return 200;
+}
+
 typedef struct cases_q {
     vg_case_filter f;
     cJSON *page;
@@ -93,6 +116,7 @@ static int cases(http_req *r, cJSON **out)
 const route http_routes[] = {
     {"GET", "/v1/health", 0, 0, health},
     {"GET", "/v1/whoami", ROLES_ANY, 0, whoami},
+    {"GET", "/v1/users", ROLES_READ, 0, users},
     {"GET", "/v1/cases", ROLES_READ, 0, cases},
     {"POST", "/v1/refs", ROLES_WRITE, 4096, route_refs},
     {"POST", "/v1/ops", ROLES_WRITE, 16u << 20, route_push},

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "vigil/handoff.h"
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
@@ -42,6 +43,8 @@ static int step(tui *t, int delta)
         tui_tasks_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
+    else if (t->view == VIEW_HANDOFF)
+        tui_handoff_move(t, delta);
     else
         tui_case_scroll(t, delta);
     return 0;
@@ -66,7 +69,10 @@ static int ends(tui *t, bool bottom)
         tui_queue_ends(t, bottom);
     else if (tui_tasks_active(t))
         tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
-    else
+    else if (t->view == VIEW_HANDOFF) {
+        tui_handoff_move(t, bottom ? 1 << 20 : -(1 << 20));
+        tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
+    } else
         tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
     return 0;
 }
@@ -78,15 +84,24 @@ static int c_open(tui *t, int argc, char **argv)
     vg_id id;
     vg_err err = {0};
     if (argc > 1) {
-        if (vg_case_resolve(t->ws, argv[1], id, &err) != VG_OK) {
+        vg_id into;
+        int64_t into_ref;
+        if (vg_case_resolve(t->ws, argv[1], id, &err) != VG_OK ||
+            vg_case_follow(t->ws, id, into, &into_ref, &err) != VG_OK) {
             snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
             return 1;
         }
-        tui_case_open(t, id);
+        tui_case_open(t, into[0] ? into : id);
+        if (into[0]) /* a merged case's ref opens the case it was merged into */
+            snprintf(t->msg, sizeof t->msg, "%.40s was merged into #%lld", argv[1],
+                     (long long)into_ref);
     } else if (t->view == VIEW_QUEUE && t->page.n) {
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
         tui_alert_open(t);
+    } else if (tui_handoff_case(t)) {
+        memcpy(id, tui_handoff_case(t), sizeof id);
+        tui_case_open(t, id);
     }
     return 0;
 }
@@ -309,6 +324,12 @@ static int c_dashboard(tui *t, int argc, char **argv)
     return 0;
 }
 
+static int c_handoff(tui *t, int argc, char **argv)
+{
+    tui_handoff_open(t, argc > 1 ? argv[1] : NULL);
+    return 0;
+}
+
 static int c_help(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -345,6 +366,8 @@ static int c_refresh(tui *t, int argc, char **argv)
         tui_case_open(t, t->case_id);
     else if (t->view == VIEW_DASH)
         tui_dash_open(t);
+    else if (t->view == VIEW_HANDOFF)
+        tui_handoff_open(t, NULL);
     else if (t->view == VIEW_INBOX || t->view == VIEW_ALERT)
         tui_inbox_open(t);
     else
@@ -381,6 +404,75 @@ static int write_all(tui *t, vg_op *(*make)(const char *id, void *ud), void *ud,
         snprintf(t->msg, sizeof t->msg, "%.200s", rc == VG_OK ? done : err.msg);
     if (rc == VG_OK && t->view == VIEW_QUEUE)
         t->nmarked = 0;
+    c_refresh(t, 0, NULL);
+    return rc == VG_OK ? 0 : 1;
+}
+
+/* :merge [REF]: the marked cases (or, with REF and none marked, the current one)
+ * into REF, or into the current case; one batch, all of them or none. */
+static int c_merge(tui *t, int argc, char **argv)
+{
+    vg_id into, *ids = NULL;
+    vg_err err = {0};
+    const char *cur = tui_current_case(t);
+    if (argc > 1) {
+        if (vg_case_resolve(t->ws, argv[1], into, &err) != VG_OK) {
+            snprintf(t->msg, sizeof t->msg, "merge: %.200s", err.msg);
+            return 1;
+        }
+    } else if (cur) {
+        memcpy(into, cur, sizeof into);
+    } else {
+        snprintf(t->msg, sizeof t->msg, "merge: no case selected");
+        return 1;
+    }
+    size_t n = 0;
+    if (t->view == VIEW_QUEUE && t->nmarked) {
+        ids = vg_xcalloc(t->nmarked, sizeof *ids);
+        for (size_t i = 0; i < t->nmarked; i++)
+            if (strcmp(t->marked[i], into) != 0)
+                memcpy(ids[n++], t->marked[i], sizeof(vg_id));
+    } else if (argc > 1 && cur) {
+        ids = vg_xcalloc(1, sizeof *ids);
+        memcpy(ids[n++], cur, sizeof(vg_id));
+    }
+    if (!n) {
+        snprintf(t->msg, sizeof t->msg,
+                 "merge: mark the cases to merge into this one (Space),"
+                 " or :merge REF to merge this case into REF");
+        free(ids);
+        return 1;
+    }
+    vg_rc rc = vg_batch_begin(t->ws, &err);
+    char refs[200] = "";
+    for (size_t i = 0; i < n && rc == VG_OK; i++) {
+        vg_op *op = vg_op_case_merge(ids[i], into);
+        rc = vg_apply(t->ws, op, &err);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(op->payload, "ref");
+        size_t l = strlen(refs);
+        if (rc == VG_OK && cJSON_IsNumber(r) && l + 24 < sizeof refs)
+            snprintf(refs + l, sizeof refs - l, "%s#%lld", i ? ", " : "",
+                     (long long)r->valuedouble);
+        vg_op_free(op);
+    }
+    if (rc == VG_OK)
+        rc = vg_batch_commit(t->ws, &err);
+    else
+        vg_batch_rollback(t->ws);
+    free(ids);
+    if (rc == VG_OK) {
+        vg_case k;
+        int64_t ref = 0;
+        if (vg_case_get(t->ws, into, &k, &err) == VG_OK) {
+            ref = k.ref;
+            vg_case_clear(&k);
+        }
+        snprintf(t->msg, sizeof t->msg, "merged %s into #%lld", refs, (long long)ref);
+        if (t->view == VIEW_QUEUE)
+            t->nmarked = 0;
+    } else {
+        snprintf(t->msg, sizeof t->msg, "merge: %.200s", err.msg);
+    }
     c_refresh(t, 0, NULL);
     return rc == VG_OK ? 0 : 1;
 }
@@ -573,6 +665,8 @@ static int c_event(tui *t, int argc, char **argv)
     return write_op(t, vg_op_event_add(id, when, NULL, text), "event added");
 }
 
+static int note_op(tui *t, const char *case_id, const char *text);
+
 static int c_edit_note(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -584,7 +678,7 @@ static int c_edit_note(tui *t, int argc, char **argv)
     char *text = tui_edit_text(t);
     if (!text)
         return 1;
-    int rc = write_op(t, vg_op_note_add(case_id, text), "note added");
+    int rc = note_op(t, case_id, text);
     free(text);
     return rc;
 }
@@ -607,17 +701,77 @@ static int c_star(tui *t, int argc, char **argv)
     return write_op(t, op, starred ? "unstarred" : "starred");
 }
 
+void tui_mention_msg(tui *t, const char *text, const char *done)
+{
+    char **unknown = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    snprintf(t->msg, sizeof t->msg, "%s", done);
+    if (vg_mentions_unknown(t->ws, text, &unknown, &n, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%s; %.200s", done, err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(t->msg);
+        snprintf(t->msg + l, sizeof t->msg - l, "%s@%.40s",
+                 i ? ", " : "; not a known user: ", unknown[i]);
+    }
+    vg_strings_free(unknown, n);
+}
+
+/* argv[from..] joined by spaces, fresh (as long as the line was). */
+static char *join_args(int argc, char **argv, int from)
+{
+    size_t len = 1;
+    for (int i = from; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = vg_xmalloc(len), *p = s;
+    *p = '\0';
+    for (int i = from; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+        if (i > from)
+            *p++ = ' ';
+        memcpy(p, argv[i], l + 1);
+        p += l;
+    }
+    return s;
+}
+
+/* A note, and a warning for a mention of a user the workspace does not know. */
+static int note_op(tui *t, const char *case_id, const char *text)
+{
+    vg_err err = {0};
+    vg_op *op = vg_op_note_add(case_id, text);
+    vg_rc rc = vg_apply(t->ws, op, &err);
+    vg_op_free(op);
+    if (rc == VG_OK)
+        tui_mention_msg(t, text, "note added");
+    else
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    char msg[sizeof t->msg];
+    memcpy(msg, t->msg, sizeof msg);
+    c_refresh(t, 0, NULL);
+    memcpy(t->msg, msg, sizeof msg);
+    return rc == VG_OK ? 0 : 1;
+}
+
 static int c_note(tui *t, int argc, char **argv)
 {
     const char *id = need_case(t);
     if (!id)
         return 1;
-    char text[2048] = "";
-    for (int i = 1; i < argc; i++) {
-        size_t l = strlen(text);
-        snprintf(text + l, sizeof text - l, "%s%s", i > 1 ? " " : "", argv[i]);
-    }
-    return write_op(t, vg_op_note_add(id, text), "note added");
+    char *text = join_args(argc, argv, 1);
+    int rc = note_op(t, id, text);
+    free(text);
+    return rc;
+}
+
+static int c_log(tui *t, int argc, char **argv)
+{
+    char *text = join_args(argc, argv, 1);
+    int rc = tui_task_log(t, text);
+    free(text);
+    return rc;
 }
 
 /* The Tasks tab and the playbook picker (tasks.c). */
@@ -770,12 +924,16 @@ static const tcmd commands[] = {
     {"refresh", "", "read the workspace again", c_refresh},
     {"status", "S [RESOLUTION]", "set the status (closed needs a resolution)", c_status},
     {"close", "RESOLUTION", "close (true_positive, false_positive, benign, ...)", c_close},
+    {"merge", "[REF]", "merge the marked cases into this one, or this case into REF"
+     " (closed as duplicate)", c_merge},
     {"severity", "S", "set the severity", c_severity},
     {"assign", "[NAME|me]", "assign (to you by default)", c_assign},
     {"tag", "TAG", "add a tag", c_tag},
     {"mark", "", "mark the row for a bulk action (writes then apply to all marked)", c_mark},
     {"unmark", "", "clear the marks", c_unmark},
-    {"note", "TEXT...", "add a note to the case", c_note},
+    {"note", "TEXT...", "add a note to the case (@NAME mentions an analyst)", c_note},
+    {"log", "[TEXT...]", "Tasks tab: an entry in the selected task's log ($EDITOR alone)", c_log},
+    {"handoff", "[SINCE]", "what changed since 8h (or 2d, a time) and your mentions", c_handoff},
     {"edit-note", "", "write a note in $VISUAL or $EDITOR", c_edit_note},
     {"star", "N", "star or unstar event N of the timeline", c_star},
     {"playbook", "[ID]", "apply a playbook: a picker with a preview, or the one named",
@@ -808,7 +966,7 @@ static const struct binding {
     {"r", "refresh"},      {"a", "assign me"},     {"d", "dashboard"},     {"/", "filter"},        {"i", "inbox"},         {"Space", "mark"},       {"o", "order"},         {"E", "edit-note"},     {"s", "sort"},          {"n", "next-match"},    {"N", "prev-match"},
     {"h", "left"},         {"l", "right"},         {"Left", "left"},     {"Right", "right"},
     {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"},
-    {"m", "graph all"},
+    {"m", "graph all"},    {"H", "handoff"},
     {"c", "ask"},
 };
 
@@ -853,10 +1011,10 @@ void tui_set_config(const tui_config *cfg) { active_cfg = cfg; }
 
 int tui_dispatch(tui *t, const char *command)
 {
-    char buf[2048], *argv[64];
-    int argc = 0;
-    snprintf(buf, sizeof buf, "%s", command);
-    for (char *p = buf; *p && argc < 64;) {
+    /* as long as the command is: a note or a log entry is never cut */
+    char *buf = vg_xstrdup(command), **argv = vg_xmalloc((strlen(command) / 2 + 2) * sizeof *argv);
+    int argc = 0, rc = 1;
+    for (char *p = buf; *p;) {
         while (*p == ' ')
             *p++ = '\0';
         if (!*p)
@@ -865,15 +1023,25 @@ int tui_dispatch(tui *t, const char *command)
         while (*p && *p != ' ')
             p++;
     }
-    if (argc == 0)
-        return 0;
-    if (t->view == VIEW_GRAPH && tui_graph_command(t, argc, argv))
-        return 0;
+    argv[argc] = NULL;
+    if (argc == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (t->view == VIEW_GRAPH && tui_graph_command(t, argc, argv)) {
+        rc = 0;
+        goto out;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(commands[i].name, argv[0]) == 0)
-            return commands[i].fn(t, argc, argv);
+        if (strcmp(commands[i].name, argv[0]) == 0) {
+            rc = commands[i].fn(t, argc, argv);
+            goto out;
+        }
     snprintf(t->msg, sizeof t->msg, "unknown command '%.64s' (? lists them)", argv[0]);
-    return 1;
+out:
+    free(argv);
+    free(buf);
+    return rc;
 }
 
 size_t tui_help_lines(char lines[][128], size_t max)

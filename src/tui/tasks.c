@@ -9,6 +9,9 @@
  * picker: every playbook (the workspace's copies, then the library's), those the
  * case suggests first, with a preview of the tasks the selected one would add and
  * those already on the case; Enter applies it through the door in one transaction.
+ * A task's log (task.log ops) opens under it with its description, each entry
+ * whole, wrapped; `:log TEXT` writes an entry on the selected task (`:log` alone:
+ * in $EDITOR, for text longer than the : line holds).
  * Rows are rebuilt from the workspace on every change, so another process's writes
  * show on the next tick.
  */
@@ -18,7 +21,9 @@
 #include <string.h>
 
 #include "tui.h"
+#include "vigil/handoff.h"
 #include "vigil/op.h"
+#include "vigil/timefmt.h"
 #include "vigil/playbook.h"
 
 struct tui_picker {
@@ -106,8 +111,11 @@ void tui_tasks_build(tui *t, const vg_case *c)
         t->task_row = 0;
         t->folded = 0;
     }
+    vg_task_log *lg = NULL;
+    size_t nlg = 0;
     if (vg_tasks_of_case(t->ws, c->id, &k, &n, &err) != VG_OK ||
-        vg_case_playbooks(t->ws, c->id, &pbs, &npbs, &err) != VG_OK) {
+        vg_case_playbooks(t->ws, c->id, &pbs, &npbs, &err) != VG_OK ||
+        vg_task_logs_of_case(t->ws, c->id, NULL, &lg, &nlg, &err) != VG_OK) {
         add(t, "%s", err.msg);
         vg_tasks_free(k, n);
         return;
@@ -149,9 +157,15 @@ void tui_tasks_build(tui *t, const vg_case *c)
         }
         if (folded)
             continue;
+        size_t nlog = 0;
+        for (size_t e = 0; e < nlg; e++)
+            nlog += strcmp(lg[e].task_id, k[i].id) == 0;
+        char logs[32] = "";
+        if (nlog)
+            snprintf(logs, sizeof logs, "  (log %zu)", nlog);
         /* numbered as :done N takes it */
-        add(t, "   %2zu %s %s%s", i + 1, box[k[i].status & 3], k[i].mandatory ? "! " : "",
-            k[i].title);
+        add(t, "   %2zu %s %s%s%s", i + 1, box[k[i].status & 3], k[i].mandatory ? "! " : "",
+            k[i].title, logs);
         add_row(t, (int)i);
         if (t->ntask_rows - 1 == (size_t)t->task_row) { /* the selected task opens */
             size_t first = t->nlines;
@@ -159,6 +173,14 @@ void tui_tasks_build(tui *t, const vg_case *c)
                 k[i].mandatory ? ", mandatory" : "", *k[i].playbook_id ? ", playbook " : "",
                 k[i].playbook_id);
             add_wrapped(t, k[i].description, 10, t->cols - 14);
+            for (size_t e = 0; e < nlg; e++) { /* its log, oldest first, each whole */
+                if (strcmp(lg[e].task_id, k[i].id) != 0)
+                    continue;
+                char when[32];
+                vg_local_time(lg[e].created_at, when, sizeof when);
+                add(t, "          log %s %s:", when + 5, lg[e].author);
+                add_wrapped(t, lg[e].body, 12, t->cols - 16);
+            }
             desc_lines = (int)(t->nlines - first);
         }
     }
@@ -166,12 +188,51 @@ void tui_tasks_build(tui *t, const vg_case *c)
         t->task_row = t->ntask_rows ? (int)t->ntask_rows - 1 : 0;
     add(t, "%s", "");
     add(t, "%s", "(Space ticks a task, Enter folds a phase, a applies a playbook;"
-                 " :done N, :todo N)");
+                 " :done N, :todo N, :log TEXT)");
     if (t->ntask_rows) {
         t->hl_line = t->task_line0 + t->task_row + 1;
-        follow(t, desc_lines);
+        int height = t->rows - 4; /* the selected row stays on screen, whatever its log */
+        follow(t, desc_lines < height - 1 ? desc_lines : (height > 1 ? height - 1 : 0));
     }
     vg_tasks_free(k, n);
+    vg_task_logs_free(lg, nlg);
+}
+
+int tui_task_log(tui *t, const char *text)
+{
+    if (!tui_tasks_active(t) || !t->ntask_rows || t->task_rows[t->task_row] < 0) {
+        snprintf(t->msg, sizeof t->msg, "log: select a task on the Tasks tab first");
+        return 1;
+    }
+    int what = t->task_rows[t->task_row];
+    char *edited = NULL;
+    if (!text || !*text) { /* the whole entry in the editor */
+        if (!(edited = tui_edit_text(t)))
+            return 1;
+        text = edited;
+    }
+    vg_task *k = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    int rc = 1;
+    if (vg_tasks_of_case(t->ws, t->case_id, &k, &n, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    } else if ((size_t)what < n) {
+        vg_op *op = vg_op_task_log(t->case_id, k[what].id, text);
+        if (vg_apply(t->ws, op, &err) != VG_OK) {
+            snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        } else {
+            char done[64];
+            snprintf(done, sizeof done, "logged on task %d", what + 1);
+            tui_mention_msg(t, text, done);
+            rc = 0;
+        }
+        vg_op_free(op);
+    }
+    vg_tasks_free(k, n);
+    free(edited);
+    tui_case_open(t, t->case_id);
+    return rc;
 }
 
 void tui_tasks_move(tui *t, int delta)

@@ -26,6 +26,7 @@
 #include "tui.h"
 #include "vigil/buf.h"
 #include "vigil/evidence.h"
+#include "vigil/handoff.h"
 #include "vigil/intel.h"
 #include "vigil/json.h"
 #include "vigil/metrics.h"
@@ -89,13 +90,15 @@ static void draw_header(tui *t)
         snprintf(state, sizeof state, "team: off (no token; vigil sync says why)");
     const char *path = vg_ws_path(t->ws), *slash = strrchr(path, '/');
     const char *paths[] = {path, slash ? slash + 1 : path, ""};
-    char head[1024];
+    char head[1024], at[32] = "";
+    if (t->mentions_unread > 0) /* unread mentions of the analyst (H shows them) */
+        snprintf(at, sizeof at, "  @%lld", t->mentions_unread);
     for (int level = 0; level < 4; level++) {
         const char *p = paths[level < 2 ? level : 2];
-        snprintf(head, sizeof head, " vigil  %s%s(%s)  %s%sopen %lld  new %lld  critical %lld", p,
-                 *p ? " " : "", state, level < 3 ? t->actor : "", level < 3 ? "   " : " ",
+        snprintf(head, sizeof head, " vigil  %s%s(%s)  %s%sopen %lld  new %lld  critical %lld%s",
+                 p, *p ? " " : "", state, level < 3 ? t->actor : "", level < 3 ? "   " : " ",
                  (long long)t->counts.open, (long long)t->counts.new_,
-                 (long long)t->counts.critical_open);
+                 (long long)t->counts.critical_open, at);
         char *safe = vg_text_safe_dup(head, t->ascii ? VG_TEXT_ASCII : 0);
         bool fits = vg_text_width(safe) <= (size_t)t->cols;
         free(safe);
@@ -111,6 +114,14 @@ static void draw_frame(tui *t, const char *crumbs, const char *keys)
     if (t->counts_stale) {
         if (vg_case_counts(t->ws, &t->counts, &err) != VG_OK)
             snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        /* unread mentions: after the read marker; they arrive with the notes */
+        int64_t seen = 0;
+        vg_mention *m = NULL;
+        size_t nm = 0;
+        if (vg_mentions_seen(t->ws, t->actor, &seen, &err) == VG_OK &&
+            vg_mentions_of(t->ws, t->actor, seen + 1, &m, &nm, &err) == VG_OK)
+            t->mentions_unread = (long long)nm;
+        vg_mentions_free(m, nm);
         t->counts_stale = false;
     }
     attron(A_REVERSE);
@@ -459,6 +470,21 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "status     %s%s%s%s", vg_enum_name(&VG_STATUS, c->status),
              c->resolution >= 0 ? " (" : "", c->resolution >= 0 ? vg_enum_name(&VG_RESOLUTION, c->resolution) : "",
              c->resolution >= 0 ? ")" : "");
+    if (c->merged_into[0]) /* its rows are there (op.h: case.merge) */
+        add_line(t, "merged     into #%lld", (long long)c->merged_into_ref);
+    int64_t *merged = NULL;
+    size_t nmerged = 0;
+    vg_err merr = {0};
+    if (vg_case_merged_refs(t->ws, c->id, &merged, &nmerged, &merr) == VG_OK && nmerged) {
+        char refs[256] = "";
+        for (size_t i = 0; i < nmerged; i++) {
+            size_t l = strlen(refs);
+            if (l + 24 < sizeof refs)
+                snprintf(refs + l, sizeof refs - l, "%s#%lld", i ? ", " : "", (long long)merged[i]);
+        }
+        add_line(t, "merged in  %s", refs);
+    }
+    free(merged);
     add_line(t, "assignee   %s", *c->assignee ? c->assignee : "-");
     add_line(t, "tlp / pap  %s / %s", vg_enum_name(&VG_TLP, c->tlp), vg_enum_name(&VG_PAP, c->pap));
     add_line(t, "tags       %s", c->tags);
@@ -802,6 +828,8 @@ const char *tui_current_case(tui *t)
 {
     if (t->view == VIEW_CASE)
         return t->case_id;
+    if (t->view == VIEW_HANDOFF) /* the selected item's case */
+        return tui_handoff_case(t);
     return t->page.n ? t->page.items[t->sel].id : NULL;
 }
 
@@ -864,6 +892,134 @@ void tui_dash_open(tui *t)
     lines_free(t);
     t->lines = vg_dash_render(&d, t->ascii, &t->nlines);
     vg_dash_clear(&d);
+}
+
+/* ---- the handoff view ------------------------------------------------------------ */
+
+void tui_handoff_open(tui *t, const char *since_text)
+{
+    vg_err err = {0};
+    vg_handoff_opts o = {.reader = t->actor, .now = vg_now_ms(), .sla_window = 8 * 3600000LL,
+                         .sla_ms = tui_config_sla(t->cfg)};
+    char want[sizeof t->handoff_since];
+    snprintf(want, sizeof want, "%s",
+             since_text ? since_text : t->handoff_since[0] ? t->handoff_since : "8h");
+    if (vg_parse_since(want, o.now, &o.since, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    memcpy(t->handoff_since, want, sizeof want);
+    int64_t seen = 0;
+    if (vg_mentions_seen(t->ws, t->actor, &seen, &err) != VG_OK)
+        seen = 0;
+    o.mentions_since = seen + 1 < o.since ? seen + 1 : o.since; /* every unread one too */
+    vg_handoff_item *it = NULL;
+    size_t n = 0;
+    if (vg_handoff(t->ws, &o, &it, &n, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    bool fresh = t->view != VIEW_HANDOFF || since_text; /* another window: from its top */
+    if (fresh)
+        t->scroll = 0;
+    t->view = VIEW_HANDOFF;
+    lines_free(t);
+    free(t->handoff_case);
+    t->handoff_case = NULL;
+    char since[32];
+    vg_local_time(o.since, since, sizeof since);
+    add_line(t, "What changed since %s (%s), for %s", since, t->handoff_since, t->actor);
+    if (n == 0)
+        add_line(t, "%s", "  nothing changed since then, and nothing is waiting");
+    int64_t newest = 0;
+    size_t ncase = 0;
+    for (size_t i = 0; i < n; i++) {
+        const vg_handoff_item *x = &it[i];
+        if (i == 0 || x->kind != it[i - 1].kind) {
+            size_t count = 0;
+            for (size_t k = i; k < n && it[k].kind == x->kind; k++)
+                count++;
+            add_line(t, "%s", "");
+            add_line(t, "%s (%zu)", VG_HANDOFF_TITLES[x->kind], count);
+        }
+        char when[32], ref[24] = "-";
+        vg_local_time(x->at, when, sizeof when);
+        if (x->case_ref)
+            snprintf(ref, sizeof ref, "#%lld", (long long)x->case_ref);
+        /* one line an item: the text made one line (a mention's first line) */
+        add_line(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
+                 (int)strcspn(x->text, "\r\n"), x->text);
+        /* each line's case, "" for the headings and blank lines before it */
+        t->handoff_case = vg_xrealloc(t->handoff_case, t->nlines * sizeof *t->handoff_case);
+        for (size_t k = ncase; k < t->nlines; k++)
+            t->handoff_case[k][0] = '\0';
+        ncase = t->nlines;
+        memcpy(t->handoff_case[t->nlines - 1], x->case_id, sizeof(vg_id));
+        if (x->kind == VG_HO_MENTION && x->at > newest)
+            newest = x->at;
+    }
+    vg_handoff_free(it, n);
+    t->handoff_case = vg_xrealloc(t->handoff_case, (t->nlines + 1) * sizeof *t->handoff_case);
+    for (size_t k = ncase; k < t->nlines; k++)
+        t->handoff_case[k][0] = '\0';
+    if (fresh || t->handoff_sel >= (int)t->nlines)
+        t->handoff_sel = -1;
+    tui_handoff_move(t, 0);
+    /* shown: the mentions are read (a marker of this replica, not an op) */
+    if (newest && vg_mentions_mark(t->ws, t->actor, newest, &err) != VG_OK)
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+    t->counts_stale = true;
+}
+
+void tui_handoff_move(tui *t, int delta)
+{
+    int n = (int)t->nlines, sel = t->handoff_sel, step = delta < 0 ? -1 : 1;
+    if (!t->handoff_case || n == 0)
+        return;
+    if (sel < 0) { /* the first line with a case */
+        for (sel = 0; sel < n && !t->handoff_case[sel][0]; sel++)
+            ;
+    } else {
+        for (int left = delta < 0 ? -delta : delta; left > 0; left--) {
+            int k = sel + step;
+            while (k >= 0 && k < n && !t->handoff_case[k][0])
+                k += step;
+            if (k < 0 || k >= n)
+                break;
+            sel = k;
+        }
+    }
+    if (sel >= n) { /* no line names a case: scroll alone */
+        t->handoff_sel = -1;
+        t->hl_line = 0;
+        tui_case_scroll(t, delta);
+        return;
+    }
+    t->handoff_sel = sel;
+    t->hl_line = sel + 1;
+    int height = t->rows - 3;
+    if (sel < t->scroll)
+        t->scroll = sel;
+    if (sel >= t->scroll + height)
+        t->scroll = sel - height + 1;
+    /* the group's heading stays in sight above its first item */
+    if (sel - t->scroll < 2 && sel > 0 && !t->handoff_case[sel - 1][0])
+        t->scroll = sel > 2 ? sel - 2 : 0;
+}
+
+const char *tui_handoff_case(const tui *t)
+{
+    if (t->view != VIEW_HANDOFF || t->handoff_sel < 0 || !t->handoff_case ||
+        t->handoff_sel >= (int)t->nlines || !t->handoff_case[t->handoff_sel][0])
+        return NULL;
+    return t->handoff_case[t->handoff_sel];
+}
+
+static void draw_handoff(tui *t)
+{
+    draw_frame(t, " Handoff",
+               " j/k move  Enter open the case  r refresh  :handoff 2d  Esc back  q quit");
+    draw_lines(t, 2);
 }
 
 static void draw_dash(tui *t)
@@ -1059,6 +1215,8 @@ static void draw(tui *t)
         draw_inbox(t);
     else if (t->view == VIEW_GRAPH)
         tui_graph_draw(t);
+    else if (t->view == VIEW_HANDOFF)
+        draw_handoff(t);
     else
         draw_alert(t);
     if (t->picker && t->view == VIEW_CASE)
@@ -1377,6 +1535,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     inbox_free(&t);
     free(t.marked);
     lines_free(&t);
+    free(t.handoff_case);
     tui_tasks_free(&t);
     tui_graph_close(&t);
     return 0;

@@ -18,7 +18,15 @@
 #include "vigil/remote.h"
 #include "vigil/ws.h"
 
-typedef enum { VIEW_QUEUE, VIEW_CASE, VIEW_DASH, VIEW_INBOX, VIEW_ALERT, VIEW_GRAPH } tui_view;
+typedef enum {
+    VIEW_QUEUE,
+    VIEW_CASE,
+    VIEW_DASH,
+    VIEW_INBOX,
+    VIEW_ALERT,
+    VIEW_GRAPH,
+    VIEW_HANDOFF
+} tui_view;
 
 enum { THEME_DARK, THEME_LIGHT, THEME_MONO };
 
@@ -64,6 +72,10 @@ typedef struct tui {
     double key_at;      /* when the key being handled was read (a prompt's: its Enter) */
     char msg[256];      /* one line of feedback in the status line */
     vg_counts counts;   /* the header's counts, read again when the data changes */
+    long long mentions_unread; /* the header's "@N": mentions after the read marker */
+    char handoff_since[32];    /* the handoff view's --since ("8h") */
+    vg_id *handoff_case;       /* the handoff view: each line's case ("" for none) */
+    int handoff_sel;           /* its selected line (Enter opens that case) */
     bool counts_stale;
     /* the queue: a window of rows after `after` (none: from the top) */
     vg_case_list page;
@@ -224,6 +236,20 @@ int tui_playbook(tui *t, const char *id);
 void tui_picker_key(tui *t, const char *key); /* the picker takes every key */
 void tui_picker_draw(tui *t);
 void tui_tasks_free(tui *t);
+/* Write an entry in the selected task's log (text NULL or "": in the editor). */
+int tui_task_log(tui *t, const char *text);
+
+/* The handoff view (tui.c): what changed since since_text (NULL: 8h) for the
+ * analyst, grouped, newest first, with every unread mention; opening it marks
+ * the mentions read. The header shows "@N" unread mentions. */
+void tui_handoff_open(tui *t, const char *since_text);
+/* Move the handoff view's selection over the lines that name a case (j/k, g/G),
+ * scrolling to keep it on screen; the case of the selected line (NULL: none). */
+void tui_handoff_move(tui *t, int delta);
+const char *tui_handoff_case(const tui *t);
+/* t->msg: done, and a warning naming each @name in text that no user of the
+ * workspace has (the write is made all the same). */
+void tui_mention_msg(tui *t, const char *text, const char *done);
 
 /* sync.c: the team sync on a thread of its own with a workspace handle of its own
  * on the same file; the loop polls tui_sync_fd and calls tui_sync_check on every

@@ -745,11 +745,117 @@ static void test_ledger_tamper_named(void **state)
     assert_non_null(strstr(err.msg, "the ledger no entry"));
 }
 
+/* case.merge: what is on the source moves to the target (artifacts of one value
+ * combined), the source is closed as a duplicate pointing at it, later writes for
+ * the source land on the target, and every refusal writes nothing. */
+static void test_case_merge(void **state)
+{
+    fx *f = *state; /* the fixture case is the target, #1 */
+    vg_id src, other, closed;
+    new_case(f->ws, "Same lure, second mailbox", "high", src);
+    new_case(f->ws, "Unrelated", "low", other);
+    new_case(f->ws, "Old", "low", closed);
+    must_apply(f->ws, vg_op_case_close(closed, "benign"));
+    must_apply(f->ws, vg_op_note_add(src, "second mailbox"));
+    must_apply(f->ws, vg_op_task_add(src, "identification", "pull headers"));
+    must_apply(f->ws, vg_op_artifact_add(src, "domain", "invoice-lure.example"));
+    must_apply(f->ws, vg_op_artifact_add(src, "ip", "203.0.113.9"));
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "domain", "invoice-lure.example"));
+    must_apply(f->ws, vg_op_artifact_add(f->case_id, "domain", "invoice-lure.example"));
+    vg_id sess;
+    vg_ulid(vg_now_ms(), sess);
+    must_apply(f->ws, vg_op_ledger_add(src, sess, "alice", "prompt", "m", "{\"q\":1}"));
+
+    /* refused, nothing written */
+    char before[65], after[65];
+    vg_err err = {0};
+    int64_t n = ops(f);
+    assert_int_equal(vg_ws_digest(f->ws, before, &err), VG_OK);
+    assert_non_null(strstr(must_fail(f->ws, vg_op_case_merge(src, src), VG_EINVAL),
+                           "cannot be merged into itself"));
+    assert_non_null(strstr(must_fail(f->ws, vg_op_case_merge(src, closed), VG_EINVAL),
+                           "#4 is closed"));
+    assert_non_null(strstr(must_fail(f->ws, vg_op_case_merge(src, "01J00000000000000000000000"),
+                                     VG_ENOTFOUND), "no such case"));
+    vg_op *bad = vg_op_case_merge(src, "#1");
+    assert_non_null(strstr(must_fail(f->ws, bad, VG_EINVAL), "not a case id"));
+    assert_int_equal(vg_ws_digest(f->ws, after, &err), VG_OK);
+    assert_string_equal(before, after);
+    assert_int_equal(ops(f), n);
+
+    must_apply(f->ws, vg_op_case_merge(src, f->case_id));
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT status || ' ' || resolution || ' ' || merged_into"
+                              " FROM cases WHERE id = '%s'", src);
+    char *s = sql_text(f->ws, sql), want[128];
+    snprintf(want, sizeof want, "closed duplicate %s", f->case_id);
+    assert_string_equal(s, want);
+    free(s);
+    snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM notes WHERE case_id = '%s')"
+                              " + (SELECT count(*) FROM tasks WHERE case_id = '%s')"
+                              " + (SELECT count(*) FROM artifacts WHERE case_id = '%s')"
+                              " + (SELECT count(*) FROM events WHERE case_id = '%s')"
+                              " + (SELECT count(*) FROM ledger WHERE case_id = '%s')",
+             src, src, src, src, src);
+    assert_int_equal(sql_int(f->ws, sql), 0);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM notes"), 1);
+    assert_int_equal(sql_int(f->ws, "SELECT sightings FROM artifacts"
+                                    " WHERE value = 'invoice-lure.example'"), 3);
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM artifacts"), 2);
+    char *ev = last_event(f);
+    assert_string_equal(ev, "merged #2 into this case by alice");
+    free(ev);
+    /* the source's own rows are on the target's timeline */
+    vg_event *e;
+    size_t ne;
+    assert_int_equal(vg_timeline(f->ws, f->case_id, VG_BY_RECORDED, 0, &e, &ne, &err), VG_OK);
+    bool opened = false;
+    for (size_t i = 0; i < ne; i++)
+        opened |= strcmp(e[i].summary, "case #2 opened by alice (severity high)") == 0;
+    vg_events_free(e, ne);
+    assert_true(opened);
+    /* the ledger still verifies: the moved entry's hash covers the case it was made on */
+    int64_t count, badid;
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &badid, &err), VG_OK);
+    assert_int_equal(count, 1);
+
+    /* later writes for the source go to the target; its status stays */
+    must_apply(f->ws, vg_op_note_add(src, "late"));
+    must_apply(f->ws, vg_op_ledger_add(src, sess, "alice", "response", "m", "{\"a\":1}"));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM notes WHERE case_id = '%s'", f->case_id);
+    assert_int_equal(sql_int(f->ws, sql), 2);
+    assert_int_equal(vg_ledger_verify(f->ws, &count, &badid, &err), VG_OK);
+    assert_int_equal(count, 2);
+    assert_non_null(strstr(must_fail(f->ws, vg_op_case_set(src, "status", "in_progress"),
+                                     VG_EINVAL), "stays closed"));
+    /* merged already; into a merged case */
+    assert_non_null(strstr(must_fail(f->ws, vg_op_case_merge(src, other), VG_EINVAL),
+                           "#2 is merged already"));
+    assert_non_null(strstr(must_fail(f->ws, vg_op_case_merge(other, src), VG_EINVAL),
+                           "#2 was merged into #1: merge into #1"));
+    /* a chain: the target merged on; the source follows to the end */
+    must_apply(f->ws, vg_op_case_merge(f->case_id, other));
+    snprintf(sql, sizeof sql, "SELECT merged_into FROM cases WHERE id = '%s'", src);
+    s = sql_text(f->ws, sql);
+    assert_string_equal(s, other);
+    free(s);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM notes WHERE case_id = '%s'", other);
+    assert_int_equal(sql_int(f->ws, sql), 2);
+
+    /* a replay makes the same tables */
+    char *scratch = path_in(f->dir, "replay.db");
+    int64_t nops;
+    if (vg_audit_replay_check(f->ws, scratch, &nops, &err) != VG_OK)
+        fail_msg("replay: %s", err.msg);
+    free(scratch);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_create_defaults_and_refs),  T(test_set_records_old_value_and_event),
+        T(test_case_merge),
         T(test_bad_values_write_nothing),  T(test_status_lifecycle_times),
         T(test_noop_set_writes_nothing),   T(test_lists_are_normalised),
         T(test_notes),                     T(test_artifacts_normalise_merge_and_tombstone),

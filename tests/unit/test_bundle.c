@@ -279,12 +279,38 @@ static void test_keys(void **state)
     vg_identity_wipe(&id);
 }
 
+/* A bundle of a case that others were merged into carries them and the merges:
+ * Bob ends with case 2's rows on case 1 and case 2 closed as a duplicate, as Alice
+ * has them; a bundle asked for by the merged case's id is the target's. */
+static void test_merged_cases_travel(void **state)
+{
+    world *w = *state;
+    must_apply(w->a, vg_op_note_add(w->c2, "two's note"));
+    must_apply(w->a, vg_op_case_merge(w->c2, w->c1));
+    for (int by_source = 0; by_source < 2; by_source++) {
+        cJSON *m;
+        size_t len;
+        char *text = carry(w, by_source ? &w->c2 : &w->c1, 1, &m, &len);
+        merge(w->b, m, text, len);
+        free(text);
+        cJSON_Delete(m);
+    }
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM notes WHERE case_id = '%s'", w->c1);
+    assert_int_equal(sql_int(w->b, sql), 2);
+    snprintf(sql, sizeof sql, "SELECT merged_into = '%s' AND resolution = 'duplicate' FROM cases"
+                              " WHERE id = '%s'", w->c1, w->c2);
+    assert_int_equal(sql_int(w->b, sql), 1);
+    assert_int_equal(sql_int(w->b, "SELECT count(*) FROM notes WHERE body = 'PRIVATE'"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_part_then_original, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_then_part, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_cases_travel, setup, teardown),
         cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

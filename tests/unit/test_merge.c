@@ -2,8 +2,8 @@
  * test_merge.c — replicas converge.
  *
  * Three analysts work on their own replicas at once (creating cases, changing the
- * same fields, adding and removing the same artifacts, ticking tasks), syncing now
- * and then, until 1,000 ops exist. Three fresh replicas then receive all of them in
+ * same fields, adding and removing the same artifacts, ticking tasks and writing in
+ * their logs), syncing now and then, until 1,000 ops exist. Three fresh replicas then receive all of them in
  * three different random orders, each respecting causality as sync does (an op
  * never arrives before one its author had already seen). All must end with the
  * same state digest, and so must the three authors once fully synced. Each author
@@ -13,10 +13,14 @@
  * door: a few local alert.add ops in a batch, which the door makes into one
  * alert.import op, some on a shared case with their entities as artifacts, some
  * repeating an alert of the same source another author has too; and links alerts
- * to cases bringing their entities (alert.set with artifacts: true). What is sent
- * is what sync sends: each author's log, read back with vg_ops_each. Evidence
- * items are registered (evidence.add) and their chains of custody grow from every
- * replica (evidence.custody on anyone's item), which must come out the same too.
+ * to cases bringing their entities (alert.set with artifacts: true). And each
+ * merges cases (case.merge) now and then, while the others go on writing to the
+ * merged case, merge it elsewhere or merge into it before they hear of it: writes
+ * for a merged case that arrive after the merge must land where the ones that came
+ * before it were moved. What is sent is what sync sends: each author's log, read
+ * back with vg_ops_each. Evidence items are registered (evidence.add) and their
+ * chains of custody grow from every replica (evidence.custody on anyone's item),
+ * which must come out the same too.
  */
 #include "helpers.h"
 #include "vigil/ledger.h"
@@ -132,9 +136,13 @@ static vg_op *random_op(vg_ws *ws)
         return vg_op_case_create("case", sev[pick(5)], NULL);
     if (k < 18)
         return vg_op_case_set(c, "severity", sev[pick(5)]);
-    if (k < 26)
+    if (k < 26) { /* a merged case's status is not set here (the door refuses it) */
+        if (!random_row(ws, "SELECT id FROM cases WHERE id NOT IN (SELECT source FROM"
+                            " case_merges)", c, NULL, 0))
+            return vg_op_note_add(c, "all merged");
         return pick(4) ? vg_op_case_set(c, "status", st[pick(4)])
                        : vg_op_case_close(c, pick(2) ? "true_positive" : "false_positive");
+    }
     if (k < 32)
         return vg_op_case_set(c, "assignee", users[pick(4)]);
     if (k < 36)
@@ -166,12 +174,24 @@ static vg_op *random_op(vg_ws *ws)
     if (k < 92) {
         char sql[200];
         snprintf(sql, sizeof sql, "SELECT id FROM tasks WHERE case_id = '%s'", c);
-        if (random_row(ws, sql, t, NULL, 0))
-            return vg_op_task_set(c, t, "status", pick(2) ? "done" : "todo");
+        if (random_row(ws, sql, t, NULL, 0)) /* tick it, or write in its log */
+            return pick(3) == 0 ? vg_op_task_log(c, t, pick(2) ? "checked, @bob" : "nothing yet")
+                                : vg_op_task_set(c, t, "status", pick(2) ? "done" : "todo");
         return vg_op_task_add(c, "recovery", "task");
     }
     if (k < 94)
         return vg_op_event_add(c, vg_now_ms() - pick(100000), NULL, "something happened");
+    if (k < 95 || (k == 96 && pick(2))) { /* a merge, as the author's replica allows it */
+        vg_id into;
+        static const char src[] = "SELECT id FROM cases WHERE merged_into IS NULL"
+                                  " AND id NOT IN (SELECT source FROM case_merges)";
+        static const char dst[] = "SELECT id FROM cases WHERE merged_into IS NULL"
+                                  " AND status != 'closed'";
+        if (random_row(ws, src, c, NULL, 0) && random_row(ws, dst, into, NULL, 0) &&
+            strcmp(c, into) != 0)
+            return vg_op_case_merge(c, into);
+        return vg_op_note_add(c, "nothing to merge");
+    }
     if (k < 96) { /* an inbox alert linked to a case, bringing its entities */
         char sql[200]; /* anyone's (test_link_of_concurrent_repeat) */
         snprintf(sql, sizeof sql, "SELECT id FROM alerts WHERE status = 'new'");
@@ -181,8 +201,9 @@ static vg_op *random_op(vg_ws *ws)
         cJSON_AddTrueToObject(op->payload, "artifacts");
         return op;
     }
-    int ev = pick(6);
-    if (ev == 0) { /* an evidence item (its register entry: the content is not the op's) */
+    int ev = pick(5);
+    /* an evidence item (its register entry: the content is not the op's) */
+    if (ev == 0 || (ev == 4 && pick(2))) {
         vg_op *op = vg_op_new("evidence.add", NULL);
         char hex[65];
         for (int i = 0; i < 64; i++)
@@ -200,7 +221,7 @@ static vg_op *random_op(vg_ws *ws)
         cJSON_AddStringToObject(op->payload, "stored", "copy");
         return op;
     }
-    if (ev == 1 || ev == 2) { /* a custody entry on anyone's item */
+    if (ev == 1) { /* a custody entry on anyone's item */
         static const char *const actions[] = {"access", "export", "transfer", "verify"};
         if (!random_row(ws, "SELECT id, case_id || ' ' || sha256 FROM evidence", t, extra,
                         sizeof extra))
@@ -406,6 +427,38 @@ static void test_three_replicas_converge(void **state)
                         " WHERE kind = 'alert.import' AND r IS NOT NULL"
                         " GROUP BY json_extract(e.value, '$.source'), r"
                         " HAVING count(DISTINCT origin) > 1)") > 5);
+    /* ... task logs, written by more than one author, on tasks others made */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT author) FROM task_logs") > 1);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM task_logs l JOIN ops o"
+                                         " ON o.target = l.task_id AND o.kind = 'task.add'"
+                                         " WHERE o.actor <> l.author") > 0);
+    /* ... merges, with writes for merged cases after them, and nothing left on a
+     * merged case */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM case_merges") > 5);
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM cases WHERE merged_into IS NOT"
+                                         " NULL") > 5);
+    assert_true(sql_int(receivers[0].ws,
+                        "SELECT count(*) FROM ops o JOIN case_merges m"
+                        " ON json_extract(vg_payload(o.payload), '$.case') = m.source"
+                        " WHERE o.hlc > m.hlc") > 3);
+    assert_int_equal(sql_int(receivers[0].ws,
+                             "SELECT (SELECT count(*) FROM notes WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM artifacts WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM events WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM task_logs WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM evidence WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM cases m JOIN cases t"
+                             "  ON t.id = m.merged_into WHERE t.merged_into IS NOT NULL)"),
+                     0);
+    assert_int_equal(sql_int(receivers[0].ws,
+                             "SELECT count(*) FROM cases WHERE id IN (SELECT source FROM"
+                             " case_merges) AND (status != 'closed' OR resolution != 'duplicate')"),
+                     0);
     /* ... evidence, with chains of custody written on other replicas than the item's */
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM evidence") > 3);
     assert_true(sql_int(receivers[0].ws,
@@ -589,6 +642,142 @@ static void test_repeat_on_two_cases_in_one_batch(void **state)
     rm_tree(dir);
 }
 
+/* ---- merges met apart: a merge on one replica while another writes to the merged
+ * case, and merges that disagree ---- */
+
+/* Both receivers take both logs in the two orders; they must agree, and a replay
+ * of each must make the same tables. Leaves the pair open. */
+static void pair_agree(pair *p)
+{
+    copy_ops(p->a, p->ab, "ORDER BY seq");
+    copy_ops(p->b, p->ab, "ORDER BY seq");
+    copy_ops(p->b, p->ba, "ORDER BY seq");
+    copy_ops(p->a, p->ba, "ORDER BY seq");
+    char d1[65], d2[65];
+    vg_err err = {0};
+    assert_int_equal(vg_ws_digest(p->ab, d1, &err), VG_OK);
+    assert_int_equal(vg_ws_digest(p->ba, d2, &err), VG_OK);
+    assert_string_equal(d1, d2);
+    vg_ws *r[2] = {p->ab, p->ba};
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "replay%d.db", i);
+        char *scratch = path_in(p->dir, name);
+        int64_t n, bad;
+        if (vg_audit_replay_check(r[i], scratch, &n, &err) != VG_OK)
+            fail_msg("replay: %s", err.msg);
+        free(scratch);
+        assert_int_equal(vg_ledger_verify(r[i], &n, &bad, &err), VG_OK);
+    }
+}
+
+static int64_t count_on(vg_ws *ws, const char *table, const char *case_id)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE case_id = '%s'", table, case_id);
+    return sql_int(ws, sql);
+}
+
+/* a merges S into the shared case T; b, not knowing, writes to S: a note, a task, a
+ * value T holds and one it does not, an alert bringing its entities, a copilot
+ * entry. On both receivers, in both orders, all of it is on T, the shared value
+ * counted once more, and S is closed as a duplicate. */
+static void test_merge_while_another_writes(void **state)
+{
+    (void)state;
+    pair p;
+    pair_open(&p);
+    vg_id s;
+    new_case(p.a, "same incident", "low", s);
+    must_apply(p.a, vg_op_artifact_add(p.case_id, "domain", "evil.example"));
+    must_apply(p.a, vg_op_note_add(s, "before"));
+    copy_ops(p.a, p.b, "ORDER BY seq"); /* b has S and T */
+    usleep(3000);
+    must_apply(p.a, vg_op_case_merge(s, p.case_id));
+    must_apply(p.b, vg_op_note_add(s, "after, elsewhere"));
+    must_apply(p.b, vg_op_task_add(s, "containment", "block the sender"));
+    must_apply(p.b, vg_op_artifact_add(s, "domain", "evil.example"));
+    must_apply(p.b, vg_op_artifact_add(s, "ip", "203.0.113.50"));
+    must_apply(p.b, vg_op_case_set(s, "status", "in_progress"));
+    vg_id sess;
+    vg_ulid(vg_now_ms(), sess);
+    must_apply(p.b, vg_op_ledger_add(s, sess, "bob", "prompt", "m", "{\"q\":2}"));
+    import_alert(p.b, alert_of("1-late", s));
+    pair_agree(&p);
+    vg_ws *r[2] = {p.ab, p.ba};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(count_on(r[i], "notes", s) + count_on(r[i], "tasks", s) +
+                             count_on(r[i], "artifacts", s) + count_on(r[i], "alerts", s) +
+                             count_on(r[i], "ledger", s) + count_on(r[i], "events", s),
+                         0);
+        assert_int_equal(count_on(r[i], "notes", p.case_id), 2);
+        assert_int_equal(count_on(r[i], "tasks", p.case_id), 1);
+        assert_int_equal(count_on(r[i], "alerts", p.case_id), 1);
+        assert_int_equal(count_on(r[i], "ledger", p.case_id), 1);
+        assert_int_equal(sql_int(r[i], "SELECT sightings FROM artifacts WHERE value ="
+                                       " 'evil.example'"), 2);
+        assert_true(sql_int(r[i], "SELECT count(*) FROM artifacts WHERE source = 'alert'") > 0);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT status = 'closed' AND resolution = 'duplicate'"
+                                  " FROM cases WHERE id = '%s'", s);
+        assert_int_equal(sql_int(r[i], sql), 1);
+        /* bob goes on with his session under the old case, as vigild checks a push */
+        vg_err err = {0};
+        if (vg_ledger_session_check(r[i], s, sess, "bob", &err) != VG_OK)
+            fail_msg("session check: %s", err.msg);
+    }
+    vg_ws_close(p.a);
+    vg_ws_close(p.b);
+    vg_ws_close(p.ab);
+    vg_ws_close(p.ba);
+    rm_tree(p.dir);
+}
+
+/* Merges that disagree, made apart: a merges X into Y while b merges X into Z; and
+ * a merges U into V while b merges V into U. Each group ends on one case, the same
+ * on both receivers whatever came first, and nothing is left elsewhere. */
+static void test_merges_that_disagree(void **state)
+{
+    (void)state;
+    pair p;
+    pair_open(&p);
+    vg_id x, y, z, u, v;
+    new_case(p.a, "x", "low", x);
+    new_case(p.a, "y", "low", y);
+    new_case(p.a, "z", "low", z);
+    new_case(p.a, "u", "low", u);
+    new_case(p.a, "v", "low", v);
+    const char *ids[5] = {x, y, z, u, v};
+    for (int i = 0; i < 5; i++) {
+        must_apply(p.a, vg_op_note_add(ids[i], "a note"));
+        must_apply(p.a, vg_op_artifact_add(ids[i], "domain", "shared.example"));
+    }
+    copy_ops(p.a, p.b, "ORDER BY seq");
+    must_apply(p.a, vg_op_case_merge(x, y));
+    must_apply(p.a, vg_op_case_merge(u, v));
+    usleep(3000);
+    must_apply(p.b, vg_op_case_merge(x, z));
+    must_apply(p.b, vg_op_case_merge(v, u));
+    must_apply(p.b, vg_op_note_add(x, "late"));
+    pair_agree(&p);
+    vg_ws *r[2] = {p.ab, p.ba};
+    for (int i = 0; i < 2; i++) {
+        /* x, y, z: one live case holding every note and one combined value */
+        assert_int_equal(sql_int(r[i], "SELECT count(DISTINCT case_id) FROM notes"), 2);
+        assert_int_equal(sql_int(r[i], "SELECT count(*) FROM artifacts"), 2);
+        assert_int_equal(sql_int(r[i], "SELECT sum(sightings) FROM artifacts"), 5);
+        /* the shared case, z (the later merge of x) and u (the later of the cycle) */
+        assert_int_equal(sql_int(r[i], "SELECT count(*) FROM cases WHERE merged_into IS NULL"), 3);
+        assert_int_equal(count_on(r[i], "notes", z), 4);
+        assert_int_equal(count_on(r[i], "notes", u), 2);
+    }
+    vg_ws_close(p.a);
+    vg_ws_close(p.b);
+    vg_ws_close(p.ab);
+    vg_ws_close(p.ba);
+    rm_tree(p.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +786,8 @@ int main(void)
         cmocka_unit_test(test_concurrent_repeat),
         cmocka_unit_test(test_alert_artifacts_order),
         cmocka_unit_test(test_repeat_on_two_cases_in_one_batch),
+        cmocka_unit_test(test_merge_while_another_writes),
+        cmocka_unit_test(test_merges_that_disagree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
