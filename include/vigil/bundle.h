@@ -33,7 +33,10 @@
  *   header as additional data, the last tagged FINAL), of the zstd frame of:
  *   a manifest line {"vigil_bundle": 1, "created_at", "sender", "sender_fp",
  *   "replica", "ledger", "ops", "cases": [{"id", "ref", "title"}]} and then the
- *   ops in wire form, one a line.
+ *   ops in wire form, one a line. Format 2 ("vigil_bundle": 2) carries evidence
+ *   content (vigil/evidence.h) too: the manifest adds "ops_bytes" (the ops' length)
+ *   and "evidence": [{"sha256", "size"}], and the blobs follow the ops, in that
+ *   order, byte for byte. A bundle without evidence content is format 1.
  */
 #ifndef VIGIL_BUNDLE_H
 #define VIGIL_BUNDLE_H
@@ -65,6 +68,8 @@ typedef struct vg_bundle_info {
     uint64_t bytes;
     size_t header_len; /* up to and with the blank line */
     cJSON *manifest;   /* owned, once opened (vg_bundle_info_free) */
+    unsigned char *evidence; /* owned: a format 2 bundle's evidence content, once opened */
+    size_t evidence_len;
 } vg_bundle_info;
 void vg_bundle_info_free(vg_bundle_info *info);
 
@@ -74,6 +79,16 @@ void vg_bundle_info_free(vg_bundle_info *info);
 VG_WUR vg_rc vg_bundle_export(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger,
                               const vg_identity *me, const vg_pubkey *to, size_t nto,
                               vg_buf *out, int64_t *ops, vg_err *err);
+
+/* The same, carrying the content of the cases' evidence items held here of at most
+ * evidence_max bytes each (0: none; vg_bundle_export: VG_EVIDENCE_BUNDLE_MAX), each
+ * checked against its hash (an item that changed refuses the export, naming it);
+ * *carried how many blobs it holds. Larger items travel as their metadata alone.
+ * With content the bundle is format 2 (a format 1 reader refuses it). */
+VG_WUR vg_rc vg_bundle_export_with(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger,
+                                   int64_t evidence_max, const vg_identity *me,
+                                   const vg_pubkey *to, size_t nto, vg_buf *out, int64_t *ops,
+                                   int64_t *carried, vg_err *err);
 
 /* Read the clear header of a bundle of len bytes (`where` names it): VG_EINVAL for
  * a file that is not one; VG_ECORRUPT for one cut short or with bytes after it. */
@@ -94,5 +109,11 @@ VG_WUR vg_rc vg_bundle_open(const unsigned char *data, size_t len, const char *w
  * the manifest (a bundle cannot write elsewhere). */
 VG_WUR vg_rc vg_bundle_merge(vg_ws *ws, const cJSON *manifest, const char *ops_text,
                              size_t ops_len, vg_received *r, vg_err *err);
+
+/* After vg_bundle_merge: store an opened bundle's evidence content in ws's store
+ * (each blob checked against its hash), the items of it marked held. *stored: how
+ * many blobs. */
+VG_WUR vg_rc vg_bundle_evidence_store(vg_ws *ws, const vg_bundle_info *info, int64_t *stored,
+                                      vg_err *err);
 
 #endif

@@ -40,7 +40,7 @@
  *                   the case, before the case is pushed.
  *   case.merge     {into, ref?, into_ref?}   target: the case merged (the source)
  *                   Moves everything on the source (alerts, artifacts, tasks, notes,
- *                   timeline rows, copilot sessions) to the case `into` and closes the
+ *                   timeline rows, evidence, copilot sessions) to the case `into` and closes the
  *                   source, resolution duplicate; cases.merged_into then names where
  *                   its rows are, and every later write for it (an op naming the
  *                   source's case, from any replica, at any clock) is applied to that
@@ -127,6 +127,20 @@
  *                   cases' values stay, hidden, and show again if it is redefined.
  *                   Definitions are the workspace's, like its playbooks: sync
  *                   carries them, bundles do not (a bundle's values arrive as text).
+ *   evidence.add   {case, name, type, size, sha256, sha1, md5, description?,
+ *                   stored: "copy"|"ref", path? (stored ref only)}   target: new id
+ *                   an item of the case's evidence register (vigil/evidence.h): the
+ *                   file's hashes (lowercase hex), size, type (a word of a-z0-9, from
+ *                   its first bytes) and original name; its content is kept beside the workspace by
+ *                   SHA-256 (copy) or stays at path (ref). The item's first custody
+ *                   entry (action add, by the op's actor at its time) and a timeline
+ *                   row "evidence added by ...". Idempotent by id.
+ *   evidence.custody {case, action, sha256?, result?, detail?}   target: the item
+ *                   one entry of the item's chain of custody, its id the op's: action
+ *                   access (evidence get), export, transfer (a bundle exported or
+ *                   imported, content fetched), verify; sha256 the hash seen; result
+ *                   ok, changed, missing or absent; detail where to or from whom. The
+ *                   item must be on the case. No timeline row.
  * Fields marked "old" or "title" are filled by vg_apply for local ops so that the
  * timeline text of an op depends on the op alone, identically on every replica.
  */

@@ -223,6 +223,13 @@ int cmd_task_log(cli *c, int argc, char **argv);
 int cmd_mentions(cli *c, int argc, char **argv);
 int cmd_handoff(cli *c, int argc, char **argv);
 void cli_mention_warn(cli *c, const char *text);
+/* cmd_evidence.c: a case's evidence register and its chain of custody */
+int cmd_evidence_add(cli *c, int argc, char **argv);
+int cmd_evidence_ls(cli *c, int argc, char **argv);
+int cmd_evidence_get(cli *c, int argc, char **argv);
+int cmd_evidence_verify(cli *c, int argc, char **argv);
+int cmd_evidence_custody(cli *c, int argc, char **argv);
+int cmd_evidence_push(cli *c, int argc, char **argv);
 /* After a note is added: list the indicators it mentions, as an offer. */
 void note_offer(cli *c, const char *ref, const char *text);
 

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "vigil/bundle.h"
+#include "vigil/evidence.h"
 #include "vigil/keys.h"
 #include "vigil/query.h"
 
@@ -54,12 +55,67 @@ static void free_list(char **l, size_t n)
     free(l);
 }
 
+/* "64M", "512K", "2G", "0" or bytes: -1 when it is none of these. */
+static int64_t parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -1;
+    int64_t mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1 << 10;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1 << 20;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1ll << 30;
+    else if (*end)
+        return -1;
+    if (*end && end[1])
+        return -1;
+    if (v > INT64_MAX / mult)
+        return -1;
+    return (int64_t)v * mult;
+}
+
+/* A custody entry (transfer) for every evidence item of the cases: what the bundle
+ * did with it. */
+static int custody_transfer(cli *c, const vg_id *cases, size_t ncases, const char *how,
+                            const char *who, int64_t max, bool content)
+{
+    vg_err err = {0};
+    if (vg_batch_begin(c->ws, &err) != VG_OK)
+        return cli_fail(c, &err);
+    vg_rc rc = VG_OK;
+    for (size_t i = 0; rc == VG_OK && i < ncases; i++) {
+        vg_evidence *items;
+        size_t n;
+        if ((rc = vg_evidence_list(c->ws, cases[i], &items, &n, &err)))
+            break;
+        for (size_t k = 0; rc == VG_OK && k < n; k++) {
+            bool with = content && items[k].size <= max && vg_evidence_present(c->ws, &items[k]);
+            char detail[600];
+            snprintf(detail, sizeof detail, "%s %s (%s)", how, who,
+                     with ? "with its content" : "its metadata only");
+            rc = vg_evidence_record(c->ws, &items[k], "transfer", with ? items[k].sha256 : NULL,
+                                    NULL, detail, &err);
+        }
+        vg_evidences_free(items, n);
+    }
+    if (rc == VG_OK)
+        rc = vg_batch_commit(c->ws, &err);
+    else
+        vg_batch_rollback(c->ws);
+    return rc ? cli_fail(c, &err) : EXIT_OK;
+}
+
 int cmd_bundle_export(cli *c, int argc, char **argv)
 {
     char **to = NULL;
     size_t nto = 0;
     int rc = take_to(c, &argc, argv, &to, &nto);
-    opt o[] = {{"o=", NULL}, {"ledger", NULL}};
+    opt o[] = {{"o=", NULL}, {"ledger", NULL}, {"evidence-max=", NULL}};
     char *pos[VG_BUNDLE_MAX_CASES];
     int npos = 0;
     vg_identity me;
@@ -69,9 +125,14 @@ int cmd_bundle_export(cli *c, int argc, char **argv)
     vg_buf out;
     vg_buf_init(&out, VG_BUNDLE_MAX_FILE);
     bool have_me = false;
-    if (rc || (rc = cli_parse(c, argc, argv, o, 2, pos, VG_BUNDLE_MAX_CASES, &npos)))
+    if (rc || (rc = cli_parse(c, argc, argv, o, 3, pos, VG_BUNDLE_MAX_CASES, &npos)))
         goto done;
-    const char *path = opt_get(o, 2, "o");
+    const char *path = opt_get(o, 3, "o"), *emax = opt_get(o, 3, "evidence-max");
+    int64_t max = emax ? parse_size(emax) : VG_EVIDENCE_BUNDLE_MAX;
+    if (max < 0) {
+        rc = cli_usage(c, "--evidence-max: '%s' is not a size (64M, 512K, 0 for none)", emax);
+        goto done;
+    }
     if (npos == 0 || nto == 0 || !path) {
         rc = cli_usage(c, "%s", npos == 0 ? "which cases?" : nto == 0 ? "for whom? (--to NAME)"
                                                                       : "where to? (-o FILE)");
@@ -100,18 +161,27 @@ int cmd_bundle_export(cli *c, int argc, char **argv)
         if ((rc = cli_case(c, pos[i], cases[i])))
             goto done;
     vg_err err = {0};
-    int64_t ops = 0;
-    if (vg_bundle_export(c->ws, (const vg_id *)cases, (size_t)npos, opt_get(o, 2, "ledger"), &me,
-                         keys, nto, &out, &ops, &err) != VG_OK ||
+    int64_t ops = 0, carried = 0;
+    if (vg_bundle_export_with(c->ws, (const vg_id *)cases, (size_t)npos, opt_get(o, 3, "ledger"),
+                              max, &me, keys, nto, &out, &ops, &carried, &err) != VG_OK ||
         cli_write_atomic(path, out.data, out.len, &err) != VG_OK) {
         rc = cli_fail(c, &err);
         goto done;
     }
     printf("wrote %s: %d case%s, %lld ops, %zu bytes, signed by %s, sealed to", path, npos,
            npos == 1 ? "" : "s", (long long)ops, out.len, me.pub.name);
-    for (size_t i = 0; i < nto; i++)
+    char names[400] = "";
+    for (size_t i = 0; i < nto; i++) {
         printf("%s %s", i ? "," : "", keys[i].name);
+        size_t l = strlen(names);
+        snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", keys[i].name);
+    }
     putchar('\n');
+    if (carried)
+        printf("  with the content of %lld evidence file%s\n", (long long)carried,
+               carried == 1 ? "" : "s");
+    rc = custody_transfer(c, (const vg_id *)cases, (size_t)npos, "exported in a bundle to", names,
+                          max, true);
 done:
     if (have_me)
         vg_identity_wipe(&me);
@@ -334,6 +404,31 @@ int cmd_bundle_import(cli *c, int argc, char **argv)
     }
     char w[160];
     who(&ring, &me, info.sender, w, sizeof w);
+    int64_t stored = 0;
+    if (vg_bundle_evidence_store(c->ws, &info, &stored, &err) != VG_OK) {
+        rc = cli_fail(c, &err);
+        goto done;
+    }
+    {
+        const cJSON *cs;
+        vg_id *ids = NULL;
+        size_t nids = 0;
+        cJSON_ArrayForEach(cs, cJSON_GetObjectItemCaseSensitive(info.manifest, "cases"))
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(cs, "id");
+            if (!cJSON_IsString(id) || !vg_ulid_valid(id->valuestring))
+                continue;
+            ids = vg_xrealloc(ids, (nids + 1) * sizeof *ids);
+            snprintf(ids[nids++], sizeof(vg_id), "%s", id->valuestring);
+        }
+        /* only what this import brought is a transfer: a bundle imported again is not */
+        if (r.applied > 0)
+            rc = custody_transfer(c, (const vg_id *)ids, nids, "received in a bundle from", w,
+                                  INT64_MAX, true);
+        free(ids);
+        if (rc)
+            goto done;
+    }
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(info.manifest, "cases");
     int nc = cJSON_GetArraySize(cases);
     if (opt_get(o, 1, "json")) {
@@ -343,6 +438,7 @@ int cmd_bundle_import(cli *c, int argc, char **argv)
         cJSON_AddNumberToObject(j, "ops", (double)(r.applied + r.known));
         cJSON_AddNumberToObject(j, "applied", (double)r.applied);
         cJSON_AddNumberToObject(j, "known", (double)r.known);
+        cJSON_AddNumberToObject(j, "evidence_stored", (double)stored);
         out_json(j);
     } else if (r.applied == 0) {
         printf("bundle %s from %s: nothing new: all %lld ops are here already (it, or a later"
@@ -354,6 +450,9 @@ int cmd_bundle_import(cli *c, int argc, char **argv)
                (long long)(r.applied + r.known), (long long)r.applied, (long long)r.known);
         print_cases(c, info.manifest);
     }
+    if (stored && !opt_get(o, 1, "json"))
+        printf("  evidence content: %lld file%s stored, each checked against its SHA-256\n",
+               (long long)stored, stored == 1 ? "" : "s");
     ref_clashes(c, info.manifest);
 done:
     if (have_me)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "vigil/evidence.h"
 #include "export.h"
 #include "paths.h"
 #include "vigil/buf.h"
@@ -114,14 +115,29 @@ int cmd_export(cli *c, int argc, char **argv)
     vg_buf out;
     vg_buf_init(&out, MAX_EXPORT);
     vg_rc r = export_load(c->ws, id, a, &x, &err);
-    if (r == VG_OK) {
+    if (r == VG_OK)
         r = export_write(&x, (export_format)f, &out, &err);
-        export_case_clear(&x);
-    }
     if (r == VG_OK && path && strcmp(path, "-") != 0)
         r = cli_write_atomic(path, vg_buf_str(&out), out.len, &err);
     else if (r == VG_OK && fwrite(vg_buf_str(&out), 1, out.len, stdout) != out.len)
         r = vg_fail(&err, VG_EIO, "writing stdout: %s", strerror(errno));
+    /* a report lists the case's evidence: an export on each item's chain of custody */
+    bool report = f == EXPORT_MARKDOWN || f == EXPORT_HTML;
+    if (r == VG_OK && report && x.nevidence) {
+        char detail[600];
+        snprintf(detail, sizeof detail, "listed in a %s report written to %.500s", fv,
+                 path && strcmp(path, "-") != 0 ? path : "standard output");
+        if ((r = vg_batch_begin(c->ws, &err)) == VG_OK) {
+            for (size_t i = 0; r == VG_OK && i < x.nevidence; i++)
+                r = vg_evidence_record(c->ws, &x.evidence[i], "export", NULL, NULL, detail, &err);
+            if (r == VG_OK)
+                r = vg_batch_commit(c->ws, &err);
+            else
+                vg_batch_rollback(c->ws);
+        }
+    }
+    if (x.c.id[0])
+        export_case_clear(&x);
     vg_buf_free(&out);
     vg_attack_free(a);
     return r == VG_OK ? EXIT_OK : cli_fail(c, &err);

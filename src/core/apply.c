@@ -1231,9 +1231,9 @@ static vg_rc h_case_renumber(ctx *c)
 
 /* ---- case.merge ------------------------------------------------------------------
  *
- * A merge moves what is on a case (its alerts, artifacts, tasks, notes, timeline rows
- * and copilot sessions) to another and closes it as a duplicate. Replicas see merges
- * and the writes for merged cases in any order, so where a case's rows live is a
+ * A merge moves what is on a case (its alerts, artifacts, tasks, notes, timeline rows,
+ * evidence and copilot sessions) to another and closes it as a duplicate. Replicas see
+ * merges and the writes for merged cases in any order, so where a case's rows live is a
  * function of the set of merges applied (case_merges), never of their order:
  *  - the cases joined by merges, directly or through others, are one group, and all
  *    the rows of a group's cases are on one case of it, its live case: of the cases
@@ -1497,6 +1497,7 @@ static vg_rc move_case(ctx *c, const char *from, const char *to)
         "UPDATE notes SET case_id = ?2 WHERE case_id = ?1",
         "UPDATE events SET case_id = ?2 WHERE case_id = ?1",
         "UPDATE task_logs SET case_id = ?2 WHERE case_id = ?1",
+        "UPDATE evidence SET case_id = ?2 WHERE case_id = ?1",
         /* an entry's hash covers the case it was written on (ledger.c) */
         "UPDATE ledger SET hashed_case = coalesce(hashed_case, case_id), case_id = ?2"
         " WHERE case_id = ?1",
@@ -3339,6 +3340,131 @@ static vg_rc h_ledger_add(ctx *c)
     return VG_OK;
 }
 
+/* ---- the evidence register (vigil/evidence.h): an item is made once by its
+ * evidence.add (idempotent by id); its chain of custody is a set of entries, each
+ * one op, so replicas hold the same chain whatever order entries arrive in --- */
+
+/* A lowercase hex digest of n digits at key. */
+static vg_rc need_hex(ctx *c, const char *key, size_t n, const char **out)
+{
+    const char *s = pstr(c, key);
+    *out = s;
+    if (!s || strlen(s) != n || strspn(s, "0123456789abcdef") != n)
+        return vg_fail(c->err, VG_EINVAL, "%s: must be %zu lowercase hex digits", key, n);
+    return VG_OK;
+}
+
+static vg_rc custody_put(ctx *c, const char *evidence, const char *action, const char *sha,
+                         const char *result, const char *detail)
+{
+    static const char sql[] = "INSERT OR IGNORE INTO custody(id, evidence, action, actor, at,"
+                              " sha256, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    vg_rc rc = ws_stmt_text(c->ws, sql, &st, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, evidence, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->op->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, c->ms);
+    sqlite3_bind_text(st, 6, sha ? sha : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, result ? result : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, detail ? detail : "", -1, SQLITE_STATIC);
+    return step_done(c, st, "recording a custody entry");
+}
+
+static vg_rc h_evidence_add(ctx *c)
+{
+    const char *case_id, *name, *type, *sha256, *sha1, *md5, *desc, *stored, *path;
+    int64_t size;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) || (rc = need_text(c, "name", true, MAX_VALUE, &name)) ||
+        (rc = need_text(c, "type", true, 31, &type)) || (rc = need_hex(c, "sha256", 64, &sha256)) ||
+        (rc = need_hex(c, "sha1", 40, &sha1)) || (rc = need_hex(c, "md5", 32, &md5)) ||
+        (rc = need_text(c, "description", false, MAX_TEXT, &desc)) ||
+        (rc = need_text(c, "stored", true, 8, &stored)) ||
+        (rc = need_text(c, "path", false, 4096, &path)))
+        return rc;
+    if (!pnum(c, "size", &size) || size < 0)
+        return vg_fail(c->err, VG_EINVAL, "size: must be a whole number of bytes");
+    if (strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(type))
+        return vg_fail(c->err, VG_EINVAL, "type: '%.31s' is not a word of a-z and 0-9", type);
+    bool ref = strcmp(stored, "ref") == 0;
+    if (!ref && strcmp(stored, "copy") != 0)
+        return vg_fail(c->err, VG_EINVAL, "stored: '%.16s' is not one of copy, ref", stored);
+    if (ref != (path != NULL))
+        return vg_fail(c->err, VG_EINVAL, "path: %s", ref ? "required by stored: ref"
+                                                            : "only for stored: ref");
+    static const char sql[] = "INSERT OR IGNORE INTO evidence(id, case_id, sha256, sha1, md5, size,"
+                              " type, name, description, path, added_by, added_at)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws, sql, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, sha1, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, md5, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, size);
+    sqlite3_bind_text(st, 7, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, desc ? desc : "", -1, SQLITE_STATIC);
+    if (path)
+        sqlite3_bind_text(st, 10, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, c->op->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, c->ms);
+    if ((rc = step_done(c, st, "adding evidence")))
+        return rc;
+    if (!inserted(c))
+        return c->local ? vg_fail(c->err, VG_EEXIST, "evidence %s: already registered",
+                                  c->op->target)
+                        : VG_OK;
+    if ((rc = custody_put(c, c->op->target, "add", sha256, NULL, ref ? path : NULL)))
+        return rc;
+    char summary[300], nshort[120];
+    first_line(name, nshort, sizeof nshort);
+    snprintf(summary, sizeof summary, "evidence added by %s: %s (%s, %lld bytes, sha256 %.16s)%s",
+             c->op->actor, nshort, type, (long long)size, sha256, ref ? ", by reference" : "");
+    if ((rc = emit(c, case_id, c->ms, "artifact", summary, "evidence", NULL)))
+        return rc;
+    return touch(c, case_id);
+}
+
+static vg_rc h_evidence_custody(ctx *c)
+{
+    static const char *const action_names[] = {"access", "export", "transfer", "verify"};
+    static const char *const result_names[] = {"ok", "changed", "missing", "absent"};
+    static const vg_enum actions = {"action", action_names, 4};
+    static const vg_enum results = {"result", result_names, 4};
+    const char *case_id, *sha = NULL, *detail;
+    int action, result = -1;
+    vg_rc rc;
+    if ((rc = need_case(c, &case_id)) || (rc = need_enum(c, "action", &actions, -1, &action)) ||
+        (rc = need_text(c, "detail", false, MAX_VALUE, &detail)))
+        return rc;
+    if (cJSON_GetObjectItemCaseSensitive(c->op->payload, "sha256") &&
+        (rc = need_hex(c, "sha256", 64, &sha)))
+        return rc;
+    if (cJSON_GetObjectItemCaseSensitive(c->op->payload, "result") &&
+        (rc = need_enum(c, "result", &results, -1, &result)))
+        return rc;
+    static const char sql[] = "SELECT 1 FROM evidence WHERE id = ? AND case_id = ?";
+    sqlite3_stmt *st;
+    if ((rc = ws_stmt_text(c->ws, sql, &st, c->err)))
+        return rc;
+    sqlite3_bind_text(st, 1, c->op->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!found)
+        return vg_fail(c->err, VG_ENOTFOUND, "evidence %s: not on case %s", c->op->target,
+                       case_id);
+    return custody_put(c, c->op->target, actions.names[action], sha,
+                       result >= 0 ? results.names[result] : NULL, detail);
+}
+
 static const struct handler {
     const char *kind;
     vg_rc (*fn)(ctx *c);
@@ -3355,6 +3481,7 @@ static const struct handler {
     {"playbook.remove", h_playbook_remove}, {"playbook.apply", h_playbook_apply},
     {"ledger.add", h_ledger_add},
     {"field.define", h_field_define},       {"field.remove", h_field_remove},
+    {"evidence.add", h_evidence_add},       {"evidence.custody", h_evidence_custody},
 };
 
 /* ---- the door -------------------------------------------------------------------- */

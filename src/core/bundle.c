@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include "internal.h"
+#include "vigil/evidence.h"
 #include "vigil/json.h"
 
 #define CHUNK (64 << 10)
@@ -36,6 +37,9 @@ void vg_bundle_info_free(vg_bundle_info *info)
 {
     cJSON_Delete(info->manifest);
     info->manifest = NULL;
+    free(info->evidence);
+    info->evidence = NULL;
+    info->evidence_len = 0;
 }
 
 /* ---- sets of ids ------------------------------------------------------------- */
@@ -399,6 +403,62 @@ vg_rc vg_bundle_export(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger
                        const vg_identity *me, const vg_pubkey *to, size_t nto, vg_buf *out,
                        int64_t *ops, vg_err *err)
 {
+    int64_t carried;
+    return vg_bundle_export_with(ws, cases, ncases, ledger, VG_EVIDENCE_BUNDLE_MAX, me, to, nto,
+                                 out, ops, &carried, err);
+}
+
+/* The content of the cases' evidence items up to max bytes each, held here, each
+ * blob once, appended to blobs and listed in arr ({sha256, size}). */
+static vg_rc evidence_blobs(vg_ws *ws, const idset *cases, int64_t max, vg_buf *blobs, cJSON *arr,
+                            int64_t *carried, vg_err *err)
+{
+    idset seen = {0};
+    vg_rc rc = VG_OK;
+    *carried = 0;
+    for (size_t i = 0; rc == VG_OK && i < cases->n; i++) {
+        vg_evidence *items;
+        size_t n;
+        if ((rc = vg_evidence_list(ws, cases->ids[i], &items, &n, err)))
+            break;
+        for (size_t k = 0; rc == VG_OK && k < n; k++) {
+            vg_evidence *e = &items[k];
+            bool dup = false;
+            /* a set of ids is 27 bytes an entry: the hash's first 26 hex digits name it
+             * well enough to skip a repeat, and the blob is checked whole below */
+            char key[VG_ID_LEN + 1];
+            snprintf(key, sizeof key, "%.26s", e->sha256);
+            for (size_t j = 0; j < seen.n && !dup; j++)
+                dup = strcmp(seen.ids[j], key) == 0;
+            if (dup || e->size > max || !vg_evidence_present(ws, e))
+                continue;
+            size_t before = blobs->len;
+            if ((rc = vg_evidence_read(ws, e, blobs, err))) {
+                if (rc == VG_ECORRUPT) {
+                    char why[sizeof err->msg];
+                    memcpy(why, err->msg, sizeof why);
+                    vg_fail(err, rc, "%.400s; nothing exported (vigil evidence verify)", why);
+                }
+                break;
+            }
+            set_add(&seen, key);
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddStringToObject(x, "sha256", e->sha256);
+            cJSON_AddNumberToObject(x, "size", (double)(blobs->len - before));
+            cJSON_AddItemToArray(arr, x);
+            (*carried)++;
+        }
+        vg_evidences_free(items, n);
+    }
+    free(seen.ids);
+    return rc;
+}
+
+vg_rc vg_bundle_export_with(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger,
+                            int64_t evidence_max, const vg_identity *me, const vg_pubkey *to,
+                            size_t nto, vg_buf *out, int64_t *ops, int64_t *carried, vg_err *err)
+{
+    *carried = 0;
     if (sodium_init() < 0)
         abort();
     *ops = 0;
@@ -421,16 +481,37 @@ vg_rc vg_bundle_export(vg_ws *ws, const vg_id *cases, size_t ncases, bool ledger
         rc = err->rc ? err->rc : VG_EIO;
     if (rc)
         goto out;
-    /* the plain text: the manifest line, then the ops; then its zstd frame */
+    /* format 2 when it carries evidence content: after the ops, the blobs, in the
+     * manifest's order (a format 1 reader refuses it rather than take them for ops) */
+    vg_buf blobs;
+    vg_buf_init(&blobs, VG_BUNDLE_MAX_PLAIN);
+    cJSON *ev = cJSON_CreateArray();
+    if (evidence_max > 0 &&
+        (rc = evidence_blobs(ws, &p.cases, evidence_max, &blobs, ev, carried, err))) {
+        cJSON_Delete(ev);
+        vg_buf_free(&blobs);
+        goto out;
+    }
+    if (cJSON_GetArraySize(ev) > 0) {
+        cJSON_ReplaceItemInObjectCaseSensitive(m, "vigil_bundle", cJSON_CreateNumber(2));
+        cJSON_AddNumberToObject(m, "ops_bytes", (double)lines.len);
+        cJSON_AddItemToObject(m, "evidence", ev);
+    } else {
+        cJSON_Delete(ev);
+    }
+    /* the plain text: the manifest line, then the ops (and blobs); then its zstd frame */
     char *mt = cJSON_PrintUnformatted(m);
     vg_buf plain;
     vg_buf_init(&plain, VG_BUNDLE_MAX_PLAIN);
     if (vg_buf_adds(&plain, mt) || vg_buf_adds(&plain, "\n") ||
-        (lines.len && vg_buf_add(&plain, lines.data, lines.len)))
-        rc = vg_fail(err, VG_EINVAL, "the cases' ops are more than a bundle may hold (%llu bytes)",
+        (lines.len && vg_buf_add(&plain, lines.data, lines.len)) ||
+        (blobs.len && vg_buf_add(&plain, blobs.data, blobs.len)))
+        rc = vg_fail(err, VG_EINVAL,
+                     "the cases' ops and evidence are more than a bundle may hold (%llu bytes)",
                      (unsigned long long)VG_BUNDLE_MAX_PLAIN);
     free(mt);
     vg_buf_free(&lines);
+    vg_buf_free(&blobs);
     size_t zcap = ZSTD_compressBound(plain.len);
     unsigned char *z = rc ? NULL : vg_xmalloc(zcap);
     size_t zl = z ? ZSTD_compress(z, zcap, plain.data, plain.len, 9) : 0;
@@ -664,6 +745,74 @@ static vg_rc unseal_body(const unsigned char key[32], const unsigned char *hdr, 
     return rc;
 }
 
+/* A format 2 manifest's ops_bytes and evidence list against the rest bytes after
+ * it: *blobs the blobs' total, which must be what follows the ops exactly. */
+static vg_rc evidence_layout(const cJSON *m, size_t rest, const char *where, size_t *blobs,
+                             vg_err *err)
+{
+    const cJSON *ob = cJSON_GetObjectItemCaseSensitive(m, "ops_bytes");
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(m, "evidence");
+    *blobs = 0;
+    if (!cJSON_IsNumber(ob) || !cJSON_IsArray(ev) || ob->valuedouble < 0 ||
+        ob->valuedouble > (double)rest)
+        return vg_fail(err, VG_ECORRUPT, "%s: its manifest does not say where its ops end", where);
+    size_t total = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, ev)
+    {
+        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(x, "sha256");
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(x, "size");
+        if (!cJSON_IsString(sha) || strlen(sha->valuestring) != 64 ||
+            strspn(sha->valuestring, "0123456789abcdef") != 64 || !cJSON_IsNumber(size) ||
+            size->valuedouble < 0 || size->valuedouble > (double)rest)
+            return vg_fail(err, VG_ECORRUPT, "%s: an evidence entry of its manifest is damaged",
+                           where);
+        total += (size_t)size->valuedouble;
+        if (total > rest)
+            break;
+    }
+    if (total != rest - (size_t)ob->valuedouble)
+        return vg_fail(err, VG_ECORRUPT,
+                       "%s: its evidence content is not the length its manifest says", where);
+    *blobs = total;
+    return VG_OK;
+}
+
+vg_rc vg_bundle_evidence_store(vg_ws *ws, const vg_bundle_info *info, int64_t *stored, vg_err *err)
+{
+    *stored = 0;
+    const cJSON *x;
+    size_t off = 0;
+    vg_rc rc = VG_OK;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(info->manifest, "evidence"))
+    {
+        const char *sha = cJSON_GetObjectItemCaseSensitive(x, "sha256")->valuestring;
+        size_t n = (size_t)cJSON_GetObjectItemCaseSensitive(x, "size")->valuedouble;
+        if (off + n > info->evidence_len)
+            return vg_fail(err, VG_ECORRUPT, "the bundle's evidence content is cut short");
+        if ((rc = vg_evidence_store(ws, sha, info->evidence + off, n, err)))
+            return rc;
+        off += n;
+        (*stored)++;
+        /* every item of this content here is now held */
+        static const char sql[] = "SELECT id FROM evidence WHERE sha256 = ? AND path IS NULL";
+        sqlite3_stmt *st;
+        if ((rc = ws_stmt_text(ws, sql, &st, err)))
+            return rc;
+        sqlite3_bind_text(st, 1, sha, -1, SQLITE_TRANSIENT);
+        idset ids = {0};
+        while (sqlite3_step(st) == SQLITE_ROW)
+            set_add(&ids, (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        for (size_t i = 0; rc == VG_OK && i < ids.n; i++)
+            rc = vg_evidence_mark_held(ws, ids.ids[i], err);
+        free(ids.ids);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
 vg_rc vg_bundle_open(const unsigned char *data, size_t len, const char *where,
                      const vg_identity *me, const vg_keyring *trusted, vg_bundle_info *info,
                      char **ops_text, size_t *ops_len, vg_err *err)
@@ -724,9 +873,9 @@ vg_rc vg_bundle_open(const unsigned char *data, size_t len, const char *where,
     if (rc == VG_OK && (!cJSON_IsNumber(ver) || !cJSON_IsString(sfp) || !cJSON_IsNumber(nops) ||
                         !cJSON_IsArray(cases)))
         rc = vg_fail(err, VG_ECORRUPT, "%s: its manifest is not a bundle's", where);
-    else if (rc == VG_OK && ver->valuedouble != 1)
-        rc = vg_fail(err, VG_EINVAL, "%s: bundle format %g; this vigil reads format 1", where,
-                     ver->valuedouble);
+    else if (rc == VG_OK && ver->valuedouble != 1 && ver->valuedouble != 2)
+        rc = vg_fail(err, VG_EINVAL, "%s: bundle format %g; this vigil reads formats 1 and 2",
+                     where, ver->valuedouble);
     else if (rc == VG_OK && (strcmp(sfp->valuestring, fp) != 0 || nops->valuedouble != (double)info->ops))
         rc = vg_fail(err, VG_ECORRUPT, "%s: its manifest does not agree with its header", where);
     if (rc) {
@@ -734,11 +883,22 @@ vg_rc vg_bundle_open(const unsigned char *data, size_t len, const char *where,
         vg_buf_free(&plain);
         return rc;
     }
+    size_t rest = plain.len - (size_t)(nl + 1 - plain.data), blobs = 0;
+    if (ver->valuedouble == 2 && (rc = evidence_layout(m, rest, where, &blobs, err))) {
+        cJSON_Delete(m);
+        vg_buf_free(&plain);
+        return rc;
+    }
     info->manifest = m;
-    *ops_len = plain.len - (size_t)(nl + 1 - plain.data);
+    *ops_len = rest - blobs;
     *ops_text = vg_xmalloc(*ops_len + 1);
     memcpy(*ops_text, nl + 1, *ops_len);
     (*ops_text)[*ops_len] = '\0';
+    if (blobs) {
+        info->evidence = vg_xmalloc(blobs);
+        memcpy(info->evidence, nl + 1 + *ops_len, blobs);
+        info->evidence_len = blobs;
+    }
     vg_buf_free(&plain);
     return VG_OK;
 }
@@ -754,7 +914,7 @@ static vg_rc merge_check(void *ud, const vg_op *op, vg_err *err)
         "case.create", "case.set",   "case.renumber", "note.add",     "artifact.add",
         "artifact.remove", "task.add", "task.set",    "task.log",     "event.add",    "event.set",
         "alert.add",   "alert.set",  "alert.import",  "playbook.apply", "ledger.add",
-        "case.merge"};
+        "case.merge", "evidence.add", "evidence.custody"};
     bool ok = false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         ok = ok || strcmp(k, kinds[i]) == 0;

@@ -333,6 +333,23 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "CREATE TABLE case_fields(case_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,"
     " PRIMARY KEY(case_id, name)) WITHOUT ROWID;"
     "CREATE INDEX case_fields_by_name ON case_fields(name, value);",
+    /* 18: the evidence register (evidence.add ops: vigil/evidence.h) and each item's
+     * chain of custody (its add and every evidence.custody op: access, export,
+     * transfer, verify). path is a ref-only item's file; NULL: a stored copy, kept
+     * beside the workspace by its SHA-256. */
+    "CREATE TABLE evidence("
+    " id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
+    " sha256 TEXT NOT NULL, sha1 TEXT NOT NULL, md5 TEXT NOT NULL, size INTEGER NOT NULL,"
+    " type TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+    " path TEXT, added_by TEXT NOT NULL, added_at INTEGER NOT NULL);"
+    "CREATE INDEX evidence_case ON evidence(case_id, added_at);"
+    "CREATE INDEX evidence_sha256 ON evidence(sha256);"
+    "CREATE TABLE custody("
+    " id TEXT PRIMARY KEY, evidence TEXT NOT NULL REFERENCES evidence(id),"
+    " action TEXT NOT NULL CHECK(action IN ('add','access','export','transfer','verify')),"
+    " actor TEXT NOT NULL, at INTEGER NOT NULL, sha256 TEXT NOT NULL DEFAULT '',"
+    " result TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX custody_evidence ON custody(evidence, at);",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);

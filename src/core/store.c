@@ -653,6 +653,8 @@ static const struct entity_table {
     {"case_merges", "*", "op", "op", false},
     {"field_defs", "*", "name", "name", false},
     {"case_fields", "*", "case_id, name", "case_id || ' ' || name", false},
+    {"evidence", "*", "id", "id", false},
+    {"custody", "*", "id", "id", false},
 };
 #define ENTITY_TABLES (sizeof entity_tables / sizeof *entity_tables)
 

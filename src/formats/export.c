@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "vigil/fields.h"
+#include "vigil/evidence.h"
 #include "vigil/json.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
@@ -50,7 +51,8 @@ vg_rc export_load(vg_ws *ws, const char *case_id, const vg_attack *attack, expor
         (rc = vg_notes_of_case(ws, case_id, &out->notes, &out->nnotes, err)) ||
         (rc = vg_alerts_of_case(ws, case_id, 10000, &out->alerts, &out->nalerts, err)) ||
         (rc = vg_field_defs(ws, &out->fdefs, &out->nfdefs, err)) ||
-        (rc = vg_case_fields(ws, case_id, &out->fields, &out->nfields, err)))
+        (rc = vg_case_fields(ws, case_id, &out->fields, &out->nfields, err)) ||
+        (rc = vg_evidence_list(ws, case_id, &out->evidence, &out->nevidence, err)))
         export_case_clear(out);
     return rc;
 }
@@ -73,6 +75,7 @@ void export_case_clear(export_case *x)
     vg_alerts_free(x->alerts, x->nalerts);
     vg_field_defs_free(x->fdefs, x->nfdefs);
     vg_field_values_free(x->fields, x->nfields);
+    vg_evidences_free(x->evidence, x->nevidence);
     memset(x, 0, sizeof *x);
 }
 

@@ -42,6 +42,8 @@ typedef struct export_case {
     size_t nfdefs;
     struct vg_field_value *fields;
     size_t nfields;
+    struct vg_evidence *evidence; /* the evidence register, oldest first (the reports) */
+    size_t nevidence;
 } export_case;
 /* The definition of the case's value v (NULL when none). */
 const struct vg_field_def *export_field_def(const export_case *x, const char *name);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "export.h"
+#include "vigil/evidence.h"
 #include "vigil/text.h"
 #include "vigil/fields.h"
 
@@ -310,6 +311,27 @@ static void artifacts(writer *w, const export_case *x)
     table_end(w);
 }
 
+/* The evidence register: what each file is and the hashes that identify it (the
+ * report is an export of every item on the case's chain of custody). */
+static void evidence(writer *w, const export_case *x)
+{
+    if (x->nevidence == 0)
+        return;
+    heading(w, 2, "Evidence");
+    static const char *const cols[] = {"Name",  "Type", "Bytes",    "SHA-256",
+                                       "SHA-1", "MD5",  "Added by", "Added"};
+    table_head(w, cols, 8);
+    for (size_t i = 0; i < x->nevidence; i++) {
+        const vg_evidence *e = &x->evidence[i];
+        char n[24], when[40];
+        snprintf(n, sizeof n, "%lld", (long long)e->size);
+        const char *row[8] = {e->name, e->type, n,           e->sha256,
+                              e->sha1, e->md5,  e->added_by, utc(e->added_at, when, sizeof when)};
+        table_row(w, row, 8);
+    }
+    table_end(w);
+}
+
 static void tasks(writer *w, const export_case *x)
 {
     size_t done = 0;
@@ -368,6 +390,7 @@ vg_rc export_report(const export_case *x, bool html, vg_buf *out)
     header(&w, x);
     timeline(&w, x);
     artifacts(&w, x);
+    evidence(&w, x);
     tasks(&w, x);
     notes(&w, x);
     char when[40], foot[160];

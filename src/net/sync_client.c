@@ -345,10 +345,12 @@ static vg_rc perform(conn *c, const request *q, vg_err *err)
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_TIMEOUT, q->timeout_s);
-    if (strcmp(q->method, "POST") == 0) {
+    if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, strcmp(q->method, "PUT") == 0 ? "PUT" : NULL);
     } else {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
     vg_buf_free(&c->body);
@@ -838,6 +840,50 @@ vg_rc net_whoami(const vg_remote *r, const char *token, const net_sync_opts *o,
         }
     }
     out->offline = c.offline;
+    conn_close(&c);
+    return rc;
+}
+
+/* ---- evidence content on demand (PUT and GET /v1/evidence/SHA256) --------------- */
+
+vg_rc net_evidence_put(const vg_remote *r, const char *token, const net_sync_opts *o,
+                       const char *sha256, const void *data, size_t len, long *status, vg_err *err)
+{
+    conn c;
+    char path[128];
+    *status = 0;
+    snprintf(path, sizeof path, "/v1/evidence/%.64s", sha256);
+    vg_rc rc = conn_open(&c, r, token, o, err);
+    request q = {"evidence put", "PUT", path, {"Content-Type: application/octet-stream"}, data,
+                 len, 600L, SMALL_CAP};
+    if (rc == VG_OK && (rc = perform(&c, &q, err)) == VG_OK) {
+        *status = c.status;
+        if (c.status != 200)
+            rc = refused(&c, "evidence put", err);
+    }
+    conn_close(&c);
+    return rc;
+}
+
+vg_rc net_evidence_get(const vg_remote *r, const char *token, const net_sync_opts *o,
+                       const char *sha256, size_t cap, vg_buf *out, long *status, vg_err *err)
+{
+    conn c;
+    char path[128];
+    *status = 0;
+    snprintf(path, sizeof path, "/v1/evidence/%.64s", sha256);
+    vg_rc rc = conn_open(&c, r, token, o, err);
+    request q = {"evidence get", "GET", path, {NULL}, NULL, 0, 600L, cap};
+    if (rc == VG_OK && (rc = perform(&c, &q, err)) == VG_OK) {
+        *status = c.status;
+        if (c.status != 200) {
+            rc = refused(&c, "evidence get", err);
+        } else {
+            vg_buf_reset(out);
+            if (c.body.len && vg_buf_add(out, c.body.data, c.body.len))
+                rc = vg_fail(err, VG_EIO, "evidence get: larger than %zu bytes", cap);
+        }
+    }
     conn_close(&c);
     return rc;
 }

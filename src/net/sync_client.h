@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vigil/buf.h"
 #include "vigil/err.h"
 #include "vigil/remote.h"
 #include "vigil/ws.h"
@@ -98,5 +99,16 @@ typedef struct net_whoami_result {
 /* GET /v1/whoami: who the server knows token as. */
 VG_WUR vg_rc net_whoami(const vg_remote *r, const char *token, const net_sync_opts *o,
                         net_whoami_result *out, vg_err *err);
+
+/* An evidence item's content to the team's server (PUT /v1/evidence/SHA256: its
+ * register entry must have been pushed), or from it (GET, at most cap bytes, into
+ * out). *status the HTTP status (404: the tenant holds no such content). The
+ * caller checks what it got against the hash. */
+VG_WUR vg_rc net_evidence_put(const vg_remote *r, const char *token, const net_sync_opts *o,
+                              const char *sha256, const void *data, size_t len, long *status,
+                              vg_err *err);
+VG_WUR vg_rc net_evidence_get(const vg_remote *r, const char *token, const net_sync_opts *o,
+                              const char *sha256, size_t cap, vg_buf *out, long *status,
+                              vg_err *err);
 
 #endif

@@ -123,5 +123,7 @@ const route http_routes[] = {
     {"GET", "/v1/ops", ROLES_READ, 0, route_pull},
     {"GET", "/v1/snapshot", ROLES_READ, 0, route_snapshot},
     {"POST", "/v1/alerts", ROLE_INGEST | ROLES_WRITE, 64u << 20, route_ingest},
+    {"PUT", "/v1/evidence/{sha256}", ROLES_WRITE, EVIDENCE_PUT_MAX, route_evidence_put},
+    {"GET", "/v1/evidence/{sha256}", ROLES_READ, 0, route_evidence_get},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof *http_routes;

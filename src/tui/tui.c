@@ -26,6 +26,7 @@
 #include "tui.h"
 #include "vigil/buf.h"
 #include "vigil/fields.h"
+#include "vigil/evidence.h"
 #include "vigil/handoff.h"
 #include "vigil/intel.h"
 #include "vigil/json.h"
@@ -545,6 +546,40 @@ static void tab_timeline(tui *t, const vg_case *c)
     vg_events_free(e, n);
 }
 
+/* The case's evidence register, under its artifacts: what each file is, whether
+ * its content is here ("copy", a reference's file "ref"; "absent" when only its
+ * metadata came, "gone" when a reference's file is), and the start of its SHA-256. */
+static void tab_evidence(tui *t, const vg_case *c)
+{
+    vg_evidence *e = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_evidence_list(t->ws, c->id, &e, &n, &err) != VG_OK) {
+        add_line(t, "%s", err.msg);
+        return;
+    }
+    add_line(t, "%s", "");
+    add_line(t, "Evidence (%zu)%s", n, n ? "" : ": none (vigil evidence add REF FILE)");
+    if (n)
+        add_line(t, "%-12s %-8s %9s %-6s %-16s %s", "ID", "TYPE", "SIZE", "HELD", "SHA256", "NAME");
+    for (size_t i = 0; i < n; i++) {
+        char sz[24];
+        double v = (double)e[i].size;
+        int u = 0;
+        while (v >= 1024 && u < 4)
+            v /= 1024, u++;
+        if (u == 0)
+            snprintf(sz, sizeof sz, "%lld B", (long long)e[i].size);
+        else
+            snprintf(sz, sizeof sz, "%.1f %s", v, (const char *[]){"B", "KB", "MB", "GB", "TB"}[u]);
+        bool here = vg_evidence_present(t->ws, &e[i]);
+        add_line(t, "%.12s %-8.8s %9s %-6s %.16s %s", e[i].id, e[i].type, sz,
+                 here ? (e[i].path ? "ref" : "copy") : (e[i].path ? "gone" : "absent"), e[i].sha256,
+                 e[i].name);
+    }
+    vg_evidences_free(e, n);
+}
+
 static void tab_artifacts(tui *t, const vg_case *c)
 {
     vg_artifact *a = NULL;
@@ -570,6 +605,7 @@ static void tab_artifacts(tui *t, const vg_case *c)
                  refs[0] ? ")" : "", known[0] ? "   " : "", known);
     }
     vg_artifacts_free(a, n);
+    tab_evidence(t, c);
 }
 
 static void tab_notes(tui *t, const vg_case *c)

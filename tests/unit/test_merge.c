@@ -18,7 +18,9 @@
  * merged case, merge it elsewhere or merge into it before they hear of it: writes
  * for a merged case that arrive after the merge must land where the ones that came
  * before it were moved. What is sent is what sync sends: each author's log, read
- * back with vg_ops_each.
+ * back with vg_ops_each. Evidence items are registered (evidence.add) and their
+ * chains of custody grow from every replica (evidence.custody on anyone's item),
+ * which must come out the same too.
  */
 #include "helpers.h"
 #include "vigil/fields.h"
@@ -252,6 +254,39 @@ static vg_op *random_op(vg_ws *ws)
         cJSON_AddTrueToObject(op->payload, "artifacts");
         return op;
     }
+    int ev = pick(5);
+    /* an evidence item (its register entry: the content is not the op's) */
+    if (ev == 0 || (ev == 4 && pick(2))) {
+        vg_op *op = vg_op_new("evidence.add", NULL);
+        char hex[65];
+        for (int i = 0; i < 64; i++)
+            hex[i] = "0123456789abcdef"[pick(16)];
+        hex[64] = '\0';
+        cJSON_AddStringToObject(op->payload, "case", c);
+        cJSON_AddStringToObject(op->payload, "name", pick(2) ? "mail.eml" : "disk.dd");
+        cJSON_AddStringToObject(op->payload, "type", "data");
+        cJSON_AddNumberToObject(op->payload, "size", pick(100000));
+        cJSON_AddStringToObject(op->payload, "sha256", hex);
+        hex[40] = '\0';
+        cJSON_AddStringToObject(op->payload, "sha1", hex);
+        hex[32] = '\0';
+        cJSON_AddStringToObject(op->payload, "md5", hex);
+        cJSON_AddStringToObject(op->payload, "stored", "copy");
+        return op;
+    }
+    if (ev == 1) { /* a custody entry on anyone's item */
+        static const char *const actions[] = {"access", "export", "transfer", "verify"};
+        if (!random_row(ws, "SELECT id, case_id || ' ' || sha256 FROM evidence", t, extra,
+                        sizeof extra))
+            return vg_op_note_add(c, "no evidence");
+        extra[VG_ID_LEN] = '\0';
+        vg_op *op = vg_op_new("evidence.custody", t);
+        cJSON_AddStringToObject(op->payload, "case", extra);
+        cJSON_AddStringToObject(op->payload, "action", actions[pick(4)]);
+        cJSON_AddStringToObject(op->payload, "sha256", extra + VG_ID_LEN + 1);
+        cJSON_AddStringToObject(op->payload, "result", pick(4) ? "ok" : "changed");
+        return op;
+    }
     /* A copilot ledger entry: the author goes on with one of their own sessions (on a
      * case, or their general pane) or starts one; sessions are single-writer. */
     static const char *const kinds[] = {"prompt", "response", "proposal", "decision", "error"};
@@ -480,6 +515,8 @@ static void test_three_replicas_converge(void **state)
                              "  FROM cases WHERE merged_into IS NOT NULL))"
                              " + (SELECT count(*) FROM task_logs WHERE case_id IN (SELECT id"
                              "  FROM cases WHERE merged_into IS NOT NULL))"
+                             " + (SELECT count(*) FROM evidence WHERE case_id IN (SELECT id"
+                             "  FROM cases WHERE merged_into IS NOT NULL))"
                              " + (SELECT count(*) FROM cases m JOIN cases t"
                              "  ON t.id = m.merged_into WHERE t.merged_into IS NOT NULL)"),
                      0);
@@ -487,6 +524,12 @@ static void test_three_replicas_converge(void **state)
                              "SELECT count(*) FROM cases WHERE id IN (SELECT source FROM"
                              " case_merges) AND (status != 'closed' OR resolution != 'duplicate')"),
                      0);
+    /* ... evidence, with chains of custody written on other replicas than the item's */
+    assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM evidence") > 3);
+    assert_true(sql_int(receivers[0].ws,
+                        "SELECT count(*) FROM custody c JOIN ops o ON o.id = c.id"
+                        " JOIN ops a ON a.target = c.evidence AND a.kind = 'evidence.add'"
+                        " WHERE o.origin != a.origin") > 0);
     /* ... and the ledger: sessions of every author, on cases and general, continued */
     assert_true(sql_int(receivers[0].ws, "SELECT count(DISTINCT user) FROM ledger") == NORIGIN);
     assert_true(sql_int(receivers[0].ws, "SELECT count(*) FROM ledger WHERE case_id IS NULL") > 0);

@@ -60,7 +60,7 @@ static void test_enums(void **state)
         {VG_AT_SHA512, "sha512"}, {VG_AT_FILENAME, "filename"}, {VG_AT_HOSTNAME, "hostname"},
         {VG_AT_USER, "user"}, {VG_AT_REGISTRY, "registry"}, {VG_AT_MUTEX, "mutex"},
         {VG_AT_USER_AGENT, "user-agent"}, {VG_AT_CVE, "cve"}, {VG_AT_ASN, "asn"},
-        {VG_AT_OTHER, "other"}};
+        {VG_AT_OTHER, "other"}, {VG_AT_COMMAND_LINE, "command-line"}};
     assert_int_equal(VG_ARTIFACT_TYPE.n, sizeof at / sizeof *at);
     for (size_t i = 0; i < sizeof at / sizeof *at; i++)
         assert_string_equal(vg_enum_name(&VG_ARTIFACT_TYPE, at[i].i), at[i].name);
