@@ -60,6 +60,12 @@ bool vg_json_strict(const char *text, size_t len);
  * Returns a fresh string. */
 char *vg_json_pretty(const cJSON *j);
 
+/* A file that must be one JSON value (a playbook, a template): parsed into *out, or
+ * an error "WHERE: line N: not valid JSON" naming the line where it stops being
+ * one (trailing text after the value included). */
+VG_WUR vg_rc vg_json_parse_doc(const char *text, size_t len, const char *where, cJSON **out,
+                               vg_err *err);
+
 /* Spans of JSON text found without parsing it (the raw events an import keeps, an
  * alert's raw event inside the op that carries it). They assume valid JSON and
  * never read past end. */

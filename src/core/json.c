@@ -458,6 +458,31 @@ static void pretty(vg_buf *b, const cJSON *j, int depth)
         abort();
 }
 
+vg_rc vg_json_parse_doc(const char *text, size_t len, const char *where, cJSON **out,
+                        vg_err *err)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    const char *at = j ? NULL : cJSON_GetErrorPtr();
+    if (j && end) { /* one value and nothing but white space after it */
+        while (end < text + len && *end && strchr(" \t\r\n", *end))
+            end++;
+        if (end < text + len) {
+            cJSON_Delete(j);
+            j = NULL;
+            at = end;
+        }
+    }
+    *out = j;
+    if (j)
+        return VG_OK;
+    int line = 1;
+    if (at && at >= text && at <= text + len)
+        for (const char *p = text; p < at; p++)
+            line += *p == '\n';
+    return vg_fail(err, VG_EINVAL, "%s: line %d: not valid JSON", where, line);
+}
+
 char *vg_json_pretty(const cJSON *j)
 {
     vg_buf b;

@@ -261,25 +261,10 @@ vg_rc vg_playbook_parse(const char *text, size_t len, const char *where, vg_play
     memset(out, 0, sizeof *out);
     if (len > VG_PB_MAX_FILE)
         return vg_fail(err, VG_EINVAL, "%s: larger than %u bytes", where, VG_PB_MAX_FILE);
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    const char *at = j ? NULL : cJSON_GetErrorPtr();
-    if (j && end) { /* one value and nothing but white space after it */
-        while (end < text + len && *end && strchr(" \t\r\n", *end))
-            end++;
-        if (end < text + len) {
-            cJSON_Delete(j);
-            j = NULL;
-            at = end;
-        }
-    }
-    if (!j) {
-        int line = 1;
-        if (at && at >= text && at <= text + len)
-            for (const char *p = text; p < at; p++)
-                line += *p == '\n';
-        return vg_fail(err, VG_EINVAL, "%s: line %d: not valid JSON", where, line);
-    }
+    cJSON *j;
+    vg_rc prc = vg_json_parse_doc(text, len, where, &j, err);
+    if (prc)
+        return prc;
     vg_rc rc = vg_playbook_from_json(j, where, out, err);
     cJSON_Delete(j);
     return rc;

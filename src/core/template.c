@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "vigil/buf.h"
 #include "vigil/fields.h"
+#include "vigil/json.h"
 #include "vigil/model.h"
 #include "vigil/playbook.h"
 #include "vigil/template.h"
@@ -245,25 +246,10 @@ vg_rc vg_template_parse(const char *text, size_t len, const char *where, vg_temp
     out->severity = out->tlp = out->pap = -1;
     if (len > VG_TPL_MAX_FILE)
         return vg_fail(err, VG_EINVAL, "%s: larger than %u bytes", where, VG_TPL_MAX_FILE);
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    const char *at = j ? NULL : cJSON_GetErrorPtr();
-    if (j && end) {
-        while (end < text + len && *end && strchr(" \t\r\n", *end))
-            end++;
-        if (end < text + len) {
-            cJSON_Delete(j);
-            j = NULL;
-            at = end;
-        }
-    }
-    if (!j) {
-        int line = 1;
-        if (at && at >= text && at <= text + len)
-            for (const char *p = text; p < at; p++)
-                line += *p == '\n';
-        return vg_fail(err, VG_EINVAL, "%s: line %d: not valid JSON", where, line);
-    }
+    cJSON *j;
+    vg_rc prc = vg_json_parse_doc(text, len, where, &j, err);
+    if (prc)
+        return prc;
     out->src = vg_xstrndup(text, len);
     out->origin = vg_xstrdup(where);
     vg_rc rc = from_json(j, where, out->src, out, err);
