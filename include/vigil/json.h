@@ -60,6 +60,12 @@ bool vg_json_strict(const char *text, size_t len);
  * Returns a fresh string. */
 char *vg_json_pretty(const cJSON *j);
 
+/* A stored list of words (a case's tags, techniques: a JSON array of strings) as
+ * people read it: "c2, beaconing", "-" when empty. Text that is not such a list
+ * is given back as it is. The caller frees it; it is not yet made safe for a
+ * terminal. */
+char *vg_json_words(const char *list);
+
 /* A file that must be one JSON value (a playbook, a template): parsed into *out, or
  * an error "WHERE: line N: not valid JSON" naming the line where it stops being
  * one (trailing text after the value included). */

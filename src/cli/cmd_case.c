@@ -354,9 +354,13 @@ int cmd_case_show(cli *c, int argc, char **argv)
     out_safe(c, *k.assignee ? k.assignee : "-");
     printf("\n  tlp / pap   %s / %s\n  tags        ", vg_enum_name(&VG_TLP, k.tlp),
            vg_enum_name(&VG_PAP, k.pap));
-    out_safe(c, k.tags);
+    char *words = vg_json_words(k.tags);
+    out_safe(c, words);
+    free(words);
     printf("\n  techniques  ");
-    out_safe(c, k.techniques);
+    words = vg_json_words(k.techniques);
+    out_safe(c, words);
+    free(words);
     vg_field_value *fv = NULL;
     size_t nfv = 0;
     if (vg_case_fields(c->ws, id, &fv, &nfv, &err) != VG_OK) {

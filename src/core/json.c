@@ -458,6 +458,29 @@ static void pretty(vg_buf *b, const cJSON *j, int depth)
         abort();
 }
 
+char *vg_json_words(const char *list)
+{
+    cJSON *j = list ? cJSON_Parse(list) : NULL, *it;
+    if (!cJSON_IsArray(j)) {
+        cJSON_Delete(j);
+        return vg_xstrdup(list ? list : "-");
+    }
+    vg_buf b;
+    vg_buf_init(&b, 1u << 20);
+    cJSON_ArrayForEach(it, j) {
+        if (!cJSON_IsString(it))
+            continue;
+        if ((b.len && vg_buf_adds(&b, ", ") != VG_OK) || vg_buf_adds(&b, it->valuestring) != VG_OK)
+            break;
+    }
+    cJSON_Delete(j);
+    if (!b.len) {
+        vg_buf_free(&b);
+        return vg_xstrdup("-");
+    }
+    return vg_buf_take(&b);
+}
+
 vg_rc vg_json_parse_doc(const char *text, size_t len, const char *where, cJSON **out,
                         vg_err *err)
 {

@@ -488,8 +488,12 @@ static void tab_overview(tui *t, const vg_case *c)
     free(merged);
     add_line(t, "assignee   %s", *c->assignee ? c->assignee : "-");
     add_line(t, "tlp / pap  %s / %s", vg_enum_name(&VG_TLP, c->tlp), vg_enum_name(&VG_PAP, c->pap));
-    add_line(t, "tags       %s", c->tags);
-    add_line(t, "ATT&CK     %s", c->techniques);
+    char *words = vg_json_words(c->tags);
+    add_line(t, "tags       %s", words);
+    free(words);
+    words = vg_json_words(c->techniques);
+    add_line(t, "ATT&CK     %s", words);
+    free(words);
     vg_field_value *fv = NULL;
     size_t nfv = 0;
     vg_err ferr = {0};
@@ -1177,7 +1181,9 @@ void tui_alert_open(tui *t)
              vg_enum_name(&VG_SEVERITY, a.severity), a.rule, a.source, a.source_ref,
              (long long)a.count);
     add_line(t, "entities %s", a.entities);
-    add_line(t, "ATT&CK   %s", a.techniques);
+    char *techs = vg_json_words(a.techniques);
+    add_line(t, "ATT&CK   %s", techs);
+    free(techs);
     add_line(t, "%s", "");
     /* laid out a member a line, its numbers as the sensor wrote them; every line
      * made safe when drawn */

@@ -79,6 +79,15 @@ static void test_enums(void **state)
 static void test_json_views(void **state)
 {
     (void)state;
+    /* tags and techniques as people read them, not as JSON */
+    static const char *const words[][2] = {{"[\"c2\",\"beaconing\"]", "c2, beaconing"},
+                                           {"[]", "-"}, {"[\"T1059.001\"]", "T1059.001"},
+                                           {"not a list", "not a list"}, {"[1,\"x\"]", "x"}};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        char *w = vg_json_words(words[i][0]);
+        assert_string_equal(w, words[i][1]);
+        free(w);
+    }
     char t[32];
     vg_iso8601(1731000000123, t, sizeof t);
     assert_string_equal(t, "2024-11-07T17:20:00.123Z");
