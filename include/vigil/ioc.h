@@ -92,6 +92,14 @@ char *vg_defang(const char *text);
  * ::ffff:a.b.c.d; a zone index kept as written), so "FE80:0:0:0:870A:159E:ACCA:1B3"
  * and "fe80::870a:159e:acca:1b3" are one value. */
 char *vg_ioc_normalise(int type, const char *value);
+/* Whether a normalised value is one of its artifact type: an address (v4 or v6,
+ * a /prefix and a zone allowed), a hash of its length in hex, CVE-YYYY-NNNN, a
+ * domain or host name (no empty label, no white space), an email address, a URL
+ * with a scheme and a host, an AS number; other types take any text (a string
+ * is made safe when shown, not when stored). false with why (e.g. "sha256: 64 hex digits, not 3
+ * characters") filled in. */
+bool vg_artifact_valid(int type, const char *value, char *why, size_t whysz);
+
 /* Refang a string: defanged notations back to their real characters. Fresh. */
 char *vg_refang(const char *s);
 

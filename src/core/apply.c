@@ -1732,6 +1732,11 @@ static vg_rc h_artifact_add(ctx *c)
     vg_rc rc;
     if ((rc = need_artifact(c, &case_id, &type, &value)))
         return rc;
+    char why[200];
+    if (c->local && !vg_artifact_valid(type, value, why, sizeof why)) {
+        rc = vg_fail(c->err, VG_EINVAL, "%s", why);
+        goto out;
+    }
     if ((rc = need_enum(c, "tlp", &VG_TLP, 2, &tlp)) ||
         (rc = need_enum(c, "source", &VG_ARTIFACT_SOURCE, 0, &src)))
         goto out;

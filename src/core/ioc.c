@@ -183,6 +183,114 @@ static char *ipv6_canonical(char *s)
     return r;
 }
 
+/* A DNS name: labels of letters, digits, '-' and '_' (or any byte of a UTF-8
+ * name), none empty, none longer than 63, 253 in all. */
+static bool dns_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return false;
+    size_t label = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if (isalnum(ch) || ch == '-' || ch == '_' || ch >= 0x80) {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
+bool vg_artifact_valid(int type, const char *value, char *why, size_t whysz)
+{
+    const char *tname = vg_enum_name(&VG_ARTIFACT_TYPE, type);
+    size_t n = strlen(value);
+    if (n == 0) {
+        snprintf(why, whysz, "%s: empty", tname);
+        return false;
+    }
+    size_t hex = type == VG_AT_MD5 ? 32 : type == VG_AT_SHA1 ? 40 : type == VG_AT_SHA256 ? 64
+                 : type == VG_AT_SHA512 ? 128 : 0;
+    if (hex) {
+        bool ok = n == hex;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = isxdigit((unsigned char)value[i]);
+        if (!ok)
+            snprintf(why, whysz, "%s: %zu hex digits, not '%.80s'", tname, hex, value);
+        return ok;
+    }
+    switch (type) {
+    case VG_AT_IP: {
+        char a[INET6_ADDRSTRLEN + 64];
+        size_t m = strcspn(value, "/%");
+        bool ok = m < sizeof a;
+        if (ok) {
+            memcpy(a, value, m);
+            a[m] = '\0';
+            unsigned char bin[16];
+            ok = inet_pton(strchr(a, ':') ? AF_INET6 : AF_INET, a, bin) == 1;
+        }
+        if (ok && value[m] == '/') {
+            const char *p = value + m + 1;
+            int bits = 0, digits = 0;
+            for (; isdigit((unsigned char)*p) && digits < 4; p++, digits++)
+                bits = bits * 10 + (*p - '0');
+            ok = digits && (*p == '\0' || *p == '%') && bits <= (strchr(a, ':') ? 128 : 32);
+        }
+        if (!ok)
+            snprintf(why, whysz, "ip: '%.80s' is not an IPv4 or IPv6 address", value);
+        return ok;
+    }
+    case VG_AT_CVE: {
+        bool ok = n >= 13 && strncmp(value, "CVE-", 4) == 0 && value[8] == '-';
+        for (size_t i = 4; ok && i < n; i++)
+            ok = i == 8 || isdigit((unsigned char)value[i]);
+        if (!ok)
+            snprintf(why, whysz, "cve: CVE-YYYY-NNNN, not '%.80s'", value);
+        return ok;
+    }
+    case VG_AT_DOMAIN: case VG_AT_HOSTNAME:
+        if (!dns_name(value, n)) {
+            snprintf(why, whysz, "%s: '%.80s' is not a %s name", tname, value,
+                     type == VG_AT_DOMAIN ? "domain" : "host");
+            return false;
+        }
+        return true;
+    case VG_AT_EMAIL: {
+        const char *at = strrchr(value, '@');
+        bool ok = at && at > value && !memchr(value, ' ', n) && dns_name(at + 1, strlen(at + 1));
+        if (!ok)
+            snprintf(why, whysz, "email: '%.80s' is not an address (name@domain)", value);
+        return ok;
+    }
+    case VG_AT_URL: {
+        const char *sep = strstr(value, "://");
+        bool ok = sep && sep > value && sep[3] && sep[3] != '/' && !memchr(value, ' ', n);
+        for (const char *p = value; ok && p < sep; p++)
+            ok = isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.';
+        if (!ok)
+            snprintf(why, whysz, "url: '%.80s' has no scheme and host (https://host/...)", value);
+        return ok;
+    }
+    case VG_AT_ASN: {
+        const char *p = strncasecmp(value, "AS", 2) == 0 ? value + 2 : value;
+        bool ok = *p;
+        for (; ok && *p; p++)
+            ok = isdigit((unsigned char)*p);
+        if (!ok)
+            snprintf(why, whysz, "asn: AS and a number, not '%.80s'", value);
+        return ok;
+    }
+    default:
+        return true;
+    }
+}
+
 char *vg_ioc_normalise(int type, const char *value)
 {
     while (isspace((unsigned char)*value))

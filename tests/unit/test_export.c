@@ -139,6 +139,32 @@ static const cJSON *by_id(const cJSON *objs, const char *id)
     return NULL;
 }
 
+/* A hash that is not one (a replica's, or an earlier vigil's: the CLI refuses it
+ * now) is a note in STIX, not an indicator with a broken pattern. */
+static void test_stix_bad_hash_is_a_note(void **state)
+{
+    (void)state;
+    export_case x = mem_case();
+    vg_artifact arts[] = {art("01ART000000000000000000009", VG_AT_MD5, "nothex", true, 1790000000000)};
+    x.arts = arts;
+    x.narts = 1;
+    cJSON *d = write_json(&x, EXPORT_STIX);
+    const cJSON *o;
+    int notes = 0, indicators = 0;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItem(d, "objects"))
+    {
+        const char *type = cJSON_GetObjectItem(o, "type")->valuestring;
+        indicators += strcmp(type, "indicator") == 0;
+        if (strcmp(type, "note") == 0) {
+            notes++;
+            assert_string_equal(cJSON_GetObjectItem(o, "content")->valuestring, "IOC md5: nothex");
+        }
+    }
+    assert_int_equal(notes, 1);
+    assert_int_equal(indicators, 0);
+    cJSON_Delete(d);
+}
+
 /* A file's hashes are one file object with its base name and directory; each
  * hash indicator is based on the observed-data of its file. */
 static void test_stix_files(void **state)
@@ -334,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_stix_files),
+        cmocka_unit_test(test_stix_bad_hash_is_a_note),
         cmocka_unit_test(test_misp_direction_and_date),
         cmocka_unit_test(test_timesketch_fields),
     };
