@@ -536,7 +536,9 @@ typedef struct tagarg {
     const char *tag;
 } tagarg;
 
-/* Add a tag to a case's tags (read, add, set: tags are one last-writer-wins field). */
+/* Add a tag to a case's tags, or take one away (-TAG): read, change, set, tags
+ * being one last-writer-wins field. A case without the tag to take away gets no
+ * op. */
 static vg_op *make_tag(const char *id, void *ud)
 {
     tui *t = ((tagarg *)ud)->t;
@@ -550,7 +552,23 @@ static vg_op *make_tag(const char *id, void *ud)
         cJSON_Delete(tags);
         tags = cJSON_CreateArray();
     }
-    cJSON_AddItemToArray(tags, cJSON_CreateString(tag)); /* the door drops repeats */
+    if (*tag == '-') { /* every copy of it */
+        bool had = false;
+        for (int i = cJSON_GetArraySize(tags) - 1; i >= 0; i--) {
+            const cJSON *it = cJSON_GetArrayItem(tags, i);
+            if (cJSON_IsString(it) && strcmp(it->valuestring, tag + 1) == 0) {
+                cJSON_DeleteItemFromArray(tags, i);
+                had = true;
+            }
+        }
+        if (!had) {
+            cJSON_Delete(tags);
+            vg_case_clear(&c);
+            return NULL;
+        }
+    } else {
+        cJSON_AddItemToArray(tags, cJSON_CreateString(*tag == '+' ? tag + 1 : tag));
+    }
     vg_op *op = vg_op_new("case.set", id);
     cJSON_AddStringToObject(op->payload, "field", "tags");
     cJSON_AddItemToObject(op->payload, "value", tags);
@@ -564,8 +582,13 @@ static int c_tag(tui *t, int argc, char **argv)
         snprintf(t->msg, sizeof t->msg, "tag: give a tag");
         return 1;
     }
-    tagarg a = {t, argv[1]};
-    return write_all(t, make_tag, &a, "tagged");
+    const char *tag = argv[1];
+    if (((*tag == '-' || *tag == '+') && !tag[1]) || !*tag) {
+        snprintf(t->msg, sizeof t->msg, "tag: give a tag (TAG to add, -TAG to take away)");
+        return 1;
+    }
+    tagarg a = {t, tag};
+    return write_all(t, make_tag, &a, *tag == '-' ? "untagged" : "tagged");
 }
 
 static int c_mark(tui *t, int argc, char **argv)
@@ -1042,7 +1065,8 @@ static const tcmd commands[] = {
      " (closed as duplicate)", c_merge},
     {"severity", "S", "set the severity", c_severity},
     {"assign", "[NAME|me]", "assign (to you by default)", c_assign},
-    {"tag", "TAG", "add a tag", c_tag},
+    {"tag", "TAG|-TAG", "add a tag to the case (or the marked cases); -TAG takes it away",
+     c_tag},
     {"mark", "", "mark the row for a bulk action (writes then apply to all marked)", c_mark},
     {"unmark", "", "clear the marks", c_unmark},
     {"field", "NAME VALUE...", "set a custom field of the case (- clears it)", c_field},
