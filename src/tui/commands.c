@@ -952,13 +952,21 @@ static int c_graph_only(tui *t, int argc, char **argv)
 
 /* An indicator on the case: "ioc TYPE VALUE", or "ioc VALUE" with the type the
  * extractor sees (defanged forms welcome). */
+/* An indicator: an artifact with the IOC flag (what STIX and MISP export as one). */
+static vg_op *ioc_op(const char *case_id, const char *type, const char *value)
+{
+    vg_op *op = vg_op_artifact_add(case_id, type, value);
+    cJSON_AddTrueToObject(op->payload, "is_ioc");
+    return op;
+}
+
 static int c_ioc(tui *t, int argc, char **argv)
 {
     const char *id = need_case(t);
     if (!id)
         return 1;
     if (argc == 3)
-        return write_op(t, vg_op_artifact_add(id, argv[1], argv[2]), "artifact added");
+        return write_op(t, ioc_op(id, argv[1], argv[2]), "indicator added");
     vg_ioc_list l = {0};
     if (argc == 2)
         vg_ioc_extract(argv[1], strlen(argv[1]), &l);
@@ -968,9 +976,32 @@ static int c_ioc(tui *t, int argc, char **argv)
                                         " e-mail, hash or CVE");
         return 1;
     }
-    int rc = write_op(t, vg_op_artifact_add(id, vg_ioc_type(l.items[0].kind), l.items[0].value),
-                      "artifact added");
+    int rc = write_op(t, ioc_op(id, vg_ioc_type(l.items[0].kind), l.items[0].value),
+                      "indicator added");
     vg_ioc_list_free(&l);
+    return rc;
+}
+
+/* Take an artifact off the case, named by its value or an id prefix (as the CLI's
+ * artifact rm). */
+static int c_artifact_rm(tui *t, int argc, char **argv)
+{
+    const char *id = need_case(t);
+    if (!id)
+        return 1;
+    if (argc != 2) {
+        snprintf(t->msg, sizeof t->msg, "artifact-rm VALUE (or the start of its id)");
+        return 1;
+    }
+    vg_artifact a;
+    vg_err err = {0};
+    if (vg_artifact_resolve(t->ws, id, argv[1], &a, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    int rc = write_op(t, vg_op_artifact_remove(id, vg_enum_name(&VG_ARTIFACT_TYPE, a.type), a.value),
+                      "artifact removed");
+    vg_artifact_clear(&a);
     return rc;
 }
 
@@ -1089,8 +1120,10 @@ static const tcmd commands[] = {
     {"collapse", "", "in the graph: fold or unfold the selected case's values", c_graph_only},
     {"ask", "[QUESTION...]", "ask the copilot about the case, or on the queue about the open"
      " queue (/cmd runs a : command)", c_ask},
-    {"ioc", "[TYPE] VALUE", "add an indicator to the case (the type found when not given)",
-     c_ioc},
+    {"ioc", "[TYPE] VALUE", "add an indicator (IOC flag set) to the case (the type found"
+     " when not given)", c_ioc},
+    {"artifact-rm", "VALUE", "take an artifact off the case (its value or an id prefix)",
+     c_artifact_rm},
     {"related", "[VALUE]", "other cases sharing this case's artifacts", c_related},
     {"proposal", "yes|no|edit|take", "decide the copilot's proposal (y n e; a: suggestion)",
      c_proposal},
