@@ -224,6 +224,8 @@ vg_op *vg_op_event_add(const char *case_id, int64_t occurred_at, const char *kin
 vg_op *vg_op_ledger_add(const char *case_id, const char *session_id, const char *user,
                         const char *kind, const char *model, const char *content);
 
+/* Link an alert to a case, bringing its entities as the case's artifacts (those
+ * the case does not hold yet; the door records its choice in the op). */
 vg_op *vg_op_alert_link(const char *alert_id, const char *case_id);
 vg_op *vg_op_alert_dismiss(const char *alert_id);
 /* Open a case from an inbox alert (its title and severity) and link the alert to

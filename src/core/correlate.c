@@ -244,15 +244,6 @@ static vg_rc apply(corr *c, vg_op *op)
     return rc;
 }
 
-/* An op linking an alert to a case that brings the alert's entities with it
- * (the door adds those the case does not hold as artifacts: op.h). */
-static vg_op *link_op(const char *alert_id, const char *case_id)
-{
-    vg_op *op = vg_op_alert_link(alert_id, case_id);
-    cJSON_AddTrueToObject(op->payload, "artifacts");
-    return op;
-}
-
 /* Sets of case ids, kept sorted: every linked alert looks its case up. */
 static size_t id_at(const vg_id *ids, size_t n, const char *id) /* first >= id */
 {
@@ -463,7 +454,7 @@ static vg_rc link_to_open_cases(corr *c, int *order, size_t n)
         vg_id case_id;
         vg_rc rc = open_case_for(c, &vs, x->t, case_id);
         if (rc == VG_OK && case_id[0]) {
-            if ((rc = apply(c, link_op(x->id, case_id))) == VG_OK)
+            if ((rc = apply(c, vg_op_alert_link(x->id, case_id))) == VG_OK)
                 joined(c, case_id);
             x->linked = true;
         }
@@ -718,7 +709,7 @@ static vg_rc make_case(corr *c, int *m, size_t n)
         byt[i] = (timed){c->a[m[i]].t, m[i]};
     qsort(byt, n, sizeof *byt, timed_cmp);
     for (size_t i = 0; rc == VG_OK && i < n; i++) {
-        rc = apply(c, link_op(c->a[byt[i].i].id, case_id));
+        rc = apply(c, vg_op_alert_link(c->a[byt[i].i].id, case_id));
         c->a[byt[i].i].linked = true;
         c->co->alerts_linked++;
     }

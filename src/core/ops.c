@@ -166,6 +166,7 @@ vg_op *vg_op_alert_link(const char *alert_id, const char *case_id)
     cJSON_AddStringToObject(op->payload, "field", "status");
     cJSON_AddStringToObject(op->payload, "value", "linked");
     cJSON_AddStringToObject(op->payload, "case", case_id);
+    cJSON_AddTrueToObject(op->payload, "artifacts");
     return op;
 }
 

@@ -250,9 +250,7 @@ static vg_op *random_op(vg_ws *ws)
         snprintf(sql, sizeof sql, "SELECT id FROM alerts WHERE status = 'new'");
         if (!random_row(ws, sql, t, NULL, 0))
             return vg_op_note_add(c, "no alert to link");
-        vg_op *op = vg_op_alert_link(t, c);
-        cJSON_AddTrueToObject(op->payload, "artifacts");
-        return op;
+        return vg_op_alert_link(t, c);
     }
     int ev = pick(5);
     /* an evidence item (its register entry: the content is not the op's) */
@@ -639,8 +637,7 @@ static void test_link_of_concurrent_repeat(void **state)
     import_alert(p.b, alert_of("0-same", NULL));
     vg_id y;
     col_id_of(p.b, "SELECT id FROM alerts", y);
-    vg_op *link = vg_op_alert_link(y, p.case_id);
-    cJSON_AddTrueToObject(link->payload, "artifacts");
+    vg_op *link = vg_op_alert_link(y, p.case_id); /* bringing its entities */
     must_apply(p.b, link);
     pair_converge(&p);
 }
