@@ -243,7 +243,14 @@ int main(int argc, char **argv)
     char *queue[] = {"cases"};
     int nargs = argc - i;
     char **args = argv + i;
-    if (nargs == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+    char why[128];
+    bool tty = nargs == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (tty && !tui_terminal_ok(why, sizeof why)) { /* the queue, as into a pipe */
+        fprintf(stderr, "vigil: %s, so no workstation here (TERM=vt100 or xterm will do);"
+                        " the queue follows\n", why);
+        tty = false;
+    }
+    if (tty) {
         /* On a terminal, `vigil` is the workstation; into a pipe it prints the queue. */
         c.name = "tui";
         int rc = cli_open(&c, 0);

@@ -128,6 +128,11 @@ typedef struct tui {
 
 /* Run the workstation on an open workspace until the analyst quits. Returns the
  * process exit code. The terminal is restored on every exit path. */
+/* Whether this terminal ($TERM) can hold the workstation: terminfo knows it and it
+ * can move the cursor. false with why filled in ("TERM=dumb cannot move the
+ * cursor"): vigil then prints the queue as it does into a pipe. */
+bool tui_terminal_ok(char *why, size_t whysz);
+
 int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             const char *log_path);
 
