@@ -229,6 +229,32 @@ static void ent_at(cJSON *ents, const char *name, const cJSON *rec, const char *
     ent(ents, name, get(rec, path));
 }
 
+/* A value of Wazuh's Windows eventchannel decoder (data.win.eventdata.*): it
+ * writes each backslash and quote of the event escaped once more than JSON needs
+ * ("C:\\\\Windows" for C:\Windows, \\\" for a quote), as its own message text
+ * does not; undone, so the path is the one the analyst searches for. */
+static void ent_win(cJSON *ents, const char *name, const cJSON *rec, const char *path)
+{
+    const cJSON *v = get(rec, path);
+    if (!cJSON_IsString(v) || !strchr(v->valuestring, '\\')) {
+        ent(ents, name, v);
+        return;
+    }
+    const char *s = v->valuestring;
+    size_t n = strlen(s), j = 0;
+    char *u = vg_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' && (s[i + 1] == '\\' || s[i + 1] == '"'))
+            i++;
+        u[j++] = s[i];
+    }
+    u[j] = '\0';
+    cJSON *c = cJSON_CreateString(u);
+    ent(ents, name, c);
+    cJSON_Delete(c);
+    free(u);
+}
+
 /* A hash by its length: md5, sha1, sha256, sha512. */
 static const char *hash_name(const char *s)
 {
@@ -564,7 +590,10 @@ static imp_map_rc map_wazuh(const cJSON *r, out *o)
         {"domain", "data.win.eventdata.queryName"},
         {"registry", "data.win.eventdata.targetObject"}};
     for (size_t i = 0; i < sizeof E / sizeof *E; i++)
-        ent_at(o->ents, E[i].name, r, E[i].path);
+        if (strncmp(E[i].path, "data.win.eventdata.", 19) == 0)
+            ent_win(o->ents, E[i].name, r, E[i].path);
+        else
+            ent_at(o->ents, E[i].name, r, E[i].path);
     sysmon_hashes(o->ents, get(r, "data.win.eventdata.hashes"));
     /* File integrity: a changed file of the organisation's own, or a registry key
      * (Windows); what it changed to is context, not an indicator to hunt for, so
