@@ -173,7 +173,7 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "dd89b7c46334875527b333e36f898a24546fb42b8e15617d9c32cf26fefa897c"
+#define VG_SCHEMA_DIGEST "e49f26d5d6b098aec7a654c0e3a275e86934b6c8f0c2ed91a9636a0a0c4845d1"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */

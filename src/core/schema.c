@@ -350,6 +350,14 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     " actor TEXT NOT NULL, at INTEGER NOT NULL, sha256 TEXT NOT NULL DEFAULT '',"
     " result TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX custody_evidence ON custody(evidence, at);",
+    /* 19: the open cases that hold a value read from the index alone again: since
+     * correlation counts a value an alert brought only within the window of its
+     * sightings there, the index carries the artifact's source and seen window
+     * after the case (step 7's index sent every lookup to the table, a random read
+     * per case holding the value, slow on a workspace larger than its cache). */
+    "DROP INDEX artifacts_value;"
+    "CREATE INDEX artifacts_value ON artifacts(type, value, removed, case_id, source,"
+    " first_seen, last_seen);",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);
