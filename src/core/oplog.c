@@ -485,6 +485,14 @@ static void raw_op_index(ws_raw_op *o)
     }
 }
 
+/* The raw event of the alert whose text is [s, e): a copy, "{}" when it has none. */
+static char *raw_member(const char *s, const char *e)
+{
+    if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
+        return vg_xstrdup("{}");
+    return vg_xstrndup(s, (size_t)(e - s));
+}
+
 char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy)
 {
     if (legacy && *legacy)
@@ -494,11 +502,8 @@ char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy
     if (ws->nbulk && raw_op == ws->last_seq + 1 && raw_at >= 0) {
         if ((size_t)raw_at >= ws->nbulk)
             return vg_xstrdup("{}");
-        s = ws->bulk.data + ws->bulk_at[2 * raw_at];
-        e = ws->bulk.data + ws->bulk_at[2 * raw_at + 1];
-        if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
-            return vg_xstrdup("{}");
-        return vg_xstrndup(s, (size_t)(e - s));
+        return raw_member(ws->bulk.data + ws->bulk_at[2 * raw_at],
+                          ws->bulk.data + ws->bulk_at[2 * raw_at + 1]);
     }
     ws_raw_op *o = raw_op > 0 ? raw_op_load(ws, raw_op) : NULL;
     if (!o)
@@ -521,9 +526,7 @@ char *ws_alert_raw(vg_ws *ws, int64_t raw_op, int64_t raw_at, const char *legacy
                 return vg_xstrdup("{}");
         }
     }
-    if (!vg_json_member(s, (size_t)(e - s), "raw", &s, &e) || e <= s || *s != '{')
-        return vg_xstrdup("{}");
-    return vg_xstrndup(s, (size_t)(e - s));
+    return raw_member(s, e);
 }
 
 static void sql_raw(sqlite3_context *cx, int argc, sqlite3_value **argv)

@@ -534,6 +534,7 @@ static int c_assign(tui *t, int argc, char **argv)
 typedef struct tagarg {
     tui *t;
     const char *tag;
+    size_t ops; /* the cases that got an op */
 } tagarg;
 
 /* Add a tag to a case's tags, or take one away (-TAG): read, change, set, tags
@@ -573,6 +574,7 @@ static vg_op *make_tag(const char *id, void *ud)
     cJSON_AddStringToObject(op->payload, "field", "tags");
     cJSON_AddItemToObject(op->payload, "value", tags);
     vg_case_clear(&c);
+    ((tagarg *)ud)->ops++;
     return op;
 }
 
@@ -587,8 +589,11 @@ static int c_tag(tui *t, int argc, char **argv)
         snprintf(t->msg, sizeof t->msg, "tag: give a tag (TAG to add, -TAG to take away)");
         return 1;
     }
-    tagarg a = {t, tag};
-    return write_all(t, make_tag, &a, *tag == '-' ? "untagged" : "tagged");
+    tagarg a = {t, tag, 0};
+    int rc = write_all(t, make_tag, &a, *tag == '-' ? "untagged" : "tagged");
+    if (rc == 0 && a.ops == 0)
+        snprintf(t->msg, sizeof t->msg, "not tagged %.200s", tag + 1);
+    return rc;
 }
 
 static int c_mark(tui *t, int argc, char **argv)
