@@ -2371,14 +2371,8 @@ vg_rc ws_rec_key(vg_ws *ws, vg_err *err)
         char h[2 * sizeof ws->rec_key + 1];
         randombytes_buf(ws->rec_key, sizeof ws->rec_key);
         sodium_bin2hex(h, sizeof h, ws->rec_key, sizeof ws->rec_key);
-        static const char put[] = "INSERT OR REPLACE INTO meta(key, value) VALUES ('rec_key', ?1)";
-        if ((rc = ws_stmt_text(ws, put, &q, err)))
+        if ((rc = ws_meta_put(ws, "rec_key", h, "keeping the record key", err)))
             return rc;
-        sqlite3_bind_text(q, 1, h, -1, SQLITE_TRANSIENT);
-        int s = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (s != SQLITE_DONE)
-            return ws_dberr(ws, err, "keeping the record key");
     }
     ws->rec_key_ok = true;
     return VG_OK;
