@@ -2257,12 +2257,12 @@ static void put_artifact(void *ud, int type, const char *value, bool ioc, int pl
     const char *tname = VG_ARTIFACT_TYPE.names[type];
     bool exists = true;
     if (a->choose) {
-        /* held: sighted again (one lookup); else chosen, as removed or new */
-        bool removed, wins;
+        /* held: sighted again (one lookup); else chosen, as new (inserted below) or
+         * removed (the insert ignored: artifact.add's rules), with no lookup of its own */
         if ((a->rc = art_sighted(c, a->case_id, tname, value, a->t, true)) ||
-            sqlite3_changes(c->ws->db) == 1 ||
-            (a->rc = art_find(c, a->case_id, tname, value, &exists, &removed, &wins)))
+            sqlite3_changes(c->ws->db) == 1)
             return;
+        exists = false;
         cJSON_AddItemToArray(a->picked, cJSON_CreateNumber(i));
     } else if (a->pick && !picked(a->pick, i)) {
         a->rc = art_sighted(c, a->case_id, tname, value, a->t, false);
