@@ -108,6 +108,11 @@ int cmd_import(cli *c, int argc, char **argv)
                 printf(" and %" PRId64 " more", st.co.infra_found - 8);
             putchar('\n');
         }
+        if (imp_out_of_order(&st))
+            printf("the file is not in time order (%" PRId64 " alerts more than the correlation"
+                   " window from the one before them): correlation joins cases in the order it"
+                   " reads, so in time order the same alerts make fewer cases\n",
+                   st.out_of_order);
     }
     bool clean = st.rejected == 0 && st.files_failed == 0;
     imp_stats_free(&st);

@@ -1121,6 +1121,26 @@ static void *produce(void *arg)
 
 /* ---- the writer: each mapped record through the door, in order ------------------ */
 
+/* The alert's event time against the one before it (imp_stats.out_of_order). */
+static void step_in_time(imp_stats *st, const vg_op *op)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(op->payload, "event_time");
+    if (!cJSON_IsNumber(t))
+        return;
+    int64_t ms = (int64_t)t->valuedouble;
+    int64_t w = st->co.window_ms > 0 ? st->co.window_ms : 24 * 3600 * 1000LL;
+    if (st->last_t && (ms > st->last_t + w || ms < st->last_t - w))
+        st->out_of_order++;
+    st->last_t = ms;
+}
+
+bool imp_out_of_order(const imp_stats *st)
+{
+    /* one batch is correlated as a whole, in time order, whatever the file's */
+    int64_t n = st->stored + st->merged;
+    return st->read > IMP_BATCH && st->out_of_order * 2 > n;
+}
+
 /* One record: VG_OK whether it was stored, skipped or rejected (counted); an error
  * only when the workspace fails, or with strict on a bad record. Takes it->op. */
 static vg_rc store(run *u, item *it)
@@ -1152,6 +1172,7 @@ static vg_rc store(run *u, item *it)
                                : vg_apply(u->ws, op, u->err);
     if (rc == VG_OK) {
         u->st->per_format[fmt]++;
+        step_in_time(u->st, op);
         if (op->folded)
             u->st->merged++;
         else
@@ -1312,6 +1333,7 @@ cJSON *imp_stats_json(const imp_stats *st)
     cJSON_AddNumberToObject(j, "rejected", (double)st->rejected);
     cJSON_AddNumberToObject(j, "skipped", (double)st->skipped);
     cJSON_AddNumberToObject(j, "files_failed", (double)st->files_failed);
+    cJSON_AddNumberToObject(j, "out_of_order", (double)st->out_of_order);
     cJSON *inf = cJSON_AddArrayToObject(j, "infrastructure");
     for (int64_t i = 0; i < st->co.infra_found && i < 8; i++)
         cJSON_AddItemToArray(inf, cJSON_CreateString(st->co.infra[i]));

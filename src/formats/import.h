@@ -61,8 +61,18 @@ typedef struct imp_stats {
     int64_t read, stored, merged, skipped, rejected, files_failed;
     int64_t already; /* records the workspace holds already (vg_alert_known): not written */
     int64_t per_format[IMP_NFORMATS];
+    /* alerts whose event time is more than the correlation window from the alert
+     * before them (the file is not in time order when most are: correlation joins
+     * cases in the order it reads, so such a file makes more of them) */
+    int64_t out_of_order;
+    int64_t last_t; /* the event time of the last alert stored (0: none yet) */
     vg_correlation co; /* cases created, cases updated */
 } imp_stats;
+
+/* Whether most of the alerts were out of time order (st->out_of_order) in an
+ * import of more than one batch, where that changes the cases correlation makes
+ * (the alerts of one batch are correlated together, in time order). */
+bool imp_out_of_order(const imp_stats *st);
 
 /* Import files ("-" is standard input) in order. Bad records are reported
  * through o->reject and counted; a file that cannot be read, is binary, is a
