@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "editor.h"
 #include "vigil/keys.h"
 #include "vigil/attack.h"
 #include "paths.h"
@@ -426,24 +426,6 @@ static int ws_copy(cli *c, const char *id, vg_playbook *p)
     return rc;
 }
 
-/* Run $EDITOR (else vi) on path through the shell, so EDITOR may carry options. */
-static int run_editor(const char *path)
-{
-    const char *ed = getenv("VISUAL");
-    if (!ed || !*ed)
-        ed = getenv("EDITOR");
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", "exec ${1:-vi} \"$2\"", "sh", ed && *ed ? ed : "vi", path,
-              (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 int cmd_pb_edit(cli *c, int argc, char **argv)
 {
     char *pos[1];
@@ -451,15 +433,11 @@ int cmd_pb_edit(cli *c, int argc, char **argv)
     int rc = ws_args(c, argc, argv, NULL, 0, pos, 1, "which playbook? (ID)");
     if (rc || (rc = ws_copy(c, pos[0], &old)))
         return rc;
-    const char *tmpdir = getenv("TMPDIR");
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/vigil-playbook-XXXXXX.json", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemps(path, 5);
-    if (fd < 0) {
+    if (ed_tmpfile(path, sizeof path, "playbook", ".json") != 0) {
         vg_playbook_clear(&old);
         return cli_error(c, "making a temporary file: %s", strerror(errno));
     }
-    close(fd);
     cJSON *j = vg_playbook_json(&old);
     char *before = vg_json_pretty(j);
     cJSON_Delete(j);
@@ -468,7 +446,7 @@ int cmd_pb_edit(cli *c, int argc, char **argv)
     bool keep = true; /* the edited file stays when it could not be saved */
     if ((rc = write_out(c, path, before, 0600, false)))
         goto out;
-    if (run_editor(path) != 0) {
+    if (ed_run(path, NULL, NULL, NULL) != 0) {
         rc = cli_error(c, "the editor failed; %s is unchanged (your edit: %s)", old.id, path);
         goto out;
     }

@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
+#include "editor.h"
 #include "tui.h"
 #include "vigil/buf.h"
 #include "vigil/fields.h"
@@ -708,40 +708,27 @@ bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert)
     return ok;
 }
 
+/* While the editor runs: a copilot answer streaming meanwhile is read on the
+ * chat's tick, so it is complete when the editor closes. The chat only builds
+ * lines; nothing is drawn until the editor returns. */
+static int edit_idle(void *ud)
+{
+    tui *t = ud;
+    tui_chat_poll(t);
+    return tui_chat_busy(t) ? TUI_CHAT_TICK_MS : 100;
+}
+
 char *tui_edit_text(tui *t)
 {
-    char path[] = "/tmp/vigil-note-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        snprintf(t->msg, sizeof t->msg, "cannot make a temporary file");
+    char path[4096];
+    if (ed_tmpfile(path, sizeof path, "note", "") != 0) {
+        snprintf(t->msg, sizeof t->msg, "cannot make a temporary file: %.100s", strerror(errno));
         return NULL;
     }
-    close(fd);
-    const char *editor = getenv("VISUAL");
-    if (!editor || !*editor)
-        editor = getenv("EDITOR");
-    if (!editor || !*editor)
-        editor = "vi";
+    const char *editor;
     def_prog_mode();
     endwin(); /* the editor gets a restored terminal */
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("sh", "sh", "-c", "exec $0 \"$1\"", editor, path, (char *)NULL);
-        _exit(127);
-    }
-    /* Wait for the editor without blocking: a copilot answer streaming meanwhile
-     * is read on the chat's tick, so it is complete when the editor closes. The
-     * chat only builds lines; nothing is drawn until the editor returns. */
-    int status = 0;
-    while (pid > 0) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid || (w < 0 && errno != EINTR))
-            break;
-        if (w == 0) {
-            tui_chat_poll(t);
-            poll(NULL, 0, tui_chat_busy(t) ? TUI_CHAT_TICK_MS : 100);
-        }
-    }
+    int status = ed_run(path, edit_idle, t, &editor);
     reset_prog_mode();
     refresh();
     char *text = NULL;
@@ -758,7 +745,7 @@ char *tui_edit_text(tui *t)
         fclose(f);
     }
     unlink(path);
-    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (status != 0) {
         free(text);
         snprintf(t->msg, sizeof t->msg, "the editor (%.64s) did not finish cleanly: nothing added",
                  editor);
