@@ -144,9 +144,5 @@ void vg_handoff_free(vg_handoff_item *items, size_t n);
 /* {since, now, reader, groups: {KEY: [{at, case?, ref?, actor, text}]}} */
 cJSON *vg_handoff_json(const vg_handoff_opts *o, const vg_handoff_item *items, size_t n);
 
-/* A --since value: a duration back from now ("90m", "8h", "2d", "1w") or a time
- * (vg_parse_iso8601). VG_EINVAL naming the value for anything else, and for a time
- * after now. */
-VG_WUR vg_rc vg_parse_since(const char *s, int64_t now, int64_t *out, vg_err *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "vigil/model.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
+#include "vigil/timefmt.h"
 
 #define MAX_ROOTS 64
 
@@ -29,27 +30,12 @@ static double now_s(void)
 /* "7d", "12h", "90m" (that long ago) or "2026-11-03" (UTC midnight) as ms. */
 static int parse_when(cli *c, const char *name, const char *v, int64_t *out)
 {
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    int64_t unit = 0;
-    if (end != v && n >= 0 && end[0] && !end[1])
-        unit = end[0] == 'd' ? 86400000LL : end[0] == 'h' ? 3600000LL : end[0] == 'm' ? 60000LL : 0;
-    if (unit && n <= 36500LL * 86400000LL / unit) {
-        *out = vg_now_ms() - n * unit;
-        return EXIT_OK;
-    }
-    struct tm tm = {0};
-    int y, mo, d;
-    char tail;
-    if (sscanf(v, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3 && mo >= 1 && mo <= 12 && d >= 1 &&
-        d <= 31 && y >= 1970) {
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        *out = (int64_t)timegm(&tm) * 1000;
-        return EXIT_OK;
-    }
-    return cli_usage(c, "--%s: '%s' is not Nd, Nh, Nm or YYYY-MM-DD", name, v);
+    char what[32];
+    snprintf(what, sizeof what, "--%s", name);
+    vg_err err = {0};
+    if (vg_parse_when(what, v, vg_now_ms(), VG_WHEN_FUTURE, out, &err) != VG_OK)
+        return cli_usage(c, "%s", err.msg);
+    return EXIT_OK;
 }
 
 static void dot_str(const char *s)

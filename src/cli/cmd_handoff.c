@@ -14,6 +14,7 @@
 #include "vigil/handoff.h"
 #include "vigil/query.h"
 #include "vigil/text.h"
+#include "vigil/timefmt.h"
 
 #define MAX_LOG (1 << 20) /* the door's cap on a task log entry */
 
@@ -108,7 +109,7 @@ static int since_opt(cli *c, const char *v, const char *dflt, int64_t now, int64
         *out = 0;
         return EXIT_OK;
     }
-    if (vg_parse_since(v ? v : dflt, now, out, &err) != VG_OK)
+    if (vg_parse_when("--since", v ? v : dflt, now, 0, out, &err) != VG_OK)
         return cli_usage(c, "%s", err.msg);
     return EXIT_OK;
 }

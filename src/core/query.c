@@ -440,11 +440,10 @@ static vg_rc search_term(vg_case_query *out, const char *field, const char *v, b
     }
     if (strcmp(field, "after") == 0 || strcmp(field, "before") == 0) {
         int64_t ms;
-        if (!vg_parse_local_time(v, &ms))
-            return vg_fail(err, VG_EINVAL, "%s: '%s' is not a date (2026-11-01) or time"
-                                           " (2026-11-01T14:00)", field, v);
-        *(field[0] == 'a' ? &out->after_ms : &out->before_ms) = ms;
-        return VG_OK;
+        vg_rc rc = vg_parse_when(field, v, vg_now_ms(), VG_WHEN_FUTURE, &ms, err);
+        if (rc == VG_OK)
+            *(field[0] == 'a' ? &out->after_ms : &out->before_ms) = ms;
+        return rc;
     }
     if (strcmp(field, "intel") == 0) {
         if (!*v)

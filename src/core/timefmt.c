@@ -1,12 +1,14 @@
 /*
  * timefmt.c — display forms of times (see timefmt.h).
  */
-#define _XOPEN_SOURCE 700 /* strptime */
+#define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 #include "vigil/timefmt.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 void vg_local_time(int64_t ms, char *out, size_t outsz)
@@ -32,25 +34,6 @@ void vg_age(int64_t ms, int64_t now_ms, char *out, size_t outsz)
         snprintf(out, outsz, "%lldh", (long long)(m / 60));
     else
         snprintf(out, outsz, "%lldd", (long long)(m / 1440));
-}
-
-bool vg_parse_local_time(const char *s, int64_t *ms)
-{
-    static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                                        "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"};
-    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
-        struct tm tm = {0};
-        const char *end = strptime(s, forms[i], &tm);
-        if (end && !*end) {
-            tm.tm_isdst = -1;
-            time_t t = mktime(&tm);
-            if (t == (time_t)-1)
-                return false;
-            *ms = (int64_t)t * 1000;
-            return true;
-        }
-    }
-    return false;
 }
 
 static bool digits(const char **p, int n, int *out)
@@ -112,4 +95,56 @@ bool vg_parse_iso8601(const char *s, int64_t *ms)
     time_t t = timegm(&tm);
     *ms = ((int64_t)t - off * 60) * 1000 + frac;
     return *ms >= 0;
+}
+
+/* Whether an ISO 8601 time names its zone (Z, or an offset after the time of day). */
+static bool names_zone(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > 10 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+        return true;
+    return n > 16 && strpbrk(s + 16, "+-") != NULL; /* after 2026-11-03T14:02 */
+}
+
+vg_rc vg_parse_when(const char *what, const char *s, int64_t now, unsigned flags, int64_t *out,
+                    vg_err *err)
+{
+    if (!s || !*s)
+        return vg_fail(err, VG_EINVAL, "%s: give a duration (8h, 2d) or a time", what);
+    size_t nd = strspn(s, "0123456789");
+    int64_t t;
+    if (nd > 0 && nd < 9 && s[nd] && !s[nd + 1] && strchr("mhdw", s[nd])) {
+        static const int64_t unit[] = {['m' - 'a'] = 60000, ['h' - 'a'] = 3600000,
+                                       ['d' - 'a'] = 86400000, ['w' - 'a'] = 604800000};
+        int64_t back = strtoll(s, NULL, 10) * unit[s[nd] - 'a'];
+        *out = back > now ? 0 : now - back;
+        return VG_OK;
+    }
+    if (strcmp(s, "now") == 0) {
+        t = now;
+    } else if (nd >= 9 && nd <= 11 && !s[nd]) {
+        t = strtoll(s, NULL, 10) * 1000;
+    } else if (vg_parse_iso8601(s, &t)) {
+        if (!names_zone(s)) { /* the fields were the analyst's wall clock */
+            time_t sec = (time_t)(t / 1000);
+            struct tm tm;
+            gmtime_r(&sec, &tm);
+            tm.tm_isdst = -1;
+            time_t local = mktime(&tm);
+            if (local == (time_t)-1)
+                return vg_fail(err, VG_EINVAL, "%s: '%.60s' is not a time here", what, s);
+            t = (int64_t)local * 1000 + t % 1000;
+            if (t < 0)
+                return vg_fail(err, VG_EINVAL, "%s: '%.60s' is before 1970", what, s);
+        }
+    } else {
+        return vg_fail(err, VG_EINVAL,
+                       "%s: '%.60s' is neither a duration (90m, 8h, 2d, 1w) nor a time"
+                       " (2026-11-03, 2026-11-03 14:02, 2026-11-03T14:02:30Z, +01:00)",
+                       what, s);
+    }
+    if (t > now && !(flags & VG_WHEN_FUTURE))
+        return vg_fail(err, VG_EINVAL, "%s: '%.60s' is in the future", what, s);
+    *out = t;
+    return VG_OK;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "vigil/buf.h"
 #include "vigil/fields.h"
 #include "vigil/id.h"
 #include "vigil/handoff.h"
@@ -19,6 +20,7 @@
 #include "vigil/model.h"
 #include "vigil/op.h"
 #include "vigil/template.h"
+#include "vigil/timefmt.h"
 
 typedef struct tcmd {
     const char *name;
@@ -673,27 +675,47 @@ static int task_status(tui *t, int argc, char **argv, const char *status)
 static int c_done(tui *t, int argc, char **argv) { return task_status(t, argc, argv, "done"); }
 static int c_todo(tui *t, int argc, char **argv) { return task_status(t, argc, argv, "todo"); }
 
-/* :event 2026-11-20T14:05 what happened... (local time) */
+/* :event WHEN what happened...: WHEN as vg_parse_when reads it (2h, a time with or
+ * without its zone), or as the timeline prints it (2026-11-20 14:05, two words). */
 static int c_event(tui *t, int argc, char **argv)
 {
     const char *id = need_case(t);
     if (!id)
         return 1;
-    struct tm tm = {0};
-    const char *end = argc > 2 ? strptime(argv[1], "%Y-%m-%dT%H:%M", &tm) : NULL;
-    if (!end || *end) {
-        snprintf(t->msg, sizeof t->msg, "event: give when it happened (2026-11-20T14:05, local"
-                                        " time) and what");
+    int first = 2; /* the first word of the text */
+    char when_s[64] = "";
+    if (argc > 1)
+        snprintf(when_s, sizeof when_s, "%s", argv[1]);
+    if (argc > 3 && strlen(argv[1]) == 10 && strchr(argv[2], ':') &&
+        strspn(argv[2], "0123456789:.") == strlen(argv[2])) { /* 2026-11-20 14:05 */
+        snprintf(when_s, sizeof when_s, "%.10s %.20s", argv[1], argv[2]);
+        first = 3;
+    }
+    if (argc <= first) {
+        snprintf(t->msg, sizeof t->msg, "event: give when it happened (2h, 2026-11-20 14:05,"
+                                        " 2026-11-20T14:05Z) and what");
         return 1;
     }
-    tm.tm_isdst = -1;
-    int64_t when = (int64_t)mktime(&tm) * 1000;
-    char text[1024] = "";
-    for (int i = 2; i < argc; i++) {
-        size_t l = strlen(text);
-        snprintf(text + l, sizeof text - l, "%s%s", i > 2 ? " " : "", argv[i]);
+    int64_t when;
+    vg_err err = {0};
+    if (vg_parse_when("event", when_s, vg_now_ms(), 0, &when, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
     }
-    return write_op(t, vg_op_event_add(id, when, NULL, text), "event added");
+    vg_buf text;
+    vg_buf_init(&text, 1 << 20);
+    bool fits = true;
+    for (int i = first; i < argc && fits; i++)
+        fits = (i == first || vg_buf_adds(&text, " ") == VG_OK) &&
+               vg_buf_adds(&text, argv[i]) == VG_OK;
+    if (!fits) {
+        vg_buf_free(&text);
+        snprintf(t->msg, sizeof t->msg, "event: the text is longer than 1 MiB");
+        return 1;
+    }
+    int rc = write_op(t, vg_op_event_add(id, when, NULL, vg_buf_str(&text)), "event added");
+    vg_buf_free(&text);
+    return rc;
 }
 
 static int note_op(tui *t, const char *case_id, const char *text);

@@ -903,7 +903,7 @@ void tui_handoff_open(tui *t, const char *since_text)
     char want[sizeof t->handoff_since];
     snprintf(want, sizeof want, "%s",
              since_text ? since_text : t->handoff_since[0] ? t->handoff_since : "8h");
-    if (vg_parse_since(want, o.now, &o.since, &err) != VG_OK) {
+    if (vg_parse_when("handoff", want, o.now, 0, &o.since, &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return;
     }

@@ -1,5 +1,6 @@
 /*
- * mention.c — the @mention parser and the --since parser (src/core/handoff.c).
+ * mention.c — the @mention parser (src/core/handoff.c) and the parser of the
+ * times analysts give (vg_parse_when, src/core/timefmt.c).
  *
  * The input is any bytes, read as a note's text. Every name vg_mentions_each
  * reports must lie in the text right after an '@' that starts the text or follows
@@ -15,6 +16,7 @@
 
 #include "fuzz.h"
 #include "vigil/handoff.h"
+#include "vigil/timefmt.h"
 
 struct seen {
     const char *text;
@@ -59,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_check(!vg_mentions_user(text, ""), "an empty name is mentioned");
     int64_t now = 1796000000000LL, t = -1;
     vg_err err = {0};
-    if (vg_parse_since(text, now, &t, &err) == VG_OK)
+    if (vg_parse_when("--since", text, now, 0, &t, &err) == VG_OK)
         fz_check(t >= 0 && t <= now, "--since '%.40s' gave %lld", text, (long long)t);
     else
         fz_check(err.msg[0] != '\0', "a refused --since says nothing");

@@ -288,29 +288,6 @@ static void test_mentions_of(void **state)
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM ops WHERE kind LIKE 'mention%'"), 0);
 }
 
-static void test_parse_since(void **state)
-{
-    (void)state;
-    int64_t now = 1796000000000LL, t;
-    vg_err err = {0};
-    assert_int_equal(vg_parse_since("8h", now, &t, &err), VG_OK);
-    assert_int_equal(t, now - 8 * HOUR);
-    assert_int_equal(vg_parse_since("2d", now, &t, &err), VG_OK);
-    assert_int_equal(t, now - 48 * HOUR);
-    assert_int_equal(vg_parse_since("90m", now, &t, &err), VG_OK);
-    assert_int_equal(t, now - 90 * 60000LL);
-    assert_int_equal(vg_parse_since("1w", now, &t, &err), VG_OK);
-    assert_int_equal(t, now - 168 * HOUR);
-    assert_int_equal(vg_parse_since("2026-11-03T14:02Z", now, &t, &err), VG_OK);
-    assert_int_equal(t, 1793714520000LL);
-    assert_int_equal(vg_parse_since("2027-01-01", now, &t, &err), VG_EINVAL);
-    assert_non_null(strstr(err.msg, "'2027-01-01' is in the future"));
-    static const char *const bad[] = {"8x", "", "h", "-3h", "8hh", "99999999999999d", "yesterday"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(vg_parse_since(bad[i], now, &t, &err), VG_EINVAL);
-    assert_non_null(strstr(err.msg, "'yesterday' is neither a duration"));
-}
-
 /* A stamped op of actor at ms, from origin. */
 static void at(vg_ws *ws, const char *kind, const char *target, int64_t ms, const char *actor,
                const char *json)
@@ -475,7 +452,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_task_log_apply),  T(test_task_log_refused),   T(test_task_log_replay),
         T(test_mention_parsing), T(test_known_users),        T(test_mentions_of),
-        T(test_parse_since),     T(test_handoff_derivation), T(test_roster),
+        T(test_handoff_derivation), T(test_roster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,16 @@
 /*
  * test_util.c — the small core modules: capped buffers (buf.c), the vocabularies
- * (model.c) and the JSON views (json.c).
+ * (model.c), the JSON views (json.c) and the one parser of the times analysts
+ * give (timefmt.c).
  */
 #include "helpers.h"
 
 #include "vigil/buf.h"
 #include "vigil/json.h"
 #include "vigil/model.h"
+#include "vigil/timefmt.h"
+
+#include <time.h>
 
 static void test_buf_cap(void **state)
 {
@@ -145,10 +149,68 @@ static void test_json_print_is_strict(void **state)
     cJSON_Delete(o);
 }
 
+#define HOUR 3600000LL
+
+/* vg_parse_when: durations, now, epoch seconds, and times with or without a zone
+ * (the analyst's: here a fixed UTC+2 that needs no tzdata), the future refused
+ * unless asked for, and errors that name the argument and the value. */
+static void test_parse_when(void **state)
+{
+    (void)state;
+    const char *tz = getenv("TZ");
+    char *saved = tz ? strdup(tz) : NULL;
+    setenv("TZ", "VGT-02", 1);
+    tzset();
+    int64_t now = 1796000000000LL, t; /* 2026-11-30T23:33:20Z */
+    vg_err err = {0};
+    static const struct {
+        const char *in;
+        int64_t want;
+    } ok[] = {
+        {"8h", 1796000000000LL - 8 * HOUR},
+        {"2d", 1796000000000LL - 48 * HOUR},
+        {"90m", 1796000000000LL - 90 * 60000LL},
+        {"1w", 1796000000000LL - 168 * HOUR},
+        {"now", 1796000000000LL},
+        {"1793714520", 1793714520000LL},               /* date +%s */
+        {"2026-11-03T14:02Z", 1793714520000LL},        /* a zone: as it says */
+        {"2026-11-03T14:02:30Z", 1793714550000LL},     /* seconds */
+        {"2026-11-03T14:02:30.250Z", 1793714550250LL}, /* a fraction */
+        {"2026-11-03T15:02+01:00", 1793714520000LL},   /* offsets */
+        {"2026-11-03T09:02-0500", 1793714520000LL},
+        {"2026-11-03 16:02", 1793714520000LL},         /* as the timeline prints it: UTC+2 */
+        {"2026-11-03T16:02:30", 1793714550000LL},
+        {"2026-11-03", 1793714520000LL - (14 * 60 + 2) * 60000LL - 2 * HOUR},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        if (vg_parse_when("--since", ok[i].in, now, 0, &t, &err) != VG_OK)
+            fail_msg("'%s': %s", ok[i].in, err.msg);
+        if (t != ok[i].want)
+            fail_msg("'%s': %lld, wanted %lld", ok[i].in, (long long)t, (long long)ok[i].want);
+    }
+    assert_int_equal(vg_parse_when("--since", "2027-01-01", now, 0, &t, &err), VG_EINVAL);
+    assert_string_equal(err.msg, "--since: '2027-01-01' is in the future");
+    assert_int_equal(vg_parse_when("before", "2027-01-01", now, VG_WHEN_FUTURE, &t, &err), VG_OK);
+    static const char *const bad[] = {"8x",  "",      "h",          "-3h",       "8hh",
+                                      "99999999999999d", "yesterday", "2026-13-01", "14:02",
+                                      "2026-11-03T25:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (vg_parse_when("after", bad[i], now, 0, &t, &err) != VG_EINVAL)
+            fail_msg("'%s' was taken", bad[i]);
+    assert_non_null(strstr(err.msg, "after: '2026-11-03T25:00' is neither a duration"));
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    free(saved);
+    tzset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_parse_when),
         cmocka_unit_test(test_enums),
         cmocka_unit_test(test_json_views),
         cmocka_unit_test(test_json_print_is_strict),
