@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "vigil/err.h"
@@ -62,8 +63,18 @@ typedef struct opt {
     const char *spec;
     const char *value; /* set when given: the value, or "" for a flag */
 } opt;
+/* Options and positional arguments. An unknown option is a usage error that names
+ * the closest known one; --json, --csv and --dot together are refused (one
+ * output). */
 int cli_parse(cli *c, int argc, char **argv, opt *opts, int nopts, char **pos, int maxpos,
               int *npos);
+/* The candidate closest to word by edit distance, when it is near enough to be a
+ * typo of it (at most 2 edits, fewer than word has letters), else NULL. */
+const char *cli_closest(const char *word, const char *const *cands, size_t n);
+/* Every subcommand, one line each (`vigil help`). */
+void cli_usage_all(FILE *f);
+/* One subcommand's usage, summary and help (`vigil help NAME`, `vigil NAME --help`). */
+void cli_command_help(const command *k, bool first);
 const char *opt_get(const opt *opts, int nopts, const char *name);
 
 /* Output. Every string that came from data goes through out_safe/out_text.

@@ -386,13 +386,17 @@ static int cmd_version(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+void cli_command_help(const command *k, bool first)
+{
+    printf("%svigil %s %s\n  %s\n", first ? "" : "\n", k->name, k->usage, k->summary);
+    if (k->help)
+        printf("%s", k->help);
+}
+
 static int cmd_help(cli *c, int argc, char **argv)
 {
     if (argc == 0) {
-        fputs("usage: vigil [--db PATH] [--as NAME] [--ascii] SUBCOMMAND [ARGS]\n\n", stdout);
-        for (int i = 0; i < cli_ncommands; i++)
-            printf("  %-16s %s\n", cli_commands[i].name, cli_commands[i].summary);
-        fputs("\n`vigil help SUBCOMMAND` for its options; man vigil for everything.\n", stdout);
+        cli_usage_all(stdout);
         return EXIT_OK;
     }
     char want[128];
@@ -405,9 +409,7 @@ static int cmd_help(cli *c, int argc, char **argv)
                      (argc == 1 && strncmp(k->name, argv[0], wl) == 0 && k->name[wl] == ' ');
         if (!match)
             continue;
-        printf("%svigil %s %s\n  %s\n", shown++ ? "\n" : "", k->name, k->usage, k->summary);
-        if (k->help)
-            printf("%s", k->help);
+        cli_command_help(k, shown++ == 0);
     }
     if (!shown)
         return cli_usage(c, "no subcommand '%s'", want);

@@ -135,7 +135,7 @@ static char *login_name(void)
     return vg_xstrdup(u && *u ? u : "unknown");
 }
 
-static void usage_all(FILE *f)
+void cli_usage_all(FILE *f)
 {
     fputs("usage: vigil [--db PATH] [--as NAME] [--ascii] SUBCOMMAND [ARGS]\n\n", f);
     for (int i = 0; i < cli_ncommands; i++)
@@ -161,6 +161,49 @@ static const command *find_command(int argc, char **argv, int *used)
         }
     }
     return NULL;
+}
+
+static bool is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* --help or -h among a subcommand's arguments (before a --). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (is_help(argv[i]))
+            return true;
+    return false;
+}
+
+/* An unknown subcommand: the one it is a typo of, else the list. */
+static int unknown_command(int argc, char **argv)
+{
+    char safe[256], want[128];
+    vg_text_safe(argv[0], strlen(argv[0]), VG_TEXT_ASCII, safe, sizeof safe);
+    fprintf(stderr, "vigil: unknown subcommand '%s%s%s'", safe, argc > 1 ? " " : "",
+            argc > 1 ? "..." : "");
+    /* a typo of a whole name ("case shwo") or of its first word ("imprt") */
+    const char *names[256], *firsts[256];
+    char first[256][32];
+    size_t n = 0;
+    for (int i = 0; i < cli_ncommands && n < 256; i++, n++) {
+        names[n] = cli_commands[i].name;
+        snprintf(first[n], sizeof first[n], "%.*s", (int)strcspn(names[n], " "), names[n]);
+        firsts[n] = first[n];
+    }
+    snprintf(want, sizeof want, "%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+    const char *near = argc > 1 ? cli_closest(want, names, n) : NULL;
+    if (!near)
+        near = cli_closest(argv[0], firsts, n);
+    if (near) {
+        fprintf(stderr, " (did you mean '%s'?)\n`vigil help` lists them all\n", near);
+        return EXIT_USAGE;
+    }
+    fputc('\n', stderr);
+    cli_usage_all(stderr);
+    return EXIT_USAGE;
 }
 
 /* A long migration's progress, on one line of the terminal (nothing into a file). */
@@ -207,14 +250,14 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--ascii") == 0)
             ascii = true;
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage_all(stdout);
+            cli_usage_all(stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
             argv[i] = "version";
             break;
         } else {
             fprintf(stderr, "vigil: unknown option '%s'\n", argv[i]);
-            usage_all(stderr);
+            cli_usage_all(stderr);
             return EXIT_USAGE;
         }
     }
@@ -306,13 +349,15 @@ int main(int argc, char **argv)
     }
     int used = 0, rc;
     const command *cmd = find_command(nargs, args, &used);
-    if (!cmd) {
-        char safe[256];
-        vg_text_safe(args[0], strlen(args[0]), VG_TEXT_ASCII, safe, sizeof safe);
-        fprintf(stderr, "vigil: unknown subcommand '%s%s%s'\n", safe, nargs > 1 ? " " : "",
-                nargs > 1 ? "..." : "");
-        usage_all(stderr);
-        rc = EXIT_USAGE;
+    if (!cmd && nargs > 1 && is_help(args[1])) { /* vigil case --help: the case ones */
+        c.name = "help";
+        cmd = find_command(1, (char *[]){"help"}, &used);
+        rc = cmd->run(&c, 1, args);
+    } else if (!cmd) {
+        rc = unknown_command(nargs, args);
+    } else if (wants_help(nargs - used, args + used)) {
+        cli_command_help(cmd, true);
+        rc = EXIT_OK;
     } else {
         c.name = cmd->name;
         out_init(&c);

@@ -52,8 +52,23 @@ int cli_parse(cli *c, int argc, char **argv, opt *opts, int nopts, char **pos, i
             if (sl == nl && strncmp(opts[k].spec, name, nl) == 0)
                 o = &opts[k];
         }
-        if (!o)
+        if (!o) {
+            const char *names[64];
+            char buf[64][32];
+            size_t nn = 0;
+            for (int k = 0; k < nopts && nn < 64; k++) {
+                snprintf(buf[nn], sizeof buf[nn], "%.*s", (int)strcspn(opts[k].spec, "="),
+                         opts[k].spec);
+                names[nn] = buf[nn];
+                nn++;
+            }
+            char word[32];
+            snprintf(word, sizeof word, "%.*s", (int)nl, name);
+            const char *near = cli_closest(word, names, nn);
+            if (near)
+                return cli_usage(c, "unknown option '%s' (did you mean --%s?)", a, near);
             return cli_usage(c, "unknown option '%s'", a);
+        }
         bool takes = strchr(o->spec, '=') != NULL;
         if (takes) {
             if (eq)
@@ -68,7 +83,52 @@ int cli_parse(cli *c, int argc, char **argv, opt *opts, int nopts, char **pos, i
             o->value = "";
         }
     }
+    static const char *const outputs[] = {"json", "csv", "dot"};
+    const char *given = NULL;
+    for (size_t k = 0; k < sizeof outputs / sizeof *outputs; k++) {
+        if (!opt_get(opts, nopts, outputs[k]))
+            continue;
+        if (given)
+            return cli_usage(c, "--%s and --%s: give one of them", given, outputs[k]);
+        given = outputs[k];
+    }
     return EXIT_OK;
+}
+
+/* Levenshtein distance of two short words (up to 63 bytes of each). */
+static size_t edits(const char *a, const char *b)
+{
+    size_t la = strnlen(a, 63), lb = strnlen(b, 63), row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bd = 3, wl = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edits(word, cands[i]);
+        if (d < bd && d < wl && strcmp(word, cands[i]) != 0) {
+            bd = d;
+            best = cands[i];
+        }
+    }
+    return best;
 }
 
 const char *opt_get(const opt *opts, int nopts, const char *name)
