@@ -65,6 +65,51 @@ static void print_case_row(cli *c, const vg_case *k, int title_cols)
     putchar('\n');
 }
 
+/* A word for the shell: as it is when it is plain, else in single quotes. */
+static void shell_word(FILE *f, const char *w)
+{
+    if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "-_./:,=@+%") == strlen(w)) {
+        fputs(w, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = w; *p; p++)
+        fputs(*p == '\'' ? "'\\''" : (char[2]){*p, 0}, f);
+    fputc('\'', f);
+}
+
+/* "... more: " and the command that shows the next page: this one's workspace and
+ * every option it was given, and the cursor after the last row. */
+static void more_hint(cli *c, const opt *o, int n, const char *cursor)
+{
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (!f)
+        return;
+    fputs("... more: vigil --db ", f);
+    shell_word(f, c->db_path);
+    fputs(" cases", f);
+    for (int k = 0; k < n; k++) {
+        size_t nl = strcspn(o[k].spec, "=");
+        if (!o[k].value || strncmp(o[k].spec, "after", nl) == 0)
+            continue;
+        fprintf(f, " --%.*s", (int)nl, o[k].spec);
+        if (o[k].spec[nl] == '=') {
+            fputc(' ', f);
+            shell_word(f, o[k].value);
+        }
+    }
+    fputs(" --after ", f);
+    shell_word(f, cursor);
+    if (fclose(f) == 0) {
+        out_safe(c, line);
+        putchar('\n');
+    }
+    free(line);
+}
+
 int cmd_cases(cli *c, int argc, char **argv)
 {
     opt o[] = {{"status=", NULL}, {"severity=", NULL}, {"assignee=", NULL}, {"tag=", NULL}, {"text=", NULL},
@@ -155,8 +200,7 @@ int cmd_cases(cli *c, int argc, char **argv)
         if (l.more && c->width) {
             char cs[640];
             vg_case_cursor_format(&l.items[l.n - 1], &f, cs, sizeof cs);
-            printf("... more: vigil cases%s%s --after %s\n", f.sort ? " --sort " : "",
-                   f.sort ? VG_SORT_NAMES[f.sort] : "", cs);
+            more_hint(c, o, n, cs);
         }
     }
     vg_case_list_free(&l);
