@@ -230,7 +230,7 @@ cJSON *vg_hit_json(const vg_hit *h)
     }
     add_str(o, "snippet", h->snippet);
     cJSON_AddNumberToObject(o, "rank", h->rank);
-    cJSON_AddNumberToObject(o, "time", (double)h->t);
+    add_time(o, "time", h->t);
     return o;
 }
 
