@@ -132,15 +132,19 @@ static int entry(void *ud, const char *section, const char *name, const char *va
         if (!parse_span(value, slot))
             return FAIL("[import] %s: '%s' is not a time such as 30m, 4h or 3d", name, value);
     } else if (!strcmp(section, "keys")) {
+        /* a binding only the workstation reads: a bad one is left out, with a
+         * warning, and every other command goes on */
+#define SKIP(...) (cf->nwarnings++ ? 1 : (snprintf(cf->warning, sizeof cf->warning, __VA_ARGS__), 1))
         if (!tui_key_valid(name))
-            return FAIL("[keys] '%s' is not a key (a character, or Space, Enter, Esc, Tab, BTab,"
+            return SKIP("[keys] '%s' is not a key (a character, or Space, Enter, Esc, Tab, BTab,"
                         " Up, Down, Left, Right, Home, End, NPage, PPage)", name);
         if (!tui_command_valid(value))
-            return FAIL("[keys] %s: '%s' is not a command (? in vigil lists them)", name, value);
+            return SKIP("[keys] %s: '%s' is not a command (? in vigil lists them)", name, value);
         if (t->nkeys == TUI_MAX_KEYS)
-            return FAIL("[keys] more than %d bindings", TUI_MAX_KEYS);
+            return SKIP("[keys] more than %d bindings", TUI_MAX_KEYS);
         if (strlen(value) >= sizeof t->keys[0].command)
-            return FAIL("[keys] %s: command too long", name);
+            return SKIP("[keys] %s: command too long", name);
+#undef SKIP
         snprintf(t->keys[t->nkeys].key, sizeof t->keys[0].key, "%s", name);
         snprintf(t->keys[t->nkeys].command, sizeof t->keys[0].command, "%s", value);
         t->nkeys++;
@@ -278,6 +282,9 @@ int config_read(config *cf)
         fclose(f);
         if (rc)
             fprintf(stderr, "vigil: config: %s\n", msg);
+        else if (cf->nwarnings)
+            fprintf(stderr, "vigil: config: %s: %s: left out%s\n", path, cf->warning,
+                    cf->nwarnings > 1 ? ", with more [keys] lines like it" : "");
     } else if (why != ENOENT) {
         open_failed("config", path, why);
         rc = -1;

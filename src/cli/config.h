@@ -35,6 +35,10 @@ typedef struct config {
     /* [intel]: the store's path, and the caps on an import (0: the defaults) */
     char *intel_db;
     int64_t intel_max_bytes, intel_max_items;
+    /* [keys] lines left out (a key or command the workstation does not know): the
+     * first one's reason, and how many; every command still runs */
+    char warning[512];
+    int nwarnings;
 } config;
 
 /* Read the config file if there is one. On a mistake, print
