@@ -228,6 +228,9 @@ vg_op *vg_op_ledger_add(const char *case_id, const char *session_id, const char 
  * the case does not hold yet; the door records its choice in the op). */
 vg_op *vg_op_alert_link(const char *alert_id, const char *case_id);
 vg_op *vg_op_alert_dismiss(const char *alert_id);
+/* Star a timeline row of case_id (or take the star away): an alert on the case
+ * (alert.set) or an event (event.set), by the row's id. */
+vg_op *vg_op_row_star(const char *case_id, const char *row_id, bool is_alert, bool on);
 /* Open a case from an inbox alert (its title and severity) and link the alert to
  * it, in one transaction through the door; the new case's id goes to case_out. */
 VG_WUR vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, vg_err *err);

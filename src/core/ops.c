@@ -178,6 +178,16 @@ vg_op *vg_op_alert_dismiss(const char *alert_id)
     return op;
 }
 
+vg_op *vg_op_row_star(const char *case_id, const char *row_id, bool is_alert, bool on)
+{
+    vg_op *op = vg_op_new(is_alert ? "alert.set" : "event.set", row_id);
+    if (!is_alert)
+        cJSON_AddStringToObject(op->payload, "case", case_id);
+    cJSON_AddStringToObject(op->payload, "field", "starred");
+    cJSON_AddBoolToObject(op->payload, "value", on);
+    return op;
+}
+
 vg_rc vg_alert_promote(vg_ws *ws, const char *alert_id, vg_id case_out, vg_err *err)
 {
     vg_alert a;

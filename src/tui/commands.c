@@ -746,12 +746,8 @@ static int c_star(tui *t, int argc, char **argv)
         snprintf(t->msg, sizeof t->msg, "star: give the number of a row on the Timeline tab");
         return 1;
     }
-    vg_op *op = vg_op_new(is_alert ? "alert.set" : "event.set", row_id);
-    if (!is_alert)
-        cJSON_AddStringToObject(op->payload, "case", t->case_id);
-    cJSON_AddStringToObject(op->payload, "field", "starred");
-    cJSON_AddBoolToObject(op->payload, "value", !starred);
-    return write_op(t, op, starred ? "unstarred" : "starred");
+    return write_op(t, vg_op_row_star(t->case_id, row_id, is_alert, !starred),
+                    starred ? "unstarred" : "starred");
 }
 
 void tui_mention_msg(tui *t, const char *text, const char *done)
