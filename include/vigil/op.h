@@ -188,6 +188,10 @@ void vg_op_free(vg_op *op);
  * and err says which field is wrong. An op already in the log (same id) is a
  * no-op that succeeds. */
 VG_WUR vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err);
+/* Apply ops[0..n) in one batch: all of them, or (at the first that fails, err
+ * saying why) none. NULL entries are skipped; the ops stay the caller's (the door
+ * may have added to their payloads, as vg_apply does). Outside a batch only. */
+VG_WUR vg_rc vg_apply_all(vg_ws *ws, vg_op *const *ops, size_t n, vg_err *err);
 
 /* Whether a new alert.add carries a record its alert holds already: the same
  * (source, source_ref) and the same raw event, byte for byte, counted before (the

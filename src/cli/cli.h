@@ -102,6 +102,8 @@ int cli_count(cli *c, const char *name, const char *v, int64_t lo, int64_t hi, i
 int cli_case(cli *c, const char *ref, char id[27]);
 /* Apply an op (taking ownership), printing the error on failure. */
 int cli_apply(cli *c, vg_op *op);
+/* Apply ops in one batch, all or nothing (vg_apply_all); takes ownership of them. */
+int cli_apply_all(cli *c, vg_op **ops, int n);
 
 /* Handlers (cmd_case.c, cmd_misc.c). */
 int cmd_cases(cli *c, int argc, char **argv);

@@ -150,27 +150,20 @@ int cmd_alert_dismiss(cli *c, int argc, char **argv)
         return cli_usage(c, "which alerts? (ID...)");
     if ((rc = cli_open(c, 0)))
         return rc;
-    vg_id *ids = vg_xmalloc((size_t)npos * sizeof *ids);
-    for (int i = 0; i < npos && rc == EXIT_OK; i++)
-        rc = alert_arg(c, pos[i], ids[i]);
-    vg_err err = {0};
-    if (rc == EXIT_OK && vg_batch_begin(c->ws, &err) != VG_OK)
-        rc = cli_fail(c, &err);
-    else if (rc == EXIT_OK) { /* all of them or none */
-        for (int i = 0; i < npos && rc == EXIT_OK; i++) {
-            vg_op *op = vg_op_alert_dismiss(ids[i]);
-            if (vg_apply(c->ws, op, &err) != VG_OK)
-                rc = cli_fail(c, &err);
-            vg_op_free(op);
-        }
-        if (rc == EXIT_OK && vg_batch_commit(c->ws, &err) != VG_OK)
-            rc = cli_fail(c, &err);
-        else if (rc != EXIT_OK)
-            vg_batch_rollback(c->ws);
+    vg_op **ops = vg_xcalloc((size_t)npos, sizeof *ops);
+    for (int i = 0; i < npos && rc == EXIT_OK; i++) {
+        vg_id id;
+        if ((rc = alert_arg(c, pos[i], id)) == EXIT_OK)
+            ops[i] = vg_op_alert_dismiss(id);
     }
+    if (rc == EXIT_OK) /* all of them or none */
+        rc = cli_apply_all(c, ops, npos);
+    else
+        for (int i = 0; i < npos; i++)
+            vg_op_free(ops[i]);
     if (rc == EXIT_OK)
         printf("%d alert%s dismissed\n", npos, npos == 1 ? "" : "s");
-    free(ids);
+    free(ops);
     return rc;
 }
 

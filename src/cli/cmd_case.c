@@ -610,25 +610,6 @@ int cmd_case_new(cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* Apply ops in one batch: all or nothing. Takes ownership of ops. */
-static int apply_all(cli *c, vg_op **ops, int n)
-{
-    vg_err err = {0};
-    int rc = EXIT_OK;
-    if (vg_batch_begin(c->ws, &err) != VG_OK)
-        rc = cli_fail(c, &err);
-    for (int i = 0; i < n && rc == EXIT_OK; i++)
-        if (vg_apply(c->ws, ops[i], &err) != VG_OK)
-            rc = cli_fail(c, &err);
-    if (rc == EXIT_OK && vg_batch_commit(c->ws, &err) != VG_OK)
-        rc = cli_fail(c, &err);
-    if (rc != EXIT_OK)
-        vg_batch_rollback(c->ws);
-    for (int i = 0; i < n; i++)
-        vg_op_free(ops[i]);
-    return rc;
-}
-
 int cmd_case_set(cli *c, int argc, char **argv)
 {
     char *pos[32];
@@ -661,7 +642,7 @@ int cmd_case_set(cli *c, int argc, char **argv)
     }
     if (nops == 0)
         return cli_usage(c, "resolution= goes with status=closed");
-    return apply_all(c, ops, nops);
+    return cli_apply_all(c, ops, nops);
 }
 
 int cmd_case_close(cli *c, int argc, char **argv)
@@ -945,7 +926,7 @@ int cmd_task_set(cli *c, int argc, char **argv)
         ops[nops++] = vg_op_task_set(id, t.id, pos[i], eq + 1);
     }
     vg_task_clear(&t);
-    return apply_all(c, ops, nops);
+    return cli_apply_all(c, ops, nops);
 }
 
 int cmd_timeline(cli *c, int argc, char **argv)

@@ -126,6 +126,15 @@ int cli_apply(cli *c, vg_op *op)
     return rc == VG_OK ? EXIT_OK : cli_fail(c, &err);
 }
 
+int cli_apply_all(cli *c, vg_op **ops, int n)
+{
+    vg_err err = {0};
+    int rc = vg_apply_all(c->ws, ops, (size_t)n, &err) == VG_OK ? EXIT_OK : cli_fail(c, &err);
+    for (int i = 0; i < n; i++)
+        vg_op_free(ops[i]);
+    return rc;
+}
+
 static char *login_name(void)
 {
     struct passwd *pw = getpwuid(getuid());

@@ -3672,3 +3672,16 @@ vg_rc vg_apply(vg_ws *ws, vg_op *op, vg_err *err)
     }
     return vg_batch_commit(ws, err);
 }
+
+vg_rc vg_apply_all(vg_ws *ws, vg_op *const *ops, size_t n, vg_err *err)
+{
+    vg_rc rc = vg_batch_begin(ws, err);
+    for (size_t i = 0; rc == VG_OK && i < n; i++)
+        if (ops[i])
+            rc = apply_in_tx(ws, ops[i], err);
+    if (rc == VG_OK)
+        return vg_batch_commit(ws, err);
+    if (ws->in_batch)
+        vg_batch_rollback(ws);
+    return rc;
+}

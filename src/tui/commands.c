@@ -165,26 +165,30 @@ static size_t alert_targets(tui *t, vg_id **ids)
     return pick(t, VIEW_INBOX, tui_current_alert(t), "no alert selected (i opens the inbox)", ids);
 }
 
+static void ops_free(vg_op **ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        vg_op_free(ops[i]);
+    free(ops);
+}
+
 /* Apply one op per alert in a batch (all or none) and say what happened. */
 static int alert_ops(tui *t, vg_op *(*make)(const char *alert, const char *case_id),
                      const char *case_id, const char *done)
 {
     vg_id *ids;
     size_t n = alert_targets(t, &ids);
-    vg_err err = {0};
-    vg_rc rc = n ? vg_batch_begin(t->ws, &err) : VG_EINVAL;
-    for (size_t i = 0; rc == VG_OK && i < n; i++) {
-        vg_op *op = make(ids[i], case_id);
-        rc = vg_apply(t->ws, op, &err);
-        vg_op_free(op);
-    }
-    if (n && rc == VG_OK)
-        rc = vg_batch_commit(t->ws, &err);
-    else if (n)
-        vg_batch_rollback(t->ws);
-    free(ids);
-    if (!n)
+    if (!n) {
+        free(ids);
         return 1;
+    }
+    vg_op **ops = vg_xmalloc(n * sizeof *ops);
+    for (size_t i = 0; i < n; i++)
+        ops[i] = make(ids[i], case_id);
+    vg_err err = {0};
+    vg_rc rc = vg_apply_all(t->ws, ops, n, &err);
+    ops_free(ops, n);
+    free(ids);
     if (rc == VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%s%s%zu alert%s", done, n > 1 ? " " : ": ", n,
                  n > 1 ? "s" : "");
@@ -389,19 +393,12 @@ static int write_all(tui *t, vg_op *(*make)(const char *id, void *ud), void *ud,
         free(ids);
         return 1;
     }
+    vg_op **ops = vg_xmalloc(n * sizeof *ops);
+    for (size_t i = 0; i < n; i++)
+        ops[i] = make(ids[i], ud); /* NULL: nothing to do for that case */
     vg_err err = {0};
-    vg_rc rc = vg_batch_begin(t->ws, &err);
-    for (size_t i = 0; i < n && rc == VG_OK; i++) {
-        vg_op *op = make(ids[i], ud);
-        if (op) {
-            rc = vg_apply(t->ws, op, &err);
-            vg_op_free(op);
-        }
-    }
-    if (rc == VG_OK)
-        rc = vg_batch_commit(t->ws, &err);
-    else
-        vg_batch_rollback(t->ws);
+    vg_rc rc = vg_apply_all(t->ws, ops, n, &err);
+    ops_free(ops, n);
     free(ids);
     if (rc == VG_OK && n > 1)
         snprintf(t->msg, sizeof t->msg, "%s on %zu cases", done, n);
@@ -448,22 +445,19 @@ static int c_merge(tui *t, int argc, char **argv)
         free(ids);
         return 1;
     }
-    vg_rc rc = vg_batch_begin(t->ws, &err);
-    char refs[200] = "";
+    vg_op **ops = vg_xmalloc(n * sizeof *ops);
+    for (size_t i = 0; i < n; i++)
+        ops[i] = vg_op_case_merge(ids[i], into);
+    vg_rc rc = vg_apply_all(t->ws, ops, n, &err);
+    char refs[200] = ""; /* the refs the door put in the ops, as merged */
     for (size_t i = 0; i < n && rc == VG_OK; i++) {
-        vg_op *op = vg_op_case_merge(ids[i], into);
-        rc = vg_apply(t->ws, op, &err);
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(op->payload, "ref");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(ops[i]->payload, "ref");
         size_t l = strlen(refs);
-        if (rc == VG_OK && cJSON_IsNumber(r) && l + 24 < sizeof refs)
+        if (cJSON_IsNumber(r) && l + 24 < sizeof refs)
             snprintf(refs + l, sizeof refs - l, "%s#%lld", i ? ", " : "",
                      (long long)r->valuedouble);
-        vg_op_free(op);
     }
-    if (rc == VG_OK)
-        rc = vg_batch_commit(t->ws, &err);
-    else
-        vg_batch_rollback(t->ws);
+    ops_free(ops, n);
     free(ids);
     if (rc == VG_OK) {
         vg_case k;

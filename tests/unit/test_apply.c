@@ -136,6 +136,30 @@ static void test_status_lifecycle_times(void **state)
     assert_string_equal(m, "resolution: only a closed case has one");
 }
 
+/* vg_apply_all: every op in one batch, or none when one of them fails; NULL
+ * entries skipped. */
+static void test_apply_all(void **state)
+{
+    fx *f = *state;
+    vg_err err = {0};
+    int64_t n = ops(f);
+    vg_op *bad[] = {vg_op_note_add(f->case_id, "first"), NULL,
+                    vg_op_case_set(f->case_id, "severity", "urgent")};
+    assert_int_equal(vg_apply_all(f->ws, bad, 3, &err), VG_EINVAL);
+    assert_non_null(strstr(err.msg, "urgent"));
+    assert_int_equal(ops(f), n); /* the note before it is not written either */
+    assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM notes"), 0);
+    vg_op *good[] = {vg_op_note_add(f->case_id, "first"), NULL,
+                     vg_op_case_set(f->case_id, "severity", "high")};
+    assert_int_equal(vg_apply_all(f->ws, good, 3, &err), VG_OK);
+    assert_int_equal(ops(f), n + 2);
+    assert_int_equal(case_int(f, "severity"), VG_SEV_HIGH);
+    for (int i = 0; i < 3; i++) {
+        vg_op_free(bad[i]);
+        vg_op_free(good[i]);
+    }
+}
+
 static void test_noop_set_writes_nothing(void **state)
 {
     fx *f = *state;
@@ -854,7 +878,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_create_defaults_and_refs),  T(test_set_records_old_value_and_event),
+        T(test_create_defaults_and_refs),  T(test_apply_all),  T(test_set_records_old_value_and_event),
         T(test_case_merge),
         T(test_bad_values_write_nothing),  T(test_status_lifecycle_times),
         T(test_noop_set_writes_nothing),   T(test_lists_are_normalised),
