@@ -299,8 +299,11 @@ static int c_view(tui *t, int argc, char **argv)
     for (int i = 0; argc > 1 && t->cfg && i < t->cfg->nviews; i++)
         if (strcmp(t->cfg->views[i].name, argv[1]) == 0)
             return tui_queue_filter(t, t->cfg->views[i].query) ? 0 : 1;
-    snprintf(t->msg, sizeof t->msg, "no saved view '%.64s' (views live in [views] of the config)",
-             argc > 1 ? argv[1] : "");
+    int nv = t->cfg ? t->cfg->nviews : 0;
+    int w = snprintf(t->msg, sizeof t->msg, "no saved view '%.64s'; %s", argc > 1 ? argv[1] : "",
+                     nv ? "views:" : "none saved (they live in [views] of the config)");
+    for (int i = 0; i < nv && w > 0 && (size_t)w < sizeof t->msg; i++)
+        w += snprintf(t->msg + w, sizeof t->msg - (size_t)w, " %s", t->cfg->views[i].name);
     return 1;
 }
 
