@@ -514,6 +514,41 @@ static int c_close(tui *t, int argc, char **argv)
     return write_all(t, make_set, &a, "closed");
 }
 
+/* :reopen: a closed case (of the marked ones, the closed ones) back in progress. */
+struct reopen {
+    vg_ws *ws;
+    size_t n; /* how many were closed */
+};
+
+static vg_op *make_reopen(const char *id, void *ud)
+{
+    struct reopen *r = ud;
+    vg_case k;
+    vg_err err = {0};
+    if (vg_case_get(r->ws, id, &k, &err) != VG_OK)
+        return NULL;
+    bool closed = k.status == VG_ST_CLOSED;
+    vg_case_clear(&k);
+    if (!closed)
+        return NULL;
+    r->n++;
+    return vg_op_case_set(id, "status", "in_progress");
+}
+
+static int c_reopen(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    struct reopen r = {t->ws, 0};
+    if (write_all(t, make_reopen, &r, "reopened"))
+        return 1;
+    if (r.n == 0)
+        snprintf(t->msg, sizeof t->msg, "reopen: not closed, nothing to reopen");
+    else
+        snprintf(t->msg, sizeof t->msg, "reopened %zu case%s, in progress again", r.n,
+                 r.n == 1 ? "" : "s");
+    return 0;
+}
+
 static int c_severity(tui *t, int argc, char **argv)
 {
     if (argc < 2) {
@@ -1112,6 +1147,7 @@ static const tcmd commands[] = {
     {"refresh", "", "read the workspace again", c_refresh},
     {"status", "S [RESOLUTION]", "set the status (closed needs a resolution)", c_status},
     {"close", "RESOLUTION", "close (true_positive, false_positive, benign, ...)", c_close},
+    {"reopen", "", "reopen a closed case (in progress again)", c_reopen},
     {"merge", "[REF]", "merge the marked cases into this one, or this case into REF"
      " (closed as duplicate)", c_merge},
     {"severity", "S", "set the severity", c_severity},
