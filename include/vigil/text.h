@@ -61,6 +61,14 @@ size_t vg_text_width(const char *s);
  * 4*cols+4 bytes. */
 size_t vg_text_fit(const char *s, size_t cols, bool pad, bool ascii, char *out);
 
+/* Where to wrap the already-safe line s (no newline in it) to fit in cols columns:
+ * the byte length of its first piece, broken after the last space that lets the
+ * piece fit, else (a word longer than the line) at the last code point that fits,
+ * never 0 while s is not empty; *next gets the start of the rest, the spaces at
+ * the break skipped. All of s fits: its length, and *next its end. Columns are
+ * counted as vg_text_width counts them. */
+size_t vg_text_break(const char *s, size_t cols, const char **next);
+
 /* Is s[0..len) valid UTF-8? */
 bool vg_utf8_valid(const char *s, size_t len);
 

@@ -306,6 +306,42 @@ size_t vg_text_width(const char *s)
     return w;
 }
 
+size_t vg_text_break(const char *s, size_t cols, const char **next)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p), w = 0, i = 0, space = 0;
+    bool word = false; /* a space breaks the line only after some text */
+    while (i < n) {
+        uint32_t cp;
+        size_t m = utf8_decode(p + i, n - i, &cp), cw = 1;
+        if (m == 0)
+            m = 1; /* shown as one U+FFFD */
+        else if (cp >= 0x20 && cp != 0x7F)
+            cw = cp_width(cp);
+        if (p[i] == ' ' && word)
+            space = i;
+        if (w + cw > cols && i > 0)
+            break;
+        word = word || p[i] != ' ';
+        w += cw;
+        i += m;
+    }
+    if (i == n) {
+        if (next)
+            *next = (const char *)p + n;
+        return n;
+    }
+    size_t cut = space ? space : i; /* else a word longer than the line, cut */
+    size_t rest = cut;
+    while (p[rest] == ' ')
+        rest++;
+    while (cut > 1 && p[cut - 1] == ' ')
+        cut--;
+    if (next)
+        *next = (const char *)p + rest;
+    return cut;
+}
+
 size_t vg_text_fit(const char *s, size_t cols, bool pad, bool ascii, char *out)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -179,38 +179,7 @@ bool tui_chat_busy(const tui *t)
 
 /* ---- drawing ------------------------------------------------------------------------- */
 
-/* One line, wrapped to width at spaces (bytes stand in for columns: near enough
- * for prose), the lines after the first indented by indent spaces. */
-static void wrapped_in(tui *t, const char *s, int width, int indent)
-{
-    int room = width;
-    while ((int)strlen(s) > room && room > 10) {
-        int cut = room;
-        while (cut > room / 2 && s[cut] != ' ')
-            cut--;
-        if (s[cut] != ' ')
-            cut = room;
-        while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-            cut--;
-        char *piece = vg_xmalloc((size_t)cut + (size_t)indent + 1);
-        int lead = room < width ? indent : 0;
-        memset(piece, ' ', (size_t)lead);
-        memcpy(piece + lead, s, (size_t)cut);
-        piece[lead + cut] = '\0';
-        tui_add_line(t, piece);
-        free(piece);
-        s += cut + (s[cut] == ' ');
-        room = width - indent;
-    }
-    char *last = vg_xmalloc(strlen(s) + (size_t)indent + 1);
-    int lead = room < width ? indent : 0;
-    memset(last, ' ', (size_t)lead);
-    memcpy(last + lead, s, strlen(s) + 1);
-    tui_add_line(t, last);
-    free(last);
-}
-
-static void wrapped(tui *t, const char *s, int width) { wrapped_in(t, s, width, 0); }
+static void wrapped(tui *t, const char *s, int width) { tui_add_text(t, s, 0, 0, width); }
 
 /* Markdown made readable as plain lines, wrapped to width: headings underlined,
  * list marks as bullets, code blocks indented, emphasis marks dropped. */
@@ -411,14 +380,14 @@ static void waiting_lines(tui *t, const char *case_id, int width)
         bool on = first && i == 0;
         snprintf(line, sizeof line, "%s [%.80s] %s", on ? ">>" : "  ", it->model,
                  it->p.preview);
-        wrapped_in(t, line, width, 4);
+        tui_add_text(t, line, 0, 4, width);
         if (it->result) { /* why the policy held it */
             snprintf(line, sizeof line, "    %s", it->result);
-            wrapped_in(t, line, width, 4);
+            tui_add_text(t, line, 0, 4, width);
         }
         if (on && it->draft)
-            wrapped_in(t, "    y edits it into your words on the status line: Enter applies,"
-                          " Esc waits", width, 4);
+            tui_add_text(t, "    y edits it into your words on the status line: Enter applies,"
+                          " Esc waits", 0, 4, width);
     }
     tui_add_line(t, "");
     waitlist_free(&w);
@@ -478,7 +447,7 @@ void tui_ledger_tab(tui *t, const vg_case *c)
                  vg_enum_name(&VG_LEDGER_KIND, e[i].kind), what);
         /* wrapped, so that the end of an MCP call (its result's size, a flag, an
          * error) shows at 80 columns too */
-        wrapped_in(t, line, t->cols > 12 ? t->cols - 3 : 10, 30);
+        tui_add_text(t, line, 0, 30, t->cols > 12 ? t->cols - 3 : 10);
         free(what);
     }
     vg_ledger_free(e, n);

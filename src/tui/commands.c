@@ -6,6 +6,7 @@
  * analyst reads in `?` is exactly what the keys do. Default bindings avoid tmux's
  * prefix keys (C-b, C-a). Write commands build ops and go through vg_apply.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -315,7 +316,7 @@ static int c_back(tui *t, int argc, char **argv)
     if (tui_chat_stop(t))
         return 0;
     if (t->help)
-        t->help = false;
+        tui_help_close(t);
     else if (tui_gpane_shown(t)) /* the next Esc closes the general pane */
         tui_gpane_open(t, false);
     else if (t->view == VIEW_QUEUE && t->query_text[0])
@@ -345,7 +346,7 @@ static int c_handoff(tui *t, int argc, char **argv)
 static int c_help(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    t->help = !t->help;
+    tui_help_toggle(t);
     return 0;
 }
 
@@ -1274,33 +1275,41 @@ out:
     return rc;
 }
 
-size_t tui_help_lines(char lines[][128], size_t max)
+static void help_add(char ***lines, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void help_add(char ***lines, size_t *n, const char *fmt, ...)
 {
-    size_t n = 0;
-    if (n < max)
-        snprintf(lines[n++], 128, "Keys                       (: runs any command below)");
-    for (int i = 0; active_cfg && i < active_cfg->nkeys && n < max; i++)
-        snprintf(lines[n++], 128, "  %-8s %.90s   (your config)", active_cfg->keys[i].key,
+    va_list ap;
+    va_start(ap, fmt);
+    *lines = vg_xrealloc(*lines, (*n + 1) * sizeof **lines);
+    (*lines)[(*n)++] = vg_xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+char **tui_help_lines(size_t *n)
+{
+    char **l = NULL;
+    *n = 0;
+    help_add(&l, n, "Keys                       (: runs any command below)");
+    for (int i = 0; active_cfg && i < active_cfg->nkeys; i++)
+        help_add(&l, n, "  %-8s %s   (your config)", active_cfg->keys[i].key,
                  active_cfg->keys[i].command);
-    for (size_t i = 0; i < sizeof bindings / sizeof *bindings && n < max; i++)
-        snprintf(lines[n++], 128, "  %-8s %s", bindings[i].key, bindings[i].command);
-    if (n < max) /* the Tasks tab's own keys (tui_tasks_binding) */
-        snprintf(lines[n++], 128, "  Tasks tab: Space task-toggle, Enter fold, a playbook");
-    if (n < max) /* tui_chat_key: the proposals waiting on the case ("Copilot (2)") */
-        snprintf(lines[n++], 128, "  Copilot tab: y apply, n cancel, e edit the first proposal"
-                                  " waiting for you");
-    if (n < max)
-        snprintf(lines[n++], 128, "    (an agent's, by vigil mcp: y on its draft note edits the"
-                                  " text first)");
-    if (n < max)
-        snprintf(lines[n++], 128, "Commands");
-    for (int i = 0; active_cfg && i < active_cfg->nviews && n + 1 < max; i++)
-        snprintf(lines[n++], 128, "  view %-14.14s %.90s", active_cfg->views[i].name,
+    for (size_t i = 0; i < sizeof bindings / sizeof *bindings; i++)
+        help_add(&l, n, "  %-8s %s", bindings[i].key, bindings[i].command);
+    /* the Tasks tab's own keys (tui_tasks_binding) */
+    help_add(&l, n, "  Tasks tab: Space task-toggle, Enter fold, a playbook");
+    /* tui_chat_key: the proposals waiting on the case ("Copilot (2)") */
+    help_add(&l, n, "  Copilot tab: y apply, n cancel, e edit the first proposal waiting for"
+                    " you (an agent's, by vigil mcp: y on its draft note edits the text first)");
+    help_add(&l, n, "%s", "");
+    help_add(&l, n, "Commands");
+    for (int i = 0; active_cfg && i < active_cfg->nviews; i++)
+        help_add(&l, n, "  view %-14.14s %s", active_cfg->views[i].name,
                  active_cfg->views[i].query);
-    for (size_t i = 0; i < sizeof commands / sizeof *commands && n < max; i++)
-        snprintf(lines[n++], 128, "  %-10s %-16s %s", commands[i].name, commands[i].args,
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        help_add(&l, n, "  %-12s %-16s %s", commands[i].name, commands[i].args,
                  commands[i].help);
-    return n;
+    return l;
 }
 
 size_t tui_complete(const char *prefix, char *out, size_t outsz)

@@ -49,30 +49,6 @@ static void add(tui *t, const char *fmt, ...)
     t->lines[t->nlines++] = s;
 }
 
-/* Add text as lines of at most width characters, broken at spaces, each indented. */
-static void add_wrapped(tui *t, const char *text, int indent, int width)
-{
-    if (width < 20)
-        width = 20;
-    for (const char *p = text; *p;) {
-        const char *brk = NULL, *q = p;
-        int n = 0;
-        while (*q && *q != '\n' && n < width) {
-            if (*q == ' ')
-                brk = q;
-            n += ((unsigned char)*q & 0xc0) != 0x80; /* a character, not a byte */
-            q++;
-        }
-        while (((unsigned char)*q & 0xc0) == 0x80) /* never cut inside a character */
-            q++;
-        const char *end = *q && *q != '\n' && brk ? brk : q;
-        add(t, "%*s%.*s", indent, "", (int)(end - p), p);
-        p = end;
-        while (*p == ' ' || *p == '\n')
-            p++;
-    }
-}
-
 static void add_row(tui *t, int what)
 {
     t->task_rows = vg_xrealloc(t->task_rows, (t->ntask_rows + 1) * sizeof *t->task_rows);
@@ -172,14 +148,14 @@ void tui_tasks_build(tui *t, const vg_case *c)
             add(t, "          %s%s%s%s", vg_enum_name(&VG_TASK_STATUS, k[i].status),
                 k[i].mandatory ? ", mandatory" : "", *k[i].playbook_id ? ", playbook " : "",
                 k[i].playbook_id);
-            add_wrapped(t, k[i].description, 10, t->cols - 14);
+            tui_add_text(t, k[i].description, 10, 0, t->cols - 4);
             for (size_t e = 0; e < nlg; e++) { /* its log, oldest first, each whole */
                 if (strcmp(lg[e].task_id, k[i].id) != 0)
                     continue;
                 char when[32];
                 vg_local_time(lg[e].created_at, when, sizeof when);
                 add(t, "          log %s %s:", when + 5, lg[e].author);
-                add_wrapped(t, lg[e].body, 12, t->cols - 16);
+                tui_add_text(t, lg[e].body, 12, 0, t->cols - 4);
             }
             desc_lines = (int)(t->nlines - first);
         }

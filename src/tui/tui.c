@@ -295,7 +295,7 @@ void tui_gpane_open(tui *t, bool open)
     t->gpane = open;
     if (t->view != VIEW_QUEUE) {
         t->view = VIEW_QUEUE;
-        t->help = false;
+        tui_help_close(t);
     }
     tui_queue_load(t);
 }
@@ -443,24 +443,62 @@ static void lines_free(tui *t)
     t->hl_line = 0;
 }
 
-static void add_line(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_line(tui *t, const char *fmt, ...)
+static void push_line(tui *t, char *owned)
+{
+    t->lines = vg_xrealloc(t->lines, (t->nlines + 1) * sizeof *t->lines);
+    t->lines[t->nlines++] = owned;
+}
+
+void tui_add_text(tui *t, const char *s, int indent, int hang, int width)
+{
+    int room = width > 0 ? width : t->cols > 22 ? t->cols - 2 : 20; /* draw_lines: from column 1 */
+    if (indent > room / 2)
+        indent = room / 2;
+    if (indent + hang > room / 2)
+        hang = room / 2 - indent;
+    char *safe = vg_text_safe_dup(s, VG_TEXT_MULTILINE | (t->ascii ? VG_TEXT_ASCII : 0));
+    for (char *line = safe, *nl; line; line = nl ? nl + 1 : NULL) {
+        if ((nl = strchr(line, '\n')))
+            *nl = '\0';
+        const char *p = line, *next;
+        int lead = indent;
+        do {
+            size_t k = vg_text_break(p, (size_t)(room - lead), &next);
+            char *piece = vg_xmalloc((size_t)lead + k + 1);
+            memset(piece, ' ', (size_t)lead);
+            memcpy(piece + lead, p, k);
+            piece[(size_t)lead + k] = '\0';
+            push_line(t, piece);
+            p = next;
+            lead = indent + hang;
+        } while (*p);
+    }
+    free(safe);
+}
+
+static void add_hung(tui *t, int hang, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_hung(tui *t, int hang, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *s = vg_xvasprintf(fmt, ap);
     va_end(ap);
-    /* a multi-line value (a description, a note) becomes several lines */
-    for (char *p = s, *nl; p; p = nl ? nl + 1 : NULL) {
-        nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        t->lines = vg_xrealloc(t->lines, (t->nlines + 1) * sizeof *t->lines);
-        t->lines[t->nlines++] = vg_xstrdup(p);
-    }
+    tui_add_text(t, s, 0, hang, 0);
     free(s);
 }
 
+#define add_line(t, ...) add_hung(t, 0, __VA_ARGS__)
+
+/* A row a cursor selects (the handoff's items): one line whatever its length, made
+ * safe and cut when drawn. */
+static void add_row(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_row(tui *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    push_line(t, vg_xvasprintf(fmt, ap));
+    va_end(ap);
+}
 
 static void tab_overview(tui *t, const vg_case *c)
 {
@@ -489,17 +527,17 @@ static void tab_overview(tui *t, const vg_case *c)
     add_line(t, "assignee   %s", *c->assignee ? c->assignee : "-");
     add_line(t, "tlp / pap  %s / %s", vg_enum_name(&VG_TLP, c->tlp), vg_enum_name(&VG_PAP, c->pap));
     char *words = vg_json_words(c->tags);
-    add_line(t, "tags       %s", words);
+    add_hung(t, 11, "tags       %s", words);
     free(words);
     words = vg_json_words(c->techniques);
-    add_line(t, "ATT&CK     %s", words);
+    add_hung(t, 11, "ATT&CK     %s", words);
     free(words);
     vg_field_value *fv = NULL;
     size_t nfv = 0;
     vg_err ferr = {0};
     if (vg_case_fields(t->ws, c->id, &fv, &nfv, &ferr) == VG_OK)
         for (size_t i = 0; i < nfv; i++)
-            add_line(t, "%-10s %s = %s", i ? "" : "fields", fv[i].name, fv[i].value);
+            add_hung(t, 11, "%-10s %s = %s", i ? "" : "fields", fv[i].name, fv[i].value);
     vg_field_values_free(fv, nfv);
     add_line(t, "alerts     %lld", (long long)c->alert_count);
     vg_intel_summary is;
@@ -537,14 +575,14 @@ static void tab_timeline(tui *t, const vg_case *c)
         add_line(t, "%s", err.msg);
         return;
     }
-    add_line(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
+    add_row(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
              t->by_recorded ? "OCCURRED" : "RECORDED", "KIND", "SUMMARY",
              t->by_recorded ? "when it happened" : "when it was recorded");
     for (size_t i = 0; i < n; i++) {
         char a[32], b[32];
         vg_local_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
         vg_local_time(t->by_recorded ? e[i].occurred_at : e[i].recorded_at, b, sizeof b);
-        add_line(t, "%3zu %-16s  %-16s  %-8s %s%s", i + 1, a, b,
+        add_hung(t, 49, "%3zu %-16s  %-16s  %-8s %s%s", i + 1, a, b,
                  vg_enum_name(&VG_EVENT_KIND, e[i].kind), e[i].starred ? "* " : "", e[i].summary);
     }
     vg_events_free(e, n);
@@ -946,8 +984,8 @@ void tui_handoff_open(tui *t, const char *since_text)
         if (x->case_ref)
             snprintf(ref, sizeof ref, "#%lld", (long long)x->case_ref);
         /* one line an item: the text made one line (a mention's first line) */
-        add_line(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
-                 (int)strcspn(x->text, "\r\n"), x->text);
+        add_row(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
+                (int)strcspn(x->text, "\r\n"), x->text);
         /* each line's case, "" for the headings and blank lines before it */
         t->handoff_case = vg_xrealloc(t->handoff_case, t->nlines * sizeof *t->handoff_case);
         for (size_t k = ncase; k < t->nlines; k++)
@@ -1167,7 +1205,7 @@ void tui_alert_open(tui *t)
     add_line(t, "%s %s  rule %s  source %s (%s)  seen %lld times", when,
              vg_enum_name(&VG_SEVERITY, a.severity), a.rule, a.source, a.source_ref,
              (long long)a.count);
-    add_line(t, "entities %s", a.entities);
+    add_hung(t, 9, "entities %s", a.entities);
     char *techs = vg_json_words(a.techniques);
     add_line(t, "ATT&CK   %s", techs);
     free(techs);
@@ -1184,23 +1222,6 @@ static void draw_alert(tui *t)
 {
     draw_frame(t, " Inbox > alert", " j/k scroll  :promote  :link REF  :dismiss  Esc back  ? help");
     draw_lines(t, 2);
-}
-
-static void draw_help(tui *t)
-{
-    char lines[64][128];
-    size_t n = tui_help_lines(lines, 64);
-    int w = t->cols > 84 ? 80 : t->cols - 4, h = t->rows - 4, x = (t->cols - w) / 2;
-    for (int y = 0; y < h; y++) {
-        move(2 + y, x);
-        for (int i = 0; i < w; i++)
-            addch(' ' | A_REVERSE);
-        if ((size_t)y < n) {
-            attron(A_REVERSE);
-            put_text(t, 2 + y, x + 1, w - 2, lines[y], false);
-            attroff(A_REVERSE);
-        }
-    }
 }
 
 static void draw(tui *t)
@@ -1223,7 +1244,7 @@ static void draw(tui *t)
     if (t->picker && t->view == VIEW_CASE)
         tui_picker_draw(t);
     if (t->help)
-        draw_help(t);
+        tui_help_draw(t);
     refresh();
 }
 
@@ -1510,6 +1531,10 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         }
         char name[32];
         binding_name(k, ch, name, sizeof name);
+        if (t.help) { /* the overlay takes every key while open */
+            tui_help_key(&t, name[0] ? tui_binding(name) : NULL);
+            continue;
+        }
         if (t.picker) { /* the playbook picker takes every key while open */
             tui_picker_key(&t, name);
             continue;
@@ -1539,5 +1564,6 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     free(t.handoff_case);
     tui_tasks_free(&t);
     tui_graph_close(&t);
+    tui_help_close(&t);
     return 0;
 }

@@ -70,7 +70,8 @@ typedef struct tui {
     bool ascii, color;
     int rows, cols;
     tui_view view;
-    bool help, quit;
+    struct tui_help *help; /* the ? overlay (help.c) while it is open */
+    bool quit;
     double key_at;      /* when the key being handled was read (a prompt's: its Enter) */
     char msg[256];      /* one line of feedback in the status line */
     vg_counts counts;   /* the header's counts, read again when the data changes */
@@ -104,7 +105,8 @@ typedef struct tui {
     vg_id case_id;
     int tab;
     bool by_recorded;   /* the timeline's order */
-    char **lines;       /* the tab's text, unsafe data, made safe when drawn */
+    char **lines;       /* the tab's text: lines made safe and wrapped to the width when
+                         * added (tui.c add_text), rows a cursor selects made safe when drawn */
     size_t nlines;
     int scroll;
     char search[128];   /* text searched in a text view (/ there), for n and N */
@@ -142,8 +144,17 @@ bool tui_key_valid(const char *key);         /* a key name bindings can use */
 bool tui_command_valid(const char *command); /* its first word is a command */
 int tui_dispatch(tui *t, const char *command); /* run a command string */
 const char *tui_binding(const char *key);       /* the command a key runs, or NULL */
-/* The help overlay's lines (bindings, then commands); fills at most max. */
-size_t tui_help_lines(char lines[][128], size_t max);
+/* The help overlay's lines (bindings, then commands, every one of them), each a
+ * new string, in a new array of *n the caller frees. */
+char **tui_help_lines(size_t *n);
+
+/* help.c: the ? overlay, a view module. It takes every key while open: the command
+ * the key is bound to (NULL: none) scrolls it or closes it (tui_help_key is true
+ * then, always). */
+void tui_help_toggle(tui *t);
+void tui_help_close(tui *t);
+void tui_help_draw(tui *t);
+bool tui_help_key(tui *t, const char *command);
 /* Complete a command name: how many commands start with prefix, and their longest
  * common start in out. */
 size_t tui_complete(const char *prefix, char *out, size_t outsz);
@@ -227,6 +238,12 @@ const char *tui_tab_name(const tui *t);
 void tui_case_tab_named(tui *t, const char *name);
 /* Draw data text at (y, x), made safe and cut to cols columns. */
 void tui_put_text(tui *t, int y, int x, int cols, const char *s, bool pad);
+/* Add data text to the text view, made safe, each of its lines wrapped at spaces
+ * to width columns (0: the screen's), starting indent columns in, the pieces after
+ * a line's first hang columns further (a timeline row goes on under its summary).
+ * Nothing is cut: what is longer than the screen goes on below, and a view is built
+ * again at a new width. */
+void tui_add_text(tui *t, const char *s, int indent, int hang, int width);
 
 /* tasks.c: the Tasks tab (phases with progress bars, folding, a cursor, Space
  * ticks) and the playbook picker with its preview; writes go through the door. */

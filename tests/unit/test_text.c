@@ -15,6 +15,7 @@
 
 #include <locale.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,6 +466,60 @@ static void test_fit_stays_in_buffer_with_zero_width_flood(void **state)
 
 /* --- UTF-8 validation and repair ---------------------------------------------- */
 
+/* Pieces of s wrapped to cols, joined by '|'. */
+static void wrap_join(const char *s, size_t cols, char *out, size_t outsz)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = s, *next; *p; p = next) {
+        size_t k = vg_text_break(p, cols, &next);
+        assert_true(k > 0);
+        assert_true(next > p);
+        int w = snprintf(out + len, outsz - len, "%s%.*s", len ? "|" : "", (int)k, p);
+        assert_true(w > 0 && (size_t)w < outsz - len);
+        len += (size_t)w;
+    }
+}
+
+static void test_break_wraps_at_spaces(void **state)
+{
+    (void)state;
+    char out[256];
+    wrap_join("the quick brown fox jumps", 10, out, sizeof out);
+    assert_string_equal(out, "the quick|brown fox|jumps");
+    wrap_join("short", 10, out, sizeof out);
+    assert_string_equal(out, "short");
+    wrap_join("exactly 10", 10, out, sizeof out); /* a piece may fill the line */
+    assert_string_equal(out, "exactly 10");
+    wrap_join("two  spaces   between", 5, out, sizeof out);
+    assert_string_equal(out, "two|space|s|betwe|en");
+    /* a word longer than the line is cut, and nothing is lost */
+    wrap_join("C:\\Users\\Public\\dropper.exe ran", 12, out, sizeof out);
+    assert_string_equal(out, "C:\\Users\\Pub|lic\\dropper.|exe ran");
+    /* indentation is kept, never a piece of its own */
+    wrap_join("    indented text here", 12, out, sizeof out);
+    assert_string_equal(out, "    indented|text here");
+    const char *next;
+    assert_int_equal(vg_text_break("", 10, &next), 0);
+    assert_int_equal(vg_text_break("abc", 0, &next), 1); /* always progress */
+}
+
+static void test_break_counts_columns_not_bytes(void **state)
+{
+    (void)state;
+    char out[256];
+    /* é is two bytes and one column; 日本 two wide characters, four columns */
+    wrap_join("caf\u00e9 caf\u00e9 caf\u00e9", 9, out, sizeof out);
+    assert_string_equal(out, "caf\u00e9 caf\u00e9|caf\u00e9");
+    wrap_join("\u65e5\u672c\u65e5\u672c\u65e5", 5, out, sizeof out);
+    assert_string_equal(out, "\u65e5\u672c|\u65e5\u672c|\u65e5");
+    /* a cut never splits a code point */
+    const char *next;
+    size_t k = vg_text_break("\u00e9\u00e9\u00e9", 2, &next);
+    assert_int_equal(k, 4);
+    assert_string_equal(next, "\u00e9");
+}
+
 static void test_utf8_valid(void **state)
 {
     (void)state;
@@ -571,6 +626,8 @@ int main(void)
         cmocka_unit_test(test_fit_pads_and_cuts),
         cmocka_unit_test(test_fit_respects_wide_characters),
         cmocka_unit_test(test_fit_stays_in_buffer_with_zero_width_flood),
+        cmocka_unit_test(test_break_wraps_at_spaces),
+        cmocka_unit_test(test_break_counts_columns_not_bytes),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_random_bytes_come_out_inert),
