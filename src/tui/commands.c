@@ -47,6 +47,8 @@ static int step(tui *t, int delta)
         tui_queue_move(t, delta);
     else if (tui_tasks_active(t))
         tui_tasks_move(t, delta);
+    else if (tui_alerts_active(t))
+        tui_alerts_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
     else if (t->view == VIEW_HANDOFF)
@@ -75,6 +77,8 @@ static int ends(tui *t, bool bottom)
         tui_queue_ends(t, bottom);
     else if (tui_tasks_active(t))
         tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
+    else if (tui_alerts_active(t))
+        tui_alerts_move(t, bottom ? 1 << 30 : -(1 << 30));
     else if (t->view == VIEW_HANDOFF) {
         tui_handoff_move(t, bottom ? 1 << 20 : -(1 << 20));
         tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
@@ -105,6 +109,8 @@ static int c_open(tui *t, int argc, char **argv)
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
         tui_alert_open(t);
+    } else if (tui_alerts_open(t)) {
+        /* the Alerts tab's selected alert */
     } else if (tui_handoff_case(t)) {
         memcpy(id, tui_handoff_case(t), sizeof id);
         tui_case_open(t, id);
@@ -321,7 +327,10 @@ static int c_back(tui *t, int argc, char **argv)
         tui_gpane_open(t, false);
     else if (t->view == VIEW_QUEUE && t->query_text[0])
         tui_queue_filter(t, "");
-    else if (t->view == VIEW_ALERT)
+    else if (t->view == VIEW_ALERT && t->alert_case[0]) { /* back to the case's Alerts tab */
+        t->view = VIEW_CASE;
+        tui_case_open(t, t->alert_case);
+    } else if (t->view == VIEW_ALERT)
         tui_inbox_open(t);
     else if (t->view != VIEW_QUEUE) {
         t->view = VIEW_QUEUE;
@@ -381,6 +390,8 @@ static int c_refresh(tui *t, int argc, char **argv)
         tui_dash_open(t);
     else if (t->view == VIEW_HANDOFF)
         tui_handoff_open(t, NULL);
+    else if (t->view == VIEW_ALERT && t->alert_case[0]) /* the same alert, read again */
+        tui_alert_show(t, t->alert_id, t->alert_case);
     else if (t->view == VIEW_INBOX || t->view == VIEW_ALERT)
         tui_inbox_open(t);
     else

@@ -454,14 +454,14 @@ void tui_add_text(tui *t, const char *s, int indent, int hang, int width)
     int room = width > 0 ? width : t->cols > 22 ? t->cols - 2 : 20; /* draw_lines: from column 1 */
     if (indent > room / 2)
         indent = room / 2;
-    if (indent + hang > room / 2)
-        hang = room / 2 - indent;
     char *safe = vg_text_safe_dup(s, VG_TEXT_MULTILINE | (t->ascii ? VG_TEXT_ASCII : 0));
     for (char *line = safe, *nl; line; line = nl ? nl + 1 : NULL) {
         if ((nl = strchr(line, '\n')))
             *nl = '\0';
         const char *p = line, *next;
-        int lead = indent;
+        int lead = indent, more = indent + hang + (int)strspn(line, " "); /* a continuation's */
+        if (more > room / 2)
+            more = room / 2;
         do {
             size_t k = vg_text_break(p, (size_t)(room - lead), &next);
             char *piece = vg_xmalloc((size_t)lead + k + 1);
@@ -470,7 +470,7 @@ void tui_add_text(tui *t, const char *s, int indent, int hang, int width)
             piece[(size_t)lead + k] = '\0';
             push_line(t, piece);
             p = next;
-            lead = indent + hang;
+            lead = more;
         } while (*p);
     }
     free(safe);
@@ -489,10 +489,7 @@ static void add_hung(tui *t, int hang, const char *fmt, ...)
 
 #define add_line(t, ...) add_hung(t, 0, __VA_ARGS__)
 
-/* A row a cursor selects (the handoff's items): one line whatever its length, made
- * safe and cut when drawn. */
-static void add_row(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_row(tui *t, const char *fmt, ...)
+void tui_add_row(tui *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -575,7 +572,7 @@ static void tab_timeline(tui *t, const vg_case *c)
         add_line(t, "%s", err.msg);
         return;
     }
-    add_row(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
+    tui_add_row(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
              t->by_recorded ? "OCCURRED" : "RECORDED", "KIND", "SUMMARY",
              t->by_recorded ? "when it happened" : "when it was recorded");
     for (size_t i = 0; i < n; i++) {
@@ -681,7 +678,8 @@ static const struct tab {
     const char *name;
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
-    {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Artifacts", tab_artifacts},
+    {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Alerts", tui_alerts_tab},
+    {"Artifacts", tab_artifacts},
     {"Tasks", tui_tasks_build}, {"Notes", tab_notes},     {"Graph", tab_graph},
     {"Copilot", tui_chat_tab},  {"Ledger", tui_ledger_tab},
 };
@@ -881,6 +879,8 @@ static void draw_case(tui *t)
     }
     draw_frame(t, crumbs, tui_tasks_active(t)
                               ? " j/k move  Space tick  Enter fold  a playbook  Tab next tab  Esc back"
+                          : tui_alerts_active(t)
+                              ? " j/k choose  Enter opens the alert  Tab next tab  Esc back  ? help"
                               : " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
     tui_draw_tabs(t);
     draw_lines(t, 3);
@@ -984,7 +984,7 @@ void tui_handoff_open(tui *t, const char *since_text)
         if (x->case_ref)
             snprintf(ref, sizeof ref, "#%lld", (long long)x->case_ref);
         /* one line an item: the text made one line (a mention's first line) */
-        add_row(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
+        tui_add_row(t, "  %s %-5s %-10.10s %.*s", when + 5, ref, *x->actor ? x->actor : "-",
                 (int)strcspn(x->text, "\r\n"), x->text);
         /* each line's case, "" for the headings and blank lines before it */
         t->handoff_case = vg_xrealloc(t->handoff_case, t->nlines * sizeof *t->handoff_case);
@@ -1186,15 +1186,18 @@ static void draw_inbox(tui *t)
         mvaddstr(3, 0, "(the inbox is empty)");
 }
 
-void tui_alert_open(tui *t)
+void tui_alert_open(tui *t) { tui_alert_show(t, tui_current_alert(t), NULL); }
+
+void tui_alert_show(tui *t, const char *id, const char *from_case)
 {
-    const char *id = tui_current_alert(t);
     vg_alert a;
     vg_err err = {0};
     if (!id || vg_alert_get(t->ws, id, &a, &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", id ? err.msg : "no alert selected");
         return;
     }
+    if (from_case != t->alert_case)
+        snprintf(t->alert_case, sizeof t->alert_case, "%s", from_case ? from_case : "");
     memcpy(t->alert_id, a.id, sizeof t->alert_id);
     t->view = VIEW_ALERT;
     t->scroll = 0;
@@ -1220,7 +1223,16 @@ void tui_alert_open(tui *t)
 
 static void draw_alert(tui *t)
 {
-    draw_frame(t, " Inbox > alert", " j/k scroll  :promote  :link REF  :dismiss  Esc back  ? help");
+    char crumbs[600] = " Inbox > alert";
+    vg_case c;
+    vg_err err = {0};
+    if (t->alert_case[0] && vg_case_get(t->ws, t->alert_case, &c, &err) == VG_OK) {
+        snprintf(crumbs, sizeof crumbs, " Queue > #%lld > alert (%s)", (long long)c.ref, c.title);
+        vg_case_clear(&c);
+    }
+    draw_frame(t, crumbs, t->alert_case[0]
+                              ? " j/k scroll  / search  :link REF moves it  Esc back to the case"
+                              : " j/k scroll  :promote  :link REF  :dismiss  Esc back  ? help");
     draw_lines(t, 2);
 }
 
@@ -1565,5 +1577,6 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     tui_tasks_free(&t);
     tui_graph_close(&t);
     tui_help_close(&t);
+    tui_alerts_free(&t);
     return 0;
 }

@@ -101,6 +101,8 @@ typedef struct tui {
     bool inbox_has_after;
     int asel;
     vg_id alert_id; /* the alert open in VIEW_ALERT */
+    vg_id alert_case; /* the case it was opened from (its Alerts tab); "": the inbox */
+    struct tui_alerts *alerts_tab; /* the Alerts tab's rows and cursor (alerts.c) */
     /* the open case */
     vg_id case_id;
     int tab;
@@ -240,10 +242,24 @@ void tui_case_tab_named(tui *t, const char *name);
 void tui_put_text(tui *t, int y, int x, int cols, const char *s, bool pad);
 /* Add data text to the text view, made safe, each of its lines wrapped at spaces
  * to width columns (0: the screen's), starting indent columns in, the pieces after
- * a line's first hang columns further (a timeline row goes on under its summary).
+ * a line's first under its own leading spaces and hang columns further (a member of
+ * a raw event goes on under itself, a timeline row under its summary).
  * Nothing is cut: what is longer than the screen goes on below, and a view is built
  * again at a new width. */
 void tui_add_text(tui *t, const char *s, int indent, int hang, int width);
+/* A row a cursor selects (an alert, a handoff item): one line whatever its length,
+ * made safe and cut when drawn. */
+void tui_add_row(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The alert detail (its raw event laid out), opened from the case from_case's
+ * Alerts tab (Esc goes back there) or from the inbox (from_case NULL or ""). */
+void tui_alert_show(tui *t, const char *id, const char *from_case);
+
+/* alerts.c: a case's Alerts tab, a view module (its rows and cursor are its own). */
+void tui_alerts_tab(tui *t, const vg_case *c); /* the tab's lines */
+bool tui_alerts_active(const tui *t);          /* the Alerts tab is on screen */
+void tui_alerts_move(tui *t, int delta);       /* the cursor, delta rows */
+bool tui_alerts_open(tui *t);                  /* Enter: the selected alert's detail */
+void tui_alerts_free(tui *t);
 
 /* tasks.c: the Tasks tab (phases with progress bars, folding, a cursor, Space
  * ticks) and the playbook picker with its preview; writes go through the door. */
