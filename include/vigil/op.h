@@ -232,6 +232,8 @@ vg_op *vg_op_ledger_add(const char *case_id, const char *session_id, const char 
  * the case does not hold yet; the door records its choice in the op). */
 vg_op *vg_op_alert_link(const char *alert_id, const char *case_id);
 vg_op *vg_op_alert_dismiss(const char *alert_id);
+/* A dismissed alert back in the inbox (status new). */
+vg_op *vg_op_alert_restore(const char *alert_id);
 /* Star a timeline row of case_id (or take the star away): an alert on the case
  * (alert.set) or an event (event.set), by the row's id. */
 vg_op *vg_op_row_star(const char *case_id, const char *row_id, bool is_alert, bool on);

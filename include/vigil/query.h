@@ -179,6 +179,18 @@ typedef struct vg_alert_cursor {
 } vg_alert_cursor;
 VG_WUR vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
                            vg_alert **items, size_t *n, bool *more, vg_err *err);
+/* The same for the alerts of any status (a VG_ALERT_STATUS index: dismissed ones
+ * to bring back, say); vg_inbox_list is status new. */
+VG_WUR vg_rc vg_alerts_list(vg_ws *ws, int status, int limit, const vg_alert_cursor *after,
+                            bool backward, vg_alert **items, size_t *n, bool *more, vg_err *err);
+/* The keysets of at most limit alerts of a status, in the same order after after
+ * (NULL: from the start), whose title, rule, source or entities hold text (ASCII
+ * letters matched in either case): the inbox's / search and its mark-all-matching.
+ * *out is a new array the caller frees. */
+#define VG_ALERTS_FIND_MAX 100000
+VG_WUR vg_rc vg_alerts_find(vg_ws *ws, int status, const char *text, const vg_alert_cursor *after,
+                            bool backward, int limit, vg_alert_cursor **out, size_t *n,
+                            vg_err *err);
 VG_WUR vg_rc vg_alert_get(vg_ws *ws, const char *id, vg_alert *out, vg_err *err);
 /* The alert whose id is or starts with prefix (4 characters or more, any case). */
 VG_WUR vg_rc vg_alert_resolve(vg_ws *ws, const char *prefix, vg_id out, vg_err *err);

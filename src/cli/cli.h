@@ -113,6 +113,7 @@ int cmd_alerts(cli *c, int argc, char **argv);
 int cmd_alert_promote(cli *c, int argc, char **argv);
 int cmd_alert_link(cli *c, int argc, char **argv);
 int cmd_alert_dismiss(cli *c, int argc, char **argv);
+int cmd_alert_restore(cli *c, int argc, char **argv);
 int cmd_event_add(cli *c, int argc, char **argv);
 int cmd_event_star(cli *c, int argc, char **argv);
 int cmd_case_new(cli *c, int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * cmd_alert.c — the inbox and the timeline from a script: `vigil alerts` (the inbox,
- * a page at a time), `alert promote|link|dismiss`, `event add|star`. The same ops
+ * a page at a time, or the dismissed alerts), `alert promote|link|dismiss|restore`,
+ * `event add|star`. The same ops
  * the workstation's inbox and Timeline tab write, through the door.
  */
 #include <inttypes.h>
@@ -30,13 +31,14 @@ static bool parse_cursor(const char *s, vg_alert_cursor *cur)
 
 int cmd_alerts(cli *c, int argc, char **argv)
 {
-    opt o[] = {{"limit=", NULL}, {"after=", NULL}, {"json", NULL}};
+    opt o[] = {{"limit=", NULL}, {"after=", NULL}, {"json", NULL}, {"dismissed", NULL}};
     int npos, rc;
     int64_t limit = 50;
     const char *v;
     vg_alert_cursor cur, *after = NULL;
-    if ((rc = cli_parse(c, argc, argv, o, 3, NULL, 0, &npos)))
+    if ((rc = cli_parse(c, argc, argv, o, 4, NULL, 0, &npos)))
         return rc;
+    bool dismissed = opt_get(o, 4, "dismissed") != NULL;
     if ((v = opt_get(o, 3, "limit")) && (rc = cli_count(c, "limit", v, 1, 10000, &limit)))
         return rc;
     if ((v = opt_get(o, 3, "after"))) {
@@ -50,7 +52,8 @@ int cmd_alerts(cli *c, int argc, char **argv)
     size_t n = 0;
     bool more = false;
     vg_err err = {0};
-    if (vg_inbox_list(c->ws, (int)limit, after, false, &a, &n, &more, &err) != VG_OK)
+    if (vg_alerts_list(c->ws, dismissed ? 2 : 0, (int)limit, after, false, &a, &n, &more, &err) !=
+        VG_OK)
         return cli_fail(c, &err);
     if (opt_get(o, 3, "json")) {
         cJSON *arr = cJSON_CreateArray();
@@ -76,10 +79,10 @@ int cmd_alerts(cli *c, int argc, char **argv)
             putchar('\n');
         }
         if (n == 0)
-            fputs("(the inbox is empty)\n", stdout);
+            fputs(dismissed ? "(no dismissed alerts)\n" : "(the inbox is empty)\n", stdout);
         if (more && c->width)
-            printf("... more: vigil alerts --limit %" PRId64 " --after %" PRId64 ".%s\n", limit,
-                   a[n - 1].event_time, a[n - 1].id);
+            printf("... more: vigil alerts%s --limit %" PRId64 " --after %" PRId64 ".%s\n",
+                   dismissed ? " --dismissed" : "", limit, a[n - 1].event_time, a[n - 1].id);
     }
     vg_alerts_free(a, n);
     return EXIT_OK;
@@ -140,7 +143,25 @@ int cmd_alert_link(cli *c, int argc, char **argv)
     return rc;
 }
 
-int cmd_alert_dismiss(cli *c, int argc, char **argv)
+/* Restore takes back a dismissal: an alert on a case or in the inbox stays where
+ * it is (a status new would take it off its case). */
+static int only_dismissed(cli *c, const vg_id id)
+{
+    vg_alert a;
+    vg_err err = {0};
+    if (vg_alert_get(c->ws, id, &a, &err) != VG_OK)
+        return cli_fail(c, &err);
+    int status = a.status;
+    vg_alert_clear(&a);
+    if (status == 2)
+        return EXIT_OK;
+    return cli_error(c, "alert %s is not dismissed (%s): nothing restored", id,
+                     status == 1 ? "it is on a case" : "it is in the inbox");
+}
+
+/* alert dismiss|restore ID...: one op per alert, all of them or none. */
+static int alerts_set(cli *c, int argc, char **argv, vg_op *(*make)(const char *id),
+                      const char *done)
 {
     char *pos[1000];
     int npos, rc;
@@ -153,8 +174,11 @@ int cmd_alert_dismiss(cli *c, int argc, char **argv)
     vg_op **ops = vg_xcalloc((size_t)npos, sizeof *ops);
     for (int i = 0; i < npos && rc == EXIT_OK; i++) {
         vg_id id;
-        if ((rc = alert_arg(c, pos[i], id)) == EXIT_OK)
-            ops[i] = vg_op_alert_dismiss(id);
+        if ((rc = alert_arg(c, pos[i], id)) == EXIT_OK && make == vg_op_alert_restore &&
+            (rc = only_dismissed(c, id)) != EXIT_OK)
+            break;
+        if (rc == EXIT_OK)
+            ops[i] = make(id);
     }
     if (rc == EXIT_OK) /* all of them or none */
         rc = cli_apply_all(c, ops, npos);
@@ -162,9 +186,19 @@ int cmd_alert_dismiss(cli *c, int argc, char **argv)
         for (int i = 0; i < npos; i++)
             vg_op_free(ops[i]);
     if (rc == EXIT_OK)
-        printf("%d alert%s dismissed\n", npos, npos == 1 ? "" : "s");
+        printf("%d alert%s %s\n", npos, npos == 1 ? "" : "s", done);
     free(ops);
     return rc;
+}
+
+int cmd_alert_dismiss(cli *c, int argc, char **argv)
+{
+    return alerts_set(c, argc, argv, vg_op_alert_dismiss, "dismissed");
+}
+
+int cmd_alert_restore(cli *c, int argc, char **argv)
+{
+    return alerts_set(c, argc, argv, vg_op_alert_restore, "back in the inbox");
 }
 
 int cmd_event_add(cli *c, int argc, char **argv)

@@ -178,6 +178,14 @@ vg_op *vg_op_alert_dismiss(const char *alert_id)
     return op;
 }
 
+vg_op *vg_op_alert_restore(const char *alert_id)
+{
+    vg_op *op = vg_op_new("alert.set", alert_id);
+    cJSON_AddStringToObject(op->payload, "field", "status");
+    cJSON_AddStringToObject(op->payload, "value", "new");
+    return op;
+}
+
 vg_op *vg_op_row_star(const char *case_id, const char *row_id, bool is_alert, bool on)
 {
     vg_op *op = vg_op_new(is_alert ? "alert.set" : "event.set", row_id);

@@ -935,24 +935,33 @@ vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **it
     return collect(ws, st, sizeof **items, fill_alert, (void **)items, n, err);
 }
 
-vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
-                    vg_alert **items, size_t *n, bool *more, vg_err *err)
+/* The alerts of a status in inbox order (newest first) after a keyset cursor, or
+ * backward (oldest first) from it: the SQL both lists share, cols and the filter
+ * spliced in as constants, values bound (?1 ?2 the cursor, ?3 the limit, ?4 the
+ * status, ?5 the text). */
+static vg_rc alerts_prep(vg_ws *ws, const char *cols, bool matching, bool backward, bool after,
+                         sqlite3_stmt **st, vg_err *err)
 {
-    /* constant SQL chosen by direction; values bound */
-    static const char *const sql[2][2] = {
-        {"SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
-         " ORDER BY event_time DESC, id DESC LIMIT ?3",
-         "SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
-         " AND (event_time, id) < (?1, ?2) ORDER BY event_time DESC, id DESC LIMIT ?3"},
-        {"SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
-         " ORDER BY event_time, id LIMIT ?3",
-         "SELECT " ALERT_COLS " FROM alerts WHERE status = 'new'"
-         " AND (event_time, id) > (?1, ?2) ORDER BY event_time, id LIMIT ?3"},
-    };
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT %s FROM alerts WHERE status = ?4%s%s ORDER BY event_time%s,"
+             " id%s LIMIT ?3", cols,
+             matching ? " AND (instr(lower(title), lower(?5)) OR instr(lower(rule), lower(?5))"
+                        " OR instr(lower(source), lower(?5)) OR instr(lower(entities), lower(?5)))"
+                      : "",
+             !after ? "" : backward ? " AND (event_time, id) > (?1, ?2)" : " AND (event_time, id) < (?1, ?2)",
+             backward ? "" : " DESC", backward ? "" : " DESC");
+    return prep(ws, sql, st, err);
+}
+
+vg_rc vg_alerts_list(vg_ws *ws, int status, int limit, const vg_alert_cursor *after,
+                     bool backward, vg_alert **items, size_t *n, bool *more, vg_err *err)
+{
     if (limit < 1 || limit > 10000)
         return vg_fail(err, VG_EINVAL, "limit: from 1 to 10000");
+    if (status < 0 || status >= VG_ALERT_STATUS.n)
+        return vg_fail(err, VG_EINVAL, "not an alert status");
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, sql[backward][after != NULL], &st, err);
+    vg_rc rc = alerts_prep(ws, ALERT_COLS, false, backward, after != NULL, &st, err);
     if (rc)
         return rc;
     if (after) {
@@ -960,6 +969,7 @@ vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool bac
         sqlite3_bind_text(st, 2, after->id, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int(st, 3, limit + 1);
+    sqlite3_bind_text(st, 4, VG_ALERT_STATUS.names[status], -1, SQLITE_STATIC);
     if ((rc = collect(ws, st, sizeof **items, fill_alert, (void **)items, n, err)))
         return rc;
     *more = *n > (size_t)limit;
@@ -971,6 +981,46 @@ vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool bac
         (*items)[*n - 1 - i] = t;
     }
     return VG_OK;
+}
+
+vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
+                    vg_alert **items, size_t *n, bool *more, vg_err *err)
+{
+    return vg_alerts_list(ws, 0, limit, after, backward, items, n, more, err);
+}
+
+static void fill_cursor(sqlite3_stmt *st, void *p)
+{
+    vg_alert_cursor *c = p;
+    c->event_time = sqlite3_column_int64(st, 0);
+    col_id(st, 1, c->id);
+}
+
+vg_rc vg_alerts_find(vg_ws *ws, int status, const char *text, const vg_alert_cursor *after,
+                     bool backward, int limit, vg_alert_cursor **out, size_t *n, vg_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!text || !*text)
+        return vg_fail(err, VG_EINVAL, "find: what text?");
+    if (strlen(text) > 256)
+        return vg_fail(err, VG_EINVAL, "find: at most 256 bytes of text");
+    if (limit < 1 || limit > VG_ALERTS_FIND_MAX)
+        return vg_fail(err, VG_EINVAL, "limit: from 1 to %d", VG_ALERTS_FIND_MAX);
+    if (status < 0 || status >= VG_ALERT_STATUS.n)
+        return vg_fail(err, VG_EINVAL, "not an alert status");
+    sqlite3_stmt *st = NULL;
+    vg_rc rc = alerts_prep(ws, "event_time, id", true, backward, after != NULL, &st, err);
+    if (rc)
+        return rc;
+    if (after) {
+        sqlite3_bind_int64(st, 1, after->event_time);
+        sqlite3_bind_text(st, 2, after->id, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 3, limit);
+    sqlite3_bind_text(st, 4, VG_ALERT_STATUS.names[status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+    return collect(ws, st, sizeof **out, fill_cursor, (void **)out, n, err);
 }
 
 vg_rc vg_alert_resolve(vg_ws *ws, const char *prefix, vg_id out, vg_err *err)

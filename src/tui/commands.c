@@ -79,6 +79,8 @@ static int ends(tui *t, bool bottom)
         tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
     else if (tui_alerts_active(t))
         tui_alerts_move(t, bottom ? 1 << 30 : -(1 << 30));
+    else if (t->view == VIEW_INBOX)
+        tui_inbox_ends(t, bottom);
     else if (t->view == VIEW_HANDOFF) {
         tui_handoff_move(t, bottom ? 1 << 20 : -(1 << 20));
         tui_case_scroll(t, bottom ? 1 << 30 : -(1 << 30));
@@ -120,6 +122,19 @@ static int c_open(tui *t, int argc, char **argv)
 
 static int c_filter(tui *t, int argc, char **argv)
 {
+    if (t->view == VIEW_INBOX) { /* the inbox's own search: the next alert holding it */
+        char q[128] = "";
+        if (argc > 1)
+            snprintf(q, sizeof q, "%s", argv[1]);
+        else
+            tui_prompt(t, "/", q, sizeof q);
+        if (!q[0])
+            return 0;
+        snprintf(t->inbox_search, sizeof t->inbox_search, "%s", q);
+        if (!tui_inbox_find(t, 1) && !t->msg[0])
+            snprintf(t->msg, sizeof t->msg, "not found: %.100s", q);
+        return 0;
+    }
     if (t->view != VIEW_QUEUE && argc == 1) { /* in a text view, / searches the text */
         char q[128] = "";
         snprintf(q, sizeof q, "%s", t->search);
@@ -146,8 +161,12 @@ static int c_filter(tui *t, int argc, char **argv)
 
 static int c_inbox(tui *t, int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    tui_inbox_open(t);
+    if (argc > 1 && strcmp(argv[1], "dismissed") != 0) {
+        snprintf(t->msg, sizeof t->msg, "inbox: '%.64s' is not a list; inbox or inbox dismissed",
+                 argv[1]);
+        return 1;
+    }
+    tui_inbox_show(t, argc > 1 ? 2 : 0);
     return 0;
 }
 
@@ -258,10 +277,109 @@ static int c_link(tui *t, int argc, char **argv)
     return alert_ops(t, make_link, case_id, "linked");
 }
 
+static vg_op *make_restore(const char *alert, const char *case_id)
+{
+    (void)case_id;
+    return vg_op_alert_restore(alert);
+}
+
 static int c_dismiss(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    return alert_ops(t, make_dismiss, NULL, "dismissed");
+    if (t->view == VIEW_INBOX && t->inbox_status != 0) {
+        snprintf(t->msg, sizeof t->msg, "dismissed already (:restore brings them back)");
+        return 1;
+    }
+    vg_id *ids; /* kept for u, when the batch is written */
+    size_t n = alert_targets(t, &ids);
+    int rc = n ? alert_ops(t, make_dismiss, NULL, "dismissed") : 1;
+    if (rc == 0) {
+        free(t->undo);
+        t->undo = ids, t->nundo = n;
+        size_t len = strlen(t->msg);
+        snprintf(t->msg + len, sizeof t->msg - len, " (u brings %s back)", n > 1 ? "them" : "it");
+    } else {
+        free(ids);
+    }
+    return rc;
+}
+
+/* :restore: the marked or selected dismissed alerts back in the inbox. */
+static int c_restore(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (t->view != VIEW_INBOX || t->inbox_status != 2) {
+        snprintf(t->msg, sizeof t->msg, "restore: in the dismissed alerts (:inbox dismissed)");
+        return 1;
+    }
+    return alert_ops(t, make_restore, NULL, "back in the inbox");
+}
+
+/* u: the alerts the last :dismiss dismissed back in the inbox, all or none. */
+static int c_undo(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (!t->nundo) {
+        snprintf(t->msg, sizeof t->msg, "nothing to undo (u brings back what :dismiss dismissed)");
+        return 1;
+    }
+    vg_op **ops = vg_xmalloc(t->nundo * sizeof *ops);
+    for (size_t i = 0; i < t->nundo; i++)
+        ops[i] = vg_op_alert_restore(t->undo[i]);
+    vg_err err = {0};
+    vg_rc rc = vg_apply_all(t->ws, ops, t->nundo, &err);
+    ops_free(ops, t->nundo);
+    if (rc != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    snprintf(t->msg, sizeof t->msg, "undone: %zu alert%s back in the inbox", t->nundo,
+             t->nundo == 1 ? "" : "s");
+    free(t->undo);
+    t->undo = NULL, t->nundo = 0;
+    t->counts_stale = true;
+    if (t->view == VIEW_INBOX)
+        tui_inbox_show(t, t->inbox_status);
+    return 0;
+}
+
+static int id_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+/* T: mark every alert of the list whose title, rule, source or entities hold TEXT
+ * (all of them, not a page), for :dismiss, :promote or :link. */
+static int c_mark_matching(tui *t, int argc, char **argv)
+{
+    if (t->view != VIEW_INBOX) {
+        snprintf(t->msg, sizeof t->msg, "mark-matching: in the inbox (i opens it)");
+        return 1;
+    }
+    char q[128] = "";
+    if (argc > 1)
+        snprintf(q, sizeof q, "%s", argv[1]);
+    else
+        tui_prompt(t, "mark matching: ", q, sizeof q);
+    if (!q[0])
+        return 0;
+    vg_alert_cursor *found = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    if (vg_alerts_find(t->ws, t->inbox_status, q, NULL, false, VG_ALERTS_FIND_MAX, &found, &n,
+                       &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return 1;
+    }
+    /* the marks already made, sorted, so that none is added twice */
+    size_t had = t->nmarked;
+    t->marked = vg_xrealloc(t->marked, (had + n + 1) * sizeof *t->marked);
+    qsort(t->marked, had, sizeof *t->marked, id_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (!bsearch(found[i].id, t->marked, had, sizeof *t->marked, id_cmp))
+            memcpy(t->marked[t->nmarked++], found[i].id, sizeof(vg_id));
+    free(found);
+    snprintf(t->msg, sizeof t->msg, "%zu alert%s hold '%.64s': %zu marked%s", n,
+             n == 1 ? "" : "s", q, t->nmarked,
+             n ? " (:dismiss, :promote, :link REF act on them; :unmark clears)" : "");
+    return 0;
 }
 
 /* :sort [severity|newest|oldest|ref]; with no name, the next order. */
@@ -292,6 +410,12 @@ static int search_step(tui *t, int dir)
         snprintf(t->msg, sizeof t->msg, "n/N: the next match of a search in a case's text"
                                         " (/ there searches it)");
         return 1;
+    }
+    if (t->view == VIEW_INBOX) {
+        if (!tui_inbox_find(t, dir) && !t->msg[0])
+            snprintf(t->msg, sizeof t->msg, "%s%.100s",
+                     t->inbox_search[0] ? "not found: " : "search first (/)", t->inbox_search);
+        return 0;
     }
     if (!tui_search_step(t, dir))
         snprintf(t->msg, sizeof t->msg, "%s%.100s", t->search[0] ? "no more: " : "search first (/)",
@@ -1141,10 +1265,16 @@ static const tcmd commands[] = {
     {"help", "", "this overlay", c_help},
     {"filter", "[QUERY]", "filter the queue (in a text view: search it, then n/N)",
      c_filter},
-    {"inbox", "", "alerts on no case: promote, link or dismiss them", c_inbox},
+    {"inbox", "[dismissed]", "alerts on no case: promote, link or dismiss them (dismissed:"
+     " the dismissed ones, to restore)", c_inbox},
     {"promote", "", "open a case from the alert and link it", c_promote},
     {"link", "REF", "link the alert to a case", c_link},
-    {"dismiss", "", "dismiss the alert", c_dismiss},
+    {"dismiss", "", "dismiss the alert (or the marked ones; u brings them back)", c_dismiss},
+    {"undo", "", "in the inbox: bring back what the last dismiss dismissed", c_undo},
+    {"restore", "", "in the dismissed alerts: put the alert (or the marked) back in the inbox",
+     c_restore},
+    {"mark-matching", "[TEXT]", "in the inbox: mark every alert holding TEXT (T), not only"
+     " the page", c_mark_matching},
     {"order", "", "the timeline by when it happened, or by when it was recorded", c_order},
     {"done", "N", "tick task N of the case", c_done},
     {"todo", "N", "untick task N", c_todo},
@@ -1209,7 +1339,7 @@ static const struct binding {
     {"h", "left"},         {"l", "right"},         {"Left", "left"},     {"Right", "right"},
     {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"},
     {"m", "graph all"},    {"H", "handoff"},
-    {"c", "ask"},
+    {"c", "ask"},          {"T", "mark-matching"}, {"u", "undo"},
 };
 
 /* The key names bindings can use beyond single printable characters. */

@@ -1080,7 +1080,8 @@ static bool inbox_page(tui *t, const vg_alert_cursor *after, bool backward)
     size_t n;
     bool more;
     vg_err err = {0};
-    if (vg_inbox_list(t->ws, queue_rows(t), after, backward, &items, &n, &more, &err) != VG_OK) {
+    if (vg_alerts_list(t->ws, t->inbox_status, queue_rows(t), after, backward, &items, &n, &more,
+                       &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return false;
     }
@@ -1091,10 +1092,107 @@ static bool inbox_page(tui *t, const vg_alert_cursor *after, bool backward)
     return true;
 }
 
+void tui_inbox_show(tui *t, int status)
+{
+    if (status != t->inbox_status || (t->view != VIEW_INBOX && t->view != VIEW_ALERT)) {
+        t->inbox_has_after = false, t->asel = 0;
+        t->nmarked = 0; /* marks are of one list: the queue's cases are no alerts */
+    }
+    t->inbox_status = status;
+    t->view = VIEW_INBOX;
+    inbox_page(t, t->inbox_has_after ? &t->inbox_after : NULL, false);
+    if (t->asel >= (int)t->nalerts)
+        t->asel = t->nalerts ? (int)t->nalerts - 1 : 0;
+}
+
+/* The page whose first row is the alert at c, selected: it follows the alert just
+ * before c in the list's order (none: c is the first, the page is the top). */
+static void inbox_at(tui *t, const vg_alert_cursor *c)
+{
+    vg_alert *before = NULL;
+    size_t nb = 0;
+    bool more;
+    vg_err err = {0};
+    t->inbox_has_after = false;
+    if (vg_alerts_list(t->ws, t->inbox_status, 1, c, true, &before, &nb, &more, &err) == VG_OK &&
+        nb) {
+        t->inbox_after.event_time = before[0].event_time;
+        memcpy(t->inbox_after.id, before[0].id, sizeof t->inbox_after.id);
+        t->inbox_has_after = true;
+    }
+    vg_alerts_free(before, nb);
+    inbox_page(t, t->inbox_has_after ? &t->inbox_after : NULL, false);
+    t->asel = 0;
+}
+
+void tui_inbox_ends(tui *t, bool bottom)
+{
+    if (!bottom) {
+        t->inbox_has_after = false;
+        inbox_page(t, NULL, false);
+        t->asel = 0;
+        return;
+    }
+    /* the last page: the oldest alerts, read from the other end */
+    vg_alert *last = NULL;
+    size_t n = 0;
+    bool more;
+    vg_err err = {0};
+    if (vg_alerts_list(t->ws, t->inbox_status, queue_rows(t), NULL, true, &last, &n, &more,
+                       &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return;
+    }
+    if (n) {
+        vg_alert_cursor c = {last[0].event_time, ""};
+        memcpy(c.id, last[0].id, sizeof c.id);
+        inbox_at(t, &c);
+        t->asel = t->nalerts ? (int)t->nalerts - 1 : 0;
+    }
+    vg_alerts_free(last, n);
+}
+
+bool tui_inbox_find(tui *t, int dir)
+{
+    if (!t->inbox_search[0])
+        return false;
+    vg_alert_cursor from, *found = NULL;
+    size_t n = 0;
+    vg_err err = {0};
+    bool have = t->nalerts > 0;
+    if (have) {
+        from.event_time = t->alerts[t->asel].event_time;
+        memcpy(from.id, t->alerts[t->asel].id, sizeof from.id);
+    }
+    /* after the selected alert, then round from the other end */
+    vg_rc rc = vg_alerts_find(t->ws, t->inbox_status, t->inbox_search, have ? &from : NULL,
+                              dir < 0, 1, &found, &n, &err);
+    if (rc == VG_OK && n == 0 && have) {
+        free(found);
+        rc = vg_alerts_find(t->ws, t->inbox_status, t->inbox_search, NULL, dir < 0, 1, &found, &n,
+                            &err);
+    }
+    if (rc != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
+        return false;
+    }
+    if (n) {
+        for (size_t i = 0; i < t->nalerts; i++) /* on this page: the cursor moves there */
+            if (strcmp(t->alerts[i].id, found[0].id) == 0) {
+                t->asel = (int)i;
+                free(found);
+                return true;
+            }
+        inbox_at(t, &found[0]);
+    }
+    free(found);
+    return n > 0;
+}
+
 void tui_inbox_open(tui *t)
 {
     if (t->view != VIEW_INBOX && t->view != VIEW_ALERT)
-        t->inbox_has_after = false, t->asel = 0;
+        t->inbox_has_after = false, t->asel = 0, t->nmarked = 0, t->inbox_status = 0;
     t->view = VIEW_INBOX;
     inbox_page(t, t->inbox_has_after ? &t->inbox_after : NULL, false);
     if (t->asel >= (int)t->nalerts)
@@ -1156,8 +1254,18 @@ const char *tui_current_alert(tui *t)
 
 static void draw_inbox(tui *t)
 {
-    draw_frame(t, " Inbox (alerts on no case)",
-               " Enter raw  :promote  :link REF  :dismiss  Esc back  ? help");
+    char keys[160];
+    bool dismissed = t->inbox_status == 2;
+    const char *crumbs = dismissed ? " Inbox > dismissed alerts" : " Inbox (alerts on no case)";
+    if (t->nmarked)
+        snprintf(keys, sizeof keys, " %zu marked  :dismiss  :promote  :link REF  :unmark  Esc back",
+                 t->nmarked);
+    else if (dismissed)
+        snprintf(keys, sizeof keys, " Enter raw  :restore  / search  Space mark  Esc back  ? help");
+    else
+        snprintf(keys, sizeof keys, " Enter raw  :promote  :link REF  :dismiss  / search  T mark"
+                 " matching  u undo  ? help");
+    draw_frame(t, crumbs, keys);
     attron(A_UNDERLINE);
     put_text(t, 2, 0, t->cols, "WHEN              SEV      SOURCE     COUNT  TITLE", true);
     attroff(A_UNDERLINE);
@@ -1183,7 +1291,7 @@ static void draw_inbox(tui *t)
         attroff(sel);
     }
     if (!t->nalerts)
-        mvaddstr(3, 0, "(the inbox is empty)");
+        mvaddstr(3, 0, dismissed ? "(no dismissed alerts)" : "(the inbox is empty)");
 }
 
 void tui_alert_open(tui *t) { tui_alert_show(t, tui_current_alert(t), NULL); }
@@ -1578,5 +1686,6 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     tui_graph_close(&t);
     tui_help_close(&t);
     tui_alerts_free(&t);
+    free(t.undo);
     return 0;
 }

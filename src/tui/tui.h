@@ -100,6 +100,10 @@ typedef struct tui {
     vg_alert_cursor inbox_after;
     bool inbox_has_after;
     int asel;
+    int inbox_status;    /* the alerts listed: VG_ALERT_STATUS new (the inbox) or dismissed */
+    char inbox_search[128]; /* what / last searched in the inbox, for n and N */
+    vg_id *undo;         /* the alerts the last :dismiss dismissed (u brings them back) */
+    size_t nundo;
     vg_id alert_id; /* the alert open in VIEW_ALERT */
     vg_id alert_case; /* the case it was opened from (its Alerts tab); "": the inbox */
     struct tui_alerts *alerts_tab; /* the Alerts tab's rows and cursor (alerts.c) */
@@ -185,6 +189,13 @@ bool tui_search_step(tui *t, int dir);
 void tui_dash_open(tui *t);
 void tui_inbox_open(tui *t);
 void tui_inbox_move(tui *t, int delta);
+/* The inbox (or the dismissed alerts, status a VG_ALERT_STATUS index) from its top. */
+void tui_inbox_show(tui *t, int status);
+/* The first or the last alert of the list (G: the oldest). */
+void tui_inbox_ends(tui *t, bool bottom);
+/* The next (dir 1) or previous (-1) alert after the selected one whose title, rule,
+ * source or entities hold t->inbox_search, round past the end; false when none. */
+bool tui_inbox_find(tui *t, int dir);
 void tui_alert_open(tui *t);
 /* The alert an inbox command applies to: the open one, else the selected row. */
 const char *tui_current_alert(tui *t);
