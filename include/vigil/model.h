@@ -69,6 +69,7 @@ typedef struct vg_alert {
     int64_t event_time, first_seen, last_seen, count;
     vg_id case_id; /* "" when in the inbox */
     char *entities, *techniques, *raw; /* JSON text */
+    char *dismissed_reason;            /* why it was dismissed ("" for none) */
 } vg_alert;
 
 typedef struct vg_artifact {

@@ -94,7 +94,8 @@
  *                   place's two effects (its alert's row, what it brings to its
  *                   case) happen once on a replica, whichever of the original and
  *                   its parts arrive, in any order (apply.c, parts_*).
- *   alert.set      {field: status, value, case?, artifacts?} or {field: starred, value: bool}
+ *   alert.set      {field: status, value, case?, artifacts?, reason?} or {field: starred,
+ *                  value: bool}; reason (up to 1000 bytes) says why a dismissal was made
  *                   linked with artifacts: true brings the alert's entities to the
  *                   case as alert.add does
  *                                                                target: alert id
@@ -231,7 +232,8 @@ vg_op *vg_op_ledger_add(const char *case_id, const char *session_id, const char 
 /* Link an alert to a case, bringing its entities as the case's artifacts (those
  * the case does not hold yet; the door records its choice in the op). */
 vg_op *vg_op_alert_link(const char *alert_id, const char *case_id);
-vg_op *vg_op_alert_dismiss(const char *alert_id);
+/* Dismiss an alert, saying why (reason NULL or "": nobody said). */
+vg_op *vg_op_alert_dismiss(const char *alert_id, const char *reason);
 /* A dismissed alert back in the inbox (status new). */
 vg_op *vg_op_alert_restore(const char *alert_id);
 /* Star a timeline row of case_id (or take the star away): an alert on the case

@@ -19,7 +19,7 @@
 typedef struct vg_ws vg_ws;
 
 /* The schema version this vigil writes (PRAGMA user_version). */
-#define VG_SCHEMA_VERSION 19
+#define VG_SCHEMA_VERSION 20
 
 enum {
     VG_OPEN_CREATE = 1 << 0,   /* create the file if it does not exist */

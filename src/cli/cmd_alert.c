@@ -76,6 +76,11 @@ int cmd_alerts(cli *c, int argc, char **argv)
             out_fit(c, a[i].source, 12, true);
             putchar(' ');
             out_fit(c, a[i].title, c->width > 80 ? c->width - 73 : 0, false);
+            if (dismissed && a[i].dismissed_reason && *a[i].dismissed_reason) {
+                fputs("  (", stdout); /* why, as the analyst said it */
+                out_safe(c, a[i].dismissed_reason);
+                putchar(')');
+            }
             putchar('\n');
         }
         if (n == 0)
@@ -159,26 +164,29 @@ static int only_dismissed(cli *c, const vg_id id)
                      status == 1 ? "it is on a case" : "it is in the inbox");
 }
 
-/* alert dismiss|restore ID...: one op per alert, all of them or none. */
-static int alerts_set(cli *c, int argc, char **argv, vg_op *(*make)(const char *id),
-                      const char *done)
+/* alert dismiss|restore ID...: one op per alert, all of them or none; a dismissal
+ * with its --reason, a restore only of dismissed alerts. */
+static int alerts_set(cli *c, int argc, char **argv, bool restore)
 {
+    opt o[] = {{"reason=", NULL}};
     char *pos[1000];
     int npos, rc;
-    if ((rc = cli_parse(c, argc, argv, NULL, 0, pos, 1000, &npos)))
+    if ((rc = cli_parse(c, argc, argv, o, restore ? 0 : 1, pos, 1000, &npos)))
         return rc;
     if (npos < 1)
         return cli_usage(c, "which alerts? (ID...)");
+    const char *reason = restore ? NULL : opt_get(o, 1, "reason");
+    if (reason && strlen(reason) > 1000)
+        return cli_error(c, "--reason: longer than 1000 bytes");
     if ((rc = cli_open(c, 0)))
         return rc;
     vg_op **ops = vg_xcalloc((size_t)npos, sizeof *ops);
     for (int i = 0; i < npos && rc == EXIT_OK; i++) {
         vg_id id;
-        if ((rc = alert_arg(c, pos[i], id)) == EXIT_OK && make == vg_op_alert_restore &&
-            (rc = only_dismissed(c, id)) != EXIT_OK)
-            break;
+        if ((rc = alert_arg(c, pos[i], id)) == EXIT_OK && restore)
+            rc = only_dismissed(c, id);
         if (rc == EXIT_OK)
-            ops[i] = make(id);
+            ops[i] = restore ? vg_op_alert_restore(id) : vg_op_alert_dismiss(id, reason);
     }
     if (rc == EXIT_OK) /* all of them or none */
         rc = cli_apply_all(c, ops, npos);
@@ -186,20 +194,15 @@ static int alerts_set(cli *c, int argc, char **argv, vg_op *(*make)(const char *
         for (int i = 0; i < npos; i++)
             vg_op_free(ops[i]);
     if (rc == EXIT_OK)
-        printf("%d alert%s %s\n", npos, npos == 1 ? "" : "s", done);
+        printf("%d alert%s %s\n", npos, npos == 1 ? "" : "s",
+               restore ? "back in the inbox" : "dismissed");
     free(ops);
     return rc;
 }
 
-int cmd_alert_dismiss(cli *c, int argc, char **argv)
-{
-    return alerts_set(c, argc, argv, vg_op_alert_dismiss, "dismissed");
-}
+int cmd_alert_dismiss(cli *c, int argc, char **argv) { return alerts_set(c, argc, argv, false); }
 
-int cmd_alert_restore(cli *c, int argc, char **argv)
-{
-    return alerts_set(c, argc, argv, vg_op_alert_restore, "back in the inbox");
-}
+int cmd_alert_restore(cli *c, int argc, char **argv) { return alerts_set(c, argc, argv, true); }
 
 int cmd_event_add(cli *c, int argc, char **argv)
 {

@@ -2761,8 +2761,10 @@ static vg_rc h_alert_set(ctx *c)
     if (!field || strcmp(field, "status") != 0)
         return vg_fail(c->err, VG_EINVAL, "'%s' is not an alert field; fields are status, starred",
                        field ? field : "(none)");
+    const char *reason = NULL;
     if ((rc = need_enum(c, "value", &VG_ALERT_STATUS, -1, &status)) ||
-        (rc = need_text(c, "case", status == 1, VG_ID_LEN, &case_id)) || (rc = check_artifacts(c)))
+        (rc = need_text(c, "case", status == 1, VG_ID_LEN, &case_id)) || (rc = check_artifacts(c)) ||
+        (rc = need_text(c, "reason", false, 1000, &reason)))
         return rc;
     if (status != 1)
         case_id = NULL;
@@ -2778,8 +2780,8 @@ static vg_rc h_alert_set(ctx *c)
          * read from linked_at and linked_by (vg_timeline) */
         static const char link[] = "UPDATE alerts SET status = ?2, case_id = ?3,"
                                    " linked_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END,"
-                                   " linked_by = CASE WHEN ?3 IS NULL THEN NULL ELSE ?5 END"
-                                   " WHERE rowid = ?1";
+                                   " linked_by = CASE WHEN ?3 IS NULL THEN NULL ELSE ?5 END,"
+                                   " dismissed_reason = ?6 WHERE rowid = ?1";
         sqlite3_stmt *u;
         if ((rc = ws_stmt_text(c->ws, link, &u, c->err)))
             goto out;
@@ -2789,6 +2791,8 @@ static vg_rc h_alert_set(ctx *c)
             sqlite3_bind_text(u, 3, case_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(u, 4, c->ms);
         sqlite3_bind_text(u, 5, c->op->actor, -1, SQLITE_STATIC);
+        /* the reason goes with the status it was given for */
+        sqlite3_bind_text(u, 6, status == 2 && reason ? reason : "", -1, SQLITE_STATIC);
         if ((rc = step_done(c, u, "updating an alert")))
             goto out;
     }

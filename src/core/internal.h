@@ -173,7 +173,7 @@ VG_WUR vg_rc ws_migrate_to(sqlite3 *db, int target, vg_err *err);
  * it is for the schema this vigil makes: a new schema step changes it, and
  * tests/unit/test_store.c prints the new value. */
 VG_WUR vg_rc ws_schema_digest(sqlite3 *db, char hex[65]);
-#define VG_SCHEMA_DIGEST "e49f26d5d6b098aec7a654c0e3a275e86934b6c8f0c2ed91a9636a0a0c4845d1"
+#define VG_SCHEMA_DIGEST "23bf5e34200a897f8dba769f8c743ed8ec10b23e691395b157a798ecc0d930f4"
 
 /* One ledger entry as the door's ledger.add has checked its payload (apply.c,
  * h_ledger_add), for ledger_put. */

@@ -123,6 +123,8 @@ cJSON *vg_alert_json(const vg_alert *a)
         cJSON_AddStringToObject(o, "case_id", a->case_id);
     else
         cJSON_AddNullToObject(o, "case_id");
+    if (a->status == 2) /* dismissed: why, "" when nobody said */
+        add_str(o, "dismissed_reason", a->dismissed_reason ? a->dismissed_reason : "");
     add_raw(o, "entities", a->entities, "{}");
     add_raw(o, "techniques", a->techniques, "[]");
     /* the raw event as the tool wrote it (64-bit numbers exact), once it is known

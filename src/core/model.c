@@ -105,6 +105,7 @@ void vg_alert_clear(vg_alert *a)
     if (!a)
         return;
     free(a->source);
+    free(a->dismissed_reason);
     free(a->source_ref);
     free(a->rule);
     free(a->title);

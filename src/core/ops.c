@@ -170,11 +170,13 @@ vg_op *vg_op_alert_link(const char *alert_id, const char *case_id)
     return op;
 }
 
-vg_op *vg_op_alert_dismiss(const char *alert_id)
+vg_op *vg_op_alert_dismiss(const char *alert_id, const char *reason)
 {
     vg_op *op = vg_op_new("alert.set", alert_id);
     cJSON_AddStringToObject(op->payload, "field", "status");
     cJSON_AddStringToObject(op->payload, "value", "dismissed");
+    if (reason && *reason)
+        cJSON_AddStringToObject(op->payload, "reason", reason);
     return op;
 }
 

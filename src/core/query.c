@@ -900,7 +900,7 @@ static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqli
 
 #define ALERT_COLS                                                                          \
     "id, source, source_ref, rule, title, severity, event_time, first_seen, last_seen, count," \
-    " status, case_id, entities, techniques, vg_raw(raw, raw_op, raw_at)"
+    " status, case_id, entities, techniques, vg_raw(raw, raw_op, raw_at), dismissed_reason"
 
 static void fill_alert(sqlite3_stmt *st, void *p)
 {
@@ -920,6 +920,7 @@ static void fill_alert(sqlite3_stmt *st, void *p)
     a->entities = col_dup(st, 12);
     a->techniques = col_dup(st, 13);
     a->raw = col_dup(st, 14);
+    a->dismissed_reason = col_dup(st, 15);
 }
 
 vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items, size_t *n,

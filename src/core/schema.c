@@ -358,6 +358,9 @@ const char *const vg_schema_steps[VG_SCHEMA_VERSION] = {
     "DROP INDEX artifacts_value;"
     "CREATE INDEX artifacts_value ON artifacts(type, value, removed, case_id, source,"
     " first_seen, last_seen);",
+    /* 20: why an alert was dismissed (the analyst's words, from the alert.set that
+     * dismissed it; '' for none, and for an alert not dismissed) */
+    "ALTER TABLE alerts ADD COLUMN dismissed_reason TEXT NOT NULL DEFAULT '';",
 };
 
 static void (*progress)(const char *what, int64_t done, int64_t total);

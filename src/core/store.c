@@ -636,7 +636,7 @@ static const struct entity_table {
     {"cases", "*", "id", "id", false},
     {"alerts",
      "id, source, source_ref, rule, title, severity, event_time, first_seen, last_seen, count,"
-     " status, case_id, entities, techniques, recorded_at, starred",
+     " status, case_id, entities, techniques, recorded_at, starred, dismissed_reason",
      "id", "id", true},
     {"artifacts", "*", "case_id, type, value", "id", false},
     {"tasks", "*", "id", "id", false},

@@ -198,9 +198,27 @@ static void ops_free(vg_op **ops, size_t n)
     free(ops);
 }
 
+/* argv[from..] joined by spaces, fresh (as long as the line was). */
+static char *join_args(int argc, char **argv, int from)
+{
+    size_t len = 1;
+    for (int i = from; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = vg_xmalloc(len), *p = s;
+    *p = '\0';
+    for (int i = from; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+        if (i > from)
+            *p++ = ' ';
+        memcpy(p, argv[i], l + 1);
+        p += l;
+    }
+    return s;
+}
+
 /* Apply one op per alert in a batch (all or none) and say what happened. */
-static int alert_ops(tui *t, vg_op *(*make)(const char *alert, const char *case_id),
-                     const char *case_id, const char *done)
+static int alert_ops(tui *t, vg_op *(*make)(const char *alert, const char *arg),
+                     const char *arg, const char *done)
 {
     vg_id *ids;
     size_t n = alert_targets(t, &ids);
@@ -210,7 +228,7 @@ static int alert_ops(tui *t, vg_op *(*make)(const char *alert, const char *case_
     }
     vg_op **ops = vg_xmalloc(n * sizeof *ops);
     for (size_t i = 0; i < n; i++)
-        ops[i] = make(ids[i], case_id);
+        ops[i] = make(ids[i], arg); /* the case of a link, the reason of a dismissal */
     vg_err err = {0};
     vg_rc rc = vg_apply_all(t->ws, ops, n, &err);
     ops_free(ops, n);
@@ -232,10 +250,9 @@ static vg_op *make_link(const char *alert, const char *case_id)
     return vg_op_alert_link(alert, case_id);
 }
 
-static vg_op *make_dismiss(const char *alert, const char *case_id)
+static vg_op *make_dismiss(const char *alert, const char *reason)
 {
-    (void)case_id;
-    return vg_op_alert_dismiss(alert);
+    return vg_op_alert_dismiss(alert, reason);
 }
 
 /* :promote opens one case per alert; marked alerts all go on one new case. */
@@ -285,14 +302,15 @@ static vg_op *make_restore(const char *alert, const char *case_id)
 
 static int c_dismiss(tui *t, int argc, char **argv)
 {
-    (void)argc, (void)argv;
     if (t->view == VIEW_INBOX && t->inbox_status != 0) {
         snprintf(t->msg, sizeof t->msg, "dismissed already (:restore brings them back)");
         return 1;
     }
     vg_id *ids; /* kept for u, when the batch is written */
     size_t n = alert_targets(t, &ids);
-    int rc = n ? alert_ops(t, make_dismiss, NULL, "dismissed") : 1;
+    char *reason = join_args(argc, argv, 1); /* :dismiss REASON... says why */
+    int rc = n ? alert_ops(t, make_dismiss, reason, "dismissed") : 1;
+    free(reason);
     if (rc == 0) {
         free(t->undo);
         t->undo = ids, t->nundo = n;
@@ -936,23 +954,6 @@ void tui_mention_msg(tui *t, const char *text, const char *done)
     vg_strings_free(unknown, n);
 }
 
-/* argv[from..] joined by spaces, fresh (as long as the line was). */
-static char *join_args(int argc, char **argv, int from)
-{
-    size_t len = 1;
-    for (int i = from; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = vg_xmalloc(len), *p = s;
-    *p = '\0';
-    for (int i = from; i < argc; i++) {
-        size_t l = strlen(argv[i]);
-        if (i > from)
-            *p++ = ' ';
-        memcpy(p, argv[i], l + 1);
-        p += l;
-    }
-    return s;
-}
 
 /* A note, and a warning for a mention of a user the workspace does not know. */
 static int note_op(tui *t, const char *case_id, const char *text)
@@ -1269,7 +1270,8 @@ static const tcmd commands[] = {
      " the dismissed ones, to restore)", c_inbox},
     {"promote", "", "open a case from the alert and link it", c_promote},
     {"link", "REF", "link the alert to a case", c_link},
-    {"dismiss", "", "dismiss the alert (or the marked ones; u brings them back)", c_dismiss},
+    {"dismiss", "[REASON...]", "dismiss the alert (or the marked ones), saying why; u brings"
+     " them back", c_dismiss},
     {"undo", "", "in the inbox: bring back what the last dismiss dismissed", c_undo},
     {"restore", "", "in the dismissed alerts: put the alert (or the marked) back in the inbox",
      c_restore},

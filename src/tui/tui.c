@@ -1287,7 +1287,15 @@ static void draw_inbox(tui *t)
         attron(sel);
         put_text(t, y, 27, 11, a->source, true);
         put_text(t, y, 38, 7, cnt, true);
-        put_text(t, y, 45, t->cols - 45, a->title, true);
+        if (dismissed && a->dismissed_reason && *a->dismissed_reason) { /* why, first */
+            size_t len = strlen(a->title) + strlen(a->dismissed_reason) + 8;
+            char *both = vg_xmalloc(len);
+            snprintf(both, len, "[%s] %s", a->dismissed_reason, a->title);
+            put_text(t, y, 45, t->cols - 45, both, true);
+            free(both);
+        } else {
+            put_text(t, y, 45, t->cols - 45, a->title, true);
+        }
         attroff(sel);
     }
     if (!t->nalerts)
@@ -1320,6 +1328,9 @@ void tui_alert_show(tui *t, const char *id, const char *from_case)
     char *techs = vg_json_words(a.techniques);
     add_line(t, "ATT&CK   %s", techs);
     free(techs);
+    if (a.status == 2)
+        add_hung(t, 9, "dismissed %s", *a.dismissed_reason ? a.dismissed_reason
+                                                           : "(no reason given)");
     add_line(t, "%s", "");
     /* laid out a member a line, its numbers as the sensor wrote them; every line
      * made safe when drawn */

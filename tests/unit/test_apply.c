@@ -461,7 +461,7 @@ static void test_inbox_pages_and_promote(void **state)
     vg_events_free(ev, nev);
     /* dismissing takes an alert out of the inbox too */
     assert_int_equal(vg_inbox_list(f->ws, 1, NULL, false, &a, &n, &more, &err), VG_OK);
-    must_apply(f->ws, vg_op_alert_dismiss(a[0].id));
+    must_apply(f->ws, vg_op_alert_dismiss(a[0].id, NULL));
     vg_alerts_free(a, n);
     assert_int_equal(sql_int(f->ws, "SELECT count(*) FROM alerts WHERE status = 'new'"), 23);
 }

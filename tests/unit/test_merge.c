@@ -251,6 +251,8 @@ static vg_op *random_op(vg_ws *ws)
         snprintf(sql, sizeof sql, "SELECT id FROM alerts WHERE status = 'new'");
         if (!random_row(ws, sql, t, NULL, 0))
             return vg_op_note_add(c, "no alert to link");
+        if (pick(4) == 0) /* or dismissed, saying why (the reason rides with the status) */
+            return vg_op_alert_dismiss(t, pick(2) ? "benign scanner" : NULL);
         return vg_op_alert_link(t, c);
     }
     int ev = pick(5);
