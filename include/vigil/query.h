@@ -27,6 +27,9 @@ typedef enum {
 } vg_case_sort;
 /* "severity", "newest", "oldest", "ref", "status", "title", "assignee", "alerts", "sla" */
 extern const char *const VG_SORT_NAMES[VG_SORT__N];
+/* An order by its name, or -NAME for the same reversed (*reverse; a caller that
+ * passes NULL takes no -NAME); the error lists the names. */
+VG_WUR vg_rc vg_sort_parse(const char *s, vg_case_sort *sort, bool *reverse, vg_err *err);
 
 /* A cursor is the sort key of the last row of the previous page (in the filter's
  * order; a cursor from one order means nothing in another). */
@@ -65,6 +68,7 @@ typedef struct vg_case_filter {
     const vg_case_cursor *after; /* NULL = first page */
     bool backward; /* the rows before `after` (or the last page), still in queue order */
     vg_case_sort sort;
+    bool reverse;           /* the order reversed (title Z-A, least severe first, ...) */
     int64_t sla_ms[5];      /* VG_SORT_SLA: the target per severity (0: none) */
 } vg_case_filter;
 

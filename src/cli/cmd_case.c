@@ -142,15 +142,11 @@ int cmd_cases(cli *c, int argc, char **argv)
         f.limit = (int)l;
     }
     if ((v = opt_get(o, n, "sort"))) {
-        int so = 0;
-        while (so < VG_SORT__N && strcmp(VG_SORT_NAMES[so], v) != 0)
-            so++;
-        if (so == VG_SORT__N) {
+        vg_err serr = {0};
+        if (vg_sort_parse(v, &f.sort, &f.reverse, &serr) != VG_OK) {
             vg_case_query_clear(&cq);
-            return cli_usage(c, "--sort: '%s' is not one of severity, newest, oldest, ref,"
-                             " status, title, assignee, alerts, sla", v);
+            return cli_usage(c, "--sort: %s", serr.msg);
         }
-        f.sort = (vg_case_sort)so;
     }
     /* the plain options narrow a --query; they replace its terms only when given */
     if ((v = opt_get(o, n, "assignee"))) {

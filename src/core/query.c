@@ -58,7 +58,9 @@ static void read_case(sqlite3_stmt *st, vg_case *c)
 
 /* Turn what an analyst typed into an FTS5 query: each word a quoted string (so
  * punctuation and FTS operators in the input are plain text), all required. */
-static char *fts_query(const char *text)
+/* Each word of text as an FTS5 phrase, all of them required; with prefix, a word
+ * also matches the words it begins (the queue's filter: ransom finds Ransomware). */
+static char *fts_query(const char *text, bool prefix)
 {
     vg_buf b;
     vg_buf_init(&b, 1 << 16);
@@ -76,7 +78,7 @@ static char *fts_query(const char *text)
             if ((p[i] == '"' && vg_buf_adds(&b, "\"\"")) ||
                 (p[i] != '"' && vg_buf_add(&b, p + i, 1)))
                 break;
-        if (vg_buf_adds(&b, "\""))
+        if (vg_buf_adds(&b, prefix ? "\"*" : "\""))
             break;
         p += n;
     }
@@ -269,7 +271,10 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
                          " THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29 ELSE ?30 END)"
                          " END)", false},
     };
-    int so = f->sort >= 0 && f->sort < VG_SORT__N ? (int)f->sort : 0, dir = f->backward ? 1 : 0;
+    /* reversed, the order walks the other way: a page forward is read as a page
+     * backward of the order (and not flipped below) */
+    int so = f->sort >= 0 && f->sort < VG_SORT__N ? (int)f->sort : 0,
+        dir = f->backward != f->reverse ? 1 : 0;
     if (keyed[so].expr) {
         const char *e = keyed[so].expr;
         bool desc = keyed[so].desc != (dir == 1); /* the direction this page walks */
@@ -296,7 +301,7 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     vg_buf_free(&sql);
     if (rc)
         return rc;
-    char *q = f->text && *f->text ? fts_query(f->text) : NULL;
+    char *q = f->text && *f->text ? fts_query(f->text, true) : NULL;
     for (int i = 0, k = 0; i < VG_STATUS.n; i++)
         if (f->status_mask & (1u << i))
             sqlite3_bind_text(st, 20 + k++, VG_STATUS.names[i], -1, SQLITE_STATIC);
@@ -557,15 +562,20 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
             snprintf(list, sizeof list, "%s", v);
             for (char *save = NULL, *t = strtok_r(list, ",", &save); t && rc == VG_OK;
                  t = strtok_r(NULL, ",", &save)) {
-                int i = strcmp(t, "open") == 0 ? -2 : vg_enum_parse(&VG_STATUS, t);
+                int i = strcmp(t, "open") == 0  ? -2
+                        : strcmp(t, "all") == 0 ? -3
+                                                : vg_enum_parse(&VG_STATUS, t);
                 if (i == -2)
                     mask |= VG_STATUS_OPEN_MASK;
+                else if (i == -3)
+                    mask |= (1u << VG_STATUS.n) - 1;
                 else if (i >= 0)
                     mask |= 1u << i;
                 else {
                     char names[256];
                     vg_enum_list(&VG_STATUS, names, sizeof names);
-                    rc = vg_fail(err, VG_EINVAL, "status: '%s' is not one of %s, open", t, names);
+                    rc = vg_fail(err, VG_EINVAL, "status: '%s' is not one of %s, open, all", t,
+                                 names);
                 }
             }
             if (neg)
@@ -652,6 +662,24 @@ void vg_case_list_free(vg_case_list *l)
         vg_case_clear(&l->items[i]);
     free(l->items);
     memset(l, 0, sizeof *l);
+}
+
+vg_rc vg_sort_parse(const char *s, vg_case_sort *sort, bool *reverse, vg_err *err)
+{
+    bool rev = s && *s == '-';
+    const char *name = s ? s + rev : "";
+    for (int i = 0; i < VG_SORT__N; i++)
+        if (strcmp(VG_SORT_NAMES[i], name) == 0) {
+            *sort = (vg_case_sort)i;
+            if (reverse)
+                *reverse = rev;
+            else if (rev)
+                break;
+            return VG_OK;
+        }
+    return vg_fail(err, VG_EINVAL,
+                   "'%.40s' is not an order: severity, newest, oldest, ref, status, title, assignee,"
+                   " alerts, sla%s", s ? s : "", reverse ? " (-NAME: reversed)" : "");
 }
 
 const char *const VG_SORT_NAMES[VG_SORT__N] = {"severity", "newest", "oldest", "ref", "status",
@@ -1429,7 +1457,7 @@ vg_rc vg_search(vg_ws *ws, const char *query, int limit, vg_hit **items, size_t 
         *items = vg_xcalloc(1, sizeof **items);
         return VG_OK;
     }
-    char *fq = q.text ? fts_query(q.text) : NULL, *key = NULL;
+    char *fq = q.text ? fts_query(q.text, false) : NULL, *key = NULL;
     vg_buf sql;
     vg_buf_init(&sql, 16384);
     rc = vg_buf_adds(&sql, "WITH cand(r, rank, snip) AS (");

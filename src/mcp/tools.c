@@ -242,9 +242,11 @@ static void t_list_cases(mcp *m, const cJSON *args, mcp_out *o)
     vg_case_filter f = cq.f;
     f.limit = iarg(args, "limit", 50);
     const char *sort = sarg(args, "sort");
-    for (int i = 0; sort && i < VG_SORT__N; i++)
-        if (!strcmp(VG_SORT_NAMES[i], sort))
-            f.sort = (vg_case_sort)i;
+    if (sort && vg_sort_parse(sort, &f.sort, &f.reverse, &err) != VG_OK) {
+        snprintf(o->error, sizeof o->error, "sort: %.480s", err.msg);
+        vg_case_query_clear(&cq);
+        return;
+    }
     if (m->cfg->sla_ms)
         memcpy(f.sla_ms, m->cfg->sla_ms, sizeof f.sla_ms);
     vg_case_cursor cur;

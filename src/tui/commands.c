@@ -70,6 +70,16 @@ static int c_page_up(tui *t, int argc, char **argv)
     (void)argc, (void)argv;
     return step(t, -page_rows(t));
 }
+static int c_half_down(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return step(t, (page_rows(t) + 1) / 2);
+}
+static int c_half_up(tui *t, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return step(t, -(page_rows(t) + 1) / 2);
+}
 
 static int ends(tui *t, bool bottom)
 {
@@ -400,20 +410,21 @@ static int c_mark_matching(tui *t, int argc, char **argv)
     return 0;
 }
 
-/* :sort [severity|newest|oldest|ref]; with no name, the next order. */
+/* :sort [NAME|-NAME|reverse]; with no name, the next order. */
 static int c_sort(tui *t, int argc, char **argv)
 {
-    int next = ((int)t->query.f.sort + 1) % VG_SORT__N;
-    if (argc > 1) {
-        for (next = 0; next < VG_SORT__N && strcmp(VG_SORT_NAMES[next], argv[1]) != 0; next++)
-            ;
-        if (next == VG_SORT__N) {
-            snprintf(t->msg, sizeof t->msg, "sort: '%.32s' is not one of severity, newest, oldest,"
-                                            " ref, status, title, assignee, alerts, sla", argv[1]);
-            return 1;
-        }
+    vg_case_sort next = (vg_case_sort)(((int)t->query.f.sort + 1) % VG_SORT__N);
+    bool reverse = false;
+    vg_err err = {0};
+    if (argc > 1 && strcmp(argv[1], "reverse") == 0) { /* S: the same order, the other way */
+        next = t->query.f.sort;
+        reverse = !t->query.f.reverse;
+    } else if (argc > 1 && vg_sort_parse(argv[1], &next, &reverse, &err) != VG_OK) {
+        snprintf(t->msg, sizeof t->msg, "sort: %.200s", err.msg);
+        return 1;
     }
-    t->query.f.sort = (vg_case_sort)next;
+    t->query.f.sort = next;
+    t->query.f.reverse = reverse;
     t->has_after = false;
     t->sel = 0;
     t->view = VIEW_QUEUE;
@@ -446,8 +457,12 @@ static int c_prev(tui *t, int argc, char **argv) { (void)argc, (void)argv; retur
 static int c_view(tui *t, int argc, char **argv)
 {
     for (int i = 0; argc > 1 && t->cfg && i < t->cfg->nviews; i++)
-        if (strcmp(t->cfg->views[i].name, argv[1]) == 0)
-            return tui_queue_filter(t, t->cfg->views[i].query) ? 0 : 1;
+        if (strcmp(t->cfg->views[i].name, argv[1]) == 0) {
+            if (!tui_queue_filter(t, t->cfg->views[i].query))
+                return 1;
+            snprintf(t->view_name, sizeof t->view_name, "%s", argv[1]);
+            return 0;
+        }
     int nv = t->cfg ? t->cfg->nviews : 0;
     int w = snprintf(t->msg, sizeof t->msg, "no saved view '%.64s'; %s", argc > 1 ? argv[1] : "",
                      nv ? "views:" : "none saved (they live in [views] of the config)");
@@ -1259,6 +1274,8 @@ static const tcmd commands[] = {
     {"up", "", "previous row, or scroll up", c_up},
     {"page-down", "", "a page down", c_page_down},
     {"page-up", "", "a page up", c_page_up},
+    {"half-page-down", "", "half a page down", c_half_down},
+    {"half-page-up", "", "half a page up", c_half_up},
     {"top", "", "the first row", c_top},
     {"bottom", "", "the last row", c_bottom},
     {"open", "[REF]", "open the selected case, or the one named", c_open},
@@ -1283,8 +1300,9 @@ static const tcmd commands[] = {
     {"event", "WHEN TEXT", "add a timeline event that happened at WHEN (2026-11-20T14:05)", c_event},
     {"next-match", "", "the next line holding the text searched with / (in a text view)", c_next},
     {"prev-match", "", "the previous such line", c_prev},
-    {"sort", "[severity|newest|oldest|ref|status|title|assignee|alerts|sla]",
-     "order the queue by a column (s: the next order)", c_sort},
+    {"sort", "[severity|newest|oldest|ref|status|title|assignee|alerts|sla|-NAME|reverse]",
+     "order the queue by a column, -NAME the other way (s: the next order, S: reversed)",
+     c_sort},
     {"view", "NAME", "filter the queue with a saved view from the config", c_view},
     {"dashboard", "", "opened/closed per day, MTTA, MTTR, heatmap, aging", c_dashboard},
     {"tab", "[next|prev]", "the next tab of a case", c_tab},
@@ -1342,9 +1360,12 @@ static const struct binding {
     {"+", "depth +1"},     {"-", "depth -1"},      {"f", "graph-filter"},
     {"m", "graph all"},    {"H", "handoff"},
     {"c", "ask"},          {"T", "mark-matching"}, {"u", "undo"},
+    {"S", "sort reverse"}, {"C-f", "page-down"},    {"C-b", "page-up"},
+    {"C-d", "half-page-down"}, {"C-u", "half-page-up"},
 };
 
-/* The key names bindings can use beyond single printable characters. */
+/* The key names bindings can use beyond single printable characters (and C-a ... C-z,
+ * F1 ... F12: tui_key_valid). */
 static const char *const named_keys[] = {"Space", "Enter", "Esc",  "Tab",   "BTab",  "Up",    "Down",
                                          "Left",  "Right", "Home", "End",   "NPage", "PPage"};
 
@@ -1352,6 +1373,15 @@ bool tui_key_valid(const char *key)
 {
     if (strlen(key) == 1)
         return key[0] > 32 && key[0] < 127;
+    /* C-a ... C-z but those the terminal turns into other keys (C-i Tab, C-j and C-m
+     * Enter, C-h Backspace), and F1 ... F12 */
+    if (strlen(key) == 3 && key[0] == 'C' && key[1] == '-' && key[2] >= 'a' && key[2] <= 'z')
+        return !strchr("ijmh", key[2]);
+    if (key[0] == 'F') {
+        char *end;
+        long f = strtol(key + 1, &end, 10);
+        return key[1] >= '1' && key[1] <= '9' && !*end && f <= 12;
+    }
     for (size_t i = 0; i < sizeof named_keys / sizeof *named_keys; i++)
         if (strcmp(named_keys[i], key) == 0)
             return true;

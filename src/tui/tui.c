@@ -207,11 +207,16 @@ static void draw_gpane(tui *t, int y0)
 
 static void draw_queue(tui *t)
 {
-    char crumbs[320];
-    snprintf(crumbs, sizeof crumbs, " Queue%s%s%s%s%s", t->query.f.sort ? "  by " : "",
-             t->query.f.sort ? VG_SORT_NAMES[t->query.f.sort] : "", t->query_text[0] ? "  /" : "",
-             t->query_text,
-             t->nmarked ? "  (marked cases: commands apply to all of them)" : "");
+    /* where the analyst is: which cases (open unless the filter names a status), the
+     * saved view by its name or the filter typed, the order, and the marks */
+    char crumbs[400], marks[96] = "";
+    if (t->nmarked)
+        snprintf(marks, sizeof marks, "  %zu marked (commands apply to all of them)", t->nmarked);
+    snprintf(crumbs, sizeof crumbs, " Queue%s%s%s%s%s  by %s%s%s",
+             t->query.f.status_mask ? "" : " (open)", t->view_name[0] ? "  view " : "",
+             t->view_name, !t->view_name[0] && t->query_text[0] ? "  /" : "",
+             t->view_name[0] ? "" : t->query_text, VG_SORT_NAMES[t->query.f.sort],
+             t->query.f.reverse ? ", reversed" : "", marks);
     draw_frame(t, crumbs, t->gpane ? " j/k move  c ask the copilot  y/n/e decide  Esc stop/close"
                                      "  Enter open  ? help"
                                    : " j/k move  Enter open  / filter  c copilot  : command  ? help"
@@ -306,6 +311,8 @@ void tui_gpane_open(tui *t, bool open)
 static vg_case_filter queue_filter(const tui *t)
 {
     vg_case_filter f = t->query.f;
+    if (!f.status_mask) /* the open cases, unless the filter names a status (status:all) */
+        f.status_mask = VG_STATUS_OPEN_MASK;
     memcpy(f.sla_ms, tui_config_sla(t->cfg), sizeof f.sla_ms);
     return f;
 }
@@ -350,9 +357,11 @@ bool tui_queue_filter(tui *t, const char *q)
         return false;
     }
     nq.f.sort = t->query.f.sort; /* a new filter keeps the order */
+    nq.f.reverse = t->query.f.reverse;
     vg_case_query_clear(&t->query);
     t->query = nq;
     snprintf(t->query_text, sizeof t->query_text, "%s", q);
+    t->view_name[0] = '\0'; /* :view names the view after this */
     t->has_after = false;
     t->sel = 0;
     t->view = VIEW_QUEUE;
@@ -1394,6 +1403,9 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
         for (size_t i = 0; i < sizeof named / sizeof *named; i++)
             if ((wint_t)named[i].code == ch)
                 snprintf(out, outsz, "%s", named[i].name);
+        for (int f = 1; f <= 12; f++) /* function keys: F1 ... F12 */
+            if (ch == (wint_t)KEY_F(f))
+                snprintf(out, outsz, "F%d", f);
         return;
     }
     if (ch == '\n' || ch == '\r')
@@ -1406,6 +1418,8 @@ static void binding_name(int is_key, wint_t ch, char *out, size_t outsz)
         snprintf(out, outsz, "Space");
     else if (ch > 32 && ch < 127)
         snprintf(out, outsz, "%c", (int)ch);
+    else if (ch >= 1 && ch <= 26) /* C-a ... C-z (Tab, Enter and C-h are named above) */
+        snprintf(out, outsz, "C-%c", (int)ch + 'a' - 1);
 }
 
 static void draw(tui *t);

@@ -86,6 +86,7 @@ typedef struct tui {
     bool has_after;
     vg_case_query query; /* the / filter (empty: every case) */
     char query_text[256];
+    char view_name[64];  /* the saved view the filter is, by :view ("" when typed) */
     const tui_config *cfg;
     char history[32][256]; /* the : line's last commands, oldest first */
     int nhistory;
