@@ -316,6 +316,10 @@ int main(int argc, char **argv)
                 rc = cli_fail(&c, &err);
             } else {
                 cf.tui.start_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
+                size_t hn = strlen(state) + 16;
+                char *history = vg_xmalloc(hn);
+                snprintf(history, hn, "%s/history", state);
+                cf.tui.history = history;
                 char *playbooks = paths_playbooks();
                 cf.tui.playbooks = playbooks;
                 char *tpl_user = paths_user_templates(), *tpl = paths_templates();
@@ -339,6 +343,7 @@ int main(int argc, char **argv)
                     free(token);
                 }
                 config_copilot_free(&cp);
+                free(history);
                 free(playbooks);
                 free(tpl_user);
                 free(tpl);

@@ -282,6 +282,7 @@ static int c_promote(tui *t, int argc, char **argv)
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return 1;
     }
+    t->counts_stale = true; /* one more open case: the header says so at once */
     if (n > 1) { /* the others join the case the first one opened */
         t->view = VIEW_INBOX;
         if (alert_ops(t, make_link, case_id, "promoted with") != 0)

@@ -12,12 +12,14 @@
  */
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -1456,6 +1458,97 @@ static const char *prompt_tail(const tui *t, const char *s, int cols)
     return s;
 }
 
+/* ---- keys ------------------------------------------------------------------------- */
+
+/* A key, as get_wch reads it, with the escape sequences terminfo does not know read
+ * whole: Home and End as rxvt, screen and the Linux console send them (and the
+ * arrows and pages in either form) are those keys, and any other sequence is no key
+ * at all, where curses would give Esc and then its bytes as keys. */
+static int read_key(wint_t *ch)
+{
+    int k = get_wch(ch);
+    if (k != OK || *ch != 27)
+        return k;
+    timeout(30); /* a sequence's bytes come together; a lone Esc has none after it */
+    wint_t c;
+    int k2 = get_wch(&c);
+    if (k2 == ERR) {
+        timeout(-1);
+        return k; /* Esc */
+    }
+    char seq[16];
+    size_t n = 0;
+    if (k2 == OK && (c == '[' || c == 'O')) {
+        seq[n++] = (char)c;
+        while (n < sizeof seq - 1 && get_wch(&c) == OK && c < 128) {
+            seq[n++] = (char)c;
+            if ((seq[0] == 'O' && n == 2) || (n > 1 && c >= 0x40 && c <= 0x7e))
+                break;
+        }
+    }
+    seq[n] = '\0';
+    timeout(-1);
+    static const struct { const char *seq; int key; } known[] = {
+        {"[1~", KEY_HOME}, {"[7~", KEY_HOME}, {"[H", KEY_HOME},   {"OH", KEY_HOME},
+        {"[4~", KEY_END},  {"[8~", KEY_END},  {"[F", KEY_END},    {"OF", KEY_END},
+        {"[5~", KEY_PPAGE}, {"[6~", KEY_NPAGE}, {"[A", KEY_UP},   {"OA", KEY_UP},
+        {"[B", KEY_DOWN},  {"OB", KEY_DOWN},  {"[C", KEY_RIGHT},  {"OC", KEY_RIGHT},
+        {"[D", KEY_LEFT},  {"OD", KEY_LEFT},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (strcmp(known[i].seq, seq) == 0) {
+            *ch = (wint_t)known[i].key;
+            return KEY_CODE_YES;
+        }
+    return ERR; /* a sequence nobody knows (or Alt and a key): nothing */
+}
+
+/* The : line's history: the last 32 commands, oldest first, in cfg->history (0600,
+ * rewritten after each command, so a killed vigil keeps what was typed). */
+static void history_load(tui *t)
+{
+    FILE *f = t->cfg->history ? fopen(t->cfg->history, "r") : NULL;
+    char line[512];
+    size_t bytes = 0;
+    while (f && bytes < (64 << 10) && fgets(line, sizeof line, f)) {
+        bytes += strlen(line);
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        if (t->nhistory == 32) {
+            memmove(t->history[0], t->history[1], sizeof t->history[0] * 31);
+            t->nhistory--;
+        }
+        snprintf(t->history[t->nhistory++], sizeof t->history[0], "%.255s", line);
+    }
+    if (f)
+        fclose(f);
+}
+
+static void history_add(tui *t, const char *cmd)
+{
+    if (t->nhistory && strcmp(t->history[t->nhistory - 1], cmd) == 0)
+        return; /* the same again: once */
+    if (t->nhistory == 32) {
+        memmove(t->history[0], t->history[1], sizeof t->history[0] * 31);
+        t->nhistory--;
+    }
+    snprintf(t->history[t->nhistory++], sizeof t->history[0], "%.255s", cmd);
+    if (!t->cfg->history)
+        return;
+    int fd = open(t->cfg->history, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return; /* no history kept: the commands work all the same */
+    }
+    fchmod(fd, 0600);
+    for (int i = 0; i < t->nhistory; i++)
+        fprintf(f, "%s\n", t->history[i]);
+    fclose(f);
+}
+
 void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
 {
     draw(t); /* what the command before the prompt changed (c opens a pane) shows */
@@ -1473,9 +1566,16 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
         wint_t ch;
         /* a copilot answer keeps streaming while a line is typed */
         timeout(tui_chat_busy(t) ? TUI_CHAT_TICK_MS : -1);
-        int k = get_wch(&ch);
+        int k = read_key(&ch);
         if (k == ERR) {
             tui_chat_poll(t);
+            continue;
+        }
+        if (k == KEY_CODE_YES && ch == KEY_RESIZE) { /* the new layout, the line kept */
+            getmaxyx(stdscr, t->rows, t->cols);
+            tui_dispatch(t, "refresh");
+            draw(t);
+            curs_set(1);
             continue;
         }
         t->key_at = mono(); /* the trace times the line's last key, not its typing */
@@ -1598,6 +1698,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     vg_counts k0;
     t.critical_seen = vg_case_counts(ws, &k0, &err) == VG_OK ? k0.critical_open : -1;
     t.counts_stale = true;
+    history_load(&t);
     tui_queue_load(&t);
     if (vg_ws_changed(ws, &changed, &err) != VG_OK) /* take the first reading */
         snprintf(t.msg, sizeof t.msg, "%.200s", err.msg);
@@ -1651,7 +1752,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             continue;
         }
         wint_t ch;
-        int k = get_wch(&ch);
+        int k = read_key(&ch);
         if (k == ERR)
             continue;
         t.key_at = mono();
@@ -1665,11 +1766,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
             char cmd[1024] = "";
             tui_prompt(&t, ":", cmd, sizeof cmd);
             if (cmd[0]) {
-                if (t.nhistory == 32) {
-                    memmove(t.history[0], t.history[1], sizeof t.history[0] * 31);
-                    t.nhistory--;
-                }
-                snprintf(t.history[t.nhistory++], sizeof t.history[0], "%.255s", cmd);
+                history_add(&t, cmd);
                 tui_dispatch(&t, cmd);
             }
             continue;

@@ -55,6 +55,7 @@ typedef struct tui_config {
     int64_t sla_ms[5]; /* time to resolve by severity (info..critical); 0: none */
     bool sla_set;      /* sla_ms holds the config's values, not the defaults */
     const char *playbooks; /* the playbook library's directory (NULL: none) */
+    const char *history;   /* the : line's history file ($XDG_STATE_HOME; NULL: none kept) */
     /* the case templates' directories, the analyst's first (NULL: none) */
     const char *templates[2];
     const tui_copilot *copilot; /* NULL: no copilot */
