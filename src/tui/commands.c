@@ -1486,22 +1486,99 @@ char **tui_help_lines(size_t *n)
     return l;
 }
 
-size_t tui_complete(const char *prefix, char *out, size_t outsz)
+/* The words that may follow a command (its first argument), for completion. */
+static void arg_words(tui *t, const char *cmd, void (*add)(void *ud, const char *w), void *ud)
 {
-    size_t n = 0, pl = strlen(prefix);
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
-        const char *name = commands[i].name;
-        if (strncmp(name, prefix, pl) != 0)
-            continue;
-        if (n++ == 0) {
-            snprintf(out, outsz, "%s", name);
-            continue;
-        }
-        size_t k = 0; /* shorten out to what it shares with name */
-        while (out[k] && out[k] == name[k])
-            k++;
-        out[k] = '\0';
+    static const struct { const char *cmd; const vg_enum *e; } enums[] = {
+        {"status", &VG_STATUS}, {"close", &VG_RESOLUTION}, {"severity", &VG_SEVERITY},
+    };
+    for (size_t i = 0; i < sizeof enums / sizeof *enums; i++)
+        if (strcmp(cmd, enums[i].cmd) == 0)
+            for (int k = 0; k < enums[i].e->n; k++)
+                add(ud, enums[i].e->names[k]);
+    static const struct { const char *cmd, *words[6]; } fixed[] = {
+        {"tab", {"next", "prev"}},   {"inbox", {"dismissed"}},
+        {"graph", {"all"}},          {"depth", {"+1", "-1"}},
+        {"proposal", {"yes", "no", "edit", "take"}}, {"assign", {"me"}},
+        {"new", {"--template"}},     {"handoff", {"8h", "12h", "1d", "2d", "1w"}},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        for (int k = 0; strcmp(cmd, fixed[i].cmd) == 0 && k < 6 && fixed[i].words[k]; k++)
+            add(ud, fixed[i].words[k]);
+    if (strcmp(cmd, "sort") == 0) {
+        for (int k = 0; k < VG_SORT__N; k++)
+            add(ud, VG_SORT_NAMES[k]);
+        add(ud, "reverse");
     }
-    return n;
+    if (strcmp(cmd, "view") == 0)
+        for (int k = 0; t->cfg && k < t->cfg->nviews; k++)
+            add(ud, t->cfg->views[k].name);
+    if (strcmp(cmd, "assign") == 0) { /* the analysts the workspace knows */
+        char **users = NULL;
+        size_t n = 0;
+        vg_err err = {0};
+        if (vg_users_known(t->ws, &users, &n, &err) == VG_OK)
+            for (size_t k = 0; k < n; k++)
+                add(ud, users[k]);
+        vg_strings_free(users, n);
+    }
+}
+
+typedef struct completion {
+    const char *prefix;
+    size_t plen, n;
+    char common[256];
+    char *list; /* the candidates, space separated */
+    size_t listsz, listlen;
+} completion;
+
+static void complete_one(void *ud, const char *w)
+{
+    completion *c = ud;
+    if (strncmp(w, c->prefix, c->plen) != 0)
+        return;
+    if (c->n++ == 0) {
+        snprintf(c->common, sizeof c->common, "%s", w);
+    } else {
+        size_t k = 0; /* shorten common to what it shares with w */
+        while (c->common[k] && c->common[k] == w[k])
+            k++;
+        c->common[k] = '\0';
+    }
+    if (c->list && c->listlen + strlen(w) + 3 < c->listsz) {
+        int wr = snprintf(c->list + c->listlen, c->listsz - c->listlen, "%s%s",
+                          c->listlen ? "  " : "", w);
+        c->listlen += wr > 0 ? (size_t)wr : 0;
+    }
+}
+
+size_t tui_complete_line(tui *t, char *line, size_t linesz, char *list, size_t listsz)
+{
+    if (list && listsz)
+        list[0] = '\0';
+    char *space = strrchr(line, ' ');
+    completion c = {.list = list, .listsz = listsz};
+    if (!space) { /* the command's name */
+        c.prefix = line;
+        c.plen = strlen(line);
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            complete_one(&c, commands[i].name);
+    } else { /* its argument: only the first word after the name has candidates */
+        char cmd[64];
+        size_t nl = strcspn(line, " ");
+        snprintf(cmd, sizeof cmd, "%.*s", (int)(nl < 63 ? nl : 63), line);
+        if (space != line + nl)
+            return 0;
+        c.prefix = space + 1;
+        c.plen = strlen(c.prefix);
+        arg_words(t, cmd, complete_one, &c);
+    }
+    if (c.n == 0)
+        return 0;
+    size_t at = (size_t)(c.prefix - line);
+    if (at + strlen(c.common) + 2 < linesz)
+        snprintf(line + at, linesz - at, "%s%s", c.common, c.n == 1 ? " " : "");
+    if (c.n == 1 && list && listsz)
+        list[0] = '\0'; /* completed: nothing to choose from */
+    return c.n;
 }

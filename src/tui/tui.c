@@ -1595,12 +1595,16 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
             len = strlen(out);
             continue;
         }
-        if (commands && k == OK && ch == '\t' && !strchr(out, ' ')) { /* complete the name */
-            char common[64];
-            size_t n = tui_complete(out, common, sizeof common);
-            if (n >= 1 && strlen(common) + 2 < outsz) {
-                snprintf(out, outsz, "%s%s", common, n == 1 ? " " : "");
-                len = strlen(out);
+        if (commands && k == OK && ch == '\t') { /* complete, and list what could follow */
+            char list[512];
+            size_t n = tui_complete_line(t, out, outsz, list, sizeof list);
+            len = strlen(out);
+            move(t->rows - 2, 0);
+            clrtoeol();
+            if (n > 1) { /* the candidates above the line, until it is done */
+                attron(A_REVERSE);
+                put_text(t, t->rows - 2, 0, t->cols, list, true);
+                attroff(A_REVERSE);
             }
             continue;
         }

@@ -163,9 +163,11 @@ void tui_help_toggle(tui *t);
 void tui_help_close(tui *t);
 void tui_help_draw(tui *t);
 bool tui_help_key(tui *t, const char *command);
-/* Complete a command name: how many commands start with prefix, and their longest
- * common start in out. */
-size_t tui_complete(const char *prefix, char *out, size_t outsz);
+/* Complete the : line in place (size linesz): a command's name, or the first word
+ * after it from what that command takes (statuses, resolutions, severities, orders,
+ * saved views, analysts, ...), to the candidates' longest common start. Returns how
+ * many there are; when more than one, list (size listsz) names them. */
+size_t tui_complete_line(tui *t, char *line, size_t linesz, char *list, size_t listsz);
 
 /* tui.c, for the commands */
 void tui_queue_load(tui *t);
