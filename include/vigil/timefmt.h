@@ -13,6 +13,9 @@
 
 /* "2026-11-03 14:02" in local time; "-" for 0. */
 void vg_local_time(int64_t ms, char *out, size_t outsz);
+/* The zone vg_local_time writes its times in, as the analyst's system names it now
+ * ("UTC", "CET", "+0530"), so a screen of times can say which they are. */
+void vg_local_zone(char *out, size_t outsz);
 /* How long ago ms was, now_ms being now: "12m", "5h", "3d". */
 void vg_age(int64_t ms, int64_t now_ms, char *out, size_t outsz);
 

@@ -251,8 +251,10 @@ static void show_tasks(cli *c, vg_task *t, size_t n, char **pbs, size_t npbs, co
             putchar('\n');
         }
         static const char *const box[] = {"[ ]", "[~]", "[x]", "[-]"};
-        printf("    %2zu %s %s", i + 1, box[t[i].status & 3], t[i].mandatory ? "! " : "");
+        printf("    %2zu %s ", i + 1, box[t[i].status & 3]);
         out_safe(c, t[i].title);
+        if (t[i].mandatory)
+            fputs(" (mandatory)", stdout);
         if (*t[i].assignee) {
             fputs("  @", stdout);
             out_safe(c, t[i].assignee);

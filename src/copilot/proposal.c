@@ -584,6 +584,26 @@ static char *queue_preview(int action, const cJSON *params, const cop_queue_case
 
 /* The parse of both panes: c for the case pane's previews, or queue for the
  * general pane's (each proposal then names a case of it). */
+/* What a proposal would leave as it is (severity high -> high, the assignee it
+ * has): why it changes nothing, else NULL. Such a proposal is not offered. */
+static const char *no_change(int action, const cJSON *p, int severity, int status,
+                             const char *assignee, char *why, size_t whysz)
+{
+    const char *v = NULL;
+    if (action == COP_SET_SEVERITY && (v = pget(p, "severity")) &&
+        vg_enum_parse(&VG_SEVERITY, v) == severity)
+        snprintf(why, whysz, "the severity is %s already", v);
+    else if (action == COP_SET_STATUS && (v = pget(p, "status")) &&
+             vg_enum_parse(&VG_STATUS, v) == status && status != VG_ST_CLOSED)
+        snprintf(why, whysz, "the status is %s already", v);
+    else if (action == COP_ASSIGN && (v = pget(p, "assignee")) && *v && assignee &&
+             strcmp(v, assignee) == 0)
+        snprintf(why, whysz, "it is assigned to %.64s already", v);
+    else
+        return NULL;
+    return why;
+}
+
 static void parse(const char *reply, const char *note, const vg_case *c, const cop_context *queue,
                   cop_answer *out)
 {
@@ -652,6 +672,14 @@ static void parse(const char *reply, const char *note, const vg_case *c, const c
         cJSON *norm = NULL;
         if (cop_params_check(action, params ? params : NULL, note, &norm, &err)) {
             reject(out, "proposal %d: %s", i, err.msg);
+            continue;
+        }
+        char why[120];
+        if ((q || c) && no_change(action, norm, q ? q->severity : c->severity,
+                                  q ? q->status : c->status, q ? q->assignee : c->assignee, why,
+                                  sizeof why)) {
+            reject(out, "proposal %d: changes nothing (%s); not offered", i, why);
+            cJSON_Delete(norm);
             continue;
         }
         out->props = vg_xrealloc(out->props, (out->nprops + 1) * sizeof *out->props);

@@ -23,6 +23,15 @@ void vg_local_time(int64_t ms, char *out, size_t outsz)
     strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
 }
 
+void vg_local_zone(char *out, size_t outsz)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    if (!strftime(out, outsz, "%Z", &tm) || !out[0])
+        strftime(out, outsz, "%z", &tm);
+}
+
 void vg_age(int64_t ms, int64_t now_ms, char *out, size_t outsz)
 {
     int64_t m = (now_ms - ms) / 60000;

@@ -52,7 +52,8 @@ struct tui_chat {
     bool general;   /* the queue's pane, not a case's tab */
     vg_id case_id;
     vg_id session;  /* "" until the first answer */
-    char **entries; /* the transcript: "> question", answer text, "! note" lines */
+    char **entries; /* the transcript: "> question", answer text, "-- note" lines, and "!"
+                     * lines for what looks like instructions in the data alone */
     size_t nentries;
     card *cards;
     size_t ncards;
@@ -362,7 +363,7 @@ static void waiting_lines(tui *t, const char *case_id, int width)
     vg_err err = {0};
     char line[768];
     if (waiting(t, case_id, &w, &err) != VG_OK) {
-        snprintf(line, sizeof line, "! proposals waiting for you: %s", err.msg);
+        snprintf(line, sizeof line, "-- proposals waiting for you: %s", err.msg);
         tui_add_line(t, line);
         return;
     }
@@ -485,7 +486,7 @@ static void slash(tui *t, struct tui_chat *ch, const char *line)
     t->msg[0] = '\0';
     tui_dispatch(t, cmd);
     if (t->msg[0])
-        say(ch, "! %s", t->msg);
+        say(ch, "-- %s", t->msg);
 }
 
 /* The turn has begun: say what the context holds that the analyst must know, and
@@ -502,12 +503,12 @@ static void launch(tui *t, struct tui_chat *ch)
             ch->turn.ctx.flagged_field);
     }
     if (ch->turn.ctx.left_out[0])
-        say(ch, "! %s", ch->turn.ctx.left_out);
+        say(ch, "-- %s", ch->turn.ctx.left_out);
     cJSON *schema = ch->general ? cop_queue_answer_schema() : cop_answer_schema();
     vg_rc rc = llm_chat_start(&cp->lc, ch->turn.messages, schema, &ch->st, &err);
     cJSON_Delete(schema);
     if (rc != VG_OK) {
-        say(ch, "! %s", err.msg);
+        say(ch, "-- %s", err.msg);
         end_stream(ch);
     }
 }
@@ -525,7 +526,7 @@ static bool may_ask(tui *t, struct tui_chat *ch, const char *question, const cha
     const tui_copilot *cp = t->cfg->copilot;
     if (cp && cp->lc.model && *cp->lc.model)
         return true;
-    say(ch, "! no model named: set [copilot] model in vigil.conf (man vigil.conf); %s work"
+    say(ch, "-- no model named: set [copilot] model in vigil.conf (man vigil.conf); %s work"
             " without one", works);
     return false;
 }
@@ -558,7 +559,7 @@ void tui_chat_ask(tui *t, const char *question)
     vg_err err = {0};
     if (cop_turn_begin(t->ws, t->case_id, ch->session[0] ? ch->session : NULL, t->actor,
                        cp->lc.model, question, cp->lc.budget, &ch->turn, &err) != VG_OK) {
-        say(ch, "! %s", err.msg);
+        say(ch, "-- %s", err.msg);
         cop_turn_clear(&ch->turn);
         redraw(t);
         return;
@@ -578,7 +579,7 @@ static void gslash(tui *t, struct tui_chat *ch, const char *line)
     rest += strspn(rest, " ");
     say(ch, "%s", line);
     if (strcmp(name, "help") == 0 || !name[0]) {
-        say(ch, "! here: /related VALUE (the open cases holding a host, user, IP, domain,"
+        say(ch, "-- here: /related VALUE (the open cases holding a host, user, IP, domain,"
                 " hash...: host:ws-12, user:jsmith, 203.0.113.7), /filter QUERY, /sort ORDER,"
                 " /view NAME, /help; /note, /ioc, /event, /sev, /status, /assign, /playbook"
                 " act on one case: open it (Enter) and use its Copilot tab (c)");
@@ -588,9 +589,9 @@ static void gslash(tui *t, struct tui_chat *ch, const char *line)
         char *res = NULL;
         vg_err err = {0};
         if (cop_related_open(t->ws, *rest ? rest : NULL, &res, &err) != VG_OK)
-            say(ch, "! %s", err.msg);
+            say(ch, "-- %s", err.msg);
         else
-            say(ch, "! %s", res);
+            say(ch, "-- %s", res);
         free(res);
         return;
     }
@@ -599,14 +600,14 @@ static void gslash(tui *t, struct tui_chat *ch, const char *line)
             t->msg[0] = '\0';
             tui_dispatch(t, w);
             if (t->msg[0])
-                say(ch, "! %s", t->msg);
+                say(ch, "-- %s", t->msg);
             return;
         }
     if (strcmp(name, "sev") == 0 || tui_command_valid(name))
-        say(ch, "! /%s acts on one case and this pane is about the whole queue: open the case"
+        say(ch, "-- /%s acts on one case and this pane is about the whole queue: open the case"
                 " (Enter) and use its Copilot tab (c), or :%s on the selected row", name, name);
     else
-        say(ch, "! unknown command /%s (/help lists what works here)", name);
+        say(ch, "-- unknown command /%s (/help lists what works here)", name);
 }
 
 void tui_chat_ask_queue(tui *t, const char *question)
@@ -624,7 +625,7 @@ void tui_chat_ask_queue(tui *t, const char *question)
     if (cop_turn_begin_queue(t->ws, tui_config_sla(t->cfg), ch->session[0] ? ch->session : NULL,
                              t->actor, cp->lc.model, question, cp->lc.budget, &ch->turn,
                              &err) != VG_OK) {
-        say(ch, "! %s", err.msg);
+        say(ch, "-- %s", err.msg);
         cop_turn_clear(&ch->turn);
         return;
     }
@@ -638,7 +639,7 @@ static bool record(tui *t, struct tui_chat *ch)
     if (ch->recorded)
         return true;
     if (cop_turn_record(t->ws, &ch->turn, &err) != VG_OK) {
-        say(ch, "! the ledger refused the prompt, so the answer is dropped: %s", err.msg);
+        say(ch, "-- the ledger refused the prompt, so the answer is dropped: %s", err.msg);
         end_stream(ch);
         return false;
     }
@@ -653,23 +654,23 @@ static void finished(tui *t, struct tui_chat *ch, llm_state state)
     if (!record(t, ch))
         return;
     if (state == LLM_FAILED) {
-        say(ch, "! %s", llm_error(ch->st));
+        say(ch, "-- %s", llm_error(ch->st));
         if (cop_turn_fail(t->ws, &ch->turn, llm_error(ch->st), &err) != VG_OK)
-            say(ch, "! %s", err.msg);
+            say(ch, "-- %s", err.msg);
         end_stream(ch);
         return;
     }
     cop_result r;
     if (cop_turn_finish(t->ws, &ch->turn, llm_text(ch->st), t->cfg->copilot->policy, &r,
                         &err) != VG_OK) {
-        say(ch, "! %s", err.msg);
+        say(ch, "-- %s", err.msg);
         cop_result_clear(&r);
         end_stream(ch);
         return;
     }
     say(ch, "%s", r.answer.text);
     for (size_t i = 0; i < r.answer.nrejected; i++)
-        say(ch, "! rejected %s", r.answer.rejected[i]);
+        say(ch, "-- rejected %s", r.answer.rejected[i]);
     cards_free(ch);
     ch->cards = vg_xcalloc(r.nitems ? r.nitems : 1, sizeof *ch->cards);
     for (size_t i = 0; i < r.nitems; i++) {
@@ -725,10 +726,10 @@ bool tui_chat_stop(tui *t)
     vg_err err = {0};
     if (record(t, ch)) {
         if (cop_turn_fail(t->ws, &ch->turn, "stopped by the analyst", &err) != VG_OK)
-            say(ch, "! %s", err.msg);
+            say(ch, "-- %s", err.msg);
         end_stream(ch);
     }
-    say(ch, "! stopped: nothing of this answer is kept");
+    say(ch, "-- stopped: nothing of this answer is kept");
     snprintf(t->msg, sizeof t->msg, "copilot stopped");
     redraw(t);
     return true;

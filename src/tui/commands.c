@@ -20,6 +20,7 @@
 #include "vigil/ioc.h"
 #include "vigil/model.h"
 #include "vigil/op.h"
+#include "vigil/playbook.h"
 #include "vigil/template.h"
 #include "vigil/timefmt.h"
 
@@ -662,6 +663,45 @@ static vg_op *make_set(const char *id, void *ud)
     return op;
 }
 
+/* Before a close: when a case to close has mandatory tasks not done, the analyst
+ * says whether to close it anyway (y); false (nothing written, and said) for no. */
+static bool close_confirmed(tui *t)
+{
+    vg_id *ids;
+    size_t n = pick(t, VIEW_QUEUE, tui_current_case(t), "no case selected", &ids);
+    long long left = 0, cases = 0, ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        vg_progress p;
+        vg_case k;
+        vg_err err = {0};
+        if (vg_case_progress(t->ws, ids[i], &p, &err) != VG_OK || !p.all_mandatory_left ||
+            vg_case_get(t->ws, ids[i], &k, &err) != VG_OK)
+            continue;
+        if (k.status != VG_ST_CLOSED) {
+            left += p.all_mandatory_left;
+            cases++;
+            ref = (long long)k.ref;
+        }
+        vg_case_clear(&k);
+    }
+    free(ids);
+    if (!left)
+        return true;
+    char q[200], answer[16] = "";
+    if (cases == 1)
+        snprintf(q, sizeof q, "#%lld has %lld mandatory task%s not done: close anyway? (y/N) ",
+                 ref, left, left == 1 ? "" : "s");
+    else
+        snprintf(q, sizeof q, "%lld cases have %lld mandatory tasks not done: close anyway? (y/N) ",
+                 cases, left);
+    tui_prompt(t, q, answer, sizeof answer);
+    if (answer[0] == 'y' || answer[0] == 'Y')
+        return true;
+    snprintf(t->msg, sizeof t->msg, "not closed: %lld mandatory task%s not done (the Tasks tab)",
+             left, left == 1 ? "" : "s");
+    return false;
+}
+
 static int c_status(tui *t, int argc, char **argv)
 {
     if (argc < 2) {
@@ -669,6 +709,8 @@ static int c_status(tui *t, int argc, char **argv)
                                         " contained, closed RESOLUTION");
         return 1;
     }
+    if (strcmp(argv[1], "closed") == 0 && argc > 2 && !close_confirmed(t))
+        return 1;
     setarg a = {"status", argv[1], argc > 2 ? argv[2] : NULL};
     return write_all(t, make_set, &a, "status changed");
 }
@@ -680,6 +722,8 @@ static int c_close(tui *t, int argc, char **argv)
                                         " benign, duplicate, indeterminate");
         return 1;
     }
+    if (!close_confirmed(t))
+        return 1;
     setarg a = {"status", "closed", argv[1]};
     return write_all(t, make_set, &a, "closed");
 }

@@ -140,8 +140,8 @@ void tui_tasks_build(tui *t, const vg_case *c)
         if (nlog)
             snprintf(logs, sizeof logs, "  (log %zu)", nlog);
         /* numbered as :done N takes it */
-        add(t, "   %2zu %s %s%s%s", i + 1, box[k[i].status & 3], k[i].mandatory ? "! " : "",
-            k[i].title, logs);
+        add(t, "   %2zu %s %s%s%s", i + 1, box[k[i].status & 3], k[i].title,
+            k[i].mandatory ? " (mandatory)" : "", logs);
         add_row(t, (int)i);
         if (t->ntask_rows - 1 == (size_t)t->task_row) { /* the selected task opens */
             size_t first = t->nlines;
@@ -499,9 +499,9 @@ void tui_picker_draw(tui *t)
         for (size_t i = 0; i < pb->ntasks && y < 2 + h; i++) {
             if (pb->tasks[i].phase != ph)
                 continue;
-            snprintf(line, sizeof line, "  %-15s %s %s%s", VG_PHASE.names[ph],
-                     p->skip[i] ? "= " : "+ ", pb->tasks[i].mandatory ? "! " : "",
-                     pb->tasks[i].title);
+            snprintf(line, sizeof line, "  %-15s %s%s%s", VG_PHASE.names[ph],
+                     p->skip[i] ? "= " : "+ ", pb->tasks[i].title,
+                     pb->tasks[i].mandatory ? " (mandatory)" : "");
             tui_put_text(t, y++, x + 1, w - 2, line, false);
         }
     attroff(A_REVERSE);

@@ -566,7 +566,9 @@ static void tab_overview(tui *t, const vg_case *c)
                  pr.all_mandatory_left);
     vg_local_time(c->created_at, a, sizeof a);
     vg_local_time(c->updated_at, b, sizeof b);
-    add_line(t, "created    %s by %s    updated %s", a, c->created_by, b);
+    char zone[16];
+    vg_local_zone(zone, sizeof zone);
+    add_line(t, "created    %s by %s    updated %s (%s)", a, c->created_by, b, zone);
     if (*c->description) {
         add_line(t, "%s", "");
         add_line(t, "%s", c->description);
@@ -583,9 +585,12 @@ static void tab_timeline(tui *t, const vg_case *c)
         add_line(t, "%s", err.msg);
         return;
     }
-    tui_add_row(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", t->by_recorded ? "RECORDED" : "OCCURRED",
-             t->by_recorded ? "OCCURRED" : "RECORDED", "KIND", "SUMMARY",
-             t->by_recorded ? "when it happened" : "when it was recorded");
+    char zone[16], h1[32], h2[32]; /* the times are the analyst's: the header says which */
+    vg_local_zone(zone, sizeof zone);
+    snprintf(h1, sizeof h1, "%s %.7s", t->by_recorded ? "RECORDED" : "OCCURRED", zone);
+    snprintf(h2, sizeof h2, "%s %.7s", t->by_recorded ? "OCCURRED" : "RECORDED", zone);
+    tui_add_row(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", h1, h2, "KIND", "SUMMARY",
+                t->by_recorded ? "when it happened" : "when it was recorded");
     for (size_t i = 0; i < n; i++) {
         char a[32], b[32];
         vg_local_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
@@ -1332,7 +1337,9 @@ void tui_alert_show(tui *t, const char *id, const char *from_case)
     char when[32];
     vg_local_time(a.event_time, when, sizeof when);
     add_line(t, "%s", a.title);
-    add_line(t, "%s %s  rule %s  source %s (%s)  seen %lld times", when,
+    char zone[16];
+    vg_local_zone(zone, sizeof zone);
+    add_line(t, "%s %s %s  rule %s  source %s (%s)  seen %lld times", when, zone,
              vg_enum_name(&VG_SEVERITY, a.severity), a.rule, a.source, a.source_ref,
              (long long)a.count);
     add_hung(t, 9, "entities %s", a.entities);

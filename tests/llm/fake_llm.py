@@ -77,8 +77,11 @@ def queue_reply(body, slow):
     if slow:
         answer += " Look at the most severe first." * 6 + "\nEND OF ANSWER"
     target = "#" + (hits or [ref for ref, _ in entries] or ["1"])[0]
+    # a severity the target does not have (vigil drops a proposal that changes nothing)
+    text = dict(entries).get(target[1:], "")
+    sev = "high" if "[critical," in text else "critical"
     return structured(answer, [
-        {"type": "set_severity", "case": target, "params": {"severity": "critical"}},
+        {"type": "set_severity", "case": target, "params": {"severity": sev}},
         {"type": "add_note", "case": target, "params": {}},
         {"type": "set_status", "case": "#999", "params": {"status": "on_hold"}},
         {"type": "assign", "params": {"assignee": "bob"}},

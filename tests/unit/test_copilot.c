@@ -404,6 +404,35 @@ static void test_parse_strict(void **state)
     cop_answer_clear(&a);
 }
 
+/* A proposal that would change nothing on the case (severity high -> high, the same
+ * status or assignee) is not offered; one that changes something is. */
+static void test_parse_drops_do_nothing(void **state)
+{
+    (void)state;
+    vg_case c;
+    memset(&c, 0, sizeof c);
+    c.severity = VG_SEV_HIGH;
+    c.status = VG_ST_IN_PROGRESS;
+    char bob[] = "bob";
+    c.assignee = bob;
+    cop_answer a;
+    cop_answer_parse("{\"answer\": \"ok\", \"proposals\": ["
+                     "{\"type\": \"set_severity\", \"params\": {\"severity\": \"high\"}},"
+                     "{\"type\": \"set_status\", \"params\": {\"status\": \"in_progress\"}},"
+                     "{\"type\": \"assign\", \"params\": {\"assignee\": \"bob\"}},"
+                     "{\"type\": \"set_severity\", \"params\": {\"severity\": \"critical\"}},"
+                     "{\"type\": \"assign\", \"params\": {\"assignee\": \"alice\"}}]}",
+                     NULL, &c, &a);
+    assert_int_equal(a.nprops, 2);
+    assert_string_equal(a.props[0].preview, "severity high \u2192 critical");
+    assert_int_equal(a.props[1].action, COP_ASSIGN);
+    assert_int_equal(a.nrejected, 3);
+    assert_non_null(strstr(a.rejected[0], "changes nothing (the severity is high already)"));
+    assert_non_null(strstr(a.rejected[1], "the status is in_progress already"));
+    assert_non_null(strstr(a.rejected[2], "it is assigned to bob already"));
+    cop_answer_clear(&a);
+}
+
 static void test_answer_partial(void **state)
 {
     (void)state;
@@ -1431,6 +1460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_context_budget, setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_context_big_case, setup, fx_teardown),
         cmocka_unit_test(test_parse_strict),
+        cmocka_unit_test(test_parse_drops_do_nothing),
         cmocka_unit_test(test_answer_partial),
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_note_text),
