@@ -50,6 +50,8 @@ static int step(tui *t, int delta)
         tui_tasks_move(t, delta);
     else if (tui_alerts_active(t))
         tui_alerts_move(t, delta);
+    else if (tui_timeline_active(t))
+        tui_timeline_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
     else if (t->view == VIEW_HANDOFF)
@@ -90,6 +92,8 @@ static int ends(tui *t, bool bottom)
         tui_tasks_move(t, bottom ? 1 << 30 : -(1 << 30));
     else if (tui_alerts_active(t))
         tui_alerts_move(t, bottom ? 1 << 30 : -(1 << 30));
+    else if (tui_timeline_active(t))
+        tui_timeline_move(t, bottom ? 1 << 30 : -(1 << 30));
     else if (t->view == VIEW_INBOX)
         tui_inbox_ends(t, bottom);
     else if (t->view == VIEW_HANDOFF) {
@@ -122,8 +126,8 @@ static int c_open(tui *t, int argc, char **argv)
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
         tui_alert_open(t);
-    } else if (tui_alerts_open(t)) {
-        /* the Alerts tab's selected alert */
+    } else if (tui_alerts_open(t) || tui_timeline_open(t)) {
+        /* the Alerts tab's selected alert, or what the Timeline's row stands for */
     } else if (tui_handoff_case(t)) {
         memcpy(id, tui_handoff_case(t), sizeof id);
         tui_case_open(t, id);

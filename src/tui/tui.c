@@ -575,32 +575,6 @@ static void tab_overview(tui *t, const vg_case *c)
     }
 }
 
-static void tab_timeline(tui *t, const vg_case *c)
-{
-    vg_event *e = NULL;
-    size_t n = 0;
-    vg_err err = {0};
-    if (vg_timeline(t->ws, c->id, t->by_recorded ? VG_BY_RECORDED : VG_BY_OCCURRED, 0, &e, &n,
-                    &err) != VG_OK) {
-        add_line(t, "%s", err.msg);
-        return;
-    }
-    char zone[16], h1[32], h2[32]; /* the times are the analyst's: the header says which */
-    vg_local_zone(zone, sizeof zone);
-    snprintf(h1, sizeof h1, "%s %.7s", t->by_recorded ? "RECORDED" : "OCCURRED", zone);
-    snprintf(h2, sizeof h2, "%s %.7s", t->by_recorded ? "OCCURRED" : "RECORDED", zone);
-    tui_add_row(t, "    %-16s  %-16s  %-8s %s   (o: order by %s)", h1, h2, "KIND", "SUMMARY",
-                t->by_recorded ? "when it happened" : "when it was recorded");
-    for (size_t i = 0; i < n; i++) {
-        char a[32], b[32];
-        vg_local_time(t->by_recorded ? e[i].recorded_at : e[i].occurred_at, a, sizeof a);
-        vg_local_time(t->by_recorded ? e[i].occurred_at : e[i].recorded_at, b, sizeof b);
-        add_hung(t, 49, "%3zu %-16s  %-16s  %-8s %s%s", i + 1, a, b,
-                 vg_enum_name(&VG_EVENT_KIND, e[i].kind), e[i].starred ? "* " : "", e[i].summary);
-    }
-    vg_events_free(e, n);
-}
-
 /* The case's evidence register, under its artifacts: what each file is, whether
  * its content is here ("copy", a reference's file "ref"; "absent" when only its
  * metadata came, "gone" when a reference's file is), and the start of its SHA-256. */
@@ -694,7 +668,7 @@ static const struct tab {
     const char *name;
     void (*build)(tui *t, const vg_case *c);
 } tabs[] = {
-    {"Overview", tab_overview}, {"Timeline", tab_timeline}, {"Alerts", tui_alerts_tab},
+    {"Overview", tab_overview}, {"Timeline", tui_timeline_tab}, {"Alerts", tui_alerts_tab},
     {"Artifacts", tab_artifacts},
     {"Tasks", tui_tasks_build}, {"Notes", tab_notes},     {"Graph", tab_graph},
     {"Copilot", tui_chat_tab},  {"Ledger", tui_ledger_tab},
@@ -743,22 +717,6 @@ void tui_case_open(tui *t, const char *case_id)
     vg_case_clear(&c);
 }
 
-bool tui_timeline_row(tui *t, int n, vg_id out, bool *starred, bool *is_alert)
-{
-    vg_event *e = NULL;
-    size_t count = 0;
-    vg_err err = {0};
-    bool ok = false;
-    if (vg_timeline(t->ws, t->case_id, t->by_recorded ? VG_BY_RECORDED : VG_BY_OCCURRED, 0, &e,
-                    &count, &err) == VG_OK && n >= 1 && (size_t)n <= count) {
-        memcpy(out, e[n - 1].id, sizeof(vg_id));
-        *starred = e[n - 1].starred;
-        *is_alert = e[n - 1].kind == 0; /* an alert row is the alert itself */
-        ok = true;
-    }
-    vg_events_free(e, count);
-    return ok;
-}
 
 /* While the editor runs: a copilot answer streaming meanwhile is read on the
  * chat's tick, so it is complete when the editor closes. The chat only builds
@@ -897,6 +855,9 @@ static void draw_case(tui *t)
                               ? " j/k move  Space tick  Enter fold  a playbook  Tab next tab  Esc back"
                           : tui_alerts_active(t)
                               ? " j/k choose  Enter opens the alert  Tab next tab  Esc back  ? help"
+                          : tui_timeline_active(t)
+                              ? " j/k choose a row  Enter opens it  o order  / search  Tab next tab"
+                                "  Esc back"
                               : " Tab next tab  j/k scroll  Esc back  : command  ? help  q quit");
     tui_draw_tabs(t);
     draw_lines(t, 3);
@@ -1819,6 +1780,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     tui_graph_close(&t);
     tui_help_close(&t);
     tui_alerts_free(&t);
+    tui_timeline_free(&t);
     free(t.undo);
     return 0;
 }

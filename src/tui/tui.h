@@ -109,6 +109,7 @@ typedef struct tui {
     vg_id alert_id; /* the alert open in VIEW_ALERT */
     vg_id alert_case; /* the case it was opened from (its Alerts tab); "": the inbox */
     struct tui_alerts *alerts_tab; /* the Alerts tab's rows and cursor (alerts.c) */
+    struct tui_timeline *timeline; /* the Timeline tab's rows and cursor (timeline.c) */
     /* the open case */
     vg_id case_id;
     int tab;
@@ -275,6 +276,13 @@ bool tui_alerts_active(const tui *t);          /* the Alerts tab is on screen */
 void tui_alerts_move(tui *t, int delta);       /* the cursor, delta rows */
 bool tui_alerts_open(tui *t);                  /* Enter: the selected alert's detail */
 void tui_alerts_free(tui *t);
+
+/* timeline.c: a case's Timeline tab, a view module with a row cursor of its own. */
+void tui_timeline_tab(tui *t, const vg_case *c);
+bool tui_timeline_active(const tui *t);
+void tui_timeline_move(tui *t, int delta);
+bool tui_timeline_open(tui *t); /* Enter: what the selected row stands for */
+void tui_timeline_free(tui *t);
 
 /* tasks.c: the Tasks tab (phases with progress bars, folding, a cursor, Space
  * ticks) and the playbook picker with its preview; writes go through the door. */
