@@ -53,18 +53,33 @@ typedef struct vg_dash {
         char *title;      /* data */
     } intel[VG_DASH_TOP];
     size_t nintel;
+    /* the SLA targets (time to resolve by severity; sla:overdue in the filters) */
+    bool has_sla;         /* a target was given for some severity */
+    int64_t overdue[5];   /* open cases past their target, by severity */
+    int64_t overdue_total;
+    /* who holds the open cases, most first ("" for nobody), and how many are late */
+    struct {
+        char name[80];
+        int64_t open, overdue;
+    } load[VG_DASH_TOP];
+    size_t nload;
 } vg_dash;
 
-/* The dashboard over the `days` (1..90) before now_ms. */
-VG_WUR vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err *err);
+/* The dashboard over the `days` (1..90) before now_ms; sla_ms the time to resolve
+ * by severity (info..critical, 0: none; NULL: no SLA figures). */
+VG_WUR vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, const int64_t *sla_ms,
+                             vg_dash *out, vg_err *err);
 void vg_dash_clear(vg_dash *d);
 
 /* "3h 12m", "2d 4h", "45s", or "none". */
 void vg_duration(bool has, int64_t ms, char *out, size_t outsz);
 
 /* The dashboard as text lines (artifact values are data: made safe by whoever
- * draws them). *n gets the count; free with vg_lines_free. */
-char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n);
+ * draws them). *n gets the count; free with vg_lines_free. With queries, each line
+ * that counts cases gets the filter that lists them (the queue's language:
+ * "sla:overdue sev:high", "assignee:alice status:open", "domain:x.example"), NULL for
+ * the others, in a new array of *n (free with vg_lines_free too). */
+char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n, char ***queries);
 void vg_lines_free(char **lines, size_t n);
 
 #endif

@@ -27,6 +27,9 @@ typedef enum {
 } vg_case_sort;
 /* "severity", "newest", "oldest", "ref", "status", "title", "assignee", "alerts", "sla" */
 extern const char *const VG_SORT_NAMES[VG_SORT__N];
+/* The filter term that finds a value of an artifact type ("host" for hostname,
+ * "file" for filename), or NULL for a type the filters have no term for. */
+const char *vg_case_value_field(const char *artifact_type);
 /* An order by its name, or -NAME for the same reversed (*reverse; a caller that
  * passes NULL takes no -NAME); the error lists the names. */
 VG_WUR vg_rc vg_sort_parse(const char *s, vg_case_sort *sort, bool *reverse, vg_err *err);
@@ -69,6 +72,7 @@ typedef struct vg_case_filter {
     bool backward; /* the rows before `after` (or the last page), still in queue order */
     vg_case_sort sort;
     bool reverse;           /* the order reversed (title Z-A, least severe first, ...) */
+    int overdue;            /* sla:overdue 1: open past its target; !sla:overdue -1: not */
     int64_t sla_ms[5];      /* VG_SORT_SLA: the target per severity (0: none) */
 } vg_case_filter;
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "paths.h"
 #include "vg_config.h"
 #include "vigil/demo.h"
@@ -173,7 +174,7 @@ static int cmd_dash(cli *c, int argc, char **argv)
         return rc;
     vg_dash d;
     vg_err err = {0};
-    if (vg_dash_compute(c->ws, vg_now_ms(), (int)days, &d, &err) != VG_OK)
+    if (vg_dash_compute(c->ws, vg_now_ms(), (int)days, config_sla(c->cf), &d, &err) != VG_OK)
         return cli_fail(c, &err);
     if (opt_get(o, 2, "json")) {
         cJSON *j = cJSON_CreateObject(), *a, *b;
@@ -213,6 +214,25 @@ static int cmd_dash(cli *c, int argc, char **argv)
             cJSON_AddNumberToObject(x, "cases", (double)d.shared[i].cases);
             cJSON_AddItemToArray(sh, x);
         }
+        cJSON *sla = cJSON_AddObjectToObject(j, "sla"); /* vigil.conf(5) [sla] */
+        cJSON_AddNumberToObject(sla, "overdue", (double)d.overdue_total);
+        cJSON *bys = cJSON_AddObjectToObject(sla, "overdue_by_severity");
+        for (int s = 0; s < 5; s++)
+            cJSON_AddNumberToObject(bys, vg_enum_name(&VG_SEVERITY, s), (double)d.overdue[s]);
+        cJSON *wl = cJSON_AddArrayToObject(j, "workload");
+        for (size_t i = 0; i < d.nload; i++) {
+            cJSON *x = cJSON_CreateObject();
+            if (d.load[i].name[0]) {
+                char *who = vg_utf8_repair(d.load[i].name);
+                cJSON_AddStringToObject(x, "assignee", who);
+                free(who);
+            } else {
+                cJSON_AddNullToObject(x, "assignee");
+            }
+            cJSON_AddNumberToObject(x, "open", (double)d.load[i].open);
+            cJSON_AddNumberToObject(x, "overdue", (double)d.load[i].overdue);
+            cJSON_AddItemToArray(wl, x);
+        }
         cJSON *ih = cJSON_AddObjectToObject(j, "intel");
         cJSON_AddBoolToObject(ih, "loaded", d.has_intel);
         cJSON_AddNumberToObject(ih, "open_cases", (double)d.intel_cases);
@@ -230,7 +250,7 @@ static int cmd_dash(cli *c, int argc, char **argv)
         out_json(j);
     } else {
         size_t n;
-        char **lines = vg_dash_render(&d, c->text_flags & VG_TEXT_ASCII, &n);
+        char **lines = vg_dash_render(&d, c->text_flags & VG_TEXT_ASCII, &n, NULL);
         for (size_t i = 0; i < n; i++) {
             out_safe(c, lines[i]);
             putchar('\n');

@@ -8,6 +8,7 @@
 #include "vigil/intel.h"
 #include "vigil/metrics.h"
 #include "vigil/model.h"
+#include "vigil/query.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,7 +61,55 @@ static vg_rc mean_over(vg_ws *ws, const vg_dash *d, const char *sql, bool *has, 
     return VG_OK;
 }
 
-vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err *err)
+/* Whether an open case is past its SLA target: severity ?3 .. ?7's, now ?1. */
+#define OVERDUE_SQL                                                                          \
+    "(CASE c.severity WHEN 0 THEN ?3 WHEN 1 THEN ?4 WHEN 2 THEN ?5 WHEN 3 THEN ?6 ELSE ?7 END)" \
+    " > 0 AND c.created_at + (CASE c.severity WHEN 0 THEN ?3 WHEN 1 THEN ?4 WHEN 2 THEN ?5"    \
+    " WHEN 3 THEN ?6 ELSE ?7 END) < ?1"
+
+/* Who holds the open cases and how many of them are late, and the late ones by
+ * severity. */
+static vg_rc sla_figures(vg_ws *ws, const int64_t *sla_ms, vg_dash *out, vg_err *err)
+{
+    for (int i = 0; i < 5; i++)
+        out->has_sla = out->has_sla || sla_ms[i] > 0;
+    sqlite3_stmt *st;
+    vg_rc rc = run(ws, "SELECT c.severity, count(*) FROM cases c WHERE c.status != 'closed' AND "
+                       OVERDUE_SQL " GROUP BY 1", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, out->now_ms);
+    for (int i = 0; i < 5; i++)
+        sqlite3_bind_int64(st, 3 + i, sla_ms[i]);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int sev = sqlite3_column_int(st, 0);
+        if (sev >= 0 && sev < 5) {
+            out->overdue[sev] = sqlite3_column_int64(st, 1);
+            out->overdue_total += out->overdue[sev];
+        }
+    }
+    sqlite3_finalize(st);
+    if ((rc = run(ws, "SELECT c.assignee, count(*) AS n, sum(" OVERDUE_SQL ") FROM cases c"
+                      " WHERE c.status != 'closed' GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?2",
+                  &st, err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, out->now_ms);
+    sqlite3_bind_int(st, 2, VG_DASH_TOP);
+    for (int i = 0; i < 5; i++)
+        sqlite3_bind_int64(st, 3 + i, sla_ms[i]);
+    while (sqlite3_step(st) == SQLITE_ROW && out->nload < VG_DASH_TOP) {
+        const char *who = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out->load[out->nload].name, sizeof out->load[0].name, "%s", who ? who : "");
+        out->load[out->nload].open = sqlite3_column_int64(st, 1);
+        out->load[out->nload].overdue = sqlite3_column_int64(st, 2);
+        out->nload++;
+    }
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
+vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, const int64_t *sla_ms, vg_dash *out,
+                      vg_err *err)
 {
     memset(out, 0, sizeof *out);
     if (days < 1 || days > VG_DASH_MAX_DAYS)
@@ -147,6 +196,11 @@ vg_rc vg_dash_compute(vg_ws *ws, int64_t now_ms, int days, vg_dash *out, vg_err 
     }
     out->nintel = nh;
     vg_intel_case_hits_free(hits, nh);
+    static const int64_t none[5] = {0};
+    if ((rc = sla_figures(ws, sla_ms ? sla_ms : none, out, err))) {
+        vg_dash_clear(out);
+        return rc;
+    }
     return VG_OK;
 }
 
@@ -178,20 +232,25 @@ void vg_duration(bool has, int64_t ms, char *out, size_t outsz)
 }
 
 typedef struct lines {
-    char **v;
+    char **v, **q; /* each line, and the filter listing what it counts (or NULL) */
     size_t n;
 } lines;
 
-static void add(lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(lines *l, const char *fmt, ...)
+static void addq(lines *l, const char *query, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void addq(lines *l, const char *query, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *s = vg_xvasprintf(fmt, ap);
     va_end(ap);
     l->v = vg_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->v[l->n++] = s;
+    l->q = vg_xrealloc(l->q, (l->n + 1) * sizeof *l->q);
+    l->v[l->n] = s;
+    l->q[l->n++] = query ? vg_xstrdup(query) : NULL;
 }
+
+#define add(l, ...) addq(l, NULL, __VA_ARGS__)
 
 /* One bar per day, eight heights (or ASCII . : | #). */
 static void bars(const int64_t *per, int days, int64_t max, bool ascii, char *out, size_t outsz)
@@ -211,7 +270,7 @@ static void bars(const int64_t *per, int days, int64_t max, bool ascii, char *ou
     }
 }
 
-char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n)
+char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n, char ***queries)
 {
     lines l = {0};
     int64_t max = 1, sum_o = 0, sum_c = 0;
@@ -237,19 +296,49 @@ char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n)
     add(&l, "%s", "");
     add(&l, "Severity x status   %11s %11s %11s %11s %11s", "new", "in_progress", "on_hold",
         "contained", "closed");
-    for (int s = 4; s >= 0; s--)
-        add(&l, "  %-17s %11lld %11lld %11lld %11lld %11lld", vg_enum_name(&VG_SEVERITY, s),
-            (long long)d->heat[s][0], (long long)d->heat[s][1], (long long)d->heat[s][2],
-            (long long)d->heat[s][3], (long long)d->heat[s][4]);
+    char q[640];
+    for (int s = 4; s >= 0; s--) {
+        snprintf(q, sizeof q, "sev:%s status:all", vg_enum_name(&VG_SEVERITY, s));
+        addq(&l, q, "  %-17s %11lld %11lld %11lld %11lld %11lld", vg_enum_name(&VG_SEVERITY, s),
+             (long long)d->heat[s][0], (long long)d->heat[s][1], (long long)d->heat[s][2],
+             (long long)d->heat[s][3], (long long)d->heat[s][4]);
+    }
+    if (d->has_sla) {
+        add(&l, "%s", "");
+        addq(&l, "sla:overdue", "SLA  %lld of %lld open cases overdue", (long long)d->overdue_total,
+             (long long)d->open);
+        for (int s = 4; s >= 0; s--)
+            if (d->overdue[s]) {
+                snprintf(q, sizeof q, "sla:overdue sev:%s", vg_enum_name(&VG_SEVERITY, s));
+                addq(&l, q, "  %-9s %5lld overdue", vg_enum_name(&VG_SEVERITY, s),
+                     (long long)d->overdue[s]);
+            }
+    }
+    if (d->nload) {
+        add(&l, "%s", "");
+        add(&l, "%s", "Workload (open cases)");
+        for (size_t i = 0; i < d->nload; i++) {
+            snprintf(q, sizeof q, "assignee:%.80s", d->load[i].name[0] ? d->load[i].name : "none");
+            addq(&l, q, "  %-20.20s %5lld open%s%.0lld%s", d->load[i].name[0] ? d->load[i].name
+                                                                         : "(nobody)",
+                 (long long)d->load[i].open, d->load[i].overdue ? "  " : "",
+                 (long long)d->load[i].overdue, d->load[i].overdue ? " overdue" : "");
+        }
+    }
     add(&l, "%s", "");
     add(&l, "Open cases by age   <1d %lld   1-3d %lld   3-7d %lld   7-30d %lld   >30d %lld",
         (long long)d->aging[0], (long long)d->aging[1], (long long)d->aging[2],
         (long long)d->aging[3], (long long)d->aging[4]);
     add(&l, "%s", "");
     add(&l, "%s", "Most shared artifacts");
-    for (size_t i = 0; i < d->nshared; i++)
-        add(&l, "  %3lld cases  %-9s %s", (long long)d->shared[i].cases, d->shared[i].type,
-            d->shared[i].value);
+    for (size_t i = 0; i < d->nshared; i++) {
+        /* a value term lists its cases (the types the filters know); the value quoted */
+        const char *field = vg_case_value_field(d->shared[i].type);
+        bool known = field && !strpbrk(d->shared[i].value, "\" ");
+        snprintf(q, sizeof q, "%s:%.500s status:all", field ? field : "", d->shared[i].value);
+        addq(&l, known ? q : NULL, "  %3lld cases  %-9s %s", (long long)d->shared[i].cases,
+             d->shared[i].type, d->shared[i].value);
+    }
     if (!d->nshared)
         add(&l, "%s", "  (no value is on more than one case)");
     if (d->has_intel) {
@@ -263,6 +352,10 @@ char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n)
             add(&l, "%s", "  (no open case holds a value the feeds know)");
     }
     *n = l.n;
+    if (queries)
+        *queries = l.q;
+    else
+        vg_lines_free(l.q, l.n);
     return l.v;
 }
 

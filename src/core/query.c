@@ -234,6 +234,15 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         rc = rc ? rc : vg_buf_adds(&sql, VALUE_SQL("c.id", "?12", "?13", "?14"));
     for (int i = 0; i < f->nfields && i < VG_QUERY_MAX_FIELDS; i++)
         rc = rc ? rc : field_sql(&sql, &f->fields[i], 40 + 4 * i);
+    /* sla:overdue: open past the target of its severity (?26..?30), now ?31 */
+    if (f->overdue)
+        rc = rc ? rc : vg_buf_adds(&sql, f->overdue > 0 ? " AND" : " AND NOT");
+    if (f->overdue)
+        rc = rc ? rc : vg_buf_adds(&sql, " (c.status != 'closed' AND (CASE c.severity WHEN 0"
+                                         " THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29"
+                                         " ELSE ?30 END) > 0 AND c.created_at + (CASE c.severity"
+                                         " WHEN 0 THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3"
+                                         " THEN ?29 ELSE ?30 END) < ?31)");
     /* Each order: its keyset comparison and ORDER BY, forward and backward (backward
      * pages walk the same index the other way and are flipped below). */
     static const struct {
@@ -332,8 +341,10 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
             sqlite3_bind_int64(st, 25, f->after->ikey);
     }
     for (int i = 0; i < 5; i++)
-        if (so == VG_SORT_SLA)
+        if (so == VG_SORT_SLA || f->overdue)
             sqlite3_bind_int64(st, 26 + i, f->sla_ms[i]);
+    if (f->overdue)
+        sqlite3_bind_int64(st, 31, vg_now_ms());
     size_t cap = 16;
     out->items = vg_xcalloc(cap, sizeof *out->items);
     int s;
@@ -397,6 +408,14 @@ static const struct {
     {"sha1", "sha1"},     {"sha256", "sha256"}, {"sha512", "sha512"}, {"cve", "cve"},
     {"file", "filename"}, {"hash", NULL},
 };
+
+const char *vg_case_value_field(const char *artifact_type)
+{
+    for (size_t i = 0; artifact_type && i < sizeof VALUE_FIELDS / sizeof *VALUE_FIELDS; i++)
+        if (VALUE_FIELDS[i].type && strcmp(VALUE_FIELDS[i].type, artifact_type) == 0)
+            return VALUE_FIELDS[i].field;
+    return NULL;
+}
 
 /* A value term: its artifact type and normalised value into out. */
 static vg_rc value_term(vg_case_query *out, const char *type, const char *field, const char *v,
@@ -581,6 +600,15 @@ static vg_rc parse_query(const char *q, const char *me, bool search, vg_case_que
             if (neg)
                 mask = ((1u << VG_STATUS.n) - 1) & ~mask;
             out->f.status_mask = out->f.status_mask ? out->f.status_mask & mask : mask;
+        } else if (strcmp(field, "sla") == 0 && op[0] == ':') {
+            if (search) /* search has no SLA targets to go by */
+                rc = vg_fail(err, VG_EINVAL, "sla:overdue filters cases (vigil cases --query,"
+                                             " the queue's /), not search");
+            else if (strcmp(v, "overdue") != 0)
+                rc = vg_fail(err, VG_EINVAL, "sla: '%s' is not overdue (sla:overdue, !sla:overdue)",
+                             v);
+            else
+                out->f.overdue = neg ? -1 : 1;
         } else if (strcmp(field, "sev") == 0 || strcmp(field, "severity") == 0) {
             unsigned mask = 0;
             if ((rc = sev_mask(op, v, &mask, err)) == VG_OK) {

@@ -52,6 +52,8 @@ static int step(tui *t, int delta)
         tui_alerts_move(t, delta);
     else if (tui_timeline_active(t))
         tui_timeline_move(t, delta);
+    else if (t->view == VIEW_DASH)
+        tui_dash_move(t, delta);
     else if (t->view == VIEW_INBOX)
         tui_inbox_move(t, delta);
     else if (t->view == VIEW_HANDOFF)
@@ -94,6 +96,8 @@ static int ends(tui *t, bool bottom)
         tui_alerts_move(t, bottom ? 1 << 30 : -(1 << 30));
     else if (tui_timeline_active(t))
         tui_timeline_move(t, bottom ? 1 << 30 : -(1 << 30));
+    else if (t->view == VIEW_DASH)
+        tui_dash_move(t, bottom ? 1 << 20 : -(1 << 20));
     else if (t->view == VIEW_INBOX)
         tui_inbox_ends(t, bottom);
     else if (t->view == VIEW_HANDOFF) {
@@ -126,7 +130,7 @@ static int c_open(tui *t, int argc, char **argv)
         tui_case_open(t, t->page.items[t->sel].id);
     } else if (t->view == VIEW_INBOX) {
         tui_alert_open(t);
-    } else if (tui_alerts_open(t) || tui_timeline_open(t)) {
+    } else if (tui_alerts_open(t) || tui_timeline_open(t) || tui_dash_open_selected(t)) {
         /* the Alerts tab's selected alert, or what the Timeline's row stands for */
     } else if (tui_handoff_case(t)) {
         memcpy(id, tui_handoff_case(t), sizeof id);

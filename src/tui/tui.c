@@ -896,16 +896,58 @@ void tui_dash_open(tui *t)
 {
     vg_dash d;
     vg_err err = {0};
-    if (vg_dash_compute(t->ws, vg_now_ms(), 30, &d, &err) != VG_OK) {
+    if (vg_dash_compute(t->ws, vg_now_ms(), 30, tui_config_sla(t->cfg), &d, &err) != VG_OK) {
         snprintf(t->msg, sizeof t->msg, "%.200s", err.msg);
         return;
     }
     if (t->view != VIEW_DASH)
-        t->scroll = 0;
+        t->scroll = 0, t->dash_sel = -1;
     t->view = VIEW_DASH;
     lines_free(t);
-    t->lines = vg_dash_render(&d, t->ascii, &t->nlines);
+    vg_lines_free(t->dash_q, t->ndash_q);
+    t->lines = vg_dash_render(&d, t->ascii, &t->nlines, &t->dash_q);
+    t->ndash_q = t->nlines;
     vg_dash_clear(&d);
+    tui_dash_move(t, 0);
+}
+
+/* The dashboard's cursor: over the lines that count cases (each has the filter that
+ * lists them), delta of them on; the first such line when there is none yet. */
+void tui_dash_move(tui *t, int delta)
+{
+    int n = (int)t->ndash_q, sel = t->dash_sel, step = delta < 0 ? -1 : 1;
+    if (sel < 0 || sel >= n || !t->dash_q[sel]) { /* the first line with a filter */
+        for (sel = 0; sel < n && !t->dash_q[sel]; sel++)
+            ;
+        delta = 0;
+    }
+    for (int moved = 0; moved < (delta < 0 ? -delta : delta);) {
+        int next = sel + step;
+        while (next >= 0 && next < n && !t->dash_q[next])
+            next += step;
+        if (next < 0 || next >= n)
+            break;
+        sel = next, moved++;
+    }
+    t->dash_sel = sel < n ? sel : -1;
+    t->hl_line = t->dash_sel >= 0 ? t->dash_sel + 1 : 0;
+    int height = t->rows - 3; /* the selected line stays on screen */
+    if (t->dash_sel >= t->scroll + height)
+        t->scroll = t->dash_sel - height + 1;
+    if (t->dash_sel >= 0 && t->dash_sel < t->scroll)
+        t->scroll = t->dash_sel;
+}
+
+/* Enter on the dashboard: the queue filtered to the cases the selected line counts. */
+bool tui_dash_open_selected(tui *t)
+{
+    if (t->view != VIEW_DASH || t->dash_sel < 0 || t->dash_sel >= (int)t->ndash_q ||
+        !t->dash_q[t->dash_sel])
+        return false;
+    char q[640];
+    snprintf(q, sizeof q, "%s", t->dash_q[t->dash_sel]);
+    tui_queue_filter(t, q);
+    return true;
 }
 
 /* ---- the handoff view ------------------------------------------------------------ */
@@ -1038,7 +1080,8 @@ static void draw_handoff(tui *t)
 
 static void draw_dash(tui *t)
 {
-    draw_frame(t, " Dashboard", " j/k scroll  r refresh  Esc back  : command  ? help  q quit");
+    draw_frame(t, " Dashboard", " j/k choose a number  Enter lists its cases  r refresh  Esc back"
+                                "  ? help");
     draw_lines(t, 2);
 }
 
@@ -1781,6 +1824,7 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
     tui_help_close(&t);
     tui_alerts_free(&t);
     tui_timeline_free(&t);
+    vg_lines_free(t.dash_q, t.ndash_q);
     free(t.undo);
     return 0;
 }

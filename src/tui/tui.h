@@ -88,6 +88,9 @@ typedef struct tui {
     vg_case_query query; /* the / filter (empty: every case) */
     char query_text[256];
     char view_name[64];  /* the saved view the filter is, by :view ("" when typed) */
+    char **dash_q;       /* the dashboard: each line's filter of the cases it counts, or NULL */
+    size_t ndash_q;
+    int dash_sel;        /* the selected line (-1: none) */
     const tui_config *cfg;
     char history[32][256]; /* the : line's last commands, oldest first */
     int nhistory;
@@ -283,6 +286,11 @@ bool tui_timeline_active(const tui *t);
 void tui_timeline_move(tui *t, int delta);
 bool tui_timeline_open(tui *t); /* Enter: what the selected row stands for */
 void tui_timeline_free(tui *t);
+
+/* The dashboard's drill-down: a cursor over its lines that count cases, and Enter
+ * the queue filtered to them (tui.c). */
+void tui_dash_move(tui *t, int delta);
+bool tui_dash_open_selected(tui *t);
 
 /* tasks.c: the Tasks tab (phases with progress bars, folding, a cursor, Space
  * ticks) and the playbook picker with its preview; writes go through the door. */

@@ -25,21 +25,21 @@ static void test_empty_is_none(void **state)
     fx *f = fx_new();
     vg_dash d;
     vg_err err = {0};
-    assert_int_equal(vg_dash_compute(f->ws, NOW, 30, &d, &err), VG_OK);
+    assert_int_equal(vg_dash_compute(f->ws, NOW, 30, NULL, &d, &err), VG_OK);
     assert_false(d.has_mtta);
     assert_false(d.has_mttr);
     char s[32];
     vg_duration(d.has_mttr, d.mttr_ms, s, sizeof s);
     assert_string_equal(s, "none");
     size_t n;
-    char **lines = vg_dash_render(&d, true, &n);
+    char **lines = vg_dash_render(&d, true, &n, NULL);
     bool found = false;
     for (size_t i = 0; i < n; i++)
         found |= strstr(lines[i], "MTTA none (0 acknowledged)   MTTR none (0 closed)") != NULL;
     assert_true(found);
     vg_lines_free(lines, n);
     vg_dash_clear(&d);
-    assert_int_equal(vg_dash_compute(f->ws, NOW, 0, &d, &err), VG_EINVAL);
+    assert_int_equal(vg_dash_compute(f->ws, NOW, 0, NULL, &d, &err), VG_EINVAL);
     void *st = f;
     fx_teardown(&st);
 }
@@ -73,7 +73,9 @@ static void test_known_history(void **state)
 
     vg_dash d;
     vg_err err = {0};
-    assert_int_equal(vg_dash_compute(f->ws, NOW, 30, &d, &err), VG_OK);
+    /* targets: low 7 days (b, ten days open, is late), critical 4 hours (d, two) */
+    static const int64_t sla[5] = {0, 7 * DAY, 3 * DAY, DAY, 4 * HOUR};
+    assert_int_equal(vg_dash_compute(f->ws, NOW, 30, sla, &d, &err), VG_OK);
     assert_true(d.has_mtta);
     assert_int_equal(d.mtta_n, 2);
     assert_int_equal(d.mtta_ms, (HOUR + 30 * 60000) / 2); /* a: 1h, d: 30m */
@@ -93,6 +95,33 @@ static void test_known_history(void **state)
     assert_int_equal(d.nshared, 1);
     assert_string_equal(d.shared[0].value, "evil.example");
     assert_int_equal(d.shared[0].cases, 2);
+    assert_true(d.has_sla);
+    assert_int_equal(d.overdue_total, 1);
+    assert_int_equal(d.overdue[VG_SEV_LOW], 1);
+    assert_int_equal(d.overdue[VG_SEV_CRITICAL], 0);
+    assert_int_equal(d.nload, 1); /* both open cases are nobody's */
+    assert_string_equal(d.load[0].name, "");
+    assert_int_equal(d.load[0].open, 2);
+    assert_int_equal(d.load[0].overdue, 1);
+    /* each number's line carries the filter that lists its cases */
+    size_t n;
+    char **q = NULL, **lines = vg_dash_render(&d, true, &n, &q);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(lines[i], "SLA  1 of 2 open cases overdue"))
+            { assert_string_equal(q[i], "sla:overdue"); seen++; }
+        if (strstr(lines[i], "low           1 overdue"))
+            { assert_string_equal(q[i], "sla:overdue sev:low"); seen++; }
+        if (strstr(lines[i], "(nobody)") && strstr(lines[i], "2 open  1 overdue"))
+            { assert_string_equal(q[i], "assignee:none"); seen++; }
+        if (strstr(lines[i], "evil.example"))
+            { assert_string_equal(q[i], "domain:evil.example status:all"); seen++; }
+        if (strstr(lines[i], "MTTA"))
+            assert_null(q[i]);
+    }
+    assert_int_equal(seen, 4);
+    vg_lines_free(lines, n);
+    vg_lines_free(q, n);
     vg_dash_clear(&d);
     void *st = f;
     fx_teardown(&st);
