@@ -211,7 +211,7 @@ static void draw_queue(tui *t)
 {
     /* where the analyst is: which cases (open unless the filter names a status), the
      * saved view by its name or the filter typed, the order, and the marks */
-    char crumbs[400], marks[96] = "";
+    char crumbs[720], marks[96] = "";
     if (t->nmarked)
         snprintf(marks, sizeof marks, "  %zu marked (commands apply to all of them)", t->nmarked);
     snprintf(crumbs, sizeof crumbs, " Queue%s%s%s%s%s  by %s%s%s",
