@@ -212,6 +212,14 @@ void vg_batch_rollback(vg_ws *ws);
 vg_op *vg_op_case_create(const char *title, const char *severity, const char *description);
 vg_op *vg_op_case_set(const char *case_id, const char *field, const char *value);
 vg_op *vg_op_case_close(const char *case_id, const char *resolution);
+/* A status, with the resolution a close needs (NULL for none). */
+vg_op *vg_op_case_status(const char *case_id, const char *status, const char *resolution);
+/* The whole tag list of a case (a set: what was there and is not listed goes). */
+vg_op *vg_op_case_tags(const char *case_id, const char *const *tags, size_t n);
+/* An artifact with the IOC flag (what STIX and MISP export as an indicator), at tlp
+ * (NULL: the door's default). */
+vg_op *vg_op_indicator_add(const char *case_id, const char *type, const char *value,
+                           const char *tlp);
 /* Merge case_id into into_id (op.h: case.merge). */
 vg_op *vg_op_case_merge(const char *case_id, const char *into_id);
 vg_op *vg_op_note_add(const char *case_id, const char *body);

@@ -633,10 +633,8 @@ int cmd_case_set(cli *c, int argc, char **argv)
         *eq = '\0';
         if (strcmp(pos[i], "resolution") == 0)
             continue;
-        ops[nops] = vg_op_case_set(id, pos[i], eq + 1);
-        if (strcmp(pos[i], "status") == 0 && resolution)
-            cJSON_AddStringToObject(ops[nops]->payload, "resolution", resolution);
-        nops++;
+        ops[nops++] = strcmp(pos[i], "status") == 0 ? vg_op_case_status(id, eq + 1, resolution)
+                                                    : vg_op_case_set(id, pos[i], eq + 1);
     }
     if (nops == 0)
         return cli_usage(c, "resolution= goes with status=closed");
@@ -773,10 +771,9 @@ int cmd_artifact_add(cli *c, int argc, char **argv)
     int rc = case_args(c, argc, argv, o, 2, pos, 3, "give a case, a type and a value", id);
     if (rc)
         return rc;
-    vg_op *op = vg_op_artifact_add(id, pos[1], pos[2]);
-    if (opt_get(o, 2, "ioc"))
-        cJSON_AddTrueToObject(op->payload, "is_ioc");
-    if (opt_get(o, 2, "tlp"))
+    vg_op *op = opt_get(o, 2, "ioc") ? vg_op_indicator_add(id, pos[1], pos[2], opt_get(o, 2, "tlp"))
+                                     : vg_op_artifact_add(id, pos[1], pos[2]);
+    if (!opt_get(o, 2, "ioc") && opt_get(o, 2, "tlp"))
         cJSON_AddStringToObject(op->payload, "tlp", opt_get(o, 2, "tlp"));
     if ((rc = cli_apply(c, op)))
         return rc;

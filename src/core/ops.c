@@ -81,11 +81,36 @@ vg_op *vg_op_case_merge(const char *case_id, const char *into_id)
     return op;
 }
 
-vg_op *vg_op_case_close(const char *case_id, const char *resolution)
+vg_op *vg_op_case_status(const char *case_id, const char *status, const char *resolution)
 {
-    vg_op *op = vg_op_case_set(case_id, "status", "closed");
+    vg_op *op = vg_op_case_set(case_id, "status", status);
     if (resolution)
         cJSON_AddStringToObject(op->payload, "resolution", resolution);
+    return op;
+}
+
+vg_op *vg_op_case_close(const char *case_id, const char *resolution)
+{
+    return vg_op_case_status(case_id, "closed", resolution);
+}
+
+vg_op *vg_op_case_tags(const char *case_id, const char *const *tags, size_t n)
+{
+    vg_op *op = vg_op_new("case.set", case_id);
+    cJSON_AddStringToObject(op->payload, "field", "tags");
+    cJSON *v = cJSON_AddArrayToObject(op->payload, "value");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(v, cJSON_CreateString(tags[i]));
+    return op;
+}
+
+vg_op *vg_op_indicator_add(const char *case_id, const char *type, const char *value,
+                           const char *tlp)
+{
+    vg_op *op = vg_op_artifact_add(case_id, type, value);
+    cJSON_AddTrueToObject(op->payload, "is_ioc");
+    if (tlp)
+        cJSON_AddStringToObject(op->payload, "tlp", tlp);
     return op;
 }
 

@@ -665,10 +665,9 @@ typedef struct setarg {
 static vg_op *make_set(const char *id, void *ud)
 {
     const setarg *a = ud;
-    vg_op *op = vg_op_case_set(id, a->field, a->value);
-    if (a->resolution)
-        cJSON_AddStringToObject(op->payload, "resolution", a->resolution);
-    return op;
+    if (strcmp(a->field, "status") == 0)
+        return vg_op_case_status(id, a->value, a->resolution);
+    return vg_op_case_set(id, a->field, a->value);
 }
 
 /* Before a close: when a case to close has mandatory tasks not done, the analyst
@@ -826,9 +825,15 @@ static vg_op *make_tag(const char *id, void *ud)
     } else {
         cJSON_AddItemToArray(tags, cJSON_CreateString(*tag == '+' ? tag + 1 : tag));
     }
-    vg_op *op = vg_op_new("case.set", id);
-    cJSON_AddStringToObject(op->payload, "field", "tags");
-    cJSON_AddItemToObject(op->payload, "value", tags);
+    size_t n = 0;
+    const char **list = vg_xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof *list);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, tags)
+        if (cJSON_IsString(it))
+            list[n++] = it->valuestring;
+    vg_op *op = vg_op_case_tags(id, list, n);
+    free(list);
+    cJSON_Delete(tags);
     vg_case_clear(&c);
     ((tagarg *)ud)->ops++;
     return op;
@@ -1215,9 +1220,7 @@ static int c_graph_only(tui *t, int argc, char **argv)
 /* An indicator: an artifact with the IOC flag (what STIX and MISP export as one). */
 static vg_op *ioc_op(const char *case_id, const char *type, const char *value)
 {
-    vg_op *op = vg_op_artifact_add(case_id, type, value);
-    cJSON_AddTrueToObject(op->payload, "is_ioc");
-    return op;
+    return vg_op_indicator_add(case_id, type, value, NULL);
 }
 
 static int c_ioc(tui *t, int argc, char **argv)
