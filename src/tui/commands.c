@@ -139,6 +139,16 @@ static int c_open(tui *t, int argc, char **argv)
     return 0;
 }
 
+/* The queue as the filter typed so far holds it; a filter not finished (a term
+ * that does not parse yet) leaves the last good one on screen, unsaid. */
+static void live_filter(tui *t, const char *q)
+{
+    char keep[sizeof t->msg];
+    snprintf(keep, sizeof keep, "%s", t->msg);
+    if (!tui_queue_filter(t, q))
+        snprintf(t->msg, sizeof t->msg, "%s", keep);
+}
+
 static int c_filter(tui *t, int argc, char **argv)
 {
     if (t->view == VIEW_INBOX) { /* the inbox's own search: the next alert holding it */
@@ -171,9 +181,20 @@ static int c_filter(tui *t, int argc, char **argv)
             size_t l = strlen(q);
             snprintf(q + l, sizeof q - l, "%s%s", i > 1 ? " " : "", argv[i]);
         }
-    } else { /* the / key: ask, starting from the filter in force */
+    } else { /* the / key: ask, starting from the filter in force, filtering as typed */
+        char before[sizeof t->query_text], view[sizeof t->view_name];
+        snprintf(before, sizeof before, "%s", t->query_text);
+        snprintf(view, sizeof view, "%s", t->view_name);
         snprintf(q, sizeof q, "%s", t->query_text);
-        tui_prompt(t, "/", q, sizeof q);
+        t->live = live_filter;
+        bool entered = tui_prompt(t, "/", q, sizeof q);
+        t->live = NULL;
+        if (!entered) { /* Esc: the filter in force before, as it was */
+            tui_queue_filter(t, before);
+            snprintf(t->view_name, sizeof t->view_name, "%s", view);
+            t->msg[0] = '\0';
+            return 0;
+        }
     }
     return tui_queue_filter(t, q) ? 0 : 1;
 }

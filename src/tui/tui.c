@@ -1560,8 +1560,20 @@ static void history_add(tui *t, const char *cmd)
     fclose(f);
 }
 
-void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
+/* What is typed so far, to the prompt's live reader (the queue's / filters as the
+ * analyst types), the screen drawn again under the line. */
+static void live_changed(tui *t, const char *text)
 {
+    if (!t->live)
+        return;
+    t->live(t, text);
+    draw(t);
+    curs_set(1);
+}
+
+bool tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
+{
+    bool entered = false;
     draw(t); /* what the command before the prompt changed (c opens a pane) shows */
     size_t len = strlen(out); /* editing starts from what the caller put there */
     bool commands = strcmp(prompt, ":") == 0;
@@ -1590,8 +1602,10 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
             continue;
         }
         t->key_at = mono(); /* the trace times the line's last key, not its typing */
-        if (k == OK && (ch == '\n' || ch == '\r'))
+        if (k == OK && (ch == '\n' || ch == '\r')) {
+            entered = true;
             break;
+        }
         if (k == OK && ch == 27) {
             out[0] = '\0';
             break;
@@ -1622,6 +1636,7 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
         if (k == OK && ch == 21) { /* C-u, as in readline: clear the line */
             len = 0;
             out[0] = '\0';
+            live_changed(t, out);
             continue;
         }
         if ((k == KEY_CODE_YES && ch == KEY_BACKSPACE) || (k == OK && (ch == 127 || ch == 8))) {
@@ -1630,6 +1645,7 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
             if (len)
                 len--;
             out[len] = '\0';
+            live_changed(t, out);
             continue;
         }
         if (k == OK && ch >= 32) {
@@ -1640,11 +1656,13 @@ void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
                 memcpy(out + len, mb, n);
                 len += n;
                 out[len] = '\0';
+                live_changed(t, out);
             }
         }
     }
     timeout(-1);
     curs_set(0);
+    return entered;
 }
 
 /* Another connection wrote (another process, or the sync thread): read again what

@@ -91,6 +91,8 @@ typedef struct tui {
     char **dash_q;       /* the dashboard: each line's filter of the cases it counts, or NULL */
     size_t ndash_q;
     int dash_sel;        /* the selected line (-1: none) */
+    /* while a prompt is open: told what is typed after each key (NULL: nobody) */
+    void (*live)(struct tui *t, const char *text);
     const tui_config *cfg;
     char history[32][256]; /* the : line's last commands, oldest first */
     int nhistory;
@@ -184,8 +186,9 @@ const int64_t *tui_config_sla(const tui_config *cfg);
 /* Filter the queue with the / language ("" clears it); false with t->msg on error. */
 bool tui_queue_filter(tui *t, const char *q);
 /* Edit a line on the status line after a prompt (":" or "/"), starting from what
- * out holds; "" on Esc. */
-void tui_prompt(tui *t, const char *prompt, char *out, size_t outsz);
+ * out holds: true on Enter, false (and "") on Esc. t->live, when set, is told the
+ * line after each key. */
+bool tui_prompt(tui *t, const char *prompt, char *out, size_t outsz);
 void tui_queue_move(tui *t, int delta);
 void tui_queue_ends(tui *t, bool bottom);
 void tui_case_open(tui *t, const char *case_id);
