@@ -399,9 +399,9 @@ static int cmd_paths(cli *c, int argc, char **argv)
 
 static int cmd_version(cli *c, int argc, char **argv)
 {
-    (void)c;
-    (void)argc;
-    (void)argv;
+    int npos, rc;
+    if ((rc = cli_parse(c, argc, argv, NULL, 0, NULL, 0, &npos)))
+        return rc; /* it takes nothing: an option or a word is a usage error */
     printf("vigil %s (schema %d, SQLite %s)\n", VG_VERSION, VG_SCHEMA_VERSION, sqlite3_libversion());
     return EXIT_OK;
 }
