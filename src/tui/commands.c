@@ -1413,6 +1413,8 @@ static const tcmd commands[] = {
     {"depth", "+1|-1", "in the graph: show more or fewer hops around the case", c_graph_only},
     {"graph-filter", "", "in the graph: everything, IOCs, open cases, connected parts", c_graph_only},
     {"collapse", "", "in the graph: fold or unfold the selected case's values", c_graph_only},
+    {"node", "next|prev", "in the graph: select the next or previous node (] and [; Tab"
+     " moves to the case's next tab)", c_graph_only},
     {"ask", "[QUESTION...]", "ask the copilot about the case, or on the queue about the open"
      " queue (/cmd runs a : command)", c_ask},
     {"ioc", "[TYPE] VALUE", "add an indicator (IOC flag set) to the case (the type found"

@@ -253,8 +253,8 @@ void tui_graph_draw(tui *t)
                  FILTER_NAMES[gv->filter], label);
     }
     free(label);
-    snprintf(keys, sizeof keys, " Tab node  / find  Enter open  hjkl pan  +/- depth  f filter"
-                                "  c fold  Esc back");
+    snprintf(keys, sizeof keys, " ] [ node  / find  Enter open  hjkl pan  +/- depth  f filter"
+                                "  c fold  Tab next tab  Esc back");
     tui_frame(t, crumbs, keys);
     if (gv->root[0])
         tui_draw_tabs(t);
@@ -465,7 +465,16 @@ int tui_graph_command(tui *t, int argc, char **argv)
         pan(t, -(1 << 29), -(1 << 29));
     else if (strcmp(c, "bottom") == 0)
         pan(t, 1 << 29, 0);
-    else if (strcmp(c, "tab") == 0)
+    else if (strcmp(c, "tab") == 0 && gv->root[0]) { /* a case's graph: Tab is its tabs' */
+        int dir = argc > 1 && strcmp(argv[1], "prev") == 0 ? -1 : 1;
+        vg_id id;
+        memcpy(id, gv->root, sizeof id);
+        t->view = VIEW_CASE;
+        t->tab = tui_graph_tab();
+        tui_case_tab(t, dir);
+        if (t->view == VIEW_CASE && strcmp(t->case_id, id) != 0)
+            tui_case_open(t, id);
+    } else if (strcmp(c, "tab") == 0 || strcmp(c, "node") == 0) /* ] and [, Tab in m's */
         step_node(t, argc > 1 && strcmp(argv[1], "prev") == 0 ? -1 : 1);
     else if (strcmp(c, "open") == 0 && argc == 1)
         open_node(t);
@@ -520,5 +529,11 @@ int tui_graph_command(tui *t, int argc, char **argv)
 
 const char *tui_graph_binding(const tui *t, const char *key)
 {
-    return t->view == VIEW_GRAPH && strcmp(key, "c") == 0 ? "collapse" : NULL;
+    static const struct { const char *key, *command; } b[] = {
+        {"c", "collapse"}, {"]", "node next"}, {"[", "node prev"},
+    };
+    for (size_t i = 0; t->view == VIEW_GRAPH && i < sizeof b / sizeof *b; i++)
+        if (strcmp(b[i].key, key) == 0)
+            return b[i].command;
+    return NULL;
 }
