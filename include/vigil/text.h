@@ -69,6 +69,12 @@ size_t vg_text_fit(const char *s, size_t cols, bool pad, bool ascii, char *out);
  * counted as vg_text_width counts them. */
 size_t vg_text_break(const char *s, size_t cols, const char **next);
 
+/* The already-safe line s (no newline) wrapped to cols columns at vg_text_break's
+ * places, each piece a new string handed to fn (which keeps it): the first
+ * indented by first spaces, the others by rest. */
+void vg_text_wrap(const char *s, size_t cols, size_t first, size_t rest,
+                  void (*fn)(void *ud, char *piece), void *ud);
+
 /* Is s[0..len) valid UTF-8? */
 bool vg_utf8_valid(const char *s, size_t len);
 

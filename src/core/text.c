@@ -342,6 +342,23 @@ size_t vg_text_break(const char *s, size_t cols, const char **next)
     return cut;
 }
 
+void vg_text_wrap(const char *s, size_t cols, size_t first, size_t rest,
+                  void (*fn)(void *ud, char *piece), void *ud)
+{
+    const char *p = s ? s : "", *next;
+    size_t lead = first;
+    do {
+        size_t k = vg_text_break(p, cols > lead ? cols - lead : 1, &next);
+        char *piece = vg_xmalloc(lead + k + 1);
+        memset(piece, ' ', lead);
+        memcpy(piece + lead, p, k);
+        piece[lead + k] = '\0';
+        fn(ud, piece);
+        p = next;
+        lead = rest;
+    } while (*p);
+}
+
 size_t vg_text_fit(const char *s, size_t cols, bool pad, bool ascii, char *out)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -78,15 +78,7 @@ void tui_alerts_tab(tui *t, const vg_case *c)
     if (a->sel >= (int)n)
         a->sel = (int)n - 1;
     t->hl_line = a->line0 + a->sel + 1;
-    int height = t->rows - 4, line = a->line0 + a->sel; /* the cursor stays on screen */
-    if (height < 1)
-        height = 1;
-    if (line >= t->scroll + height)
-        t->scroll = line - height + 1;
-    if (line < t->scroll)
-        t->scroll = line;
-    if (a->sel == 0)
-        t->scroll = 0;
+    tui_follow(t, a->line0 + a->sel, a->line0 + a->sel + 1, a->sel == 0);
 }
 
 void tui_alerts_move(tui *t, int delta)
@@ -94,8 +86,7 @@ void tui_alerts_move(tui *t, int delta)
     struct tui_alerts *a = t->alerts_tab;
     if (!a || !a->n)
         return;
-    long s = (long)a->sel + delta;
-    a->sel = (int)(s < 0 ? 0 : s >= (long)a->n ? (long)a->n - 1 : s);
+    a->sel = tui_row_step(a->sel, delta, a->n);
     tui_case_open(t, t->case_id);
 }
 

@@ -139,6 +139,23 @@ static int c_open(tui *t, int argc, char **argv)
     return 0;
 }
 
+static char *join_args(int argc, char **argv, int from);
+
+/* A command's text: its arguments, or (none given) what the analyst types after
+ * prompt; false when that is nothing. */
+static bool arg_or_ask(tui *t, int argc, char **argv, const char *prompt, char *q, size_t qsz)
+{
+    q[0] = '\0';
+    if (argc > 1) {
+        char *all = join_args(argc, argv, 1);
+        snprintf(q, qsz, "%s", all);
+        free(all);
+    } else {
+        tui_prompt(t, prompt, q, qsz);
+    }
+    return q[0] != '\0';
+}
+
 /* The queue as the filter typed so far holds it; a filter not finished (a term
  * that does not parse yet) leaves the last good one on screen, unsaid. */
 static void live_filter(tui *t, const char *q)
@@ -153,11 +170,7 @@ static int c_filter(tui *t, int argc, char **argv)
 {
     if (t->view == VIEW_INBOX) { /* the inbox's own search: the next alert holding it */
         char q[128] = "";
-        if (argc > 1)
-            snprintf(q, sizeof q, "%s", argv[1]);
-        else
-            tui_prompt(t, "/", q, sizeof q);
-        if (!q[0])
+        if (!arg_or_ask(t, argc, argv, "/", q, sizeof q))
             return 0;
         snprintf(t->inbox_search, sizeof t->inbox_search, "%s", q);
         if (!tui_inbox_find(t, 1) && !t->msg[0])
@@ -413,11 +426,7 @@ static int c_mark_matching(tui *t, int argc, char **argv)
         return 1;
     }
     char q[128] = "";
-    if (argc > 1)
-        snprintf(q, sizeof q, "%s", argv[1]);
-    else
-        tui_prompt(t, "mark matching: ", q, sizeof q);
-    if (!q[0])
+    if (!arg_or_ask(t, argc, argv, "mark matching: ", q, sizeof q))
         return 0;
     vg_alert_cursor *found = NULL;
     size_t n = 0;

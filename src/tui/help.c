@@ -41,6 +41,13 @@ static void help_box(const tui *t, int *x, int *w, int *h)
     *x = (t->cols - *w) / 2;
 }
 
+static void help_push(void *ud, char *piece)
+{
+    struct tui_help *h = ud;
+    h->lines = vg_xrealloc(h->lines, (h->n + 1) * sizeof *h->lines);
+    h->lines[h->n++] = piece;
+}
+
 /* The lines wrapped to the box, a command's help continuing under its own column. */
 static void help_wrap(tui *t, struct tui_help *h, int width)
 {
@@ -58,19 +65,7 @@ static void help_wrap(tui *t, struct tui_help *h, int width)
             hang = HELP_COL;
         if (hang > room / 2)
             hang = room / 2;
-        const char *p = safe, *next;
-        int lead = 0;
-        do {
-            size_t k = vg_text_break(p, (size_t)(room - lead), &next);
-            char *piece = vg_xmalloc((size_t)lead + k + 1);
-            memset(piece, ' ', (size_t)lead);
-            memcpy(piece + lead, p, k);
-            piece[(size_t)lead + k] = '\0';
-            h->lines = vg_xrealloc(h->lines, (h->n + 1) * sizeof *h->lines);
-            h->lines[h->n++] = piece;
-            p = next;
-            lead = hang;
-        } while (*p);
+        vg_text_wrap(safe, (size_t)room, 0, (size_t)hang, help_push, h);
         free(safe);
         free(raw[i]);
     }

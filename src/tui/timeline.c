@@ -79,15 +79,7 @@ void tui_timeline_tab(tui *t, const vg_case *c)
     int line = tl->rows[tl->sel].line, end = tl->sel + 1 < (int)n ? tl->rows[tl->sel + 1].line
                                                                   : (int)t->nlines;
     t->hl_line = line + 1;
-    int height = t->rows - 5; /* the selected row, all its lines, stays on screen */
-    if (height < 1)
-        height = 1;
-    if (end > t->scroll + height)
-        t->scroll = end - height;
-    if (line < t->scroll)
-        t->scroll = line;
-    if (tl->sel == 0)
-        t->scroll = 0;
+    tui_follow(t, line, end, tl->sel == 0); /* the selected row, all its lines */
 }
 
 void tui_timeline_move(tui *t, int delta)
@@ -95,8 +87,7 @@ void tui_timeline_move(tui *t, int delta)
     struct tui_timeline *tl = t->timeline;
     if (!tl || !tl->n)
         return;
-    long s = (long)tl->sel + delta;
-    tl->sel = (int)(s < 0 ? 0 : s >= (long)tl->n ? (long)tl->n - 1 : s);
+    tl->sel = tui_row_step(tl->sel, delta, tl->n);
     tui_case_open(t, t->case_id);
 }
 

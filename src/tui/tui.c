@@ -460,6 +460,25 @@ static void push_line(tui *t, char *owned)
     t->lines[t->nlines++] = owned;
 }
 
+static void push_piece(void *ud, char *piece) { push_line(ud, piece); }
+
+void tui_follow(tui *t, int first, int end, bool top)
+{
+    int height = t->rows - 4 > 0 ? t->rows - 4 : 1; /* draw_lines: rows 3 .. rows - 2 */
+    if (end > t->scroll + height)
+        t->scroll = end - height;
+    if (first < t->scroll)
+        t->scroll = first;
+    if (top)
+        t->scroll = 0;
+}
+
+int tui_row_step(int sel, int delta, size_t n)
+{
+    long s = (long)sel + delta;
+    return (int)(s < 0 ? 0 : n && s >= (long)n ? (long)n - 1 : s);
+}
+
 void tui_add_text(tui *t, const char *s, int indent, int hang, int width)
 {
     int room = width > 0 ? width : t->cols > 22 ? t->cols - 2 : 20; /* draw_lines: from column 1 */
@@ -469,20 +488,10 @@ void tui_add_text(tui *t, const char *s, int indent, int hang, int width)
     for (char *line = safe, *nl; line; line = nl ? nl + 1 : NULL) {
         if ((nl = strchr(line, '\n')))
             *nl = '\0';
-        const char *p = line, *next;
-        int lead = indent, more = indent + hang + (int)strspn(line, " "); /* a continuation's */
+        int more = indent + hang + (int)strspn(line, " "); /* a continuation's lead */
         if (more > room / 2)
             more = room / 2;
-        do {
-            size_t k = vg_text_break(p, (size_t)(room - lead), &next);
-            char *piece = vg_xmalloc((size_t)lead + k + 1);
-            memset(piece, ' ', (size_t)lead);
-            memcpy(piece + lead, p, k);
-            piece[(size_t)lead + k] = '\0';
-            push_line(t, piece);
-            p = next;
-            lead = more;
-        } while (*p);
+        vg_text_wrap(line, (size_t)room, (size_t)indent, (size_t)more, push_piece, t);
     }
     free(safe);
 }

@@ -269,6 +269,10 @@ void tui_put_text(tui *t, int y, int x, int cols, const char *s, bool pad);
  * Nothing is cut: what is longer than the screen goes on below, and a view is built
  * again at a new width. */
 void tui_add_text(tui *t, const char *s, int indent, int hang, int width);
+/* Scroll a text view so that its lines [first, end) are on screen (top: from the
+ * start), for a row cursor; and a cursor moved delta rows among n, kept in them. */
+void tui_follow(tui *t, int first, int end, bool top);
+int tui_row_step(int sel, int delta, size_t n);
 /* A row a cursor selects (an alert, a handoff item): one line whatever its length,
  * made safe and cut when drawn. */
 void tui_add_row(tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
