@@ -31,6 +31,18 @@ typedef struct tcmd {
     int (*fn)(tui *t, int argc, char **argv);
 } tcmd;
 
+/* The commands whose argument is the rest of the line as typed, quotes and all (a
+ * note's text: it's fine), not words. */
+static const char *const REST_OF_LINE[] = {"note", "log", "ask", "dismiss"};
+
+static bool takes_rest(const char *name)
+{
+    for (size_t i = 0; i < sizeof REST_OF_LINE / sizeof *REST_OF_LINE; i++)
+        if (strcmp(REST_OF_LINE[i], name) == 0)
+            return true;
+    return false;
+}
+
 /* A page is the visible rows less the header, breadcrumbs, column titles and
  * status line. */
 static int page_rows(const tui *t) { return t->rows > 6 ? t->rows - 5 : 1; }
@@ -1501,21 +1513,91 @@ const char *tui_binding(const char *key)
 
 void tui_set_config(const tui_config *cfg) { active_cfg = cfg; }
 
+/* The words of a command line into argv (in place in buf): spaces separate them,
+ * 'single quotes' keep everything up to the next ', "double quotes" keep all but
+ * \" and \\ (which stand for " and \), and a backslash outside quotes keeps the
+ * next character. An unclosed quote is an error naming its column (err). */
+static bool split_words(char *buf, char **argv, int *argc, char *err, size_t errsz)
+{
+    char *in = buf, *out = buf;
+    *argc = 0;
+    while (*in) {
+        while (*in == ' ' || *in == '\t')
+            in++;
+        if (!*in)
+            break;
+        argv[(*argc)++] = out;
+        while (*in && *in != ' ' && *in != '\t') {
+            if (*in == '\'' || *in == '"') {
+                char q = *in;
+                const char *open = in++;
+                while (*in && *in != q) {
+                    if (q == '"' && *in == '\\' && (in[1] == '"' || in[1] == '\\'))
+                        in++;
+                    *out++ = *in++;
+                }
+                if (!*in) {
+                    snprintf(err, errsz, "unclosed %c at column %d", q, (int)(open - buf) + 1);
+                    return false;
+                }
+                in++;
+            } else if (*in == '\\' && in[1]) {
+                in++;
+                *out++ = *in++;
+            } else {
+                *out++ = *in++;
+            }
+        }
+        bool more = *in != '\0'; /* a separator ends the word (out never passes in) */
+        *out++ = '\0';
+        if (!more)
+            break;
+        in++;
+    }
+    argv[*argc] = NULL;
+    return true;
+}
+
+/* A command whose argument is the rest of the line: that rest, as typed, but for
+ * one pair of quotes around all of it (:note "two  words"). */
+static char *rest_of_line(char *rest)
+{
+    rest += strspn(rest, " \t");
+    size_t n = strlen(rest);
+    while (n && (rest[n - 1] == ' ' || rest[n - 1] == '\t'))
+        rest[--n] = '\0';
+    if (n >= 2 && (rest[0] == '"' || rest[0] == '\'') && rest[n - 1] == rest[0] &&
+        !memchr(rest + 1, rest[0], n - 2)) {
+        rest[n - 1] = '\0';
+        rest++;
+    }
+    return rest;
+}
+
 int tui_dispatch(tui *t, const char *command)
 {
     /* as long as the command is: a note or a log entry is never cut */
-    char *buf = vg_xstrdup(command), **argv = vg_xmalloc((strlen(command) / 2 + 2) * sizeof *argv);
+    char *buf = vg_xstrdup(command), **argv = vg_xmalloc((strlen(command) / 2 + 3) * sizeof *argv);
     int argc = 0, rc = 1;
-    for (char *p = buf; *p;) {
-        while (*p == ' ')
-            *p++ = '\0';
-        if (!*p)
-            break;
-        argv[argc++] = p;
-        while (*p && *p != ' ')
-            p++;
+    const tcmd *k = NULL;
+    char *name = buf + strspn(buf, " \t");
+    size_t nl = strcspn(name, " \t");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strlen(commands[i].name) == nl && strncmp(commands[i].name, name, nl) == 0)
+            k = &commands[i];
+    char err[96];
+    if (k && takes_rest(k->name)) { /* the name, then the line as typed */
+        argv[argc++] = name;
+        char *rest = name[nl] ? name + nl + 1 : name + nl;
+        name[nl] = '\0';
+        rest = rest_of_line(rest);
+        if (*rest)
+            argv[argc++] = rest;
+        argv[argc] = NULL;
+    } else if (!split_words(buf, argv, &argc, err, sizeof err)) {
+        snprintf(t->msg, sizeof t->msg, "%s: %s", command, err);
+        goto out;
     }
-    argv[argc] = NULL;
     if (argc == 0) {
         rc = 0;
         goto out;
@@ -1524,8 +1606,12 @@ int tui_dispatch(tui *t, const char *command)
         rc = 0;
         goto out;
     }
+    if (k) {
+        rc = k->fn(t, argc, argv);
+        goto out;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(commands[i].name, argv[0]) == 0) {
+        if (strcmp(commands[i].name, argv[0]) == 0) { /* a quoted name */
             rc = commands[i].fn(t, argc, argv);
             goto out;
         }

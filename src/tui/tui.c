@@ -1549,6 +1549,8 @@ static void history_add(tui *t, const char *cmd)
 {
     if (t->nhistory && strcmp(t->history[t->nhistory - 1], cmd) == 0)
         return; /* the same again: once */
+    if (strlen(cmd) >= sizeof t->history[0])
+        return; /* a long note is not kept cut, to be run again cut */
     if (t->nhistory == 32) {
         memmove(t->history[0], t->history[1], sizeof t->history[0] * 31);
         t->nhistory--;
@@ -1666,6 +1668,14 @@ bool tui_prompt(tui *t, const char *prompt, char *out, size_t outsz)
                 len += n;
                 out[len] = '\0';
                 live_changed(t, out);
+            } else if (n != (size_t)-1) { /* full: said, not cut silently */
+                beep();
+                char full[160];
+                snprintf(full, sizeof full, "the line is full (%zu bytes): E writes a note of any"
+                                            " length in $EDITOR", outsz - 1);
+                attron(A_REVERSE);
+                put_text(t, t->rows - 2, 0, t->cols, full, true);
+                attroff(A_REVERSE);
             }
         }
     }
@@ -1805,12 +1815,14 @@ int tui_run(vg_ws *ws, const char *actor, bool ascii, const tui_config *cfg,
         }
         t.msg[0] = '\0';
         if (k == OK && ch == ':') {
-            char cmd[1024] = "";
-            tui_prompt(&t, ":", cmd, sizeof cmd);
+            enum { LINE_MAX_BYTES = 64 << 10 }; /* a note typed on the line is kept whole */
+            char *cmd = vg_xcalloc(1, LINE_MAX_BYTES);
+            tui_prompt(&t, ":", cmd, LINE_MAX_BYTES);
             if (cmd[0]) {
                 history_add(&t, cmd);
                 tui_dispatch(&t, cmd);
             }
+            free(cmd);
             continue;
         }
         char name[32];
