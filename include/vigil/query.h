@@ -140,6 +140,9 @@ VG_WUR vg_rc vg_case_merged_refs(vg_ws *ws, const char *id, int64_t **refs, size
 /* The children of a case. Each fills *items (caller frees with the _free below). */
 VG_WUR vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items,
                                size_t *n, vg_err *err);
+/* The same without their raw events (raw ""): a list of many alerts reads no op. */
+VG_WUR vg_rc vg_alerts_of_case_brief(vg_ws *ws, const char *case_id, int limit, vg_alert **items,
+                                     size_t *n, vg_err *err);
 VG_WUR vg_rc vg_artifacts_of_case(vg_ws *ws, const char *case_id, vg_artifact **items,
                                   size_t *n, vg_err *err);
 /* The limit artifacts of a case an assistant should see first: hosts and users

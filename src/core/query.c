@@ -954,9 +954,10 @@ static vg_rc collect(vg_ws *ws, sqlite3_stmt *st, size_t size, void (*fill)(sqli
     return rc;
 }
 
-#define ALERT_COLS                                                                          \
+#define ALERT_COLS_BUT_RAW(RAW)                                                             \
     "id, source, source_ref, rule, title, severity, event_time, first_seen, last_seen, count," \
-    " status, case_id, entities, techniques, vg_raw(raw, raw_op, raw_at), dismissed_reason"
+    " status, case_id, entities, techniques, " RAW ", dismissed_reason"
+#define ALERT_COLS ALERT_COLS_BUT_RAW("vg_raw(raw, raw_op, raw_at)")
 
 static void fill_alert(sqlite3_stmt *st, void *p)
 {
@@ -979,17 +980,31 @@ static void fill_alert(sqlite3_stmt *st, void *p)
     a->dismissed_reason = col_dup(st, 15);
 }
 
-vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items, size_t *n,
-                        vg_err *err)
+static vg_rc alerts_of_case(vg_ws *ws, const char *sql, const char *case_id, int limit,
+                            vg_alert **items, size_t *n, vg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    vg_rc rc = prep(ws, "SELECT " ALERT_COLS " FROM alerts WHERE case_id = ? ORDER BY event_time,"
-                        " id LIMIT ?", &st, err);
+    vg_rc rc = prep(ws, sql, &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
     return collect(ws, st, sizeof **items, fill_alert, (void **)items, n, err);
+}
+
+vg_rc vg_alerts_of_case(vg_ws *ws, const char *case_id, int limit, vg_alert **items, size_t *n,
+                        vg_err *err)
+{
+    return alerts_of_case(ws, "SELECT " ALERT_COLS " FROM alerts WHERE case_id = ?"
+                              " ORDER BY event_time, id LIMIT ?", case_id, limit, items, n, err);
+}
+
+vg_rc vg_alerts_of_case_brief(vg_ws *ws, const char *case_id, int limit, vg_alert **items,
+                              size_t *n, vg_err *err)
+{
+    /* raw "": a list of many alerts reads no op for their raw events */
+    return alerts_of_case(ws, "SELECT " ALERT_COLS_BUT_RAW("''") " FROM alerts WHERE case_id = ?"
+                              " ORDER BY event_time, id LIMIT ?", case_id, limit, items, n, err);
 }
 
 /* The alerts of a status in inbox order (newest first) after a keyset cursor, or

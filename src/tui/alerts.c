@@ -44,7 +44,7 @@ void tui_alerts_tab(tui *t, const vg_case *c)
     vg_alert *al = NULL;
     size_t n = 0;
     vg_err err = {0};
-    if (vg_alerts_of_case(t->ws, c->id, ALERTS_SHOWN, &al, &n, &err) != VG_OK) {
+    if (vg_alerts_of_case_brief(t->ws, c->id, ALERTS_SHOWN, &al, &n, &err) != VG_OK) {
         tui_add_line(t, err.msg);
         return;
     }
