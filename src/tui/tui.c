@@ -1457,25 +1457,29 @@ static double mono(void)
  * line longer than the prompt's room (a draft note being put in one's words). */
 static const char *prompt_tail(const tui *t, const char *s, int cols)
 {
-    if (cols <= 0 || strlen(s) <= (size_t)cols)
+    size_t len = strlen(s);
+    if (cols <= 0 || len <= (size_t)cols)
         return s; /* no character is narrower than a byte */
-    char *safe = vg_text_safe_dup(s, t->ascii ? VG_TEXT_ASCII : 0);
-    size_t w = vg_text_width(safe);
-    free(safe);
-    while (*s && w > (size_t)cols) {
-        size_t n = 1;
-        while (((unsigned char)s[n] & 0xc0) == 0x80)
-            n++;
+    /* from the end back, as far as fits: a key costs the screen's width, not the
+     * line's length (a note of 60 KiB typed on the line) */
+    const char *p = s + len;
+    size_t w = 0;
+    while (p > s) {
+        const char *q = p - 1;
+        while (q > s && ((unsigned char)*q & 0xc0) == 0x80)
+            q--;
         char one[8] = "";
-        if (n < sizeof one)
-            memcpy(one, s, n);
+        if ((size_t)(p - q) < sizeof one)
+            memcpy(one, q, (size_t)(p - q));
         char *cs = vg_text_safe_dup(one, t->ascii ? VG_TEXT_ASCII : 0);
         size_t cw = vg_text_width(cs);
         free(cs);
-        w -= cw < w ? cw : w;
-        s += n;
+        if (w + cw > (size_t)cols)
+            break;
+        w += cw;
+        p = q;
     }
-    return s;
+    return p;
 }
 
 /* ---- keys ------------------------------------------------------------------------- */
