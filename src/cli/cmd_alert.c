@@ -52,7 +52,7 @@ int cmd_alerts(cli *c, int argc, char **argv)
     size_t n = 0;
     bool more = false;
     vg_err err = {0};
-    if (vg_alerts_list(c->ws, dismissed ? 2 : 0, (int)limit, after, false, &a, &n, &more, &err) !=
+    if (vg_alerts_list(c->ws, dismissed ? VG_AS_DISMISSED : VG_AS_NEW, (int)limit, after, false, &a, &n, &more, &err) !=
         VG_OK)
         return cli_fail(c, &err);
     if (opt_get(o, 3, "json")) {
@@ -158,10 +158,10 @@ static int only_dismissed(cli *c, const vg_id id)
         return cli_fail(c, &err);
     int status = a.status;
     vg_alert_clear(&a);
-    if (status == 2)
+    if (status == VG_AS_DISMISSED)
         return EXIT_OK;
     return cli_error(c, "alert %s is not dismissed (%s): nothing restored", id,
-                     status == 1 ? "it is on a case" : "it is in the inbox");
+                     status == VG_AS_LINKED ? "it is on a case" : "it is in the inbox");
 }
 
 /* alert dismiss|restore ID...: one op per alert, all of them or none; a dismissal

@@ -2792,7 +2792,8 @@ static vg_rc h_alert_set(ctx *c)
         sqlite3_bind_int64(u, 4, c->ms);
         sqlite3_bind_text(u, 5, c->op->actor, -1, SQLITE_STATIC);
         /* the reason goes with the status it was given for */
-        sqlite3_bind_text(u, 6, status == 2 && reason ? reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(u, 6, status == VG_AS_DISMISSED && reason ? reason : "", -1,
+                          SQLITE_STATIC);
         if ((rc = step_done(c, u, "updating an alert")))
             goto out;
     }

@@ -31,6 +31,15 @@ enum {
 /* "Open" in SQL: every status but closed, spelt as a list so that it reads the
  * ranges of cases_queue (status, severity, ...) rather than every case. */
 #define WS_OPEN_STATUSES "status IN ('new', 'in_progress', 'on_hold', 'contained')"
+/* A case c's SLA target by its severity, the five targets (info..critical) bound
+ * as parameters I, L, M, H, C ("?26"...); and whether the open case is past it at
+ * NOW. The queue's sla order, its sla:overdue term and the dashboard share them. */
+#define WS_SLA_TARGET(I, L, M, H, C)                                                         \
+    "(CASE c.severity WHEN 0 THEN " I " WHEN 1 THEN " L " WHEN 2 THEN " M " WHEN 3 THEN " H \
+    " ELSE " C " END)"
+#define WS_SLA_OVERDUE(I, L, M, H, C, NOW)                                                   \
+    "(c.status != 'closed' AND " WS_SLA_TARGET(I, L, M, H, C) " > 0 AND c.created_at + "    \
+    WS_SLA_TARGET(I, L, M, H, C) " < " NOW ")"
 
 /* Statements named by their (static) SQL text, prepared once: the per-field
  * updates of the write door, correlation's lookups and the queries run once per

@@ -123,7 +123,7 @@ cJSON *vg_alert_json(const vg_alert *a)
         cJSON_AddStringToObject(o, "case_id", a->case_id);
     else
         cJSON_AddNullToObject(o, "case_id");
-    if (a->status == 2) /* dismissed: why, "" when nobody said */
+    if (a->status == VG_AS_DISMISSED) /* why, "" when nobody said */
         add_str(o, "dismissed_reason", a->dismissed_reason ? a->dismissed_reason : "");
     add_raw(o, "entities", a->entities, "{}");
     add_raw(o, "techniques", a->techniques, "[]");

@@ -62,10 +62,7 @@ static vg_rc mean_over(vg_ws *ws, const vg_dash *d, const char *sql, bool *has, 
 }
 
 /* Whether an open case is past its SLA target: severity ?3 .. ?7's, now ?1. */
-#define OVERDUE_SQL                                                                          \
-    "(CASE c.severity WHEN 0 THEN ?3 WHEN 1 THEN ?4 WHEN 2 THEN ?5 WHEN 3 THEN ?6 ELSE ?7 END)" \
-    " > 0 AND c.created_at + (CASE c.severity WHEN 0 THEN ?3 WHEN 1 THEN ?4 WHEN 2 THEN ?5"    \
-    " WHEN 3 THEN ?6 ELSE ?7 END) < ?1"
+#define OVERDUE_SQL WS_SLA_OVERDUE("?3", "?4", "?5", "?6", "?7", "?1")
 
 /* Who holds the open cases and how many of them are late, and the late ones by
  * severity. */
@@ -74,8 +71,8 @@ static vg_rc sla_figures(vg_ws *ws, const int64_t *sla_ms, vg_dash *out, vg_err 
     for (int i = 0; i < 5; i++)
         out->has_sla = out->has_sla || sla_ms[i] > 0;
     sqlite3_stmt *st;
-    vg_rc rc = run(ws, "SELECT c.severity, count(*) FROM cases c WHERE c.status != 'closed' AND "
-                       OVERDUE_SQL " GROUP BY 1", &st, err);
+    vg_rc rc = run(ws, "SELECT c.severity, count(*) FROM cases c WHERE " OVERDUE_SQL " GROUP BY 1",
+                   &st, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, out->now_ms);
@@ -319,10 +316,11 @@ char **vg_dash_render(const vg_dash *d, bool ascii, size_t *n, char ***queries)
         add(&l, "%s", "Workload (open cases)");
         for (size_t i = 0; i < d->nload; i++) {
             snprintf(q, sizeof q, "assignee:%.80s", d->load[i].name[0] ? d->load[i].name : "none");
-            addq(&l, q, "  %-20.20s %5lld open%s%.0lld%s", d->load[i].name[0] ? d->load[i].name
-                                                                         : "(nobody)",
-                 (long long)d->load[i].open, d->load[i].overdue ? "  " : "",
-                 (long long)d->load[i].overdue, d->load[i].overdue ? " overdue" : "");
+            char late[40] = "";
+            if (d->load[i].overdue)
+                snprintf(late, sizeof late, "  %lld overdue", (long long)d->load[i].overdue);
+            addq(&l, q, "  %-20.20s %5lld open%s",
+                 d->load[i].name[0] ? d->load[i].name : "(nobody)", (long long)d->load[i].open, late);
         }
     }
     add(&l, "%s", "");

@@ -238,11 +238,8 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
     if (f->overdue)
         rc = rc ? rc : vg_buf_adds(&sql, f->overdue > 0 ? " AND" : " AND NOT");
     if (f->overdue)
-        rc = rc ? rc : vg_buf_adds(&sql, " (c.status != 'closed' AND (CASE c.severity WHEN 0"
-                                         " THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29"
-                                         " ELSE ?30 END) > 0 AND c.created_at + (CASE c.severity"
-                                         " WHEN 0 THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3"
-                                         " THEN ?29 ELSE ?30 END) < ?31)");
+        rc = rc ? rc : vg_buf_adds(&sql, " " WS_SLA_OVERDUE("?26", "?27", "?28", "?29", "?30",
+                                                            "?31"));
     /* Each order: its keyset comparison and ORDER BY, forward and backward (backward
      * pages walk the same index the other way and are flipped below). */
     static const struct {
@@ -263,6 +260,7 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         [VG_SORT_REF] = {{" AND (c.ref, c.id) < (?11, ?10)", " AND (c.ref, c.id) > (?11, ?10)"},
                          {" ORDER BY c.ref DESC, c.id DESC", " ORDER BY c.ref, c.id"}},
     };
+#define SLA_TARGET WS_SLA_TARGET("?26", "?27", "?28", "?29", "?30")
     /* Keyed orders: a key expression and its direction first, then the default
      * order; the keyset is (key beyond ?25) or (key equal and default-order beyond). */
     static const struct {
@@ -274,11 +272,9 @@ vg_rc vg_cases_list(vg_ws *ws, const vg_case_filter *f, vg_case_list *out, vg_er
         [VG_SORT_TITLE] = {"c.title", false},
         [VG_SORT_ASSIGNEE] = {"c.assignee", false},
         [VG_SORT_ALERTS] = {"(SELECT count(*) FROM alerts a WHERE a.case_id = c.id)", true},
-        [VG_SORT_SLA] = {"(CASE WHEN c.status = 'closed' OR (CASE c.severity WHEN 0 THEN ?26"
-                         " WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29 ELSE ?30 END) <= 0"
-                         " THEN 9223372036854775807 ELSE c.created_at + (CASE c.severity WHEN 0"
-                         " THEN ?26 WHEN 1 THEN ?27 WHEN 2 THEN ?28 WHEN 3 THEN ?29 ELSE ?30 END)"
-                         " END)", false},
+        [VG_SORT_SLA] = {"(CASE WHEN c.status = 'closed' OR " SLA_TARGET " <= 0"
+                         " THEN 9223372036854775807 ELSE c.created_at + " SLA_TARGET " END)",
+                         false},
     };
     /* reversed, the order walks the other way: a page forward is read as a page
      * backward of the order (and not flipped below) */
@@ -1058,7 +1054,7 @@ vg_rc vg_alerts_list(vg_ws *ws, int status, int limit, const vg_alert_cursor *af
 vg_rc vg_inbox_list(vg_ws *ws, int limit, const vg_alert_cursor *after, bool backward,
                     vg_alert **items, size_t *n, bool *more, vg_err *err)
 {
-    return vg_alerts_list(ws, 0, limit, after, backward, items, n, more, err);
+    return vg_alerts_list(ws, VG_AS_NEW, limit, after, backward, items, n, more, err);
 }
 
 static void fill_cursor(sqlite3_stmt *st, void *p)

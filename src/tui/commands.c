@@ -231,7 +231,7 @@ static int c_inbox(tui *t, int argc, char **argv)
                  argv[1]);
         return 1;
     }
-    tui_inbox_show(t, argc > 1 ? 2 : 0);
+    tui_inbox_show(t, argc > 1 ? VG_AS_DISMISSED : VG_AS_NEW);
     return 0;
 }
 
@@ -368,7 +368,7 @@ static vg_op *make_restore(const char *alert, const char *case_id)
 
 static int c_dismiss(tui *t, int argc, char **argv)
 {
-    if (t->view == VIEW_INBOX && t->inbox_status != 0) {
+    if (t->view == VIEW_INBOX && t->inbox_status != VG_AS_NEW) {
         snprintf(t->msg, sizeof t->msg, "dismissed already (:restore brings them back)");
         return 1;
     }
@@ -392,7 +392,7 @@ static int c_dismiss(tui *t, int argc, char **argv)
 static int c_restore(tui *t, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    if (t->view != VIEW_INBOX || t->inbox_status != 2) {
+    if (t->view != VIEW_INBOX || t->inbox_status != VG_AS_DISMISSED) {
         snprintf(t->msg, sizeof t->msg, "restore: in the dismissed alerts (:inbox dismissed)");
         return 1;
     }

@@ -1221,7 +1221,7 @@ bool tui_inbox_find(tui *t, int dir)
 void tui_inbox_open(tui *t)
 {
     if (t->view != VIEW_INBOX && t->view != VIEW_ALERT)
-        t->inbox_has_after = false, t->asel = 0, t->nmarked = 0, t->inbox_status = 0;
+        t->inbox_has_after = false, t->asel = 0, t->nmarked = 0, t->inbox_status = VG_AS_NEW;
     t->view = VIEW_INBOX;
     inbox_page(t, t->inbox_has_after ? &t->inbox_after : NULL, false);
     if (t->asel >= (int)t->nalerts)
@@ -1284,7 +1284,7 @@ const char *tui_current_alert(tui *t)
 static void draw_inbox(tui *t)
 {
     char keys[160];
-    bool dismissed = t->inbox_status == 2;
+    bool dismissed = t->inbox_status == VG_AS_DISMISSED;
     const char *crumbs = dismissed ? " Inbox > dismissed alerts" : " Inbox (alerts on no case)";
     if (t->nmarked)
         snprintf(keys, sizeof keys, " %zu marked  :dismiss  :promote  :link REF  :unmark  Esc back",
@@ -1359,7 +1359,7 @@ void tui_alert_show(tui *t, const char *id, const char *from_case)
     char *techs = vg_json_words(a.techniques);
     add_line(t, "ATT&CK   %s", techs);
     free(techs);
-    if (a.status == 2)
+    if (a.status == VG_AS_DISMISSED)
         add_hung(t, 9, "dismissed %s", *a.dismissed_reason ? a.dismissed_reason
                                                            : "(no reason given)");
     add_line(t, "%s", "");
